@@ -1,0 +1,261 @@
+"""Method dispatch: explicit messages, implicit (datamodel-derived) messages,
+sessions, ``Async.*`` tasks and XAPI's dispatch errors."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
+
+from .errors import XapiError
+from .schema import ClassSpec, class_spec, classes
+from .store import now_xdate
+from .where import compile_where
+from .wire import xml_value
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+
+@dataclass(frozen=True)
+class Message:
+    cls: str
+    name: str
+    fn: Callable
+    arity: int  # on the wire, the session included
+    min_arity: int
+    needs_session: bool = True
+    asyncable: bool = True
+
+    @property
+    def wire_name(self) -> str:
+        return f"{self.cls}.{self.name}"
+
+
+EXPLICIT: dict[tuple[str, str], Message] = {}
+# classes with messages but no stored fields
+EXTRA_CLASSES = ("event",)
+
+
+def message(cls: str, name: str | None = None, *, session: bool = True, asyncable: bool = True):
+    """Register ``fn(ctx, *params)`` as the handler of ``cls.name``."""
+
+    def register(fn):
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        required = [p for p in params if p.default is inspect.Parameter.empty]
+        extra = 1 if session else 0
+        msg = Message(
+            cls,
+            name or fn.__name__,
+            fn,
+            len(params) + extra,
+            len(required) + extra,
+            session,
+            asyncable and session,
+        )
+        EXPLICIT[(cls, msg.name)] = msg
+        return fn
+
+    return register
+
+
+@dataclass
+class Caller:
+    """Where a call came from: the host whose listener took it, and whether it
+    came over the dom0 unix socket (trusted)."""
+
+    host: str | None = None
+    trusted: bool = False
+
+
+@dataclass
+class Ctx:
+    sim: Simulator
+    caller: Caller
+    session: str | None = None
+    task: str | None = None
+    method: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def store(self):
+        return self.sim.store
+
+    def work(self, seconds: float, progress: float | None = None) -> None:
+        """Simulate work that takes time, letting other calls run meanwhile."""
+        if progress is not None and self.task:
+            self.store.set("task", self.task, progress=progress)
+        deadline = time.monotonic() + seconds * self.sim.time_scale
+        with self.store.changed:
+            while (left := deadline - time.monotonic()) > 0:
+                self.store.changed.wait(left)
+        if self.task and self.store.get("task", self.task)["status"] == "cancelling":
+            raise XapiError("TASK_CANCELLED", self.task)
+
+
+def resolve(method: str) -> tuple[Message, bool]:
+    """The message a wire method name denotes, and whether it is Async."""
+    is_async = method.startswith("Async.")
+    name = method[6:] if is_async else method
+    if "." in name:
+        cls, msg_name = name.split(".", 1)
+    else:  # Class_method alias (event_from, VM_get_all, VM_metrics_get_record...)
+        candidates = [c for c in (*classes(), *EXTRA_CLASSES) if name.startswith(c + "_")]
+        if not candidates:
+            raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
+        cls = max(candidates, key=len)
+        msg_name = name[len(cls) + 1 :]
+    msg = EXPLICIT.get((cls, msg_name))
+    if msg is None:
+        spec = class_spec(cls) if cls in classes() else None
+        msg = implicit(spec, msg_name) if spec else None
+    if msg is None or (is_async and not msg.asyncable):
+        raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
+    return msg, is_async
+
+
+def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
+    """Run one call; returns the value or raises XapiError."""
+    msg, is_async = resolve(method)
+    if not (msg.min_arity <= len(params) <= msg.arity):
+        raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
+    if caller.host and caller.host != sim.master and not caller.trusted:
+        raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master))
+    ctx = Ctx(sim, caller, method=method)
+    args = list(params)
+    with sim.store.lock:
+        if msg.needs_session:
+            ctx.session = str(args.pop(0))
+            sim.check_session(ctx.session)
+        if is_async:
+            return start_task(ctx, msg, args)
+        return msg.fn(ctx, *args)
+
+
+def start_task(ctx: Ctx, msg: Message, args: list) -> str:
+    store = ctx.store
+    task = store.create(
+        "task",
+        {
+            "name_label": "Async." + msg.wire_name,
+            "status": "pending",
+            "created": now_xdate(),
+            "resident_on": ctx.sim.master,
+            "progress": 0.0,
+            "allowed_operations": ["cancel"],
+            "session": ctx.session,
+        }
+        if "session" in class_spec("task").fields
+        else {
+            "name_label": "Async." + msg.wire_name,
+            "status": "pending",
+            "created": now_xdate(),
+            "resident_on": ctx.sim.master,
+        },
+    )
+    task_ctx = replace(ctx, task=task)
+
+    def run():
+        try:
+            task_ctx.work(ctx.sim.task_delay)
+            with store.lock:
+                value = msg.fn(task_ctx, *args)
+                store.set(
+                    "task",
+                    task,
+                    status="success",
+                    progress=1.0,
+                    finished=now_xdate(),
+                    result=xml_value(value) if value not in (None, "") else "",
+                    allowed_operations=[],
+                )
+        except XapiError as err:
+            with store.lock:
+                if store.exists("task", task):
+                    cancelled = err.code == "TASK_CANCELLED"
+                    store.set(
+                        "task",
+                        task,
+                        status="cancelled" if cancelled else "failure",
+                        progress=1.0,
+                        finished=now_xdate(),
+                        error_info=err.description,
+                        allowed_operations=[],
+                    )
+
+    threading.Thread(target=run, name=f"task {task}", daemon=True).start()
+    return task
+
+
+# implicit messages --------------------------------------------------------------
+def implicit(spec: ClassSpec, name: str) -> Message | None:
+    """Messages XAPI derives from the datamodel for every class."""
+    cls, fields = spec.name, spec.fields
+
+    def make(fn, arity):
+        return Message(cls, name, fn, arity, arity, True, False)
+
+    if name == "get_all":
+        return make(lambda ctx: list(ctx.store.table(cls)), 1)
+    if name == "get_all_records":
+        return make(lambda ctx: {r: dict(v) for r, v in ctx.store.table(cls).items()}, 1)
+    if name == "get_all_records_where":
+
+        def where(ctx, expr):
+            pred = compile_where(str(expr))
+            return {r: dict(v) for r, v in ctx.store.table(cls).items() if pred(v)}
+
+        return make(where, 2)
+    if name == "get_record":
+        return make(lambda ctx, ref: dict(ctx.store.get(cls, ref)), 2)
+    if name == "get_by_uuid" and "uuid" in fields:
+        return make(lambda ctx, uuid: ctx.store.ref_by_uuid(cls, uuid), 2)
+    if name == "get_by_name_label" and "name_label" in fields:
+        return make(lambda ctx, label: ctx.store.find(cls, name_label=label), 2)
+    if name.startswith("get_") and name[4:] in fields:
+        f = name[4:]
+        return make(lambda ctx, ref: ctx.store.get(cls, ref)[f], 2)
+    if name.startswith("set_") and name[4:] in fields and fields[name[4:]].writable:
+        f = name[4:]
+
+        def setter(ctx, ref, value):
+            ctx.store.get(cls, ref)
+            ctx.store.set(cls, ref, **{f: value})
+            return ""
+
+        return make(setter, 3)
+    for prefix, arity, kind in (
+        ("add_to_", 4, "map"),
+        ("remove_from_", 3, "map"),
+        ("add_", 3, "set"),
+        ("remove_", 3, "set"),
+    ):
+        f = name[len(prefix) :]
+        if name.startswith(prefix) and f in fields and fields[f].writable:
+            if fields[f].kind != kind:
+                continue
+            return make(_collection_op(cls, f, prefix), arity)
+    return None
+
+
+def _collection_op(cls: str, f: str, prefix: str):
+    def op(ctx, ref, key, value=None):
+        current = ctx.store.get(cls, ref)[f]
+        if prefix == "add_to_":
+            if key in current:
+                raise XapiError("MAP_DUPLICATE_KEY", cls, f, ref, key)
+            new = {**current, key: value}
+        elif prefix == "remove_from_":
+            new = {k: v for k, v in current.items() if k != key}
+        elif prefix == "add_":
+            new = current if key in current else [*current, key]
+        else:
+            new = [v for v in current if v != key]
+        ctx.store.set(cls, ref, **{f: new})
+        return ""
+
+    if prefix in ("add_to_",):
+        return lambda ctx, ref, key, value: op(ctx, ref, key, value)
+    return lambda ctx, ref, key: op(ctx, ref, key)

@@ -1,0 +1,3 @@
+"""Explicit XAPI messages, one module per class family. Importing registers them."""
+
+from . import event, session, task  # noqa: F401

@@ -1,0 +1,50 @@
+"""session.*: login, logout, password change."""
+
+from ..api import EXPLICIT, Ctx, message
+from ..errors import XapiError
+from ..schema import NULL_REF
+from ..store import now_xdate
+
+
+def _permissions() -> list[str]:
+    """What a local superuser may do: every message the simulator knows."""
+    return sorted({f"{m.cls.lower()}.{m.name}" for m in EXPLICIT.values()})
+
+
+@message("session", session=False)
+def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
+    sim = ctx.sim
+    if not ctx.caller.trusted and (uname != "root" or pwd != sim.password):
+        raise XapiError("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
+    stamp = now_xdate()
+    return sim.store.create(
+        "session",
+        {
+            "this_host": sim.master,
+            "this_user": NULL_REF,
+            "last_active": stamp,
+            "validation_time": stamp,
+            "is_local_superuser": True,
+            "auth_user_name": uname or "root",
+            "rbac_permissions": _permissions(),
+            "originator": originator,
+        },
+    )
+
+
+@message("session")
+def logout(ctx: Ctx):
+    ctx.sim.registrations.pop(ctx.session, None)
+    ctx.store.destroy("session", ctx.session)
+    return ""
+
+
+@message("session", asyncable=False)
+def change_password(ctx: Ctx, old_pwd, new_pwd):
+    # XAPI ignores the old password: a local-superuser session suffices.
+    if not ctx.store.get("session", ctx.session)["is_local_superuser"]:
+        raise XapiError("USER_IS_NOT_LOCAL_SUPERUSER", ctx.store.get("session", ctx.session)["auth_user_name"])
+    if not new_pwd:
+        raise XapiError("INVALID_VALUE", "new_pwd", "")
+    ctx.sim.password = new_pwd
+    return ""

@@ -1,0 +1,245 @@
+"""HTTP(S) and unix-socket listeners speaking XAPI's protocols.
+
+One listener per host address: the master's answers the API, a member's
+answers logins with ``HOST_IS_SLAVE [master address]`` as XAPI does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import os
+import socket
+import socketserver
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from .api import Caller
+from .dump import dump_xml
+from .errors import XapiError
+from .simulator import Simulator
+from .wire import (
+    WireError,
+    failure,
+    json_response,
+    parse_json_call,
+    parse_xml_call,
+    success,
+    xml_response,
+)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "xapi"
+    sim: Simulator
+    host_ref: str | None
+    trusted = False
+
+    def log_message(self, *args):  # quiet: the CLI prints what matters
+        pass
+
+    def _caller(self) -> Caller:
+        return Caller(host=self.host_ref, trusted=self.trusted)
+
+    def _send(self, code: int, body: bytes, ctype: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _outcome(self, method: str, params: list) -> dict:
+        if self.sim.latency:
+            time.sleep(self.sim.latency)
+        try:
+            return success(self.sim.call(method, params, self._caller()))
+        except XapiError as err:
+            return failure(err.description)
+        except Exception as exc:  # a bug in the simulator: report it XAPI-style
+            return failure(["INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"])
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        path = urlparse(self.path).path
+        try:
+            if path == "/jsonrpc":
+                method, params, req_id, version = parse_json_call(body)
+                out = json_response(self._outcome(method, params), req_id, version)
+                self._send(200, out, "application/json")
+            elif path in ("/", "/RPC2"):
+                method, params = parse_xml_call(body)
+                self._send(200, xml_response(self._outcome(method, params)), "text/xml")
+            else:
+                self._send(404, b"not found\n", "text/plain")
+        except WireError as exc:
+            self._send(500, f"malformed request: {exc}\n".encode(), "text/plain")
+
+    def do_GET(self):  # noqa: N802
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path != "/pool/xmldbdump":
+            self._send(404, b"not found\n", "text/plain")
+            return
+        try:
+            self.sim.check_session(query.get("session_id", ""))
+        except XapiError:
+            self._send(403, b"forbidden: invalid session_id\n", "text/plain")
+            return
+        with self.sim.store.lock:
+            body = dump_xml(self.sim.store).encode()
+        self._send(200, body, "application/xml")
+
+
+class _TCPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+class _UnixHandler(_Handler):
+    trusted = True
+
+    def address_string(self):
+        return "unix"
+
+
+@dataclass
+class Listener:
+    url: str
+    host_ref: str | None
+    server: socketserver.BaseServer
+
+
+def self_signed_certificate(names: list[str]) -> tuple[bytes, bytes, str]:
+    """(cert PEM, key PEM, SHA-256 fingerprint) of a fresh self-signed certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alt = []
+    for n in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            alt.append(x509.DNSName(n))
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem, fingerprint
+
+
+class SimServer:
+    """Runs listeners for a :class:`Simulator` in background threads."""
+
+    def __init__(self, sim: Simulator):
+        self.sim = sim
+        self.listeners: list[Listener] = []
+        self.fingerprint: str | None = None
+        self._ssl: ssl.SSLContext | None = None
+
+    def enable_tls(self, names: list[str]) -> str:
+        cert, key, self.fingerprint = self_signed_certificate(names)
+        with tempfile.TemporaryDirectory() as tmp:
+            cpath, kpath = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+            with open(cpath, "wb") as f:
+                f.write(cert)
+            with open(kpath, "wb") as f:
+                f.write(key)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cpath, kpath)
+        self._ssl = ctx
+        self.certificate_pem = cert
+        return self.fingerprint
+
+    def _handler(self, base, host_ref):
+        return type("Handler", (base,), {"sim": self.sim, "host_ref": host_ref})
+
+    def listen_tcp(self, address: str, port: int, host_ref: str | None) -> Listener:
+        server = _TCPServer((address, port), self._handler(_Handler, host_ref))
+        if self._ssl:
+            server.socket = self._ssl.wrap_socket(server.socket, server_side=True)
+        scheme = "https" if self._ssl else "http"
+        listener = Listener(f"{scheme}://{address}:{server.server_address[1]}", host_ref, server)
+        self._start(listener)
+        return listener
+
+    def listen_unix(self, path: str) -> Listener:
+        if os.path.exists(path):
+            os.unlink(path)
+        server = _UnixServer(path, self._handler(_UnixHandler, None))
+        listener = Listener(f"unix:{path}", None, server)
+        self._start(listener)
+        return listener
+
+    def serve_pool(self, address: str = "127.0.0.1", port: int = 0) -> Listener:
+        """The master's listener on ``address`` plus one per host whose
+        management address is on loopback (same port)."""
+        master = self.listen_tcp(address, port, self.sim.master)
+        port = master.server.server_address[1]
+        for ref, host in self.sim.store.table("host").items():
+            addr = host["address"]
+            if addr == address or not _is_loopback(addr):
+                continue
+            try:
+                self.listen_tcp(addr, port, ref)
+            except OSError:
+                continue  # address unusable here; the pool still works via the master
+        return master
+
+    def _start(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+        threading.Thread(target=listener.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        for listener in self.listeners:
+            listener.server.shutdown()
+            listener.server.server_close()
+            if listener.url.startswith("unix:"):
+                try:
+                    os.unlink(listener.url[5:])
+                except OSError:
+                    pass
+        self.listeners.clear()
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]

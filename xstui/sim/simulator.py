@@ -1,0 +1,59 @@
+"""A simulated pool: the object store plus the rules that are not per-message
+(credentials, the master, timing, fault injection)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from . import messages  # noqa: F401  (registers the explicit messages)
+from .api import Caller, dispatch
+from .errors import XapiError
+from .store import Store
+
+
+class Simulator:
+    def __init__(
+        self,
+        store: Store,
+        password: str | None = None,
+        *,
+        task_delay: float = 0.05,
+        latency: float = 0.0,
+        time_scale: float = 1.0,
+    ):
+        self.store = store
+        self.password = password or secrets.token_urlsafe(12)
+        self.task_delay = task_delay
+        self.latency = latency
+        self.time_scale = time_scale
+        self.registrations: dict[str, dict] = {}  # session -> legacy event registration
+        self.fail_next: dict[str, list[str]] = {}  # method -> error description (fault injection)
+        self.lock = threading.Lock()
+
+    # pool facts ------------------------------------------------------------
+    @property
+    def pool(self) -> str:
+        return next(iter(self.store.table("pool")))
+
+    @property
+    def master(self) -> str:
+        return self.store.get("pool", self.pool)["master"]
+
+    def host_address(self, host: str) -> str:
+        return self.store.get("host", host)["address"]
+
+    def host_by_address(self, address: str) -> str | None:
+        return self.store.find_one("host", address=address)
+
+    def check_session(self, ref: str) -> None:
+        if not self.store.exists("session", ref):
+            raise XapiError("SESSION_INVALID", ref)
+
+    # calls -----------------------------------------------------------------
+    def call(self, method: str, params: list, caller: Caller | None = None):
+        """Run one API call; the value, or XapiError."""
+        injected = self.fail_next.pop(method, None)
+        if injected:
+            raise XapiError(*injected)
+        return dispatch(self, method, params, caller or Caller())

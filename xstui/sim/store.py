@@ -1,0 +1,223 @@
+"""The object database: records by class and ref, with a change log for events.
+
+Every change goes through :meth:`Store.create`, :meth:`Store.set` or
+:meth:`Store.destroy`, which bump the generation and wake ``event.from``
+waiters, so no change can be missed by event consumers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Iterable
+
+from .errors import XapiError
+from .schema import NULL_REF, XDate, class_spec, classes
+
+
+# One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
+RELATIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("VM", "resident_on", "host", "resident_VMs"),
+    ("PIF", "host", "host", "PIFs"),
+    ("PBD", "host", "host", "PBDs"),
+    ("host_cpu", "host", "host", "host_CPUs"),
+    ("host_patch", "host", "host", "patches"),
+    ("Certificate", "host", "host", "certificates"),
+    ("PBD", "SR", "SR", "PBDs"),
+    ("VDI", "SR", "SR", "VDIs"),
+    ("VBD", "VM", "VM", "VBDs"),
+    ("VBD", "VDI", "VDI", "VBDs"),
+    ("VIF", "VM", "VM", "VIFs"),
+    ("VIF", "network", "network", "VIFs"),
+    ("PIF", "network", "network", "PIFs"),
+    ("PIF", "bond_slave_of", "Bond", "slaves"),
+    ("Bond", "master", "PIF", "bond_master_of"),
+    ("VLAN", "tagged_PIF", "PIF", "VLAN_slave_of"),
+    ("host_patch", "pool_patch", "pool_patch", "host_patches"),
+    ("VM", "snapshot_of", "VM", "snapshots"),
+    ("task", "subtask_of", "task", "subtasks"),
+)
+_BY_CHILD: dict[str, list[tuple[str, str, str]]] = {}
+for _c, _f, _p, _s in RELATIONS:
+    _BY_CHILD.setdefault(_c, []).append((_f, _p, _s))
+
+
+def now_xdate(t: float | None = None) -> XDate:
+    return XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(time.time() if t is None else t)))
+
+
+class Store:
+    def __init__(self, seed: int | None = None):
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.rng = random.Random(seed)
+        self.tables: dict[str, dict[str, dict]] = {name: {} for name in classes()}
+        self.by_uuid: dict[str, dict[str, str]] = {name: {} for name in classes()}
+        self.generation = 0
+        self.message_generation = 0
+        # change log, parallel lists so bisect works on generations
+        self._log_gens: list[int] = []
+        self._log: list[tuple[str, str, str]] = []  # (class, ref, op)
+        # what a loaded pool dump carried that the schema does not know
+        self.raw_rows: dict[str, dict[str, dict[str, str]]] = {}  # class -> ref -> row as loaded
+        self.raw_tables: dict[str, list[dict[str, str]]] = {}  # tables not modelled
+        self.manifest: dict[str, str] = {}
+
+    # identifiers ---------------------------------------------------------
+    def new_uuid(self) -> str:
+        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def new_ref(self) -> str:
+        return "OpaqueRef:" + self.new_uuid()
+
+    # reads ---------------------------------------------------------------
+    def table(self, cls: str) -> dict[str, dict]:
+        return self.tables[cls]
+
+    def get(self, cls: str, ref: str) -> dict:
+        try:
+            return self.tables[cls][ref]
+        except KeyError:
+            raise XapiError("HANDLE_INVALID", cls, ref) from None
+
+    def exists(self, cls: str, ref: str) -> bool:
+        return ref in self.tables[cls]
+
+    def ref_by_uuid(self, cls: str, uuid: str) -> str:
+        try:
+            return self.by_uuid[cls][uuid]
+        except KeyError:
+            raise XapiError("UUID_INVALID", cls, uuid) from None
+
+    def find(self, cls: str, **equal) -> list[str]:
+        return [
+            ref
+            for ref, rec in self.tables[cls].items()
+            if all(rec.get(k) == v for k, v in equal.items())
+        ]
+
+    def find_one(self, cls: str, **equal) -> str | None:
+        found = self.find(cls, **equal)
+        return found[0] if found else None
+
+    # writes --------------------------------------------------------------
+    def create(self, cls: str, fields: dict | None = None, ref: str | None = None) -> str:
+        spec = class_spec(cls)
+        if spec is None:
+            raise KeyError(cls)
+        cls = spec.name
+        with self.lock:
+            ref = ref or self.new_ref()
+            record = {name: f.empty() for name, f in spec.fields.items()}
+            if "uuid" in record:
+                record["uuid"] = self.new_uuid()
+            for name, value in (fields or {}).items():
+                record[name] = spec.fields[name].coerce(value)
+            self.tables[cls][ref] = record
+            if "uuid" in record:
+                self.by_uuid[cls][record["uuid"]] = ref
+            if cls == "message":
+                self.message_generation += 1
+            self._record_change(cls, ref, "add")
+            self._relink(cls, ref, {}, record)
+            return ref
+
+    def set(self, cls: str, ref: str, **values) -> None:
+        spec = class_spec(cls)
+        with self.lock:
+            record = self.get(cls, ref)
+            before = dict(record)
+            for name, value in values.items():
+                record[name] = spec.fields[name].coerce(value)
+            self._record_change(cls, ref, "mod")
+            self._relink(cls, ref, before, record)
+
+    def touch(self, cls: str, ref: str) -> None:
+        """Emit a ``mod`` event without changing anything (event.inject)."""
+        with self.lock:
+            self.get(cls, ref)
+            self._record_change(cls, ref, "mod")
+
+    def destroy(self, cls: str, ref: str) -> None:
+        with self.lock:
+            record = self.get(cls, ref)
+            del self.tables[cls][ref]
+            if "uuid" in record:
+                self.by_uuid[cls].pop(record["uuid"], None)
+            self.raw_rows.get(cls, {}).pop(ref, None)
+            self._record_change(cls, ref, "del")
+            self._relink(cls, ref, record, {})
+
+    def _relink(self, cls: str, ref: str, before: dict, after: dict) -> None:
+        """Keep the parents' back-reference sets in step with a child's ref fields."""
+        for fname, parent_cls, set_field in _BY_CHILD.get(cls, ()):
+            old, new = before.get(fname), after.get(fname)
+            if old == new:
+                continue
+            parents = self.tables[parent_cls]
+            if old in parents and ref in parents[old][set_field]:
+                parents[old][set_field] = [r for r in parents[old][set_field] if r != ref]
+                self._record_change(parent_cls, old, "mod")
+            if new in parents and ref not in parents[new][set_field]:
+                parents[new][set_field] = [*parents[new][set_field], ref]
+                self._record_change(parent_cls, new, "mod")
+
+    def rebuild_relations(self) -> None:
+        """Complete every back-reference set (after loading a dump); what the
+        dump listed is kept, even references to objects it left out."""
+        with self.lock:
+            for child, fname, parent_cls, set_field in RELATIONS:
+                parents = self.tables[parent_cls]
+                for ref, rec in self.tables[child].items():
+                    parent = rec.get(fname)
+                    if parent in parents and ref not in parents[parent][set_field]:
+                        parents[parent][set_field].append(ref)
+
+    def _record_change(self, cls: str, ref: str, op: str) -> None:
+        self.generation += 1
+        self._log_gens.append(self.generation)
+        self._log.append((cls, ref, op))
+        self.changed.notify_all()
+
+    # events --------------------------------------------------------------
+    @property
+    def token(self) -> str:
+        return f"{self.generation:020d},{self.message_generation:020d}"
+
+    def changes_since(self, generation: int, wanted) -> list[tuple[int, str, str, str]]:
+        """Objects changed after ``generation``: (gen, class, ref, op), one per object.
+
+        ``op`` is add for objects created since, del for objects gone since
+        (omitted when created and destroyed in the window), mod otherwise.
+        """
+        start = bisect.bisect_right(self._log_gens, generation)
+        first: dict[tuple[str, str], str] = {}
+        last: dict[tuple[str, str], tuple[int, str]] = {}
+        for gen, (cls, ref, op) in zip(self._log_gens[start:], self._log[start:]):
+            if not wanted(cls, ref):
+                continue
+            key = (cls, ref)
+            first.setdefault(key, op)
+            last[key] = (gen, op)
+        out = []
+        for key, (gen, op) in last.items():
+            if first[key] == "add":
+                if op == "del":
+                    continue
+                op = "add"
+            out.append((gen, key[0], key[1], op))
+        out.sort()
+        return out
+
+    def all_objects(self, wanted) -> Iterable[tuple[str, str]]:
+        for cls, table in self.tables.items():
+            for ref in table:
+                if wanted(cls, ref):
+                    yield cls, ref
+
+
+def ref_or_null(ref: str | None) -> str:
+    return ref or NULL_REF

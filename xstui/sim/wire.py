@@ -1,0 +1,122 @@
+"""XAPI's wire formats: XML-RPC (the classic) and JSON-RPC 1.0/2.0.
+
+XAPI never uses XML-RPC faults for API errors: every response is a struct with
+``Status`` and ``Value`` or ``ErrorDescription``. Ints travel as strings,
+strings are bare ``<value>text</value>``, datetimes as ``dateTime.iso8601``.
+"""
+
+from __future__ import annotations
+
+import json
+import xmlrpc.client
+from xml.sax.saxutils import escape
+
+from .schema import XDate
+
+
+class WireError(Exception):
+    """A request that cannot be parsed at all (answered with HTTP 500)."""
+
+
+def xml_value(value) -> str:
+    out: list[str] = []
+    _xml(value, out)
+    return "".join(out)
+
+
+def _xml(v, out: list[str]) -> None:
+    if isinstance(v, bool):
+        out.append(f"<value><boolean>{int(v)}</boolean></value>")
+    elif isinstance(v, XDate):
+        out.append(f"<value><dateTime.iso8601>{v}</dateTime.iso8601></value>")
+    elif isinstance(v, str):
+        out.append(f"<value>{escape(v)}</value>")
+    elif isinstance(v, int):
+        out.append(f"<value>{v}</value>")
+    elif isinstance(v, float):
+        out.append(f"<value><double>{v!r}</double></value>")
+    elif isinstance(v, dict):
+        out.append("<value><struct>")
+        for k, item in v.items():
+            out.append(f"<member><name>{escape(str(k))}</name>")
+            _xml(item, out)
+            out.append("</member>")
+        out.append("</struct></value>")
+    elif isinstance(v, list | tuple):
+        out.append("<value><array><data>")
+        for item in v:
+            _xml(item, out)
+        out.append("</data></array></value>")
+    elif v is None:
+        out.append("<value></value>")
+    else:
+        raise TypeError(f"cannot marshal {type(v).__name__}")
+
+
+def xml_response(payload: dict) -> bytes:
+    return (
+        "<?xml version='1.0'?>\n<methodResponse><params><param>"
+        + xml_value(payload)
+        + "</param></params></methodResponse>\n"
+    ).encode()
+
+
+def success(value) -> dict:
+    return {"Status": "Success", "Value": "" if value is None else value}
+
+
+def failure(description: list[str]) -> dict:
+    return {"Status": "Failure", "ErrorDescription": description}
+
+
+def parse_xml_call(body: bytes) -> tuple[str, list]:
+    try:
+        params, method = xmlrpc.client.loads(body, use_builtin_types=True)
+    except Exception as exc:  # malformed XML, unknown tags
+        raise WireError(str(exc)) from exc
+    if not method:
+        raise WireError("not a methodCall")
+    return method, [_from_xmlrpc(p) for p in params]
+
+
+def _from_xmlrpc(v):
+    if isinstance(v, xmlrpc.client.DateTime):
+        return XDate(v.value if v.value.endswith("Z") else v.value + "Z")
+    if hasattr(v, "strftime"):  # datetime with use_builtin_types
+        return XDate(v.strftime("%Y%m%dT%H:%M:%SZ"))
+    if isinstance(v, list):
+        return [_from_xmlrpc(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _from_xmlrpc(x) for k, x in v.items()}
+    return v
+
+
+# JSON-RPC --------------------------------------------------------------------
+def parse_json_call(body: bytes) -> tuple[str, list, object, str | None]:
+    """(method, params, id, version) of a JSON-RPC request; version is "2.0" or None."""
+    try:
+        req = json.loads(body)
+        method = req["method"]
+        params = req.get("params", [])
+    except Exception as exc:
+        raise WireError(str(exc)) from exc
+    if not isinstance(params, list):
+        raise WireError("params must be an array")
+    return method, params, req.get("id"), req.get("jsonrpc")
+
+
+def json_response(outcome: dict, req_id, version: str | None) -> bytes:
+    """XAPI's JSON-RPC reply: ``result`` on success; on failure ``error`` with the
+    code in ``message`` and the parameters in ``data`` (as XAPI has done since 7.3)."""
+    body: dict = {"jsonrpc": "2.0"} if version == "2.0" else {}
+    if outcome["Status"] == "Success":
+        body["result"] = outcome["Value"]
+        if version != "2.0":
+            body["error"] = None
+    else:
+        code, *params = outcome["ErrorDescription"]
+        body["error"] = {"code": 1, "message": code, "data": params}
+        if version != "2.0":
+            body["result"] = None
+    body["id"] = req_id
+    return json.dumps(body).encode()
