@@ -132,7 +132,7 @@ def load_dump(xml_text: str | bytes, store: Store | None = None) -> Store:
         originals = store.raw_rows.setdefault(spec.name, {})
         for row in rows:
             ref = row["ref"]
-            record = {n: f.empty() for n, f in spec.fields.items()}
+            record = spec.blank()
             for col, text in row.items():
                 fname = col.replace("__", "_")
                 if col != "ref" and fname in spec.fields:

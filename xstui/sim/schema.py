@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 
 
@@ -29,7 +29,7 @@ class Field:
     qualifier: str  # RW, RO/runtime, RO/constructor
     default: object
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """One of string, int, float, bool, datetime, ref, enum, set, map."""
         t = self.type
@@ -109,6 +109,14 @@ class ClassSpec:
     @property
     def wire_name(self) -> str:
         return self.name.lower()
+
+    @cached_property
+    def _template(self) -> dict:
+        return {name: f.empty() for name, f in self.fields.items()}
+
+    def blank(self) -> dict:
+        """A record with every field at its default."""
+        return {k: v.copy() if isinstance(v, list | dict) else v for k, v in self._template.items()}
 
 
 @cache

@@ -111,7 +111,7 @@ class Store:
         cls = spec.name
         with self.lock:
             ref = ref or self.new_ref()
-            record = {name: f.empty() for name, f in spec.fields.items()}
+            record = spec.blank()
             if "uuid" in record:
                 record["uuid"] = self.new_uuid()
             for name, value in (fields or {}).items():
@@ -161,8 +161,8 @@ class Store:
             if old in parents and ref in parents[old][set_field]:
                 parents[old][set_field] = [r for r in parents[old][set_field] if r != ref]
                 self._record_change(parent_cls, old, "mod")
-            if new in parents and ref not in parents[new][set_field]:
-                parents[new][set_field] = [*parents[new][set_field], ref]
+            if new in parents and (not before or ref not in parents[new][set_field]):
+                parents[new][set_field].append(ref)  # a new child cannot be listed yet
                 self._record_change(parent_cls, new, "mod")
 
     def rebuild_relations(self) -> None:

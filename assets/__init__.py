@@ -1,0 +1,1 @@
+"""Package data: stylesheets and simulator scenarios."""

@@ -1,0 +1,105 @@
+"""Command line: ``xstui [demo|connect URL|local|sim|status|check]``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from . import __version__
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit 2
+        self.exit(EXIT_USAGE, f"xstui: {message} (see 'xstui --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="xstui", description="Administer XenServer / XCP-ng hosts and pools through XAPI.")
+    p.add_argument("--version", action="version", version=f"xstui {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("demo", help="start the built-in simulator with the demo pool and open the console")
+
+    s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
+    s.add_argument("--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)")
+    s.add_argument("--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)")
+    s.add_argument("--address", help="address to listen on (default: the master's loopback address)")
+    s.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    s.add_argument("--tls", action="store_true", help="HTTPS with a fresh self-signed certificate")
+    s.add_argument("--unix-socket", metavar="PATH", help="also listen on a unix socket (trusted logins, like dom0)")
+    s.add_argument("--password", help="root password (default: random, printed)")
+    s.add_argument("--latency", type=float, default=0, metavar="MS", help="delay every call by MS milliseconds")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sim":
+        return run_sim(args)
+    if args.command == "demo" or args.command is None:
+        return run_demo()
+    return EXIT_USAGE
+
+
+def _fail(message: str) -> int:
+    print(f"xstui: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_sim(args) -> int:
+    from .sim.runner import start_simulator
+    from .sim.scenario import ScenarioError
+
+    if not 0 <= args.port <= 65535:
+        return _fail(f"port {args.port} is out of range 0-65535")
+    if args.latency < 0:
+        return _fail("latency cannot be negative")
+    try:
+        running = start_simulator(
+            args.scenario,
+            dump=args.dump,
+            address=args.address,
+            port=args.port,
+            tls=args.tls,
+            unix_socket=args.unix_socket,
+            password=args.password,
+            latency_ms=args.latency,
+        )
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot listen: {exc.strerror or exc}")
+    store = running.sim.store
+    pool = store.get("pool", running.sim.pool)
+    print(f"xstui simulator: pool {pool['name_label']!r}, {len(store.table('host'))} hosts, "
+          f"{sum(1 for v in store.table('VM').values() if not v['is_a_template'] and not v['is_control_domain'])} VMs")
+    print(f"  master   {running.url}")
+    for name, url in running.member_urls.items():
+        print(f"  member   {url}  ({name})")
+    if running.unix_socket:
+        print(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
+    if running.fingerprint:
+        print(f"  TLS SHA-256 fingerprint {running.fingerprint}")
+    print(f"  login    root / {running.password}")
+    print("Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    running.close()
+    return 0
+
+
+def run_demo() -> int:
+    # Until the console exists, the demo runs the simulator with the demo pool.
+    return run_sim(build_parser().parse_args(["sim"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The embedded XAPI simulator (no Textual here)."""

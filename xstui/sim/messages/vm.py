@@ -1,0 +1,145 @@
+"""VM power operations with XAPI's state checks (VM_BAD_POWER_STATE etc.)."""
+
+from ..api import Ctx, message
+from ..errors import XapiError
+from ..schema import NULL_REF
+from ..store import now_xdate
+
+BOOT_SECONDS = 0.5  # scaled by Simulator.time_scale
+
+
+def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
+    rec = ctx.store.get("VM", vm)
+    if rec["is_a_template"]:
+        raise XapiError("VM_IS_TEMPLATE", vm)
+    if rec["is_control_domain"]:
+        raise XapiError("OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain.")
+    if expected and rec["power_state"] not in expected:
+        raise XapiError("VM_BAD_POWER_STATE", vm, expected[0].lower(), rec["power_state"].lower())
+    return rec
+
+
+def _power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
+    st = ctx.store
+    rec = st.get("VM", vm)
+    live = state in ("Running", "Paused")
+    st.set("VM", vm, power_state=state, resident_on=host if live else NULL_REF,
+           domid=rec["domid"] if live and rec["domid"] > 0 else (len(st.table("VM")) + 10 if live else -1))
+    if st.exists("VM_metrics", rec["metrics"]):
+        metrics = {"memory_actual": rec["memory_dynamic_max"] if live else 0,
+                   "VCPUs_number": rec["VCPUs_at_startup"] if live else 0}
+        if state == "Running" and rec["power_state"] == "Halted":
+            metrics["start_time"] = now_xdate()
+        st.set("VM_metrics", rec["metrics"], **metrics)
+
+
+def _pick_host(ctx: Ctx, rec: dict) -> str:
+    st = ctx.store
+    candidates = [rec["affinity"]] if st.exists("host", rec["affinity"]) else []
+    candidates += [h for h in st.table("host") if h not in candidates]
+    for host in candidates:
+        h = st.get("host", host)
+        metrics = st.table("host_metrics").get(h["metrics"], {})
+        if h["enabled"] and metrics.get("live", True) and metrics.get("memory_free", 0) >= rec["memory_static_max"]:
+            return host
+    raise XapiError("HOST_NOT_ENOUGH_FREE_MEMORY", rec["memory_static_max"], 0)
+
+
+def _claim(ctx: Ctx, host: str, amount: int) -> None:
+    h = ctx.store.get("host", host)
+    if ctx.store.exists("host_metrics", h["metrics"]):
+        free = ctx.store.get("host_metrics", h["metrics"])["memory_free"]
+        ctx.store.set("host_metrics", h["metrics"], memory_free=max(0, free - amount))
+
+
+@message("VM")
+def start(ctx: Ctx, vm, start_paused, force):
+    rec = _vm(ctx, vm, "Halted")
+    host = _pick_host(ctx, rec)
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    _claim(ctx, host, rec["memory_static_max"])
+    _power(ctx, vm, "Paused" if start_paused else "Running", host)
+    return ""
+
+
+@message("VM")
+def start_on(ctx: Ctx, vm, host, start_paused, force):
+    rec = _vm(ctx, vm, "Halted")
+    h = ctx.store.get("host", host)
+    if not h["enabled"]:
+        raise XapiError("HOST_DISABLED", host)
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    _claim(ctx, host, rec["memory_static_max"])
+    _power(ctx, vm, "Paused" if start_paused else "Running", host)
+    return ""
+
+
+def _stop(ctx: Ctx, vm: str, states: tuple[str, ...]) -> None:
+    rec = _vm(ctx, vm, *states)
+    host = rec["resident_on"]
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    if ctx.store.exists("host", host):
+        _claim(ctx, host, -rec["memory_static_max"])
+    _power(ctx, vm, "Halted")
+
+
+@message("VM")
+def clean_shutdown(ctx: Ctx, vm):
+    _stop(ctx, vm, ("Running",))
+    return ""
+
+
+@message("VM")
+def hard_shutdown(ctx: Ctx, vm):
+    _stop(ctx, vm, ("Running", "Paused", "Suspended"))
+    return ""
+
+
+@message("VM")
+def clean_reboot(ctx: Ctx, vm):
+    _vm(ctx, vm, "Running")
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    ctx.store.touch("VM", vm)
+    return ""
+
+
+@message("VM")
+def hard_reboot(ctx: Ctx, vm):
+    _vm(ctx, vm, "Running", "Paused")
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    ctx.store.touch("VM", vm)
+    return ""
+
+
+@message("VM")
+def suspend(ctx: Ctx, vm):
+    rec = _vm(ctx, vm, "Running")
+    host = rec["resident_on"]
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    _claim(ctx, host, -rec["memory_static_max"])
+    _power(ctx, vm, "Suspended")
+    return ""
+
+
+@message("VM")
+def resume(ctx: Ctx, vm, start_paused, force):
+    rec = _vm(ctx, vm, "Suspended")
+    host = _pick_host(ctx, rec)
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    _claim(ctx, host, rec["memory_static_max"])
+    _power(ctx, vm, "Paused" if start_paused else "Running", host)
+    return ""
+
+
+@message("VM")
+def pause(ctx: Ctx, vm):
+    rec = _vm(ctx, vm, "Running")
+    _power(ctx, vm, "Paused", rec["resident_on"])
+    return ""
+
+
+@message("VM")
+def unpause(ctx: Ctx, vm):
+    rec = _vm(ctx, vm, "Paused")
+    _power(ctx, vm, "Running", rec["resident_on"])
+    return ""

@@ -1,0 +1,95 @@
+"""Start a simulator with its listeners: used by ``xstui sim``, the demo target and tests."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .dump import load_dump
+from .scenario import ScenarioError, build, generate, load_scenario
+from .server import SimServer
+from .simulator import Simulator
+
+
+@dataclass
+class RunningSim:
+    sim: Simulator
+    server: SimServer
+    url: str
+    unix_socket: str | None = None
+    member_urls: dict[str, str] = field(default_factory=dict)  # host name -> URL
+
+    @property
+    def password(self) -> str:
+        return self.sim.password
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self.server.fingerprint
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def make_store(scenario: str | dict = "demo", dump: str | None = None, seed: int | None = None):
+    if dump:
+        try:
+            text = Path(dump).read_bytes()
+        except OSError as exc:
+            raise ScenarioError(f"cannot read dump {dump}: {exc.strerror}") from None
+        try:
+            return load_dump(text)
+        except Exception as exc:
+            raise ScenarioError(f"{dump}: not a readable pool database dump ({exc})") from None
+    if isinstance(scenario, dict):
+        return build(scenario, seed=seed)
+    if scenario.startswith("generate:"):  # generate:HOSTS,VMS
+        hosts, vms = (int(x) for x in scenario.split(":", 1)[1].split(","))
+        return build(generate(hosts, vms), seed=seed)
+    return build(load_scenario(scenario), seed=seed)
+
+
+def start_simulator(
+    scenario: str | dict = "demo",
+    *,
+    dump: str | None = None,
+    address: str | None = None,
+    port: int = 0,
+    tls: bool = False,
+    unix_socket: str | None = None,
+    password: str | None = None,
+    latency_ms: float = 0,
+    task_delay: float = 0.05,
+    members: bool = True,
+) -> RunningSim:
+    """Build the pool and listen. ``address`` defaults to the master's own
+    management address when that is on loopback, else 127.0.0.1; a real dump's
+    addresses are shown but never used."""
+    store = make_store(scenario, dump)
+    sim = Simulator(store, password, latency=latency_ms / 1000, task_delay=task_delay)
+    server = SimServer(sim)
+    master_addr = sim.host_address(sim.master)
+    if address is None:
+        address = master_addr if _loopback(master_addr) else "127.0.0.1"
+    if tls:
+        server.enable_tls([address, master_addr] if master_addr != address else [address])
+    if members and not dump:
+        listener = server.serve_pool(address, port)
+    else:
+        listener = server.listen_tcp(address, port, sim.master)
+    running = RunningSim(sim, server, listener.url)
+    for extra in server.listeners[1:]:
+        if extra.host_ref:
+            running.member_urls[store.get("host", extra.host_ref)["name_label"]] = extra.url
+    if unix_socket:
+        server.listen_unix(unix_socket)
+        running.unix_socket = unix_socket
+    return running
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

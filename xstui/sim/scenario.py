@@ -1,0 +1,447 @@
+"""Scenarios: a pool described in YAML (assets/scenarios/*.yaml) built into a Store.
+
+The YAML names things (hosts, networks, SRs) and this module creates the
+XAPI objects with their cross references, the way a real pool has them.
+:func:`generate` describes a large pool in the same form, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+
+from .schema import NULL_REF
+from .store import Store, now_xdate
+
+GiB = 1024**3
+DAY = 86400
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be built; the message says what is wrong."""
+
+
+def builtin_names() -> list[str]:
+    folder = files("xstui.assets").joinpath("scenarios")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_scenario(name_or_path: str) -> dict:
+    """A built-in scenario by name, or a YAML file by path."""
+    if name_or_path in builtin_names():
+        text = files("xstui.assets").joinpath("scenarios", name_or_path + ".yaml").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            known = ", ".join(builtin_names())
+            raise ScenarioError(f"no scenario named {name_or_path!r} (built-in: {known}) and no such file")
+        text = path.read_text()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{name_or_path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not data.get("hosts"):
+        raise ScenarioError(f"{name_or_path}: a scenario needs a 'hosts' list")
+    return data
+
+
+def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:
+    """A large pool in scenario form (for benchmarks)."""
+    host_list = [
+        {
+            "name": f"host-{i + 1:03d}",
+            "address": f"127.20.{(i + 11) // 250}.{(i + 11) % 250 + 1}",
+            "master": i == 0,
+            "memory_gb": 512,
+            "free_gb": 200,
+            "cpus": 48,
+            "cpu_model": "AMD EPYC 7443 24-Core Processor",
+            "nics": 4,
+            "cert_days": 1000,
+            "storage_ip": f"127.21.{(i + 11) // 250}.{(i + 11) % 250 + 1}",
+        }
+        for i in range(hosts)
+    ]
+    powers = ["Running"] * 7 + ["Halted"] * 2 + ["Suspended"]
+    vm_rows = []
+    for i in range(vms):
+        power = powers[i % len(powers)]
+        host = host_list[i % hosts]["name"] if power == "Running" else ""
+        sr = "Shared NFS" if i % 3 else f"Local storage@{host_list[i % hosts]['name']}"
+        prio = ["restart", "best-effort", ""][i % 3]
+        vm_rows.append([f"vm-{i + 1:05d}", host, power, 4, 2, 40, sr, prio, i % 5])
+    return {
+        "name": f"generated-{hosts}x{vms}",
+        "seed": seed,
+        "pool": {"name": f"Big Pool {hosts}", "default_sr": "Shared NFS", "ha": {"enabled": False}},
+        "dns": ["127.20.0.53"],
+        "gateway": "127.20.0.1",
+        "netmask": "255.255.0.0",
+        "hosts": host_list,
+        "networks": [
+            {"name": "Management", "device": "eth0", "management": True},
+            {"name": "Storage", "device": "eth1", "mtu": 9000, "purpose": "storage"},
+            {"name": "VM Bond", "bond": ["eth2", "eth3"], "mode": "lacp"},
+        ],
+        "srs": [
+            {"name": "Shared NFS", "type": "nfs", "shared": True, "size_gb": 65536, "used_gb": 30000,
+             "server": "127.20.2.5", "path": "/export/big"},
+            {"name": "Local storage", "type": "lvm", "per_host": True, "size_gb": 1800, "used_gb": 600},
+        ],
+        "updates": [{"name": "XS82ECU1001", "guidance": ["restartHost"], "applied": [h["name"] for h in host_list]}],
+        "vms": vm_rows,
+    }
+
+
+def build(scenario: dict, *, now: float | None = None, seed: int | None = None) -> Store:
+    """Create the scenario's objects in a new Store."""
+    try:
+        return _Builder(scenario, now or time.time(), seed).run()
+    except ScenarioError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        name = scenario.get("name", "scenario") if isinstance(scenario, dict) else "scenario"
+        raise ScenarioError(f"{name}: malformed entry ({exc.__class__.__name__}: {exc})") from None
+
+
+def _mac(host_index: int, nic: int) -> str:
+    return f"02:10:{host_index // 256:02x}:{host_index % 256:02x}:00:{nic:02x}"
+
+
+class _Builder:
+    def __init__(self, sc: dict, now: float, seed: int | None):
+        self.sc, self.now = sc, now
+        self.store = Store(seed if seed is not None else sc.get("seed", 0))
+        self.hosts: dict[str, str] = {}  # name -> ref
+        self.host_specs: dict[str, dict] = {}
+        self.networks: dict[str, str] = {}  # name -> ref
+        self.device_network: dict[str, str] = {}  # device -> network ref
+        self.pifs: dict[tuple[str, str], str] = {}  # (host name, device or network name) -> PIF ref
+        self.srs: dict[str, str] = {}  # name or name@host -> ref
+
+    def ago(self, seconds: float):
+        return now_xdate(self.now - seconds)
+
+    def run(self) -> Store:
+        sc, st = self.sc, self.store
+        self.make_roles()
+        for i, h in enumerate(sc["hosts"]):
+            self.make_host(i, h)
+        masters = [n for n, h in self.host_specs.items() if h.get("master")] or [next(iter(self.hosts))]
+        self.make_networks()
+        self.make_srs()
+        pool = sc.get("pool", {})
+        ha = pool.get("ha", {}) or {}
+        default_sr = self.srs.get(pool.get("default_sr", ""), NULL_REF)
+        st.create(
+            "pool",
+            {
+                "name_label": pool.get("name", ""),
+                "master": self.hosts[masters[0]],
+                "default_SR": default_sr,
+                "suspend_image_SR": default_sr,
+                "crash_dump_SR": default_sr,
+                "ha_enabled": bool(ha.get("enabled")),
+                "ha_host_failures_to_tolerate": int(ha.get("failures_to_tolerate", 0)),
+                "ha_plan_exists_for": int(ha.get("plan_exists_for", 0)),
+                "ha_statefiles": [],
+                "other_config": {"memory-ratio-hvm": "0.25", "memory-ratio-pv": "0.25"},
+                "cpu_info": {"cpu_count": str(sum(int(h.get("cpus", 8)) for h in sc["hosts"]))},
+            },
+        )
+        for row in sc.get("vms", []):
+            self.make_vm(*row)
+        self.make_templates()
+        self.make_updates()
+        self.make_messages()
+        self.finish_srs()
+        return st
+
+    # hosts ---------------------------------------------------------------
+    def make_roles(self):
+        for name in ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only"):
+            self.store.create("role", {"name_label": name, "name_description": f"The {name} role"})
+
+    def make_host(self, index: int, h: dict):
+        st, sc = self.store, self.sc
+        prod = sc.get("product", {})
+        name = h["name"]
+        total = int(h.get("memory_gb", 64)) * GiB
+        metrics = st.create(
+            "host_metrics",
+            {"memory_total": total, "memory_free": int(h.get("free_gb", 32)) * GiB, "live": h.get("live", True),
+             "last_updated": self.ago(5)},
+        )
+        api = prod.get("api_version", [2, 16])
+        ref = st.create(
+            "host",
+            {
+                "name_label": name,
+                "hostname": name,
+                "address": h["address"],
+                "enabled": h.get("enabled", True),
+                "metrics": metrics,
+                "memory_overhead": total // 96,
+                "API_version_major": api[0],
+                "API_version_minor": api[1],
+                "API_version_vendor": "XenSource",
+                "software_version": {
+                    "product_brand": prod.get("brand", "XCP-ng"),
+                    "product_version": prod.get("version", "8.2.1"),
+                    "build_number": prod.get("build", "release/yangtze/master/58"),
+                    "xapi": prod.get("xapi", "1.249.32"),
+                    "xen": "4.13.5",
+                    "linux": "4.19.0+1",
+                    "network_backend": prod.get("network_backend", "openvswitch"),
+                    "platform_name": "XCP",
+                    "platform_version": "3.2.1",
+                    "hostname": name,
+                },
+                "cpu_info": {
+                    "cpu_count": str(h.get("cpus", 8)),
+                    "socket_count": "2",
+                    "vendor": "GenuineIntel" if "Intel" in h.get("cpu_model", "") else "AuthenticAMD",
+                    "modelname": h.get("cpu_model", "Generic CPU"),
+                    "speed": "2100.000",
+                },
+                "other_config": {"boot_time": str(int(self.now - float(h.get("uptime_days", 12 + index)) * DAY))},
+                "iscsi_iqn": f"iqn.2024-01.org.xcp-ng:{name}",
+                "bios_strings": {"system-manufacturer": "Dell Inc.", "system-product-name": "PowerEdge R640"},
+                "logging": {},
+                "edition": "xcp-ng",
+            },
+        )
+        self.hosts[name], self.host_specs[name] = ref, h
+        for n in range(int(h.get("cpus", 8))):
+            st.create(
+                "host_cpu",
+                {"host": ref, "number": n, "modelname": h.get("cpu_model", "Generic CPU"), "speed": 2100,
+                 "vendor": "GenuineIntel", "utilisation": 0.05 + (n % 7) / 50},
+            )
+        dom0_metrics = st.create("VM_metrics", {"memory_actual": 4 * GiB, "VCPUs_number": 16, "start_time": self.ago(86400)})
+        dom0 = st.create(
+            "VM",
+            {
+                "name_label": f"Control domain on host: {name}",
+                "is_control_domain": True,
+                "power_state": "Running",
+                "resident_on": ref,
+                "memory_static_max": 4 * GiB,
+                "memory_dynamic_max": 4 * GiB,
+                "memory_dynamic_min": 4 * GiB,
+                "memory_target": 4 * GiB,
+                "memory_overhead": 34 * 1024**2,
+                "VCPUs_max": 16,
+                "VCPUs_at_startup": 16,
+                "domid": 0,
+                "metrics": dom0_metrics,
+            },
+        )
+        st.set("host", ref, control_domain=dom0)
+        days = float(h.get("cert_days", 3000))
+        digest = hashlib.sha256(f"{name}-{days}".encode()).hexdigest().upper()
+        st.create(
+            "Certificate",
+            {
+                "type": "host",
+                "host": ref,
+                "not_before": self.ago((3650 - days) * DAY),
+                "not_after": now_xdate(self.now + days * DAY),
+                "fingerprint": ":".join(digest[i : i + 2] for i in range(0, 64, 2)),
+                "fingerprint_sha256": ":".join(digest[i : i + 2] for i in range(0, 64, 2)),
+            },
+        )
+
+    # networking ------------------------------------------------------------
+    def make_networks(self):
+        st, sc = self.store, self.sc
+        specs = sc.get("networks", [])
+        named = {n["device"]: n for n in specs if "device" in n}
+        devices = max(int(h.get("nics", 2)) for h in self.host_specs.values())
+        for d in range(devices):
+            dev = f"eth{d}"
+            spec = named.get(dev, {"name": f"Pool-wide network associated with {dev}", "device": dev})
+            net = st.create(
+                "network",
+                {"name_label": spec["name"], "bridge": f"xenbr{d}", "MTU": int(spec.get("mtu", 1500)), "managed": True},
+            )
+            self.networks[spec["name"]] = self.device_network[dev] = net
+        for hi, (hname, host) in enumerate(self.hosts.items()):
+            h = self.host_specs[hname]
+            for d in range(int(h.get("nics", 2))):
+                dev = f"eth{d}"
+                spec = named.get(dev, {})
+                mtu = int((h.get("mtu") or {}).get(dev, spec.get("mtu", 1500)))
+                fields = {"ip_configuration_mode": "None"}
+                if spec.get("management"):
+                    fields = {"ip_configuration_mode": "Static", "IP": h["address"], "management": True,
+                              "netmask": sc.get("netmask", "255.255.255.0"), "gateway": sc.get("gateway", ""),
+                              "DNS": ",".join(sc.get("dns", []))}
+                elif spec.get("purpose") == "storage" and h.get("storage_ip"):
+                    fields = {"ip_configuration_mode": "Static", "IP": h["storage_ip"],
+                              "netmask": sc.get("netmask", "255.255.255.0"), "disallow_unplug": True,
+                              "other_config": {"management_purpose": "Storage"}}
+                self.pifs[(hname, dev)] = self.make_pif(host, dev, self.device_network[dev], _mac(hi, d), mtu, physical=True,
+                                                        speed=10000 if d else 1000, **fields)
+        for spec in specs:
+            if "bond" in spec:
+                self.make_bond(spec)
+            elif "vlan" in spec:
+                self.make_vlan(spec)
+
+    def make_pif(self, host, device, network, mac, mtu, *, physical, speed=10000, **fields):
+        metrics = self.store.create(
+            "PIF_metrics",
+            {"carrier": True, "speed": speed if physical else 0, "duplex": physical, "vendor_name": "Intel Corporation",
+             "device_name": "Ethernet Controller X710 for 10GbE SFP+" if speed == 10000 else "I350 Gigabit Network Connection",
+             "last_updated": self.ago(5)},
+        )
+        return self.store.create(
+            "PIF",
+            {"device": device, "host": host, "network": network, "MAC": mac, "MTU": mtu, "physical": physical,
+             "currently_attached": True, "metrics": metrics, "VLAN": -1, "managed": True, **fields},
+        )
+
+    def make_bond(self, spec):
+        st = self.store
+        net = st.create("network", {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500})
+        self.networks[spec["name"]] = net
+        for hname, host in self.hosts.items():
+            members = [self.pifs[(hname, d)] for d in spec["bond"]]
+            mac = st.get("PIF", members[0])["MAC"]
+            master = self.make_pif(host, f"bond{len([k for k in self.pifs if k[0] == hname and k[1].startswith('bond')])}",
+                                   net, mac, 1500, physical=False)
+            bond = st.create("Bond", {"master": master, "mode": spec.get("mode", "active-backup"),
+                                      "primary_slave": members[0], "links_up": len(members), "auto_update_mac": True})
+            for m in members:
+                st.set("PIF", m, bond_slave_of=bond)
+            self.pifs[(hname, spec["name"])] = master
+
+    def make_vlan(self, spec):
+        st = self.store
+        tag = int(spec["vlan"])
+        net = st.create("network", {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500})
+        self.networks[spec["name"]] = net
+        for hname, host in self.hosts.items():
+            tagged = self.pifs[(hname, spec["over"])]
+            t = st.get("PIF", tagged)
+            untagged = self.make_pif(host, t["device"], net, t["MAC"], t["MTU"], physical=False)
+            st.set("PIF", untagged, VLAN=tag)
+            vlan = st.create("VLAN", {"tagged_PIF": tagged, "untagged_PIF": untagged, "tag": tag})
+            st.set("PIF", untagged, VLAN_master_of=vlan)
+            self.pifs[(hname, spec["name"])] = untagged
+
+    # storage ---------------------------------------------------------------
+    def make_srs(self):
+        st = self.store
+        for spec in self.sc.get("srs", []):
+            kind = spec.get("type", "nfs")
+            targets = [(f"{spec['name']}@{h}", [h]) for h in self.hosts] if spec.get("per_host") else [(spec["name"], list(self.hosts))]
+            used = spec.get("used_gb", 0)
+            for i, (key, hosts) in enumerate(targets):
+                u = used[i] if isinstance(used, list) else used
+                sr = st.create(
+                    "SR",
+                    {"name_label": spec["name"], "type": kind, "shared": bool(spec.get("shared")),
+                     "content_type": "iso" if kind == "iso" else "user",
+                     "physical_size": int(spec.get("size_gb", 100)) * GiB, "physical_utilisation": int(u) * GiB,
+                     "other_config": {"auto-scan": "true"} if kind == "iso" else {},
+                     "sm_config": {"allocation": "thin" if kind in ("nfs", "ext", "iso") else "thick"}},
+                )
+                self.srs[key] = sr
+                if not spec.get("per_host"):
+                    self.srs[spec["name"]] = sr
+                for h in hosts:
+                    if kind == "nfs" or kind == "iso":
+                        cfg = {"server": spec.get("server", "127.0.0.1"), "serverpath": spec.get("path", "/"), "type": kind}
+                        if kind == "iso":
+                            cfg = {"location": f"{spec.get('server', '127.0.0.1')}:{spec.get('path', '/')}"}
+                    else:
+                        cfg = {"device": "/dev/disk/by-id/scsi-local-disk-part3"}
+                    st.create("PBD", {"host": self.hosts[h], "SR": sr, "device_config": cfg, "currently_attached": True})
+
+    def finish_srs(self):
+        """Virtual allocation is the sum of the VDIs' virtual sizes."""
+        st = self.store
+        for ref, sr in st.table("SR").items():
+            alloc = sum(st.get("VDI", v)["virtual_size"] for v in sr["VDIs"] if st.exists("VDI", v))
+            st.set("SR", ref, virtual_allocation=alloc)
+
+    # VMs -------------------------------------------------------------------
+    def make_vm(self, name, host, power, mem_gb, vcpus, disk_gb, sr_key, priority="", order=0):
+        st = self.store
+        if host and host not in self.hosts:
+            raise ScenarioError(f"VM {name}: unknown host {host!r}")
+        if sr_key not in self.srs:
+            raise ScenarioError(f"VM {name}: unknown SR {sr_key!r}")
+        mem = int(float(mem_gb) * GiB)
+        live = power in ("Running", "Paused")
+        metrics = st.create(
+            "VM_metrics",
+            {"memory_actual": mem if live else 0, "VCPUs_number": int(vcpus) if live else 0,
+             "start_time": self.ago(3 * DAY) if live else now_xdate(0), "state": [], "hvm": True},
+        )
+        guest = NULL_REF
+        if live:
+            guest = st.create(
+                "VM_guest_metrics",
+                {"os_version": {"name": "Debian GNU/Linux 12", "distro": "debian", "major": "12"},
+                 "PV_drivers_detected": True, "PV_drivers_up_to_date": True, "PV_drivers_version": {"major": "8", "minor": "2"},
+                 "networks": {}, "last_updated": self.ago(10), "live": True},
+            )
+        vm = st.create(
+            "VM",
+            {"name_label": name, "power_state": power, "resident_on": self.hosts[host] if live and host else NULL_REF,
+             "affinity": self.hosts.get(host, NULL_REF), "memory_static_max": mem, "memory_dynamic_max": mem,
+             "memory_dynamic_min": mem, "memory_target": mem if live else 0, "memory_static_min": 512 * 1024**2,
+             "memory_overhead": mem // 128, "VCPUs_max": int(vcpus), "VCPUs_at_startup": int(vcpus),
+             "ha_restart_priority": priority or "", "order": int(order), "ha_always_run": bool(priority),
+             "domid": 10 + len(st.table("VM")) if live else -1, "metrics": metrics, "guest_metrics": guest,
+             "HVM_boot_policy": "BIOS order", "domain_type": "hvm", "user_version": 1,
+             "actions_after_shutdown": "destroy", "actions_after_reboot": "restart", "actions_after_crash": "restart"},
+        )
+        vdi = st.create(
+            "VDI",
+            {"name_label": f"{name} disk 0", "SR": self.srs[sr_key], "virtual_size": int(disk_gb) * GiB,
+             "physical_utilisation": int(disk_gb) * GiB // 2, "type": "user", "managed": True},
+        )
+        st.create("VBD", {"VM": vm, "VDI": vdi, "device": "xvda", "userdevice": "0", "bootable": True, "mode": "RW",
+                          "type": "Disk", "currently_attached": live})
+        net = self.networks.get("VLAN 20 Prod") or next(iter(self.networks.values()))
+        st.create("VIF", {"VM": vm, "network": net, "device": "0", "MAC": f"aa:00:{len(st.table('VIF')):06x}"[:17],
+                          "currently_attached": live, "MTU": 1500})
+        return vm
+
+    def make_templates(self):
+        for name in ("Debian Bookworm 12", "Windows Server 2022 (64-bit)", "Rocky Linux 9"):
+            self.store.create("VM", {"name_label": name, "is_a_template": True, "is_default_template": True,
+                                     "power_state": "Halted", "memory_static_max": 2 * GiB})
+
+    # updates and alerts ----------------------------------------------------
+    def make_updates(self):
+        st = self.store
+        for u in self.sc.get("updates", []):
+            hosts = [self.hosts[h] for h in u.get("applied", [])]
+            upd = st.create("pool_update", {"name_label": u["name"], "version": "1.0", "hosts": hosts,
+                                            "after_apply_guidance": u.get("guidance", []),
+                                            "installation_size": 20 * 1024**2})
+            for h in hosts:
+                st.set("host", h, updates=[*st.get("host", h)["updates"], upd])
+
+    def make_messages(self):
+        st = self.store
+        for m in self.sc.get("messages", []):
+            target = m.get("about", "pool")
+            if target == "pool":
+                cls, uuid = "Pool", st.get("pool", next(iter(st.table("pool"))))["uuid"]
+            else:
+                kind, name = target.split(":", 1)
+                table = {"host": ("Host", self.hosts), "SR": ("SR", self.srs)}[kind]
+                cls, uuid = table[0], st.get(kind, table[1][name])["uuid"]
+            st.create("message", {"name": m["name"], "priority": int(m.get("priority", 3)), "cls": cls,
+                                  "obj_uuid": uuid, "timestamp": self.ago(float(m.get("minutes_ago", 0)) * 60),
+                                  "body": m.get("body", "")})
