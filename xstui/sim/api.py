@@ -190,9 +190,20 @@ def start_task(ctx: Ctx, msg: Message, args: list) -> str:
 
 
 # implicit messages --------------------------------------------------------------
+# Where XAPI leaves out an implicit message (sessions cannot be listed, the pool
+# has no name lookup, messages have no per-field getters).
+_WITHOUT = {
+    "session": {"get_all", "get_all_records", "get_all_records_where"},
+    "pool": {"get_by_name_label"},
+}
+_NO_FIELD_GETTERS = {"message"}
+
+
 def implicit(spec: ClassSpec, name: str) -> Message | None:
     """Messages XAPI derives from the datamodel for every class."""
     cls, fields = spec.name, spec.fields
+    if name in _WITHOUT.get(cls, ()):
+        return None
 
     def make(fn, arity):
         return Message(cls, name, fn, arity, arity, True, False)
@@ -214,7 +225,7 @@ def implicit(spec: ClassSpec, name: str) -> Message | None:
         return make(lambda ctx, uuid: ctx.store.ref_by_uuid(cls, uuid), 2)
     if name == "get_by_name_label" and "name_label" in fields:
         return make(lambda ctx, label: ctx.store.find(cls, name_label=label), 2)
-    if name.startswith("get_") and name[4:] in fields:
+    if name.startswith("get_") and name[4:] in fields and cls not in _NO_FIELD_GETTERS:
         f = name[4:]
         return make(lambda ctx, ref: ctx.store.get(cls, ref)[f], 2)
     if name.startswith("set_") and name[4:] in fields and fields[name[4:]].writable:

@@ -6,10 +6,9 @@ from ..store import now_xdate
 
 
 @message("host")
-def disable(ctx: Ctx, host):
+def disable(ctx: Ctx, host, auto_enable=True):
+    # auto_enable (newer XAPI): whether the host re-enables itself after a toolstack restart
     ctx.store.get("host", host)
-    if ctx.store.get("pool", ctx.sim.pool)["ha_enabled"] and host == ctx.sim.master:
-        pass  # XAPI allows it; HA just cannot use the host
     ctx.store.set("host", host, enabled=False)
     return ""
 

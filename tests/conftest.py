@@ -1,0 +1,44 @@
+"""Shared fixtures: a simulator on loopback, reached over real HTTP."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file of ../shared; the test is skipped when the folder is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not available (../shared is only in the developers' checkout)")
+    return path
+
+
+@pytest.fixture
+def running_sim():
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("demo", task_delay=0.01)
+    running.sim.time_scale = 0.05
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def xapi(running_sim):
+    """A logged-in session of the unmodified PyPI XenAPI client."""
+    import XenAPI
+
+    session = XenAPI.Session(running_sim.url)
+    session.xenapi.login_with_password("root", running_sim.password, "1.0", "xstui-tests")
+    yield session
+    try:
+        session.xenapi.session.logout()
+    except Exception:
+        pass

@@ -1,0 +1,47 @@
+"""``xstui sim``: prints how to connect, and refuses bad arguments in one line."""
+
+import subprocess
+import sys
+import time
+
+import XenAPI
+
+
+def run(*args, timeout=20):
+    return subprocess.run([sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_bad_arguments_exit_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hosts: [\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("name: x\n")
+    for args in (["sim", "--scenario", "nope"], ["sim", "--port", "70000"], ["sim", "--bogus"],
+                 ["sim", "--scenario", str(bad)], ["sim", "--scenario", str(empty)],
+                 ["sim", "--dump", str(tmp_path / "missing.xml")], ["sim", "--latency", "-5"]):
+        out = run(*args)
+        assert out.returncode == 2, args
+        assert len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+
+
+def test_sim_serves_until_stopped():
+    proc = subprocess.Popen([sys.executable, "-m", "xstui", "sim", "--password", "s3cret", "--latency", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(6)]
+        url = next(line.split()[1] for line in lines if line.strip().startswith("master"))
+        assert any("root / s3cret" in line for line in lines)
+        session = XenAPI.Session(url)
+        started = time.monotonic()
+        session.xenapi.login_with_password("root", "s3cret")
+        assert time.monotonic() - started >= 0.005
+        assert len(session.xenapi.host.get_all()) == 3
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_version():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("xstui ")
