@@ -1,0 +1,62 @@
+"""Reading XAPI record values as they arrive from the wire (ints as strings,
+datetimes as XML-RPC DateTime) and writing them for people."""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+NULL = "OpaqueRef:NULL"
+
+
+def num(value, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return default
+
+
+def epoch(value) -> float | None:
+    """Seconds since the epoch of an XAPI datetime (``20250319T04:16:24Z``)."""
+    text = getattr(value, "value", value)
+    if not text:
+        return None
+    text = str(text).rstrip("Z")
+    for fmt in ("%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return float(calendar.timegm(time.strptime(text[:17] if "-" not in text else text[:19], fmt)))
+        except ValueError:
+            continue
+    return None
+
+
+def size(n: int | float) -> str:
+    """Bytes in binary units: 1.5 GiB, 256 GiB, 8 TiB."""
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            if unit == "B":
+                return f"{int(n)} B"
+            return f"{n:.1f} {unit}" if abs(n) < 10 else f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.0f} PiB"
+
+
+def duration(seconds: float) -> str:
+    """12d 4h, 3h 12m, 5m."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+def percent(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else 0.0

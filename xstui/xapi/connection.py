@@ -1,0 +1,259 @@
+"""A logged-in connection to a pool master: calls, and one event thread that
+keeps a :class:`Cache` current through ``event.from`` (no polling)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+import time
+import xmlrpc.client
+from collections.abc import Callable
+
+import XenAPI
+
+from .cache import Cache
+from .errors import HumanError, describe
+from .targets import Target
+from .tls import FingerprintMismatch, PinnedTransport, TimeoutTransport, check_trust, server_fingerprint
+
+# What the console watches. VDI/VBD/VIF are left out: screens that need them
+# fetch them on demand, and a 4000-VM pool would triple the initial load.
+EVENT_CLASSES = [
+    "pool", "host", "host_metrics", "host_cpu", "vm", "vm_metrics", "sr", "pbd", "pif",
+    "pif_metrics", "network", "bond", "vlan", "message", "certificate", "pool_update",
+    "pool_patch", "host_patch", "task",
+]
+EVENT_TIMEOUT = 30.0
+NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
+
+
+class ConnectError(Exception):
+    """Could not connect or log in. ``kind``: auth, network, tls, trust."""
+
+    def __init__(self, message: str, kind: str, *, target: Target | None = None, fingerprint: str = "",
+                 pinned: str | None = None):
+        super().__init__(message)
+        self.kind, self.target, self.fingerprint, self.pinned = kind, target, fingerprint, pinned
+
+
+class XapiFailure(Exception):
+    """An API call the host refused; ``human`` says it in words."""
+
+    def __init__(self, details: list):
+        self.details = [str(d) for d in details]
+        self.human: HumanError = describe(self.details)
+        super().__init__(str(self.human))
+
+    @property
+    def code(self) -> str:
+        return self.human.code
+
+
+class ConnectionLost(Exception):
+    pass
+
+
+class Connection:
+    """One pool, one user. ``call`` is thread safe; events run on their own thread."""
+
+    def __init__(self, target: Target, user: str = "root", password: str = "", *,
+                 fingerprints: dict[str, str] | None = None, timeout: float = 120.0):
+        self.target = target
+        self.user, self._password = user, password
+        self.fingerprints = fingerprints if fingerprints is not None else {}
+        self.timeout = timeout
+        self.cache = Cache()
+        self.state = "disconnected"
+        self.state_detail = ""
+        self.this_host = ""
+        self.calls = 0
+        self.fingerprint: str | None = None
+        self._proxy: XenAPI.Session | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_change: Callable[[set[str]], None] = lambda classes: None
+        self.on_state: Callable[[str, str], None] = lambda state, detail: None
+
+    # login -------------------------------------------------------------------
+    def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
+        if target.kind == "local":
+            return XenAPI.Session("http://local/", transport=SocketTransport(target.socket_path, timeout))
+        if target.scheme == "https":
+            key = target.trust_key
+            return XenAPI.Session(target.url, transport=PinnedTransport(self.fingerprints[key], timeout))
+        return XenAPI.Session(target.url, transport=TimeoutTransport(timeout))
+
+    def _check_certificate(self, target: Target) -> None:
+        try:
+            actual = server_fingerprint(target.host, target.port, timeout=15)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConnectError(f"cannot reach {target.url}: {_reason(exc)}", "network", target=target) from None
+        decision = check_trust(self.fingerprints, target.trust_key, actual)
+        self.fingerprint = actual
+        if decision.status == "unknown":
+            raise ConnectError(
+                f"{target.url} presents a certificate not seen before (SHA-256 {actual}).",
+                "trust", target=target, fingerprint=actual)
+        if decision.status == "mismatch":
+            raise ConnectError(
+                f"{target.url} presents a different certificate than the one trusted before "
+                f"(now {actual}, trusted {decision.pinned}). The host's certificate may have been "
+                "regenerated, or someone may be intercepting the connection. Check the fingerprint "
+                "on the host's console (xstui Status screen or xsconsole) before trusting it again.",
+                "trust", target=target, fingerprint=actual, pinned=decision.pinned)
+
+    def login(self, max_hops: int = 2) -> None:
+        """Log in, following HOST_IS_SLAVE to the master. Raises ConnectError."""
+        target = self.target
+        for _hop in range(max_hops + 1):
+            if target.kind == "remote" and target.scheme == "https":
+                self._check_certificate(target)
+            proxy = self._proxy_for(target, self.timeout)
+            try:
+                proxy.xenapi.login_with_password(self.user, self._password, "2.16", "xstui")
+            except XenAPI.Failure as f:
+                details = [str(d) for d in f.details]
+                if details[0] == "HOST_IS_SLAVE" and len(details) > 1 and target.kind == "remote":
+                    target = target.with_host(details[1])
+                    continue
+                kind = "auth" if details[0] == "SESSION_AUTHENTICATION_FAILED" else "xapi"
+                raise ConnectError(str(describe(details)), kind, target=target) from None
+            except FingerprintMismatch as exc:
+                raise ConnectError(str(exc), "trust", target=target, fingerprint=exc.actual) from None
+            except NETWORK_ERRORS as exc:
+                raise ConnectError(f"cannot reach {target.url}: {_reason(exc)}", "network", target=target) from None
+            self.target, self._proxy = target, proxy
+            self.this_host = self.call("session.get_this_host", proxy._session)
+            self._set_state("connected")
+            return
+        raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
+
+    # calls -------------------------------------------------------------------
+    def call(self, method: str, *args):
+        """``call("VM.start", vm, False, False)``; raises XapiFailure or ConnectionLost."""
+        if self._proxy is None:
+            raise ConnectionLost("not connected")
+        with self._lock:
+            self.calls += 1
+            try:
+                return self._proxy.xenapi_request(method, args)
+            except XenAPI.Failure as f:
+                raise XapiFailure(f.details) from None
+            except NETWORK_ERRORS as exc:
+                raise ConnectionLost(f"lost the connection to {self.target.url}: {_reason(exc)}") from None
+
+    @property
+    def session_ref(self) -> str:
+        return self._proxy._session if self._proxy else ""
+
+    # events ------------------------------------------------------------------
+    def start_events(self) -> None:
+        self._thread = threading.Thread(target=self._event_loop, name="xstui-events", daemon=True)
+        self._thread.start()
+
+    def load_once(self) -> None:
+        """Fill the cache with one ``event.from`` call (for one-shot commands)."""
+        result = self._event_from(self._proxy_with_session(), "", 0.0)
+        self.cache.replace(result["events"])
+
+    def _proxy_with_session(self) -> XenAPI.Session:
+        proxy = self._proxy_for(self.target, EVENT_TIMEOUT + 30)
+        proxy._session = self.session_ref
+        proxy.last_login_method = "login_with_password"
+        proxy.last_login_params = (self.user, self._password, "2.16", "xstui")
+        return proxy
+
+    def _event_from(self, proxy, token: str, timeout: float) -> dict:
+        with self._lock:
+            self.calls += 1
+        try:
+            return proxy.xenapi_request("event.from", (EVENT_CLASSES, token, timeout))
+        except XenAPI.Failure as f:
+            raise XapiFailure(f.details) from None
+
+    def _event_loop(self) -> None:
+        token, backoff, proxy = "", 0.5, self._proxy_with_session()
+        while not self._stop.is_set():
+            try:
+                result = self._event_from(proxy, token, EVENT_TIMEOUT)
+            except XapiFailure as exc:
+                if exc.code in ("SESSION_INVALID", "EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"):
+                    token = ""  # re-sync from scratch
+                    continue
+                self._set_state("reconnecting", str(exc))
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10)
+                continue
+            except NETWORK_ERRORS as exc:
+                if self._stop.is_set():
+                    return
+                self._set_state("reconnecting", f"lost the connection: {_reason(exc)}")
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10)
+                try:
+                    self.login()
+                    proxy, token = self._proxy_with_session(), ""
+                except ConnectError as err:
+                    self._set_state("reconnecting", str(err))
+                continue
+            changed = self.cache.replace(result["events"]) if token == "" else self.cache.apply(result["events"])
+            token, backoff = result["token"], 0.5
+            if self.state != "connected":
+                self._set_state("connected")
+            if changed:
+                self.on_change(changed)
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state, self.state_detail = state, detail
+        self.on_state(state, detail)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._proxy is not None:
+            try:
+                with self._lock:
+                    self._proxy.xenapi_request("session.logout", ())
+            except Exception:
+                pass
+        self._set_state("closed")
+
+
+class SocketTransport(xmlrpc.client.Transport):
+    """XML-RPC over a unix socket at an exact path (dom0's /var/lib/xcp/xapi)."""
+
+    def __init__(self, path: str, timeout: float | None = None):
+        super().__init__()
+        self.path, self.timeout = path, timeout
+
+    def make_connection(self, host):
+        conn = _UnixConnection("localhost", timeout=self.timeout)
+        conn.path = self.path
+        self._connection = host, conn
+        return conn
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    path = ""
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if self.timeout:
+            self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is XAPI running there?)"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, FileNotFoundError):
+        return "no XAPI socket there (is this dom0?)"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error ({exc.reason or exc})"
+    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__

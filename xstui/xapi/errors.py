@@ -1,0 +1,90 @@
+"""XAPI failures in words: what the code means, its parameters by name, and
+what to do about it. Parameter names follow XAPI's error table (checked by a
+fidelity test); the meanings and remedies are written for administrators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# code: (parameter names, meaning, remedy or "")
+CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "SESSION_AUTHENTICATION_FAILED": ((), "The user name or password was not accepted.",
+                                      "Check the password; the pool's root password is the master's."),
+    "SESSION_INVALID": (("handle",), "The session is no longer valid (the toolstack may have restarted).",
+                        "Log in again."),
+    "HOST_IS_SLAVE": (("Master IP address",), "This host is a pool member; API calls must go to the pool master.",
+                      "Connect to the pool master instead."),
+    "HANDLE_INVALID": (("class", "handle"), "The object no longer exists (it may just have been deleted).",
+                       "Refresh and try again."),
+    "UUID_INVALID": (("type", "uuid"), "No object has this UUID.", ""),
+    "MESSAGE_METHOD_UNKNOWN": (("method",), "The host does not know this API call; it may run an older release.",
+                               "Update the host, or use the older procedure this release offers."),
+    "MESSAGE_PARAMETER_COUNT_MISMATCH": (("method", "expected", "received"),
+                                         "The API call had the wrong number of parameters for this host's release.", ""),
+    "HA_IS_ENABLED": ((), "High availability is enabled on the pool, which forbids this change.",
+                      "Disable HA first (HA area), make the change, then re-enable HA."),
+    "PIF_IS_MANAGEMENT_INTERFACE": (("PIF",), "This interface carries the management traffic.",
+                                    "Move management to another interface first."),
+    "PIF_BOND_NEEDS_MORE_MEMBERS": ((), "A bond needs at least two member interfaces.", "Select two or more NICs."),
+    "PIF_ALREADY_BONDED": (("PIF",), "The interface is already a member of a bond.", "Destroy that bond first."),
+    "PIF_CANNOT_BOND_CROSS_HOST": ((), "All members of a bond must be on the same host.", ""),
+    "VLAN_TAG_INVALID": (("VLAN",), "VLAN tags must be between 0 and 4094.", ""),
+    "PIF_VLAN_EXISTS": (("PIF",), "This interface already has a VLAN with that tag.", ""),
+    "DUPLICATE_PIF_DEVICE_NAME": (("device",), "An interface with this device name already exists on the host.",
+                                  "Forget the old interface first."),
+    "MAC_INVALID": (("MAC",), "The MAC address is not valid.", "Use six hex pairs, e.g. 00:1b:21:0a:ba:3c."),
+    "HOST_NAME_INVALID": (("reason",), "The host name is not valid.",
+                          "Use letters, digits, '.' and '-' only."),
+    "PIF_DOES_NOT_ALLOW_UNPLUG": (("PIF",), "The interface is marked as not unpluggable (storage or management).", ""),
+    "PIF_CONFIGURATION_ERROR": (("PIF", "msg"), "The host could not configure the interface.", ""),
+    "NETWORK_CONTAINS_PIF": (("pifs",), "The network still has interfaces attached.", "Remove them first."),
+    "PIF_IS_PHYSICAL": (("PIF",), "Physical interfaces cannot be destroyed, only forgotten.", ""),
+    "VM_BAD_POWER_STATE": (("vm", "expected", "actual"), "The VM is not in the right power state for this.", ""),
+    "VM_IS_TEMPLATE": (("vm",), "This is a template, not a VM.", ""),
+    "HOST_NOT_ENOUGH_FREE_MEMORY": (("needed", "available"), "The host does not have enough free memory.",
+                                    "Free memory by moving or stopping VMs."),
+    "HOST_DISABLED": (("host",), "The host is disabled (maintenance mode).", "Enable the host first."),
+    "HOST_NOT_DISABLED": ((), "The host must be disabled first.", "Enter maintenance mode first."),
+    "HOST_OFFLINE": (("host",), "The host cannot be contacted.", "Check that it is powered on and on the network."),
+    "HOST_HAS_RESIDENT_VMS": (("host",), "VMs are still running on the host.", "Evacuate the host first."),
+    "HOST_STILL_BOOTING": ((), "The host's toolstack is still starting.", "Wait a minute and try again."),
+    "HOST_IN_EMERGENCY_MODE": ((), "The host is in emergency mode (it lost contact with its master).",
+                               "See Pool recovery in the HA area."),
+    "OPERATION_NOT_ALLOWED": (("reason",), "The host refused the operation.", ""),
+    "INVALID_VALUE": (("field", "value"), "A value was not accepted.", ""),
+    "MAP_DUPLICATE_KEY": (("type", "param_name", "uuid", "key"), "That key is already set.", ""),
+    "RBAC_PERMISSION_DENIED": (("permission", "message"), "Your role does not allow this action.",
+                               "Ask a Pool Admin, or log in with a more privileged account."),
+    "USER_IS_NOT_LOCAL_SUPERUSER": (("msg",), "Only the local root account can do this.", "Log in as root."),
+    "TASK_CANCELLED": (("task",), "The operation was cancelled.", ""),
+    "INTERNAL_ERROR": (("message",), "The host hit an internal error.", "See xensource.log on the host."),
+    "SESSION_NOT_REGISTERED": (("handle",), "The session is not registered for events.", ""),
+    "EVENT_FROM_TOKEN_PARSE_FAILURE": (("token",), "The event token was not understood.", ""),
+}
+
+
+@dataclass(frozen=True)
+class HumanError:
+    code: str
+    params: tuple[str, ...]
+    meaning: str
+    remedy: str
+    details: str  # "name: value" pairs
+
+    def __str__(self) -> str:
+        text = self.meaning
+        if self.details:
+            text += f" ({self.details})"
+        if self.remedy:
+            text += " " + self.remedy
+        return text
+
+
+def describe(description: list | tuple) -> HumanError:
+    """``[code, *params]`` as XAPI sends it, in words."""
+    code, *params = [str(x) for x in description] or ["UNKNOWN"]
+    names, meaning, remedy = CATALOGUE.get(code, ((), "", ""))
+    if not meaning:
+        meaning = f"The host refused the request: {code.replace('_', ' ').lower()}."
+    pairs = [f"{names[i] if i < len(names) else 'detail'}: {p}" for i, p in enumerate(params) if p]
+    return HumanError(code, tuple(params), meaning, remedy, ", ".join(pairs))

@@ -1,0 +1,81 @@
+"""What the user asked to connect to: ``local``, ``demo`` or a URL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DOM0_SOCKET = "/var/lib/xcp/xapi"
+
+
+class TargetError(ValueError):
+    """A target string that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "local", "demo" or "remote"
+    scheme: str = ""  # http / https for remote
+    host: str = ""
+    port: int = 0
+    socket_path: str = ""
+
+    @property
+    def url(self) -> str:
+        if self.kind == "local":
+            return f"unix:{self.socket_path}"
+        if self.kind == "demo":
+            return "demo"
+        default = 443 if self.scheme == "https" else 80
+        port = "" if self.port == default else f":{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}{port}"
+
+    @property
+    def encrypted(self) -> bool:
+        """Local (unix socket) and https are private; plain http is not."""
+        return self.kind == "local" or self.scheme == "https"
+
+    @property
+    def trust_key(self) -> str:
+        """Where a pinned certificate is filed: host:port."""
+        return f"{self.host}:{self.port}"
+
+    def with_host(self, host: str) -> Target:
+        """The same scheme and port on another host (a pool master we were sent to)."""
+        return Target(self.kind, self.scheme, host, self.port)
+
+
+def dom0_socket() -> str:
+    return os.environ.get("XSTUI_XAPI_SOCKET", DOM0_SOCKET)
+
+
+def in_dom0() -> bool:
+    return os.path.exists(dom0_socket())
+
+
+def parse_target(text: str) -> Target:
+    """``local``, ``demo``, ``https://host[:port]``, ``http://host:port`` or a bare
+    host name (taken as https)."""
+    text = (text or "").strip()
+    if not text:
+        raise TargetError("no target given: use local, demo or https://HOST")
+    if text == "local":
+        return Target("local", socket_path=dom0_socket())
+    if text == "demo":
+        return Target("demo")
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise TargetError(f"{text}: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise TargetError(f"{text}: only https:// (or http:// for labs) is supported")
+    if not parts.hostname:
+        raise TargetError(f"{text}: no host name")
+    if parts.path not in ("", "/") or parts.query:
+        raise TargetError(f"{text}: give only scheme, host and port")
+    return Target("remote", parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
