@@ -10,6 +10,7 @@ import threading
 from . import __version__
 
 EXIT_USAGE = 2
+EXIT_CONNECT = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,6 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     sub.add_parser("demo", help="start the built-in simulator with the demo pool and open the console")
+    c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
+    c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
+    c.add_argument("--user", default="root", help="user name (default root)")
+    sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
+
+    st = sub.add_parser("status", help="print the status of a pool (no TUI)")
+    st.add_argument("target", help="https://HOST, local or demo")
+    st.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    st.add_argument("--user", default="root", help="user name (default root)")
+    st.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
 
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
     s.add_argument("--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)")
@@ -40,9 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
-    if args.command == "demo" or args.command is None:
-        return run_demo()
-    return EXIT_USAGE
+    if args.command == "status":
+        return run_status(args)
+    if args.command == "demo":
+        return run_app("demo")
+    if args.command == "connect":
+        return run_app(args.target, args.user)
+    if args.command == "local":
+        return run_app("local")
+    from .xapi.targets import in_dom0
+
+    return run_app("local" if in_dom0() else "")
 
 
 def _fail(message: str) -> int:
@@ -96,9 +115,94 @@ def run_sim(args) -> int:
     return 0
 
 
-def run_demo() -> int:
-    # Until the console exists, the demo runs the simulator with the demo pool.
-    return run_sim(build_parser().parse_args(["sim"]))
+def run_app(target: str, user: str = "root") -> int:
+    from .xapi.targets import TargetError, parse_target
+
+    if target:
+        try:
+            parse_target(target)
+        except TargetError as exc:
+            return _fail(str(exc))
+    from .app import XstuiApp
+
+    XstuiApp(target=target, user=user).run()
+    return 0
+
+
+def login_for_script(target_text: str, user: str, fingerprint: str | None = None):
+    """Log in without a TUI: (connection, demo or None). Exits 2 on usage
+    errors and 3 on connection or authentication failures, with one line."""
+    import getpass
+    import os
+
+    from .xapi.config import Config
+    from .xapi.connection import ConnectError, Connection
+    from .xapi.demo import start_demo
+    from .xapi.targets import TargetError, parse_target
+
+    try:
+        target = parse_target(target_text)
+    except TargetError as exc:
+        raise SystemExit(_fail(str(exc)))
+    demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
+    if target.kind == "demo":
+        demo = start_demo()
+        target, password = demo.target, demo.password
+    elif target.kind == "remote" and not password:
+        if not sys.stdin.isatty():
+            raise SystemExit(_fail_connect("no password: set XSTUI_PASSWORD or run from a terminal"))
+        password = getpass.getpass(f"Password for {user}@{target.url}: ")
+    config = Config.load()
+    if fingerprint:
+        config.fingerprints[target.trust_key] = fingerprint.upper()
+    conn = Connection(target, user, password, fingerprints=config.fingerprints)
+    try:
+        conn.login()
+    except ConnectError as err:
+        if err.kind == "trust" and not err.pinned and sys.stdin.isatty():
+            answer = input(f"{err}\nTrust this certificate? [y/N] ").strip().lower()
+            if answer == "y":
+                config.fingerprints[err.target.trust_key] = err.fingerprint
+                config.save()
+                return login_for_script(target_text, user)
+        hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
+        raise SystemExit(_fail_connect(str(err).splitlines()[0] + hint))
+    if fingerprint:
+        config.save()
+    return conn, demo
+
+
+def _fail_connect(message: str) -> int:
+    print(f"xstui: {message}", file=sys.stderr)
+    return EXIT_CONNECT
+
+
+def run_status(args) -> int:
+    import json
+
+    from .services.status import build_status
+    from .xapi.connection import ConnectionLost, XapiFailure
+    from .xapi.tls import live_fingerprint
+
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
+    try:
+        conn.load_once()
+        fingerprint, source = live_fingerprint(conn.target)
+        dom0 = None
+        if conn.target.kind == "local":
+            from .services.dom0 import dom0_status
+
+            dom0 = dom0_status()
+        status = build_status(conn.cache, conn.this_host, fingerprint=fingerprint, fingerprint_source=source,
+                              dom0=dom0)
+    except (XapiFailure, ConnectionLost) as exc:
+        return _fail_connect(str(exc))
+    finally:
+        conn.close()
+        if demo:
+            demo.close()
+    print(json.dumps(status.to_dict(), indent=2))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,1 +1,2 @@
-"""xstui.widgets"""
+"""Reusable Textual widgets: connection bar, plan/confirm modal, validated form,
+task progress, error notice."""

@@ -8,6 +8,7 @@ import threading
 class Cache:
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
         self.records: dict[str, dict[str, dict]] = {}
         self.generation = 0  # bumps on every applied batch (cheap change detection)
 
@@ -28,6 +29,7 @@ class Cache:
             changed = set(fresh) | set(self.records)
             self.records = fresh
             self.generation += 1
+            self.changed.notify_all()
         return changed
 
     def apply(self, events: list[dict]) -> set[str]:
@@ -43,4 +45,11 @@ class Cache:
                 changed.add(cls)
             if changed:
                 self.generation += 1
+                self.changed.notify_all()
         return changed
+
+    def wait_for(self, predicate, timeout: float):
+        """Block until ``predicate()`` (evaluated under the lock) is true, or the
+        timeout passes; returns its last value. Wakes on every applied batch."""
+        with self.changed:
+            return self.changed.wait_for(predicate, timeout)

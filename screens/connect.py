@@ -1,0 +1,124 @@
+"""Choose a target and log in; new or changed TLS certificates are shown and
+must be trusted knowingly."""
+
+from __future__ import annotations
+
+import os
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from xstui.services.actions import Plan
+from xstui.widgets.plan import PlanModal
+from xstui.xapi.connection import ConnectError, Connection
+from xstui.xapi.targets import TargetError, in_dom0, parse_target
+
+
+def trust_plan(err: ConnectError) -> Plan:
+    """The question asked before pinning a certificate."""
+    host = err.target.host if err.target else "the host"
+    check = [f"ssh root@{host} openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256"]
+    if err.pinned:
+        return Plan("Certificate changed", str(err), check,
+                    impact=["Trusting replaces the fingerprint saved for this host.",
+                            "Only do this if the certificate was regenerated on purpose."],
+                    risk="high", confirm_word="trust")
+    return Plan("Trust this host?", f"{err}\nCompare it with the fingerprint shown on the host's console.",
+                check, impact=["The fingerprint is saved; a different certificate later will be refused."],
+                risk="medium")
+
+
+class ConnectScreen(Screen):
+    BINDINGS = [Binding("escape", "app.quit", "Quit", id="connect.quit")]
+
+    def __init__(self, target: str = "", user: str = "root"):
+        super().__init__()
+        self.initial_target, self.initial_user = target, user
+
+    def compose(self) -> ComposeResult:
+        config = self.app.config
+        with Vertical(id="connect-box"):
+            yield Label("Connect to a XenServer / XCP-ng pool", classes="connect-title")
+            options = [Option("demo — the built-in simulated pool", id="demo")]
+            if in_dom0():
+                options.insert(0, Option("local — this host (dom0)", id="local"))
+            options += [Option(url, id=f"saved:{url}") for url in config.targets]
+            yield OptionList(*options, id="targets")
+            yield Label("Target (https://host, local or demo)")
+            yield Input(self.initial_target, id="target", placeholder="https://pool-master")
+            with Horizontal(id="credentials"):
+                yield Input(self.initial_user, id="user", placeholder="user")
+                yield Input(os.environ.get("XSTUI_PASSWORD", ""), id="password", password=True,
+                            placeholder="password")
+            yield Label("", id="connect-error")
+            yield Button("Connect", id="connect", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#target" if not self.initial_target else "#password", Input).focus()
+        if self.initial_target and (self.initial_target in ("demo", "local") or os.environ.get("XSTUI_PASSWORD")):
+            self.connect()
+
+    @on(OptionList.OptionSelected, "#targets")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        value = str(event.option.id).removeprefix("saved:")
+        self.query_one("#target", Input).value = value
+        if value in ("demo", "local"):
+            self.connect()
+        else:
+            self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#connect")
+    def _submit(self) -> None:
+        self.connect()
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#connect-error", Label).update(text)
+
+    @work(exclusive=True, exit_on_error=False, group="connect", description="connect")
+    async def connect(self) -> None:
+        text = self.query_one("#target", Input).value.strip()
+        user = self.query_one("#user", Input).value.strip() or "root"
+        password = self.query_one("#password", Input).value
+        try:
+            target = parse_target(text)
+        except TargetError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("Connecting…")
+        config = self.app.config
+        demo = None
+        if target.kind == "demo":
+            demo = await self._in_thread(self.app.start_demo)
+            target, password = demo.target, demo.password
+        elif target.kind == "remote" and not password:
+            self.show_error("Enter the password (it is never stored).")
+            self.query_one("#password", Input).focus()
+            return
+        connection = Connection(target, user, password, fingerprints=dict(config.fingerprints))
+        while True:
+            try:
+                await self._in_thread(connection.login)
+                break
+            except ConnectError as err:
+                if err.kind != "trust" or not await self.app.push_screen_wait(PlanModal(trust_plan(err))):
+                    self.show_error(str(err))
+                    return
+                connection.fingerprints[err.target.trust_key] = err.fingerprint
+                config.fingerprints[err.target.trust_key] = err.fingerprint
+                config.save()
+        if target.kind == "remote" and not demo:
+            config.remember_target(target.url)
+            config.save()
+        self.app.attach(connection)
+
+    async def _in_thread(self, fn):
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, fn)

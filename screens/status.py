@@ -1,0 +1,248 @@
+"""The Status screen: this host, the pool, storage and health at a glance."""
+
+from __future__ import annotations
+
+import time
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from xstui.services.identity import RenameHost, check_label
+from xstui.services.status import Status, build_status
+from xstui.services.values import duration, percent, size
+from xstui.widgets.flow import perform
+from xstui.widgets.form import FormField, FormModal
+from xstui.widgets.notice import notify_error
+from xstui.xapi.tls import live_fingerprint
+
+from .base import AreaScreen
+
+# Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
+SEVERITY_MARK = {"critical": "✖ critical", "warning": "! warning", "info": "i info"}
+
+
+def bar(used: float, total: float, width: int = 10) -> str:
+    filled = round(width * used / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def kv_table(rows: list[tuple[str, str | Text]]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(key, value if isinstance(value, Text) else Text(str(value)))
+    return table
+
+
+class StatusScreen(AreaScreen):
+    BINDINGS = [
+        Binding("h", "show_tab('host')", "Host", id="status.host"),
+        Binding("p", "show_tab('pool')", "Pool", id="status.pool"),
+        Binding("s", "show_tab('storage')", "Storage", id="status.storage"),
+        Binding("a", "show_tab('health')", "Health", id="status.health"),
+        Binding("n", "rename_host", "Rename host", id="status.rename_host"),
+        Binding("f", "refresh_fingerprint", "Fingerprint", id="status.fingerprint", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status: Status | None = None
+        self.fingerprint, self.fingerprint_source = "", ""
+        self.dom0 = None
+
+    def compose_body(self) -> ComposeResult:
+        with TabbedContent(id="status-tabs", initial="host"):
+            with TabPane("Host", id="host"):
+                with VerticalScroll():
+                    with Grid(id="host-grid"):
+                        yield Static(id="card-identity", classes="card")
+                        yield Static(id="card-management", classes="card")
+                        yield Static(id="card-capacity", classes="card")
+                        yield Static(id="card-security", classes="card")
+            with TabPane("Pool", id="pool"):
+                yield Static(id="pool-summary")
+                yield DataTable(id="pool-hosts", cursor_type="row", zebra_stripes=True)
+            with TabPane("Storage", id="storage"):
+                yield DataTable(id="srs", cursor_type="row", zebra_stripes=True)
+            with TabPane("Health", id="health"):
+                with VerticalScroll():
+                    yield Static(id="health-list")
+
+    def on_mount(self) -> None:
+        self.query_one("#pool-hosts", DataTable).add_columns("Host", "Role", "State", "Address", "Memory used", "VMs")
+        self.query_one("#srs", DataTable).add_columns("SR", "Type", "Scope", "Prov.", "Size", "Used", "Alloc.")
+        for card, title in (("identity", "Host"), ("management", "Management interface"),
+                            ("capacity", "Capacity"), ("security", "Security")):
+            self.query_one(f"#card-{card}").border_title = title
+        super().on_mount()
+        self.action_refresh_fingerprint()
+        if self.app.connection and self.app.connection.target.kind == "local":
+            self.sample_dom0()
+            self.dom0_timer = self.set_interval(5, self.sample_dom0)
+
+    def on_screen_suspend(self) -> None:
+        if hasattr(self, "dom0_timer"):
+            self.dom0_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if hasattr(self, "dom0_timer"):
+            self.dom0_timer.resume()
+        super().on_screen_resume()
+
+    # data ------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        conn = self.app.connection
+        if conn is None or not conn.cache.table("host"):
+            self.query_one("#card-identity", Static).update("Loading the pool…")
+            return
+        self.status = build_status(conn.cache, conn.this_host, fingerprint=self.fingerprint,
+                                   fingerprint_source=self.fingerprint_source, dom0=self.dom0)
+        self._draw_host(self.status)
+        self._draw_pool(self.status)
+        self._draw_storage(self.status)
+        self._draw_health(self.status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="fingerprint", description="TLS fingerprint")
+    def action_refresh_fingerprint(self) -> None:
+        fingerprint, source = live_fingerprint(self.app.connection.target)
+        self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
+
+    def _got_fingerprint(self, fingerprint: str, source: str) -> None:
+        self.fingerprint, self.fingerprint_source = fingerprint, source
+        self.refresh_view()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dom0", description="dom0 usage")
+    def sample_dom0(self) -> None:
+        from xstui.services.dom0 import dom0_status
+
+        dom0 = dom0_status()
+        self.app.call_from_thread(self._got_dom0, dom0)
+
+    def _got_dom0(self, dom0) -> None:
+        self.dom0 = dom0
+        self.refresh_view()
+
+    # drawing ---------------------------------------------------------------
+    def _draw_host(self, st: Status) -> None:
+        h = st.host
+        role = h.role
+        if h.role == "member":
+            role = f"member of {h.master_name} ({h.master_address})"
+        state = "enabled" if h.enabled else "maintenance mode"
+        if not h.live:
+            state = "offline"
+        self.query_one("#card-identity", Static).update(kv_table([
+            ("Name", h.name),
+            ("Hostname", h.hostname),
+            ("Role", role),
+            ("State", Text(state, style="" if h.enabled and h.live else "bold")),
+            ("Product", f"{h.product} ({h.build})" if h.build else h.product),
+            ("XAPI", f"{h.xapi_version}, API {h.api_version}"),
+            ("Uptime", duration(h.uptime_seconds) if h.uptime_seconds is not None else "unknown"),
+            ("Network", h.network_backend or "unknown"),
+        ]))
+        m = h.management
+        self.query_one("#card-management", Static).update(kv_table([
+            ("Device", f"{m.device} ({m.mac})"),
+            ("Mode", m.mode),
+            ("IP", f"{m.ip} / {m.netmask}" if m.ip else "none"),
+            ("Gateway", m.gateway or "none"),
+            ("DNS", ", ".join(m.dns) or "none"),
+            ("Network", m.network),
+        ]) if m else Text("No management interface is configured on this host."))
+        used = h.memory_total - h.memory_free
+        self.query_one("#card-capacity", Static).update(kv_table([
+            ("Memory", f"{bar(used, h.memory_total)} {size(used)} of {size(h.memory_total)} used"),
+            ("Free", size(h.memory_free)),
+            ("Xen overhead", size(h.memory_overhead)),
+            ("dom0", size(h.dom0_memory)),
+            ("CPUs", f"{h.cpu_count} × {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
+            ("VMs running", f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool"),
+        ]))
+        rows: list[tuple[str, str | Text]] = [
+            ("TLS SHA-256", st.tls_fingerprint or "unknown"),
+            ("Source", st.tls_fingerprint_source or "-"),
+        ]
+        if st.dom0:
+            d = st.dom0
+            rows += [
+                ("dom0 /", f"{bar(d.root_used, d.root_total)} {percent(d.root_used, d.root_total):.0f}% of {size(d.root_total)}"),
+                ("/var/log", f"{size(d.var_log_bytes)} in logs"),
+                ("Load", " ".join(f"{x:.2f}" for x in d.load)),
+            ]
+            rows += [(f"SSH {k}", v) for k, v in d.ssh_fingerprints.items()]
+        self.query_one("#card-security", Static).update(kv_table(rows))
+
+    def _draw_pool(self, st: Status) -> None:
+        p = st.pool
+        ha = (f"on, tolerates {p.ha_failures_to_tolerate} failure(s), plan for {p.ha_plan_exists_for}"
+              + (", overcommitted" if p.ha_overcommitted else "")) if p.ha_enabled else "off"
+        self.query_one("#pool-summary", Static).update(kv_table([
+            ("Pool", f"{p.name or '(unnamed)'}, master {p.master_name}"),
+            ("Hosts", f"{p.live_hosts} of {p.host_count} live"),
+            ("HA", ha),
+            ("Default SR", p.default_sr or "none"),
+        ]))
+        table = self.query_one("#pool-hosts", DataTable)
+        table.clear()
+        for h in p.hosts:
+            used = h.memory_total - h.memory_free
+            table.add_row(h.name, h.role, h.state, h.address,
+                          f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%", str(h.vms_running))
+
+    def _draw_storage(self, st: Status) -> None:
+        table = self.query_one("#srs", DataTable)
+        table.clear()
+        for sr in st.storage:
+            scope = "shared" if sr.shared else f"local {sr.host}"
+            used = Text(f"{bar(sr.used, sr.size, 6)} {sr.used_percent:.0f}%",
+                        style="bold" if sr.used_percent >= 90 else "")
+            alloc = size(sr.allocated) if sr.provisioning == "thin" else "-"
+            table.add_row(sr.name + ("" if sr.attached else " (detached)"), sr.type, scope, sr.provisioning,
+                          size(sr.size), used, alloc)
+
+    def _draw_health(self, st: Status) -> None:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for flag in st.health:
+            mark = SEVERITY_MARK[flag.severity]
+            table.add_row(Text(mark, style="bold" if flag.severity != "info" else ""), flag.area, Text(flag.text))
+        self.query_one("#health-list", Static).update(table if st.health else Text("No problems found."))
+        counts = sum(1 for f in st.health if f.severity != "info")
+        self.query_one(TabbedContent).get_tab("health").label = f"Health ({counts})" if counts else "Health"
+
+    # actions ---------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    @work(exit_on_error=False, group="action", description="rename host")
+    async def action_rename_host(self) -> None:
+        conn = self.app.connection
+        host = conn.cache.get("host", conn.this_host) or {}
+        old = host.get("name_label", "")
+
+        def check(text: str) -> str | None:
+            try:
+                check_label(text, "The host name")
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        values = await self.app.push_screen_wait(
+            FormModal(f"Rename host {old}", [FormField("name", "New name label", old, check)]))
+        if values is None:
+            return
+        try:
+            action = RenameHost(conn.this_host, host.get("uuid", ""), old, values["name"])
+        except ValueError as exc:
+            notify_error(self.app, exc)
+            return
+        await perform(self.app, action)

@@ -1,0 +1,115 @@
+"""The xstui application: one mode per admin area, a connection that feeds
+every screen from the event stream, the command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.resources import files
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from xstui.screens.connect import ConnectScreen
+from xstui.screens.status import StatusScreen
+
+from .xapi.config import Config
+from .xapi.connection import Connection
+
+
+@dataclass
+class CacheChanged(Message):
+    """Some classes changed in the cache (bursts are coalesced)."""
+
+    classes: frozenset[str] = field(default_factory=frozenset)
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CacheChanged)
+
+
+@dataclass
+class ConnectionStateChanged(Message):
+    state: str
+    detail: str = ""
+
+
+AREAS = {"status": ("Status", "Host and pool status, storage and health")}
+
+
+class XstuiApp(App):
+    TITLE = "xstui"
+    CSS_PATH = str(files("xstui.assets").joinpath("xstui.tcss"))
+    MODES = {"status": StatusScreen}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("f1", "switch_mode('status')", "Status", id="app.status", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, connection: Connection | None = None, *, target: str = "", user: str = "root",
+                 config: Config | None = None, demo=None):
+        super().__init__()
+        self.connection: Connection | None = None
+        self.config = config or Config.load()
+        self.theme = self.config.theme if self.config.theme in self.available_themes else "textual-dark"
+        self._initial_connection, self._target, self._user = connection, target, user
+        self.demo = demo
+
+    def on_mount(self) -> None:
+        if self._initial_connection is not None:
+            self.attach(self._initial_connection)
+        else:
+            self.push_screen(ConnectScreen(self._target, self._user))
+
+    # connection ------------------------------------------------------------
+    def start_demo(self):
+        from .xapi.demo import start_demo
+
+        self.demo = start_demo()
+        return self.demo
+
+    def attach(self, connection: Connection) -> None:
+        """Use a logged-in connection: start its event stream, show Status."""
+        self.connection = connection
+        connection.on_change = lambda classes: self.post_message(CacheChanged(frozenset(classes)))
+        connection.on_state = lambda state, detail: self.post_message(ConnectionStateChanged(state, detail))
+        if connection._thread is None:
+            connection.start_events()
+        if isinstance(self.screen, ConnectScreen):
+            self.pop_screen()
+        self.switch_mode("status")
+
+    def on_cache_changed(self, message: CacheChanged) -> None:
+        screen = self.screen
+        if hasattr(screen, "refresh_view"):
+            screen.refresh_bar()
+            screen.refresh_view()
+
+    def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
+        screen = self.screen
+        if hasattr(screen, "refresh_bar"):
+            screen.refresh_bar()
+        if message.state == "reconnecting":
+            self.notify(f"Connection lost, reconnecting… {message.detail}", severity="warning", timeout=5)
+        elif message.state == "connected":
+            self.notify("Connected.", timeout=3)
+
+    async def action_quit(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+        if self.demo is not None:
+            self.demo.close()
+        self.exit()
+
+    # command palette -------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.connection is not None:
+            for mode, (title, help_text) in AREAS.items():
+                yield SystemCommand(f"Go to {title}", help_text, lambda m=mode: self.switch_mode(m))
+        for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
+            if isinstance(binding, Binding) and binding.description:
+                yield SystemCommand(binding.description, f"Key: {binding.key}",
+                                    lambda b=binding: self.run_action(b.action, screen))

@@ -1,0 +1,27 @@
+"""Errors for people: a short notice, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from ..services.actions import InvalidInput, TaskFailed
+from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
+
+log = logging.getLogger("xstui")
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, InvalidInput):
+        return "Not done: " + "; ".join(exc.problems) + "."
+    if isinstance(exc, TaskFailed):
+        return f"Failed: {exc.failure.human} [{exc.failure.code}]"
+    if isinstance(exc, XapiFailure):
+        return f"Refused by the host: {exc.human} [{exc.code}]"
+    if isinstance(exc, ConnectionLost | ConnectError):
+        return str(exc)
+    log.exception("unexpected error", exc_info=exc)
+    return f"Unexpected error ({exc.__class__.__name__}: {exc}); details are in the log file."
+
+
+def notify_error(app, exc: BaseException) -> None:
+    app.notify(error_text(exc), severity="error", timeout=10)
