@@ -42,3 +42,23 @@ def xapi(running_sim):
         session.xenapi.session.logout()
     except Exception:
         pass
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path, monkeypatch):
+    """Config and audit log go to a temporary folder, never the user's home."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("XSTUI_PASSWORD", raising=False)
+    monkeypatch.delenv("XSTUI_XAPI_SOCKET", raising=False)
+
+
+@pytest.fixture
+def connection(running_sim):
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    conn = Connection(parse_target(running_sim.url), "root", running_sim.password)
+    conn.login()
+    yield conn
+    conn.close()

@@ -45,6 +45,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet: the CLI prints what matters
         pass
 
+    def setup(self):
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self):
+        self.server.open_connections.discard(self.connection)
+        super().finish()
+
     def _caller(self) -> Caller:
         return Caller(host=self.host_ref, trusted=self.trusted)
 
@@ -98,12 +106,28 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, "application/xml")
 
 
-class _TCPServer(ThreadingHTTPServer):
+class _Tracking:
+    """Remembers open client connections so that closing the server drops
+    them, as a host that dies or restarts its toolstack would."""
+
+    def __init__(self, *args, **kwargs):
+        self.open_connections: set[socket.socket] = set()
+        super().__init__(*args, **kwargs)
+
+    def drop_connections(self) -> None:
+        for conn in list(self.open_connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _TCPServer(_Tracking, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
 
-class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class _UnixServer(_Tracking, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
@@ -224,6 +248,7 @@ class SimServer:
         for listener in self.listeners:
             listener.server.shutdown()
             listener.server.server_close()
+            listener.server.drop_connections()
             if listener.url.startswith("unix:"):
                 try:
                     os.unlink(listener.url[5:])

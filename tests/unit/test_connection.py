@@ -1,0 +1,172 @@
+"""The xapi layer against the simulator over real HTTP: login, redirection,
+TLS trust, the event cache, reconnection, tasks."""
+
+import secrets
+import threading
+import time
+
+import pytest
+import XenAPI
+
+from xstui.services.actions import TaskFailed, run_task
+from xstui.xapi.connection import ConnectError, Connection, XapiFailure
+from xstui.xapi.targets import parse_target
+
+
+def connect(running, **kw) -> Connection:
+    conn = Connection(parse_target(running.url), "root", running.password, **kw)
+    conn.login()
+    return conn
+
+
+def test_login_reads_this_host_in_one_call(running_sim):
+    conn = connect(running_sim)
+    assert conn.this_host == running_sim.sim.master
+    assert conn.calls == 1  # session.get_this_host
+    conn.load_once()
+    assert conn.calls == 2
+    assert len(conn.cache.table("host")) == 3
+    conn.close()
+
+
+def test_member_address_is_followed_to_the_master(running_sim):
+    member_url = running_sim.member_urls["xcp-c"]
+    conn = Connection(parse_target(member_url), "root", running_sim.password)
+    conn.login()
+    assert conn.target.host == "127.10.0.11"
+    conn.close()
+
+
+def test_bad_password_is_an_auth_error(running_sim):
+    conn = Connection(parse_target(running_sim.url), "root", "wrong")
+    with pytest.raises(ConnectError) as err:
+        conn.login()
+    assert err.value.kind == "auth"
+    assert "password" in str(err.value)
+
+
+def test_unreachable_host_is_a_network_error():
+    conn = Connection(parse_target("http://127.0.0.1:1"), "root", "x")
+    with pytest.raises(ConnectError) as err:
+        conn.login()
+    assert err.value.kind == "network" and "refused" in str(err.value)
+
+
+def test_tls_first_contact_pin_and_mismatch():
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("demo", tls=True, members=False)
+    try:
+        target = parse_target(running.url)
+        conn = Connection(target, "root", running.password)
+        with pytest.raises(ConnectError) as err:
+            conn.login()
+        assert err.value.kind == "trust" and err.value.fingerprint == running.fingerprint
+        assert err.value.pinned is None
+        pinned = {target.trust_key: running.fingerprint}
+        conn = Connection(target, "root", running.password, fingerprints=pinned)
+        conn.login()
+        assert conn.fingerprint == running.fingerprint
+        conn.close()
+        wrong = {target.trust_key: "AA:" * 31 + "AA"}
+        with pytest.raises(ConnectError) as err:
+            Connection(target, "root", running.password, fingerprints=wrong).login()
+        assert err.value.kind == "trust" and err.value.pinned == wrong[target.trust_key]
+        assert "regenerated" in str(err.value)
+    finally:
+        running.close()
+
+
+def test_local_target_uses_the_socket_and_trusted_login(monkeypatch):
+    from xstui.sim.runner import start_simulator
+
+    path = f"/tmp/xstui-test-{secrets.token_hex(4)}_sock"  # underscores are fine for us
+    running = start_simulator("demo", unix_socket=path, members=False)
+    try:
+        monkeypatch.setenv("XSTUI_XAPI_SOCKET", path)
+        target = parse_target("local")
+        assert target.kind == "local" and target.socket_path == path and target.encrypted
+        conn = Connection(target, "root", "")
+        conn.login()
+        conn.load_once()
+        assert len(conn.cache.table("vm")) > 25
+        conn.close()
+    finally:
+        running.close()
+
+
+def test_event_stream_follows_changes_within_a_second(running_sim):
+    conn = connect(running_sim)
+    changes = []
+    conn.on_change = changes.append
+    conn.start_events()
+    assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+    calls_after_load = conn.calls
+    other = XenAPI.Session(running_sim.url)
+    other.xenapi.login_with_password("root", running_sim.password)
+    host = running_sim.sim.master
+    started = time.monotonic()
+    other.xenapi.host.set_name_label(host, "renamed")
+    assert conn.cache.wait_for(lambda: conn.cache.get("host", host)["name_label"] == "renamed", 1.0)
+    assert time.monotonic() - started < 1.0
+    assert any("host" in c for c in changes)
+    assert conn.calls == calls_after_load + 1  # one event.from answered the change
+    conn.close()
+
+
+def test_reconnects_after_the_server_goes_away(running_sim):
+    conn = connect(running_sim)
+    states = []
+    conn.on_state = lambda s, d: states.append(s)
+    conn.start_events()
+    assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+    address, port = running_sim.server.listeners[0].server.server_address
+    running_sim.server.close()
+    deadline = time.monotonic() + 5
+    while "reconnecting" not in states and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "reconnecting" in states
+    running_sim.server.listen_tcp(address, port, running_sim.sim.master)
+    running_sim.sim.store.set("host", running_sim.sim.master, name_label="after-restart")
+    assert conn.cache.wait_for(
+        lambda: (conn.cache.get("host", running_sim.sim.master) or {}).get("name_label") == "after-restart", 15)
+    assert conn.state == "connected"
+    conn.close()
+
+
+def test_run_task_waits_through_events(running_sim):
+    conn = connect(running_sim)
+    conn.start_events()
+    vm = running_sim.sim.store.find_one("VM", name_label="web-01")
+    seen = []
+    assert run_task(conn, "VM.clean_shutdown", vm, progress=seen.append, timeout=10) == ""
+    assert running_sim.sim.store.get("VM", vm)["power_state"] == "Halted"
+    assert not running_sim.sim.store.table("task"), "finished tasks are destroyed"
+    with pytest.raises(TaskFailed) as err:
+        run_task(conn, "VM.clean_shutdown", vm, timeout=10)
+    assert err.value.failure.code == "VM_BAD_POWER_STATE"
+    assert "power state" in str(err.value)
+    conn.close()
+
+
+def test_run_task_cancel(running_sim):
+    running_sim.sim.task_delay = 3
+    conn = connect(running_sim)
+    conn.start_events()
+    vm = running_sim.sim.store.find_one("VM", name_label="web-02")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(TaskFailed) as err:
+        run_task(conn, "VM.clean_shutdown", vm, cancel=cancel, timeout=10)
+    assert err.value.failure.code == "TASK_CANCELLED"
+    assert running_sim.sim.store.get("VM", vm)["power_state"] == "Running"
+    conn.close()
+
+
+def test_call_failures_are_human(running_sim):
+    conn = connect(running_sim)
+    with pytest.raises(XapiFailure) as err:
+        conn.call("VM.get_record", "OpaqueRef:gone")
+    assert err.value.code == "HANDLE_INVALID"
+    assert "no longer exists" in str(err.value) and "class: VM" in str(err.value)
+    conn.close()

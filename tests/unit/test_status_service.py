@@ -1,0 +1,101 @@
+"""The Status model from a loaded cache (demo scenario over real HTTP)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from xstui.services.status import build_status
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+
+
+@pytest.fixture
+def loaded(running_sim):
+    conn = Connection(parse_target(running_sim.url), "root", running_sim.password)
+    conn.login()
+    conn.load_once()
+    yield conn, running_sim
+    conn.close()
+
+
+def test_master_view(loaded):
+    conn, _ = loaded
+    st = build_status(conn.cache, conn.this_host)
+    h = st.host
+    assert (h.name, h.role, h.address) == ("xcp-a", "master", "127.10.0.11")
+    assert h.product == "XCP-ng 8.2.1" and h.api_version == "2.16"
+    assert h.management.device == "eth0" and h.management.dns == ["127.10.0.53", "127.10.0.54"]
+    assert h.memory_total == 256 * 1024**3 and h.cpu_count == 32
+    assert h.dom0_memory > 4 * 1024**3  # memory_actual plus the control domain's overhead
+    assert 11 * 86400 < h.uptime_seconds < 13 * 86400
+    assert st.pool.host_count == 3 and st.pool.vms_total == 25
+    assert st.pool.vms_running == sum(r.vms_running for r in st.pool.hosts)
+    assert [r.role for r in st.pool.hosts] == ["master", "member", "member"]
+
+
+def test_member_shows_its_master(loaded):
+    conn, running = loaded
+    member = running.sim.store.find_one("host", name_label="xcp-b")
+    st = build_status(conn.cache, member)
+    assert st.host.role == "member"
+    assert (st.host.master_name, st.host.master_address) == ("xcp-a", "127.10.0.11")
+
+
+def test_storage_thin_thick_and_allocation(loaded):
+    conn, _ = loaded
+    srs = {(s.name, s.host): s for s in build_status(conn.cache, conn.this_host).storage}
+    nfs = srs[("NFS VM store", "")]
+    assert nfs.shared and nfs.provisioning == "thin" and nfs.allocated > 0
+    local_b = srs[("Local storage", "xcp-b")]
+    assert not local_b.shared and local_b.provisioning == "thick" and local_b.used_percent > 90
+
+
+def test_health_flags_find_the_demo_problems(loaded):
+    conn, _ = loaded
+    texts = [f.text for f in build_status(conn.cache, conn.this_host).health]
+    assert any("MTU mismatch on network Storage" in t and "xcp-c eth1=1500" in t for t in texts)
+    assert "Certificate of xcp-b expires in 20 days" in texts
+    assert any("Local storage on xcp-b is 95% full" in t for t in texts)
+    assert any(t.startswith("HA_POOL_OVERCOMMITTED") for t in texts)
+
+
+def test_health_follows_the_pool(loaded):
+    conn, running = loaded
+    st = running.sim.store
+    pbd = next(iter(st.table("PBD")))
+    st.set("PBD", pbd, currently_attached=False)
+    host = st.find_one("host", name_label="xcp-c")
+    st.set("host_metrics", st.get("host", host)["metrics"], live=False)
+    conn.load_once()
+    status = build_status(conn.cache, conn.this_host)
+    texts = [f.text for f in status.health]
+    assert "Host xcp-c is offline" in texts and status.health[0].severity == "critical"
+    assert any("is not attached on" in t for t in texts)
+    assert status.pool.live_hosts == 2
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+def test_status_json_cli(tmp_path):
+    out = run_cli("status", "demo", "--json", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["host"]["name"] == "xcp-a" and data["pool"]["host_count"] == 3
+    assert any("MTU mismatch" in f["text"] for f in data["health"])
+
+
+def test_status_cli_exit_codes(running_sim, tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    assert run_cli("status", "ftp://x", "--json", env=env).returncode == 2
+    nopass = run_cli("status", running_sim.url, "--json", env=env)
+    assert nopass.returncode == 3 and "XSTUI_PASSWORD" in nopass.stderr
+    bad = run_cli("status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": "wrong"})
+    assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
+    good = run_cli("status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": running_sim.password})
+    assert good.returncode == 0 and json.loads(good.stdout)["pool"]["name"] == "Demo Pool"
