@@ -126,6 +126,12 @@ class _TCPServer(_Tracking, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def server_bind(self):
+        # HTTPServer.server_bind resolves its own name (reverse DNS, ~80 ms a
+        # listener); the simulator knows its address.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
 
 class _UnixServer(_Tracking, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
@@ -245,8 +251,13 @@ class SimServer:
         threading.Thread(target=listener.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        # shutdown() waits up to a poll interval per listener: stop them together
+        stoppers = [threading.Thread(target=lst.server.shutdown) for lst in self.listeners]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
         for listener in self.listeners:
-            listener.server.shutdown()
             listener.server.server_close()
             listener.server.drop_connections()
             if listener.url.startswith("unix:"):

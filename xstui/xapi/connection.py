@@ -15,13 +15,15 @@ import XenAPI
 
 from .cache import Cache
 from .errors import HumanError, describe
+from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .targets import Target
 from .tls import FingerprintMismatch, PinnedTransport, TimeoutTransport, check_trust, server_fingerprint
 
-# What the console watches. VDI/VBD/VIF are left out: screens that need them
-# fetch them on demand, and a 4000-VM pool would triple the initial load.
+# What the console watches. VDI/VBD/VIF and host_cpu are left out (host.cpu_info
+# has the CPU count and model): screens that need them fetch them on demand,
+# and on a 4000-VM pool they would more than double the initial load.
 EVENT_CLASSES = [
-    "pool", "host", "host_metrics", "host_cpu", "vm", "vm_metrics", "sr", "pbd", "pif",
+    "pool", "host", "host_metrics", "vm", "vm_metrics", "sr", "pbd", "pif",
     "pif_metrics", "network", "bond", "vlan", "message", "certificate", "pool_update",
     "pool_patch", "host_patch", "task",
 ]
@@ -74,6 +76,7 @@ class Connection:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._json_ok = True  # until the host shows it has no /jsonrpc
         self.on_change: Callable[[set[str]], None] = lambda classes: None
         self.on_state: Callable[[str, str], None] = lambda state, detail: None
 
@@ -156,31 +159,49 @@ class Connection:
 
     def load_once(self) -> None:
         """Fill the cache with one ``event.from`` call (for one-shot commands)."""
-        result = self._event_from(self._proxy_with_session(), "", 0.0)
+        result = self._event_from(self._event_channel(), "", 0.0)
         self.cache.replace(result["events"])
 
-    def _proxy_with_session(self) -> XenAPI.Session:
+    def _event_channel(self):
+        """Events travel over JSON-RPC where the host has it (same session)."""
+        if self._json_ok:
+            return JsonRpcClient(self.target, self.fingerprints.get(self.target.trust_key), EVENT_TIMEOUT + 30)
         proxy = self._proxy_for(self.target, EVENT_TIMEOUT + 30)
         proxy._session = self.session_ref
         proxy.last_login_method = "login_with_password"
         proxy.last_login_params = (self.user, self._password, "2.16", "xstui")
         return proxy
 
-    def _event_from(self, proxy, token: str, timeout: float) -> dict:
+    def _event_from(self, channel, token: str, timeout: float) -> dict:
         with self._lock:
             self.calls += 1
+        if isinstance(channel, JsonRpcClient):
+            try:
+                return channel.call("event.from", [self.session_ref, EVENT_CLASSES, token, timeout])
+            except JsonRpcFailure as f:
+                raise XapiFailure(f.details) from None
+            except JsonRpcUnavailable:
+                self._json_ok = False
+                return self._event_from(self._event_channel(), token, timeout)
         try:
-            return proxy.xenapi_request("event.from", (EVENT_CLASSES, token, timeout))
+            return channel.xenapi_request("event.from", (EVENT_CLASSES, token, timeout))
         except XenAPI.Failure as f:
             raise XapiFailure(f.details) from None
 
     def _event_loop(self) -> None:
-        token, backoff, proxy = "", 0.5, self._proxy_with_session()
+        token, backoff, channel = "", 0.5, self._event_channel()
         while not self._stop.is_set():
             try:
-                result = self._event_from(proxy, token, EVENT_TIMEOUT)
+                result = self._event_from(channel, token, EVENT_TIMEOUT)
             except XapiFailure as exc:
-                if exc.code in ("SESSION_INVALID", "EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"):
+                if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
+                    try:
+                        self.login()
+                        channel, token = self._event_channel(), ""
+                        continue
+                    except ConnectError as err:
+                        exc = err
+                elif exc.code in ("EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"):
                     token = ""  # re-sync from scratch
                     continue
                 self._set_state("reconnecting", str(exc))
@@ -195,7 +216,7 @@ class Connection:
                 backoff = min(backoff * 2, 10)
                 try:
                     self.login()
-                    proxy, token = self._proxy_with_session(), ""
+                    channel, token = self._event_channel(), ""
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue

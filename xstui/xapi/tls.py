@@ -15,13 +15,18 @@ def format_fingerprint(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def fetch_certificate(host: str, port: int, timeout: float = 10) -> bytes:
-    """The DER certificate the server presents (no verification: we pin)."""
+def _insecure_context() -> ssl.SSLContext:
+    """No CA verification: trust comes from the pinned fingerprint instead."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def fetch_certificate(host: str, port: int, timeout: float = 10) -> bytes:
+    """The DER certificate the server presents (no verification: we pin)."""
     with socket.create_connection((host, port), timeout=timeout) as raw:
-        with ctx.wrap_socket(raw, server_hostname=host) as tls:
+        with _insecure_context().wrap_socket(raw, server_hostname=host) as tls:
             return tls.getpeercert(binary_form=True)
 
 
@@ -74,10 +79,7 @@ class PinnedTransport(xmlrpc.client.SafeTransport):
     """XML-RPC over TLS that accepts exactly one certificate (by fingerprint)."""
 
     def __init__(self, fingerprint: str, timeout: float | None = None):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        super().__init__(context=ctx)
+        super().__init__(context=_insecure_context())
         self.fingerprint = fingerprint.upper()
         self.timeout = timeout
 

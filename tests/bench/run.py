@@ -1,0 +1,105 @@
+"""Benchmarks (run on demand: ``make bench`` or ``python -m tests.bench.run``).
+
+For the demo pool and a generated 64-host / 4000-VM pool, with and without
+100 ms of simulated latency, prints JSON figures:
+- seconds from start (before login) to a complete Status screen;
+- XAPI calls after login until then (target: at most 3);
+- XAPI calls per idle minute (target: at most 3);
+- peak RSS of the console process (target: under 150 MB for the big pool).
+Each case runs in its own process (the simulator in another) so RSS is the
+console's alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+
+CASES = {"demo": "demo", "big": "generate:64,4000"}
+
+
+def start_sim(scenario: str, latency: float) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xstui", "sim", "--scenario", scenario, "--password", "bench",
+         "--latency", str(latency), "--address", "127.0.0.1"],
+        stdout=subprocess.PIPE, text=True)
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("simulator did not start")
+        if line.strip().startswith("master"):
+            return proc, line.split()[1]
+
+
+async def measure(url: str, idle_seconds: float) -> dict:
+    from xstui.app import XstuiApp
+    from xstui.screens.status import StatusScreen
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    started = time.perf_counter()
+    conn = Connection(parse_target(url), "root", "bench")
+    conn.login()
+    calls_at_login = conn.calls - 1  # session.get_this_host is counted; login itself is not
+    app = XstuiApp(conn)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (isinstance(app.screen, StatusScreen) and app.screen.status is not None):
+            await pilot.pause(0.01)
+        first_status = time.perf_counter() - started
+        calls_to_status = conn.calls - calls_at_login
+        render_started = time.perf_counter()
+        app.screen.refresh_view()
+        redraw = time.perf_counter() - render_started
+        idle_from = conn.calls
+        await asyncio.sleep(idle_seconds)
+        idle_calls = conn.calls - idle_from
+    conn.close()
+    return {
+        "first_status_seconds": round(first_status, 3),
+        "calls_after_login_until_status": calls_to_status,
+        "redraw_seconds": round(redraw, 4),
+        "idle_calls_per_minute": round(idle_calls * 60 / idle_seconds, 2) if idle_seconds else None,
+        "idle_seconds_measured": idle_seconds,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "objects_cached": sum(len(t) for t in conn.cache.records.values()),
+    }
+
+
+def run_case(case: str, latency: float, idle: float) -> dict:
+    proc, url = start_sim(CASES[case], latency)
+    try:
+        result = asyncio.run(measure(url, idle))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return {"case": case, "latency_ms": latency, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case", choices=sorted(CASES))
+    parser.add_argument("--latency", type=float, default=0)
+    parser.add_argument("--idle", type=float, default=65, help="seconds of idle to count calls over")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.latency, args.idle)))
+        return
+    results = []
+    for case in CASES:
+        for latency in (0, 100):
+            out = subprocess.run([sys.executable, "-m", "tests.bench.run", "--case", case, "--latency",
+                                  str(latency), "--idle", str(args.idle)], capture_output=True, text=True)
+            if out.returncode:
+                results.append({"case": case, "latency_ms": latency, "error": out.stderr.strip().splitlines()[-1:]})
+            else:
+                results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

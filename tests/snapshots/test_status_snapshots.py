@@ -1,0 +1,56 @@
+"""Snapshots of the Status screen on the demo pool at 80x24 and 120x40.
+
+Deterministic: fixed port (it shows in the header), seeded scenario, relative
+times only, no clock, no animation."""
+
+import time
+
+import pytest
+
+from xstui.app import XstuiApp
+from xstui.screens.status import StatusScreen
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+
+SNAPSHOT_PORT = 47101
+
+
+@pytest.fixture
+def demo_connection():
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("demo", port=SNAPSHOT_PORT, password="snapshot")
+    conn = Connection(parse_target(running.url), "root", running.password)
+    conn.login()
+    yield conn
+    conn.close()
+    running.close()
+
+
+async def _loaded(pilot):
+    app = pilot.app
+    deadline = time.monotonic() + 10
+    while not (isinstance(app.screen, StatusScreen) and app.screen.status is not None):
+        assert time.monotonic() < deadline
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+def _press_then_load(*keys):
+    async def run_before(pilot):
+        await _loaded(pilot)
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.1)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_status_host(snap_compare, demo_connection, size):
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=size, run_before=_press_then_load())
+
+
+@pytest.mark.parametrize("tab", ["p", "s", "a"])
+def test_status_tabs_80x24(snap_compare, demo_connection, tab):
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(tab))

@@ -1,0 +1,74 @@
+"""A small JSON-RPC client for XAPI's ``/jsonrpc`` endpoint (XenServer 7.3 and
+later). Used for ``event.from``: on a large pool the first call returns tens of
+megabytes, which JSON parses about ten times faster than XML-RPC."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+
+from .targets import Target
+from .tls import _PinnedConnection, _insecure_context
+
+
+class JsonRpcUnavailable(Exception):
+    """The host has no JSON-RPC endpoint (older releases): use XML-RPC."""
+
+
+class JsonRpcFailure(Exception):
+    def __init__(self, details: list[str]):
+        super().__init__(details)
+        self.details = details
+
+
+class JsonRpcClient:
+    def __init__(self, target: Target, fingerprint: str | None, timeout: float):
+        self.target, self.fingerprint, self.timeout = target, fingerprint, timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._ids = itertools.count(1)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            t = self.target
+            if t.kind == "local":
+                from .connection import _UnixConnection
+
+                conn = _UnixConnection("localhost", timeout=self.timeout)
+                conn.path = t.socket_path
+            elif t.scheme == "https":
+                conn = _PinnedConnection(t.host, t.port, timeout=self.timeout, context=_insecure_context())
+                conn.fingerprint = (self.fingerprint or "").upper()
+            else:
+                conn = http.client.HTTPConnection(t.host, t.port, timeout=self.timeout)
+            self._conn = conn
+        return self._conn
+
+    def call(self, method: str, params: list):
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)})
+        conn = self._connection()
+        try:
+            conn.request("POST", "/jsonrpc", body, {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+        except Exception:
+            self.close()
+            raise
+        if resp.status == 404:
+            raise JsonRpcUnavailable(f"HTTP {resp.status}")
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            raise JsonRpcUnavailable("not a JSON-RPC reply") from None
+        error = reply.get("error")
+        if error:
+            if isinstance(error, list):  # XenServer < 7.3 style
+                raise JsonRpcFailure([str(e) for e in error])
+            data = error.get("data") if isinstance(error.get("data"), list) else []
+            raise JsonRpcFailure([str(error.get("message", "INTERNAL_ERROR")), *map(str, data)])
+        return reply.get("result")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
