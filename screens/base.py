@@ -38,11 +38,27 @@ class AreaScreen(Screen):
             pool = next(iter(cache.table("pool").values()), {})
             host = cache.get("host", conn.this_host) or {}
             hosts = len(cache.table("host"))
-        role = "" if not host else ("standalone" if hosts <= 1 else
-                                    "master" if pool.get("master") == conn.this_host else "member")
+        role = (
+            ""
+            if not host
+            else (
+                "standalone"
+                if hosts <= 1
+                else "master"
+                if pool.get("master") == conn.this_host
+                else "member"
+            )
+        )
         self.query_one(ConnectionBar).show(
-            pool=pool.get("name_label", ""), host=host.get("name_label", ""), role=role, user=conn.user,
-            state=conn.state, url=conn.target.url, encrypted=conn.target.encrypted, detail=conn.state_detail)
+            pool=pool.get("name_label", ""),
+            host=host.get("name_label", ""),
+            role=role,
+            user=conn.user,
+            state=conn.state,
+            url=conn.target.url,
+            encrypted=conn.target.encrypted,
+            detail=conn.state_detail,
+        )
 
     def refresh_view(self) -> None:
         """Redraw from the cache (called on every coalesced change)."""

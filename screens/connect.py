@@ -22,15 +22,28 @@ from xstui.xapi.targets import TargetError, in_dom0, parse_target
 def trust_plan(err: ConnectError) -> Plan:
     """The question asked before pinning a certificate."""
     host = err.target.host if err.target else "the host"
-    check = [f"ssh root@{host} openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256"]
+    check = [
+        f"ssh root@{host} openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256"
+    ]
     if err.pinned:
-        return Plan("Certificate changed", str(err), check,
-                    impact=["Trusting replaces the fingerprint saved for this host.",
-                            "Only do this if the certificate was regenerated on purpose."],
-                    risk="high", confirm_word="trust")
-    return Plan("Trust this host?", f"{err}\nCompare it with the fingerprint shown on the host's console.",
-                check, impact=["The fingerprint is saved; a different certificate later will be refused."],
-                risk="medium")
+        return Plan(
+            "Certificate changed",
+            str(err),
+            check,
+            impact=[
+                "Trusting replaces the fingerprint saved for this host.",
+                "Only do this if the certificate was regenerated on purpose.",
+            ],
+            risk="high",
+            confirm_word="trust",
+        )
+    return Plan(
+        "Trust this host?",
+        f"{err}\nCompare it with the fingerprint shown on the host's console.",
+        check,
+        impact=["The fingerprint is saved; a different certificate later will be refused."],
+        risk="medium",
+    )
 
 
 class ConnectScreen(Screen):
@@ -53,15 +66,21 @@ class ConnectScreen(Screen):
             yield Input(self.initial_target, id="target", placeholder="https://pool-master")
             with Horizontal(id="credentials"):
                 yield Input(self.initial_user, id="user", placeholder="user")
-                yield Input(os.environ.get("XSTUI_PASSWORD", ""), id="password", password=True,
-                            placeholder="password")
+                yield Input(
+                    os.environ.get("XSTUI_PASSWORD", ""),
+                    id="password",
+                    password=True,
+                    placeholder="password",
+                )
             yield Label("", id="connect-error")
             yield Button("Connect", id="connect", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#target" if not self.initial_target else "#password", Input).focus()
-        if self.initial_target and (self.initial_target in ("demo", "local") or os.environ.get("XSTUI_PASSWORD")):
+        if self.initial_target and (
+            self.initial_target in ("demo", "local") or os.environ.get("XSTUI_PASSWORD")
+        ):
             self.connect()
 
     @on(OptionList.OptionSelected, "#targets")
@@ -107,7 +126,9 @@ class ConnectScreen(Screen):
                 await self._in_thread(connection.login)
                 break
             except ConnectError as err:
-                if err.kind != "trust" or not await self.app.push_screen_wait(PlanModal(trust_plan(err))):
+                if err.kind != "trust" or not await self.app.push_screen_wait(
+                    PlanModal(trust_plan(err))
+                ):
                     self.show_error(str(err))
                     return
                 connection.fingerprints[err.target.trust_key] = err.fingerprint

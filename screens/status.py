@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -75,10 +73,18 @@ class StatusScreen(AreaScreen):
                     yield Static(id="health-list")
 
     def on_mount(self) -> None:
-        self.query_one("#pool-hosts", DataTable).add_columns("Host", "Role", "State", "Address", "Memory used", "VMs")
-        self.query_one("#srs", DataTable).add_columns("SR", "Type", "Scope", "Prov.", "Size", "Used", "Alloc.")
-        for card, title in (("identity", "Host"), ("management", "Management interface"),
-                            ("capacity", "Capacity"), ("security", "Security")):
+        self.query_one("#pool-hosts", DataTable).add_columns(
+            "Host", "Role", "State", "Address", "Memory used", "VMs"
+        )
+        self.query_one("#srs", DataTable).add_columns(
+            "SR", "Type", "Scope", "Prov.", "Size", "Used", "Alloc."
+        )
+        for card, title in (
+            ("identity", "Host"),
+            ("management", "Management interface"),
+            ("capacity", "Capacity"),
+            ("security", "Security"),
+        ):
             self.query_one(f"#card-{card}").border_title = title
         super().on_mount()
         self.action_refresh_fingerprint()
@@ -101,14 +107,25 @@ class StatusScreen(AreaScreen):
         if conn is None or not conn.cache.table("host"):
             self.query_one("#card-identity", Static).update("Loading the pool…")
             return
-        self.status = build_status(conn.cache, conn.this_host, fingerprint=self.fingerprint,
-                                   fingerprint_source=self.fingerprint_source, dom0=self.dom0)
+        self.status = build_status(
+            conn.cache,
+            conn.this_host,
+            fingerprint=self.fingerprint,
+            fingerprint_source=self.fingerprint_source,
+            dom0=self.dom0,
+        )
         self._draw_host(self.status)
         self._draw_pool(self.status)
         self._draw_storage(self.status)
         self._draw_health(self.status)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="fingerprint", description="TLS fingerprint")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="fingerprint",
+        description="TLS fingerprint",
+    )
     def action_refresh_fingerprint(self) -> None:
         fingerprint, source = live_fingerprint(self.app.connection.target)
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
@@ -137,34 +154,57 @@ class StatusScreen(AreaScreen):
         state = "enabled" if h.enabled else "maintenance mode"
         if not h.live:
             state = "offline"
-        self.query_one("#card-identity", Static).update(kv_table([
-            ("Name", h.name),
-            ("Hostname", h.hostname),
-            ("Role", role),
-            ("State", Text(state, style="" if h.enabled and h.live else "bold")),
-            ("Product", f"{h.product} ({h.build})" if h.build else h.product),
-            ("XAPI", f"{h.xapi_version}, API {h.api_version}"),
-            ("Uptime", duration(h.uptime_seconds) if h.uptime_seconds is not None else "unknown"),
-            ("Network", h.network_backend or "unknown"),
-        ]))
+        self.query_one("#card-identity", Static).update(
+            kv_table(
+                [
+                    ("Name", h.name),
+                    ("Hostname", h.hostname),
+                    ("Role", role),
+                    ("State", Text(state, style="" if h.enabled and h.live else "bold")),
+                    ("Product", f"{h.product} ({h.build})" if h.build else h.product),
+                    ("XAPI", f"{h.xapi_version}, API {h.api_version}"),
+                    (
+                        "Uptime",
+                        duration(h.uptime_seconds) if h.uptime_seconds is not None else "unknown",
+                    ),
+                    ("Network", h.network_backend or "unknown"),
+                ]
+            )
+        )
         m = h.management
-        self.query_one("#card-management", Static).update(kv_table([
-            ("Device", f"{m.device} ({m.mac})"),
-            ("Mode", m.mode),
-            ("IP", f"{m.ip} / {m.netmask}" if m.ip else "none"),
-            ("Gateway", m.gateway or "none"),
-            ("DNS", ", ".join(m.dns) or "none"),
-            ("Network", m.network),
-        ]) if m else Text("No management interface is configured on this host."))
+        self.query_one("#card-management", Static).update(
+            kv_table(
+                [
+                    ("Device", f"{m.device} ({m.mac})"),
+                    ("Mode", m.mode),
+                    ("IP", f"{m.ip} / {m.netmask}" if m.ip else "none"),
+                    ("Gateway", m.gateway or "none"),
+                    ("DNS", ", ".join(m.dns) or "none"),
+                    ("Network", m.network),
+                ]
+            )
+            if m
+            else Text("No management interface is configured on this host.")
+        )
         used = h.memory_total - h.memory_free
-        self.query_one("#card-capacity", Static).update(kv_table([
-            ("Memory", f"{bar(used, h.memory_total)} {size(used)} of {size(h.memory_total)} used"),
-            ("Free", size(h.memory_free)),
-            ("Xen overhead", size(h.memory_overhead)),
-            ("dom0", size(h.dom0_memory)),
-            ("CPUs", f"{h.cpu_count} × {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
-            ("VMs running", f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool"),
-        ]))
+        self.query_one("#card-capacity", Static).update(
+            kv_table(
+                [
+                    (
+                        "Memory",
+                        f"{bar(used, h.memory_total)} {size(used)} of {size(h.memory_total)} used",
+                    ),
+                    ("Free", size(h.memory_free)),
+                    ("Xen overhead", size(h.memory_overhead)),
+                    ("dom0", size(h.dom0_memory)),
+                    ("CPUs", f"{h.cpu_count} × {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
+                    (
+                        "VMs running",
+                        f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool",
+                    ),
+                ]
+            )
+        )
         rows: list[tuple[str, str | Text]] = [
             ("TLS SHA-256", st.tls_fingerprint or "unknown"),
             ("Source", st.tls_fingerprint_source or "-"),
@@ -172,7 +212,10 @@ class StatusScreen(AreaScreen):
         if st.dom0:
             d = st.dom0
             rows += [
-                ("dom0 /", f"{bar(d.root_used, d.root_total)} {percent(d.root_used, d.root_total):.0f}% of {size(d.root_total)}"),
+                (
+                    "dom0 /",
+                    f"{bar(d.root_used, d.root_total)} {percent(d.root_used, d.root_total):.0f}% of {size(d.root_total)}",
+                ),
                 ("/var/log", f"{size(d.var_log_bytes)} in logs"),
                 ("Load", " ".join(f"{x:.2f}" for x in d.load)),
             ]
@@ -181,31 +224,56 @@ class StatusScreen(AreaScreen):
 
     def _draw_pool(self, st: Status) -> None:
         p = st.pool
-        ha = (f"on, tolerates {p.ha_failures_to_tolerate} failure(s), plan for {p.ha_plan_exists_for}"
-              + (", overcommitted" if p.ha_overcommitted else "")) if p.ha_enabled else "off"
-        self.query_one("#pool-summary", Static).update(kv_table([
-            ("Pool", f"{p.name or '(unnamed)'}, master {p.master_name}"),
-            ("Hosts", f"{p.live_hosts} of {p.host_count} live"),
-            ("HA", ha),
-            ("Default SR", p.default_sr or "none"),
-        ]))
+        ha = (
+            (
+                f"on, tolerates {p.ha_failures_to_tolerate} failure(s), plan for {p.ha_plan_exists_for}"
+                + (", overcommitted" if p.ha_overcommitted else "")
+            )
+            if p.ha_enabled
+            else "off"
+        )
+        self.query_one("#pool-summary", Static).update(
+            kv_table(
+                [
+                    ("Pool", f"{p.name or '(unnamed)'}, master {p.master_name}"),
+                    ("Hosts", f"{p.live_hosts} of {p.host_count} live"),
+                    ("HA", ha),
+                    ("Default SR", p.default_sr or "none"),
+                ]
+            )
+        )
         table = self.query_one("#pool-hosts", DataTable)
         table.clear()
         for h in p.hosts:
             used = h.memory_total - h.memory_free
-            table.add_row(h.name, h.role, h.state, h.address,
-                          f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%", str(h.vms_running))
+            table.add_row(
+                h.name,
+                h.role,
+                h.state,
+                h.address,
+                f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%",
+                str(h.vms_running),
+            )
 
     def _draw_storage(self, st: Status) -> None:
         table = self.query_one("#srs", DataTable)
         table.clear()
         for sr in st.storage:
             scope = "shared" if sr.shared else f"local {sr.host}"
-            used = Text(f"{bar(sr.used, sr.size, 6)} {sr.used_percent:.0f}%",
-                        style="bold" if sr.used_percent >= 90 else "")
+            used = Text(
+                f"{bar(sr.used, sr.size, 6)} {sr.used_percent:.0f}%",
+                style="bold" if sr.used_percent >= 90 else "",
+            )
             alloc = size(sr.allocated) if sr.provisioning == "thin" else "-"
-            table.add_row(sr.name + ("" if sr.attached else " (detached)"), sr.type, scope, sr.provisioning,
-                          size(sr.size), used, alloc)
+            table.add_row(
+                sr.name + ("" if sr.attached else " (detached)"),
+                sr.type,
+                scope,
+                sr.provisioning,
+                size(sr.size),
+                used,
+                alloc,
+            )
 
     def _draw_health(self, st: Status) -> None:
         table = Table.grid(padding=(0, 1))
@@ -214,10 +282,18 @@ class StatusScreen(AreaScreen):
         table.add_column()
         for flag in st.health:
             mark = SEVERITY_MARK[flag.severity]
-            table.add_row(Text(mark, style="bold" if flag.severity != "info" else ""), flag.area, Text(flag.text))
-        self.query_one("#health-list", Static).update(table if st.health else Text("No problems found."))
+            table.add_row(
+                Text(mark, style="bold" if flag.severity != "info" else ""),
+                flag.area,
+                Text(flag.text),
+            )
+        self.query_one("#health-list", Static).update(
+            table if st.health else Text("No problems found.")
+        )
         counts = sum(1 for f in st.health if f.severity != "info")
-        self.query_one(TabbedContent).get_tab("health").label = f"Health ({counts})" if counts else "Health"
+        self.query_one(TabbedContent).get_tab("health").label = (
+            f"Health ({counts})" if counts else "Health"
+        )
 
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
@@ -237,7 +313,8 @@ class StatusScreen(AreaScreen):
             return None
 
         values = await self.app.push_screen_wait(
-            FormModal(f"Rename host {old}", [FormField("name", "New name label", old, check)]))
+            FormModal(f"Rename host {old}", [FormField("name", "New name label", old, check)])
+        )
         if values is None:
             return
         try:

@@ -48,12 +48,21 @@ class XstuiApp(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, connection: Connection | None = None, *, target: str = "", user: str = "root",
-                 config: Config | None = None, demo=None):
+    def __init__(
+        self,
+        connection: Connection | None = None,
+        *,
+        target: str = "",
+        user: str = "root",
+        config: Config | None = None,
+        demo=None,
+    ):
         super().__init__()
         self.connection: Connection | None = None
         self.config = config or Config.load()
-        self.theme = self.config.theme if self.config.theme in self.available_themes else "textual-dark"
+        self.theme = (
+            self.config.theme if self.config.theme in self.available_themes else "textual-dark"
+        )
         self._initial_connection, self._target, self._user = connection, target, user
         self.demo = demo
 
@@ -74,7 +83,9 @@ class XstuiApp(App):
         """Use a logged-in connection: start its event stream, show Status."""
         self.connection = connection
         connection.on_change = lambda classes: self.post_message(CacheChanged(frozenset(classes)))
-        connection.on_state = lambda state, detail: self.post_message(ConnectionStateChanged(state, detail))
+        connection.on_state = lambda state, detail: self.post_message(
+            ConnectionStateChanged(state, detail)
+        )
         if connection._thread is None:
             connection.start_events()
         if isinstance(self.screen, ConnectScreen):
@@ -92,7 +103,9 @@ class XstuiApp(App):
         if hasattr(screen, "refresh_bar"):
             screen.refresh_bar()
         if message.state == "reconnecting":
-            self.notify(f"Connection lost, reconnecting… {message.detail}", severity="warning", timeout=5)
+            self.notify(
+                f"Connection lost, reconnecting… {message.detail}", severity="warning", timeout=5
+            )
         elif message.state == "connected":
             self.notify("Connected.", timeout=3)
 
@@ -111,5 +124,8 @@ class XstuiApp(App):
                 yield SystemCommand(f"Go to {title}", help_text, lambda m=mode: self.switch_mode(m))
         for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
             if isinstance(binding, Binding) and binding.description:
-                yield SystemCommand(binding.description, f"Key: {binding.key}",
-                                    lambda b=binding: self.run_action(b.action, screen))
+                yield SystemCommand(
+                    binding.description,
+                    f"Key: {binding.key}",
+                    lambda b=binding: self.run_action(b.action, screen),
+                )

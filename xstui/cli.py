@@ -19,11 +19,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="xstui", description="Administer XenServer / XCP-ng hosts and pools through XAPI.")
+    p = _Parser(
+        prog="xstui", description="Administer XenServer / XCP-ng hosts and pools through XAPI."
+    )
     p.add_argument("--version", action="version", version=f"xstui {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    sub.add_parser("demo", help="start the built-in simulator with the demo pool and open the console")
+    sub.add_parser(
+        "demo", help="start the built-in simulator with the demo pool and open the console"
+    )
     c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
     c.add_argument("--user", default="root", help="user name (default root)")
@@ -36,14 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
 
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
-    s.add_argument("--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)")
-    s.add_argument("--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)")
-    s.add_argument("--address", help="address to listen on (default: the master's loopback address)")
+    s.add_argument(
+        "--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)"
+    )
+    s.add_argument(
+        "--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)"
+    )
+    s.add_argument(
+        "--address", help="address to listen on (default: the master's loopback address)"
+    )
     s.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     s.add_argument("--tls", action="store_true", help="HTTPS with a fresh self-signed certificate")
-    s.add_argument("--unix-socket", metavar="PATH", help="also listen on a unix socket (trusted logins, like dom0)")
+    s.add_argument(
+        "--unix-socket",
+        metavar="PATH",
+        help="also listen on a unix socket (trusted logins, like dom0)",
+    )
     s.add_argument("--password", help="root password (default: random, printed)")
-    s.add_argument("--latency", type=float, default=0, metavar="MS", help="delay every call by MS milliseconds")
+    s.add_argument(
+        "--latency", type=float, default=0, metavar="MS", help="delay every call by MS milliseconds"
+    )
     return p
 
 
@@ -94,8 +110,10 @@ def run_sim(args) -> int:
         return _fail(f"cannot listen: {exc.strerror or exc}")
     store = running.sim.store
     pool = store.get("pool", running.sim.pool)
-    print(f"xstui simulator: pool {pool['name_label']!r}, {len(store.table('host'))} hosts, "
-          f"{sum(1 for v in store.table('VM').values() if not v['is_a_template'] and not v['is_control_domain'])} VMs")
+    print(
+        f"xstui simulator: pool {pool['name_label']!r}, {len(store.table('host'))} hosts, "
+        f"{sum(1 for v in store.table('VM').values() if not v['is_a_template'] and not v['is_control_domain'])} VMs"
+    )
     print(f"  master   {running.url}")
     for name, url in running.member_urls.items():
         print(f"  member   {url}  ({name})")
@@ -143,14 +161,16 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
     try:
         target = parse_target(target_text)
     except TargetError as exc:
-        raise SystemExit(_fail(str(exc)))
+        raise SystemExit(_fail(str(exc))) from None
     demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
     if target.kind == "demo":
         demo = start_demo()
         target, password = demo.target, demo.password
     elif target.kind == "remote" and not password:
         if not sys.stdin.isatty():
-            raise SystemExit(_fail_connect("no password: set XSTUI_PASSWORD or run from a terminal"))
+            raise SystemExit(
+                _fail_connect("no password: set XSTUI_PASSWORD or run from a terminal")
+            )
         password = getpass.getpass(f"Password for {user}@{target.url}: ")
     config = Config.load()
     if fingerprint:
@@ -166,7 +186,7 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
                 config.save()
                 return login_for_script(target_text, user)
         hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
-        raise SystemExit(_fail_connect(str(err).splitlines()[0] + hint))
+        raise SystemExit(_fail_connect(str(err).splitlines()[0] + hint)) from None
     if fingerprint:
         config.save()
     return conn, demo
@@ -193,8 +213,13 @@ def run_status(args) -> int:
             from .services.dom0 import dom0_status
 
             dom0 = dom0_status()
-        status = build_status(conn.cache, conn.this_host, fingerprint=fingerprint, fingerprint_source=source,
-                              dom0=dom0)
+        status = build_status(
+            conn.cache,
+            conn.this_host,
+            fingerprint=fingerprint,
+            fingerprint_source=source,
+            dom0=dom0,
+        )
     except (XapiFailure, ConnectionLost) as exc:
         return _fail_connect(str(exc))
     finally:

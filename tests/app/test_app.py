@@ -9,9 +9,9 @@ import time
 import XenAPI
 from rich.console import Console
 from textual.widgets import DataTable, Input, Static, TabbedContent
+from xstui.screens.status import StatusScreen
 
 from xstui.app import XstuiApp
-from xstui.screens.status import StatusScreen
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
 
@@ -36,7 +36,9 @@ def card_text(app, card: str) -> str:
 
 
 def loaded(app) -> bool:
-    return bool(app.connection and app.connection.cache.table("host")) and "xcp" in card_text(app, "identity")
+    return bool(app.connection and app.connection.cache.table("host")) and "xcp" in card_text(
+        app, "identity"
+    )
 
 
 async def test_status_navigation(connection):
@@ -127,7 +129,7 @@ async def test_connect_screen_trusts_a_new_certificate(monkeypatch):
             assert running.fingerprint[:23] in card_text(app, "security")
         key = f"127.10.0.11:{running.url.rsplit(':', 1)[1]}"
         assert app.config.fingerprints[key] == running.fingerprint
-        saved = (os.environ["XDG_CONFIG_HOME"] + "/xstui/config.yaml")
+        saved = os.environ["XDG_CONFIG_HOME"] + "/xstui/config.yaml"
         assert running.fingerprint in open(saved).read()
     finally:
         running.close()
@@ -140,6 +142,8 @@ async def test_connect_screen_reports_bad_password(running_sim):
         app.screen.query_one("#password", Input).value = "wrong"
         await pilot.press("enter")
         error = lambda: text_of(app.screen.query_one("#connect-error"))  # noqa: E731
-        await wait_until(pilot, lambda: "password" in error().lower() and "Connecting" not in error())
+        await wait_until(
+            pilot, lambda: "password" in error().lower() and "Connecting" not in error()
+        )
         assert app.connection is None
         await asyncio.sleep(0)

@@ -24,9 +24,23 @@ CASES = {"demo": "demo", "big": "generate:64,4000"}
 
 def start_sim(scenario: str, latency: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xstui", "sim", "--scenario", scenario, "--password", "bench",
-         "--latency", str(latency), "--address", "127.0.0.1"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "xstui",
+            "sim",
+            "--scenario",
+            scenario,
+            "--password",
+            "bench",
+            "--latency",
+            str(latency),
+            "--address",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     while True:
         line = proc.stdout.readline()
         if not line:
@@ -36,8 +50,9 @@ def start_sim(scenario: str, latency: float) -> tuple[subprocess.Popen, str]:
 
 
 async def measure(url: str, idle_seconds: float) -> dict:
-    from xstui.app import XstuiApp
     from xstui.screens.status import StatusScreen
+
+    from xstui.app import XstuiApp
     from xstui.xapi.connection import Connection
     from xstui.xapi.targets import parse_target
 
@@ -83,7 +98,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", choices=sorted(CASES))
     parser.add_argument("--latency", type=float, default=0)
-    parser.add_argument("--idle", type=float, default=65, help="seconds of idle to count calls over")
+    parser.add_argument(
+        "--idle", type=float, default=65, help="seconds of idle to count calls over"
+    )
     args = parser.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case, args.latency, args.idle)))
@@ -91,10 +108,29 @@ def main() -> None:
     results = []
     for case in CASES:
         for latency in (0, 100):
-            out = subprocess.run([sys.executable, "-m", "tests.bench.run", "--case", case, "--latency",
-                                  str(latency), "--idle", str(args.idle)], capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.bench.run",
+                    "--case",
+                    case,
+                    "--latency",
+                    str(latency),
+                    "--idle",
+                    str(args.idle),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if out.returncode:
-                results.append({"case": case, "latency_ms": latency, "error": out.stderr.strip().splitlines()[-1:]})
+                results.append(
+                    {
+                        "case": case,
+                        "latency_ms": latency,
+                        "error": out.stderr.strip().splitlines()[-1:],
+                    }
+                )
             else:
                 results.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)

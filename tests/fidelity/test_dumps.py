@@ -28,9 +28,13 @@ def column(xml_text, table: str, col: str) -> list[str]:
 def test_loaded_objects_match_the_xml(name):
     text = shared_path("dumps", name).read_text()
     store = load_dump(text)
-    assert sorted(h["name_label"] for h in store.table("host").values()) == column(text, "host", "name__label")
+    assert sorted(h["name_label"] for h in store.table("host").values()) == column(
+        text, "host", "name__label"
+    )
     assert sorted(p["device"] for p in store.table("PIF").values()) == column(text, "PIF", "device")
-    assert sorted(s["name_label"] for s in store.table("SR").values()) == column(text, "SR", "name__label")
+    assert sorted(s["name_label"] for s in store.table("SR").values()) == column(
+        text, "SR", "name__label"
+    )
 
 
 @pytest.mark.parametrize("name", DUMPS)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.conftest import shared_path
 import xstui.sim.messages  # noqa: F401  (registers explicit messages)
+from tests.conftest import shared_path
 from xstui.sim.api import EXPLICIT, implicit
 from xstui.sim.schema import classes
 
@@ -21,7 +21,14 @@ def upstream():
 
 
 def implicit_names(spec):
-    names = ["get_all", "get_all_records", "get_all_records_where", "get_record", "get_by_uuid", "get_by_name_label"]
+    names = [
+        "get_all",
+        "get_all_records",
+        "get_all_records_where",
+        "get_record",
+        "get_by_uuid",
+        "get_by_name_label",
+    ]
     for f in spec.fields.values():
         names.append("get_" + f.name)
         if f.writable:
@@ -61,4 +68,6 @@ def test_explicit_messages_exist_with_arity(upstream):
         theirs = {m["name"]: m for m in upstream[cls]["messages"]}
         assert name in theirs, f"{cls}.{name} is not upstream"
         upstream_arity = len(theirs[name]["params"])
-        assert msg.min_arity <= upstream_arity <= msg.arity, f"{cls}.{name}: {msg.arity} vs {upstream_arity}"
+        assert msg.min_arity <= upstream_arity <= msg.arity, (
+            f"{cls}.{name}: {msg.arity} vs {upstream_arity}"
+        )

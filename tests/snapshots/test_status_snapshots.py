@@ -6,9 +6,9 @@ times only, no clock, no animation."""
 import time
 
 import pytest
+from xstui.screens.status import StatusScreen
 
 from xstui.app import XstuiApp
-from xstui.screens.status import StatusScreen
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -48,9 +48,13 @@ def _press_then_load(*keys):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_status_host(snap_compare, demo_connection, size):
-    assert snap_compare(XstuiApp(demo_connection), terminal_size=size, run_before=_press_then_load())
+    assert snap_compare(
+        XstuiApp(demo_connection), terminal_size=size, run_before=_press_then_load()
+    )
 
 
 @pytest.mark.parametrize("tab", ["p", "s", "a"])
 def test_status_tabs_80x24(snap_compare, demo_connection, tab):
-    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(tab))
+    assert snap_compare(
+        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(tab)
+    )

@@ -8,7 +8,9 @@ import XenAPI
 
 
 def run(*args, timeout=20):
-    return subprocess.run([sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_bad_arguments_exit_2_with_one_line(tmp_path):
@@ -16,9 +18,15 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
     bad.write_text("hosts: [\n")
     empty = tmp_path / "empty.yaml"
     empty.write_text("name: x\n")
-    for args in (["sim", "--scenario", "nope"], ["sim", "--port", "70000"], ["sim", "--bogus"],
-                 ["sim", "--scenario", str(bad)], ["sim", "--scenario", str(empty)],
-                 ["sim", "--dump", str(tmp_path / "missing.xml")], ["sim", "--latency", "-5"]):
+    for args in (
+        ["sim", "--scenario", "nope"],
+        ["sim", "--port", "70000"],
+        ["sim", "--bogus"],
+        ["sim", "--scenario", str(bad)],
+        ["sim", "--scenario", str(empty)],
+        ["sim", "--dump", str(tmp_path / "missing.xml")],
+        ["sim", "--latency", "-5"],
+    ):
         out = run(*args)
         assert out.returncode == 2, args
         assert len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
@@ -26,8 +34,12 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
 
 
 def test_sim_serves_until_stopped():
-    proc = subprocess.Popen([sys.executable, "-m", "xstui", "sim", "--password", "s3cret", "--latency", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xstui", "sim", "--password", "s3cret", "--latency", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(6)]
         url = next(line.split()[1] for line in lines if line.strip().startswith("master"))

@@ -129,7 +129,12 @@ def test_reconnects_after_the_server_goes_away(running_sim):
     running_sim.server.listen_tcp(address, port, running_sim.sim.master)
     running_sim.sim.store.set("host", running_sim.sim.master, name_label="after-restart")
     assert conn.cache.wait_for(
-        lambda: (conn.cache.get("host", running_sim.sim.master) or {}).get("name_label") == "after-restart", 15)
+        lambda: (
+            (conn.cache.get("host", running_sim.sim.master) or {}).get("name_label")
+            == "after-restart"
+        ),
+        15,
+    )
     assert conn.state == "connected"
     conn.close()
 

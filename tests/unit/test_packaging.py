@@ -21,8 +21,18 @@ def test_plain_install_finds_screens_and_assets(tmp_path):
     """`pip install .` (not editable) must ship xstui.screens and the assets."""
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
         check=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
@@ -32,4 +42,20 @@ def test_plain_install_finds_screens_and_assets(tmp_path):
         "assert 'demo' in s.builtin_names();"
         "from xstui.sim.schema import classes; assert 'VM' in classes()"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)})
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(target)},
+    )
+
+
+def test_lint_is_clean():
+    """ruff (configured in pyproject.toml) finds nothing."""
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "xstui", "screens", "tests", "tools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]

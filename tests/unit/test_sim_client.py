@@ -31,7 +31,10 @@ def test_login_failure(running_sim):
 def test_invalid_session_and_handle(running_sim, xapi):
     proxy = XenAPI.xmlrpclib.ServerProxy(running_sim.url)
     out = proxy.VM.get_all("OpaqueRef:not-a-session")
-    assert out == {"Status": "Failure", "ErrorDescription": ["SESSION_INVALID", "OpaqueRef:not-a-session"]}
+    assert out == {
+        "Status": "Failure",
+        "ErrorDescription": ["SESSION_INVALID", "OpaqueRef:not-a-session"],
+    }
     with pytest.raises(XenAPI.Failure) as err:
         xapi.xenapi.VM.get_record("OpaqueRef:nope")
     assert err.value.details == ["HANDLE_INVALID", "VM", "OpaqueRef:nope"]
@@ -110,8 +113,12 @@ def test_get_all_records_where(xapi):
     running = xapi.xenapi.VM.get_all_records_where(
         'field "power_state"="Running" and field "is_control_domain"="false"'
     )
-    assert running and all(r["power_state"] == "Running" and not r["is_control_domain"] for r in running.values())
-    either = xapi.xenapi.VM.get_all_records_where('field "name__label"="web-01" or field "name_label"="web-02"')
+    assert running and all(
+        r["power_state"] == "Running" and not r["is_control_domain"] for r in running.values()
+    )
+    either = xapi.xenapi.VM.get_all_records_where(
+        'field "name__label"="web-01" or field "name_label"="web-02"'
+    )
     assert sorted(r["name_label"] for r in either.values()) == ["web-01", "web-02"]
     assert xapi.xenapi.host.get_all_records_where("true").__len__() == 3
     with pytest.raises(XenAPI.Failure):
@@ -181,7 +188,9 @@ def test_member_answers_host_is_slave(running_sim):
 
 def test_session_calls(running_sim, xapi):
     ref = xapi._session
-    assert xapi.xenapi.session.get_this_host(ref) == xapi.xenapi.pool.get_master(xapi.xenapi.pool.get_all()[0])
+    assert xapi.xenapi.session.get_this_host(ref) == xapi.xenapi.pool.get_master(
+        xapi.xenapi.pool.get_all()[0]
+    )
     assert xapi.xenapi.session.get_this_user(ref) == "OpaqueRef:NULL"
     assert xapi.xenapi.session.get_is_local_superuser(ref) is True
     assert "vm.start" in xapi.xenapi.session.get_rbac_permissions(ref)
@@ -201,7 +210,9 @@ def test_unix_socket_login_is_trusted():
     path = f"/tmp/xstui-{secrets.token_hex(6)}.sock"
     running = start_simulator("demo", unix_socket=path, members=False)
     try:
-        session = XenAPI.Session("http://" + path.replace("/", "_") + "/", transport=XenAPI.UDSTransport())
+        session = XenAPI.Session(
+            "http://" + path.replace("/", "_") + "/", transport=XenAPI.UDSTransport()
+        )
         session.xenapi.login_with_password("root", "", "1.0", "dom0")
         assert len(session.xenapi.host.get_all()) == 3
     finally:
@@ -224,9 +235,10 @@ def test_tls_listener_and_fingerprint():
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        req = urllib.request.Request(running.url + "/jsonrpc", data=b'{"method":"x","params":[],"id":1}')
+        req = urllib.request.Request(
+            running.url + "/jsonrpc", data=b'{"method":"x","params":[],"id":1}'
+        )
         body = urllib.request.urlopen(req, context=context).read()
         assert b"MESSAGE_METHOD_UNKNOWN" in body
     finally:
         running.close()
-

@@ -20,7 +20,9 @@ def call_xml(name: str, *params: str) -> bytes:
 
 
 def login_xml(running_sim) -> str:
-    _, body = post(running_sim.url, "/", call_xml("session.login_with_password", "root", running_sim.password))
+    _, body = post(
+        running_sim.url, "/", call_xml("session.login_with_password", "root", running_sim.password)
+    )
     return re.search(rb"OpaqueRef:[0-9a-f-]+", body).group().decode()
 
 
@@ -58,7 +60,17 @@ def test_ints_accepted_as_int_i8_or_string(running_sim):
 
 def test_underscore_alias(running_sim):
     session = login_xml(running_sim)
-    _, body = post(running_sim.url, "/", call_xml("event_from", session, "<array><data><value>pool</value></data></array>", "", "<double>0</double>"))
+    _, body = post(
+        running_sim.url,
+        "/",
+        call_xml(
+            "event_from",
+            session,
+            "<array><data><value>pool</value></data></array>",
+            "",
+            "<double>0</double>",
+        ),
+    )
     assert b"<name>token</name>" in body
     _, body = post(running_sim.url, "/", call_xml("VM_metrics_get_all", session))
     assert b"Success" in body
@@ -70,7 +82,11 @@ def test_malformed_xml_is_http_500(running_sim):
 
 
 def test_jsonrpc_v1_and_v2(running_sim):
-    req = {"method": "session.login_with_password", "params": ["root", running_sim.password], "id": 7}
+    req = {
+        "method": "session.login_with_password",
+        "params": ["root", running_sim.password],
+        "id": 7,
+    }
     _, body = post(running_sim.url, "/jsonrpc", json.dumps(req).encode(), "application/json")
     v1 = json.loads(body)
     assert v1["error"] is None and v1["id"] == 7 and v1["result"].startswith("OpaqueRef:")
@@ -96,7 +112,11 @@ def test_pool_dump_over_http(running_sim):
     with urllib.request.urlopen(f"{running_sim.url}/pool/xmldbdump?session_id={session}") as resp:
         text = resp.read()
     store = load_dump(text)
-    assert sorted(h["name_label"] for h in store.table("host").values()) == ["xcp-a", "xcp-b", "xcp-c"]
+    assert sorted(h["name_label"] for h in store.table("host").values()) == [
+        "xcp-a",
+        "xcp-b",
+        "xcp-c",
+    ]
     status, _ = post(running_sim.url, "/pool/xmldbdump?session_id=nope", b"")
     try:
         urllib.request.urlopen(f"{running_sim.url}/pool/xmldbdump?session_id=nope")

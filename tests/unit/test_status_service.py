@@ -78,8 +78,14 @@ def test_health_follows_the_pool(loaded):
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "xstui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_status_json_cli(tmp_path):
@@ -97,5 +103,7 @@ def test_status_cli_exit_codes(running_sim, tmp_path):
     assert nopass.returncode == 3 and "XSTUI_PASSWORD" in nopass.stderr
     bad = run_cli("status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": "wrong"})
     assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
-    good = run_cli("status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": running_sim.password})
+    good = run_cli(
+        "status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": running_sim.password}
+    )
     assert good.returncode == 0 and json.loads(good.stdout)["pool"]["name"] == "Demo Pool"

@@ -62,8 +62,14 @@ class TaskFailed(Exception):
         self.failure = failure
 
 
-def run_task(conn: Connection, method: str, *args, progress: Callable[[float], None] = lambda p: None,
-             cancel: threading.Event | None = None, timeout: float = 3600) -> str:
+def run_task(
+    conn: Connection,
+    method: str,
+    *args,
+    progress: Callable[[float], None] = lambda p: None,
+    cancel: threading.Event | None = None,
+    timeout: float = 3600,
+) -> str:
     """``Async.<method>`` and wait for its task through the event stream (no
     polling); returns the task's result. Raises TaskFailed, XapiFailure."""
     task = conn.call("Async." + method, *args)
@@ -80,9 +86,16 @@ def run_task(conn: Connection, method: str, *args, progress: Callable[[float], N
 
     while True:
         if not cache.wait_for(finished, timeout):
-            raise XapiFailure(["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"])
+            raise XapiFailure(
+                ["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"]
+            )
         rec = cache.get("task", task)
-        if cancel is not None and cancel.is_set() and not cancelled and (rec is None or rec.get("status") == "pending"):
+        if (
+            cancel is not None
+            and cancel.is_set()
+            and not cancelled
+            and (rec is None or rec.get("status") == "pending")
+        ):
             cancelled = True
             conn.call("task.cancel", task)
             continue

@@ -8,7 +8,9 @@ import time
 from ..xapi.config import state_dir
 
 
-def audit(action: str, target: str, user: str, outcome: str, detail: str = "", xe: list[str] | None = None) -> None:
+def audit(
+    action: str, target: str, user: str, outcome: str, detail: str = "", xe: list[str] | None = None
+) -> None:
     path = state_dir() / "audit.log"
     entry = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

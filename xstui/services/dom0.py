@@ -43,5 +43,12 @@ def dom0_status(log_dir: str = "/var/log") -> Dom0Status:
         log_bytes = _tree_size(log_dir)
     except OSError:
         logs, log_bytes = root, 0
-    return Dom0Status(root.used, root.total, log_bytes, logs.used, logs.total, tuple(os.getloadavg()),
-                      ssh_fingerprints())
+    return Dom0Status(
+        root.used,
+        root.total,
+        log_bytes,
+        logs.used,
+        logs.total,
+        tuple(os.getloadavg()),
+        ssh_fingerprints(),
+    )

@@ -129,7 +129,11 @@ class Status:
 
 def _user_vms(cache: Cache):
     for ref, vm in cache.table("vm").items():
-        if not vm.get("is_a_template") and not vm.get("is_control_domain") and not vm.get("is_a_snapshot"):
+        if (
+            not vm.get("is_a_template")
+            and not vm.get("is_control_domain")
+            and not vm.get("is_a_snapshot")
+        ):
             yield ref, vm
 
 
@@ -143,14 +147,28 @@ def _management(cache: Cache, host_ref: str) -> ManagementInterface | None:
         if pif.get("host") == host_ref and pif.get("management"):
             net = cache.get("network", pif.get("network", NULL)) or {}
             dns = [d for d in str(pif.get("DNS", "")).split(",") if d]
-            return ManagementInterface(pif.get("device", ""), pif.get("ip_configuration_mode", ""),
-                                       pif.get("IP", ""), pif.get("netmask", ""), pif.get("gateway", ""),
-                                       dns, pif.get("MAC", ""), net.get("name_label", ""))
+            return ManagementInterface(
+                pif.get("device", ""),
+                pif.get("ip_configuration_mode", ""),
+                pif.get("IP", ""),
+                pif.get("netmask", ""),
+                pif.get("gateway", ""),
+                dns,
+                pif.get("MAC", ""),
+                net.get("name_label", ""),
+            )
     return None
 
 
-def build_status(cache: Cache, this_host: str, *, fingerprint: str = "", fingerprint_source: str = "",
-                 dom0: Dom0Status | None = None, now: float | None = None) -> Status:
+def build_status(
+    cache: Cache,
+    this_host: str,
+    *,
+    fingerprint: str = "",
+    fingerprint_source: str = "",
+    dom0: Dom0Status | None = None,
+    now: float | None = None,
+) -> Status:
     now = time.time() if now is None else now
     with cache.lock:
         pool_ref, pool = next(iter(cache.table("pool").items()), ("", {}))
@@ -168,8 +186,14 @@ def build_status(cache: Cache, this_host: str, *, fingerprint: str = "", fingerp
         pool_status = _pool_status(cache, pool, master_ref, running_per_host, vms_total)
         storage = _storage(cache)
         if not fingerprint:
-            cert = next((c for c in cache.table("certificate").values()
-                         if c.get("host") == this_host and c.get("type", "host") == "host"), None)
+            cert = next(
+                (
+                    c
+                    for c in cache.table("certificate").values()
+                    if c.get("host") == this_host and c.get("type", "host") == "host"
+                ),
+                None,
+            )
             if cert:
                 fingerprint = cert.get("fingerprint_sha256") or cert.get("fingerprint", "")
                 fingerprint_source = "host certificate record"
@@ -192,7 +216,9 @@ def _host_status(cache, ref, master_ref, host_count, running, now) -> HostStatus
     dom0 = cache.get("vm", h.get("control_domain", NULL)) or {}
     dom0_metrics = cache.get("vm_metrics", dom0.get("metrics", NULL)) or {}
     dom0_mem = num(dom0_metrics.get("memory_actual")) or num(dom0.get("memory_target"))
-    cpu_count = num(cpu.get("cpu_count")) or sum(1 for c in cache.table("host_cpu").values() if c.get("host") == ref)
+    cpu_count = num(cpu.get("cpu_count")) or sum(
+        1 for c in cache.table("host_cpu").values() if c.get("host") == ref
+    )
     return HostStatus(
         name=h.get("name_label", ""),
         hostname=h.get("hostname", ""),
@@ -202,7 +228,9 @@ def _host_status(cache, ref, master_ref, host_count, running, now) -> HostStatus
         master_address=master.get("address", ""),
         enabled=bool(h.get("enabled", False)),
         live=_is_live(cache, h),
-        product=" ".join(x for x in (sw.get("product_brand", ""), sw.get("product_version", "")) if x)
+        product=" ".join(
+            x for x in (sw.get("product_brand", ""), sw.get("product_version", "")) if x
+        )
         or sw.get("platform_name", ""),
         build=sw.get("build_number", ""),
         xapi_version=sw.get("xapi", ""),
@@ -223,13 +251,24 @@ def _host_status(cache, ref, master_ref, host_count, running, now) -> HostStatus
 def _pool_status(cache, pool, master_ref, running, vms_total) -> PoolStatus:
     hosts = cache.table("host")
     rows = []
-    for ref, h in sorted(hosts.items(), key=lambda kv: (kv[0] != master_ref, kv[1].get("name_label", ""))):
+    for ref, h in sorted(
+        hosts.items(), key=lambda kv: (kv[0] != master_ref, kv[1].get("name_label", ""))
+    ):
         metrics = cache.get("host_metrics", h.get("metrics", NULL)) or {}
         live = _is_live(cache, h)
         state = "offline" if not live else ("enabled" if h.get("enabled") else "maintenance")
         role = "standalone" if len(hosts) <= 1 else ("master" if ref == master_ref else "member")
-        rows.append(PoolHost(h.get("name_label", ""), role, state, h.get("address", ""),
-                             num(metrics.get("memory_total")), num(metrics.get("memory_free")), running.get(ref, 0)))
+        rows.append(
+            PoolHost(
+                h.get("name_label", ""),
+                role,
+                state,
+                h.get("address", ""),
+                num(metrics.get("memory_total")),
+                num(metrics.get("memory_free")),
+                running.get(ref, 0),
+            )
+        )
     default_sr = cache.get("sr", pool.get("default_SR", NULL)) or {}
     return PoolStatus(
         name=pool.get("name_label", ""),
@@ -247,7 +286,20 @@ def _pool_status(cache, pool, master_ref, running, vms_total) -> PoolStatus:
     )
 
 
-THIN_TYPES = {"nfs", "ext", "file", "smb", "iso", "cifs", "zfs", "xfs", "btrfs", "glusterfs", "cephfs", "moosefs"}
+THIN_TYPES = {
+    "nfs",
+    "ext",
+    "file",
+    "smb",
+    "iso",
+    "cifs",
+    "zfs",
+    "xfs",
+    "btrfs",
+    "glusterfs",
+    "cephfs",
+    "moosefs",
+}
 
 
 def _storage(cache) -> list[StorageRepo]:
@@ -264,15 +316,24 @@ def _storage(cache) -> list[StorageRepo]:
             host = (cache.get("host", pbds[0].get("host", NULL)) or {}).get("name_label", "")
         kind = sr.get("type", "")
         sm = sr.get("sm_config") or {}
-        thin = sm.get("allocation") == "thin" or (sm.get("allocation") != "thick" and kind in THIN_TYPES)
+        thin = sm.get("allocation") == "thin" or (
+            sm.get("allocation") != "thick" and kind in THIN_TYPES
+        )
         size, used = num(sr.get("physical_size")), num(sr.get("physical_utilisation"))
-        out.append(StorageRepo(
-            name=sr.get("name_label", ""), type=kind, shared=bool(sr.get("shared")), host=host,
-            provisioning="thin" if thin else "thick", size=size, used=used,
-            allocated=num(sr.get("virtual_allocation")),
-            attached=bool(pbds) and all(p.get("currently_attached") for p in pbds),
-            used_percent=round(percent(used, size), 1),
-        ))
+        out.append(
+            StorageRepo(
+                name=sr.get("name_label", ""),
+                type=kind,
+                shared=bool(sr.get("shared")),
+                host=host,
+                provisioning="thin" if thin else "thick",
+                size=size,
+                used=used,
+                allocated=num(sr.get("virtual_allocation")),
+                attached=bool(pbds) and all(p.get("currently_attached") for p in pbds),
+                used_percent=round(percent(used, size), 1),
+            )
+        )
     out.sort(key=lambda s: (not s.shared, s.name, s.host))
     return out
 
@@ -281,11 +342,13 @@ def _health(cache, pool, storage, now) -> list[HealthFlag]:
     flags: list[HealthFlag] = []
     hosts = cache.table("host")
     name = lambda ref: (hosts.get(ref) or {}).get("name_label", ref)  # noqa: E731
-    for ref, h in hosts.items():
+    for h in hosts.values():
         if not _is_live(cache, h):
             flags.append(HealthFlag("critical", "pool", f"Host {h.get('name_label')} is offline"))
         elif not h.get("enabled"):
-            flags.append(HealthFlag("warning", "pool", f"Host {h.get('name_label')} is in maintenance mode"))
+            flags.append(
+                HealthFlag("warning", "pool", f"Host {h.get('name_label')} is in maintenance mode")
+            )
     for cert in cache.table("certificate").values():
         if cert.get("type", "host") != "host":
             continue
@@ -294,24 +357,53 @@ def _health(cache, pool, storage, now) -> list[HealthFlag]:
             continue
         days = round((expiry - now) / 86400)
         if expiry < now:
-            flags.append(HealthFlag("critical", "certificates", f"Certificate of {name(cert.get('host'))} expired {int(-days)} days ago"))
+            flags.append(
+                HealthFlag(
+                    "critical",
+                    "certificates",
+                    f"Certificate of {name(cert.get('host'))} expired {int(-days)} days ago",
+                )
+            )
         elif days <= CERT_WARN_DAYS:
-            flags.append(HealthFlag("warning", "certificates", f"Certificate of {name(cert.get('host'))} expires in {int(days)} days"))
+            flags.append(
+                HealthFlag(
+                    "warning",
+                    "certificates",
+                    f"Certificate of {name(cert.get('host'))} expires in {int(days)} days",
+                )
+            )
     for pbd in cache.table("pbd").values():
         if not pbd.get("currently_attached"):
             sr = cache.get("sr", pbd.get("SR", NULL)) or {}
-            flags.append(HealthFlag("warning", "storage", f"SR {sr.get('name_label', '?')} is not attached on {name(pbd.get('host'))}"))
+            flags.append(
+                HealthFlag(
+                    "warning",
+                    "storage",
+                    f"SR {sr.get('name_label', '?')} is not attached on {name(pbd.get('host'))}",
+                )
+            )
     for sr in storage:
         if sr.size and sr.used_percent >= SR_WARN_PERCENT:
             where = f" on {sr.host}" if sr.host else ""
             sev = "critical" if sr.used_percent >= 97 else "warning"
-            flags.append(HealthFlag(sev, "storage", f"SR {sr.name}{where} is {sr.used_percent:.0f}% full"))
+            flags.append(
+                HealthFlag(sev, "storage", f"SR {sr.name}{where} is {sr.used_percent:.0f}% full")
+            )
     if pool.get("ha_enabled"):
-        tolerate, plan = num(pool.get("ha_host_failures_to_tolerate")), num(pool.get("ha_plan_exists_for"))
+        tolerate, plan = (
+            num(pool.get("ha_host_failures_to_tolerate")),
+            num(pool.get("ha_plan_exists_for")),
+        )
         if plan < tolerate:
-            flags.append(HealthFlag("critical", "ha", f"HA plan covers {plan} host failures, {tolerate} required"))
+            flags.append(
+                HealthFlag(
+                    "critical", "ha", f"HA plan covers {plan} host failures, {tolerate} required"
+                )
+            )
         if pool.get("ha_overcommitted"):
-            flags.append(HealthFlag("warning", "ha", "HA is overcommitted: protected VMs cannot all restart"))
+            flags.append(
+                HealthFlag("warning", "ha", "HA is overcommitted: protected VMs cannot all restart")
+            )
     flags += _network_flags(cache, name)
     all_hosts = set(hosts)
     for upd in cache.table("pool_update").values():
@@ -319,13 +411,23 @@ def _health(cache, pool, storage, now) -> list[HealthFlag]:
         missing = sorted(name(h) for h in all_hosts - applied)
         if missing:
             where = ", ".join(missing) if applied else "any host"
-            flags.append(HealthFlag("info", "updates", f"Update {upd.get('name_label')} not applied on {where}"))
-    for msg in sorted(cache.table("message").values(), key=lambda m: str(getattr(m.get("timestamp"), "value", m.get("timestamp"))), reverse=True):
+            flags.append(
+                HealthFlag(
+                    "info", "updates", f"Update {upd.get('name_label')} not applied on {where}"
+                )
+            )
+    for msg in sorted(
+        cache.table("message").values(),
+        key=lambda m: str(getattr(m.get("timestamp"), "value", m.get("timestamp"))),
+        reverse=True,
+    ):
         stamp = epoch(msg.get("timestamp"))
         prio = num(msg.get("priority"), 5)
         if stamp is not None and now - stamp <= ALERT_WINDOW and prio <= 3:
             sev = "warning" if prio <= 2 else "info"
-            flags.append(HealthFlag(sev, "alerts", f"{msg.get('name')}: {msg.get('body', '')}".strip()))
+            flags.append(
+                HealthFlag(sev, "alerts", f"{msg.get('name')}: {msg.get('body', '')}".strip())
+            )
     return flags
 
 
@@ -339,8 +441,18 @@ def _network_flags(cache, name) -> list[HealthFlag]:
         if len(mtus) > 1:
             net = (cache.get("network", net_ref) or {}).get("name_label", net_ref)
             common = mtus.most_common(1)[0][0]
-            odd = sorted(f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}" for p in pifs if num(p.get("MTU")) != common)
-            flags.append(HealthFlag("warning", "network", f"MTU mismatch on network {net}: {', '.join(odd)} (others {common})"))
+            odd = sorted(
+                f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}"
+                for p in pifs
+                if num(p.get("MTU")) != common
+            )
+            flags.append(
+                HealthFlag(
+                    "warning",
+                    "network",
+                    f"MTU mismatch on network {net}: {', '.join(odd)} (others {common})",
+                )
+            )
     subnets = set()
     for pif in cache.table("pif").values():
         if pif.get("management") and pif.get("IP") and pif.get("netmask"):
@@ -349,14 +461,26 @@ def _network_flags(cache, name) -> list[HealthFlag]:
             except ValueError:
                 continue
     if len(subnets) > 1:
-        flags.append(HealthFlag("warning", "network", "Management interfaces are not in one subnet: "
-                                + ", ".join(sorted(map(str, subnets)))))
+        flags.append(
+            HealthFlag(
+                "warning",
+                "network",
+                "Management interfaces are not in one subnet: "
+                + ", ".join(sorted(map(str, subnets))),
+            )
+        )
     return flags
 
 
 def _dom0_health(dom0: Dom0Status) -> list[HealthFlag]:
     flags = []
     if dom0.root_total and percent(dom0.root_used, dom0.root_total) >= 80:
-        flags.append(HealthFlag("warning", "dom0", f"dom0 root filesystem is {percent(dom0.root_used, dom0.root_total):.0f}% full "
-                                "(/var/log growth is the usual cause)"))
+        flags.append(
+            HealthFlag(
+                "warning",
+                "dom0",
+                f"dom0 root filesystem is {percent(dom0.root_used, dom0.root_total):.0f}% full "
+                "(/var/log growth is the usual cause)",
+            )
+        )
     return flags

@@ -27,7 +27,9 @@ def epoch(value) -> float | None:
     text = str(text).rstrip("Z")
     for fmt in ("%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
         try:
-            return float(calendar.timegm(time.strptime(text[:17] if "-" not in text else text[:19], fmt)))
+            return float(
+                calendar.timegm(time.strptime(text[:17] if "-" not in text else text[:19], fmt))
+            )
         except ValueError:
             continue
     return None

@@ -66,7 +66,9 @@ def _quote(s: str) -> str:
 
 def to_sexpr(value) -> str:
     if isinstance(value, dict):
-        return "(" + " ".join(f"({_quote(k)} {_quote(db_string(v))})" for k, v in value.items()) + ")"
+        return (
+            "(" + " ".join(f"({_quote(k)} {_quote(db_string(v))})" for k, v in value.items()) + ")"
+        )
     return "(" + " ".join(_quote(db_string(v)) for v in value) + ")"
 
 
@@ -158,7 +160,11 @@ def dump_xml(store: Store) -> str:
             rows = [_row(r) for r in store.raw_tables[name]]
         else:
             rows = [_row(r) for r in _rows(store, name)]
-        out.append(f'<table name="{name}">' + "".join(rows) + "</table>" if rows else f'<table name="{name}"/>')
+        out.append(
+            f'<table name="{name}">' + "".join(rows) + "</table>"
+            if rows
+            else f'<table name="{name}"/>'
+        )
     out.append("</database>")
     return "".join(out)
 

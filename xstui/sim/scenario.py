@@ -38,7 +38,9 @@ def load_scenario(name_or_path: str) -> dict:
         path = Path(name_or_path)
         if not path.is_file():
             known = ", ".join(builtin_names())
-            raise ScenarioError(f"no scenario named {name_or_path!r} (built-in: {known}) and no such file")
+            raise ScenarioError(
+                f"no scenario named {name_or_path!r} (built-in: {known}) and no such file"
+            )
         text = path.read_text()
     try:
         data = yaml.safe_load(text)
@@ -88,11 +90,30 @@ def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:
             {"name": "VM Bond", "bond": ["eth2", "eth3"], "mode": "lacp"},
         ],
         "srs": [
-            {"name": "Shared NFS", "type": "nfs", "shared": True, "size_gb": 65536, "used_gb": 30000,
-             "server": "127.20.2.5", "path": "/export/big"},
-            {"name": "Local storage", "type": "lvm", "per_host": True, "size_gb": 1800, "used_gb": 600},
+            {
+                "name": "Shared NFS",
+                "type": "nfs",
+                "shared": True,
+                "size_gb": 65536,
+                "used_gb": 30000,
+                "server": "127.20.2.5",
+                "path": "/export/big",
+            },
+            {
+                "name": "Local storage",
+                "type": "lvm",
+                "per_host": True,
+                "size_gb": 1800,
+                "used_gb": 600,
+            },
         ],
-        "updates": [{"name": "XS82ECU1001", "guidance": ["restartHost"], "applied": [h["name"] for h in host_list]}],
+        "updates": [
+            {
+                "name": "XS82ECU1001",
+                "guidance": ["restartHost"],
+                "applied": [h["name"] for h in host_list],
+            }
+        ],
         "vms": vm_rows,
     }
 
@@ -131,7 +152,9 @@ class _Builder:
         self.make_roles()
         for i, h in enumerate(sc["hosts"]):
             self.make_host(i, h)
-        masters = [n for n, h in self.host_specs.items() if h.get("master")] or [next(iter(self.hosts))]
+        masters = [n for n, h in self.host_specs.items() if h.get("master")] or [
+            next(iter(self.hosts))
+        ]
         self.make_networks()
         self.make_srs()
         pool = sc.get("pool", {})
@@ -163,7 +186,14 @@ class _Builder:
 
     # hosts ---------------------------------------------------------------
     def make_roles(self):
-        for name in ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only"):
+        for name in (
+            "pool-admin",
+            "pool-operator",
+            "vm-power-admin",
+            "vm-admin",
+            "vm-operator",
+            "read-only",
+        ):
             self.store.create("role", {"name_label": name, "name_description": f"The {name} role"})
 
     def make_host(self, index: int, h: dict):
@@ -173,8 +203,12 @@ class _Builder:
         total = int(h.get("memory_gb", 64)) * GiB
         metrics = st.create(
             "host_metrics",
-            {"memory_total": total, "memory_free": int(h.get("free_gb", 32)) * GiB, "live": h.get("live", True),
-             "last_updated": self.ago(5)},
+            {
+                "memory_total": total,
+                "memory_free": int(h.get("free_gb", 32)) * GiB,
+                "live": h.get("live", True),
+                "last_updated": self.ago(5),
+            },
         )
         api = prod.get("api_version", [2, 16])
         ref = st.create(
@@ -204,13 +238,20 @@ class _Builder:
                 "cpu_info": {
                     "cpu_count": str(h.get("cpus", 8)),
                     "socket_count": "2",
-                    "vendor": "GenuineIntel" if "Intel" in h.get("cpu_model", "") else "AuthenticAMD",
+                    "vendor": "GenuineIntel"
+                    if "Intel" in h.get("cpu_model", "")
+                    else "AuthenticAMD",
                     "modelname": h.get("cpu_model", "Generic CPU"),
                     "speed": "2100.000",
                 },
-                "other_config": {"boot_time": str(int(self.now - float(h.get("uptime_days", 12 + index)) * DAY))},
+                "other_config": {
+                    "boot_time": str(int(self.now - float(h.get("uptime_days", 12 + index)) * DAY))
+                },
                 "iscsi_iqn": f"iqn.2024-01.org.xcp-ng:{name}",
-                "bios_strings": {"system-manufacturer": "Dell Inc.", "system-product-name": "PowerEdge R640"},
+                "bios_strings": {
+                    "system-manufacturer": "Dell Inc.",
+                    "system-product-name": "PowerEdge R640",
+                },
                 "logging": {},
                 "edition": "xcp-ng",
             },
@@ -219,10 +260,19 @@ class _Builder:
         for n in range(int(h.get("cpus", 8))):
             st.create(
                 "host_cpu",
-                {"host": ref, "number": n, "modelname": h.get("cpu_model", "Generic CPU"), "speed": 2100,
-                 "vendor": "GenuineIntel", "utilisation": 0.05 + (n % 7) / 50},
+                {
+                    "host": ref,
+                    "number": n,
+                    "modelname": h.get("cpu_model", "Generic CPU"),
+                    "speed": 2100,
+                    "vendor": "GenuineIntel",
+                    "utilisation": 0.05 + (n % 7) / 50,
+                },
             )
-        dom0_metrics = st.create("VM_metrics", {"memory_actual": 4 * GiB, "VCPUs_number": 16, "start_time": self.ago(86400)})
+        dom0_metrics = st.create(
+            "VM_metrics",
+            {"memory_actual": 4 * GiB, "VCPUs_number": 16, "start_time": self.ago(86400)},
+        )
         dom0 = st.create(
             "VM",
             {
@@ -264,10 +314,17 @@ class _Builder:
         devices = max(int(h.get("nics", 2)) for h in self.host_specs.values())
         for d in range(devices):
             dev = f"eth{d}"
-            spec = named.get(dev, {"name": f"Pool-wide network associated with {dev}", "device": dev})
+            spec = named.get(
+                dev, {"name": f"Pool-wide network associated with {dev}", "device": dev}
+            )
             net = st.create(
                 "network",
-                {"name_label": spec["name"], "bridge": f"xenbr{d}", "MTU": int(spec.get("mtu", 1500)), "managed": True},
+                {
+                    "name_label": spec["name"],
+                    "bridge": f"xenbr{d}",
+                    "MTU": int(spec.get("mtu", 1500)),
+                    "managed": True,
+                },
             )
             self.networks[spec["name"]] = self.device_network[dev] = net
         for hi, (hname, host) in enumerate(self.hosts.items()):
@@ -278,15 +335,32 @@ class _Builder:
                 mtu = int((h.get("mtu") or {}).get(dev, spec.get("mtu", 1500)))
                 fields = {"ip_configuration_mode": "None"}
                 if spec.get("management"):
-                    fields = {"ip_configuration_mode": "Static", "IP": h["address"], "management": True,
-                              "netmask": sc.get("netmask", "255.255.255.0"), "gateway": sc.get("gateway", ""),
-                              "DNS": ",".join(sc.get("dns", []))}
+                    fields = {
+                        "ip_configuration_mode": "Static",
+                        "IP": h["address"],
+                        "management": True,
+                        "netmask": sc.get("netmask", "255.255.255.0"),
+                        "gateway": sc.get("gateway", ""),
+                        "DNS": ",".join(sc.get("dns", [])),
+                    }
                 elif spec.get("purpose") == "storage" and h.get("storage_ip"):
-                    fields = {"ip_configuration_mode": "Static", "IP": h["storage_ip"],
-                              "netmask": sc.get("netmask", "255.255.255.0"), "disallow_unplug": True,
-                              "other_config": {"management_purpose": "Storage"}}
-                self.pifs[(hname, dev)] = self.make_pif(host, dev, self.device_network[dev], _mac(hi, d), mtu, physical=True,
-                                                        speed=10000 if d else 1000, **fields)
+                    fields = {
+                        "ip_configuration_mode": "Static",
+                        "IP": h["storage_ip"],
+                        "netmask": sc.get("netmask", "255.255.255.0"),
+                        "disallow_unplug": True,
+                        "other_config": {"management_purpose": "Storage"},
+                    }
+                self.pifs[(hname, dev)] = self.make_pif(
+                    host,
+                    dev,
+                    self.device_network[dev],
+                    _mac(hi, d),
+                    mtu,
+                    physical=True,
+                    speed=10000 if d else 1000,
+                    **fields,
+                )
         for spec in specs:
             if "bond" in spec:
                 self.make_bond(spec)
@@ -296,27 +370,62 @@ class _Builder:
     def make_pif(self, host, device, network, mac, mtu, *, physical, speed=10000, **fields):
         metrics = self.store.create(
             "PIF_metrics",
-            {"carrier": True, "speed": speed if physical else 0, "duplex": physical, "vendor_name": "Intel Corporation",
-             "device_name": "Ethernet Controller X710 for 10GbE SFP+" if speed == 10000 else "I350 Gigabit Network Connection",
-             "last_updated": self.ago(5)},
+            {
+                "carrier": True,
+                "speed": speed if physical else 0,
+                "duplex": physical,
+                "vendor_name": "Intel Corporation",
+                "device_name": "Ethernet Controller X710 for 10GbE SFP+"
+                if speed == 10000
+                else "I350 Gigabit Network Connection",
+                "last_updated": self.ago(5),
+            },
         )
         return self.store.create(
             "PIF",
-            {"device": device, "host": host, "network": network, "MAC": mac, "MTU": mtu, "physical": physical,
-             "currently_attached": True, "metrics": metrics, "VLAN": -1, "managed": True, **fields},
+            {
+                "device": device,
+                "host": host,
+                "network": network,
+                "MAC": mac,
+                "MTU": mtu,
+                "physical": physical,
+                "currently_attached": True,
+                "metrics": metrics,
+                "VLAN": -1,
+                "managed": True,
+                **fields,
+            },
         )
 
     def make_bond(self, spec):
         st = self.store
-        net = st.create("network", {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500})
+        net = st.create(
+            "network",
+            {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500},
+        )
         self.networks[spec["name"]] = net
         for hname, host in self.hosts.items():
             members = [self.pifs[(hname, d)] for d in spec["bond"]]
             mac = st.get("PIF", members[0])["MAC"]
-            master = self.make_pif(host, f"bond{len([k for k in self.pifs if k[0] == hname and k[1].startswith('bond')])}",
-                                   net, mac, 1500, physical=False)
-            bond = st.create("Bond", {"master": master, "mode": spec.get("mode", "active-backup"),
-                                      "primary_slave": members[0], "links_up": len(members), "auto_update_mac": True})
+            master = self.make_pif(
+                host,
+                f"bond{len([k for k in self.pifs if k[0] == hname and k[1].startswith('bond')])}",
+                net,
+                mac,
+                1500,
+                physical=False,
+            )
+            bond = st.create(
+                "Bond",
+                {
+                    "master": master,
+                    "mode": spec.get("mode", "active-backup"),
+                    "primary_slave": members[0],
+                    "links_up": len(members),
+                    "auto_update_mac": True,
+                },
+            )
             for m in members:
                 st.set("PIF", m, bond_slave_of=bond)
             self.pifs[(hname, spec["name"])] = master
@@ -324,7 +433,10 @@ class _Builder:
     def make_vlan(self, spec):
         st = self.store
         tag = int(spec["vlan"])
-        net = st.create("network", {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500})
+        net = st.create(
+            "network",
+            {"name_label": spec["name"], "bridge": f"xapi{len(self.networks)}", "MTU": 1500},
+        )
         self.networks[spec["name"]] = net
         for hname, host in self.hosts.items():
             tagged = self.pifs[(hname, spec["over"])]
@@ -340,29 +452,54 @@ class _Builder:
         st = self.store
         for spec in self.sc.get("srs", []):
             kind = spec.get("type", "nfs")
-            targets = [(f"{spec['name']}@{h}", [h]) for h in self.hosts] if spec.get("per_host") else [(spec["name"], list(self.hosts))]
+            targets = (
+                [(f"{spec['name']}@{h}", [h]) for h in self.hosts]
+                if spec.get("per_host")
+                else [(spec["name"], list(self.hosts))]
+            )
             used = spec.get("used_gb", 0)
             for i, (key, hosts) in enumerate(targets):
                 u = used[i] if isinstance(used, list) else used
                 sr = st.create(
                     "SR",
-                    {"name_label": spec["name"], "type": kind, "shared": bool(spec.get("shared")),
-                     "content_type": "iso" if kind == "iso" else "user",
-                     "physical_size": int(spec.get("size_gb", 100)) * GiB, "physical_utilisation": int(u) * GiB,
-                     "other_config": {"auto-scan": "true"} if kind == "iso" else {},
-                     "sm_config": {"allocation": "thin" if kind in ("nfs", "ext", "iso") else "thick"}},
+                    {
+                        "name_label": spec["name"],
+                        "type": kind,
+                        "shared": bool(spec.get("shared")),
+                        "content_type": "iso" if kind == "iso" else "user",
+                        "physical_size": int(spec.get("size_gb", 100)) * GiB,
+                        "physical_utilisation": int(u) * GiB,
+                        "other_config": {"auto-scan": "true"} if kind == "iso" else {},
+                        "sm_config": {
+                            "allocation": "thin" if kind in ("nfs", "ext", "iso") else "thick"
+                        },
+                    },
                 )
                 self.srs[key] = sr
                 if not spec.get("per_host"):
                     self.srs[spec["name"]] = sr
                 for h in hosts:
                     if kind == "nfs" or kind == "iso":
-                        cfg = {"server": spec.get("server", "127.0.0.1"), "serverpath": spec.get("path", "/"), "type": kind}
+                        cfg = {
+                            "server": spec.get("server", "127.0.0.1"),
+                            "serverpath": spec.get("path", "/"),
+                            "type": kind,
+                        }
                         if kind == "iso":
-                            cfg = {"location": f"{spec.get('server', '127.0.0.1')}:{spec.get('path', '/')}"}
+                            cfg = {
+                                "location": f"{spec.get('server', '127.0.0.1')}:{spec.get('path', '/')}"
+                            }
                     else:
                         cfg = {"device": "/dev/disk/by-id/scsi-local-disk-part3"}
-                    st.create("PBD", {"host": self.hosts[h], "SR": sr, "device_config": cfg, "currently_attached": True})
+                    st.create(
+                        "PBD",
+                        {
+                            "host": self.hosts[h],
+                            "SR": sr,
+                            "device_config": cfg,
+                            "currently_attached": True,
+                        },
+                    )
 
     def finish_srs(self):
         """Virtual allocation is the sum of the VDIs' virtual sizes."""
@@ -382,53 +519,127 @@ class _Builder:
         live = power in ("Running", "Paused")
         metrics = st.create(
             "VM_metrics",
-            {"memory_actual": mem if live else 0, "VCPUs_number": int(vcpus) if live else 0,
-             "start_time": self.ago(3 * DAY) if live else now_xdate(0), "state": [], "hvm": True},
+            {
+                "memory_actual": mem if live else 0,
+                "VCPUs_number": int(vcpus) if live else 0,
+                "start_time": self.ago(3 * DAY) if live else now_xdate(0),
+                "state": [],
+                "hvm": True,
+            },
         )
         guest = NULL_REF
         if live:
             guest = st.create(
                 "VM_guest_metrics",
-                {"os_version": {"name": "Debian GNU/Linux 12", "distro": "debian", "major": "12"},
-                 "PV_drivers_detected": True, "PV_drivers_up_to_date": True, "PV_drivers_version": {"major": "8", "minor": "2"},
-                 "networks": {}, "last_updated": self.ago(10), "live": True},
+                {
+                    "os_version": {
+                        "name": "Debian GNU/Linux 12",
+                        "distro": "debian",
+                        "major": "12",
+                    },
+                    "PV_drivers_detected": True,
+                    "PV_drivers_up_to_date": True,
+                    "PV_drivers_version": {"major": "8", "minor": "2"},
+                    "networks": {},
+                    "last_updated": self.ago(10),
+                    "live": True,
+                },
             )
         vm = st.create(
             "VM",
-            {"name_label": name, "power_state": power, "resident_on": self.hosts[host] if live and host else NULL_REF,
-             "affinity": self.hosts.get(host, NULL_REF), "memory_static_max": mem, "memory_dynamic_max": mem,
-             "memory_dynamic_min": mem, "memory_target": mem if live else 0, "memory_static_min": 512 * 1024**2,
-             "memory_overhead": mem // 128, "VCPUs_max": int(vcpus), "VCPUs_at_startup": int(vcpus),
-             "ha_restart_priority": priority or "", "order": int(order), "ha_always_run": bool(priority),
-             "domid": 10 + len(st.table("VM")) if live else -1, "metrics": metrics, "guest_metrics": guest,
-             "HVM_boot_policy": "BIOS order", "domain_type": "hvm", "user_version": 1,
-             "actions_after_shutdown": "destroy", "actions_after_reboot": "restart", "actions_after_crash": "restart"},
+            {
+                "name_label": name,
+                "power_state": power,
+                "resident_on": self.hosts[host] if live and host else NULL_REF,
+                "affinity": self.hosts.get(host, NULL_REF),
+                "memory_static_max": mem,
+                "memory_dynamic_max": mem,
+                "memory_dynamic_min": mem,
+                "memory_target": mem if live else 0,
+                "memory_static_min": 512 * 1024**2,
+                "memory_overhead": mem // 128,
+                "VCPUs_max": int(vcpus),
+                "VCPUs_at_startup": int(vcpus),
+                "ha_restart_priority": priority or "",
+                "order": int(order),
+                "ha_always_run": bool(priority),
+                "domid": 10 + len(st.table("VM")) if live else -1,
+                "metrics": metrics,
+                "guest_metrics": guest,
+                "HVM_boot_policy": "BIOS order",
+                "domain_type": "hvm",
+                "user_version": 1,
+                "actions_after_shutdown": "destroy",
+                "actions_after_reboot": "restart",
+                "actions_after_crash": "restart",
+            },
         )
         vdi = st.create(
             "VDI",
-            {"name_label": f"{name} disk 0", "SR": self.srs[sr_key], "virtual_size": int(disk_gb) * GiB,
-             "physical_utilisation": int(disk_gb) * GiB // 2, "type": "user", "managed": True},
+            {
+                "name_label": f"{name} disk 0",
+                "SR": self.srs[sr_key],
+                "virtual_size": int(disk_gb) * GiB,
+                "physical_utilisation": int(disk_gb) * GiB // 2,
+                "type": "user",
+                "managed": True,
+            },
         )
-        st.create("VBD", {"VM": vm, "VDI": vdi, "device": "xvda", "userdevice": "0", "bootable": True, "mode": "RW",
-                          "type": "Disk", "currently_attached": live})
+        st.create(
+            "VBD",
+            {
+                "VM": vm,
+                "VDI": vdi,
+                "device": "xvda",
+                "userdevice": "0",
+                "bootable": True,
+                "mode": "RW",
+                "type": "Disk",
+                "currently_attached": live,
+            },
+        )
         net = self.networks.get("VLAN 20 Prod") or next(iter(self.networks.values()))
-        st.create("VIF", {"VM": vm, "network": net, "device": "0", "MAC": f"aa:00:{len(st.table('VIF')):06x}"[:17],
-                          "currently_attached": live, "MTU": 1500})
+        st.create(
+            "VIF",
+            {
+                "VM": vm,
+                "network": net,
+                "device": "0",
+                "MAC": f"aa:00:{len(st.table('VIF')):06x}"[:17],
+                "currently_attached": live,
+                "MTU": 1500,
+            },
+        )
         return vm
 
     def make_templates(self):
         for name in ("Debian Bookworm 12", "Windows Server 2022 (64-bit)", "Rocky Linux 9"):
-            self.store.create("VM", {"name_label": name, "is_a_template": True, "is_default_template": True,
-                                     "power_state": "Halted", "memory_static_max": 2 * GiB})
+            self.store.create(
+                "VM",
+                {
+                    "name_label": name,
+                    "is_a_template": True,
+                    "is_default_template": True,
+                    "power_state": "Halted",
+                    "memory_static_max": 2 * GiB,
+                },
+            )
 
     # updates and alerts ----------------------------------------------------
     def make_updates(self):
         st = self.store
         for u in self.sc.get("updates", []):
             hosts = [self.hosts[h] for h in u.get("applied", [])]
-            upd = st.create("pool_update", {"name_label": u["name"], "version": "1.0", "hosts": hosts,
-                                            "after_apply_guidance": u.get("guidance", []),
-                                            "installation_size": 20 * 1024**2})
+            upd = st.create(
+                "pool_update",
+                {
+                    "name_label": u["name"],
+                    "version": "1.0",
+                    "hosts": hosts,
+                    "after_apply_guidance": u.get("guidance", []),
+                    "installation_size": 20 * 1024**2,
+                },
+            )
             for h in hosts:
                 st.set("host", h, updates=[*st.get("host", h)["updates"], upd])
 
@@ -442,6 +653,14 @@ class _Builder:
                 kind, name = target.split(":", 1)
                 table = {"host": ("Host", self.hosts), "SR": ("SR", self.srs)}[kind]
                 cls, uuid = table[0], st.get(kind, table[1][name])["uuid"]
-            st.create("message", {"name": m["name"], "priority": int(m.get("priority", 3)), "cls": cls,
-                                  "obj_uuid": uuid, "timestamp": self.ago(float(m.get("minutes_ago", 0)) * 60),
-                                  "body": m.get("body", "")})
+            st.create(
+                "message",
+                {
+                    "name": m["name"],
+                    "priority": int(m.get("priority", 3)),
+                    "cls": cls,
+                    "obj_uuid": uuid,
+                    "timestamp": self.ago(float(m.get("minutes_ago", 0)) * 60),
+                    "body": m.get("body", ""),
+                },
+            )

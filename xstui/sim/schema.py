@@ -57,8 +57,10 @@ class Field:
     def empty(self):
         """The value a new object gets when nothing else is known."""
         if self.default is not None:
-            return copy.deepcopy(self.default) if isinstance(self.default, dict | list) else (
-                XDate(self.default) if self.kind == "datetime" else self.default
+            return (
+                copy.deepcopy(self.default)
+                if isinstance(self.default, dict | list)
+                else (XDate(self.default) if self.kind == "datetime" else self.default)
             )
         return _EMPTY[self.kind]() if self.kind != "enum" else enum_values(self.type[5:])[0]
 

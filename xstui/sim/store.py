@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from .errors import XapiError
 from .schema import NULL_REF, XDate, class_spec, classes
 
-
 # One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
 RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("VM", "resident_on", "host", "resident_VMs"),
@@ -196,7 +195,7 @@ class Store:
         start = bisect.bisect_right(self._log_gens, generation)
         first: dict[tuple[str, str], str] = {}
         last: dict[tuple[str, str], tuple[int, str]] = {}
-        for gen, (cls, ref, op) in zip(self._log_gens[start:], self._log[start:]):
+        for gen, (cls, ref, op) in zip(self._log_gens[start:], self._log[start:], strict=True):
             if not wanted(cls, ref):
                 continue
             key = (cls, ref)

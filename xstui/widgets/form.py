@@ -46,7 +46,9 @@ class FormModal(ModalScreen[dict[str, str] | None]):
             yield Label(self.title_text, classes="form-title")
             for f in self.fields:
                 yield Label(f.label)
-                yield Input(f.value, id=f"field-{f.name}", password=f.password, placeholder=f.placeholder)
+                yield Input(
+                    f.value, id=f"field-{f.name}", password=f.password, placeholder=f.placeholder
+                )
                 yield Label("", id=f"problem-{f.name}", classes="form-problem")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
@@ -74,7 +76,9 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         for f in self.fields:
             self.query_one(f"#problem-{f.name}", Label).update(problems.get(f.name, ""))
         if not problems:
-            self.dismiss({f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields})
+            self.dismiss(
+                {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
+            )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

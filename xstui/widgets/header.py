@@ -26,8 +26,18 @@ class ConnectionBar(Static):
     ConnectionBar.-disconnected, ConnectionBar.-closed { background: $error 30%; }
     """
 
-    def show(self, *, pool: str, host: str, role: str, user: str, state: str, url: str, encrypted: bool,
-             detail: str = "") -> None:
+    def show(
+        self,
+        *,
+        pool: str,
+        host: str,
+        role: str,
+        user: str,
+        state: str,
+        url: str,
+        encrypted: bool,
+        detail: str = "",
+    ) -> None:
         mark = STATE_STYLE.get(state, ("?", ""))[0]
         # Most important first: at 80 columns the URL is what gets cut.
         text = Text.assemble(

@@ -43,26 +43,38 @@ class PlanModal(ModalScreen[bool]):
             with VerticalScroll(id="plan-body"):
                 yield Static(escape(p.summary))
                 if p.steps:
-                    yield Static("Steps:\n" + "\n".join(f"  {i}. {escape(s)}" for i, s in enumerate(p.steps, 1)))
+                    yield Static(
+                        "Steps:\n"
+                        + "\n".join(f"  {i}. {escape(s)}" for i, s in enumerate(p.steps, 1))
+                    )
                 yield Static("Equivalent command:", classes="plan-title")
                 yield Static(escape("\n".join(p.xe)), classes="plan-xe")
                 if p.impact:
-                    yield Static("Impact:\n" + "\n".join(f"  ! {escape(i)}" for i in p.impact), classes="plan-impact")
+                    yield Static(
+                        "Impact:\n" + "\n".join(f"  ! {escape(i)}" for i in p.impact),
+                        classes="plan-impact",
+                    )
             if p.risk == "high":
                 word = p.confirm_word or "yes"
                 yield Label(f"Type {word!r} to confirm:")
                 yield Input(id="confirm-word", placeholder=word)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
-                yield Button("Apply", id="apply", variant="error" if p.risk == "high" else "primary",
-                             disabled=p.risk == "high")
+                yield Button(
+                    "Apply",
+                    id="apply",
+                    variant="error" if p.risk == "high" else "primary",
+                    disabled=p.risk == "high",
+                )
 
     def on_mount(self) -> None:
         self.query_one("#confirm-word" if self.plan.risk == "high" else "#cancel").focus()
 
     @on(Input.Changed, "#confirm-word")
     def _typed(self, event: Input.Changed) -> None:
-        self.query_one("#apply", Button).disabled = event.value.strip() != (self.plan.confirm_word or "yes")
+        self.query_one("#apply", Button).disabled = event.value.strip() != (
+            self.plan.confirm_word or "yes"
+        )
 
     @on(Input.Submitted, "#confirm-word")
     def _submitted(self) -> None:

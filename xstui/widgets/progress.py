@@ -43,7 +43,9 @@ class TaskProgressModal(ModalScreen[tuple[bool, str]]):
     @work(thread=True, exit_on_error=False, group="action", description="run action")
     def _run(self) -> None:
         def progress(value: float) -> None:
-            self.app.call_from_thread(self.query_one("#task-bar", ProgressBar).update, progress=value)
+            self.app.call_from_thread(
+                self.query_one("#task-bar", ProgressBar).update, progress=value
+            )
 
         try:
             self.action.cancel = self.cancel_requested

@@ -7,7 +7,6 @@ import http.client
 import socket
 import ssl
 import threading
-import time
 import xmlrpc.client
 from collections.abc import Callable
 
@@ -17,15 +16,36 @@ from .cache import Cache
 from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .targets import Target
-from .tls import FingerprintMismatch, PinnedTransport, TimeoutTransport, check_trust, server_fingerprint
+from .tls import (
+    FingerprintMismatch,
+    PinnedTransport,
+    TimeoutTransport,
+    check_trust,
+    server_fingerprint,
+)
 
 # What the console watches. VDI/VBD/VIF and host_cpu are left out (host.cpu_info
 # has the CPU count and model): screens that need them fetch them on demand,
 # and on a 4000-VM pool they would more than double the initial load.
 EVENT_CLASSES = [
-    "pool", "host", "host_metrics", "vm", "vm_metrics", "sr", "pbd", "pif",
-    "pif_metrics", "network", "bond", "vlan", "message", "certificate", "pool_update",
-    "pool_patch", "host_patch", "task",
+    "pool",
+    "host",
+    "host_metrics",
+    "vm",
+    "vm_metrics",
+    "sr",
+    "pbd",
+    "pif",
+    "pif_metrics",
+    "network",
+    "bond",
+    "vlan",
+    "message",
+    "certificate",
+    "pool_update",
+    "pool_patch",
+    "host_patch",
+    "task",
 ]
 EVENT_TIMEOUT = 30.0
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
@@ -34,8 +54,15 @@ NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolErro
 class ConnectError(Exception):
     """Could not connect or log in. ``kind``: auth, network, tls, trust."""
 
-    def __init__(self, message: str, kind: str, *, target: Target | None = None, fingerprint: str = "",
-                 pinned: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        *,
+        target: Target | None = None,
+        fingerprint: str = "",
+        pinned: str | None = None,
+    ):
         super().__init__(message)
         self.kind, self.target, self.fingerprint, self.pinned = kind, target, fingerprint, pinned
 
@@ -60,8 +87,15 @@ class ConnectionLost(Exception):
 class Connection:
     """One pool, one user. ``call`` is thread safe; events run on their own thread."""
 
-    def __init__(self, target: Target, user: str = "root", password: str = "", *,
-                 fingerprints: dict[str, str] | None = None, timeout: float = 120.0):
+    def __init__(
+        self,
+        target: Target,
+        user: str = "root",
+        password: str = "",
+        *,
+        fingerprints: dict[str, str] | None = None,
+        timeout: float = 120.0,
+    ):
         self.target = target
         self.user, self._password = user, password
         self.fingerprints = fingerprints if fingerprints is not None else {}
@@ -83,30 +117,43 @@ class Connection:
     # login -------------------------------------------------------------------
     def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
         if target.kind == "local":
-            return XenAPI.Session("http://local/", transport=SocketTransport(target.socket_path, timeout))
+            return XenAPI.Session(
+                "http://local/", transport=SocketTransport(target.socket_path, timeout)
+            )
         if target.scheme == "https":
             key = target.trust_key
-            return XenAPI.Session(target.url, transport=PinnedTransport(self.fingerprints[key], timeout))
+            return XenAPI.Session(
+                target.url, transport=PinnedTransport(self.fingerprints[key], timeout)
+            )
         return XenAPI.Session(target.url, transport=TimeoutTransport(timeout))
 
     def _check_certificate(self, target: Target) -> None:
         try:
             actual = server_fingerprint(target.host, target.port, timeout=15)
         except (OSError, ssl.SSLError) as exc:
-            raise ConnectError(f"cannot reach {target.url}: {_reason(exc)}", "network", target=target) from None
+            raise ConnectError(
+                f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
+            ) from None
         decision = check_trust(self.fingerprints, target.trust_key, actual)
         self.fingerprint = actual
         if decision.status == "unknown":
             raise ConnectError(
                 f"{target.url} presents a certificate not seen before (SHA-256 {actual}).",
-                "trust", target=target, fingerprint=actual)
+                "trust",
+                target=target,
+                fingerprint=actual,
+            )
         if decision.status == "mismatch":
             raise ConnectError(
                 f"{target.url} presents a different certificate than the one trusted before "
                 f"(now {actual}, trusted {decision.pinned}). The host's certificate may have been "
                 "regenerated, or someone may be intercepting the connection. Check the fingerprint "
                 "on the host's console (xstui Status screen or xsconsole) before trusting it again.",
-                "trust", target=target, fingerprint=actual, pinned=decision.pinned)
+                "trust",
+                target=target,
+                fingerprint=actual,
+                pinned=decision.pinned,
+            )
 
     def login(self, max_hops: int = 2) -> None:
         """Log in, following HOST_IS_SLAVE to the master. Raises ConnectError."""
@@ -125,9 +172,13 @@ class Connection:
                 kind = "auth" if details[0] == "SESSION_AUTHENTICATION_FAILED" else "xapi"
                 raise ConnectError(str(describe(details)), kind, target=target) from None
             except FingerprintMismatch as exc:
-                raise ConnectError(str(exc), "trust", target=target, fingerprint=exc.actual) from None
+                raise ConnectError(
+                    str(exc), "trust", target=target, fingerprint=exc.actual
+                ) from None
             except NETWORK_ERRORS as exc:
-                raise ConnectError(f"cannot reach {target.url}: {_reason(exc)}", "network", target=target) from None
+                raise ConnectError(
+                    f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
+                ) from None
             self.target, self._proxy = target, proxy
             self.this_host = self.call("session.get_this_host", proxy._session)
             self._set_state("connected")
@@ -146,7 +197,9 @@ class Connection:
             except XenAPI.Failure as f:
                 raise XapiFailure(f.details) from None
             except NETWORK_ERRORS as exc:
-                raise ConnectionLost(f"lost the connection to {self.target.url}: {_reason(exc)}") from None
+                raise ConnectionLost(
+                    f"lost the connection to {self.target.url}: {_reason(exc)}"
+                ) from None
 
     @property
     def session_ref(self) -> str:
@@ -165,7 +218,9 @@ class Connection:
     def _event_channel(self):
         """Events travel over JSON-RPC where the host has it (same session)."""
         if self._json_ok:
-            return JsonRpcClient(self.target, self.fingerprints.get(self.target.trust_key), EVENT_TIMEOUT + 30)
+            return JsonRpcClient(
+                self.target, self.fingerprints.get(self.target.trust_key), EVENT_TIMEOUT + 30
+            )
         proxy = self._proxy_for(self.target, EVENT_TIMEOUT + 30)
         proxy._session = self.session_ref
         proxy.last_login_method = "login_with_password"
@@ -220,7 +275,11 @@ class Connection:
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue
-            changed = self.cache.replace(result["events"]) if token == "" else self.cache.apply(result["events"])
+            changed = (
+                self.cache.replace(result["events"])
+                if token == ""
+                else self.cache.apply(result["events"])
+            )
             token, backoff = result["token"], 0.5
             if self.state != "connected":
                 self._set_state("connected")

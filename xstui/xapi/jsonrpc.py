@@ -9,7 +9,7 @@ import itertools
 import json
 
 from .targets import Target
-from .tls import _PinnedConnection, _insecure_context
+from .tls import _insecure_context, _PinnedConnection
 
 
 class JsonRpcUnavailable(Exception):
@@ -37,7 +37,9 @@ class JsonRpcClient:
                 conn = _UnixConnection("localhost", timeout=self.timeout)
                 conn.path = t.socket_path
             elif t.scheme == "https":
-                conn = _PinnedConnection(t.host, t.port, timeout=self.timeout, context=_insecure_context())
+                conn = _PinnedConnection(
+                    t.host, t.port, timeout=self.timeout, context=_insecure_context()
+                )
                 conn.fingerprint = (self.fingerprint or "").upper()
             else:
                 conn = http.client.HTTPConnection(t.host, t.port, timeout=self.timeout)
@@ -45,7 +47,9 @@ class JsonRpcClient:
         return self._conn
 
     def call(self, method: str, params: list):
-        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)})
+        body = json.dumps(
+            {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}
+        )
         conn = self._connection()
         try:
             conn.request("POST", "/jsonrpc", body, {"Content-Type": "application/json"})

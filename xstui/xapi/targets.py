@@ -78,4 +78,6 @@ def parse_target(text: str) -> Target:
         raise TargetError(f"{text}: no host name")
     if parts.path not in ("", "/") or parts.query:
         raise TargetError(f"{text}: give only scheme, host and port")
-    return Target("remote", parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    return Target(
+        "remote", parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+    )

@@ -46,7 +46,9 @@ def live_fingerprint(target, cert_file: str = "/etc/xensource/xapi-ssl.pem") -> 
         try:
             pem = open(cert_file).read()
             start = pem.index("-----BEGIN CERTIFICATE-----")
-            der = ssl.PEM_cert_to_DER_cert(pem[start : pem.index("-----END CERTIFICATE-----", start) + 25])
+            der = ssl.PEM_cert_to_DER_cert(
+                pem[start : pem.index("-----END CERTIFICATE-----", start) + 25]
+            )
             return format_fingerprint(der), cert_file
         except (OSError, ValueError):
             return "", ""

@@ -52,7 +52,9 @@ def event_from(ctx: Ctx, classes, token, timeout):
     deadline = time.monotonic() + float(timeout)
     with store.changed:
         if token == "":
-            events = [_event(store, store.generation, c, r, "add") for c, r in store.all_objects(wanted)]
+            events = [
+                _event(store, store.generation, c, r, "add") for c, r in store.all_objects(wanted)
+            ]
         else:
             since = _parse_token(token)
             while True:

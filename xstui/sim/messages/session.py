@@ -43,7 +43,9 @@ def logout(ctx: Ctx):
 def change_password(ctx: Ctx, old_pwd, new_pwd):
     # XAPI ignores the old password: a local-superuser session suffices.
     if not ctx.store.get("session", ctx.session)["is_local_superuser"]:
-        raise XapiError("USER_IS_NOT_LOCAL_SUPERUSER", ctx.store.get("session", ctx.session)["auth_user_name"])
+        raise XapiError(
+            "USER_IS_NOT_LOCAL_SUPERUSER", ctx.store.get("session", ctx.session)["auth_user_name"]
+        )
     if not new_pwd:
         raise XapiError("INVALID_VALUE", "new_pwd", "")
     ctx.sim.password = new_pwd

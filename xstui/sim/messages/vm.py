@@ -13,7 +13,9 @@ def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
     if rec["is_a_template"]:
         raise XapiError("VM_IS_TEMPLATE", vm)
     if rec["is_control_domain"]:
-        raise XapiError("OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain.")
+        raise XapiError(
+            "OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain."
+        )
     if expected and rec["power_state"] not in expected:
         raise XapiError("VM_BAD_POWER_STATE", vm, expected[0].lower(), rec["power_state"].lower())
     return rec
@@ -23,11 +25,20 @@ def _power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
     st = ctx.store
     rec = st.get("VM", vm)
     live = state in ("Running", "Paused")
-    st.set("VM", vm, power_state=state, resident_on=host if live else NULL_REF,
-           domid=rec["domid"] if live and rec["domid"] > 0 else (len(st.table("VM")) + 10 if live else -1))
+    st.set(
+        "VM",
+        vm,
+        power_state=state,
+        resident_on=host if live else NULL_REF,
+        domid=rec["domid"]
+        if live and rec["domid"] > 0
+        else (len(st.table("VM")) + 10 if live else -1),
+    )
     if st.exists("VM_metrics", rec["metrics"]):
-        metrics = {"memory_actual": rec["memory_dynamic_max"] if live else 0,
-                   "VCPUs_number": rec["VCPUs_at_startup"] if live else 0}
+        metrics = {
+            "memory_actual": rec["memory_dynamic_max"] if live else 0,
+            "VCPUs_number": rec["VCPUs_at_startup"] if live else 0,
+        }
         if state == "Running" and rec["power_state"] == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
@@ -40,7 +51,11 @@ def _pick_host(ctx: Ctx, rec: dict) -> str:
     for host in candidates:
         h = st.get("host", host)
         metrics = st.table("host_metrics").get(h["metrics"], {})
-        if h["enabled"] and metrics.get("live", True) and metrics.get("memory_free", 0) >= rec["memory_static_max"]:
+        if (
+            h["enabled"]
+            and metrics.get("live", True)
+            and metrics.get("memory_free", 0) >= rec["memory_static_max"]
+        ):
             return host
     raise XapiError("HOST_NOT_ENOUGH_FREE_MEMORY", rec["memory_static_max"], 0)
 
