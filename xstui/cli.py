@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--user", default="root", help="user name (default root)")
     st.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
 
+    ck = sub.add_parser("check", help="check the pool's consistency (exit 1 when something is found)")
+    ck.add_argument("target", help="https://HOST, local or demo")
+    ck.add_argument("--json", action="store_true", help="print the findings as JSON")
+    ck.add_argument("--user", default="root", help="user name (default root)")
+    ck.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
+
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
     s.add_argument(
         "--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)"
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_sim(args)
     if args.command == "status":
         return run_status(args)
+    if args.command == "check":
+        return run_check(args)
     if args.command == "demo":
         return run_app("demo")
     if args.command == "connect":
@@ -195,6 +203,31 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
 def _fail_connect(message: str) -> int:
     print(f"xstui: {message}", file=sys.stderr)
     return EXIT_CONNECT
+
+
+def run_check(args) -> int:
+    import json
+
+    from .services.consistency import check_pool
+    from .xapi.connection import ConnectionLost, XapiFailure
+
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
+    try:
+        conn.load_once()
+        findings = check_pool(conn.cache)
+    except (XapiFailure, ConnectionLost) as exc:
+        return _fail_connect(str(exc))
+    finally:
+        conn.close()
+        if demo:
+            demo.close()
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2))
+    else:
+        for f in findings:
+            print(f"{f.severity:<8} {f.rule:<10} {f.text}")
+        print(f"{len(findings)} finding(s)" if findings else "The pool is consistent.")
+    return 1 if findings else 0
 
 
 def run_status(args) -> int:

@@ -3,12 +3,12 @@ health, computed from the event cache. No Textual, no XAPI calls."""
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 from ..xapi.cache import Cache
+from .consistency import check_pool
 from .values import NULL, epoch, num, percent
 
 CERT_WARN_DAYS = 30
@@ -404,7 +404,7 @@ def _health(cache, pool, storage, now) -> list[HealthFlag]:
             flags.append(
                 HealthFlag("warning", "ha", "HA is overcommitted: protected VMs cannot all restart")
             )
-    flags += _network_flags(cache, name)
+    flags += [HealthFlag(f.severity, "network", f.text) for f in check_pool(cache)]
     all_hosts = set(hosts)
     for upd in cache.table("pool_update").values():
         applied = set(upd.get("hosts") or [])
@@ -428,47 +428,6 @@ def _health(cache, pool, storage, now) -> list[HealthFlag]:
             flags.append(
                 HealthFlag(sev, "alerts", f"{msg.get('name')}: {msg.get('body', '')}".strip())
             )
-    return flags
-
-
-def _network_flags(cache, name) -> list[HealthFlag]:
-    flags = []
-    by_network = defaultdict(list)
-    for pif in cache.table("pif").values():
-        by_network[pif.get("network")].append(pif)
-    for net_ref, pifs in by_network.items():
-        mtus = Counter(num(p.get("MTU")) for p in pifs)
-        if len(mtus) > 1:
-            net = (cache.get("network", net_ref) or {}).get("name_label", net_ref)
-            common = mtus.most_common(1)[0][0]
-            odd = sorted(
-                f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}"
-                for p in pifs
-                if num(p.get("MTU")) != common
-            )
-            flags.append(
-                HealthFlag(
-                    "warning",
-                    "network",
-                    f"MTU mismatch on network {net}: {', '.join(odd)} (others {common})",
-                )
-            )
-    subnets = set()
-    for pif in cache.table("pif").values():
-        if pif.get("management") and pif.get("IP") and pif.get("netmask"):
-            try:
-                subnets.add(ipaddress.ip_interface(f"{pif['IP']}/{pif['netmask']}").network)
-            except ValueError:
-                continue
-    if len(subnets) > 1:
-        flags.append(
-            HealthFlag(
-                "warning",
-                "network",
-                "Management interfaces are not in one subnet: "
-                + ", ".join(sorted(map(str, subnets))),
-            )
-        )
     return flags
 
 

@@ -193,6 +193,7 @@ class SimServer:
 
     def __init__(self, sim: Simulator):
         self.sim = sim
+        sim.on_address_change = self.move_listener
         self.listeners: list[Listener] = []
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -230,6 +231,23 @@ class SimServer:
         listener = Listener(f"unix:{path}", None, server)
         self._start(listener)
         return listener
+
+    def move_listener(self, host_ref: str, old: str, new: str) -> None:
+        """Follow a management address change: stop listening on ``old``, listen on
+        ``new`` (same port) when it is a loopback address."""
+        for listener in list(self.listeners):
+            server = listener.server
+            if listener.host_ref == host_ref and getattr(server, "server_address", ("",))[0] == old:
+                port = server.server_address[1]
+                self.listeners.remove(listener)
+                server.shutdown()
+                server.server_close()
+                server.drop_connections()
+                if _is_loopback(new):
+                    try:
+                        self.listen_tcp(new, port, host_ref)
+                    except OSError:
+                        pass
 
     def serve_pool(self, address: str = "127.0.0.1", port: int = 0) -> Listener:
         """The master's listener on ``address`` plus one per host whose

@@ -30,6 +30,8 @@ class Simulator:
         self.registrations: dict[str, dict] = {}  # session -> legacy event registration
         self.fail_next: dict[str, list[str]] = {}  # method -> error description (fault injection)
         self.lock = threading.Lock()
+        self.listeners_moved: list[tuple[str, str, str]] = []
+        self.on_address_change = None  # set by the server: (host, old, new) -> None
 
     # pool facts ------------------------------------------------------------
     @property
@@ -45,6 +47,13 @@ class Simulator:
 
     def host_by_address(self, address: str) -> str | None:
         return self.store.find_one("host", address=address)
+
+    def address_changed(self, host: str, old: str, new: str) -> None:
+        """A management address moved; the server follows shortly after the
+        reply has gone out (XAPI, too, answers before the interface moves)."""
+        self.listeners_moved.append((host, old, new))
+        if self.on_address_change:
+            threading.Timer(0.3, self.on_address_change, (host, old, new)).start()
 
     def check_session(self, ref: str) -> None:
         if not self.store.exists("session", ref):

@@ -201,6 +201,16 @@ class Connection:
                     f"lost the connection to {self.target.url}: {_reason(exc)}"
                 ) from None
 
+    def retarget(self, host: str) -> None:
+        """The master's management address is about to change: reconnect there.
+        The certificate stays the same, so its pin moves along."""
+        old = self.target
+        if old.kind != "remote" or not host or host == old.host:
+            return
+        self.target = old.with_host(host)
+        if old.trust_key in self.fingerprints:
+            self.fingerprints[self.target.trust_key] = self.fingerprints[old.trust_key]
+
     @property
     def session_ref(self) -> str:
         return self._proxy._session if self._proxy else ""

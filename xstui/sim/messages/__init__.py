@@ -1,3 +1,3 @@
 """Explicit XAPI messages, one module per class family. Importing registers them."""
 
-from . import event, host, session, task, vm  # noqa: F401
+from . import event, host, network, session, task, vm  # noqa: F401

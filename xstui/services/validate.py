@@ -1,0 +1,122 @@
+"""Input rules for networking fields, checked before any XAPI call. Each
+function returns the cleaned value or raises InvalidInput with the reason."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from .actions import InvalidInput
+
+MTU_MIN, MTU_MAX = 1280, 9216  # what XAPI and common NICs accept; 9000 is jumbo
+VLAN_MIN, VLAN_MAX = 0, 4094
+MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
+
+
+def ipv4(text: str, what: str = "IP address") -> str:
+    value = (text or "").strip()
+    try:
+        addr = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise InvalidInput([f"{what} {value!r} is not an IPv4 address (four numbers 0-255 separated by dots)"]) from None
+    if addr.is_multicast or addr.is_unspecified or str(addr) == "255.255.255.255":
+        raise InvalidInput([f"{what} {value} cannot be used for a host"])
+    return str(addr)
+
+
+def netmask(text: str) -> str:
+    value = (text or "").strip()
+    try:
+        ipaddress.IPv4Address(value)
+        net = ipaddress.IPv4Network(f"0.0.0.0/{value}")
+    except ValueError:
+        raise InvalidInput([f"netmask {value!r} is not contiguous (e.g. 255.255.255.0)"]) from None
+    if net.prefixlen == 0:
+        raise InvalidInput(["netmask 0.0.0.0 leaves no network"])
+    return value
+
+
+def gateway(text: str, ip: str, mask: str) -> str:
+    """Empty, or an address inside the subnet of ip/mask (not the IP itself)."""
+    value = (text or "").strip()
+    if not value:
+        return ""
+    gw = ipv4(value, "gateway")
+    network = ipaddress.IPv4Interface(f"{ip}/{mask}").network
+    if ipaddress.IPv4Address(gw) not in network:
+        raise InvalidInput([f"gateway {gw} is outside the subnet {network}"])
+    if gw == ip:
+        raise InvalidInput(["gateway cannot be the interface's own address"])
+    return gw
+
+
+def dns_servers(text: str) -> list[str]:
+    servers = [s.strip() for s in re.split(r"[,\s]+", text or "") if s.strip()]
+    problems = []
+    for s in servers:
+        try:
+            ipv4(s, "DNS server")
+        except InvalidInput as exc:
+            problems += exc.problems
+    if len(servers) > 3:
+        problems.append("at most 3 DNS servers (resolv.conf uses only the first 3)")
+    if problems:
+        raise InvalidInput(problems)
+    return servers
+
+
+def hostname(text: str) -> str:
+    """RECIPES: letters, digits, '.' and '-'; for Active Directory at most 63
+    characters and not all digits."""
+    value = (text or "").strip()
+    problems = []
+    if not value:
+        problems.append("hostname cannot be empty")
+    elif len(value) > 63:
+        problems.append("hostname is longer than 63 characters (Active Directory limit)")
+    elif value.replace(".", "").isdigit():
+        problems.append("hostname cannot be all digits")
+    elif not all(LABEL_RE.match(part) for part in value.split(".")):
+        problems.append("hostname may contain only letters, digits, '.' and '-' (not at the start or end of a part)")
+    if problems:
+        raise InvalidInput(problems)
+    return value
+
+
+def mtu(text: str | int) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InvalidInput([f"MTU {text!r} is not a number"]) from None
+    if not MTU_MIN <= value <= MTU_MAX:
+        raise InvalidInput([f"MTU must be between {MTU_MIN} and {MTU_MAX} (1500 standard, 9000 jumbo)"])
+    return value
+
+
+def vlan_tag(text: str | int) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InvalidInput([f"VLAN tag {text!r} is not a number"]) from None
+    if not VLAN_MIN <= value <= VLAN_MAX:
+        raise InvalidInput([f"VLAN tag must be between {VLAN_MIN} and {VLAN_MAX}"])
+    return value
+
+
+def mac(text: str) -> str:
+    value = (text or "").strip().lower().replace("-", ":")
+    if not MAC_RE.match(value):
+        raise InvalidInput([f"MAC {text!r} is not six hex pairs like 00:1b:21:0a:ba:3c"])
+    if int(value[:2], 16) & 1:
+        raise InvalidInput([f"MAC {value} is a multicast address"])
+    return value
+
+
+def problem(check, *args) -> str | None:
+    """For forms: the reason a value is refused, or None."""
+    try:
+        check(*args)
+    except InvalidInput as exc:
+        return "; ".join(exc.problems)
+    return None
