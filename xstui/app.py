@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from xstui.screens.connect import ConnectScreen
+from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 
 from .xapi.config import Config
@@ -35,16 +36,20 @@ class ConnectionStateChanged(Message):
     detail: str = ""
 
 
-AREAS = {"status": ("Status", "Host and pool status, storage and health")}
+AREAS = {
+    "status": ("Status", "Host and pool status, storage and health"),
+    "network": ("Networking", "Interfaces, management, bonds, VLANs, pool check"),
+}
 
 
 class XstuiApp(App):
     TITLE = "xstui"
     CSS_PATH = str(files("xstui.assets").joinpath("xstui.tcss"))
-    MODES = {"status": StatusScreen}
+    MODES = {"status": StatusScreen, "network": NetworkScreen}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("f1", "switch_mode('status')", "Status", id="app.status", show=False),
+        Binding("f1", "switch_mode('status')", "Status", id="app.status"),
+        Binding("f2", "switch_mode('network')", "Network", id="app.network"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
 

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--user", default="root", help="user name (default root)")
     st.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
 
-    ck = sub.add_parser("check", help="check the pool's consistency (exit 1 when something is found)")
+    ck = sub.add_parser(
+        "check", help="check the pool's consistency (exit 1 when something is found)"
+    )
     ck.add_argument("target", help="https://HOST, local or demo")
     ck.add_argument("--json", action="store_true", help="print the findings as JSON")
     ck.add_argument("--user", default="root", help="user name (default root)")

@@ -24,8 +24,9 @@ class Finding:
 
 
 def _is_storage(pif: dict) -> bool:
-    return (pif.get("other_config") or {}).get("management_purpose", "").lower() == "storage" or bool(
-        pif.get("disallow_unplug") and not pif.get("management"))
+    return (pif.get("other_config") or {}).get(
+        "management_purpose", ""
+    ).lower() == "storage" or bool(pif.get("disallow_unplug") and not pif.get("management"))
 
 
 def check_pool(cache: Cache) -> list[Finding]:
@@ -42,17 +43,43 @@ def check_pool(cache: Cache) -> list[Finding]:
             mtus = Counter(num(p.get("MTU")) for p in members)
             if len(mtus) > 1:
                 common = mtus.most_common(1)[0][0]
-                odd = sorted(f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}"
-                             for p in members if num(p.get("MTU")) != common)
-                out.append(Finding("warning", "mtu", f"MTU mismatch on network {net_name(net)}: {', '.join(odd)} (others {common})"))
-            if any(num(p.get("MTU")) >= JUMBO for p in members) and not any(_is_storage(p) for p in members):
-                out.append(Finding("warning", "jumbo", f"Network {net_name(net)} uses jumbo frames but is not a storage network"))
-            speeds = Counter(num((cache.get("pif_metrics", p.get("metrics", NULL)) or {}).get("speed"))
-                             for p in members if p.get("physical"))
+                odd = sorted(
+                    f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}"
+                    for p in members
+                    if num(p.get("MTU")) != common
+                )
+                out.append(
+                    Finding(
+                        "warning",
+                        "mtu",
+                        f"MTU mismatch on network {net_name(net)}: {', '.join(odd)} (others {common})",
+                    )
+                )
+            if any(num(p.get("MTU")) >= JUMBO for p in members) and not any(
+                _is_storage(p) for p in members
+            ):
+                out.append(
+                    Finding(
+                        "warning",
+                        "jumbo",
+                        f"Network {net_name(net)} uses jumbo frames but is not a storage network",
+                    )
+                )
+            speeds = Counter(
+                num((cache.get("pif_metrics", p.get("metrics", NULL)) or {}).get("speed"))
+                for p in members
+                if p.get("physical")
+            )
             speeds.pop(0, None)
             if len(speeds) > 1:
-                out.append(Finding("warning", "speed", f"NIC speeds differ on network {net_name(net)}: "
-                                   + ", ".join(f"{s} Mbit/s x{n}" for s, n in sorted(speeds.items()))))
+                out.append(
+                    Finding(
+                        "warning",
+                        "speed",
+                        f"NIC speeds differ on network {net_name(net)}: "
+                        + ", ".join(f"{s} Mbit/s x{n}" for s, n in sorted(speeds.items())),
+                    )
+                )
         # same NICs on the same networks on every host
         layout = defaultdict(dict)  # device -> host -> network
         for p in pifs.values():
@@ -61,19 +88,40 @@ def check_pool(cache: Cache) -> list[Finding]:
         for device, per_host in sorted(layout.items()):
             missing = sorted(name(h) for h in hosts if h not in per_host)
             if missing:
-                out.append(Finding("warning", "layout", f"{device} is missing on {', '.join(missing)}"))
+                out.append(
+                    Finding("warning", "layout", f"{device} is missing on {', '.join(missing)}")
+                )
             networks = set(per_host.values())
             if len(networks) > 1:
-                out.append(Finding("warning", "layout", f"{device} is on different networks: "
-                                   + ", ".join(sorted(f"{name(h)}: {net_name(n)}" for h, n in per_host.items()))))
+                out.append(
+                    Finding(
+                        "warning",
+                        "layout",
+                        f"{device} is on different networks: "
+                        + ", ".join(
+                            sorted(f"{name(h)}: {net_name(n)}" for h, n in per_host.items())
+                        ),
+                    )
+                )
         subnets = defaultdict(list)
         for p in pifs.values():
             if p.get("management") and p.get("IP") and p.get("netmask"):
                 try:
-                    subnets[ipaddress.ip_interface(f"{p['IP']}/{p['netmask']}").network].append(name(p.get("host")))
+                    subnets[ipaddress.ip_interface(f"{p['IP']}/{p['netmask']}").network].append(
+                        name(p.get("host"))
+                    )
                 except ValueError:
                     continue
         if len(subnets) > 1:
-            out.append(Finding("warning", "management", "Management interfaces are not in one subnet: " + "; ".join(
-                f"{net}: {', '.join(sorted(h))}" for net, h in sorted(subnets.items(), key=lambda kv: str(kv[0])))))
+            out.append(
+                Finding(
+                    "warning",
+                    "management",
+                    "Management interfaces are not in one subnet: "
+                    + "; ".join(
+                        f"{net}: {', '.join(sorted(h))}"
+                        for net, h in sorted(subnets.items(), key=lambda kv: str(kv[0]))
+                    ),
+                )
+            )
     return out

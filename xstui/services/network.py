@@ -54,20 +54,39 @@ def pif_rows(cache: Cache, host: str | None = None) -> list[PifRow]:
             if p.get("bond_master_of"):
                 bond = "master"
             elif p.get("bond_slave_of", NULL) != NULL:
-                master = cache.get("pif", (cache.get("bond", p["bond_slave_of"]) or {}).get("master", NULL)) or {}
+                master = (
+                    cache.get(
+                        "pif", (cache.get("bond", p["bond_slave_of"]) or {}).get("master", NULL)
+                    )
+                    or {}
+                )
                 bond = f"in {master.get('device', 'bond')}"
             net = cache.get("network", p.get("network", NULL)) or {}
-            rows.append(PifRow(
-                ref=ref, host=p.get("host", ""), host_name=(hosts.get(p.get("host")) or {}).get("name_label", ""),
-                device=p.get("device", ""), mac=p.get("MAC", ""),
-                carrier=metrics.get("carrier") if metrics else None, speed=num(metrics.get("speed")),
-                duplex=metrics.get("duplex") if metrics else None, mtu=num(p.get("MTU")),
-                vlan=num(p.get("VLAN"), -1), bond=bond, mode=p.get("ip_configuration_mode", ""),
-                ip=p.get("IP", ""), netmask=p.get("netmask", ""), gateway=p.get("gateway", ""),
-                dns=[d for d in str(p.get("DNS", "")).split(",") if d], management=bool(p.get("management")),
-                network=net.get("name_label", ""), network_ref=p.get("network", ""),
-                physical=bool(p.get("physical")), attached=bool(p.get("currently_attached")),
-            ))
+            rows.append(
+                PifRow(
+                    ref=ref,
+                    host=p.get("host", ""),
+                    host_name=(hosts.get(p.get("host")) or {}).get("name_label", ""),
+                    device=p.get("device", ""),
+                    mac=p.get("MAC", ""),
+                    carrier=metrics.get("carrier") if metrics else None,
+                    speed=num(metrics.get("speed")),
+                    duplex=metrics.get("duplex") if metrics else None,
+                    mtu=num(p.get("MTU")),
+                    vlan=num(p.get("VLAN"), -1),
+                    bond=bond,
+                    mode=p.get("ip_configuration_mode", ""),
+                    ip=p.get("IP", ""),
+                    netmask=p.get("netmask", ""),
+                    gateway=p.get("gateway", ""),
+                    dns=[d for d in str(p.get("DNS", "")).split(",") if d],
+                    management=bool(p.get("management")),
+                    network=net.get("name_label", ""),
+                    network_ref=p.get("network", ""),
+                    physical=bool(p.get("physical")),
+                    attached=bool(p.get("currently_attached")),
+                )
+            )
     rows.sort(key=lambda r: (r.host_name, r.device, r.vlan))
     return rows
 
@@ -80,8 +99,12 @@ def _ha_check(cache: Cache, what: str) -> None:
     with cache.lock:
         pool = next(iter(cache.table("pool").values()), {})
     if pool.get("ha_enabled"):
-        raise InvalidInput([f"HA is enabled on the pool: {what} is refused while it is on (HA_IS_ENABLED). "
-                            "Disable HA first, then re-enable it afterwards"])
+        raise InvalidInput(
+            [
+                f"HA is enabled on the pool: {what} is refused while it is on (HA_IS_ENABLED). "
+                "Disable HA first, then re-enable it afterwards"
+            ]
+        )
 
 
 # management interface ------------------------------------------------------------
@@ -95,11 +118,18 @@ class IpConfig:
 
     @classmethod
     def of(cls, pif: dict) -> IpConfig:
-        return cls(pif.get("ip_configuration_mode", "None"), pif.get("IP", ""), pif.get("netmask", ""),
-                   pif.get("gateway", ""), tuple(d for d in str(pif.get("DNS", "")).split(",") if d))
+        return cls(
+            pif.get("ip_configuration_mode", "None"),
+            pif.get("IP", ""),
+            pif.get("netmask", ""),
+            pif.get("gateway", ""),
+            tuple(d for d in str(pif.get("DNS", "")).split(",") if d),
+        )
 
     @classmethod
-    def checked(cls, mode: str, ip: str = "", mask: str = "", gw: str = "", dns: str = "") -> IpConfig:
+    def checked(
+        cls, mode: str, ip: str = "", mask: str = "", gw: str = "", dns: str = ""
+    ) -> IpConfig:
         mode = {"dhcp": "DHCP", "static": "Static"}.get(mode.strip().lower(), "")
         if not mode:
             raise InvalidInput(["mode must be DHCP or static"])
@@ -107,7 +137,11 @@ class IpConfig:
             return cls("DHCP")
         problems = []
         checked = {}
-        for key, check, args in (("ip", v.ipv4, (ip,)), ("mask", v.netmask, (mask,)), ("dns", v.dns_servers, (dns,))):
+        for key, check, args in (
+            ("ip", v.ipv4, (ip,)),
+            ("mask", v.netmask, (mask,)),
+            ("dns", v.dns_servers, (dns,)),
+        ):
             try:
                 checked[key] = check(*args)
             except InvalidInput as exc:
@@ -139,26 +173,40 @@ class ReconfigureManagement(Action):
     """Move or re-address a host's management interface:
     ``PIF.reconfigure_ip`` then ``host.management_reconfigure``."""
 
-    def __init__(self, cache: Cache, host: str, pif: str, config: IpConfig, *, session_host: str, local: bool):
+    def __init__(
+        self, cache: Cache, host: str, pif: str, config: IpConfig, *, session_host: str, local: bool
+    ):
         _ha_check(cache, "changing the management interface")
         with cache.lock:
             self.host_rec = dict(cache.get("host", host) or {})
             self.pif_rec = dict(cache.get("pif", pif) or {})
-            old_ref = next((r for r, p in cache.table("pif").items() if p.get("host") == host and p.get("management")), "")
+            old_ref = next(
+                (
+                    r
+                    for r, p in cache.table("pif").items()
+                    if p.get("host") == host and p.get("management")
+                ),
+                "",
+            )
             self.old_pif = dict(cache.get("pif", old_ref) or {})
         if not self.host_rec or not self.pif_rec:
             raise InvalidInput(["the host or interface no longer exists"])
         if self.pif_rec.get("host") != host:
             raise InvalidInput(["the interface belongs to another host"])
         if self.pif_rec.get("bond_slave_of", NULL) != NULL:
-            raise InvalidInput([f"{self.pif_rec.get('device')} is a bond member: use the bond's interface"])
+            raise InvalidInput(
+                [f"{self.pif_rec.get('device')} is a bond member: use the bond's interface"]
+            )
         self.host, self.pif, self.old_ref, self.config = host, pif, old_ref, config
         self.previous = IpConfig.of(self.pif_rec)
         self.old_config = IpConfig.of(self.old_pif) if self.old_pif else None
         if self.old_ref == pif and self.previous == config:
             raise InvalidInput(["nothing to change: this is already the management configuration"])
-        self.cuts_session = not local and self.host_rec.get("address") == session_host and (
-            config.mode != "Static" or config.ip != session_host)
+        self.cuts_session = (
+            not local
+            and self.host_rec.get("address") == session_host
+            and (config.mode != "Static" or config.ip != session_host)
+        )
         self.local = local
         self.cache = cache
 
@@ -169,20 +217,30 @@ class ReconfigureManagement(Action):
     def plan(self) -> Plan:
         name, dev = self.host_rec.get("name_label"), self.pif_rec.get("device")
         old_dev = self.old_pif.get("device", "none")
-        impact = [f"Management traffic of {name} moves from {old_dev} ({self.host_rec.get('address')}) to {dev} "
-                  f"({self.new_address or 'DHCP'}); XenCenter and other clients must reconnect."]
+        impact = [
+            f"Management traffic of {name} moves from {old_dev} ({self.host_rec.get('address')}) to {dev} "
+            f"({self.new_address or 'DHCP'}); XenCenter and other clients must reconnect."
+        ]
         if self.cuts_session:
-            impact.append(f"This session's connection to {self.host_rec.get('address')} will drop; xstui then "
-                          f"reconnects to {self.new_address or 'the new address'} by itself.")
+            impact.append(
+                f"This session's connection to {self.host_rec.get('address')} will drop; xstui then "
+                f"reconnects to {self.new_address or 'the new address'} by itself."
+            )
         if self.local:
-            impact.append("You will have 60 s to confirm the new configuration; without confirmation it is reverted.")
+            impact.append(
+                "You will have 60 s to confirm the new configuration; without confirmation it is reverted."
+            )
         if self.config.mode == "DHCP":
-            impact.append("With DHCP the address may change at the next lease: reserve it on the DHCP server.")
+            impact.append(
+                "With DHCP the address may change at the next lease: reserve it on the DHCP server."
+            )
         return Plan(
             title="Change management interface",
             summary=f"Set {dev} on {name} to {self.config.xe_args()} and make it the management interface.",
-            xe=[f"xe pif-reconfigure-ip uuid={self.pif_rec.get('uuid')} {self.config.xe_args()}",
-                f"xe host-management-reconfigure pif-uuid={self.pif_rec.get('uuid')}"],
+            xe=[
+                f"xe pif-reconfigure-ip uuid={self.pif_rec.get('uuid')} {self.config.xe_args()}",
+                f"xe host-management-reconfigure pif-uuid={self.pif_rec.get('uuid')}",
+            ],
             steps=[f"PIF.reconfigure_ip on {dev}", "host.management_reconfigure"],
             impact=impact,
             risk="high" if self.cuts_session or self.local else "medium",
@@ -190,18 +248,31 @@ class ReconfigureManagement(Action):
         )
 
     def run(self, conn: Connection, progress) -> str:
-        run_task(conn, "PIF.reconfigure_ip", self.pif, *self.config.call_args(), progress=lambda p: progress(p / 2))
+        run_task(
+            conn,
+            "PIF.reconfigure_ip",
+            self.pif,
+            *self.config.call_args(),
+            progress=lambda p: progress(p / 2),
+        )
         if self.cuts_session:
             conn.retarget(self.new_address)
         try:
-            run_task(conn, "host.management_reconfigure", self.pif, progress=lambda p: progress(0.5 + p / 2))
+            run_task(
+                conn,
+                "host.management_reconfigure",
+                self.pif,
+                progress=lambda p: progress(0.5 + p / 2),
+            )
         except Exception:
             # leave the pool as it was: restore the interface's previous addressing
             if not self.cuts_session:
                 run_task(conn, "PIF.reconfigure_ip", self.pif, *self.previous.call_args())
             raise
-        return f"Management interface of {self.host_rec.get('name_label')} is now {self.pif_rec.get('device')} " \
-               f"({self.new_address or 'DHCP'})."
+        return (
+            f"Management interface of {self.host_rec.get('name_label')} is now {self.pif_rec.get('device')} "
+            f"({self.new_address or 'DHCP'})."
+        )
 
     def revert(self) -> Action:
         """The action that puts the previous management configuration back."""
@@ -214,10 +285,15 @@ class RevertManagement(Action):
 
     def plan(self) -> Plan:
         c = self.change
-        return Plan("Revert management interface",
-                    f"Restore {c.old_pif.get('device')} as the management interface of {c.host_rec.get('name_label')}.",
-                    [f"xe pif-reconfigure-ip uuid={c.pif_rec.get('uuid')} {c.previous.xe_args()}",
-                     f"xe host-management-reconfigure pif-uuid={c.old_pif.get('uuid')}"], risk="low")
+        return Plan(
+            "Revert management interface",
+            f"Restore {c.old_pif.get('device')} as the management interface of {c.host_rec.get('name_label')}.",
+            [
+                f"xe pif-reconfigure-ip uuid={c.pif_rec.get('uuid')} {c.previous.xe_args()}",
+                f"xe host-management-reconfigure pif-uuid={c.old_pif.get('uuid')}",
+            ],
+            risk="low",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         c = self.change
@@ -235,7 +311,11 @@ class SetDns(Action):
     def __init__(self, cache: Cache, host: str, servers_text: str):
         servers = v.dns_servers(servers_text)
         with cache.lock:
-            found = [(r, dict(p)) for r, p in cache.table("pif").items() if p.get("host") == host and p.get("management")]
+            found = [
+                (r, dict(p))
+                for r, p in cache.table("pif").items()
+                if p.get("host") == host and p.get("management")
+            ]
             self.host_name = (cache.get("host", host) or {}).get("name_label", "")
         if not found:
             raise InvalidInput(["the host has no management interface"])
@@ -243,18 +323,29 @@ class SetDns(Action):
         self.uuid = rec.get("uuid")
         self.current = IpConfig.of(rec)
         if self.current.mode != "Static":
-            raise InvalidInput(["the management interface uses DHCP, which supplies the DNS servers; "
-                                "switch it to static to set them"])
+            raise InvalidInput(
+                [
+                    "the management interface uses DHCP, which supplies the DNS servers; "
+                    "switch it to static to set them"
+                ]
+            )
         if not servers:
             raise InvalidInput(["give at least one DNS server"])
         _ha_check(cache, "changing the management interface's DNS")
-        self.config = IpConfig("Static", self.current.ip, self.current.netmask, self.current.gateway, tuple(servers))
+        self.config = IpConfig(
+            "Static", self.current.ip, self.current.netmask, self.current.gateway, tuple(servers)
+        )
 
     def plan(self) -> Plan:
-        return Plan("Set DNS servers", f"Set the DNS servers of {self.host_name} to {', '.join(self.config.dns)}.",
-                    [f"xe pif-reconfigure-ip uuid={self.uuid} {self.config.xe_args()}"],
-                    impact=["The management interface is reconfigured with the same address: a brief blip."],
-                    risk="medium")
+        return Plan(
+            "Set DNS servers",
+            f"Set the DNS servers of {self.host_name} to {', '.join(self.config.dns)}.",
+            [f"xe pif-reconfigure-ip uuid={self.uuid} {self.config.xe_args()}"],
+            impact=[
+                "The management interface is reconfigured with the same address: a brief blip."
+            ],
+            risk="medium",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         run_task(conn, "PIF.reconfigure_ip", self.pif, *self.config.call_args(), progress=progress)
@@ -270,9 +361,13 @@ class SetHostname(Action):
             raise InvalidInput([f"the hostname is already {self.old}"])
 
     def plan(self) -> Plan:
-        return Plan("Set hostname", f"Change the hostname from {self.old!r} to {self.new!r}.",
-                    [f"xe host-set-hostname-live host-uuid={self.uuid} host-name={shlex.quote(self.new)}"],
-                    impact=["Active Directory and DNS records that use the old name must be updated."], risk="medium")
+        return Plan(
+            "Set hostname",
+            f"Change the hostname from {self.old!r} to {self.new!r}.",
+            [f"xe host-set-hostname-live host-uuid={self.uuid} host-name={shlex.quote(self.new)}"],
+            impact=["Active Directory and DNS records that use the old name must be updated."],
+            risk="medium",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         run_task(conn, "host.set_hostname_live", self.host, self.new, progress=progress)
@@ -291,7 +386,9 @@ def _pifs_by_host_device(cache: Cache) -> dict[tuple[str, str], tuple[str, dict]
 class CreateBond(Action):
     """A bond of the same NICs on every host of the pool, on one new network."""
 
-    def __init__(self, cache: Cache, name: str, devices: list[str], mode: str, mtu: str | int = 1500):
+    def __init__(
+        self, cache: Cache, name: str, devices: list[str], mode: str, mtu: str | int = 1500
+    ):
         problems = []
         self.name = (name or "").strip() or f"Bond {'+'.join(devices)}"
         self.devices = sorted(dict.fromkeys(d.strip() for d in devices if d.strip()))
@@ -311,7 +408,9 @@ class CreateBond(Action):
         with cache.lock:
             pifs = _pifs_by_host_device(cache)
             pool = next(iter(cache.table("pool").values()), {})
-            for host_ref, host in sorted(cache.table("host").items(), key=lambda kv: kv[1].get("name_label", "")):
+            for host_ref, host in sorted(
+                cache.table("host").items(), key=lambda kv: kv[1].get("name_label", "")
+            ):
                 hname = host.get("name_label", host_ref)
                 refs = []
                 for dev in self.devices:
@@ -329,8 +428,10 @@ class CreateBond(Action):
                     refs.append(ref)
                 self.members[host_ref] = refs
             if self.management_hosts and pool.get("ha_enabled"):
-                problems.append("HA is enabled: a bond involving the management interface cannot be created "
-                                "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE)")
+                problems.append(
+                    "HA is enabled: a bond involving the management interface cannot be created "
+                    "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE)"
+                )
             if any(n.get("name_label") == self.name for n in cache.table("network").values()):
                 problems.append(f"a network called {self.name!r} already exists")
         if problems:
@@ -338,27 +439,45 @@ class CreateBond(Action):
         self.cache = cache
 
     def plan(self) -> Plan:
-        impact = [f"Each NIC of {', '.join(self.devices)} briefly loses link while it joins the bond."]
+        impact = [
+            f"Each NIC of {', '.join(self.devices)} briefly loses link while it joins the bond."
+        ]
         if self.management_hosts:
-            impact.append(f"The management interface of {', '.join(self.management_hosts)} moves onto the bond: "
-                          "connections may drop for a few seconds.")
+            impact.append(
+                f"The management interface of {', '.join(self.management_hosts)} moves onto the bond: "
+                "connections may drop for a few seconds."
+            )
         if self.mode == "lacp":
-            impact.append("LACP needs the switch ports configured as one LACP group, or traffic stops.")
+            impact.append(
+                "LACP needs the switch ports configured as one LACP group, or traffic stops."
+            )
         return Plan(
             "Create bond",
             f"Bond {' + '.join(self.devices)} ({self.mode}) on all {len(self.members)} hosts, network {self.name!r}.",
             [f"xe network-create name-label={shlex.quote(self.name)} MTU={self.mtu}"]
-            + [f"xe bond-create network-uuid=<new> pif-uuids={','.join(_uuid(self.cache, 'pif', r) for r in refs)} "
-               f"mode={self.mode}" for refs in self.members.values()],
-            steps=["network.create"] + [f"Bond.create on host {i + 1}" for i in range(len(self.members))],
+            + [
+                f"xe bond-create network-uuid=<new> pif-uuids={','.join(_uuid(self.cache, 'pif', r) for r in refs)} "
+                f"mode={self.mode}"
+                for refs in self.members.values()
+            ],
+            steps=["network.create"]
+            + [f"Bond.create on host {i + 1}" for i in range(len(self.members))],
             impact=impact,
             risk="high" if self.management_hosts else "medium",
             confirm_word="bond",
         )
 
     def run(self, conn: Connection, progress) -> str:
-        network = conn.call("network.create", {"name_label": self.name, "MTU": str(self.mtu), "other_config": {},
-                                               "name_description": f"Bond of {', '.join(self.devices)}", "tags": []})
+        network = conn.call(
+            "network.create",
+            {
+                "name_label": self.name,
+                "MTU": str(self.mtu),
+                "other_config": {},
+                "name_description": f"Bond of {', '.join(self.devices)}",
+                "tags": [],
+            },
+        )
         created = []
         try:
             for i, refs in enumerate(self.members.values()):
@@ -381,7 +500,11 @@ class DestroyBond(Action):
                 master = cache.get("pif", bond.get("master", NULL)) or {}
                 if master.get("network") == network:
                     if master.get("VLAN_slave_of"):
-                        raise InvalidInput([f"the bond on {self._host(cache, master)} carries VLANs: destroy them first"])
+                        raise InvalidInput(
+                            [
+                                f"the bond on {self._host(cache, master)} carries VLANs: destroy them first"
+                            ]
+                        )
                     self.bonds.append((bref, bond.get("uuid", ""), master.get("management", False)))
         if not self.bonds:
             raise InvalidInput(["this network is not a bond"])
@@ -397,10 +520,18 @@ class DestroyBond(Action):
     def plan(self) -> Plan:
         impact = ["VMs on this network lose connectivity until moved to another network."]
         if self.management:
-            impact.append("The management address returns to the bond's primary NIC: connections may drop briefly.")
-        return Plan("Destroy bond", f"Destroy bond {self.name!r} on {len(self.bonds)} hosts and remove its network.",
-                    [f"xe bond-destroy uuid={u}" for _, u, _ in self.bonds] + ["xe network-destroy uuid=<bond network>"],
-                    impact=impact, risk="high", confirm_word="destroy")
+            impact.append(
+                "The management address returns to the bond's primary NIC: connections may drop briefly."
+            )
+        return Plan(
+            "Destroy bond",
+            f"Destroy bond {self.name!r} on {len(self.bonds)} hosts and remove its network.",
+            [f"xe bond-destroy uuid={u}" for _, u, _ in self.bonds]
+            + ["xe network-destroy uuid=<bond network>"],
+            impact=impact,
+            risk="high",
+            confirm_word="destroy",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         for i, (bond, _, _) in enumerate(self.bonds):
@@ -447,14 +578,27 @@ class CreateVlan(Action):
             raise InvalidInput(list(dict.fromkeys(problems)))
 
     def plan(self) -> Plan:
-        return Plan("Create VLAN", f"Create VLAN {self.tag} on {self.over!r} on {len(self.tagged)} hosts as network {self.name!r}.",
-                    [f"xe network-create name-label={shlex.quote(self.name)}"]
-                    + [f"xe vlan-create network-uuid=<new> pif-uuid=<{self.over} PIF> vlan={self.tag}"] * len(self.tagged),
-                    impact=["The switch ports must carry this VLAN tagged, or the network stays dark."], risk="low")
+        return Plan(
+            "Create VLAN",
+            f"Create VLAN {self.tag} on {self.over!r} on {len(self.tagged)} hosts as network {self.name!r}.",
+            [f"xe network-create name-label={shlex.quote(self.name)}"]
+            + [f"xe vlan-create network-uuid=<new> pif-uuid=<{self.over} PIF> vlan={self.tag}"]
+            * len(self.tagged),
+            impact=["The switch ports must carry this VLAN tagged, or the network stays dark."],
+            risk="low",
+        )
 
     def run(self, conn: Connection, progress) -> str:
-        network = conn.call("network.create", {"name_label": self.name, "MTU": "1500", "other_config": {},
-                                               "name_description": f"VLAN {self.tag}", "tags": []})
+        network = conn.call(
+            "network.create",
+            {
+                "name_label": self.name,
+                "MTU": "1500",
+                "other_config": {},
+                "name_description": f"VLAN {self.tag}",
+                "tags": [],
+            },
+        )
         created = []
         try:
             for i, pif in enumerate(self.tagged.values()):
@@ -477,16 +621,24 @@ class DestroyVlan(Action):
                 untagged = cache.get("pif", vlan.get("untagged_PIF", NULL)) or {}
                 if untagged.get("network") == network:
                     if untagged.get("management"):
-                        raise InvalidInput(["this VLAN carries a management interface: move management first"])
+                        raise InvalidInput(
+                            ["this VLAN carries a management interface: move management first"]
+                        )
                     self.vlans.append((vref, vlan.get("uuid", ""), num(vlan.get("tag"))))
         if not self.vlans:
             raise InvalidInput(["this network is not a VLAN"])
         self.network, self.name = network, net.get("name_label", "")
 
     def plan(self) -> Plan:
-        return Plan("Destroy VLAN", f"Destroy VLAN network {self.name!r} on {len(self.vlans)} hosts.",
-                    [f"xe vlan-destroy uuid={u}" for _, u, _ in self.vlans] + ["xe network-destroy uuid=<network>"],
-                    impact=["VMs on this network lose connectivity."], risk="high", confirm_word="destroy")
+        return Plan(
+            "Destroy VLAN",
+            f"Destroy VLAN network {self.name!r} on {len(self.vlans)} hosts.",
+            [f"xe vlan-destroy uuid={u}" for _, u, _ in self.vlans]
+            + ["xe network-destroy uuid=<network>"],
+            impact=["VMs on this network lose connectivity."],
+            risk="high",
+            confirm_word="destroy",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         for i, (vlan, _, _) in enumerate(self.vlans):
@@ -504,8 +656,13 @@ class ForgetNic(Action):
         with cache.lock:
             self.rec = dict(cache.get("pif", pif) or {})
             host = dict(cache.get("host", self.rec.get("host", NULL)) or {})
-            self.running = sum(1 for vm in cache.table("vm").values() if vm.get("resident_on") == self.rec.get("host")
-                               and vm.get("power_state") == "Running" and not vm.get("is_control_domain"))
+            self.running = sum(
+                1
+                for vm in cache.table("vm").values()
+                if vm.get("resident_on") == self.rec.get("host")
+                and vm.get("power_state") == "Running"
+                and not vm.get("is_control_domain")
+            )
         if not self.rec.get("physical"):
             raise InvalidInput(["only a physical NIC can be replaced"])
         if self.rec.get("bond_slave_of", NULL) != NULL:
@@ -515,9 +672,13 @@ class ForgetNic(Action):
         if self.rec.get("management"):
             _ha_check(cache, "disabling the management interface")
             if self.rec.get("host") != session_host:
-                raise InvalidInput([f"{self.rec.get('device')} is the management interface of {host.get('name_label')}: "
-                                    "host.management_disable acts on the host it is called on, so run this step "
-                                    "on that host's console (xstui local)"])
+                raise InvalidInput(
+                    [
+                        f"{self.rec.get('device')} is the management interface of {host.get('name_label')}: "
+                        "host.management_disable acts on the host it is called on, so run this step "
+                        "on that host's console (xstui local)"
+                    ]
+                )
         self.pif, self.host, self.host_name = pif, self.rec.get("host"), host.get("name_label", "")
         self.config = IpConfig.of(self.rec)
 
@@ -528,15 +689,24 @@ class ForgetNic(Action):
         xe.append(f"xe pif-forget uuid={self.rec.get('uuid')}")
         impact = [f"{self.host_name} enters maintenance mode (no new VMs start there)."]
         if self.running:
-            impact.append(f"{self.running} VMs still run on {self.host_name}: migrate them or shut them down "
-                          "before powering the host off for the swap.")
+            impact.append(
+                f"{self.running} VMs still run on {self.host_name}: migrate them or shut them down "
+                "before powering the host off for the swap."
+            )
         if self.rec.get("management"):
-            impact.append("The host's management interface is disabled until the new NIC is configured: "
-                          "continue from the host's console if you lose this session.")
-        return Plan("Replace NIC: forget the old one",
-                    f"Forget {self.rec.get('device')} ({self.rec.get('MAC')}) on {self.host_name}; its "
-                    f"settings ({self.config.xe_args()}) are kept for the new NIC.", xe, impact=impact,
-                    risk="high", confirm_word=self.rec.get("device", "yes"))
+            impact.append(
+                "The host's management interface is disabled until the new NIC is configured: "
+                "continue from the host's console if you lose this session."
+            )
+        return Plan(
+            "Replace NIC: forget the old one",
+            f"Forget {self.rec.get('device')} ({self.rec.get('MAC')}) on {self.host_name}; its "
+            f"settings ({self.config.xe_args()}) are kept for the new NIC.",
+            xe,
+            impact=impact,
+            risk="high",
+            confirm_word=self.rec.get("device", "yes"),
+        )
 
     def run(self, conn: Connection, progress) -> str:
         run_task(conn, "host.disable", self.host)
@@ -562,15 +732,20 @@ class IntroduceNic(Action):
 
     def plan(self) -> Plan:
         o = self.old
-        xe = [f"xe pif-introduce host-uuid=<{o.host_name}> device={o.rec.get('device')} mac={self.mac}"]
+        xe = [
+            f"xe pif-introduce host-uuid=<{o.host_name}> device={o.rec.get('device')} mac={self.mac}"
+        ]
         if o.config.mode != "None":
             xe.append(f"xe pif-reconfigure-ip uuid=<new> {o.config.xe_args()}")
         if o.rec.get("management"):
             xe.append("xe host-management-reconfigure pif-uuid=<new>")
         xe.append(f"xe host-enable uuid=<{o.host_name}>")
-        return Plan("Replace NIC: introduce the new one",
-                    f"Introduce {self.mac} as {o.rec.get('device')} on {o.host_name} with the old settings.", xe,
-                    risk="medium")
+        return Plan(
+            "Replace NIC: introduce the new one",
+            f"Introduce {self.mac} as {o.rec.get('device')} on {o.host_name} with the old settings.",
+            xe,
+            risk="medium",
+        )
 
     def run(self, conn: Connection, progress) -> str:
         o = self.old

@@ -19,7 +19,9 @@ def ipv4(text: str, what: str = "IP address") -> str:
     try:
         addr = ipaddress.IPv4Address(value)
     except ValueError:
-        raise InvalidInput([f"{what} {value!r} is not an IPv4 address (four numbers 0-255 separated by dots)"]) from None
+        raise InvalidInput(
+            [f"{what} {value!r} is not an IPv4 address (four numbers 0-255 separated by dots)"]
+        ) from None
     if addr.is_multicast or addr.is_unspecified or str(addr) == "255.255.255.255":
         raise InvalidInput([f"{what} {value} cannot be used for a host"])
     return str(addr)
@@ -78,7 +80,9 @@ def hostname(text: str) -> str:
     elif value.replace(".", "").isdigit():
         problems.append("hostname cannot be all digits")
     elif not all(LABEL_RE.match(part) for part in value.split(".")):
-        problems.append("hostname may contain only letters, digits, '.' and '-' (not at the start or end of a part)")
+        problems.append(
+            "hostname may contain only letters, digits, '.' and '-' (not at the start or end of a part)"
+        )
     if problems:
         raise InvalidInput(problems)
     return value
@@ -90,7 +94,9 @@ def mtu(text: str | int) -> int:
     except ValueError:
         raise InvalidInput([f"MTU {text!r} is not a number"]) from None
     if not MTU_MIN <= value <= MTU_MAX:
-        raise InvalidInput([f"MTU must be between {MTU_MIN} and {MTU_MAX} (1500 standard, 9000 jumbo)"])
+        raise InvalidInput(
+            [f"MTU must be between {MTU_MIN} and {MTU_MAX} (1500 standard, 9000 jumbo)"]
+        )
     return value
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
@@ -25,14 +25,18 @@ class FormField:
 
 
 class FormModal(ModalScreen[dict[str, str] | None]):
+    # Compact (one line a field) so that five fields fit a 80x24 BMC console.
     DEFAULT_CSS = """
     FormModal { align: center middle; }
     FormModal > Vertical {
-        width: 80%; max-width: 80; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+        width: 90%; max-width: 90; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
     }
-    FormModal .form-title { text-style: bold; }
+    FormModal .form-title { text-style: bold; margin-bottom: 1; }
+    FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: 1; grid-gutter: 1 1; height: auto; }
     FormModal .form-problem { color: $error; height: auto; }
-    FormModal Horizontal { height: auto; align-horizontal: right; }
+    FormModal .form-problem:disabled { display: none; }
+    FormModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     FormModal Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
@@ -44,15 +48,24 @@ class FormModal(ModalScreen[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="form-title")
+            with Grid():
+                for f in self.fields:
+                    yield Label(f.label)
+                    yield Input(
+                        f.value,
+                        id=f"field-{f.name}",
+                        password=f.password,
+                        placeholder=f.placeholder,
+                        compact=True,
+                    )
             for f in self.fields:
-                yield Label(f.label)
-                yield Input(
-                    f.value, id=f"field-{f.name}", password=f.password, placeholder=f.placeholder
-                )
-                yield Label("", id=f"problem-{f.name}", classes="form-problem")
+                yield Label("", id=f"problem-{f.name}", classes="form-problem", disabled=True)
             with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("OK", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("OK", id="ok", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
 
     def problems(self) -> dict[str, str]:
         out = {}
@@ -67,14 +80,19 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         name = (event.input.id or "").removeprefix("field-")
         field = next((f for f in self.fields if f.name == name), None)
         if field:
-            self.query_one(f"#problem-{name}", Label).update(field.check(event.value) or "")
+            self._show_problem(name, field.check(event.value) or "")
+
+    def _show_problem(self, name: str, text: str) -> None:
+        label = self.query_one(f"#problem-{name}", Label)
+        label.update(text)
+        label.disabled = not text
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
         problems = self.problems()
         for f in self.fields:
-            self.query_one(f"#problem-{f.name}", Label).update(problems.get(f.name, ""))
+            self._show_problem(f.name, problems.get(f.name, ""))
         if not problems:
             self.dismiss(
                 {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}

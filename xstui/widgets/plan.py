@@ -27,7 +27,7 @@ class PlanModal(ModalScreen[bool]):
     PlanModal .plan-title { text-style: bold; }
     PlanModal .plan-xe { background: $panel; color: $foreground; padding: 0 1; }
     PlanModal .plan-impact { color: $warning; }
-    PlanModal Horizontal { height: auto; align-horizontal: right; }
+    PlanModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     PlanModal Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="plan.cancel")]
@@ -57,13 +57,14 @@ class PlanModal(ModalScreen[bool]):
             if p.risk == "high":
                 word = p.confirm_word or "yes"
                 yield Label(f"Type {word!r} to confirm:")
-                yield Input(id="confirm-word", placeholder=word)
+                yield Input(id="confirm-word", placeholder=word, compact=True)
             with Horizontal():
-                yield Button("Cancel", id="cancel")
+                yield Button("Cancel", id="cancel", compact=True)
                 yield Button(
                     "Apply",
                     id="apply",
                     variant="error" if p.risk == "high" else "primary",
+                    compact=True,
                     disabled=p.risk == "high",
                 )
 

@@ -11,7 +11,9 @@ from ..errors import XapiError
 from ..schema import NULL_REF
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
-HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+HOSTNAME_RE = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 
 def _ha_enabled(ctx: Ctx) -> bool:
@@ -37,7 +39,9 @@ def reconfigure_ip(ctx: Ctx, pif, mode, IP, netmask, gateway, DNS):  # noqa: N80
         raise XapiError("HA_IS_ENABLED")
     if rec["bond_slave_of"] != NULL_REF and st.exists("Bond", rec["bond_slave_of"]):
         raise XapiError("CANNOT_CHANGE_PIF_PROPERTIES", pif)
-    fields = {"ip_configuration_mode": {"none": "None", "dhcp": "DHCP", "static": "Static"}[mode.lower()]}
+    fields = {
+        "ip_configuration_mode": {"none": "None", "dhcp": "DHCP", "static": "Static"}[mode.lower()]
+    }
     if mode.lower() == "static":
         _check_ip(IP, "IP")
         _check_ip(netmask, "netmask")
@@ -49,13 +53,21 @@ def reconfigure_ip(ctx: Ctx, pif, mode, IP, netmask, gateway, DNS):  # noqa: N80
     elif mode.lower() == "dhcp":
         # The simulator's DHCP server hands out the address the PIF already has
         # (or one on loopback): it never invents an address off this machine.
-        fields.update(IP=rec["IP"] or "127.10.99.1", netmask=rec["netmask"] or "255.255.255.0",
-                      gateway=rec["gateway"], DNS=rec["DNS"])
+        fields.update(
+            IP=rec["IP"] or "127.10.99.1",
+            netmask=rec["netmask"] or "255.255.255.0",
+            gateway=rec["gateway"],
+            DNS=rec["DNS"],
+        )
     else:
         fields.update(IP="", netmask="", gateway="", DNS="")
     ctx.work(0.2, progress=0.5)
     st.set("PIF", pif, **fields)
-    if rec["management"] and fields.get("IP") and fields["IP"] != ctx.store.get("host", rec["host"])["address"]:
+    if (
+        rec["management"]
+        and fields.get("IP")
+        and fields["IP"] != ctx.store.get("host", rec["host"])["address"]
+    ):
         _move_address(ctx, rec["host"], fields["IP"])
     return ""
 
@@ -102,15 +114,40 @@ def introduce(ctx: Ctx, host, MAC, device, managed=True):  # noqa: N803
     st.get("host", host)
     if not MAC_RE.match(str(MAC)):
         raise XapiError("MAC_INVALID", MAC)
-    if any(p["device"] == device and p["physical"] for p in st.table("PIF").values() if p["host"] == host):
+    if any(
+        p["device"] == device and p["physical"]
+        for p in st.table("PIF").values()
+        if p["host"] == host
+    ):
         raise XapiError("DUPLICATE_PIF_DEVICE_NAME", device)
     network = _device_network(ctx, device)
-    metrics = st.create("PIF_metrics", {"carrier": True, "speed": 10000, "duplex": True,
-                                        "vendor_name": "Intel Corporation", "device_name": "replacement NIC"})
+    metrics = st.create(
+        "PIF_metrics",
+        {
+            "carrier": True,
+            "speed": 10000,
+            "duplex": True,
+            "vendor_name": "Intel Corporation",
+            "device_name": "replacement NIC",
+        },
+    )
     mtu = st.get("network", network)["MTU"]
-    return st.create("PIF", {"device": device, "host": host, "network": network, "MAC": str(MAC).lower(),
-                             "MTU": mtu, "physical": True, "currently_attached": True, "metrics": metrics,
-                             "VLAN": -1, "managed": bool(managed), "ip_configuration_mode": "None"})
+    return st.create(
+        "PIF",
+        {
+            "device": device,
+            "host": host,
+            "network": network,
+            "MAC": str(MAC).lower(),
+            "MTU": mtu,
+            "physical": True,
+            "currently_attached": True,
+            "metrics": metrics,
+            "VLAN": -1,
+            "managed": bool(managed),
+            "ip_configuration_mode": "None",
+        },
+    )
 
 
 @message("PIF")
@@ -125,8 +162,14 @@ def _device_network(ctx: Ctx, device: str) -> str:
     for pif in st.table("PIF").values():
         if pif["device"] == device and pif["physical"] and st.exists("network", pif["network"]):
             return pif["network"]
-    return st.create("network", {"name_label": f"Pool-wide network associated with {device}",
-                                 "bridge": "xenbr" + device.removeprefix("eth"), "MTU": 1500})
+    return st.create(
+        "network",
+        {
+            "name_label": f"Pool-wide network associated with {device}",
+            "bridge": "xenbr" + device.removeprefix("eth"),
+            "MTU": 1500,
+        },
+    )
 
 
 # Bond ----------------------------------------------------------------------------
@@ -162,21 +205,55 @@ def create(ctx: Ctx, network, members, MAC, mode, properties=None):  # noqa: N80
     if MAC and not MAC_RE.match(str(MAC)):
         raise XapiError("MAC_INVALID", MAC)
     ctx.work(0.3, progress=0.5)
-    index = sum(1 for p in st.table("PIF").values() if p["host"] == host and p["device"].startswith("bond"))
+    index = sum(
+        1 for p in st.table("PIF").values() if p["host"] == host and p["device"].startswith("bond")
+    )
     source = st.get("PIF", management) if management else recs[0]
-    master = st.create("PIF", {
-        "device": f"bond{index}", "host": host, "network": network, "MAC": MAC or recs[0]["MAC"],
-        "MTU": st.get("network", network)["MTU"], "physical": False, "currently_attached": True,
-        "VLAN": -1, "managed": True, "metrics": NULL_REF, "management": bool(management),
-        "ip_configuration_mode": source["ip_configuration_mode"], "IP": source["IP"], "netmask": source["netmask"],
-        "gateway": source["gateway"], "DNS": source["DNS"],
-    })
-    bond = st.create("Bond", {"master": master, "mode": mode, "primary_slave": management or members[0],
-                              "links_up": len(members), "properties": dict(properties or {}), "auto_update_mac": not MAC})
+    master = st.create(
+        "PIF",
+        {
+            "device": f"bond{index}",
+            "host": host,
+            "network": network,
+            "MAC": MAC or recs[0]["MAC"],
+            "MTU": st.get("network", network)["MTU"],
+            "physical": False,
+            "currently_attached": True,
+            "VLAN": -1,
+            "managed": True,
+            "metrics": NULL_REF,
+            "management": bool(management),
+            "ip_configuration_mode": source["ip_configuration_mode"],
+            "IP": source["IP"],
+            "netmask": source["netmask"],
+            "gateway": source["gateway"],
+            "DNS": source["DNS"],
+        },
+    )
+    bond = st.create(
+        "Bond",
+        {
+            "master": master,
+            "mode": mode,
+            "primary_slave": management or members[0],
+            "links_up": len(members),
+            "properties": dict(properties or {}),
+            "auto_update_mac": not MAC,
+        },
+    )
     for m in members:
         # the IP configuration moves to the bond; members carry no address
-        st.set("PIF", m, bond_slave_of=bond, management=False, ip_configuration_mode="None", IP="", netmask="",
-               gateway="", DNS="")
+        st.set(
+            "PIF",
+            m,
+            bond_slave_of=bond,
+            management=False,
+            ip_configuration_mode="None",
+            IP="",
+            netmask="",
+            gateway="",
+            DNS="",
+        )
     return bond
 
 
@@ -190,13 +267,25 @@ def destroy(ctx: Ctx, bond):
     if master["management"] and _ha_enabled(ctx):
         raise XapiError("HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE")
     ctx.work(0.3, progress=0.5)
-    primary = rec["primary_slave"] if st.exists("PIF", rec["primary_slave"]) else (rec["slaves"] or [None])[0]
+    primary = (
+        rec["primary_slave"]
+        if st.exists("PIF", rec["primary_slave"])
+        else (rec["slaves"] or [None])[0]
+    )
     for m in list(rec["slaves"]):
         st.set("PIF", m, bond_slave_of=NULL_REF)
     if primary and master["ip_configuration_mode"] != "None":
         # the address returns to the primary member, as XAPI does
-        st.set("PIF", primary, management=master["management"], ip_configuration_mode=master["ip_configuration_mode"],
-               IP=master["IP"], netmask=master["netmask"], gateway=master["gateway"], DNS=master["DNS"])
+        st.set(
+            "PIF",
+            primary,
+            management=master["management"],
+            ip_configuration_mode=master["ip_configuration_mode"],
+            IP=master["IP"],
+            netmask=master["netmask"],
+            gateway=master["gateway"],
+            DNS=master["DNS"],
+        )
     st.destroy("Bond", bond)
     st.destroy("PIF", rec["master"])
     return ""
@@ -221,13 +310,26 @@ def create(ctx: Ctx, tagged_PIF, tag, network):  # noqa: F811, N803  (VLAN.creat
     for v in tagged["VLAN_slave_of"]:
         if st.exists("VLAN", v) and st.get("VLAN", v)["tag"] == tag:
             raise XapiError("PIF_VLAN_EXISTS", tagged_PIF)
-    if any(p["network"] == network and p["host"] == tagged["host"] for p in st.table("PIF").values()):
+    if any(
+        p["network"] == network and p["host"] == tagged["host"] for p in st.table("PIF").values()
+    ):
         raise XapiError("NETWORK_ALREADY_CONNECTED", network, tagged_PIF)
-    untagged = st.create("PIF", {
-        "device": tagged["device"], "host": tagged["host"], "network": network, "MAC": tagged["MAC"],
-        "MTU": st.get("network", network)["MTU"], "physical": False, "currently_attached": True, "VLAN": tag,
-        "managed": True, "metrics": NULL_REF, "ip_configuration_mode": "None",
-    })
+    untagged = st.create(
+        "PIF",
+        {
+            "device": tagged["device"],
+            "host": tagged["host"],
+            "network": network,
+            "MAC": tagged["MAC"],
+            "MTU": st.get("network", network)["MTU"],
+            "physical": False,
+            "currently_attached": True,
+            "VLAN": tag,
+            "managed": True,
+            "metrics": NULL_REF,
+            "ip_configuration_mode": "None",
+        },
+    )
     vlan = st.create("VLAN", {"tagged_PIF": tagged_PIF, "untagged_PIF": untagged, "tag": tag})
     st.set("PIF", untagged, VLAN_master_of=vlan)
     return vlan
@@ -251,8 +353,12 @@ def destroy(ctx: Ctx, vlan):  # noqa: F811
 def create(ctx: Ctx, args):  # noqa: F811
     args = dict(args)
     st = ctx.store
-    fields = {k: v for k, v in args.items() if k in ("name_label", "name_description", "MTU", "other_config",
-                                                     "tags", "bridge", "managed")}
+    fields = {
+        k: v
+        for k, v in args.items()
+        if k
+        in ("name_label", "name_description", "MTU", "other_config", "tags", "bridge", "managed")
+    }
     fields.setdefault("MTU", 1500)
     fields.setdefault("bridge", f"xapi{len(st.table('network'))}")
     mtu = int(fields["MTU"])
@@ -268,7 +374,9 @@ def destroy(ctx: Ctx, network):  # noqa: F811
     attached = [p for p in rec["PIFs"] if st.exists("PIF", p)]
     if attached:
         raise XapiError("NETWORK_CONTAINS_PIF", ",".join(attached))
-    vifs = [v for v in rec["VIFs"] if st.exists("VIF", v) and st.get("VIF", v)["currently_attached"]]
+    vifs = [
+        v for v in rec["VIFs"] if st.exists("VIF", v) and st.get("VIF", v)["currently_attached"]
+    ]
     if vifs:
         raise XapiError("NETWORK_CONTAINS_VIF", ",".join(vifs))
     st.destroy("network", network)
