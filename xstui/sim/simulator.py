@@ -28,7 +28,7 @@ class Simulator:
         self.latency = latency
         self.time_scale = time_scale
         self.registrations: dict[str, dict] = {}  # session -> legacy event registration
-        self.fail_next: dict[str, list[str]] = {}  # method -> error description (fault injection)
+        self.faults: dict[str, list] = {}  # method -> [calls to let through, error description]
         self.lock = threading.Lock()
         self.listeners_moved: list[tuple[str, str, str]] = []
         self.on_address_change = None  # set by the server: (host, old, new) -> None
@@ -62,7 +62,15 @@ class Simulator:
     # calls -----------------------------------------------------------------
     def call(self, method: str, params: list, caller: Caller | None = None):
         """Run one API call; the value, or XapiError."""
-        injected = self.fail_next.pop(method, None)
-        if injected:
-            raise XapiError(*injected)
+        fault = self.faults.get(method)
+        if fault is not None:
+            if fault[0] <= 0:
+                del self.faults[method]
+                raise XapiError(*fault[1])
+            fault[0] -= 1
         return dispatch(self, method, params, caller or Caller())
+
+    def inject_failure(self, method: str, description: list[str], after: int = 0) -> None:
+        """Fault injection: the call to ``method`` after ``after`` successful
+        ones fails with ``description`` (e.g. ["PIF_CONFIGURATION_ERROR", ...])."""
+        self.faults[method] = [after, description]

@@ -208,7 +208,10 @@ def create(ctx: Ctx, network, members, MAC, mode, properties=None):  # noqa: N80
     index = sum(
         1 for p in st.table("PIF").values() if p["host"] == host and p["device"].startswith("bond")
     )
-    source = st.get("PIF", management) if management else recs[0]
+    # the bond takes over the address of the member that had one (management first)
+    source_ref = management or next(
+        (m for m, r in zip(members, recs, strict=True) if r["ip_configuration_mode"] != "None"), members[0])
+    source = st.get("PIF", source_ref)
     master = st.create(
         "PIF",
         {
@@ -235,7 +238,7 @@ def create(ctx: Ctx, network, members, MAC, mode, properties=None):  # noqa: N80
         {
             "master": master,
             "mode": mode,
-            "primary_slave": management or members[0],
+            "primary_slave": source_ref,
             "links_up": len(members),
             "properties": dict(properties or {}),
             "auto_update_mac": not MAC,

@@ -1,0 +1,195 @@
+"""Networking actions against the simulator over real HTTP: each one works,
+refuses bad preconditions before any call, and undoes itself on failure."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from xstui.services import network as net
+from xstui.services.actions import InvalidInput, TaskFailed
+from xstui.services.consistency import check_pool
+from xstui.xapi.connection import XapiFailure
+
+
+@pytest.fixture
+def live(connection):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("pif"), 5)
+    return connection
+
+
+def refs(running, host_name, device, physical=True):
+    st = running.sim.store
+    host = st.find_one("host", name_label=host_name)
+    pif = next(r for r, p in st.table("PIF").items()
+               if p["host"] == host and p["device"] == device and p["physical"] == physical and p["VLAN"] == -1)
+    return host, pif
+
+
+def settle(conn, predicate, timeout=5):
+    assert conn.cache.wait_for(predicate, timeout)
+
+
+def net_ref(running, name):
+    return running.sim.store.find_one("network", name_label=name)
+
+
+def test_pif_rows_describe_the_host(running_sim, live):
+    rows = {(r.device, r.vlan): r for r in net.pif_rows(live.cache, running_sim.sim.master)}
+    assert rows[("eth0", -1)].management and rows[("eth0", -1)].ip == "127.10.0.11"
+    assert rows[("eth1", -1)].mtu == 9000 and rows[("eth1", -1)].speed == 10000
+    assert rows[("eth2", -1)].bond == "in bond0" and rows[("bond0", -1)].bond == "master"
+    assert rows[("bond0", 20)].network == "VLAN 20 Prod"
+
+
+def test_management_change_on_a_member(running_sim, live):
+    host, pif = refs(running_sim, "xcp-b", "eth4")
+    config = net.IpConfig.checked("static", "127.10.0.42", "255.255.255.0", "127.10.0.1", "127.10.0.53")
+    action = net.ReconfigureManagement(live.cache, host, pif, config, session_host="127.10.0.11", local=False)
+    plan = action.plan()
+    assert plan.risk == "medium" and "xe host-management-reconfigure" in plan.xe[1]
+    assert not action.cuts_session
+    action.execute(live)
+    st = running_sim.sim.store
+    assert st.get("host", host)["address"] == "127.10.0.42" and st.get("PIF", pif)["management"]
+    assert live.target.host == "127.10.0.11"  # our session is with the master: unchanged
+
+
+def test_management_change_refused_with_ha(running_sim, live):
+    running_sim.sim.store.set("pool", running_sim.sim.pool, ha_enabled=True)
+    settle(live, lambda: next(iter(live.cache.table("pool").values()))["ha_enabled"])
+    host, pif = refs(running_sim, "xcp-a", "eth4")
+    calls = live.calls
+    with pytest.raises(InvalidInput, match="HA is enabled"):
+        net.ReconfigureManagement(live.cache, host, pif, net.IpConfig("DHCP"), session_host="127.10.0.11", local=False)
+    assert live.calls == calls
+
+
+def test_management_failure_midway_restores_the_interface(running_sim, live):
+    host, pif = refs(running_sim, "xcp-b", "eth4")
+    config = net.IpConfig.checked("static", "127.10.0.43", "255.255.255.0", "", "")
+    action = net.ReconfigureManagement(live.cache, host, pif, config, session_host="127.10.0.11", local=False)
+    running_sim.sim.inject_failure("Async.host.management_reconfigure", ["PIF_CONFIGURATION_ERROR", pif, "link down"])
+    with pytest.raises(XapiFailure) as err:
+        action.execute(live)
+    assert "could not configure the interface" in str(err.value)
+    rec = running_sim.sim.store.get("PIF", pif)
+    assert rec["ip_configuration_mode"] == "None" and rec["IP"] == "" and not rec["management"]
+    assert running_sim.sim.store.get("host", host)["address"] == "127.10.0.12"
+
+
+def test_hostname_and_dns(running_sim, live):
+    host = running_sim.sim.master
+    with pytest.raises(InvalidInput):
+        net.SetHostname(live.cache, host, "bad_name")
+    net.SetHostname(live.cache, host, "xcp-a.lab").execute(live)
+    assert running_sim.sim.store.get("host", host)["hostname"] == "xcp-a.lab"
+    with pytest.raises(InvalidInput):
+        net.SetDns(live.cache, host, "127.10.0.53, nonsense")
+    net.SetDns(live.cache, host, "127.10.0.60 127.10.0.61").execute(live)
+    _, pif = refs(running_sim, "xcp-a", "eth0")
+    assert running_sim.sim.store.get("PIF", pif)["DNS"] == "127.10.0.60,127.10.0.61"
+
+
+def test_bond_validation(live):
+    cases = [(["eth4"], "active-backup", "at least two"), (["eth2", "eth4"], "active-backup", "already in a bond"),
+             (["eth1", "eth4"], "round-robin", "bond mode"), (["eth0", "eth1", "eth4", "eth9", "eth8"], "lacp", "at most 4")]
+    for devices, mode, message in cases:
+        with pytest.raises(InvalidInput, match=message):
+            net.CreateBond(live.cache, "x", devices, mode)
+
+
+def test_bond_across_the_pool_then_destroy(running_sim, live):
+    action = net.CreateBond(live.cache, "Storage bond", ["eth1", "eth4"], "lacp", 9000)
+    assert "LACP needs the switch" in " ".join(action.plan().impact)
+    action.execute(live)
+    st = running_sim.sim.store
+    network = net_ref(running_sim, "Storage bond")
+    masters = [p for p in st.table("PIF").values() if p["network"] == network]
+    assert len(masters) == 3 and {p["MTU"] for p in masters} == {9000}
+    settle(live, lambda: len([p for p in live.cache.table("pif").values() if p.get("network") == network]) == 3)
+    net.DestroyBond(live.cache, network).execute(live)
+    assert not any(p["network"] == network for p in st.table("PIF").values())
+    assert not st.exists("network", network)
+
+
+def test_bond_failure_on_one_host_undoes_the_others(running_sim, live):
+    running_sim.sim.inject_failure("Async.Bond.create", ["PIF_CONFIGURATION_ERROR", "x", "NIC failed"], after=1)
+    bonds_before = len(running_sim.sim.store.table("Bond"))
+    with pytest.raises(XapiFailure):
+        net.CreateBond(live.cache, "Doomed", ["eth1", "eth4"], "active-backup").execute(live)
+    st = running_sim.sim.store
+    assert len(st.table("Bond")) == bonds_before
+    assert net_ref(running_sim, "Doomed") is None
+
+
+def test_vlans(running_sim, live):
+    backup = net_ref(running_sim, "Backup")
+    with pytest.raises(InvalidInput, match="between 0 and 4094"):
+        net.CreateVlan(live.cache, "", "5000", backup)
+    with pytest.raises(InvalidInput, match="already exists"):
+        net.CreateVlan(live.cache, "again", 20, net_ref(running_sim, "VM Bond"))
+    net.CreateVlan(live.cache, "VLAN 30", 30, backup).execute(live)
+    vlan_net = net_ref(running_sim, "VLAN 30")
+    assert len([v for v in running_sim.sim.store.table("VLAN").values() if v["tag"] == 30]) == 3
+    settle(live, lambda: len([v for v in live.cache.table("vlan").values() if int(v.get("tag", 0)) == 30]) == 3)
+    with pytest.raises(InvalidInput, match="carries VLANs"):
+        net.DestroyBond(live.cache, net_ref(running_sim, "VM Bond"))
+    net.DestroyVlan(live.cache, vlan_net).execute(live)
+    assert not running_sim.sim.store.exists("network", vlan_net)
+
+
+def test_replace_nic_wizard(running_sim, live):
+    host, pif = refs(running_sim, "xcp-a", "eth4")
+    running_sim.sim.store.set("PIF", pif, ip_configuration_mode="Static", IP="127.10.3.11", netmask="255.255.255.0")
+    settle(live, lambda: live.cache.get("pif", pif)["IP"] == "127.10.3.11")
+    forget = net.ForgetNic(live.cache, pif, live.this_host)
+    forget.execute(live)
+    st = running_sim.sim.store
+    assert not st.exists("PIF", pif) and st.get("host", host)["enabled"] is False
+    with pytest.raises(InvalidInput):
+        net.IntroduceNic(forget, "nonsense")
+    net.IntroduceNic(forget, "02:12:34:56:78:9a").execute(live)
+    new = next(p for p in st.table("PIF").values() if p["host"] == host and p["device"] == "eth4")
+    assert (new["MAC"], new["IP"], new["ip_configuration_mode"]) == ("02:12:34:56:78:9a", "127.10.3.11", "Static")
+    assert st.get("host", host)["enabled"] is True
+
+
+def test_replace_management_nic_of_a_member_is_refused(running_sim, live):
+    _, pif = refs(running_sim, "xcp-b", "eth0")
+    with pytest.raises(InvalidInput, match="console"):
+        net.ForgetNic(live.cache, pif, live.this_host)
+
+
+def test_consistency_flags_the_demo_mtu_mismatch(running_sim, live):
+    findings = check_pool(live.cache)
+    assert [(f.rule, f.text) for f in findings] == [
+        ("mtu", "MTU mismatch on network Storage: xcp-c eth1=1500 (others 9000)")]
+    _, pif = refs(running_sim, "xcp-c", "eth1")
+    running_sim.sim.store.set("PIF", pif, MTU=9000)
+    settle(live, lambda: int(live.cache.get("pif", pif)["MTU"]) == 9000)
+    assert check_pool(live.cache) == []
+    _, b0 = refs(running_sim, "xcp-b", "eth0")
+    running_sim.sim.store.set("PIF", b0, IP="127.10.9.12")
+    running_sim.sim.store.set("PIF", refs(running_sim, "xcp-a", "eth4")[1], MTU=9000)
+    settle(live, lambda: live.cache.get("pif", b0)["IP"] == "127.10.9.12")
+    rules = {f.rule for f in check_pool(live.cache)}
+    assert {"management", "mtu", "jumbo"} <= rules
+
+
+def test_check_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "xstui", "check", "demo", "--json"], capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 1, out.stderr
+    assert json.loads(out.stdout)[0]["rule"] == "mtu"
+
+
+def test_task_failure_is_reported_in_words(running_sim, live):
+    host, pif = refs(running_sim, "xcp-a", "eth0")
+    with pytest.raises(TaskFailed) as err:
+        from xstui.services.actions import run_task
+
+        run_task(live, "PIF.forget", pif)
+    assert err.value.failure.code == "PIF_IS_MANAGEMENT_INTERFACE"
