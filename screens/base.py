@@ -21,13 +21,17 @@ class AreaScreen(Screen):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    ready = False  # set once mounted: cache changes before that are drawn by on_mount
+
     def on_mount(self) -> None:
         self.refresh_bar()
         self.refresh_view()
+        self.ready = True
 
     def on_screen_resume(self) -> None:
-        self.refresh_bar()
-        self.refresh_view()
+        if self.ready:
+            self.refresh_bar()
+            self.refresh_view()
 
     def refresh_bar(self) -> None:
         conn = self.app.connection

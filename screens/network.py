@@ -87,6 +87,7 @@ class NetworkScreen(AreaScreen):
         self.host = ""  # the host shown; defaults to the session's host
         self.rows: list[net.PifRow] = []
         self.pending_nic: net.ForgetNic | None = None
+        self.confirm_seconds = 60  # apply-then-confirm window for local management changes
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="network-tabs", initial="interfaces"):
@@ -255,7 +256,7 @@ class NetworkScreen(AreaScreen):
                 CountdownModal(
                     f"The management interface is now {row.device} ({action.new_address or 'DHCP'}). "
                     "Can you still reach the host? Keep this configuration?",
-                    seconds=60,
+                    seconds=self.confirm_seconds,
                 )
             )
             if not keep:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
@@ -97,15 +97,23 @@ class XstuiApp(App):
             self.pop_screen()
         self.switch_mode("status")
 
+    def _area_screen(self):
+        """The visible screen if it draws from the cache (none while quitting)."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return None
+        return screen if getattr(screen, "ready", False) else None
+
     def on_cache_changed(self, message: CacheChanged) -> None:
-        screen = self.screen
-        if hasattr(screen, "refresh_view"):
+        screen = self._area_screen()
+        if screen is not None:
             screen.refresh_bar()
             screen.refresh_view()
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
-        screen = self.screen
-        if hasattr(screen, "refresh_bar"):
+        screen = self._area_screen()
+        if screen is not None:
             screen.refresh_bar()
         if message.state == "reconnecting":
             self.notify(

@@ -93,7 +93,9 @@ async def test_rename_host_end_to_end(running_sim, connection, tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
         app.screen.query_one(Input).value = "xcp-alpha"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply"))
+        )
         assert "xe host-param-set" in "\n".join(app.screen.plan.xe)
         app.screen.query_one("#apply").press()
         await wait_until(pilot, lambda: "xcp-alpha" in card_text(app, "identity"))
@@ -121,7 +123,11 @@ async def test_connect_screen_trusts_a_new_certificate(monkeypatch):
         monkeypatch.setenv("XSTUI_PASSWORD", running.password)
         app = XstuiApp(target=running.url)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")), timeout=10)
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")),
+                timeout=10,
+            )
             assert running.fingerprint in app.screen.plan.summary
             app.screen.query_one("#apply").press()
             await wait_until(pilot, lambda: app.connection is not None and loaded(app), timeout=10)

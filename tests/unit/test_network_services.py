@@ -23,8 +23,14 @@ def live(connection):
 def refs(running, host_name, device, physical=True):
     st = running.sim.store
     host = st.find_one("host", name_label=host_name)
-    pif = next(r for r, p in st.table("PIF").items()
-               if p["host"] == host and p["device"] == device and p["physical"] == physical and p["VLAN"] == -1)
+    pif = next(
+        r
+        for r, p in st.table("PIF").items()
+        if p["host"] == host
+        and p["device"] == device
+        and p["physical"] == physical
+        and p["VLAN"] == -1
+    )
     return host, pif
 
 
@@ -46,8 +52,12 @@ def test_pif_rows_describe_the_host(running_sim, live):
 
 def test_management_change_on_a_member(running_sim, live):
     host, pif = refs(running_sim, "xcp-b", "eth4")
-    config = net.IpConfig.checked("static", "127.10.0.42", "255.255.255.0", "127.10.0.1", "127.10.0.53")
-    action = net.ReconfigureManagement(live.cache, host, pif, config, session_host="127.10.0.11", local=False)
+    config = net.IpConfig.checked(
+        "static", "127.10.0.42", "255.255.255.0", "127.10.0.1", "127.10.0.53"
+    )
+    action = net.ReconfigureManagement(
+        live.cache, host, pif, config, session_host="127.10.0.11", local=False
+    )
     plan = action.plan()
     assert plan.risk == "medium" and "xe host-management-reconfigure" in plan.xe[1]
     assert not action.cuts_session
@@ -63,15 +73,21 @@ def test_management_change_refused_with_ha(running_sim, live):
     host, pif = refs(running_sim, "xcp-a", "eth4")
     calls = live.calls
     with pytest.raises(InvalidInput, match="HA is enabled"):
-        net.ReconfigureManagement(live.cache, host, pif, net.IpConfig("DHCP"), session_host="127.10.0.11", local=False)
+        net.ReconfigureManagement(
+            live.cache, host, pif, net.IpConfig("DHCP"), session_host="127.10.0.11", local=False
+        )
     assert live.calls == calls
 
 
 def test_management_failure_midway_restores_the_interface(running_sim, live):
     host, pif = refs(running_sim, "xcp-b", "eth4")
     config = net.IpConfig.checked("static", "127.10.0.43", "255.255.255.0", "", "")
-    action = net.ReconfigureManagement(live.cache, host, pif, config, session_host="127.10.0.11", local=False)
-    running_sim.sim.inject_failure("Async.host.management_reconfigure", ["PIF_CONFIGURATION_ERROR", pif, "link down"])
+    action = net.ReconfigureManagement(
+        live.cache, host, pif, config, session_host="127.10.0.11", local=False
+    )
+    running_sim.sim.inject_failure(
+        "Async.host.management_reconfigure", ["PIF_CONFIGURATION_ERROR", pif, "link down"]
+    )
     with pytest.raises(XapiFailure) as err:
         action.execute(live)
     assert "could not configure the interface" in str(err.value)
@@ -94,8 +110,12 @@ def test_hostname_and_dns(running_sim, live):
 
 
 def test_bond_validation(live):
-    cases = [(["eth4"], "active-backup", "at least two"), (["eth2", "eth4"], "active-backup", "already in a bond"),
-             (["eth1", "eth4"], "round-robin", "bond mode"), (["eth0", "eth1", "eth4", "eth9", "eth8"], "lacp", "at most 4")]
+    cases = [
+        (["eth4"], "active-backup", "at least two"),
+        (["eth2", "eth4"], "active-backup", "already in a bond"),
+        (["eth1", "eth4"], "round-robin", "bond mode"),
+        (["eth0", "eth1", "eth4", "eth9", "eth8"], "lacp", "at most 4"),
+    ]
     for devices, mode, message in cases:
         with pytest.raises(InvalidInput, match=message):
             net.CreateBond(live.cache, "x", devices, mode)
@@ -109,14 +129,21 @@ def test_bond_across_the_pool_then_destroy(running_sim, live):
     network = net_ref(running_sim, "Storage bond")
     masters = [p for p in st.table("PIF").values() if p["network"] == network]
     assert len(masters) == 3 and {p["MTU"] for p in masters} == {9000}
-    settle(live, lambda: len([p for p in live.cache.table("pif").values() if p.get("network") == network]) == 3)
+    settle(
+        live,
+        lambda: (
+            len([p for p in live.cache.table("pif").values() if p.get("network") == network]) == 3
+        ),
+    )
     net.DestroyBond(live.cache, network).execute(live)
     assert not any(p["network"] == network for p in st.table("PIF").values())
     assert not st.exists("network", network)
 
 
 def test_bond_failure_on_one_host_undoes_the_others(running_sim, live):
-    running_sim.sim.inject_failure("Async.Bond.create", ["PIF_CONFIGURATION_ERROR", "x", "NIC failed"], after=1)
+    running_sim.sim.inject_failure(
+        "Async.Bond.create", ["PIF_CONFIGURATION_ERROR", "x", "NIC failed"], after=1
+    )
     bonds_before = len(running_sim.sim.store.table("Bond"))
     with pytest.raises(XapiFailure):
         net.CreateBond(live.cache, "Doomed", ["eth1", "eth4"], "active-backup").execute(live)
@@ -134,7 +161,12 @@ def test_vlans(running_sim, live):
     net.CreateVlan(live.cache, "VLAN 30", 30, backup).execute(live)
     vlan_net = net_ref(running_sim, "VLAN 30")
     assert len([v for v in running_sim.sim.store.table("VLAN").values() if v["tag"] == 30]) == 3
-    settle(live, lambda: len([v for v in live.cache.table("vlan").values() if int(v.get("tag", 0)) == 30]) == 3)
+    settle(
+        live,
+        lambda: (
+            len([v for v in live.cache.table("vlan").values() if int(v.get("tag", 0)) == 30]) == 3
+        ),
+    )
     with pytest.raises(InvalidInput, match="carries VLANs"):
         net.DestroyBond(live.cache, net_ref(running_sim, "VM Bond"))
     net.DestroyVlan(live.cache, vlan_net).execute(live)
@@ -143,7 +175,9 @@ def test_vlans(running_sim, live):
 
 def test_replace_nic_wizard(running_sim, live):
     host, pif = refs(running_sim, "xcp-a", "eth4")
-    running_sim.sim.store.set("PIF", pif, ip_configuration_mode="Static", IP="127.10.3.11", netmask="255.255.255.0")
+    running_sim.sim.store.set(
+        "PIF", pif, ip_configuration_mode="Static", IP="127.10.3.11", netmask="255.255.255.0"
+    )
     settle(live, lambda: live.cache.get("pif", pif)["IP"] == "127.10.3.11")
     forget = net.ForgetNic(live.cache, pif, live.this_host)
     forget.execute(live)
@@ -153,7 +187,11 @@ def test_replace_nic_wizard(running_sim, live):
         net.IntroduceNic(forget, "nonsense")
     net.IntroduceNic(forget, "02:12:34:56:78:9a").execute(live)
     new = next(p for p in st.table("PIF").values() if p["host"] == host and p["device"] == "eth4")
-    assert (new["MAC"], new["IP"], new["ip_configuration_mode"]) == ("02:12:34:56:78:9a", "127.10.3.11", "Static")
+    assert (new["MAC"], new["IP"], new["ip_configuration_mode"]) == (
+        "02:12:34:56:78:9a",
+        "127.10.3.11",
+        "Static",
+    )
     assert st.get("host", host)["enabled"] is True
 
 
@@ -166,7 +204,8 @@ def test_replace_management_nic_of_a_member_is_refused(running_sim, live):
 def test_consistency_flags_the_demo_mtu_mismatch(running_sim, live):
     findings = check_pool(live.cache)
     assert [(f.rule, f.text) for f in findings] == [
-        ("mtu", "MTU mismatch on network Storage: xcp-c eth1=1500 (others 9000)")]
+        ("mtu", "MTU mismatch on network Storage: xcp-c eth1=1500 (others 9000)")
+    ]
     _, pif = refs(running_sim, "xcp-c", "eth1")
     running_sim.sim.store.set("PIF", pif, MTU=9000)
     settle(live, lambda: int(live.cache.get("pif", pif)["MTU"]) == 9000)
@@ -180,8 +219,13 @@ def test_consistency_flags_the_demo_mtu_mismatch(running_sim, live):
 
 
 def test_check_cli(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "xstui", "check", "demo", "--json"], capture_output=True,
-                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [sys.executable, "-m", "xstui", "check", "demo", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.returncode == 1, out.stderr
     assert json.loads(out.stdout)[0]["rule"] == "mtu"
 

@@ -14,8 +14,17 @@ from xstui.services.network import IpConfig, ReconfigureManagement
 VALIDATORS = [v.ipv4, v.netmask, v.dns_servers, v.hostname, v.mtu, v.vlan_tag, v.mac]
 
 
-@pytest.mark.parametrize("value,ok", [("127.10.0.5", True), ("256.1.1.1", False), ("1.2.3", False),
-                                      ("224.0.0.1", False), ("0.0.0.0", False), (" 10.0.0.1 ", True)])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("127.10.0.5", True),
+        ("256.1.1.1", False),
+        ("1.2.3", False),
+        ("224.0.0.1", False),
+        ("0.0.0.0", False),
+        (" 10.0.0.1 ", True),
+    ],
+)
 def test_ipv4(value, ok):
     if ok:
         assert v.ipv4(value) == value.strip()
@@ -24,8 +33,17 @@ def test_ipv4(value, ok):
             v.ipv4(value)
 
 
-@pytest.mark.parametrize("mask,ok", [("255.255.255.0", True), ("255.255.0.255", False), ("255.255.255.255", True),
-                                     ("0.0.0.0", False), ("255.0.0.0", True), ("24", False)])
+@pytest.mark.parametrize(
+    "mask,ok",
+    [
+        ("255.255.255.0", True),
+        ("255.255.0.255", False),
+        ("255.255.255.255", True),
+        ("0.0.0.0", False),
+        ("255.0.0.0", True),
+        ("24", False),
+    ],
+)
 def test_netmask_contiguity(mask, ok):
     if ok:
         v.netmask(mask)
@@ -43,8 +61,19 @@ def test_gateway_inside_subnet():
         v.gateway("127.10.0.11", "127.10.0.11", "255.255.255.0")
 
 
-@pytest.mark.parametrize("name,ok", [("xcp-a", True), ("xcp-a.lab.example", True), ("-bad", False), ("a_b", False),
-                                     ("12345", False), ("x" * 64, False), ("", False), ("bad name", False)])
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("xcp-a", True),
+        ("xcp-a.lab.example", True),
+        ("-bad", False),
+        ("a_b", False),
+        ("12345", False),
+        ("x" * 64, False),
+        ("", False),
+        ("bad name", False),
+    ],
+)
 def test_hostname_rules(name, ok):
     if ok:
         assert v.hostname(name) == name
@@ -91,13 +120,21 @@ def demo_conn():
     running.close()
 
 
-fragments = st.one_of(st.text(max_size=18), st.from_regex(r"127\.10\.0\.\d{1,3}", fullmatch=True),
-                      st.sampled_from(["255.255.255.0", "255.255.0.255", "", "127.10.0.1"]))
+fragments = st.one_of(
+    st.text(max_size=18),
+    st.from_regex(r"127\.10\.0\.\d{1,3}", fullmatch=True),
+    st.sampled_from(["255.255.255.0", "255.255.0.255", "", "127.10.0.1"]),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(mode=st.sampled_from(["static", "dhcp", "Static", "bogus", ""]), ip=fragments, mask=fragments,
-       gw=fragments, dns=fragments)
+@given(
+    mode=st.sampled_from(["static", "dhcp", "Static", "bogus", ""]),
+    ip=fragments,
+    mask=fragments,
+    gw=fragments,
+    dns=fragments,
+)
 def test_management_input_is_checked_before_any_call(demo_conn, mode, ip, mask, gw, dns):
     """The screen's path (check the fields, build the action) either refuses
     with reasons or yields a configuration an independent check accepts; either
@@ -105,10 +142,16 @@ def test_management_input_is_checked_before_any_call(demo_conn, mode, ip, mask, 
     conn, running = demo_conn
     calls, generation = conn.calls, running.sim.store.generation
     host = running.sim.master
-    pif = next(r for r, p in running.sim.store.table("PIF").items() if p["host"] == host and p["device"] == "eth4")
+    pif = next(
+        r
+        for r, p in running.sim.store.table("PIF").items()
+        if p["host"] == host and p["device"] == "eth4"
+    )
     try:
         config = IpConfig.checked(mode, ip, mask, gw, dns)
-        ReconfigureManagement(conn.cache, host, pif, config, session_host="127.10.0.11", local=False)
+        ReconfigureManagement(
+            conn.cache, host, pif, config, session_host="127.10.0.11", local=False
+        )
     except InvalidInput as exc:
         assert exc.problems
     else:

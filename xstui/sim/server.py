@@ -114,6 +114,14 @@ class _Tracking:
         self.open_connections: set[socket.socket] = set()
         super().__init__(*args, **kwargs)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that went away mid-reply (the TUI quitting, a dropped
+        # connection) is normal for a server; anything else is reported.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | OSError):
+            super().handle_error(request, client_address)
+
     def drop_connections(self) -> None:
         for conn in list(self.open_connections):
             try:
@@ -195,6 +203,7 @@ class SimServer:
         self.sim = sim
         sim.on_address_change = self.move_listener
         self.listeners: list[Listener] = []
+        self.closed = False
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
 
@@ -235,6 +244,8 @@ class SimServer:
     def move_listener(self, host_ref: str, old: str, new: str) -> None:
         """Follow a management address change: stop listening on ``old``, listen on
         ``new`` (same port) when it is a loopback address."""
+        if self.closed:
+            return  # the move was scheduled before the simulator stopped
         for listener in list(self.listeners):
             server = listener.server
             if listener.host_ref == host_ref and getattr(server, "server_address", ("",))[0] == old:
@@ -269,6 +280,7 @@ class SimServer:
         threading.Thread(target=listener.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.closed = True
         # shutdown() waits up to a poll interval per listener: stop them together
         stoppers = [threading.Thread(target=lst.server.shutdown) for lst in self.listeners]
         for t in stoppers:

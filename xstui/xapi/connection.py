@@ -111,6 +111,7 @@ class Connection:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._json_ok = True  # until the host shows it has no /jsonrpc
+        self._channel = None  # the event thread's connection
         self.on_change: Callable[[set[str]], None] = lambda classes: None
         self.on_state: Callable[[str, str], None] = lambda state, detail: None
 
@@ -254,7 +255,21 @@ class Connection:
             raise XapiFailure(f.details) from None
 
     def _event_loop(self) -> None:
-        token, backoff, channel = "", 0.5, self._event_channel()
+        try:
+            self._run_events()
+        finally:
+            self._close_channel()
+
+    def _close_channel(self) -> None:
+        channel, self._channel = self._channel, None
+        if isinstance(channel, JsonRpcClient):
+            channel.close()
+        elif channel is not None:
+            channel("close")()  # XenAPI proxy: close its HTTP connection
+
+    def _run_events(self) -> None:
+        token, backoff = "", 0.5
+        channel = self._channel = self._event_channel()
         while not self._stop.is_set():
             try:
                 result = self._event_from(channel, token, EVENT_TIMEOUT)
@@ -262,7 +277,9 @@ class Connection:
                 if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
                     try:
                         self.login()
+                        self._close_channel()
                         channel, token = self._event_channel(), ""
+                        self._channel = channel
                         continue
                     except ConnectError as err:
                         exc = err
@@ -281,7 +298,9 @@ class Connection:
                 backoff = min(backoff * 2, 10)
                 try:
                     self.login()
+                    self._close_channel()
                     channel, token = self._event_channel(), ""
+                    self._channel = channel
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue
@@ -302,12 +321,15 @@ class Connection:
 
     def close(self) -> None:
         self._stop.set()
+        if isinstance(self._channel, JsonRpcClient):
+            self._channel.abort()  # wake the event thread out of its long poll
         if self._proxy is not None:
             try:
                 with self._lock:
                     self._proxy.xenapi_request("session.logout", ())
             except Exception:
-                pass
+                pass  # closing anyway: the session times out on the host
+            self._proxy("close")()  # and drop the kept-alive HTTP connection
         self._set_state("closed")
 
 

@@ -72,6 +72,15 @@ class JsonRpcClient:
             raise JsonRpcFailure([str(error.get("message", "INTERNAL_ERROR")), *map(str, data)])
         return reply.get("result")
 
+    def abort(self) -> None:
+        """From another thread: end a call in progress (its socket is shut)."""
+        conn = self._conn
+        if conn is not None and conn.sock is not None:
+            try:
+                conn.sock.shutdown(2)
+            except OSError:
+                pass
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

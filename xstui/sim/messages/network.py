@@ -210,7 +210,9 @@ def create(ctx: Ctx, network, members, MAC, mode, properties=None):  # noqa: N80
     )
     # the bond takes over the address of the member that had one (management first)
     source_ref = management or next(
-        (m for m, r in zip(members, recs, strict=True) if r["ip_configuration_mode"] != "None"), members[0])
+        (m for m, r in zip(members, recs, strict=True) if r["ip_configuration_mode"] != "None"),
+        members[0],
+    )
     source = st.get("PIF", source_ref)
     master = st.create(
         "PIF",

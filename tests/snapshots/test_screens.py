@@ -4,6 +4,7 @@ Deterministic: fixed port (it shows in the header), seeded scenario, relative
 times only, no clock, no animation."""
 
 import time
+import zlib
 
 import pytest
 from xstui.screens.status import StatusScreen
@@ -12,19 +13,25 @@ from xstui.app import XstuiApp
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
-SNAPSHOT_PORT = 47101
+
+# Fixed ports (they show in the header), below the ephemeral range so that no
+# client socket holds them, one per test so that no test waits on another's.
+def snapshot_port(request) -> int:
+    return 29101 + zlib.crc32(request.node.name.encode()) % 3000
 
 
 @pytest.fixture
-def demo_connection():
+def demo_connection(request):
     from xstui.sim.runner import start_simulator
 
-    running = start_simulator("demo", port=SNAPSHOT_PORT, password="snapshot")
+    running = start_simulator("demo", port=snapshot_port(request), password="snapshot")
     conn = Connection(parse_target(running.url), "root", running.password)
-    conn.login()
-    yield conn
-    conn.close()
-    running.close()
+    try:
+        conn.login()
+        yield conn
+    finally:
+        conn.close()
+        running.close()
 
 
 async def _loaded(pilot):
@@ -57,4 +64,12 @@ def test_status_host(snap_compare, demo_connection, size):
 def test_status_tabs_80x24(snap_compare, demo_connection, tab):
     assert snap_compare(
         XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(tab)
+    )
+
+
+@pytest.mark.parametrize("tab", ["", "c"])
+def test_network_80x24(snap_compare, demo_connection, tab):
+    keys = ["f2", tab] if tab else ["f2"]
+    assert snap_compare(
+        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(*keys)
     )

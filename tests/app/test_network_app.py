@@ -1,0 +1,216 @@
+"""Pilot tests of the Networking screen: management change (remote reconnect,
+local confirm and local revert), bond creation and the NIC wizard."""
+
+import secrets
+import time
+
+import pytest
+from textual.widgets import DataTable, Input
+from xstui.screens.network import NetworkScreen
+
+from xstui.app import XstuiApp
+from xstui.widgets.countdown import CountdownModal
+from xstui.widgets.form import FormModal
+from xstui.widgets.plan import PlanModal
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+
+
+async def wait_until(pilot, predicate, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+
+
+async def open_network(pilot, device: str | None = None) -> NetworkScreen:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.connection.cache.table("pif"))
+    await pilot.press("f2")
+    await wait_until(pilot, lambda: isinstance(app.screen, NetworkScreen) and app.screen.rows)
+    screen = app.screen
+    if device:
+        index = next(i for i, r in enumerate(screen.rows) if r.device == device and r.vlan < 0)
+        screen.query_one("#pifs", DataTable).move_cursor(row=index)
+    return screen
+
+
+async def fill_form(pilot, **values):
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen.query(Input))
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}", Input).value = value
+    app.screen.query_one("#ok").press()
+    await pilot.pause()
+
+
+async def confirm_plan(pilot, word: str | None = None) -> PlanModal:
+    app = pilot.app
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, PlanModal) and app.screen.query("#apply")
+    )
+    modal = app.screen
+    if word is not None:
+        modal.query_one("#confirm-word", Input).value = word
+        await pilot.pause()
+    modal.query_one("#apply").press()
+    return modal
+
+
+def mgmt_device(running, host_name="xcp-a") -> str:
+    st = running.sim.store
+    host = st.find_one("host", name_label=host_name)
+    return next(
+        p["device"] for p in st.table("PIF").values() if p["host"] == host and p["management"]
+    )
+
+
+async def test_remote_management_change_reconnects(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_network(pilot, "eth4")
+        await pilot.press("m")
+        await fill_form(
+            pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
+        )
+        plan = await confirm_plan(pilot, "eth4")
+        assert plan.plan.risk == "high" and any("will drop" in i for i in plan.plan.impact)
+        await wait_until(
+            pilot,
+            lambda: (
+                connection.target.host == "127.10.0.21"
+                and connection.state == "connected"
+                and (connection.cache.get("host", running_sim.sim.master) or {}).get("address")
+                == "127.10.0.21"
+            ),
+            timeout=20,
+        )
+    assert mgmt_device(running_sim) == "eth4"
+
+
+async def test_bad_input_changes_nothing(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot, "eth4")
+        generation, calls = running_sim.sim.store.generation, connection.calls
+        await pilot.press("m")
+        await fill_form(pilot, mode="static", ip="127.10.0.21", netmask="255.0.255.0", gateway="")
+        assert isinstance(app.screen, FormModal)  # refused in the form
+        app.screen.query_one("#field-netmask", Input).value = "255.255.255.0"
+        app.screen.query_one("#field-gateway", Input).value = "127.99.0.1"
+        app.screen.query_one("#ok").press()
+        await pilot.pause(0.3)
+        assert not isinstance(
+            app.screen, PlanModal
+        )  # gateway outside the subnet: refused with a notice
+        assert running_sim.sim.store.generation == generation and connection.calls == calls
+
+
+@pytest.fixture
+def local_connection(monkeypatch):
+    from xstui.sim.runner import start_simulator
+
+    path = f"/tmp/xstui-local-{secrets.token_hex(4)}.sock"
+    running = start_simulator("demo", unix_socket=path, members=False, task_delay=0.01)
+    monkeypatch.setenv("XSTUI_XAPI_SOCKET", path)
+    conn = Connection(parse_target("local"), "root", "")
+    conn.login()
+    yield running, conn
+    conn.close()
+    running.close()
+
+
+async def change_locally(pilot):
+    screen = await open_network(pilot, "eth4")
+    screen.confirm_seconds = 2
+    await pilot.press("m")
+    await fill_form(
+        pilot, mode="static", ip="127.10.0.22", netmask="255.255.255.0", gateway="127.10.0.1"
+    )
+    await confirm_plan(pilot, "eth4")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CountdownModal))
+
+
+async def test_local_change_kept_when_confirmed(local_connection):
+    running, conn = local_connection
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await change_locally(pilot)
+        await pilot.press("k")
+        await pilot.pause(0.5)
+        assert mgmt_device(running) == "eth4"
+        await pilot.pause(2.5)
+        assert mgmt_device(running) == "eth4"
+
+
+async def test_local_change_reverted_without_confirmation(local_connection):
+    running, conn = local_connection
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await change_locally(pilot)
+        assert mgmt_device(running) == "eth4"
+        st = running.sim.store
+        host = st.find_one("host", name_label="xcp-a")
+        eth4 = next(
+            r for r, p in st.table("PIF").items() if p["host"] == host and p["device"] == "eth4"
+        )
+        await wait_until(
+            pilot,
+            lambda: (
+                mgmt_device(running) == "eth0"
+                and st.get("PIF", eth4)["ip_configuration_mode"] == "None"
+            ),
+            timeout=10,
+        )
+        assert st.get("host", host)["address"] == "127.10.0.11"
+
+
+async def test_create_bond_from_the_screen(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot)
+        await pilot.press("b")
+        await fill_form(
+            pilot, devices="eth1,eth4", mode="active-backup", name="Storage bond", mtu="9000"
+        )
+        await confirm_plan(pilot)
+        await wait_until(
+            pilot, lambda: running_sim.sim.store.find_one("network", name_label="Storage bond")
+        )
+        network = running_sim.sim.store.find_one("network", name_label="Storage bond")
+        await wait_until(
+            pilot,
+            lambda: (
+                len(
+                    [
+                        p
+                        for p in running_sim.sim.store.table("PIF").values()
+                        if p["network"] == network
+                    ]
+                )
+                == 3
+            ),
+        )
+        await wait_until(
+            pilot, lambda: any(r.network == "Storage bond" for r in getattr(app.screen, "rows", []))
+        )
+
+
+async def test_nic_wizard_from_the_screen(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot, "eth4")
+        await pilot.press("r")
+        await confirm_plan(pilot, "eth4")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        await fill_form(pilot, mac="02:de:ad:be:ef:01")
+        await confirm_plan(pilot)
+        await wait_until(
+            pilot,
+            lambda: any(
+                r.device == "eth4" and r.mac == "02:de:ad:be:ef:01"
+                for r in getattr(app.screen, "rows", [])
+            ),
+        )
+    host = running_sim.sim.master
+    assert running_sim.sim.store.get("host", host)["enabled"] is True
