@@ -126,7 +126,12 @@ def test_reconnects_after_the_server_goes_away(running_sim):
     while "reconnecting" not in states and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "reconnecting" in states
-    running_sim.server.listen_tcp(address, port, running_sim.sim.master)
+    for _ in range(50):  # the old socket may linger a moment in the kernel
+        try:
+            running_sim.server.listen_tcp(address, port, running_sim.sim.master)
+            break
+        except OSError:
+            time.sleep(0.1)
     running_sim.sim.store.set("host", running_sim.sim.master, name_label="after-restart")
     assert conn.cache.wait_for(
         lambda: (

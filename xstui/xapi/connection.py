@@ -181,7 +181,10 @@ class Connection:
                     f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
                 ) from None
             self.target, self._proxy = target, proxy
-            self.this_host = self.call("session.get_this_host", proxy._session)
+            try:
+                self.this_host = self.call("session.get_this_host", proxy._session)
+            except (ConnectionLost, XapiFailure) as exc:
+                raise ConnectError(str(exc), "network", target=target) from None
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
