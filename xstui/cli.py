@@ -207,22 +207,29 @@ def _fail_connect(message: str) -> int:
     return EXIT_CONNECT
 
 
-def run_check(args) -> int:
-    import json
-
-    from .services.consistency import check_pool
+def _with_pool(args, compute):
+    """Log in, load the pool with one event.from, compute, log out. Connection
+    and API failures exit 3 with one line."""
     from .xapi.connection import ConnectionLost, XapiFailure
 
     conn, demo = login_for_script(args.target, args.user, args.fingerprint)
     try:
         conn.load_once()
-        findings = check_pool(conn.cache)
+        return compute(conn)
     except (XapiFailure, ConnectionLost) as exc:
-        return _fail_connect(str(exc))
+        raise SystemExit(_fail_connect(str(exc))) from None
     finally:
         conn.close()
         if demo:
             demo.close()
+
+
+def run_check(args) -> int:
+    import json
+
+    from .services.consistency import check_pool
+
+    findings = _with_pool(args, lambda conn: check_pool(conn.cache))
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
@@ -236,32 +243,24 @@ def run_status(args) -> int:
     import json
 
     from .services.status import build_status
-    from .xapi.connection import ConnectionLost, XapiFailure
     from .xapi.tls import live_fingerprint
 
-    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
-    try:
-        conn.load_once()
+    def status(conn):
         fingerprint, source = live_fingerprint(conn.target)
         dom0 = None
         if conn.target.kind == "local":
             from .services.dom0 import dom0_status
 
             dom0 = dom0_status()
-        status = build_status(
+        return build_status(
             conn.cache,
             conn.this_host,
             fingerprint=fingerprint,
             fingerprint_source=source,
             dom0=dom0,
         )
-    except (XapiFailure, ConnectionLost) as exc:
-        return _fail_connect(str(exc))
-    finally:
-        conn.close()
-        if demo:
-            demo.close()
-    print(json.dumps(status.to_dict(), indent=2))
+
+    print(json.dumps(_with_pool(args, status).to_dict(), indent=2))
     return 0
 
 
