@@ -8,7 +8,7 @@ import os
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -62,18 +62,26 @@ class ConnectScreen(Screen):
                 options.insert(0, Option("local — this host (dom0)", id="local"))
             options += [Option(url, id=f"saved:{url}") for url in config.targets]
             yield OptionList(*options, id="targets")
-            yield Label("Target (https://host, local or demo)")
-            yield Input(self.initial_target, id="target", placeholder="https://pool-master")
-            with Horizontal(id="credentials"):
-                yield Input(self.initial_user, id="user", placeholder="user")
+            with Grid(id="connect-fields"):
+                yield Label("Target")
+                yield Input(
+                    self.initial_target,
+                    id="target",
+                    placeholder="https://pool-master, local or demo",
+                    compact=True,
+                )
+                yield Label("User")
+                yield Input(self.initial_user, id="user", placeholder="root", compact=True)
+                yield Label("Password")
                 yield Input(
                     os.environ.get("XSTUI_PASSWORD", ""),
                     id="password",
                     password=True,
-                    placeholder="password",
+                    placeholder="never stored",
+                    compact=True,
                 )
             yield Label("", id="connect-error")
-            yield Button("Connect", id="connect", variant="primary")
+            yield Button("Connect", id="connect", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

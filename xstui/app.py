@@ -77,6 +77,12 @@ class XstuiApp(App):
         else:
             self.push_screen(ConnectScreen(self._target, self._user))
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # the areas need a connection: hide their keys until there is one
+        if action == "switch_mode" and self.connection is None:
+            return False
+        return True
+
     # connection ------------------------------------------------------------
     def start_demo(self):
         from .xapi.demo import start_demo
