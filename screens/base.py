@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, TabbedContent
 
 from xstui.widgets.header import ConnectionBar
 
@@ -66,3 +66,11 @@ class AreaScreen(Screen):
 
     def refresh_view(self) -> None:
         """Redraw from the cache (called on every coalesced change)."""
+
+    def set_tab_label(self, pane: str, label: str) -> None:
+        """Retitle a tab (e.g. with a count); tabs appear a moment after the
+        screen mounts, and the next refresh catches up."""
+        try:
+            self.query_one(TabbedContent).get_tab(pane).label = label
+        except ValueError:
+            pass

@@ -168,9 +168,7 @@ class NetworkScreen(AreaScreen):
         self.query_one("#check-list", Static).update(
             grid if findings else Text("The pool is consistent.")
         )
-        self.query_one(TabbedContent).get_tab("check").label = (
-            f"Pool check ({len(findings)})" if findings else "Pool check"
-        )
+        self.set_tab_label("check", f"Pool check ({len(findings)})" if findings else "Pool check")
 
     def selected(self) -> net.PifRow | None:
         table = self.query_one("#pifs", DataTable)

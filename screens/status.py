@@ -291,9 +291,7 @@ class StatusScreen(AreaScreen):
             table if st.health else Text("No problems found.")
         )
         counts = sum(1 for f in st.health if f.severity != "info")
-        self.query_one(TabbedContent).get_tab("health").label = (
-            f"Health ({counts})" if counts else "Health"
-        )
+        self.set_tab_label("health", f"Health ({counts})" if counts else "Health")
 
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
