@@ -53,6 +53,8 @@ class AreaScreen(Screen):
                 else "member"
             )
         )
+        # while reconnecting, the last known state stays on screen, dimmed
+        self.set_class(conn.state != "connected", "-stale")
         self.query_one(ConnectionBar).show(
             pool=pool.get("name_label", ""),
             host=host.get("name_label", ""),

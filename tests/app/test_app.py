@@ -153,3 +153,26 @@ async def test_connect_screen_reports_bad_password(running_sim):
         )
         assert app.connection is None
         await asyncio.sleep(0)
+
+
+async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        address, port = running_sim.server.listeners[0].server.server_address
+        running_sim.server.close()
+        await wait_until(
+            pilot, lambda: app.screen.has_class("-stale") and connection.state == "reconnecting"
+        )
+        assert "xcp-a" in card_text(app, "identity")  # the last known state stays on screen
+        for _ in range(50):
+            try:
+                running_sim.server.listen_tcp(address, port, running_sim.sim.master)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        await wait_until(
+            pilot,
+            lambda: connection.state == "connected" and not app.screen.has_class("-stale"),
+            timeout=15,
+        )
