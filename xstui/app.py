@@ -97,7 +97,7 @@ class XstuiApp(App):
         connection.on_state = lambda state, detail: self.post_message(
             ConnectionStateChanged(state, detail)
         )
-        if connection._thread is None:
+        if not connection.events_running:
             connection.start_events()
         if isinstance(self.screen, ConnectScreen):
             self.pop_screen()

@@ -146,14 +146,6 @@ def start_task(ctx: Ctx, msg: Message, args: list) -> str:
             "resident_on": ctx.sim.master,
             "progress": 0.0,
             "allowed_operations": ["cancel"],
-            "session": ctx.session,
-        }
-        if "session" in class_spec("task").fields
-        else {
-            "name_label": "Async." + msg.wire_name,
-            "status": "pending",
-            "created": now_xdate(),
-            "resident_on": ctx.sim.master,
         },
     )
     task_ctx = replace(ctx, task=task)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.resources import files
 
+from .errors import XapiError
+
 
 class XDate(str):
     """A datetime in XAPI's wire form, e.g. ``20250319T04:16:24Z``."""
@@ -80,8 +82,6 @@ class Field:
             allowed = enum_values(self.type[5:])
             lowered = {v.lower(): v for v in allowed}
             if value.lower() not in lowered:
-                from .errors import XapiError
-
                 raise XapiError("INVALID_VALUE", self.name, value)
             return lowered[value.lower()]
         if k == "map":

@@ -220,6 +220,10 @@ class Connection:
         return self._proxy._session if self._proxy else ""
 
     # events ------------------------------------------------------------------
+    @property
+    def events_running(self) -> bool:
+        return self._thread is not None
+
     def start_events(self) -> None:
         self._thread = threading.Thread(target=self._event_loop, name="xstui-events", daemon=True)
         self._thread.start()

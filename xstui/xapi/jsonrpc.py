@@ -9,7 +9,7 @@ import itertools
 import json
 
 from .targets import Target
-from .tls import _insecure_context, _PinnedConnection
+from .tls import PinnedConnection, insecure_context
 
 
 class JsonRpcUnavailable(Exception):
@@ -37,8 +37,8 @@ class JsonRpcClient:
                 conn = _UnixConnection("localhost", timeout=self.timeout)
                 conn.path = t.socket_path
             elif t.scheme == "https":
-                conn = _PinnedConnection(
-                    t.host, t.port, timeout=self.timeout, context=_insecure_context()
+                conn = PinnedConnection(
+                    t.host, t.port, timeout=self.timeout, context=insecure_context()
                 )
                 conn.fingerprint = (self.fingerprint or "").upper()
             else:

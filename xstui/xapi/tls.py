@@ -15,7 +15,7 @@ def format_fingerprint(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def _insecure_context() -> ssl.SSLContext:
+def insecure_context() -> ssl.SSLContext:
     """No CA verification: trust comes from the pinned fingerprint instead."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -26,7 +26,7 @@ def _insecure_context() -> ssl.SSLContext:
 def fetch_certificate(host: str, port: int, timeout: float = 10) -> bytes:
     """The DER certificate the server presents (no verification: we pin)."""
     with socket.create_connection((host, port), timeout=timeout) as raw:
-        with _insecure_context().wrap_socket(raw, server_hostname=host) as tls:
+        with insecure_context().wrap_socket(raw, server_hostname=host) as tls:
             return tls.getpeercert(binary_form=True)
 
 
@@ -81,7 +81,7 @@ class PinnedTransport(xmlrpc.client.SafeTransport):
     """XML-RPC over TLS that accepts exactly one certificate (by fingerprint)."""
 
     def __init__(self, fingerprint: str, timeout: float | None = None):
-        super().__init__(context=_insecure_context())
+        super().__init__(context=insecure_context())
         self.fingerprint = fingerprint.upper()
         self.timeout = timeout
 
@@ -89,13 +89,13 @@ class PinnedTransport(xmlrpc.client.SafeTransport):
         if self._connection and host == self._connection[0]:
             return self._connection[1]
         chost, self._extra_headers, x509 = self.get_host_info(host)
-        conn = _PinnedConnection(chost, timeout=self.timeout, context=self.context)
+        conn = PinnedConnection(chost, timeout=self.timeout, context=self.context)
         conn.fingerprint = self.fingerprint
         self._connection = host, conn
         return conn
 
 
-class _PinnedConnection(http.client.HTTPSConnection):
+class PinnedConnection(http.client.HTTPSConnection):
     fingerprint = ""
 
     def connect(self):
