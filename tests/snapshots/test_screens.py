@@ -73,3 +73,12 @@ def test_network_80x24(snap_compare, demo_connection, tab):
     assert snap_compare(
         XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(*keys)
     )
+
+
+@pytest.mark.parametrize(
+    "keys", [("down",) * 6 + ("m",), ("b",)], ids=["management-form", "bond-form"]
+)
+def test_network_forms_80x24(snap_compare, demo_connection, keys):
+    assert snap_compare(
+        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load("f2", *keys)
+    )
