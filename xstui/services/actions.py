@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..xapi.connection import Connection, XapiFailure
+from ..xapi.connection import Connection, ConnectionLost, XapiFailure
 from .audit import audit
 
 RISKS = ("low", "medium", "high")
@@ -102,8 +102,9 @@ def run_task(
         break
     try:
         conn.call("task.destroy", task)
-    except XapiFailure:
-        pass
+    except (XapiFailure, ConnectionLost):
+        pass  # tidying only: the host forgets finished tasks by itself, and a
+        # management change may just have moved the host away from this address
     if rec["status"] == "success":
         return _unwrap(rec.get("result", ""))
     raise TaskFailed(XapiFailure(rec.get("error_info") or ["INTERNAL_ERROR", "task failed"]))

@@ -67,26 +67,25 @@ def _claim(ctx: Ctx, host: str, amount: int) -> None:
         ctx.store.set("host_metrics", h["metrics"], memory_free=max(0, free - amount))
 
 
-@message("VM")
-def start(ctx: Ctx, vm, start_paused, force):
-    rec = _vm(ctx, vm, "Halted")
-    host = _pick_host(ctx, rec)
+def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
     ctx.work(BOOT_SECONDS, progress=0.5)
     _claim(ctx, host, rec["memory_static_max"])
     _power(ctx, vm, "Paused" if start_paused else "Running", host)
     return ""
+
+
+@message("VM")
+def start(ctx: Ctx, vm, start_paused, force):
+    rec = _vm(ctx, vm, "Halted")
+    return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
 
 
 @message("VM")
 def start_on(ctx: Ctx, vm, host, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
-    h = ctx.store.get("host", host)
-    if not h["enabled"]:
+    if not ctx.store.get("host", host)["enabled"]:
         raise XapiError("HOST_DISABLED", host)
-    ctx.work(BOOT_SECONDS, progress=0.5)
-    _claim(ctx, host, rec["memory_static_max"])
-    _power(ctx, vm, "Paused" if start_paused else "Running", host)
-    return ""
+    return _boot(ctx, vm, rec, host, start_paused)
 
 
 def _stop(ctx: Ctx, vm: str, states: tuple[str, ...]) -> None:
@@ -139,11 +138,7 @@ def suspend(ctx: Ctx, vm):
 @message("VM")
 def resume(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Suspended")
-    host = _pick_host(ctx, rec)
-    ctx.work(BOOT_SECONDS, progress=0.5)
-    _claim(ctx, host, rec["memory_static_max"])
-    _power(ctx, vm, "Paused" if start_paused else "Running", host)
-    return ""
+    return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
 
 
 @message("VM")
