@@ -237,3 +237,15 @@ def test_task_failure_is_reported_in_words(running_sim, live):
 
         run_task(live, "PIF.forget", pif)
     assert err.value.failure.code == "PIF_IS_MANAGEMENT_INTERFACE"
+
+
+def test_management_by_dhcp_learns_the_leased_address(running_sim, live):
+    host, pif = refs(running_sim, "xcp-c", "eth4")
+    action = net.ReconfigureManagement(
+        live.cache, host, pif, net.IpConfig("DHCP"), session_host="127.10.0.11", local=False
+    )
+    assert any("DHCP" in i for i in action.plan().impact)
+    action.execute(live)
+    leased = running_sim.sim.store.get("PIF", pif)["IP"]
+    assert leased.startswith("127.") and action.new_address == leased
+    assert running_sim.sim.store.get("host", host)["address"] == leased

@@ -210,9 +210,15 @@ class ReconfigureManagement(Action):
         self.local = local
         self.cache = cache
 
+    assigned = ""  # the DHCP lease's address, once known
+
     @property
     def new_address(self) -> str:
-        return self.config.ip if self.config.mode == "Static" else self.pif_rec.get("IP", "")
+        return (
+            self.config.ip
+            if self.config.mode == "Static"
+            else self.assigned or self.pif_rec.get("IP", "")
+        )
 
     def plan(self) -> Plan:
         name, dev = self.host_rec.get("name_label"), self.pif_rec.get("device")
@@ -255,6 +261,10 @@ class ReconfigureManagement(Action):
             *self.config.call_args(),
             progress=lambda p: progress(p / 2),
         )
+        if self.config.mode == "DHCP":
+            # the lease decides the address: XAPI records it on the PIF
+            conn.cache.wait_for(lambda: (conn.cache.get("pif", self.pif) or {}).get("IP"), 30)
+            self.assigned = (conn.cache.get("pif", self.pif) or {}).get("IP", "")
         if self.cuts_session:
             conn.retarget(self.new_address)
         try:
