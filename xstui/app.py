@@ -99,8 +99,8 @@ class XstuiApp(App):
         )
         if not connection.events_running:
             connection.start_events()
-        if isinstance(self.screen, ConnectScreen):
-            self.pop_screen()
+        # The connect screen stays behind in the default mode: popping it while
+        # the Status mode mounts raced with TabbedContent's first activation.
         self.switch_mode("status")
 
     def _area_screen(self):
