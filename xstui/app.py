@@ -9,6 +9,7 @@ from importlib.resources import files
 
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 
@@ -114,13 +115,19 @@ class XstuiApp(App):
     def on_cache_changed(self, message: CacheChanged) -> None:
         screen = self._area_screen()
         if screen is not None:
-            screen.refresh_bar()
-            screen.refresh_view()
+            try:
+                screen.refresh_bar()
+                screen.refresh_view()
+            except NoMatches:
+                pass  # the screen is being taken down (the app is quitting)
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()
         if screen is not None:
-            screen.refresh_bar()
+            try:
+                screen.refresh_bar()
+            except NoMatches:
+                pass  # the screen is being taken down (the app is quitting)
         if message.state == "reconnecting":
             self.notify(
                 f"Connection lost, reconnecting… {message.detail}", severity="warning", timeout=5

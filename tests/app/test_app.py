@@ -31,7 +31,8 @@ def text_of(widget: Static) -> str:
 
 
 def card_text(app, card: str) -> str:
-    screens = [s for s in app.screen_stack if isinstance(s, StatusScreen)]
+    # the Status screen may be on the stack before it has composed its cards
+    screens = [s for s in app.screen_stack if isinstance(s, StatusScreen) and s.ready]
     return text_of(screens[0].query_one(f"#card-{card}", Static)) if screens else ""
 
 
