@@ -218,7 +218,6 @@ class SimServer:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cpath, kpath)
         self._ssl = ctx
-        self.certificate_pem = cert
         return self.fingerprint
 
     def _handler(self, base, host_ref):
@@ -303,9 +302,3 @@ def _is_loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
-
-
-def free_port(address: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return s.getsockname()[1]

@@ -29,8 +29,6 @@ class Simulator:
         self.time_scale = time_scale
         self.registrations: dict[str, dict] = {}  # session -> legacy event registration
         self.faults: dict[str, list] = {}  # method -> [calls to let through, error description]
-        self.lock = threading.Lock()
-        self.listeners_moved: list[tuple[str, str, str]] = []
         self.on_address_change = None  # set by the server: (host, old, new) -> None
 
     # pool facts ------------------------------------------------------------
@@ -51,7 +49,6 @@ class Simulator:
     def address_changed(self, host: str, old: str, new: str) -> None:
         """A management address moved; the server follows shortly after the
         reply has gone out (XAPI, too, answers before the interface moves)."""
-        self.listeners_moved.append((host, old, new))
         if self.on_address_change:
             threading.Timer(0.3, self.on_address_change, (host, old, new)).start()
 

@@ -15,7 +15,7 @@ import uuid as uuidlib
 from collections.abc import Iterable
 
 from .errors import XapiError
-from .schema import NULL_REF, XDate, class_spec, classes
+from .schema import XDate, class_spec, classes
 
 # One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
 RELATIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -216,7 +216,3 @@ class Store:
             for ref in table:
                 if wanted(cls, ref):
                     yield cls, ref
-
-
-def ref_or_null(ref: str | None) -> str:
-    return ref or NULL_REF
