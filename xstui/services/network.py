@@ -393,6 +393,53 @@ def _pifs_by_host_device(cache: Cache) -> dict[tuple[str, str], tuple[str, dict]
     return out
 
 
+def _network_on_every_host(
+    conn: Connection,
+    name: str,
+    description: str,
+    mtu: int,
+    create: str,
+    items: list,
+    args,
+    progress,
+) -> int:
+    """A new network, then ``create`` (Bond.create / VLAN.create) once per host
+    item with ``args(network, item)``; if any host fails, what was made is
+    destroyed again so that the pool is left as it was. Returns the count."""
+    network = conn.call(
+        "network.create",
+        {
+            "name_label": name,
+            "MTU": str(mtu),
+            "other_config": {},
+            "name_description": description,
+            "tags": [],
+        },
+    )
+    destroy = create.replace(".create", ".destroy")
+    created = []
+    try:
+        for i, item in enumerate(items):
+            created.append(run_task(conn, create, *args(network, item)))
+            progress((i + 1) / len(items))
+    except Exception:
+        for ref in created:
+            run_task(conn, destroy, ref)
+        conn.call("network.destroy", network)
+        raise
+    return len(created)
+
+
+def _destroy_with_network(
+    conn: Connection, destroy: str, refs: list[str], network: str, progress
+) -> None:
+    """``destroy`` (Bond.destroy / VLAN.destroy) each object, then their network."""
+    for i, ref in enumerate(refs):
+        run_task(conn, destroy, ref)
+        progress((i + 1) / (len(refs) + 1))
+    conn.call("network.destroy", network)
+
+
 class CreateBond(Action):
     """A bond of the same NICs on every host of the pool, on one new network."""
 
@@ -478,27 +525,17 @@ class CreateBond(Action):
         )
 
     def run(self, conn: Connection, progress) -> str:
-        network = conn.call(
-            "network.create",
-            {
-                "name_label": self.name,
-                "MTU": str(self.mtu),
-                "other_config": {},
-                "name_description": f"Bond of {', '.join(self.devices)}",
-                "tags": [],
-            },
+        count = _network_on_every_host(
+            conn,
+            self.name,
+            f"Bond of {', '.join(self.devices)}",
+            self.mtu,
+            "Bond.create",
+            list(self.members.values()),
+            lambda net, refs: (net, refs, "", self.mode, {}),
+            progress,
         )
-        created = []
-        try:
-            for i, refs in enumerate(self.members.values()):
-                created.append(run_task(conn, "Bond.create", network, refs, "", self.mode, {}))
-                progress((i + 1) / len(self.members))
-        except Exception:
-            for bond in created:  # undo: leave the pool as it was
-                run_task(conn, "Bond.destroy", bond)
-            conn.call("network.destroy", network)
-            raise
-        return f"Bond {self.name!r} created on {len(created)} hosts."
+        return f"Bond {self.name!r} created on {count} hosts."
 
 
 class DestroyBond(Action):
@@ -544,10 +581,9 @@ class DestroyBond(Action):
         )
 
     def run(self, conn: Connection, progress) -> str:
-        for i, (bond, _, _) in enumerate(self.bonds):
-            run_task(conn, "Bond.destroy", bond)
-            progress((i + 1) / (len(self.bonds) + 1))
-        conn.call("network.destroy", self.network)
+        _destroy_with_network(
+            conn, "Bond.destroy", [b for b, _, _ in self.bonds], self.network, progress
+        )
         return f"Bond {self.name!r} destroyed."
 
 
@@ -599,27 +635,17 @@ class CreateVlan(Action):
         )
 
     def run(self, conn: Connection, progress) -> str:
-        network = conn.call(
-            "network.create",
-            {
-                "name_label": self.name,
-                "MTU": "1500",
-                "other_config": {},
-                "name_description": f"VLAN {self.tag}",
-                "tags": [],
-            },
+        count = _network_on_every_host(
+            conn,
+            self.name,
+            f"VLAN {self.tag}",
+            1500,
+            "VLAN.create",
+            list(self.tagged.values()),
+            lambda net, pif: (pif, str(self.tag), net),
+            progress,
         )
-        created = []
-        try:
-            for i, pif in enumerate(self.tagged.values()):
-                created.append(run_task(conn, "VLAN.create", pif, str(self.tag), network))
-                progress((i + 1) / len(self.tagged))
-        except Exception:
-            for vlan in created:
-                run_task(conn, "VLAN.destroy", vlan)
-            conn.call("network.destroy", network)
-            raise
-        return f"VLAN {self.tag} ({self.name!r}) created on {len(created)} hosts."
+        return f"VLAN {self.tag} ({self.name!r}) created on {count} hosts."
 
 
 class DestroyVlan(Action):
@@ -651,10 +677,9 @@ class DestroyVlan(Action):
         )
 
     def run(self, conn: Connection, progress) -> str:
-        for i, (vlan, _, _) in enumerate(self.vlans):
-            run_task(conn, "VLAN.destroy", vlan)
-            progress((i + 1) / (len(self.vlans) + 1))
-        conn.call("network.destroy", self.network)
+        _destroy_with_network(
+            conn, "VLAN.destroy", [v for v, _, _ in self.vlans], self.network, progress
+        )
         return f"VLAN network {self.name!r} destroyed."
 
 

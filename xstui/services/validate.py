@@ -88,26 +88,22 @@ def hostname(text: str) -> str:
     return value
 
 
-def mtu(text: str | int) -> int:
+def _int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
     try:
         value = int(str(text).strip())
     except ValueError:
-        raise InvalidInput([f"MTU {text!r} is not a number"]) from None
-    if not MTU_MIN <= value <= MTU_MAX:
-        raise InvalidInput(
-            [f"MTU must be between {MTU_MIN} and {MTU_MAX} (1500 standard, 9000 jumbo)"]
-        )
+        raise InvalidInput([f"{what} {text!r} is not a number"]) from None
+    if not low <= value <= high:
+        raise InvalidInput([f"{what} must be between {low} and {high}{hint}"])
     return value
+
+
+def mtu(text: str | int) -> int:
+    return _int_in_range(text, "MTU", MTU_MIN, MTU_MAX, " (1500 standard, 9000 jumbo)")
 
 
 def vlan_tag(text: str | int) -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise InvalidInput([f"VLAN tag {text!r} is not a number"]) from None
-    if not VLAN_MIN <= value <= VLAN_MAX:
-        raise InvalidInput([f"VLAN tag must be between {VLAN_MIN} and {VLAN_MAX}"])
-    return value
+    return _int_in_range(text, "VLAN tag", VLAN_MIN, VLAN_MAX)
 
 
 def mac(text: str) -> str:

@@ -7,7 +7,7 @@ import inspect
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .errors import XapiError
@@ -77,8 +77,6 @@ class Ctx:
     caller: Caller
     session: str | None = None
     task: str | None = None
-    method: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def store(self):
@@ -124,7 +122,7 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
     if caller.host and caller.host != sim.master and not caller.trusted:
         raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master))
-    ctx = Ctx(sim, caller, method=method)
+    ctx = Ctx(sim, caller)
     args = list(params)
     with sim.store.lock:
         if msg.needs_session:

@@ -85,7 +85,7 @@ class Field:
                 raise XapiError("INVALID_VALUE", self.name, value)
             return lowered[value.lower()]
         if k == "map":
-            return {str(a): str(b) if not isinstance(b, str) else b for a, b in dict(value).items()}
+            return {str(a): str(b) for a, b in dict(value).items()}
         if k == "set":
             return list(value)
         return str(value)

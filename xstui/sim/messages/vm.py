@@ -88,13 +88,14 @@ def start_on(ctx: Ctx, vm, host, start_paused, force):
     return _boot(ctx, vm, rec, host, start_paused)
 
 
-def _stop(ctx: Ctx, vm: str, states: tuple[str, ...]) -> None:
+def _stop(ctx: Ctx, vm: str, states: tuple[str, ...], to: str = "Halted") -> None:
+    """Shut down or suspend: the host gets the VM's memory back."""
     rec = _vm(ctx, vm, *states)
     host = rec["resident_on"]
     ctx.work(BOOT_SECONDS, progress=0.5)
     if ctx.store.exists("host", host):
         _claim(ctx, host, -rec["memory_static_max"])
-    _power(ctx, vm, "Halted")
+    _power(ctx, vm, to)
 
 
 @message("VM")
@@ -127,11 +128,7 @@ def hard_reboot(ctx: Ctx, vm):
 
 @message("VM")
 def suspend(ctx: Ctx, vm):
-    rec = _vm(ctx, vm, "Running")
-    host = rec["resident_on"]
-    ctx.work(BOOT_SECONDS, progress=0.5)
-    _claim(ctx, host, -rec["memory_static_max"])
-    _power(ctx, vm, "Suspended")
+    _stop(ctx, vm, ("Running",), to="Suspended")
     return ""
 
 
