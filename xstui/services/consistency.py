@@ -33,8 +33,13 @@ def check_pool(cache: Cache) -> list[Finding]:
     with cache.lock:
         hosts = cache.table("host")
         pifs = cache.table("pif")
-        name = lambda ref: (hosts.get(ref) or {}).get("name_label", ref)  # noqa: E731
-        net_name = lambda ref: (cache.get("network", ref) or {}).get("name_label", ref)  # noqa: E731
+
+        def name(ref):
+            return cache.label("host", ref)
+
+        def net_name(ref):
+            return cache.label("network", ref)
+
         out: list[Finding] = []
         by_network = defaultdict(list)
         for p in pifs.values():

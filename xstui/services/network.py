@@ -549,7 +549,7 @@ class DestroyBond(Action):
                     if master.get("VLAN_slave_of"):
                         raise InvalidInput(
                             [
-                                f"the bond on {self._host(cache, master)} carries VLANs: destroy them first"
+                                f"the bond on {cache.label('host', master.get('host', NULL))} carries VLANs: destroy them first"
                             ]
                         )
                     self.bonds.append((bref, bond.get("uuid", ""), master.get("management", False)))
@@ -559,10 +559,6 @@ class DestroyBond(Action):
             _ha_check(cache, "destroying a bond that carries the management interface")
         self.network, self.name = network, net.get("name_label", "")
         self.management = any(m for _, _, m in self.bonds)
-
-    @staticmethod
-    def _host(cache, pif) -> str:
-        return (cache.get("host", pif.get("host", NULL)) or {}).get("name_label", "?")
 
     def plan(self) -> Plan:
         impact = ["VMs on this network lose connectivity until moved to another network."]

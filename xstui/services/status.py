@@ -171,7 +171,7 @@ def build_status(
 ) -> Status:
     now = time.time() if now is None else now
     with cache.lock:
-        pool_ref, pool = next(iter(cache.table("pool").items()), ("", {}))
+        pool = next(iter(cache.table("pool").values()), {})
         hosts = cache.table("host")
         if this_host not in hosts and hosts:
             this_host = pool.get("master", next(iter(hosts)))
@@ -341,7 +341,10 @@ def _storage(cache) -> list[StorageRepo]:
 def _health(cache, pool, storage, now) -> list[HealthFlag]:
     flags: list[HealthFlag] = []
     hosts = cache.table("host")
-    name = lambda ref: (hosts.get(ref) or {}).get("name_label", ref)  # noqa: E731
+
+    def name(ref):
+        return cache.label("host", ref)
+
     for h in hosts.values():
         if not _is_live(cache, h):
             flags.append(HealthFlag("critical", "pool", f"Host {h.get('name_label')} is offline"))

@@ -19,6 +19,10 @@ class Cache:
     def get(self, cls: str, ref: str) -> dict | None:
         return self.records.get(cls.lower(), {}).get(ref)
 
+    def label(self, cls: str, ref: str) -> str:
+        """An object's name label, or its ref when it is not (or no longer) known."""
+        return (self.get(cls, ref) or {}).get("name_label", ref)
+
     def replace(self, events: list[dict]) -> set[str]:
         """A full load (token ""): the cache becomes exactly these objects."""
         fresh: dict[str, dict[str, dict]] = {}
