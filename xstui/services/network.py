@@ -594,7 +594,8 @@ class CreateVlan(Action):
             problems += exc.problems
             self.tag = -1
         self.name = (name or "").strip() or f"VLAN {self.tag}"
-        self.tagged: dict[str, str] = {}
+        self.tagged: dict[str, str] = {}  # host -> the PIF that carries the VLAN
+        self.uuids: dict[str, str] = {}
         with cache.lock:
             base = cache.get("network", over_network) or {}
             self.over = base.get("name_label", "")
@@ -614,6 +615,7 @@ class CreateVlan(Action):
                         problems.append(f"VLAN {self.tag} already exists on {self.over}")
                         break
                 self.tagged[p.get("host")] = ref
+                self.uuids[ref] = p.get("uuid", ref)
             if any(n.get("name_label") == self.name for n in cache.table("network").values()):
                 problems.append(f"a network called {self.name!r} already exists")
         if problems:
@@ -624,8 +626,10 @@ class CreateVlan(Action):
             "Create VLAN",
             f"Create VLAN {self.tag} on {self.over!r} on {len(self.tagged)} hosts as network {self.name!r}.",
             [f"xe network-create name-label={shlex.quote(self.name)}"]
-            + [f"xe vlan-create network-uuid=<new> pif-uuid=<{self.over} PIF> vlan={self.tag}"]
-            * len(self.tagged),
+            + [
+                f"xe vlan-create network-uuid=<new> pif-uuid={self.uuids[pif]} vlan={self.tag}"
+                for pif in self.tagged.values()
+            ],
             impact=["The switch ports must carry this VLAN tagged, or the network stays dark."],
             risk="low",
         )
