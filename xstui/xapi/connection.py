@@ -16,13 +16,8 @@ from .cache import Cache
 from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .targets import Target
-from .tls import (
-    FingerprintMismatch,
-    PinnedTransport,
-    TimeoutTransport,
-    check_trust,
-    server_fingerprint,
-)
+from .tls import FingerprintMismatch, check_trust, server_fingerprint
+from .transport import TargetTransport
 
 # What the console watches. VDI/VBD/VIF and host_cpu are left out (host.cpu_info
 # has the CPU count and model): screens that need them fetch them on demand,
@@ -117,16 +112,9 @@ class Connection:
 
     # login -------------------------------------------------------------------
     def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
-        if target.kind == "local":
-            return XenAPI.Session(
-                "http://local/", transport=SocketTransport(target.socket_path, timeout)
-            )
-        if target.scheme == "https":
-            key = target.trust_key
-            return XenAPI.Session(
-                target.url, transport=PinnedTransport(self.fingerprints[key], timeout)
-            )
-        return XenAPI.Session(target.url, transport=TimeoutTransport(timeout))
+        uri = "http://local/" if target.kind == "local" else target.url
+        transport = TargetTransport(target, self.fingerprints.get(target.trust_key), timeout)
+        return XenAPI.Session(uri, transport=transport)
 
     def _check_certificate(self, target: Target) -> None:
         try:
@@ -338,30 +326,6 @@ class Connection:
                 pass  # closing anyway: the session times out on the host
             self._proxy("close")()  # and drop the kept-alive HTTP connection
         self._set_state("closed")
-
-
-class SocketTransport(xmlrpc.client.Transport):
-    """XML-RPC over a unix socket at an exact path (dom0's /var/lib/xcp/xapi)."""
-
-    def __init__(self, path: str, timeout: float | None = None):
-        super().__init__()
-        self.path, self.timeout = path, timeout
-
-    def make_connection(self, host):
-        conn = _UnixConnection("localhost", timeout=self.timeout)
-        conn.path = self.path
-        self._connection = host, conn
-        return conn
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    path = ""
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if self.timeout:
-            self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
 
 
 def _reason(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ import itertools
 import json
 
 from .targets import Target
-from .tls import PinnedConnection, insecure_context
+from .transport import http_connection
 
 
 class JsonRpcUnavailable(Exception):
@@ -30,20 +30,7 @@ class JsonRpcClient:
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
-            t = self.target
-            if t.kind == "local":
-                from .connection import _UnixConnection
-
-                conn = _UnixConnection("localhost", timeout=self.timeout)
-                conn.path = t.socket_path
-            elif t.scheme == "https":
-                conn = PinnedConnection(
-                    t.host, t.port, timeout=self.timeout, context=insecure_context()
-                )
-                conn.fingerprint = (self.fingerprint or "").upper()
-            else:
-                conn = http.client.HTTPConnection(t.host, t.port, timeout=self.timeout)
-            self._conn = conn
+            self._conn = http_connection(self.target, self.fingerprint, self.timeout)
         return self._conn
 
     def call(self, method: str, params: list):

@@ -4,10 +4,8 @@ fingerprint, refuse a later mismatch with an explanation."""
 from __future__ import annotations
 
 import hashlib
-import http.client
 import socket
 import ssl
-import xmlrpc.client
 from dataclasses import dataclass
 
 
@@ -75,45 +73,3 @@ def check_trust(fingerprints: dict[str, str], key: str, actual: str) -> TrustDec
     if pinned.upper() == actual.upper():
         return TrustDecision("trusted", actual, pinned)
     return TrustDecision("mismatch", actual, pinned)
-
-
-class PinnedTransport(xmlrpc.client.SafeTransport):
-    """XML-RPC over TLS that accepts exactly one certificate (by fingerprint)."""
-
-    def __init__(self, fingerprint: str, timeout: float | None = None):
-        super().__init__(context=insecure_context())
-        self.fingerprint = fingerprint.upper()
-        self.timeout = timeout
-
-    def make_connection(self, host):
-        if self._connection and host == self._connection[0]:
-            return self._connection[1]
-        chost, self._extra_headers, x509 = self.get_host_info(host)
-        conn = PinnedConnection(chost, timeout=self.timeout, context=self.context)
-        conn.fingerprint = self.fingerprint
-        self._connection = host, conn
-        return conn
-
-
-class PinnedConnection(http.client.HTTPSConnection):
-    fingerprint = ""
-
-    def connect(self):
-        super().connect()
-        actual = format_fingerprint(self.sock.getpeercert(binary_form=True))
-        if actual != self.fingerprint:
-            self.sock.close()
-            raise FingerprintMismatch(self.fingerprint, actual)
-
-
-class TimeoutTransport(xmlrpc.client.Transport):
-    """Plain HTTP XML-RPC with a socket timeout (a dead peer must not hang us)."""
-
-    def __init__(self, timeout: float | None = None):
-        super().__init__()
-        self.timeout = timeout
-
-    def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self.timeout
-        return conn
