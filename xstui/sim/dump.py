@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from .schema import Field, class_spec, classes
+from .schema import Field, blank, class_spec, classes, coerce, empty
 from .store import Store
 from .where import db_string
 
@@ -89,10 +89,10 @@ def from_db(f: Field, text: str):
         return text == "true"
     if kind == "enum":
         try:
-            return f.coerce(text)
+            return coerce(f, text)
         except Exception:
             return text  # an older release's value: keep it
-    return f.coerce(text)
+    return coerce(f, text)
 
 
 def to_db(f: Field, value) -> str:
@@ -113,7 +113,7 @@ def _parsed(f: Field, text: str):
     try:
         return from_db(f, text)
     except (IndexError, ValueError):
-        return f.empty()  # damaged value (real dumps have truncated ones): keep the text
+        return empty(f)  # damaged value (real dumps have truncated ones): keep the text
 
 
 def load_dump(xml_text: str | bytes, store: Store | None = None) -> Store:
@@ -134,7 +134,7 @@ def load_dump(xml_text: str | bytes, store: Store | None = None) -> Store:
         originals = store.raw_rows.setdefault(spec.name, {})
         for row in rows:
             ref = row["ref"]
-            record = spec.blank()
+            record = blank(spec)
             for col, text in row.items():
                 fname = col.replace("__", "_")
                 if col != "ref" and fname in spec.fields:

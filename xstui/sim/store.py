@@ -15,7 +15,7 @@ import uuid as uuidlib
 from collections.abc import Iterable
 
 from .errors import XapiError
-from .schema import XDate, class_spec, classes
+from .schema import XDate, blank, class_spec, classes, coerce
 
 # One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
 RELATIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -110,11 +110,11 @@ class Store:
         cls = spec.name
         with self.lock:
             ref = ref or self.new_ref()
-            record = spec.blank()
+            record = blank(spec)
             if "uuid" in record:
                 record["uuid"] = self.new_uuid()
             for name, value in (fields or {}).items():
-                record[name] = spec.fields[name].coerce(value)
+                record[name] = coerce(spec.fields[name], value)
             self.tables[cls][ref] = record
             if "uuid" in record:
                 self.by_uuid[cls][record["uuid"]] = ref
@@ -130,7 +130,7 @@ class Store:
             record = self.get(cls, ref)
             before = dict(record)
             for name, value in values.items():
-                record[name] = spec.fields[name].coerce(value)
+                record[name] = coerce(spec.fields[name], value)
             self._record_change(cls, ref, "mod")
             self._relink(cls, ref, before, record)
 
