@@ -1,17 +1,34 @@
 """What every area screen shares: the connection bar, the footer and live
-refresh from the event cache."""
+refresh from the event cache, limited to the classes the area watches and
+coalesced to a few redraws a second so that a busy pool never steals the
+keyboard."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent
 
+from xstui.areas import CORE_WATCHES, Area
 from xstui.widgets.header import ConnectionBar
+from xstui.xapi import views
+
+REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
 
 
 class AreaScreen(Screen):
-    """Subclasses compose their body in ``compose_body`` and redraw in ``refresh_view``."""
+    """Subclasses compose their body in ``compose_body`` and redraw in
+    ``refresh_view(classes)`` (the wire classes that changed; None: everything)."""
+
+    ready = False  # set once mounted: cache changes before that are drawn by on_mount
+
+    def __init__(self, area: Area) -> None:
+        super().__init__()
+        self.area = area
+        self.watches = frozenset(area.watches) | frozenset(CORE_WATCHES)
+        self._dirty: set[str] = set()
+        self._redraw_timer = None
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar()
@@ -21,43 +38,53 @@ class AreaScreen(Screen):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
-    ready = False  # set once mounted: cache changes before that are drawn by on_mount
+    @property
+    def conn(self):
+        return self.app.connection
 
     def on_mount(self) -> None:
         self.refresh_bar()
-        self.refresh_view()
+        self.refresh_view(None)
         self.ready = True
 
     def on_screen_resume(self) -> None:
         if self.ready:
             self.refresh_bar()
-            self.refresh_view()
+            self.refresh_view(None)
+
+    def cache_changed(self, classes: frozenset[str]) -> None:
+        """Note what changed; draw it at most every REDRAW_INTERVAL."""
+        relevant = classes & self.watches
+        if not relevant:
+            return
+        self._dirty |= relevant
+        if self._redraw_timer is None:
+            self._redraw_timer = self.set_timer(REDRAW_INTERVAL, self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_timer = None
+        classes, self._dirty = frozenset(self._dirty), set()
+        try:
+            if classes & frozenset(CORE_WATCHES):
+                self.refresh_bar()
+            self.refresh_view(classes)
+        except NoMatches:
+            pass  # the screen is being taken down (the app is quitting)
 
     def refresh_bar(self) -> None:
-        conn = self.app.connection
+        conn = self.conn
         if conn is None:
             return
         cache = conn.cache
         with cache.lock:
-            pool = next(iter(cache.table("pool").values()), {})
-            host = cache.get("host", conn.this_host) or {}
-            hosts = len(cache.table("host"))
-        role = (
-            ""
-            if not host
-            else (
-                "standalone"
-                if hosts <= 1
-                else "master"
-                if pool.get("master") == conn.this_host
-                else "member"
-            )
-        )
+            pool = views.pool(cache)
+            host = cache.get("host", conn.this_host)
+            role = views.host_role(cache, conn.this_host) if host is not None else ""
         # while reconnecting, the last known state stays on screen, dimmed
         self.set_class(conn.state != "connected", "-stale")
         self.query_one(ConnectionBar).show(
-            pool=pool.get("name_label", ""),
-            host=host.get("name_label", ""),
+            pool=pool.name_label if pool else "",
+            host=host.name_label if host else "",
             role=role,
             user=conn.user,
             state=conn.state,
@@ -66,8 +93,8 @@ class AreaScreen(Screen):
             detail=conn.state_detail,
         )
 
-    def refresh_view(self) -> None:
-        """Redraw from the cache (called on every coalesced change)."""
+    def refresh_view(self, classes: frozenset[str] | None) -> None:
+        """Redraw from the cache: ``classes`` changed (None: draw everything)."""
 
     def set_tab_label(self, pane: str, label: str) -> None:
         """Retitle a tab (e.g. with a count); tabs appear a moment after the

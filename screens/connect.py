@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from xstui.areas import watched_types
 from xstui.services.actions import Plan
 from xstui.widgets.plan import PlanModal
 from xstui.xapi.connection import ConnectError, Connection
@@ -128,7 +129,9 @@ class ConnectScreen(Screen):
             self.show_error("Enter the password (it is never stored).")
             self.query_one("#password", Input).focus()
             return
-        connection = Connection(target, user, password, fingerprints=dict(config.fingerprints))
+        connection = Connection(
+            target, user, password, fingerprints=dict(config.fingerprints), watch=watched_types()
+        )
         while True:
             try:
                 await self._in_thread(connection.login)

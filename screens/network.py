@@ -15,20 +15,17 @@ from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
 
 from xstui.services import network as net
 from xstui.services import validate as v
-from xstui.services.actions import InvalidInput
-from xstui.services.consistency import check_pool
-from xstui.services.nettest import run_tests, targets
+from xstui.services.actions import Action, InvalidInput
+from xstui.services.network.consistency import check_pool
+from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.flow import perform
 from xstui.widgets.form import FormField, FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
+from xstui.widgets.tables import sync_rows
 
 from .base import AreaScreen
-
-
-def _modes(text: str) -> str | None:
-    return None if text.strip().lower() in ("dhcp", "static") else "mode is dhcp or static"
 
 
 class NetworkTestModal(ModalScreen[None]):
@@ -82,11 +79,10 @@ class NetworkScreen(AreaScreen):
         Binding("c", "show_check", "Pool check", id="network.check", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, area) -> None:
+        super().__init__(area)
         self.host = ""  # the host shown; defaults to the session's host
         self.rows: list[net.PifRow] = []
-        self.pending_nic: net.ForgetNic | None = None
         self.confirm_seconds = 60  # apply-then-confirm window for local management changes
 
     def compose_body(self) -> ComposeResult:
@@ -106,11 +102,7 @@ class NetworkScreen(AreaScreen):
         self.query_one("#pifs", DataTable).focus()
 
     # data -------------------------------------------------------------------
-    @property
-    def conn(self):
-        return self.app.connection
-
-    def refresh_view(self) -> None:
+    def refresh_view(self, classes=None) -> None:
         conn = self.conn
         if conn is None or not conn.cache.table("host"):
             return
@@ -118,43 +110,39 @@ class NetworkScreen(AreaScreen):
         if self.host not in hosts:
             self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
         h = hosts[self.host]
-        backend = (h.get("software_version") or {}).get("network_backend", "")
-        self.query_one("#network-host", Label).update(
-            f"Host {h.get('name_label')} ({h.get('hostname')}) — backend {backend or 'unknown'} — "
+        backend = h.software_version.get("network_backend", "")
+        waiting = dict(net.pending_replacements(conn.cache)).get(self.host)
+        line = Text(
+            f"Host {h.name_label} ({h.hostname}) - backend {backend or 'unknown'} - "
             f"{len(hosts)} host(s), H for the next"
         )
-        table = self.query_one("#pifs", DataTable)
-        selected = table.cursor_row
-        table.clear()
+        if waiting:
+            line.append(
+                f"\nWaiting for the new NIC for {waiting['device']}: press r to introduce it.",
+                style="bold",
+            )
+        self.query_one("#network-host", Label).update(line)
         self.rows = net.pif_rows(conn.cache, self.host)
-        for r in self.rows:
-            link = (
-                "no link"
-                if r.carrier is False
-                else (f"{r.speed // 1000}G" if r.speed >= 1000 else f"{r.speed}M")
-                if r.speed
-                else ("up" if r.carrier else "-")
-            )
-            if r.duplex is False and r.speed:
-                link += " half"
-            ip = (
-                r.ip
-                if r.mode == "Static"
-                else (f"DHCP {r.ip}".strip() if r.mode == "DHCP" else "-")
-            )
-            table.add_row(
-                r.device,
-                "*" if r.management else "",
-                ip,
-                link,
-                str(r.mtu),
-                str(r.vlan) if r.vlan >= 0 else "",
-                r.bond,
-                r.network,
-                r.mac,
-            )
-        if self.rows:
-            table.move_cursor(row=min(max(selected, 0), len(self.rows) - 1))
+        sync_rows(
+            self.query_one("#pifs", DataTable),
+            [
+                (
+                    r.ref,
+                    (
+                        Text(r.device),
+                        "*" if r.management else "",
+                        r.address,
+                        r.link,
+                        str(r.mtu),
+                        str(r.vlan) if r.vlan >= 0 else "",
+                        r.bond,
+                        Text(r.network),
+                        r.mac,
+                    ),
+                )
+                for r in self.rows
+            ],
+        )
         self._draw_check()
 
     def _draw_check(self) -> None:
@@ -164,7 +152,7 @@ class NetworkScreen(AreaScreen):
         grid.add_column(no_wrap=True)
         grid.add_column()
         for f in findings:
-            grid.add_row(Text("! " + f.severity, style="bold"), f.rule, f.text)
+            grid.add_row(Text("! " + f.severity, style="bold"), f.rule, Text(f.text))
         self.query_one("#check-list", Static).update(
             grid if findings else Text("The pool is consistent.")
         )
@@ -178,18 +166,17 @@ class NetworkScreen(AreaScreen):
 
     # actions ----------------------------------------------------------------
     def action_next_host(self) -> None:
-        hosts = sorted(
-            self.conn.cache.table("host").items(), key=lambda kv: kv[1].get("name_label", "")
-        )
-        refs = [r for r, _ in hosts]
+        hosts = sorted(self.conn.cache.table("host").values(), key=lambda h: h.name_label)
+        refs = [h.ref for h in hosts]
         self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
         self.refresh_view()
 
     def action_show_check(self) -> None:
         self.query_one(TabbedContent).active = "check"
 
-    async def _form(self, title: str, fields: list[FormField]) -> dict | None:
-        return await self.app.push_screen_wait(FormModal(title, fields))
+    async def _ask(self, title: str, fields: list[FormField], build) -> Action | None:
+        """A form that builds the action (refusals shown in the form)."""
+        return await self.app.push_screen_wait(FormModal(title, fields, build))
 
     @work(exit_on_error=False, group="action", description="management interface")
     async def action_management(self) -> None:
@@ -198,45 +185,12 @@ class NetworkScreen(AreaScreen):
             return
         conn = self.conn
         current = next((r for r in self.rows if r.management), row)
-        values = await self._form(
-            f"Management interface on {row.device} ({row.host_name})",
-            [
-                FormField(
-                    "mode",
-                    "Mode (static or dhcp)",
-                    "static" if (row.mode or current.mode) != "DHCP" else "dhcp",
-                    _modes,
-                ),
-                FormField(
-                    "ip", "IP address", row.ip, lambda t: t.strip() and v.problem(v.ipv4, t) or None
-                ),
-                FormField(
-                    "netmask",
-                    "Netmask",
-                    row.netmask or current.netmask,
-                    lambda t: t.strip() and v.problem(v.netmask, t) or None,
-                ),
-                FormField(
-                    "gateway",
-                    "Gateway (optional)",
-                    row.gateway or current.gateway,
-                    lambda t: t.strip() and v.problem(v.ipv4, t, "gateway") or None,
-                ),
-                FormField(
-                    "dns",
-                    "DNS servers (comma separated)",
-                    ",".join(row.dns or current.dns),
-                    lambda t: v.problem(v.dns_servers, t),
-                ),
-            ],
-        )
-        if values is None:
-            return
-        try:
+
+        def build(values):
             config = net.IpConfig.checked(
                 values["mode"], values["ip"], values["netmask"], values["gateway"], values["dns"]
             )
-            action = net.ReconfigureManagement(
+            return net.ReconfigureManagement(
                 conn.cache,
                 row.host,
                 row.ref,
@@ -244,10 +198,40 @@ class NetworkScreen(AreaScreen):
                 session_host=conn.target.host,
                 local=conn.target.kind == "local",
             )
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        if not await perform(self.app, action):
+
+        def optional(check, *args):
+            return lambda t: t.strip() and v.problem(check, t, *args) or None
+
+        action = await self._ask(
+            f"Management interface on {row.device} ({row.host_name})",
+            [
+                FormField(
+                    "mode",
+                    "Mode",
+                    "static" if (row.mode or current.mode) != "DHCP" else "dhcp",
+                    choices=("static", "dhcp"),
+                ),
+                FormField("ip", "IP address", row.ip, optional(v.ipv4)),
+                FormField(
+                    "netmask", "Netmask", row.netmask or current.netmask, optional(v.netmask)
+                ),
+                FormField(
+                    "gateway",
+                    "Gateway (optional)",
+                    row.gateway or current.gateway,
+                    optional(v.ipv4, "gateway"),
+                ),
+                FormField(
+                    "dns",
+                    "DNS servers",
+                    ",".join(row.dns or current.dns),
+                    lambda t: v.problem(v.dns_servers, t),
+                    placeholder="comma separated",
+                ),
+            ],
+            build,
+        )
+        if action is None or not await perform(self.app, action):
             return
         if conn.target.kind == "local":
             keep = await self.app.push_screen_wait(
@@ -265,104 +249,78 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="hostname")
     async def action_hostname(self) -> None:
-        host = self.conn.cache.get("host", self.host) or {}
-        values = await self._form(
-            f"Hostname of {host.get('name_label')}",
-            [
-                FormField(
-                    "hostname",
-                    "Hostname",
-                    host.get("hostname", ""),
-                    lambda t: v.problem(v.hostname, t),
-                )
-            ],
+        host = self.conn.cache.get("host", self.host)
+        if host is None:
+            return
+        action = await self._ask(
+            f"Hostname of {host.name_label}",
+            [FormField("hostname", "Hostname", host.hostname, lambda t: v.problem(v.hostname, t))],
+            lambda values: net.SetHostname(self.conn.cache, self.host, values["hostname"]),
         )
-        if values is not None:
-            await self._perform(
-                lambda: net.SetHostname(self.conn.cache, self.host, values["hostname"])
-            )
+        if action is not None:
+            await perform(self.app, action)
 
     @work(exit_on_error=False, group="action", description="DNS")
     async def action_dns(self) -> None:
         mgmt = next((r for r in self.rows if r.management), None)
-        values = await self._form(
+        action = await self._ask(
             "DNS servers",
             [
                 FormField(
                     "dns",
-                    "DNS servers (comma separated)",
+                    "DNS servers",
                     ",".join(mgmt.dns if mgmt else []),
                     lambda t: v.problem(v.dns_servers, t),
+                    placeholder="comma separated",
                 )
             ],
+            lambda values: net.SetDns(self.conn.cache, self.host, values["dns"]),
         )
-        if values is not None:
-            await self._perform(lambda: net.SetDns(self.conn.cache, self.host, values["dns"]))
+        if action is not None:
+            await perform(self.app, action)
 
     @work(exit_on_error=False, group="action", description="create bond")
     async def action_bond(self) -> None:
-        values = await self._form(
+        nics = sorted({r.device for r in self.rows if r.physical and r.bond == "" and r.vlan < 0})
+        action = await self._ask(
             "Create a bond on every host",
             [
-                FormField(
-                    "devices",
-                    "NICs (e.g. eth2,eth3)",
-                    "",
-                    lambda t: (
-                        None
-                        if len([d for d in t.split(",") if d.strip()]) >= 2
-                        else "name at least two NICs"
-                    ),
-                ),
-                FormField(
-                    "mode",
-                    "Mode: active-backup, balance-slb or lacp",
-                    "active-backup",
-                    lambda t: (
-                        None
-                        if t.strip() in net.BOND_MODES
-                        else "active-backup, balance-slb or lacp"
-                    ),
-                ),
-                FormField("name", "Network name", "", lambda t: None),
+                FormField("devices", "NICs", (), several=True, choices=nics),
+                FormField("mode", "Mode", "active-backup", choices=net.BOND_MODES),
+                FormField("name", "Network name", "", placeholder="Bond eth2+eth3"),
                 FormField("mtu", "MTU", "1500", lambda t: v.problem(v.mtu, t)),
             ],
+            lambda values: net.CreateBond(
+                self.conn.cache, values["name"], values["devices"], values["mode"], values["mtu"]
+            ),
         )
-        if values is not None:
-            await self._perform(
-                lambda: net.CreateBond(
-                    self.conn.cache,
-                    values["name"],
-                    values["devices"].split(","),
-                    values["mode"].strip(),
-                    values["mtu"],
-                )
-            )
+        if action is not None:
+            await perform(self.app, action)
 
     @work(exit_on_error=False, group="action", description="create VLAN")
     async def action_vlan(self) -> None:
         row = self.selected()
-        values = await self._form(
+        carriers = sorted(
+            {
+                r.network: r.network_ref
+                for r in self.rows
+                if r.vlan < 0 and not r.bond.startswith("in ")
+            }.items()
+        )
+        names = dict(carriers)
+        action = await self._ask(
             "Create a VLAN on every host",
             [
                 FormField("tag", "VLAN tag (0-4094)", "", lambda t: v.problem(v.vlan_tag, t)),
-                FormField(
-                    "over", "On network (NIC or bond)", row.network if row else "", lambda t: None
-                ),
-                FormField("name", "Network name", "", lambda t: None),
+                FormField("over", "On network", row.network if row else "", choices=tuple(names)),
+                FormField("name", "Network name", "", placeholder="VLAN <tag>"),
             ],
+            lambda values: net.CreateVlan(
+                self.conn.cache, values["name"], values["tag"], names.get(values["over"], "")
+            ),
         )
-        if values is None:
-            return
-        networks = {n.get("name_label"): ref for ref, n in self.conn.cache.table("network").items()}
-        await self._perform(
-            lambda: net.CreateVlan(
-                self.conn.cache,
-                values["name"],
-                values["tag"],
-                networks.get(values["over"].strip(), ""),
-            )
-        )
+        if action is not None:
+            await perform(self.app, action)
 
     @work(exit_on_error=False, group="action", description="destroy bond or VLAN")
     async def action_destroy(self) -> None:
@@ -380,30 +338,45 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="replace NIC")
     async def action_replace_nic(self) -> None:
-        if self.pending_nic is None:
+        """Step 1 forgets the selected NIC; step 2 (now, or after the swap and
+        even after a restart of the console) introduces the new one."""
+        cache = self.conn.cache
+        if self.host not in dict(net.pending_replacements(cache)):
             row = self.selected()
             if row is None:
                 return
             try:
-                forget = net.ForgetNic(self.conn.cache, row.ref, self.conn.this_host)
+                forget = net.ForgetNic(cache, row.ref, self.conn.this_host)
             except InvalidInput as exc:
                 notify_error(self.app, exc)
                 return
             if not await perform(self.app, forget):
                 return
-            self.pending_nic = forget
-        old = self.pending_nic
-        values = await self._form(
-            f"After the swap: the new NIC for {old.rec.get('device')} on {old.host_name}",
+            await self._wait_for_pending()
+        saved = dict(net.pending_replacements(cache)).get(self.host)
+        if saved is None:
+            return
+        host = self.host
+        action = await self._ask(
+            f"After the swap: the new NIC for {saved['device']} on {cache.label('host', host)}",
             [FormField("mac", "New NIC's MAC address", "", lambda t: v.problem(v.mac, t))],
+            lambda values: net.IntroduceNic(cache, host, values["mac"]),
         )
-        if values is None:
+        if action is None:
             self.app.notify(
                 "The old NIC is forgotten; press r again when the new one is in.", timeout=8
             )
             return
-        if await self._perform(lambda: net.IntroduceNic(old, values["mac"])):
-            self.pending_nic = None
+        await perform(self.app, action)
+
+    async def _wait_for_pending(self) -> None:
+        """The host record's change arrives through the event stream."""
+        import asyncio
+
+        for _ in range(50):
+            if self.host in dict(net.pending_replacements(self.conn.cache)):
+                return
+            await asyncio.sleep(0.1)
 
     def action_test_network(self) -> None:
         conn = self.conn
@@ -417,7 +390,7 @@ class NetworkScreen(AreaScreen):
         if mgmt is None:
             self.app.notify("This host has no management interface to test.", severity="warning")
             return
-        self.app.push_screen(NetworkTestModal(targets(mgmt.gateway, mgmt.dns)))
+        self.app.push_screen(NetworkTestModal(targets(mgmt.gateway, list(mgmt.dns))))
 
     async def _perform(self, make) -> bool:
         try:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from xstui.services.identity import RenameHost, check_label
+from xstui.areas import health_rules
 from xstui.services.status import Status, build_status
+from xstui.services.status.identity import RenameHost, check_label
 from xstui.services.values import duration, percent, size
 from xstui.widgets.flow import perform
 from xstui.widgets.form import FormField, FormModal
 from xstui.widgets.notice import notify_error
+from xstui.widgets.tables import sync_rows
 from xstui.xapi.tls import live_fingerprint
 
 from .base import AreaScreen
@@ -48,8 +50,8 @@ class StatusScreen(AreaScreen):
         Binding("f", "refresh_fingerprint", "Fingerprint", id="status.fingerprint", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, area) -> None:
+        super().__init__(area)
         self.status: Status | None = None
         self.fingerprint, self.fingerprint_source = "", ""
         self.dom0 = None
@@ -102,7 +104,7 @@ class StatusScreen(AreaScreen):
         super().on_screen_resume()
 
     # data ------------------------------------------------------------------
-    def refresh_view(self) -> None:
+    def refresh_view(self, classes=None) -> None:
         conn = self.app.connection
         if conn is None or not conn.cache.table("host"):
             self.query_one("#card-identity", Static).update("Loading the pool…")
@@ -110,14 +112,27 @@ class StatusScreen(AreaScreen):
         self.status = build_status(
             conn.cache,
             conn.this_host,
+            rules=health_rules(),
             fingerprint=self.fingerprint,
             fingerprint_source=self.fingerprint_source,
             dom0=self.dom0,
         )
-        self._draw_host(self.status)
-        self._draw_pool(self.status)
-        self._draw_storage(self.status)
-        self._draw_health(self.status)
+        self._draw_health_label(self.status)
+        self._draw_tab(self.query_one(TabbedContent).active or "host")
+
+    def _draw_tab(self, tab: str) -> None:
+        """Only the visible tab is drawn; the others when they are shown."""
+        if self.status is not None:
+            {
+                "host": self._draw_host,
+                "pool": self._draw_pool,
+                "storage": self._draw_storage,
+                "health": self._draw_health,
+            }[tab](self.status)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self._draw_tab(event.pane.id or "host")
 
     @work(
         thread=True,
@@ -136,7 +151,7 @@ class StatusScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dom0", description="dom0 usage")
     def sample_dom0(self) -> None:
-        from xstui.services.dom0 import dom0_status
+        from xstui.services.status.dom0 import dom0_status
 
         dom0 = dom0_status()
         self.app.call_from_thread(self._got_dom0, dom0)
@@ -242,22 +257,17 @@ class StatusScreen(AreaScreen):
                 ]
             )
         )
-        table = self.query_one("#pool-hosts", DataTable)
-        table.clear()
+        rows = []
         for h in p.hosts:
             used = h.memory_total - h.memory_free
-            table.add_row(
-                h.name,
-                h.role,
-                h.state,
-                h.address,
-                f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%",
-                str(h.vms_running),
+            memory = f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%"
+            rows.append(
+                (h.ref, (Text(h.name), h.role, h.state, h.address, memory, str(h.vms_running)))
             )
+        sync_rows(self.query_one("#pool-hosts", DataTable), rows)
 
     def _draw_storage(self, st: Status) -> None:
-        table = self.query_one("#srs", DataTable)
-        table.clear()
+        rows = []
         for sr in st.storage:
             scope = "shared" if sr.shared else f"local {sr.host}"
             used = Text(
@@ -265,15 +275,11 @@ class StatusScreen(AreaScreen):
                 style="bold" if sr.used_percent >= 90 else "",
             )
             alloc = size(sr.allocated) if sr.provisioning == "thin" else "-"
-            table.add_row(
-                sr.name + ("" if sr.attached else " (detached)"),
-                sr.type,
-                scope,
-                sr.provisioning,
-                size(sr.size),
-                used,
-                alloc,
+            name = Text(sr.name + ("" if sr.attached else " (detached)"))
+            rows.append(
+                (sr.ref, (name, sr.type, scope, sr.provisioning, size(sr.size), used, alloc))
             )
+        sync_rows(self.query_one("#srs", DataTable), rows)
 
     def _draw_health(self, st: Status) -> None:
         table = Table.grid(padding=(0, 1))
@@ -290,6 +296,8 @@ class StatusScreen(AreaScreen):
         self.query_one("#health-list", Static).update(
             table if st.health else Text("No problems found.")
         )
+
+    def _draw_health_label(self, st: Status) -> None:
         counts = sum(1 for f in st.health if f.severity != "info")
         self.set_tab_label("health", f"Health ({counts})" if counts else "Health")
 
@@ -300,8 +308,10 @@ class StatusScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="rename host")
     async def action_rename_host(self) -> None:
         conn = self.app.connection
-        host = conn.cache.get("host", conn.this_host) or {}
-        old = host.get("name_label", "")
+        host = conn.cache.get("host", conn.this_host)
+        if host is None:
+            return
+        old = host.name_label
 
         def check(text: str) -> str | None:
             try:
@@ -316,7 +326,7 @@ class StatusScreen(AreaScreen):
         if values is None:
             return
         try:
-            action = RenameHost(conn.this_host, host.get("uuid", ""), old, values["name"])
+            action = RenameHost(conn.this_host, host.uuid, old, values["name"])
         except ValueError as exc:
             notify_error(self.app, exc)
             return

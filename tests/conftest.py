@@ -55,10 +55,13 @@ def private_dirs(tmp_path, monkeypatch):
 
 @pytest.fixture
 def connection(running_sim):
+    from xstui.areas import watched_types
     from xstui.xapi.connection import Connection
     from xstui.xapi.targets import parse_target
 
-    conn = Connection(parse_target(running_sim.url), "root", running_sim.password)
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
     conn.login()
     yield conn
     conn.close()

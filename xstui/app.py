@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from importlib.resources import files
 
 from textual.app import App, ScreenStackError, SystemCommand
@@ -14,21 +15,24 @@ from textual.message import Message
 from textual.screen import Screen
 
 from xstui.screens.connect import ConnectScreen
-from xstui.screens.network import NetworkScreen
-from xstui.screens.status import StatusScreen
 
+from .areas import AREAS, Area
 from .xapi.config import Config
 from .xapi.connection import Connection
 
 
 @dataclass
 class CacheChanged(Message):
-    """Some classes changed in the cache (bursts are coalesced)."""
+    """Some classes changed in the cache. A burst coalesces into one message
+    that carries the classes of every message it replaced."""
 
     classes: frozenset[str] = field(default_factory=frozenset)
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, CacheChanged)
+        if isinstance(message, CacheChanged):
+            self.classes = self.classes | message.classes
+            return True
+        return False
 
 
 @dataclass
@@ -37,20 +41,23 @@ class ConnectionStateChanged(Message):
     detail: str = ""
 
 
-AREAS = {
-    "status": ("Status", "Host and pool status, storage and health"),
-    "network": ("Networking", "Interfaces, management, bonds, VLANs, pool check"),
-}
+def _screen_factory(area: Area):
+    """The area's screen class is imported when the area is first shown."""
+
+    def make() -> Screen:
+        module, name = area.screen.split(":")
+        return getattr(import_module(module), name)(area)
+
+    return make
 
 
 class XstuiApp(App):
     TITLE = "xstui"
     CSS_PATH = str(files("xstui.assets").joinpath("xstui.tcss"))
-    MODES = {"status": StatusScreen, "network": NetworkScreen}
+    MODES = {a.id: _screen_factory(a) for a in AREAS}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("f1", "switch_mode('status')", "Status", id="app.status"),
-        Binding("f2", "switch_mode('network')", "Network", id="app.network"),
+        *(Binding(a.key, f"switch_mode('{a.id}')", a.title, id=f"app.{a.id}") for a in AREAS),
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -86,7 +93,7 @@ class XstuiApp(App):
 
     # connection ------------------------------------------------------------
     def start_demo(self):
-        from .xapi.demo import start_demo
+        from .demo import start_demo
 
         self.demo = start_demo()
         return self.demo
@@ -115,11 +122,7 @@ class XstuiApp(App):
     def on_cache_changed(self, message: CacheChanged) -> None:
         screen = self._area_screen()
         if screen is not None:
-            try:
-                screen.refresh_bar()
-                screen.refresh_view()
-            except NoMatches:
-                pass  # the screen is being taken down (the app is quitting)
+            screen.cache_changed(message.classes)
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()
@@ -146,8 +149,10 @@ class XstuiApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.connection is not None:
-            for mode, (title, help_text) in AREAS.items():
-                yield SystemCommand(f"Go to {title}", help_text, lambda m=mode: self.switch_mode(m))
+            for a in AREAS:
+                yield SystemCommand(
+                    f"Go to {a.title}", a.description, lambda m=a.id: self.switch_mode(m)
+                )
         for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
             if isinstance(binding, Binding) and binding.description:
                 yield SystemCommand(

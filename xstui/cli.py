@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 
 from . import __version__
-
-EXIT_USAGE = 2
-EXIT_CONNECT = 3
+from .script import EXIT_USAGE, fail
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,19 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--user", default="root", help="user name (default root)")
     sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
 
-    st = sub.add_parser("status", help="print the status of a pool (no TUI)")
-    st.add_argument("target", help="https://HOST, local or demo")
-    st.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
-    st.add_argument("--user", default="root", help="user name (default root)")
-    st.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
-
-    ck = sub.add_parser(
-        "check", help="check the pool's consistency (exit 1 when something is found)"
-    )
-    ck.add_argument("target", help="https://HOST, local or demo")
-    ck.add_argument("--json", action="store_true", help="print the findings as JSON")
-    ck.add_argument("--user", default="root", help="user name (default root)")
-    ck.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
+    for command in area_commands():
+        command.arguments(sub.add_parser(command.name, help=command.help))
 
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
     s.add_argument(
@@ -75,10 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
-    if args.command == "status":
-        return run_status(args)
-    if args.command == "check":
-        return run_check(args)
+    for command in area_commands():
+        if args.command == command.name:
+            return _piped(command.run, args)
     if args.command == "demo":
         return run_app("demo")
     if args.command == "connect":
@@ -90,9 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     return run_app("local" if in_dom0() else "")
 
 
-def _fail(message: str) -> int:
-    print(f"xstui: {message}", file=sys.stderr)
-    return EXIT_USAGE
+def area_commands():
+    from .areas import commands
+
+    return commands()
+
+
+def _piped(run, args) -> int:
+    """Run a command whose output may go to a pipe that closes early
+    (``xstui status demo | head -3``): stop quietly, no traceback."""
+    try:
+        code = run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null first
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def run_sim(args) -> int:
@@ -100,9 +101,9 @@ def run_sim(args) -> int:
     from .sim.scenario import ScenarioError
 
     if not 0 <= args.port <= 65535:
-        return _fail(f"port {args.port} is out of range 0-65535")
+        return fail(f"port {args.port} is out of range 0-65535")
     if args.latency < 0:
-        return _fail("latency cannot be negative")
+        return fail("latency cannot be negative")
     try:
         running = start_simulator(
             args.scenario,
@@ -115,9 +116,9 @@ def run_sim(args) -> int:
             latency_ms=args.latency,
         )
     except ScenarioError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot listen: {exc.strerror or exc}")
+        return fail(f"cannot listen: {exc.strerror or exc}")
     store = running.sim.store
     pool = store.get("pool", running.sim.pool)
     print(
@@ -150,117 +151,10 @@ def run_app(target: str, user: str = "root") -> int:
         try:
             parse_target(target)
         except TargetError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     from .app import XstuiApp
 
     XstuiApp(target=target, user=user).run()
-    return 0
-
-
-def login_for_script(target_text: str, user: str, fingerprint: str | None = None):
-    """Log in without a TUI: (connection, demo or None). Exits 2 on usage
-    errors and 3 on connection or authentication failures, with one line."""
-    import getpass
-    import os
-
-    from .xapi.config import Config
-    from .xapi.connection import ConnectError, Connection
-    from .xapi.demo import start_demo
-    from .xapi.targets import TargetError, parse_target
-
-    try:
-        target = parse_target(target_text)
-    except TargetError as exc:
-        raise SystemExit(_fail(str(exc))) from None
-    demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
-    if target.kind == "demo":
-        demo = start_demo()
-        target, password = demo.target, demo.password
-    elif target.kind == "remote" and not password:
-        if not sys.stdin.isatty():
-            raise SystemExit(
-                _fail_connect("no password: set XSTUI_PASSWORD or run from a terminal")
-            )
-        password = getpass.getpass(f"Password for {user}@{target.url}: ")
-    config = Config.load()
-    if fingerprint:
-        config.fingerprints[target.trust_key] = fingerprint.upper()
-    conn = Connection(target, user, password, fingerprints=config.fingerprints)
-    try:
-        conn.login()
-    except ConnectError as err:
-        if err.kind == "trust" and not err.pinned and sys.stdin.isatty():
-            answer = input(f"{err}\nTrust this certificate? [y/N] ").strip().lower()
-            if answer == "y":
-                config.fingerprints[err.target.trust_key] = err.fingerprint
-                config.save()
-                return login_for_script(target_text, user)
-        hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
-        raise SystemExit(_fail_connect(str(err).splitlines()[0] + hint)) from None
-    if fingerprint:
-        config.save()
-    return conn, demo
-
-
-def _fail_connect(message: str) -> int:
-    print(f"xstui: {message}", file=sys.stderr)
-    return EXIT_CONNECT
-
-
-def _with_pool(args, compute):
-    """Log in, load the pool with one event.from, compute, log out. Connection
-    and API failures exit 3 with one line."""
-    from .xapi.connection import ConnectionLost, XapiFailure
-
-    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
-    try:
-        conn.load_once()
-        return compute(conn)
-    except (XapiFailure, ConnectionLost) as exc:
-        raise SystemExit(_fail_connect(str(exc))) from None
-    finally:
-        conn.close()
-        if demo:
-            demo.close()
-
-
-def run_check(args) -> int:
-    import json
-
-    from .services.consistency import check_pool
-
-    findings = _with_pool(args, lambda conn: check_pool(conn.cache))
-    if args.json:
-        print(json.dumps([f.to_dict() for f in findings], indent=2))
-    else:
-        for f in findings:
-            print(f"{f.severity:<8} {f.rule:<10} {f.text}")
-        print(f"{len(findings)} finding(s)" if findings else "The pool is consistent.")
-    return 1 if findings else 0
-
-
-def run_status(args) -> int:
-    import json
-
-    from .services.status import build_status
-    from .xapi.tls import live_fingerprint
-
-    def status(conn):
-        fingerprint, source = live_fingerprint(conn.target)
-        dom0 = None
-        if conn.target.kind == "local":
-            from .services.dom0 import dom0_status
-
-            dom0 = dom0_status()
-        return build_status(
-            conn.cache,
-            conn.this_host,
-            fingerprint=fingerprint,
-            fingerprint_source=source,
-            dom0=dom0,
-        )
-
-    print(json.dumps(_with_pool(args, status).to_dict(), indent=2))
     return 0
 
 

@@ -5,10 +5,11 @@ import secrets
 import time
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, SelectionList
 from xstui.screens.network import NetworkScreen
 
 from xstui.app import XstuiApp
+from xstui.areas import watched_types
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
@@ -37,9 +38,15 @@ async def open_network(pilot, device: str | None = None) -> NetworkScreen:
 
 async def fill_form(pilot, **values):
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen.query(Input))
+    await wait_until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen.query("#ok"))
     for name, value in values.items():
-        app.screen.query_one(f"#field-{name}", Input).value = value
+        widget = app.screen.query_one(f"#field-{name}")
+        if isinstance(widget, SelectionList):
+            widget.deselect_all()
+            for item in value.split(","):
+                widget.select(item)
+        else:  # Input or Select
+            widget.value = value
     app.screen.query_one("#ok").press()
     await pilot.pause()
 
@@ -80,7 +87,7 @@ async def test_remote_management_change_reconnects(running_sim, connection):
             lambda: (
                 connection.target.host == "127.10.0.21"
                 and connection.state == "connected"
-                and (connection.cache.get("host", running_sim.sim.master) or {}).get("address")
+                and getattr(connection.cache.get("host", running_sim.sim.master), "address", "")
                 == "127.10.0.21"
             ),
             timeout=20,
@@ -100,9 +107,10 @@ async def test_bad_input_changes_nothing(running_sim, connection):
         app.screen.query_one("#field-gateway", Input).value = "127.99.0.1"
         app.screen.query_one("#ok").press()
         await pilot.pause(0.3)
-        assert not isinstance(
-            app.screen, PlanModal
-        )  # gateway outside the subnet: refused with a notice
+        # gateway outside the subnet: refused in the form, what was typed is kept
+        assert isinstance(app.screen, FormModal)
+        assert "outside the subnet" in str(app.screen.query_one("#problem-form").render())
+        assert app.screen.query_one("#field-ip", Input).value == "127.10.0.21"
         assert running_sim.sim.store.generation == generation and connection.calls == calls
 
 
@@ -113,7 +121,7 @@ def local_connection(monkeypatch):
     path = f"/tmp/xstui-local-{secrets.token_hex(4)}.sock"
     running = start_simulator("demo", unix_socket=path, members=False, task_delay=0.01)
     monkeypatch.setenv("XSTUI_XAPI_SOCKET", path)
-    conn = Connection(parse_target("local"), "root", "")
+    conn = Connection(parse_target("local"), "root", "", watch=watched_types())
     conn.login()
     yield running, conn
     conn.close()
@@ -199,7 +207,11 @@ async def test_create_bond_from_the_screen(running_sim, connection):
 async def test_nic_wizard_from_the_screen(running_sim, connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_network(pilot, "eth4")
+        screen = await open_network(pilot)
+        await pilot.press("H")  # xcp-b: a member (the master cannot enter maintenance)
+        await wait_until(pilot, lambda: screen.rows and screen.rows[0].host_name == "xcp-b")
+        index = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
+        screen.query_one("#pifs", DataTable).move_cursor(row=index)
         await pilot.press("r")
         await confirm_plan(pilot, "eth4")
         await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
@@ -212,5 +224,5 @@ async def test_nic_wizard_from_the_screen(running_sim, connection):
                 for r in getattr(app.screen, "rows", [])
             ),
         )
-    host = running_sim.sim.master
+    host = running_sim.sim.store.find_one("host", name_label="xcp-b")
     assert running_sim.sim.store.get("host", host)["enabled"] is True

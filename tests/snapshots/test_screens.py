@@ -10,6 +10,7 @@ import pytest
 from xstui.screens.status import StatusScreen
 
 from xstui.app import XstuiApp
+from xstui.areas import watched_types
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -25,7 +26,7 @@ def demo_connection(request):
     from xstui.sim.runner import start_simulator
 
     running = start_simulator("demo", port=snapshot_port(request), password="snapshot")
-    conn = Connection(parse_target(running.url), "root", running.password)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
     try:
         conn.login()
         yield conn

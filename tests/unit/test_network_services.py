@@ -7,10 +7,12 @@ import sys
 
 import pytest
 
+from xstui.areas import watched_types
 from xstui.services import network as net
-from xstui.services.actions import InvalidInput, TaskFailed
-from xstui.services.consistency import check_pool
-from xstui.xapi.connection import XapiFailure
+from xstui.services.actions import ActionFailed, InvalidInput, RunContext, TaskFailed
+from xstui.services.network.consistency import check_pool
+from xstui.xapi.connection import Connection, XapiFailure
+from xstui.xapi.targets import parse_target
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_management_change_on_a_member(running_sim, live):
     plan = action.plan()
     assert plan.risk == "medium" and "xe host-management-reconfigure" in plan.xe[1]
     assert not action.cuts_session
-    action.execute(live)
+    action.execute(RunContext(live))
     st = running_sim.sim.store
     assert st.get("host", host)["address"] == "127.10.0.42" and st.get("PIF", pif)["management"]
     assert live.target.host == "127.10.0.11"  # our session is with the master: unchanged
@@ -69,7 +71,7 @@ def test_management_change_on_a_member(running_sim, live):
 
 def test_management_change_refused_with_ha(running_sim, live):
     running_sim.sim.store.set("pool", running_sim.sim.pool, ha_enabled=True)
-    settle(live, lambda: next(iter(live.cache.table("pool").values()))["ha_enabled"])
+    settle(live, lambda: next(iter(live.cache.table("pool").values())).ha_enabled)
     host, pif = refs(running_sim, "xcp-a", "eth4")
     calls = live.calls
     with pytest.raises(InvalidInput, match="HA is enabled"):
@@ -88,9 +90,11 @@ def test_management_failure_midway_restores_the_interface(running_sim, live):
     running_sim.sim.inject_failure(
         "Async.host.management_reconfigure", ["PIF_CONFIGURATION_ERROR", pif, "link down"]
     )
-    with pytest.raises(XapiFailure) as err:
-        action.execute(live)
+    with pytest.raises(ActionFailed) as err:
+        action.execute(RunContext(live))
+    assert isinstance(err.value.cause, XapiFailure)
     assert "could not configure the interface" in str(err.value)
+    assert err.value.undone == 1 and "pool is as it was" in err.value.undo_report()
     rec = running_sim.sim.store.get("PIF", pif)
     assert rec["ip_configuration_mode"] == "None" and rec["IP"] == "" and not rec["management"]
     assert running_sim.sim.store.get("host", host)["address"] == "127.10.0.12"
@@ -100,18 +104,18 @@ def test_hostname_and_dns(running_sim, live):
     host = running_sim.sim.master
     with pytest.raises(InvalidInput):
         net.SetHostname(live.cache, host, "bad_name")
-    net.SetHostname(live.cache, host, "xcp-a.lab").execute(live)
+    net.SetHostname(live.cache, host, "xcp-a.lab").execute(RunContext(live))
     assert running_sim.sim.store.get("host", host)["hostname"] == "xcp-a.lab"
     with pytest.raises(InvalidInput):
         net.SetDns(live.cache, host, "127.10.0.53, nonsense")
-    net.SetDns(live.cache, host, "127.10.0.60 127.10.0.61").execute(live)
+    net.SetDns(live.cache, host, "127.10.0.60 127.10.0.61").execute(RunContext(live))
     _, pif = refs(running_sim, "xcp-a", "eth0")
     assert running_sim.sim.store.get("PIF", pif)["DNS"] == "127.10.0.60,127.10.0.61"
 
 
 def test_bond_validation(live):
     cases = [
-        (["eth4"], "active-backup", "at least two"),
+        (["eth4"], "active-backup", "at least 2 NICs"),
         (["eth2", "eth4"], "active-backup", "already in a bond"),
         (["eth1", "eth4"], "round-robin", "bond mode"),
         (["eth0", "eth1", "eth4", "eth9", "eth8"], "lacp", "at most 4"),
@@ -124,18 +128,16 @@ def test_bond_validation(live):
 def test_bond_across_the_pool_then_destroy(running_sim, live):
     action = net.CreateBond(live.cache, "Storage bond", ["eth1", "eth4"], "lacp", 9000)
     assert "LACP needs the switch" in " ".join(action.plan().impact)
-    action.execute(live)
+    action.execute(RunContext(live))
     st = running_sim.sim.store
     network = net_ref(running_sim, "Storage bond")
     masters = [p for p in st.table("PIF").values() if p["network"] == network]
     assert len(masters) == 3 and {p["MTU"] for p in masters} == {9000}
     settle(
         live,
-        lambda: (
-            len([p for p in live.cache.table("pif").values() if p.get("network") == network]) == 3
-        ),
+        lambda: len([p for p in live.cache.table("pif").values() if p.network == network]) == 3,
     )
-    net.DestroyBond(live.cache, network).execute(live)
+    net.DestroyBond(live.cache, network).execute(RunContext(live))
     assert not any(p["network"] == network for p in st.table("PIF").values())
     assert not st.exists("network", network)
 
@@ -145,8 +147,11 @@ def test_bond_failure_on_one_host_undoes_the_others(running_sim, live):
         "Async.Bond.create", ["PIF_CONFIGURATION_ERROR", "x", "NIC failed"], after=1
     )
     bonds_before = len(running_sim.sim.store.table("Bond"))
-    with pytest.raises(XapiFailure):
-        net.CreateBond(live.cache, "Doomed", ["eth1", "eth4"], "active-backup").execute(live)
+    with pytest.raises(ActionFailed) as err:
+        net.CreateBond(live.cache, "Doomed", ["eth1", "eth4"], "active-backup").execute(
+            RunContext(live)
+        )
+    assert err.value.undone == 2  # the first host's bond and the network
     st = running_sim.sim.store
     assert len(st.table("Bond")) == bonds_before
     assert net_ref(running_sim, "Doomed") is None
@@ -158,41 +163,56 @@ def test_vlans(running_sim, live):
         net.CreateVlan(live.cache, "", "5000", backup)
     with pytest.raises(InvalidInput, match="already exists"):
         net.CreateVlan(live.cache, "again", 20, net_ref(running_sim, "VM Bond"))
-    net.CreateVlan(live.cache, "VLAN 30", 30, backup).execute(live)
+    net.CreateVlan(live.cache, "VLAN 30", 30, backup).execute(RunContext(live))
     vlan_net = net_ref(running_sim, "VLAN 30")
     assert len([v for v in running_sim.sim.store.table("VLAN").values() if v["tag"] == 30]) == 3
     settle(
         live,
-        lambda: (
-            len([v for v in live.cache.table("vlan").values() if int(v.get("tag", 0)) == 30]) == 3
-        ),
+        lambda: len([v for v in live.cache.table("vlan").values() if v.tag == 30]) == 3,
     )
     with pytest.raises(InvalidInput, match="carries VLANs"):
         net.DestroyBond(live.cache, net_ref(running_sim, "VM Bond"))
-    net.DestroyVlan(live.cache, vlan_net).execute(live)
+    net.DestroyVlan(live.cache, vlan_net).execute(RunContext(live))
     assert not running_sim.sim.store.exists("network", vlan_net)
 
 
-def test_replace_nic_wizard(running_sim, live):
-    host, pif = refs(running_sim, "xcp-a", "eth4")
+def test_replace_nic_wizard_survives_a_console_restart(running_sim, live):
+    host, pif = refs(running_sim, "xcp-b", "eth4")
     running_sim.sim.store.set(
-        "PIF", pif, ip_configuration_mode="Static", IP="127.10.3.11", netmask="255.255.255.0"
+        "PIF", pif, ip_configuration_mode="Static", IP="127.10.3.12", netmask="255.255.255.0"
     )
-    settle(live, lambda: live.cache.get("pif", pif)["IP"] == "127.10.3.11")
-    forget = net.ForgetNic(live.cache, pif, live.this_host)
-    forget.execute(live)
+    settle(live, lambda: live.cache.get("pif", pif).IP == "127.10.3.12")
+    net.ForgetNic(live.cache, pif, live.this_host).execute(RunContext(live))
     st = running_sim.sim.store
     assert not st.exists("PIF", pif) and st.get("host", host)["enabled"] is False
-    with pytest.raises(InvalidInput):
-        net.IntroduceNic(forget, "nonsense")
-    net.IntroduceNic(forget, "02:12:34:56:78:9a").execute(live)
+    # a new console (fresh cache) finds the waiting replacement on the host record
+    fresh = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
+    fresh.login()
+    fresh.start_events()
+    try:
+        settle(fresh, lambda: net.pending_replacements(fresh.cache))
+        assert [h for h, _ in net.pending_replacements(fresh.cache)] == [host]
+        with pytest.raises(InvalidInput):
+            net.IntroduceNic(fresh.cache, host, "nonsense")
+        net.IntroduceNic(fresh.cache, host, "02:12:34:56:78:9a").execute(RunContext(fresh))
+    finally:
+        fresh.close()
     new = next(p for p in st.table("PIF").values() if p["host"] == host and p["device"] == "eth4")
     assert (new["MAC"], new["IP"], new["ip_configuration_mode"]) == (
         "02:12:34:56:78:9a",
-        "127.10.3.11",
+        "127.10.3.12",
         "Static",
     )
     assert st.get("host", host)["enabled"] is True
+    assert "xstui_nic_replacement" not in st.get("host", host)["other_config"]
+
+
+def test_replace_nic_on_the_master_says_designate_a_new_master(running_sim, live):
+    _, pif = refs(running_sim, "xcp-a", "eth4")
+    with pytest.raises(InvalidInput, match="designate a new master first"):
+        net.ForgetNic(live.cache, pif, live.this_host)
 
 
 def test_replace_management_nic_of_a_member_is_refused(running_sim, live):
@@ -208,12 +228,12 @@ def test_consistency_flags_the_demo_mtu_mismatch(running_sim, live):
     ]
     _, pif = refs(running_sim, "xcp-c", "eth1")
     running_sim.sim.store.set("PIF", pif, MTU=9000)
-    settle(live, lambda: int(live.cache.get("pif", pif)["MTU"]) == 9000)
+    settle(live, lambda: live.cache.get("pif", pif).MTU == 9000)
     assert check_pool(live.cache) == []
     _, b0 = refs(running_sim, "xcp-b", "eth0")
     running_sim.sim.store.set("PIF", b0, IP="127.10.9.12")
     running_sim.sim.store.set("PIF", refs(running_sim, "xcp-a", "eth4")[1], MTU=9000)
-    settle(live, lambda: live.cache.get("pif", b0)["IP"] == "127.10.9.12")
+    settle(live, lambda: live.cache.get("pif", b0).IP == "127.10.9.12")
     rules = {f.rule for f in check_pool(live.cache)}
     assert {"management", "mtu", "jumbo"} <= rules
 
@@ -245,7 +265,7 @@ def test_management_by_dhcp_learns_the_leased_address(running_sim, live):
         live.cache, host, pif, net.IpConfig("DHCP"), session_host="127.10.0.11", local=False
     )
     assert any("DHCP" in i for i in action.plan().impact)
-    action.execute(live)
+    action.execute(RunContext(live))
     leased = running_sim.sim.store.get("PIF", pif)["IP"]
     assert leased.startswith("127.") and action.new_address == leased
     assert running_sim.sim.store.get("host", host)["address"] == leased

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from xstui.areas import health_rules, watched_types
 from xstui.services.status import build_status
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
@@ -14,7 +15,9 @@ from xstui.xapi.targets import parse_target
 
 @pytest.fixture
 def loaded(running_sim):
-    conn = Connection(parse_target(running_sim.url), "root", running_sim.password)
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
     conn.login()
     conn.load_once()
     yield conn, running_sim
@@ -23,7 +26,7 @@ def loaded(running_sim):
 
 def test_master_view(loaded):
     conn, _ = loaded
-    st = build_status(conn.cache, conn.this_host)
+    st = build_status(conn.cache, conn.this_host, rules=health_rules())
     h = st.host
     assert (h.name, h.role, h.address) == ("xcp-a", "master", "127.10.0.11")
     assert h.product == "XCP-ng 8.2.1" and h.api_version == "2.16"
@@ -46,7 +49,10 @@ def test_member_shows_its_master(loaded):
 
 def test_storage_thin_thick_and_allocation(loaded):
     conn, _ = loaded
-    srs = {(s.name, s.host): s for s in build_status(conn.cache, conn.this_host).storage}
+    srs = {
+        (s.name, s.host): s
+        for s in build_status(conn.cache, conn.this_host, rules=health_rules()).storage
+    }
     nfs = srs[("NFS VM store", "")]
     assert nfs.shared and nfs.provisioning == "thin" and nfs.allocated > 0
     local_b = srs[("Local storage", "xcp-b")]
@@ -55,7 +61,7 @@ def test_storage_thin_thick_and_allocation(loaded):
 
 def test_health_flags_find_the_demo_problems(loaded):
     conn, _ = loaded
-    texts = [f.text for f in build_status(conn.cache, conn.this_host).health]
+    texts = [f.text for f in build_status(conn.cache, conn.this_host, rules=health_rules()).health]
     assert any("MTU mismatch on network Storage" in t and "xcp-c eth1=1500" in t for t in texts)
     assert "Certificate of xcp-b expires in 20 days" in texts
     assert any("Local storage on xcp-b is 95% full" in t for t in texts)
@@ -70,7 +76,7 @@ def test_health_follows_the_pool(loaded):
     host = st.find_one("host", name_label="xcp-c")
     st.set("host_metrics", st.get("host", host)["metrics"], live=False)
     conn.load_once()
-    status = build_status(conn.cache, conn.this_host)
+    status = build_status(conn.cache, conn.this_host, rules=health_rules())
     texts = [f.text for f in status.health]
     assert "Host xcp-c is offline" in texts and status.health[0].severity == "critical"
     assert any("is not attached on" in t for t in texts)

@@ -107,12 +107,13 @@ def test_validators_only_ever_refuse_with_reasons(text):
 
 @pytest.fixture(scope="module")
 def demo_conn():
+    from xstui.areas import watched_types
     from xstui.sim.runner import start_simulator
     from xstui.xapi.connection import Connection
     from xstui.xapi.targets import parse_target
 
     running = start_simulator("demo", members=False)
-    conn = Connection(parse_target(running.url), "root", running.password)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
     conn.login()
     conn.load_once()
     yield conn, running

@@ -1,6 +1,9 @@
-"""Actions: what a screen asks the pool to do. Each one validates its input,
-describes itself (a Plan: steps, the ``xe`` equivalent, the impact, the risk)
-and runs. Screens show the plan, confirm in proportion to the risk, then run."""
+"""Actions: what a screen asks the pool to do. Each one validates its input
+when it is made (raising InvalidInput before any XAPI call), describes itself
+(a Plan: steps, the ``xe`` equivalent, the impact, the risk) and runs with a
+:class:`RunContext`: the connection, progress, a cancel event, and an undo
+list. When a step fails, or the admin cancels, the steps already done are
+undone in reverse order and the outcome says so."""
 
 from __future__ import annotations
 
@@ -34,6 +37,90 @@ class InvalidInput(ValueError):
         self.problems = problems
 
 
+class TaskFailed(Exception):
+    def __init__(self, failure: XapiFailure):
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+class Cancelled(Exception):
+    """The admin cancelled the action while it ran."""
+
+    def __init__(self, message: str = "Cancelled."):
+        super().__init__(message)
+
+
+class ActionFailed(Exception):
+    """A run that failed or was cancelled, with what its undo did."""
+
+    def __init__(self, cause: BaseException, undone: int, undo_problems: list[str]):
+        super().__init__(str(cause))
+        self.cause, self.undone, self.undo_problems = cause, undone, undo_problems
+
+    @property
+    def cancelled(self) -> bool:
+        return isinstance(self.cause, Cancelled)
+
+    def undo_report(self) -> str:
+        if self.undo_problems:
+            return (
+                f"Undo incomplete: {'; '.join(self.undo_problems)}. Check the pool before retrying."
+            )
+        if self.undone:
+            return f"The {self.undone} step(s) already done were undone: the pool is as it was."
+        return "Nothing had been changed."
+
+
+@dataclass
+class RunContext:
+    conn: Connection
+    progress: Callable[[float], None] = lambda p: None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    undo_steps: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def call(self, method: str, *args):
+        """A synchronous call (for quick ones); refused once cancel is asked."""
+        self.check_cancel()
+        return self.conn.call(method, *args)
+
+    def task(self, method: str, *args, span: tuple[float, float] = (0.0, 1.0)) -> str:
+        """``Async.<method>``; its progress fills ``span`` of the bar. Esc
+        cancels the XAPI task (raising Cancelled)."""
+        self.check_cancel()
+        low, high = span
+        return run_task(
+            self.conn,
+            method,
+            *args,
+            progress=lambda p: self.progress(low + (high - low) * p),
+            cancel=self.cancel,
+        )
+
+    def on_undo(self, description: str, undo: Callable[[], object]) -> None:
+        """Register how to take back a step that has just been done."""
+        self.undo_steps.append((description, undo))
+
+    def rollback(self) -> tuple[int, list[str]]:
+        """Undo the registered steps, newest first; (steps undone, problems)."""
+        done, problems = 0, []
+        while self.undo_steps:
+            description, undo = self.undo_steps.pop()
+            try:
+                undo()
+                done += 1
+            except (XapiFailure, TaskFailed, ConnectionLost) as exc:
+                problems.append(f"could not {description} ({exc})")
+        return done, problems
+
+    def undo_task(self, description: str, method: str, *args) -> None:
+        """on_undo for the common case: one Async call (never cancelled itself)."""
+        self.on_undo(description, lambda: run_task(self.conn, method, *args))
+
+
 class Action(ABC):
     """Subclasses validate in ``__init__`` (raise InvalidInput), then plan and run."""
 
@@ -41,25 +128,31 @@ class Action(ABC):
     def plan(self) -> Plan: ...
 
     @abstractmethod
-    def run(self, conn: Connection, progress: Callable[[float], None]) -> str:
-        """Do it; returns a one-line outcome. Raises XapiFailure / TaskFailed."""
+    def run(self, ctx: RunContext) -> str:
+        """Do it; returns a one-line outcome. Each step done registers its undo."""
 
-    def execute(self, conn: Connection, progress: Callable[[float], None] = lambda p: None) -> str:
-        """Run with an audit line for the attempt and its outcome."""
-        plan = self.plan()
+    def execute(self, ctx: RunContext) -> str:
+        """Run with an audit line for the attempt and its outcome; on failure or
+        cancel, undo what was done and raise ActionFailed."""
+        plan, conn = self.plan(), ctx.conn
         try:
-            outcome = self.run(conn, progress)
+            outcome = self.run(ctx)
+            ctx.check_cancel()  # cancelled while the last step finished: take it back
         except Exception as exc:
-            audit(plan.title, conn.target.url, conn.user, "failed", str(exc), plan.xe)
-            raise
+            undone, problems = ctx.rollback()
+            failed = ActionFailed(exc, undone, problems)
+            verdict = "cancelled" if failed.cancelled else "failed"
+            audit(
+                plan.title,
+                conn.target.url,
+                conn.user,
+                verdict,
+                f"{exc} {failed.undo_report()}",
+                plan.xe,
+            )
+            raise failed from exc
         audit(plan.title, conn.target.url, conn.user, "done", outcome, plan.xe)
         return outcome
-
-
-class TaskFailed(Exception):
-    def __init__(self, failure: XapiFailure):
-        super().__init__(str(failure))
-        self.failure = failure
 
 
 def run_task(
@@ -71,33 +164,33 @@ def run_task(
     timeout: float = 3600,
 ) -> str:
     """``Async.<method>`` and wait for its task through the event stream (no
-    polling); returns the task's result. Raises TaskFailed, XapiFailure."""
+    polling); returns the task's result. Raises TaskFailed, XapiFailure, or
+    Cancelled when ``cancel`` is set and XAPI cancelled the task."""
     task = conn.call("Async." + method, *args)
     cache = conn.cache
-    cancelled = False
+    cancel_sent = False
 
-    def finished():
+    def settled():
         rec = cache.get("task", task)
         if rec is not None:
-            progress(float(rec.get("progress", 0)))
-        if cancel is not None and cancel.is_set() and not cancelled:
+            progress(rec.progress)
+        if cancel is not None and cancel.is_set() and not cancel_sent:
             return True
-        return rec is not None and rec.get("status") not in ("pending", "cancelling")
+        return rec is not None and rec.status not in ("pending", "cancelling")
 
     while True:
-        if not cache.wait_for(finished, timeout):
+        if not cache.wait_for(settled, timeout):
             raise XapiFailure(
                 ["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"]
             )
         rec = cache.get("task", task)
-        if (
-            cancel is not None
-            and cancel.is_set()
-            and not cancelled
-            and (rec is None or rec.get("status") == "pending")
-        ):
-            cancelled = True
-            conn.call("task.cancel", task)
+        if cancel is not None and cancel.is_set() and not cancel_sent:
+            cancel_sent = True
+            if rec is None or rec.status == "pending":
+                try:
+                    conn.call("task.cancel", task)
+                except XapiFailure:
+                    pass  # finished meanwhile: its status says how
             continue
         break
     try:
@@ -105,14 +198,15 @@ def run_task(
     except (XapiFailure, ConnectionLost):
         pass  # tidying only: the host forgets finished tasks by itself, and a
         # management change may just have moved the host away from this address
-    if rec["status"] == "success":
-        return _unwrap(rec.get("result", ""))
-    raise TaskFailed(XapiFailure(rec.get("error_info") or ["INTERNAL_ERROR", "task failed"]))
+    if rec.status == "success":
+        return _unwrap(rec.result)
+    if rec.status == "cancelled":
+        raise Cancelled()
+    raise TaskFailed(XapiFailure(list(rec.error_info) or ["INTERNAL_ERROR", "task failed"]))
 
 
 def _unwrap(result: str) -> str:
     """A task result is XML-RPC text (``<value>OpaqueRef:..</value>``)."""
-    result = str(result)
     if result.startswith("<value>") and result.endswith("</value>"):
         return result[7:-8]
     return result

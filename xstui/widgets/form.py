@@ -1,9 +1,11 @@
-"""A modal form whose fields are checked as they are typed; nothing is
-returned until every field is valid."""
+"""A modal form declared from fields: text checked as it is typed by the
+services' validators, pick lists for choices, several-of lists for sets.
+With ``build`` the form makes the action itself: a refusal (cross-field rules,
+the pool's state) is shown in the form, keeping what was typed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from textual import on
@@ -11,20 +13,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+
+from ..services.actions import InvalidInput
 
 
 @dataclass
 class FormField:
     name: str
     label: str
-    value: str = ""
+    value: str | Sequence[str] = ""
     check: Callable[[str], str | None] = lambda text: None  # the problem, or None
     password: bool = False
     placeholder: str = ""
+    choices: Sequence[str] = ()  # a pick list (one of them)
+    several: bool = False  # with choices: pick any number of them
 
 
-class FormModal(ModalScreen[dict[str, str] | None]):
+class FormModal(ModalScreen):
+    """Dismisses with the values (a dict), the built object, or None on cancel."""
+
     # Compact (one line a field) so that five fields fit a 80x24 BMC console.
     DEFAULT_CSS = """
     FormModal { align: center middle; }
@@ -32,45 +40,77 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         width: 90%; max-width: 90; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    FormModal .form-title { text-style: bold; margin-bottom: 1; }
-    FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: 1; grid-gutter: 1 1; height: auto; }
-    FormModal .form-problem { color: $error; height: auto; }
+    FormModal .form-title { text-style: bold; margin-bottom: 1; width: 100%; }
+    FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: auto; grid-gutter: 0 1; height: auto; }
+    FormModal SelectionList { height: auto; max-height: 6; }
+    FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
     FormModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     FormModal Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, title: str, fields: list[FormField]):
+    def __init__(
+        self, title: str, fields: list[FormField], build: Callable[[dict], object] | None = None
+    ):
         super().__init__()
-        self.title_text, self.fields = title, fields
+        self.title_text, self.fields, self.build = title, fields, build
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="form-title")
+            yield Static(self.title_text, classes="form-title", markup=False)
             with Grid():
                 for f in self.fields:
-                    yield Label(f.label)
-                    yield Input(
-                        f.value,
-                        id=f"field-{f.name}",
-                        password=f.password,
-                        placeholder=f.placeholder,
-                        compact=True,
-                    )
+                    yield Label(f.label, markup=False)
+                    yield self._input(f)
             for f in self.fields:
-                yield Label("", id=f"problem-{f.name}", classes="form-problem", disabled=True)
+                yield Static(
+                    "", id=f"problem-{f.name}", classes="form-problem", disabled=True, markup=False
+                )
+            yield Static("", id="problem-form", classes="form-problem", disabled=True, markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("OK", id="ok", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query(Input).first().focus()
+    def _input(self, f: FormField):
+        wid = f"field-{f.name}"
+        if f.choices and f.several:
+            chosen = set(f.value) if not isinstance(f.value, str) else {f.value}
+            return SelectionList(*((c, c, c in chosen) for c in f.choices), id=wid, compact=True)
+        if f.choices:
+            value = f.value if f.value in f.choices else Select.NULL
+            return Select(
+                ((c, c) for c in f.choices),
+                value=value,
+                id=wid,
+                compact=True,
+                allow_blank=value is Select.NULL,
+            )
+        return Input(
+            str(f.value), id=wid, password=f.password, placeholder=f.placeholder, compact=True
+        )
 
-    def problems(self) -> dict[str, str]:
+    def on_mount(self) -> None:
+        self.query_one(f"#field-{self.fields[0].name}").focus()
+
+    def values(self) -> dict:
         out = {}
         for f in self.fields:
-            problem = f.check(self.query_one(f"#field-{f.name}", Input).value)
+            widget = self.query_one(f"#field-{f.name}")
+            if isinstance(widget, SelectionList):
+                out[f.name] = list(widget.selected)
+            elif isinstance(widget, Select):
+                out[f.name] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                out[f.name] = widget.value
+        return out
+
+    def problems(self) -> dict[str, str]:
+        values = self.values()
+        out = {}
+        for f in self.fields:
+            value = values[f.name]
+            problem = f.check(value if isinstance(value, str) else ",".join(value))
             if problem:
                 out[f.name] = problem
         return out
@@ -83,7 +123,7 @@ class FormModal(ModalScreen[dict[str, str] | None]):
             self._show_problem(name, field.check(event.value) or "")
 
     def _show_problem(self, name: str, text: str) -> None:
-        label = self.query_one(f"#problem-{name}", Label)
+        label = self.query_one(f"#problem-{name}", Static)
         label.update(text)
         label.disabled = not text
 
@@ -93,10 +133,18 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         problems = self.problems()
         for f in self.fields:
             self._show_problem(f.name, problems.get(f.name, ""))
-        if not problems:
-            self.dismiss(
-                {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.fields}
-            )
+        self._show_problem("form", "")
+        if problems:
+            return
+        if self.build is None:
+            self.dismiss(self.values())
+            return
+        try:
+            built = self.build(self.values())
+        except InvalidInput as exc:
+            self._show_problem("form", "Not possible: " + "; ".join(exc.problems) + ".")
+            return
+        self.dismiss(built)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

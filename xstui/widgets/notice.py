@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from ..services.actions import InvalidInput, TaskFailed
+from ..services.actions import ActionFailed, Cancelled, InvalidInput, TaskFailed
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
 
 log = logging.getLogger("xstui")
 
 
 def error_text(exc: BaseException) -> str:
+    if isinstance(exc, ActionFailed):
+        if exc.cancelled:
+            return f"Cancelled. {exc.undo_report()}"
+        return f"{error_text(exc.cause)} {exc.undo_report()}"
+    if isinstance(exc, Cancelled):
+        return "Cancelled."
     if isinstance(exc, InvalidInput):
         return "Not done: " + "; ".join(exc.problems) + "."
     if isinstance(exc, TaskFailed):

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
-from ..services.actions import Action
+from ..services.actions import Action, RunContext
 from .notice import error_text
 
 
@@ -47,14 +47,15 @@ class TaskProgressModal(ModalScreen[tuple[bool, str]]):
                 self.query_one("#task-bar", ProgressBar).update, progress=value
             )
 
+        ctx = RunContext(self.connection, progress, self.cancel_requested)
         try:
-            self.action.cancel = self.cancel_requested
-            outcome = self.action.execute(self.connection, progress)
-            result = (True, outcome)
+            result = (True, self.action.execute(ctx))
         except Exception as exc:  # shown to the admin in words
             result = (False, error_text(exc))
         self.app.call_from_thread(self.dismiss, result)
 
     def action_cancel(self) -> None:
         self.cancel_requested.set()
-        self.query_one("#task-hint", Label).update("Cancelling…")
+        self.query_one("#task-hint", Label).update(
+            "Cancelling: the running task is cancelled and the steps done are undone…"
+        )

@@ -1,34 +1,49 @@
-"""Records by class and ref, fed by ``event.from``. Readers take ``lock``."""
+"""Typed records by class and ref, fed by ``event.from``. Readers take ``lock``
+when they read several records that must agree."""
 
 from __future__ import annotations
 
 import threading
 
+from .records import make_record, record_type
+
 
 class Cache:
-    def __init__(self) -> None:
+    def __init__(self, types: dict[str, type] | None = None) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
-        self.records: dict[str, dict[str, dict]] = {}
+        self.records: dict[str, dict[str, tuple]] = {}
+        self.types = dict(types or {})  # wire class name -> record type (slim or full)
         self.generation = 0  # bumps on every applied batch (cheap change detection)
 
-    def table(self, cls: str) -> dict[str, dict]:
+    def _record(self, cls: str, ref: str, snapshot: dict):
+        rtype = self.types.get(cls)
+        if rtype is None:
+            rtype = self.types[cls] = record_type(cls)
+        return make_record(rtype, ref, snapshot)
+
+    def table(self, cls: str) -> dict[str, tuple]:
         """All records of a class (wire name, e.g. ``vm``); hold ``lock`` while iterating."""
         return self.records.get(cls.lower(), {})
 
-    def get(self, cls: str, ref: str) -> dict | None:
+    def get(self, cls: str, ref: str):
         return self.records.get(cls.lower(), {}).get(ref)
 
-    def label(self, cls: str, ref: str) -> str:
-        """An object's name label, or its ref when it is not (or no longer) known."""
-        return (self.get(cls, ref) or {}).get("name_label", ref)
+    def label(self, cls: str, ref: str, unknown: str | None = None) -> str:
+        """An object's name label; for an object not (or no longer) known,
+        ``unknown`` or else the ref itself."""
+        rec = self.get(cls, ref)
+        if rec is not None:
+            return rec.name_label
+        return ref if unknown is None else unknown
 
     def replace(self, events: list[dict]) -> set[str]:
         """A full load (token ""): the cache becomes exactly these objects."""
-        fresh: dict[str, dict[str, dict]] = {}
+        fresh: dict[str, dict[str, tuple]] = {}
         for ev in events:
             if ev.get("operation") != "del" and "snapshot" in ev:
-                fresh.setdefault(ev["class"].lower(), {})[ev["ref"]] = ev["snapshot"]
+                cls = ev["class"].lower()
+                fresh.setdefault(cls, {})[ev["ref"]] = self._record(cls, ev["ref"], ev["snapshot"])
         with self.lock:
             changed = set(fresh) | set(self.records)
             self.records = fresh
@@ -45,7 +60,7 @@ class Cache:
                 if ev.get("operation") == "del":
                     table.pop(ev["ref"], None)
                 elif "snapshot" in ev:
-                    table[ev["ref"]] = ev["snapshot"]
+                    table[ev["ref"]] = self._record(cls, ev["ref"], ev["snapshot"])
                 changed.add(cls)
             if changed:
                 self.generation += 1

@@ -15,33 +15,14 @@ import XenAPI
 from .cache import Cache
 from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
+from .records import record_type
 from .targets import Target
 from .tls import FingerprintMismatch, check_trust, server_fingerprint
 from .transport import TargetTransport
 
-# What the console watches. VDI/VBD/VIF and host_cpu are left out (host.cpu_info
-# has the CPU count and model): screens that need them fetch them on demand,
-# and on a 4000-VM pool they would more than double the initial load.
-EVENT_CLASSES = [
-    "pool",
-    "host",
-    "host_metrics",
-    "vm",
-    "vm_metrics",
-    "sr",
-    "pbd",
-    "pif",
-    "pif_metrics",
-    "network",
-    "bond",
-    "vlan",
-    "message",
-    "certificate",
-    "pool_update",
-    "pool_patch",
-    "host_patch",
-    "task",
-]
+# Watched when the caller names nothing: enough for the connection bar and tasks.
+# The app and the CLI pass the areas' union (xstui.areas.watched_types).
+BASE_WATCH = ("pool", "host", "task")
 EVENT_TIMEOUT = 30.0
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
 
@@ -90,12 +71,14 @@ class Connection:
         *,
         fingerprints: dict[str, str] | None = None,
         timeout: float = 120.0,
+        watch: dict[str, type] | None = None,
     ):
         self.target = target
         self.user, self._password = user, password
         self.fingerprints = fingerprints if fingerprints is not None else {}
         self.timeout = timeout
-        self.cache = Cache()
+        self.cache = Cache(watch or {cls: record_type(cls) for cls in BASE_WATCH})
+        self.event_classes = sorted(self.cache.types)
         self.state = "disconnected"
         self.state_detail = ""
         self.this_host = ""
@@ -238,14 +221,16 @@ class Connection:
             self.calls += 1
         if isinstance(channel, JsonRpcClient):
             try:
-                return channel.call("event.from", [self.session_ref, EVENT_CLASSES, token, timeout])
+                return channel.call(
+                    "event.from", [self.session_ref, self.event_classes, token, timeout]
+                )
             except JsonRpcFailure as f:
                 raise XapiFailure(f.details) from None
             except JsonRpcUnavailable:
                 self._json_ok = False
                 return self._event_from(self._event_channel(), token, timeout)
         try:
-            return channel.xenapi_request("event.from", (EVENT_CLASSES, token, timeout))
+            return channel.xenapi_request("event.from", (self.event_classes, token, timeout))
         except XenAPI.Failure as f:
             raise XapiFailure(f.details) from None
 

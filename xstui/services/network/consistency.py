@@ -7,8 +7,8 @@ import ipaddress
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
-from ..xapi.cache import Cache
-from .values import NULL, num
+from ...xapi.cache import Cache
+from ..health import HealthFlag
 
 JUMBO = 9000
 
@@ -23,10 +23,9 @@ class Finding:
         return asdict(self)
 
 
-def _is_storage(pif: dict) -> bool:
-    return (pif.get("other_config") or {}).get(
-        "management_purpose", ""
-    ).lower() == "storage" or bool(pif.get("disallow_unplug") and not pif.get("management"))
+def _is_storage(pif) -> bool:
+    purpose = pif.other_config.get("management_purpose", "").lower()
+    return purpose == "storage" or (pif.disallow_unplug and not pif.management)
 
 
 def check_pool(cache: Cache) -> list[Finding]:
@@ -43,15 +42,13 @@ def check_pool(cache: Cache) -> list[Finding]:
         out: list[Finding] = []
         by_network = defaultdict(list)
         for p in pifs.values():
-            by_network[p.get("network")].append(p)
+            by_network[p.network].append(p)
         for net, members in sorted(by_network.items(), key=lambda kv: net_name(kv[0])):
-            mtus = Counter(num(p.get("MTU")) for p in members)
+            mtus = Counter(p.MTU for p in members)
             if len(mtus) > 1:
                 common = mtus.most_common(1)[0][0]
                 odd = sorted(
-                    f"{name(p.get('host'))} {p.get('device')}={num(p.get('MTU'))}"
-                    for p in members
-                    if num(p.get("MTU")) != common
+                    f"{name(p.host)} {p.device}={p.MTU}" for p in members if p.MTU != common
                 )
                 out.append(
                     Finding(
@@ -60,9 +57,7 @@ def check_pool(cache: Cache) -> list[Finding]:
                         f"MTU mismatch on network {net_name(net)}: {', '.join(odd)} (others {common})",
                     )
                 )
-            if any(num(p.get("MTU")) >= JUMBO for p in members) and not any(
-                _is_storage(p) for p in members
-            ):
+            if any(p.MTU >= JUMBO for p in members) and not any(_is_storage(p) for p in members):
                 out.append(
                     Finding(
                         "warning",
@@ -71,9 +66,9 @@ def check_pool(cache: Cache) -> list[Finding]:
                     )
                 )
             speeds = Counter(
-                num((cache.get("pif_metrics", p.get("metrics", NULL)) or {}).get("speed"))
+                getattr(cache.get("pif_metrics", p.metrics), "speed", 0)
                 for p in members
-                if p.get("physical")
+                if p.physical
             )
             speeds.pop(0, None)
             if len(speeds) > 1:
@@ -88,8 +83,8 @@ def check_pool(cache: Cache) -> list[Finding]:
         # same NICs on the same networks on every host
         layout = defaultdict(dict)  # device -> host -> network
         for p in pifs.values():
-            if p.get("physical"):
-                layout[p.get("device")][p.get("host")] = p.get("network")
+            if p.physical:
+                layout[p.device][p.host] = p.network
         for device, per_host in sorted(layout.items()):
             missing = sorted(name(h) for h in hosts if h not in per_host)
             if missing:
@@ -110,10 +105,10 @@ def check_pool(cache: Cache) -> list[Finding]:
                 )
         subnets = defaultdict(list)
         for p in pifs.values():
-            if p.get("management") and p.get("IP") and p.get("netmask"):
+            if p.management and p.IP and p.netmask:
                 try:
-                    subnets[ipaddress.ip_interface(f"{p['IP']}/{p['netmask']}").network].append(
-                        name(p.get("host"))
+                    subnets[ipaddress.ip_interface(f"{p.IP}/{p.netmask}").network].append(
+                        name(p.host)
                     )
                 except ValueError:
                     continue
@@ -130,3 +125,8 @@ def check_pool(cache: Cache) -> list[Finding]:
                 )
             )
     return out
+
+
+def health(cache: Cache, now: float) -> list[HealthFlag]:
+    """The Networking area's contribution to Status's Health tab."""
+    return [HealthFlag(f.severity, "network", f.text) for f in check_pool(cache)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .targets import Target, parse_target
+from .xapi.targets import Target, parse_target
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Demo:
 
 
 def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
-    from ..sim.runner import start_simulator
+    from .sim.runner import start_simulator
 
     running = start_simulator(scenario, latency_ms=latency_ms)
     return Demo(parse_target(running.url), running.password, running)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from .status import Dom0Status
+from .model import Dom0Status
 
 
 def _tree_size(path: str) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from ..xapi.connection import Connection
-from .actions import Action, InvalidInput, Plan
+from ..actions import Action, InvalidInput, Plan, RunContext
 
 MAX_LABEL = 255
 
@@ -44,6 +43,6 @@ class RenameHost(Action):
             risk="low",
         )
 
-    def run(self, conn: Connection, progress) -> str:
-        conn.call("host.set_name_label", self.host_ref, self.new)
+    def run(self, ctx: RunContext) -> str:
+        ctx.call("host.set_name_label", self.host_ref, self.new)
         return f"Host {self.old!r} is now called {self.new!r}."

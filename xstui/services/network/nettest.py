@@ -8,8 +8,8 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import validate as v
-from .actions import InvalidInput
+from .. import validate as v
+from ..actions import InvalidInput
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""The one list of admin areas. Each area declares its screen, the XAPI
+classes (and, for the big ones, the fields) it reads, the health rules it adds
+to Status, and its one-shot CLI commands; the app's modes, keys, palette,
+event subscription and Health tab, and the CLI, are all built from this list.
+
+Adding an area: a services package, a screen module, simulator behaviour for
+the calls it makes, a scenario section, and an entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .script import CliCommand
+from .services.health import HealthRule
+from .services.network import consistency
+from .services.network.cli import CHECK_COMMAND
+from .services.status import health as status_health
+from .services.status.cli import STATUS_COMMAND
+from .xapi.records import slim
+
+ALL = None  # every field of the class
+
+# Always watched: actions wait for their tasks through the event stream, and
+# every screen's connection bar shows the pool and the host.
+CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    title: str
+    key: str  # the function key that shows it
+    description: str
+    screen: str  # "module:Class", imported when the area is first shown
+    watches: Mapping[str, tuple[str, ...] | None]  # wire class -> fields read (ALL: every one)
+    health: tuple[HealthRule, ...] = ()
+    commands: tuple[CliCommand, ...] = ()
+
+
+AREAS: tuple[Area, ...] = (
+    Area(
+        id="status",
+        title="Status",
+        key="f1",
+        description="Host and pool status, storage and health",
+        screen="xstui.screens.status:StatusScreen",
+        watches={
+            "host_metrics": ALL,
+            "vm": (
+                "name_label",
+                "power_state",
+                "resident_on",
+                "is_a_template",
+                "is_control_domain",
+                "is_a_snapshot",
+                "metrics",
+                "memory_target",
+                "memory_overhead",
+            ),
+            "vm_metrics": ("memory_actual",),
+            "sr": ALL,
+            "pbd": ALL,
+            "pif": ALL,
+            "network": ALL,
+            "certificate": ALL,
+            "pool_update": ALL,
+            "pool_patch": ALL,
+            "host_patch": ALL,
+            "message": ALL,
+        },
+        health=status_health.RULES,
+        commands=(STATUS_COMMAND,),
+    ),
+    Area(
+        id="network",
+        title="Networking",
+        key="f2",
+        description="Interfaces, management, bonds, VLANs, NIC replacement, pool check",
+        screen="xstui.screens.network:NetworkScreen",
+        watches={
+            "pif": ALL,
+            "pif_metrics": ALL,
+            "network": ALL,
+            "bond": ALL,
+            "vlan": ALL,
+            "vm": ("name_label", "VIFs", "resident_on", "power_state", "is_control_domain"),
+        },
+        health=(consistency.health,),
+        commands=(CHECK_COMMAND,),
+    ),
+)
+
+
+def area(area_id: str) -> Area:
+    return next(a for a in AREAS if a.id == area_id)
+
+
+def watched_fields(areas: tuple[Area, ...] = AREAS) -> dict[str, tuple[str, ...] | None]:
+    """Per class, the union of the fields the areas read (ALL wins)."""
+    out: dict[str, set[str] | None] = dict(CORE_WATCHES)
+    for a in areas:
+        for cls, fields in a.watches.items():
+            if fields is ALL or (cls in out and out[cls] is ALL):
+                out[cls] = ALL
+            else:
+                out[cls] = set(out.get(cls) or ()) | set(fields)
+    return {cls: (tuple(sorted(f)) if f is not ALL else ALL) for cls, f in out.items()}
+
+
+def watched_types(areas: tuple[Area, ...] = AREAS) -> dict[str, type]:
+    """The record type of every watched class, for the connection's cache."""
+    return {cls: slim(cls, fields) for cls, fields in watched_fields(areas).items()}
+
+
+def health_rules(areas: tuple[Area, ...] = AREAS) -> tuple[HealthRule, ...]:
+    return tuple(rule for a in areas for rule in a.health)
+
+
+def commands(areas: tuple[Area, ...] = AREAS) -> tuple[CliCommand, ...]:
+    return tuple(c for a in areas for c in a.commands)

@@ -1,0 +1,105 @@
+"""What the one-shot commands (``xstui status``, ``xstui check``, …) share:
+the command declaration an area lists, its common arguments, and logging in
+without a TUI. No Textual here."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EXIT_USAGE = 2
+EXIT_CONNECT = 3
+
+
+@dataclass(frozen=True)
+class CliCommand:
+    """A subcommand an area offers: ``xstui NAME TARGET …``."""
+
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+def target_arguments(parser: argparse.ArgumentParser) -> None:
+    """TARGET, --json, --user, --fingerprint: what every one-shot command takes."""
+    parser.add_argument("target", help="https://HOST, local or demo")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--user", default="root", help="user name (default root)")
+    parser.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"xstui: {message}", file=sys.stderr)
+    return code
+
+
+def login_for_script(target_text: str, user: str, fingerprint: str | None = None):
+    """Log in without a TUI: (connection, demo or None). Exits 2 on usage
+    errors and 3 on connection or authentication failures, with one line.
+    Questions go to the terminal's stderr, never to stdout (it may be piped)."""
+    from .areas import watched_types
+    from .demo import start_demo
+    from .xapi.config import Config
+    from .xapi.connection import ConnectError, Connection
+    from .xapi.targets import TargetError, parse_target
+
+    try:
+        target = parse_target(target_text)
+    except TargetError as exc:
+        raise SystemExit(fail(str(exc))) from None
+    demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
+    if target.kind == "demo":
+        demo = start_demo()
+        target, password = demo.target, demo.password
+    elif target.kind == "remote" and not password:
+        if not sys.stdin.isatty():
+            raise SystemExit(
+                fail("no password: set XSTUI_PASSWORD or run from a terminal", EXIT_CONNECT)
+            )
+        password = getpass.getpass(f"Password for {user}@{target.url}: ")
+    config = Config.load()
+    if fingerprint:
+        config.fingerprints[target.trust_key] = fingerprint.upper()
+    while True:
+        conn = Connection(
+            target, user, password, fingerprints=config.fingerprints, watch=watched_types()
+        )
+        try:
+            conn.login()
+        except ConnectError as err:
+            if err.kind == "trust" and not err.pinned and sys.stdin.isatty():
+                print(err, file=sys.stderr)
+                print("Trust this certificate? [y/N] ", end="", file=sys.stderr, flush=True)
+                if sys.stdin.readline().strip().lower() == "y":
+                    config.fingerprints[err.target.trust_key] = err.fingerprint
+                    config.save()
+                    continue  # the password is not asked again
+            hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
+            if demo:
+                demo.close()
+            raise SystemExit(fail(str(err).splitlines()[0] + hint, EXIT_CONNECT)) from None
+        if fingerprint:
+            config.save()
+        return conn, demo
+
+
+def with_pool(args: argparse.Namespace, compute):
+    """Log in, load the pool with one event.from, compute, log out. Connection
+    and API failures exit 3 with one line."""
+    from .xapi.connection import ConnectionLost, XapiFailure
+
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
+    try:
+        conn.load_once()
+        return compute(conn)
+    except (XapiFailure, ConnectionLost) as exc:
+        raise SystemExit(fail(str(exc), EXIT_CONNECT)) from None
+    finally:
+        conn.close()
+        if demo:
+            demo.close()

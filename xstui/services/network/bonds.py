@@ -1,0 +1,321 @@
+"""Bonds and VLANs, made the same on every host of the pool (one network,
+one bond or VLAN per host) and destroyed the same way. A step that fails, or
+a cancel, takes back the steps already done."""
+
+from __future__ import annotations
+
+import shlex
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.records import NULL_REF
+from .. import validate as v
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..guards import refuse_while_ha
+
+BOND_MODES = ("active-backup", "balance-slb", "lacp")
+BOND_MIN_MEMBERS = 2
+LACP_MAX_MEMBERS = 4
+
+
+def check_bond_devices(devices: list[str], mode: str) -> list[str]:
+    """The rules on a bond's NICs that need no pool: count and mode."""
+    problems = []
+    if mode not in BOND_MODES:
+        problems.append(f"bond mode must be one of {', '.join(BOND_MODES)}")
+    if len(devices) < BOND_MIN_MEMBERS:
+        problems.append(f"a bond needs at least {BOND_MIN_MEMBERS} NICs")
+    if mode == "lacp" and len(devices) > LACP_MAX_MEMBERS:
+        problems.append(f"LACP bonds take at most {LACP_MAX_MEMBERS} NICs")
+    return problems
+
+
+def _physical_pifs(cache: Cache) -> dict[tuple[str, str], object]:
+    return {(p.host, p.device): p for p in cache.table("pif").values() if p.physical}
+
+
+def _unused_name(cache: Cache, name: str) -> list[str]:
+    if any(n.name_label == name for n in cache.table("network").values()):
+        return [f"a network called {name!r} already exists"]
+    return []
+
+
+def vms_using(cache: Cache, network: str) -> list[str]:
+    """Names of the VMs with a virtual NIC on a network."""
+    net = cache.get("network", network)
+    vifs = set(net.VIFs) if net is not None else set()
+    if not vifs:
+        return []
+    return sorted(vm.name_label for vm in cache.table("vm").values() if vifs.intersection(vm.VIFs))
+
+
+def _refuse_if_in_use(cache: Cache, network: str, what: str) -> None:
+    users = vms_using(cache, network)
+    if users:
+        shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        raise InvalidInput(
+            [
+                f"VMs still use {what}: {shown}. Move their network interfaces to another network first"
+            ]
+        )
+
+
+def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
+    record = {
+        "name_label": name,
+        "name_description": description,
+        "MTU": str(mtu),
+        "other_config": {},
+        "tags": [],
+    }
+    network = ctx.task("network.create", record)
+    ctx.undo_task(f"remove network {name!r}", "network.destroy", network)
+    return network
+
+
+class CreateBond(Action):
+    """A bond of the same NICs on every host of the pool, on one new network."""
+
+    def __init__(
+        self, cache: Cache, name: str, devices: list[str], mode: str, mtu: str | int = 1500
+    ):
+        self.devices = sorted(dict.fromkeys(d.strip() for d in devices if d.strip()))
+        self.name = (name or "").strip() or f"Bond {'+'.join(self.devices)}"
+        self.mode = mode
+        problems = check_bond_devices(self.devices, mode)
+        try:
+            self.mtu = v.mtu(mtu)
+        except InvalidInput as exc:
+            problems += exc.problems
+        self.members: dict[str, list] = {}  # host ref -> member PIF records
+        self.management_hosts: list[str] = []
+        with cache.lock:
+            pifs = _physical_pifs(cache)
+            for host in sorted(cache.table("host").values(), key=lambda h: h.name_label):
+                members = []
+                for dev in self.devices:
+                    p = pifs.get((host.ref, dev))
+                    if p is None:
+                        problems.append(f"{host.name_label} has no {dev}")
+                        continue
+                    if p.bond_slave_of != NULL_REF:
+                        problems.append(f"{dev} on {host.name_label} is already in a bond")
+                    if p.VLAN_slave_of:
+                        problems.append(
+                            f"{dev} on {host.name_label} carries VLANs: remove them first"
+                        )
+                    if p.management:
+                        self.management_hosts.append(host.name_label)
+                    members.append(p)
+                addressed = [p.device for p in members if p.ip_configuration_mode != "None"]
+                if len(addressed) > 1:
+                    problems.append(
+                        f"{' and '.join(addressed)} on {host.name_label} both have an IP address; a bond "
+                        "keeps at most one (PIF_BOND_MORE_THAN_ONE_IP): remove the others' addresses first"
+                    )
+                self.members[host.ref] = members
+            if self.management_hosts and views.ha_enabled(cache):
+                problems.append(
+                    "HA is enabled: a bond involving the management interface cannot be created "
+                    "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE)"
+                )
+            problems += _unused_name(cache, self.name)
+        if problems:
+            raise InvalidInput(list(dict.fromkeys(problems)))
+
+    def plan(self) -> Plan:
+        impact = [
+            f"Each NIC of {', '.join(self.devices)} briefly loses link while it joins the bond."
+        ]
+        if self.management_hosts:
+            impact.append(
+                f"The management interface of {', '.join(self.management_hosts)} moves onto the bond: "
+                "connections may drop for a few seconds."
+            )
+        if self.mode == "lacp":
+            impact.append(
+                "LACP needs the switch ports configured as one LACP group, or traffic stops."
+            )
+        return Plan(
+            "Create bond",
+            f"Bond {' + '.join(self.devices)} ({self.mode}) on all {len(self.members)} hosts, network {self.name!r}.",
+            [f"xe network-create name-label={shlex.quote(self.name)} MTU={self.mtu}"]
+            + [
+                f"xe bond-create network-uuid=<new> pif-uuids={','.join(p.uuid for p in members)} mode={self.mode}"
+                for members in self.members.values()
+            ],
+            steps=["network.create"]
+            + [f"Bond.create on host {i + 1}" for i in range(len(self.members))],
+            impact=impact,
+            risk="high" if self.management_hosts else "medium",
+            confirm_word="bond",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        network = _new_network(ctx, self.name, f"Bond of {', '.join(self.devices)}", self.mtu)
+        for i, members in enumerate(self.members.values(), 1):
+            bond = ctx.task("Bond.create", network, [p.ref for p in members], "", self.mode, {})
+            ctx.undo_task(f"destroy the bond on host {i}", "Bond.destroy", bond)
+            ctx.progress(i / len(self.members))
+        return f"Bond {self.name!r} created on {len(self.members)} hosts."
+
+
+class DestroyBond(Action):
+    def __init__(self, cache: Cache, network: str):
+        self.bonds = []  # (bond record, master PIF record)
+        with cache.lock:
+            net = cache.get("network", network)
+            for bond in cache.table("bond").values():
+                master = cache.get("pif", bond.master)
+                if master is None or master.network != network:
+                    continue
+                if master.VLAN_slave_of:
+                    raise InvalidInput(
+                        [
+                            f"the bond on {cache.label('host', master.host)} carries VLANs: destroy them first"
+                        ]
+                    )
+                self.bonds.append((bond, master))
+            if not self.bonds:
+                raise InvalidInput(["this network is not a bond"])
+            self.management = any(m.management for _, m in self.bonds)
+            if self.management:
+                refuse_while_ha(cache, "destroying a bond that carries the management interface")
+            _refuse_if_in_use(cache, network, "this bond's network")
+            self.network, self.name = network, net.name_label if net else ""
+            self.net_record = net
+
+    def plan(self) -> Plan:
+        impact = []
+        if self.management:
+            impact.append(
+                "The management address returns to the bond's primary NIC: connections may drop briefly."
+            )
+        impact.append("The member NICs return to their own networks.")
+        return Plan(
+            "Destroy bond",
+            f"Destroy bond {self.name!r} on {len(self.bonds)} hosts and remove its network.",
+            [f"xe bond-destroy uuid={b.uuid}" for b, _ in self.bonds]
+            + [f"xe network-destroy uuid={self.net_record.uuid}"],
+            impact=impact,
+            risk="high",
+            confirm_word="destroy",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for i, (bond, master) in enumerate(self.bonds, 1):
+            ctx.task("Bond.destroy", bond.ref)
+            ctx.undo_task(
+                "re-create a destroyed bond",
+                "Bond.create",
+                self.network,
+                list(bond.slaves),
+                master.MAC,
+                bond.mode,
+                dict(bond.properties),
+            )
+            ctx.progress(i / (len(self.bonds) + 1))
+        ctx.task("network.destroy", self.network)
+        return f"Bond {self.name!r} destroyed."
+
+
+class CreateVlan(Action):
+    """A VLAN network on the same NIC or bond of every host."""
+
+    def __init__(self, cache: Cache, name: str, tag: str | int, over_network: str):
+        problems = []
+        try:
+            self.tag = v.vlan_tag(tag)
+        except InvalidInput as exc:
+            problems += exc.problems
+            self.tag = -1
+        self.name = (name or "").strip() or f"VLAN {self.tag}"
+        self.tagged: list = []  # the PIF that carries the VLAN, one per host
+        with cache.lock:
+            base = cache.get("network", over_network)
+            self.over = base.name_label if base else ""
+            if base is None:
+                problems.append("choose the network (NIC or bond) to carry the VLAN")
+            for p in cache.table("pif").values():
+                if p.network != over_network:
+                    continue
+                if p.VLAN >= 0:
+                    problems.append("a VLAN cannot be created on another VLAN (PIF_IS_VLAN)")
+                    break
+                if p.bond_slave_of != NULL_REF:
+                    problems.append("that NIC is a bond member: use the bond's network")
+                    break
+                for vref in p.VLAN_slave_of:
+                    vlan = cache.get("vlan", vref)
+                    if vlan is not None and vlan.tag == self.tag:
+                        problems.append(f"VLAN {self.tag} already exists on {self.over}")
+                self.tagged.append(p)
+            problems += _unused_name(cache, self.name)
+        if problems:
+            raise InvalidInput(list(dict.fromkeys(problems)))
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Create VLAN",
+            f"Create VLAN {self.tag} on {self.over!r} on {len(self.tagged)} hosts as network {self.name!r}.",
+            [f"xe network-create name-label={shlex.quote(self.name)}"]
+            + [
+                f"xe vlan-create network-uuid=<new> pif-uuid={p.uuid} vlan={self.tag}"
+                for p in self.tagged
+            ],
+            impact=["The switch ports must carry this VLAN tagged, or the network stays dark."],
+            risk="low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        network = _new_network(ctx, self.name, f"VLAN {self.tag}", 1500)
+        for i, pif in enumerate(self.tagged, 1):
+            vlan = ctx.task("VLAN.create", pif.ref, str(self.tag), network)
+            ctx.undo_task(f"destroy VLAN {self.tag} on host {i}", "VLAN.destroy", vlan)
+            ctx.progress(i / len(self.tagged))
+        return f"VLAN {self.tag} ({self.name!r}) created on {len(self.tagged)} hosts."
+
+
+class DestroyVlan(Action):
+    def __init__(self, cache: Cache, network: str):
+        self.vlans = []
+        with cache.lock:
+            net = cache.get("network", network)
+            for vlan in cache.table("vlan").values():
+                untagged = cache.get("pif", vlan.untagged_PIF)
+                if untagged is None or untagged.network != network:
+                    continue
+                if untagged.management:
+                    raise InvalidInput(
+                        ["this VLAN carries a management interface: move management first"]
+                    )
+                self.vlans.append(vlan)
+            if not self.vlans:
+                raise InvalidInput(["this network is not a VLAN"])
+            _refuse_if_in_use(cache, network, "this VLAN")
+        self.network, self.name, self.net_record = network, net.name_label if net else "", net
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Destroy VLAN",
+            f"Destroy VLAN network {self.name!r} on {len(self.vlans)} hosts.",
+            [f"xe vlan-destroy uuid={vl.uuid}" for vl in self.vlans]
+            + [f"xe network-destroy uuid={self.net_record.uuid}"],
+            impact=["Hosts stop carrying this VLAN; its network is removed from the pool."],
+            risk="high",
+            confirm_word="destroy",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for i, vlan in enumerate(self.vlans, 1):
+            ctx.task("VLAN.destroy", vlan.ref)
+            ctx.undo_task(
+                f"re-create VLAN {vlan.tag}",
+                "VLAN.create",
+                vlan.tagged_PIF,
+                str(vlan.tag),
+                self.network,
+            )
+            ctx.progress(i / (len(self.vlans) + 1))
+        ctx.task("network.destroy", self.network)
+        return f"VLAN network {self.name!r} destroyed."

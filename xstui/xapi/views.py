@@ -1,0 +1,76 @@
+"""Facts several areas read from the cache, worked out in one place: the pool
+singleton, a host's role and liveness, its management interface, a PIF's DNS
+servers, user VMs, an SR's provisioning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .cache import Cache
+from .records import NULL_REF
+
+# SR types that allocate on write (file based); others are thick unless the SR
+# says otherwise in sm_config:allocation.
+THIN_SR_TYPES = frozenset(
+    "nfs ext file smb iso cifs zfs xfs btrfs glusterfs cephfs moosefs".split()
+)
+
+
+def pool(cache: Cache):
+    """The pool record (every XAPI database has exactly one), or None before the load."""
+    return next(iter(cache.table("pool").values()), None)
+
+
+def master_ref(cache: Cache) -> str:
+    p = pool(cache)
+    return p.master if p is not None else NULL_REF
+
+
+def ha_enabled(cache: Cache) -> bool:
+    p = pool(cache)
+    return bool(p and p.ha_enabled)
+
+
+def host_role(cache: Cache, host: str) -> str:
+    """standalone, master or member."""
+    if len(cache.table("host")) <= 1:
+        return "standalone"
+    return "master" if host == master_ref(cache) else "member"
+
+
+def is_live(cache: Cache, host) -> bool:
+    """Whether a host record's metrics say it is alive (unknown metrics: not live)."""
+    metrics = cache.get("host_metrics", host.metrics)
+    return bool(metrics.live) if metrics is not None else False
+
+
+def management_pif(cache: Cache, host: str):
+    return next((p for p in cache.table("pif").values() if p.host == host and p.management), None)
+
+
+def dns_servers(pif) -> list[str]:
+    """A PIF's DNS field ("a,b") as a list."""
+    return [d.strip() for d in pif.DNS.split(",") if d.strip()]
+
+
+def user_vms(cache: Cache) -> Iterator:
+    """VMs that are neither templates, snapshots nor control domains."""
+    for vm in cache.table("vm").values():
+        if not (vm.is_a_template or vm.is_control_domain or vm.is_a_snapshot):
+            yield vm
+
+
+def sr_is_thin(sr) -> bool:
+    allocation = sr.sm_config.get("allocation")
+    return allocation == "thin" or (allocation != "thick" and sr.type in THIN_SR_TYPES)
+
+
+def bond_of(cache: Cache, pif) -> str:
+    """ "master", "in bond0" (a member) or ""."""
+    if pif.bond_master_of:
+        return "master"
+    if pif.bond_slave_of != NULL_REF:
+        bond = cache.get("bond", pif.bond_slave_of)
+        master = cache.get("pif", bond.master) if bond is not None else None
+        return f"in {master.device if master is not None else 'bond'}"
+    return ""
