@@ -33,7 +33,7 @@ class AreaScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ConnectionBar()
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

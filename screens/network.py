@@ -69,13 +69,13 @@ class NetworkScreen(AreaScreen):
     BINDINGS = [
         Binding("H", "next_host", "Next host", id="network.next_host"),
         Binding("m", "management", "Management", id="network.management"),
-        Binding("o", "hostname", "Hostname", id="network.hostname"),
-        Binding("d", "dns", "DNS", id="network.dns"),
+        Binding("o", "hostname", "Hostname", id="network.hostname", show=False),
+        Binding("d", "dns", "DNS", id="network.dns", show=False),
         Binding("b", "bond", "Bond", id="network.bond"),
         Binding("v", "vlan", "VLAN", id="network.vlan"),
-        Binding("x", "destroy", "Destroy bond/VLAN", id="network.destroy"),
-        Binding("r", "replace_nic", "Replace NIC", id="network.replace_nic"),
-        Binding("t", "test_network", "Test", id="network.test"),
+        Binding("x", "destroy", "Destroy", id="network.destroy"),
+        Binding("r", "replace_nic", "Replace NIC", id="network.replace_nic", show=False),
+        Binding("t", "test_network", "Test network", id="network.test", show=False),
         Binding("c", "show_check", "Pool check", id="network.check", show=False),
     ]
 

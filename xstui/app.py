@@ -57,7 +57,11 @@ class XstuiApp(App):
     MODES = {a.id: _screen_factory(a) for a in AREAS}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        *(Binding(a.key, f"switch_mode('{a.id}')", a.title, id=f"app.{a.id}") for a in AREAS),
+        # area keys stay out of the footer (it has 80 columns for the screen's own keys)
+        *(
+            Binding(a.key, f"switch_mode('{a.id}')", a.title, id=f"app.{a.id}", show=False)
+            for a in AREAS
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
 
