@@ -144,7 +144,12 @@ class ConnectScreen(Screen):
                     return
                 connection.fingerprints[err.target.trust_key] = err.fingerprint
                 config.fingerprints[err.target.trust_key] = err.fingerprint
-                config.save()
+                if not config.save():
+                    self.app.notify(
+                        f"Trusted for this session only; the pin is not remembered: {config.problem}",
+                        severity="warning",
+                        timeout=12,
+                    )
         if target.kind == "remote" and not demo:
             config.remember_target(target.url)
             config.save()

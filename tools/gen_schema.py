@@ -52,7 +52,11 @@ def main() -> None:
         for f in model[cls]["fields"]:
             dflt = default_value(f["type"], f.get("default"))
             lines.append("\t".join([cls, f["name"], f["type"], f["qualifier"], json.dumps(dflt)]))
-    used = {w for line in lines for w in line.split("\t")[2].split()}
+    for cls in CLASSES:  # explicit messages: name and arity (the session included)
+        for m in model[cls]["messages"]:
+            if not m.get("implicit"):
+                lines.append("\t".join(["call", f"{cls}.{m['name']}", str(len(m["params"])), "", ""]))
+    used = {w for line in lines if not line.startswith("call\t") for w in line.split("\t")[2].split()}
     for name in sorted(n for n in enums if n in used):
         lines.append("\t".join(["enum", name, ",".join(enums[name]), "", ""]))
     out = Path(__file__).resolve().parents[1] / "xstui" / "datamodel" / "schema.tsv"

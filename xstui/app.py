@@ -13,10 +13,13 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from xstui.screens.connect import ConnectScreen
 
 from .areas import AREAS, Area
+from .logfile import setup_logging
+from .widgets.notice import notify_error
 from .xapi.config import Config
 from .xapi.connection import Connection
 
@@ -83,7 +86,21 @@ class XstuiApp(App):
         self._initial_connection, self._target, self._user = connection, target, user
         self.demo = demo
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for workers that failed: a notice, details in the log."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            notify_error(self, event.worker.error)
+
     def on_mount(self) -> None:
+        setup_logging()
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        if self.config.problem:
+            self.notify(
+                f"{self.config.problem}. The file is left as it is and nothing is saved.",
+                severity="warning",
+                timeout=15,
+            )
         if self._initial_connection is not None:
             self.attach(self._initial_connection)
         else:

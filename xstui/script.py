@@ -63,6 +63,8 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
             )
         password = getpass.getpass(f"Password for {user}@{target.url}: ")
     config = Config.load()
+    if config.problem:
+        print(f"xstui: {config.problem}; settings are not saved", file=sys.stderr)
     if fingerprint:
         config.fingerprints[target.trust_key] = fingerprint.upper()
     while True:
@@ -77,14 +79,17 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
                 print("Trust this certificate? [y/N] ", end="", file=sys.stderr, flush=True)
                 if sys.stdin.readline().strip().lower() == "y":
                     config.fingerprints[err.target.trust_key] = err.fingerprint
-                    config.save()
+                    if not config.save():
+                        print(
+                            f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr
+                        )
                     continue  # the password is not asked again
             hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
             if demo:
                 demo.close()
             raise SystemExit(fail(str(err).splitlines()[0] + hint, EXIT_CONNECT)) from None
-        if fingerprint:
-            config.save()
+        if fingerprint and not config.save():
+            print(f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr)
         return conn, demo
 
 

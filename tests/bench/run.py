@@ -17,6 +17,7 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 CASES = {"demo": "demo", "big": "generate:64,4000"}
@@ -50,14 +51,16 @@ def start_sim(scenario: str, latency: float) -> tuple[subprocess.Popen, str]:
 
 
 async def measure(url: str, idle_seconds: float) -> dict:
+    from textual.widgets import TabbedContent
     from xstui.screens.status import StatusScreen
 
     from xstui.app import XstuiApp
+    from xstui.areas import watched_types
     from xstui.xapi.connection import Connection
     from xstui.xapi.targets import parse_target
 
     started = time.perf_counter()
-    conn = Connection(parse_target(url), "root", "bench")
+    conn = Connection(parse_target(url), "root", "bench", watch=watched_types())
     conn.login()
     calls_at_login = conn.calls - 1  # session.get_this_host is counted; login itself is not
     app = XstuiApp(conn)
@@ -72,6 +75,16 @@ async def measure(url: str, idle_seconds: float) -> dict:
         idle_from = conn.calls
         await asyncio.sleep(idle_seconds)
         idle_calls = conn.calls - idle_from
+        quiet = await key_latencies(pilot, app, TabbedContent)
+        stop = threading.Event()
+        rate = {"changes": 0}
+        churn = threading.Thread(target=change_stream, args=(url, stop, rate), daemon=True)
+        churn.start()
+        churn_started = time.perf_counter()
+        busy = await key_latencies(pilot, app, TabbedContent)
+        stop.set()
+        churn.join(5)
+        changes_per_second = rate["changes"] / (time.perf_counter() - churn_started)
     conn.close()
     return {
         "first_status_seconds": round(first_status, 3),
@@ -81,7 +94,54 @@ async def measure(url: str, idle_seconds: float) -> dict:
         "idle_seconds_measured": idle_seconds,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "objects_cached": sum(len(t) for t in conn.cache.records.values()),
+        "key_to_screen_ms_idle_p50_p95": quiet,
+        "key_to_screen_ms_busy_p50_p95": busy,
+        "changes_per_second_streamed": round(changes_per_second),
+        "sim_calls_per_second_one_client": sim_calls_per_second(url),
     }
+
+
+async def key_latencies(pilot, app, tabbed, presses: int = 30) -> list[float]:
+    """Milliseconds from a tab key to the tab shown and the screen idle again."""
+    samples = []
+    for i in range(presses):
+        key, tab = ("p", "pool") if i % 2 == 0 else ("h", "host")
+        start = time.perf_counter()
+        await pilot.press(key)
+        while app.screen.query_one(tabbed).active != tab:
+            await pilot.pause(0)
+        await pilot.pause()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return [round(samples[len(samples) // 2], 1), round(samples[int(len(samples) * 0.95) - 1], 1)]
+
+
+def change_stream(url: str, stop: threading.Event, rate: dict, per_second: int = 500) -> None:
+    """Another client renaming VMs' descriptions, ~500 changes a second."""
+    import XenAPI
+
+    session = XenAPI.Session(url)
+    session.xenapi.login_with_password("root", "bench", "1.0", "bench-churn")
+    vms = session.xenapi.VM.get_all()[:200]
+    i = 0
+    while not stop.is_set():
+        tick = time.perf_counter()
+        for _ in range(per_second // 10):
+            session.xenapi.VM.set_name_description(vms[i % len(vms)], f"churn {i}")
+            i += 1
+        rate["changes"] = i
+        time.sleep(max(0.0, 0.1 - (time.perf_counter() - tick)))
+
+
+def sim_calls_per_second(url: str, calls: int = 300) -> int:
+    import XenAPI
+
+    session = XenAPI.Session(url)
+    session.xenapi.login_with_password("root", "bench", "1.0", "bench-calls")
+    start = time.perf_counter()
+    for _ in range(calls):
+        session.xenapi.pool.get_all()
+    return round(calls / (time.perf_counter() - start))
 
 
 def run_case(case: str, latency: float, idle: float) -> dict:

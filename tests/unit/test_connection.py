@@ -180,3 +180,40 @@ def test_call_failures_are_human(running_sim):
     assert err.value.code == "HANDLE_INVALID"
     assert "no longer exists" in str(err.value) and "class: VM" in str(err.value)
     conn.close()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("fingerprints: {a: b\n", "line"),
+        ("fingerprints: [a, b]\n", "fingerprints must be"),
+        ("- just a list\n", "expected keys"),
+        ("targets: [x]\ncolour: red\n", "unknown key 'colour'"),
+    ],
+)
+def test_a_bad_config_is_reported_and_never_overwritten(tmp_path, text, expected):
+    from xstui.xapi.config import Config
+
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    config = Config.load(path)
+    assert expected in config.problem and str(path) in config.problem
+    config.fingerprints["h:443"] = "AB"
+    assert config.save() is False
+    assert path.read_text() == text
+
+
+def test_config_is_written_atomically_and_private(tmp_path):
+    import stat
+
+    from xstui.xapi.config import Config
+
+    path = tmp_path / "sub" / "config.yaml"
+    config = Config.load(path)
+    config.fingerprints["h:443"] = "AB"
+    config.keymap["network.bond"] = "B"
+    assert config.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = Config.load(path)
+    assert again.fingerprints == {"h:443": "AB"} and again.keymap == {"network.bond": "B"}
+    assert not again.problem and [p.name for p in path.parent.iterdir()] == ["config.yaml"]

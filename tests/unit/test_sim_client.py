@@ -242,3 +242,22 @@ def test_tls_listener_and_fingerprint():
         assert b"MESSAGE_METHOD_UNKNOWN" in body
     finally:
         running.close()
+
+
+def test_a_message_of_the_api_without_behaviour_is_not_implemented(xapi):
+    vm = xapi.xenapi.VM.get_all()[0]
+    with pytest.raises(XenAPI.Failure) as err:
+        xapi.xenapi.VM.get_boot_record(vm)
+    assert err.value.details == ["NOT_IMPLEMENTED", "VM.get_boot_record"]
+
+
+def test_the_coverage_table_in_the_repo_is_current():
+    from pathlib import Path
+
+    import xstui.sim.messages  # noqa: F401  (registers the explicit messages)
+    from xstui.sim.api import coverage_table
+
+    kept = Path(__file__).resolve().parents[2] / "xstui" / "sim" / "COVERAGE.md"
+    assert kept.read_text() == coverage_table(), (
+        "run: python -m xstui.sim.api > xstui/sim/COVERAGE.md"
+    )

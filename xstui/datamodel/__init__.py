@@ -57,19 +57,23 @@ class ClassSpec:
 
 
 @cache
-def _load() -> tuple[dict[str, ClassSpec], dict[str, tuple[str, ...]]]:
+def _load():
     text = files("xstui.datamodel").joinpath("schema.tsv").read_text()
     specs: dict[str, dict[str, Field]] = {}
     enums: dict[str, tuple[str, ...]] = {}
+    messages: dict[tuple[str, str], int] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         cls, name, ftype, qual, dflt = line.split("\t")
         if cls == "enum":
             enums[name] = tuple(ftype.split(","))
+        elif cls == "call":
+            owner, message = name.split(".", 1)
+            messages[(owner, message)] = int(ftype)
         else:
             specs.setdefault(cls, {})[name] = Field(name, ftype, qual, json.loads(dflt))
-    return {c: ClassSpec(c, f) for c, f in specs.items()}, enums
+    return {c: ClassSpec(c, f) for c, f in specs.items()}, enums, messages
 
 
 def classes() -> dict[str, ClassSpec]:
@@ -78,6 +82,12 @@ def classes() -> dict[str, ClassSpec]:
 
 def enum_values(name: str) -> tuple[str, ...]:
     return _load()[1][name]
+
+
+def explicit_messages() -> dict[tuple[str, str], int]:
+    """(class, message) -> arity on the wire (the session included), for the
+    explicit messages of the classes xstui knows."""
+    return _load()[2]
 
 
 def class_spec(name: str) -> ClassSpec | None:

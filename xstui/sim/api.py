@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..datamodel import explicit_messages
 from .errors import XapiError
 from .schema import ClassSpec, class_spec, classes
 from .store import now_xdate
@@ -110,9 +111,50 @@ def resolve(method: str) -> tuple[Message, bool]:
     if msg is None:
         spec = class_spec(cls) if cls in classes() else None
         msg = implicit(spec, msg_name) if spec else None
+    if msg is None and (cls, msg_name) in explicit_messages():
+        # in the API, but the simulator has no behaviour for it (yet)
+        raise XapiError("NOT_IMPLEMENTED", method)
     if msg is None or (is_async and not msg.asyncable):
         raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
     return msg, is_async
+
+
+def coverage() -> list[tuple[str, int, int]]:
+    """Per class: (class, explicit messages implemented, in the datamodel)."""
+    known = explicit_messages()
+    out = []
+    for cls in sorted({c for c, _ in known}, key=str.lower):
+        total = sum(1 for c, _ in known if c == cls)
+        done = sum(1 for c, m in known if c == cls and (c, m) in EXPLICIT)
+        out.append((cls, done, total))
+    return out
+
+
+def coverage_table() -> str:
+    """The coverage table kept in the repo (xstui/sim/COVERAGE.md)."""
+    rows = coverage()
+    lines = [
+        "# Simulator coverage",
+        "",
+        "Explicit XAPI messages with a behaviour in the simulator, per class, against the",
+        "datamodel (`xstui/datamodel/schema.tsv`). A message without one answers",
+        "`NOT_IMPLEMENTED`. Implicit messages (getters, setters, `get_all_records`…) all",
+        "work. Regenerate: `python -m xstui.sim.api > xstui/sim/COVERAGE.md`.",
+        "",
+        "| class | implemented | in the datamodel |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {cls} | {done} | {total} |" for cls, done, total in rows]
+    done, total = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    lines.append(f"| **all** | **{done}** | **{total}** |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    # run as a script this module is __main__: use the one the messages register into
+    from xstui.sim import api, messages  # noqa: F401
+
+    print(api.coverage_table(), end="")
 
 
 def dispatch(sim: Simulator, method: str, params: list, caller: Caller):

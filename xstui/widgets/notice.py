@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from ..logfile import log_path
 from ..services.actions import ActionFailed, Cancelled, InvalidInput, TaskFailed
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
 
@@ -25,8 +26,8 @@ def error_text(exc: BaseException) -> str:
         return f"Refused by the host: {exc.human} [{exc.code}]"
     if isinstance(exc, ConnectionLost | ConnectError):
         return str(exc)
-    log.exception("unexpected error", exc_info=exc)
-    return f"Unexpected error ({exc.__class__.__name__}: {exc}); details are in the log file."
+    log.error("unexpected error", exc_info=exc)
+    return f"Unexpected error ({exc.__class__.__name__}: {exc}); details are in {log_path()}."
 
 
 def notify_error(app, exc: BaseException) -> None:

@@ -1,9 +1,14 @@
 """The user's configuration file (``~/.config/xstui/config.yaml``): saved
-targets (never passwords), pinned TLS fingerprints, theme."""
+targets (never passwords), pinned TLS fingerprints, theme and keymap.
+
+A file that cannot be read or has the wrong shape is never overwritten: the
+console runs with what it could keep, says what is wrong (file and line), and
+saves nothing, so pinned fingerprints are never lost to a typo."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,40 +27,94 @@ def state_dir() -> Path:
     return Path(base) / "xstui"
 
 
+# key: (expected type, what it must be, in words)
+SHAPE = {
+    "targets": (list, "a list of target URLs"),
+    "fingerprints": (dict, "a mapping of host:port to SHA-256 fingerprint"),
+    "theme": (str, "a theme name"),
+    "keymap": (dict, "a mapping of binding id to key, e.g. network.bond: B"),
+}
+
+
 @dataclass
 class Config:
     targets: list[str] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)  # host:port -> SHA-256
     theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
     path: Path | None = None
+    problem: str = ""  # why the file is not used as is (then nothing is saved)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
         path = path or config_dir() / "config.yaml"
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            text = path.read_text()
         except FileNotFoundError:
-            data = {}
-        except (OSError, yaml.YAMLError):
-            data = {}  # unreadable: start clean rather than fail to start
+            return cls(path=path)
+        except (OSError, UnicodeDecodeError) as exc:
+            return cls(path=path, problem=f"{path}: cannot be read ({_why(exc)})")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            reason = getattr(exc, "problem", None) or "not valid YAML"
+            return cls(path=path, problem=f"{path}{where}: {reason}")
+        if data is None:
+            return cls(path=path)
         if not isinstance(data, dict):
-            data = {}
-        return cls(
-            targets=[str(t) for t in data.get("targets") or []],
-            fingerprints={str(k): str(v) for k, v in (data.get("fingerprints") or {}).items()},
-            theme=str(data.get("theme") or "textual-dark"),
-            path=path,
-        )
+            return cls(path=path, problem=f"{path}: expected keys (targets, fingerprints, …)")
+        config, problems = cls(path=path), []
+        for key, value in data.items():
+            if key not in SHAPE:
+                problems.append(f"unknown key {key!r}")
+                continue
+            kind, what = SHAPE[key]
+            if not isinstance(value, kind) or (
+                kind is dict and not all(isinstance(v, str | int) for v in value.values())
+            ):
+                problems.append(f"{key} must be {what}")
+                continue
+            if key == "targets":
+                config.targets = [str(t) for t in value]
+            elif key == "fingerprints":
+                config.fingerprints = {str(k): str(v).upper() for k, v in value.items()}
+            elif key == "theme":
+                config.theme = value
+            else:
+                config.keymap = {str(k): str(v) for k, v in value.items()}
+        config.problem = f"{path}: {'; '.join(problems)}" if problems else ""
+        return config
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write atomically (a temporary file, then rename) with mode 0600.
+        False, with ``problem`` set, when it was not written."""
+        if self.problem:
+            return False
         path = self.path or config_dir() / "config.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {"targets": self.targets, "fingerprints": self.fingerprints, "theme": self.theme}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(data, sort_keys=True))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        if self.keymap:
+            data["keymap"] = self.keymap
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w") as out:  # mkstemp makes it 0600
+                    out.write(yaml.safe_dump(data, sort_keys=True))
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError as exc:
+            self.problem = f"{path}: cannot be written ({_why(exc)})"
+            return False
+        return True
 
     def remember_target(self, url: str) -> None:
         if url not in self.targets and url not in ("demo",):
             self.targets.append(url)
+
+
+def _why(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or exc.__class__.__name__
