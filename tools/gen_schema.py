@@ -55,7 +55,8 @@ def main() -> None:
     for cls in CLASSES:  # explicit messages: name and arity (the session included)
         for m in model[cls]["messages"]:
             if not m.get("implicit"):
-                lines.append("\t".join(["call", f"{cls}.{m['name']}", str(len(m["params"])), "", ""]))
+                types = ";".join(p["type"] for p in m["params"])
+                lines.append("\t".join(["call", f"{cls}.{m['name']}", str(len(m["params"])), types, ""]))
     used = {w for line in lines if not line.startswith("call\t") for w in line.split("\t")[2].split()}
     for name in sorted(n for n in enums if n in used):
         lines.append("\t".join(["enum", name, ",".join(enums[name]), "", ""]))

@@ -254,10 +254,27 @@ def test_a_message_of_the_api_without_behaviour_is_not_implemented(xapi):
 def test_the_coverage_table_in_the_repo_is_current():
     from pathlib import Path
 
-    import xstui.sim.messages  # noqa: F401  (registers the explicit messages)
     from xstui.sim.api import coverage_table
 
     kept = Path(__file__).resolve().parents[2] / "xstui" / "sim" / "COVERAGE.md"
     assert kept.read_text() == coverage_table(), (
         "run: python -m xstui.sim.api > xstui/sim/COVERAGE.md"
     )
+
+
+def test_an_unknown_ref_is_handle_invalid_before_any_behaviour(xapi):
+    with pytest.raises(XenAPI.Failure) as err:
+        xapi.xenapi.PIF.reconfigure_ip("OpaqueRef:nope", "DHCP", "", "", "", "")
+    assert err.value.details == ["HANDLE_INVALID", "PIF", "OpaqueRef:nope"]
+
+
+def test_introspection_and_simple_explicit_messages(xapi):
+    methods = xapi.xenapi_request("system.listMethods", ())
+    assert "VM.start" in methods and "PIF.get_MTU" in methods and "host.get_servertime" in methods
+    vm = next(
+        r for r, v in xapi.xenapi.VM.get_all_records().items() if v["name_label"] == "web-01"
+    )
+    assert "0" not in xapi.xenapi.VM.get_allowed_VBD_devices(vm)  # its system disk is device 0
+    pif = xapi.xenapi.PIF.get_all()[0]
+    xapi.xenapi.PIF.set_disallow_unplug(pif, True)
+    assert xapi.xenapi.PIF.get_disallow_unplug(pif) is True

@@ -61,7 +61,7 @@ def _load():
     text = files("xstui.datamodel").joinpath("schema.tsv").read_text()
     specs: dict[str, dict[str, Field]] = {}
     enums: dict[str, tuple[str, ...]] = {}
-    messages: dict[tuple[str, str], int] = {}
+    messages: dict[tuple[str, str], tuple[str, ...]] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -70,7 +70,7 @@ def _load():
             enums[name] = tuple(ftype.split(","))
         elif cls == "call":
             owner, message = name.split(".", 1)
-            messages[(owner, message)] = int(ftype)
+            messages[(owner, message)] = tuple(qual.split(";")) if qual else ()
         else:
             specs.setdefault(cls, {})[name] = Field(name, ftype, qual, json.loads(dflt))
     return {c: ClassSpec(c, f) for c, f in specs.items()}, enums, messages
@@ -84,9 +84,9 @@ def enum_values(name: str) -> tuple[str, ...]:
     return _load()[1][name]
 
 
-def explicit_messages() -> dict[tuple[str, str], int]:
-    """(class, message) -> arity on the wire (the session included), for the
-    explicit messages of the classes xstui knows."""
+def explicit_messages() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(class, message) -> its parameters' types on the wire (the session
+    included), for the explicit messages of the classes xstui knows."""
     return _load()[2]
 
 

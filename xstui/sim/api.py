@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..datamodel import explicit_messages
 from .errors import XapiError
-from .schema import ClassSpec, class_spec, classes
+from .schema import NULL_REF, ClassSpec, class_spec, classes
 from .store import now_xdate
 from .where import compile_where
 from .wire import xml_value
@@ -36,31 +36,37 @@ class Message:
         return f"{self.cls}.{self.name}"
 
 
-EXPLICIT: dict[tuple[str, str], Message] = {}
 # classes with messages but no stored fields
 EXTRA_CLASSES = ("event",)
 
 
-def message(cls: str, name: str | None = None, *, session: bool = True, asyncable: bool = True):
-    """Register ``fn(ctx, *params)`` as the handler of ``cls.name``."""
+def message(name: str | None = None, *, session: bool = True, asyncable: bool = True):
+    """Mark ``fn(ctx, *params)`` as the behaviour of the message ``name`` (the
+    function's own name by default) of its module's ``CLASS``. Nothing is
+    registered here: :func:`xstui.sim.messages.table` collects the modules."""
 
-    def register(fn):
-        params = list(inspect.signature(fn).parameters.values())[1:]
-        required = [p for p in params if p.default is inspect.Parameter.empty]
-        extra = 1 if session else 0
-        msg = Message(
-            cls,
-            name or fn.__name__,
-            fn,
-            len(params) + extra,
-            len(required) + extra,
-            session,
-            asyncable and session,
-        )
-        EXPLICIT[(cls, msg.name)] = msg
+    def mark(fn):
+        fn.xapi_message = (name or fn.__name__, session, asyncable)
         return fn
 
-    return register
+    return mark
+
+
+def behaviour(cls: str, fn) -> Message:
+    """The Message for a marked function; arity from its signature."""
+    name, session, asyncable = fn.xapi_message
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    required = [p for p in params if p.default is inspect.Parameter.empty]
+    extra = 1 if session else 0
+    return Message(
+        cls, name, fn, len(params) + extra, len(required) + extra, session, asyncable and session
+    )
+
+
+def explicit() -> dict[tuple[str, str], Message]:
+    from .messages import table
+
+    return table()
 
 
 @dataclass
@@ -107,7 +113,7 @@ def resolve(method: str) -> tuple[Message, bool]:
             raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
         cls = max(candidates, key=len)
         msg_name = name[len(cls) + 1 :]
-    msg = EXPLICIT.get((cls, msg_name))
+    msg = explicit().get((cls, msg_name))
     if msg is None:
         spec = class_spec(cls) if cls in classes() else None
         msg = implicit(spec, msg_name) if spec else None
@@ -125,7 +131,7 @@ def coverage() -> list[tuple[str, int, int]]:
     out = []
     for cls in sorted({c for c, _ in known}, key=str.lower):
         total = sum(1 for c, _ in known if c == cls)
-        done = sum(1 for c, m in known if c == cls and (c, m) in EXPLICIT)
+        done = sum(1 for c, m in known if c == cls and (c, m) in explicit())
         out.append((cls, done, total))
     return out
 
@@ -151,14 +157,26 @@ def coverage_table() -> str:
 
 
 if __name__ == "__main__":
-    # run as a script this module is __main__: use the one the messages register into
-    from xstui.sim import api, messages  # noqa: F401
+    print(coverage_table(), end="")
 
-    print(api.coverage_table(), end="")
+
+def list_methods() -> list[str]:
+    """``system.listMethods``: every message of the API the simulator serves."""
+    names = {f"{c}.{m}" for c, m in explicit_messages()}
+    for spec in classes().values():
+        for name in ("get_all", "get_all_records", "get_record", "get_by_uuid"):
+            if implicit(spec, name) is not None:
+                names.add(f"{spec.name}.{name}")
+        for field in spec.fields:
+            if implicit(spec, f"get_{field}") is not None:
+                names.add(f"{spec.name}.get_{field}")
+    return sorted(names)
 
 
 def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
     """Run one call; returns the value or raises XapiError."""
+    if method == "system.listMethods":  # XAPI's introspection: no session needed
+        return list_methods()
     msg, is_async = resolve(method)
     if not (msg.min_arity <= len(params) <= msg.arity):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
@@ -170,9 +188,23 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
         if msg.needs_session:
             ctx.session = str(args.pop(0))
             sim.check_session(ctx.session)
+        _check_refs(sim, msg, [ctx.session, *args] if msg.needs_session else args)
         if is_async:
             return start_task(ctx, msg, args)
         return msg.fn(ctx, *args)
+
+
+def _check_refs(sim: Simulator, msg: Message, args: list) -> None:
+    """Refs are checked once, here, from the datamodel's parameter types:
+    an unknown object is HANDLE_INVALID before any behaviour runs."""
+    types = explicit_messages().get((msg.cls, msg.name), ())
+    for ptype, value in zip(types, args, strict=False):
+        parts = ptype.split()
+        if len(parts) == 2 and parts[1] == "ref" and parts[0] not in ("session", "task"):
+            spec = class_spec(parts[0])
+            ref = str(value)
+            if spec is not None and ref != NULL_REF and not sim.store.exists(spec.name, ref):
+                raise XapiError("HANDLE_INVALID", parts[0], str(value))
 
 
 def start_task(ctx: Ctx, msg: Message, args: list) -> str:

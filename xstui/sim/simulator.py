@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import threading
 
-from . import messages  # noqa: F401  (registers the explicit messages)
 from .api import Caller, dispatch
 from .errors import XapiError
 from .store import Store

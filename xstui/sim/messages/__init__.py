@@ -1,3 +1,26 @@
-"""Explicit XAPI messages, one module per class family. Importing registers them."""
+"""The simulator's behaviours: one module per XAPI class, each naming its
+``CLASS`` and marking its messages with ``@message``. This is the one table
+of them; a message defined twice is an error, not a silent overwrite."""
 
-from . import event, host, network, session, task, vm  # noqa: F401
+from __future__ import annotations
+
+from functools import cache
+
+from ..api import Message, behaviour
+from . import bond, event, host, network, pif, session, task, vlan, vm
+
+MODULES = (session, event, task, host, pif, bond, vlan, network, vm)
+
+
+@cache
+def table() -> dict[tuple[str, str], Message]:
+    out: dict[tuple[str, str], Message] = {}
+    for module in MODULES:
+        for fn in vars(module).values():
+            if callable(fn) and hasattr(fn, "xapi_message"):
+                msg = behaviour(module.CLASS, fn)
+                key = (msg.cls, msg.name)
+                if key in out:
+                    raise RuntimeError(f"{msg.wire_name} is defined twice")
+                out[key] = msg
+    return out

@@ -7,6 +7,8 @@ from ..errors import XapiError
 from ..schema import class_spec
 from ..store import now_xdate
 
+CLASS = "event"
+
 
 def _interest(names):
     """A predicate (class, ref) -> bool for event class names such as
@@ -45,7 +47,7 @@ def _parse_token(token: str) -> int:
         raise XapiError("EVENT_FROM_TOKEN_PARSE_FAILURE", token) from None
 
 
-@message("event", "from", asyncable=False)
+@message("from", asyncable=False)
 def event_from(ctx: Ctx, classes, token, timeout):
     store = ctx.store
     wanted = _interest(classes)
@@ -72,7 +74,7 @@ def event_from(ctx: Ctx, classes, token, timeout):
         return {"events": events, "valid_ref_counts": counts, "token": store.token}
 
 
-@message("event", asyncable=False)
+@message(asyncable=False)
 def register(ctx: Ctx, classes):
     reg = ctx.sim.registrations.setdefault(
         ctx.session, {"classes": set(), "generation": ctx.store.generation}
@@ -81,7 +83,7 @@ def register(ctx: Ctx, classes):
     return ""
 
 
-@message("event", asyncable=False)
+@message(asyncable=False)
 def unregister(ctx: Ctx, classes):
     reg = ctx.sim.registrations.get(ctx.session)
     if reg:
@@ -89,7 +91,7 @@ def unregister(ctx: Ctx, classes):
     return ""
 
 
-@message("event", asyncable=False)
+@message(asyncable=False)
 def next(ctx: Ctx):  # noqa: A001  (the API's name)
     store = ctx.store
     with store.changed:
@@ -109,12 +111,12 @@ def next(ctx: Ctx):  # noqa: A001  (the API's name)
             store.changed.wait(30)
 
 
-@message("event", asyncable=False)
+@message(asyncable=False)
 def get_current_id(ctx: Ctx):
     return ctx.store.generation
 
 
-@message("event", asyncable=False)
+@message(asyncable=False)
 def inject(ctx: Ctx, cls, ref):
     spec = class_spec(cls)
     if spec is None:

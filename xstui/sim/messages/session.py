@@ -1,17 +1,19 @@
 """session.*: login, logout, password change."""
 
-from ..api import EXPLICIT, Ctx, message
+from ..api import Ctx, explicit, message
 from ..errors import XapiError
 from ..schema import NULL_REF
 from ..store import now_xdate
 
+CLASS = "session"
+
 
 def _permissions() -> list[str]:
     """What a local superuser may do: every message the simulator knows."""
-    return sorted({f"{m.cls.lower()}.{m.name}" for m in EXPLICIT.values()})
+    return sorted({f"{m.cls.lower()}.{m.name}" for m in explicit().values()})
 
 
-@message("session", session=False)
+@message(session=False)
 def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
     sim = ctx.sim
     if not ctx.caller.trusted and (uname != "root" or pwd != sim.password):
@@ -32,14 +34,14 @@ def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
     )
 
 
-@message("session")
+@message()
 def logout(ctx: Ctx):
     ctx.sim.registrations.pop(ctx.session, None)
     ctx.store.destroy("session", ctx.session)
     return ""
 
 
-@message("session", asyncable=False)
+@message(asyncable=False)
 def change_password(ctx: Ctx, old_pwd, new_pwd):
     # XAPI ignores the old password: a local-superuser session suffices.
     if not ctx.store.get("session", ctx.session)["is_local_superuser"]:

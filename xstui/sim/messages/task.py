@@ -3,8 +3,10 @@
 from ..api import Ctx, message
 from ..errors import XapiError
 
+CLASS = "task"
 
-@message("task")
+
+@message()
 def cancel(ctx: Ctx, task):
     record = ctx.store.get("task", task)
     if record["status"] != "pending":
@@ -13,7 +15,7 @@ def cancel(ctx: Ctx, task):
     return ""
 
 
-@message("task", asyncable=False)
+@message(asyncable=False)
 def destroy(ctx: Ctx, task):
     ctx.store.get("task", task)
     ctx.store.destroy("task", task)

@@ -7,6 +7,8 @@ from ..store import now_xdate
 
 BOOT_SECONDS = 0.5  # scaled by Simulator.time_scale
 
+CLASS = "VM"
+
 
 def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
     rec = ctx.store.get("VM", vm)
@@ -74,13 +76,13 @@ def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
     return ""
 
 
-@message("VM")
+@message()
 def start(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
     return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
 
 
-@message("VM")
+@message()
 def start_on(ctx: Ctx, vm, host, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
     if not ctx.store.get("host", host)["enabled"]:
@@ -98,19 +100,19 @@ def _stop(ctx: Ctx, vm: str, states: tuple[str, ...], to: str = "Halted") -> Non
     _power(ctx, vm, to)
 
 
-@message("VM")
+@message()
 def clean_shutdown(ctx: Ctx, vm):
     _stop(ctx, vm, ("Running",))
     return ""
 
 
-@message("VM")
+@message()
 def hard_shutdown(ctx: Ctx, vm):
     _stop(ctx, vm, ("Running", "Paused", "Suspended"))
     return ""
 
 
-@message("VM")
+@message()
 def clean_reboot(ctx: Ctx, vm):
     _vm(ctx, vm, "Running")
     ctx.work(BOOT_SECONDS, progress=0.5)
@@ -118,7 +120,7 @@ def clean_reboot(ctx: Ctx, vm):
     return ""
 
 
-@message("VM")
+@message()
 def hard_reboot(ctx: Ctx, vm):
     _vm(ctx, vm, "Running", "Paused")
     ctx.work(BOOT_SECONDS, progress=0.5)
@@ -126,27 +128,47 @@ def hard_reboot(ctx: Ctx, vm):
     return ""
 
 
-@message("VM")
+@message()
 def suspend(ctx: Ctx, vm):
     _stop(ctx, vm, ("Running",), to="Suspended")
     return ""
 
 
-@message("VM")
+@message()
 def resume(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Suspended")
     return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
 
 
-@message("VM")
+@message()
 def pause(ctx: Ctx, vm):
     rec = _vm(ctx, vm, "Running")
     _power(ctx, vm, "Paused", rec["resident_on"])
     return ""
 
 
-@message("VM")
+@message()
 def unpause(ctx: Ctx, vm):
     rec = _vm(ctx, vm, "Paused")
     _power(ctx, vm, "Running", rec["resident_on"])
     return ""
+
+
+def _allowed_devices(ctx: Ctx, vm, cls: str, field: str, limit: int) -> list[str]:
+    used = {
+        ctx.store.get(cls, ref)["userdevice"]
+        for ref in ctx.store.get("VM", vm)[field]
+        if ctx.store.exists(cls, ref)
+    }
+    return [str(n) for n in range(limit) if str(n) not in used]
+
+
+@message(asyncable=False)
+def get_allowed_VBD_devices(ctx: Ctx, vm):  # noqa: N802 (the API's name)
+    """Device positions still free (XAPI offers 0-15 for HVM guests)."""
+    return _allowed_devices(ctx, vm, "VBD", "VBDs", 16)
+
+
+@message(asyncable=False)
+def get_allowed_VIF_devices(ctx: Ctx, vm):  # noqa: N802
+    return _allowed_devices(ctx, vm, "VIF", "VIFs", 7)
