@@ -57,3 +57,27 @@ def test_sim_serves_until_stopped():
 def test_version():
     out = run("--version")
     assert out.returncode == 0 and out.stdout.startswith("xstui ")
+
+
+def test_a_bad_scenario_names_the_file_line_and_key(tmp_path):
+    cases = {
+        "unknown key": (
+            "hosts:\n  - {name: a, address: 127.10.0.11}\ncolour: red\n",
+            "line 3, colour",
+        ),
+        "wrong type": (
+            "hosts:\n  - {name: a, address: 127.10.0.11, nics: two}\n",
+            "line 2, hosts[0].nics",
+        ),
+        "dangling": (
+            "hosts:\n  - {name: a, address: 127.10.0.11}\nnetworks:\n  - {name: v, vlan: 5, over: nowhere}\n",
+            "line 4, networks[0].over: no network called 'nowhere'",
+        ),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
+        path.write_text(text)
+        out = run("sim", "--scenario", str(path))
+        assert out.returncode == 2, name
+        assert str(path) in out.stderr and expected in out.stderr, (name, out.stderr)
+        assert "Traceback" not in out.stderr

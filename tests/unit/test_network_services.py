@@ -269,3 +269,63 @@ def test_management_by_dhcp_learns_the_leased_address(running_sim, live):
     leased = running_sim.sim.store.get("PIF", pif)["IP"]
     assert leased.startswith("127.") and action.new_address == leased
     assert running_sim.sim.store.get("host", host)["address"] == leased
+
+
+def test_a_vlan_that_vms_use_is_refused_with_their_names(running_sim, live):
+    """Destroying it used to half-apply: VLANs gone, the network left behind."""
+    st = running_sim.sim.store
+    vlan_net = net_ref(running_sim, "VLAN 20 Prod")
+    users = sorted(
+        st.get("VM", st.get("VIF", vif)["VM"])["name_label"]
+        for vif in st.get("network", vlan_net)["VIFs"]
+    )
+    assert users, "the demo has VMs on VLAN 20"
+    generation, calls = st.generation, live.calls
+    with pytest.raises(InvalidInput, match=f"VMs still use this VLAN: {users[0]}"):
+        net.DestroyVlan(live.cache, vlan_net)
+    assert st.generation == generation and live.calls == calls
+
+
+def test_vlan_destroy_failing_midway_recreates_what_it_destroyed(running_sim, live):
+    backup = net_ref(running_sim, "Backup")
+    net.CreateVlan(live.cache, "VLAN 31", 31, backup).execute(RunContext(live))
+    vlan_net = net_ref(running_sim, "VLAN 31")
+    settle(live, lambda: len([v for v in live.cache.table("vlan").values() if v.tag == 31]) == 3)
+    running_sim.sim.inject_failure("Async.network.destroy", ["NETWORK_CONTAINS_VIF", "x"])
+    with pytest.raises(ActionFailed) as err:
+        net.DestroyVlan(live.cache, vlan_net).execute(RunContext(live))
+    assert err.value.undone == 3 and "pool is as it was" in err.value.undo_report()
+    st = running_sim.sim.store
+    assert st.exists("network", vlan_net)
+    assert len([v for v in st.table("VLAN").values() if v["tag"] == 31]) == 3
+
+
+def test_a_bond_of_nics_that_both_have_addresses_is_refused(running_sim, live):
+    st = running_sim.sim.store
+    for device, ip in (("eth1", "127.10.5.11"), ("eth4", "127.10.6.11")):
+        _, pif = refs(running_sim, "xcp-a", device)
+        st.set("PIF", pif, ip_configuration_mode="Static", IP=ip, netmask="255.255.255.0")
+    settle(live, lambda: live.cache.get("pif", refs(running_sim, "xcp-a", "eth4")[1]).IP)
+    with pytest.raises(InvalidInput, match="PIF_BOND_MORE_THAN_ONE_IP"):
+        net.CreateBond(live.cache, "two addresses", ["eth1", "eth4"], "active-backup")
+
+
+def test_cancel_undoes_the_steps_already_done(running_sim, live):
+    """Esc while a pool-wide VLAN is being created: the running task is
+    cancelled and what was made is taken back."""
+    running_sim.sim.task_delay = 0.5
+    backup = net_ref(running_sim, "Backup")
+    action = net.CreateVlan(live.cache, "VLAN 77", 77, backup)
+    ctx = RunContext(live)
+    st = running_sim.sim.store
+
+    def progress(p):
+        if any(v["tag"] == 77 for v in st.table("VLAN").values()):
+            ctx.cancel.set()  # the first host's VLAN is made: the admin presses Esc
+
+    ctx.progress = progress
+    with pytest.raises(ActionFailed) as err:
+        action.execute(ctx)
+    assert err.value.cancelled and err.value.undone >= 2
+    assert net_ref(running_sim, "VLAN 77") is None
+    assert not [v for v in st.table("VLAN").values() if v["tag"] == 77]

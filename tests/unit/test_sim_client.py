@@ -271,9 +271,7 @@ def test_an_unknown_ref_is_handle_invalid_before_any_behaviour(xapi):
 def test_introspection_and_simple_explicit_messages(xapi):
     methods = xapi.xenapi_request("system.listMethods", ())
     assert "VM.start" in methods and "PIF.get_MTU" in methods and "host.get_servertime" in methods
-    vm = next(
-        r for r, v in xapi.xenapi.VM.get_all_records().items() if v["name_label"] == "web-01"
-    )
+    vm = next(r for r, v in xapi.xenapi.VM.get_all_records().items() if v["name_label"] == "web-01")
     assert "0" not in xapi.xenapi.VM.get_allowed_VBD_devices(vm)  # its system disk is device 0
     pif = xapi.xenapi.PIF.get_all()[0]
     xapi.xenapi.PIF.set_disallow_unplug(pif, True)

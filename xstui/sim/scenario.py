@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .scenario_check import check_scenario
 from .schema import NULL_REF
 from .store import Store, now_xdate
 
@@ -43,12 +44,16 @@ def load_scenario(name_or_path: str) -> dict:
             )
         text = path.read_text()
     try:
-        data = yaml.safe_load(text)
+        problems = check_scenario(text, name_or_path)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{name_or_path}: not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict) or not data.get("hosts"):
-        raise ScenarioError(f"{name_or_path}: a scenario needs a 'hosts' list")
-    return data
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(
+            f"{name_or_path}{where}: not valid YAML ({getattr(exc, 'problem', '') or exc.__class__.__name__})"
+        ) from None
+    if problems:
+        raise ScenarioError("; ".join(problems[:5]) + ("; …" if len(problems) > 5 else ""))
+    return yaml.safe_load(text)
 
 
 def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:

@@ -58,10 +58,14 @@ class Cache:
                 cls = ev["class"].lower()
                 table = self.records.setdefault(cls, {})
                 if ev.get("operation") == "del":
-                    table.pop(ev["ref"], None)
+                    if table.pop(ev["ref"], None) is not None:
+                        changed.add(cls)
                 elif "snapshot" in ev:
-                    table[ev["ref"]] = self._record(cls, ev["ref"], ev["snapshot"])
-                changed.add(cls)
+                    record = self._record(cls, ev["ref"], ev["snapshot"])
+                    # a change to fields no screen keeps changes nothing here
+                    if table.get(ev["ref"]) != record:
+                        table[ev["ref"]] = record
+                        changed.add(cls)
             if changed:
                 self.generation += 1
                 self.changed.notify_all()

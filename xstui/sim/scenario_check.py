@@ -1,0 +1,174 @@
+"""Checking a scenario file before it is built: every key known, every value
+of the right type, every name it refers to defined. Problems name the file,
+the line and the key."""
+
+from __future__ import annotations
+
+import yaml
+
+NUM = (int, float)
+ANY = object
+
+# key -> type, tuple of types, nested dict spec, or [item spec] for lists
+SPEC: dict = {
+    "name": str,
+    "seed": int,
+    "pool": {
+        "name": str,
+        "default_sr": str,
+        "ha": {"enabled": bool, "failures_to_tolerate": int, "plan_exists_for": int},
+    },
+    "product": {
+        "brand": str,
+        "version": str,
+        "build": str,
+        "xapi": str,
+        "api_version": [int],
+        "network_backend": str,
+    },
+    "dns": [str],
+    "gateway": str,
+    "netmask": str,
+    "hosts": [
+        {
+            "name": str,
+            "address": str,
+            "master": bool,
+            "memory_gb": NUM,
+            "free_gb": NUM,
+            "cpus": int,
+            "cpu_model": str,
+            "nics": int,
+            "cert_days": int,
+            "storage_ip": str,
+            "mtu": dict,
+            "uptime_days": NUM,
+            "live": bool,
+            "enabled": bool,
+        }
+    ],
+    "networks": [
+        {
+            "name": str,
+            "device": str,
+            "management": bool,
+            "mtu": int,
+            "purpose": str,
+            "bond": [str],
+            "mode": str,
+            "vlan": int,
+            "over": str,
+        }
+    ],
+    "srs": [
+        {
+            "name": str,
+            "type": str,
+            "shared": bool,
+            "per_host": bool,
+            "size_gb": NUM,
+            "used_gb": (int, float, list),
+            "server": str,
+            "path": str,
+        }
+    ],
+    "updates": [{"name": str, "guidance": [str], "applied": [str]}],
+    "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
+    "vms": [list],
+}
+_TYPE_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    dict: "a mapping",
+    list: "a list",
+}
+
+
+def check_scenario(text: str, source: str) -> list[str]:
+    """Problems found in a scenario's YAML text (empty when it is sound)."""
+    root = yaml.compose(text)
+    if root is None or not isinstance(root, yaml.MappingNode):
+        return [f"{source}: a scenario is a mapping with at least a 'hosts' list"]
+    data = yaml.safe_load(text)
+    problems: list[str] = []
+    _walk(root, data, SPEC, source, "", problems)
+    if not problems:
+        problems += _dangling(root, data, source)
+    if not data.get("hosts"):
+        problems.append(f"{source}: a scenario needs a 'hosts' list")
+    return problems
+
+
+def _where(node, source: str, key: str) -> str:
+    return f"{source} line {node.start_mark.line + 1}, {key}"
+
+
+def _walk(node, value, spec, source: str, path: str, problems: list[str]) -> None:
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{_where(node, source, path or 'top level')}: expected a mapping")
+            return
+        for key_node, value_node in node.value:
+            key = key_node.value
+            here = f"{path}.{key}" if path else key
+            if key not in spec:
+                known = ", ".join(sorted(spec))
+                problems.append(f"{_where(key_node, source, here)}: unknown key (known: {known})")
+                continue
+            _walk(value_node, value[key], spec[key], source, here, problems)
+    elif isinstance(spec, list):
+        if not isinstance(value, list):
+            problems.append(f"{_where(node, source, path)}: expected a list")
+            return
+        for i, (item_node, item) in enumerate(zip(node.value, value, strict=False)):
+            _walk(item_node, item, spec[0], source, f"{path}[{i}]", problems)
+    else:
+        kinds = spec if isinstance(spec, tuple) else (spec,)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if not ok:
+            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            problems.append(f"{_where(node, source, path)}: expected {want}, got {value!r}")
+
+
+def _dangling(root, data: dict, source: str) -> list[str]:
+    """Names used but never defined: hosts, networks, SRs."""
+    nodes = {k.value: v for k, v in root.value}
+    hosts = {h["name"] for h in data.get("hosts", [])}
+    networks = {n["name"] for n in data.get("networks", [])}
+    srs = set()
+    for s in data.get("srs", []):
+        srs.add(s["name"])
+        if s.get("per_host"):
+            srs |= {f"{s['name']}@{h}" for h in hosts}
+    problems = []
+
+    def refuse(node, key, name, kind):
+        problems.append(f"{_where(node, source, key)}: no {kind} called {name!r}")
+
+    pool = data.get("pool") or {}
+    if pool.get("default_sr") and pool["default_sr"] not in srs:
+        refuse(nodes["pool"], "pool.default_sr", pool["default_sr"], "SR")
+    for i, (n, node) in enumerate(
+        zip(data.get("networks", []), getattr(nodes.get("networks"), "value", []), strict=False)
+    ):
+        if n.get("over") and n["over"] not in networks:
+            refuse(node, f"networks[{i}].over", n["over"], "network")
+    for i, (u, node) in enumerate(
+        zip(data.get("updates", []), getattr(nodes.get("updates"), "value", []), strict=False)
+    ):
+        for h in u.get("applied", []):
+            if h not in hosts:
+                refuse(node, f"updates[{i}].applied", h, "host")
+    for i, (vm, node) in enumerate(
+        zip(data.get("vms", []), getattr(nodes.get("vms"), "value", []), strict=False)
+    ):
+        if len(vm) < 7:
+            problems.append(f"{_where(node, source, f'vms[{i}]')}: a VM row has 7 to 9 values")
+            continue
+        if vm[1] and vm[1] not in hosts:
+            refuse(node, f"vms[{i}] host", vm[1], "host")
+        if vm[6] not in srs:
+            refuse(node, f"vms[{i}] SR", vm[6], "SR")
+    return problems
