@@ -19,7 +19,7 @@ from xstui.services.actions import Action, InvalidInput
 from xstui.services.network.consistency import check_pool
 from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
-from xstui.widgets.flow import perform
+from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormField, FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
@@ -176,6 +176,8 @@ class NetworkScreen(AreaScreen):
 
     async def _ask(self, title: str, fields: list[FormField], build) -> Action | None:
         """A form that builds the action (refusals shown in the form)."""
+        if not connected(self.app):
+            return None
         return await self.app.push_screen_wait(FormModal(title, fields, build))
 
     @work(exit_on_error=False, group="action", description="management interface")
@@ -341,6 +343,8 @@ class NetworkScreen(AreaScreen):
         """Step 1 forgets the selected NIC; step 2 (now, or after the swap and
         even after a restart of the console) introduces the new one."""
         cache = self.conn.cache
+        if not connected(self.app):
+            return
         if self.host not in dict(net.pending_replacements(cache)):
             row = self.selected()
             if row is None:

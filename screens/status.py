@@ -14,7 +14,7 @@ from xstui.areas import health_rules
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost, check_label
 from xstui.services.values import duration, percent, size
-from xstui.widgets.flow import perform
+from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormField, FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
@@ -309,7 +309,7 @@ class StatusScreen(AreaScreen):
     async def action_rename_host(self) -> None:
         conn = self.app.connection
         host = conn.cache.get("host", conn.this_host)
-        if host is None:
+        if host is None or not connected(self.app):
             return
         old = host.name_label
 

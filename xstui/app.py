@@ -85,6 +85,7 @@ class XstuiApp(App):
         )
         self._initial_connection, self._target, self._user = connection, target, user
         self.demo = demo
+        self._shown_state = "connected"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for workers that failed: a notice, details in the log."""
@@ -152,12 +153,21 @@ class XstuiApp(App):
                 screen.refresh_bar()
             except NoMatches:
                 pass  # the screen is being taken down (the app is quitting)
+        # one notice per change of state, not one per retry
+        previous, self._shown_state = self._shown_state, message.state
+        if message.state == previous:
+            return
         if message.state == "reconnecting":
             self.notify(
-                f"Connection lost, reconnecting… {message.detail}", severity="warning", timeout=5
+                f"Connection lost, reconnecting: {message.detail} The last known state stays "
+                "on screen, dimmed; actions wait for the connection.",
+                severity="warning",
+                timeout=8,
             )
-        elif message.state == "connected":
-            self.notify("Connected.", timeout=3)
+        elif message.state == "refused":
+            self.notify(f"Stopped reconnecting. {message.detail}", severity="error", timeout=30)
+        elif message.state == "connected" and previous in ("reconnecting", "refused"):
+            self.notify("Connected again.", timeout=3)
 
     async def action_quit(self) -> None:
         if self.connection is not None:

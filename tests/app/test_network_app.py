@@ -226,3 +226,20 @@ async def test_nic_wizard_from_the_screen(running_sim, connection):
         )
     host = running_sim.sim.store.find_one("host", name_label="xcp-b")
     assert running_sim.sim.store.get("host", host)["enabled"] is True
+
+
+async def test_while_disconnected_one_notice_and_no_forms(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot, "eth4")
+        running_sim.server.close()
+        await wait_until(pilot, lambda: connection.state == "reconnecting", timeout=10)
+        await pilot.pause(3)  # several retries with backoff
+        lost = [n for n in app._notifications if "Connection lost" in n.message]
+        assert len(lost) == 1
+        await pilot.press("m")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, FormModal)
+        assert any(
+            "Not available while the connection is down" in n.message for n in app._notifications
+        )

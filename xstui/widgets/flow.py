@@ -8,10 +8,28 @@ from .plan import PlanModal
 from .progress import TaskProgressModal
 
 
+def connected(app) -> bool:
+    """Actions need a live connection: otherwise say why and open nothing."""
+    conn = app.connection
+    if conn is not None and conn.state == "connected":
+        return True
+    reason = conn.state_detail if conn is not None and conn.state_detail else "not connected"
+    app.notify(
+        f"Not available while the connection is down ({reason}). Nothing was changed.",
+        severity="warning",
+        timeout=8,
+    )
+    return False
+
+
 async def perform(app, action: Action) -> bool:
     """Show the plan, ask, run; returns True when it was done. Call from a worker."""
+    if not connected(app):
+        return False
     if not await app.push_screen_wait(PlanModal(action.plan())):
         app.notify("Cancelled: nothing was changed.", timeout=4)
+        return False
+    if not connected(app):
         return False
     ok, message = await app.push_screen_wait(TaskProgressModal(action, app.connection))
     app.notify(message, severity="information" if ok else "error", timeout=8 if ok else 12)

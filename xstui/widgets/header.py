@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
@@ -10,6 +11,7 @@ STATE_STYLE = {
     "reconnecting": ("◌", "$warning"),
     "disconnected": ("○", "$error"),
     "closed": ("○", "$error"),
+    "refused": ("×", "$error"),
 }
 
 
@@ -23,7 +25,11 @@ class ConnectionBar(Static):
         padding: 0 1;
     }
     ConnectionBar.-reconnecting { background: $warning 30%; }
-    ConnectionBar.-disconnected, ConnectionBar.-closed { background: $error 30%; }
+    ConnectionBar.-disconnected, ConnectionBar.-closed, ConnectionBar.-refused {
+        background: $error 30%;
+    }
+    /* not connected: the whole reason, wrapped, under the bar's first line */
+    ConnectionBar.-reconnecting, ConnectionBar.-refused { height: auto; max-height: 6; }
     """
 
     def show(
@@ -40,17 +46,18 @@ class ConnectionBar(Static):
     ) -> None:
         mark = STATE_STYLE.get(state, ("?", ""))[0]
         # Most important first: at 80 columns the URL is what gets cut.
-        text = Text.assemble(
+        line = Text.assemble(
             (pool or "xstui", "bold"),
             (f" › {host}" if host else ""),
             (f" ({role})" if role else ""),
             f" │ {user} │ ",
             (f"{mark} {state}", "bold"),
             ("" if encrypted else " │ unencrypted", "bold"),
-            (f" │ {detail}" if detail and state != "connected" else ""),
             f" │ {url}",
         )
-        text.no_wrap, text.overflow = True, "ellipsis"
-        self.update(text)
+        line.no_wrap, line.overflow = True, "ellipsis"
+        if detail and state != "connected":
+            line = Group(line, Text(detail, overflow="fold"))
+        self.update(line)
         for s in STATE_STYLE:
             self.set_class(s == state, f"-{s}")

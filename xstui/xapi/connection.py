@@ -4,6 +4,7 @@ keeps a :class:`Cache` current through ``event.from`` (no polling)."""
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import ssl
 import threading
@@ -23,6 +24,7 @@ from .transport import TargetTransport
 # Watched when the caller names nothing: enough for the connection bar and tasks.
 # The app and the CLI pass the areas' union (xstui.areas.watched_types).
 BASE_WATCH = ("pool", "host", "task")
+log = logging.getLogger("xstui")
 EVENT_TIMEOUT = 30.0
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
 
@@ -58,6 +60,10 @@ class XapiFailure(Exception):
 
 class ConnectionLost(Exception):
     pass
+
+
+class CertificateRefused(Exception):
+    """The host now presents a certificate other than the pinned one."""
 
 
 class Connection:
@@ -235,8 +241,22 @@ class Connection:
             raise XapiFailure(f.details) from None
 
     def _event_loop(self) -> None:
+        """Runs until close() or a refusal that retrying cannot fix (a changed
+        certificate); anything unexpected is logged and retried with backoff."""
+        backoff = 0.5
         try:
-            self._run_events()
+            while not self._stop.is_set():
+                try:
+                    self._run_events()
+                    return
+                except CertificateRefused as refused:
+                    self._set_state("refused", str(refused))
+                    return
+                except Exception as exc:  # never let the event thread die silently
+                    log.error("event thread error", exc_info=exc)
+                    self._set_state("reconnecting", f"unexpected error: {_reason(exc)}")
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 10)
         finally:
             self._close_channel()
 
@@ -256,8 +276,7 @@ class Connection:
             except XapiFailure as exc:
                 if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
                     try:
-                        self.login()
-                        self._close_channel()
+                        self._relogin()
                         channel, token = self._event_channel(), ""
                         self._channel = channel
                         continue
@@ -277,8 +296,7 @@ class Connection:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
                 try:
-                    self.login()
-                    self._close_channel()
+                    self._relogin()
                     channel, token = self._event_channel(), ""
                     self._channel = channel
                 except ConnectError as err:
@@ -294,6 +312,24 @@ class Connection:
                 self._set_state("connected")
             if changed:
                 self.on_change(changed)
+
+    def _relogin(self) -> None:
+        """Log in again after a loss. A certificate that changed meanwhile ends
+        the reconnecting with the same refusal as at connect (CertificateRefused)."""
+        old = self._proxy
+        try:
+            self.login()
+        except ConnectError as err:
+            if err.kind == "trust":
+                raise CertificateRefused(str(err)) from None
+            raise
+        self._close_channel()
+        if old is not None and old is not self._proxy:
+            try:  # the session it replaces: log it out, then drop its connection
+                old.xenapi_request("session.logout", ())
+            except Exception:
+                pass  # usually already gone with the toolstack that restarted
+            old("close")()
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state, self.state_detail = state, detail
@@ -323,5 +359,5 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return "no XAPI socket there (is this dom0?)"
     if isinstance(exc, ssl.SSLError):
-        return f"TLS error ({exc.reason or exc})"
+        return f"TLS error ({getattr(exc, 'reason', None) or exc})"
     return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__

@@ -1,0 +1,62 @@
+"""Reliability: what the console does when the server goes away and comes
+back changed. Each test drives a real simulator over real sockets."""
+
+from __future__ import annotations
+
+import time
+
+from xstui.areas import watched_types
+from xstui.sim.runner import start_simulator
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+
+
+def wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def restart_on(address: str, port: int, **kw):
+    """The same address and port as before (the old socket may linger a moment)."""
+    for _ in range(50):
+        try:
+            return start_simulator("demo", address=address, port=port, members=False, **kw)
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("could not listen again")
+
+
+def test_https_server_restarted_with_a_new_certificate_is_refused_not_retried():
+    first = start_simulator("demo", tls=True, members=False, password="pw")
+    conn = Connection(
+        parse_target(first.url),
+        "root",
+        "pw",
+        fingerprints={parse_target(first.url).trust_key: first.fingerprint},
+        watch=watched_types(),
+    )
+    conn.login()
+    states = []
+    conn.on_state = lambda state, detail: states.append((state, detail))
+    conn.start_events()
+    address, port = first.server.listeners[0].server.server_address
+    second = None
+    try:
+        assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+        first.close()
+        second = restart_on(address, port, tls=True, password="pw")
+        assert second.fingerprint != first.fingerprint
+        assert wait(lambda: conn.state == "refused", 20), states
+        assert "different certificate" in conn.state_detail
+        assert second.fingerprint in conn.state_detail
+        calls = conn.calls
+        time.sleep(1.5)
+        assert conn.calls == calls, "no more retries once refused"
+    finally:
+        conn.close()
+        if second:
+            second.close()
