@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from xstui.areas import watched_types
@@ -58,9 +58,9 @@ class ConnectScreen(Screen):
         config = self.app.config
         with Vertical(id="connect-box"):
             yield Label("Connect to a XenServer / XCP-ng pool", classes="connect-title")
-            options = [Option("demo — the built-in simulated pool", id="demo")]
+            options = [Option("demo - the built-in simulated pool", id="demo")]
             if in_dom0():
-                options.insert(0, Option("local — this host (dom0)", id="local"))
+                options.insert(0, Option("local - this host (dom0)", id="local"))
             options += [Option(url, id=f"saved:{url}") for url in config.targets]
             yield OptionList(*options, id="targets")
             with Grid(id="connect-fields"):
@@ -81,9 +81,9 @@ class ConnectScreen(Screen):
                     placeholder="never stored",
                     compact=True,
                 )
-            yield Label("", id="connect-error")
+            yield Static("", id="connect-error", markup=False)
             yield Button("Connect", id="connect", variant="primary", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#target" if not self.initial_target else "#password", Input).focus()
@@ -107,7 +107,7 @@ class ConnectScreen(Screen):
         self.connect()
 
     def show_error(self, text: str) -> None:
-        self.query_one("#connect-error", Label).update(text)
+        self.query_one("#connect-error", Static).update(text)
 
     @work(exclusive=True, exit_on_error=False, group="connect", description="connect")
     async def connect(self) -> None:
@@ -119,7 +119,7 @@ class ConnectScreen(Screen):
         except TargetError as exc:
             self.show_error(str(exc))
             return
-        self.show_error("Connecting…")
+        self.show_error("Connecting...")
         config = self.app.config
         demo = None
         if target.kind == "demo":

@@ -10,8 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import network as net
 from xstui.services import validate as v
@@ -21,6 +20,7 @@ from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormField, FormModal
+from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.tables import sync_rows
@@ -28,13 +28,7 @@ from xstui.widgets.tables import sync_rows
 from .base import AreaScreen
 
 
-class NetworkTestModal(ModalScreen[None]):
-    DEFAULT_CSS = """
-    NetworkTestModal { align: center middle; }
-    NetworkTestModal > Vertical {
-        width: 80%; max-width: 80; height: auto; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
+class NetworkTestModal(Dialog):
     BINDINGS = [Binding("escape", "dismiss", "Close", id="nettest.close")]
 
     def __init__(self, items: list[tuple[str, str]]):
@@ -44,9 +38,9 @@ class NetworkTestModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Test network (from dom0)", classes="plan-title")
-            yield Static("Pinging…", id="nettest-results")
-            yield Label("Escape to close")
+            yield Static("Test network (from dom0)", classes="dialog-title")
+            yield Static("Pinging...", id="nettest-results")
+            yield Static("Escape to close", classes="dialog-text")
 
     def on_mount(self) -> None:
         self._run()
@@ -88,7 +82,7 @@ class NetworkScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="network-tabs", initial="interfaces"):
             with TabPane("Interfaces", id="interfaces"):
-                yield Label("", id="network-host")
+                yield Static("", id="network-host")
                 yield DataTable(id="pifs", cursor_type="row", zebra_stripes=True)
             with TabPane("Pool check", id="check"):
                 with VerticalScroll():
@@ -121,7 +115,7 @@ class NetworkScreen(AreaScreen):
                 f"\nWaiting for the new NIC for {waiting['device']}: press r to introduce it.",
                 style="bold",
             )
-        self.query_one("#network-host", Label).update(line)
+        self.query_one("#network-host", Static).update(line)
         self.rows = net.pif_rows(conn.cache, self.host)
         sync_rows(
             self.query_one("#pifs", DataTable),

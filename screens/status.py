@@ -23,7 +23,7 @@ from xstui.xapi.tls import live_fingerprint
 from .base import AreaScreen
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
-SEVERITY_MARK = {"critical": "✖ critical", "warning": "! warning", "info": "i info"}
+SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
 
 
 def bar(used: float, total: float, width: int = 10) -> str:
@@ -89,6 +89,8 @@ class StatusScreen(AreaScreen):
         ):
             self.query_one(f"#card-{card}").border_title = title
         super().on_mount()
+        # focus the content, not the tab bar: arrows and Page keys scroll it
+        self.query_one("#host VerticalScroll").focus()
         self.action_refresh_fingerprint()
         if self.app.connection and self.app.connection.target.kind == "local":
             self.sample_dom0()
@@ -107,7 +109,7 @@ class StatusScreen(AreaScreen):
     def refresh_view(self, classes=None) -> None:
         conn = self.app.connection
         if conn is None or not conn.cache.table("host"):
-            self.query_one("#card-identity", Static).update("Loading the pool…")
+            self.query_one("#card-identity", Static).update("Loading the pool...")
             return
         self.status = build_status(
             conn.cache,
@@ -212,7 +214,7 @@ class StatusScreen(AreaScreen):
                     ("Free", size(h.memory_free)),
                     ("Xen overhead", size(h.memory_overhead)),
                     ("dom0", size(h.dom0_memory)),
-                    ("CPUs", f"{h.cpu_count} × {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
+                    ("CPUs", f"{h.cpu_count} x {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
                     (
                         "VMs running",
                         f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool",

@@ -19,6 +19,7 @@ from xstui.screens.connect import ConnectScreen
 
 from .areas import AREAS, Area
 from .logfile import setup_logging
+from .widgets.console import adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .xapi.config import Config
 from .xapi.connection import Connection
@@ -77,6 +78,8 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
     ):
+        if is_linux_console():
+            adapt_textual()
         super().__init__()
         self.connection: Connection | None = None
         self.config = config or Config.load()
@@ -94,6 +97,8 @@ class XstuiApp(App):
 
     def on_mount(self) -> None:
         setup_logging()
+        if is_linux_console():
+            self.add_class("-console")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.problem:

@@ -1,16 +1,23 @@
-"""Snapshots of the Status screen on the demo pool at 80x24 and 120x40.
+"""Snapshots of every screen and dialog on the demo pool, at 80x24 (the
+iLO/DRAC console) and 120x40.
 
 Deterministic: fixed port (it shows in the header), seeded scenario, relative
-times only, no clock, no animation."""
+times only, no clock, no animation. Every step waits for what it needs (the
+screen, its rows, the dialog), never for a fixed time."""
 
 import time
 import zlib
 
 import pytest
+from textual.widgets import DataTable
+from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
+from xstui.widgets.countdown import CountdownModal
+from xstui.widgets.form import FormModal
+from xstui.widgets.plan import PlanModal
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -35,51 +42,147 @@ def demo_connection(request):
         running.close()
 
 
-async def _loaded(pilot):
-    app = pilot.app
-    deadline = time.monotonic() + 10
-    while not (isinstance(app.screen, StatusScreen) and app.screen.status is not None):
-        assert time.monotonic() < deadline
+async def until(pilot, condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the screen did not get there"
         await pilot.pause(0.05)
-    await pilot.pause(0.2)
 
 
-def _press_then_load(*keys):
+async def status_loaded(pilot) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+
+
+async def network_loaded(pilot) -> NetworkScreen:
+    app = pilot.app
+    await status_loaded(pilot)
+    await pilot.press("f2")
+    await until(pilot, lambda: isinstance(app.screen, NetworkScreen) and app.screen.rows)
+    return app.screen
+
+
+async def settle(pilot) -> None:
+    """Let the last redraw land (the screen redraws at most 4 times a second)."""
+    await pilot.pause(0.4)
+
+
+def at_status(*keys):
     async def run_before(pilot):
-        await _loaded(pilot)
+        await status_loaded(pilot)
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     return run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_status_host(snap_compare, demo_connection, size):
-    assert snap_compare(
-        XstuiApp(demo_connection), terminal_size=size, run_before=_press_then_load()
-    )
+    """Status, Host tab: identity, management interface, capacity, security."""
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=size, run_before=at_status())
 
 
-@pytest.mark.parametrize("tab", ["p", "s", "a"])
+@pytest.mark.parametrize("tab", ["p", "s", "a"], ids=["pool", "storage", "health"])
 def test_status_tabs_80x24(snap_compare, demo_connection, tab):
+    """Status, the Pool, Storage and Health tabs."""
     assert snap_compare(
-        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(tab)
+        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=at_status(tab)
     )
 
 
-@pytest.mark.parametrize("tab", ["", "c"])
+@pytest.mark.parametrize("tab", ["", "c"], ids=["interfaces", "pool-check"])
 def test_network_80x24(snap_compare, demo_connection, tab):
-    keys = ["f2", tab] if tab else ["f2"]
+    """Networking: the interfaces of the master, and the pool check."""
+
+    async def run_before(pilot):
+        await network_loaded(pilot)
+        if tab:
+            await pilot.press(tab)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def on_eth4_press(key: str):
+    async def run_before(pilot):
+        screen = await network_loaded(pilot)
+        index = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
+        screen.query_one("#pifs", DataTable).move_cursor(row=index)
+        await pilot.press(key)
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("key", ["m", "b", "v"], ids=["management-form", "bond-form", "vlan-form"])
+def test_network_forms_80x24(snap_compare, demo_connection, key):
+    """The forms: pick lists for choices, one line a field, buttons visible."""
     assert snap_compare(
-        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load(*keys)
+        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=on_eth4_press(key)
     )
 
 
-@pytest.mark.parametrize(
-    "keys", [("down",) * 6 + ("m",), ("b",)], ids=["management-form", "bond-form"]
-)
-def test_network_forms_80x24(snap_compare, demo_connection, keys):
-    assert snap_compare(
-        XstuiApp(demo_connection), terminal_size=(80, 24), run_before=_press_then_load("f2", *keys)
-    )
+def test_form_refusal_wraps_80x24(snap_compare, demo_connection):
+    """A cross-field refusal (gateway outside the subnet) shown in the form,
+    wrapped, with what was typed kept."""
+
+    async def run_before(pilot):
+        await on_eth4_press("m")(pilot)
+        form = pilot.app.screen
+        for name, value in {
+            "ip": "127.10.0.21",
+            "netmask": "255.255.255.0",
+            "gateway": "127.99.0.1",
+        }.items():
+            form.query_one(f"#field-{name}").value = value
+        form.query_one("#ok").press()
+        await until(pilot, lambda: not form.query_one("#problem-form").disabled)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_high_risk_plan_80x24(snap_compare, demo_connection):
+    """The plan of a management change that cuts this session: what happens,
+    the xe commands, the impact, the word to type, and both buttons."""
+
+    async def run_before(pilot):
+        await on_eth4_press("m")(pilot)
+        form = pilot.app.screen
+        for name, value in {
+            "ip": "127.10.0.21",
+            "netmask": "255.255.255.0",
+            "gateway": "127.10.0.1",
+        }.items():
+            form.query_one(f"#field-{name}").value = value
+        form.query_one("#ok").press()
+        await until(pilot, lambda: isinstance(pilot.app.screen, PlanModal))
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_countdown_80x24(snap_compare, demo_connection):
+    """The apply-then-confirm question in dom0, wrapped, with its buttons."""
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        pilot.app.push_screen(
+            CountdownModal(
+                "The management interface is now eth4 (127.10.0.21). Can you still reach "
+                "the host? Keep this configuration?",
+                seconds=60,
+            )
+        )
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, CountdownModal) and hasattr(pilot.app.screen, "timer")
+            ),
+        )
+        pilot.app.screen.timer.pause()
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)

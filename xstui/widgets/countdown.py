@@ -6,21 +6,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Static
+
+from .modal import Dialog
 
 
-class CountdownModal(ModalScreen[bool]):
+class CountdownModal(Dialog):
     """Dismisses True when the admin keeps the change, False on revert or timeout."""
 
     DEFAULT_CSS = """
-    CountdownModal { align: center middle; }
-    CountdownModal > Vertical {
-        width: 80%; max-width: 80; height: auto; border: thick $warning; background: $surface; padding: 0 1;
-    }
     CountdownModal #countdown { text-style: bold; }
-    CountdownModal Horizontal { height: auto; align-horizontal: right; }
-    CountdownModal Button { margin-left: 1; }
     """
     BINDINGS = [
         Binding("k", "keep", "Keep", id="countdown.keep"),
@@ -28,16 +23,16 @@ class CountdownModal(ModalScreen[bool]):
     ]
 
     def __init__(self, question: str, seconds: int = 60):
-        super().__init__()
+        super().__init__(classes="-warning")
         self.question, self.left = question, seconds
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
-            yield Label("", id="countdown")
-            with Horizontal():
-                yield Button("Revert now", id="revert")
-                yield Button("Keep", id="keep", variant="primary")
+            yield Static(self.question, classes="dialog-text", markup=False)
+            yield Static("", id="countdown", classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Revert now", id="revert", compact=True)
+                yield Button("Keep", id="keep", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self._show()
@@ -45,7 +40,7 @@ class CountdownModal(ModalScreen[bool]):
         self.query_one("#keep").focus()
 
     def _show(self) -> None:
-        self.query_one("#countdown", Label).update(f"Reverting automatically in {self.left} s")
+        self.query_one("#countdown", Static).update(f"Reverting automatically in {self.left} s")
 
     def _tick(self) -> None:
         self.left -= 1

@@ -12,10 +12,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from ..services.actions import InvalidInput
+from .modal import Dialog
 
 
 @dataclass
@@ -30,23 +30,16 @@ class FormField:
     several: bool = False  # with choices: pick any number of them
 
 
-class FormModal(ModalScreen):
+class FormModal(Dialog):
     """Dismisses with the values (a dict), the built object, or None on cancel."""
 
     # Compact (one line a field) so that five fields fit a 80x24 BMC console.
     DEFAULT_CSS = """
-    FormModal { align: center middle; }
-    FormModal > Vertical {
-        width: 90%; max-width: 90; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
     FormModal .form-title { text-style: bold; margin-bottom: 1; width: 100%; }
     FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: auto; grid-gutter: 0 1; height: auto; }
     FormModal SelectionList { height: auto; max-height: 6; }
     FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
-    FormModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    FormModal Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
@@ -68,7 +61,7 @@ class FormModal(ModalScreen):
                     "", id=f"problem-{f.name}", classes="form-problem", disabled=True, markup=False
                 )
             yield Static("", id="problem-form", classes="form-problem", disabled=True, markup=False)
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("OK", id="ok", variant="primary", compact=True)
 

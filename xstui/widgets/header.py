@@ -7,11 +7,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 STATE_STYLE = {
-    "connected": ("●", "$success"),
-    "reconnecting": ("◌", "$warning"),
+    "connected": ("•", "$success"),
+    "reconnecting": ("○", "$warning"),
     "disconnected": ("○", "$error"),
     "closed": ("○", "$error"),
-    "refused": ("×", "$error"),
+    "refused": ("x", "$error"),
 }
 
 
@@ -48,14 +48,14 @@ class ConnectionBar(Static):
         # Most important first: at 80 columns the URL is what gets cut.
         line = Text.assemble(
             (pool or "xstui", "bold"),
-            (f" › {host}" if host else ""),
+            (f" » {host}" if host else ""),
             (f" ({role})" if role else ""),
             f" │ {user} │ ",
             (f"{mark} {state}", "bold"),
             ("" if encrypted else " │ unencrypted", "bold"),
             f" │ {url}",
         )
-        line.no_wrap, line.overflow = True, "ellipsis"
+        line.no_wrap, line.overflow = True, "crop"
         if detail and state != "connected":
             line = Group(line, Text(detail, overflow="fold"))
         self.update(line)

@@ -8,27 +8,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 from ..services.actions import Plan
+from .modal import Dialog
 
 
-class PlanModal(ModalScreen[bool]):
+class PlanModal(Dialog):
+    """Dismisses True to go ahead. The body scrolls so that, at 80x24, the
+    confirmation field and the buttons always stay on screen."""
+
     DEFAULT_CSS = """
-    PlanModal { align: center middle; }
-    PlanModal > Vertical {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    PlanModal.-high > Vertical { border: thick $error; }
-    PlanModal.-medium > Vertical { border: thick $warning; }
-    PlanModal #plan-body { height: auto; max-height: 16; }
-    PlanModal .plan-title { text-style: bold; }
+    PlanModal #plan-body { height: auto; max-height: 50vh; }
+    PlanModal .plan-title { text-style: bold; width: 100%; }
     PlanModal .plan-xe { background: $panel; color: $foreground; padding: 0 1; }
     PlanModal .plan-impact { color: $warning; }
-    PlanModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    PlanModal Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="plan.cancel")]
 
@@ -39,7 +33,7 @@ class PlanModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         p = self.plan
         with Vertical():
-            yield Label(f"{p.title} — risk: {p.risk}", classes="plan-title")
+            yield Static(f"{p.title} - risk: {p.risk}", classes="plan-title", markup=False)
             with VerticalScroll(id="plan-body"):
                 yield Static(escape(p.summary))
                 if p.steps:
@@ -56,9 +50,9 @@ class PlanModal(ModalScreen[bool]):
                     )
             if p.risk == "high":
                 word = p.confirm_word or "yes"
-                yield Label(f"Type {word!r} to confirm:")
+                yield Static(f"Type {word!r} to confirm:", classes="dialog-text", markup=False)
                 yield Input(id="confirm-word", placeholder=word, compact=True)
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button(
                     "Apply",

@@ -8,22 +8,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, ProgressBar
+from textual.widgets import ProgressBar, Static
 
 from ..services.actions import Action, RunContext
+from .modal import Dialog
 from .notice import error_text
 
 
-class TaskProgressModal(ModalScreen[tuple[bool, str]]):
+class TaskProgressModal(Dialog):
     """Dismisses with (succeeded, message)."""
 
-    DEFAULT_CSS = """
-    TaskProgressModal { align: center middle; }
-    TaskProgressModal > Vertical {
-        width: 70%; max-width: 80; height: auto; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="task.cancel")]
 
     def __init__(self, action: Action, connection):
@@ -33,9 +27,14 @@ class TaskProgressModal(ModalScreen[tuple[bool, str]]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.action.plan().title + "…", id="task-title")
+            yield Static(
+                self.action.plan().title + "...",
+                id="task-title",
+                classes="dialog-title",
+                markup=False,
+            )
             yield ProgressBar(total=1.0, show_eta=False, id="task-bar")
-            yield Label("Escape to cancel", id="task-hint")
+            yield Static("Escape to cancel", id="task-hint", classes="dialog-text")
 
     def on_mount(self) -> None:
         self._run()
@@ -56,6 +55,6 @@ class TaskProgressModal(ModalScreen[tuple[bool, str]]):
 
     def action_cancel(self) -> None:
         self.cancel_requested.set()
-        self.query_one("#task-hint", Label).update(
-            "Cancelling: the running task is cancelled and the steps done are undone…"
+        self.query_one("#task-hint", Static).update(
+            "Cancelling: the running task is cancelled and the steps done are undone..."
         )

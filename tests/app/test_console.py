@@ -1,0 +1,90 @@
+"""At 80x24 on the Linux text console (TERM=linux, the iLO/DRAC case): every
+screen and dialog uses only glyphs a PC console font has, text wraps instead
+of being cut, and the buttons stay on screen."""
+
+from __future__ import annotations
+
+import pytest
+from textual.renderables.bar import Bar
+from textual.scrollbar import ScrollBarRender
+from textual.widgets import DataTable
+
+from xstui.app import XstuiApp
+from xstui.widgets.console import foreign_glyphs
+from xstui.widgets.countdown import CountdownModal
+from xstui.widgets.form import FormModal
+from xstui.widgets.plan import PlanModal
+
+from .test_network_app import fill_form, open_network, wait_until
+
+
+@pytest.fixture
+def console(monkeypatch):
+    """TERM=linux for the app; Textual's process-wide glyphs put back afterwards."""
+    monkeypatch.setenv("TERM", "linux")
+    saved = (Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT)
+    bars = (list(ScrollBarRender.VERTICAL_BARS), list(ScrollBarRender.HORIZONTAL_BARS))
+    yield
+    Bar.HALF_BAR_LEFT, Bar.BAR, Bar.HALF_BAR_RIGHT = saved
+    ScrollBarRender.VERTICAL_BARS, ScrollBarRender.HORIZONTAL_BARS = bars
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def capture(pilot, seen: dict, name: str) -> str:
+    await pilot.pause(0.3)
+    text = screen_text(pilot.app)
+    seen[name] = text
+    return text
+
+
+async def test_every_screen_and_dialog_fits_the_linux_console(console, running_sim, connection):
+    app = XstuiApp(connection)
+    seen: dict[str, str] = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: getattr(app.screen, "status", None) is not None)
+        for key in "hpsa":
+            await pilot.press(key)
+            await capture(pilot, seen, f"status {key}")
+        screen = await open_network(pilot, "eth4")
+        await capture(pilot, seen, "network")
+        await pilot.press("c")
+        await capture(pilot, seen, "pool check")
+        screen.query_one("#network-tabs").active = "interfaces"
+        screen.query_one("#pifs", DataTable).focus()
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        await capture(pilot, seen, "bond form")
+        await pilot.press("escape")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        await capture(pilot, seen, "management form")
+        await fill_form(
+            pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
+        )
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanModal))
+        plan = await capture(pilot, seen, "high-risk plan")
+        assert "Apply" in plan and "Cancel" in plan and "to confirm" in plan
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        question = (
+            "The management interface is now eth4 (127.10.0.21). Can you still reach the "
+            "host? Keep this configuration?"
+        )
+        app.push_screen(CountdownModal(question, seconds=30))
+        text = await capture(pilot, seen, "countdown")
+        assert "Keep this configuration?" in " ".join(text.split())
+        assert "Revert now" in text and "Keep" in text
+    for name, text in seen.items():
+        assert not foreign_glyphs(text), f"{name}: {sorted(foreign_glyphs(text))}"
+
+
+async def test_the_connect_screen_fits_the_linux_console(console):
+    app = XstuiApp(target="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "demo" in text
+        assert not foreign_glyphs(text), sorted(foreign_glyphs(text))

@@ -1,0 +1,34 @@
+"""The Linux text console (TERM=linux): iLO/DRAC remote consoles and the
+physical screen, 16 colours and a PC console font, whose glyphs are those of
+code page 437. There, Textual's chrome is drawn with those glyphs only: light
+box borders, no heavy or rounded lines, no eighth blocks."""
+
+from __future__ import annotations
+
+import os
+
+# What a PC console font shows: CP437's printable range and the glyphs of its
+# control positions (smileys, arrows, bullets), which Linux console fonts carry.
+CP437 = frozenset(bytes(range(0x20, 0x100)).decode("cp437")) | frozenset(
+    "☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼"
+)
+
+
+def is_linux_console() -> bool:
+    return os.environ.get("TERM") == "linux"
+
+
+def adapt_textual() -> None:
+    """Process-wide: bars (tab underline, progress) and scrollbars in CP437 glyphs."""
+    from textual.renderables.bar import Bar
+    from textual.scrollbar import ScrollBarRender
+
+    Bar.HALF_BAR_LEFT = Bar.BAR = Bar.HALF_BAR_RIGHT = "▀"
+    # the thumb is drawn by its colour; the eighth-block ends are dropped
+    ScrollBarRender.VERTICAL_BARS = [" "] * 8
+    ScrollBarRender.HORIZONTAL_BARS = [" "] * 8
+
+
+def foreign_glyphs(text: str) -> set[str]:
+    """Characters of ``text`` a PC console font cannot show."""
+    return {c for c in text if c not in CP437 and c not in "\n"}
