@@ -8,13 +8,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_service_layers_do_not_import_textual():
-    code = (
-        "import sys, xstui.xapi, xstui.services, xstui.sim, xstui.sim.runner, xstui.sim.server;"
-        "import xstui.sim.scenario, xstui.sim.dump;"
-        "assert 'textual' not in sys.modules, 'textual imported'"
+def _modules(package: str) -> list[str]:
+    folder = ROOT / package.replace(".", "/")
+    return sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in folder.rglob("*.py")
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _imports_in_fresh_interpreter(modules: list[str], forbidden: str) -> None:
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"leaked = sorted(m for m in sys.modules if m == {forbidden!r} or m.startswith({forbidden!r} + '.'))\n"
+        "assert not leaked, leaked\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_service_layers_do_not_import_textual():
+    """Every module of xstui.xapi, xstui.services, xstui.sim and the area list,
+    imported in a fresh interpreter, leaves Textual out."""
+    modules = _modules("xstui/xapi") + _modules("xstui/services") + _modules("xstui/sim")
+    modules += ["xstui.areas", "xstui.script", "xstui.datamodel"]
+    assert len(modules) > 30
+    _imports_in_fresh_interpreter(modules, "textual")
+
+
+def test_the_client_layer_does_not_import_the_simulator():
+    """xstui.xapi talks to any XAPI; the demo's simulator is started above it."""
+    _imports_in_fresh_interpreter(_modules("xstui/xapi"), "xstui.sim")
 
 
 def test_plain_install_finds_screens_and_assets(tmp_path):

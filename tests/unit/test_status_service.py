@@ -113,3 +113,15 @@ def test_status_cli_exit_codes(running_sim, tmp_path):
         "status", running_sim.url, "--json", env={**env, "XSTUI_PASSWORD": running_sim.password}
     )
     assert good.returncode == 0 and json.loads(good.stdout)["pool"]["name"] == "Demo Pool"
+
+
+def test_status_into_a_pipe_that_closes_early_has_no_traceback():
+    """`xstui status demo | head -3` and the like: the reader is gone before the output."""
+    out = subprocess.run(
+        f"{sys.executable} -m xstui status demo --json | true",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr

@@ -358,6 +358,8 @@ def _reason(exc: BaseException) -> str:
         return "host name not found"
     if isinstance(exc, FileNotFoundError):
         return "no XAPI socket there (is this dom0?)"
+    if isinstance(exc, ssl.SSLEOFError):
+        return "the host closed the TLS connection (is its toolstack restarting?)"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error ({getattr(exc, 'reason', None) or exc})"
     return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__

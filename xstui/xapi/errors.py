@@ -146,6 +146,63 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "See xensource.log on the host.",
     ),
     "SESSION_NOT_REGISTERED": (("handle",), "The session is not registered for events.", ""),
+    "NOT_IMPLEMENTED": (
+        ("function",),
+        "This host does not implement this call.",
+        "Use the procedure this release offers (the host may be older or newer than expected).",
+    ),
+    "CANNOT_ADD_VLAN_TO_BOND_SLAVE": (
+        ("PIF",),
+        "A bond member cannot carry a VLAN.",
+        "Put the VLAN on the bond's own interface.",
+    ),
+    "CANNOT_CHANGE_PIF_PROPERTIES": (
+        ("PIF",),
+        "The settings of a bond member cannot be changed.",
+        "Change the bond's own interface instead.",
+    ),
+    "CANNOT_PLUG_BOND_SLAVE": (
+        ("PIF",),
+        "A bond member cannot be plugged on its own.",
+        "Plug the bond's interface.",
+    ),
+    "HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE": (
+        (),
+        "With HA enabled, a bond that carries the management interface cannot be made or removed.",
+        "Disable HA first, then re-enable it afterwards.",
+    ),
+    "INVALID_IP_ADDRESS_SPECIFIED": (
+        ("parameter",),
+        "An address given is not a valid IP address.",
+        "Use four numbers 0-255 separated by dots.",
+    ),
+    "NETWORK_ALREADY_CONNECTED": (
+        ("network", "connected PIF"),
+        "That network is already connected to an interface on this host.",
+        "",
+    ),
+    "NETWORK_CONTAINS_VIF": (
+        ("vifs",),
+        "Virtual machines still have network interfaces on this network.",
+        "Move those VMs' interfaces to another network first.",
+    ),
+    "PIF_BOND_MORE_THAN_ONE_IP": (
+        (),
+        "More than one of the NICs to bond has an IP address; a bond keeps at most one.",
+        "Remove the addresses of all but one NIC first.",
+    ),
+    "PIF_HAS_NO_NETWORK_CONFIGURATION": (
+        ("PIF",),
+        "The interface has no IP configuration, so it cannot carry management.",
+        "Give it an address first.",
+    ),
+    "PIF_IS_NOT_PHYSICAL": (("PIF",), "Only a physical NIC can be used for this.", ""),
+    "PIF_IS_VLAN": (("PIF",), "A VLAN cannot be created on another VLAN.", ""),
+    "PIF_VLAN_STILL_EXISTS": (
+        ("PIF",),
+        "The interface still carries VLANs.",
+        "Destroy those VLANs first.",
+    ),
     "EVENT_FROM_TOKEN_PARSE_FAILURE": (("token",), "The event token was not understood.", ""),
 }
 
