@@ -243,3 +243,32 @@ async def test_while_disconnected_one_notice_and_no_forms(running_sim, connectio
         assert any(
             "Not available while the connection is down" in n.message for n in app._notifications
         )
+
+
+async def test_the_keymap_of_the_config_is_applied(running_sim, connection):
+    from xstui.xapi.config import Config
+
+    app = XstuiApp(connection, config=Config(keymap={"network.bond": "B"}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot)
+        await pilot.press("B")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        assert "bond" in str(app.screen.title_text).lower()
+
+
+async def test_the_cursor_stays_put_while_changes_stream_in(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_network(pilot, "eth4")
+        table = screen.query_one("#pifs", DataTable)
+        before = table.cursor_row
+        st = running_sim.sim.store
+        backup = st.find_one("network", name_label="Backup")
+        for i in range(20):
+            st.set("network", backup, name_label=f"Backup {i}")
+            await pilot.pause(0.02)
+        await wait_until(
+            pilot, lambda: any(r.network == "Backup 19" for r in screen.rows), timeout=5
+        )
+        await pilot.pause(0.3)
+        assert table.cursor_row == before and screen.selected().device == "eth4"
