@@ -51,6 +51,8 @@ def private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("XSTUI_PASSWORD", raising=False)
     monkeypatch.delenv("XSTUI_XAPI_SOCKET", raising=False)
+    # the same screens whatever terminal runs the tests (TERM=linux changes glyphs)
+    monkeypatch.setenv("TERM", "xterm-256color")
 
 
 @pytest.fixture
