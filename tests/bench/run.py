@@ -1,6 +1,6 @@
 """Benchmarks (run on demand: ``make bench`` or ``python -m tests.bench.run``).
 
-For the demo pool and a generated 64-host / 4000-VM pool, with and without
+For the demo pool and generated 64-host / 4000-VM and 128 / 8000 pools, with and without
 100 ms of simulated latency, prints JSON figures:
 - seconds from start (before login) to a complete Status screen;
 - XAPI calls after login until then (target: at most 3);
@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-CASES = {"demo": "demo", "big": "generate:64,4000"}
+CASES = {"demo": "demo", "big": "generate:64,4000", "huge": "generate:128,8000"}
 
 
 def start_sim(scenario: str, latency: float) -> tuple[subprocess.Popen, str]:

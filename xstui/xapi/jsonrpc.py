@@ -8,6 +8,7 @@ import http.client
 import itertools
 import json
 
+from .cache import gc_paused
 from .targets import Target
 from .transport import http_connection
 
@@ -48,7 +49,8 @@ class JsonRpcClient:
         if resp.status == 404:
             raise JsonRpcUnavailable(f"HTTP {resp.status}")
         try:
-            reply = json.loads(data)
+            with gc_paused():  # a first event.from is tens of MB of JSON
+                reply = json.loads(data)
         except ValueError:
             raise JsonRpcUnavailable("not a JSON-RPC reply") from None
         error = reply.get("error")
