@@ -2,10 +2,15 @@
 
 For the demo pool and generated 64-host / 4000-VM and 128 / 8000 pools, with and without
 100 ms of simulated latency, prints JSON figures:
-- seconds from start (before login) to a complete Status screen;
+- seconds from login to a complete Status screen, and from before Textual and
+  xstui are imported (goal: under 1 s on 64/4000);
 - XAPI calls after login until then (target: at most 3);
 - XAPI calls per idle minute (target: at most 3);
-- peak RSS of the console process (target: under 150 MB for the big pool).
+- peak RSS of the console process (goal: under 120 MB on 64/4000, growing
+  slower than the pool past it);
+- key-to-screen latency of a tab key, p50/p95 in ms, idle and while another
+  client makes ~500 changes a second (goal: p95 under 50 ms);
+- calls per second one client gets from the simulator (kept-alive connection).
 Each case runs in its own process (the simulator in another) so RSS is the
 console's alone."""
 
