@@ -39,6 +39,24 @@ class Cache:
             rtype = self.types[cls] = record_type(cls)
         return make_record(rtype, ref, snapshot)
 
+    def event_hook(self, obj: dict) -> dict:
+        """For a JSON parser: an event's snapshot becomes its typed record as
+        soon as it is parsed, so a first load of thousands of VMs never holds
+        all their raw dicts at once."""
+        snapshot = obj.get("snapshot")
+        if isinstance(snapshot, dict) and "class" in obj and "ref" in obj:
+            cls = str(obj["class"]).lower()
+            obj["record"] = self._record(cls, obj["ref"], snapshot)
+            del obj["snapshot"]
+        return obj
+
+    def _of(self, ev: dict):
+        """An event's record, built here unless the parser built it already."""
+        record = ev.get("record")
+        if record is None:
+            record = self._record(ev["class"].lower(), ev["ref"], ev["snapshot"])
+        return record
+
     def table(self, cls: str) -> dict[str, tuple]:
         """All records of a class (wire name, e.g. ``vm``); hold ``lock`` while iterating."""
         return self.records.get(cls.lower(), {})
@@ -59,11 +77,8 @@ class Cache:
         fresh: dict[str, dict[str, tuple]] = {}
         with gc_paused():
             for ev in events:
-                if ev.get("operation") != "del" and "snapshot" in ev:
-                    cls = ev["class"].lower()
-                    fresh.setdefault(cls, {})[ev["ref"]] = self._record(
-                        cls, ev["ref"], ev["snapshot"]
-                    )
+                if ev.get("operation") != "del" and ("snapshot" in ev or "record" in ev):
+                    fresh.setdefault(ev["class"].lower(), {})[ev["ref"]] = self._of(ev)
         with self.lock:
             changed = set(fresh) | set(self.records)
             self.records = fresh
@@ -80,8 +95,8 @@ class Cache:
                 if ev.get("operation") == "del":
                     if table.pop(ev["ref"], None) is not None:
                         changed.add(cls)
-                elif "snapshot" in ev:
-                    record = self._record(cls, ev["ref"], ev["snapshot"])
+                elif "snapshot" in ev or "record" in ev:
+                    record = self._of(ev)
                     # a change to fields no screen keeps changes nothing here
                     if table.get(ev["ref"]) != record:
                         table[ev["ref"]] = record

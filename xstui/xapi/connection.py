@@ -228,7 +228,9 @@ class Connection:
         if isinstance(channel, JsonRpcClient):
             try:
                 return channel.call(
-                    "event.from", [self.session_ref, self.event_classes, token, timeout]
+                    "event.from",
+                    [self.session_ref, self.event_classes, token, timeout],
+                    object_hook=self.cache.event_hook,
                 )
             except JsonRpcFailure as f:
                 raise XapiFailure(f.details) from None

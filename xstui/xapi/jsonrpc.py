@@ -34,7 +34,9 @@ class JsonRpcClient:
             self._conn = http_connection(self.target, self.fingerprint, self.timeout)
         return self._conn
 
-    def call(self, method: str, params: list):
+    def call(self, method: str, params: list, object_hook=None):
+        """``object_hook`` sees every JSON object as it is parsed (the event
+        cache turns snapshots into records there, so raw dicts never pile up)."""
         body = json.dumps(
             {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}
         )
@@ -50,7 +52,8 @@ class JsonRpcClient:
             raise JsonRpcUnavailable(f"HTTP {resp.status}")
         try:
             with gc_paused():  # a first event.from is tens of MB of JSON
-                reply = json.loads(data)
+                reply = json.loads(data, object_hook=object_hook)
+            del data
         except ValueError:
             raise JsonRpcUnavailable("not a JSON-RPC reply") from None
         error = reply.get("error")
