@@ -18,6 +18,10 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
     bad.write_text("hosts: [\n")
     empty = tmp_path / "empty.yaml"
     empty.write_text("name: x\n")
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(bytes(range(256)))
+    no_pool = tmp_path / "nopool.xml"
+    no_pool.write_text("<database><manifest/></database>")
     for args in (
         ["sim", "--scenario", "nope"],
         ["sim", "--port", "70000"],
@@ -26,6 +30,11 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
         ["sim", "--scenario", str(empty)],
         ["sim", "--dump", str(tmp_path / "missing.xml")],
         ["sim", "--latency", "-5"],
+        ["sim", "--scenario", "generate:abc"],
+        ["sim", "--scenario", "generate:0,0"],
+        ["sim", "--dump", str(binary)],
+        ["sim", "--scenario", str(binary)],
+        ["sim", "--dump", str(no_pool)],
     ):
         out = run(*args)
         assert out.returncode == 2, args

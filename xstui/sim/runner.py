@@ -39,15 +39,39 @@ def make_store(scenario: str | dict = "demo", dump: str | None = None, seed: int
         except OSError as exc:
             raise ScenarioError(f"cannot read dump {dump}: {exc.strerror}") from None
         try:
-            return load_dump(text)
+            store = load_dump(text)
         except Exception as exc:
-            raise ScenarioError(f"{dump}: not a readable pool database dump ({exc})") from None
+            raise ScenarioError(
+                f"{dump}: not a readable pool database dump ({type(exc).__name__})"
+            ) from None
+        pools = store.table("pool")
+        if len(pools) != 1 or next(iter(pools.values()))["master"] not in store.table("host"):
+            raise ScenarioError(f"{dump}: the dump has no pool with a master host")
+        return store
     if isinstance(scenario, dict):
         return build(scenario, seed=seed)
     if scenario.startswith("generate:"):  # generate:HOSTS,VMS
-        hosts, vms = (int(x) for x in scenario.split(":", 1)[1].split(","))
+        hosts, vms = _generate_sizes(scenario)
         return build(generate(hosts, vms), seed=seed)
     return build(load_scenario(scenario), seed=seed)
+
+
+GENERATE_LIMITS = ((1, 1000), (0, 200_000))  # hosts, VMs
+
+
+def _generate_sizes(scenario: str) -> tuple[int, int]:
+    try:
+        hosts, vms = (int(x) for x in scenario.split(":", 1)[1].split(","))
+    except ValueError:
+        raise ScenarioError(
+            f"{scenario!r}: write generate:HOSTS,VMS, e.g. generate:64,4000"
+        ) from None
+    for value, (low, high), what in zip(
+        (hosts, vms), GENERATE_LIMITS, ("hosts", "VMs"), strict=True
+    ):
+        if not low <= value <= high:
+            raise ScenarioError(f"{scenario!r}: {what} must be between {low} and {high}")
+    return hosts, vms
 
 
 def start_simulator(

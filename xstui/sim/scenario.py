@@ -42,7 +42,12 @@ def load_scenario(name_or_path: str) -> dict:
             raise ScenarioError(
                 f"no scenario named {name_or_path!r} (built-in: {known}) and no such file"
             )
-        text = path.read_text()
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(
+                f"{name_or_path}: cannot be read as text ({type(exc).__name__})"
+            ) from None
     try:
         problems = check_scenario(text, name_or_path)
     except yaml.YAMLError as exc:

@@ -7,12 +7,14 @@ answers logins with ``HOST_IS_SLAVE [master address]`` as XAPI does.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import ipaddress
 import os
 import socket
 import socketserver
 import ssl
+import stat
 import tempfile
 import threading
 import time
@@ -33,6 +35,9 @@ from .wire import (
     success,
     xml_response,
 )
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024  # far above any API call; a bigger body is refused
+TLS_HANDSHAKE_SECONDS = 10
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,7 +83,18 @@ class _Handler(BaseHTTPRequestHandler):
             return failure(["INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"])
 
     def do_POST(self):  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._send(
+                413 if length > 0 else 400,
+                f"request body must have a Content-Length of at most {MAX_REQUEST_BYTES} bytes\n".encode(),
+                "text/plain",
+            )
+            return
         body = self.rfile.read(length)
         path = urlparse(self.path).path
         try:
@@ -91,8 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, xml_response(self._outcome(method, params)), "text/xml")
             else:
                 self._send(404, b"not found\n", "text/plain")
-        except WireError as exc:
-            self._send(500, f"malformed request: {exc}\n".encode(), "text/plain")
+        except (WireError, RecursionError, ValueError) as exc:  # what a parser refuses
+            self._send(500, f"malformed request: {type(exc).__name__}\n".encode(), "text/plain")
 
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
@@ -137,6 +153,19 @@ class _Tracking:
 class _TCPServer(_Tracking, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address):
+        """Runs in the connection's own thread: the TLS handshake happens here,
+        with a deadline, so an idle or slow client never holds up the others."""
+        if self.tls is not None:
+            request.settimeout(TLS_HANDSHAKE_SECONDS)
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (OSError, ssl.SSLError):
+                return  # shutdown_request closes the raw socket
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
     def server_bind(self):
         # HTTPServer.server_bind resolves its own name (reverse DNS, ~80 ms a
@@ -229,17 +258,24 @@ class SimServer:
 
     def listen_tcp(self, address: str, port: int, host_ref: str | None) -> Listener:
         server = _TCPServer((address, port), self._handler(_Handler, host_ref))
-        if self._ssl:
-            server.socket = self._ssl.wrap_socket(server.socket, server_side=True)
+        server.tls = self._ssl
         scheme = "https" if self._ssl else "http"
         listener = Listener(f"{scheme}://{address}:{server.server_address[1]}", host_ref, server)
         self._start(listener)
         return listener
 
     def listen_unix(self, path: str) -> Listener:
-        if os.path.exists(path):
+        """A socket whose logins are trusted (like dom0's): only its owner may
+        connect (0600), and nothing but an old socket is ever replaced."""
+        if os.path.lexists(path):
+            if not stat.S_ISSOCK(os.lstat(path).st_mode):
+                raise FileExistsError(errno.EEXIST, "exists and is not a socket", path)
             os.unlink(path)
-        server = _UnixServer(path, self._handler(_UnixHandler, None))
+        old_umask = os.umask(0o177)
+        try:
+            server = _UnixServer(path, self._handler(_UnixHandler, None))
+        finally:
+            os.umask(old_umask)
         listener = Listener(f"unix:{path}", None, server)
         self._start(listener)
         return listener

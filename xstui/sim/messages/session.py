@@ -1,5 +1,8 @@
 """session.*: login, logout, password change."""
 
+import secrets
+import uuid
+
 from ..api import Ctx, explicit, message
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -19,6 +22,8 @@ def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
     if not ctx.caller.trusted and (uname != "root" or pwd != sim.password):
         raise XapiError("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
     stamp = now_xdate()
+    # session refs are secrets (object refs may stay reproducible): a client
+    # without the password must not guess one
     return sim.store.create(
         "session",
         {
@@ -31,6 +36,7 @@ def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
             "rbac_permissions": _permissions(),
             "originator": originator,
         },
+        ref=f"OpaqueRef:{uuid.UUID(bytes=secrets.token_bytes(16), version=4)}",
     )
 
 
