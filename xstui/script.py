@@ -31,6 +31,13 @@ def target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--user", default="root", help="user name (default root)")
     parser.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="give up on a call after this long (default 60)",
+    )
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -38,7 +45,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def login_for_script(target_text: str, user: str, fingerprint: str | None = None):
+def login_for_script(
+    target_text: str, user: str, fingerprint: str | None = None, timeout: float = 60
+):
     """Log in without a TUI: (connection, demo or None). Exits 2 on usage
     errors and 3 on connection or authentication failures, with one line.
     Questions go to the terminal's stderr, never to stdout (it may be piped)."""
@@ -69,7 +78,12 @@ def login_for_script(target_text: str, user: str, fingerprint: str | None = None
         config.fingerprints[target.trust_key] = fingerprint.upper()
     while True:
         conn = Connection(
-            target, user, password, fingerprints=config.fingerprints, watch=watched_types()
+            target,
+            user,
+            password,
+            fingerprints=config.fingerprints,
+            watch=watched_types(),
+            timeout=timeout,
         )
         try:
             conn.login()
@@ -98,7 +112,9 @@ def with_pool(args: argparse.Namespace, compute):
     and API failures exit 3 with one line."""
     from .xapi.connection import ConnectionLost, XapiFailure
 
-    conn, demo = login_for_script(args.target, args.user, args.fingerprint)
+    if not 0 < args.timeout <= 3600:
+        raise SystemExit(fail("--timeout must be between 0 and 3600 seconds"))
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint, args.timeout)
     try:
         conn.load_once()
         return compute(conn)

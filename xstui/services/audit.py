@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from ..xapi.config import state_dir
@@ -22,8 +23,11 @@ def audit(
         "xe": xe or [],
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as f:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # who did what to which pool is for the admin's eyes only
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "a") as f:
             f.write(json.dumps(entry) + "\n")
     except OSError:
         pass  # auditing must never break the action itself

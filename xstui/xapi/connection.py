@@ -10,6 +10,7 @@ import ssl
 import threading
 import xmlrpc.client
 from collections.abc import Callable
+from xml.parsers.expat import ExpatError
 
 import XenAPI
 
@@ -27,6 +28,24 @@ BASE_WATCH = ("pool", "host", "task")
 log = logging.getLogger("xstui")
 EVENT_TIMEOUT = 30.0
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
+# what a reply that is not XAPI's raises while it is decoded
+BAD_REPLIES = (
+    xmlrpc.client.Fault,
+    xmlrpc.client.ResponseError,
+    ExpatError,
+    ValueError,
+    TypeError,
+    KeyError,
+    RecursionError,
+)
+
+
+def is_read(method: str) -> bool:
+    """Calls that change nothing, so may be sent again."""
+    if method.startswith("Async."):
+        return False
+    name = method.rsplit(".", 1)[-1]
+    return name.startswith("get_") or method in ("event.from", "session.get_this_host")
 
 
 class ConnectError(Exception):
@@ -157,6 +176,13 @@ class Connection:
                 raise ConnectError(
                     f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
                 ) from None
+            except BAD_REPLIES as exc:
+                raise ConnectError(
+                    f"{target.url} does not answer like XAPI ({type(exc).__name__}): "
+                    "is it a XenServer / XCP-ng host?",
+                    "network",
+                    target=target,
+                ) from None
             self.target, self._proxy = target, proxy
             try:
                 self.this_host = self.call("session.get_this_host", proxy._session)
@@ -168,19 +194,33 @@ class Connection:
 
     # calls -------------------------------------------------------------------
     def call(self, method: str, *args):
-        """``call("VM.start", vm, False, False)``; raises XapiFailure or ConnectionLost."""
+        """``call("VM.start", vm, False, False)``; raises XapiFailure or
+        ConnectionLost. A read is tried a second time on a fresh connection (a
+        kept-alive one may have been closed by the host meanwhile); a write
+        never is: it may have reached the host (see run_task, which finds out)."""
         if self._proxy is None:
             raise ConnectionLost("not connected")
+        attempts = 2 if is_read(method) else 1
         with self._lock:
-            self.calls += 1
-            try:
-                return self._proxy.xenapi_request(method, args)
-            except XenAPI.Failure as f:
-                raise XapiFailure(f.details) from None
-            except NETWORK_ERRORS as exc:
-                raise ConnectionLost(
-                    f"lost the connection to {self.target.url}: {_reason(exc)}"
-                ) from None
+            for attempt in range(attempts):
+                self.calls += 1
+                try:
+                    return self._proxy.xenapi_request(method, args)
+                except XenAPI.Failure as f:
+                    raise XapiFailure(f.details) from None
+                except NETWORK_ERRORS as exc:
+                    if attempt + 1 < attempts:
+                        continue
+                    raise ConnectionLost(
+                        f"lost the connection to {self.target.url}: {_reason(exc)}"
+                    ) from None
+                except BAD_REPLIES as exc:
+                    log.warning("reply to %s not understood", method, exc_info=exc)
+                    raise ConnectionLost(
+                        f"{self.target.url} sent a reply that is not XAPI's "
+                        f"({type(exc).__name__}): is it a XenServer / XCP-ng host?"
+                    ) from None
+        raise AssertionError("unreachable")
 
     def retarget(self, host: str) -> None:
         """The master's management address is about to change: reconnect there.
@@ -207,40 +247,68 @@ class Connection:
 
     def load_once(self) -> None:
         """Fill the cache with one ``event.from`` call (for one-shot commands)."""
-        result = self._event_from(self._event_channel(), "", 0.0)
+        self._channel = self._event_channel(self.timeout)
+        try:
+            result = self._event_from(self._channel, "", 0.0)
+        except NETWORK_ERRORS as exc:
+            raise ConnectionLost(
+                f"lost the connection to {self.target.url}: {_reason(exc)}"
+            ) from None
+        finally:
+            self._close_channel()
         self.cache.replace(result["events"])
 
-    def _event_channel(self):
+    def _event_channel(self, timeout: float = EVENT_TIMEOUT + 30):
         """Events travel over JSON-RPC where the host has it (same session)."""
         if self._json_ok:
-            return JsonRpcClient(
-                self.target, self.fingerprints.get(self.target.trust_key), EVENT_TIMEOUT + 30
-            )
-        proxy = self._proxy_for(self.target, EVENT_TIMEOUT + 30)
+            return JsonRpcClient(self.target, self.fingerprints.get(self.target.trust_key), timeout)
+        proxy = self._proxy_for(self.target, timeout)
         proxy._session = self.session_ref
         proxy.last_login_method = "login_with_password"
         proxy.last_login_params = (self.user, self._password, "2.16", "xstui")
         return proxy
 
     def _event_from(self, channel, token: str, timeout: float) -> dict:
+        """One ``event.from``: {"events": [...], "token": "..."}; a reply of
+        another shape is a host that is not XAPI (ConnectionLost)."""
         with self._lock:
             self.calls += 1
-        if isinstance(channel, JsonRpcClient):
-            try:
-                return channel.call(
-                    "event.from",
-                    [self.session_ref, self.event_classes, token, timeout],
-                    object_hook=self.cache.event_hook,
-                )
-            except JsonRpcFailure as f:
-                raise XapiFailure(f.details) from None
-            except JsonRpcUnavailable:
-                self._json_ok = False
-                return self._event_from(self._event_channel(), token, timeout)
         try:
-            return channel.xenapi_request("event.from", (self.event_classes, token, timeout))
-        except XenAPI.Failure as f:
-            raise XapiFailure(f.details) from None
+            if isinstance(channel, JsonRpcClient):
+                try:
+                    result = channel.call(
+                        "event.from",
+                        [self.session_ref, self.event_classes, token, timeout],
+                        object_hook=self.cache.event_hook,
+                    )
+                except JsonRpcFailure as f:
+                    raise XapiFailure(f.details) from None
+                except JsonRpcUnavailable:
+                    self._json_ok = False
+                    self._close_channel()
+                    self._channel = self._event_channel(channel.timeout)
+                    return self._event_from(self._channel, token, timeout)
+            else:
+                try:
+                    result = channel.xenapi_request(
+                        "event.from", (self.event_classes, token, timeout)
+                    )
+                except XenAPI.Failure as f:
+                    raise XapiFailure(f.details) from None
+        except BAD_REPLIES as exc:
+            raise ConnectionLost(
+                f"{self.target.url} sent events that are not XAPI's ({type(exc).__name__})"
+            ) from None
+        if not (
+            isinstance(result, dict)
+            and isinstance(result.get("events"), list)
+            and isinstance(result.get("token"), str)
+            and all(
+                isinstance(ev, dict) and "class" in ev and "ref" in ev for ev in result["events"]
+            )
+        ):
+            raise ConnectionLost(f"{self.target.url} sent events that are not XAPI's")
+        return result
 
     def _event_loop(self) -> None:
         """Runs until close() or a refusal that retrying cannot fix (a changed
@@ -271,16 +339,15 @@ class Connection:
 
     def _run_events(self) -> None:
         token, backoff = "", 0.5
-        channel = self._channel = self._event_channel()
+        self._channel = self._event_channel()
         while not self._stop.is_set():
             try:
-                result = self._event_from(channel, token, EVENT_TIMEOUT)
+                result = self._event_from(self._channel, token, EVENT_TIMEOUT)
             except XapiFailure as exc:
                 if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
                     try:
                         self._relogin()
-                        channel, token = self._event_channel(), ""
-                        self._channel = channel
+                        self._channel, token = self._event_channel(), ""
                         continue
                     except ConnectError as err:
                         exc = err
@@ -291,16 +358,16 @@ class Connection:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
-            except NETWORK_ERRORS as exc:
+            except (*NETWORK_ERRORS, ConnectionLost) as exc:
                 if self._stop.is_set():
                     return
-                self._set_state("reconnecting", f"lost the connection: {_reason(exc)}")
+                why = str(exc) if isinstance(exc, ConnectionLost) else _reason(exc)
+                self._set_state("reconnecting", f"lost the connection: {why}")
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
                 try:
                     self._relogin()
-                    channel, token = self._event_channel(), ""
-                    self._channel = channel
+                    self._channel, token = self._event_channel(), ""
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue
@@ -342,11 +409,14 @@ class Connection:
         if isinstance(self._channel, JsonRpcClient):
             self._channel.abort()  # wake the event thread out of its long poll
         if self._proxy is not None:
-            try:
-                with self._lock:
+            # an action may hold the lock in a long call: quitting does not wait for it
+            if self._lock.acquire(timeout=1.0):
+                try:
                     self._proxy.xenapi_request("session.logout", ())
-            except Exception:
-                pass  # closing anyway: the session times out on the host
+                except Exception:
+                    pass  # closing anyway: the session times out on the host
+                finally:
+                    self._lock.release()
             self._proxy("close")()  # and drop the kept-alive HTTP connection
         self._set_state("closed")
 

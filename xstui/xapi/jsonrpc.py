@@ -10,7 +10,7 @@ import json
 
 from .cache import gc_paused
 from .targets import Target
-from .transport import http_connection
+from .transport import deadline, http_connection, read_reply
 
 
 class JsonRpcUnavailable(Exception):
@@ -42,9 +42,10 @@ class JsonRpcClient:
         )
         conn = self._connection()
         try:
-            conn.request("POST", "/jsonrpc", body, {"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read()
+            with deadline(conn, self.timeout):
+                conn.request("POST", "/jsonrpc", body, {"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                data = read_reply(resp)
         except Exception:
             self.close()
             raise
@@ -54,8 +55,10 @@ class JsonRpcClient:
             with gc_paused():  # a first event.from is tens of MB of JSON
                 reply = json.loads(data, object_hook=object_hook)
             del data
-        except ValueError:
+        except (ValueError, RecursionError):
             raise JsonRpcUnavailable("not a JSON-RPC reply") from None
+        if not isinstance(reply, dict):
+            raise JsonRpcUnavailable("not a JSON-RPC reply")
         error = reply.get("error")
         if error:
             if isinstance(error, list):  # XenServer < 7.3 style

@@ -78,6 +78,13 @@ def parse_target(text: str) -> Target:
         raise TargetError(f"{text}: no host name")
     if parts.path not in ("", "/") or parts.query:
         raise TargetError(f"{text}: give only scheme, host and port")
-    return Target(
-        "remote", parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
-    )
+    if port == 0:
+        raise TargetError(f"{text}: port 0 is not a port a host listens on")
+    host = parts.hostname
+    if any(len(label) > 63 for label in host.split(".")) or len(host) > 253:
+        raise TargetError(f"{text}: a host name has labels of at most 63 characters (253 in all)")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise TargetError(f"{text}: {host!r} is not a valid host name") from None
+    return Target("remote", parts.scheme, host, port or (443 if parts.scheme == "https" else 80))
