@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.resources import files
 
+from textual import work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -19,8 +20,11 @@ from xstui.screens.connect import ConnectScreen
 
 from .areas import AREAS, Area
 from .logfile import setup_logging
+from .services.actions import Plan
 from .widgets.console import adapt_textual, is_linux_console
 from .widgets.notice import notify_error
+from .widgets.plan import PlanModal
+from .widgets.progress import TaskProgressModal
 from .xapi.config import Config
 from .xapi.connection import Connection
 
@@ -66,7 +70,8 @@ class XstuiApp(App):
             Binding(a.key, f"switch_mode('{a.id}')", a.title, id=f"app.{a.id}", show=False)
             for a in AREAS
         ),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+        # priority: it works in every dialog too (the progress box included)
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
     def __init__(
@@ -175,6 +180,28 @@ class XstuiApp(App):
             self.notify("Connected again.", timeout=3)
 
     async def action_quit(self) -> None:
+        """Ctrl+Q always quits; while an action runs, after asking."""
+        if any(isinstance(s, TaskProgressModal) for s in self.screen_stack):
+            self._confirm_quit()
+        else:
+            self._shut_down()
+
+    @work(exclusive=True, group="quit")
+    async def _confirm_quit(self) -> None:
+        plan = Plan(
+            "Quit while an action runs?",
+            "An action is still running on the pool.",
+            [],
+            impact=[
+                "Its current XAPI task goes on on the host; the steps after it, and the "
+                "undo if it fails, do not run. Check the pool when you come back."
+            ],
+            risk="medium",
+        )
+        if await self.push_screen_wait(PlanModal(plan)):
+            self._shut_down()
+
+    def _shut_down(self) -> None:
         if self.connection is not None:
             self.connection.close()
         if self.demo is not None:

@@ -272,3 +272,23 @@ async def test_the_cursor_stays_put_while_changes_stream_in(running_sim, connect
         )
         await pilot.pause(0.3)
         assert table.cursor_row == before and screen.selected().device == "eth4"
+
+
+async def test_ctrl_q_quits_while_an_action_runs_after_asking(running_sim, connection):
+    running_sim.sim.task_delay = 30  # the action's first task stays pending
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot)
+        await pilot.press("v")
+        await fill_form(pilot, tag="33", over="Backup")
+        await confirm_plan(pilot)
+        from xstui.widgets.progress import TaskProgressModal
+
+        await wait_until(pilot, lambda: isinstance(app.screen, TaskProgressModal))
+        started = time.monotonic()
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanModal))
+        assert "Quit while an action runs" in app.screen.plan.title
+        app.screen.query_one("#apply").press()
+        await wait_until(pilot, lambda: not app.is_running, timeout=5)
+        assert time.monotonic() - started < 5

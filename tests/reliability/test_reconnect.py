@@ -60,3 +60,39 @@ def test_https_server_restarted_with_a_new_certificate_is_refused_not_retried():
         conn.close()
         if second:
             second.close()
+
+
+def test_a_task_the_host_forgets_ends_the_wait_with_outcome_unknown(running_sim):
+    """The toolstack restarts mid-task: sessions and tasks are gone. The wait
+    ends in words instead of lasting the task's hour-long timeout."""
+    import threading
+
+    import pytest
+
+    from xstui.services.actions import OutcomeUnknown, run_task
+
+    running_sim.sim.task_delay = 30  # the task will still be pending
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
+    conn.login()
+    conn.start_events()
+    store = running_sim.sim.store
+    vm = store.find_one("VM", name_label="web-01")
+
+    def restart_toolstack():
+        assert wait(lambda: store.table("task"), 5)
+        with store.lock:
+            for ref in list(store.table("task")):
+                store.destroy("task", ref)
+            for ref in list(store.table("session")):
+                store.destroy("session", ref)
+
+    threading.Thread(target=restart_toolstack, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OutcomeUnknown, match="no longer knows the task"):
+            run_task(conn, "VM.clean_shutdown", vm, timeout=3600)
+        assert time.monotonic() - started < 20
+    finally:
+        conn.close()

@@ -8,6 +8,7 @@ undone in reverse order and the outcome says so."""
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -155,6 +156,15 @@ class Action(ABC):
         return outcome
 
 
+FIND_TASK_SECONDS = 60  # how long to look for a task whose reply was lost
+
+
+class OutcomeUnknown(Exception):
+    """A step whose result the console could not learn (its task vanished,
+    the host went away). The undo re-reads the pool rather than trusting
+    what was recorded."""
+
+
 def run_task(
     conn: Connection,
     method: str,
@@ -164,11 +174,22 @@ def run_task(
     timeout: float = 3600,
 ) -> str:
     """``Async.<method>`` and wait for its task through the event stream (no
-    polling); returns the task's result. Raises TaskFailed, XapiFailure, or
-    Cancelled when ``cancel`` is set and XAPI cancelled the task."""
-    task = conn.call("Async." + method, *args)
+    polling); returns the task's result. Raises TaskFailed, XapiFailure,
+    OutcomeUnknown, or Cancelled when ``cancel`` is set and XAPI cancelled it.
+
+    The call is never sent twice blindly: when the connection drops before its
+    reply, the task is looked for on the host (see :func:`_find_sent_task`)."""
     cache = conn.cache
+    name = "Async." + method
+    with cache.lock:
+        known = {t.ref for t in cache.table("task").values() if t.name_label == name}
+        loads = cache.loads
+    try:
+        task = conn.call(name, *args)
+    except ConnectionLost:
+        task = _find_sent_task(conn, name, args, known)
     cancel_sent = False
+    deadline = time.monotonic() + timeout
 
     def settled():
         rec = cache.get("task", task)
@@ -179,17 +200,20 @@ def run_task(
         return rec is not None and rec.status not in ("pending", "cancelling")
 
     while True:
-        if not cache.wait_for(settled, timeout):
-            raise XapiFailure(
-                ["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"]
-            )
+        if not cache.wait_for(settled, 1.0):
+            _check_still_there(conn, task, method, loads)
+            if time.monotonic() > deadline:
+                raise XapiFailure(
+                    ["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"]
+                )
+            continue
         rec = cache.get("task", task)
         if cancel is not None and cancel.is_set() and not cancel_sent:
             cancel_sent = True
             if rec is None or rec.status == "pending":
                 try:
                     conn.call("task.cancel", task)
-                except XapiFailure:
+                except (XapiFailure, ConnectionLost):
                     pass  # finished meanwhile: its status says how
             continue
         break
@@ -203,6 +227,58 @@ def run_task(
     if rec.status == "cancelled":
         raise Cancelled()
     raise TaskFailed(XapiFailure(list(rec.error_info) or ["INTERNAL_ERROR", "task failed"]))
+
+
+def _check_still_there(conn: Connection, task: str, method: str, loads: int) -> None:
+    """While waiting: a connection given up, or a task the host no longer
+    knows after a resync (its toolstack restarted), ends the wait."""
+    if conn.state in ("refused", "closed"):
+        raise OutcomeUnknown(
+            f"{method}: the connection was given up ({conn.state_detail or conn.state}) "
+            "before the task finished"
+        )
+    if conn.cache.get("task", task) is None and conn.cache.loads != loads:
+        try:
+            conn.call("task.get_status", task)
+        except XapiFailure as exc:
+            if exc.code == "HANDLE_INVALID":
+                raise OutcomeUnknown(
+                    f"{method}: the host no longer knows the task (its toolstack restarted?)"
+                ) from None
+        except ConnectionLost:
+            pass  # still reconnecting: keep waiting
+
+
+def _find_sent_task(conn: Connection, name: str, args: tuple, known: set[str]) -> str:
+    """The connection dropped before ``name`` was answered: did the host get it?
+    Ask for the tasks of that name. One new task is ours; none means the call
+    never arrived, so it is sent (once) again; several mean we cannot tell."""
+    deadline = time.monotonic() + FIND_TASK_SECONDS
+    resent = False
+    while True:
+        try:
+            records = conn.call("task.get_all_records_where", f'field "name_label" = "{name}"')
+        except (ConnectionLost, XapiFailure) as exc:  # still away, or a session to renew
+            if time.monotonic() > deadline:
+                raise OutcomeUnknown(
+                    f"{name}: the host cannot be asked what it did ({exc})"
+                ) from None
+            time.sleep(1.0)
+            continue
+        new = sorted(set(records) - known)
+        if len(new) == 1:
+            return new[0]
+        if len(new) > 1:
+            raise OutcomeUnknown(
+                f"{name}: {len(new)} such tasks appeared; which one is ours is unknown"
+            )
+        if resent:
+            raise OutcomeUnknown(f"{name}: sent twice, never seen on the host")
+        resent = True
+        try:
+            return conn.call(name, *args)  # it never arrived: sending it is safe
+        except ConnectionLost:
+            continue
 
 
 def _unwrap(result: str) -> str:

@@ -1,6 +1,10 @@
 """API failures as XAPI raises them: a code and string parameters."""
 
 
+class DropConnection(Exception):
+    """Fault injection: the server closes the connection without a reply."""
+
+
 class XapiError(Exception):
     """Becomes ``{Status: Failure, ErrorDescription: [code, *params]}`` on the wire."""
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .api import Caller
 from .dump import dump_xml
-from .errors import XapiError
+from .errors import DropConnection, XapiError
 from .simulator import Simulator
 from .wire import (
     WireError,
@@ -79,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
             return success(self.sim.call(method, params, self._caller()))
         except XapiError as err:
             return failure(err.description)
+        except DropConnection:
+            raise
         except Exception as exc:  # a bug in the simulator: report it XAPI-style
             return failure(["INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"])
 
@@ -107,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, xml_response(self._outcome(method, params)), "text/xml")
             else:
                 self._send(404, b"not found\n", "text/plain")
+        except DropConnection:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         except (WireError, RecursionError, ValueError) as exc:  # what a parser refuses
             self._send(500, f"malformed request: {type(exc).__name__}\n".encode(), "text/plain")
 

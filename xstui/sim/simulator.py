@@ -7,7 +7,7 @@ import secrets
 import threading
 
 from .api import Caller, dispatch
-from .errors import XapiError
+from .errors import DropConnection, XapiError
 from .store import Store
 
 
@@ -28,6 +28,7 @@ class Simulator:
         self.time_scale = time_scale
         self.registrations: dict[str, dict] = {}  # session -> legacy event registration
         self.faults: dict[str, list] = {}  # method -> [calls to let through, error description]
+        self.drops: dict[str, list] = {}  # method -> [calls to let through, "before"/"after"]
         self.on_address_change = None  # set by the server: (host, old, new) -> None
 
     # pool facts ------------------------------------------------------------
@@ -57,7 +58,23 @@ class Simulator:
 
     # calls -----------------------------------------------------------------
     def call(self, method: str, params: list, caller: Caller | None = None):
-        """Run one API call; the value, or XapiError."""
+        """Run one API call; the value, or XapiError (or DropConnection when a
+        drop was injected)."""
+        drop = self.drops.get(method)
+        if drop is not None:
+            if drop[0] <= 0:
+                del self.drops[method]
+                if drop[1] == "before":
+                    raise DropConnection(method)
+                try:
+                    self._call(method, params, caller)
+                except XapiError:
+                    pass
+                raise DropConnection(method)  # it ran; the reply is lost
+            drop[0] -= 1
+        return self._call(method, params, caller)
+
+    def _call(self, method: str, params: list, caller: Caller | None):
         fault = self.faults.get(method)
         if fault is not None:
             if fault[0] <= 0:
@@ -65,6 +82,13 @@ class Simulator:
                 raise XapiError(*fault[1])
             fault[0] -= 1
         return dispatch(self, method, params, caller or Caller())
+
+    def inject_drop(self, method: str, when: str, after: int = 0) -> None:
+        """Fault injection: the call to ``method`` after ``after`` others loses
+        its connection, ``before`` the host acts on it or ``after`` (the host
+        did it; the client never hears)."""
+        assert when in ("before", "after")
+        self.drops[method] = [after, when]
 
     def inject_failure(self, method: str, description: list[str], after: int = 0) -> None:
         """Fault injection: the call to ``method`` after ``after`` successful

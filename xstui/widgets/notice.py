@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..logfile import log_path
-from ..services.actions import ActionFailed, Cancelled, InvalidInput, TaskFailed
+from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, TaskFailed
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
 
 log = logging.getLogger("xstui")
@@ -18,6 +18,8 @@ def error_text(exc: BaseException) -> str:
         return f"{error_text(exc.cause)} {exc.undo_report()}"
     if isinstance(exc, Cancelled):
         return "Cancelled."
+    if isinstance(exc, OutcomeUnknown):
+        return f"Outcome unknown: {exc}."
     if isinstance(exc, InvalidInput):
         return "Not done: " + "; ".join(exc.problems) + "."
     if isinstance(exc, TaskFailed):

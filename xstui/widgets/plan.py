@@ -41,8 +41,9 @@ class PlanModal(Dialog):
                         "Steps:\n"
                         + "\n".join(f"  {i}. {escape(s)}" for i, s in enumerate(p.steps, 1))
                     )
-                yield Static("Equivalent command:", classes="plan-title")
-                yield Static(escape("\n".join(p.xe)), classes="plan-xe")
+                if p.xe:
+                    yield Static("Equivalent command:", classes="plan-title")
+                    yield Static(escape("\n".join(p.xe)), classes="plan-xe")
                 if p.impact:
                     yield Static(
                         "Impact:\n" + "\n".join(f"  ! {escape(i)}" for i in p.impact),

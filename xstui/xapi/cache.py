@@ -32,6 +32,7 @@ class Cache:
         self.records: dict[str, dict[str, tuple]] = {}
         self.types = dict(types or {})  # wire class name -> record type (slim or full)
         self.generation = 0  # bumps on every applied batch (cheap change detection)
+        self.loads = 0  # full loads: the first, and every resync after a reconnect
 
     def _record(self, cls: str, ref: str, snapshot: dict):
         rtype = self.types.get(cls)
@@ -83,6 +84,7 @@ class Cache:
             changed = set(fresh) | set(self.records)
             self.records = fresh
             self.generation += 1
+            self.loads += 1
             self.changed.notify_all()
         return changed
 

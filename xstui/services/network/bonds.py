@@ -10,7 +10,7 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.records import NULL_REF
 from .. import validate as v
-from ..actions import Action, InvalidInput, Plan, RunContext
+from ..actions import Action, InvalidInput, Plan, RunContext, run_task
 from ..guards import refuse_while_ha
 
 BOND_MODES = ("active-backup", "balance-slb", "lacp")
@@ -61,6 +61,16 @@ def _refuse_if_in_use(cache: Cache, network: str, what: str) -> None:
 
 
 def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
+    """A new pool-wide network. Its undo is registered first and works from
+    what the pool has when it runs (the name was checked to be unused), not
+    from what was recorded: a step whose reply was lost is undone too."""
+    conn = ctx.conn
+
+    def undo():
+        for network in conn.call("network.get_by_name_label", name):
+            _remove_network(conn, network)
+
+    ctx.on_undo(f"remove network {name!r} and what was made on it", undo)
     record = {
         "name_label": name,
         "name_description": description,
@@ -68,9 +78,18 @@ def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
         "other_config": {},
         "tags": [],
     }
-    network = ctx.task("network.create", record)
-    ctx.undo_task(f"remove network {name!r}", "network.destroy", network)
-    return network
+    return ctx.task("network.create", record)
+
+
+def _remove_network(conn, network: str) -> None:
+    """Destroy every VLAN and bond on a network, as the pool has them now, then the network."""
+    records = [conn.call("PIF.get_record", pif) for pif in conn.call("network.get_PIFs", network)]
+    for rec in records:
+        if rec.get("VLAN_master_of") not in (None, "", NULL_REF):
+            run_task(conn, "VLAN.destroy", rec["VLAN_master_of"])
+        for bond in rec.get("bond_master_of") or []:
+            run_task(conn, "Bond.destroy", bond)
+    run_task(conn, "network.destroy", network)
 
 
 class CreateBond(Action):
@@ -154,8 +173,7 @@ class CreateBond(Action):
     def run(self, ctx: RunContext) -> str:
         network = _new_network(ctx, self.name, f"Bond of {', '.join(self.devices)}", self.mtu)
         for i, members in enumerate(self.members.values(), 1):
-            bond = ctx.task("Bond.create", network, [p.ref for p in members], "", self.mode, {})
-            ctx.undo_task(f"destroy the bond on host {i}", "Bond.destroy", bond)
+            ctx.task("Bond.create", network, [p.ref for p in members], "", self.mode, {})
             ctx.progress(i / len(self.members))
         return f"Bond {self.name!r} created on {len(self.members)} hosts."
 
@@ -270,8 +288,7 @@ class CreateVlan(Action):
     def run(self, ctx: RunContext) -> str:
         network = _new_network(ctx, self.name, f"VLAN {self.tag}", 1500)
         for i, pif in enumerate(self.tagged, 1):
-            vlan = ctx.task("VLAN.create", pif.ref, str(self.tag), network)
-            ctx.undo_task(f"destroy VLAN {self.tag} on host {i}", "VLAN.destroy", vlan)
+            ctx.task("VLAN.create", pif.ref, str(self.tag), network)
             ctx.progress(i / len(self.tagged))
         return f"VLAN {self.tag} ({self.name!r}) created on {len(self.tagged)} hosts."
 
