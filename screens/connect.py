@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -61,7 +62,7 @@ class ConnectScreen(Screen):
             options = [Option("demo - the built-in simulated pool", id="demo")]
             if in_dom0():
                 options.insert(0, Option("local - this host (dom0)", id="local"))
-            options += [Option(url, id=f"saved:{url}") for url in config.targets]
+            options += [Option(Text(url), id=f"saved:{url}") for url in config.targets]
             yield OptionList(*options, id="targets")
             with Grid(id="connect-fields"):
                 yield Label("Target")

@@ -51,11 +51,11 @@ class NetworkTestModal(Dialog):
             mark = "ok  " if result.ok else "FAIL"
             self.lines.append(f"{mark} {result.label:<8} {result.address:<16} {result.detail}")
             self.app.call_from_thread(
-                self.query_one("#nettest-results", Static).update, "\n".join(self.lines)
+                self.query_one("#nettest-results", Static).update, Text("\n".join(self.lines))
             )
         self.lines.append("done.")
         self.app.call_from_thread(
-            self.query_one("#nettest-results", Static).update, "\n".join(self.lines)
+            self.query_one("#nettest-results", Static).update, Text("\n".join(self.lines))
         )
 
 

@@ -117,6 +117,9 @@ class StatusScreen(AreaScreen):
             rules=health_rules(),
             fingerprint=self.fingerprint,
             fingerprint_source=self.fingerprint_source,
+            pinned=conn.fingerprints.get(conn.target.trust_key, "")
+            if conn.target.scheme == "https"
+            else "",
             dom0=self.dom0,
         )
         self._draw_health_label(self.status)
@@ -226,6 +229,17 @@ class StatusScreen(AreaScreen):
             ("TLS SHA-256", st.tls_fingerprint or "unknown"),
             ("Source", st.tls_fingerprint_source or "-"),
         ]
+        if st.pinned_fingerprint and st.tls_fingerprint:
+            same = st.pinned_fingerprint.upper() == st.tls_fingerprint.upper()
+            rows.append(
+                (
+                    "Pinned",
+                    Text(
+                        "matches" if same else f"DIFFERS: pinned {st.pinned_fingerprint}",
+                        style="" if same else "bold",
+                    ),
+                )
+            )
         if st.dom0:
             d = st.dom0
             rows += [

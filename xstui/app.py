@@ -95,6 +95,10 @@ class XstuiApp(App):
         self.demo = demo
         self._shown_state = "connected"
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Notices quote names from XAPI: they are text, never markup."""
+        super().notify(message, markup=markup, **kwargs)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for workers that failed: a notice, details in the log."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:

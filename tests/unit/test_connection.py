@@ -1,6 +1,7 @@
 """The xapi layer against the simulator over real HTTP: login, redirection,
 TLS trust, the event cache, reconnection, tasks."""
 
+import os
 import secrets
 import threading
 import time
@@ -217,3 +218,53 @@ def test_config_is_written_atomically_and_private(tmp_path):
     again = Config.load(path)
     assert again.fingerprints == {"h:443": "AB"} and again.keymap == {"network.bond": "B"}
     assert not again.problem and [p.name for p in path.parent.iterdir()] == ["config.yaml"]
+
+
+def test_fingerprint_given_for_a_member_is_followed_to_its_master():
+    from xstui.sim.runner import start_simulator
+
+    """`xstui status https://member --fingerprint F`: the master that the
+    member sends us to presents the same certificate, so F vouches for it."""
+    running = start_simulator("demo", tls=True, password="pw")
+    try:
+        member_url = running.member_urls["xcp-b"]
+        member = parse_target(member_url)
+        conn = Connection(
+            member, "root", "pw", fingerprints={member.trust_key: running.fingerprint}
+        )
+        conn.login()
+        assert conn.target.host == "127.10.0.11"
+        assert conn.fingerprints[conn.target.trust_key] == running.fingerprint
+        conn.close()
+    finally:
+        running.close()
+
+
+def test_a_config_folder_that_is_a_file_is_reported_not_a_traceback(tmp_path, monkeypatch):
+    from xstui.xapi.config import Config
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "xstui").write_text("a file where the folder should be")
+    config = Config.load()
+    assert "cannot be read" in config.problem
+    config.fingerprints["h:443"] = "AB"
+    assert config.save() is False
+    fresh = Config.load(tmp_path / "elsewhere" / "config.yaml")
+    (tmp_path / "elsewhere").write_text("in the way")
+    assert fresh.save() is False and "cannot be written" in fresh.problem
+
+
+def test_the_audit_log_is_private(tmp_path, monkeypatch):
+    import stat
+
+    from xstui.services.audit import audit
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = os.umask(0)
+    try:
+        audit("Rename host", "https://h", "root", "done", "ok")
+    finally:
+        os.umask(old)
+    log = tmp_path / "state" / "xstui" / "audit.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700

@@ -125,3 +125,18 @@ def test_status_into_a_pipe_that_closes_early_has_no_traceback():
         timeout=60,
     )
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
+
+
+def test_a_live_fingerprint_other_than_the_pin_is_flagged(loaded):
+    conn, _ = loaded
+    pinned = "AA:" * 31 + "AA"
+    status = build_status(
+        conn.cache,
+        conn.this_host,
+        rules=health_rules(),
+        fingerprint="BB:" * 31 + "BB",
+        pinned=pinned,
+    )
+    assert status.health[0].severity == "critical" and "not the pinned" in status.health[0].text
+    same = build_status(conn.cache, conn.this_host, fingerprint=pinned, pinned=pinned)
+    assert not any("pinned" in f.text for f in same.health)

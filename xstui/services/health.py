@@ -22,8 +22,12 @@ class HealthFlag:
 HealthRule = Callable[[Cache, float], list[HealthFlag]]
 
 
-def collect(cache: Cache, rules: tuple[HealthRule, ...], now: float) -> list[HealthFlag]:
-    """Every rule's flags, most severe first (stable within a severity)."""
-    with cache.lock:
-        flags = [flag for rule in rules for flag in rule(cache, now)]
+def by_severity(flags: list[HealthFlag]) -> list[HealthFlag]:
+    """Most severe first (stable within a severity)."""
     return sorted(flags, key=lambda f: SEVERITIES.index(f.severity))
+
+
+def collect(cache: Cache, rules: tuple[HealthRule, ...], now: float) -> list[HealthFlag]:
+    """Every rule's flags, most severe first."""
+    with cache.lock:
+        return by_severity([flag for rule in rules for flag in rule(cache, now)])

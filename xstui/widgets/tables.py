@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 
 def sync_rows(table: DataTable, rows: Sequence[tuple[str, Sequence]]) -> None:
-    """Make ``table`` show ``rows`` ((key, cells) in order) with the fewest changes."""
+    """Make ``table`` show ``rows`` ((key, cells) in order) with the fewest changes.
+    Text cells are shown as they are: names from XAPI are never markup."""
+    rows = [(key, [Text(c) if isinstance(c, str) else c for c in cells]) for key, cells in rows]
     keys = [key for key, _ in rows]
     current = [row_key.value for row_key in table.rows]
     if current != keys:

@@ -124,13 +124,17 @@ class Connection:
         transport = TargetTransport(target, self.fingerprints.get(target.trust_key), timeout)
         return XenAPI.Session(uri, transport=transport)
 
-    def _check_certificate(self, target: Target) -> None:
+    def _check_certificate(self, target: Target, vouched: str = "") -> None:
+        """``vouched``: the fingerprint trusted for the member that sent us to
+        this master; a master presenting that same certificate is trusted too."""
         try:
             actual = server_fingerprint(target.host, target.port, timeout=15)
         except (OSError, ssl.SSLError) as exc:
             raise ConnectError(
                 f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
             ) from None
+        if vouched and vouched.upper() == actual and target.trust_key not in self.fingerprints:
+            self.fingerprints[target.trust_key] = actual
         decision = check_trust(self.fingerprints, target.trust_key, actual)
         self.fingerprint = actual
         if decision.status == "unknown":
@@ -154,16 +158,17 @@ class Connection:
 
     def login(self, max_hops: int = 2) -> None:
         """Log in, following HOST_IS_SLAVE to the master. Raises ConnectError."""
-        target = self.target
+        target, vouched = self.target, ""
         for _hop in range(max_hops + 1):
             if target.kind == "remote" and target.scheme == "https":
-                self._check_certificate(target)
+                self._check_certificate(target, vouched)
             proxy = self._proxy_for(target, self.timeout)
             try:
                 proxy.xenapi.login_with_password(self.user, self._password, "2.16", "xstui")
             except XenAPI.Failure as f:
                 details = [str(d) for d in f.details]
                 if details[0] == "HOST_IS_SLAVE" and len(details) > 1 and target.kind == "remote":
+                    vouched = self.fingerprints.get(target.trust_key, "")
                     target = target.with_host(details[1])
                     continue
                 kind = "auth" if details[0] == "SESSION_AUTHENTICATION_FAILED" else "xapi"

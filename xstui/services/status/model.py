@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from ...xapi import views
 from ...xapi.cache import Cache
-from ..health import HealthFlag, HealthRule, collect
+from ..health import HealthFlag, HealthRule, by_severity, collect
 from ..values import percent
 
 
@@ -113,6 +113,7 @@ class Status:
     health: list[HealthFlag]
     tls_fingerprint: str
     tls_fingerprint_source: str
+    pinned_fingerprint: str = ""  # what this console trusts for the host (https only)
     dom0: Dom0Status | None = None
 
     def to_dict(self) -> dict:
@@ -126,6 +127,7 @@ def build_status(
     rules: tuple[HealthRule, ...] = (),
     fingerprint: str = "",
     fingerprint_source: str = "",
+    pinned: str = "",
     dom0: Dom0Status | None = None,
     now: float | None = None,
 ) -> Status:
@@ -157,12 +159,18 @@ def build_status(
                 fingerprint = cert.fingerprint_sha256 or cert.fingerprint
                 fingerprint_source = "host certificate record"
         health = collect(cache, rules, now)
-    if dom0:
-        health = sorted(
-            health + dom0_health(dom0),
-            key=lambda f: ("critical", "warning", "info").index(f.severity),
+    extra = dom0_health(dom0) if dom0 else []
+    if pinned and fingerprint and pinned.upper() != fingerprint.upper():
+        extra.append(
+            HealthFlag(
+                "critical",
+                "certificates",
+                f"The host now presents certificate {fingerprint}, not the pinned {pinned}: "
+                "regenerated, or someone in between? Check on the host's console.",
+            )
         )
-    return Status(host, pool_status, srs, health, fingerprint, fingerprint_source, dom0)
+    health = by_severity(health + extra)
+    return Status(host, pool_status, srs, health, fingerprint, fingerprint_source, pinned, dom0)
 
 
 def _management(cache: Cache, host_ref: str) -> ManagementInterface | None:
