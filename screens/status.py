@@ -18,7 +18,7 @@ from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormField, FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
-from xstui.xapi.tls import live_fingerprint
+from xstui.xapi.tls import live_fingerprint, spaced
 
 from .base import AreaScreen
 
@@ -226,7 +226,7 @@ class StatusScreen(AreaScreen):
             )
         )
         rows: list[tuple[str, str | Text]] = [
-            ("TLS SHA-256", st.tls_fingerprint or "unknown"),
+            ("TLS SHA-256", spaced(st.tls_fingerprint) if st.tls_fingerprint else "unknown"),
             ("Source", st.tls_fingerprint_source or "-"),
         ]
         if st.pinned_fingerprint and st.tls_fingerprint:
@@ -235,7 +235,7 @@ class StatusScreen(AreaScreen):
                 (
                     "Pinned",
                     Text(
-                        "matches" if same else f"DIFFERS: pinned {st.pinned_fingerprint}",
+                        "matches" if same else f"DIFFERS: pinned {spaced(st.pinned_fingerprint)}",
                         style="" if same else "bold",
                     ),
                 )

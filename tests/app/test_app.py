@@ -14,6 +14,7 @@ from xstui.screens.status import StatusScreen
 from xstui.app import XstuiApp
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
+from xstui.xapi.tls import spaced
 
 
 async def wait_until(pilot, predicate, timeout=5.0):
@@ -129,7 +130,7 @@ async def test_connect_screen_trusts_a_new_certificate(monkeypatch):
                 lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")),
                 timeout=10,
             )
-            assert running.fingerprint in app.screen.plan.summary
+            assert spaced(running.fingerprint) in app.screen.plan.summary
             app.screen.query_one("#apply").press()
             await wait_until(pilot, lambda: app.connection is not None and loaded(app), timeout=10)
             await wait_until(pilot, lambda: "live TLS handshake" in card_text(app, "security"))

@@ -19,7 +19,7 @@ from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .records import record_type
 from .targets import Target
-from .tls import FingerprintMismatch, check_trust, server_fingerprint
+from .tls import FingerprintMismatch, check_trust, server_fingerprint, spaced
 from .transport import TargetTransport
 
 # Watched when the caller names nothing: enough for the connection bar and tasks.
@@ -139,7 +139,7 @@ class Connection:
         self.fingerprint = actual
         if decision.status == "unknown":
             raise ConnectError(
-                f"{target.url} presents a certificate not seen before (SHA-256 {actual}).",
+                f"{target.url} presents a certificate not seen before (SHA-256 {spaced(actual)}).",
                 "trust",
                 target=target,
                 fingerprint=actual,
@@ -147,7 +147,7 @@ class Connection:
         if decision.status == "mismatch":
             raise ConnectError(
                 f"{target.url} presents a different certificate than the one trusted before "
-                f"(now {actual}, trusted {decision.pinned}). The host's certificate may have been "
+                f"(now {spaced(actual)}, trusted {spaced(decision.pinned)}). The host's certificate may have been "
                 "regenerated, or someone may be intercepting the connection. Check the fingerprint "
                 "on the host's console (xstui Status screen or xsconsole) before trusting it again.",
                 "trust",

@@ -13,6 +13,13 @@ def format_fingerprint(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
+def spaced(fingerprint: str, per_group: int = 8) -> str:
+    """For people: the fingerprint in groups of 8 bytes, so that text wraps
+    between groups and never inside one (the stored form has no spaces)."""
+    octets = fingerprint.split(":")
+    return " ".join(":".join(octets[i : i + per_group]) for i in range(0, len(octets), per_group))
+
+
 def insecure_context() -> ssl.SSLContext:
     """No CA verification: trust comes from the pinned fingerprint instead."""
     ctx = ssl.create_default_context()
@@ -55,7 +62,9 @@ def live_fingerprint(target, cert_file: str = "/etc/xensource/xapi-ssl.pem") -> 
 
 class FingerprintMismatch(ssl.SSLError):
     def __init__(self, expected: str, actual: str):
-        super().__init__(f"certificate fingerprint {actual} does not match the trusted {expected}")
+        super().__init__(
+            f"certificate fingerprint {spaced(actual)} does not match the trusted {spaced(expected)}"
+        )
         self.expected, self.actual = expected, actual
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from ...xapi import views
 from ...xapi.cache import Cache
+from ...xapi.tls import spaced
 from ..health import HealthFlag, HealthRule, by_severity, collect
 from ..values import percent
 
@@ -165,7 +166,8 @@ def build_status(
             HealthFlag(
                 "critical",
                 "certificates",
-                f"The host now presents certificate {fingerprint}, not the pinned {pinned}: "
+                f"The host now presents certificate {spaced(fingerprint)}, not the pinned "
+                f"{spaced(pinned)}: "
                 "regenerated, or someone in between? Check on the host's console.",
             )
         )
