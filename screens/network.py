@@ -106,9 +106,10 @@ class NetworkScreen(AreaScreen):
         h = hosts[self.host]
         backend = h.software_version.get("network_backend", "")
         waiting = dict(net.pending_replacements(conn.cache)).get(self.host)
+        # one line whatever the names' length (the table must stay in view)
         line = Text(
-            f"Host {h.name_label} ({h.hostname}) - backend {backend or 'unknown'} - "
-            f"{len(hosts)} host(s), H for the next"
+            f"{len(hosts)} host(s), H for the next - backend {backend or 'unknown'} - "
+            f"host {h.name_label} ({h.hostname})"
         )
         if waiting:
             line.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -69,11 +70,13 @@ class FormModal(Dialog):
         wid = f"field-{f.name}"
         if f.choices and f.several:
             chosen = set(f.value) if not isinstance(f.value, str) else {f.value}
-            return SelectionList(*((c, c, c in chosen) for c in f.choices), id=wid, compact=True)
+            return SelectionList(
+                *((Text(c), c, c in chosen) for c in f.choices), id=wid, compact=True
+            )
         if f.choices:
             value = f.value if f.value in f.choices else Select.NULL
             return Select(
-                ((c, c) for c in f.choices),
+                ((Text(c), c) for c in f.choices),
                 value=value,
                 id=wid,
                 compact=True,

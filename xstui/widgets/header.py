@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 STATE_STYLE = {
@@ -15,22 +16,30 @@ STATE_STYLE = {
 }
 
 
-class ConnectionBar(Static):
+class ConnectionBar(Vertical):
+    """One line that never wraps (pool, host, role, user, state, URL), and
+    under it, while not connected, the whole reason, wrapped."""
+
     DEFAULT_CSS = """
     ConnectionBar {
         dock: top;
-        height: 1;
+        height: auto;
+        max-height: 7;
         background: $panel;
         color: $foreground;
         padding: 0 1;
     }
+    ConnectionBar #bar-line { height: 1; text-wrap: nowrap; text-overflow: clip; }
+    ConnectionBar #bar-detail { height: auto; }
     ConnectionBar.-reconnecting { background: $warning 30%; }
     ConnectionBar.-disconnected, ConnectionBar.-closed, ConnectionBar.-refused {
         background: $error 30%;
     }
-    /* not connected: the whole reason, wrapped, under the bar's first line */
-    ConnectionBar.-reconnecting, ConnectionBar.-refused { height: auto; max-height: 6; }
     """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="bar-line")
+        yield Static(id="bar-detail")
 
     def show(
         self,
@@ -55,9 +64,9 @@ class ConnectionBar(Static):
             ("" if encrypted else " │ unencrypted", "bold"),
             f" │ {url}",
         )
-        line.no_wrap, line.overflow = True, "crop"
-        if detail and state != "connected":
-            line = Group(line, Text(detail, overflow="fold"))
-        self.update(line)
+        self.query_one("#bar-line", Static).update(line)
+        reason = self.query_one("#bar-detail", Static)
+        reason.update(Text(detail) if detail and state != "connected" else "")
+        reason.display = bool(detail and state != "connected")
         for s in STATE_STYLE:
             self.set_class(s == state, f"-{s}")
