@@ -96,9 +96,15 @@ class NetworkScreen(AreaScreen):
         self.query_one("#pifs", DataTable).focus()
 
     # data -------------------------------------------------------------------
+    # what the interface table and the pool check are drawn from (VMs are
+    # watched only to name the users of a network before destroying it)
+    DRAWN_FROM = frozenset({"host", "pif", "pif_metrics", "network", "bond", "vlan"})
+
     def refresh_view(self, classes=None) -> None:
         conn = self.conn
         if conn is None or not conn.cache.table("host"):
+            return
+        if classes is not None and not classes & self.DRAWN_FROM:
             return
         hosts = conn.cache.table("host")
         if self.host not in hosts:
