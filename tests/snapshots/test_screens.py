@@ -124,20 +124,23 @@ def test_network_forms_80x24(snap_compare, demo_connection, key):
     )
 
 
+async def submit_management_form(pilot, gateway: str):
+    """Open the management form on eth4, type a static address, press OK."""
+    await on_eth4_press("m")(pilot)
+    form = pilot.app.screen
+    typed = {"ip": "127.10.0.21", "netmask": "255.255.255.0", "gateway": gateway}
+    for name, value in typed.items():
+        form.query_one(f"#field-{name}").value = value
+    form.query_one("#ok").press()
+    return form
+
+
 def test_form_refusal_wraps_80x24(snap_compare, demo_connection):
     """A cross-field refusal (gateway outside the subnet) shown in the form,
     wrapped, with what was typed kept."""
 
     async def run_before(pilot):
-        await on_eth4_press("m")(pilot)
-        form = pilot.app.screen
-        for name, value in {
-            "ip": "127.10.0.21",
-            "netmask": "255.255.255.0",
-            "gateway": "127.99.0.1",
-        }.items():
-            form.query_one(f"#field-{name}").value = value
-        form.query_one("#ok").press()
+        form = await submit_management_form(pilot, "127.99.0.1")
         await until(pilot, lambda: not form.query_one("#problem-form").disabled)
         await settle(pilot)
 
@@ -149,15 +152,7 @@ def test_high_risk_plan_80x24(snap_compare, demo_connection):
     the xe commands, the impact, the word to type, and both buttons."""
 
     async def run_before(pilot):
-        await on_eth4_press("m")(pilot)
-        form = pilot.app.screen
-        for name, value in {
-            "ip": "127.10.0.21",
-            "netmask": "255.255.255.0",
-            "gateway": "127.10.0.1",
-        }.items():
-            form.query_one(f"#field-{name}").value = value
-        form.query_one("#ok").press()
+        await submit_management_form(pilot, "127.10.0.1")
         await until(pilot, lambda: isinstance(pilot.app.screen, PlanModal))
         await settle(pilot)
 

@@ -1,38 +1,7 @@
-"""Reading XAPI record values as they arrive from the wire (ints as strings,
-datetimes as XML-RPC DateTime) and writing them for people."""
+"""Values written for people: sizes, durations, percentages. (Reading values
+from the wire is done once, by xstui.xapi.records.)"""
 
 from __future__ import annotations
-
-import calendar
-import time
-
-NULL = "OpaqueRef:NULL"
-
-
-def num(value, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return default
-
-
-def epoch(value) -> float | None:
-    """Seconds since the epoch of an XAPI datetime (``20250319T04:16:24Z``)."""
-    text = getattr(value, "value", value)
-    if not text:
-        return None
-    text = str(text).rstrip("Z")
-    for fmt in ("%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return float(
-                calendar.timegm(time.strptime(text[:17] if "-" not in text else text[:19], fmt))
-            )
-        except ValueError:
-            continue
-    return None
 
 
 def size(n: int | float) -> str:
