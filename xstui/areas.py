@@ -92,10 +92,6 @@ AREAS: tuple[Area, ...] = (
 )
 
 
-def area(area_id: str) -> Area:
-    return next(a for a in AREAS if a.id == area_id)
-
-
 def watched_fields(areas: tuple[Area, ...] = AREAS) -> dict[str, tuple[str, ...] | None]:
     """Per class, the union of the fields the areas read (ALL wins)."""
     out: dict[str, set[str] | None] = dict(CORE_WATCHES)
