@@ -83,3 +83,18 @@ def test_lint_is_clean():
         text=True,
     )
     assert out.returncode == 0, out.stdout[-2000:]
+
+
+def test_every_package_is_listed_for_installation():
+    """pyproject lists packages explicitly (screens and assets are mapped in):
+    a new area's package must be added there, or `pip install .` drops it."""
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "xstui").rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)
