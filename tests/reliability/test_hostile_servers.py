@@ -63,3 +63,28 @@ def test_login_to_a_server_that_is_not_xapi_is_refused(hostile):
     hostile.at_login = True
     with pytest.raises(ConnectError, match="XAPI|reach"):
         conn.login()
+
+
+@pytest.mark.parametrize("hostile", ["not-xapi-events", "malformed-xml"], indirect=True)
+def test_the_console_says_why_instead_of_loading_forever(hostile):
+    conn = Connection(parse_target(hostile.url), "root", "x", watch=watched_types(), timeout=3)
+    conn.login()
+    states = []
+    conn.on_state = lambda state, detail: states.append((state, detail))
+    conn.start_events()
+    try:
+        deadline = time.monotonic() + 15
+        while not any(s == "reconnecting" for s, _ in states) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reasons = [d for s, d in states if s == "reconnecting"]
+        assert reasons and "XAPI" in reasons[0], states
+    finally:
+        conn.close()
+
+
+def test_target_port_0_and_overlong_labels_are_refused_in_words():
+    from xstui.xapi.targets import TargetError
+
+    for text in ("https://host:0", "https://" + "a" * 64 + ".example"):
+        with pytest.raises(TargetError):
+            parse_target(text)

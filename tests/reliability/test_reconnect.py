@@ -97,3 +97,30 @@ def test_a_task_the_host_forgets_ends_the_wait_with_outcome_unknown(running_sim)
         assert time.monotonic() - started < 20
     finally:
         conn.close()
+
+
+def test_each_reconnect_logs_out_the_session_it_replaces(running_sim):
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
+    conn.login()
+    conn.start_events()
+    store, server = running_sim.sim.store, running_sim.server
+    address, port = server.listeners[0].server.server_address
+    try:
+        assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+        for _ in range(3):
+            before = conn.session_ref
+            server.move_listener(running_sim.sim.master, address, "10.255.255.1")  # gone
+            assert wait(lambda: conn.state == "reconnecting", 10)
+            for _attempt in range(50):  # back on the same address and port
+                try:
+                    server.listen_tcp(address, port, running_sim.sim.master)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            assert wait(lambda b=before: conn.session_ref != b and conn.state == "connected", 20)
+            # the old session is logged out just after the new one is in use
+            assert wait(lambda: len(store.table("session")) == 1, 5), len(store.table("session"))
+    finally:
+        conn.close()

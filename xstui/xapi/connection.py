@@ -8,6 +8,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import xmlrpc.client
 from collections.abc import Callable
 from xml.parsers.expat import ExpatError
@@ -399,10 +400,18 @@ class Connection:
             raise
         self._close_channel()
         if old is not None and old is not self._proxy:
-            try:  # the session it replaces: log it out, then drop its connection
-                old.xenapi_request("session.logout", ())
-            except Exception:
-                pass  # usually already gone with the toolstack that restarted
+            # the session it replaces: log it out (a second try, as its kept-alive
+            # connection is most likely the one that broke; logging out twice
+            # is harmless), then drop its connection
+            # (the raw call: XenAPI's own logout forgets the session on a failure)
+            ref = old._session
+            for attempt in range(3):
+                try:
+                    old.session.logout(ref)  # a reply of failure is fine: it is gone
+                    break
+                except Exception as exc:
+                    log.info("logout of the replaced session, attempt %d: %s", attempt + 1, exc)
+                    time.sleep(0.2)
             old("close")()
 
     def _set_state(self, state: str, detail: str = "") -> None:
