@@ -21,7 +21,7 @@ from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .records import record_type
 from .targets import Target
 from .tls import FingerprintMismatch, check_trust, server_fingerprint, spaced
-from .transport import TargetTransport
+from .transport import DeadlinePassed, TargetTransport
 
 # Watched when the caller names nothing: enough for the connection bar and tasks.
 # The app and the CLI pass the areas' union (xstui.areas.watched_types).
@@ -438,6 +438,8 @@ class Connection:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is XAPI running there?)"
+    if isinstance(exc, DeadlinePassed):
+        return str(exc)
     if isinstance(exc, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(exc, socket.gaierror):

@@ -52,12 +52,14 @@ def deadline(conn: http.client.HTTPConnection, seconds: float | None):
     timer.start()
     try:
         yield
-    except (OSError, http.client.HTTPException) as exc:
+    except Exception as exc:  # a cut reply fails to read or to parse: say why
         if passed.is_set():
             raise DeadlinePassed(f"no complete reply within {seconds:.0f} s") from exc
         raise
     finally:
         timer.cancel()
+    if passed.is_set():  # the cut came between reads: what was read is not the reply
+        raise DeadlinePassed(f"no complete reply within {seconds:.0f} s")
 
 
 def read_reply(response: http.client.HTTPResponse, cap: int | None = None) -> bytes:
