@@ -11,10 +11,12 @@ from .records import make_record, record_type
 
 
 @contextmanager
-def gc_paused():
+def gc_paused(freeze: bool = False):
     """Building tens of thousands of records at once: the cyclic collector
     would rescan them again and again (records hold no cycles; refcounting
-    frees them). Afterwards they are moved out of its way (gc.freeze)."""
+    frees them). With ``freeze`` (a full load, which is rare), what exists
+    afterwards is moved out of its way for good (gc.freeze); not on every
+    batch, or cyclic garbage alive at that moment would never be collected."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -22,7 +24,8 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
+        if freeze:
+            gc.freeze()
 
 
 class Cache:
@@ -76,7 +79,7 @@ class Cache:
     def replace(self, events: list[dict]) -> set[str]:
         """A full load (token ""): the cache becomes exactly these objects."""
         fresh: dict[str, dict[str, tuple]] = {}
-        with gc_paused():
+        with gc_paused(freeze=True):
             for ev in events:
                 if ev.get("operation") != "del" and ("snapshot" in ev or "record" in ev):
                     fresh.setdefault(ev["class"].lower(), {})[ev["ref"]] = self._of(ev)
