@@ -92,7 +92,7 @@ class StatusScreen(AreaScreen):
         # focus the content, not the tab bar: arrows and Page keys scroll it
         self.query_one("#host VerticalScroll").focus()
         self.action_refresh_fingerprint()
-        if self.app.connection and self.app.connection.target.kind == "local":
+        if self.conn and self.conn.target.kind == "local":
             self.sample_dom0()
             self.dom0_timer = self.set_interval(5, self.sample_dom0)
 
@@ -107,7 +107,7 @@ class StatusScreen(AreaScreen):
 
     # data ------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
-        conn = self.app.connection
+        conn = self.conn
         if conn is None or not conn.cache.table("host"):
             self.query_one("#card-identity", Static).update("Loading the pool...")
             return
@@ -147,7 +147,7 @@ class StatusScreen(AreaScreen):
         description="TLS fingerprint",
     )
     def action_refresh_fingerprint(self) -> None:
-        fingerprint, source = live_fingerprint(self.app.connection.target)
+        fingerprint, source = live_fingerprint(self.conn.target)
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
 
     def _got_fingerprint(self, fingerprint: str, source: str) -> None:
@@ -323,7 +323,7 @@ class StatusScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="rename host")
     async def action_rename_host(self) -> None:
-        conn = self.app.connection
+        conn = self.conn
         host = conn.cache.get("host", conn.this_host)
         if host is None or not connected(self.app):
             return
