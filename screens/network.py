@@ -13,13 +13,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import network as net
-from xstui.services import validate as v
 from xstui.services.actions import Action, InvalidInput
 from xstui.services.network.consistency import check_pool
 from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormField, FormModal
+from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
@@ -175,7 +174,7 @@ class NetworkScreen(AreaScreen):
     def action_show_check(self) -> None:
         self.query_one(TabbedContent).active = "check"
 
-    async def _ask(self, title: str, fields: list[FormField], build) -> Action | None:
+    async def _ask(self, title: str, fields, build) -> Action | None:
         """A form that builds the action (refusals shown in the form)."""
         if not connected(self.app):
             return None
@@ -187,7 +186,6 @@ class NetworkScreen(AreaScreen):
         if row is None:
             return
         conn = self.conn
-        current = next((r for r in self.rows if r.management), row)
 
         def build(values):
             config = net.IpConfig.checked(
@@ -202,36 +200,9 @@ class NetworkScreen(AreaScreen):
                 local=conn.target.kind == "local",
             )
 
-        def optional(check, *args):
-            return lambda t: t.strip() and v.problem(check, t, *args) or None
-
         action = await self._ask(
             f"Management interface on {row.device} ({row.host_name})",
-            [
-                FormField(
-                    "mode",
-                    "Mode",
-                    "static" if (row.mode or current.mode) != "DHCP" else "dhcp",
-                    choices=("static", "dhcp"),
-                ),
-                FormField("ip", "IP address", row.ip, optional(v.ipv4)),
-                FormField(
-                    "netmask", "Netmask", row.netmask or current.netmask, optional(v.netmask)
-                ),
-                FormField(
-                    "gateway",
-                    "Gateway (optional)",
-                    row.gateway or current.gateway,
-                    optional(v.ipv4, "gateway"),
-                ),
-                FormField(
-                    "dns",
-                    "DNS servers",
-                    ",".join(row.dns or current.dns),
-                    lambda t: v.problem(v.dns_servers, t),
-                    placeholder="comma separated",
-                ),
-            ],
+            net.ReconfigureManagement.fields(conn.cache, row.ref),
             build,
         )
         if action is None or not await perform(self.app, action):
@@ -257,7 +228,7 @@ class NetworkScreen(AreaScreen):
             return
         action = await self._ask(
             f"Hostname of {host.name_label}",
-            [FormField("hostname", "Hostname", host.hostname, lambda t: v.problem(v.hostname, t))],
+            net.SetHostname.fields(self.conn.cache, self.host),
             lambda values: net.SetHostname(self.conn.cache, self.host, values["hostname"]),
         )
         if action is not None:
@@ -265,18 +236,9 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="DNS")
     async def action_dns(self) -> None:
-        mgmt = next((r for r in self.rows if r.management), None)
         action = await self._ask(
             "DNS servers",
-            [
-                FormField(
-                    "dns",
-                    "DNS servers",
-                    ",".join(mgmt.dns if mgmt else []),
-                    lambda t: v.problem(v.dns_servers, t),
-                    placeholder="comma separated",
-                )
-            ],
+            net.SetDns.fields(self.conn.cache, self.host),
             lambda values: net.SetDns(self.conn.cache, self.host, values["dns"]),
         )
         if action is not None:
@@ -284,15 +246,9 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="create bond")
     async def action_bond(self) -> None:
-        nics = sorted({r.device for r in self.rows if r.physical and r.bond == "" and r.vlan < 0})
         action = await self._ask(
             "Create a bond on every host",
-            [
-                FormField("devices", "NICs", (), several=True, choices=nics),
-                FormField("mode", "Mode", "active-backup", choices=net.BOND_MODES),
-                FormField("name", "Network name", "", placeholder="Bond eth2+eth3"),
-                FormField("mtu", "MTU", "1500", lambda t: v.problem(v.mtu, t)),
-            ],
+            net.CreateBond.fields(self.conn.cache, self.host),
             lambda values: net.CreateBond(
                 self.conn.cache, values["name"], values["devices"], values["mode"], values["mtu"]
             ),
@@ -303,21 +259,11 @@ class NetworkScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="create VLAN")
     async def action_vlan(self) -> None:
         row = self.selected()
-        carriers = sorted(
-            {
-                r.network: r.network_ref
-                for r in self.rows
-                if r.vlan < 0 and not r.bond.startswith("in ")
-            }.items()
-        )
-        names = dict(carriers)
+        cache = self.conn.cache
+        names = net.CreateVlan.carriers(cache, self.host)
         action = await self._ask(
             "Create a VLAN on every host",
-            [
-                FormField("tag", "VLAN tag (0-4094)", "", lambda t: v.problem(v.vlan_tag, t)),
-                FormField("over", "On network", row.network if row else "", choices=tuple(names)),
-                FormField("name", "Network name", "", placeholder="VLAN <tag>"),
-            ],
+            net.CreateVlan.fields(cache, self.host, row.network_ref if row else ""),
             lambda values: net.CreateVlan(
                 self.conn.cache, values["name"], values["tag"], names.get(values["over"], "")
             ),
@@ -364,7 +310,7 @@ class NetworkScreen(AreaScreen):
         host = self.host
         action = await self._ask(
             f"After the swap: the new NIC for {saved['device']} on {cache.label('host', host)}",
-            [FormField("mac", "New NIC's MAC address", "", lambda t: v.problem(v.mac, t))],
+            net.IntroduceNic.FIELDS,
             lambda values: net.IntroduceNic(cache, host, values["mac"]),
         )
         if action is None:

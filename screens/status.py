@@ -12,11 +12,10 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.areas import health_rules
 from xstui.services.status import Status, build_status
-from xstui.services.status.identity import RenameHost, check_label
+from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
 from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormField, FormModal
-from xstui.widgets.notice import notify_error
+from xstui.widgets.form import FormModal
 from xstui.widgets.tables import sync_rows
 from xstui.xapi.tls import live_fingerprint, spaced
 
@@ -328,22 +327,12 @@ class StatusScreen(AreaScreen):
         if host is None or not connected(self.app):
             return
         old = host.name_label
-
-        def check(text: str) -> str | None:
-            try:
-                check_label(text, "The host name")
-            except ValueError as exc:
-                return str(exc)
-            return None
-
-        values = await self.app.push_screen_wait(
-            FormModal(f"Rename host {old}", [FormField("name", "New name label", old, check)])
+        action = await self.app.push_screen_wait(
+            FormModal(
+                f"Rename host {old}",
+                RenameHost.fields(old),
+                lambda values: RenameHost(conn.this_host, host.uuid, old, values["name"]),
+            )
         )
-        if values is None:
-            return
-        try:
-            action = RenameHost(conn.this_host, host.uuid, old, values["name"])
-        except ValueError as exc:
-            notify_error(self.app, exc)
-            return
-        await perform(self.app, action)
+        if action is not None:
+            await perform(self.app, action)

@@ -329,3 +329,17 @@ def test_cancel_undoes_the_steps_already_done(running_sim, live):
     assert err.value.cancelled and err.value.undone == 1, err.value.undo_problems
     assert net_ref(running_sim, "VLAN 77") is None
     assert not [v for v in st.table("VLAN").values() if v["tag"] == 77]
+
+
+def test_actions_declare_their_fields_with_the_service_validators(running_sim, live):
+    host, pif = refs(running_sim, "xcp-a", "eth4")
+    fields = {f.name: f for f in net.ReconfigureManagement.fields(live.cache, pif)}
+    assert fields["mode"].choices == ("static", "dhcp")
+    assert fields["ip"].check("") is None  # optional until DHCP/static is decided
+    assert "not an IPv4 address" in fields["ip"].check("999.1.1.1")
+    assert fields["netmask"].value == "255.255.255.0"  # from the management interface
+    bond = {f.name: f for f in net.CreateBond.fields(live.cache, host)}
+    assert bond["devices"].several and "eth2" not in bond["devices"].choices  # already bonded
+    assert "between" in bond["mtu"].check("20000")
+    vlan = {f.name: f for f in net.CreateVlan.fields(live.cache, host)}
+    assert "VM Bond" in vlan["over"].choices and "VLAN 20 Prod" not in vlan["over"].choices

@@ -1,12 +1,12 @@
-"""A modal form declared from fields: text checked as it is typed by the
-services' validators, pick lists for choices, several-of lists for sets.
+"""A modal form showing an action's fields (xstui.services.fields): text
+checked as it is typed by the services' validators, pick lists for choices,
+several-of lists for sets.
 With ``build`` the form makes the action itself: a refusal (cross-field rules,
 the pool's state) is shown in the form, keeping what was typed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on
@@ -16,19 +16,8 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from ..services.actions import InvalidInput
+from ..services.fields import Field
 from .modal import Dialog
-
-
-@dataclass
-class FormField:
-    name: str
-    label: str
-    value: str | Sequence[str] = ""
-    check: Callable[[str], str | None] = lambda text: None  # the problem, or None
-    password: bool = False
-    placeholder: str = ""
-    choices: Sequence[str] = ()  # a pick list (one of them)
-    several: bool = False  # with choices: pick any number of them
 
 
 class FormModal(Dialog):
@@ -45,7 +34,7 @@ class FormModal(Dialog):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(
-        self, title: str, fields: list[FormField], build: Callable[[dict], object] | None = None
+        self, title: str, fields: Sequence[Field], build: Callable[[dict], object] | None = None
     ):
         super().__init__()
         self.title_text, self.fields, self.build = title, fields, build
@@ -66,7 +55,7 @@ class FormModal(Dialog):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("OK", id="ok", variant="primary", compact=True)
 
-    def _input(self, f: FormField):
+    def _input(self, f: Field):
         wid = f"field-{f.name}"
         if f.choices and f.several:
             chosen = set(f.value) if not isinstance(f.value, str) else {f.value}

@@ -11,6 +11,7 @@ from ...xapi.cache import Cache
 from ...xapi.records import NULL_REF
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext, run_task
+from ..fields import Field, problem_of
 from ..guards import refuse_while_ha
 
 BOND_MODES = ("active-backup", "balance-slb", "lacp")
@@ -94,6 +95,21 @@ def _remove_network(conn, network: str) -> None:
 
 class CreateBond(Action):
     """A bond of the same NICs on every host of the pool, on one new network."""
+
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        """NICs offered: this host's physical ones not in a bond and not carrying VLANs."""
+        free = sorted(
+            p.device
+            for p in cache.table("pif").values()
+            if p.host == host and p.physical and p.bond_slave_of == NULL_REF and not p.VLAN_slave_of
+        )
+        return [
+            Field("devices", "NICs", (), choices=free, several=True),
+            Field("mode", "Mode", "active-backup", choices=BOND_MODES),
+            Field("name", "Network name", "", placeholder="Bond eth2+eth3"),
+            Field("mtu", "MTU", "1500", problem_of(v.mtu)),
+        ]
 
     def __init__(
         self, cache: Cache, name: str, devices: list[str], mode: str, mtu: str | int = 1500
@@ -239,6 +255,28 @@ class DestroyBond(Action):
 
 class CreateVlan(Action):
     """A VLAN network on the same NIC or bond of every host."""
+
+    @staticmethod
+    def carriers(cache: Cache, host: str) -> dict[str, str]:
+        """Networks that can carry a VLAN on this host (NICs and bonds, not VLANs
+        or bond members), by name."""
+        out = {}
+        for p in cache.table("pif").values():
+            if p.host == host and p.VLAN < 0 and p.bond_slave_of == NULL_REF:
+                net = cache.get("network", p.network)
+                if net is not None:
+                    out[net.name_label] = net.ref
+        return dict(sorted(out.items()))
+
+    @classmethod
+    def fields(cls, cache: Cache, host: str, network: str = "") -> list[Field]:
+        carriers = cls.carriers(cache, host)
+        chosen = next((name for name, ref in carriers.items() if ref == network), "")
+        return [
+            Field("tag", "VLAN tag (0-4094)", "", problem_of(v.vlan_tag)),
+            Field("over", "On network", chosen, choices=tuple(carriers)),
+            Field("name", "Network name", "", placeholder="VLAN <tag>"),
+        ]
 
     def __init__(self, cache: Cache, name: str, tag: str | int, over_network: str):
         problems = []

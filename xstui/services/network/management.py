@@ -10,6 +10,7 @@ from ...xapi.cache import Cache
 from ...xapi.records import NULL_REF
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, optional, problem_of
 from ..guards import refuse_while_ha
 
 IP_MODES = ("Static", "DHCP")
@@ -81,6 +82,36 @@ class ReconfigureManagement(Action):
     ``PIF.reconfigure_ip`` then ``host.management_reconfigure``."""
 
     assigned = ""  # the DHCP lease's address, once known
+
+    @staticmethod
+    def fields(cache: Cache, pif: str) -> list[Field]:
+        """Start from the interface's own addressing, else the current management one's."""
+        rec = cache.get("pif", pif)
+        current = views.management_pif(cache, rec.host) or rec
+        dhcp = (rec.ip_configuration_mode or current.ip_configuration_mode) == "DHCP"
+        return [
+            Field("mode", "Mode", "dhcp" if dhcp else "static", choices=("static", "dhcp")),
+            Field("ip", "IP address", rec.IP, optional(problem_of(v.ipv4))),
+            Field(
+                "netmask",
+                "Netmask",
+                rec.netmask or current.netmask,
+                optional(problem_of(v.netmask)),
+            ),
+            Field(
+                "gateway",
+                "Gateway (optional)",
+                rec.gateway or current.gateway,
+                optional(problem_of(v.ipv4, "gateway")),
+            ),
+            Field(
+                "dns",
+                "DNS servers",
+                ",".join(views.dns_servers(rec) or views.dns_servers(current)),
+                problem_of(v.dns_servers),
+                placeholder="comma separated",
+            ),
+        ]
 
     def __init__(
         self, cache: Cache, host: str, pif: str, config: IpConfig, *, session_host: str, local: bool
@@ -207,6 +238,20 @@ class RevertManagement(Action):
 
 
 class SetDns(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        mgmt = views.management_pif(cache, host)
+        servers = ",".join(views.dns_servers(mgmt)) if mgmt else ""
+        return [
+            Field(
+                "dns",
+                "DNS servers",
+                servers,
+                problem_of(v.dns_servers),
+                placeholder="comma separated",
+            )
+        ]
+
     def __init__(self, cache: Cache, host: str, servers_text: str):
         servers = v.dns_servers(servers_text)
         with cache.lock:
@@ -246,6 +291,11 @@ class SetDns(Action):
 
 
 class SetHostname(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        rec = cache.get("host", host)
+        return [Field("hostname", "Hostname", rec.hostname if rec else "", problem_of(v.hostname))]
+
     def __init__(self, cache: Cache, host: str, new: str):
         self.new = v.hostname(new)
         rec = cache.get("host", host)

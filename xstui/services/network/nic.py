@@ -12,6 +12,7 @@ from ...xapi.cache import Cache
 from ...xapi.records import NULL_REF
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, problem_of
 from ..guards import refuse_while_ha
 from .management import IpConfig
 
@@ -142,6 +143,8 @@ class ForgetNic(Action):
 class IntroduceNic(Action):
     """Step 2: introduce the new NIC at the same device position with its MAC,
     give it the old addressing, restore management, leave maintenance."""
+
+    FIELDS = (Field("mac", "New NIC's MAC address", "", problem_of(v.mac)),)
 
     def __init__(self, cache: Cache, host: str, new_mac: str):
         saved = dict(pending_replacements(cache)).get(host)

@@ -6,6 +6,7 @@ import re
 import shlex
 
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, problem_of
 
 MAX_LABEL = 255
 
@@ -26,6 +27,10 @@ def check_label(text: str, what: str) -> str:
 
 class RenameHost(Action):
     """Change a host's name label (what XenCenter and xe show; not the DNS hostname)."""
+
+    @staticmethod
+    def fields(old: str) -> list[Field]:
+        return [Field("name", "New name label", old, problem_of(check_label, "The host name"))]
 
     def __init__(self, host_ref: str, host_uuid: str, old: str, new: str):
         self.host_ref, self.host_uuid, self.old = host_ref, host_uuid, old

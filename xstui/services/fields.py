@@ -1,0 +1,36 @@
+"""What an action asks the admin for, declared next to the action itself:
+name, label, initial value, the validator that checks it as it is typed, and
+for choices the pick list. Screens show these; they restate no rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .validate import problem
+
+
+def no_check(text: str) -> str | None:
+    return None
+
+
+def problem_of(check, *args) -> Callable[[str], str | None]:
+    """A field check from a service validator: the reason it refuses the text, or None."""
+    return lambda text: problem(check, text, *args)
+
+
+def optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """Empty is fine; anything else must pass ``check``."""
+    return lambda text: check(text) if text.strip() else None
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    value: str | Sequence[str] = ""
+    check: Callable[[str], str | None] = no_check  # the problem, or None
+    choices: Sequence[str] = ()  # a pick list (one of them)
+    several: bool = False  # with choices: pick any number of them
+    placeholder: str = ""
+    password: bool = False
