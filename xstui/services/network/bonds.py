@@ -84,13 +84,23 @@ def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
 
 def _remove_network(conn, network: str) -> None:
     """Destroy every VLAN and bond on a network, as the pool has them now, then the network."""
-    records = [conn.call("PIF.get_record", pif) for pif in conn.call("network.get_PIFs", network)]
+    records = conn.call("PIF.get_all_records_where", f'field "network" = "{network}"').values()
     for rec in records:
         if rec.get("VLAN_master_of") not in (None, "", NULL_REF):
             run_task(conn, "VLAN.destroy", rec["VLAN_master_of"])
         for bond in rec.get("bond_master_of") or []:
             run_task(conn, "Bond.destroy", bond)
     run_task(conn, "network.destroy", network)
+
+
+def _destroy_then_network(ctx: RunContext, network: str, steps: list) -> None:
+    """Each step is (destroy call, what its undo does, undo call): destroy the
+    bond or VLAN of every host, each with its undo registered, then the network."""
+    for i, (destroy, description, recreate) in enumerate(steps, 1):
+        ctx.task(*destroy)
+        ctx.undo_task(description, *recreate)
+        ctx.progress(i / (len(steps) + 1))
+    ctx.task("network.destroy", network)
 
 
 class CreateBond(Action):
@@ -237,19 +247,25 @@ class DestroyBond(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        for i, (bond, master) in enumerate(self.bonds, 1):
-            ctx.task("Bond.destroy", bond.ref)
-            ctx.undo_task(
-                "re-create a destroyed bond",
-                "Bond.create",
-                self.network,
-                list(bond.slaves),
-                master.MAC,
-                bond.mode,
-                dict(bond.properties),
-            )
-            ctx.progress(i / (len(self.bonds) + 1))
-        ctx.task("network.destroy", self.network)
+        _destroy_then_network(
+            ctx,
+            self.network,
+            [
+                (
+                    ("Bond.destroy", bond.ref),
+                    "re-create a destroyed bond",
+                    (
+                        "Bond.create",
+                        self.network,
+                        list(bond.slaves),
+                        master.MAC,
+                        bond.mode,
+                        dict(bond.properties),
+                    ),
+                )
+                for bond, master in self.bonds
+            ],
+        )
         return f"Bond {self.name!r} destroyed."
 
 
@@ -362,15 +378,16 @@ class DestroyVlan(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        for i, vlan in enumerate(self.vlans, 1):
-            ctx.task("VLAN.destroy", vlan.ref)
-            ctx.undo_task(
-                f"re-create VLAN {vlan.tag}",
-                "VLAN.create",
-                vlan.tagged_PIF,
-                str(vlan.tag),
-                self.network,
-            )
-            ctx.progress(i / (len(self.vlans) + 1))
-        ctx.task("network.destroy", self.network)
+        _destroy_then_network(
+            ctx,
+            self.network,
+            [
+                (
+                    ("VLAN.destroy", vlan.ref),
+                    f"re-create VLAN {vlan.tag}",
+                    ("VLAN.create", vlan.tagged_PIF, str(vlan.tag), self.network),
+                )
+                for vlan in self.vlans
+            ],
+        )
         return f"VLAN network {self.name!r} destroyed."
