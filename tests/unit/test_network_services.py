@@ -343,3 +343,16 @@ def test_actions_declare_their_fields_with_the_service_validators(running_sim, l
     assert "between" in bond["mtu"].check("20000")
     vlan = {f.name: f for f in net.CreateVlan.fields(live.cache, host)}
     assert "VM Bond" in vlan["over"].choices and "VLAN 20 Prod" not in vlan["over"].choices
+
+
+def test_an_undo_whose_outcome_is_unknown_is_reported_not_raised(live):
+    from xstui.services.actions import OutcomeUnknown
+
+    ctx = RunContext(live)
+
+    def lost():
+        raise OutcomeUnknown("VLAN.destroy: the host cannot be asked what it did")
+
+    ctx.on_undo("destroy VLAN 30", lost)
+    done, problems = ctx.rollback()
+    assert done == 0 and "could not destroy VLAN 30" in problems[0]

@@ -113,7 +113,7 @@ class RunContext:
             try:
                 undo()
                 done += 1
-            except (XapiFailure, TaskFailed, ConnectionLost) as exc:
+            except (XapiFailure, TaskFailed, ConnectionLost, OutcomeUnknown) as exc:
                 problems.append(f"could not {description} ({exc})")
         return done, problems
 
