@@ -8,7 +8,6 @@ import logging
 import socket
 import ssl
 import threading
-import time
 import xmlrpc.client
 from collections.abc import Callable
 from xml.parsers.expat import ExpatError
@@ -353,7 +352,7 @@ class Connection:
                 if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
                     try:
                         self._relogin()
-                        self._channel, token = self._event_channel(), ""
+                        token = ""
                         continue
                     except ConnectError as err:
                         exc = err
@@ -373,7 +372,7 @@ class Connection:
                 backoff = min(backoff * 2, 10)
                 try:
                     self._relogin()
-                    self._channel, token = self._event_channel(), ""
+                    token = ""
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue
@@ -389,8 +388,9 @@ class Connection:
                 self.on_change(changed)
 
     def _relogin(self) -> None:
-        """Log in again after a loss. A certificate that changed meanwhile ends
-        the reconnecting with the same refusal as at connect (CertificateRefused)."""
+        """Log in again after a loss, log out the session it replaces and open
+        a fresh event channel. A certificate that changed meanwhile ends the
+        reconnecting with the same refusal as at connect (CertificateRefused)."""
         old = self._proxy
         try:
             self.login()
@@ -399,20 +399,16 @@ class Connection:
                 raise CertificateRefused(str(err)) from None
             raise
         self._close_channel()
+        self._channel = self._event_channel()
         if old is not None and old is not self._proxy:
-            # the session it replaces: log it out (a second try, as its kept-alive
-            # connection is most likely the one that broke; logging out twice
-            # is harmless), then drop its connection
-            # (the raw call: XenAPI's own logout forgets the session on a failure)
-            ref = old._session
-            for attempt in range(3):
+            old("close")()  # its kept-alive connection is most likely the broken one
+            # A session ref is not tied to a connection: log the old one out over
+            # the new, working one (a raw call; "gone already" is fine too).
+            with self._lock:
                 try:
-                    old.session.logout(ref)  # a reply of failure is fine: it is gone
-                    break
+                    self._proxy.session.logout(old._session)
                 except Exception as exc:
-                    log.info("logout of the replaced session, attempt %d: %s", attempt + 1, exc)
-                    time.sleep(0.2)
-            old("close")()
+                    log.info("logout of the replaced session: %s", exc)
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state, self.state_detail = state, detail
