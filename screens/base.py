@@ -10,7 +10,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent
 
-from xstui.areas import CORE_WATCHES, Area
+from xstui.areas import BAR_CLASSES, Area
 from xstui.widgets.header import ConnectionBar
 from xstui.xapi import views
 
@@ -26,7 +26,7 @@ class AreaScreen(Screen):
     def __init__(self, area: Area) -> None:
         super().__init__()
         self.area = area
-        self.watches = frozenset(area.watches) | frozenset(CORE_WATCHES)
+        self.watches = frozenset(area.watches) | BAR_CLASSES
         self._dirty: set[str] = set()
         self._redraw_timer = None
 
@@ -65,7 +65,7 @@ class AreaScreen(Screen):
         self._redraw_timer = None
         classes, self._dirty = frozenset(self._dirty), set()
         try:
-            if classes & frozenset(CORE_WATCHES):
+            if classes & BAR_CLASSES:
                 self.refresh_bar()
             self.refresh_view(classes)
         except NoMatches:

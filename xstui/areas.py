@@ -24,6 +24,9 @@ ALL = None  # every field of the class
 # Always watched: actions wait for their tasks through the event stream, and
 # every screen's connection bar shows the pool and the host.
 CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
+# What the connection bar draws; every screen redraws for these (tasks are
+# watched for actions to wait on, not for drawing)
+BAR_CLASSES = frozenset({"pool", "host"})
 
 
 @dataclass(frozen=True)

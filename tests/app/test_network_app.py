@@ -292,3 +292,19 @@ async def test_ctrl_q_quits_while_an_action_runs_after_asking(running_sim, conne
         app.screen.query_one("#apply").press()
         await wait_until(pilot, lambda: not app.is_running, timeout=5)
         assert time.monotonic() - started < 5
+
+
+async def test_task_progress_does_not_redraw_the_screens(running_sim, connection):
+    """Tasks are watched so that actions can wait on them; screens draw none."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_network(pilot)
+        drawn = []
+        original = screen.refresh_view
+        screen.refresh_view = lambda classes=None: (drawn.append(classes), original(classes))
+        screen.cache_changed(frozenset({"task"}))
+        await pilot.pause(0.5)
+        assert drawn == []
+        screen.cache_changed(frozenset({"pif"}))
+        await pilot.pause(0.5)
+        assert drawn == [frozenset({"pif"})]
