@@ -4,6 +4,8 @@ consistency check."""
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -303,7 +305,11 @@ class NetworkScreen(AreaScreen):
                 return
             if not await perform(self.app, forget):
                 return
-            await self._wait_for_pending()
+            # the host record's change arrives through the event stream
+            host = self.host
+            await asyncio.to_thread(
+                cache.wait_for, lambda: host in dict(net.pending_replacements(cache)), 5
+            )
         saved = dict(net.pending_replacements(cache)).get(self.host)
         if saved is None:
             return
@@ -319,15 +325,6 @@ class NetworkScreen(AreaScreen):
             )
             return
         await perform(self.app, action)
-
-    async def _wait_for_pending(self) -> None:
-        """The host record's change arrives through the event stream."""
-        import asyncio
-
-        for _ in range(50):
-            if self.host in dict(net.pending_replacements(self.conn.cache)):
-                return
-            await asyncio.sleep(0.1)
 
     def action_test_network(self) -> None:
         conn = self.conn
