@@ -83,7 +83,8 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
     ):
-        if is_linux_console():
+        self.console = is_linux_console()  # TERM=linux: PC console glyphs only
+        if self.console:
             adapt_textual()
         super().__init__()
         self.connection: Connection | None = None
@@ -106,8 +107,7 @@ class XstuiApp(App):
 
     def on_mount(self) -> None:
         setup_logging()
-        if is_linux_console():
-            self.add_class("-console")
+        self.set_class(self.console, "-console")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.problem:
@@ -145,7 +145,7 @@ class XstuiApp(App):
             connection.start_events()
         # The connect screen stays behind in the default mode: popping it while
         # the Status mode mounts raced with TabbedContent's first activation.
-        self.switch_mode("status")
+        self.switch_mode(AREAS[0].id)
 
     def _area_screen(self):
         """The visible screen if it draws from the cache (none while quitting)."""
