@@ -1,8 +1,8 @@
 """A modal form showing an action's fields (xstui.services.fields): text
 checked as it is typed by the services' validators, pick lists for choices,
-several-of lists for sets.
-With ``build`` the form makes the action itself: a refusal (cross-field rules,
-the pool's state) is shown in the form, keeping what was typed."""
+several-of lists for sets. The form makes the action itself (``build``): a
+refusal (cross-field rules, the pool's state) is shown in the form, keeping
+what was typed."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from .modal import Dialog
 
 
 class FormModal(Dialog):
-    """Dismisses with the values (a dict), the built object, or None on cancel."""
+    """Dismisses with what ``build`` makes of the values (an action), or None
+    on cancel; a refusal from ``build`` is shown in the form."""
 
     # Compact (one line a field) so that five fields fit a 80x24 BMC console.
     DEFAULT_CSS = """
@@ -33,9 +34,7 @@ class FormModal(Dialog):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(
-        self, title: str, fields: Sequence[Field], build: Callable[[dict], object] | None = None
-    ):
+    def __init__(self, title: str, fields: Sequence[Field], build: Callable[[dict], object]):
         super().__init__()
         self.title_text, self.fields, self.build = title, fields, build
 
@@ -120,9 +119,6 @@ class FormModal(Dialog):
             self._show_problem(f.name, problems.get(f.name, ""))
         self._show_problem("form", "")
         if problems:
-            return
-        if self.build is None:
-            self.dismiss(self.values())
             return
         try:
             built = self.build(self.values())
