@@ -83,8 +83,8 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
     ):
-        self.console = is_linux_console()  # TERM=linux: PC console glyphs only
-        if self.console:
+        self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
+        if self.linux_console:
             adapt_textual()
         super().__init__()
         self.connection: Connection | None = None
@@ -107,7 +107,7 @@ class XstuiApp(App):
 
     def on_mount(self) -> None:
         setup_logging()
-        self.set_class(self.console, "-console")
+        self.set_class(self.linux_console, "-console")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.problem:
