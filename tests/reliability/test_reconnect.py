@@ -124,3 +124,37 @@ def test_each_reconnect_logs_out_the_session_it_replaces(running_sim):
             assert wait(lambda: len(store.table("session")) == 1, 5), len(store.table("session"))
     finally:
         conn.close()
+
+
+def test_cancel_while_the_host_is_unreachable_ends_the_wait(running_sim):
+    """Esc with the host gone: the console cannot cancel the task, so it says
+    the outcome is unknown instead of waiting for a host that may never return."""
+    import threading
+
+    import pytest
+
+    from xstui.services.actions import OutcomeUnknown, run_task
+
+    running_sim.sim.task_delay = 30
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
+    conn.login()
+    conn.start_events()
+    vm = running_sim.sim.store.find_one("VM", name_label="web-01")
+    cancel = threading.Event()
+
+    def host_goes_away_then_escape():
+        assert wait(lambda: running_sim.sim.store.table("task"), 5)
+        running_sim.server.close()
+        assert wait(lambda: conn.state == "reconnecting", 10)
+        cancel.set()
+
+    threading.Thread(target=host_goes_away_then_escape, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OutcomeUnknown, match="cannot be reached"):
+            run_task(conn, "VM.clean_shutdown", vm, cancel=cancel, timeout=3600)
+        assert time.monotonic() - started < 20
+    finally:
+        conn.close()

@@ -201,7 +201,7 @@ def run_task(
 
     while True:
         if not cache.wait_for(settled, 1.0):
-            _check_still_there(conn, task, method, loads)
+            _check_still_there(conn, task, method, loads, cancel)
             if time.monotonic() > deadline:
                 raise XapiFailure(
                     ["INTERNAL_ERROR", f"{method} did not finish within {int(timeout)} s"]
@@ -229,13 +229,20 @@ def run_task(
     raise TaskFailed(XapiFailure(list(rec.error_info) or ["INTERNAL_ERROR", "task failed"]))
 
 
-def _check_still_there(conn: Connection, task: str, method: str, loads: int) -> None:
-    """While waiting: a connection given up, or a task the host no longer
-    knows after a resync (its toolstack restarted), ends the wait."""
+def _check_still_there(
+    conn: Connection, task: str, method: str, loads: int, cancel: threading.Event | None
+) -> None:
+    """While waiting: a connection given up, a cancel while the host cannot be
+    reached, or a task the host no longer knows after a resync (its toolstack
+    restarted), ends the wait."""
     if conn.state in ("refused", "closed"):
         raise OutcomeUnknown(
             f"{method}: the connection was given up ({conn.state_detail or conn.state}) "
             "before the task finished"
+        )
+    if cancel is not None and cancel.is_set() and conn.state != "connected":
+        raise OutcomeUnknown(
+            f"{method}: cancelled while the host cannot be reached; the task may still run there"
         )
     if conn.cache.get("task", task) is None and conn.cache.loads != loads:
         try:
