@@ -173,7 +173,7 @@ class XstuiApp(App):
             return
         if message.state == "reconnecting":
             self.notify(
-                f"Connection lost, reconnecting: {message.detail} The last known state stays "
+                f"Connection lost, reconnecting: {message.detail.rstrip('.')}. The last known state stays "
                 "on screen, dimmed; actions wait for the connection.",
                 severity="warning",
                 timeout=8,

@@ -61,10 +61,11 @@ def _refuse_if_in_use(cache: Cache, network: str, what: str) -> None:
         )
 
 
-def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
-    """A new pool-wide network. Its undo is registered first and works from
-    what the pool has when it runs (the name was checked to be unused), not
-    from what was recorded: a step whose reply was lost is undone too."""
+def _new_network(ctx: RunContext, name: str, description: str, mtu: int, hosts: int) -> str:
+    """A new pool-wide network, the first of ``hosts + 1`` steps (its share of
+    the progress bar). Its undo is registered first and works from what the
+    pool has when it runs (the name was checked to be unused), not from what
+    was recorded: a step whose reply was lost is undone too."""
     conn = ctx.conn
 
     def undo():
@@ -79,7 +80,7 @@ def _new_network(ctx: RunContext, name: str, description: str, mtu: int) -> str:
         "other_config": {},
         "tags": [],
     }
-    return ctx.task("network.create", record)
+    return ctx.task("network.create", record, span=(0.0, 1 / (hosts + 1)))
 
 
 def _remove_network(conn, network: str) -> None:
@@ -197,10 +198,11 @@ class CreateBond(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        network = _new_network(ctx, self.name, f"Bond of {', '.join(self.devices)}", self.mtu)
+        n = len(self.members)
+        network = _new_network(ctx, self.name, f"Bond of {', '.join(self.devices)}", self.mtu, n)
         for i, members in enumerate(self.members.values(), 1):
             ctx.task("Bond.create", network, [p.ref for p in members], "", self.mode, {})
-            ctx.progress(i / len(self.members))
+            ctx.progress((i + 1) / (n + 1))
         return f"Bond {self.name!r} created on {len(self.members)} hosts."
 
 
@@ -340,10 +342,11 @@ class CreateVlan(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        network = _new_network(ctx, self.name, f"VLAN {self.tag}", 1500)
+        n = len(self.tagged)
+        network = _new_network(ctx, self.name, f"VLAN {self.tag}", 1500, n)
         for i, pif in enumerate(self.tagged, 1):
             ctx.task("VLAN.create", pif.ref, str(self.tag), network)
-            ctx.progress(i / len(self.tagged))
+            ctx.progress((i + 1) / (n + 1))
         return f"VLAN {self.tag} ({self.name!r}) created on {len(self.tagged)} hosts."
 
 
