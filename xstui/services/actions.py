@@ -187,7 +187,7 @@ def run_task(
     try:
         task = conn.call(name, *args)
     except ConnectionLost:
-        task = _find_sent_task(conn, name, args, known)
+        task = _find_sent_task(conn, name, args, known, cancel)
     cancel_sent = False
     deadline = time.monotonic() + timeout
 
@@ -256,7 +256,9 @@ def _check_still_there(
             pass  # still reconnecting: keep waiting
 
 
-def _find_sent_task(conn: Connection, name: str, args: tuple, known: set[str]) -> str:
+def _find_sent_task(
+    conn: Connection, name: str, args: tuple, known: set[str], cancel: threading.Event | None
+) -> str:
     """The connection dropped before ``name`` was answered: did the host get it?
     Ask for the tasks of that name. One new task is ours; none means the call
     never arrived, so it is sent (once) again; several mean we cannot tell."""
@@ -266,11 +268,11 @@ def _find_sent_task(conn: Connection, name: str, args: tuple, known: set[str]) -
         try:
             records = conn.call("task.get_all_records_where", f'field "name_label" = "{name}"')
         except (ConnectionLost, XapiFailure) as exc:  # still away, or a session to renew
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
                 raise OutcomeUnknown(
                     f"{name}: the host cannot be asked what it did ({exc})"
                 ) from None
-            time.sleep(1.0)
+            (cancel or threading.Event()).wait(1.0)  # Esc ends the wait at once
             continue
         new = sorted(set(records) - known)
         if len(new) == 1:
