@@ -8,11 +8,12 @@ the calls it makes, a scenario section, and an entry here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .script import CliCommand
-from .services.health import HealthRule
+from .services.health import HealthFlag, HealthRule
+from .services.host.clock import time_probe
 from .services.network import consistency
 from .services.network.cli import CHECK_COMMAND
 from .services.status import health as status_health
@@ -39,6 +40,13 @@ class Area:
     watches: Mapping[str, tuple[str, ...] | None]  # wire class -> fields read (ALL: every one)
     health: tuple[HealthRule, ...] = ()
     commands: tuple[CliCommand, ...] = ()
+    # health that needs calls (not in the cache): run by Status while it is
+    # shown, at most every PROBE_SECONDS
+    probes: tuple[HealthProbe, ...] = ()
+
+
+# probe(connection) -> flags; makes XAPI calls, so it runs in a worker
+HealthProbe = Callable[[object], list[HealthFlag]]
 
 
 AREAS: tuple[Area, ...] = (
@@ -92,6 +100,60 @@ AREAS: tuple[Area, ...] = (
         health=(consistency.health,),
         commands=(CHECK_COMMAND,),
     ),
+    Area(
+        id="host",
+        title="Host",
+        key="f7",
+        description="Maintenance, reboot, toolstack, time and NTP, SSH, syslog, hardware",
+        screen="xstui.screens.host:HostScreen",
+        watches={
+            "host_metrics": ALL,
+            "pif": ("host", "device", "MAC", "physical"),
+            "vm": (
+                "name_label",
+                "uuid",
+                "power_state",
+                "resident_on",
+                "is_a_template",
+                "is_control_domain",
+                "is_a_snapshot",
+                "memory_static_max",
+            ),
+        },
+        probes=(time_probe,),
+    ),
+    Area(
+        id="vms",
+        title="VMs",
+        key="f8",
+        description="Every VM: filter, power operations, migration, memory",
+        screen="xstui.screens.vms:VmsScreen",
+        watches={
+            "vm": (
+                "name_label",
+                "uuid",
+                "power_state",
+                "resident_on",
+                "is_a_template",
+                "is_control_domain",
+                "is_a_snapshot",
+                "memory_static_min",
+                "memory_static_max",
+                "memory_dynamic_min",
+                "memory_dynamic_max",
+                "VCPUs_at_startup",
+                "guest_metrics",
+                "ha_restart_priority",
+                "VBDs",
+            ),
+            "vm_guest_metrics": ("networks",),
+            "vbd": ("VDI", "type"),
+            "vdi": ("SR",),
+            "sr": ALL,
+            "pbd": ALL,
+            "host_metrics": ALL,
+        },
+    ),
 )
 
 
@@ -114,6 +176,10 @@ def watched_types(areas: tuple[Area, ...] = AREAS) -> dict[str, type]:
 
 def health_rules(areas: tuple[Area, ...] = AREAS) -> tuple[HealthRule, ...]:
     return tuple(rule for a in areas for rule in a.health)
+
+
+def health_probes(areas: tuple[Area, ...] = AREAS) -> tuple[HealthProbe, ...]:
+    return tuple(p for a in areas for p in a.probes)
 
 
 def commands(areas: tuple[Area, ...] = AREAS) -> tuple[CliCommand, ...]:

@@ -78,28 +78,44 @@ class RunContext:
     progress: Callable[[float], None] = lambda p: None
     cancel: threading.Event = field(default_factory=threading.Event)
     undo_steps: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
+    note: Callable[[str], None] = lambda text: None  # what is happening now, in words
+
+    committed: bool = False  # past the point of no return: see commit()
 
     def check_cancel(self) -> None:
-        if self.cancel.is_set():
+        if self.cancel.is_set() and not self.committed:
             raise Cancelled()
+
+    def commit(self) -> None:
+        """The step just done cannot be taken back (a reboot was sent): the
+        undo list is dropped, and from now on Esc only stops the waiting."""
+        self.committed = True
+        self.undo_steps.clear()
 
     def call(self, method: str, *args):
         """A synchronous call (for quick ones); refused once cancel is asked."""
         self.check_cancel()
         return self.conn.call(method, *args)
 
-    def task(self, method: str, *args, span: tuple[float, float] = (0.0, 1.0)) -> str:
-        """``Async.<method>``; its progress fills ``span`` of the bar. Esc
-        cancels the XAPI task (raising Cancelled)."""
+    def task(
+        self,
+        method: str,
+        *args,
+        span: tuple[float, float] = (0.0, 1.0),
+        on_change: Callable[[], None] | None = None,
+    ) -> str:
+        """``Async.<method>``; its progress fills ``span`` of the bar, and
+        ``on_change`` runs on each change the task sees (to say what moved).
+        Esc cancels the XAPI task (raising Cancelled)."""
         self.check_cancel()
         low, high = span
-        return run_task(
-            self.conn,
-            method,
-            *args,
-            progress=lambda p: self.progress(low + (high - low) * p),
-            cancel=self.cancel,
-        )
+
+        def progress(p: float) -> None:
+            self.progress(low + (high - low) * p)
+            if on_change is not None:
+                on_change()
+
+        return run_task(self.conn, method, *args, progress=progress, cancel=self.cancel)
 
     def on_undo(self, description: str, undo: Callable[[], object]) -> None:
         """Register how to take back a step that has just been done."""

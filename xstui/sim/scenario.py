@@ -139,6 +139,11 @@ def build(scenario: dict, *, now: float | None = None, seed: int | None = None) 
         raise ScenarioError(f"{name}: malformed entry ({exc.__class__.__name__}: {exc})") from None
 
 
+def _guest_ip(index: int) -> dict[str, str]:
+    ip = f"127.30.{index // 250}.{index % 250 + 1}"
+    return {"0/ip": ip, "0/ipv4/0": ip}
+
+
 def _mac(host_index: int, nic: int) -> str:
     return f"02:10:{host_index // 256:02x}:{host_index % 256:02x}:00:{nic:02x}"
 
@@ -262,8 +267,14 @@ class _Builder:
                     "system-manufacturer": "Dell Inc.",
                     "system-product-name": "PowerEdge R640",
                 },
-                "logging": {},
+                "logging": {"syslog_destination": h["syslog"]} if h.get("syslog") else {},
                 "edition": "xcp-ng",
+                "ntp_mode": "Custom" if h.get("ntp") else "Factory",
+                "ntp_custom_servers": list(h.get("ntp", [])),
+                "ssh_enabled": h.get("ssh", True),
+                "timezone": h.get("timezone", "UTC"),
+                "power_on_mode": "iLO" if h.get("bmc") else "",
+                "power_on_config": {"power_on_ip": h["bmc"]} if h.get("bmc") else {},
             },
         )
         self.hosts[name], self.host_specs[name] = ref, h
@@ -550,7 +561,8 @@ class _Builder:
                     "PV_drivers_detected": True,
                     "PV_drivers_up_to_date": True,
                     "PV_drivers_version": {"major": "8", "minor": "2"},
-                    "networks": {},
+                    # guest addresses on loopback, like every address of a scenario
+                    "networks": _guest_ip(len(st.table("VM_guest_metrics"))),
                     "last_updated": self.ago(10),
                     "live": True,
                 },

@@ -45,6 +45,11 @@ SPEC: dict = {
             "uptime_days": NUM,
             "live": bool,
             "enabled": bool,
+            "ntp": [str],  # custom NTP servers (mode Custom); absent: the factory pool
+            "ssh": bool,
+            "timezone": str,
+            "bmc": str,  # the iLO/DRAC address (power-on mode and its address)
+            "syslog": str,  # remote syslog destination
         }
     ],
     "networks": [

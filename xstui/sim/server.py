@@ -240,7 +240,9 @@ class SimServer:
     def __init__(self, sim: Simulator):
         self.sim = sim
         sim.on_address_change = self.move_listener
+        sim.on_host_down, sim.on_host_up = self.stop_host, self.restart_host
         self.listeners: list[Listener] = []
+        self.stopped: dict[str, list[tuple[str, int]]] = {}  # host -> its (address, port)s
         self.closed = False
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -303,6 +305,40 @@ class SimServer:
                         self.listen_tcp(new, port, host_ref)
                     except OSError:
                         pass
+
+    def stop_host(self, host_ref: str) -> None:
+        """The host is away (rebooting, shut down, toolstack restarting): its
+        listeners stop and their connections drop, as a dead host's would.
+        The dom0 socket belongs to the master."""
+        owned = [
+            lst
+            for lst in self.listeners
+            if lst.host_ref == host_ref or (lst.host_ref is None and host_ref == self.sim.master)
+        ]
+        addresses = []
+        for listener in owned:
+            self.listeners.remove(listener)
+            server = listener.server
+            server.shutdown()
+            server.server_close()
+            server.drop_connections()
+            if listener.url.startswith("unix:"):
+                addresses.append((listener.url, 0))
+            else:
+                addresses.append(server.server_address[:2])
+        self.stopped[host_ref] = addresses
+
+    def restart_host(self, host_ref: str) -> None:
+        if self.closed:
+            return
+        for address, port in self.stopped.pop(host_ref, []):
+            try:
+                if address.startswith("unix:"):
+                    self.listen_unix(address[5:])
+                else:
+                    self.listen_tcp(address, port, host_ref)
+            except OSError:
+                pass  # the address went away meanwhile
 
     def serve_pool(self, address: str = "127.0.0.1", port: int = 0) -> Listener:
         """The master's listener on ``address`` plus one per host whose

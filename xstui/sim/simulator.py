@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
-from .store import Store
+from .store import Store, now_xdate
 
 
 class Simulator:
@@ -30,6 +31,14 @@ class Simulator:
         self.faults: dict[str, list] = {}  # method -> [calls to let through, error description]
         self.drops: dict[str, list] = {}  # method -> [calls to let through, "before"/"after"]
         self.on_address_change = None  # set by the server: (host, old, new) -> None
+        self.on_host_down = None  # set by the server: (host) -> None, stops its listeners
+        self.on_host_up = None  # set by the server: (host) -> None, listens again
+        # seconds (scaled by time_scale) a host is away: reboot, toolstack restart
+        self.reboot_seconds = 6.0
+        self.agent_restart_seconds = 3.0
+        self.down: set[str] = set()  # hosts whose listeners are stopped
+        self.stay_disabled: set[str] = set()  # host.disable(auto_enable=false)
+        self.dhcp_ntp_servers: list[str] = []  # what DHCP hands out (NTP mode DHCP)
 
     # pool facts ------------------------------------------------------------
     @property
@@ -51,6 +60,50 @@ class Simulator:
         reply has gone out (XAPI, too, answers before the interface moves)."""
         if self.on_address_change:
             threading.Timer(0.3, self.on_address_change, (host, old, new)).start()
+
+    def go_down(self, host: str, *, seconds: float | None, reboot: bool) -> None:
+        """The host goes away shortly after this call's reply has gone out: a
+        reboot (``host_metrics.live`` false, back enabled after ``seconds``),
+        a shutdown (``seconds`` None: it stays down) or a toolstack restart
+        (``reboot`` False: only the listener and the tasks it ran go)."""
+        threading.Timer(0.3, self._go_down, (host, seconds, reboot)).start()
+
+    def _go_down(self, host: str, seconds: float | None, reboot: bool) -> None:
+        st = self.store
+        with st.lock:
+            if not st.exists("host", host):
+                return
+            self.down.add(host)
+            if reboot:
+                metrics = st.get("host", host)["metrics"]
+                if st.exists("host_metrics", metrics):
+                    st.set("host_metrics", metrics, live=False)
+            if host == self.master:  # its toolstack forgets the tasks it was running
+                for task in [
+                    t for t, rec in st.table("task").items() if rec["status"] == "pending"
+                ]:
+                    st.destroy("task", task)
+        if self.on_host_down:
+            self.on_host_down(host)
+        if seconds is not None:
+            threading.Timer(seconds * self.time_scale, self._come_back, (host, reboot)).start()
+
+    def _come_back(self, host: str, reboot: bool) -> None:
+        st = self.store
+        with st.lock:
+            if not st.exists("host", host):
+                return
+            self.down.discard(host)
+            if reboot:
+                rec = st.get("host", host)
+                if st.exists("host_metrics", rec["metrics"]):
+                    st.set("host_metrics", rec["metrics"], live=True, last_updated=now_xdate())
+                boot = {**rec["other_config"], "boot_time": str(int(time.time()))}
+                # xapi enables the host as it starts, unless disabled with auto_enable false
+                enabled = rec["enabled"] or host not in self.stay_disabled
+                st.set("host", host, other_config=boot, enabled=enabled)
+        if self.on_host_up:
+            self.on_host_up(host)
 
     def check_session(self, ref: str) -> None:
         if not self.store.exists("session", ref):

@@ -34,19 +34,33 @@ class TaskProgressModal(Dialog):
                 markup=False,
             )
             yield ProgressBar(total=1.0, show_eta=False, id="task-bar")
+            yield Static("", id="task-note", classes="dialog-text", markup=False)
             yield Static("Escape to cancel", id="task-hint", classes="dialog-text")
 
     def on_mount(self) -> None:
+        # the worker only records progress (it may hold the cache lock while
+        # it does); the screen draws it a few times a second
+        self.shown: tuple[float, str] = (-1.0, "")
+        self.latest: tuple[float, str] = (0.0, "")
+        self.set_interval(0.1, self._draw_progress)
         self._run()
+
+    def _draw_progress(self) -> None:
+        latest = self.latest
+        if latest != self.shown:
+            self.shown = latest
+            self.query_one("#task-bar", ProgressBar).update(progress=latest[0])
+            self.query_one("#task-note", Static).update(latest[1])
 
     @work(thread=True, exit_on_error=False, group="action", description="run action")
     def _run(self) -> None:
         def progress(value: float) -> None:
-            self.app.call_from_thread(
-                self.query_one("#task-bar", ProgressBar).update, progress=value
-            )
+            self.latest = (value, self.latest[1])
 
-        ctx = RunContext(self.connection, progress, self.cancel_requested)
+        def note(text: str) -> None:
+            self.latest = (self.latest[0], text)
+
+        ctx = RunContext(self.connection, progress, self.cancel_requested, note=note)
         try:
             result = (True, self.action.execute(ctx))
         except Exception as exc:  # shown to the admin in words

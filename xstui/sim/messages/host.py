@@ -1,30 +1,117 @@
-"""host: enable/disable, the clock, the management interface and the hostname."""
+"""host: enable/disable, evacuation, reboot and shutdown, the toolstack, the
+clock and NTP, SSH, remote syslog, the management interface and the hostname."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from ..api import Ctx, message
 from ..errors import XapiError
+from ..schema import NULL_REF
 from ..store import now_xdate
+from . import _placement as place
 from ._net import HOSTNAME_RE, ha_enabled, move_address
 
 CLASS = "host"
 
+SSH_TIMEOUT_MAX = 172800  # seconds (two days), XAPI's bound
+MIGRATE_SECONDS = 0.4  # per VM, scaled by Simulator.time_scale
+
 
 @message()
 def disable(ctx: Ctx, host, auto_enable=True):
-    # auto_enable (newer XAPI): whether the host re-enables itself after a toolstack restart
+    # auto_enable (newer XAPI): whether the host enables itself again when its toolstack starts
     ctx.store.get("host", host)
     ctx.store.set("host", host, enabled=False)
+    if auto_enable in (False, "false"):
+        ctx.sim.stay_disabled.add(host)
     return ""
 
 
 @message()
 def enable(ctx: Ctx, host):
-    h = ctx.store.get("host", host)
-    metrics = ctx.store.table("host_metrics").get(h["metrics"], {})
-    if not metrics.get("live", True):
-        raise XapiError("HOST_OFFLINE", host)
+    ctx.store.get("host", host)
+    place.require_live(ctx, host)
     ctx.store.set("host", host, enabled=True)
+    ctx.sim.stay_disabled.discard(host)
+    return ""
+
+
+# evacuation -------------------------------------------------------------------
+@message(asyncable=False)
+def get_vms_which_prevent_evacuation(ctx: Ctx, self):
+    plan = place.evacuation_plan(ctx, self)
+    return {vm: target for vm, target in plan.items() if isinstance(target, list)}
+
+
+@message()
+def assert_can_evacuate(ctx: Ctx, host):
+    errors = [
+        ",".join(target)
+        for target in place.evacuation_plan(ctx, host).values()
+        if isinstance(target, list)
+    ]
+    if errors:
+        # XAPI's "Miami style" encoding: code,params|code,params
+        raise XapiError("CANNOT_EVACUATE_HOST", "|".join(errors))
+    return ""
+
+
+@message()
+def evacuate(ctx: Ctx, host, network=NULL_REF, evacuate_batch_size=0):
+    """Every running VM to another host, as the plan places them; the first VM
+    that cannot move fails the call before any moves."""
+    place.require_live(ctx, host)
+    plan = place.evacuation_plan(ctx, host)
+    for target in plan.values():
+        if isinstance(target, list):
+            raise XapiError(*target)
+    for i, (vm, target) in enumerate(plan.items(), 1):
+        ctx.work(MIGRATE_SECONDS, progress=(i - 0.5) / len(plan))
+        place.move(ctx, vm, target)
+    return ""
+
+
+# power and toolstack ------------------------------------------------------------
+def _assert_bacon_mode(ctx: Ctx, host: str) -> None:
+    """XAPI's precondition for reboot and shutdown: disabled, no guests running."""
+    if ctx.store.get("host", host)["enabled"]:
+        raise XapiError("HOST_NOT_DISABLED")
+    guests = place.resident_guests(ctx, host)
+    if guests:
+        raise XapiError("HOST_IN_USE", host, "vm", guests[0])
+
+
+@message()
+def reboot(ctx: Ctx, host):
+    _assert_bacon_mode(ctx, host)
+    place.require_live(ctx, host)
+    ctx.sim.go_down(host, seconds=ctx.sim.reboot_seconds, reboot=True)
+    return ""
+
+
+@message()
+def shutdown(ctx: Ctx, host):
+    _assert_bacon_mode(ctx, host)
+    place.require_live(ctx, host)
+    ctx.sim.go_down(host, seconds=None, reboot=True)
+    return ""
+
+
+@message()
+def restart_agent(ctx: Ctx, host):
+    place.require_live(ctx, host)
+    ctx.sim.go_down(host, seconds=ctx.sim.agent_restart_seconds, reboot=False)
+    return ""
+
+
+@message()
+def bugreport_upload(ctx: Ctx, host, url, options):
+    """A server status report collected and sent to ``url`` (empty: the
+    vendor's default upload address)."""
+    place.require_live(ctx, host)
+    for step in range(1, 5):
+        ctx.work(0.3, progress=step / 5)
     return ""
 
 
@@ -38,6 +125,134 @@ def get_servertime(ctx: Ctx, host):
 def get_server_localtime(ctx: Ctx, host):
     ctx.store.get("host", host)
     return now_xdate()
+
+
+# time ---------------------------------------------------------------------------
+NTP_MODES = ("DHCP", "Custom", "Factory", "Disabled")
+FACTORY_NTP = ["0.xenserver.pool.ntp.org", "1.xenserver.pool.ntp.org", "2.xenserver.pool.ntp.org"]
+
+
+def ntp_servers(ctx: Ctx, rec: dict) -> list[str]:
+    """The servers the host's chronyd is given in its NTP mode."""
+    mode = rec["ntp_mode"]
+    if mode == "Custom":
+        return list(rec["ntp_custom_servers"])
+    if mode == "Factory":
+        return FACTORY_NTP
+    if mode == "DHCP":
+        return list(ctx.sim.dhcp_ntp_servers)
+    return []
+
+
+def _reachable(server: str) -> bool:
+    # the simulated hosts live on loopback: only a loopback server answers them
+    return server.startswith("127.") or server == "localhost"
+
+
+@message(asyncable=False)
+def get_ntp_servers_status(ctx: Ctx, self):
+    rec = ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    servers = ntp_servers(ctx, rec)
+    reachable = [s for s in servers if _reachable(s)]
+    status = {}
+    for s in servers:
+        if s not in reachable:
+            status[s] = "unreachable"
+        else:
+            status[s] = "synced" if s == reachable[0] else "combined"
+    return status
+
+
+@message(asyncable=False)
+def get_ntp_synchronized(ctx: Ctx, self):
+    rec = ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    return rec["ntp_mode"] != "Disabled" and any(_reachable(s) for s in ntp_servers(ctx, rec))
+
+
+@message()
+def set_ntp_mode(ctx: Ctx, self, value):
+    rec = ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    if value not in NTP_MODES:
+        raise XapiError("INVALID_VALUE", "ntp_mode", value)
+    if value == "Custom" and not rec["ntp_custom_servers"]:
+        raise XapiError("INVALID_NTP_CONFIG", "Custom mode needs NTP servers: set them first")
+    ctx.store.set("host", self, ntp_mode=value)
+    return ""
+
+
+@message()
+def set_ntp_custom_servers(ctx: Ctx, self, value):
+    rec = ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    servers = [str(s).strip() for s in value]
+    if rec["ntp_mode"] == "Custom" and not servers:
+        raise XapiError("INVALID_NTP_CONFIG", "Custom mode needs at least one NTP server")
+    for s in servers:
+        if not s or len(s) > 255 or not HOSTNAME_RE.match(s):
+            raise XapiError("INVALID_NTP_CONFIG", f"invalid NTP server {s!r}")
+    ctx.store.set("host", self, ntp_custom_servers=servers)
+    return ""
+
+
+def timezones() -> list[str]:
+    names = zoneinfo.available_timezones()
+    return sorted(names) if names else ["UTC", "Europe/London", "Europe/Paris", "America/New_York"]
+
+
+@message(asyncable=False)
+def list_timezones(ctx: Ctx, self):
+    ctx.store.get("host", self)
+    return timezones()
+
+
+@message()
+def set_timezone(ctx: Ctx, self, value):
+    ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    if value not in timezones():
+        raise XapiError("INVALID_VALUE", "timezone", value)
+    ctx.store.set("host", self, timezone=value)
+    return ""
+
+
+# access -------------------------------------------------------------------------
+@message()
+def enable_ssh(ctx: Ctx, self):
+    ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    ctx.store.set("host", self, ssh_enabled=True)
+    return ""
+
+
+@message()
+def disable_ssh(ctx: Ctx, self):
+    ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    ctx.store.set("host", self, ssh_enabled=False)
+    return ""
+
+
+@message()
+def set_ssh_enabled_timeout(ctx: Ctx, self, value):
+    ctx.store.get("host", self)
+    place.require_live(ctx, self)
+    seconds = int(value)
+    if not 0 <= seconds <= SSH_TIMEOUT_MAX:
+        raise XapiError("INVALID_VALUE", "ssh_enabled_timeout", value)
+    ctx.store.set("host", self, ssh_enabled_timeout=seconds)
+    return ""
+
+
+@message()
+def syslog_reconfigure(ctx: Ctx, host):
+    """Applies ``host.logging`` (``syslog_destination``) to the host's syslog."""
+    ctx.store.get("host", host)
+    place.require_live(ctx, host)
+    ctx.work(0.1)
+    return ""
 
 
 @message()

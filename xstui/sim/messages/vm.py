@@ -4,6 +4,7 @@ from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
 from ..store import now_xdate
+from . import _placement as place
 
 BOOT_SECONDS = 0.5  # scaled by Simulator.time_scale
 
@@ -46,32 +47,25 @@ def _power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
         st.set("VM_metrics", rec["metrics"], **metrics)
 
 
-def _pick_host(ctx: Ctx, rec: dict) -> str:
+def _pick_host(ctx: Ctx, vm: str) -> str:
+    """Where XAPI starts a VM: its affinity host if it can, else the first that can."""
     st = ctx.store
+    rec = st.get("VM", vm)
     candidates = [rec["affinity"]] if st.exists("host", rec["affinity"]) else []
     candidates += [h for h in st.table("host") if h not in candidates]
+    first_error = None
     for host in candidates:
-        h = st.get("host", host)
-        metrics = st.table("host_metrics").get(h["metrics"], {})
-        if (
-            h["enabled"]
-            and metrics.get("live", True)
-            and metrics.get("memory_free", 0) >= rec["memory_static_max"]
-        ):
+        try:
+            place.boot_check(ctx, vm, host)
             return host
-    raise XapiError("HOST_NOT_ENOUGH_FREE_MEMORY", rec["memory_static_max"], 0)
-
-
-def _claim(ctx: Ctx, host: str, amount: int) -> None:
-    h = ctx.store.get("host", host)
-    if ctx.store.exists("host_metrics", h["metrics"]):
-        free = ctx.store.get("host_metrics", h["metrics"])["memory_free"]
-        ctx.store.set("host_metrics", h["metrics"], memory_free=max(0, free - amount))
+        except XapiError as err:
+            first_error = first_error or err
+    raise first_error or XapiError("NO_HOSTS_AVAILABLE")
 
 
 def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
     ctx.work(BOOT_SECONDS, progress=0.5)
-    _claim(ctx, host, rec["memory_static_max"])
+    place.claim(ctx, host, rec["memory_static_max"])
     _power(ctx, vm, "Paused" if start_paused else "Running", host)
     return ""
 
@@ -79,14 +73,13 @@ def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
 @message()
 def start(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
-    return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
+    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused)
 
 
 @message()
 def start_on(ctx: Ctx, vm, host, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
-    if not ctx.store.get("host", host)["enabled"]:
-        raise XapiError("HOST_DISABLED", host)
+    place.boot_check(ctx, vm, host)
     return _boot(ctx, vm, rec, host, start_paused)
 
 
@@ -96,7 +89,7 @@ def _stop(ctx: Ctx, vm: str, states: tuple[str, ...], to: str = "Halted") -> Non
     host = rec["resident_on"]
     ctx.work(BOOT_SECONDS, progress=0.5)
     if ctx.store.exists("host", host):
-        _claim(ctx, host, -rec["memory_static_max"])
+        place.claim(ctx, host, -rec["memory_static_max"])
     _power(ctx, vm, to)
 
 
@@ -137,7 +130,68 @@ def suspend(ctx: Ctx, vm):
 @message()
 def resume(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Suspended")
-    return _boot(ctx, vm, rec, _pick_host(ctx, rec), start_paused)
+    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused)
+
+
+@message()
+def resume_on(ctx: Ctx, vm, host, start_paused, force):
+    rec = _vm(ctx, vm, "Suspended")
+    place.boot_check(ctx, vm, host)
+    return _boot(ctx, vm, rec, host, start_paused)
+
+
+@message(asyncable=False)
+def assert_can_boot_here(ctx: Ctx, self, host):
+    _vm(ctx, self)
+    place.boot_check(ctx, self, host)
+    return ""
+
+
+@message()
+def pool_migrate(ctx: Ctx, vm, host, options):
+    """Live migration within the pool: the VM's disks stay where they are,
+    so the target must see its SRs and have the memory."""
+    rec = _vm(ctx, vm, "Running", "Paused")
+    place.boot_check(ctx, vm, host)
+    source = rec["resident_on"]
+    if source != host and not place.live(ctx, source):
+        raise XapiError("HOST_OFFLINE", source)
+    ctx.work(BOOT_SECONDS, progress=0.5)
+    place.move(ctx, vm, host)
+    return ""
+
+
+def _memory_order(smin: int, dmin: int, dmax: int, smax: int) -> None:
+    if not 0 < smin <= dmin <= dmax <= smax:
+        raise XapiError("MEMORY_CONSTRAINT_VIOLATION_ORDER")
+
+
+@message()
+def set_memory_limits(ctx: Ctx, self, static_min, static_max, dynamic_min, dynamic_max):
+    """All four limits; the static ones only while the VM is halted."""
+    _vm(ctx, self, "Halted")
+    values = [int(v) for v in (static_min, dynamic_min, dynamic_max, static_max)]
+    _memory_order(*values)
+    ctx.store.set(
+        "VM",
+        self,
+        memory_static_min=values[0],
+        memory_dynamic_min=values[1],
+        memory_dynamic_max=values[2],
+        memory_static_max=values[3],
+    )
+    return ""
+
+
+@message()
+def set_memory_dynamic_range(ctx: Ctx, self, min, max):  # noqa: A002 (the API's names)
+    """The balloon range, live: within the static range."""
+    rec = _vm(ctx, self)
+    low, high = int(min), int(max)
+    _memory_order(rec["memory_static_min"], low, high, rec["memory_static_max"])
+    target = {"memory_target": high} if rec["power_state"] == "Running" else {}
+    ctx.store.set("VM", self, memory_dynamic_min=low, memory_dynamic_max=high, **target)
+    return ""
 
 
 @message()

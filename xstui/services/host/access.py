@@ -1,0 +1,180 @@
+"""Remote access to the host: SSH on or off (with its auto-off timeout where
+the host has it) and the remote syslog destination."""
+
+from __future__ import annotations
+
+import shlex
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from .. import validate as v
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, optional, problem_of
+
+SSH_TIMEOUT_MAX = 172800  # seconds, XAPI's bound (two days)
+SYSLOG_KEY = "syslog_destination"
+
+
+def ssh_timeout(text: str | int) -> int:
+    """Minutes (0: never) -> seconds."""
+    try:
+        minutes = int(str(text).strip() or "0")
+    except ValueError:
+        raise InvalidInput(["the SSH timeout is a whole number of minutes (0: never)"]) from None
+    if not 0 <= minutes * 60 <= SSH_TIMEOUT_MAX:
+        raise InvalidInput([f"the SSH timeout is 0 to {SSH_TIMEOUT_MAX // 60} minutes (two days)"])
+    return minutes * 60
+
+
+def syslog_destination(text: str) -> str:
+    """A host name or IPv4 address (empty: log locally only)."""
+    text = text.strip()
+    if not text:
+        return ""
+    if text.replace(".", "").isdigit():
+        return v.ipv4(text, "syslog server")
+    return v.hostname(text)
+
+
+class SetSsh(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        rec = cache.get("host", host)
+        return [
+            Field("ssh", "SSH", "on" if rec.ssh_enabled else "off", choices=("on", "off")),
+            Field(
+                "timeout",
+                "Turn off after (minutes, 0: never)",
+                str(rec.ssh_enabled_timeout // 60),
+                problem_of(ssh_timeout),
+            ),
+        ]
+
+    def __init__(
+        self,
+        cache: Cache,
+        host: str,
+        on: str,
+        timeout: str = "0",
+        *,
+        this_host: str = "",
+        local: bool = False,
+    ):
+        if on not in ("on", "off"):
+            raise InvalidInput(["SSH is on or off"])
+        self.timeout = ssh_timeout(timeout)
+        with cache.lock:
+            rec = cache.get("host", host)
+            if rec is None or not views.is_live(cache, rec):
+                raise InvalidInput(["the host is not live"])
+            self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
+            self.was_on, self.old_timeout = rec.ssh_enabled, rec.ssh_enabled_timeout
+        self.on = on == "on"
+        self.remote_ssh = host == this_host and not local
+
+    def plan(self) -> Plan:
+        verb = "enable" if self.on else "disable"
+        impact = []
+        if not self.on:
+            impact.append("New SSH logins to the host are refused; open SSH sessions stay.")
+            impact.append("The host console (iLO/DRAC) and the API keep working.")
+        elif self.timeout:
+            impact.append(f"SSH turns itself off after {self.timeout // 60} minutes.")
+        return Plan(
+            f"{verb.capitalize()} SSH",
+            f"{verb.capitalize()} SSH on {self.name}"
+            + (f", off again after {self.timeout // 60} min" if self.on and self.timeout else "")
+            + ".",
+            [f"# XenAPI host.{verb}_ssh  host {self.uuid}"]
+            + (
+                [f"# XenAPI host.set_ssh_enabled_timeout  host {self.uuid}: {self.timeout}"]
+                if self.on
+                else []
+            ),
+            impact=impact,
+            risk="medium" if not self.on else "low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        if self.on:
+            ctx.task("host.enable_ssh", self.host)
+            if not self.was_on:
+                ctx.undo_task(f"disable SSH on {self.name}", "host.disable_ssh", self.host)
+            if self.timeout != self.old_timeout:
+                ctx.task("host.set_ssh_enabled_timeout", self.host, self.timeout)
+        else:
+            ctx.task("host.disable_ssh", self.host)
+        return f"SSH is {'on' if self.on else 'off'} on {self.name}."
+
+
+class SetSyslog(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        rec = cache.get("host", host)
+        return [
+            Field(
+                "destination",
+                "Remote syslog server",
+                rec.logging.get(SYSLOG_KEY, ""),
+                optional(problem_of(syslog_destination)),
+                placeholder="empty: local only",
+            ),
+            Field("scope", "Apply to", "every host", choices=("this host", "every host")),
+        ]
+
+    def __init__(self, cache: Cache, host: str, destination: str, scope: str = "this host"):
+        self.destination = syslog_destination(destination)
+        if scope not in ("this host", "every host"):
+            raise InvalidInput(["apply to this host or every host"])
+        with cache.lock:
+            hosts = (
+                sorted(cache.table("host").values(), key=lambda h: h.name_label)
+                if scope == "every host"
+                else [cache.get("host", host)]
+            )
+            down = [h.name_label for h in hosts if not views.is_live(cache, h)]
+            self.hosts = [(h.ref, h.uuid, h.name_label, dict(h.logging)) for h in hosts]
+        if down:
+            raise InvalidInput([f"not live, cannot be configured now: {', '.join(down)}"])
+
+    def plan(self) -> Plan:
+        xe = []
+        for _ref, uuid, _name, _old in self.hosts:
+            if self.destination:
+                xe.append(
+                    f"xe host-param-set uuid={uuid} logging:{SYSLOG_KEY}={shlex.quote(self.destination)}"
+                )
+            else:
+                xe.append(
+                    f"xe host-param-remove uuid={uuid} param-name=logging param-key={SYSLOG_KEY}"
+                )
+            xe.append(f"xe host-syslog-reconfigure host-uuid={uuid}")
+        where = f"to {self.destination}" if self.destination else "locally only"
+        return Plan(
+            "Remote syslog",
+            f"{', '.join(h[2] for h in self.hosts)} log {where}.",
+            xe,
+            impact=["syslog restarts on each host; messages go over UDP 514, unencrypted."]
+            if self.destination
+            else ["Logs stay on the hosts (/var/log), rotated by size."],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for i, (ref, _uuid, name, old) in enumerate(self.hosts):
+            new = {k: val for k, val in old.items() if k != SYSLOG_KEY}
+            if self.destination:
+                new[SYSLOG_KEY] = self.destination
+            ctx.call("host.set_logging", ref, new)
+            ctx.on_undo(
+                f"restore the syslog setting of {name}",
+                lambda ref=ref, old=old: _restore_logging(ctx.conn, ref, old),
+            )
+            ctx.task("host.syslog_reconfigure", ref)
+            ctx.progress((i + 1) / len(self.hosts))
+        where = f"to {self.destination}" if self.destination else "locally only"
+        return f"{len(self.hosts)} host(s) log {where}."
+
+
+def _restore_logging(conn, host: str, logging: dict) -> None:
+    conn.call("host.set_logging", host, logging)
+    conn.call("host.syslog_reconfigure", host)

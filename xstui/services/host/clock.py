@@ -1,0 +1,256 @@
+"""Time: NTP servers and whether the clock is synchronised, the time zone,
+and the server's clock beside this machine's. The NTP and time-zone calls
+exist on recent hosts only; an older host says MESSAGE_METHOD_UNKNOWN and the
+screen says what that release offers instead."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.connection import Connection, ConnectionLost, XapiFailure
+from ...xapi.records import to_datetime
+from .. import validate as v
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field
+from ..health import HealthFlag
+
+NTP_MODES = ("Custom", "DHCP", "Factory", "Disabled")
+SKEW_WARNING = 5.0  # seconds between the host's clock and this machine's
+PROBE_SECONDS = 60  # the health probe asks at most once a minute
+
+
+@dataclass
+class TimeState:
+    host: str
+    name: str
+    mode: str
+    servers: list[str]
+    timezone: str
+    synchronised: bool | None = None  # None: the host cannot say (older release)
+    server_status: dict[str, str] = field(default_factory=dict)
+    skew: float | None = None  # host clock minus this machine's, seconds
+    unsupported: str = ""  # why the NTP calls are not there
+
+
+def _optional(conn: Connection, method: str, *args):
+    """A call newer releases have: None when the host does not know it."""
+    try:
+        return conn.call(method, *args)
+    except XapiFailure as exc:
+        if exc.code in ("MESSAGE_METHOD_UNKNOWN", "NOT_IMPLEMENTED"):
+            return None
+        raise
+
+
+def read_time(conn: Connection, host: str) -> TimeState:
+    cache = conn.cache
+    with cache.lock:
+        rec = cache.get("host", host)
+        state = TimeState(
+            host,
+            rec.name_label,
+            rec.ntp_mode,
+            list(rec.ntp_custom_servers),
+            rec.timezone,
+        )
+    before = time.time()
+    server_time = conn.call("host.get_servertime", host)
+    after = time.time()
+    clock = to_datetime(server_time)
+    if clock is not None:
+        state.skew = clock.timestamp() - (before + after) / 2
+    state.synchronised = _optional(conn, "host.get_ntp_synchronized", host)
+    if state.synchronised is None:
+        state.unsupported = (
+            "This host's release has no NTP calls in its API (XenServer 8.4 / XCP-ng 8.3 "
+            "updates add them): in dom0, xstui local shows chronyd's state."
+        )
+    else:
+        state.server_status = _optional(conn, "host.get_ntp_servers_status", host) or {}
+    return state
+
+
+def ntp_servers(text: str) -> list[str]:
+    """Comma-separated NTP servers: host names or IPv4 addresses."""
+    servers = [s.strip() for s in text.replace(" ", ",").split(",") if s.strip()]
+    for s in servers:
+        if s[0].isdigit() and s.replace(".", "").isdigit():
+            v.ipv4(s, "NTP server")
+        else:
+            v.hostname(s)
+    if len(set(servers)) != len(servers):
+        raise InvalidInput(["an NTP server is listed twice"])
+    return servers
+
+
+def _scope_hosts(cache: Cache, host: str, scope: str) -> list:
+    if scope == "every host":
+        return sorted(cache.table("host").values(), key=lambda h: h.name_label)
+    return [cache.get("host", host)]
+
+
+SCOPES = ("this host", "every host")
+
+
+class SetNtp(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        rec = cache.get("host", host)
+        return [
+            Field(
+                "mode",
+                "NTP mode",
+                rec.ntp_mode if rec.ntp_mode in NTP_MODES else "Custom",
+                choices=NTP_MODES,
+            ),
+            Field(
+                "servers",
+                "NTP servers (Custom)",
+                ", ".join(rec.ntp_custom_servers),
+                lambda text: None if not text.strip() else v.problem(ntp_servers, text),
+                placeholder="comma separated",
+            ),
+            Field("scope", "Apply to", "every host", choices=SCOPES),
+        ]
+
+    def __init__(
+        self, cache: Cache, host: str, mode: str, servers_text: str, scope: str = "this host"
+    ):
+        if mode not in NTP_MODES:
+            raise InvalidInput([f"NTP mode must be one of {', '.join(NTP_MODES)}"])
+        if scope not in SCOPES:
+            raise InvalidInput([f"apply to one of {', '.join(SCOPES)}"])
+        servers = ntp_servers(servers_text)
+        if mode == "Custom" and not servers:
+            raise InvalidInput(["Custom mode needs at least one NTP server"])
+        with cache.lock:
+            self.hosts = [
+                (h.ref, h.uuid, h.name_label, h.ntp_mode, list(h.ntp_custom_servers))
+                for h in _scope_hosts(cache, host, scope)
+            ]
+            down = [
+                h.name_label
+                for h in _scope_hosts(cache, host, scope)
+                if not views.is_live(cache, h)
+            ]
+        if down:
+            raise InvalidInput([f"not live, cannot be configured now: {', '.join(down)}"])
+        self.mode, self.servers = mode, servers
+
+    def plan(self) -> Plan:
+        names = ", ".join(h[2] for h in self.hosts)
+        what = f"{self.mode} ({', '.join(self.servers)})" if self.mode == "Custom" else self.mode
+        calls = []
+        for _ref, uuid, *_ in self.hosts:
+            if self.mode == "Custom":
+                calls.append(
+                    f"# XenAPI host.set_ntp_custom_servers  host {uuid}: {','.join(self.servers)}"
+                )
+            calls.append(f"# XenAPI host.set_ntp_mode  host {uuid}: {self.mode}")
+        impact = ["chronyd restarts with the new sources; the clock is slewed, not stepped."]
+        if self.mode == "Disabled":
+            impact.append(
+                "Without NTP the clocks drift apart: HA, AD logins and TLS need them within seconds."
+            )
+        return Plan("Set NTP", f"NTP of {names}: {what}.", calls, impact=impact, risk="low")
+
+    def run(self, ctx: RunContext) -> str:
+        for i, (ref, _uuid, name, old_mode, old_servers) in enumerate(self.hosts):
+            ctx.note(f"Configuring {name}")
+            if self.mode == "Custom":
+                ctx.task("host.set_ntp_custom_servers", ref, self.servers)
+                ctx.undo_task(
+                    f"restore the NTP servers of {name}",
+                    "host.set_ntp_custom_servers",
+                    ref,
+                    old_servers,
+                )
+            if old_mode != self.mode:
+                ctx.task("host.set_ntp_mode", ref, self.mode)
+                ctx.undo_task(f"restore the NTP mode of {name}", "host.set_ntp_mode", ref, old_mode)
+            ctx.progress((i + 1) / len(self.hosts))
+        return (
+            f"NTP set on {len(self.hosts)} host(s): {self.mode}"
+            + (f" ({', '.join(self.servers)})" if self.mode == "Custom" else "")
+            + "."
+        )
+
+
+class SetTimezone(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:
+        rec = cache.get("host", host)
+        return [
+            Field(
+                "timezone",
+                "Time zone",
+                rec.timezone,
+                lambda text: (
+                    None
+                    if text in zones
+                    else "not a time zone this host knows (e.g. Europe/Paris, UTC)"
+                ),
+                placeholder="Region/City",
+            ),
+            Field("scope", "Apply to", "every host", choices=SCOPES),
+        ]
+
+    def __init__(
+        self, cache: Cache, host: str, zone: str, zones: list[str], scope: str = "this host"
+    ):
+        zone = zone.strip()
+        if zone not in zones:
+            raise InvalidInput(
+                [f"{zone!r} is not a time zone this host knows (e.g. Europe/Paris, UTC)"]
+            )
+        if scope not in SCOPES:
+            raise InvalidInput([f"apply to one of {', '.join(SCOPES)}"])
+        with cache.lock:
+            self.hosts = [
+                (h.ref, h.uuid, h.name_label, h.timezone) for h in _scope_hosts(cache, host, scope)
+            ]
+        self.zone = zone
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Set time zone",
+            f"Time zone of {', '.join(h[2] for h in self.hosts)}: {self.zone}.",
+            [f"# XenAPI host.set_timezone  host {h[1]}: {self.zone}" for h in self.hosts],
+            impact=["Log timestamps of dom0 change zone; the clock itself (UTC) does not move."],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for ref, _uuid, name, old in self.hosts:
+            ctx.task("host.set_timezone", ref, self.zone)
+            ctx.undo_task(f"restore the time zone of {name}", "host.set_timezone", ref, old)
+        return f"Time zone {self.zone} on {len(self.hosts)} host(s)."
+
+
+def time_probe(conn: Connection) -> list[HealthFlag]:
+    """Health: hosts whose clock is not synchronised (asks each live host;
+    run at most once a minute, only while Status is shown)."""
+    flags = []
+    with conn.cache.lock:
+        hosts = [
+            (h.ref, h.name_label)
+            for h in conn.cache.table("host").values()
+            if views.is_live(conn.cache, h)
+        ]
+    for ref, name in sorted(hosts, key=lambda h: h[1]):
+        try:
+            synced = _optional(conn, "host.get_ntp_synchronized", ref)
+            if synced is False:
+                status = _optional(conn, "host.get_ntp_servers_status", ref) or {}
+                bad = [s for s, st in status.items() if st == "unreachable"]
+                why = f" (unreachable: {', '.join(bad)})" if bad else ""
+                flags.append(
+                    HealthFlag(
+                        "warning", "time", f"The clock of {name} is not synchronised by NTP{why}"
+                    )
+                )
+        except (XapiFailure, ConnectionLost):
+            continue
+    return flags

@@ -1,0 +1,112 @@
+"""What the Host screen shows: each host's state (role, enabled, live,
+maintenance, VMs) and its hardware and software, from the event cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ..values import size
+from .maintenance import evacuated, guests_on, in_maintenance
+
+
+@dataclass(frozen=True)
+class HostRow:
+    ref: str
+    name: str
+    role: str
+    state: str  # in words: up, disabled, maintenance, down
+    address: str
+    vms: int
+    memory: str  # free of total
+
+
+def host_state(cache: Cache, rec) -> str:
+    if not views.is_live(cache, rec):
+        return "down"
+    if in_maintenance(cache, rec.ref):
+        return "maintenance" if not rec.enabled else "back (VMs away)"
+    return "up" if rec.enabled else "disabled"
+
+
+def host_rows(cache: Cache) -> list[HostRow]:
+    with cache.lock:
+        rows = []
+        for rec in sorted(cache.table("host").values(), key=lambda h: h.name_label):
+            metrics = cache.get("host_metrics", rec.metrics)
+            memory = (
+                f"{size(metrics.memory_free)} of {size(metrics.memory_total)}"
+                if metrics is not None
+                else "-"
+            )
+            rows.append(
+                HostRow(
+                    rec.ref,
+                    rec.name_label,
+                    views.host_role(cache, rec.ref),
+                    host_state(cache, rec),
+                    rec.address,
+                    len(guests_on(cache, rec.ref)),
+                    memory,
+                )
+            )
+        return rows
+
+
+def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
+    """(label, value) lines: state, hardware, software, access."""
+    with cache.lock:
+        rec = cache.get("host", host)
+        if rec is None:
+            return []
+        cpu, sw, bios = rec.cpu_info, rec.software_version, rec.bios_strings
+        metrics = cache.get("host_metrics", rec.metrics)
+        nics = sorted(
+            (p for p in cache.table("pif").values() if p.host == host and p.physical),
+            key=lambda p: p.device,
+        )
+        away = sum(len(v) for v in evacuated(cache, host).values())
+        lines = [
+            ("State", host_state(cache, rec) + (f", {away} VM(s) to bring back" if away else "")),
+            ("Role", views.host_role(cache, host)),
+            ("Address", rec.address),
+            (
+                "CPU",
+                f"{cpu.get('modelname', '?')}, {cpu.get('cpu_count', '?')} threads"
+                f" on {cpu.get('socket_count', '?')} socket(s)",
+            ),
+            (
+                "Memory",
+                f"{size(metrics.memory_total)} total, {size(metrics.memory_free)} free"
+                if metrics is not None
+                else "-",
+            ),
+            (
+                "System",
+                " ".join(
+                    x
+                    for x in (bios.get("system-manufacturer"), bios.get("system-product-name"))
+                    if x
+                )
+                or "-",
+            ),
+            ("BIOS", bios.get("bios-version", "") or "-"),
+            ("BMC", rec.power_on_config.get("power_on_ip", "") or "not known to the pool"),
+            ("NICs", ", ".join(f"{p.device} {p.MAC}" for p in nics) or "-"),
+            (
+                "Software",
+                f"{sw.get('product_brand', '')} {sw.get('product_version', '')}"
+                f" (build {sw.get('build_number', '?')})",
+            ),
+            (
+                "Xen / dom0",
+                f"Xen {sw.get('xen', '?')}, Linux {sw.get('linux', '?')}, XAPI {sw.get('xapi', '?')}",
+            ),
+            ("SSH", "on" if rec.ssh_enabled else "off"),
+            (
+                "Remote syslog",
+                rec.logging.get("syslog_destination", "") or "none (local logs only)",
+            ),
+        ]
+        return lines

@@ -1,0 +1,19 @@
+"""VMs (RECIPES.md section 9): every VM of the pool, filtered as typed; power
+operations and migration on a selection; a VM's memory."""
+
+from .memory import SetMemory, amount
+from .power import OPS, MigrateVms, PowerVms
+from .table import VmRow, filtered, is_user_vm, vm_row, vm_rows
+
+__all__ = [
+    "OPS",
+    "MigrateVms",
+    "PowerVms",
+    "SetMemory",
+    "VmRow",
+    "amount",
+    "filtered",
+    "is_user_vm",
+    "vm_row",
+    "vm_rows",
+]

@@ -1,0 +1,244 @@
+"""VM actions on a selection: power operations and migration within the
+pool, one XAPI task per VM, and the memory of one VM. A VM that is not in a
+state for the operation is named before anything runs; in a bulk run, one
+VM's failure does not stop the others, and Esc stops after the current VM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.connection import XapiFailure
+from ..actions import Action, Cancelled, InvalidInput, Plan, RunContext, TaskFailed
+from ..values import size
+
+
+@dataclass(frozen=True)
+class PowerOp:
+    name: str  # what the admin picks
+    method: str
+    from_states: tuple[str, ...]
+    xe: str
+    downtime: bool
+    args: tuple = ()
+
+
+OPS = {
+    op.name: op
+    for op in (
+        PowerOp("start", "VM.start", ("Halted",), "xe vm-start", False, (False, False)),
+        PowerOp("shut down", "VM.clean_shutdown", ("Running",), "xe vm-shutdown", True),
+        PowerOp(
+            "force shut down",
+            "VM.hard_shutdown",
+            ("Running", "Paused", "Suspended"),
+            "xe vm-shutdown --force",
+            True,
+        ),
+        PowerOp("reboot", "VM.clean_reboot", ("Running",), "xe vm-reboot", True),
+        PowerOp(
+            "force reboot", "VM.hard_reboot", ("Running", "Paused"), "xe vm-reboot --force", True
+        ),
+        PowerOp("suspend", "VM.suspend", ("Running",), "xe vm-suspend", True),
+        PowerOp("resume", "VM.resume", ("Suspended",), "xe vm-resume", False, (False, False)),
+        PowerOp("pause", "VM.pause", ("Running",), "xe vm-pause", True),
+        PowerOp("unpause", "VM.unpause", ("Paused",), "xe vm-unpause", False),
+    )
+}
+
+
+def _names(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items[:limit]) + (
+        f" and {len(items) - limit} more" if len(items) > limit else ""
+    )
+
+
+class _Bulk(Action):
+    """Runs one task per VM; failures are collected, not undone."""
+
+    def __init__(self, cache: Cache, vms: list[str]):
+        if not vms:
+            raise InvalidInput(["select at least one VM"])
+        with cache.lock:
+            self.vms = []
+            for ref in vms:
+                rec = cache.get("vm", ref)
+                if rec is None:
+                    raise InvalidInput(["a selected VM no longer exists"])
+                self.vms.append(rec)
+
+    def each(self, ctx: RunContext, verb: str, call) -> str:
+        ctx.commit()  # each VM done stays done; Esc stops after the current one
+        failed, done = [], 0
+        for i, vm in enumerate(self.vms):
+            if ctx.cancel.is_set():
+                break
+            ctx.note(f"{verb} {vm.name_label} ({i + 1} of {len(self.vms)})")
+            try:
+                call(vm, (i / len(self.vms), (i + 1) / len(self.vms)))
+                done += 1
+            except Cancelled:
+                break
+            except TaskFailed as exc:
+                failed.append(f"{vm.name_label}: {exc.failure.human}")
+            except XapiFailure as exc:
+                failed.append(f"{vm.name_label}: {exc.human}")
+        text = f"{verb}: {done} of {len(self.vms)} VM(s) done."
+        if ctx.cancel.is_set():
+            text += " Stopped by Esc."
+        if failed:
+            text += " Failed: " + "; ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
+        return text
+
+
+class PowerVms(_Bulk):
+    def __init__(self, cache: Cache, vms: list[str], op: str):
+        super().__init__(cache, vms)
+        if op not in OPS:
+            raise InvalidInput([f"unknown operation {op!r}"])
+        self.op = OPS[op]
+        wrong = [
+            f"{vm.name_label} ({vm.power_state})"
+            for vm in self.vms
+            if vm.power_state not in self.op.from_states
+        ]
+        if wrong:
+            raise InvalidInput(
+                [
+                    f"{op} needs VMs that are {' or '.join(self.op.from_states).lower()}; not: {_names(wrong)}"
+                ]
+            )
+        with cache.lock:
+            self.protected = (
+                [vm.name_label for vm in self.vms if vm.ha_restart_priority == "restart"]
+                if views.ha_enabled(cache)
+                else []
+            )
+
+    def plan(self) -> Plan:
+        names = [vm.name_label for vm in self.vms]
+        impact = []
+        if self.op.downtime:
+            impact.append(f"Downtime for {len(names)} VM(s): {_names(names)}")
+        if self.protected and self.op.name in ("shut down", "force shut down", "suspend"):
+            impact.append(
+                f"HA-protected VMs stop and will not be restarted by HA: {_names(self.protected)}"
+            )
+        return Plan(
+            f"{self.op.name.capitalize()} VMs",
+            f"{self.op.name.capitalize()} {len(names)} VM(s): {_names(names)}.",
+            [f"{self.op.xe} uuid={vm.uuid}" for vm in self.vms],
+            impact=impact,
+            risk="medium" if self.op.downtime else "low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        return self.each(
+            ctx,
+            self.op.name.capitalize(),
+            lambda vm, span: ctx.task(self.op.method, vm.ref, *self.op.args, span=span),
+        )
+
+
+class MigrateVms(_Bulk):
+    """Live migration within the pool (the disks stay on their SR)."""
+
+    @staticmethod
+    def targets(cache: Cache, vms: list[str]) -> list[tuple[str, str]]:
+        """(label, host ref) of live enabled hosts, most free memory first."""
+        need = sum(cache.get("vm", v).memory_static_max for v in vms if cache.get("vm", v))
+        out = []
+        for h in cache.table("host").values():
+            metrics = cache.get("host_metrics", h.metrics)
+            if not h.enabled or not views.is_live(cache, h) or metrics is None:
+                continue
+            fits = "" if metrics.memory_free >= need else " - not enough memory"
+            out.append(
+                (
+                    metrics.memory_free,
+                    f"{h.name_label} ({size(metrics.memory_free)} free{fits})",
+                    h.ref,
+                )
+            )
+        return [(label, ref) for _free, label, ref in sorted(out, reverse=True)]
+
+    def __init__(self, cache: Cache, vms: list[str], host: str):
+        super().__init__(cache, vms)
+        problems = []
+        with cache.lock:
+            target = cache.get("host", host)
+            if target is None:
+                raise InvalidInput(["choose a host to migrate to"])
+            self.host, self.host_name, self.host_uuid = host, target.name_label, target.uuid
+            metrics = cache.get("host_metrics", target.metrics)
+            if not target.enabled or not views.is_live(cache, target):
+                problems.append(f"{target.name_label} is not live and enabled")
+            not_running = [
+                vm.name_label for vm in self.vms if vm.power_state not in ("Running", "Paused")
+            ]
+            if not_running:
+                problems.append(
+                    f"only running VMs migrate live; not running: {_names(not_running)}"
+                )
+            self.vms = [vm for vm in self.vms if vm.resident_on != host]
+            if not self.vms and not problems:
+                problems.append(f"the selected VMs already run on {target.name_label}")
+            need = sum(vm.memory_static_max for vm in self.vms)
+            if metrics is not None and need > metrics.memory_free:
+                problems.append(
+                    f"{target.name_label} has {size(metrics.memory_free)} free; the VMs need {size(need)}"
+                )
+            local = []
+            for vm in self.vms:
+                for sr in _srs(cache, vm):
+                    if not _sees(cache, host, sr):
+                        local.append(f"{vm.name_label} (disk on {cache.label('sr', sr)})")
+                        break
+            if local:
+                problems.append(
+                    f"{target.name_label} cannot reach their disks (VM_REQUIRES_SR): {_names(local)}; "
+                    "move the disks to shared storage first"
+                )
+        if problems:
+            raise InvalidInput(problems)
+
+    def plan(self) -> Plan:
+        names = [vm.name_label for vm in self.vms]
+        return Plan(
+            "Migrate VMs",
+            f"Live-migrate {len(names)} VM(s) to {self.host_name}: {_names(names)}.",
+            [
+                f"xe vm-migrate uuid={vm.uuid} host-uuid={self.host_uuid} live=true"
+                for vm in self.vms
+            ],
+            impact=["No downtime: each VM pauses for a fraction of a second at the switch-over."],
+            risk="low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        return self.each(
+            ctx,
+            "Migrate",
+            lambda vm, span: ctx.task(
+                "VM.pool_migrate", vm.ref, self.host, {"live": "true"}, span=span
+            ),
+        )
+
+
+def _srs(cache: Cache, vm) -> list[str]:
+    out = []
+    for vbd_ref in vm.VBDs:
+        vbd = cache.get("vbd", vbd_ref)
+        vdi = cache.get("vdi", vbd.VDI) if vbd is not None and vbd.type == "Disk" else None
+        if vdi is not None and vdi.SR not in out:
+            out.append(vdi.SR)
+    return out
+
+
+def _sees(cache: Cache, host: str, sr: str) -> bool:
+    rec = cache.get("sr", sr)
+    return rec is not None and any(
+        (p := cache.get("pbd", pbd)) is not None and p.host == host and p.currently_attached
+        for pbd in rec.PBDs
+    )
