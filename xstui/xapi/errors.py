@@ -111,6 +111,36 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The host cannot be contacted.",
         "Check that it is powered on and on the network.",
     ),
+    "HOST_IN_USE": (
+        ("host", "type", "ref"),
+        "VMs still run on the host.",
+        "Move or shut down its VMs first (maintenance mode does).",
+    ),
+    "CANNOT_EVACUATE_HOST": (
+        ("errors",),
+        "Some VMs cannot leave the host.",
+        "See the maintenance pre-check: shut down or move those VMs first.",
+    ),
+    "VM_REQUIRES_SR": (
+        ("vm", "sr"),
+        "The target host cannot reach a storage repository holding the VM's disks.",
+        "Move the disks to shared storage, or choose a host that sees the SR.",
+    ),
+    "NO_HOSTS_AVAILABLE": (
+        (),
+        "No host is available for the operation.",
+        "Enable or start a host.",
+    ),
+    "INVALID_NTP_CONFIG": (
+        ("reason",),
+        "The NTP configuration was not accepted.",
+        "Give reachable NTP servers, or another NTP mode.",
+    ),
+    "MEMORY_CONSTRAINT_VIOLATION_ORDER": (
+        (),
+        "The memory limits break static min <= dynamic min <= dynamic max <= static max.",
+        "Order the four limits that way.",
+    ),
     "HOST_HAS_RESIDENT_VMS": (
         ("host",),
         "VMs are still running on the host.",

@@ -147,12 +147,15 @@ class MigrateVms(_Bulk):
     @staticmethod
     def targets(cache: Cache, vms: list[str]) -> list[tuple[str, str]]:
         """(label, host ref) of live enabled hosts, most free memory first."""
-        need = sum(cache.get("vm", v).memory_static_max for v in vms if cache.get("vm", v))
+        records = [cache.get("vm", v) for v in vms if cache.get("vm", v) is not None]
+        need = sum(vm.memory_static_max for vm in records)
         out = []
         for h in cache.table("host").values():
             metrics = cache.get("host_metrics", h.metrics)
             if not h.enabled or not views.is_live(cache, h) or metrics is None:
                 continue
+            if all(vm.resident_on == h.ref for vm in records):
+                continue  # where they already are
             fits = "" if metrics.memory_free >= need else " - not enough memory"
             out.append(
                 (

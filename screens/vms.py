@@ -1,0 +1,188 @@
+"""The VMs screen: every VM of the pool, filtered as the admin types (name,
+host, address, power state, HA priority), marked with space for bulk power
+operations and migration; a VM's memory."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from xstui.services import vms
+from xstui.services.actions import InvalidInput
+from xstui.services.fields import Field
+from xstui.widgets.flow import connected, perform
+from xstui.widgets.form import FormModal
+from xstui.widgets.notice import notify_error
+from xstui.widgets.rowlist import RowList
+
+from .base import AreaScreen
+
+COLUMNS = (
+    ("VM", 19),
+    ("Power", 9),
+    ("Host", 8),
+    ("Memory", 8),
+    ("vCPU", 4),
+    ("IP", 12),
+    ("HA", 11),
+)
+
+
+class VmsScreen(AreaScreen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="vms.filter"),
+        Binding("p", "power", "Power", id="vms.power"),
+        Binding("g", "migrate", "Migrate", id="vms.migrate"),
+        Binding("M", "memory", "Memory", id="vms.memory"),
+        Binding("A", "mark_all", "Select all", id="vms.mark_all", show=False),
+        Binding("escape", "leave_filter", "List", show=False),
+    ]
+    DEFAULT_CSS = """
+    VmsScreen #vm-filter { height: 1; border: none; padding: 0 1; }
+    VmsScreen #vm-count { height: 1; padding: 0 1; }
+    """
+    DRAWN_FROM = frozenset({"vm", "vm_guest_metrics", "host"})
+
+    def __init__(self, area) -> None:
+        super().__init__(area)
+        self.all_rows: dict[str, vms.VmRow] = {}
+        self.shown: list[vms.VmRow] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter")
+        yield Static("", id="vm-count")
+        yield RowList(COLUMNS, id="vm-list")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(RowList).focus()
+
+    # data -------------------------------------------------------------------
+    def refresh_view(self, classes=None) -> None:
+        conn = self.conn
+        if conn is None:
+            return
+        if classes is not None and not classes & self.DRAWN_FROM:
+            return
+        self.all_rows = vms.vm_rows(conn.cache)
+        self._show()
+
+    def _show(self) -> None:
+        text = self.query_one("#vm-filter", Input).value
+        self.shown = vms.filtered(self.all_rows.values(), text)
+        listing = self.query_one(RowList)
+        listing.set_rows(
+            [
+                (r.ref, (r.name, r.power, r.host, r.memory, str(r.vcpus), r.ip, r.ha))
+                for r in self.shown
+            ]
+        )
+        marked = len(listing.marked)
+        self.query_one("#vm-count", Static).update(
+            Text(
+                f"{len(self.shown)} of {len(self.all_rows)} VMs"
+                + (f", {marked} selected (space)" if marked else " - space selects, A all shown")
+            )
+        )
+
+    @on(Input.Changed, "#vm-filter")
+    def _filter_changed(self) -> None:
+        self._show()
+
+    @on(Input.Submitted, "#vm-filter")
+    def _filter_done(self) -> None:
+        self.query_one(RowList).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#vm-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.query_one(RowList).focus()
+
+    def action_mark_all(self) -> None:
+        self.query_one(RowList).mark_all([r.ref for r in self.shown])
+        self._show()
+
+    def on_row_list_moved(self) -> None:
+        pass
+
+    # actions ----------------------------------------------------------------
+    def _chosen(self) -> list[str]:
+        chosen = self.query_one(RowList).chosen()
+        if not chosen:
+            self.app.notify("No VM here: change the filter.", severity="warning")
+        return chosen
+
+    @work(exit_on_error=False, group="action", description="VM power")
+    async def action_power(self) -> None:
+        chosen, cache = self._chosen(), self.conn.cache
+        if not chosen or not connected(self.app):
+            return
+        states = {cache.get("vm", v).power_state for v in chosen if cache.get("vm", v)}
+        offered = [name for name, op in vms.OPS.items() if states <= set(op.from_states)]
+        if not offered:
+            self.app.notify(
+                "No power operation fits every selected VM ("
+                + ", ".join(sorted(states)).lower()
+                + "): select VMs in the same state.",
+                severity="warning",
+            )
+            return
+        action = await self.app.push_screen_wait(
+            FormModal(
+                f"Power operation on {len(chosen)} VM(s)",
+                [Field("op", "Operation", offered[0], choices=offered)],
+                lambda values: vms.PowerVms(cache, chosen, values["op"]),
+            )
+        )
+        if action is not None:
+            await perform(self.app, action)
+            self.query_one(RowList).marked.clear()
+            self._show()
+
+    @work(exit_on_error=False, group="action", description="migrate VMs")
+    async def action_migrate(self) -> None:
+        chosen, cache = self._chosen(), self.conn.cache
+        if not chosen or not connected(self.app):
+            return
+        with cache.lock:
+            targets = vms.MigrateVms.targets(cache, chosen)
+        if not targets:
+            self.app.notify("No host is live and enabled to take them.", severity="warning")
+            return
+        labels = dict(targets)
+        action = await self.app.push_screen_wait(
+            FormModal(
+                f"Migrate {len(chosen)} VM(s) within the pool",
+                [Field("host", "To host", targets[0][0], choices=[label for label, _ in targets])],
+                lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
+            )
+        )
+        if action is not None:
+            await perform(self.app, action)
+            self.query_one(RowList).marked.clear()
+            self._show()
+
+    @work(exit_on_error=False, group="action", description="VM memory")
+    async def action_memory(self) -> None:
+        key = self.query_one(RowList).cursor_key
+        cache = self.conn.cache
+        if key is None or not connected(self.app):
+            return
+        try:
+            fields = vms.SetMemory.fields(cache, key)
+        except InvalidInput as exc:
+            notify_error(self.app, exc)
+            return
+        action = await self.app.push_screen_wait(
+            FormModal(
+                f"Memory of {cache.label('vm', key)}",
+                fields,
+                lambda values: vms.SetMemory(cache, key, values),
+            )
+        )
+        if action is not None:
+            await perform(self.app, action)
