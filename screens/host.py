@@ -197,7 +197,9 @@ class HostScreen(AreaScreen):
             grid.add_row(
                 "This machine", Text(time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now)))
             )
-            grid.add_row("Difference", Text(f"{st.skew:+.1f} s"))
+            # the host reports whole seconds: below that, there is no difference to show
+            skew = "none measurable (< 1.5 s)" if abs(st.skew) < 1.5 else f"{st.skew:+.0f} s"
+            grid.add_row("Difference", Text(skew))
         grid.add_row("Time zone", Text(st.timezone or "-"))
         grid.add_row("NTP mode", Text(st.mode))
         if st.synchronised is None:

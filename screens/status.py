@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from xstui.areas import health_rules
+from xstui.areas import health_probes, health_rules
+from xstui.services.host.clock import PROBE_SECONDS
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
@@ -54,6 +55,7 @@ class StatusScreen(AreaScreen):
         self.status: Status | None = None
         self.fingerprint, self.fingerprint_source = "", ""
         self.dom0 = None
+        self.probed: list | None = None  # flags the areas' health probes found last
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="status-tabs", initial="host"):
@@ -94,15 +96,38 @@ class StatusScreen(AreaScreen):
         if self.conn and self.conn.target.kind == "local":
             self.sample_dom0()
             self.dom0_timer = self.set_interval(5, self.sample_dom0)
+        # health that needs calls: at most once a minute, only while shown
+        self.probe_health()
+        self.probe_timer = self.set_interval(PROBE_SECONDS, self.probe_health)
 
     def on_screen_suspend(self) -> None:
         if hasattr(self, "dom0_timer"):
             self.dom0_timer.pause()
+        self.probe_timer.pause()
 
     def on_screen_resume(self) -> None:
         if hasattr(self, "dom0_timer"):
             self.dom0_timer.resume()
+        self.probe_timer.resume()
         super().on_screen_resume()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="probes",
+        description="health probes",
+    )
+    def probe_health(self) -> None:
+        conn = self.conn
+        if conn is None or conn.state != "connected":
+            return
+        flags = [flag for probe in health_probes() for flag in probe(conn)]
+        self.app.call_from_thread(self._got_probes, flags)
+
+    def _got_probes(self, flags) -> None:
+        self.probed = flags
+        self.refresh_view()
 
     # data ------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
@@ -120,6 +145,7 @@ class StatusScreen(AreaScreen):
             if conn.target.scheme == "https"
             else "",
             dom0=self.dom0,
+            probed=self.probed,
         )
         self._draw_health_label(self.status)
         self._draw_tab(self.query_one(TabbedContent).active or "host")

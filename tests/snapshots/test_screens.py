@@ -51,7 +51,14 @@ async def until(pilot, condition, timeout: float = 10) -> None:
 
 async def status_loaded(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, StatusScreen)
+            and app.screen.status
+            and app.screen.probed is not None
+        ),  # the health probes answered
+    )
 
 
 async def network_loaded(pilot) -> NetworkScreen:
@@ -178,6 +185,63 @@ def test_countdown_80x24(snap_compare, demo_connection):
             ),
         )
         pilot.app.screen.timer.pause()
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+async def host_loaded(pilot):
+    from xstui.screens.host import HostScreen
+
+    app = pilot.app
+    await status_loaded(pilot)
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
+    return app.screen
+
+
+def test_host_80x24(snap_compare, demo_connection):
+    async def run_before(pilot):
+        await host_loaded(pilot)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_host_time_80x24(snap_compare, demo_connection):
+    async def run_before(pilot):
+        screen = await host_loaded(pilot)
+        await pilot.press("down", "down", "t")  # xcp-c: its NTP server cannot be reached
+        await until(pilot, lambda: screen.time_state is not None)
+        # the clocks themselves change every second: keep the lines that do not
+        screen.time_state.skew = None
+        screen._draw_time(screen.time_state)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_maintenance_precheck_80x24(snap_compare, demo_connection):
+    from xstui.screens.host import PrecheckModal
+
+    async def run_before(pilot):
+        await host_loaded(pilot)
+        await pilot.press("down", "m")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PrecheckModal))
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_vms_filtered_80x24(snap_compare, demo_connection):
+    from xstui.screens.vms import VmsScreen
+
+    async def run_before(pilot):
+        app = pilot.app
+        await status_loaded(pilot)
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("slash", *"xcp-b", "enter", "space", "space")
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)

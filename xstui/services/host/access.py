@@ -101,7 +101,7 @@ class SetSsh(Action):
             if not self.was_on:
                 ctx.undo_task(f"disable SSH on {self.name}", "host.disable_ssh", self.host)
             if self.timeout != self.old_timeout:
-                ctx.task("host.set_ssh_enabled_timeout", self.host, self.timeout)
+                ctx.task("host.set_ssh_enabled_timeout", self.host, str(self.timeout))
         else:
             ctx.task("host.disable_ssh", self.host)
         return f"SSH is {'on' if self.on else 'off'} on {self.name}."

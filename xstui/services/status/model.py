@@ -130,9 +130,11 @@ def build_status(
     fingerprint_source: str = "",
     pinned: str = "",
     dom0: Dom0Status | None = None,
+    probed: list[HealthFlag] | None = None,
     now: float | None = None,
 ) -> Status:
-    """The Status model; ``rules`` are the health rules of every area."""
+    """The Status model; ``rules`` are the health rules of every area,
+    ``probed`` the flags their probes found last."""
     now = time.time() if now is None else now
     with cache.lock:
         hosts = cache.table("host")
@@ -160,7 +162,7 @@ def build_status(
                 fingerprint = cert.fingerprint_sha256 or cert.fingerprint
                 fingerprint_source = "host certificate record"
         health = collect(cache, rules, now)
-    extra = dom0_health(dom0) if dom0 else []
+    extra = (dom0_health(dom0) if dom0 else []) + list(probed or [])
     if pinned and fingerprint and pinned.upper() != fingerprint.upper():
         extra.append(
             HealthFlag(

@@ -125,11 +125,15 @@ class SetMemory(Action):
     def run(self, ctx: RunContext) -> str:
         smin, dmin, dmax, smax = self.new
         if self.power == "Halted":
-            ctx.task("VM.set_memory_limits", self.vm, smin, smax, dmin, dmax)
+            # XAPI's int64 travels as a string over XML-RPC (beyond 2 GiB an int cannot)
+            ctx.task("VM.set_memory_limits", self.vm, *map(str, (smin, smax, dmin, dmax)))
             o = self.old
             ctx.undo_task(
-                "restore the memory limits", "VM.set_memory_limits", self.vm, o[0], o[3], o[1], o[2]
+                "restore the memory limits",
+                "VM.set_memory_limits",
+                self.vm,
+                *map(str, (o[0], o[3], o[1], o[2])),
             )
         else:
-            ctx.task("VM.set_memory_dynamic_range", self.vm, dmin, dmax)
+            ctx.task("VM.set_memory_dynamic_range", self.vm, str(dmin), str(dmax))
         return f"Memory of {self.name}: {size(dmin)} to {size(dmax)} (static {size(smin)} to {size(smax)})."

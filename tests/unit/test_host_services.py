@@ -1,0 +1,217 @@
+"""Host and VM actions against the simulator over real HTTP: maintenance mode
+there and back, reboot followed to the end, NTP, SSH, syslog, bulk VM power
+operations, migration and memory; every refusal happens before any write."""
+
+import pytest
+
+from xstui.services import host as hs
+from xstui.services import vms
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.services.host.maintenance import KEYS
+from xstui.sim.scenario import build, generate
+
+
+@pytest.fixture
+def live(connection):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("vm"), 5)
+    return connection
+
+
+def host_ref(running, name):
+    return running.sim.store.find_one("host", name_label=name)
+
+
+def vm_ref(running, name):
+    return running.sim.store.find_one("VM", name_label=name)
+
+
+def resident(running, host):
+    st = running.sim.store
+    return sorted(
+        st.get("VM", v)["name_label"]
+        for v in st.get("host", host)["resident_VMs"]
+        if not st.get("VM", v)["is_control_domain"]
+    )
+
+
+def writes(running):
+    """A counter of calls that change the pool (tasks and setters)."""
+    st = running.sim.store
+    return st.generation
+
+
+def test_precheck_names_what_keeps_each_vm_and_changes_nothing(running_sim, live):
+    b = host_ref(running_sim, "xcp-b")
+    before = writes(running_sim)
+    blockers = hs.evacuation_blockers(live, b)
+    assert [x.name for x in blockers] == ["build-agent-1", "jenkins", "log-collector"]
+    assert all("Local storage" in x.reason and "no other host" in x.reason for x in blockers)
+    with pytest.raises(InvalidInput) as refused:
+        hs.EnterMaintenance(live.cache, b, blockers, "refuse")
+    assert "3 VM(s) cannot move" in refused.value.problems[0]
+    assert writes(running_sim) == before
+
+
+def test_maintenance_there_and_back(running_sim, live):
+    b = host_ref(running_sim, "xcp-b")
+    was_there = resident(running_sim, b)
+    blockers = hs.evacuation_blockers(live, b)
+    action = hs.EnterMaintenance(live.cache, b, blockers, "shut down")
+    plan = action.plan()
+    assert plan.risk == "high" and plan.xe[0].startswith("xe host-disable")
+    notes = []
+    outcome = action.execute(RunContext(live, note=notes.append))
+    assert "4 VM(s) moved, 3 shut down" in outcome
+    assert resident(running_sim, b) == []
+    host = running_sim.sim.store.get("host", b)
+    assert host["enabled"] is False and host["other_config"]["MAINTENANCE_MODE"] == "true"
+    assert any(n.startswith("Moved") for n in notes)
+    assert live.cache.wait_for(lambda: hs.in_maintenance(live.cache, b), 5)
+
+    back = hs.ExitMaintenance(live.cache, b, "yes")
+    assert len(back.vms) == 7 and any("vm-start" in x for x in back.plan().xe)
+    back.execute(RunContext(live))
+    assert resident(running_sim, b) == was_there
+    host = running_sim.sim.store.get("host", b)
+    assert host["enabled"] is True and not set(KEYS) & set(host["other_config"])
+
+
+def test_a_failed_evacuation_undoes_itself(running_sim, live):
+    b = host_ref(running_sim, "xcp-b")
+    blockers = hs.evacuation_blockers(live, b)
+    running_sim.sim.inject_failure("Async.host.evacuate", ["HOST_NOT_ENOUGH_FREE_MEMORY", "1", "0"])
+    action = hs.EnterMaintenance(live.cache, b, blockers, "suspend")
+    with pytest.raises(Exception) as failed:
+        action.execute(RunContext(live))
+    assert "undone" in failed.value.undo_report()
+    st = running_sim.sim.store
+    assert st.get("host", b)["enabled"] is True
+    assert st.get("VM", vm_ref(running_sim, "jenkins"))["power_state"] == "Running"
+
+
+def test_reboot_a_member_and_follow_it_back(running_sim, live):
+    c = host_ref(running_sim, "xcp-c")
+    blockers = hs.evacuation_blockers(live, c)
+    with pytest.raises(InvalidInput):
+        hs.RebootHost(live.cache, c, blockers, "move them")  # local-storage VMs cannot move
+    action = hs.RebootHost(live.cache, c, blockers, "shut them down")
+    assert action.plan().confirm_word == "reboot"
+    notes = []
+    outcome = action.execute(RunContext(live, note=notes.append))
+    assert "is back after" in outcome
+    assert any("rebooting" in n for n in notes)
+    metrics = running_sim.sim.store.get("host", c)["metrics"]
+    assert running_sim.sim.store.get("host_metrics", metrics)["live"] is True
+
+
+def test_toolstack_restart_of_the_master_reconnects(running_sim, live):
+    a = host_ref(running_sim, "xcp-a")
+    action = hs.RestartToolstack(live.cache, a, this_host=live.this_host)
+    assert any("reconnects by itself" in i for i in action.plan().impact)
+    outcome = action.execute(RunContext(live))
+    assert "connected again" in outcome
+    assert live.call("host.get_name_label", a) == "xcp-a"
+
+
+def test_ntp_validated_set_and_probed(running_sim, live):
+    a, c = host_ref(running_sim, "xcp-a"), host_ref(running_sim, "xcp-c")
+    flags = hs.time_probe(live)
+    assert [f.text for f in flags] == [
+        "The clock of xcp-c is not synchronised by NTP (unreachable: ntp.corp.invalid)"
+    ]
+    before = writes(running_sim)
+    for bad in ("bad host!", "127.0.0.300", "a.b, a.b"):
+        with pytest.raises(InvalidInput):
+            hs.SetNtp(live.cache, c, "Custom", bad)
+    with pytest.raises(InvalidInput):
+        hs.SetNtp(live.cache, c, "Custom", "")
+    assert writes(running_sim) == before
+    hs.SetNtp(live.cache, c, "Custom", "127.10.0.123", "this host").execute(RunContext(live))
+    assert hs.time_probe(live) == []
+    state = hs.read_time(live, c)
+    assert state.synchronised is True and state.server_status == {"127.10.0.123": "synced"}
+    assert abs(state.skew) < 5
+    assert running_sim.sim.store.get("host", a)["ntp_custom_servers"] == [
+        "127.10.0.123",
+        "127.10.0.124",
+    ]
+
+
+def test_timezone_refuses_unknown_zones(running_sim, live):
+    a = host_ref(running_sim, "xcp-a")
+    zones = live.call("host.list_timezones", a)
+    with pytest.raises(InvalidInput):
+        hs.SetTimezone(live.cache, a, "Mars/Olympus", zones)
+    hs.SetTimezone(live.cache, a, "America/New_York", zones, "every host").execute(RunContext(live))
+    st = running_sim.sim.store
+    assert {h["timezone"] for h in st.table("host").values()} == {"America/New_York"}
+
+
+def test_ssh_and_syslog(running_sim, live):
+    c = host_ref(running_sim, "xcp-c")
+    with pytest.raises(InvalidInput):
+        hs.SetSsh(live.cache, c, "on", "100000")  # minutes: beyond two days
+    hs.SetSsh(live.cache, c, "on", "30").execute(RunContext(live))
+    rec = running_sim.sim.store.get("host", c)
+    assert rec["ssh_enabled"] is True and rec["ssh_enabled_timeout"] == 1800
+    with pytest.raises(InvalidInput):
+        hs.SetSyslog(live.cache, c, "not a host!")
+    action = hs.SetSyslog(live.cache, c, "127.10.0.51", "every host")
+    assert "xe host-syslog-reconfigure" in "\n".join(action.plan().xe)
+    action.execute(RunContext(live))
+    logging = {h["name_label"]: h["logging"] for h in running_sim.sim.store.table("host").values()}
+    assert all(v == {"syslog_destination": "127.10.0.51"} for v in logging.values())
+
+
+def test_bulk_power_and_migration(running_sim, live):
+    halted = [vm_ref(running_sim, n) for n in ("backup-proxy", "test-ubuntu-24")]
+    with pytest.raises(InvalidInput) as refused:
+        vms.PowerVms(live.cache, [*halted, vm_ref(running_sim, "dc-01")], "start")
+    assert "dc-01 (Running)" in refused.value.problems[0]
+    outcome = vms.PowerVms(live.cache, halted, "start").execute(RunContext(live))
+    assert "2 of 2" in outcome
+    a = host_ref(running_sim, "xcp-a")
+    with pytest.raises(InvalidInput) as local:
+        vms.MigrateVms(live.cache, [vm_ref(running_sim, "jenkins")], a)
+    assert "VM_REQUIRES_SR" in local.value.problems[0]
+    web = vm_ref(running_sim, "web-02")
+    assert [label for label, _ in vms.MigrateVms.targets(live.cache, [web])][0].startswith("xcp-a")
+    vms.MigrateVms(live.cache, [web], a).execute(RunContext(live))
+    assert running_sim.sim.store.get("VM", web)["resident_on"] == a
+
+
+def test_memory_rule_checked_before_any_call(running_sim, live):
+    erp = vm_ref(running_sim, "legacy-erp")
+    before = writes(running_sim)
+    values = {"static_min": "1G", "dynamic_min": "8G", "dynamic_max": "4G", "static_max": "12G"}
+    with pytest.raises(InvalidInput) as refused:
+        vms.SetMemory(live.cache, erp, values)
+    assert "Dynamic min (8.0 GiB) must not exceed Dynamic max (4.0 GiB)" in refused.value.problems
+    running = vm_ref(running_sim, "dc-01")
+    with pytest.raises(InvalidInput):  # static limits of a running VM
+        vms.SetMemory(live.cache, running, {**values, "dynamic_min": "2G"})
+    assert writes(running_sim) == before
+    ok = {"static_min": "1G", "dynamic_min": "6G", "dynamic_max": "10G", "static_max": "16G"}
+    vms.SetMemory(live.cache, erp, ok).execute(RunContext(live))
+    rec = running_sim.sim.store.get("VM", erp)
+    assert rec["memory_static_max"] == 16 * 1024**3 and rec["memory_dynamic_min"] == 6 * 1024**3
+
+
+def test_filter_finds_a_vm_among_4000():
+    from xstui.areas import watched_types
+    from xstui.xapi.cache import Cache
+
+    store = build(generate(64, 4000))
+    cache = Cache(watched_types())
+    cache.replace(
+        [
+            {"class": cls, "ref": ref, "operation": "add", "snapshot": rec}
+            for cls, table in store.tables.items()
+            for ref, rec in table.items()
+        ]
+    )
+    rows = vms.vm_rows(cache)
+    assert len(rows) == 4000
+    assert [r.name for r in vms.filtered(rows.values(), "vm-03999")] == ["vm-03999"]
+    assert all(r.host == "host-002" for r in vms.filtered(rows.values(), "host-002 running"))
