@@ -1,0 +1,143 @@
+"""Pilot tests at 80x24 of the Host and VMs screens, end to end against the
+simulator: maintenance mode there and back, a reboot of the master followed
+through the reconnect, a bulk start of 50 VMs, finding a VM by typing and
+migrating it."""
+
+import pytest
+from xstui.screens.host import HostScreen, PrecheckModal
+from xstui.screens.vms import VmsScreen
+
+from xstui.app import XstuiApp
+from xstui.areas import watched_types
+from xstui.services.vms import MigrateVms
+from xstui.widgets.rowlist import RowList
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+
+from .test_network_app import confirm_plan, fill_form, wait_until
+
+
+async def open_host(pilot, name: str) -> HostScreen:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.connection.cache.table("host"))
+    await pilot.press("f7")
+    await wait_until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
+    screen = app.screen
+    index = next(i for i, r in enumerate(screen.rows) if r.name == name)
+    for _ in range(index):
+        await pilot.press("down")
+    assert screen.host == screen.rows[index].ref
+    return screen
+
+
+def resident(running, host_name):
+    st = running.sim.store
+    host = st.find_one("host", name_label=host_name)
+    return sorted(
+        st.get("VM", v)["name_label"]
+        for v in st.get("host", host)["resident_VMs"]
+        if not st.get("VM", v)["is_control_domain"]
+    )
+
+
+async def test_maintenance_there_and_back(running_sim, connection):
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    was_there = resident(running_sim, "xcp-b")
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "xcp-b")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
+        assert [x.name for x in app.screen.blockers] == [
+            "build-agent-1",
+            "jenkins",
+            "log-collector",
+        ]
+        await pilot.press("enter")  # Continue
+        await fill_form(pilot, blocked="shut down")
+        await confirm_plan(pilot, "maintenance")
+        await wait_until(pilot, lambda: resident(running_sim, "xcp-b") == [], timeout=15)
+        await wait_until(pilot, lambda: screen.rows[1].state == "maintenance")
+        assert st.get("host", b)["enabled"] is False
+
+        await pilot.press("x")
+        await fill_form(pilot, bring_back="yes")
+        await confirm_plan(pilot)
+        await wait_until(pilot, lambda: resident(running_sim, "xcp-b") == was_there, timeout=15)
+        await wait_until(pilot, lambda: screen.rows[1].state == "up")
+
+
+async def test_reboot_of_the_master_is_followed_back(running_sim, connection):
+    running_sim.sim.reboot_seconds = 20  # x time_scale 0.05: 1 s away
+    app = XstuiApp(connection)
+    notices = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notices.append(message)
+        await open_host(pilot, "xcp-a")
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
+        await pilot.press("enter")
+        await fill_form(pilot, vms="shut them down")
+        await confirm_plan(pilot, "reboot")
+        await wait_until(pilot, lambda: any("is back after" in n for n in notices), timeout=30)
+        assert connection.state == "connected"
+        assert resident(running_sim, "xcp-a") == []
+
+
+@pytest.fixture
+def sim_250():
+    from xstui.sim.runner import start_simulator
+    from xstui.sim.scenario import generate
+
+    running = start_simulator(generate(8, 250), task_delay=0.01)
+    running.sim.time_scale = 0.02
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    conn.login()
+    yield running, conn
+    conn.close()
+    running.close()
+
+
+async def test_bulk_start_of_50_vms(sim_250):
+    running, conn = sim_250
+    st = running.sim.store
+    halted = [
+        r
+        for r, v in st.table("VM").items()
+        if v["power_state"] == "Halted" and not v["is_a_template"]
+    ]
+    assert len(halted) == 50
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.connection.cache.table("vm"))
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("slash", *"halted", "enter", "A")
+        assert len(app.screen.query_one(RowList).marked) == 50
+        await pilot.press("p")
+        await fill_form(pilot, op="start")
+        await confirm_plan(pilot)
+        await wait_until(
+            pilot,
+            lambda: all(st.get("VM", r)["power_state"] == "Running" for r in halted),
+            timeout=60,
+        )
+
+
+async def test_find_a_vm_by_typing_and_migrate_it(running_sim, connection):
+    st = running_sim.sim.store
+    vm = st.find_one("VM", name_label="web-03")
+    a = st.find_one("host", name_label="xcp-a")
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.connection.cache.table("vm"))
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("slash", *"web-03", "enter")
+        assert [r.name for r in app.screen.shown] == ["web-03"]
+        await pilot.press("g")
+        targets = MigrateVms.targets(connection.cache, [vm])
+        await fill_form(pilot, host=next(label for label, ref in targets if ref == a))
+        await confirm_plan(pilot)
+        await wait_until(pilot, lambda: st.get("VM", vm)["resident_on"] == a, timeout=15)
