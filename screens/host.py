@@ -17,6 +17,16 @@ from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import host as hs
 from xstui.services.actions import Action, InvalidInput
+from xstui.services.host.local import (
+    Chrony,
+    Disk,
+    LocalError,
+    LocalSystem,
+    ResetNetworking,
+    SetKeymap,
+    StatusReport,
+)
+from xstui.services.values import size
 from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
@@ -96,6 +106,9 @@ class HostScreen(AreaScreen):
         super().__init__(area)
         self.rows: list[hs.HostRow] = []
         self.time_state: hs.TimeState | None = None
+        self.chrony: Chrony | str | None = None  # dom0's chronyd (or why it cannot say)
+        self.disks: list[Disk] = []  # dom0's disks
+        self.local: LocalSystem | None = None  # set in dom0: this host's own tools
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
@@ -108,6 +121,9 @@ class HostScreen(AreaScreen):
                     yield Static("Press t to read the clocks.", id="host-time")
 
     def on_mount(self) -> None:
+        if self.conn is not None and self.conn.target.kind == "local":
+            self.local = LocalSystem()
+            self._read_disks()
         table = self.query_one("#hosts", DataTable)
         table.add_columns("Host", "Role")
         table.add_column("State", width=15)  # wide enough for every state
@@ -154,7 +170,23 @@ class HostScreen(AreaScreen):
         grid.add_column()
         for label, value in hs.host_facts(self.conn.cache, self.host):
             grid.add_row(label, Text(value))
+        if self.local is not None and self.host == self.conn.this_host:
+            for disk in self.disks:
+                grid.add_row("Disk", Text(f"{disk.name} {size(disk.size)} {disk.model}"))
         self.query_one("#host-details", Static).update(grid)
+
+    @work(thread=True, exit_on_error=False, group="dom0", description="dom0 disks")
+    def _read_disks(self) -> None:
+        try:
+            disks = self.local.disks()
+        except LocalError:
+            return  # no lsblk: the line is left out
+        self.app.call_from_thread(self._got_disks, disks)
+
+    def _got_disks(self, disks) -> None:
+        self.disks = disks
+        if self.rows:
+            self._draw_details()
 
     @on(DataTable.RowHighlighted, "#hosts")
     def _host_chosen(self, event: DataTable.RowHighlighted) -> None:
@@ -182,10 +214,16 @@ class HostScreen(AreaScreen):
         except Exception as exc:  # said on screen, in words
             self.app.call_from_thread(notify_error, self.app, exc)
             return
-        self.app.call_from_thread(self._draw_time, state)
+        chrony = None
+        if self.local is not None and host == self.conn.this_host:
+            try:
+                chrony = self.local.chrony()
+            except LocalError as exc:
+                chrony = str(exc)
+        self.app.call_from_thread(self._draw_time, state, chrony)
 
-    def _draw_time(self, st: hs.TimeState) -> None:
-        self.time_state = st
+    def _draw_time(self, st: hs.TimeState, chrony=None) -> None:
+        self.time_state, self.chrony = st, chrony
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
@@ -211,6 +249,19 @@ class HostScreen(AreaScreen):
             )
             for server, status in sorted(st.server_status.items()):
                 grid.add_row("  server", Text(f"{server}: {status}"))
+        if isinstance(self.chrony, str):
+            grid.add_row("chronyd", Text(self.chrony))
+        elif self.chrony is not None:
+            c = self.chrony
+            grid.add_row(
+                "chronyd",
+                Text(
+                    ("synchronised" if c.synchronised else "NOT synchronised")
+                    + f", last offset {c.offset}"
+                ),
+            )
+            for server, status in sorted(c.sources.items()):
+                grid.add_row("  source", Text(f"{server}: {status}"))
         grid.add_row("", Text("n: NTP servers - z: time zone - t: read again"))
         self.query_one("#host-time", Static).update(grid)
 
@@ -384,12 +435,74 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
-    def action_network_reset(self) -> None:
-        self.app.notify(
-            "The emergency network reset (xe-reset-networking) rewrites the host's network "
-            "configuration from scratch and reboots it: it is a console job, run in dom0 at the "
-            "host's own console (iLO/DRAC), because the network it resets is the one you would "
-            "use to reach it. On a member it asks for the master's address.",
-            severity="warning",
-            timeout=15,
+    def _dom0_only(self, what: str) -> bool:
+        """In dom0, on this host; otherwise say where it can be done."""
+        if self.local is None:
+            self.app.notify(
+                f"{what} is done in dom0: run xstui on the host itself (xstui local), at its "
+                "console or over SSH.",
+                severity="warning",
+                timeout=12,
+            )
+            return False
+        if self.host != self.conn.this_host:
+            self.app.notify(
+                f"{what} applies to this host only: select it first.", severity="warning"
+            )
+            return False
+        return True
+
+    @work(exit_on_error=False, group="action", description="emergency network reset")
+    async def action_network_reset(self) -> None:
+        if self.local is None:
+            self.app.notify(
+                "The emergency network reset (xe-reset-networking) rebuilds the host's network "
+                "configuration from scratch and reboots it. It is a console job: run xstui in "
+                "dom0 at the host's own console (iLO/DRAC), since the network it resets is the "
+                "one you would use to reach it. On a member it asks for the master's address.",
+                severity="warning",
+                timeout=15,
+            )
+            return
+        if not self._dom0_only("The emergency network reset"):
+            return
+        conn, system = self.conn, self.local
+        action = await self._form(
+            "Emergency network reset of this host",
+            ResetNetworking.fields(system),
+            lambda values: ResetNetworking(conn.cache, system, conn.this_host, values),
         )
+        if action is not None:
+            await perform(self.app, action)
+
+    @work(exit_on_error=False, group="action", description="keyboard layout")
+    async def action_keymap(self) -> None:
+        if not self._dom0_only("The console keyboard layout"):
+            return
+        system = self.local
+        try:
+            keymaps = await asyncio.to_thread(system.keymaps)
+        except LocalError as exc:
+            self.app.notify(str(exc), severity="error")
+            return
+        action = await self._form(
+            "Keyboard layout of this host's console",
+            SetKeymap.fields(system, keymaps),
+            lambda values: SetKeymap(system, values["keymap"], keymaps),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    @work(exit_on_error=False, group="action", description="status report")
+    async def action_status_report(self) -> None:
+        host, conn = self.host, self.conn
+        here = self.local is not None and host == conn.this_host
+        action = await self._form(
+            f"Server status report of {conn.cache.label('host', host)}",
+            StatusReport.fields(here),
+            lambda values: StatusReport(
+                conn.cache, host, system=self.local if here else None, url=values.get("url", "")
+            ),
+        )
+        if action is not None:
+            await perform(self.app, action)

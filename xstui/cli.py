@@ -24,8 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"xstui {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    sub.add_parser(
+    d = sub.add_parser(
         "demo", help="start the built-in simulator with the demo pool and open the console"
+    )
+    d.add_argument(
+        "--dom0",
+        action="store_true",
+        help="as if in dom0 of the master: the simulator's socket and a fake dom0 in a temp folder",
     )
     c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
@@ -66,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     for command in area_commands():
         if args.command == command.name:
             return _piped(command.run, args)
+    if args.command == "demo" and args.dom0:
+        from .demo import dom0_rehearsal
+
+        with dom0_rehearsal():
+            return run_app("local")
     if args.command == "demo":
         return run_app("demo")
     if args.command == "connect":

@@ -3,6 +3,10 @@ random port and password, then reached like any remote host."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .xapi.targets import Target, parse_target
@@ -23,3 +27,28 @@ def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
 
     running = start_simulator(scenario, latency_ms=latency_ms)
     return Demo(parse_target(running.url), running.password, running)
+
+
+@contextlib.contextmanager
+def dom0_rehearsal(scenario: str = "demo") -> Iterator[None]:
+    """The console as if in dom0 of the demo's master: the simulator listens on
+    a unix socket (trusted, like /var/lib/xcp/xapi) and dom0's tools are the
+    fake ones of a temporary folder. Nothing touches this machine's system."""
+    from .sim.dom0 import make_dom0
+    from .sim.runner import start_simulator
+
+    with tempfile.TemporaryDirectory(prefix="xstui-dom0-") as folder:
+        running = start_simulator(scenario, unix_socket=os.path.join(folder, "xapi"))
+        make_dom0(os.path.join(folder, "root"))
+        saved = {k: os.environ.get(k) for k in ("XSTUI_XAPI_SOCKET", "XSTUI_DOM0_ROOT")}
+        os.environ["XSTUI_XAPI_SOCKET"] = running.unix_socket
+        os.environ["XSTUI_DOM0_ROOT"] = os.path.join(folder, "root")
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            running.close()

@@ -1,0 +1,121 @@
+"""The dom0-only features against a fake dom0 (a temporary folder with
+scripts that behave like the host's tools): never this machine's system."""
+
+import pytest
+
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.services.host.local import (
+    LocalError,
+    LocalSystem,
+    ResetNetworking,
+    SetKeymap,
+    StatusReport,
+)
+from xstui.sim.dom0 import make_dom0
+
+
+@pytest.fixture
+def dom0(tmp_path):
+    return LocalSystem(make_dom0(tmp_path / "root"))
+
+
+def test_chrony_state_both_ways(tmp_path):
+    synced = LocalSystem(make_dom0(tmp_path / "a")).chrony()
+    assert synced.synchronised and synced.sources == {
+        "127.10.0.123": "synced",
+        "127.10.0.124": "combined",
+    }
+    lost = LocalSystem(make_dom0(tmp_path / "b", synchronised=False)).chrony()
+    assert not lost.synchronised and set(lost.sources.values()) == {"unreachable"}
+
+
+def test_a_missing_tool_is_said_not_raised_raw(tmp_path):
+    empty = LocalSystem(tmp_path)
+    with pytest.raises(LocalError, match="chronyc is not on this host"):
+        empty.chrony()
+
+
+def test_keymap_set_and_undone(dom0):
+    keymaps = dom0.keymaps()
+    with pytest.raises(InvalidInput):
+        SetKeymap(dom0, "klingon", keymaps)
+    action = SetKeymap(dom0, "fr", keymaps)
+    assert action.plan().xe == ["localectl set-keymap fr"]
+    ctx = RunContext(conn=None)
+    action.run(ctx)
+    assert dom0.keymap() == "fr"
+    ctx.rollback()
+    assert dom0.keymap() == "us"
+
+
+def test_network_reset_refused_while_vms_run(dom0, connection):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("vm"), 5)
+    with pytest.raises(InvalidInput) as refused:
+        ResetNetworking(
+            connection.cache, dom0, connection.this_host, {"device": "eth0", "mode": "dhcp"}
+        )
+    assert "shut down or move the VMs running here first" in refused.value.problems[0]
+    assert not (dom0.root / "tmp/network-reset").exists()
+
+
+def test_network_reset_on_an_empty_member(tmp_path, running_sim, connection):
+    st = running_sim.sim.store
+    c = st.find_one("host", name_label="xcp-c")
+    for ref in list(st.get("host", c)["resident_VMs"]):
+        if not st.get("VM", ref)["is_control_domain"]:
+            st.set("VM", ref, power_state="Halted", resident_on="OpaqueRef:NULL")
+    connection.start_events()
+    assert connection.cache.wait_for(
+        lambda: (
+            not any(
+                vm.resident_on == c and not vm.is_control_domain
+                for vm in connection.cache.table("vm").values()
+            )
+        ),
+        5,
+    )
+    system = LocalSystem(make_dom0(tmp_path / "member", master="127.10.0.11"))
+    fields = {f.name: f for f in ResetNetworking.fields(system)}
+    assert fields["master"].value == "127.10.0.11"
+    with pytest.raises(InvalidInput):
+        ResetNetworking(
+            connection.cache,
+            system,
+            c,
+            {"master": "127.10.0.11", "device": "eth0", "mode": "static", "ip": "127.10.0.13"},
+        )
+    values = {
+        "master": "127.10.0.11",
+        "device": "eth0",
+        "mode": "static",
+        "ip": "127.10.0.13",
+        "netmask": "255.255.255.0",
+        "gateway": "127.10.0.1",
+        "dns": "127.10.0.53",
+    }
+    action = ResetNetworking(connection.cache, system, c, values)
+    plan = action.plan()
+    assert plan.risk == "high" and plan.confirm_word == "reset"
+    assert plan.xe == [
+        "xe-reset-networking --master=127.10.0.11 --device=eth0 --mode=static --ip=127.10.0.13 "
+        "--netmask=255.255.255.0 --gateway=127.10.0.1 --dns=127.10.0.53"
+    ]
+    notes = []
+    outcome = action.execute(RunContext(connection, note=notes.append))
+    assert "rebooting" in outcome and "Rebooting..." in notes
+    written = (system.root / "tmp/network-reset").read_text()
+    assert "--master=127.10.0.11" in written and "--ip=127.10.0.13" in written
+
+
+def test_status_report_here_and_remotely(dom0, running_sim, connection):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("host"), 5)
+    here = StatusReport(connection.cache, connection.this_host, system=dom0)
+    outcome = here.execute(RunContext(connection))
+    assert "bug-report-20261126.tar.bz2" in outcome
+    with pytest.raises(InvalidInput):
+        StatusReport(connection.cache, connection.this_host, url="not a url")
+    remote = StatusReport(connection.cache, connection.this_host, url="https://127.10.0.99/upload")
+    assert remote.plan().xe[0].startswith("xe host-bugreport-upload")
+    assert "uploaded" in remote.execute(RunContext(connection))

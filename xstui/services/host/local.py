@@ -1,0 +1,398 @@
+"""The host's own system, seen from dom0: the commands and files that the
+console uses where XAPI has no call (chronyd's state, the console keymap,
+disks, the emergency network reset, the server status report).
+
+Everything goes through :class:`LocalSystem`, rooted at ``/`` in dom0. Tests
+root it at a temporary directory laid out like dom0 (scripts that behave
+like the real tools), so this machine's own system is never touched."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from .. import validate as v
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, optional, problem_of
+
+# the tools, where dom0 has them (relative to the root)
+COMMANDS = {
+    "chronyc": "usr/bin/chronyc",
+    "localectl": "usr/bin/localectl",
+    "lsblk": "usr/bin/lsblk",
+    "xe-reset-networking": "opt/xensource/bin/xe-reset-networking",
+    "xen-bugtool": "usr/sbin/xen-bugtool",
+}
+POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
+MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
+VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
+
+
+class LocalError(Exception):
+    """A dom0 tool that is missing or failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Chrony:
+    synchronised: bool
+    sources: dict[str, str]  # server -> state in words
+    offset: str  # chronyd's last offset, as it prints it
+
+
+@dataclass(frozen=True)
+class Disk:
+    name: str
+    size: int
+    model: str
+
+
+class LocalSystem:
+    def __init__(self, root: str | os.PathLike | None = None):
+        # XSTUI_DOM0_ROOT: a folder laid out like dom0 (tests, rehearsals)
+        self.root = Path(root or os.environ.get("XSTUI_DOM0_ROOT") or "/")
+
+    # plumbing ---------------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def command(self, name: str, *args: str) -> list[str]:
+        tool = self.path(COMMANDS[name])
+        if not os.access(tool, os.X_OK):
+            raise LocalError(f"{name} is not on this host ({tool})")
+        return [str(tool), *args]
+
+    def run(self, name: str, *args: str, stdin: str = "", timeout: float = 60) -> str:
+        try:
+            done = subprocess.run(
+                self.command(name, *args),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise LocalError(f"{name} did not answer within {int(timeout)} s") from None
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise LocalError(f"{name} failed (exit {done.returncode}): {last[0]}")
+        return done.stdout
+
+    def stream(self, name: str, *args: str, stdin: str = "") -> Iterator[str]:
+        """The tool's output, line by line, as it comes; LocalError on failure."""
+        proc = subprocess.Popen(
+            self.command(name, *args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+        last = ""
+        for line in proc.stdout:
+            last = line.rstrip("\n")
+            yield last
+        if proc.wait() != 0:
+            raise LocalError(f"{name} failed (exit {proc.returncode}): {last or 'no output'}")
+
+    def read(self, relative: str) -> str:
+        try:
+            return self.path(relative).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # facts --------------------------------------------------------------------
+    def pool_role(self) -> tuple[str, str]:
+        """("master", "") or ("member", master address), from pool.conf."""
+        text = self.read(POOL_CONF).strip()
+        if text.startswith("slave:"):
+            return "member", text[6:].strip()
+        return "master", ""
+
+    def management_device(self) -> str:
+        """The management NIC the installer set up (LABEL in management.conf)."""
+        m = re.search(r"^LABEL=['\"]?([\w.-]+)", self.read(MANAGEMENT_CONF), re.M)
+        return m.group(1) if m else ""
+
+    def chrony(self) -> Chrony:
+        tracking = self.run("chronyc", "-n", "tracking")
+        leap = re.search(r"^Leap status\s*:\s*(.+)$", tracking, re.M)
+        offset = re.search(r"^Last offset\s*:\s*(.+)$", tracking, re.M)
+        states = {
+            "*": "synced",
+            "+": "combined",
+            "-": "not combined",
+            "?": "unreachable",
+            "x": "may be wrong",
+            "~": "too variable",
+        }
+        sources = {}
+        for line in self.run("chronyc", "-n", "sources").splitlines():
+            m = re.match(r"^\^(.)\s+(\S+)", line)
+            if m:
+                sources[m.group(2)] = states.get(m.group(1), m.group(1))
+        return Chrony(
+            bool(leap) and leap.group(1).strip() != "Not synchronised",
+            sources,
+            offset.group(1).strip() if offset else "",
+        )
+
+    def keymap(self) -> str:
+        m = re.search(r"^KEYMAP=['\"]?([\w.-]+)", self.read(VCONSOLE), re.M)
+        return m.group(1) if m else "us"
+
+    def keymaps(self) -> list[str]:
+        return [k.strip() for k in self.run("localectl", "list-keymaps").splitlines() if k.strip()]
+
+    def disks(self) -> list[Disk]:
+        out = []
+        for line in self.run(
+            "lsblk", "-d", "-b", "-n", "-P", "-o", "NAME,SIZE,MODEL,TYPE"
+        ).splitlines():
+            fields = dict(re.findall(r'(\w+)="([^"]*)"', line))
+            if fields.get("TYPE") == "disk":
+                out.append(
+                    Disk(
+                        fields.get("NAME", "?"),
+                        int(fields.get("SIZE") or 0),
+                        fields.get("MODEL", "").strip(),
+                    )
+                )
+        return out
+
+
+# actions ----------------------------------------------------------------------------
+class SetKeymap(Action):
+    """The console keyboard layout of dom0 (what the iLO/DRAC console types)."""
+
+    @staticmethod
+    def fields(system: LocalSystem, keymaps: list[str]) -> list[Field]:
+        return [
+            Field(
+                "keymap",
+                "Keyboard layout",
+                system.keymap(),
+                lambda text: (
+                    None
+                    if text in keymaps
+                    else "not a layout of this host (e.g. us, fr, de-latin1)"
+                ),
+            )
+        ]
+
+    def __init__(self, system: LocalSystem, keymap: str, keymaps: list[str]):
+        if keymap not in keymaps:
+            raise InvalidInput(
+                [f"{keymap!r} is not a keyboard layout of this host (localectl list-keymaps)"]
+            )
+        self.system, self.keymap, self.old = system, keymap, system.keymap()
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Keyboard layout",
+            f"The console keyboard layout becomes {self.keymap} (it was {self.old}).",
+            [f"localectl set-keymap {shlex.quote(self.keymap)}"],
+            impact=[
+                "The layout of the host's own console changes now; SSH sessions are not affected."
+            ],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        self.system.run("localectl", "set-keymap", self.keymap)
+        ctx.on_undo(
+            "restore the keyboard layout",
+            lambda: self.system.run("localectl", "set-keymap", self.old),
+        )
+        return f"Keyboard layout: {self.keymap}."
+
+
+class ResetNetworking(Action):
+    """The emergency network reset (``xe-reset-networking``): the host forgets
+    its network configuration, sets up one management interface, and reboots."""
+
+    @staticmethod
+    def fields(system: LocalSystem) -> list[Field]:
+        role, master = system.pool_role()
+        fields = [
+            Field(
+                "device",
+                "Management NIC",
+                system.management_device() or "eth0",
+                problem_of(_device),
+            ),
+            Field("mode", "Address", "dhcp", choices=("dhcp", "static")),
+            Field("ip", "IP (static)", "", optional(problem_of(v.ipv4))),
+            Field("netmask", "Netmask (static)", "", optional(problem_of(v.netmask))),
+            Field("gateway", "Gateway (static)", "", optional(problem_of(v.ipv4, "gateway"))),
+            Field("dns", "DNS server (static)", "", optional(problem_of(v.ipv4, "DNS server"))),
+        ]
+        if role == "member":
+            fields.insert(
+                0,
+                Field(
+                    "master", "Pool master's address", master, problem_of(v.ipv4, "master address")
+                ),
+            )
+        return fields
+
+    def __init__(self, cache: Cache, system: LocalSystem, this_host: str, values: dict[str, str]):
+        self.system = system
+        self.role, current_master = system.pool_role()
+        device = _device(values.get("device", ""))
+        mode = values.get("mode", "dhcp")
+        problems = []
+        if mode not in ("dhcp", "static"):
+            problems.append("the address is dhcp or static")
+        args = [f"--device={device}", f"--mode={mode}"]
+        if mode == "static":
+            ip, mask = values.get("ip", "").strip(), values.get("netmask", "").strip()
+            if not ip or not mask:
+                problems.append("a static address needs an IP and a netmask")
+            else:
+                args += [f"--ip={v.ipv4(ip)}", f"--netmask={v.netmask(mask)}"]
+                if values.get("gateway", "").strip():
+                    args.append(f"--gateway={v.gateway(values['gateway'], ip, mask)}")
+                if values.get("dns", "").strip():
+                    args.append(f"--dns={v.ipv4(values['dns'], 'DNS server')}")
+        self.master = ""
+        if self.role == "member":
+            self.master = v.ipv4(values.get("master", "") or current_master, "master address")
+            args.insert(0, f"--master={self.master}")
+        if problems:
+            raise InvalidInput(problems)
+        with cache.lock:
+            guests = [
+                vm.name_label
+                for vm in views.user_vms(cache)
+                if vm.power_state in ("Running", "Paused") and vm.resident_on == this_host
+            ]
+            ha = views.ha_enabled(cache)
+        if guests:
+            problems.append(
+                f"shut down or move the VMs running here first: {', '.join(sorted(guests)[:6])}"
+            )
+        if ha:
+            problems.append(
+                "HA is on: disable it first (a host that drops off the network would be fenced)"
+            )
+        if problems:
+            raise InvalidInput(problems)
+        self.device, self.mode, self.args = device, mode, args
+
+    def plan(self) -> Plan:
+        impact = [
+            "Every bond, VLAN and tunnel of this host is forgotten; the NICs come back as "
+            "they were at installation, named in the installer's order.",
+            f"{self.device} becomes the management interface ({self.mode}).",
+            "The host REBOOTS at once (no VM may run here).",
+        ]
+        if self.role == "member":
+            impact.append(
+                f"After the reboot it contacts the master at {self.master} and takes the pool's "
+                "networks again; check its NICs against the others (Networking, pool check)."
+            )
+        else:
+            impact.append(
+                "This is the master: after the reboot, re-create its bonds and VLANs "
+                "(the members keep theirs); members reach it at its new address only if "
+                "each is told (xe-reset-networking --master on each)."
+            )
+        return Plan(
+            "Emergency network reset",
+            f"Reset the network configuration of this host, management on {self.device}, and reboot.",
+            ["xe-reset-networking " + " ".join(shlex.quote(a) for a in self.args)],
+            impact=impact,
+            risk="high",
+            confirm_word="reset",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.commit()  # the tool reboots the host when it is done: nothing to take back
+        lines = []
+        for line in self.system.stream("xe-reset-networking", *self.args, stdin="yes\n"):
+            lines.append(line)
+            ctx.note(line[-70:])
+        return "Network reset done; the host is rebooting. " + (lines[-1] if lines else "")
+
+
+def _device(text: str) -> str:
+    text = text.strip()
+    if not re.fullmatch(r"[A-Za-z][\w.-]{0,14}", text):
+        raise InvalidInput([f"{text!r} is not a NIC name (e.g. eth0)"])
+    return text
+
+
+class StatusReport(Action):
+    """A server status report: in dom0 ``xen-bugtool`` writes it here;
+    remotely ``host.bugreport_upload`` sends it to a support URL."""
+
+    @staticmethod
+    def fields(local: bool) -> list[Field]:
+        if local:
+            return []
+        return [
+            Field(
+                "url",
+                "Upload to (URL)",
+                "",
+                problem_of(_upload_url),
+                placeholder="https://... or ftp://...",
+            )
+        ]
+
+    def __init__(
+        self, cache: Cache, host: str, *, system: LocalSystem | None = None, url: str = ""
+    ):
+        self.system, self.host = system, host
+        with cache.lock:
+            rec = cache.get("host", host)
+            if rec is None:
+                raise InvalidInput(["the host is no longer in the pool"])
+            self.name, self.uuid = rec.name_label, rec.uuid
+        self.url = "" if system is not None else _upload_url(url)
+
+    def plan(self) -> Plan:
+        if self.system is not None:
+            return Plan(
+                "Server status report",
+                f"Collect the status report of {self.name} (logs, configuration, hardware) into /var/opt/xen/bug-report.",
+                ["xen-bugtool --yestoall"],
+                impact=[
+                    "Takes a few minutes and some disk space in dom0; nothing is sent anywhere."
+                ],
+            )
+        return Plan(
+            "Server status report",
+            f"Collect the status report of {self.name} and upload it to {self.url}.",
+            [f"xe host-bugreport-upload host={self.uuid} url={shlex.quote(self.url)}"],
+            impact=[
+                "The report holds logs and configuration (no passwords): send it only where you trust."
+            ],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        if self.system is None:
+            ctx.task("host.bugreport_upload", self.host, self.url, {})
+            return f"The status report of {self.name} was uploaded to {self.url}."
+        written = ""
+        for line in self.system.stream("xen-bugtool", "--yestoall"):
+            ctx.note(line[-70:])
+            m = re.search(r"(/\S+\.(?:tar\.bz2|tar\.gz|tgz|zip))", line)
+            if m:
+                written = m.group(1)
+        return f"Status report written: {written or 'see /var/opt/xen/bug-report'}."
+
+
+def _upload_url(text: str) -> str:
+    text = text.strip()
+    if not re.match(r"^(https?|ftp)://[^\s/]+", text):
+        raise InvalidInput(["give the URL to upload to (http://, https:// or ftp://)"])
+    return text

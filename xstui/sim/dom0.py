@@ -1,0 +1,121 @@
+"""A fake dom0: a folder laid out like a host's root filesystem, with small
+shell scripts standing in for the tools xstui drives there (chronyc,
+localectl, lsblk, xe-reset-networking, xen-bugtool) and the files it reads.
+Tests and ``xstui demo --dom0`` point :class:`LocalSystem` at it, so nothing
+ever runs against the machine's own system."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+KEYMAPS = ("us", "uk", "fr", "de", "de-latin1", "es", "it", "jp106", "be-latin1", "sv-latin1")
+
+_CHRONYC = """#!/bin/sh
+ROOT={root}
+state="$(cat "$ROOT/var/lib/chrony/fake-state" 2>/dev/null || echo synced)"
+case "$*" in
+  *tracking*)
+    if [ "$state" = synced ]; then leap=Normal; else leap="Not synchronised"; fi
+    echo "Reference ID    : 7F0A007B ({first})"
+    echo "Stratum         : 3"
+    echo "Last offset     : +0.000012345 seconds"
+    echo "Leap status     : $leap" ;;
+  *sources*)
+    echo "MS Name/IP address         Stratum Poll Reach LastRx Last sample"
+    echo "==============================================================================="
+{sources} ;;
+  *) echo "chronyc: unknown command" >&2; exit 1 ;;
+esac
+"""
+
+_LOCALECTL = """#!/bin/sh
+ROOT={root}
+case "$1" in
+  list-keymaps) printf '%s\\n' {keymaps} ;;
+  set-keymap)
+    printf '%s\\n' {keymaps} | grep -qx "$2" || {{ echo "Invalid keymap $2" >&2; exit 1; }}
+    echo "KEYMAP=\\"$2\\"" > "$ROOT/etc/vconsole.conf" ;;
+  *) echo "localectl: unknown command" >&2; exit 1 ;;
+esac
+"""
+
+_LSBLK = """#!/bin/sh
+echo 'NAME="sda" SIZE="479559942144" MODEL="PERC H730P Mini" TYPE="disk"'
+echo 'NAME="sdb" SIZE="1919850381312" MODEL="SSDSC2KG019T8R " TYPE="disk"'
+echo 'NAME="sr0" SIZE="1073741312" MODEL="Virtual CDROM" TYPE="rom"'
+"""
+
+_RESET = """#!/bin/sh
+ROOT={root}
+echo "The management interface will be $(echo "$*" | sed -n 's/.*--device=\\([^ ]*\\).*/\\1/p')"
+printf '%s' "!! WARNING !!
+
+This command will reboot the host and reset its network configuration.
+Type 'yes' to continue.
+"
+read answer
+[ "$answer" = yes ] || exit 1
+echo "Stopping xapi..."
+echo "Reconfiguring..."
+echo "Updating inventory file..."
+mkdir -p "$ROOT/tmp"
+echo "$*" > "$ROOT/tmp/network-reset"
+echo "Rebooting..."
+"""
+
+_BUGTOOL = """#!/bin/sh
+ROOT={root}
+mkdir -p "$ROOT/var/opt/xen/bug-report"
+for part in system-logs xapi-db network-config hardware-info; do
+  echo "Collecting $part..."
+done
+out="$ROOT/var/opt/xen/bug-report/bug-report-20261126.tar.bz2"
+echo "report" > "$out"
+echo "Writing tarball $out successful."
+"""
+
+
+def _script(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+
+
+def make_dom0(
+    root: str | os.PathLike,
+    *,
+    ntp_servers: tuple[str, ...] = ("127.10.0.123", "127.10.0.124"),
+    synchronised: bool = True,
+    master: str = "",
+    keymap: str = "us",
+) -> Path:
+    """Lay out a fake dom0 under ``root``; ``master`` set makes it a member's."""
+    root = Path(root)
+    marks = ["*"] + ["+"] * (len(ntp_servers) - 1) if synchronised else ["?"] * len(ntp_servers)
+    sources = "\n".join(
+        f"    echo {shlex.quote(f'^{mark} {server:<27} 2   6   377    12   +12us[ +15us] +/- 20ms')}"
+        for mark, server in zip(marks, ntp_servers, strict=False)
+    )
+    keymaps = " ".join(KEYMAPS)
+    here = shlex.quote(str(root.resolve()))
+    _script(
+        root / "usr/bin/chronyc",
+        _CHRONYC.format(
+            root=here, first=ntp_servers[0] if ntp_servers else "none", sources=sources or "    :"
+        ),
+    )
+    _script(root / "usr/bin/localectl", _LOCALECTL.format(root=here, keymaps=keymaps))
+    _script(root / "usr/bin/lsblk", _LSBLK)
+    _script(root / "opt/xensource/bin/xe-reset-networking", _RESET.format(root=here))
+    _script(root / "usr/sbin/xen-bugtool", _BUGTOOL.format(root=here))
+    for relative, text in (
+        ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),
+        ("etc/vconsole.conf", f'KEYMAP="{keymap}"\n'),
+        ("etc/xensource/pool.conf", f"slave:{master}" if master else "master"),
+        ("etc/firstboot.d/data/management.conf", "LABEL='eth0'\nMODE='static'\n"),
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return root
