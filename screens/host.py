@@ -70,8 +70,8 @@ class PrecheckModal(Dialog):
             )
             yield Static(summary, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Continue", variant="primary", id="go")
-                yield Button("Cancel", id="no")
+                yield Button("Continue", variant="primary", id="go", compact=True)
+                yield Button("Cancel", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#go", Button).focus()

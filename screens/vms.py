@@ -80,7 +80,10 @@ class VmsScreen(AreaScreen):
                 for r in self.shown
             ]
         )
-        marked = len(listing.marked)
+        self._draw_count()
+
+    def _draw_count(self) -> None:
+        marked = len(self.query_one(RowList).marked)
         self.query_one("#vm-count", Static).update(
             Text(
                 f"{len(self.shown)} of {len(self.all_rows)} VMs"
@@ -104,10 +107,9 @@ class VmsScreen(AreaScreen):
 
     def action_mark_all(self) -> None:
         self.query_one(RowList).mark_all([r.ref for r in self.shown])
-        self._show()
 
-    def on_row_list_moved(self) -> None:
-        pass
+    def on_row_list_marked(self) -> None:
+        self._draw_count()
 
     # actions ----------------------------------------------------------------
     def _chosen(self) -> list[str]:
@@ -140,8 +142,7 @@ class VmsScreen(AreaScreen):
         )
         if action is not None:
             await perform(self.app, action)
-            self.query_one(RowList).marked.clear()
-            self._show()
+            self.query_one(RowList).unmark()
 
     @work(exit_on_error=False, group="action", description="migrate VMs")
     async def action_migrate(self) -> None:
@@ -163,8 +164,7 @@ class VmsScreen(AreaScreen):
         )
         if action is not None:
             await perform(self.app, action)
-            self.query_one(RowList).marked.clear()
-            self._show()
+            self.query_one(RowList).unmark()
 
     @work(exit_on_error=False, group="action", description="VM memory")
     async def action_memory(self) -> None:

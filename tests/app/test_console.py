@@ -8,6 +8,8 @@ import pytest
 from textual.renderables.bar import Bar
 from textual.scrollbar import ScrollBarRender
 from textual.widgets import DataTable
+from xstui.screens.host import HostScreen, PrecheckModal
+from xstui.screens.vms import VmsScreen
 
 from xstui.app import XstuiApp
 from xstui.widgets.console import foreign_glyphs
@@ -77,6 +79,28 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         text = await capture(pilot, seen, "countdown")
         assert "Keep this configuration?" in " ".join(text.split())
         assert "Revert now" in text and "Keep" in text
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
+        await capture(pilot, seen, "host")
+        await pilot.press("down", "m")
+        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
+        text = await capture(pilot, seen, "maintenance pre-check")
+        assert "Continue" in text and "Cancel" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        await capture(pilot, seen, "maintenance form")
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.screen.time_state is not None)
+        await capture(pilot, seen, "host time")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("space", "space")
+        text = await capture(pilot, seen, "vms")
+        assert "2 selected" in text
     for name, text in seen.items():
         assert not foreign_glyphs(text), f"{name}: {sorted(foreign_glyphs(text))}"
 

@@ -39,6 +39,7 @@ async def visit_every_screen(names: dict[str, str]) -> None:
         "network", store.find_one("network", name_label="Backup"), name_label=names["network"]
     )
     store.set("SR", store.find_one("SR", name_label="NFS VM store"), name_label=names["sr"])
+    store.set("VM", store.find_one("VM", name_label="dc-01"), name_label=names["network"])
     conn = Connection(parse_target(running.url), "root", "pw", watch=watched_types())
     conn.login()
     app = XstuiApp(conn)
@@ -66,6 +67,11 @@ async def visit_every_screen(names: dict[str, str]) -> None:
             await pilot.press("escape")
             await pilot.press("c")
             await pilot.pause(0.3)
+            await pilot.press("f7")  # hosts, their details
+            await pilot.pause(0.3)
+            await pilot.press("f8", "slash", *names["network"][:3], "enter", "p")
+            await pilot.pause(0.3)  # the VM list filtered by it, and a form naming it
+            await pilot.press("escape")
             assert app.is_running
         short = names["network"][:10]
         if short.isascii() and short.isprintable() and "[" in short:

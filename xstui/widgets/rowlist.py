@@ -49,6 +49,9 @@ class RowList(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class Marked(Message):
+        """Rows were marked or unmarked."""
+
     def __init__(self, columns: Sequence[tuple[str, int]], **kwargs) -> None:
         super().__init__(**kwargs)
         self.columns = list(columns)
@@ -101,10 +104,20 @@ class RowList(ScrollView, can_focus=True):
         self.marked ^= {key}
         self.action_move(1)
         self.refresh()
+        self.post_message(self.Marked())
 
     def mark_all(self, keys: list[str]) -> None:
-        self.marked = set(keys) if not set(keys) <= self.marked else self.marked - set(keys)
+        """Mark these rows; when they all are already, unmark them."""
+        self.marked = (
+            self.marked | set(keys) if not set(keys) <= self.marked else self.marked - set(keys)
+        )
         self.refresh()
+        self.post_message(self.Marked())
+
+    def unmark(self) -> None:
+        self.marked.clear()
+        self.refresh()
+        self.post_message(self.Marked())
 
     def _keep_cursor_visible(self) -> None:
         # line 0 is the header; row i is drawn on line i + 1
