@@ -4,6 +4,8 @@ operations and migration; a VM's memory."""
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -140,8 +142,7 @@ class VmsScreen(AreaScreen):
                 lambda values: vms.PowerVms(cache, chosen, values["op"]),
             )
         )
-        if action is not None:
-            await perform(self.app, action)
+        if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
 
     @work(exit_on_error=False, group="action", description="migrate VMs")
@@ -162,8 +163,14 @@ class VmsScreen(AreaScreen):
                 lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
             )
         )
-        if action is not None:
-            await perform(self.app, action)
+        if action is None:
+            return
+        try:  # XAPI's own placement check, before anything moves
+            await asyncio.to_thread(action.precheck, self.conn)
+        except Exception as exc:  # refusals and lost connections, in words
+            notify_error(self.app, exc)
+            return
+        if await perform(self.app, action):
             self.query_one(RowList).unmark()
 
     @work(exit_on_error=False, group="action", description="VM memory")

@@ -61,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--latency", type=float, default=0, metavar="MS", help="delay every call by MS milliseconds"
     )
+    s.add_argument(
+        "--reboot-seconds",
+        type=float,
+        default=6.0,
+        metavar="S",
+        help="how long a rebooting host is away (default 6)",
+    )
+    s.add_argument(
+        "--toolstack-seconds",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="how long a toolstack restart takes (default 3)",
+    )
     return p
 
 
@@ -114,6 +128,8 @@ def run_sim(args) -> int:
         return fail(f"port {args.port} is out of range 0-65535")
     if args.latency < 0:
         return fail("latency cannot be negative")
+    if not (0 <= args.reboot_seconds <= 3600 and 0 <= args.toolstack_seconds <= 3600):
+        return fail("reboot and toolstack seconds are 0 to 3600")
     try:
         running = start_simulator(
             args.scenario,
@@ -129,6 +145,8 @@ def run_sim(args) -> int:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot listen: {exc.strerror or exc}")
+    running.sim.reboot_seconds = args.reboot_seconds
+    running.sim.agent_restart_seconds = args.toolstack_seconds
     store = running.sim.store
     pool = store.get("pool", running.sim.pool)
     print(

@@ -92,6 +92,7 @@ async def measure(url: str, idle_seconds: float) -> dict:
         stop.set()
         churn.join(5)
         changes_per_second = rate["changes"] / (time.perf_counter() - churn_started)
+        vms_first, filter_ms = await vms_figures(pilot, app)
     conn.close()
     return {
         "first_status_seconds": round(first_status, 3),
@@ -105,6 +106,8 @@ async def measure(url: str, idle_seconds: float) -> dict:
         "key_to_screen_ms_idle_p50_p95": quiet,
         "key_to_screen_ms_busy_p50_p95": busy,
         "changes_per_second_streamed": round(changes_per_second),
+        "vms_first_full_list_seconds": round(vms_first, 3),
+        "vms_filter_key_to_screen_ms_p50_p95": filter_ms,
         "sim_calls_per_second_one_client": sim_calls_per_second(url),
     }
 
@@ -128,6 +131,46 @@ async def key_latencies(pilot, app, tabbed, presses: int = 60) -> list[float]:
         await asyncio.sleep(0.05)
     samples.sort()
     return [round(samples[len(samples) // 2], 1), round(samples[int(len(samples) * 0.95) - 1], 1)]
+
+
+async def vms_figures(pilot, app, presses: int = 60) -> tuple[float, list[float]]:
+    """Seconds from F8 to the VMs area listing every VM, then milliseconds from
+    a key typed in its filter to the filtered list painted (typing and erasing
+    a VM's name, so each key changes what is shown)."""
+    from textual import events
+    from xstui.screens.vms import VmsScreen
+
+    from xstui.widgets.rowlist import RowList
+
+    start = time.perf_counter()
+    app.post_message(events.Key("f8", None))
+    while not (isinstance(app.screen, VmsScreen) and app.screen.all_rows):
+        await asyncio.sleep(0.001)
+    listing = app.screen.query_one(RowList)
+    while len(listing.rows) != len(app.screen.all_rows):
+        await asyncio.sleep(0.001)
+    first = time.perf_counter() - start
+    await pilot.press("slash")
+    word = "vm-0123"
+    samples = []
+    for i in range(presses):
+        typed = len(app.screen.query_one("#vm-filter").value)
+        key = word[typed] if i % 14 < 7 else "backspace"
+        before = listing.rows
+        painted = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+        while listing.rows is before:
+            await asyncio.sleep(0.0005)
+        app.call_after_refresh(lambda f=painted: f.done() or f.set_result(None))
+        await painted
+        samples.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.02)
+    samples.sort()
+    return first, [
+        round(samples[len(samples) // 2], 1),
+        round(samples[int(len(samples) * 0.95) - 1], 1),
+    ]
 
 
 def change_stream(url: str, stop: threading.Event, rate: dict, per_second: int = 500) -> None:

@@ -172,9 +172,12 @@ def test_bulk_power_and_migration(running_sim, live):
     outcome = vms.PowerVms(live.cache, halted, "start").execute(RunContext(live))
     assert "2 of 2" in outcome
     a = host_ref(running_sim, "xcp-a")
+    jenkins = vms.MigrateVms(live.cache, [vm_ref(running_sim, "jenkins")], a)
+    before = writes(running_sim)
     with pytest.raises(InvalidInput) as local:
-        vms.MigrateVms(live.cache, [vm_ref(running_sim, "jenkins")], a)
-    assert "VM_REQUIRES_SR" in local.value.problems[0]
+        jenkins.precheck(live)  # XAPI's own check: its disks are on xcp-b's local SR
+    assert "jenkins" in local.value.problems[0] and "VM_REQUIRES_SR" in local.value.problems[0]
+    assert writes(running_sim) == before
     web = vm_ref(running_sim, "web-02")
     assert [label for label, _ in vms.MigrateVms.targets(live.cache, [web])][0].startswith("xcp-a")
     vms.MigrateVms(live.cache, [web], a).execute(RunContext(live))

@@ -192,19 +192,21 @@ class MigrateVms(_Bulk):
                 problems.append(
                     f"{target.name_label} has {size(metrics.memory_free)} free; the VMs need {size(need)}"
                 )
-            local = []
-            for vm in self.vms:
-                for sr in _srs(cache, vm):
-                    if not _sees(cache, host, sr):
-                        local.append(f"{vm.name_label} (disk on {cache.label('sr', sr)})")
-                        break
-            if local:
-                problems.append(
-                    f"{target.name_label} cannot reach their disks (VM_REQUIRES_SR): {_names(local)}; "
-                    "move the disks to shared storage first"
-                )
         if problems:
             raise InvalidInput(problems)
+
+    def precheck(self, conn) -> None:
+        """XAPI's own check of each VM against the target (its SRs reachable
+        there, its networks, memory...): reads only; InvalidInput names the VMs
+        that cannot go."""
+        refused = []
+        for vm in self.vms:
+            try:
+                conn.call("VM.assert_can_boot_here", vm.ref, self.host)
+            except XapiFailure as exc:
+                refused.append(f"{vm.name_label}: {exc.human} [{exc.code}]")
+        if refused:
+            raise InvalidInput([f"cannot run on {self.host_name}: " + "; ".join(refused)])
 
     def plan(self) -> Plan:
         names = [vm.name_label for vm in self.vms]
@@ -227,21 +229,3 @@ class MigrateVms(_Bulk):
                 "VM.pool_migrate", vm.ref, self.host, {"live": "true"}, span=span
             ),
         )
-
-
-def _srs(cache: Cache, vm) -> list[str]:
-    out = []
-    for vbd_ref in vm.VBDs:
-        vbd = cache.get("vbd", vbd_ref)
-        vdi = cache.get("vdi", vbd.VDI) if vbd is not None and vbd.type == "Disk" else None
-        if vdi is not None and vdi.SR not in out:
-            out.append(vdi.SR)
-    return out
-
-
-def _sees(cache: Cache, host: str, sr: str) -> bool:
-    rec = cache.get("sr", sr)
-    return rec is not None and any(
-        (p := cache.get("pbd", pbd)) is not None and p.host == host and p.currently_attached
-        for pbd in rec.PBDs
-    )
