@@ -46,7 +46,9 @@ def test_precheck_names_what_keeps_each_vm_and_changes_nothing(running_sim, live
     before = writes(running_sim)
     blockers = hs.evacuation_blockers(live, b)
     assert [x.name for x in blockers] == ["build-agent-1", "jenkins", "log-collector"]
-    assert all("Local storage" in x.reason and "no other host" in x.reason for x in blockers)
+    assert all(
+        "Local storage" in x.reason and "the other hosts cannot reach" in x.reason for x in blockers
+    )
     with pytest.raises(InvalidInput) as refused:
         hs.EnterMaintenance(live.cache, b, blockers, "refuse")
     assert "3 VM(s) cannot move" in refused.value.problems[0]
@@ -176,7 +178,10 @@ def test_bulk_power_and_migration(running_sim, live):
     before = writes(running_sim)
     with pytest.raises(InvalidInput) as local:
         jenkins.precheck(live)  # XAPI's own check: its disks are on xcp-b's local SR
-    assert "jenkins" in local.value.problems[0] and "VM_REQUIRES_SR" in local.value.problems[0]
+    assert (
+        "jenkins: its disks are on Local storage, which xcp-a cannot reach [VM_REQUIRES_SR]"
+        in local.value.problems[0]
+    )
     assert writes(running_sim) == before
     web = vm_ref(running_sim, "web-02")
     assert [label for label, _ in vms.MigrateVms.targets(live.cache, [web])][0].startswith("xcp-a")

@@ -15,7 +15,7 @@ from ...xapi.cache import Cache
 from ...xapi.connection import Connection, XapiFailure
 from ..actions import Action, InvalidInput, Plan, RunContext, run_task
 from ..fields import Field
-from ..values import size
+from ..placement import reason_in_words
 
 MAINTENANCE = "MAINTENANCE_MODE"
 MIGRATED = "MAINTENANCE_MODE_EVACUATED_VMS_MIGRATED"
@@ -43,27 +43,6 @@ def guests_on(cache: Cache, host: str) -> list:
         ),
         key=lambda vm: vm.name_label.lower(),
     )
-
-
-def reason_in_words(cache: Cache, error: list[str]) -> str:
-    """One entry of ``host.get_vms_which_prevent_evacuation`` as a sentence."""
-    code, params = (error[0], error[1:]) if error else ("", [])
-    if code == "VM_REQUIRES_SR" and len(params) >= 2:
-        return f"its disks are on {cache.label('sr', params[1])}, which no other host can reach"
-    if code == "HOST_NOT_ENOUGH_FREE_MEMORY" and len(params) >= 2 and params[0].isdigit():
-        return (
-            f"needs {size(int(params[0]))} and the other hosts have at most "
-            f"{size(int(params[1]) if params[1].isdigit() else 0)} free"
-        )
-    if code == "VM_REQUIRES_NETWORK" and len(params) >= 2:
-        return f"its network {cache.label('network', params[1])} is missing on the other hosts"
-    if code == "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN":
-        return "moving it would break the HA failover plan"
-    if code in ("NO_HOSTS_AVAILABLE", "HOST_OFFLINE", "HOST_DISABLED"):
-        return "no other host is up and enabled to take it"
-    if code == "VM_LACKS_FEATURE" or code.startswith("VM_MISSING_PV_DRIVERS"):
-        return "it has no PV drivers, so it cannot be live-migrated"
-    return " ".join(error) or "XAPI gave no reason"
 
 
 def evacuation_blockers(conn: Connection, host: str) -> list[Blocker]:

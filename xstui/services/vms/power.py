@@ -11,6 +11,7 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import XapiFailure
 from ..actions import Action, Cancelled, InvalidInput, Plan, RunContext, TaskFailed
+from ..placement import reason_in_words
 from ..values import size
 
 
@@ -204,7 +205,9 @@ class MigrateVms(_Bulk):
             try:
                 conn.call("VM.assert_can_boot_here", vm.ref, self.host)
             except XapiFailure as exc:
-                refused.append(f"{vm.name_label}: {exc.human} [{exc.code}]")
+                with conn.cache.lock:
+                    why = reason_in_words(conn.cache, exc.details, self.host_name)
+                refused.append(f"{vm.name_label}: {why} [{exc.code}]")
         if refused:
             raise InvalidInput([f"cannot run on {self.host_name}: " + "; ".join(refused)])
 
