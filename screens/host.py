@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import host as hs
 from xstui.services.actions import Action, InvalidInput
+from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
     Chrony,
     Disk,
@@ -288,9 +289,7 @@ class HostScreen(AreaScreen):
             notify_error(self.app, exc)
             return None
         with cache.lock:
-            guests = [
-                (vm.name_label, vm.power_state) for vm in hs.maintenance.guests_on(cache, host)
-            ]
+            guests = [(vm.name_label, vm.power_state) for vm in guests_on(cache, host)]
         if not await self.app.push_screen_wait(PrecheckModal(title, guests, blockers)):
             return None
         return blockers

@@ -21,6 +21,16 @@ from .services.status.cli import STATUS_COMMAND
 from .xapi.records import slim
 
 ALL = None  # every field of the class
+# what tells a user VM from the rest and where it runs
+VM_PLACE = (
+    "name_label",
+    "uuid",
+    "power_state",
+    "resident_on",
+    "is_a_template",
+    "is_control_domain",
+    "is_a_snapshot",
+)
 
 # Always watched: actions wait for their tasks through the event stream, and
 # every screen's connection bar shows the pool and the host.
@@ -109,16 +119,7 @@ AREAS: tuple[Area, ...] = (
         watches={
             "host_metrics": ALL,
             "pif": ("host", "device", "MAC", "physical"),
-            "vm": (
-                "name_label",
-                "uuid",
-                "power_state",
-                "resident_on",
-                "is_a_template",
-                "is_control_domain",
-                "is_a_snapshot",
-                "memory_static_max",
-            ),
+            "vm": (*VM_PLACE, "memory_static_max"),
         },
         probes=(time_probe,),
     ),
@@ -130,13 +131,7 @@ AREAS: tuple[Area, ...] = (
         screen="xstui.screens.vms:VmsScreen",
         watches={
             "vm": (
-                "name_label",
-                "uuid",
-                "power_state",
-                "resident_on",
-                "is_a_template",
-                "is_control_domain",
-                "is_a_snapshot",
+                *VM_PLACE,
                 "memory_static_min",
                 "memory_static_max",
                 "memory_dynamic_min",

@@ -31,3 +31,10 @@ def duration(seconds: float) -> str:
 
 def percent(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole else 0.0
+
+
+def listing(items, limit: int = 6, sep: str = ", ") -> str:
+    """The first ``limit`` items, then how many more."""
+    items = list(items)
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return sep.join(items[:limit]) + more

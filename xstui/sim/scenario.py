@@ -266,6 +266,8 @@ class _Builder:
                 "bios_strings": {
                     "system-manufacturer": "Dell Inc.",
                     "system-product-name": "PowerEdge R640",
+                    "bios-vendor": "Dell Inc.",
+                    "bios-version": "2.19.1",
                 },
                 "logging": {"syslog_destination": h["syslog"]} if h.get("syslog") else {},
                 "edition": "xcp-ng",

@@ -10,6 +10,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, optional, problem_of
+from .hosts import SCOPES, host_or_refuse, scope_hosts
 
 SSH_TIMEOUT_MAX = 172800  # seconds, XAPI's bound (two days)
 SYSLOG_KEY = "syslog_destination"
@@ -64,9 +65,9 @@ class SetSsh(Action):
             raise InvalidInput(["SSH is on or off"])
         self.timeout = ssh_timeout(timeout)
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None or not views.is_live(cache, rec):
-                raise InvalidInput(["the host is not live"])
+            rec = host_or_refuse(cache, host)
+            if not views.is_live(cache, rec):
+                raise InvalidInput([f"{rec.name_label} is not live"])
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             self.was_on, self.old_timeout = rec.ssh_enabled, rec.ssh_enabled_timeout
         self.on = on == "on"
@@ -119,23 +120,16 @@ class SetSyslog(Action):
                 optional(problem_of(syslog_destination)),
                 placeholder="empty: local only",
             ),
-            Field("scope", "Apply to", "every host", choices=("this host", "every host")),
+            Field("scope", "Apply to", "every host", choices=SCOPES),
         ]
 
     def __init__(self, cache: Cache, host: str, destination: str, scope: str = "this host"):
         self.destination = syslog_destination(destination)
-        if scope not in ("this host", "every host"):
-            raise InvalidInput(["apply to this host or every host"])
         with cache.lock:
-            hosts = (
-                sorted(cache.table("host").values(), key=lambda h: h.name_label)
-                if scope == "every host"
-                else [cache.get("host", host)]
-            )
-            down = [h.name_label for h in hosts if not views.is_live(cache, h)]
-            self.hosts = [(h.ref, h.uuid, h.name_label, dict(h.logging)) for h in hosts]
-        if down:
-            raise InvalidInput([f"not live, cannot be configured now: {', '.join(down)}"])
+            self.hosts = [
+                (h.ref, h.uuid, h.name_label, dict(h.logging))
+                for h in scope_hosts(cache, host, scope)
+            ]
 
     def plan(self) -> Plan:
         xe = []

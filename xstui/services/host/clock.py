@@ -16,6 +16,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..health import HealthFlag
+from .hosts import SCOPES, scope_hosts
 
 NTP_MODES = ("Custom", "DHCP", "Factory", "Disabled")
 SKEW_WARNING = 5.0  # seconds between the host's clock and this machine's
@@ -86,15 +87,6 @@ def ntp_servers(text: str) -> list[str]:
     return servers
 
 
-def _scope_hosts(cache: Cache, host: str, scope: str) -> list:
-    if scope == "every host":
-        return sorted(cache.table("host").values(), key=lambda h: h.name_label)
-    return [cache.get("host", host)]
-
-
-SCOPES = ("this host", "every host")
-
-
 class SetNtp(Action):
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
@@ -121,23 +113,14 @@ class SetNtp(Action):
     ):
         if mode not in NTP_MODES:
             raise InvalidInput([f"NTP mode must be one of {', '.join(NTP_MODES)}"])
-        if scope not in SCOPES:
-            raise InvalidInput([f"apply to one of {', '.join(SCOPES)}"])
         servers = ntp_servers(servers_text)
         if mode == "Custom" and not servers:
             raise InvalidInput(["Custom mode needs at least one NTP server"])
         with cache.lock:
             self.hosts = [
                 (h.ref, h.uuid, h.name_label, h.ntp_mode, list(h.ntp_custom_servers))
-                for h in _scope_hosts(cache, host, scope)
+                for h in scope_hosts(cache, host, scope)
             ]
-            down = [
-                h.name_label
-                for h in _scope_hosts(cache, host, scope)
-                if not views.is_live(cache, h)
-            ]
-        if down:
-            raise InvalidInput([f"not live, cannot be configured now: {', '.join(down)}"])
         self.mode, self.servers = mode, servers
 
     def plan(self) -> Plan:
@@ -206,11 +189,9 @@ class SetTimezone(Action):
             raise InvalidInput(
                 [f"{zone!r} is not a time zone this host knows (e.g. Europe/Paris, UTC)"]
             )
-        if scope not in SCOPES:
-            raise InvalidInput([f"apply to one of {', '.join(SCOPES)}"])
         with cache.lock:
             self.hosts = [
-                (h.ref, h.uuid, h.name_label, h.timezone) for h in _scope_hosts(cache, host, scope)
+                (h.ref, h.uuid, h.name_label, h.timezone) for h in scope_hosts(cache, host, scope)
             ]
         self.zone = zone
 

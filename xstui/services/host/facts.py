@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from ...xapi import views
 from ...xapi.cache import Cache
 from ..values import size
-from .maintenance import evacuated, guests_on, in_maintenance
+from .hosts import guests_on
+from .maintenance import evacuated, in_maintenance
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
                 )
                 or "-",
             ),
-            ("BIOS", bios.get("bios-version", "") or "-"),
+            (
+                "BIOS",
+                " ".join(x for x in (bios.get("bios-vendor"), bios.get("bios-version")) if x)
+                or "-",
+            ),
             ("BMC", rec.power_on_config.get("power_on_ip", "") or "not known to the pool"),
             ("NICs", ", ".join(f"{p.device} {p.MAC}" for p in nics) or "-"),
             (

@@ -21,6 +21,8 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, optional, problem_of
+from ..values import listing
+from .hosts import host_or_refuse
 
 # the tools, where dom0 has them (relative to the root)
 COMMANDS = {
@@ -277,7 +279,7 @@ class ResetNetworking(Action):
             ha = views.ha_enabled(cache)
         if guests:
             problems.append(
-                f"shut down or move the VMs running here first: {', '.join(sorted(guests)[:6])}"
+                f"shut down or move the VMs running here first: {listing(sorted(guests))}"
             )
         if ha:
             problems.append(
@@ -353,9 +355,7 @@ class StatusReport(Action):
     ):
         self.system, self.host = system, host
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             self.name, self.uuid = rec.name_label, rec.uuid
         self.url = "" if system is not None else _upload_url(url)
 

@@ -16,6 +16,8 @@ from ...xapi.connection import Connection, XapiFailure
 from ..actions import Action, InvalidInput, Plan, RunContext, run_task
 from ..fields import Field
 from ..placement import reason_in_words
+from ..values import listing
+from .hosts import guest_tuples, host_or_refuse
 
 MAINTENANCE = "MAINTENANCE_MODE"
 MIGRATED = "MAINTENANCE_MODE_EVACUATED_VMS_MIGRATED"
@@ -33,16 +35,8 @@ class Blocker:
     reason: str  # in words
 
 
-def guests_on(cache: Cache, host: str) -> list:
-    """Running or paused VMs resident on the host, dom0 excepted."""
-    return sorted(
-        (
-            vm
-            for vm in views.user_vms(cache)
-            if vm.resident_on == host and vm.power_state in ("Running", "Paused")
-        ),
-        key=lambda vm: vm.name_label.lower(),
-    )
+def blocked_text(blockers: list[Blocker]) -> str:
+    return listing((f"{b.name}: {b.reason}" for b in blockers), 4, "; ")
 
 
 def evacuation_blockers(conn: Connection, host: str) -> list[Blocker]:
@@ -72,7 +66,7 @@ def in_maintenance(cache: Cache, host: str) -> bool:
     return rec is not None and rec.other_config.get(MAINTENANCE) == "true"
 
 
-def _set_keys(conn: Connection, host: str, values: dict[str, str]) -> None:
+def set_keys(conn: Connection, host: str, values: dict[str, str]) -> None:
     for key, value in values.items():
         conn.call("host.remove_from_other_config", host, key)
         if value:
@@ -88,14 +82,10 @@ class EnterMaintenance(Action):
 
     def __init__(self, cache: Cache, host: str, blockers: list[Blocker], blocked: str = "refuse"):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             self.is_master = host == views.master_ref(cache)
-            self.guests = [
-                (vm.ref, vm.uuid, vm.name_label, vm.power_state) for vm in guests_on(cache, host)
-            ]
+            self.guests = guest_tuples(cache, host)
             others = [
                 h
                 for h in cache.table("host").values()
@@ -114,8 +104,7 @@ class EnterMaintenance(Action):
         if blockers and blocked == "refuse":
             problems.append(
                 f"{len(blockers)} VM(s) cannot move: "
-                + "; ".join(f"{b.name}: {b.reason}" for b in blockers[:4])
-                + ("; ..." if len(blockers) > 4 else "")
+                + blocked_text(blockers)
                 + ". Choose to shut them down or suspend them, or deal with them first"
             )
         if problems:
@@ -130,7 +119,7 @@ class EnterMaintenance(Action):
         xe.append(f"xe host-evacuate uuid={self.uuid}")
         impact = [
             f"{len(self.moving)} VM(s) live-migrate to the other hosts: "
-            + (", ".join(g[2] for g in self.moving[:6]) + (" ..." if len(self.moving) > 6 else ""))
+            + listing(g[2] for g in self.moving)
             if self.moving
             else "No VM runs here: nothing moves."
         ]
@@ -167,7 +156,7 @@ class EnterMaintenance(Action):
             f"enable {self.name} and bring its VMs back", lambda: bring_back(conn, self.host)
         )
         stopped = [g for g in self.guests if g[0] in {b.vm for b in self.blockers}]
-        _set_keys(
+        set_keys(
             conn,
             self.host,
             {
@@ -250,7 +239,7 @@ def bring_back(conn: Connection, host: str, ctx: RunContext | None = None) -> li
             problems.append(f"{vm.name_label}: {exc.human}")
         except Exception as exc:  # TaskFailed and the like: said, not fatal
             problems.append(f"{vm.name_label}: {exc}")
-    _set_keys(conn, host, dict.fromkeys(KEYS, ""))
+    set_keys(conn, host, dict.fromkeys(KEYS, ""))
     return problems
 
 
@@ -271,9 +260,7 @@ class ExitMaintenance(Action):
 
     def __init__(self, cache: Cache, host: str, bring_back_vms: str = "yes"):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             if rec.enabled and not in_maintenance(cache, host):
                 raise InvalidInput([f"{rec.name_label} is not in maintenance mode"])
             if not views.is_live(cache, rec):
@@ -306,7 +293,7 @@ class ExitMaintenance(Action):
             "Exit maintenance mode",
             f"Enable {self.name}"
             + (
-                f" and bring back {len(self.vms)} VM(s): {', '.join(self.vms[:8])}"
+                f" and bring back {len(self.vms)} VM(s): {listing(self.vms, 8)}"
                 if self.bring and self.vms
                 else ""
             )
@@ -321,7 +308,7 @@ class ExitMaintenance(Action):
     def run(self, ctx: RunContext) -> str:
         if not self.bring:
             ctx.task("host.enable", self.host)
-            _set_keys(ctx.conn, self.host, dict.fromkeys(KEYS, ""))
+            set_keys(ctx.conn, self.host, dict.fromkeys(KEYS, ""))
             return f"{self.name} is enabled."
         problems = bring_back(ctx.conn, self.host, ctx)
         if problems:

@@ -11,7 +11,9 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
-from .maintenance import HALTED, MAINTENANCE, MIGRATED, Blocker, _set_keys, bring_back, guests_on
+from ..values import listing
+from .hosts import guest_tuples, guests_on, host_or_refuse
+from .maintenance import HALTED, MAINTENANCE, MIGRATED, Blocker, blocked_text, bring_back, set_keys
 
 VM_CHOICES = ("move them", "shut them down")
 BACK_SECONDS = 20 * 60  # how long to wait for a host to come back
@@ -38,16 +40,12 @@ class _HostPower(Action):
         this_host: str = "",
     ):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             self.is_master = host == views.master_ref(cache)
             self.this_host = host == this_host
             self.bmc = rec.power_on_config.get("power_on_ip", "")
-            self.guests = [
-                (vm.ref, vm.uuid, vm.name_label, vm.power_state) for vm in guests_on(cache, host)
-            ]
+            self.guests = guest_tuples(cache, host)
             live = views.is_live(cache, rec)
         problems = []
         if not live:
@@ -58,7 +56,7 @@ class _HostPower(Action):
         if self.move and blockers:
             problems.append(
                 f"{len(blockers)} VM(s) cannot move: "
-                + "; ".join(f"{b.name}: {b.reason}" for b in blockers[:4])
+                + blocked_text(blockers)
                 + ". Choose to shut them down, or use maintenance mode to choose per VM"
             )
         if problems:
@@ -67,9 +65,7 @@ class _HostPower(Action):
     def _impact(self) -> list[str]:
         impact = []
         if self.guests:
-            names = ", ".join(g[2] for g in self.guests[:6]) + (
-                " ..." if len(self.guests) > 6 else ""
-            )
+            names = listing(g[2] for g in self.guests)
             impact.append(
                 f"{len(self.guests)} VM(s) "
                 + (
@@ -106,7 +102,7 @@ class _HostPower(Action):
             f"enable {self.name} and bring its VMs back", lambda: bring_back(conn, self.host)
         )
         uuids = ",".join(g[1] for g in self.guests)
-        _set_keys(
+        set_keys(
             conn,
             self.host,
             {
@@ -240,9 +236,7 @@ class ShutdownHost(_HostPower):
 class RestartToolstack(Action):
     def __init__(self, cache: Cache, host: str, *, this_host: str = ""):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             if not views.is_live(cache, rec):
                 raise InvalidInput(
                     [f"{rec.name_label} is not live: its toolstack cannot be asked to restart"]

@@ -13,6 +13,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext, run_task
 from ..fields import Field, problem_of
 from ..guards import refuse_while_ha
+from ..values import listing
 
 BOND_MODES = ("active-backup", "balance-slb", "lacp")
 BOND_MIN_MEMBERS = 2
@@ -53,7 +54,7 @@ def vms_using(cache: Cache, network: str) -> list[str]:
 def _refuse_if_in_use(cache: Cache, network: str, what: str) -> None:
     users = vms_using(cache, network)
     if users:
-        shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        shown = listing(users, 5)
         raise InvalidInput(
             [
                 f"VMs still use {what}: {shown}. Move their network interfaces to another network first"

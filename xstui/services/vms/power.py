@@ -12,7 +12,7 @@ from ...xapi.cache import Cache
 from ...xapi.connection import XapiFailure
 from ..actions import Action, Cancelled, InvalidInput, Plan, RunContext, TaskFailed
 from ..placement import reason_in_words
-from ..values import size
+from ..values import listing, size
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,6 @@ OPS = {
 }
 
 
-def _names(items: list[str], limit: int = 6) -> str:
-    return ", ".join(items[:limit]) + (
-        f" and {len(items) - limit} more" if len(items) > limit else ""
-    )
-
-
 class _Bulk(Action):
     """Runs one task per VM; failures are collected, not undone."""
 
@@ -89,7 +83,7 @@ class _Bulk(Action):
         if ctx.cancel.is_set():
             text += " Stopped by Esc."
         if failed:
-            text += " Failed: " + "; ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
+            text += " Failed: " + listing(failed, 5, "; ")
         return text
 
 
@@ -107,7 +101,7 @@ class PowerVms(_Bulk):
         if wrong:
             raise InvalidInput(
                 [
-                    f"{op} needs VMs that are {' or '.join(self.op.from_states).lower()}; not: {_names(wrong)}"
+                    f"{op} needs VMs that are {' or '.join(self.op.from_states).lower()}; not: {listing(wrong)}"
                 ]
             )
         with cache.lock:
@@ -121,14 +115,14 @@ class PowerVms(_Bulk):
         names = [vm.name_label for vm in self.vms]
         impact = []
         if self.op.downtime:
-            impact.append(f"Downtime for {len(names)} VM(s): {_names(names)}")
+            impact.append(f"Downtime for {len(names)} VM(s): {listing(names)}")
         if self.protected and self.op.name in ("shut down", "force shut down", "suspend"):
             impact.append(
-                f"HA-protected VMs stop and will not be restarted by HA: {_names(self.protected)}"
+                f"HA-protected VMs stop and will not be restarted by HA: {listing(self.protected)}"
             )
         return Plan(
             f"{self.op.name.capitalize()} VMs",
-            f"{self.op.name.capitalize()} {len(names)} VM(s): {_names(names)}.",
+            f"{self.op.name.capitalize()} {len(names)} VM(s): {listing(names)}.",
             [f"{self.op.xe} uuid={vm.uuid}" for vm in self.vms],
             impact=impact,
             risk="medium" if self.op.downtime else "low",
@@ -183,7 +177,7 @@ class MigrateVms(_Bulk):
             ]
             if not_running:
                 problems.append(
-                    f"only running VMs migrate live; not running: {_names(not_running)}"
+                    f"only running VMs migrate live; not running: {listing(not_running)}"
                 )
             self.vms = [vm for vm in self.vms if vm.resident_on != host]
             if not self.vms and not problems:
@@ -215,7 +209,7 @@ class MigrateVms(_Bulk):
         names = [vm.name_label for vm in self.vms]
         return Plan(
             "Migrate VMs",
-            f"Live-migrate {len(names)} VM(s) to {self.host_name}: {_names(names)}.",
+            f"Live-migrate {len(names)} VM(s) to {self.host_name}: {listing(names)}.",
             [
                 f"xe vm-migrate uuid={vm.uuid} host-uuid={self.host_uuid} live=true"
                 for vm in self.vms

@@ -30,7 +30,6 @@ def disable(ctx: Ctx, host, auto_enable=True):
 
 @message()
 def enable(ctx: Ctx, host):
-    ctx.store.get("host", host)
     place.require_live(ctx, host)
     ctx.store.set("host", host, enabled=True)
     ctx.sim.stay_disabled.discard(host)
@@ -210,7 +209,6 @@ def list_timezones(ctx: Ctx, self):
 
 @message()
 def set_timezone(ctx: Ctx, self, value):
-    ctx.store.get("host", self)
     place.require_live(ctx, self)
     if value not in timezones():
         raise XapiError("INVALID_VALUE", "timezone", value)
@@ -221,7 +219,6 @@ def set_timezone(ctx: Ctx, self, value):
 # access -------------------------------------------------------------------------
 @message()
 def enable_ssh(ctx: Ctx, self):
-    ctx.store.get("host", self)
     place.require_live(ctx, self)
     ctx.store.set("host", self, ssh_enabled=True)
     return ""
@@ -229,7 +226,6 @@ def enable_ssh(ctx: Ctx, self):
 
 @message()
 def disable_ssh(ctx: Ctx, self):
-    ctx.store.get("host", self)
     place.require_live(ctx, self)
     ctx.store.set("host", self, ssh_enabled=False)
     return ""
@@ -237,7 +233,6 @@ def disable_ssh(ctx: Ctx, self):
 
 @message()
 def set_ssh_enabled_timeout(ctx: Ctx, self, value):
-    ctx.store.get("host", self)
     place.require_live(ctx, self)
     seconds = int(value)
     if not 0 <= seconds <= SSH_TIMEOUT_MAX:
@@ -249,7 +244,6 @@ def set_ssh_enabled_timeout(ctx: Ctx, self, value):
 @message()
 def syslog_reconfigure(ctx: Ctx, host):
     """Applies ``host.logging`` (``syslog_destination``) to the host's syslog."""
-    ctx.store.get("host", host)
     place.require_live(ctx, host)
     ctx.work(0.1)
     return ""
