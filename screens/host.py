@@ -411,14 +411,7 @@ class HostScreen(AreaScreen):
         action = await self._form(
             f"SSH on {conn.cache.label('host', host)}",
             hs.SetSsh.fields(conn.cache, host),
-            lambda values: hs.SetSsh(
-                conn.cache,
-                host,
-                values["ssh"],
-                values["timeout"],
-                this_host=conn.this_host,
-                local=conn.target.kind == "local",
-            ),
+            lambda values: hs.SetSsh(conn.cache, host, values["ssh"], values["timeout"]),
         )
         if action is not None:
             await perform(self.app, action)

@@ -60,7 +60,7 @@ class TaskProgressModal(Dialog):
         def note(text: str) -> None:
             self.latest = (self.latest[0], text)
 
-        ctx = RunContext(self.connection, progress, self.cancel_requested, note=note)
+        ctx = self.ctx = RunContext(self.connection, progress, self.cancel_requested, note=note)
         try:
             result = (True, self.action.execute(ctx))
         except Exception as exc:  # shown to the admin in words
@@ -69,6 +69,9 @@ class TaskProgressModal(Dialog):
 
     def action_cancel(self) -> None:
         self.cancel_requested.set()
+        committed = getattr(self, "ctx", None) is not None and self.ctx.committed
         self.query_one("#task-hint", Static).update(
-            "Cancelling: the running task is cancelled and the steps done are undone..."
+            "Stopping: what was sent stays done; the console stops waiting..."
+            if committed
+            else "Cancelling: the running task is cancelled and the steps done are undone..."
         )

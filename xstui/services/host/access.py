@@ -10,7 +10,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, optional, problem_of
-from .hosts import SCOPES, host_or_refuse, scope_hosts
+from .hosts import SCOPES, default_scope, host_or_refuse, scope_hosts
 
 SSH_TIMEOUT_MAX = 172800  # seconds, XAPI's bound (two days)
 SYSLOG_KEY = "syslog_destination"
@@ -51,16 +51,7 @@ class SetSsh(Action):
             ),
         ]
 
-    def __init__(
-        self,
-        cache: Cache,
-        host: str,
-        on: str,
-        timeout: str = "0",
-        *,
-        this_host: str = "",
-        local: bool = False,
-    ):
+    def __init__(self, cache: Cache, host: str, on: str, timeout: str = "0"):
         if on not in ("on", "off"):
             raise InvalidInput(["SSH is on or off"])
         self.timeout = ssh_timeout(timeout)
@@ -71,7 +62,6 @@ class SetSsh(Action):
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             self.was_on, self.old_timeout = rec.ssh_enabled, rec.ssh_enabled_timeout
         self.on = on == "on"
-        self.remote_ssh = host == this_host and not local
 
     def plan(self) -> Plan:
         verb = "enable" if self.on else "disable"
@@ -120,7 +110,12 @@ class SetSyslog(Action):
                 optional(problem_of(syslog_destination)),
                 placeholder="empty: local only",
             ),
-            Field("scope", "Apply to", "every host", choices=SCOPES),
+            Field(
+                "scope",
+                "Apply to",
+                default_scope(cache, lambda h: h.logging.get(SYSLOG_KEY, "")),
+                choices=SCOPES,
+            ),
         ]
 
     def __init__(self, cache: Cache, host: str, destination: str, scope: str = "this host"):

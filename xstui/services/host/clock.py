@@ -16,7 +16,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..health import HealthFlag
-from .hosts import SCOPES, scope_hosts
+from .hosts import SCOPES, default_scope, scope_hosts
 
 NTP_MODES = ("Custom", "DHCP", "Factory", "Disabled")
 SKEW_WARNING = 5.0  # seconds between the host's clock and this machine's
@@ -105,7 +105,12 @@ class SetNtp(Action):
                 lambda text: None if not text.strip() else v.problem(ntp_servers, text),
                 placeholder="comma separated",
             ),
-            Field("scope", "Apply to", "every host", choices=SCOPES),
+            Field(
+                "scope",
+                "Apply to",
+                default_scope(cache, lambda h: (h.ntp_mode, sorted(h.ntp_custom_servers))),
+                choices=SCOPES,
+            ),
         ]
 
     def __init__(
@@ -178,7 +183,7 @@ class SetTimezone(Action):
                 ),
                 placeholder="Region/City",
             ),
-            Field("scope", "Apply to", "every host", choices=SCOPES),
+            Field("scope", "Apply to", default_scope(cache, lambda h: h.timezone), choices=SCOPES),
         ]
 
     def __init__(

@@ -50,3 +50,11 @@ def scope_hosts(cache: Cache, host: str, scope: str) -> list:
     if down:
         raise InvalidInput([f"not live, cannot be configured now: {', '.join(down)}"])
     return hosts
+
+
+def default_scope(cache: Cache, setting) -> str:
+    """ "every host" when the pool's hosts agree on ``setting(host record)``
+    (keeping them alike is the point), else "this host": a form never offers
+    to overwrite a host that was set differently."""
+    values = {repr(setting(h)) for h in cache.table("host").values()}
+    return "every host" if len(values) <= 1 else "this host"

@@ -84,13 +84,18 @@ class _HostPower(Action):
             impact.append("This console loses its connection to the host when it goes down.")
         return impact
 
+    def _vm_step(self) -> str:
+        if not self.guests:
+            return "no VM runs here"
+        return f"{'move' if self.move else 'shut down'} its {len(self.guests)} VM(s)"
+
     def _xe(self) -> list[str]:
         xe = [f"xe host-disable uuid={self.uuid}"]
         if self.guests:
             xe.append(
                 f"xe host-evacuate uuid={self.uuid}"
                 if self.move
-                else f"xe vm-shutdown resident-on={self.host} --multiple"
+                else f"xe vm-shutdown resident-on={self.uuid} --multiple"
             )
         return xe + [f"xe {self.xe_verb} uuid={self.uuid}"]
 
@@ -172,7 +177,7 @@ class RebootHost(_HostPower):
             f"Disable {self.name}, {'move' if self.move else 'shut down'} its VMs, reboot it, "
             "and wait until it is back.",
             self._xe(),
-            steps=["host.disable", "VMs", "host.reboot", "wait"],
+            steps=["host.disable", self._vm_step(), "host.reboot", "wait until it is back"],
             impact=self._impact()
             + [
                 "After the reboot the host enables itself; its VMs stay where they went (x brings them back)."
@@ -198,10 +203,10 @@ class RebootHost(_HostPower):
         ):
             return f"{self.name} is rebooting; stopped waiting for it to come back."
         ctx.progress(1.0)
-        return (
-            f"{self.name} is back after {int(time.monotonic() - started)} s. "
-            "It is still in maintenance: press x to bring its VMs back."
-        )
+        back = f"{self.name} is back after {int(time.monotonic() - started)} s."
+        if self.guests:
+            back += " Its VMs are still away: press x to bring them back."
+        return back
 
 
 class ShutdownHost(_HostPower):
@@ -217,7 +222,7 @@ class ShutdownHost(_HostPower):
             self.title,
             f"Disable {self.name}, {'move' if self.move else 'shut down'} its VMs and power it off.",
             self._xe(),
-            steps=["host.disable", "VMs", "host.shutdown"],
+            steps=["host.disable", self._vm_step(), "host.shutdown"],
             impact=self._impact() + [back],
             risk="high",
             confirm_word="shutdown",
