@@ -79,7 +79,7 @@ class SetSsh(Action):
             [f"# XenAPI host.{verb}_ssh  host {self.uuid}"]
             + (
                 [f"# XenAPI host.set_ssh_enabled_timeout  host {self.uuid}: {self.timeout}"]
-                if self.on
+                if self.on and self.timeout != self.old_timeout
                 else []
             ),
             impact=impact,

@@ -132,12 +132,13 @@ class SetNtp(Action):
         names = ", ".join(h[2] for h in self.hosts)
         what = f"{self.mode} ({', '.join(self.servers)})" if self.mode == "Custom" else self.mode
         calls = []
-        for _ref, uuid, *_ in self.hosts:
+        for _ref, uuid, _name, old_mode, _old_servers in self.hosts:
             if self.mode == "Custom":
                 calls.append(
                     f"# XenAPI host.set_ntp_custom_servers  host {uuid}: {','.join(self.servers)}"
                 )
-            calls.append(f"# XenAPI host.set_ntp_mode  host {uuid}: {self.mode}")
+            if old_mode != self.mode:
+                calls.append(f"# XenAPI host.set_ntp_mode  host {uuid}: {self.mode}")
         impact = ["chronyd restarts with the new sources; the clock is slewed, not stepped."]
         if self.mode == "Disabled":
             impact.append(
