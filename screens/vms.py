@@ -135,11 +135,21 @@ class VmsScreen(AreaScreen):
                 severity="warning",
             )
             return
+        with cache.lock:
+            hosts = vms.PowerVms.hosts(cache)
+        by_label = dict(hosts)
+        fields = [Field("op", "Operation", offered[0], choices=offered)]
+        if set(offered) & set(vms.PLACED):
+            fields.append(
+                Field("host", "On host (start, resume)", vms.ANY_HOST, choices=list(by_label))
+            )
         action = await self.app.push_screen_wait(
             FormModal(
                 f"Power operation on {len(chosen)} VM(s)",
-                [Field("op", "Operation", offered[0], choices=offered)],
-                lambda values: vms.PowerVms(cache, chosen, values["op"]),
+                fields,
+                lambda values: vms.PowerVms(
+                    cache, chosen, values["op"], by_label.get(values.get("host", ""), "")
+                ),
             )
         )
         if action is not None and await perform(self.app, action):

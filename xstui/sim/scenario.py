@@ -258,6 +258,11 @@ class _Builder:
                     else "AuthenticAMD",
                     "modelname": h.get("cpu_model", "Generic CPU"),
                     "speed": "2100.000",
+                    "flags": "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat "
+                    "clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl "
+                    "pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave "
+                    "avx f16c rdrand hypervisor lahf_lm abm avx2 bmi1 bmi2 erms",
+                    "features": "1fcbfbff-f7fa3223-2c100800-00000121-0000000f-f1bf07ab",
                 },
                 "other_config": {
                     "boot_time": str(int(self.now - float(h.get("uptime_days", 12 + index)) * DAY))

@@ -2,11 +2,13 @@
 operations and migration on a selection; a VM's memory."""
 
 from .memory import SetMemory, amount
-from .power import OPS, MigrateVms, PowerVms
+from .power import ANY_HOST, OPS, PLACED, MigrateVms, PowerVms
 from .table import VmRow, filtered, is_user_vm, vm_row, vm_rows
 
 __all__ = [
+    "ANY_HOST",
     "OPS",
+    "PLACED",
     "MigrateVms",
     "PowerVms",
     "SetMemory",

@@ -87,12 +87,34 @@ class _Bulk(Action):
         return text
 
 
+ANY_HOST = "any host"
+PLACED = {"start": "VM.start_on", "resume": "VM.resume_on"}  # the operations that take a host
+
+
 class PowerVms(_Bulk):
-    def __init__(self, cache: Cache, vms: list[str], op: str):
+    @staticmethod
+    def hosts(cache: Cache) -> list[tuple[str, str]]:
+        """(label, ref) for the "on host" choice: any, then live enabled hosts by name."""
+        live = sorted(
+            (h.name_label, h.ref)
+            for h in cache.table("host").values()
+            if h.enabled and views.is_live(cache, h)
+        )
+        return [(ANY_HOST, ""), *live]
+
+    def __init__(self, cache: Cache, vms: list[str], op: str, host: str = ""):
         super().__init__(cache, vms)
         if op not in OPS:
             raise InvalidInput([f"unknown operation {op!r}"])
         self.op = OPS[op]
+        self.host, self.host_name = host, ""
+        if host:
+            rec = cache.get("host", host)
+            if op not in PLACED:
+                raise InvalidInput([f"only {' and '.join(PLACED)} take a host; {op} does not"])
+            if rec is None or not rec.enabled or not views.is_live(cache, rec):
+                raise InvalidInput(["the chosen host is not live and enabled"])
+            self.host_name = rec.name_label
         wrong = [
             f"{vm.name_label} ({vm.power_state})"
             for vm in self.vms
@@ -120,19 +142,26 @@ class PowerVms(_Bulk):
             impact.append(
                 f"HA-protected VMs stop and will not be restarted by HA: {listing(self.protected)}"
             )
+        on = f" on={self.host_name}" if self.host else ""
         return Plan(
             f"{self.op.name.capitalize()} VMs",
-            f"{self.op.name.capitalize()} {len(names)} VM(s): {listing(names)}.",
-            [f"{self.op.xe} uuid={vm.uuid}" for vm in self.vms],
+            f"{self.op.name.capitalize()} {len(names)} VM(s)"
+            + (f" on {self.host_name}" if self.host else "")
+            + f": {listing(names)}.",
+            [f"{self.op.xe} uuid={vm.uuid}{on}" for vm in self.vms],
             impact=impact,
             risk="medium" if self.op.downtime else "low",
         )
 
     def run(self, ctx: RunContext) -> str:
+        if self.host:
+            method, args = PLACED[self.op.name], (self.host, *self.op.args)
+        else:
+            method, args = self.op.method, self.op.args
         return self.each(
             ctx,
             self.op.name.capitalize(),
-            lambda vm, span: ctx.task(self.op.method, vm.ref, *self.op.args, span=span),
+            lambda vm, span: ctx.task(method, vm.ref, *args, span=span),
         )
 
 
