@@ -56,6 +56,7 @@ class StatusScreen(AreaScreen):
         self.fingerprint, self.fingerprint_source = "", ""
         self.dom0 = None
         self.probed: list | None = None  # flags the areas' health probes found last
+        self.probe_started = False
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="status-tabs", initial="host"):
@@ -96,8 +97,8 @@ class StatusScreen(AreaScreen):
         if self.conn and self.conn.target.kind == "local":
             self.sample_dom0()
             self.dom0_timer = self.set_interval(5, self.sample_dom0)
-        # health that needs calls: at most once a minute, only while shown
-        self.probe_health()
+        # health that needs calls: at most once a minute, only while shown (the
+        # first round as soon as the pool is loaded: see refresh_view)
         self.probe_timer = self.set_interval(PROBE_SECONDS, self.probe_health)
 
     def on_screen_suspend(self) -> None:
@@ -148,6 +149,9 @@ class StatusScreen(AreaScreen):
             probed=self.probed,
         )
         self._draw_health_label(self.status)
+        if not self.probe_started:
+            self.probe_started = True
+            self.probe_health()
         self._draw_tab(self.query_one(TabbedContent).active or "host")
 
     def _draw_tab(self, tab: str) -> None:

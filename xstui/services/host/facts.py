@@ -113,5 +113,8 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
                 "Remote syslog",
                 rec.logging.get("syslog_destination", "") or "none (local logs only)",
             ),
+            # long: last, so that the rest stays on an 80x24 screen
+            ("CPU features", cpu.get("features", "") or "-"),
+            ("CPU flags", cpu.get("flags", "") or "-"),
         ]
         return lines
