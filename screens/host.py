@@ -27,12 +27,15 @@ from xstui.services.host.local import (
     SetKeymap,
     StatusReport,
 )
+from xstui.services.pool import DesignateMaster
 from xstui.services.values import size
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
+from xstui.xapi import views
 
 from .base import AreaScreen
 
@@ -97,6 +100,7 @@ class HostScreen(AreaScreen):
             "e", "network_reset", "Emergency network reset", id="host.network_reset", show=False
         ),
         Binding("t", "show_time", "Time", id="host.time", show=False),
+        Binding("D", "designate", "Designate master", id="host.designate", show=False),
     ]
     DEFAULT_CSS = """
     HostScreen #hosts { height: 4; }
@@ -303,6 +307,8 @@ class HostScreen(AreaScreen):
         if hs.in_maintenance(cache, host) or not rec.enabled:
             await self._exit_maintenance(host)
             return
+        if not await self._master_first(host, "maintenance mode"):
+            return
         blockers = await self._precheck(host, f"Maintenance mode for {rec.name_label}: pre-check")
         if blockers is None:
             return
@@ -336,6 +342,8 @@ class HostScreen(AreaScreen):
         if not host or not connected(self.app):
             return
         name = conn.cache.label("host", host)
+        if not await self._master_first(host, what.lower()):
+            return
         blockers = await self._precheck(host, f"{what} {name}: where its VMs go")
         if blockers is None:
             return
@@ -349,6 +357,40 @@ class HostScreen(AreaScreen):
                 values.get("vms", "move them"),
                 this_host=conn.this_host,
             ),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    async def _master_first(self, host: str, what: str) -> bool:
+        """On the master of a pool, offer to designate another master first;
+        False when the admin stops (or designated, and now picks again)."""
+        cache = self.conn.cache
+        if host != views.master_ref(cache) or len(cache.table("host")) < 2:
+            return True
+        answer = await self.app.push_screen_wait(
+            ChoiceModal(
+                f"{cache.label('host', host)} is the pool master",
+                f"Going on with {what} designates no other master: while this host is away "
+                "the pool cannot be managed (its VMs elsewhere keep running). Designate a new "
+                "master first?",
+                [("designate", "Designate first"), ("go", "Go on"), ("cancel", "Cancel")],
+            )
+        )
+        if answer == "designate":
+            await self._designate()
+            return False
+        return answer == "go"
+
+    @work(exit_on_error=False, group="action", description="designate a new master")
+    async def action_designate(self) -> None:
+        await self._designate()
+
+    async def _designate(self) -> None:
+        cache = self.conn.cache
+        action = await self._form(
+            "Designate a new pool master",
+            DesignateMaster.fields(cache),
+            lambda values: DesignateMaster(cache, values["host"]),
         )
         if action is not None:
             await perform(self.app, action)

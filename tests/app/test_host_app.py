@@ -10,6 +10,7 @@ from xstui.screens.vms import VmsScreen
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.services.vms import MigrateVms
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
@@ -76,6 +77,8 @@ async def test_reboot_of_the_master_is_followed_back(running_sim, connection):
         app.notify = lambda message, **kw: notices.append(message)
         await open_host(pilot, "xcp-a")
         await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))  # the master
+        app.screen.query_one("#answer-go").press()
         await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
         await pilot.press("enter")
         await fill_form(pilot, vms="shut them down")
@@ -141,3 +144,24 @@ async def test_find_a_vm_by_typing_and_migrate_it(running_sim, connection):
         await fill_form(pilot, host=next(label for label, ref in targets if ref == a))
         await confirm_plan(pilot)
         await wait_until(pilot, lambda: st.get("VM", vm)["resident_on"] == a, timeout=15)
+
+
+async def test_maintenance_of_the_master_offers_a_designation_first(running_sim, connection):
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-a")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        await pilot.press("enter")  # Designate first
+        await fill_form(pilot, host="xcp-b")
+        await confirm_plan(pilot)
+        await wait_until(pilot, lambda: st.get("pool", running_sim.sim.pool)["master"] == b)
+        await wait_until(
+            pilot,
+            lambda: connection.state == "connected" and connection.this_host == b,
+            timeout=30,
+        )
+        assert "127.10.0.12" in connection.target.url
+        await wait_until(pilot, lambda: app.screen.rows[1].role == "master")

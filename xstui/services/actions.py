@@ -117,6 +117,19 @@ class RunContext:
 
         return run_task(self.conn, method, *args, progress=progress, cancel=self.cancel)
 
+    def wait_until(self, what: str, done: Callable[[], bool], seconds: float) -> bool:
+        """Say ``what``, then wait through the event stream (reconnects
+        included) until ``done()``; False when the admin stopped waiting
+        (Esc) or the time ran out."""
+        self.note(what)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.cancel.is_set():
+                return False
+            if self.conn.cache.wait_for(done, 1.0):
+                return True
+        return False
+
     def on_undo(self, description: str, undo: Callable[[], object]) -> None:
         """Register how to take back a step that has just been done."""
         self.undo_steps.append((description, undo))

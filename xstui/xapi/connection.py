@@ -349,7 +349,10 @@ class Connection:
             try:
                 result = self._event_from(self._channel, token, EVENT_TIMEOUT)
             except XapiFailure as exc:
-                if exc.code == "SESSION_INVALID":  # e.g. the toolstack restarted: log in again
+                # the toolstack restarted (SESSION_INVALID), or this host is no longer
+                # the master (HOST_IS_SLAVE, after a designation): log in again,
+                # following the redirection to the master
+                if exc.code in ("SESSION_INVALID", "HOST_IS_SLAVE"):
                     try:
                         self._relogin()
                         token = ""

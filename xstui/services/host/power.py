@@ -134,20 +134,6 @@ class _HostPower(Action):
         ctx.commit()  # from here on nothing can be taken back, and Esc only stops the wait
 
 
-def wait_until(ctx: RunContext, what: str, done, seconds: float = BACK_SECONDS) -> bool:
-    """Wait (through the event stream, the reconnect included) until ``done()``;
-    False when the admin stopped waiting or the time ran out."""
-    ctx.note(what)
-    deadline = time.monotonic() + seconds
-    cache = ctx.conn.cache
-    while time.monotonic() < deadline:
-        if ctx.cancel.is_set():
-            return False
-        if cache.wait_for(done, 1.0):
-            return True
-    return False
-
-
 def host_down(ctx: RunContext, host: str):
     conn = ctx.conn
 
@@ -190,16 +176,16 @@ class RebootHost(_HostPower):
         self._empty_host(ctx)
         self._send(ctx, "host.reboot")
         ctx.progress(0.6)
-        if not wait_until(
-            ctx, f"Waiting for {self.name} to go down...", host_down(ctx, self.host), 600
+        if not ctx.wait_until(
+            f"Waiting for {self.name} to go down...", host_down(ctx, self.host), 600
         ):
             return f"The reboot of {self.name} was sent; stopped waiting for it."
         ctx.progress(0.7)
         started = time.monotonic()
-        if not wait_until(
-            ctx,
+        if not ctx.wait_until(
             f"{self.name} is rebooting; waiting for it to come back (usually a few minutes)...",
             host_back(ctx, self.host),
+            BACK_SECONDS,
         ):
             return f"{self.name} is rebooting; stopped waiting for it to come back."
         ctx.progress(1.0)
@@ -231,8 +217,8 @@ class ShutdownHost(_HostPower):
     def run(self, ctx: RunContext) -> str:
         self._empty_host(ctx)
         self._send(ctx, "host.shutdown")
-        if not wait_until(
-            ctx, f"Waiting for {self.name} to power off...", host_down(ctx, self.host), 600
+        if not ctx.wait_until(
+            f"Waiting for {self.name} to power off...", host_down(ctx, self.host), 600
         ):
             return f"The shutdown of {self.name} was sent; stopped waiting for it."
         return f"{self.name} is off." + (f" Its BMC: {self.bmc}." if self.bmc else "")
@@ -272,11 +258,11 @@ class RestartToolstack(Action):
         if not self.is_master:
             return f"The toolstack of {self.name} is restarting."
         conn = ctx.conn
-        if wait_until(
-            ctx, "Waiting for the toolstack to stop...", lambda: conn.state != "connected", 15
+        if ctx.wait_until(
+            "Waiting for the toolstack to stop...", lambda: conn.state != "connected", 15
         ):
             ctx.progress(0.6)
-            wait_until(ctx, "Reconnecting...", host_back(ctx, self.host), 300)
+            ctx.wait_until("Reconnecting...", host_back(ctx, self.host), 300)
         ctx.progress(1.0)
         if conn.state != "connected":
             return f"The toolstack of {self.name} was restarted; the console is still reconnecting."

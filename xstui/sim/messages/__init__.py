@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import cache
 
 from ..api import Message, behaviour
-from . import bond, event, host, network, pif, session, task, vlan, vm
+from . import bond, event, host, network, pif, pool, session, task, vlan, vm
 
-MODULES = (session, event, task, host, pif, bond, vlan, network, vm)
+MODULES = (session, event, task, host, pool, pif, bond, vlan, network, vm)
 
 
 @cache

@@ -1,0 +1,6 @@
+"""The pool as a whole: its master role (shared by the Host area's
+maintenance of the master and, later, HA recovery and pool membership)."""
+
+from .master import DesignateMaster
+
+__all__ = ["DesignateMaster"]
