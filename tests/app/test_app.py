@@ -74,6 +74,8 @@ async def test_rename_host_rejects_bad_input_without_calls(connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: loaded(app))
+        # the health probes' reads (once a minute) are not this form's
+        await wait_until(pilot, lambda: app.screen.probed is not None)
         calls = connection.calls
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, FormModal))

@@ -27,6 +27,8 @@ async def wait_until(pilot, predicate, timeout=8.0):
 async def open_network(pilot, device: str | None = None) -> NetworkScreen:
     app = pilot.app
     await wait_until(pilot, lambda: app.connection.cache.table("pif"))
+    # Status's health probes (reads, once a minute) done: tests count calls
+    await wait_until(pilot, lambda: getattr(app.screen, "probed", None) is not None)
     await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(app.screen, NetworkScreen) and app.screen.rows)
     screen = app.screen
