@@ -4,11 +4,14 @@ operations, migration and memory; every refusal happens before any write."""
 
 import pytest
 
+from xstui.areas import watched_types
 from xstui.services import host as hs
 from xstui.services import vms
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.host.maintenance import KEYS
 from xstui.sim.scenario import build, generate
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
 
 
 @pytest.fixture
@@ -120,7 +123,7 @@ def test_ntp_validated_set_and_probed(running_sim, live):
     a, c = host_ref(running_sim, "xcp-a"), host_ref(running_sim, "xcp-c")
     flags = hs.time_probe(live)
     assert [f.text for f in flags] == [
-        "The clock of xcp-c is not synchronised by NTP (unreachable: ntp.corp.invalid)"
+        "The clock of xcp-c is not synchronised by NTP (see Host, Time)"
     ]
     before = writes(running_sim)
     for bad in ("bad host!", "127.0.0.300", "a.b, a.b"):
@@ -138,6 +141,28 @@ def test_ntp_validated_set_and_probed(running_sim, live):
         "127.10.0.123",
         "127.10.0.124",
     ]
+
+
+def test_the_time_probe_asks_a_few_hosts_a_round():
+    from xstui.services.host.clock import TimeSyncProbe
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator(generate(20, 20), members=False)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    try:
+        conn.login()
+        conn.load_once()
+        probe = TimeSyncProbe()
+        before = conn.calls
+        first = probe(conn)
+        assert conn.calls - before == 8
+        for _ in range(2):
+            flags = probe(conn)
+        assert conn.calls - before == 24  # 8 a round; every host asked after 3 rounds
+        assert len(first) == 8 and len(flags) == 20  # the generated hosts cannot reach NTP
+    finally:
+        conn.close()
+        running.close()
 
 
 def test_timezone_refuses_unknown_zones(running_sim, live):

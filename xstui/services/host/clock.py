@@ -6,6 +6,7 @@ screen says what that release offers instead."""
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from ...xapi import views
@@ -216,28 +217,44 @@ class SetTimezone(Action):
         return f"Time zone {self.zone} on {len(self.hosts)} host(s)."
 
 
-def time_probe(conn: Connection) -> list[HealthFlag]:
-    """Health: hosts whose clock is not synchronised (asks each live host;
-    run at most once a minute, only while Status is shown)."""
-    flags = []
-    with conn.cache.lock:
-        hosts = [
-            (h.ref, h.name_label)
-            for h in conn.cache.table("host").values()
-            if views.is_live(conn.cache, h)
+class TimeSyncProbe:
+    """Health: hosts whose clock is not synchronised. Status runs it at most
+    once a minute while it is shown; each round asks at most ``per_round``
+    hosts (one read each), in turn, and remembers the verdicts, so a 64-host
+    pool costs 8 calls a minute and every host is asked every 8 minutes."""
+
+    per_round = 8
+
+    def __init__(self) -> None:
+        # per connection: host ref -> synchronised (None: the host cannot say), next index
+        self.state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, conn: Connection) -> list[HealthFlag]:
+        verdicts, start = self.state.get(conn, ({}, 0))
+        with conn.cache.lock:
+            hosts = sorted(
+                (h.name_label, h.ref)
+                for h in conn.cache.table("host").values()
+                if views.is_live(conn.cache, h)
+            )
+        names = {ref: name for name, ref in hosts}
+        verdicts = {ref: v for ref, v in verdicts.items() if ref in names}  # gone or down
+        batch = [hosts[(start + i) % len(hosts)] for i in range(min(self.per_round, len(hosts)))]
+        for _name, ref in batch:
+            try:
+                verdicts[ref] = _optional(conn, "host.get_ntp_synchronized", ref)
+            except (XapiFailure, ConnectionLost):
+                continue  # asked again next time round
+        self.state[conn] = (verdicts, (start + len(batch)) % max(len(hosts), 1))
+        return [
+            HealthFlag(
+                "warning",
+                "time",
+                f"The clock of {names[ref]} is not synchronised by NTP (see Host, Time)",
+            )
+            for ref, synced in sorted(verdicts.items(), key=lambda item: names[item[0]])
+            if synced is False
         ]
-    for ref, name in sorted(hosts, key=lambda h: h[1]):
-        try:
-            synced = _optional(conn, "host.get_ntp_synchronized", ref)
-            if synced is False:
-                status = _optional(conn, "host.get_ntp_servers_status", ref) or {}
-                bad = [s for s, st in status.items() if st == "unreachable"]
-                why = f" (unreachable: {', '.join(bad)})" if bad else ""
-                flags.append(
-                    HealthFlag(
-                        "warning", "time", f"The clock of {name} is not synchronised by NTP{why}"
-                    )
-                )
-        except (XapiFailure, ConnectionLost):
-            continue
-    return flags
+
+
+time_probe = TimeSyncProbe()
