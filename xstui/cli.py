@@ -75,13 +75,55 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="how long a toolstack restart takes (default 3)",
     )
+    k = sub.add_parser(
+        "sim-ctl", help="inject a fault into a running simulator (kill or revive a host)"
+    )
+    k.add_argument("url", help="the control URL that xstui sim printed")
+    k.add_argument("action", choices=("hosts", "kill-host", "revive-host"))
+    k.add_argument("host", nargs="?", default="", help="host name (kill-host, revive-host)")
+    k.add_argument("--password", help="the simulator's password (default: $XSTUI_PASSWORD)")
     return p
+
+
+def run_sim_ctl(args) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    password = args.password or os.environ.get("XSTUI_PASSWORD", "")
+    if not password:
+        return fail("give the simulator's password (--password or XSTUI_PASSWORD)")
+    if args.action != "hosts" and not args.host:
+        return fail(f"{args.action} needs a host name")
+    body = json.dumps({"password": password, "action": args.action, "host": args.host}).encode()
+    request = urllib.request.Request(
+        args.url.rstrip("/") + "/", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            result = json.loads(reply.read())
+    except urllib.error.HTTPError as err:
+        try:
+            return fail(json.loads(err.read()).get("error", str(err)))
+        except ValueError:
+            return fail(str(err))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return fail(f"no simulator control endpoint at {args.url}: {exc}", 3)
+    if "hosts" in result:
+        for h in result["hosts"]:
+            state = ("master" if h["master"] else "member") + ("" if h["live"] else ", DEAD")
+            print(f"{h['name']:<12} {h['address']:<15} {state:<14} follows {h['believes_master']}")
+    else:
+        print(result.get("done", ""))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
+    if args.command == "sim-ctl":
+        return run_sim_ctl(args)
     for command in area_commands():
         if args.command == command.name:
             return _piped(command.run, args)
@@ -158,6 +200,7 @@ def run_sim(args) -> int:
         print(f"  member   {url}  ({name})")
     if running.unix_socket:
         print(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
+    print(f"  control  {running.control_url}  (xstui sim-ctl URL kill-host|revive-host NAME)")
     if running.fingerprint:
         print(f"  TLS SHA-256 fingerprint {running.fingerprint}")
     print(f"  login    root / {running.password}")

@@ -173,6 +173,19 @@ def list_methods() -> list[str]:
     return sorted(names)
 
 
+# what a member answers itself, with a local login (slave_local_login_with_password)
+LOCAL_CALLS = frozenset(
+    {
+        "session.slave_local_login_with_password",
+        "session.local_logout",
+        "session.get_this_host",
+        "pool.emergency_transition_to_master",
+        "pool.emergency_reset_master",
+        "host.emergency_ha_disable",
+    }
+)
+
+
 def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
     """Run one call; returns the value or raises XapiError."""
     if method == "system.listMethods":  # XAPI's introspection: no session needed
@@ -180,13 +193,18 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
     msg, is_async = resolve(method)
     if not (msg.min_arity <= len(params) <= msg.arity):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
-    if caller.host and caller.host != sim.master and not caller.trusted:
-        raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master))
     ctx = Ctx(sim, caller)
     args = list(params)
+    member = caller.host and caller.host != sim.master and not caller.trusted
+    if member and not (msg.needs_session or msg.wire_name in LOCAL_CALLS):
+        raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master_of(caller.host)))
     with sim.store.lock:
         if msg.needs_session:
             ctx.session = str(args.pop(0))
+            if member and not (
+                sim.local_sessions.get(ctx.session) == caller.host and msg.wire_name in LOCAL_CALLS
+            ):
+                raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master_of(caller.host)))
             sim.check_session(ctx.session)
         _check_refs(sim, msg, [ctx.session, *args] if msg.needs_session else args)
         if is_async:

@@ -18,6 +18,7 @@ class RunningSim:
     server: SimServer
     url: str
     unix_socket: str | None = None
+    control_url: str = ""  # fault injection (xstui sim-ctl)
     member_urls: dict[str, str] = field(default_factory=dict)  # host name -> URL
 
     @property
@@ -104,11 +105,12 @@ def start_simulator(
         listener = server.listen_tcp(address, port, sim.master)
     running = RunningSim(sim, server, listener.url)
     for extra in server.listeners[1:]:
-        if extra.host_ref:
+        if extra.host_ref and extra.kind == "xapi":
             running.member_urls[store.get("host", extra.host_ref)["name_label"]] = extra.url
     if unix_socket:
         server.listen_unix(unix_socket)
         running.unix_socket = unix_socket
+    running.control_url = server.listen_control().url
     return running
 
 

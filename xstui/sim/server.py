@@ -179,6 +179,10 @@ class _TCPServer(_Tracking, ThreadingHTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
 
+class _ControlServer(_Tracking, ThreadingHTTPServer):
+    daemon_threads = True
+
+
 class _UnixServer(_Tracking, socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
@@ -195,6 +199,7 @@ class Listener:
     url: str
     host_ref: str | None
     server: socketserver.BaseServer
+    kind: str = "xapi"  # "xapi" (TCP), "unix" (dom0's socket, the master's) or "control"
 
 
 def self_signed_certificate(names: list[str]) -> tuple[bytes, bytes, str]:
@@ -271,6 +276,16 @@ class SimServer:
         self._start(listener)
         return listener
 
+    def listen_control(self, port: int = 0) -> Listener:
+        """The fault-injection endpoint (kill or revive a host), loopback only."""
+        from .control import handler_for
+
+        server = _ControlServer(("127.0.0.1", port), handler_for(self.sim))
+        listener = Listener(f"http://127.0.0.1:{server.server_address[1]}", None, server, "control")
+        self.listeners.append(listener)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return listener
+
     def listen_unix(self, path: str) -> Listener:
         """A socket whose logins are trusted (like dom0's): only its owner may
         connect (0600), and nothing but an old socket is ever replaced."""
@@ -283,7 +298,7 @@ class SimServer:
             server = _UnixServer(path, self._handler(_UnixHandler, None))
         finally:
             os.umask(old_umask)
-        listener = Listener(f"unix:{path}", None, server)
+        listener = Listener(f"unix:{path}", None, server, "unix")
         self._start(listener)
         return listener
 
@@ -313,7 +328,7 @@ class SimServer:
         owned = [
             lst
             for lst in self.listeners
-            if lst.host_ref == host_ref or (lst.host_ref is None and host_ref == self.sim.master)
+            if lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
         ]
         addresses = []
         for listener in owned:

@@ -9,6 +9,7 @@ import time
 
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
+from .schema import NULL_REF
 from .store import Store, now_xdate
 
 
@@ -39,6 +40,11 @@ class Simulator:
         self.down: set[str] = set()  # hosts whose listeners are stopped
         self.stay_disabled: set[str] = set()  # host.disable(auto_enable=false)
         self.dhcp_ntp_servers: list[str] = []  # what DHCP hands out (NTP mode DHCP)
+        # the master each member believes in (its pool.conf): a member whose
+        # master died keeps pointing at it until told otherwise
+        self.believed_master: dict[str, str] = {}
+        self.local_sessions: dict[str, str] = {}  # session -> the member it was opened on
+        self.killed: set[str] = set()  # hosts killed by fault injection (not coming back)
 
     # pool facts ------------------------------------------------------------
     @property
@@ -48,6 +54,10 @@ class Simulator:
     @property
     def master(self) -> str:
         return self.store.get("pool", self.pool)["master"]
+
+    def master_of(self, host: str | None) -> str:
+        """The master this host answers HOST_IS_SLAVE with."""
+        return self.believed_master.get(host or "", self.master)
 
     def host_address(self, host: str) -> str:
         return self.store.get("host", host)["address"]
@@ -104,6 +114,36 @@ class Simulator:
                 st.set("host", host, other_config=boot, enabled=enabled)
         if self.on_host_up:
             self.on_host_up(host)
+
+    def kill_host(self, host: str) -> None:
+        """Fault injection: the host dies (power cut). Its listeners stop at once
+        and it stays dead until revived; its VMs are gone with it. The pool only
+        notices through missing heartbeats: ``host_metrics.live`` goes false."""
+        st = self.store
+        with st.lock:
+            st.get("host", host)
+            self.killed.add(host)
+            self.down.add(host)
+            for vm in list(st.get("host", host)["resident_VMs"]):
+                rec = st.get("VM", vm)
+                if not rec["is_control_domain"]:
+                    st.set("VM", vm, power_state="Halted", resident_on=NULL_REF)
+            metrics = st.get("host", host)["metrics"]
+            if st.exists("host_metrics", metrics):
+                st.set("host_metrics", metrics, live=False)
+        if self.on_host_down:
+            self.on_host_down(host)
+
+    def revive_host(self, host: str) -> None:
+        """Fault injection: a killed host powers on again, still believing in the
+        master it knew (a dead master comes back as master: split brain, as
+        XAPI has it, until ``pool.emergency_reset_master`` is run on it)."""
+        with self.store.lock:
+            self.store.get("host", host)
+            if host not in self.killed:
+                return
+            self.killed.discard(host)
+        self._come_back(host, reboot=True)
 
     def check_session(self, ref: str) -> None:
         if not self.store.exists("session", ref):

@@ -126,6 +126,15 @@ def get_server_localtime(ctx: Ctx, host):
     return now_xdate()
 
 
+@message(asyncable=False)
+def emergency_ha_disable(ctx: Ctx, soft=False):
+    """Run on a host whose HA is broken (statefile lost): HA is switched off
+    on this host (and, not soft, for the pool as this host sees it)."""
+    if not soft:
+        ctx.store.set("pool", ctx.sim.pool, ha_enabled=False)
+    return ""
+
+
 # time ---------------------------------------------------------------------------
 NTP_MODES = ("DHCP", "Custom", "Factory", "Disabled")
 FACTORY_NTP = ["0.xenserver.pool.ntp.org", "1.xenserver.pool.ntp.org", "2.xenserver.pool.ntp.org"]

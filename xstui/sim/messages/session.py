@@ -40,6 +40,39 @@ def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
     )
 
 
+@message(session=False)
+def slave_local_login_with_password(ctx: Ctx, uname, pwd):
+    """A login a member answers itself, without its master: for the emergency
+    calls when the master is gone. Valid on that member only."""
+    sim = ctx.sim
+    host = ctx.caller.host or sim.master
+    if uname != "root" or pwd != sim.password:
+        raise XapiError("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
+    stamp = now_xdate()
+    ref = sim.store.create(
+        "session",
+        {
+            "this_host": host,
+            "this_user": NULL_REF,
+            "last_active": stamp,
+            "validation_time": stamp,
+            "is_local_superuser": True,
+            "auth_user_name": uname,
+            "originator": "local",
+        },
+        ref=f"OpaqueRef:{uuid.UUID(bytes=secrets.token_bytes(16), version=4)}",
+    )
+    sim.local_sessions[ref] = host
+    return ref
+
+
+@message(asyncable=False)
+def local_logout(ctx: Ctx):
+    ctx.sim.local_sessions.pop(ctx.session, None)
+    ctx.store.destroy("session", ctx.session)
+    return ""
+
+
 @message()
 def logout(ctx: Ctx):
     ctx.sim.registrations.pop(ctx.session, None)
