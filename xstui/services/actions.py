@@ -154,6 +154,10 @@ class RunContext:
 class Action(ABC):
     """Subclasses validate in ``__init__`` (raise InvalidInput), then plan and run."""
 
+    # False for the few actions meant for when the master cannot be reached
+    # (pool recovery): they talk to other hosts themselves
+    needs_connection = True
+
     @abstractmethod
     def plan(self) -> Plan: ...
 

@@ -24,12 +24,12 @@ def connected(app) -> bool:
 
 async def perform(app, action: Action) -> bool:
     """Show the plan, ask, run; returns True when it was done. Call from a worker."""
-    if not connected(app):
+    if action.needs_connection and not connected(app):
         return False
     if not await app.push_screen_wait(PlanModal(action.plan())):
         app.notify("Cancelled: nothing was changed.", timeout=4)
         return False
-    if not connected(app):
+    if action.needs_connection and not connected(app):
         return False
     ok, message = await app.push_screen_wait(TaskProgressModal(action, app.connection))
     app.notify(message, severity="information" if ok else "error", timeout=8 if ok else 12)

@@ -197,6 +197,21 @@ class Connection:
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
 
+    def session_on(self, address: str, *, local: bool = False) -> XenAPI.Session:
+        """A session of this user on another host of the pool (the recovery
+        paths, when the master is gone): a normal login, which a member answers
+        with HOST_IS_SLAVE (raised as XenAPI.Failure), or the member's own
+        local login. Its certificate is checked like the master's."""
+        target = self.target.with_host(address)
+        if target.scheme == "https":
+            self._check_certificate(target)
+        proxy = self._proxy_for(target, 15)
+        if local:
+            proxy.slave_local_login_with_password(self.user, self._password)
+        else:
+            proxy.xenapi.login_with_password(self.user, self._password, "2.16", "xstui-recovery")
+        return proxy
+
     # calls -------------------------------------------------------------------
     def call(self, method: str, *args):
         """``call("VM.start", vm, False, False)``; raises XapiFailure or

@@ -2,5 +2,6 @@
 maintenance of the master and, later, HA recovery and pool membership)."""
 
 from .master import DesignateMaster
+from .recovery import Diagnosis, PointAtMaster, TakeOverAsMaster, diagnose
 
-__all__ = ["DesignateMaster"]
+__all__ = ["DesignateMaster", "Diagnosis", "PointAtMaster", "TakeOverAsMaster", "diagnose"]
