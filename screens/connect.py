@@ -16,9 +16,12 @@ from textual.widgets.option_list import Option
 
 from xstui.areas import watched_types
 from xstui.services.actions import Plan
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.plan import PlanModal
 from xstui.xapi.connection import ConnectError, Connection
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
+
+from .recovery import RecoveryModal
 
 
 def trust_plan(err: ConnectError) -> Plan:
@@ -138,6 +141,8 @@ class ConnectScreen(Screen):
                 await self._in_thread(connection.login)
                 break
             except ConnectError as err:
+                if await self._master_gone(connection, target, err):
+                    continue  # a member took over: log in again, to it
                 if err.kind != "trust" or not await self.app.push_screen_wait(
                     PlanModal(trust_plan(err))
                 ):
@@ -155,6 +160,29 @@ class ConnectScreen(Screen):
             config.remember_target(target.url)
             config.save()
         self.app.attach(connection)
+
+    async def _master_gone(self, connection, target, err) -> bool:
+        """The host answered as a member and its master does not answer: offer
+        the pool recovery on this member. True when a member took over."""
+        if err.kind != "network" or err.target is None or err.target.host == target.host:
+            return False
+        self.show_error(str(err))
+        answer = await self.app.push_screen_wait(
+            ChoiceModal(
+                "The pool master does not answer",
+                f"{target.host} is a member of a pool whose master, {err.target.host}, does "
+                "not answer. If the master is dead, this member can take over (pool recovery).",
+                [("recover", "Pool recovery"), ("cancel", "Cancel")],
+            )
+        )
+        if answer != "recover":
+            return False
+        connection.target = target  # recovery talks to the member itself
+        hosts = ((err.target.host, err.target.host), [(target.host, target.host)])
+        took_over = await self.app.push_screen_wait(
+            RecoveryModal(connection=connection, hosts=hosts)
+        )
+        return bool(took_over)
 
     async def _in_thread(self, fn):
         import asyncio

@@ -72,7 +72,9 @@ class XstuiApp(App):
         ),
         # priority: it works in every dialog too (the progress box included)
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
     ]
+    MASTER_CHECK_SECONDS = 8  # reconnecting this long: ask the members about the master
 
     def __init__(
         self,
@@ -172,6 +174,7 @@ class XstuiApp(App):
         if message.state == previous:
             return
         if message.state == "reconnecting":
+            self._master_check = self.set_timer(self.MASTER_CHECK_SECONDS, self._check_master)
             self.notify(
                 f"Connection lost, reconnecting: {message.detail.rstrip('.')}. The last known state stays "
                 "on screen, dimmed; actions wait for the connection.",
@@ -182,6 +185,31 @@ class XstuiApp(App):
             self.notify(f"Stopped reconnecting. {message.detail}", severity="error", timeout=30)
         elif message.state == "connected" and previous in ("reconnecting", "refused"):
             self.notify("Connected again.", timeout=3)
+
+    def action_pool_recovery(self) -> None:
+        from .screens.recovery import RecoveryModal
+
+        if self.connection is not None and not isinstance(self.screen, RecoveryModal):
+            self.push_screen(RecoveryModal())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="master-check")
+    def _check_master(self) -> None:
+        """Still reconnecting: is the master dead (members still pointing at
+        it)? Then the recovery paths are offered instead of waiting on."""
+        from .services.pool import diagnose
+
+        conn = self.connection
+        if conn is None or conn.state == "connected" or conn.target.kind != "remote":
+            return
+        found = diagnose(conn)
+        if found.master_dead and conn.state != "connected":
+            self.call_from_thread(self._offer_recovery, found)
+
+    def _offer_recovery(self, found) -> None:
+        from .screens.recovery import RecoveryModal
+
+        if not any(isinstance(s, RecoveryModal) for s in self.screen_stack):
+            self.push_screen(RecoveryModal(found))
 
     async def action_quit(self) -> None:
         """Ctrl+Q always quits; while an action runs, after asking."""

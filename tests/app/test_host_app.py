@@ -165,3 +165,83 @@ async def test_maintenance_of_the_master_offers_a_designation_first(running_sim,
         )
         assert "127.10.0.12" in connection.target.url
         await wait_until(pilot, lambda: app.screen.rows[1].role == "master")
+
+
+async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, connection):
+    from xstui.screens.recovery import RecoveryModal
+
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    app = XstuiApp(connection)
+    app.MASTER_CHECK_SECONDS = 0.5
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-a")
+        running_sim.sim.kill_host(running_sim.sim.master)
+        # offered by itself, instead of reconnecting forever
+        await wait_until(pilot, lambda: isinstance(app.screen, RecoveryModal), timeout=30)
+        modal = app.screen
+        await wait_until(
+            pilot,
+            lambda: (
+                modal.query("#takeover")
+                and modal.diagnosis is not None
+                and modal.diagnosis.master_dead
+            ),
+        )
+        modal.query_one("#takeover").press()
+        await fill_form(pilot, member="xcp-b")
+        plan = await confirm_plan(pilot, "takeover")
+        assert any(line.startswith("When:") for line in plan.plan.impact)
+        await wait_until(
+            pilot,
+            lambda: connection.state == "connected" and connection.this_host == b,
+            timeout=30,
+        )
+        assert "127.10.0.12" in connection.target.url
+        assert running_sim.sim.master_of(st.find_one("host", name_label="xcp-c")) == b
+
+
+async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(running_sim, monkeypatch):
+    from xstui.screens.recovery import RecoveryModal
+
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    running_sim.sim.kill_host(running_sim.sim.master)
+    monkeypatch.setenv("XSTUI_PASSWORD", running_sim.password)
+    app = XstuiApp(target=running_sim.member_urls["xcp-b"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ChoiceModal) and app.screen.query("#answer-recover"),
+            timeout=20,
+        )
+        app.screen.query_one("#answer-recover").press()
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RecoveryModal)
+                and app.screen.query("#takeover")
+                and app.screen.diagnosis is not None
+                and app.screen.diagnosis.master_dead
+            ),
+            timeout=20,
+        )
+        app.screen.query_one("#takeover").press()
+        await fill_form(pilot, member=running_sim.member_urls["xcp-b"].split("//")[1].split(":")[0])
+        await confirm_plan(pilot, "takeover")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.connection is not None
+                and app.connection.state == "connected"
+                and app.connection.this_host == b
+            ),
+            timeout=30,
+        )
+        assert all(
+            running_sim.sim.master_of(h) == b
+            for h in st.table("host")
+            if h not in running_sim.sim.killed
+        )
+        # the console opens on the new master (let Status finish mounting)
+        await wait_until(pilot, lambda: getattr(app.screen, "status", None) is not None)

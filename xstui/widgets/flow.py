@@ -22,8 +22,9 @@ def connected(app) -> bool:
     return False
 
 
-async def perform(app, action: Action) -> bool:
-    """Show the plan, ask, run; returns True when it was done. Call from a worker."""
+async def perform(app, action: Action, connection=None) -> bool:
+    """Show the plan, ask, run; returns True when it was done. Call from a
+    worker. ``connection``: another than the app's (pool recovery at connect)."""
     if action.needs_connection and not connected(app):
         return False
     if not await app.push_screen_wait(PlanModal(action.plan())):
@@ -31,6 +32,8 @@ async def perform(app, action: Action) -> bool:
         return False
     if action.needs_connection and not connected(app):
         return False
-    ok, message = await app.push_screen_wait(TaskProgressModal(action, app.connection))
+    ok, message = await app.push_screen_wait(
+        TaskProgressModal(action, connection or app.connection)
+    )
     app.notify(message, severity="information" if ok else "error", timeout=8 if ok else 12)
     return ok

@@ -75,22 +75,27 @@ def _ask(conn: Connection, name: str, address: str) -> MemberAnswer:
     return MemberAnswer(name, address, "master")
 
 
-def diagnose(conn: Connection) -> Diagnosis:
-    """Ask the master and every other host of the pool (as last known) who
-    their master is. Reads only: logins, logged out at once."""
-    cache = conn.cache
-    with cache.lock:
-        master = cache.get("host", views.master_ref(cache))
-        others = sorted(
-            (h.name_label, h.address)
-            for h in cache.table("host").values()
-            if master is None or h.ref != master.ref
-        )
-    master_name = master.name_label if master is not None else "?"
-    master_address = master.address if master is not None else conn.target.host
-    answer = _ask(conn, master_name, master_address)
-    members = tuple(_ask(conn, name, address) for name, address in others)
-    return Diagnosis(master_name, master_address, answer.answer == "master", members)
+def diagnose(
+    conn: Connection,
+    master: tuple[str, str] | None = None,
+    members: list[tuple[str, str]] | None = None,
+) -> Diagnosis:
+    """Ask the master and every other host of the pool who their master is:
+    (name, address) pairs, by default as the console's cache last knew them.
+    Reads only: logins, logged out at once."""
+    if master is None or members is None:
+        cache = conn.cache
+        with cache.lock:
+            rec = cache.get("host", views.master_ref(cache))
+            master = (rec.name_label, rec.address) if rec else ("?", conn.target.host)
+            members = sorted(
+                (h.name_label, h.address)
+                for h in cache.table("host").values()
+                if rec is None or h.ref != rec.ref
+            )
+    answer = _ask(conn, *master)
+    asked = tuple(_ask(conn, name, address) for name, address in members)
+    return Diagnosis(master[0], master[1], answer.answer == "master", asked)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,173 @@
+"""Pool recovery: what every host of the pool answers about its master, and
+the emergency paths with when to use each and what it risks. Offered by
+itself when the master stops answering and its members still point at it;
+Ctrl+R opens it at any time."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from xstui.services.fields import Field
+from xstui.services.pool import Diagnosis, PointAtMaster, TakeOverAsMaster, diagnose
+from xstui.services.pool.recovery import RISK_TAKEOVER, WHEN_TAKEOVER
+from xstui.widgets.flow import perform
+from xstui.widgets.form import FormModal
+from xstui.widgets.modal import Dialog
+
+
+class RecoveryModal(Dialog):
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="recovery.close")]
+    DEFAULT_CSS = "RecoveryModal #recovery-body { height: auto; max-height: 60vh; }"
+
+    def __init__(
+        self,
+        diagnosis: Diagnosis | None = None,
+        *,
+        connection=None,
+        hosts: tuple[tuple[str, str], list[tuple[str, str]]] | None = None,
+    ):
+        """``connection`` and ``hosts`` (master, members as (name, address)):
+        at connect time, before there is a pool to read them from."""
+        super().__init__(classes="-warning")
+        self.diagnosis = diagnosis
+        self.connection, self.hosts = connection, hosts
+
+    @property
+    def conn(self):
+        return self.connection or self.app.connection
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Pool recovery", classes="dialog-title")
+            with VerticalScroll(id="recovery-body"):
+                yield Static("Asking every host who its master is...", id="recovery-state")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Make a member master", id="takeover", compact=True)
+                yield Button("Point a member", id="point", compact=True)
+                yield Button("Ask again", id="ask", compact=True)
+                yield Button("Close", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        if self.diagnosis is None:
+            self.ask()
+        else:
+            self.show(self.diagnosis)
+        self.query_one("#ask", Button).focus()
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="recovery", description="diagnose"
+    )
+    def ask(self) -> None:
+        found = diagnose(self.conn, *(self.hosts or ()))
+        self.app.call_from_thread(self.show, found)
+
+    def show(self, d: Diagnosis) -> None:
+        self.diagnosis = d
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        grid.add_row(
+            Text(f"{d.master} (master)"),
+            Text("answers" if d.master_answers else "DOES NOT ANSWER", style="bold"),
+        )
+        for m in d.members:
+            grid.add_row(Text(m.name), Text(m.answer))
+        if d.master_dead:
+            verdict = (
+                f"The master {d.master} is dead as far as its members can tell: they still "
+                "point at it. Make a member the master.\n"
+                f"{WHEN_TAKEOVER}\n{RISK_TAKEOVER}"
+            )
+        elif d.master_answers:
+            verdict = (
+                "The master answers: the pool needs no emergency. To move the master role in "
+                "a healthy pool, use Designate a new master (Host, D). A member that answers "
+                "another master than this one can be pointed at it."
+            )
+        elif d.new_master and all(m.follows == d.new_master for m in d.members if m.follows):
+            verdict = (
+                f"Recovered: {d.new_master} answers as master and every member that answers "
+                f"follows it. Keep {d.master} off the network until "
+                "pool-emergency-reset-master is run on it; start the VMs it ran elsewhere."
+            )
+        else:
+            verdict = (
+                "The master does not answer, but not every member points at it (one may have "
+                "taken over already): point the members that follow a dead master at the one "
+                "that answers as master."
+            )
+        body = Table.grid()
+        body.add_row(grid)
+        body.add_row(Text(""))
+        body.add_row(Text(verdict))
+        self.query_one("#recovery-state", Static).update(body)
+
+    @on(Button.Pressed, "#ask")
+    def _ask_again(self) -> None:
+        self.query_one("#recovery-state", Static).update("Asking every host who its master is...")
+        self.ask()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, "#takeover")
+    def _takeover(self) -> None:
+        self._run_takeover()
+
+    @on(Button.Pressed, "#point")
+    def _point(self) -> None:
+        self._run_point()
+
+    def _members(self) -> list[str]:
+        return [m.name for m in self.diagnosis.members if m.follows] if self.diagnosis else []
+
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="take over")
+    async def _run_takeover(self) -> None:
+        d = self.diagnosis
+        members = self._members()
+        if d is None or not members:
+            self.app.notify("No member answers: nothing can take over.", severity="warning")
+            return
+        action = await self.app.push_screen_wait(
+            FormModal(
+                "Which member becomes the master?",
+                [Field("member", "New master", members[0], choices=members)],
+                lambda values: TakeOverAsMaster(d, values["member"]),
+            )
+        )
+        if action is not None and await perform(self.app, action, self.conn):
+            if self.connection is not None:  # at connect: connect to the new master now
+                self.dismiss(True)
+            else:
+                self.ask()
+
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="point member")
+    async def _run_point(self) -> None:
+        d = self.diagnosis
+        master = d.new_master if d else ""
+        members = [m.name for m in (d.members if d else ()) if m.follows and m.follows != master]
+        if not members:
+            self.app.notify(
+                "Every member that answers already follows the master that answers.",
+                severity="information",
+            )
+            return
+        action = await self.app.push_screen_wait(
+            FormModal(
+                "Point a member at the master",
+                [
+                    Field("member", "Member", members[0], choices=members),
+                    Field("master", "Master address", master, placeholder="the new master's IP"),
+                ],
+                lambda values: PointAtMaster(d, values["member"], values["master"].strip()),
+            )
+        )
+        if action is not None and await perform(self.app, action, self.conn):
+            self.ask()
