@@ -191,6 +191,8 @@ class _Builder:
                 "cpu_info": {"cpu_count": str(sum(int(h.get("cpus", 8)) for h in sc["hosts"]))},
             },
         )
+        if ha.get("enabled"):
+            self.make_ha_statefile(ha)
         for row in sc.get("vms", []):
             self.make_vm(*row)
         self.make_templates()
@@ -528,6 +530,37 @@ class _Builder:
                             "currently_attached": True,
                         },
                     )
+
+    def make_ha_statefile(self, ha: dict):
+        """HA on: its statefile and metadata VDIs on the heartbeat SR, as
+        pool.enable_ha leaves them."""
+        st = self.store
+        name = ha.get("heartbeat_sr", "")
+        if name not in self.srs:
+            raise ScenarioError(f"pool.ha.heartbeat_sr: no SR named {name!r}")
+        sr = self.srs[name]
+        vdis = [
+            st.create(
+                "VDI",
+                {"name_label": label, "SR": sr, "type": kind, "virtual_size": size},
+            )
+            for label, kind, size in (
+                ("Statefile for HA", "ha_statefile", 4 * 1024**2),
+                ("Metadata for HA", "redo_log", 256 * 1024**2),
+            )
+        ]
+        pool = next(iter(st.table("pool")))
+        st.set(
+            "pool",
+            pool,
+            ha_statefiles=[vdis[0]],
+            ha_configuration={"timeout": str(ha.get("timeout", 30))},
+            ha_cluster_stack="xhad",
+            redo_log_enabled=True,
+            redo_log_vdi=vdis[1],
+        )
+        for host in self.hosts.values():
+            st.set("host", host, ha_statefiles=[vdis[0]])
 
     def finish_srs(self):
         """Virtual allocation is the sum of the VDIs' virtual sizes."""

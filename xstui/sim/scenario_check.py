@@ -16,7 +16,13 @@ SPEC: dict = {
     "pool": {
         "name": str,
         "default_sr": str,
-        "ha": {"enabled": bool, "failures_to_tolerate": int, "plan_exists_for": int},
+        "ha": {
+            "enabled": bool,
+            "failures_to_tolerate": int,
+            "plan_exists_for": int,
+            "heartbeat_sr": str,  # the SR holding the statefile (HA on)
+            "timeout": int,
+        },
     },
     "product": {
         "brand": str,

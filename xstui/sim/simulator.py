@@ -45,6 +45,9 @@ class Simulator:
         self.believed_master: dict[str, str] = {}
         self.local_sessions: dict[str, str] = {}  # session -> the member it was opened on
         self.killed: set[str] = set()  # hosts killed by fault injection (not coming back)
+        # how long HA takes to declare a host dead and act (scaled by time_scale);
+        # shorter than a real pool's timeout, so that rehearsals stay brisk
+        self.ha_failover_seconds = 5.0
 
     # pool facts ------------------------------------------------------------
     @property
@@ -124,15 +127,64 @@ class Simulator:
             st.get("host", host)
             self.killed.add(host)
             self.down.add(host)
+            lost = []
             for vm in list(st.get("host", host)["resident_VMs"]):
                 rec = st.get("VM", vm)
                 if not rec["is_control_domain"]:
+                    lost.append(vm)
                     st.set("VM", vm, power_state="Halted", resident_on=NULL_REF)
             metrics = st.get("host", host)["metrics"]
             if st.exists("host_metrics", metrics):
                 st.set("host_metrics", metrics, live=False)
+            ha = st.get("pool", self.pool)["ha_enabled"]
         if self.on_host_down:
             self.on_host_down(host)
+        if ha:
+            delay = self.ha_failover_seconds * self.time_scale
+            threading.Timer(delay, self._ha_failover, (host, lost)).start()
+
+    def _ha_failover(self, dead: str, lost: list[str]) -> None:
+        """HA's answer to a dead host: the survivors elect a master if it was
+        the master, and restart its protected VMs, by order, then the
+        best-effort ones where memory allows."""
+        from .api import Ctx
+        from .messages import _ha, _placement, vm
+
+        ctx = Ctx(self, Caller())
+        st = self.store
+        with st.lock:
+            if not st.get("pool", self.pool)["ha_enabled"] or dead not in self.killed:
+                return
+            survivors = sorted(
+                (h for h in st.table("host") if _placement.live(ctx, h)),
+                key=lambda h: st.get("host", h)["name_label"],
+            )
+            if dead == self.master and survivors:
+                st.set("pool", self.pool, master=survivors[0])
+                for h in st.table("host"):
+                    self.believed_master[h] = survivors[0]
+            rank = {"restart": 0, "best-effort": 1}
+            again = [
+                v
+                for v in lost
+                if st.exists("VM", v) and st.get("VM", v)["ha_restart_priority"] in rank
+            ]
+            again.sort(
+                key=lambda v: (
+                    rank[st.get("VM", v)["ha_restart_priority"]],
+                    st.get("VM", v)["order"],
+                )
+            )
+            for ref in again:
+                for h in survivors:
+                    try:
+                        _placement.boot_check(ctx, ref, h)
+                    except XapiError:
+                        continue
+                    _placement.claim(ctx, h, st.get("VM", ref)["memory_static_max"])
+                    vm.set_power(ctx, ref, "Running", h)
+                    break
+            _ha.refresh_plan(ctx)
 
     def revive_host(self, host: str) -> None:
         """Fault injection: a killed host powers on again, still believing in the

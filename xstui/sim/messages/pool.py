@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from ..api import Ctx, message
 from ..errors import XapiError
+from ..schema import NULL_REF
+from . import _ha
 from . import _placement as place
 from ._net import ha_enabled
 
@@ -77,4 +79,124 @@ def emergency_reset_master(ctx: Ctx, master_address):
     if target is None:
         raise XapiError("HOST_NOT_LIVE")  # nothing answers there: XAPI cannot reach it
     sim.believed_master[host] = target
+    return ""
+
+
+# HA -----------------------------------------------------------------------------
+STATEFILE_TYPES = ("nfs", "lvmoiscsi", "lvmohba", "gfs2", "smb", "ext")  # can hold a statefile
+STATEFILE_BYTES = 4 * 1024**2
+REDO_LOG_BYTES = 256 * 1024**2
+
+
+@message(asyncable=False)
+def ha_compute_max_host_failures_to_tolerate(ctx: Ctx):
+    return _ha.max_failures(ctx)
+
+
+@message(asyncable=False)
+def ha_compute_hypothetical_max_host_failures_to_tolerate(ctx: Ctx, configuration):
+    for value in configuration.values():
+        if value not in ("restart", "best-effort", ""):
+            raise XapiError("INVALID_VALUE", "ha_restart_priority", value)
+    return _ha.max_failures(ctx, {str(k): str(v) for k, v in configuration.items()})
+
+
+@message(asyncable=False)
+def ha_failover_plan_exists(ctx: Ctx, n):
+    return _ha.plan_exists_for(ctx, int(n))
+
+
+@message()
+def set_ha_host_failures_to_tolerate(ctx: Ctx, self, value):
+    n = int(value)
+    if n < 0:
+        raise XapiError("INVALID_VALUE", "ha_host_failures_to_tolerate", value)
+    pool = ctx.store.get("pool", self)
+    if pool["ha_enabled"] and n > _ha.max_failures(ctx):
+        raise XapiError("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN")
+    ctx.store.set("pool", self, ha_host_failures_to_tolerate=n)
+    _ha.refresh_plan(ctx)
+    return ""
+
+
+@message()
+def enable_ha(ctx: Ctx, heartbeat_srs, configuration):
+    st, sim = ctx.store, ctx.sim
+    if st.get("pool", sim.pool)["ha_enabled"]:
+        raise XapiError("HA_IS_ENABLED")
+    hosts = [h for h in st.table("host") if place.live(ctx, h)]
+    if len(hosts) < 2:
+        raise XapiError("HA_TOO_FEW_HOSTS")
+    if not heartbeat_srs:
+        raise XapiError("CANNOT_CREATE_STATE_FILE")
+    for sr in heartbeat_srs:
+        rec = st.get("SR", sr)
+        if rec["type"] not in STATEFILE_TYPES:
+            raise XapiError("INCOMPATIBLE_STATEFILE_SR", rec["type"])
+        if not rec["shared"] or not all(place.sees(ctx, h, sr) for h in hosts):
+            raise XapiError("HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED", sr)
+    timeout = str(configuration.get("timeout", "30"))
+    if not timeout.isdigit() or not 10 <= int(timeout) <= 3600:
+        raise XapiError("INVALID_VALUE", "timeout", timeout)
+    sr = heartbeat_srs[0]
+    ctx.work(0.5, progress=0.3)
+    statefile = st.create(
+        "VDI",
+        {
+            "name_label": "Statefile for HA",
+            "SR": sr,
+            "type": "ha_statefile",
+            "virtual_size": STATEFILE_BYTES,
+            "physical_utilisation": STATEFILE_BYTES,
+        },
+    )
+    redo = st.create(
+        "VDI",
+        {
+            "name_label": "Metadata for HA",
+            "SR": sr,
+            "type": "redo_log",
+            "virtual_size": REDO_LOG_BYTES,
+            "physical_utilisation": REDO_LOG_BYTES,
+        },
+    )
+    ctx.work(0.5, progress=0.7)
+    st.set(
+        "pool",
+        sim.pool,
+        ha_enabled=True,
+        ha_statefiles=[statefile],
+        ha_configuration={k: str(v) for k, v in configuration.items()},
+        ha_cluster_stack="xhad",
+        redo_log_enabled=True,
+        redo_log_vdi=redo,
+    )
+    for h in hosts:
+        st.set("host", h, ha_statefiles=[statefile], ha_network_peers=[p for p in hosts if p != h])
+    _ha.refresh_plan(ctx)
+    return ""
+
+
+@message()
+def disable_ha(ctx: Ctx):
+    st, sim = ctx.store, ctx.sim
+    pool = st.get("pool", sim.pool)
+    if not pool["ha_enabled"]:
+        raise XapiError("HA_NOT_ENABLED")
+    ctx.work(0.5, progress=0.5)
+    for vdi in [*pool["ha_statefiles"], pool["redo_log_vdi"]]:
+        if st.exists("VDI", vdi):
+            st.destroy("VDI", vdi)
+    st.set(
+        "pool",
+        sim.pool,
+        ha_enabled=False,
+        ha_statefiles=[],
+        ha_plan_exists_for=0,
+        ha_overcommitted=False,
+        redo_log_enabled=False,
+        redo_log_vdi=NULL_REF,
+    )
+    for h in st.table("host"):
+        st.set("host", h, ha_statefiles=[], ha_network_peers=[])
     return ""

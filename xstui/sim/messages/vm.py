@@ -4,6 +4,7 @@ from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
 from ..store import now_xdate
+from . import _ha
 from . import _placement as place
 
 BOOT_SECONDS = 0.5  # scaled by Simulator.time_scale
@@ -24,7 +25,7 @@ def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
     return rec
 
 
-def _power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
+def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
     st = ctx.store
     rec = st.get("VM", vm)
     live = state in ("Running", "Paused")
@@ -66,7 +67,7 @@ def _pick_host(ctx: Ctx, vm: str) -> str:
 def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
     ctx.work(BOOT_SECONDS, progress=0.5)
     place.claim(ctx, host, rec["memory_static_max"])
-    _power(ctx, vm, "Paused" if start_paused else "Running", host)
+    set_power(ctx, vm, "Paused" if start_paused else "Running", host)
     return ""
 
 
@@ -90,7 +91,7 @@ def _stop(ctx: Ctx, vm: str, states: tuple[str, ...], to: str = "Halted") -> Non
     ctx.work(BOOT_SECONDS, progress=0.5)
     if ctx.store.exists("host", host):
         place.claim(ctx, host, -rec["memory_static_max"])
-    _power(ctx, vm, to)
+    set_power(ctx, vm, to)
 
 
 @message()
@@ -197,14 +198,14 @@ def set_memory_dynamic_range(ctx: Ctx, self, min, max):  # noqa: A002 (the API's
 @message()
 def pause(ctx: Ctx, vm):
     rec = _vm(ctx, vm, "Running")
-    _power(ctx, vm, "Paused", rec["resident_on"])
+    set_power(ctx, vm, "Paused", rec["resident_on"])
     return ""
 
 
 @message()
 def unpause(ctx: Ctx, vm):
     rec = _vm(ctx, vm, "Paused")
-    _power(ctx, vm, "Running", rec["resident_on"])
+    set_power(ctx, vm, "Running", rec["resident_on"])
     return ""
 
 
@@ -226,3 +227,44 @@ def get_allowed_VBD_devices(ctx: Ctx, vm):  # noqa: N802 (the API's name)
 @message(asyncable=False)
 def get_allowed_VIF_devices(ctx: Ctx, vm):  # noqa: N802
     return _allowed_devices(ctx, vm, "VIF", "VIFs", 7)
+
+
+# HA protection --------------------------------------------------------------------
+PRIORITIES = ("restart", "best-effort", "")
+
+
+@message()
+def set_ha_restart_priority(ctx: Ctx, self, value):
+    """With HA on, a change that would leave the pool unable to restart its
+    protected VMs after the failures it must tolerate is refused."""
+    if value not in PRIORITIES:
+        raise XapiError("INVALID_VALUE", "ha_restart_priority", value)
+    st = ctx.store
+    st.get("VM", self)
+    pool = st.get("pool", ctx.sim.pool)
+    if pool["ha_enabled"] and value == "restart":
+        if _ha.max_failures(ctx, {self: value}) < pool["ha_host_failures_to_tolerate"]:
+            raise XapiError("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN")
+    st.set("VM", self, ha_restart_priority=value, ha_always_run=value == "restart")
+    _ha.refresh_plan(ctx)
+    return ""
+
+
+def _non_negative(ctx: Ctx, vm: str, field: str, value) -> None:
+    n = int(value)
+    if n < 0:
+        raise XapiError("INVALID_VALUE", field, value)
+    ctx.store.get("VM", vm)
+    ctx.store.set("VM", vm, **{field: n})
+
+
+@message()
+def set_order(ctx: Ctx, self, value):
+    _non_negative(ctx, self, "order", value)
+    return ""
+
+
+@message()
+def set_start_delay(ctx: Ctx, self, value):
+    _non_negative(ctx, self, "start_delay", value)
+    return ""
