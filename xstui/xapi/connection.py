@@ -415,7 +415,8 @@ class Connection:
         except ConnectError as err:
             if err.kind == "trust":
                 raise CertificateRefused(str(err)) from None
-            raise
+            if err.kind != "network" or not self._login_via_members():
+                raise
         self._close_channel()
         self._channel = self._event_channel()
         if old is not None and old is not self._proxy:
@@ -427,6 +428,27 @@ class Connection:
                     self._proxy.session.logout(old._session)
                 except Exception as exc:
                     log.info("logout of the replaced session: %s", exc)
+
+    def _login_via_members(self) -> bool:
+        """The master's address does not answer: ask the other hosts of the
+        pool (as last known), which send us to the master they follow (after
+        an HA failover, the new one). True when logged in through one."""
+        if self.target.kind != "remote":
+            return False
+        with self.cache.lock:
+            addresses = sorted(
+                {h.address for h in self.cache.table("host").values()} - {self.target.host}
+            )
+        master = self.target
+        for address in addresses:
+            self.target = master.with_host(address)
+            try:
+                self.login()
+                return True
+            except ConnectError:
+                continue
+        self.target = master
+        return False
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state, self.state_detail = state, detail
