@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .script import CliCommand
+from .services.ha import health as ha_health
 from .services.health import HealthFlag, HealthRule
 from .services.host.clock import time_probe
 from .services.network import consistency
@@ -109,6 +110,27 @@ AREAS: tuple[Area, ...] = (
         },
         health=(consistency.health,),
         commands=(CHECK_COMMAND,),
+    ),
+    Area(
+        id="ha",
+        title="HA",
+        key="f3",
+        description="HA state and plan, enable/disable, failures to tolerate, VM protection",
+        screen="xstui.screens.ha:HaScreen",
+        watches={
+            "host_metrics": ALL,
+            "sr": ALL,
+            "pbd": ALL,
+            "vm": (
+                *VM_PLACE,
+                "memory_static_max",
+                "ha_restart_priority",
+                "order",
+                "start_delay",
+                "affinity",
+            ),
+        },
+        health=(ha_health,),
     ),
     Area(
         id="host",

@@ -1,0 +1,139 @@
+"""What the HA area shows, from the event cache, and the reads it adds (the
+plan numbers XAPI computes, the heartbeat SR behind the statefile)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.connection import Connection
+from ...xapi.records import NULL_REF
+from ..health import HealthFlag
+from ..values import size
+
+PRIORITY_WORDS = {"restart": "restart", "best-effort": "best-effort", "": "unprotected"}
+
+
+@dataclass(frozen=True)
+class HaHost:
+    name: str
+    live: bool
+    statefile: bool  # XAPI lists a statefile this host can reach
+    peers: int  # hosts it sees on the network heartbeat
+
+
+@dataclass
+class HaStatus:
+    enabled: bool
+    timeout: str
+    tolerate: int  # ha_host_failures_to_tolerate
+    plan_for: int  # ha_plan_exists_for
+    overcommitted: bool
+    statefiles: list[str]
+    hosts: list[HaHost]
+    computed_max: int | None = None  # pool.ha_compute_max_host_failures_to_tolerate
+    heartbeat_srs: list[str] = field(default_factory=list)  # names, read on demand
+
+
+@dataclass(frozen=True)
+class ProtectedVm:
+    ref: str
+    name: str
+    priority: str
+    order: int
+    start_delay: int
+    host: str
+    power: str
+    memory: str
+
+
+def ha_status(cache: Cache) -> HaStatus:
+    with cache.lock:
+        pool = views.pool(cache)
+        hosts = [
+            HaHost(
+                h.name_label,
+                views.is_live(cache, h),
+                bool(h.ha_statefiles),
+                len(h.ha_network_peers),
+            )
+            for h in sorted(cache.table("host").values(), key=lambda h: h.name_label)
+        ]
+        if pool is None:
+            return HaStatus(False, "", 0, 0, False, [], hosts)
+        return HaStatus(
+            pool.ha_enabled,
+            pool.ha_configuration.get("timeout", "30" if pool.ha_enabled else ""),
+            pool.ha_host_failures_to_tolerate,
+            pool.ha_plan_exists_for,
+            pool.ha_overcommitted,
+            list(pool.ha_statefiles),
+            hosts,
+        )
+
+
+def read_plan(conn: Connection, status: HaStatus) -> HaStatus:
+    """The maximum XAPI computes now, and the SR of each statefile (reads)."""
+    status.computed_max = int(conn.call("pool.ha_compute_max_host_failures_to_tolerate"))
+    srs = []
+    for vdi in status.statefiles:
+        sr = conn.call("VDI.get_SR", vdi)
+        srs.append(conn.cache.label("sr", sr) if sr != NULL_REF else "?")
+    status.heartbeat_srs = srs
+    return status
+
+
+def protection_rows(cache: Cache) -> list[ProtectedVm]:
+    with cache.lock:
+        rows = [
+            ProtectedVm(
+                vm.ref,
+                vm.name_label,
+                vm.ha_restart_priority if vm.ha_restart_priority in PRIORITY_WORDS else "",
+                vm.order,
+                vm.start_delay,
+                cache.label("host", vm.resident_on, "") if vm.resident_on != NULL_REF else "",
+                vm.power_state,
+                size(vm.memory_static_max),
+            )
+            for vm in views.user_vms(cache)
+        ]
+    # protected first, in restart order, then by name
+    rank = {"restart": 0, "best-effort": 1, "": 2}
+    return sorted(rows, key=lambda r: (rank[r.priority], r.order, r.name.lower()))
+
+
+def health(cache: Cache, now: float) -> list[HealthFlag]:
+    """HA's flags on Status: a broken plan, overcommitment, hosts without the statefile."""
+    pool = views.pool(cache)
+    if pool is None or not pool.ha_enabled:
+        return []
+    flags = []
+    if pool.ha_plan_exists_for < pool.ha_host_failures_to_tolerate:
+        flags.append(
+            HealthFlag(
+                "critical",
+                "ha",
+                f"HA can restart the protected VMs after {pool.ha_plan_exists_for} host "
+                f"failure(s), not the {pool.ha_host_failures_to_tolerate} it must tolerate",
+            )
+        )
+    if pool.ha_overcommitted:
+        flags.append(
+            HealthFlag("warning", "ha", "HA is overcommitted: not every protected VM can restart")
+        )
+    blind = [
+        h.name_label
+        for h in cache.table("host").values()
+        if views.is_live(cache, h) and not h.ha_statefiles
+    ]
+    if blind:
+        flags.append(
+            HealthFlag(
+                "critical",
+                "ha",
+                f"Heartbeat SR unreachable from {', '.join(sorted(blind))}: HA may fence it",
+            )
+        )
+    return flags
