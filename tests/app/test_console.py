@@ -8,10 +8,12 @@ import pytest
 from textual.renderables.bar import Bar
 from textual.scrollbar import ScrollBarRender
 from textual.widgets import DataTable
+from xstui.screens.ha import HaScreen
 from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.vms import VmsScreen
 
 from xstui.app import XstuiApp
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.console import foreign_glyphs
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
@@ -96,6 +98,15 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         await pilot.press("t")
         await wait_until(pilot, lambda: app.screen.time_state is not None)
         await capture(pilot, seen, "host time")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HaScreen) and app.screen.status)
+        await capture(pilot, seen, "ha")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        text = await capture(pilot, seen, "ha enable: heartbeat SRs")
+        assert "Continue" in text
+        await pilot.press("escape")
+        await pilot.pause(0.2)
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
         await pilot.press("space", "space")

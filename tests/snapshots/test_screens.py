@@ -245,3 +245,56 @@ def test_vms_filtered_80x24(snap_compare, demo_connection):
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def ha_connection(request):
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("ha-demo", port=snapshot_port(request), password="snapshot")
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    try:
+        conn.login()
+        yield conn
+    finally:
+        conn.close()
+        running.close()
+
+
+async def ha_loaded(pilot):
+    from xstui.screens.ha import HaScreen
+
+    app = pilot.app
+    await status_loaded(pilot)
+    await pilot.press("f3")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, HaScreen)
+            and app.screen.status is not None
+            and app.screen.status.computed_max is not None
+        ),
+    )
+    return app.screen
+
+
+def test_ha_panel_80x24(snap_compare, ha_connection):
+    async def run_before(pilot):
+        await ha_loaded(pilot)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(ha_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_ha_enable_wizard_80x24(snap_compare, demo_connection):
+    from xstui.widgets.choice import ChoiceModal
+
+    async def run_before(pilot):
+        await ha_loaded(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceModal))
+        pilot.app.screen.query_one("#answer-go").press()
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)

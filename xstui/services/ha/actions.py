@@ -36,10 +36,11 @@ def heartbeat_candidates(cache: Cache) -> tuple[list[str], list[str]]:
                 for p in (cache.get("pbd", ref) for ref in sr.PBDs)
                 if p is not None and p.currently_attached
             }
-            if sr.type not in STATEFILE_TYPES:
+            if not sr.shared:
+                owners = sorted(cache.label("host", h) for h in plugged) or ["no host"]
+                not_ok.append(f"{sr.name_label}: local to {', '.join(owners)}")
+            elif sr.type not in STATEFILE_TYPES:
                 not_ok.append(f"{sr.name_label}: type {sr.type} cannot hold a statefile")
-            elif not sr.shared:
-                not_ok.append(f"{sr.name_label}: local to one host")
             elif not all(h.ref in plugged for h in hosts):
                 not_ok.append(f"{sr.name_label}: not attached on every host")
             else:
