@@ -141,6 +141,34 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The memory limits break static min <= dynamic min <= dynamic max <= static max.",
         "Order the four limits that way.",
     ),
+    "HOST_NOT_LIVE": (
+        (),
+        "The host is not live (it does not answer).",
+        "Check it is powered on and on the network.",
+    ),
+    "CANNOT_CREATE_STATE_FILE": (
+        (),
+        "HA could not create its statefile: no SR given, or none can hold one.",
+        "Choose a shared NFS, iSCSI or HBA SR attached on every host.",
+    ),
+    "HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED": (
+        ("SR",),
+        "The heartbeat SR is not shared, or not attached on every host.",
+        "Attach it on every host, or choose another SR.",
+    ),
+    "INCOMPATIBLE_STATEFILE_SR": (
+        ("SR type",),
+        "This type of SR cannot hold the HA statefile.",
+        "Choose an NFS, iSCSI, HBA or SMB SR.",
+    ),
+    "HA_NOT_ENABLED": ((), "HA is not enabled on the pool.", ""),
+    "HA_TOO_FEW_HOSTS": ((), "HA needs at least two hosts.", "Add a host to the pool first."),
+    "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN": (
+        (),
+        "This would leave HA unable to restart every protected VM after the failures it must "
+        "tolerate.",
+        "Protect fewer VMs, lower the failures to tolerate, or free memory.",
+    ),
     "HOST_HAS_RESIDENT_VMS": (
         ("host",),
         "VMs are still running on the host.",
