@@ -1,7 +1,8 @@
 """Pool recovery: what every host of the pool answers about its master, and
 the emergency paths with when to use each and what it risks. Offered by
 itself when the master stops answering and its members still point at it;
-Ctrl+R opens it at any time."""
+Ctrl+R opens it at any time. Take over (a member becomes the master), Point
+member (at the master that answers), HA off (HA on but broken)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
+from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field
-from xstui.services.pool import Diagnosis, PointAtMaster, TakeOverAsMaster, diagnose
+from xstui.services.pool import (
+    Diagnosis,
+    EmergencyHaOff,
+    PointAtMaster,
+    TakeOverAsMaster,
+    diagnose,
+)
 from xstui.services.pool.recovery import RISK_TAKEOVER, WHEN_TAKEOVER
 from xstui.widgets.flow import perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
+from xstui.widgets.notice import notify_error
 
 
 class RecoveryModal(Dialog):
@@ -48,8 +57,9 @@ class RecoveryModal(Dialog):
             with VerticalScroll(id="recovery-body"):
                 yield Static("Asking every host who its master is...", id="recovery-state")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Make a member master", id="takeover", compact=True)
-                yield Button("Point a member", id="point", compact=True)
+                yield Button("Take over", id="takeover", compact=True)
+                yield Button("Point member", id="point", compact=True)
+                yield Button("HA off", id="haoff", compact=True)
                 yield Button("Ask again", id="ask", compact=True)
                 yield Button("Close", id="close", compact=True)
 
@@ -81,7 +91,7 @@ class RecoveryModal(Dialog):
         if d.master_dead:
             verdict = (
                 f"The master {d.master} is dead as far as its members can tell: they still "
-                "point at it. Make a member the master.\n"
+                "point at it. Take over: make a member the master.\n"
                 f"{WHEN_TAKEOVER}\n{RISK_TAKEOVER}"
             )
         elif d.master_answers:
@@ -124,6 +134,22 @@ class RecoveryModal(Dialog):
     @on(Button.Pressed, "#point")
     def _point(self) -> None:
         self._run_point()
+
+    @on(Button.Pressed, "#haoff")
+    def _ha_off(self) -> None:
+        self._run_ha_off()
+
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="HA off")
+    async def _run_ha_off(self) -> None:
+        if self.diagnosis is None:
+            return
+        try:
+            action = EmergencyHaOff(self.diagnosis)
+        except InvalidInput as exc:
+            notify_error(self.app, exc)
+            return
+        if await perform(self.app, action, self.conn):
+            self.ask()
 
     def _members(self) -> list[str]:
         return [m.name for m in self.diagnosis.members if m.follows] if self.diagnosis else []

@@ -79,8 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sim-ctl", help="inject a fault into a running simulator (kill or revive a host)"
     )
     k.add_argument("url", help="the control URL that xstui sim printed")
-    k.add_argument("action", choices=("hosts", "kill-host", "revive-host"))
-    k.add_argument("host", nargs="?", default="", help="host name (kill-host, revive-host)")
+    k.add_argument(
+        "action", choices=("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile")
+    )
+    k.add_argument("host", nargs="?", default="", help="host name (all but hosts, lose-statefile)")
     k.add_argument("--password", help="the simulator's password (default: $XSTUI_PASSWORD)")
     return p
 
@@ -93,7 +95,7 @@ def run_sim_ctl(args) -> int:
     password = args.password or os.environ.get("XSTUI_PASSWORD", "")
     if not password:
         return fail("give the simulator's password (--password or XSTUI_PASSWORD)")
-    if args.action != "hosts" and not args.host:
+    if args.action not in ("hosts", "lose-statefile") and not args.host:
         return fail(f"{args.action} needs a host name")
     body = json.dumps({"password": password, "action": args.action, "host": args.host}).encode()
     request = urllib.request.Request(
@@ -200,7 +202,9 @@ def run_sim(args) -> int:
         print(f"  member   {url}  ({name})")
     if running.unix_socket:
         print(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
-    print(f"  control  {running.control_url}  (xstui sim-ctl URL kill-host|revive-host NAME)")
+    print(
+        f"  control  {running.control_url}  (xstui sim-ctl URL hosts|kill-host|revive-host|cut-heartbeat NAME|lose-statefile)"
+    )
     if running.fingerprint:
         print(f"  TLS SHA-256 fingerprint {running.fingerprint}")
     print(f"  login    root / {running.password}")

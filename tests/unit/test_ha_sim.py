@@ -139,3 +139,53 @@ def test_with_ha_on_a_dead_master_is_replaced_and_its_vms_restart():
     finally:
         conn.close()
         running.close()
+
+
+def test_ha_broken_is_switched_off_through_the_emergency_path():
+    from xstui.services import ha
+    from xstui.services.actions import ActionFailed, RunContext
+    from xstui.services.pool import EmergencyHaOff, diagnose
+
+    running = start_simulator("ha-demo", task_delay=0.01)
+    running.sim.time_scale = 0.05
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    conn.login()
+    conn.start_events()
+    try:
+        assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+        running.sim.lose_statefile()
+        assert conn.cache.wait_for(
+            lambda: any("Heartbeat SR unreachable" in f.text for f in ha.health(conn.cache, 0)), 5
+        )
+        with pytest.raises(ActionFailed) as failed:
+            ha.DisableHa(conn.cache).execute(RunContext(conn))
+        assert "HA_LOST_STATEFILE" in str(failed.value) or "statefile" in str(failed.value)
+        action = EmergencyHaOff(diagnose(conn))
+        assert action.plan().confirm_word == "ha off"
+        action.execute(RunContext(conn))
+        assert not running.sim.store.get("pool", running.sim.pool)["ha_enabled"]
+    finally:
+        conn.close()
+        running.close()
+
+
+def test_a_host_that_loses_its_heartbeat_fences_itself_and_comes_back():
+    running = start_simulator("ha-demo", task_delay=0.01)
+    running.sim.time_scale = 0.02
+    st = running.sim.store
+    try:
+        c = st.find_one("host", name_label="xcp-c")
+        vpn = st.find_one("VM", name_label="vpn-gw")  # protected, on xcp-c
+        running.sim.cut_heartbeat(c)
+        metrics = st.get("host", c)["metrics"]
+        assert st.get("host_metrics", metrics)["live"] is False
+        deadline = time.monotonic() + 10
+        while not (
+            st.get("host_metrics", metrics)["live"]
+            and st.get("VM", vpn)["power_state"] == "Running"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert st.get("VM", vpn)["resident_on"] != c  # restarted elsewhere while it was fenced
+    finally:
+        running.close()

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 
 from .simulator import Simulator
 
-ACTIONS = ("hosts", "kill-host", "revive-host")
+ACTIONS = ("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile")
 MAX_BODY = 4096
 
 
@@ -42,6 +42,9 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
         return {"error": f"unknown action {action!r} (one of {', '.join(ACTIONS)})"}
     if action == "hosts":
         return {"hosts": host_rows(sim)}
+    if action == "lose-statefile":
+        sim.lose_statefile()
+        return {"done": "every host lost the HA statefile: HA is on but broken"}
     host = sim.store.find_one("host", name_label=host_name)
     if host is None:
         names = ", ".join(r["name"] for r in host_rows(sim))
@@ -49,6 +52,9 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
     if action == "kill-host":
         sim.kill_host(host)
         return {"done": f"{host_name} is dead: its listener stopped, host_metrics.live is false"}
+    if action == "cut-heartbeat":
+        sim.cut_heartbeat(host)
+        return {"done": f"{host_name} lost its network heartbeat (with HA on it fences itself)"}
     sim.revive_host(host)
     return {"done": f"{host_name} is back"}
 

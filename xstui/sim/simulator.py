@@ -186,6 +186,30 @@ class Simulator:
                     break
             _ha.refresh_plan(ctx)
 
+    def cut_heartbeat(self, host: str) -> None:
+        """Fault injection: the host loses its network heartbeat. With HA on it
+        is isolated, fences itself (a reboot) and its VMs restart elsewhere;
+        with HA off nothing notices."""
+        st = self.store
+        with st.lock:
+            st.set("host", host, ha_network_peers=[])
+            ha = st.get("pool", self.pool)["ha_enabled"]
+        if ha:
+            self.kill_host(host)
+            threading.Timer(
+                self.reboot_seconds * self.time_scale + self.ha_failover_seconds * self.time_scale,
+                self.revive_host,
+                (host,),
+            ).start()
+
+    def lose_statefile(self) -> None:
+        """Fault injection: the heartbeat SR is gone for every host; HA stays
+        on but broken (pool.disable_ha fails: the emergency path is needed)."""
+        st = self.store
+        with st.lock:
+            for h in st.table("host"):
+                st.set("host", h, ha_statefiles=[])
+
     def revive_host(self, host: str) -> None:
         """Fault injection: a killed host powers on again, still believing in the
         master it knew (a dead master comes back as master: split brain, as

@@ -162,6 +162,11 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Choose an NFS, iSCSI, HBA or SMB SR.",
     ),
     "HA_NOT_ENABLED": ((), "HA is not enabled on the pool.", ""),
+    "HA_LOST_STATEFILE": (
+        (),
+        "HA lost its statefile (the heartbeat SR): it cannot be disabled normally.",
+        "Use Pool recovery (Ctrl+R), HA off: it switches HA off on each host.",
+    ),
     "HA_TOO_FEW_HOSTS": ((), "HA needs at least two hosts.", "Add a host to the pool first."),
     "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN": (
         (),

@@ -2,6 +2,13 @@
 maintenance of the master and, later, HA recovery and pool membership)."""
 
 from .master import DesignateMaster
-from .recovery import Diagnosis, PointAtMaster, TakeOverAsMaster, diagnose
+from .recovery import Diagnosis, EmergencyHaOff, PointAtMaster, TakeOverAsMaster, diagnose
 
-__all__ = ["DesignateMaster", "Diagnosis", "PointAtMaster", "TakeOverAsMaster", "diagnose"]
+__all__ = [
+    "DesignateMaster",
+    "Diagnosis",
+    "EmergencyHaOff",
+    "PointAtMaster",
+    "TakeOverAsMaster",
+    "diagnose",
+]

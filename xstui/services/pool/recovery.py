@@ -245,3 +245,51 @@ class PointAtMaster(Action):
             except Exception:  # noqa: BLE001 (tidying only)
                 pass
         return f"{self.member.name} now follows {self.master_address}."
+
+
+class EmergencyHaOff(Action):
+    """HA is on but broken (its statefile lost, a lock left behind): each host
+    that answers is told to switch HA off, with its local login."""
+
+    needs_connection = False
+
+    def __init__(self, diagnosis: Diagnosis):
+        hosts = [(diagnosis.master, diagnosis.master_address)] if diagnosis.master_answers else []
+        hosts += [
+            (m.name, m.address) for m in diagnosis.members if m.follows or m.answer == "master"
+        ]
+        if not hosts:
+            raise InvalidInput(["no host answers: there is nothing to switch HA off on"])
+        self.hosts = hosts
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Emergency: switch HA off",
+            f"Switch HA off on {', '.join(name for name, _ in self.hosts)}, each through its "
+            "local login, without the pool's agreement.",
+            [f"# on {name}: xe host-emergency-ha-disable --force" for name, _ in self.hosts],
+            impact=[
+                "When: HA is on but broken: the heartbeat SR is lost for good, or HA cannot be "
+                "disabled normally (pool-ha-disable fails). With HA healthy, use Disable (HA, d).",
+                "Risk: nothing restarts protected VMs until HA is enabled again; enable it "
+                "(with a working heartbeat SR) as soon as the pool is stable.",
+            ],
+            risk="high",
+            confirm_word="ha off",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        done = []
+        ctx.commit()  # each host switched off stays so
+        for i, (name, address) in enumerate(self.hosts):
+            ctx.note(f"{name}")
+            member = MemberAnswer(name, address, "")
+            with _member_errors(member):
+                local = ctx.conn.session_on(address, local=True)
+                try:
+                    local.xenapi.host.emergency_ha_disable(False)
+                    done.append(name)
+                finally:
+                    local.xenapi.session.local_logout()
+            ctx.progress((i + 1) / len(self.hosts))
+        return f"HA is off on {', '.join(done)}. Enable it again once the heartbeat SR works."

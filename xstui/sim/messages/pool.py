@@ -183,6 +183,8 @@ def disable_ha(ctx: Ctx):
     pool = st.get("pool", sim.pool)
     if not pool["ha_enabled"]:
         raise XapiError("HA_NOT_ENABLED")
+    if any(place.live(ctx, h) and not st.get("host", h)["ha_statefiles"] for h in st.table("host")):
+        raise XapiError("HA_LOST_STATEFILE")  # the disable needs the statefile: emergency path
     ctx.work(0.5, progress=0.5)
     for vdi in [*pool["ha_statefiles"], pool["redo_log_vdi"]]:
         if st.exists("VDI", vdi):
