@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from xstui.services import ha
 from xstui.services.actions import InvalidInput
+from xstui.services.ha.model import SORTS
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormModal
@@ -42,6 +43,7 @@ class HaScreen(AreaScreen):
         Binding("p", "protect", "Protect", id="ha.protect"),
         Binding("A", "mark_all", "Select all", id="ha.mark_all", show=False),
         Binding("r", "read_plan", "Read plan", id="ha.read_plan", show=False),
+        Binding("o", "sort", "Sort", id="ha.sort", show=False),
     ]
     DEFAULT_CSS = """
     HaScreen #ha-panel { height: auto; padding: 0 1; }
@@ -52,6 +54,7 @@ class HaScreen(AreaScreen):
         super().__init__(area)
         self.status: ha.HaStatus | None = None
         self.plan_read: tuple[int | None, list[str]] = (None, [])
+        self.sort = SORTS[0]
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="ha-panel")
@@ -87,7 +90,7 @@ class HaScreen(AreaScreen):
                         r.memory,
                     ),
                 )
-                for r in ha.protection_rows(conn.cache)
+                for r in ha.protection_rows(conn.cache, self.sort)
             ]
         )
 
@@ -137,7 +140,7 @@ class HaScreen(AreaScreen):
             "VMs",
             Text(
                 (f"{marked} selected - " if marked else "")
-                + "space selects, p sets their protection"
+                + f"space selects, p sets their protection; o sorts (by {self.sort})"
             ),
         )
         self.query_one("#ha-panel", Static).update(grid)
@@ -262,6 +265,10 @@ class HaScreen(AreaScreen):
         )
         if action is not None:
             await self._done(action)
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.refresh_view(frozenset({"vm"}))
 
     def action_mark_all(self) -> None:
         listing = self.query_one(RowList)

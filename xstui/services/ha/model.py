@@ -84,8 +84,13 @@ def read_plan(conn: Connection, status: HaStatus) -> HaStatus:
     return status
 
 
-def protection_rows(cache: Cache) -> list[ProtectedVm]:
+SORTS = ("priority", "name", "host", "memory")
+
+
+def protection_rows(cache: Cache, sort: str = "priority") -> list[ProtectedVm]:
     with cache.lock:
+        vms = list(views.user_vms(cache))
+        memory = {vm.ref: vm.memory_static_max for vm in vms}
         rows = [
             ProtectedVm(
                 vm.ref,
@@ -97,11 +102,17 @@ def protection_rows(cache: Cache) -> list[ProtectedVm]:
                 vm.power_state,
                 size(vm.memory_static_max),
             )
-            for vm in views.user_vms(cache)
+            for vm in vms
         ]
-    # protected first, in restart order, then by name
     rank = {"restart": 0, "best-effort": 1, "": 2}
-    return sorted(rows, key=lambda r: (rank[r.priority], r.order, r.name.lower()))
+    keys = {
+        # protected first, in restart order (what HA does), then by name
+        "priority": lambda r: (rank[r.priority], r.order, r.name.lower()),
+        "name": lambda r: r.name.lower(),
+        "host": lambda r: (r.host == "", r.host, rank[r.priority], r.name.lower()),
+        "memory": lambda r: (-memory[r.ref], r.name.lower()),
+    }
+    return sorted(rows, key=keys[sort])
 
 
 def health(cache: Cache, now: float) -> list[HealthFlag]:
