@@ -81,9 +81,12 @@ async def test_protect_in_bulk_with_the_plan_shown(ha_sim):
         for name in ("proxy-01", "web-03"):
             vm = st.find_one("VM", name_label=name)
             await wait_until(
-                pilot, lambda vm=vm: st.get("VM", vm)["ha_restart_priority"] == "restart"
+                pilot,
+                lambda vm=vm: (
+                    st.get("VM", vm)["ha_restart_priority"] == "restart"
+                    and st.get("VM", vm)["order"] == 5
+                ),
             )
-            assert st.get("VM", vm)["order"] == 5
 
 
 async def test_protection_that_breaks_the_plan_is_refused_before_any_write(ha_sim):
