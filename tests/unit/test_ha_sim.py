@@ -189,3 +189,25 @@ def test_a_host_that_loses_its_heartbeat_fences_itself_and_comes_back():
         assert st.get("VM", vpn)["resident_on"] != c  # restarted elsewhere while it was fenced
     finally:
         running.close()
+
+
+def test_ha_refusals_make_no_write(running_sim, connection):
+    from xstui.services import ha
+    from xstui.services.actions import InvalidInput
+
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("sr"), 5)
+    st = running_sim.sim.store
+    generation = st.generation
+    most = int(connection.call("pool.ha_compute_max_host_failures_to_tolerate"))
+    with pytest.raises(InvalidInput, match="at most"):
+        ha.EnableHa(connection.cache, "NFS VM store", "30", str(most + 1), most)
+    with pytest.raises(InvalidInput, match="shared SR"):
+        ha.EnableHa(connection.cache, "ISO library", "30", "0", most)
+    with pytest.raises(InvalidInput, match="timeout"):
+        ha.EnableHa(connection.cache, "NFS VM store", "5", "0", most)
+    with pytest.raises(InvalidInput, match="at most"):
+        ha.SetTolerate(connection.cache, str(most + 1), most)
+    with pytest.raises(InvalidInput, match="not enabled"):
+        ha.DisableHa(connection.cache)
+    assert st.generation == generation
