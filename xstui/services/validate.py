@@ -88,7 +88,7 @@ def hostname(text: str) -> str:
     return value
 
 
-def _int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
+def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
     try:
         value = int(str(text).strip())
     except ValueError:
@@ -99,11 +99,11 @@ def _int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "
 
 
 def mtu(text: str | int) -> int:
-    return _int_in_range(text, "MTU", MTU_MIN, MTU_MAX, " (1500 standard, 9000 jumbo)")
+    return int_in_range(text, "MTU", MTU_MIN, MTU_MAX, " (1500 standard, 9000 jumbo)")
 
 
 def vlan_tag(text: str | int) -> int:
-    return _int_in_range(text, "VLAN tag", VLAN_MIN, VLAN_MAX)
+    return int_in_range(text, "VLAN tag", VLAN_MIN, VLAN_MAX)
 
 
 def mac(text: str) -> str:

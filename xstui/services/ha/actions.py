@@ -12,6 +12,7 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
+from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..values import listing
@@ -48,16 +49,6 @@ def heartbeat_candidates(cache: Cache) -> tuple[list[str], list[str]]:
     return ok, not_ok
 
 
-def _positive_int(text: str, what: str, low: int, high: int) -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise InvalidInput([f"{what} is a whole number"]) from None
-    if not low <= value <= high:
-        raise InvalidInput([f"{what} is {low} to {high}"])
-    return value
-
-
 class EnableHa(Action):
     @staticmethod
     def fields(cache: Cache, computed_max: int) -> list[Field]:
@@ -76,8 +67,8 @@ class EnableHa(Action):
         srs, _ = heartbeat_candidates(cache)
         if sr not in srs:
             raise InvalidInput(["choose a shared SR attached on every host (see the list)"])
-        self.timeout = _positive_int(timeout, "the timeout", 10, 3600)
-        self.tolerate = _positive_int(tolerate, "failures to tolerate", 0, 64)
+        self.timeout = v.int_in_range(timeout, "the timeout", 10, 3600)
+        self.tolerate = v.int_in_range(tolerate, "failures to tolerate", 0, 64)
         if self.tolerate > computed_max:
             raise InvalidInput(
                 [f"the pool can tolerate at most {computed_max} host failure(s) now: {BREAKS_PLAN}"]
@@ -201,7 +192,7 @@ class SetTolerate(Action):
         ]
 
     def __init__(self, cache: Cache, tolerate: str, computed_max: int):
-        self.value = _positive_int(tolerate, "failures to tolerate", 0, 64)
+        self.value = v.int_in_range(tolerate, "failures to tolerate", 0, 64)
         if self.value > computed_max:
             raise InvalidInput(
                 [f"the pool can tolerate at most {computed_max} host failure(s) now: {BREAKS_PLAN}"]
@@ -250,8 +241,8 @@ class SetProtection(Action):
         if priority not in PRIORITIES:
             raise InvalidInput([f"restart priority is one of {', '.join(PRIORITIES)}"])
         self.priority = "" if priority == "unprotected" else priority
-        self.order = _positive_int(order, "the order", 0, 9999) if order.strip() else None
-        self.delay = _positive_int(delay, "the start delay", 0, 86400) if delay.strip() else None
+        self.order = v.int_in_range(order, "the order", 0, 9999) if order.strip() else None
+        self.delay = v.int_in_range(delay, "the start delay", 0, 86400) if delay.strip() else None
         with cache.lock:
             pool = views.pool(cache)
             self.ha_on = bool(pool and pool.ha_enabled)

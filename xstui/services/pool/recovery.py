@@ -111,6 +111,21 @@ def _member_errors(member: MemberAnswer):
         raise ConnectionLost(f"{member.name} ({member.address}) cannot be reached: {exc}") from None
 
 
+@contextlib.contextmanager
+def _local_session(conn: Connection, member: MemberAnswer):
+    """The member's own local login (it answers without its master), logged
+    out afterwards; its refusals and silences said as the console says them."""
+    with _member_errors(member):
+        proxy = conn.session_on(member.address, local=True)
+        try:
+            yield proxy.xenapi
+        finally:
+            try:
+                proxy.xenapi.session.local_logout()
+            except Exception:  # noqa: BLE001 (tidying only: the call's outcome stands)
+                pass
+
+
 WHEN_TAKEOVER = (
     "When: the master is dead (hardware, power) and will not be back soon, and HA is off. "
     "With HA on, HA elects a new master by itself: do not use this."
@@ -169,17 +184,9 @@ class TakeOverAsMaster(Action):
     def _run(self, ctx: RunContext) -> str:
         conn = ctx.conn
         ctx.note(f"Local login on {self.member.name}")
-        local = conn.session_on(self.member.address, local=True)
-        ctx.note("Emergency transition to master")
-        try:
-            local.xenapi.pool.emergency_transition_to_master()
-        except XenAPI.Failure as f:
-            raise XapiFailure(f.details) from None
-        finally:
-            try:
-                local.xenapi.session.local_logout()
-            except Exception:  # noqa: BLE001 (tidying only)
-                pass
+        with _local_session(conn, self.member) as local:
+            ctx.note("Emergency transition to master")
+            local.pool.emergency_transition_to_master()
         ctx.commit()  # the pool has a new master: nothing to take back
         ctx.progress(0.5)
         ctx.note("Telling the members to follow")
@@ -233,17 +240,8 @@ class PointAtMaster(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        with _member_errors(self.member):
-            local = ctx.conn.session_on(self.member.address, local=True)
-        try:
-            local.xenapi.pool.emergency_reset_master(self.master_address)
-        except XenAPI.Failure as f:
-            raise XapiFailure(f.details) from None
-        finally:
-            try:
-                local.xenapi.session.local_logout()
-            except Exception:  # noqa: BLE001 (tidying only)
-                pass
+        with _local_session(ctx.conn, self.member) as local:
+            local.pool.emergency_reset_master(self.master_address)
         return f"{self.member.name} now follows {self.master_address}."
 
 
@@ -283,13 +281,8 @@ class EmergencyHaOff(Action):
         ctx.commit()  # each host switched off stays so
         for i, (name, address) in enumerate(self.hosts):
             ctx.note(f"{name}")
-            member = MemberAnswer(name, address, "")
-            with _member_errors(member):
-                local = ctx.conn.session_on(address, local=True)
-                try:
-                    local.xenapi.host.emergency_ha_disable(False)
-                    done.append(name)
-                finally:
-                    local.xenapi.session.local_logout()
+            with _local_session(ctx.conn, MemberAnswer(name, address, "")) as local:
+                local.host.emergency_ha_disable(False)
+                done.append(name)
             ctx.progress((i + 1) / len(self.hosts))
         return f"HA is off on {', '.join(done)}. Enable it again once the heartbeat SR works."
