@@ -133,6 +133,14 @@ AREAS: tuple[Area, ...] = (
         health=(ha_health,),
     ),
     Area(
+        id="security",
+        title="Security",
+        key="f6",
+        description="Root password, and the way back when it is lost",
+        screen="xstui.screens.security:SecurityScreen",
+        watches={},
+    ),
+    Area(
         id="host",
         title="Host",
         key="f7",

@@ -298,3 +298,30 @@ def test_ha_enable_wizard_80x24(snap_compare, demo_connection):
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_security_guide_80x24(snap_compare, demo_connection):
+    from xstui.screens.security import SecurityScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_root_password_form_80x24(snap_compare, demo_connection):
+    from xstui.screens.security import SecurityScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await pilot.press(*"secret-one", "tab", *"secret-two", "enter")  # refused: they differ
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)

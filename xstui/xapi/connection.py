@@ -197,6 +197,10 @@ class Connection:
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
 
+    def password_changed(self, password: str) -> None:
+        """The password was changed on the pool: logins from now on use it."""
+        self._password = password
+
     def session_on(self, address: str, *, local: bool = False) -> XenAPI.Session:
         """A session of this user on another host of the pool (the recovery
         paths, when the master is gone): a normal login, which a member answers

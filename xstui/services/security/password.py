@@ -1,0 +1,159 @@
+"""The root password: changed pool-wide (``session.change_password``), typed
+twice and never shown, logged or audited (the audit line says "root password
+changed", nothing more); and, when it is lost, the way back for the host's
+own bootloader, step by step, as typed at the iLO/DRAC console."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from ...xapi.cache import Cache
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field
+
+MIN_LENGTH = 8  # below this XAPI's own check (CHANGE_PASSWORD_REJECTED) is likely
+GOOD_LENGTH = 14
+
+
+def strength_hints(password: str) -> list[str]:
+    """What would make the password stronger (advice, not refusals)."""
+    hints = []
+    if len(password) < GOOD_LENGTH:
+        hints.append(f"{GOOD_LENGTH} characters or more")
+    classes = sum(
+        any(c in group for c in password)
+        for group in (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+    ) + any(not c.isalnum() for c in password)
+    if classes < 3:
+        hints.append("a mix of lower and upper case, digits and symbols")
+    return hints
+
+
+def check_new_password(new: str, again: str) -> None:
+    problems = []
+    if not new:
+        problems.append("the new password is empty")
+    elif len(new) < MIN_LENGTH:
+        problems.append(f"the new password has fewer than {MIN_LENGTH} characters")
+    if new != again:
+        problems.append("the two passwords differ")
+    if problems:
+        raise InvalidInput(problems)
+
+
+class ChangeRootPassword(Action):
+    FIELDS = [
+        Field("new", "New root password", "", password=True),
+        Field("again", "Type it again", "", password=True),
+    ]
+
+    def __init__(self, cache: Cache, new: str, again: str):
+        check_new_password(new, again)
+        self._new = new  # kept out of repr, plan, outcome and audit
+        self.hints = strength_hints(new)
+        with cache.lock:
+            self.hosts = len(cache.table("host"))
+
+    def __repr__(self) -> str:
+        return "ChangeRootPassword(<hidden>)"
+
+    def plan(self) -> Plan:
+        impact = [
+            f"The root password of all {self.hosts} host(s) of the pool changes (SSH, console, API).",
+            "Scripts and tools that log in as root need the new password.",
+        ]
+        if self.hints:
+            impact.append("Stronger with: " + "; ".join(self.hints) + ".")
+        return Plan(
+            "Change the root password",
+            "Change the pool's root password.",
+            ["xe user-password-change new=<hidden>"],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        # XAPI ignores the old password for a local superuser's session
+        ctx.call("session.change_password", "", self._new)
+        ctx.conn.password_changed(self._new)  # the next login (a reconnect) uses it
+        return "Root password changed."
+
+
+@dataclass(frozen=True)
+class Guide:
+    title: str
+    bootloader: str  # "extlinux" or "GRUB2"
+    firmware: str  # "UEFI", "BIOS" or "UEFI or BIOS"
+    steps: list[str]
+    donts: list[str]
+
+
+def recovery_guide(cache: Cache, host: str) -> Guide:
+    """The steps for this host's bootloader and firmware, as far as the API
+    tells (6.x: extlinux; 7.x and later: GRUB2; secure boot: UEFI)."""
+    rec = cache.get("host", host)
+    version = rec.software_version.get("product_version", "") if rec else ""
+    brand = rec.software_version.get("product_brand", "XenServer") if rec else "XenServer"
+    name = rec.name_label if rec else "the host"
+    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 8
+    if rec is not None and (rec.secure_boot or rec.uefi_certificates):
+        firmware = "UEFI"
+    else:
+        firmware = "UEFI or BIOS"
+    first = [
+        "If a pool-admin session is still open anywhere (this console, XenCenter, Xen "
+        "Orchestra, an SSH session as root): change the password from there instead "
+        "(Security, w): nothing below is needed.",
+        f"Open the iLO/DRAC virtual console of {name}; evacuate or shut down its VMs if you "
+        "still can (the host reboots twice).",
+        "Reboot the host (the BMC's power-cycle if nothing else answers) and watch the console.",
+    ]
+    if major < 7:
+        bootloader = "extlinux"
+        steps = first + [
+            "At the `boot:` prompt, type `menu.c32` and press Enter.",
+            "Select the `xe` entry and press Tab to edit its line.",
+            "Replace `quiet vga=785 splash` with `linux single` and press Enter to boot.",
+            "At the root prompt, type `passwd` and set the new password twice.",
+            "Type `reboot` and let the host start normally; log in with the new password.",
+        ]
+    else:
+        bootloader = "GRUB2"
+        steps = first + [
+            f"When the GRUB menu appears, press an arrow key to stop the countdown; keep the "
+            f"default {brand} entry highlighted and press `e` to edit it.",
+            "Go down to the line that starts with `module2 /boot/vmlinuz` (the dom0 kernel, not "
+            "the `multiboot2 /boot/xen.gz` line) and go to its end (End key).",
+            "Type a space and `single`, then press Ctrl+X (or F10) to boot. If the web "
+            "console swallows Ctrl+X, send it with the console's keyboard macros.",
+            "At the root prompt, type `passwd` and set the new password twice.",
+            "Type `sync`, then `reboot`, and let the host start normally; log in with the new "
+            "password.",
+        ]
+    donts = [
+        "Do not use `init=/bin/bash` unless `single` fails: then the root filesystem is "
+        "read-only: `mount -o remount,rw /` before `passwd`, and `sync` then `reboot -f` "
+        "afterwards, or the change is lost.",
+        "Do not edit the `multiboot2 /boot/xen.gz` line: Xen's options are not dom0's.",
+        "Do not reinstall or 'upgrade' from the installer to get a new password: it can "
+        "overwrite the local storage.",
+        "On a pool member this changes that host only; change it pool-wide afterwards "
+        "(Security, w, from the master) so that every host has the same password.",
+    ]
+    return Guide(
+        f"Lost root password: {name} ({brand} {version}, {bootloader}, {firmware})",
+        bootloader,
+        firmware,
+        steps,
+        donts,
+    )
+
+
+def guide_text(guide: Guide) -> str:
+    """The printable version."""
+    lines = [guide.title, "=" * len(guide.title), ""]
+    lines += [f"{i}. {step}" for i, step in enumerate(guide.steps, 1)]
+    lines += ["", "Do not:"]
+    lines += [f"- {d}" for d in guide.donts]
+    return "\n".join(lines) + "\n"
