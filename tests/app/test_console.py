@@ -10,6 +10,7 @@ from textual.scrollbar import ScrollBarRender
 from textual.widgets import DataTable
 from xstui.screens.ha import HaScreen
 from xstui.screens.host import HostScreen, PrecheckModal
+from xstui.screens.security import SecurityScreen
 from xstui.screens.vms import VmsScreen
 
 from xstui.app import XstuiApp
@@ -107,6 +108,9 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         assert "Continue" in text
         await pilot.press("escape")
         await pilot.pause(0.2)
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecurityScreen) and app.screen.guide)
+        await capture(pilot, seen, "security")
         await pilot.press("f8")
         await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
         await pilot.press("space", "space")
