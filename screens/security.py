@@ -1,8 +1,10 @@
-"""The Security screen: change the pool's root password, and the way back
-when it is lost, for the selected host's own bootloader (printable)."""
+"""The Security screen: each host's certificate (regenerate it, or make a key
+and CSR for a CA), the pool's root password, and the way back when it is
+lost, for the selected host's own bootloader (printable)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from rich.text import Text
@@ -13,9 +15,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from xstui.services import security as sec
+from xstui.services.actions import InvalidInput
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import connected, perform
 from xstui.widgets.form import FormModal
+from xstui.widgets.notice import notify_error
 from xstui.xapi.config import state_dir
+from xstui.xapi.tls import spaced
 
 from .base import AreaScreen
 
@@ -25,8 +31,10 @@ class SecurityScreen(AreaScreen):
         Binding("w", "password", "Root password", id="security.password"),
         Binding("H", "next_host", "Next host", id="security.next_host"),
         Binding("x", "export", "Save the guide", id="security.export"),
+        Binding("c", "regenerate", "New certificate", id="security.regenerate"),
+        Binding("k", "csr", "Key + CSR", id="security.csr", show=False),
     ]
-    DRAWN_FROM = frozenset({"host"})
+    DRAWN_FROM = frozenset({"host", "certificate"})
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -52,7 +60,15 @@ class SecurityScreen(AreaScreen):
             self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
-        text.append("Root password: w changes it pool-wide (typed twice, never shown).\n\n")
+        text.append(
+            "Certificates (H selects a host; c regenerates, k makes a key and CSR)\n", style="bold"
+        )
+        for row in sec.host_certificates(conn.cache):
+            mark = ">" if row.host == self.host else " "
+            days = "?" if row.days_left is None else f"{row.days_left} days"
+            text.append(f"{mark} {row.name:<12} until {row.not_after or '?':<10} ({days:>9})  ")
+            text.append(f"{row.fingerprint[:23]}...\n" if row.fingerprint else "no record\n")
+        text.append("\nRoot password: w changes it pool-wide (typed twice, never shown).\n\n")
         text.append(self.guide.title + "\n", style="bold")
         text.append("(H: another host - x: save this as a text file to print)\n\n")
         for i, step in enumerate(self.guide.steps, 1):
@@ -85,6 +101,72 @@ class SecurityScreen(AreaScreen):
             self.app.notify(f"Not saved: {exc}", severity="error")
             return
         self.app.notify(f"Saved to {path}", timeout=10)
+
+    @work(exit_on_error=False, group="action", description="regenerate certificate")
+    async def action_regenerate(self) -> None:
+        conn = self.conn
+        if not connected(self.app):
+            return
+        try:
+            action = sec.RegenerateCertificate(conn.cache, self.host, conn.target)
+        except InvalidInput as exc:
+            notify_error(self.app, exc)
+            return
+        if not await perform(self.app, action) or not action.new_fingerprint:
+            conn.expect_certificate_change(False)
+            return
+        answer = await self.app.push_screen_wait(
+            ChoiceModal(
+                "Trust the new certificate?",
+                f"{action.name} now presents a new certificate.\n"
+                f"Old SHA-256: {spaced(action.old_fingerprint)}\n"
+                f"New SHA-256: {spaced(action.new_fingerprint)}\n"
+                "Check the new one on the host's console (Status, Security) if in doubt.",
+                [("trust", "Trust the new one"), ("no", "Do not")],
+            )
+        )
+        if answer != "trust":
+            conn.expect_certificate_change(False)  # the next attempt is refused
+            self.app.notify(
+                "The console keeps the old pin: it refuses the host until you trust the new one.",
+                severity="warning",
+                timeout=12,
+            )
+            return
+        conn.repin(action.new_fingerprint)
+        config = self.app.config
+        config.fingerprints[conn.target.trust_key] = action.new_fingerprint
+        if not config.save():
+            self.app.notify(
+                f"Trusted for this session only; not remembered: {config.problem}",
+                severity="warning",
+            )
+
+    @work(exit_on_error=False, group="action", description="key and CSR")
+    async def action_csr(self) -> None:
+        cache = self.conn.cache
+        request = await self.app.push_screen_wait(
+            FormModal(
+                f"Key and CSR for {cache.label('host', self.host)}",
+                sec.csr_fields(cache, self.host),
+                lambda values: sec.CsrRequest.checked(values["key"], values["cn"], values["sans"]),
+            )
+        )
+        if request is None:
+            return
+        key_pem, csr_pem = await asyncio.to_thread(sec.make_csr, request)
+        try:
+            key_path, csr_path = sec.save_csr(
+                state_dir() / "certificates", request.cn, key_pem, csr_pem
+            )
+        except OSError as exc:
+            self.app.notify(f"Not saved: {exc}", severity="error")
+            return
+        self.app.notify(
+            f"Send {csr_path} to your CA. The private key is {key_path} (mode 0600): keep it "
+            "there until the signed certificate is installed.",
+            timeout=20,
+        )
 
     @work(exit_on_error=False, group="action", description="root password")
     async def action_password(self) -> None:

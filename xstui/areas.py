@@ -136,9 +136,9 @@ AREAS: tuple[Area, ...] = (
         id="security",
         title="Security",
         key="f6",
-        description="Root password, and the way back when it is lost",
+        description="Host certificates, root password, and the way back when it is lost",
         screen="xstui.screens.security:SecurityScreen",
-        watches={},
+        watches={"certificate": ALL},
     ),
     Area(
         id="host",

@@ -239,6 +239,19 @@ def self_signed_certificate(names: list[str]) -> tuple[bytes, bytes, str]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem, fingerprint
 
 
+def _tls_context(names: list[str]) -> tuple[ssl.SSLContext, str]:
+    cert, key, fingerprint = self_signed_certificate(names)
+    with tempfile.TemporaryDirectory() as tmp:
+        cpath, kpath = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        with open(cpath, "wb") as f:
+            f.write(cert)
+        with open(kpath, "wb") as f:
+            f.write(key)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cpath, kpath)
+    return ctx, fingerprint
+
+
 class SimServer:
     """Runs listeners for a :class:`Simulator` in background threads."""
 
@@ -251,26 +264,35 @@ class SimServer:
         self.closed = False
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
+        self.host_tls: dict[str, ssl.SSLContext] = {}  # a host's own certificate, once reset
+        sim.on_certificate_reset = self.reset_certificate
 
     def enable_tls(self, names: list[str]) -> str:
-        cert, key, self.fingerprint = self_signed_certificate(names)
-        with tempfile.TemporaryDirectory() as tmp:
-            cpath, kpath = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
-            with open(cpath, "wb") as f:
-                f.write(cert)
-            with open(kpath, "wb") as f:
-                f.write(key)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cpath, kpath)
-        self._ssl = ctx
+        self._ssl, self.fingerprint = _tls_context(names)
         return self.fingerprint
+
+    def reset_certificate(self, host_ref: str, names: list[str]) -> str:
+        """A new self-signed certificate for the host; its listeners restart
+        with it shortly after the call's reply (as XAPI restarts its TLS
+        front end). Returns the new SHA-256 fingerprint."""
+        if self._ssl is None:
+            _cert, _key, fingerprint = self_signed_certificate(names)
+            return fingerprint  # plain HTTP: only the record changes
+        self.host_tls[host_ref], fingerprint = _tls_context(names)
+
+        def restart() -> None:
+            self.stop_host(host_ref)
+            self.restart_host(host_ref)
+
+        threading.Timer(0.3, restart).start()
+        return fingerprint
 
     def _handler(self, base, host_ref):
         return type("Handler", (base,), {"sim": self.sim, "host_ref": host_ref})
 
     def listen_tcp(self, address: str, port: int, host_ref: str | None) -> Listener:
         server = _TCPServer((address, port), self._handler(_Handler, host_ref))
-        server.tls = self._ssl
+        server.tls = self.host_tls.get(host_ref or "", self._ssl)
         scheme = "https" if self._ssl else "http"
         listener = Listener(f"{scheme}://{address}:{server.server_address[1]}", host_ref, server)
         self._start(listener)

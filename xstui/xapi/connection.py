@@ -117,6 +117,7 @@ class Connection:
         self._channel = None  # the event thread's connection
         self.on_change: Callable[[set[str]], None] = lambda classes: None
         self.on_state: Callable[[str, str], None] = lambda state, detail: None
+        self._new_certificate_expected = False
 
     # login -------------------------------------------------------------------
     def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
@@ -196,6 +197,20 @@ class Connection:
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
+
+    def expect_certificate_change(self, expected: bool = True) -> None:
+        """This console is having the host's certificate regenerated: until
+        the admin has compared and trusted (repin) or declined it, a changed
+        certificate keeps the connection waiting instead of giving up."""
+        self._new_certificate_expected = expected
+
+    def repin(self, fingerprint: str) -> None:
+        """The admin trusts the host's new certificate: pin it, and start the
+        event stream again if it stopped on the change."""
+        self.fingerprints[self.target.trust_key] = fingerprint
+        self._new_certificate_expected = False
+        if self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
+            self.start_events()
 
     def password_changed(self, password: str) -> None:
         """The password was changed on the pool: logins from now on use it."""
@@ -344,6 +359,10 @@ class Connection:
                     self._run_events()
                     return
                 except CertificateRefused as refused:
+                    if self._new_certificate_expected:  # regenerated from this console
+                        self._set_state("reconnecting")
+                        self._stop.wait(backoff)
+                        continue
                     self._set_state("refused", str(refused))
                     return
                 except Exception as exc:  # never let the event thread die silently
@@ -455,6 +474,9 @@ class Connection:
         return False
 
     def _set_state(self, state: str, detail: str = "") -> None:
+        if state == "reconnecting" and self._new_certificate_expected:
+            # whatever the retry tripped on, what the admin waits for is this
+            detail = "the host presents its new certificate: waiting for it to be trusted"
         self.state, self.state_detail = state, detail
         self.on_state(state, detail)
 

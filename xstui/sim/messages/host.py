@@ -3,6 +3,7 @@ clock and NTP, SSH, remote syslog, the management interface and the hostname."""
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 
 from ..api import Ctx, message
@@ -132,6 +133,35 @@ def emergency_ha_disable(ctx: Ctx, soft=False):
     on this host (and, not soft, for the pool as this host sees it)."""
     if not soft:
         ctx.store.set("pool", ctx.sim.pool, ha_enabled=False)
+    return ""
+
+
+# certificates -----------------------------------------------------------------
+CERT_DAYS = 3650
+
+
+@message()
+def reset_server_certificate(ctx: Ctx, host):
+    """A new self-signed certificate for the host (names: its address and
+    hostname); its TLS listener serves it right after this call."""
+    place.require_live(ctx, host)
+    st, sim = ctx.store, ctx.sim
+    rec = st.get("host", host)
+    names = [rec["address"], rec["hostname"] or rec["name_label"]]
+    if sim.on_certificate_reset is None:
+        raise XapiError("INTERNAL_ERROR", "no TLS front end to reset")
+    fingerprint = sim.on_certificate_reset(host, names)
+    now = time.time()
+    fields = {
+        "not_before": now_xdate(now - 300),
+        "not_after": now_xdate(now + CERT_DAYS * 86400),
+        "fingerprint": fingerprint,
+        "fingerprint_sha256": fingerprint,
+    }
+    for ref, cert in list(st.table("Certificate").items()):
+        if cert["host"] == host and cert["type"] == "host":
+            st.destroy("Certificate", ref)
+    st.create("Certificate", {"type": "host", "host": host, **fields})
     return ""
 
 

@@ -1,0 +1,112 @@
+"""Host certificates end to end over TLS: a regenerated certificate is
+served at once, the console waits for the admin's verdict instead of giving
+up, and moves its pin only when told; keys and CSRs checked with
+cryptography."""
+
+import os
+import stat
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from xstui.areas import watched_types
+from xstui.services import security as sec
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.sim.runner import start_simulator
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
+from xstui.xapi.tls import server_fingerprint
+
+
+@pytest.fixture
+def tls_pool():
+    running = start_simulator("demo", tls=True, task_delay=0.01)
+    target = parse_target(running.url)
+    conn = Connection(
+        target,
+        "root",
+        running.password,
+        watch=watched_types(),
+        fingerprints={target.trust_key: running.fingerprint},
+    )
+    conn.login()
+    conn.start_events()
+    assert conn.cache.wait_for(lambda: conn.cache.table("certificate"), 5)
+    yield running, conn
+    conn.close()
+    running.close()
+
+
+def wait(predicate, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_regenerate_then_trust_the_new_certificate(tls_pool):
+    running, conn = tls_pool
+    host = conn.this_host
+    action = sec.RegenerateCertificate(conn.cache, host, conn.target)
+    assert action.plan().xe[0].startswith("xe host-reset-server-certificate")
+    action.execute(RunContext(conn))
+    assert action.new_fingerprint and action.new_fingerprint != action.old_fingerprint
+    assert server_fingerprint(conn.target.host, conn.target.port) == action.new_fingerprint
+    # the record follows
+    wait(
+        lambda: (
+            any(r.fingerprint == action.new_fingerprint for r in sec.host_certificates(conn.cache))
+            or conn.state != "connected"
+        )
+    )
+    # waiting for the verdict, not given up
+    wait(lambda: conn.state == "reconnecting")
+    time.sleep(1)
+    assert conn.state == "reconnecting" and "new certificate" in conn.state_detail
+    conn.repin(action.new_fingerprint)
+    wait(lambda: conn.state == "connected")
+    row = next(r for r in sec.host_certificates(conn.cache) if r.host == host)
+    assert row.fingerprint == action.new_fingerprint and row.days_left >= 3600
+
+
+def test_a_declined_certificate_is_refused(tls_pool):
+    running, conn = tls_pool
+    action = sec.RegenerateCertificate(conn.cache, conn.this_host, conn.target)
+    action.execute(RunContext(conn))
+    conn.expect_certificate_change(False)
+    wait(lambda: conn.state == "refused", 30)
+
+
+def test_expiry_rows(tls_pool):
+    _running, conn = tls_pool
+    days = {r.name: r.days_left for r in sec.host_certificates(conn.cache)}
+    assert days["xcp-b"] in (19, 20) and days["xcp-a"] > 2000
+
+
+@pytest.mark.parametrize("key_type", sec.KEY_TYPES)
+def test_key_and_csr(tmp_path, key_type):
+    request = sec.CsrRequest.checked(
+        key_type, "xcp-a.lab.example", "xcp-a.lab.example, 127.10.0.11"
+    )
+    key_pem, csr_pem = sec.make_csr(request)
+    key = serialization.load_pem_private_key(key_pem, None)
+    csr = x509.load_pem_x509_csr(csr_pem)
+    assert csr.is_signature_valid
+    assert csr.public_key().public_numbers() == key.public_key().public_numbers()
+    assert csr.subject.rfc4514_string() == "CN=xcp-a.lab.example"
+    sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(n.value) for n in sans] == ["xcp-a.lab.example", "127.10.0.11"]
+    key_path, csr_path = sec.save_csr(tmp_path, request.cn, key_pem, csr_pem)
+    assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
+    assert csr_path.read_bytes() == csr_pem
+
+
+def test_bad_csr_requests_are_refused():
+    with pytest.raises(InvalidInput):
+        sec.CsrRequest.checked("DSA 1024", "xcp-a", "xcp-a")
+    with pytest.raises(InvalidInput):
+        sec.CsrRequest.checked("RSA 2048", "bad host!", "xcp-a")
+    with pytest.raises(InvalidInput):
+        sec.CsrRequest.checked("RSA 2048", "xcp-a", "")

@@ -1,0 +1,210 @@
+"""Host certificates: what each host presents (the pool's ``Certificate``
+records, and the live TLS handshake for the console's own host), a new
+self-signed one (``host.reset_server_certificate``) with the console's pin
+moved only once the admin has compared the fingerprints, and a key and CSR
+for a CA-signed one, made here with ``cryptography``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...xapi.cache import Cache
+from ...xapi.targets import Target
+from ...xapi.tls import server_fingerprint
+from .. import validate as v
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, problem_of
+
+DAY = 86400
+KEY_TYPES = ("RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384")
+NEW_CERT_SECONDS = 15  # how long to wait for the host to serve its new certificate
+
+
+@dataclass(frozen=True)
+class CertRow:
+    host: str  # ref
+    name: str
+    days_left: int | None
+    not_after: str
+    fingerprint: str
+
+
+def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
+    now = time.time() if now is None else now
+    with cache.lock:
+        certs = {c.host: c for c in cache.table("certificate").values() if c.type == "host"}
+        rows = []
+        for h in sorted(cache.table("host").values(), key=lambda h: h.name_label):
+            cert = certs.get(h.ref)
+            end = cert.not_after if cert is not None else None
+            rows.append(
+                CertRow(
+                    h.ref,
+                    h.name_label,
+                    int((end.timestamp() - now) // DAY) if end else None,
+                    end.strftime("%Y-%m-%d") if end else "",
+                    (cert.fingerprint_sha256 or cert.fingerprint) if cert is not None else "",
+                )
+            )
+        return rows
+
+
+class RegenerateCertificate(Action):
+    """A new self-signed certificate for a host, from the host itself."""
+
+    def __init__(self, cache: Cache, host: str, target: Target):
+        with cache.lock:
+            rec = cache.get("host", host)
+            if rec is None:
+                raise InvalidInput(["the host is no longer in the pool"])
+            self.host, self.uuid, self.name, self.address = (
+                host,
+                rec.uuid,
+                rec.name_label,
+                rec.address,
+            )
+            self.hostname = rec.hostname or rec.name_label
+        # the console's own host over HTTPS: its new fingerprint is read and shown
+        self.watch = target if target.scheme == "https" and target.host == rec.address else None
+        self.old_fingerprint = ""
+        self.new_fingerprint = ""
+
+    def plan(self) -> Plan:
+        impact = [
+            f"{self.name} presents a new self-signed certificate for {self.address} and "
+            f"{self.hostname}: make sure that address is final (the certificate names it).",
+            "Every client that pinned the old one (XenCenter, Xen Orchestra, scripts) sees a "
+            "changed fingerprint and must trust the new one.",
+        ]
+        if self.watch is not None:
+            impact.append(
+                "This console's connection drops for a moment; you then compare the old and new "
+                "fingerprints before the console trusts the new one."
+            )
+        return Plan(
+            "Regenerate the host certificate",
+            f"Replace the TLS certificate of {self.name} with a new self-signed one.",
+            [f"xe host-reset-server-certificate host={self.uuid}"],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        if self.watch is None:
+            ctx.task("host.reset_server_certificate", self.host)
+            return f"{self.name} has a new certificate."
+        self.old_fingerprint = server_fingerprint(self.watch.host, self.watch.port)
+        # the console's own host: its reply comes before its TLS front end
+        # restarts, and the connection waits for the admin's verdict on the
+        # new certificate rather than giving up on it
+        ctx.conn.expect_certificate_change()
+        try:
+            ctx.call("host.reset_server_certificate", self.host)
+        except Exception:
+            ctx.conn.expect_certificate_change(False)
+            raise
+        ctx.commit()
+        ctx.progress(0.5)
+        deadline = time.monotonic() + NEW_CERT_SECONDS
+        while time.monotonic() < deadline and not ctx.cancel.is_set():
+            try:
+                seen = server_fingerprint(self.watch.host, self.watch.port, timeout=3)
+            except OSError:
+                seen = ""  # restarting
+            if seen and seen != self.old_fingerprint:
+                self.new_fingerprint = seen
+                break
+            ctx.cancel.wait(0.3)
+        if not self.new_fingerprint:
+            return f"{self.name} was asked for a new certificate; it still presents the old one."
+        return f"{self.name} has a new certificate (SHA-256 {self.new_fingerprint[:23]}...)."
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.replace(" ", ",").split(",") if n.strip()]
+    if not names:
+        raise InvalidInput(["give at least one name or address"])
+    for n in names:
+        try:
+            ipaddress.ip_address(n)
+        except ValueError:
+            v.hostname(n)
+    return names
+
+
+def csr_fields(cache: Cache, host: str) -> list[Field]:
+    rec = cache.get("host", host)
+    hostname = (rec.hostname or rec.name_label) if rec else ""
+    return [
+        Field("key", "Key", KEY_TYPES[0], choices=KEY_TYPES),
+        Field("cn", "Common name", hostname, problem_of(v.hostname)),
+        Field(
+            "sans",
+            "Alternative names",
+            ", ".join(dict.fromkeys(x for x in (hostname, rec.address if rec else "") if x)),
+            problem_of(_names),
+            placeholder="names and addresses, comma separated",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class CsrRequest:
+    key_type: str
+    cn: str
+    sans: list[str]
+
+    @classmethod
+    def checked(cls, key_type: str, cn: str, sans: str) -> CsrRequest:
+        if key_type not in KEY_TYPES:
+            raise InvalidInput([f"key is one of {', '.join(KEY_TYPES)}"])
+        return cls(key_type, v.hostname(cn), _names(sans))
+
+
+def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
+    """(private key PEM, CSR PEM) for the request."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    kind, size = request.key_type.split()
+    if kind == "RSA":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+    else:
+        key = ec.generate_private_key(ec.SECP256R1() if size == "P-256" else ec.SECP384R1())
+    alt = []
+    for n in request.sans:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            alt.append(x509.DNSName(n))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.cn)]))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem, csr.public_bytes(serialization.Encoding.PEM)
+
+
+def save_csr(folder: Path, name: str, key_pem: bytes, csr_pem: bytes) -> tuple[Path, Path]:
+    """The key (mode 0600, never overwritten) and the CSR, side by side."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    stem += time.strftime("-%Y%m%d-%H%M%S")
+    key_path, csr_path = folder / f"{stem}.key", folder / f"{stem}.csr"
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_pem)
+    csr_path.write_bytes(csr_pem)
+    return key_path, csr_path
