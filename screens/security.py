@@ -33,6 +33,7 @@ class SecurityScreen(AreaScreen):
         Binding("x", "export", "Save the guide", id="security.export"),
         Binding("c", "regenerate", "New certificate", id="security.regenerate"),
         Binding("k", "csr", "Key + CSR", id="security.csr", show=False),
+        Binding("i", "install", "Install signed", id="security.install", show=False),
     ]
     DRAWN_FROM = frozenset({"host", "certificate"})
 
@@ -61,7 +62,7 @@ class SecurityScreen(AreaScreen):
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
         text.append(
-            "Certificates (H selects a host; c regenerates, k makes a key and CSR)\n", style="bold"
+            "Certificates (H: host; c: regenerate; k: key + CSR; i: install signed)\n", style="bold"
         )
         for row in sec.host_certificates(conn.cache):
             mark = ">" if row.host == self.host else " "
@@ -112,7 +113,31 @@ class SecurityScreen(AreaScreen):
         except InvalidInput as exc:
             notify_error(self.app, exc)
             return
-        if not await perform(self.app, action) or not action.new_fingerprint:
+        await self._apply_certificate(action)
+
+    @work(exit_on_error=False, group="action", description="install certificate")
+    async def action_install(self) -> None:
+        conn = self.conn
+        if not connected(self.app):
+            return
+        host = self.host
+        action = await self.app.push_screen_wait(
+            FormModal(
+                f"Install a CA-signed certificate on {conn.cache.label('host', host)}",
+                sec.InstallCertificate.fields(conn.cache, host, state_dir() / "certificates"),
+                lambda v: sec.InstallCertificate(
+                    conn.cache, host, conn.target, v["cert"], v["key"], v["chain"]
+                ),
+            )
+        )
+        if action is not None:
+            await self._apply_certificate(action)
+
+    async def _apply_certificate(self, action) -> None:
+        """Run a certificate change; on the console's own host, compare the
+        fingerprints and move the pin only when the admin trusts the new one."""
+        conn = self.conn
+        if not await perform(self.app, action) or not action.watch or not action.new_fingerprint:
             conn.expect_certificate_change(False)
             return
         answer = await self.app.push_screen_wait(

@@ -110,3 +110,135 @@ def test_bad_csr_requests_are_refused():
         sec.CsrRequest.checked("RSA 2048", "bad host!", "xcp-a")
     with pytest.raises(InvalidInput):
         sec.CsrRequest.checked("RSA 2048", "xcp-a", "")
+
+
+def make_ca(name="Lab CA"):
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def sign(csr_pem: bytes, ca, days=365, start_days_ago=1):
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+
+    ca_key, ca_cert = ca
+    csr = x509.load_pem_x509_csr(csr_pem)
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=start_days_ago))
+        .not_valid_after(now - dt.timedelta(days=start_days_ago) + dt.timedelta(days=days))
+        .add_extension(
+            csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value,
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def write(tmp_path, name, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_install_a_ca_signed_certificate_and_trust_it(tls_pool, tmp_path):
+    running, conn = tls_pool
+    host = conn.this_host
+    rec = conn.cache.get("host", host)
+    ca = make_ca()
+    key_pem, csr_pem = sec.make_csr(
+        sec.CsrRequest.checked("RSA 2048", rec.hostname, f"{rec.hostname}, {rec.address}")
+    )
+    chain = ca[1].public_bytes(serialization.Encoding.PEM)
+    paths = {
+        "cert": write(tmp_path, "host.crt", sign(csr_pem, ca)),
+        "key": write(tmp_path, "host.key", key_pem),
+        "chain": write(tmp_path, "chain.pem", chain),
+    }
+    action = sec.InstallCertificate(conn.cache, host, conn.target, **paths)
+    assert "xe host-server-certificate-install" in action.plan().xe[0]
+    assert "PRIVATE KEY" not in repr(action) + str(action.plan())
+    action.execute(RunContext(conn))
+
+    def served() -> str:
+        try:
+            return server_fingerprint(conn.target.host, conn.target.port, timeout=3)
+        except OSError:
+            return ""  # restarting with the new certificate
+
+    wait(lambda: served() == action.new_fingerprint)
+    conn.repin(action.new_fingerprint)
+    wait(lambda: conn.state == "connected")
+    row = next(r for r in sec.host_certificates(conn.cache) if r.host == host)
+    wait(
+        lambda: (
+            next(r for r in sec.host_certificates(conn.cache) if r.host == host).fingerprint
+            == action.new_fingerprint
+        )
+    )
+    assert row.name == rec.name_label
+
+
+def test_a_bad_certificate_is_refused_before_any_call(tls_pool, tmp_path):
+    running, conn = tls_pool
+    host = conn.this_host
+    rec = conn.cache.get("host", host)
+    ca, other_ca = make_ca(), make_ca("Other CA")
+    names = f"{rec.hostname}, {rec.address}"
+    key_pem, csr_pem = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, names))
+    other_key, _ = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, names))
+    _, csr_without_ip = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, rec.hostname))
+    ec_key, ec_csr = sec.make_csr(sec.CsrRequest.checked("ECDSA P-256", rec.hostname, names))
+    chain = write(tmp_path, "chain.pem", ca[1].public_bytes(serialization.Encoding.PEM))
+    cases = {
+        "does not belong": (sign(csr_pem, ca), other_key, chain),
+        "expired": (sign(csr_pem, ca, days=10, start_days_ago=20), key_pem, chain),
+        "does not name 127.10.0.11": (sign(csr_without_ip, ca), key_pem, chain),
+        "chain does not verify": (
+            sign(csr_pem, ca),
+            key_pem,
+            write(tmp_path, "other.pem", other_ca[1].public_bytes(serialization.Encoding.PEM)),
+        ),
+        "RSA keys of 2048 to 4096": (sign(ec_csr, ca), ec_key, chain),
+    }
+    generation = running.sim.store.generation
+    for why, (cert, key, chain_path) in cases.items():
+        with pytest.raises(InvalidInput) as refused:
+            sec.InstallCertificate(
+                conn.cache,
+                host,
+                conn.target,
+                write(tmp_path, "c.crt", cert),
+                write(tmp_path, "k.key", key),
+                chain_path,
+            )
+        assert why in "; ".join(refused.value.problems), (why, refused.value.problems)
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        sec.InstallCertificate(conn.cache, host, conn.target, "/nonexistent.crt", "x", "")
+    assert running.sim.store.generation == generation

@@ -266,10 +266,33 @@ class SimServer:
         self._ssl: ssl.SSLContext | None = None
         self.host_tls: dict[str, ssl.SSLContext] = {}  # a host's own certificate, once reset
         sim.on_certificate_reset = self.reset_certificate
+        sim.on_certificate_install = self.install_certificate
 
     def enable_tls(self, names: list[str]) -> str:
         self._ssl, self.fingerprint = _tls_context(names)
         return self.fingerprint
+
+    def install_certificate(
+        self, host_ref: str, cert_pem: bytes, key_pem: bytes, chain_pem: bytes
+    ) -> None:
+        """The host serves this certificate (and chain) from now on."""
+        if self._ssl is None:
+            return  # plain HTTP: only the record changes
+        with tempfile.TemporaryDirectory() as tmp:
+            cpath, kpath = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+            with open(cpath, "wb") as f:
+                f.write(cert_pem + chain_pem)
+            with open(kpath, "wb") as f:
+                f.write(key_pem)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cpath, kpath)
+        self.host_tls[host_ref] = ctx
+
+        def restart() -> None:
+            self.stop_host(host_ref)
+            self.restart_host(host_ref)
+
+        threading.Timer(0.3, restart).start()
 
     def reset_certificate(self, host_ref: str, names: list[str]) -> str:
         """A new self-signed certificate for the host; its listeners restart

@@ -35,6 +35,7 @@ class Simulator:
         self.on_host_down = None  # set by the server: (host) -> None, stops its listeners
         self.on_host_up = None  # set by the server: (host) -> None, listens again
         self.on_certificate_reset = None  # set by the server: (host, names) -> fingerprint
+        self.on_certificate_install = None  # set by the server: (host, cert, key, chain)
         # seconds (scaled by time_scale) a host is away: reboot, toolstack restart
         self.reboot_seconds = 6.0
         self.agent_restart_seconds = 3.0

@@ -174,6 +174,34 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "tolerate.",
         "Protect fewer VMs, lower the failures to tolerate, or free memory.",
     ),
+    "SERVER_CERTIFICATE_INVALID": ((), "The certificate is not a valid PEM certificate.", ""),
+    "SERVER_CERTIFICATE_KEY_INVALID": (
+        (),
+        "The private key is not a valid, unencrypted PEM key.",
+        "",
+    ),
+    "SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED": (
+        ("algorithm_oid",),
+        "The host installs RSA keys only.",
+        "Make an RSA key (2048 to 4096 bits) and a new CSR.",
+    ),
+    "SERVER_CERTIFICATE_KEY_RSA_LENGTH_NOT_SUPPORTED": (
+        ("length",),
+        "The RSA key length is not supported (2048 to 4096 bits).",
+        "",
+    ),
+    "SERVER_CERTIFICATE_KEY_MISMATCH": (
+        (),
+        "The private key does not belong to the certificate.",
+        "",
+    ),
+    "SERVER_CERTIFICATE_EXPIRED": (("now", "not_after"), "The certificate has expired.", ""),
+    "SERVER_CERTIFICATE_NOT_VALID_YET": (
+        ("now", "not_before"),
+        "The certificate is not valid yet.",
+        "",
+    ),
+    "SERVER_CERTIFICATE_CHAIN_INVALID": ((), "The certificate chain is not valid PEM.", ""),
     "HOST_HAS_RESIDENT_VMS": (
         ("host",),
         "VMs are still running on the host.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,3 +209,160 @@ def save_csr(folder: Path, name: str, key_pem: bytes, csr_pem: bytes) -> tuple[P
         f.write(key_pem)
     csr_path.write_bytes(csr_pem)
     return key_path, csr_path
+
+
+XE_INSTALL = "xe host-server-certificate-install"
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(os.path.expanduser(path.strip())).read_bytes()
+    except OSError as exc:
+        raise InvalidInput([f"{what} {path!r} cannot be read: {exc.strerror or exc}"]) from None
+
+
+def check_certificate(
+    cert_pem: bytes, key_pem: bytes, chain_pem: bytes, names: list[str], now: float | None = None
+) -> str:
+    """XAPI's checks and the console's, before any call: the certificate and
+    key parse, the key is RSA 2048-4096 (all XAPI installs) and matches, the
+    dates hold, the SANs name the host, the chain verifies. Returns the
+    certificate's SHA-256 fingerprint; InvalidInput says what is wrong."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        raise InvalidInput(["the certificate file is not a PEM certificate"]) from None
+    try:
+        key = serialization.load_pem_private_key(key_pem, None)
+    except (ValueError, TypeError):
+        raise InvalidInput(["the key file is not an unencrypted PEM private key"]) from None
+    problems = []
+    if not isinstance(key, rsa.RSAPrivateKey) or not 2048 <= key.key_size <= 4096:
+        problems.append("XAPI installs RSA keys of 2048 to 4096 bits only")
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        problems.append(
+            "the key does not belong to the certificate (SERVER_CERTIFICATE_KEY_MISMATCH)"
+        )
+    at = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.timezone.utc)
+    if at < cert.not_valid_before_utc:
+        problems.append(
+            f"the certificate is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+        )
+    if at > cert.not_valid_after_utc:
+        problems.append(f"the certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        named = {str(n.value).lower() for n in sans}
+    except x509.ExtensionNotFound:
+        named = set()
+    missing = [n for n in names if n.lower() not in named]
+    if missing:
+        problems.append(
+            f"the certificate does not name {', '.join(missing)} (its names: "
+            f"{', '.join(sorted(named)) or 'none'}): clients reaching the host that way refuse it"
+        )
+    try:
+        chain = x509.load_pem_x509_certificates(chain_pem) if chain_pem.strip() else []
+    except ValueError:
+        chain = None
+        problems.append("the chain file is not PEM certificates")
+    if chain is not None:
+        issued = [cert, *chain]
+        for child, parent in zip(issued, issued[1:], strict=False):
+            try:
+                child.verify_directly_issued_by(parent)
+            except (ValueError, TypeError, InvalidSignature):
+                problems.append(
+                    f"the chain does not verify: {child.subject.rfc4514_string()} is not "
+                    f"issued by {parent.subject.rfc4514_string()}"
+                )
+                break
+        if not chain and cert.issuer != cert.subject:
+            problems.append("give the CA chain (intermediate and root certificates) as well")
+    if problems:
+        raise InvalidInput(problems)
+    return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
+
+
+def latest_key(folder: Path, cn: str) -> str:
+    """The newest key made here for this name, for the install form."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in cn)
+    keys = sorted(folder.glob(f"{stem}-*.key")) if folder.is_dir() else []
+    return str(keys[-1]) if keys else ""
+
+
+class InstallCertificate(Action):
+    """A CA-signed certificate for a host, checked before it is sent."""
+
+    @staticmethod
+    def fields(cache: Cache, host: str, folder: Path) -> list[Field]:
+        rec = cache.get("host", host)
+        cn = (rec.hostname or rec.name_label) if rec else ""
+        return [
+            Field("cert", "Certificate file (PEM)", "", placeholder="~/xcp-a.crt"),
+            Field("key", "Private key file", latest_key(folder, cn)),
+            Field("chain", "CA chain file", "", placeholder="intermediate + root, PEM"),
+        ]
+
+    def __init__(self, cache: Cache, host: str, target: Target, cert: str, key: str, chain: str):
+        with cache.lock:
+            rec = cache.get("host", host)
+            if rec is None:
+                raise InvalidInput(["the host is no longer in the pool"])
+            self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
+            names = list(dict.fromkeys(n for n in (rec.hostname, rec.address) if n))
+        self.files = (cert.strip(), key.strip(), chain.strip())
+        self._cert = _read(cert, "the certificate file")
+        self._key = _read(key, "the key file")
+        self._chain = _read(chain, "the chain file") if chain.strip() else b""
+        self.new_fingerprint = check_certificate(self._cert, self._key, self._chain, names)
+        self.watch = target if target.scheme == "https" and target.host == rec.address else None
+        self.old_fingerprint = ""
+
+    def __repr__(self) -> str:
+        return f"InstallCertificate({self.name})"  # never the key
+
+    def plan(self) -> Plan:
+        cert, key, chain = (shlex.quote(f) for f in self.files)
+        xe = f"{XE_INSTALL} host={self.uuid} certificate={cert} private-key={key}"
+        if self.files[2]:
+            xe += f" certificate-chain={chain}"
+        impact = [
+            f"{self.name} presents the new certificate (SHA-256 {self.new_fingerprint[:23]}...)."
+        ]
+        if self.watch is not None:
+            impact.append(
+                "This console's connection drops for a moment; you then compare the old and new "
+                "fingerprints before the console trusts the new one."
+            )
+        return Plan(
+            "Install a CA-signed certificate",
+            f"Install the certificate checked above on {self.name}.",
+            [xe],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        if self.watch is not None:
+            self.old_fingerprint = server_fingerprint(self.watch.host, self.watch.port)
+            ctx.conn.expect_certificate_change()
+        try:
+            ctx.call(
+                "host.install_server_certificate",
+                self.host,
+                self._cert.decode(),
+                self._key.decode(),
+                self._chain.decode(),
+            )
+        except Exception:
+            ctx.conn.expect_certificate_change(False)
+            raise
+        return f"{self.name} has its CA-signed certificate."

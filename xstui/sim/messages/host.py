@@ -152,16 +152,80 @@ def reset_server_certificate(ctx: Ctx, host):
         raise XapiError("INTERNAL_ERROR", "no TLS front end to reset")
     fingerprint = sim.on_certificate_reset(host, names)
     now = time.time()
-    fields = {
-        "not_before": now_xdate(now - 300),
-        "not_after": now_xdate(now + CERT_DAYS * 86400),
-        "fingerprint": fingerprint,
-        "fingerprint_sha256": fingerprint,
-    }
+    _record_certificate(
+        ctx, host, fingerprint, now_xdate(now - 300), now_xdate(now + CERT_DAYS * 86400)
+    )
+    return ""
+
+
+def _record_certificate(ctx: Ctx, host: str, fingerprint: str, not_before, not_after) -> None:
+    st = ctx.store
     for ref, cert in list(st.table("Certificate").items()):
         if cert["host"] == host and cert["type"] == "host":
             st.destroy("Certificate", ref)
-    st.create("Certificate", {"type": "host", "host": host, **fields})
+    st.create(
+        "Certificate",
+        {
+            "type": "host",
+            "host": host,
+            "not_before": not_before,
+            "not_after": not_after,
+            "fingerprint": fingerprint,
+            "fingerprint_sha256": fingerprint,
+        },
+    )
+
+
+@message()
+def install_server_certificate(ctx: Ctx, host, certificate, private_key, certificate_chain):
+    """XAPI's checks, in its order: the certificate and key parse, the key is
+    RSA of a supported length and matches, the dates hold, the chain parses."""
+    import datetime as dt
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    place.require_live(ctx, host)
+    try:
+        cert = x509.load_pem_x509_certificate(str(certificate).encode())
+    except ValueError:
+        raise XapiError("SERVER_CERTIFICATE_INVALID") from None
+    try:
+        key = serialization.load_pem_private_key(str(private_key).encode(), None)
+    except (ValueError, TypeError):
+        raise XapiError("SERVER_CERTIFICATE_KEY_INVALID") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise XapiError("SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED", "not RSA")
+    if not 2048 <= key.key_size <= 4096:
+        raise XapiError("SERVER_CERTIFICATE_KEY_RSA_LENGTH_NOT_SUPPORTED", key.key_size)
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        raise XapiError("SERVER_CERTIFICATE_KEY_MISMATCH")
+    now = dt.datetime.now(dt.timezone.utc)
+    if now < cert.not_valid_before_utc:
+        raise XapiError("SERVER_CERTIFICATE_NOT_VALID_YET", now_xdate(), cert.not_valid_before_utc)
+    if now > cert.not_valid_after_utc:
+        raise XapiError("SERVER_CERTIFICATE_EXPIRED", now_xdate(), cert.not_valid_after_utc)
+    chain = str(certificate_chain or "").encode()
+    if chain.strip():
+        try:
+            x509.load_pem_x509_certificates(chain)
+        except ValueError:
+            raise XapiError("SERVER_CERTIFICATE_CHAIN_INVALID") from None
+    der = cert.public_bytes(serialization.Encoding.DER)
+    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    if ctx.sim.on_certificate_install is not None:
+        ctx.sim.on_certificate_install(
+            host, str(certificate).encode(), str(private_key).encode(), chain
+        )
+    _record_certificate(
+        ctx,
+        host,
+        fingerprint,
+        now_xdate(cert.not_valid_before_utc.timestamp()),
+        now_xdate(cert.not_valid_after_utc.timestamp()),
+    )
     return ""
 
 
