@@ -22,6 +22,9 @@ class AreaScreen(Screen):
     ``refresh_view(classes)`` (the wire classes that changed; None: everything)."""
 
     ready = False  # set once mounted: cache changes before that are drawn by on_mount
+    # the classes refresh_view draws from (None: all it watches); the others are
+    # watched for actions' checks only
+    DRAWN_FROM: frozenset[str] | None = None
 
     def __init__(self, area: Area) -> None:
         super().__init__()
@@ -92,6 +95,13 @@ class AreaScreen(Screen):
             encrypted=conn.target.encrypted,
             detail=conn.state_detail,
         )
+
+    def drawable(self, classes: frozenset[str] | None) -> bool:
+        """The pool is loaded and something this screen draws changed."""
+        conn = self.conn
+        if conn is None or not conn.cache.table("host"):
+            return False
+        return classes is None or self.DRAWN_FROM is None or bool(classes & self.DRAWN_FROM)
 
     def refresh_view(self, classes: frozenset[str] | None) -> None:
         """Redraw from the cache: ``classes`` changed (None: draw everything)."""

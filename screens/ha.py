@@ -67,9 +67,7 @@ class HaScreen(AreaScreen):
     # data -------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
         conn = self.conn
-        if conn is None or not conn.cache.table("host"):
-            return
-        if classes is not None and not classes & self.DRAWN_FROM:
+        if not self.drawable(classes):
             return
         if classes is None or classes & {"pool", "host_metrics"}:
             self.action_read_plan()  # XAPI's numbers follow what changed (exclusive: one at a time)

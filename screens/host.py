@@ -149,9 +149,7 @@ class HostScreen(AreaScreen):
 
     def refresh_view(self, classes=None) -> None:
         conn = self.conn
-        if conn is None or not conn.cache.table("host"):
-            return
-        if classes is not None and not classes & self.DRAWN_FROM:
+        if not self.drawable(classes):
             return
         first = not self.rows
         self.rows = hs.host_rows(conn.cache)

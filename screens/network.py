@@ -103,9 +103,7 @@ class NetworkScreen(AreaScreen):
 
     def refresh_view(self, classes=None) -> None:
         conn = self.conn
-        if conn is None or not conn.cache.table("host"):
-            return
-        if classes is not None and not classes & self.DRAWN_FROM:
+        if not self.drawable(classes):
             return
         hosts = conn.cache.table("host")
         if self.host not in hosts:

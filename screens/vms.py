@@ -64,12 +64,9 @@ class VmsScreen(AreaScreen):
 
     # data -------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
-        conn = self.conn
-        if conn is None:
+        if not self.drawable(classes):
             return
-        if classes is not None and not classes & self.DRAWN_FROM:
-            return
-        self.all_rows = vms.vm_rows(conn.cache)
+        self.all_rows = vms.vm_rows(self.conn.cache)
         self._show()
 
     def _show(self) -> None:

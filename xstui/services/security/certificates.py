@@ -19,6 +19,7 @@ from ...xapi.tls import server_fingerprint
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
+from ..host.hosts import host_or_refuse
 
 DAY = 86400
 KEY_TYPES = ("RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384")
@@ -59,9 +60,7 @@ class RegenerateCertificate(Action):
 
     def __init__(self, cache: Cache, host: str, target: Target):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             self.host, self.uuid, self.name, self.address = (
                 host,
                 rec.uuid,
@@ -313,9 +312,7 @@ class InstallCertificate(Action):
 
     def __init__(self, cache: Cache, host: str, target: Target, cert: str, key: str, chain: str):
         with cache.lock:
-            rec = cache.get("host", host)
-            if rec is None:
-                raise InvalidInput(["the host is no longer in the pool"])
+            rec = host_or_refuse(cache, host)
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             names = list(dict.fromkeys(n for n in (rec.hostname, rec.address) if n))
         self.files = (cert.strip(), key.strip(), chain.strip())
