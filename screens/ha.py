@@ -14,11 +14,9 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from xstui.services import ha
-from xstui.services.actions import InvalidInput
 from xstui.services.ha.model import SORTS
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormModal
+from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 
@@ -172,18 +170,6 @@ class HaScreen(AreaScreen):
             notify_error(self.app, exc)
             return None
 
-    async def _form(self, title: str, fields, build, precheck: bool = False):
-        action = await self.app.push_screen_wait(FormModal(title, fields, build))
-        if action is None:
-            return None
-        if precheck:
-            try:  # XAPI's numbers, read before anything is changed
-                await asyncio.to_thread(action.precheck, self.conn)
-            except Exception as exc:  # refusals and lost connections, in words
-                notify_error(self.app, exc)
-                return None
-        return action
-
     async def _done(self, action) -> None:
         if await perform(self.app, action):
             self.query_one(RowList).unmark()
@@ -213,7 +199,8 @@ class HaScreen(AreaScreen):
         most = await self._computed_max()
         if most is None:
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             "Enable HA",
             ha.EnableHa.fields(cache, most),
             lambda v: ha.EnableHa(cache, v["sr"], v["timeout"], v["tolerate"], most),
@@ -224,14 +211,9 @@ class HaScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="disable HA")
     async def action_disable(self) -> None:
-        if not connected(self.app):
-            return
-        try:
-            action = ha.DisableHa(self.conn.cache)
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        await self._done(action)
+        action = await ask(self.app, "", [], lambda _: ha.DisableHa(self.conn.cache))
+        if action is not None:
+            await self._done(action)
 
     @work(exit_on_error=False, group="action", description="failures to tolerate")
     async def action_tolerate(self) -> None:
@@ -241,7 +223,8 @@ class HaScreen(AreaScreen):
         most = await self._computed_max()
         if most is None:
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             "Host failures HA must tolerate",
             ha.SetTolerate.fields(cache, most),
             lambda v: ha.SetTolerate(cache, v["tolerate"], most),
@@ -255,7 +238,8 @@ class HaScreen(AreaScreen):
         chosen = self.query_one(RowList).chosen()
         if not chosen or not connected(self.app):
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Protection of {len(chosen)} VM(s)",
             ha.SetProtection.fields(),
             lambda v: ha.SetProtection(cache, chosen, v["priority"], v["order"], v["delay"]),

@@ -16,7 +16,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import host as hs
-from xstui.services.actions import Action, InvalidInput
 from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
     Chrony,
@@ -30,8 +29,7 @@ from xstui.services.host.local import (
 from xstui.services.pool import DesignateMaster
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormModal
+from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
@@ -269,18 +267,6 @@ class HostScreen(AreaScreen):
         self.query_one("#host-time", Static).update(grid)
 
     # actions ----------------------------------------------------------------
-    async def _form(self, title: str, fields, build) -> Action | None:
-        """The action from a form, or straight away when it asks nothing."""
-        if not connected(self.app):
-            return None
-        if not fields:
-            try:
-                return build({})
-            except InvalidInput as exc:
-                notify_error(self.app, exc)
-                return None
-        return await self.app.push_screen_wait(FormModal(title, fields, build))
-
     async def _precheck(self, host: str, title: str) -> list[hs.Blocker] | None:
         """XAPI's evacuation plan for the host, shown before anything moves;
         None when the admin stops there."""
@@ -310,7 +296,8 @@ class HostScreen(AreaScreen):
         blockers = await self._precheck(host, f"Maintenance mode for {rec.name_label}: pre-check")
         if blockers is None:
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Maintenance mode for {rec.name_label}",
             hs.EnterMaintenance.fields(blockers),
             lambda values: hs.EnterMaintenance(
@@ -327,7 +314,8 @@ class HostScreen(AreaScreen):
 
     async def _exit_maintenance(self, host: str) -> None:
         cache = self.conn.cache
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Exit maintenance mode: {cache.label('host', host)}",
             hs.ExitMaintenance.fields(cache, host),
             lambda values: hs.ExitMaintenance(cache, host, values.get("bring_back", "yes")),
@@ -345,7 +333,8 @@ class HostScreen(AreaScreen):
         blockers = await self._precheck(host, f"{what} {name}: where its VMs go")
         if blockers is None:
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"{what} {name}",
             cls.fields(conn.cache, host),
             lambda values: cls(
@@ -385,7 +374,8 @@ class HostScreen(AreaScreen):
 
     async def _designate(self) -> None:
         cache = self.conn.cache
-        action = await self._form(
+        action = await ask(
+            self.app,
             "Designate a new pool master",
             DesignateMaster.fields(cache),
             lambda values: DesignateMaster(cache, values["host"]),
@@ -404,7 +394,8 @@ class HostScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="restart toolstack")
     async def action_toolstack(self) -> None:
         conn = self.conn
-        action = await self._form(
+        action = await ask(
+            self.app,
             "",
             [],
             lambda values: hs.RestartToolstack(conn.cache, self.host, this_host=conn.this_host),
@@ -415,7 +406,8 @@ class HostScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="NTP")
     async def action_ntp(self) -> None:
         host, cache = self.host, self.conn.cache
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"NTP of {cache.label('host', host)}",
             hs.SetNtp.fields(cache, host),
             lambda values: hs.SetNtp(
@@ -435,7 +427,8 @@ class HostScreen(AreaScreen):
         except Exception as exc:
             notify_error(self.app, exc)
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Time zone of {conn.cache.label('host', host)}",
             hs.SetTimezone.fields(conn.cache, host, zones),
             lambda values: hs.SetTimezone(
@@ -448,7 +441,8 @@ class HostScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="SSH")
     async def action_ssh(self) -> None:
         host, conn = self.host, self.conn
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"SSH on {conn.cache.label('host', host)}",
             hs.SetSsh.fields(conn.cache, host),
             lambda values: hs.SetSsh(conn.cache, host, values["ssh"], values["timeout"]),
@@ -459,7 +453,8 @@ class HostScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="remote syslog")
     async def action_syslog(self) -> None:
         host, cache = self.host, self.conn.cache
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Remote syslog of {cache.label('host', host)}",
             hs.SetSyslog.fields(cache, host),
             lambda values: hs.SetSyslog(cache, host, values["destination"], values["scope"]),
@@ -499,7 +494,8 @@ class HostScreen(AreaScreen):
         if not self._dom0_only("The emergency network reset"):
             return
         conn, system = self.conn, self.local
-        action = await self._form(
+        action = await ask(
+            self.app,
             "Emergency network reset of this host",
             ResetNetworking.fields(system),
             lambda values: ResetNetworking(conn.cache, system, conn.this_host, values),
@@ -517,7 +513,8 @@ class HostScreen(AreaScreen):
         except LocalError as exc:
             self.app.notify(str(exc), severity="error")
             return
-        action = await self._form(
+        action = await ask(
+            self.app,
             "Keyboard layout of this host's console",
             SetKeymap.fields(system, keymaps),
             lambda values: SetKeymap(system, values["keymap"], keymaps),
@@ -529,7 +526,8 @@ class HostScreen(AreaScreen):
     async def action_status_report(self) -> None:
         host, conn = self.host, self.conn
         here = self.local is not None and host == conn.this_host
-        action = await self._form(
+        action = await ask(
+            self.app,
             f"Server status report of {conn.cache.label('host', host)}",
             StatusReport.fields(here),
             lambda values: StatusReport(

@@ -15,12 +15,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import network as net
-from xstui.services.actions import Action, InvalidInput
+from xstui.services.actions import InvalidInput
 from xstui.services.network.consistency import check_pool
 from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
-from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormModal
+from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
@@ -174,12 +173,6 @@ class NetworkScreen(AreaScreen):
     def action_show_check(self) -> None:
         self.query_one(TabbedContent).active = "check"
 
-    async def _ask(self, title: str, fields, build) -> Action | None:
-        """A form that builds the action (refusals shown in the form)."""
-        if not connected(self.app):
-            return None
-        return await self.app.push_screen_wait(FormModal(title, fields, build))
-
     @work(exit_on_error=False, group="action", description="management interface")
     async def action_management(self) -> None:
         row = self.selected()
@@ -200,7 +193,8 @@ class NetworkScreen(AreaScreen):
                 local=conn.target.kind == "local",
             )
 
-        action = await self._ask(
+        action = await ask(
+            self.app,
             f"Management interface on {row.device} ({row.host_name})",
             net.ReconfigureManagement.fields(conn.cache, row.ref),
             build,
@@ -226,7 +220,8 @@ class NetworkScreen(AreaScreen):
         host = self.conn.cache.get("host", self.host)
         if host is None:
             return
-        action = await self._ask(
+        action = await ask(
+            self.app,
             f"Hostname of {host.name_label}",
             net.SetHostname.fields(self.conn.cache, self.host),
             lambda values: net.SetHostname(self.conn.cache, self.host, values["hostname"]),
@@ -236,7 +231,8 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="DNS")
     async def action_dns(self) -> None:
-        action = await self._ask(
+        action = await ask(
+            self.app,
             "DNS servers",
             net.SetDns.fields(self.conn.cache, self.host),
             lambda values: net.SetDns(self.conn.cache, self.host, values["dns"]),
@@ -246,7 +242,8 @@ class NetworkScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="create bond")
     async def action_bond(self) -> None:
-        action = await self._ask(
+        action = await ask(
+            self.app,
             "Create a bond on every host",
             net.CreateBond.fields(self.conn.cache, self.host),
             lambda values: net.CreateBond(
@@ -261,7 +258,8 @@ class NetworkScreen(AreaScreen):
         row = self.selected()
         cache = self.conn.cache
         names = net.CreateVlan.carriers(cache, self.host)
-        action = await self._ask(
+        action = await ask(
+            self.app,
             "Create a VLAN on every host",
             net.CreateVlan.fields(cache, self.host, row.network_ref if row else ""),
             lambda values: net.CreateVlan(
@@ -312,7 +310,8 @@ class NetworkScreen(AreaScreen):
         if saved is None:
             return
         host = self.host
-        action = await self._ask(
+        action = await ask(
+            self.app,
             f"After the swap: the new NIC for {saved['device']} on {cache.label('host', host)}",
             net.IntroduceNic.FIELDS,
             lambda values: net.IntroduceNic(cache, host, values["mac"]),

@@ -15,11 +15,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from xstui.services import security as sec
-from xstui.services.actions import InvalidInput
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import connected, perform
+from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
-from xstui.widgets.notice import notify_error
 from xstui.xapi.config import state_dir
 from xstui.xapi.tls import spaced
 
@@ -104,29 +102,25 @@ class SecurityScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="regenerate certificate")
     async def action_regenerate(self) -> None:
         conn = self.conn
-        if not connected(self.app):
-            return
-        try:
-            action = sec.RegenerateCertificate(conn.cache, self.host, conn.target)
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        await self._apply_certificate(action)
+        action = await ask(
+            self.app,
+            "",
+            [],
+            lambda _: sec.RegenerateCertificate(conn.cache, self.host, conn.target),
+        )
+        if action is not None:
+            await self._apply_certificate(action)
 
     @work(exit_on_error=False, group="action", description="install certificate")
     async def action_install(self) -> None:
-        conn = self.conn
-        if not connected(self.app):
-            return
-        host = self.host
-        action = await self.app.push_screen_wait(
-            FormModal(
-                f"Install a CA-signed certificate on {conn.cache.label('host', host)}",
-                sec.InstallCertificate.fields(conn.cache, host, state_dir() / "certificates"),
-                lambda v: sec.InstallCertificate(
-                    conn.cache, host, conn.target, v["cert"], v["key"], v["chain"]
-                ),
-            )
+        conn, host = self.conn, self.host
+        action = await ask(
+            self.app,
+            f"Install a CA-signed certificate on {conn.cache.label('host', host)}",
+            sec.InstallCertificate.fields(conn.cache, host, state_dir() / "certificates"),
+            lambda v: sec.InstallCertificate(
+                conn.cache, host, conn.target, v["cert"], v["key"], v["chain"]
+            ),
         )
         if action is not None:
             await self._apply_certificate(action)
@@ -193,15 +187,12 @@ class SecurityScreen(AreaScreen):
 
     @work(exit_on_error=False, group="action", description="root password")
     async def action_password(self) -> None:
-        if not connected(self.app):
-            return
         cache = self.conn.cache
-        action = await self.app.push_screen_wait(
-            FormModal(
-                "Change the root password of the pool",
-                sec.ChangeRootPassword.FIELDS,
-                lambda values: sec.ChangeRootPassword(cache, values["new"], values["again"]),
-            )
+        action = await ask(
+            self.app,
+            "Change the root password of the pool",
+            sec.ChangeRootPassword.FIELDS,
+            lambda values: sec.ChangeRootPassword(cache, values["new"], values["again"]),
         )
         if action is not None:
             await perform(self.app, action)

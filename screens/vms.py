@@ -4,8 +4,6 @@ operations and migration; a VM's memory."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,11 +11,8 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from xstui.services import vms
-from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field
-from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormModal
-from xstui.widgets.notice import notify_error
+from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.rowlist import RowList
 
 from .base import AreaScreen
@@ -140,14 +135,13 @@ class VmsScreen(AreaScreen):
             fields.append(
                 Field("host", "On host (start, resume)", vms.ANY_HOST, choices=list(by_label))
             )
-        action = await self.app.push_screen_wait(
-            FormModal(
-                f"Power operation on {len(chosen)} VM(s)",
-                fields,
-                lambda values: vms.PowerVms(
-                    cache, chosen, values["op"], by_label.get(values.get("host", ""), "")
-                ),
-            )
+        action = await ask(
+            self.app,
+            f"Power operation on {len(chosen)} VM(s)",
+            fields,
+            lambda values: vms.PowerVms(
+                cache, chosen, values["op"], by_label.get(values.get("host", ""), "")
+            ),
         )
         if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
@@ -163,21 +157,14 @@ class VmsScreen(AreaScreen):
             self.app.notify("No host is live and enabled to take them.", severity="warning")
             return
         labels = dict(targets)
-        action = await self.app.push_screen_wait(
-            FormModal(
-                f"Migrate {len(chosen)} VM(s) within the pool",
-                [Field("host", "To host", targets[0][0], choices=[label for label, _ in targets])],
-                lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
-            )
+        action = await ask(
+            self.app,
+            f"Migrate {len(chosen)} VM(s) within the pool",
+            [Field("host", "To host", targets[0][0], choices=[label for label, _ in targets])],
+            lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
+            precheck=True,  # XAPI's own placement check, before anything moves
         )
-        if action is None:
-            return
-        try:  # XAPI's own placement check, before anything moves
-            await asyncio.to_thread(action.precheck, self.conn)
-        except Exception as exc:  # refusals and lost connections, in words
-            notify_error(self.app, exc)
-            return
-        if await perform(self.app, action):
+        if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
 
     @work(exit_on_error=False, group="action", description="VM memory")
@@ -186,17 +173,11 @@ class VmsScreen(AreaScreen):
         cache = self.conn.cache
         if key is None or not connected(self.app):
             return
-        try:
-            fields = vms.SetMemory.fields(cache, key)
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        action = await self.app.push_screen_wait(
-            FormModal(
-                f"Memory of {cache.label('vm', key)}",
-                fields,
-                lambda values: vms.SetMemory(cache, key, values),
-            )
+        action = await ask(
+            self.app,
+            f"Memory of {cache.label('vm', key)}",
+            vms.SetMemory.fields(cache, key),
+            lambda values: vms.SetMemory(cache, key, values),
         )
         if action is not None:
             await perform(self.app, action)

@@ -3,7 +3,11 @@ report. The result itself arrives through the event stream."""
 
 from __future__ import annotations
 
-from ..services.actions import Action
+import asyncio
+
+from ..services.actions import Action, InvalidInput
+from .form import FormModal
+from .notice import notify_error
 from .plan import PlanModal
 from .progress import TaskProgressModal
 
@@ -20,6 +24,30 @@ def connected(app) -> bool:
         timeout=8,
     )
     return False
+
+
+async def ask(app, title: str, fields, build, *, precheck: bool = False) -> Action | None:
+    """The action a form builds (refusals shown in the form), or built at once
+    when it asks nothing; with ``precheck``, its reads (XAPI's own checks) run
+    in a thread before the plan. None when the admin stops or it was refused
+    (said in words). Call from a worker."""
+    if not connected(app):
+        return None
+    if fields:
+        action = await app.push_screen_wait(FormModal(title, fields, build))
+    else:
+        try:
+            action = build({})
+        except InvalidInput as exc:
+            notify_error(app, exc)
+            return None
+    if action is not None and precheck:
+        try:
+            await asyncio.to_thread(action.precheck, app.connection)
+        except Exception as exc:  # refusals and lost connections, in words
+            notify_error(app, exc)
+            return None
+    return action
 
 
 async def perform(app, action: Action, connection=None) -> bool:
