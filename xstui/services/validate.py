@@ -88,6 +88,18 @@ def hostname(text: str) -> str:
     return value
 
 
+def host_or_ip(text: str, what: str = "address") -> str:
+    """A host name, an IPv4 address (digits and dots are read as one) or an
+    IPv6 address."""
+    value = (text or "").strip()
+    if value and value.replace(".", "").isdigit():
+        return ipv4(value, what)
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return hostname(value)
+
+
 def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
     try:
         value = int(str(text).strip())

@@ -30,11 +30,7 @@ def ssh_timeout(text: str | int) -> int:
 def syslog_destination(text: str) -> str:
     """A host name or IPv4 address (empty: log locally only)."""
     text = text.strip()
-    if not text:
-        return ""
-    if text.replace(".", "").isdigit():
-        return v.ipv4(text, "syslog server")
-    return v.hostname(text)
+    return v.host_or_ip(text, "syslog server") if text else ""
 
 
 class SetSsh(Action):

@@ -79,10 +79,7 @@ def ntp_servers(text: str) -> list[str]:
     """Comma-separated NTP servers: host names or IPv4 addresses."""
     servers = [s.strip() for s in text.replace(" ", ",").split(",") if s.strip()]
     for s in servers:
-        if s[0].isdigit() and s.replace(".", "").isdigit():
-            v.ipv4(s, "NTP server")
-        else:
-            v.hostname(s)
+        v.host_or_ip(s, "NTP server")
     if len(set(servers)) != len(servers):
         raise InvalidInput(["an NTP server is listed twice"])
     return servers

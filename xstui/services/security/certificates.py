@@ -128,12 +128,7 @@ def _names(text: str) -> list[str]:
     names = [n.strip() for n in text.replace(" ", ",").split(",") if n.strip()]
     if not names:
         raise InvalidInput(["give at least one name or address"])
-    for n in names:
-        try:
-            ipaddress.ip_address(n)
-        except ValueError:
-            v.hostname(n)
-    return names
+    return [v.host_or_ip(n, "alternative name") for n in names]
 
 
 def csr_fields(cache: Cache, host: str) -> list[Field]:
