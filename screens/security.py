@@ -5,7 +5,6 @@ lost, for the selected host's own bootloader (printable)."""
 from __future__ import annotations
 
 import asyncio
-import os
 
 from rich.text import Text
 from textual import work
@@ -18,7 +17,7 @@ from xstui.services import security as sec
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
-from xstui.xapi.config import state_dir
+from xstui.xapi.config import safe_stem, state_dir, write_private
 from xstui.xapi.tls import spaced
 
 from .base import AreaScreen
@@ -86,14 +85,9 @@ class SecurityScreen(AreaScreen):
         if self.guide is None:
             return
         name = self.conn.cache.label("host", self.host, "host")
-        path = (
-            state_dir()
-            / f"root-password-recovery-{''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)}.txt"
-        )
+        path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path.write_text(sec.guide_text(self.guide))
-            os.chmod(path, 0o600)
+            write_private(path, sec.guide_text(self.guide).encode())
         except OSError as exc:
             self.app.notify(f"Not saved: {exc}", severity="error")
             return

@@ -97,15 +97,7 @@ class Config:
         if self.keymap:
             data["keymap"] = self.keymap
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w") as out:  # mkstemp makes it 0600
-                    out.write(yaml.safe_dump(data, sort_keys=True))
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_private(path, yaml.safe_dump(data, sort_keys=True).encode())
         except OSError as exc:
             self.problem = f"{path}: cannot be written ({_why(exc)})"
             return False
@@ -114,6 +106,31 @@ class Config:
     def remember_target(self, url: str) -> None:
         if url not in self.targets and url not in ("demo",):
             self.targets.append(url)
+
+
+def safe_stem(name: str) -> str:
+    """A name (from XAPI, typed) usable in a file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "_"
+
+
+def write_private(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Write a file only its owner may read (0600, in a 0700 folder):
+    atomically (a temporary file, then rename), or with ``exclusive`` never
+    over an existing file. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if exclusive:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".xstui-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:  # mkstemp makes it 0600
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _why(exc: BaseException) -> str:

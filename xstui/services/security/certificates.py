@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...xapi.cache import Cache
+from ...xapi.config import safe_stem, write_private
 from ...xapi.targets import Target
 from ...xapi.tls import server_fingerprint
 from .. import validate as v
@@ -194,14 +195,10 @@ def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
 
 def save_csr(folder: Path, name: str, key_pem: bytes, csr_pem: bytes) -> tuple[Path, Path]:
     """The key (mode 0600, never overwritten) and the CSR, side by side."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    stem += time.strftime("-%Y%m%d-%H%M%S")
+    stem = safe_stem(name) + time.strftime("-%Y%m%d-%H%M%S")
     key_path, csr_path = folder / f"{stem}.key", folder / f"{stem}.csr"
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
-    csr_path.write_bytes(csr_pem)
+    write_private(key_path, key_pem, exclusive=True)
+    write_private(csr_path, csr_pem)
     return key_path, csr_path
 
 
@@ -287,8 +284,7 @@ def check_certificate(
 
 def latest_key(folder: Path, cn: str) -> str:
     """The newest key made here for this name, for the install form."""
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in cn)
-    keys = sorted(folder.glob(f"{stem}-*.key")) if folder.is_dir() else []
+    keys = sorted(folder.glob(f"{safe_stem(cn)}-*.key")) if folder.is_dir() else []
     return str(keys[-1]) if keys else ""
 
 
