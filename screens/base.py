@@ -22,6 +22,7 @@ class AreaScreen(Screen):
     ``refresh_view(classes)`` (the wire classes that changed; None: everything)."""
 
     ready = False  # set once mounted: cache changes before that are drawn by on_mount
+    host = ""  # the host shown, on screens that show one at a time (shown_host)
     # the classes refresh_view draws from (None: all it watches); the others are
     # watched for actions' checks only
     DRAWN_FROM: frozenset[str] | None = None
@@ -95,6 +96,22 @@ class AreaScreen(Screen):
             encrypted=conn.target.encrypted,
             detail=conn.state_detail,
         )
+
+    def shown_host(self) -> str:
+        """For screens that show one host at a time (``self.host``): it, or
+        the session's host at first or once it has left the pool."""
+        conn = self.conn
+        hosts = conn.cache.table("host")
+        if self.host not in hosts:
+            self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
+        return self.host
+
+    def action_next_host(self) -> None:
+        """Show the next host, by name."""
+        hosts = sorted(self.conn.cache.table("host").values(), key=lambda h: h.name_label)
+        refs = [h.ref for h in hosts]
+        self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
+        self.refresh_view()
 
     def drawable(self, classes: frozenset[str] | None) -> bool:
         """The pool is loaded and something this screen draws changed."""

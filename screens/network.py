@@ -75,7 +75,6 @@ class NetworkScreen(AreaScreen):
 
     def __init__(self, area) -> None:
         super().__init__(area)
-        self.host = ""  # the host shown; defaults to the session's host
         self.rows: list[net.PifRow] = []
         self.confirm_seconds = 60  # apply-then-confirm window for local management changes
 
@@ -104,15 +103,12 @@ class NetworkScreen(AreaScreen):
         conn = self.conn
         if not self.drawable(classes):
             return
-        hosts = conn.cache.table("host")
-        if self.host not in hosts:
-            self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
-        h = hosts[self.host]
+        h = conn.cache.get("host", self.shown_host())
         backend = h.software_version.get("network_backend", "")
         waiting = dict(net.pending_replacements(conn.cache)).get(self.host)
         # one line whatever the names' length (the table must stay in view)
         line = Text(
-            f"{len(hosts)} host(s), H for the next - backend {backend or 'unknown'} - "
+            f"{len(conn.cache.table("host"))} host(s), H for the next - backend {backend or 'unknown'} - "
             f"host {h.name_label} ({h.hostname})"
         )
         if waiting:
@@ -164,12 +160,6 @@ class NetworkScreen(AreaScreen):
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
     # actions ----------------------------------------------------------------
-    def action_next_host(self) -> None:
-        hosts = sorted(self.conn.cache.table("host").values(), key=lambda h: h.name_label)
-        refs = [h.ref for h in hosts]
-        self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
-        self.refresh_view()
-
     def action_show_check(self) -> None:
         self.query_one(TabbedContent).active = "check"
 

@@ -36,7 +36,6 @@ class SecurityScreen(AreaScreen):
 
     def __init__(self, area) -> None:
         super().__init__(area)
-        self.host = ""
         self.guide: sec.Guide | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -51,9 +50,7 @@ class SecurityScreen(AreaScreen):
         conn = self.conn
         if not self.drawable(classes):
             return
-        hosts = conn.cache.table("host")
-        if self.host not in hosts:
-            self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
+        self.shown_host()
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
         text.append(
@@ -74,12 +71,6 @@ class SecurityScreen(AreaScreen):
         for d in self.guide.donts:
             text.append(f"- {d}\n")
         self.query_one("#security-guide", Static).update(text)
-
-    def action_next_host(self) -> None:
-        hosts = sorted(self.conn.cache.table("host").values(), key=lambda h: h.name_label)
-        refs = [h.ref for h in hosts]
-        self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
-        self.refresh_view()
 
     def action_export(self) -> None:
         if self.guide is None:
