@@ -108,7 +108,7 @@ class NetworkScreen(AreaScreen):
         waiting = dict(net.pending_replacements(conn.cache)).get(self.host)
         # one line whatever the names' length (the table must stay in view)
         line = Text(
-            f"{len(conn.cache.table("host"))} host(s), H for the next - backend {backend or 'unknown'} - "
+            f"{len(conn.cache.table('host'))} host(s), H for the next - backend {backend or 'unknown'} - "
             f"host {h.name_label} ({h.hostname})"
         )
         if waiting:
