@@ -177,7 +177,6 @@ class ConnectScreen(Screen):
         )
         if answer != "recover":
             return False
-        connection.target = target  # recovery talks to the member itself
         hosts = ((err.target.host, err.target.host), [(target.host, target.host)])
         took_over = await self.app.push_screen_wait(
             RecoveryModal(connection=connection, hosts=hosts)

@@ -67,8 +67,10 @@ class HaScreen(AreaScreen):
         conn = self.conn
         if not self.drawable(classes):
             return
-        if classes is None or classes & {"pool", "host_metrics"}:
-            self.action_read_plan()  # XAPI's numbers follow what changed (exclusive: one at a time)
+        if classes is None or "pool" in classes:
+            # XAPI's numbers follow the pool record (it re-plans into it); host
+            # metrics change every few seconds and would re-read without cause
+            self.action_read_plan()
         self.status = ha.ha_status(conn.cache)
         self.status.computed_max, self.status.heartbeat_srs = self.plan_read
         self._draw_panel()
@@ -150,8 +152,8 @@ class HaScreen(AreaScreen):
         conn = self.conn
         if conn is None or conn.state != "connected":
             return
-        status = ha.read_plan(conn, ha.ha_status(conn.cache))
-        self.app.call_from_thread(self._got_plan, status.computed_max, status.heartbeat_srs)
+        computed, srs = ha.read_plan(conn, ha.ha_status(conn.cache).statefiles)
+        self.app.call_from_thread(self._got_plan, computed, srs)
 
     def _got_plan(self, computed: int, srs: list[str]) -> None:
         if (computed, srs) != self.plan_read:

@@ -42,13 +42,6 @@ class RowList(ScrollView, can_focus=True):
         Binding("space", "toggle_mark", "Select", id="rowlist.mark"),
     ]
 
-    class Moved(Message):
-        """The cursor moved to another row."""
-
-        def __init__(self, key: str | None) -> None:
-            super().__init__()
-            self.key = key
-
     class Marked(Message):
         """Rows were marked or unmarked."""
 
@@ -92,7 +85,6 @@ class RowList(ScrollView, can_focus=True):
         if self.cursor != old:
             self._keep_cursor_visible()
             self.refresh()
-            self.post_message(self.Moved(self.cursor_key))
 
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(1, self.size.height - 2))

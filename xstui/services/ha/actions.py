@@ -49,6 +49,16 @@ def heartbeat_candidates(cache: Cache) -> tuple[list[str], list[str]]:
     return ok, not_ok
 
 
+def failures_to_tolerate(text: str, computed_max: int) -> int:
+    """At most what XAPI computes the pool can tolerate now (refused before any call)."""
+    value = v.int_in_range(text, "failures to tolerate", 0, 64)
+    if value > computed_max:
+        raise InvalidInput(
+            [f"the pool can tolerate at most {computed_max} host failure(s) now: {BREAKS_PLAN}"]
+        )
+    return value
+
+
 class EnableHa(Action):
     @staticmethod
     def fields(cache: Cache, computed_max: int) -> list[Field]:
@@ -68,11 +78,7 @@ class EnableHa(Action):
         if sr not in srs:
             raise InvalidInput(["choose a shared SR attached on every host (see the list)"])
         self.timeout = v.int_in_range(timeout, "the timeout", 10, 3600)
-        self.tolerate = v.int_in_range(tolerate, "failures to tolerate", 0, 64)
-        if self.tolerate > computed_max:
-            raise InvalidInput(
-                [f"the pool can tolerate at most {computed_max} host failure(s) now: {BREAKS_PLAN}"]
-            )
+        self.tolerate = failures_to_tolerate(tolerate, computed_max)
         with cache.lock:
             pool = views.pool(cache)
             if pool is None or pool.ha_enabled:
@@ -192,11 +198,7 @@ class SetTolerate(Action):
         ]
 
     def __init__(self, cache: Cache, tolerate: str, computed_max: int):
-        self.value = v.int_in_range(tolerate, "failures to tolerate", 0, 64)
-        if self.value > computed_max:
-            raise InvalidInput(
-                [f"the pool can tolerate at most {computed_max} host failure(s) now: {BREAKS_PLAN}"]
-            )
+        self.value = failures_to_tolerate(tolerate, computed_max)
         with cache.lock:
             pool = views.pool(cache)
             self.pool, self.uuid, self.old = pool.ref, pool.uuid, pool.ha_host_failures_to_tolerate

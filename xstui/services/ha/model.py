@@ -73,15 +73,11 @@ def ha_status(cache: Cache) -> HaStatus:
         )
 
 
-def read_plan(conn: Connection, status: HaStatus) -> HaStatus:
+def read_plan(conn: Connection, statefiles: list[str]) -> tuple[int, list[str]]:
     """The maximum XAPI computes now, and the SR of each statefile (reads)."""
-    status.computed_max = int(conn.call("pool.ha_compute_max_host_failures_to_tolerate"))
-    srs = []
-    for vdi in status.statefiles:
-        sr = conn.call("VDI.get_SR", vdi)
-        srs.append(conn.cache.label("sr", sr) if sr != NULL_REF else "?")
-    status.heartbeat_srs = srs
-    return status
+    most = int(conn.call("pool.ha_compute_max_host_failures_to_tolerate"))
+    srs = [conn.call("VDI.get_SR", vdi) for vdi in statefiles]
+    return most, [conn.cache.label("sr", sr) if sr != NULL_REF else "?" for sr in srs]
 
 
 SORTS = ("priority", "name", "host", "memory")

@@ -3,6 +3,7 @@ clock and NTP, SSH, remote syslog, the management interface and the hostname."""
 
 from __future__ import annotations
 
+import functools
 import time
 import zoneinfo
 
@@ -299,15 +300,17 @@ def set_ntp_custom_servers(ctx: Ctx, self, value):
     return ""
 
 
-def timezones() -> list[str]:
+@functools.cache
+def timezones() -> tuple[str, ...]:
+    # the system's zone database is scanned once, not on every call
     names = zoneinfo.available_timezones()
-    return sorted(names) if names else ["UTC", "Europe/London", "Europe/Paris", "America/New_York"]
+    return tuple(sorted(names) or ("UTC", "Europe/London", "Europe/Paris", "America/New_York"))
 
 
 @message(asyncable=False)
 def list_timezones(ctx: Ctx, self):
     ctx.store.get("host", self)
-    return timezones()
+    return list(timezones())
 
 
 @message()
