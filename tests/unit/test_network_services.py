@@ -356,3 +356,21 @@ def test_an_undo_whose_outcome_is_unknown_is_reported_not_raised(live):
     ctx.on_undo("destroy VLAN 30", lost)
     done, problems = ctx.rollback()
     assert done == 0 and "could not destroy VLAN 30" in problems[0]
+
+
+def test_after_esc_with_the_host_gone_the_undo_is_reported_at_once(live):
+    """Each undo would wait for a host the admin stopped waiting for: none is
+    attempted, each is named."""
+    ctx = RunContext(live)
+    attempted = []
+    ctx.on_undo("enable xcp-b", lambda: attempted.append("enable"))
+    ctx.on_undo("start jenkins", lambda: attempted.append("start"))
+    ctx.cancel.set()
+    live.state = "reconnecting"
+    done, problems = ctx.rollback()
+    assert attempted == [] and done == 0
+    assert [p.split(" (")[0] for p in problems] == [
+        "could not start jenkins",
+        "could not enable xcp-b",
+    ]
+    assert all("cannot be reached" in p for p in problems)

@@ -135,8 +135,18 @@ class RunContext:
         self.undo_steps.append((description, undo))
 
     def rollback(self) -> tuple[int, list[str]]:
-        """Undo the registered steps, newest first; (steps undone, problems)."""
+        """Undo the registered steps, newest first; (steps undone, problems).
+        After Esc while the host cannot be reached, nothing is attempted: each
+        step would wait up to FIND_TASK_SECONDS for a host the admin has
+        stopped waiting for, so each is reported instead."""
         done, problems = 0, []
+        if self.cancel.is_set() and self.conn is not None and self.conn.state != "connected":
+            while self.undo_steps:
+                description, _undo = self.undo_steps.pop()
+                problems.append(
+                    f"could not {description} (the host cannot be reached: check it when it is back)"
+                )
+            return done, problems
         while self.undo_steps:
             description, undo = self.undo_steps.pop()
             try:
