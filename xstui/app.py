@@ -174,7 +174,7 @@ class XstuiApp(App):
         if message.state == previous:
             return
         if message.state == "reconnecting":
-            self._master_check = self.set_timer(self.MASTER_CHECK_SECONDS, self._check_master)
+            self.set_timer(self.MASTER_CHECK_SECONDS, self._check_master)
             self.notify(
                 f"Connection lost, reconnecting: {message.detail.rstrip('.')}. The last known state stays "
                 "on screen, dimmed; actions wait for the connection.",
