@@ -101,3 +101,34 @@ def class_spec(name: str) -> ClassSpec | None:
 @cache
 def _by_lower() -> dict[str, ClassSpec]:
     return {c.lower(): s for c, s in classes().items()}
+
+
+# the roles, most privileged first: each may do what those below it may
+ROLES = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only")
+
+
+@cache
+def _least_roles() -> dict[str, str]:
+    text = files("xstui.datamodel").joinpath("roles.tsv").read_text()
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {call.lower(): role for call, role in rows}
+
+
+def least_role(call: str) -> str:
+    """The least privileged role XAPI lets make ``call`` (``VM.start``,
+    ``Async.host.reboot``; any case): one of ROLES, or "root" for the few
+    calls only the local superuser may make."""
+    name = call[6:] if call.startswith("Async.") else call
+    return _least_roles().get(name.lower(), "read-only")
+
+
+def role_may(role: str, call: str) -> bool:
+    """Whether XAPI lets ``role`` (one of ROLES) make ``call``."""
+    least = least_role(call)
+    return least != "root" and role in ROLES and ROLES.index(role) <= ROLES.index(least)
+
+
+def permissions(role: str) -> list[str]:
+    """The calls above read-only that ``role`` may make, lowercased as in a
+    session's ``rbac_permissions`` (the read calls every role has are left out)."""
+    return sorted(c for c in _least_roles() if role_may(role, c))

@@ -37,7 +37,7 @@ class Message:
 
 
 # classes with messages but no stored fields
-EXTRA_CLASSES = ("event",)
+EXTRA_CLASSES = ("event", "auth")
 
 
 def message(name: str | None = None, *, session: bool = True, asyncable: bool = True):
@@ -206,6 +206,7 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
             ):
                 raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master_of(caller.host)))
             sim.check_session(ctx.session)
+            sim.check_permission(ctx.session, msg.wire_name)
         _check_refs(sim, msg, [ctx.session, *args] if msg.needs_session else args)
         if is_async:
             return start_task(ctx, msg, args)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from ..datamodel import ROLES
+from . import directory
 from .scenario_check import check_scenario
 from .schema import NULL_REF
 from .store import Store, now_xdate
@@ -198,20 +200,62 @@ class _Builder:
         self.make_templates()
         self.make_updates()
         self.make_messages()
+        self.make_directory()
         self.finish_srs()
         return st
 
     # hosts ---------------------------------------------------------------
+    ROLE_DESCRIPTIONS = {
+        "pool-admin": "The Pool Administrator role has full access to all features and settings, "
+        "including accessing Dom0 and managing subjects, roles and external authentication",
+        "pool-operator": "The Pool Operator role manages host- and pool-wide resources, including "
+        "setting up storage, creating resource pools and managing patches, high availability "
+        "(HA) and workload balancing (WLB)",
+        "vm-power-admin": "The VM Power Administrator role has full access to VM and template "
+        "management and can choose where to start VMs and use the dynamic memory control and "
+        "VM snapshot features",
+        "vm-admin": "The VM Administrator role can manage VMs and templates",
+        "vm-operator": "The VM Operator role can use VMs and interact with VM consoles",
+        "read-only": "The Read-Only role can log in with basic read-only access",
+    }
+
     def make_roles(self):
-        for name in (
-            "pool-admin",
-            "pool-operator",
-            "vm-power-admin",
-            "vm-admin",
-            "vm-operator",
-            "read-only",
-        ):
-            self.store.create("role", {"name_label": name, "name_description": f"The {name} role"})
+        for name in ROLES:
+            self.store.create(
+                "role", {"name_label": name, "name_description": self.ROLE_DESCRIPTIONS[name]}
+            )
+
+    def make_directory(self):
+        """The AD domain beside the pool; joined already when ``enabled``,
+        with its ``subjects`` given their roles."""
+        spec = self.sc.get("directory")
+        if not spec:
+            return
+        st = self.store
+        st.directory = directory.build(spec)
+        if not spec.get("enabled"):
+            return
+        for host in self.hosts.values():
+            st.set(
+                "host",
+                host,
+                external_auth_type="AD",
+                external_auth_service_name=st.directory["domain"],
+                external_auth_configuration={"domain": st.directory["domain"]},
+            )
+        for subject in spec.get("subjects", []):
+            entry = directory.lookup(st.directory, subject["name"])
+            role = st.find_one("role", name_label=subject.get("role", "read-only"))
+            if role is None:
+                raise ScenarioError(f"subject {subject['name']}: no role {subject.get('role')!r}")
+            st.create(
+                "subject",
+                {
+                    "subject_identifier": entry["sid"],
+                    "other_config": directory.information(st.directory, entry),
+                    "roles": [role],
+                },
+            )
 
     def make_host(self, index: int, h: dict):
         st, sc = self.store, self.sc

@@ -86,6 +86,17 @@ SPEC: dict = {
     "updates": [{"name": str, "guidance": [str], "applied": [str]}],
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],
+    # an Active Directory domain beside the pool (a fake domain controller)
+    "directory": {
+        "domain": str,
+        "dns": str,  # the domain controller's DNS server: hosts must use it to join
+        "join": {"user": str, "password": str},  # the account allowed to join machines
+        "ous": [str],
+        "groups": [str],
+        "users": [{"name": str, "password": str, "groups": [str]}],
+        "enabled": bool,  # the pool has joined the domain already
+        "subjects": [{"name": str, "role": str}],  # with enabled: who may log in
+    },
 }
 _TYPE_NAMES = {
     str: "text",

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 
+from ..datamodel import least_role
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
 from .schema import NULL_REF
@@ -50,6 +51,7 @@ class Simulator:
         # how long HA takes to declare a host dead and act (scaled by time_scale);
         # shorter than a real pool's timeout, so that rehearsals stay brisk
         self.ha_failover_seconds = 5.0
+        self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
 
     # pool facts ------------------------------------------------------------
     @property
@@ -226,6 +228,29 @@ class Simulator:
     def check_session(self, ref: str) -> None:
         if not self.store.exists("session", ref):
             raise XapiError("SESSION_INVALID", ref)
+
+    def check_permission(self, session: str, call: str) -> None:
+        """RBAC as XAPI applies it: a directory user's session may make the
+        calls its role allows (the local superuser, every call)."""
+        if least_role(call) in ("read-only", "root"):  # root-only calls check for themselves
+            return
+        allowed = self._permissions.get(session)
+        if allowed is None:
+            rec = self.store.get("session", session)
+            allowed = None if rec["is_local_superuser"] else frozenset(rec["rbac_permissions"])
+            self._permissions[session] = allowed
+        if allowed is not None and call.lower() not in allowed:
+            raise XapiError("RBAC_PERMISSION_DENIED", call, "No permission in user session")
+
+    def end_sessions(self, which) -> None:
+        """Log out the directory users' sessions ``which(record)`` selects
+        (a subject removed, external authentication disabled)."""
+        st = self.store
+        for ref, rec in list(st.table("session").items()):
+            if not rec["is_local_superuser"] and which(rec):
+                self.registrations.pop(ref, None)
+                self._permissions.pop(ref, None)
+                st.destroy("session", ref)
 
     # calls -----------------------------------------------------------------
     def call(self, method: str, params: list, caller: Caller | None = None):

@@ -64,6 +64,9 @@ class Store:
         self.raw_rows: dict[str, dict[str, dict[str, str]]] = {}  # class -> ref -> row as loaded
         self.raw_tables: dict[str, list[dict[str, str]]] = {}  # tables not modelled
         self.manifest: dict[str, str] = {}
+        # the world outside the pool that XAPI talks to: the Active Directory
+        # domain the pool can join (see sim/directory.py), None without one
+        self.directory: dict | None = None
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

@@ -225,6 +225,83 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Your role does not allow this action.",
         "Ask a Pool Admin, or log in with a more privileged account.",
     ),
+    "SESSION_AUTHORIZATION_FAILED": (
+        ("username", "msg"),
+        "The password is right, but this user may not log in to the pool.",
+        "A Pool Admin adds the user (or one of their groups) as a subject with a role "
+        "(Security, Users).",
+    ),
+    "AUTH_IS_DISABLED": (
+        (),
+        "The pool has not joined a directory, so it cannot look users up.",
+        "Enable Active Directory first (Security, Users).",
+    ),
+    "AUTH_UNKNOWN_TYPE": (("type",), "The pool knows no such kind of external authentication.", ""),
+    "POOL_AUTH_ALREADY_ENABLED": (
+        ("host",),
+        "A host of the pool has joined a directory already.",
+        "Disable external authentication first, then enable it again.",
+    ),
+    "SUBJECT_CANNOT_BE_RESOLVED": (
+        (),
+        "The directory knows no user or group by that name.",
+        "Check the spelling; write DOMAIN\\name or name@domain for another domain.",
+    ),
+    "SUBJECT_ALREADY_EXISTS": ((), "That user or group may log in already.", ""),
+    "ROLE_ALREADY_EXISTS": ((), "The subject has that role already.", ""),
+    "ROLE_NOT_FOUND": ((), "The subject does not have that role (or it does not exist).", ""),
+    "FIELD_TYPE_ERROR": (("field",), "A value was of the wrong type.", ""),
+    "POOL_AUTH_DISABLE_FAILED_WRONG_CREDENTIALS": (
+        ("host", "message"),
+        "The pool left the domain, but the machine accounts stay in AD: the credentials "
+        "given were refused.",
+        "Ask a domain admin to disable or delete the hosts' computer accounts.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED": (
+        ("host", "message"),
+        "A host could not join the domain.",
+        "Read the host's message; check DNS, time and the join account.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_DOMAIN_LOOKUP_FAILED": (
+        ("host", "message"),
+        "A host could not find the domain's controllers.",
+        "Give every host the domain controller's DNS servers (Networking, DNS) and check the domain name.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_WRONG_CREDENTIALS": (
+        ("host", "message"),
+        "The domain refused the join account's name or password.",
+        "Check the join account's user name and password.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_PERMISSION_DENIED": (
+        ("host", "message"),
+        "The join account may not add computers to the domain.",
+        "Use an account allowed to join computers (or pre-create the computer accounts).",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_INVALID_OU": (
+        ("host", "message"),
+        "The domain has no such organisational unit.",
+        "Write the OU as the domain shows it (e.g. OU=Servers,DC=corp,DC=example), or leave it empty.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_INVALID_ACCOUNT": (
+        ("host", "message"),
+        "The join account is not valid in the domain (disabled or expired).",
+        "Use another join account.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_DUPLICATE_HOSTNAME": (
+        ("host", "message"),
+        "Two hosts of the pool have the same host name: AD needs unique names.",
+        "Rename one of them (Networking, Hostname), then try again.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_UNAVAILABLE": (
+        ("host", "message"),
+        "The domain's controllers did not answer.",
+        "Check that the controllers are up and reachable (ports 53, 88, 389, 445, 464), then retry.",
+    ),
+    "POOL_AUTH_ENABLE_FAILED_NO_SUPPORT_ENCRYPT_TYPE": (
+        ("host", "message"),
+        "The domain does not offer an encryption type the host accepts.",
+        "Enable AES encryption types for Kerberos in the domain.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",

@@ -7,9 +7,23 @@ from __future__ import annotations
 from functools import cache
 
 from ..api import Message, behaviour
-from . import bond, event, host, network, pif, pool, session, task, vlan, vm
+from . import (
+    auth,
+    bond,
+    event,
+    host,
+    network,
+    pif,
+    pool,
+    role,
+    session,
+    subject,
+    task,
+    vlan,
+    vm,
+)
 
-MODULES = (session, event, task, host, pool, pif, bond, vlan, network, vm)
+MODULES = (session, event, task, host, pool, pif, bond, vlan, network, vm, auth, subject, role)
 
 
 @cache

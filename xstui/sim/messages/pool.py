@@ -202,3 +202,96 @@ def disable_ha(ctx: Ctx):
     for h in st.table("host"):
         st.set("host", h, ha_statefiles=[], ha_network_peers=[])
     return ""
+
+
+# external authentication ------------------------------------------------------
+def _management_dns(ctx: Ctx, host: str) -> list[str]:
+    st = ctx.store
+    for pif in st.find("PIF", host=host, management=True):
+        return [d for d in st.get("PIF", pif)["DNS"].split(",") if d]
+    return []
+
+
+def _refuse_join(ctx: Ctx, config: dict, service_name: str) -> None:
+    """What the domain controller (store.directory) would refuse, host by
+    host, master first, before any host joins: XAPI's error names the host."""
+    st, d = ctx.store, ctx.store.directory
+    hosts = [ctx.sim.master, *(h for h in st.table("host") if h != ctx.sim.master)]
+    names = [st.get("host", h)["hostname"].lower() for h in hosts]
+    for host, name in zip(hosts, names, strict=True):
+
+        def fail(kind: str, why: str, host: str = host) -> XapiError:
+            return XapiError(f"POOL_AUTH_ENABLE_FAILED_{kind}", host, why)
+
+        if d is None or service_name.lower() != d["domain"]:
+            raise fail("DOMAIN_LOOKUP_FAILED", f"Failed to look up the domain {service_name}")
+        if d["dns"] and d["dns"] not in _management_dns(ctx, host):
+            raise fail(
+                "DOMAIN_LOOKUP_FAILED",
+                f"Failed to look up the domain {service_name}: the host's DNS servers do not "
+                "answer for it",
+            )
+        if config.get("user", "") != d["join_user"] or config.get("pass", "") != d["join_password"]:
+            raise fail("WRONG_CREDENTIALS", "Wrong credentials for the join account")
+        ou = config.get("ou", "")
+        if ou and ou.lower() not in d["ous"]:
+            raise fail("INVALID_OU", f"The OU {ou} does not exist")
+        if names.count(name) > 1:
+            raise fail("DUPLICATE_HOSTNAME", f"Another host in the pool is called {name}")
+
+
+@message()
+def enable_external_auth(ctx: Ctx, pool, config, service_name, auth_type):
+    """Join every host to the AD domain ``service_name`` with the join
+    account in ``config`` (user, pass, optional ou); all or none."""
+    st = ctx.store
+    config = {str(k): str(v) for k, v in (config or {}).items()}
+    for host, rec in st.table("host").items():
+        if rec["external_auth_type"]:
+            raise XapiError("POOL_AUTH_ALREADY_ENABLED", host)
+    if auth_type != "AD":
+        raise XapiError("AUTH_UNKNOWN_TYPE", auth_type)
+    _refuse_join(ctx, config, str(service_name))
+    ctx.work(1.0, progress=0.5)
+    domain = st.directory["domain"]
+    kept = {
+        "domain": domain,
+        "user": config["user"],
+        **({"ou": config["ou"]} if "ou" in config else {}),
+    }
+    for host in st.table("host"):
+        st.set(
+            "host",
+            host,
+            external_auth_type="AD",
+            external_auth_service_name=domain,
+            external_auth_configuration=kept,
+        )
+    return ""
+
+
+@message()
+def disable_external_auth(ctx: Ctx, pool, config):
+    """Leave the domain on every host; directory users' sessions end. With
+    the join account in ``config`` the machine accounts are disabled in AD
+    too; wrong credentials still leave the pool disabled, but say so."""
+    st, d = ctx.store, ctx.store.directory
+    config = {str(k): str(v) for k, v in (config or {}).items()}
+    ctx.work(0.5, progress=0.5)
+    for host in st.table("host"):
+        st.set(
+            "host",
+            host,
+            external_auth_type="",
+            external_auth_service_name="",
+            external_auth_configuration={},
+        )
+    ctx.sim.end_sessions(lambda rec: True)
+    if "user" in config and d is not None:
+        if config["user"] != d["join_user"] or config.get("pass", "") != d["join_password"]:
+            raise XapiError(
+                "POOL_AUTH_DISABLE_FAILED_WRONG_CREDENTIALS",
+                ctx.sim.master,
+                "The machine accounts were left in the domain: wrong credentials",
+            )
+    return ""
