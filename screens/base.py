@@ -5,16 +5,33 @@ keyboard."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent
 
 from xstui.areas import BAR_CLASSES, Area
+from xstui.services.actions import Action
 from xstui.widgets.header import ConnectionBar
 from xstui.xapi import views
+from xstui.xapi.access import ROLE_NAMES
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
+
+
+def requires(*actions: type[Action]):
+    """Mark a screen's ``action_*`` method with the Actions it performs: when
+    the session's role may not make their XAPI calls, its key is shown
+    disabled and pressing it says which role it needs (see AreaScreen)."""
+    calls = tuple(dict.fromkeys(c for action in actions for c in action.calls))
+
+    def mark(fn):
+        fn.xapi_calls = calls
+        return fn
+
+    return mark
 
 
 class AreaScreen(Screen):
@@ -75,6 +92,28 @@ class AreaScreen(Screen):
         except NoMatches:
             pass  # the screen is being taken down (the app is quitting)
 
+    # RBAC: one mechanism for every area ----------------------------------------
+    def refusal(self, action: str) -> str:
+        """Why the session's role may not run this screen action ('' if it may)."""
+        calls = getattr(getattr(self, f"action_{action}", None), "xapi_calls", ())
+        conn = self.conn
+        return conn.access.refusal(calls) if calls and conn is not None else ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.refusal(action) else True  # None: shown disabled
+
+    def on_key(self, event: events.Key) -> None:
+        """A disabled action's key says why instead of doing nothing."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and event.key in binding.key.split(","):
+                reason = self.refusal(binding.action)
+                if reason:
+                    event.stop()
+                    self.app.notify(
+                        f"{binding.description}: {reason}.", severity="warning", timeout=6
+                    )
+                    return
+
     def refresh_bar(self) -> None:
         conn = self.conn
         if conn is None:
@@ -90,7 +129,9 @@ class AreaScreen(Screen):
             pool=pool.name_label if pool else "",
             host=host.name_label if host else "",
             role=role,
-            user=conn.user,
+            user=conn.user
+            if conn.access.superuser
+            else f"{conn.user} ({ROLE_NAMES[conn.access.role]})",
             state=conn.state,
             url=conn.target.url,
             encrypted=conn.target.encrypted,

@@ -20,7 +20,7 @@ from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 COLUMNS = (
     ("VM", 20),
@@ -176,6 +176,7 @@ class HaScreen(AreaScreen):
         if await perform(self.app, action):
             self.query_one(RowList).unmark()
 
+    @requires(ha.EnableHa)
     @work(exit_on_error=False, group="action", description="enable HA")
     async def action_enable(self) -> None:
         cache = self.conn.cache
@@ -211,12 +212,14 @@ class HaScreen(AreaScreen):
         if action is not None:
             await self._done(action)
 
+    @requires(ha.DisableHa)
     @work(exit_on_error=False, group="action", description="disable HA")
     async def action_disable(self) -> None:
         action = await ask(self.app, "", [], lambda _: ha.DisableHa(self.conn.cache))
         if action is not None:
             await self._done(action)
 
+    @requires(ha.SetTolerate)
     @work(exit_on_error=False, group="action", description="failures to tolerate")
     async def action_tolerate(self) -> None:
         cache = self.conn.cache
@@ -234,6 +237,7 @@ class HaScreen(AreaScreen):
         if action is not None:
             await self._done(action)
 
+    @requires(ha.SetProtection)
     @work(exit_on_error=False, group="action", description="VM protection")
     async def action_protect(self) -> None:
         cache = self.conn.cache

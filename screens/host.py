@@ -35,7 +35,7 @@ from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
 from xstui.xapi import views
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 
 class PrecheckModal(Dialog):
@@ -282,6 +282,7 @@ class HostScreen(AreaScreen):
             return None
         return blockers
 
+    @requires(hs.EnterMaintenance)
     @work(exit_on_error=False, group="action", description="maintenance mode")
     async def action_maintenance(self) -> None:
         host, cache = self.host, self.conn.cache
@@ -307,6 +308,7 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(hs.ExitMaintenance)
     @work(exit_on_error=False, group="action", description="exit maintenance mode")
     async def action_exit_maintenance(self) -> None:
         if self.host and connected(self.app):
@@ -368,6 +370,7 @@ class HostScreen(AreaScreen):
             return False
         return answer == "go"
 
+    @requires(DesignateMaster)
     @work(exit_on_error=False, group="action", description="designate a new master")
     async def action_designate(self) -> None:
         await self._designate()
@@ -383,14 +386,17 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(hs.RebootHost)
     @work(exit_on_error=False, group="action", description="reboot host")
     async def action_reboot(self) -> None:
         await self._power(hs.RebootHost, "Reboot")
 
+    @requires(hs.ShutdownHost)
     @work(exit_on_error=False, group="action", description="shut down host")
     async def action_shutdown(self) -> None:
         await self._power(hs.ShutdownHost, "Shut down")
 
+    @requires(hs.RestartToolstack)
     @work(exit_on_error=False, group="action", description="restart toolstack")
     async def action_toolstack(self) -> None:
         conn = self.conn
@@ -403,6 +409,7 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(hs.SetNtp)
     @work(exit_on_error=False, group="action", description="NTP")
     async def action_ntp(self) -> None:
         host, cache = self.host, self.conn.cache
@@ -417,6 +424,7 @@ class HostScreen(AreaScreen):
         if action is not None and await perform(self.app, action):
             self.action_show_time()
 
+    @requires(hs.SetTimezone)
     @work(exit_on_error=False, group="action", description="time zone")
     async def action_timezone(self) -> None:
         host, conn = self.host, self.conn
@@ -438,6 +446,7 @@ class HostScreen(AreaScreen):
         if action is not None and await perform(self.app, action):
             self.action_show_time()
 
+    @requires(hs.SetSsh)
     @work(exit_on_error=False, group="action", description="SSH")
     async def action_ssh(self) -> None:
         host, conn = self.host, self.conn
@@ -450,6 +459,7 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(hs.SetSyslog)
     @work(exit_on_error=False, group="action", description="remote syslog")
     async def action_syslog(self) -> None:
         host, cache = self.host, self.conn.cache
@@ -522,6 +532,7 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(StatusReport)
     @work(exit_on_error=False, group="action", description="status report")
     async def action_status_report(self) -> None:
         host, conn = self.host, self.conn

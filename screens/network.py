@@ -25,7 +25,7 @@ from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.tables import sync_rows
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 
 class NetworkTestModal(Dialog):
@@ -163,6 +163,7 @@ class NetworkScreen(AreaScreen):
     def action_show_check(self) -> None:
         self.query_one(TabbedContent).active = "check"
 
+    @requires(net.ReconfigureManagement)
     @work(exit_on_error=False, group="action", description="management interface")
     async def action_management(self) -> None:
         row = self.selected()
@@ -205,6 +206,7 @@ class NetworkScreen(AreaScreen):
                 )
                 self.app.notify(message, severity="information" if ok else "error", timeout=10)
 
+    @requires(net.SetHostname)
     @work(exit_on_error=False, group="action", description="hostname")
     async def action_hostname(self) -> None:
         host = self.conn.cache.get("host", self.host)
@@ -219,6 +221,7 @@ class NetworkScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(net.SetDns)
     @work(exit_on_error=False, group="action", description="DNS")
     async def action_dns(self) -> None:
         action = await ask(
@@ -230,6 +233,7 @@ class NetworkScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(net.CreateBond)
     @work(exit_on_error=False, group="action", description="create bond")
     async def action_bond(self) -> None:
         action = await ask(
@@ -243,6 +247,7 @@ class NetworkScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(net.CreateVlan)
     @work(exit_on_error=False, group="action", description="create VLAN")
     async def action_vlan(self) -> None:
         row = self.selected()
@@ -259,6 +264,7 @@ class NetworkScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(net.DestroyBond, net.DestroyVlan)
     @work(exit_on_error=False, group="action", description="destroy bond or VLAN")
     async def action_destroy(self) -> None:
         row = self.selected()
@@ -273,6 +279,7 @@ class NetworkScreen(AreaScreen):
                 "Select a bond (bond master row) or a VLAN row to destroy.", severity="warning"
             )
 
+    @requires(net.ForgetNic, net.IntroduceNic)
     @work(exit_on_error=False, group="action", description="replace NIC")
     async def action_replace_nic(self) -> None:
         """Step 1 forgets the selected NIC; step 2 (now, or after the swap and

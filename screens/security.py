@@ -20,7 +20,7 @@ from xstui.widgets.form import FormModal
 from xstui.xapi.config import safe_stem, state_dir, write_private
 from xstui.xapi.tls import spaced
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 
 class SecurityScreen(AreaScreen):
@@ -84,6 +84,7 @@ class SecurityScreen(AreaScreen):
             return
         self.app.notify(f"Saved to {path}", timeout=10)
 
+    @requires(sec.RegenerateCertificate)
     @work(exit_on_error=False, group="action", description="regenerate certificate")
     async def action_regenerate(self) -> None:
         conn = self.conn
@@ -96,6 +97,7 @@ class SecurityScreen(AreaScreen):
         if action is not None:
             await self._apply_certificate(action)
 
+    @requires(sec.InstallCertificate)
     @work(exit_on_error=False, group="action", description="install certificate")
     async def action_install(self) -> None:
         conn, host = self.conn, self.host
@@ -170,6 +172,7 @@ class SecurityScreen(AreaScreen):
             timeout=20,
         )
 
+    @requires(sec.ChangeRootPassword)
     @work(exit_on_error=False, group="action", description="root password")
     async def action_password(self) -> None:
         cache = self.conn.cache

@@ -20,7 +20,7 @@ from xstui.widgets.form import FormModal
 from xstui.widgets.tables import sync_rows
 from xstui.xapi.tls import live_fingerprint, spaced
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -350,6 +350,7 @@ class StatusScreen(AreaScreen):
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    @requires(RenameHost)
     @work(exit_on_error=False, group="action", description="rename host")
     async def action_rename_host(self) -> None:
         conn = self.conn

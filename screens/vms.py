@@ -15,7 +15,7 @@ from xstui.services.fields import Field
 from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.rowlist import RowList
 
-from .base import AreaScreen
+from .base import AreaScreen, requires
 
 COLUMNS = (
     ("VM", 19),
@@ -112,6 +112,7 @@ class VmsScreen(AreaScreen):
             self.app.notify("No VM here: change the filter.", severity="warning")
         return chosen
 
+    @requires(vms.PowerVms)
     @work(exit_on_error=False, group="action", description="VM power")
     async def action_power(self) -> None:
         chosen, cache = self._chosen(), self.conn.cache
@@ -146,6 +147,7 @@ class VmsScreen(AreaScreen):
         if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
 
+    @requires(vms.MigrateVms)
     @work(exit_on_error=False, group="action", description="migrate VMs")
     async def action_migrate(self) -> None:
         chosen, cache = self._chosen(), self.conn.cache
@@ -167,6 +169,7 @@ class VmsScreen(AreaScreen):
         if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
 
+    @requires(vms.SetMemory)
     @work(exit_on_error=False, group="action", description="VM memory")
     async def action_memory(self) -> None:
         key = self.query_one(RowList).cursor_key

@@ -67,3 +67,25 @@ def connection(running_sim):
     conn.login()
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def joined_sim():
+    """The demo with the pool in its AD domain: alice (read-only) and the
+    xen-admins group, bob in it (pool-operator), may log in."""
+    from xstui.sim.runner import start_simulator
+    from xstui.sim.scenario import load_scenario
+
+    sc = load_scenario("demo")
+    sc["directory"] = {
+        **sc["directory"],
+        "enabled": True,
+        "subjects": [
+            {"name": "alice", "role": "read-only"},
+            {"name": "xen-admins", "role": "pool-operator"},
+        ],
+    }
+    running = start_simulator(sc, task_delay=0.01)
+    running.sim.time_scale = 0.05
+    yield running
+    running.close()

@@ -68,7 +68,7 @@ async def measure(url: str, idle_seconds: float) -> dict:
     started = time.perf_counter()
     conn = Connection(parse_target(url), "root", "bench", watch=watched_types())
     conn.login()
-    calls_at_login = conn.calls - 1  # session.get_this_host is counted; login itself is not
+    calls_at_login = conn.calls - 1  # session.get_record is counted; login itself is not
     app = XstuiApp(conn)
     async with app.run_test(size=(120, 40)) as pilot:
         while not (isinstance(app.screen, StatusScreen) and app.screen.status is not None):

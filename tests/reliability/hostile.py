@@ -59,8 +59,9 @@ class HostileServer:
                     self._send(conn, b"not found", status="404 Not Found")
                 elif not self.at_login and method == "session.login_with_password":
                     self._send(conn, _xml({"Status": "Success", "Value": "OpaqueRef:s1"}))
-                elif not self.at_login and method == "session.get_this_host":
-                    self._send(conn, _xml({"Status": "Success", "Value": "OpaqueRef:h1"}))
+                elif not self.at_login and method == "session.get_record":
+                    record = {"this_host": "OpaqueRef:h1", "is_local_superuser": True}
+                    self._send(conn, _xml({"Status": "Success", "Value": record}))
                 elif not self.at_login and method == "session.logout":
                     self._send(conn, _xml({"Status": "Success", "Value": ""}))
                 else:

@@ -24,7 +24,7 @@ def connect(running, **kw) -> Connection:
 def test_login_reads_this_host_in_one_call(running_sim):
     conn = connect(running_sim)
     assert conn.this_host == running_sim.sim.master
-    assert conn.calls == 1  # session.get_this_host
+    assert conn.calls == 1  # session.get_record
     conn.load_once()
     assert conn.calls == 2
     assert len(conn.cache.table("host")) == 3

@@ -167,6 +167,10 @@ class Action(ABC):
     # False for the few actions meant for when the master cannot be reached
     # (pool recovery): they talk to other hosts themselves
     needs_connection = True
+    # the XAPI calls it may make that change something (Async or not): what
+    # RBAC checks, so that a role that may not make them is told before it
+    # starts (an instance narrows it where its input decides, e.g. VM power)
+    calls: tuple[str, ...] = ()
 
     @abstractmethod
     def plan(self) -> Plan: ...

@@ -55,13 +55,18 @@ async def perform(app, action: Action, connection=None) -> bool:
     worker. ``connection``: another than the app's (pool recovery at connect)."""
     if action.needs_connection and not connected(app):
         return False
+    conn = connection or app.connection
+    refusal = conn.access.refusal(action.calls) if conn is not None else ""
+    if refusal:  # RBAC: said before the plan, not discovered halfway
+        app.notify(
+            f"{action.plan().title}: {refusal}. Nothing was changed.", severity="warning", timeout=8
+        )
+        return False
     if not await app.push_screen_wait(PlanModal(action.plan())):
         app.notify("Cancelled: nothing was changed.", timeout=4)
         return False
     if action.needs_connection and not connected(app):
         return False
-    ok, message = await app.push_screen_wait(
-        TaskProgressModal(action, connection or app.connection)
-    )
+    ok, message = await app.push_screen_wait(TaskProgressModal(action, conn))
     app.notify(message, severity="information" if ok else "error", timeout=8 if ok else 12)
     return ok

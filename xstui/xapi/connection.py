@@ -14,6 +14,7 @@ from xml.parsers.expat import ExpatError
 
 import XenAPI
 
+from .access import Access
 from .cache import Cache
 from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
@@ -107,6 +108,7 @@ class Connection:
         self.state = "disconnected"
         self.state_detail = ""
         self.this_host = ""
+        self.access = Access()  # what the session may call (RBAC), known at login
         self.calls = 0
         self.fingerprint: str | None = None
         self._proxy: XenAPI.Session | None = None
@@ -191,9 +193,18 @@ class Connection:
                 ) from None
             self.target, self._proxy = target, proxy
             try:
-                self.this_host = self.call("session.get_this_host", proxy._session)
+                record = self.call("session.get_record", proxy._session)
             except (ConnectionLost, XapiFailure) as exc:
                 raise ConnectError(str(exc), "network", target=target) from None
+            if not isinstance(record, dict) or not isinstance(record.get("this_host"), str):
+                raise ConnectError(
+                    f"{target.url} does not answer like XAPI (a session without a host): "
+                    "is it a XenServer / XCP-ng host?",
+                    "network",
+                    target=target,
+                )
+            self.this_host = record["this_host"]
+            self.access = Access.of_session(record)
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")

@@ -60,6 +60,8 @@ def failures_to_tolerate(text: str, computed_max: int) -> int:
 
 
 class EnableHa(Action):
+    calls = ("pool.enable_ha", "pool.set_ha_host_failures_to_tolerate")
+
     @staticmethod
     def fields(cache: Cache, computed_max: int) -> list[Field]:
         srs, _ = heartbeat_candidates(cache)
@@ -158,6 +160,8 @@ class EnableHa(Action):
 
 
 class DisableHa(Action):
+    calls = ("pool.disable_ha",)
+
     def __init__(self, cache: Cache):
         with cache.lock:
             pool = views.pool(cache)
@@ -186,6 +190,8 @@ class DisableHa(Action):
 
 
 class SetTolerate(Action):
+    calls = ("pool.set_ha_host_failures_to_tolerate",)
+
     @staticmethod
     def fields(cache: Cache, computed_max: int) -> list[Field]:
         pool = views.pool(cache)
@@ -228,6 +234,8 @@ class SetTolerate(Action):
 
 class SetProtection(Action):
     """Restart priority, order and start delay of a selection of VMs."""
+
+    calls = ("VM.set_ha_restart_priority", "VM.set_order", "VM.set_start_delay")
 
     @staticmethod
     def fields() -> list[Field]:

@@ -34,6 +34,8 @@ def syslog_destination(text: str) -> str:
 
 
 class SetSsh(Action):
+    calls = ("host.enable_ssh", "host.disable_ssh", "host.set_ssh_enabled_timeout")
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)
@@ -95,6 +97,8 @@ class SetSsh(Action):
 
 
 class SetSyslog(Action):
+    calls = ("host.set_logging", "host.syslog_reconfigure")
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)

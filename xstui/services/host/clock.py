@@ -86,6 +86,8 @@ def ntp_servers(text: str) -> list[str]:
 
 
 class SetNtp(Action):
+    calls = ("host.set_ntp_custom_servers", "host.set_ntp_mode")
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)
@@ -167,6 +169,8 @@ class SetNtp(Action):
 
 
 class SetTimezone(Action):
+    calls = ("host.set_timezone",)
+
     @staticmethod
     def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:
         rec = cache.get("host", host)

@@ -336,6 +336,8 @@ class StatusReport(Action):
     """A server status report: in dom0 ``xen-bugtool`` writes it here;
     remotely ``host.bugreport_upload`` sends it to a support URL."""
 
+    calls = ("host.bugreport_upload",)
+
     @staticmethod
     def fields(local: bool) -> list[Field]:
         if local:

@@ -74,6 +74,14 @@ def set_keys(conn: Connection, host: str, values: dict[str, str]) -> None:
 
 
 class EnterMaintenance(Action):
+    calls = (
+        "host.disable",
+        "host.evacuate",
+        "host.enable",
+        "host.add_to_other_config",
+        "host.remove_from_other_config",
+    )
+
     @staticmethod
     def fields(blockers: list[Blocker]) -> list[Field]:
         if not blockers:
@@ -244,6 +252,8 @@ def bring_back(conn: Connection, host: str, ctx: RunContext | None = None) -> li
 
 
 class ExitMaintenance(Action):
+    calls = ("host.enable", "host.add_to_other_config", "host.remove_from_other_config")
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         count = sum(len(v) for v in evacuated(cache, host).values())

@@ -155,6 +155,7 @@ def host_back(ctx: RunContext, host: str):
 
 
 class RebootHost(_HostPower):
+    calls = ("host.disable", "host.evacuate", "host.enable", "host.reboot")
     title, verb, xe_verb = "Reboot host", "the reboot", "host-reboot"
 
     def plan(self) -> Plan:
@@ -196,6 +197,7 @@ class RebootHost(_HostPower):
 
 
 class ShutdownHost(_HostPower):
+    calls = ("host.disable", "host.evacuate", "host.enable", "host.shutdown")
     title, verb, xe_verb = "Shut down host", "the shutdown", "host-shutdown"
 
     def plan(self) -> Plan:
@@ -225,6 +227,8 @@ class ShutdownHost(_HostPower):
 
 
 class RestartToolstack(Action):
+    calls = ("host.restart_agent",)
+
     def __init__(self, cache: Cache, host: str, *, this_host: str = ""):
         with cache.lock:
             rec = host_or_refuse(cache, host)

@@ -108,6 +108,8 @@ def _destroy_then_network(ctx: RunContext, network: str, steps: list) -> None:
 class CreateBond(Action):
     """A bond of the same NICs on every host of the pool, on one new network."""
 
+    calls = ("Bond.create", "Bond.destroy", "VLAN.destroy", "network.create", "network.destroy")
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         """NICs offered: this host's physical ones not in a bond and not carrying VLANs."""
@@ -208,6 +210,8 @@ class CreateBond(Action):
 
 
 class DestroyBond(Action):
+    calls = ("Bond.destroy", "network.destroy")
+
     def __init__(self, cache: Cache, network: str):
         self.bonds = []  # (bond record, master PIF record)
         with cache.lock:
@@ -274,6 +278,8 @@ class DestroyBond(Action):
 
 class CreateVlan(Action):
     """A VLAN network on the same NIC or bond of every host."""
+
+    calls = ("VLAN.create", "VLAN.destroy", "Bond.destroy", "network.create", "network.destroy")
 
     @staticmethod
     def carriers(cache: Cache, host: str) -> dict[str, str]:
@@ -352,6 +358,8 @@ class CreateVlan(Action):
 
 
 class DestroyVlan(Action):
+    calls = ("VLAN.destroy", "network.destroy")
+
     def __init__(self, cache: Cache, network: str):
         self.vlans = []
         with cache.lock:

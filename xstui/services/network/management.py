@@ -81,6 +81,8 @@ class ReconfigureManagement(Action):
     """Move or re-address a host's management interface:
     ``PIF.reconfigure_ip`` then ``host.management_reconfigure``."""
 
+    calls = ("PIF.reconfigure_ip", "host.management_reconfigure")
+
     assigned = ""  # the DHCP lease's address, once known
 
     @staticmethod
@@ -208,6 +210,8 @@ class ReconfigureManagement(Action):
 
 
 class RevertManagement(Action):
+    calls = ("PIF.reconfigure_ip", "host.management_reconfigure")
+
     def __init__(self, change: ReconfigureManagement):
         self.change = change
 
@@ -238,6 +242,8 @@ class RevertManagement(Action):
 
 
 class SetDns(Action):
+    calls = ("PIF.reconfigure_ip",)
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         mgmt = views.management_pif(cache, host)
@@ -291,6 +297,8 @@ class SetDns(Action):
 
 
 class SetHostname(Action):
+    calls = ("host.set_hostname_live",)
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)

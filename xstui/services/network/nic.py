@@ -38,6 +38,15 @@ def pending_replacements(cache: Cache) -> list[tuple[str, dict]]:
 class ForgetNic(Action):
     """Step 1: maintenance mode, management off if needed, forget the PIF."""
 
+    calls = (
+        "PIF.forget",
+        "host.add_to_other_config",
+        "host.disable",
+        "host.enable",
+        "host.management_disable",
+        "host.remove_from_other_config",
+    )
+
     def __init__(self, cache: Cache, pif: str, session_host: str):
         with cache.lock:
             rec = cache.get("pif", pif)
@@ -143,6 +152,15 @@ class ForgetNic(Action):
 class IntroduceNic(Action):
     """Step 2: introduce the new NIC at the same device position with its MAC,
     give it the old addressing, restore management, leave maintenance."""
+
+    calls = (
+        "PIF.introduce",
+        "PIF.forget",
+        "PIF.reconfigure_ip",
+        "host.enable",
+        "host.management_reconfigure",
+        "host.remove_from_other_config",
+    )
 
     FIELDS = (Field("mac", "New NIC's MAC address", "", problem_of(v.mac)),)
 

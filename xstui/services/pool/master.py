@@ -14,6 +14,8 @@ RECONNECT_SECONDS = 300
 
 
 class DesignateMaster(Action):
+    calls = ("pool.designate_new_master",)
+
     @staticmethod
     def fields(cache: Cache) -> list[Field]:
         """Offered: the live, enabled members, by name."""

@@ -140,6 +140,8 @@ RISK_TAKEOVER = (
 class TakeOverAsMaster(Action):
     """A member becomes the master, then the others are told to follow it."""
 
+    calls = ("session.slave_local_login_with_password", "pool.emergency_transition_to_master")
+
     needs_connection = False
 
     def __init__(self, diagnosis: Diagnosis, member: str):
@@ -207,6 +209,8 @@ class TakeOverAsMaster(Action):
 class PointAtMaster(Action):
     """A member that did not follow the new master is told its address."""
 
+    calls = ("session.slave_local_login_with_password", "pool.emergency_reset_master")
+
     needs_connection = False
 
     def __init__(self, diagnosis: Diagnosis, member: str, master_address: str):
@@ -248,6 +252,8 @@ class PointAtMaster(Action):
 class EmergencyHaOff(Action):
     """HA is on but broken (its statefile lost, a lock left behind): each host
     that answers is told to switch HA off, with its local login."""
+
+    calls = ("session.slave_local_login_with_password", "host.emergency_ha_disable")
 
     needs_connection = False
 

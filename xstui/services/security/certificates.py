@@ -59,6 +59,8 @@ def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
 class RegenerateCertificate(Action):
     """A new self-signed certificate for a host, from the host itself."""
 
+    calls = ("host.reset_server_certificate",)
+
     def __init__(self, cache: Cache, host: str, target: Target):
         with cache.lock:
             rec = host_or_refuse(cache, host)
@@ -290,6 +292,8 @@ def latest_key(folder: Path, cn: str) -> str:
 
 class InstallCertificate(Action):
     """A CA-signed certificate for a host, checked before it is sent."""
+
+    calls = ("host.install_server_certificate",)
 
     @staticmethod
     def fields(cache: Cache, host: str, folder: Path) -> list[Field]:

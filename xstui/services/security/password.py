@@ -43,6 +43,7 @@ def check_new_password(new: str, again: str) -> None:
 
 
 class ChangeRootPassword(Action):
+    calls = ("session.change_password",)
     FIELDS = [
         Field("new", "New root password", "", password=True),
         Field("again", "Type it again", "", password=True),

@@ -28,6 +28,8 @@ def check_label(text: str, what: str) -> str:
 class RenameHost(Action):
     """Change a host's name label (what XenCenter and xe show; not the DNS hostname)."""
 
+    calls = ("host.set_name_label",)
+
     @staticmethod
     def fields(old: str) -> list[Field]:
         return [Field("name", "New name label", old, problem_of(check_label, "The host name"))]

@@ -46,6 +46,8 @@ def check_order(values: list[int]) -> list[str]:
 
 
 class SetMemory(Action):
+    calls = ("VM.set_memory_dynamic_range", "VM.set_memory_limits")
+
     @staticmethod
     def fields(cache: Cache, vm: str) -> list[Field]:
         rec = cache.get("vm", vm)

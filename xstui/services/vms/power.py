@@ -92,6 +92,18 @@ PLACED = {"start": "VM.start_on", "resume": "VM.resume_on"}  # the operations th
 
 
 class PowerVms(_Bulk):
+    calls = (
+        "VM.start",
+        "VM.clean_shutdown",
+        "VM.hard_shutdown",
+        "VM.clean_reboot",
+        "VM.hard_reboot",
+        "VM.suspend",
+        "VM.resume",
+        "VM.pause",
+        "VM.unpause",
+    )
+
     @staticmethod
     def hosts(cache: Cache) -> list[tuple[str, str]]:
         """(label, ref) for the "on host" choice: any, then live enabled hosts by name."""
@@ -115,6 +127,7 @@ class PowerVms(_Bulk):
             if rec is None or not rec.enabled or not views.is_live(cache, rec):
                 raise InvalidInput(["the chosen host is not live and enabled"])
             self.host_name = rec.name_label
+        self.calls = (PLACED[op] if host else self.op.method,)
         wrong = [
             f"{vm.name_label} ({vm.power_state})"
             for vm in self.vms
@@ -167,6 +180,8 @@ class PowerVms(_Bulk):
 
 class MigrateVms(_Bulk):
     """Live migration within the pool (the disks stay on their SR)."""
+
+    calls = ("VM.pool_migrate",)
 
     @staticmethod
     def targets(cache: Cache, vms: list[str]) -> list[tuple[str, str]]:
