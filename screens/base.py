@@ -107,7 +107,7 @@ class AreaScreen(Screen):
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and event.key in binding.key.split(","):
                 reason = self.refusal(binding.action)
-                if reason:
+                if reason and self.check_action(binding.action, ()) is None:
                     event.stop()
                     self.app.notify(
                         f"{binding.description}: {reason}.", severity="warning", timeout=6

@@ -1,6 +1,8 @@
-"""The Security screen: each host's certificate (regenerate it, or make a key
-and CSR for a CA), the pool's root password, and the way back when it is
-lost, for the selected host's own bootloader (printable)."""
+"""The Security screen. Certificates tab: each host's certificate (regenerate
+it, or make a key and CSR for a CA), the pool's root password, and the way
+back when it is lost, for the selected host's own bootloader (printable).
+Users tab: Active Directory, the users and groups who may log in, and the
+roles."""
 
 from __future__ import annotations
 
@@ -11,45 +13,123 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.services import security as sec
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
+from xstui.widgets.rowlist import RowList
+from xstui.xapi.access import ROLE_NAMES
 from xstui.xapi.config import safe_stem, state_dir, write_private
 from xstui.xapi.tls import spaced
 
 from .base import AreaScreen, requires
 
+SUBJECT_COLUMNS = [("User or group", 40), ("Kind", 6), ("Role", 16)]
+MARKS = {True: "ok ", False: "!! ", None: "?? "}  # checked fine, a problem, for the admin
+
 
 class SecurityScreen(AreaScreen):
     BINDINGS = [
+        Binding("u", "show_tab('users')", "Users", id="security.users"),
+        Binding("g", "show_tab('certs')", "Certificates", id="security.certs"),
         Binding("w", "password", "Root password", id="security.password"),
         Binding("H", "next_host", "Next host", id="security.next_host"),
         Binding("x", "export", "Save the guide", id="security.export"),
         Binding("c", "regenerate", "New certificate", id="security.regenerate"),
         Binding("k", "csr", "Key + CSR", id="security.csr", show=False),
         Binding("i", "install", "Install signed", id="security.install", show=False),
+        Binding("a", "directory", "AD on/off", id="security.directory"),
+        Binding("n", "add_subject", "Add user", id="security.add_subject"),
+        Binding("r", "set_role", "Role", id="security.set_role"),
+        Binding("d", "remove_subject", "Remove", id="security.remove_subject"),
     ]
-    DRAWN_FROM = frozenset({"host", "certificate"})
+    # the keys of each tab: hidden (and inactive) on the other one
+    TAB_ACTIONS = {
+        "certs": {"show_tab", "password", "next_host", "export", "regenerate", "csr", "install"},
+        "users": {"show_tab", "directory", "add_subject", "set_role", "remove_subject"},
+    }
+    DRAWN_FROM = frozenset({"host", "certificate", "subject", "role", "PIF"})
 
     def __init__(self, area) -> None:
         super().__init__(area)
         self.guide: sec.Guide | None = None
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static("", id="security-guide")
+        with TabbedContent(initial="certs"):
+            with TabPane("Certificates & password", id="certs"):
+                with VerticalScroll():
+                    yield Static("", id="security-guide")
+            with TabPane("Users", id="users"):
+                yield Static("", id="directory")
+                yield RowList(SUBJECT_COLUMNS, id="subjects")
+                yield Static("", id="roles")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(VerticalScroll).focus()
 
+    @property
+    def tab(self) -> str:
+        return self.query_one(TabbedContent).active or "certs"
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        (self.query_one(RowList) if tab == "users" else self.query_one(VerticalScroll)).focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_tab":
+            return parameters[0] != self.tab if parameters else True
+        others = [a for tab, acts in self.TAB_ACTIONS.items() if tab != self.tab for a in acts]
+        if action in others and action not in self.TAB_ACTIONS[self.tab]:
+            return False
+        return super().check_action(action, parameters)
+
     def refresh_view(self, classes=None) -> None:
-        conn = self.conn
         if not self.drawable(classes):
             return
+        self.draw_certificates()
+        self.draw_users()
+
+    def draw_users(self) -> None:
+        cache = self.conn.cache
+        state = sec.directory_state(cache)
+        text = Text()
+        if state.enabled:
+            text.append("Active Directory: ", style="bold")
+            text.append(f"joined {state.domain}")
+            if state.user:
+                text.append(f" (join account {state.user})")
+            if state.mixed:
+                text.append("\n!! some hosts have not joined: disable and enable again", "bold")
+            text.append("\nUsers and groups who may log in (n: add, r: role, d: remove):")
+        else:
+            text.append("Active Directory: ", style="bold")
+            text.append("not joined; only root may log in (a: join a domain)\n")
+            for check in sec.prerequisites(cache):
+                text.append(MARKS[check.ok], style="bold")
+                text.append(check.text + "\n")
+            kept = bool(cache.table("subject"))
+            text.append("Users and groups kept from an earlier join:" if kept else "No users yet.")
+        self.query_one("#directory", Static).update(text)
+        self.query_one(RowList).set_rows(
+            [
+                (r.ref, (r.name, "group" if r.group else "user", ROLE_NAMES.get(r.role, "none")))
+                for r in sec.subject_rows(cache)
+            ]
+        )
+        roles = Text("Roles (each may also do what those below it may):\n", style="bold")
+        for role in sec.role_rows(cache):
+            roles.append(f"{role.title:<15}", style="bold")
+            roles.append(f"{role.may}\n")
+        self.query_one("#roles", Static).update(roles)
+
+    def draw_certificates(self) -> None:
+        conn = self.conn
         self.shown_host()
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
@@ -181,6 +261,75 @@ class SecurityScreen(AreaScreen):
             "Change the root password of the pool",
             sec.ChangeRootPassword.FIELDS,
             lambda values: sec.ChangeRootPassword(cache, values["new"], values["again"]),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    # Active Directory, users and roles ---------------------------------------------
+    def _me(self) -> str:
+        """The console's own user when it is a directory user ('' for root)."""
+        conn = self.conn
+        return "" if conn.access.superuser else conn.user
+
+    @requires(sec.EnableDirectory, sec.DisableDirectory)
+    @work(exit_on_error=False, group="action", description="Active Directory")
+    async def action_directory(self) -> None:
+        conn = self.conn
+        if sec.directory_state(conn.cache).enabled:
+            action = await ask(
+                self.app,
+                f"Leave the domain {sec.directory_state(conn.cache).domain}",
+                sec.DisableDirectory.fields(),
+                lambda v: sec.DisableDirectory(conn.cache, v["user"], v["password"], self._me()),
+            )
+        else:
+            action = await ask(
+                self.app,
+                "Join the pool to an Active Directory domain",
+                sec.EnableDirectory.fields(),
+                lambda v: sec.EnableDirectory(
+                    conn.cache, v["domain"], v["user"], v["password"], v["ou"]
+                ),
+            )
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(sec.AddSubject)
+    @work(exit_on_error=False, group="action", description="add user")
+    async def action_add_subject(self) -> None:
+        cache = self.conn.cache
+        action = await ask(
+            self.app,
+            "Let a directory user or group log in",
+            sec.AddSubject.fields(),
+            lambda v: sec.AddSubject(cache, v["name"], v["role"]),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(sec.SetSubjectRole)
+    @work(exit_on_error=False, group="action", description="role")
+    async def action_set_role(self) -> None:
+        cache, subject = self.conn.cache, self.query_one(RowList).cursor_key
+        row = next((r for r in sec.subject_rows(cache) if r.ref == subject), None)
+        action = await ask(
+            self.app,
+            f"Role of {row.name if row else 'the user'}",
+            sec.SetSubjectRole.fields(row.role if row else ""),
+            lambda v: sec.SetSubjectRole(cache, subject or "", v["role"]),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(sec.RemoveSubject)
+    @work(exit_on_error=False, group="action", description="remove user")
+    async def action_remove_subject(self) -> None:
+        conn, subject = self.conn, self.query_one(RowList).cursor_key
+        action = await ask(
+            self.app,
+            "",
+            [],
+            lambda _: sec.RemoveSubject(conn.cache, subject or "", conn.access.subject),
         )
         if action is not None:
             await perform(self.app, action)

@@ -138,7 +138,7 @@ AREAS: tuple[Area, ...] = (
         key="f6",
         description="Host certificates, root password, and the way back when it is lost",
         screen="xstui.screens.security:SecurityScreen",
-        watches={"certificate": ALL},
+        watches={"certificate": ALL, "subject": ALL, "role": ALL},
     ),
     Area(
         id="host",

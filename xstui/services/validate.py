@@ -88,6 +88,17 @@ def hostname(text: str) -> str:
     return value
 
 
+def domain_name(text: str) -> str:
+    """A DNS domain (an AD domain): two or more labels of letters, digits and '-'."""
+    value = (text or "").strip().rstrip(".").lower()
+    parts = value.split(".")
+    if len(parts) < 2 or len(value) > 253 or not all(LABEL_RE.match(p) for p in parts):
+        raise InvalidInput(
+            [f"{text.strip() or 'an empty name'} is not a DNS domain (e.g. corp.example)"]
+        )
+    return value
+
+
 def host_or_ip(text: str, what: str = "address") -> str:
     """A host name, an IPv4 address (digits and dots are read as one) or an
     IPv6 address."""

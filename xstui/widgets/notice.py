@@ -6,16 +6,19 @@ import logging
 
 from ..logfile import log_path
 from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, TaskFailed
+from ..xapi.cache import Cache
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
+from ..xapi.errors import describe
 
 log = logging.getLogger("xstui")
 
 
-def error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException, cache: Cache | None = None) -> str:
+    """In words; with ``cache``, the objects XAPI names by ref get their names."""
     if isinstance(exc, ActionFailed):
         if exc.cancelled:
             return f"Cancelled. {exc.undo_report()}"
-        return f"{error_text(exc.cause)} {exc.undo_report()}"
+        return f"{error_text(exc.cause, cache)} {exc.undo_report()}"
     if isinstance(exc, Cancelled):
         return "Cancelled."
     if isinstance(exc, OutcomeUnknown):
@@ -23,14 +26,19 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, InvalidInput):
         return "Not done: " + "; ".join(exc.problems) + "."
     if isinstance(exc, TaskFailed):
-        return f"Failed: {exc.failure.human} [{exc.failure.code}]"
+        return f"Failed: {_named(exc.failure, cache)} [{exc.failure.code}]"
     if isinstance(exc, XapiFailure):
-        return f"Refused by the host: {exc.human} [{exc.code}]"
+        return f"Refused by the host: {_named(exc, cache)} [{exc.code}]"
     if isinstance(exc, ConnectionLost | ConnectError):
         return str(exc)
     log.error("unexpected error", exc_info=exc)
     return f"Unexpected error ({exc.__class__.__name__}: {exc}); details are in {log_path()}."
 
 
+def _named(failure: XapiFailure, cache: Cache | None):
+    return describe(failure.details, cache.name_of) if cache is not None else failure.human
+
+
 def notify_error(app, exc: BaseException) -> None:
-    app.notify(error_text(exc), severity="error", timeout=10)
+    conn = getattr(app, "connection", None)
+    app.notify(error_text(exc, conn.cache if conn else None), severity="error", timeout=10)

@@ -64,7 +64,7 @@ class TaskProgressModal(Dialog):
         try:
             result = (True, self.action.execute(ctx))
         except Exception as exc:  # shown to the admin in words
-            result = (False, error_text(exc))
+            result = (False, error_text(exc, self.connection.cache))
         self.app.call_from_thread(self.dismiss, result)
 
     def action_cancel(self) -> None:

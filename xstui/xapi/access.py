@@ -26,13 +26,15 @@ ROLE_NAMES = {
 class Access:
     superuser: bool = True
     granted: frozenset[str] = field(default_factory=frozenset)  # lowercased calls
+    subject: str = ""  # the subject (user or group) that let a directory user in
 
     @classmethod
     def of_session(cls, record: dict) -> Access:
         """From a session record (``session.get_record``)."""
         if record.get("is_local_superuser", True):
             return cls()
-        return cls(False, frozenset(str(p).lower() for p in record.get("rbac_permissions", [])))
+        granted = frozenset(str(p).lower() for p in record.get("rbac_permissions", []))
+        return cls(False, granted, str(record.get("subject", "")))
 
     def may(self, call: str) -> bool:
         least = least_role(call)

@@ -76,6 +76,16 @@ class Cache:
             return rec.name_label
         return ref if unknown is None else unknown
 
+    def name_of(self, ref: str) -> str | None:
+        """The name label of whatever object ``ref`` is, when the cache knows
+        it (for XAPI errors, which name objects by ref only)."""
+        with self.lock:
+            for table in self.records.values():
+                rec = table.get(ref)
+                if rec is not None:
+                    return getattr(rec, "name_label", None)
+        return None
+
     def replace(self, events: list[dict]) -> set[str]:
         """A full load (token ""): the cache becomes exactly these objects."""
         fresh: dict[str, dict[str, tuple]] = {}

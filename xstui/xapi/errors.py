@@ -392,9 +392,11 @@ class HumanError:
         return text
 
 
-def describe(description: list | tuple) -> HumanError:
-    """``[code, *params]`` as XAPI sends it, in words."""
+def describe(description: list | tuple, name_of=lambda ref: None) -> HumanError:
+    """``[code, *params]`` as XAPI sends it, in words; ``name_of`` names the
+    objects the parameters give as refs (the cache's ``name_of``)."""
     code, *params = [str(x) for x in description] or ["UNKNOWN"]
+    params = [name_of(p) or p if p.startswith("OpaqueRef:") else p for p in params]
     names, meaning, remedy = CATALOGUE.get(code, ((), "", ""))
     if not meaning:
         meaning = f"The host refused the request: {code.replace('_', ' ').lower()}."

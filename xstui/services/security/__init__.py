@@ -1,5 +1,6 @@
-"""Security (RECIPES.md section 7): the root password and, when it is lost,
-the way back for the host's bootloader."""
+"""Security (RECIPES.md sections 6-7): certificates, the root password and,
+when it is lost, the way back for the host's bootloader; Active Directory,
+the users and groups who may log in, and their roles."""
 
 from .certificates import (
     KEY_TYPES,
@@ -13,9 +14,29 @@ from .certificates import (
     make_csr,
     save_csr,
 )
+from .directory import (
+    AddSubject,
+    DisableDirectory,
+    EnableDirectory,
+    RemoveSubject,
+    SetSubjectRole,
+    directory_state,
+    prerequisites,
+    role_rows,
+    subject_rows,
+)
 from .password import ChangeRootPassword, Guide, guide_text, recovery_guide, strength_hints
 
 __all__ = [
+    "AddSubject",
+    "DisableDirectory",
+    "EnableDirectory",
+    "RemoveSubject",
+    "SetSubjectRole",
+    "directory_state",
+    "prerequisites",
+    "role_rows",
+    "subject_rows",
     "KEY_TYPES",
     "CertRow",
     "ChangeRootPassword",
