@@ -98,6 +98,7 @@ class HaScreen(AreaScreen):
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
         most = "?" if st.computed_max is None else str(st.computed_max)
+        why = self.conn.access.refusal([ha.PLAN_CALL]) if st.computed_max is None else ""
         if st.enabled:
             grid.add_row(
                 "HA",
@@ -116,9 +117,12 @@ class HaScreen(AreaScreen):
                 ),
             )
         else:
-            grid.add_row(
-                "HA", Text(f"disabled; the pool could tolerate {most} host failure(s) now")
+            could = (
+                f"how many host failures it could tolerate is XAPI's to compute, which {why}"
+                if why
+                else f"the pool could tolerate {most} host failure(s) now"
             )
+            grid.add_row("HA", Text(f"disabled; {could}"))
         grid.add_row(
             "Hosts",
             Text(
@@ -150,7 +154,7 @@ class HaScreen(AreaScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="ha-plan", description="HA plan")
     def action_read_plan(self) -> None:
         conn = self.conn
-        if conn is None or conn.state != "connected":
+        if conn is None or conn.state != "connected" or not conn.access.may(ha.PLAN_CALL):
             return
         computed, srs = ha.read_plan(conn, ha.ha_status(conn.cache).statefiles)
         self.app.call_from_thread(self._got_plan, computed, srs)

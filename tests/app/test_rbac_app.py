@@ -87,4 +87,6 @@ async def test_every_area_disables_what_the_role_may_not(joined_sim, user, passw
         notes = [n.message for n in app._notifications]
         assert any("Root password: needs the local root account" in n for n in notes), notes
         assert type(app.screen).__name__ == "SecurityScreen"  # no form, no plan opened
+        # browsing every area made no call the role may not make
+        assert joined_sim.sim.denied == []
     conn.close()

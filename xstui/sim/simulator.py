@@ -52,6 +52,7 @@ class Simulator:
         # shorter than a real pool's timeout, so that rehearsals stay brisk
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
+        self.denied: list[str] = []  # calls refused by RBAC, for tests to see
 
     # pool facts ------------------------------------------------------------
     @property
@@ -240,6 +241,7 @@ class Simulator:
             allowed = None if rec["is_local_superuser"] else frozenset(rec["rbac_permissions"])
             self._permissions[session] = allowed
         if allowed is not None and call.lower() not in allowed:
+            self.denied.append(call)
             raise XapiError("RBAC_PERMISSION_DENIED", call, "No permission in user session")
 
     def end_sessions(self, which) -> None:

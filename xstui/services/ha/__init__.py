@@ -3,9 +3,10 @@ the failures it tolerates and which VMs it protects. Pool recovery when the
 master is gone lives in services/pool."""
 
 from .actions import DisableHa, EnableHa, SetProtection, SetTolerate, heartbeat_candidates
-from .model import HaStatus, ha_status, health, protection_rows, read_plan
+from .model import PLAN_CALL, HaStatus, ha_status, health, protection_rows, read_plan
 
 __all__ = [
+    "PLAN_CALL",
     "DisableHa",
     "EnableHa",
     "HaStatus",

@@ -73,9 +73,12 @@ def ha_status(cache: Cache) -> HaStatus:
         )
 
 
+PLAN_CALL = "pool.ha_compute_max_host_failures_to_tolerate"  # a read, for Pool Operators up
+
+
 def read_plan(conn: Connection, statefiles: list[str]) -> tuple[int, list[str]]:
     """The maximum XAPI computes now, and the SR of each statefile (reads)."""
-    most = int(conn.call("pool.ha_compute_max_host_failures_to_tolerate"))
+    most = int(conn.call(PLAN_CALL))
     srs = [conn.call("VDI.get_SR", vdi) for vdi in statefiles]
     return most, [conn.cache.label("sr", sr) if sr != NULL_REF else "?" for sr in srs]
 
