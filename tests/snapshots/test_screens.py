@@ -329,3 +329,90 @@ def test_root_password_form_80x24(snap_compare, demo_connection):
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def joined_pool(request):
+    """The demo with the pool in its AD domain: alice read-only, the xen-admins
+    group pool-operator."""
+    from xstui.sim.runner import start_simulator
+    from xstui.sim.scenario import load_scenario
+
+    sc = load_scenario("demo")
+    sc["directory"] = {
+        **sc["directory"],
+        "enabled": True,
+        "subjects": [
+            {"name": "alice", "role": "read-only"},
+            {"name": "xen-admins", "role": "pool-operator"},
+        ],
+    }
+    running = start_simulator(sc, port=snapshot_port(request), password="snapshot")
+    yield running
+    running.close()
+
+
+def login_as(running, user: str, password: str) -> Connection:
+    conn = Connection(parse_target(running.url), user, password, watch=watched_types())
+    conn.login()
+    return conn
+
+
+async def security_tab(pilot, tab_key: str):
+    from xstui.screens.security import SecurityScreen
+
+    await status_loaded(pilot)
+    await pilot.press("f6")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+    await pilot.press(tab_key)
+
+
+def test_security_users_80x24(snap_compare, joined_pool):
+    """Users tab of a joined pool: the directory, its subjects and the roles."""
+    conn = login_as(joined_pool, "root", "snapshot")
+
+    async def run_before(pilot):
+        await security_tab(pilot, "u")
+        await until(pilot, lambda: pilot.app.screen.query_one("#subjects").rows)
+        await settle(pilot)
+
+    try:
+        assert snap_compare(XstuiApp(conn), terminal_size=(80, 24), run_before=run_before)
+    finally:
+        conn.close()
+
+
+def test_ad_join_form_80x24(snap_compare, demo_connection):
+    """Users tab of the demo (not joined): the prerequisites, then the join form."""
+
+    async def run_before(pilot):
+        await security_tab(pilot, "u")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        form = pilot.app.screen
+        form.query_one("#field-domain").value = "corp.example"
+        form.query_one("#field-user").value = "Administrator"
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_read_only_user_80x24(snap_compare, joined_pool):
+    """A read-only directory user on the Host screen: the bar names the role,
+    the write keys are dimmed, and one pressed says which role it needs."""
+    conn = login_as(joined_pool, "CORP\\alice", "Alice-Demo1")
+
+    async def run_before(pilot):
+        from xstui.screens.host import HostScreen
+
+        await status_loaded(pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HostScreen))
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+
+    try:
+        assert snap_compare(XstuiApp(conn), terminal_size=(80, 24), run_before=run_before)
+    finally:
+        conn.close()
