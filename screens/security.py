@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.services import security as sec
+from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
@@ -167,12 +168,21 @@ class SecurityScreen(AreaScreen):
     @requires(sec.RegenerateCertificate)
     @work(exit_on_error=False, group="action", description="regenerate certificate")
     async def action_regenerate(self) -> None:
-        conn = self.conn
+        conn, host = self.conn, self.host
+        local = conn.target.kind == "local"
+        mode = await asyncio.to_thread(sec.regenerate_mode, conn.has_method, local)
         action = await ask(
             self.app,
-            "",
-            [],
-            lambda _: sec.RegenerateCertificate(conn.cache, self.host, conn.target),
+            f"New self-signed certificate for {conn.cache.label('host', host)}",
+            sec.RegenerateCertificate.fields(mode),
+            lambda v: sec.RegenerateCertificate(
+                conn.cache,
+                host,
+                conn.target,
+                mode,
+                v.get("days", sec.DAYS_DEFAULT),
+                LocalSystem() if local else None,
+            ),
         )
         if action is not None:
             await self._apply_certificate(action)

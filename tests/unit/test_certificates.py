@@ -242,3 +242,64 @@ def test_a_bad_certificate_is_refused_before_any_call(tls_pool, tmp_path):
     with pytest.raises(InvalidInput, match="cannot be read"):
         sec.InstallCertificate(conn.cache, host, conn.target, "/nonexistent.crt", "x", "")
     assert running.sim.store.generation == generation
+
+
+def test_without_reset_the_certificate_is_made_here_and_installed(tls_pool):
+    """A host before XAPI 1.290 (XCP-ng 8.2) has install but no reset: the
+    console makes the certificate, with the validity asked, and installs it."""
+    running, conn = tls_pool
+    running.sim.hidden.add("host.reset_server_certificate")
+    conn._methods = None  # as after a login to that host
+    mode = sec.regenerate_mode(conn.has_method, local=False)
+    assert mode == "install"
+    assert [f.name for f in sec.RegenerateCertificate.fields(mode)] == ["days"]
+    with pytest.raises(InvalidInput):
+        sec.RegenerateCertificate(conn.cache, conn.this_host, conn.target, mode, "0")
+    action = sec.RegenerateCertificate(conn.cache, conn.this_host, conn.target, mode, "400")
+    assert "host-server-certificate-install" in action.plan().xe[1]
+    action.execute(RunContext(conn))
+    assert action.new_fingerprint and action.new_fingerprint != action.old_fingerprint
+    conn.repin(action.new_fingerprint)
+    wait(lambda: conn.state == "connected")
+
+    def days_left():
+        return next(
+            r for r in sec.host_certificates(conn.cache) if r.host == conn.this_host
+        ).days_left
+
+    wait(lambda: days_left() in (399, 400))
+
+
+def test_an_old_host_needs_dom0(tls_pool):
+    running, conn = tls_pool
+    running.sim.hidden |= {"host.reset_server_certificate", "host.install_server_certificate"}
+    conn._methods = None
+    assert sec.regenerate_mode(conn.has_method, local=False) == ""
+    with pytest.raises(InvalidInput) as refused:
+        sec.RegenerateCertificate(conn.cache, conn.this_host, conn.target, "")
+    assert "dom0" in str(refused.value)
+    assert sec.regenerate_mode(conn.has_method, local=True) == "dom0"
+
+
+def test_in_dom0_the_pem_file_is_replaced_and_the_old_one_kept(tmp_path, connection):
+    from xstui.services.host.local import XAPI_PEM, LocalSystem
+    from xstui.sim.dom0 import make_dom0
+
+    connection.load_once()
+    system = LocalSystem(make_dom0(tmp_path / "dom0"))
+    pem = system.path(XAPI_PEM)
+    old = pem.read_bytes()
+    action = sec.RegenerateCertificate(
+        connection.cache, connection.this_host, connection.target, "dom0", 30, system
+    )
+    assert action.plan().xe[-1] == "xe-toolstack-restart"
+    outcome = action.execute(RunContext(connection))
+    assert action.backup in outcome
+    assert open(action.backup, "rb").read() == old
+    assert stat.S_IMODE(os.stat(action.backup).st_mode) == 0o400
+    assert stat.S_IMODE(os.stat(pem).st_mode) == 0o400
+    cert = x509.load_pem_x509_certificate(pem.read_bytes())
+    key = serialization.load_pem_private_key(pem.read_bytes(), None)
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+    assert 29 <= (cert.not_valid_after_utc - cert.not_valid_before_utc).days <= 30
+    assert (tmp_path / "dom0/tmp/toolstack-restarts").read_text().count("\n") == 1

@@ -189,8 +189,10 @@ LOCAL_CALLS = frozenset(
 def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
     """Run one call; returns the value or raises XapiError."""
     if method == "system.listMethods":  # XAPI's introspection: no session needed
-        return list_methods()
+        return [m for m in list_methods() if m not in sim.hidden]
     msg, is_async = resolve(method)
+    if msg.wire_name in sim.hidden:  # a message this host's release does not have
+        raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
     if not (msg.min_arity <= len(params) <= msg.arity):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
     ctx = Ctx(sim, caller)

@@ -1,6 +1,6 @@
 """A fake dom0: a folder laid out like a host's root filesystem, with small
 shell scripts standing in for the tools xstui drives there (chronyc,
-localectl, lsblk, xe-reset-networking, xen-bugtool) and the files it reads.
+localectl, lsblk, xe-reset-networking, xe-toolstack-restart, xen-bugtool) and the files it reads.
 Tests and ``xstui demo --dom0`` point :class:`LocalSystem` at it, so nothing
 ever runs against the machine's own system."""
 
@@ -76,6 +76,16 @@ echo "report" > "$out"
 echo "Writing tarball $out successful."
 """
 
+_TOOLSTACK = """#!/bin/sh
+ROOT={root}
+echo "Stopping xapi: [  OK  ]"
+echo "Starting xapi: [  OK  ]"
+mkdir -p "$ROOT/tmp"
+date +%s >> "$ROOT/tmp/toolstack-restarts"
+"""
+# what xapi-ssl.pem holds before anyone replaces it (not a real key: only read back)
+_OLD_PEM = "-----BEGIN PRIVATE KEY-----\nold\n-----END PRIVATE KEY-----\n"
+
 
 def _script(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +120,9 @@ def make_dom0(
     _script(root / "usr/bin/lsblk", _LSBLK)
     _script(root / "opt/xensource/bin/xe-reset-networking", _RESET.format(root=here))
     _script(root / "usr/sbin/xen-bugtool", _BUGTOOL.format(root=here))
+    _script(root / "opt/xensource/bin/xe-toolstack-restart", _TOOLSTACK.format(root=here))
     for relative, text in (
+        ("etc/xensource/xapi-ssl.pem", _OLD_PEM),
         ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),
         ("etc/vconsole.conf", f'KEYMAP="{keymap}"\n'),
         ("etc/xensource/pool.conf", f"slave:{master}" if master else "master"),

@@ -53,6 +53,9 @@ class Simulator:
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
         self.denied: list[str] = []  # calls refused by RBAC, for tests to see
+        # messages this pool's release does not have ("host.reset_server_certificate"):
+        # unknown to dispatch and to system.listMethods
+        self.hidden: set[str] = set()
 
     # pool facts ------------------------------------------------------------
     @property

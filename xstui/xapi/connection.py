@@ -109,6 +109,7 @@ class Connection:
         self.state_detail = ""
         self.this_host = ""
         self.access = Access()  # what the session may call (RBAC), known at login
+        self._methods: frozenset[str] | None = None  # system.listMethods, see has_method
         self.calls = 0
         self.fingerprint: str | None = None
         self._proxy: XenAPI.Session | None = None
@@ -205,6 +206,7 @@ class Connection:
                 )
             self.this_host = record["this_host"]
             self.access = Access.of_session(record)
+            self._methods = None  # the master may have changed (or been updated)
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
@@ -241,6 +243,17 @@ class Connection:
         else:
             proxy.xenapi.login_with_password(self.user, self._password, "2.16", "xstui-recovery")
         return proxy
+
+    def has_method(self, method: str) -> bool:
+        """Whether the pool's API has ``method`` ("host.reset_server_certificate"),
+        from its own list (``system.listMethods``, read once per login): what
+        a host can do is asked of the API, never guessed from its product name."""
+        if self._methods is None:
+            try:
+                self._methods = frozenset(self.call("system.listMethods"))
+            except XapiFailure:
+                self._methods = frozenset()  # no introspection: assume a recent host
+        return not self._methods or method in self._methods
 
     # calls -------------------------------------------------------------------
     def call(self, method: str, *args):

@@ -30,11 +30,13 @@ COMMANDS = {
     "localectl": "usr/bin/localectl",
     "lsblk": "usr/bin/lsblk",
     "xe-reset-networking": "opt/xensource/bin/xe-reset-networking",
+    "xe-toolstack-restart": "opt/xensource/bin/xe-toolstack-restart",
     "xen-bugtool": "usr/sbin/xen-bugtool",
 }
 POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
 MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
 VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
+XAPI_PEM = "etc/xensource/xapi-ssl.pem"  # the host's TLS key and certificate (before 8.2)
 
 
 class LocalError(Exception):

@@ -3,6 +3,7 @@ when it is lost, the way back for the host's bootloader; Active Directory,
 the users and groups who may log in, and their roles."""
 
 from .certificates import (
+    DAYS_DEFAULT,
     KEY_TYPES,
     CertRow,
     CsrRequest,
@@ -12,6 +13,8 @@ from .certificates import (
     csr_fields,
     host_certificates,
     make_csr,
+    make_self_signed,
+    regenerate_mode,
     save_csr,
 )
 from .directory import (
@@ -37,6 +40,7 @@ __all__ = [
     "prerequisites",
     "role_rows",
     "subject_rows",
+    "DAYS_DEFAULT",
     "KEY_TYPES",
     "CertRow",
     "ChangeRootPassword",
@@ -49,6 +53,8 @@ __all__ = [
     "guide_text",
     "host_certificates",
     "make_csr",
+    "make_self_signed",
+    "regenerate_mode",
     "recovery_guide",
     "save_csr",
     "strength_hints",

@@ -1,8 +1,9 @@
 """Host certificates: what each host presents (the pool's ``Certificate``
 records, and the live TLS handshake for the console's own host), a new
-self-signed one (``host.reset_server_certificate``) with the console's pin
-moved only once the admin has compared the fingerprints, and a key and CSR
-for a CA-signed one, made here with ``cryptography``."""
+self-signed one (made by the host, or made here and installed, or written to
+an older host's PEM file in dom0) with the console's pin moved only once the
+admin has compared the fingerprints, and a key and CSR for a CA-signed one,
+made here with ``cryptography``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
 from ..host.hosts import host_or_refuse
+from ..host.local import XAPI_PEM, LocalError, LocalSystem
 
 DAY = 86400
 KEY_TYPES = ("RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384")
@@ -56,12 +58,57 @@ def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
         return rows
 
 
+# how a host gets a new self-signed certificate, newest API first
+RESET, INSTALL, DOM0 = "reset", "install", "dom0"
+DAYS_DEFAULT = 3650
+
+
+def regenerate_mode(has_method, local: bool) -> str:
+    """RESET where the host makes its own (``host.reset_server_certificate``),
+    INSTALL where it takes one made here (``host.install_server_certificate``),
+    DOM0 for older hosts, whose PEM file is replaced in dom0; '' when none
+    applies (an older host, and the console not in its dom0)."""
+    if has_method("host.reset_server_certificate"):
+        return RESET
+    if has_method("host.install_server_certificate"):
+        return INSTALL
+    return DOM0 if local else ""
+
+
 class RegenerateCertificate(Action):
-    """A new self-signed certificate for a host, from the host itself."""
+    """A new self-signed certificate for a host: made by the host itself, or
+    made here and installed, or (before XenServer 8.2) written to its PEM
+    file in dom0 with the old one kept, then the toolstack restarted."""
 
-    calls = ("host.reset_server_certificate",)
+    calls = ("host.reset_server_certificate", "host.install_server_certificate")
 
-    def __init__(self, cache: Cache, host: str, target: Target):
+    @staticmethod
+    def fields(mode: str) -> list[Field]:
+        if mode == RESET:
+            return []  # the host decides the validity
+        check = problem_of(v.int_in_range, "validity", 1, 10950, "days")
+        return [Field("days", "Valid for (days)", str(DAYS_DEFAULT), check)]
+
+    def __init__(
+        self,
+        cache: Cache,
+        host: str,
+        target: Target,
+        mode: str = RESET,
+        days: str | int = DAYS_DEFAULT,
+        system: LocalSystem | None = None,
+    ):
+        if not mode:
+            raise InvalidInput(
+                [
+                    "this host's API cannot replace its certificate (it predates XenServer 8.2): "
+                    "run xstui in the host's dom0 (xstui local), which replaces the PEM file"
+                ]
+            )
+        self.mode, self.days = mode, v.int_in_range(days, "validity", 1, 10950, "days")
+        self.system = system if mode == DOM0 else None
+        if mode == DOM0 and self.system is None:
+            raise InvalidInput(["replacing the PEM file needs the console in the host's dom0"])
         with cache.lock:
             rec = host_or_refuse(cache, host)
             self.host, self.uuid, self.name, self.address = (
@@ -75,6 +122,11 @@ class RegenerateCertificate(Action):
         self.watch = target if target.scheme == "https" and target.host == rec.address else None
         self.old_fingerprint = ""
         self.new_fingerprint = ""
+        self.backup = ""  # DOM0: where the old PEM file was kept
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([self.hostname, self.address]))
 
     def plan(self) -> Plan:
         impact = [
@@ -88,17 +140,60 @@ class RegenerateCertificate(Action):
                 "This console's connection drops for a moment; you then compare the old and new "
                 "fingerprints before the console trusts the new one."
             )
+        if self.mode == RESET:
+            xe = [f"xe host-reset-server-certificate host={self.uuid}"]
+            steps = ["host.reset_server_certificate (the host makes its own)"]
+        elif self.mode == INSTALL:
+            xe = [
+                f"openssl req -x509 -newkey rsa:2048 -nodes -days {self.days} "
+                f"-subj /CN={self.hostname} -addext subjectAltName={self._san_arg()} "
+                "-keyout new.key -out new.pem",
+                f"xe host-server-certificate-install host={self.uuid} certificate=new.pem "
+                "private-key=new.key",
+            ]
+            steps = [
+                f"make an RSA 2048 key and a certificate valid {self.days} days, here",
+                "host.install_server_certificate",
+            ]
+        else:
+            xe = [
+                f"cp -p /{XAPI_PEM} /{XAPI_PEM}.<date>",
+                f"(new key and certificate, {self.days} days) > /{XAPI_PEM}; chmod 400 /{XAPI_PEM}",
+                "xe-toolstack-restart",
+            ]
+            steps = [
+                f"make an RSA 2048 key and a certificate valid {self.days} days",
+                f"keep the old /{XAPI_PEM} beside it, write the new one (mode 0400)",
+                "restart the toolstack (xe-toolstack-restart) so that it serves the new one",
+            ]
+            impact.append(
+                "The toolstack restarts: XenCenter and this console reconnect; VMs keep running."
+            )
         return Plan(
             "Regenerate the host certificate",
             f"Replace the TLS certificate of {self.name} with a new self-signed one.",
-            [f"xe host-reset-server-certificate host={self.uuid}"],
+            xe,
+            steps=steps,
             impact=impact,
             risk="medium",
         )
 
+    def _san_arg(self) -> str:
+        return ",".join(f"IP:{n}" if _is_ip(n) else f"DNS:{n}" for n in self.names)
+
     def run(self, ctx: RunContext) -> str:
+        if self.mode == DOM0:
+            return self._replace_pem(ctx)
+        if self.mode == INSTALL:
+            key_pem, cert_pem = make_self_signed(self.hostname, self.names, self.days)
+            method, args = (
+                "host.install_server_certificate",
+                (cert_pem.decode(), key_pem.decode(), ""),
+            )
+        else:
+            method, args = "host.reset_server_certificate", ()
         if self.watch is None:
-            ctx.task("host.reset_server_certificate", self.host)
+            ctx.task(method, self.host, *args)
             return f"{self.name} has a new certificate."
         self.old_fingerprint = server_fingerprint(self.watch.host, self.watch.port)
         # the console's own host: its reply comes before its TLS front end
@@ -106,7 +201,7 @@ class RegenerateCertificate(Action):
         # new certificate rather than giving up on it
         ctx.conn.expect_certificate_change()
         try:
-            ctx.call("host.reset_server_certificate", self.host)
+            ctx.call(method, self.host, *args)
         except Exception:
             ctx.conn.expect_certificate_change(False)
             raise
@@ -125,6 +220,89 @@ class RegenerateCertificate(Action):
         if not self.new_fingerprint:
             return f"{self.name} was asked for a new certificate; it still presents the old one."
         return f"{self.name} has a new certificate (SHA-256 {self.new_fingerprint[:23]}...)."
+
+    def _replace_pem(self, ctx: RunContext) -> str:
+        """dom0 of a host older than 8.2: the toolstack serves xapi-ssl.pem."""
+        system = self.system
+        pem = system.path(XAPI_PEM)
+        key_pem, cert_pem = make_self_signed(self.hostname, self.names, self.days)
+        backup = pem.with_name(pem.name + time.strftime(".%Y%m%d-%H%M%S"))
+        try:
+            old = pem.read_bytes()
+            write_private(backup, old, exclusive=True)
+            backup.chmod(0o400)
+            ctx.on_undo(f"put the old {pem.name} back", lambda: _write_pem(pem, old))
+            _write_pem(pem, key_pem + cert_pem)
+        except OSError as exc:
+            raise InvalidInput([f"cannot replace {pem}: {exc}"]) from None
+        self.backup = str(backup)
+        ctx.note("restarting the toolstack")
+        ctx.progress(0.5)
+        try:
+            system.run("xe-toolstack-restart", timeout=180)
+        except LocalError as exc:
+            raise InvalidInput([str(exc)]) from None
+        ctx.commit()
+        return (
+            f"{self.name} serves a new certificate after the toolstack restart; the old one "
+            f"is kept as {backup}."
+        )
+
+
+def _write_pem(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    write_private(tmp, data, exclusive=True)
+    tmp.chmod(0o400)
+    os.replace(tmp, path)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def make_self_signed(cn: str, sans: list[str], days: int) -> tuple[bytes, bytes]:
+    """(private key PEM, certificate PEM): RSA 2048, SHA-256, ``days`` from now."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(_alt_names(sans)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _alt_names(names: list[str]) -> list:
+    from cryptography import x509
+
+    return [
+        x509.IPAddress(ipaddress.ip_address(n)) if _is_ip(n) else x509.DNSName(n) for n in names
+    ]
 
 
 def _names(text: str) -> list[str]:
@@ -175,12 +353,7 @@ def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=int(size))
     else:
         key = ec.generate_private_key(ec.SECP256R1() if size == "P-256" else ec.SECP384R1())
-    alt = []
-    for n in request.sans:
-        try:
-            alt.append(x509.IPAddress(ipaddress.ip_address(n)))
-        except ValueError:
-            alt.append(x509.DNSName(n))
+    alt = _alt_names(request.sans)
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.cn)]))
