@@ -56,6 +56,7 @@ class SecurityScreen(AreaScreen):
     def __init__(self, area) -> None:
         super().__init__(area)
         self.guide: sec.Guide | None = None
+        self.crls: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(initial="certs"):
@@ -70,6 +71,21 @@ class SecurityScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(VerticalScroll).focus()
+        self.read_crls()
+
+    @work(thread=True, exit_on_error=False, group="crls", description="CRLs")
+    def read_crls(self) -> None:
+        """CRLs are not objects (no events): read once when the screen opens."""
+        conn = self.conn
+        if conn is None or conn.state != "connected":
+            return
+        crls = sec.read_crls(conn)
+        if crls:
+            self.app.call_from_thread(self._got_crls, crls)
+
+    def _got_crls(self, crls: list[str]) -> None:
+        self.crls = crls
+        self.refresh_view()
 
     @property
     def tab(self) -> str:
@@ -142,6 +158,14 @@ class SecurityScreen(AreaScreen):
             days = "?" if row.days_left is None else f"{row.days_left} days"
             text.append(f"{mark} {row.name:<12} until {row.not_after or '?':<10} ({days:>9})  ")
             text.append(f"{row.fingerprint[:23]}...\n" if row.fingerprint else "no record\n")
+        cas = sec.trusted_cas(conn.cache)
+        if cas or self.crls:
+            text.append("Trusted by the pool:\n", style="bold")
+        for row in cas:
+            days = "?" if row.days_left is None else f"{row.days_left} days"
+            text.append(f"  CA  {row.name:<26} until {row.not_after or '?'} ({days})\n")
+        for name in self.crls or ():
+            text.append(f"  CRL {name}\n")
         text.append("\nRoot password: w changes it pool-wide (typed twice, never shown).\n\n")
         text.append(self.guide.title + "\n", style="bold")
         text.append("(H: another host - x: save this as a text file to print)\n\n")

@@ -195,6 +195,7 @@ class _Builder:
         )
         if ha.get("enabled"):
             self.make_ha_statefile(ha)
+        self.make_trust(pool)
         for row in sc.get("vms", []):
             self.make_vm(*row)
         self.make_templates()
@@ -379,6 +380,26 @@ class _Builder:
                 "fingerprint_sha256": ":".join(digest[i : i + 2] for i in range(0, 64, 2)),
             },
         )
+
+    def make_trust(self, pool: dict):
+        """The pool's trusted CA certificates (Certificate records of type ca)
+        and its CRLs (names, as pool.crl_list gives them)."""
+        st = self.store
+        for ca in pool.get("trusted_cas", []):
+            days = float(ca.get("days", 3000))
+            digest = hashlib.sha256(f"ca-{ca['name']}".encode()).hexdigest().upper()
+            st.create(
+                "Certificate",
+                {
+                    "name": ca["name"],
+                    "type": "ca",
+                    "not_before": self.ago(365 * DAY),
+                    "not_after": now_xdate(self.now + days * DAY),
+                    "fingerprint": ":".join(digest[i : i + 2] for i in range(0, 64, 2)),
+                    "fingerprint_sha256": ":".join(digest[i : i + 2] for i in range(0, 64, 2)),
+                },
+            )
+        st.crls = list(pool.get("crls", []))
 
     # networking ------------------------------------------------------------
     def make_networks(self):

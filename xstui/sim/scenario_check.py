@@ -23,6 +23,8 @@ SPEC: dict = {
             "heartbeat_sr": str,  # the SR holding the statefile (HA on)
             "timeout": int,
         },
+        "trusted_cas": [{"name": str, "days": NUM}],  # CA certificates the pool trusts
+        "crls": [str],  # revocation lists installed pool-wide (file names)
     },
     "product": {
         "brand": str,

@@ -67,6 +67,7 @@ class Store:
         # the world outside the pool that XAPI talks to: the Active Directory
         # domain the pool can join (see sim/directory.py), None without one
         self.directory: dict | None = None
+        self.crls: list[str] = []  # the pool's certificate revocation lists (their file names)
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

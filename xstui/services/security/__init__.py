@@ -14,8 +14,10 @@ from .certificates import (
     host_certificates,
     make_csr,
     make_self_signed,
+    read_crls,
     regenerate_mode,
     save_csr,
+    trusted_cas,
 )
 from .directory import (
     AddSubject,
@@ -54,8 +56,10 @@ __all__ = [
     "host_certificates",
     "make_csr",
     "make_self_signed",
+    "read_crls",
     "regenerate_mode",
     "recovery_guide",
     "save_csr",
     "strength_hints",
+    "trusted_cas",
 ]

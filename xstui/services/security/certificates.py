@@ -58,6 +58,34 @@ def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
         return rows
 
 
+def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
+    """The CA certificates the pool trusts (``Certificate`` records of type ca)."""
+    now = time.time() if now is None else now
+    with cache.lock:
+        cas = [c for c in cache.table("certificate").values() if c.type == "ca"]
+    return [
+        CertRow(
+            c.ref,
+            c.name,
+            int((c.not_after.timestamp() - now) // DAY) if c.not_after else None,
+            c.not_after.strftime("%Y-%m-%d") if c.not_after else "",
+            c.fingerprint_sha256 or c.fingerprint,
+        )
+        for c in sorted(cas, key=lambda c: c.name)
+    ]
+
+
+CRL_CALL = "pool.crl_list"
+
+
+def read_crls(conn) -> list[str] | None:
+    """The pool's CRLs by name; None when the host has no such call or the
+    session's role may not read them (Pool Operator and up)."""
+    if not conn.access.may(CRL_CALL) or not conn.has_method(CRL_CALL):
+        return None
+    return sorted(conn.call(CRL_CALL))
+
+
 # how a host gets a new self-signed certificate, newest API first
 RESET, INSTALL, DOM0 = "reset", "install", "dom0"
 DAYS_DEFAULT = 3650

@@ -295,3 +295,9 @@ def disable_external_auth(ctx: Ctx, pool, config):
                 "The machine accounts were left in the domain: wrong credentials",
             )
     return ""
+
+
+@message(asyncable=False)
+def crl_list(ctx: Ctx):
+    """The names of the CRLs installed pool-wide."""
+    return list(ctx.store.crls)
