@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from . import transfers
 from .api import Caller
-from .dump import dump_xml
 from .errors import DropConnection, XapiError
 from .simulator import Simulator
 from .wire import (
@@ -115,20 +115,96 @@ class _Handler(BaseHTTPRequestHandler):
         except (WireError, RecursionError, ValueError) as exc:  # what a parser refuses
             self._send(500, f"malformed request: {type(exc).__name__}\n".encode(), "text/plain")
 
+    def _transfer(self, query: dict[str, str]) -> transfers.Transfer | None:
+        """The request's session and task checked; None when refused (said)."""
+        try:
+            return transfers.Transfer(self.sim, query)
+        except XapiError as err:
+            self.close_connection = True
+            self._send(403, f"forbidden: {' '.join(err.description)}\n".encode(), "text/plain")
+            return None
+
+    def _stream(self, transfer: transfers.Transfer, write) -> None:
+        """A reply of unknown length: headers, the body as it is made, then
+        the connection closes (as XAPI's export does)."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            write(self.wfile)
+            self.wfile.flush()
+        except XapiError as err:
+            transfer.done(err.description)
+            return
+        except OSError:  # the client went away: its task says so
+            transfer.done(["TASK_CANCELLED", transfer.task or ""])
+            return
+        except Exception as exc:  # a bug in the simulator: reported XAPI-style, not raised
+            transfer.done(["INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"])
+            return
+        transfer.done()
+
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path != "/pool/xmldbdump":
+        if url.path not in ("/pool/xmldbdump", "/host_backup", "/export", "/export_metadata"):
             self._send(404, b"not found\n", "text/plain")
             return
-        try:
-            self.sim.check_session(query.get("session_id", ""))
-        except XapiError:
-            self._send(403, b"forbidden: invalid session_id\n", "text/plain")
+        transfer = self._transfer(query)
+        if transfer is None:
             return
-        with self.sim.store.lock:
-            body = dump_xml(self.sim.store).encode()
-        self._send(200, body, "application/xml")
+        sim = self.sim
+        try:
+            if url.path == "/pool/xmldbdump":
+                body = transfers.database(sim)
+                transfer.done()
+                self._send(200, body, "application/xml")
+            elif url.path == "/export_metadata":
+                body = transfers.export_metadata(sim, query.get("uuid", ""))
+                transfer.done()
+                self._send(200, body, "application/x-tar")
+            elif url.path == "/host_backup":
+                self._stream(transfer, lambda out: transfers.host_backup(sim, transfer, out))
+            else:
+                with sim.store.lock:  # refusals before any byte: an HTTP error
+                    ref = sim.store.ref_by_uuid("VM", query.get("uuid", ""))
+                    state = sim.store.get("VM", ref)["power_state"]
+                if state not in ("Halted", "Suspended"):
+                    raise XapiError("VM_BAD_POWER_STATE", ref, "halted", state.lower())
+                self._stream(
+                    transfer, lambda out: transfers.export_vm(sim, transfer, query["uuid"], out)
+                )
+        except XapiError as err:
+            transfer.done(err.description)
+            self._send(500, (" ".join(err.description) + "\n").encode(), "text/plain")
+
+    def do_PUT(self):  # noqa: N802
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path != "/pool/xmldbdump":
+            self.close_connection = True
+            self._send(404, b"not found\n", "text/plain")
+            return
+        self.close_connection = True  # an unread body must not be taken for a request
+        transfer = self._transfer(query)
+        if transfer is None:
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        try:
+            transfers.restore_database(
+                self.sim, self.rfile, length, query.get("dry_run", "") == "true"
+            )
+        except XapiError as err:
+            transfer.done(err.description)
+            self._send(500, (" ".join(err.description) + "\n").encode(), "text/plain")
+            return
+        transfer.done()
+        self._send(200, b"", "text/plain")
 
 
 class _Tracking:

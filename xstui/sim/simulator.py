@@ -56,6 +56,9 @@ class Simulator:
         # messages this pool's release does not have ("host.reset_server_certificate"):
         # unknown to dispatch and to system.listMethods
         self.hidden: set[str] = set()
+        # bytes of generated disk data per byte a VDI uses, for exports and
+        # host backups (1/1024: a 30 GiB disk exports as 30 MiB; 1 for benchmarks)
+        self.data_scale = 1 / 1024
 
     # pool facts ------------------------------------------------------------
     @property

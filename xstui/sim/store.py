@@ -37,6 +37,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("VLAN", "tagged_PIF", "PIF", "VLAN_slave_of"),
     ("host_patch", "pool_patch", "pool_patch", "host_patches"),
     ("VM", "snapshot_of", "VM", "snapshots"),
+    ("VDI", "snapshot_of", "VDI", "snapshots"),
     ("task", "subtask_of", "task", "subtasks"),
 )
 _BY_CHILD: dict[str, list[tuple[str, str, str]]] = {}
@@ -178,6 +179,27 @@ class Store:
                     parent = rec.get(fname)
                     if parent in parents and ref not in parents[parent][set_field]:
                         parents[parent][set_field].append(ref)
+
+    def replace_contents(self, other: Store, keep: Iterable[str] = ("task",)) -> None:
+        """Become ``other`` (a restored pool database), class by class, except
+        the ``keep`` classes; every change is logged, so event.from sees it."""
+        with self.lock:
+            for cls in self.tables:
+                if cls in keep:
+                    continue
+                fresh = other.tables.get(cls, {})
+                for ref in [r for r in self.tables[cls] if r not in fresh]:
+                    rec = self.tables[cls].pop(ref)
+                    self.by_uuid[cls].pop(rec.get("uuid", ""), None)
+                    self._record_change(cls, ref, "del")
+                for ref, rec in fresh.items():
+                    op = "mod" if ref in self.tables[cls] else "add"
+                    self.tables[cls][ref] = rec
+                    if rec.get("uuid"):
+                        self.by_uuid[cls][rec["uuid"]] = ref
+                    self._record_change(cls, ref, op)
+            self.raw_rows, self.raw_tables = other.raw_rows, other.raw_tables
+            self.rebuild_relations()
 
     def _record_change(self, cls: str, ref: str, op: str) -> None:
         self.generation += 1

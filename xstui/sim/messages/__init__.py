@@ -17,13 +17,31 @@ from . import (
     pool,
     role,
     session,
+    sr,
     subject,
     task,
+    vdi,
     vlan,
     vm,
 )
 
-MODULES = (session, event, task, host, pool, pif, bond, vlan, network, vm, auth, subject, role)
+MODULES = (
+    session,
+    event,
+    task,
+    host,
+    pool,
+    pif,
+    bond,
+    vlan,
+    network,
+    vm,
+    vdi,
+    sr,
+    auth,
+    subject,
+    role,
+)
 
 
 @cache

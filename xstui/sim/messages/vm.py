@@ -268,3 +268,92 @@ def set_order(ctx: Ctx, self, value):
 def set_start_delay(ctx: Ctx, self, value):
     _non_negative(ctx, self, "start_delay", value)
     return ""
+
+
+# snapshots -----------------------------------------------------------------------
+@message()
+def snapshot(ctx: Ctx, vm, new_name):
+    """A snapshot of a VM, running or not: a VM record (is_a_snapshot) with
+    a snapshot VDI of each disk on the same SR; the VM keeps running."""
+    st = ctx.store
+    rec = st.get("VM", vm)
+    if rec["is_a_template"] or rec["is_a_snapshot"] or rec["is_control_domain"]:
+        raise XapiError("OPERATION_NOT_ALLOWED", "only a VM can be snapshotted")
+    if not str(new_name).strip():
+        raise XapiError("INVALID_VALUE", "new_name", str(new_name))
+    ctx.work(0.5, progress=0.3)
+    stamp = now_xdate()
+    snap = st.create(
+        "VM",
+        {
+            **{k: v for k, v in rec.items() if k not in _PER_INSTANCE},
+            "name_label": str(new_name),
+            "is_a_template": True,  # as XAPI: a snapshot is a template until told otherwise
+            "is_a_snapshot": True,
+            "snapshot_of": vm,
+            "snapshot_time": stamp,
+            "power_state": "Halted",
+            "resident_on": NULL_REF,
+            "domid": -1,
+            "ha_always_run": False,
+            "ha_restart_priority": "",
+        },
+    )
+    for vbd in list(rec["VBDs"]):
+        b = st.get("VBD", vbd)
+        disk = b["VDI"]
+        if b["type"] == "Disk" and disk != NULL_REF:
+            d = st.get("VDI", disk)
+            disk = st.create(
+                "VDI",
+                {
+                    **{k: v for k, v in d.items() if k not in _PER_INSTANCE},
+                    "name_label": d["name_label"],
+                    "is_a_snapshot": True,
+                    "snapshot_of": b["VDI"],
+                    "snapshot_time": stamp,
+                },
+            )
+        st.create(
+            "VBD",
+            {
+                **{k: v for k, v in b.items() if k not in _PER_INSTANCE},
+                "VM": snap,
+                "VDI": disk,
+                "currently_attached": False,
+            },
+        )
+    return snap
+
+
+# fields a copy does not take over: identity, back-references, runtime links
+_PER_INSTANCE = {
+    "uuid",
+    "VBDs",
+    "VIFs",
+    "snapshots",
+    "metrics",
+    "guest_metrics",
+    "current_operations",
+    "allowed_operations",
+    "children",
+    "parent",
+}
+
+
+@message()
+def destroy(ctx: Ctx, self):
+    """A halted VM, snapshot or template goes, with its VBDs and VIFs (its
+    VDIs stay: VDI.destroy removes those)."""
+    st = ctx.store
+    rec = st.get("VM", self)
+    if rec["is_control_domain"]:
+        raise XapiError("OPERATION_NOT_ALLOWED", "the control domain cannot be destroyed")
+    if rec["power_state"] != "Halted":
+        raise XapiError("VM_BAD_POWER_STATE", self, "halted", rec["power_state"].lower())
+    for vbd in list(rec["VBDs"]):
+        st.destroy("VBD", vbd)
+    for vif in list(rec["VIFs"]):
+        st.destroy("VIF", vif)
+    st.destroy("VM", self)
+    return ""
