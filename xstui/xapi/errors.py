@@ -302,6 +302,26 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The domain does not offer an encryption type the host accepts.",
         "Enable AES encryption types for Kerberos in the domain.",
     ),
+    "VDI_IN_USE": (
+        ("vdi", "operation"),
+        "The disk is in use (a running VM has it attached).",
+        "Shut the VM down or detach the disk first.",
+    ),
+    "RESTORE_INCOMPATIBLE_VERSION": (
+        (),
+        "The database was dumped by an incompatible release of XenServer / XCP-ng.",
+        "Restore it on a host of the release that made it.",
+    ),
+    "RESTORE_TARGET_MGMT_IF_NOT_IN_BACKUP": (
+        (),
+        "This master's management interface is not in the database file.",
+        "The file is from another pool or an older NIC layout: choose the right file.",
+    ),
+    "RESTORE_TARGET_MISSING_DEVICE": (
+        ("device",),
+        "A network interface named in the database file is missing on this master.",
+        "Restore onto the host the database came from (same NICs), or fix the NICs first.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",
