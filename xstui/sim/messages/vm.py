@@ -272,9 +272,10 @@ def set_start_delay(ctx: Ctx, self, value):
 
 # snapshots -----------------------------------------------------------------------
 @message()
-def snapshot(ctx: Ctx, vm, new_name):
+def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
     """A snapshot of a VM, running or not: a VM record (is_a_snapshot) with
-    a snapshot VDI of each disk on the same SR; the VM keeps running."""
+    a snapshot VDI of each disk (but ``ignore_vdis``) on the same SR; the VM
+    keeps running."""
     st = ctx.store
     rec = st.get("VM", vm)
     if rec["is_a_template"] or rec["is_a_snapshot"] or rec["is_control_domain"]:
@@ -302,6 +303,8 @@ def snapshot(ctx: Ctx, vm, new_name):
     for vbd in list(rec["VBDs"]):
         b = st.get("VBD", vbd)
         disk = b["VDI"]
+        if disk in ignore_vdis:
+            continue
         if b["type"] == "Disk" and disk != NULL_REF:
             d = st.get("VDI", disk)
             disk = st.create(
