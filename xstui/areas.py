@@ -133,6 +133,20 @@ AREAS: tuple[Area, ...] = (
         health=(ha_health,),
     ),
     Area(
+        id="backup",
+        title="Backup",
+        key="f5",
+        description="Pool database dump and restore, host backups, VMs to XVA without downtime",
+        screen="xstui.screens.backup:BackupScreen",
+        watches={
+            "vm": (*VM_PLACE, "snapshots"),
+            "vbd": ("VM", "VDI", "type"),
+            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
+            "sr": ("name_label", "shared", "type"),
+            "certificate": ALL,
+        },
+    ),
+    Area(
         id="security",
         title="Security",
         key="f6",

@@ -1,0 +1,24 @@
+"""Backup and restore (RECIPES.md section 5): the pool database (dump, a dry
+run that compares, restore), host backups, VMs exported to XVA files without
+downtime, and VM metadata."""
+
+from .hosts import HOST_RESTORE_STEPS, HostBackup
+from .pooldb import DbSummary, DumpDatabase, RestoreDatabase, compare, dry_run, summarize
+from .vms import BackupVm, export_metadata, long_chain
+from .xva import XvaReport, check_xva
+
+__all__ = [
+    "HOST_RESTORE_STEPS",
+    "BackupVm",
+    "DbSummary",
+    "DumpDatabase",
+    "HostBackup",
+    "RestoreDatabase",
+    "XvaReport",
+    "check_xva",
+    "compare",
+    "dry_run",
+    "export_metadata",
+    "long_chain",
+    "summarize",
+]

@@ -1,0 +1,67 @@
+"""Host backup: the control domain of one host, as a file
+(``GET /host_backup``, asked of that host itself). Restoring it needs the
+install media, so the console explains the steps instead of offering them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ...xapi.cache import Cache
+from ...xapi.config import safe_stem
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field
+from ..host.hosts import host_or_refuse
+from ..values import size
+from .transfers import BACKUP_FOLDER, fetch
+
+HOST_RESTORE_STEPS = [
+    "From a machine with the backup file and xe: xe host-restore host=<uuid> "
+    "file-name=<file> (writes the image to the host's backup partition).",
+    "Boot the host from the installation media of the same release (iLO/DRAC virtual "
+    "media) and choose 'Restore from backup' when the installer offers it.",
+    "Reboot: the host comes back with the control domain of the backup and rejoins its "
+    "pool. A host whose disk was replaced is installed first, then restored the same way.",
+]
+
+
+class HostBackup(Action):
+    @staticmethod
+    def fields(cache: Cache, host: str) -> list[Field]:
+        rec = cache.get("host", host)
+        name = safe_stem(rec.name_label if rec else "host")
+        return [
+            Field(
+                "path",
+                "Save to",
+                str(BACKUP_FOLDER / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xbk"),
+            )
+        ]
+
+    def __init__(self, cache: Cache, host: str, path: str):
+        with cache.lock:
+            rec = host_or_refuse(cache, host)
+            self.host, self.name, self.uuid = host, rec.name_label, rec.uuid
+        if not path.strip():
+            raise InvalidInput(["give a file name"])
+        self.path = Path(path.strip()).expanduser()
+        if self.path.exists():
+            raise InvalidInput([f"{self.path} exists already: choose another name"])
+
+    def plan(self) -> Plan:
+        return Plan(
+            title=f"Back up the host {self.name}",
+            summary=f"The control domain of {self.name} is saved to {self.path}.",
+            xe=[f"xe host-backup host={self.uuid} file-name={self.path}"],
+            steps=["GET /host_backup (streamed to a temporary file, renamed when complete)"],
+            impact=[
+                "nothing changes on the host; it works harder while the backup streams",
+                "the file restores this host's control domain from the install media "
+                "(not its VMs, which live on the SRs)",
+            ],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        # the host backs itself up: the request goes to that host
+        written = fetch(ctx, "xstui: host backup", "/host_backup", {}, self.path, host=self.host)
+        return f"Saved {size(written)} to {self.path}."

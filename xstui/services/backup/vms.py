@@ -1,0 +1,168 @@
+"""A VM backed up without stopping it: snapshot, the snapshot made a VM
+record (not a template) for the export, exported to an XVA file, checked,
+then the snapshot and its disks destroyed and the SRs rescanned. A step that
+fails undoes the ones before: no snapshot is left behind. Also each VM's
+metadata alone (``/export_metadata``), for rebuilding records."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from ...xapi.cache import Cache
+from ...xapi.config import safe_stem
+from ...xapi.connection import Connection
+from ...xapi.transfer import download
+from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field
+from ..values import size
+from .transfers import BACKUP_FOLDER, fetch
+from .xva import BadXva, check_xva
+
+CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
+NULL_REF = "OpaqueRef:NULL"
+
+
+def long_chain(cache: Cache, vm: str) -> int:
+    """How many snapshots the VM has (each one deepens its disks' VHD chain)."""
+    rec = cache.get("vm", vm)
+    return len(rec.snapshots) if rec is not None else 0
+
+
+def _disks(cache: Cache, vm: str) -> list:
+    out = []
+    for vbd in cache.table("vbd").values():
+        if vbd.VM == vm and vbd.type == "Disk" and vbd.VDI != NULL_REF:
+            vdi = cache.get("vdi", vbd.VDI)
+            if vdi is not None:
+                out.append(vdi)
+    return out
+
+
+class BackupVm(Action):
+    calls = ("VM.snapshot", "VM.set_is_a_template", "VM.destroy", "VDI.destroy", "SR.scan")
+
+    @staticmethod
+    def fields(cache: Cache, vm: str) -> list[Field]:
+        rec = cache.get("vm", vm)
+        name = safe_stem(rec.name_label if rec else "vm")
+        return [
+            Field(
+                "path",
+                "Save to",
+                str(BACKUP_FOLDER / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xva"),
+            )
+        ]
+
+    def __init__(self, cache: Cache, vm: str, path: str):
+        with cache.lock:
+            rec = cache.get("vm", vm)
+            if rec is None or rec.is_a_template or rec.is_a_snapshot or rec.is_control_domain:
+                raise InvalidInput(["choose a VM (not a template, snapshot or control domain)"])
+            self.vm, self.name, self.uuid = vm, rec.name_label, rec.uuid
+            disks = _disks(cache, vm)
+            self.used = sum(d.physical_utilisation for d in disks)
+            self.srs = sorted({d.SR for d in disks})
+            self.snapshots = long_chain(cache, vm)
+        if not path.strip():
+            raise InvalidInput(["give a file name"])
+        self.path = Path(path.strip()).expanduser()
+        if self.path.exists():
+            raise InvalidInput([f"{self.path} exists already: choose another name"])
+        self.free = _free_space(self.path.parent)
+        self.report = None
+
+    def plan(self) -> Plan:
+        impact = [
+            f"{self.name} keeps running; its disks work harder while the export streams",
+            "the snapshot and its disks are destroyed afterwards (also if a step fails)",
+        ]
+        if self.snapshots >= CHAIN_WARNING:
+            impact.insert(
+                0,
+                f"warning: {self.name} has {self.snapshots} snapshots; VHD chains stop at about "
+                "28-30 and this adds one: delete old snapshots first",
+            )
+        if self.free is not None and self.free < self.used:
+            impact.insert(
+                0,
+                f"warning: {self.path.parent} has {size(self.free)} free; the export may need "
+                f"up to {size(self.used)} (what the disks use)",
+            )
+        return Plan(
+            title=f"Back up {self.name} to an XVA",
+            summary=f"{self.name} is exported to {self.path} through a snapshot, without downtime.",
+            xe=[
+                f"xe vm-snapshot uuid={self.uuid} new-name-label=<name>",
+                "xe template-param-set is-a-template=false uuid=<snapshot>",
+                f"xe vm-export uuid=<snapshot> filename={self.path}",
+                "xe vm-uninstall uuid=<snapshot> force=true",
+            ],
+            steps=[
+                "VM.snapshot",
+                "VM.set_is_a_template false (the snapshot becomes exportable)",
+                "GET /export (streamed to a temporary file, checked, then renamed)",
+                "VM.destroy and VDI.destroy of the snapshot, SR.scan",
+            ],
+            impact=impact,
+            risk="low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        conn = ctx.conn
+        label = f"{self.name} backup {time.strftime('%Y-%m-%d %H:%M')}"
+        ctx.note("taking a snapshot")
+        snap = ctx.task("VM.snapshot", self.vm, label, span=(0.0, 0.1))
+        snap_disks = [r for r in conn.call("VM.get_VBDs", snap)]
+        vdis = [v for v in (conn.call("VBD.get_VDI", b) for b in snap_disks) if v != NULL_REF]
+        ctx.on_undo("destroy the snapshot", lambda: _destroy(conn, snap, vdis))
+        ctx.call("VM.set_is_a_template", snap, False)
+        uuid = conn.call("VM.get_uuid", snap)
+        fetch(ctx, f"xstui: export {self.name}", "/export", {"uuid": uuid}, self.path, (0.1, 0.85))
+        ctx.note("checking the file")
+        try:
+            self.report = check_xva(self.path)
+        except BadXva as exc:
+            self.path.unlink(missing_ok=True)
+            raise InvalidInput([f"the export is not usable: {exc}; the file was removed"]) from None
+        ctx.progress(0.9)
+        ctx.note("destroying the snapshot")
+        ctx.undo_steps.clear()  # the file is good: what remains is tidying
+        _destroy(conn, snap, vdis)
+        for sr in self.srs:
+            ctx.task("SR.scan", sr, span=(0.95, 1.0))
+        return (
+            f"{self.name} saved to {self.path} ({size(self.report.size)}, "
+            f"{self.report.disks} disk(s), checked); the snapshot is gone."
+        )
+
+
+def _destroy(conn: Connection, snap: str, vdis: list[str]) -> None:
+    conn.call("VM.destroy", snap)
+    for vdi in vdis:
+        conn.call("VDI.destroy", vdi)
+
+
+def _free_space(folder: Path) -> int | None:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def export_metadata(conn: Connection, vms: list[str], folder: Path) -> list[Path]:
+    """Each VM's metadata (``GET /export_metadata``) into ``folder``."""
+    out = []
+    for vm in vms:
+        with conn.cache.lock:
+            rec = conn.cache.get("vm", vm)
+            if rec is None:
+                continue
+            name, uuid = rec.name_label, rec.uuid
+        path = folder / f"{safe_stem(name)}-{uuid[:8]}.meta.xva"
+        download(conn, "/export_metadata", {"uuid": uuid}, path)
+        out.append(path)
+    return out

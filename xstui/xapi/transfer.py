@@ -1,0 +1,147 @@
+"""Bulk data to and from XAPI's HTTP handlers (pool database, host backup,
+VM export), streamed in 1 MiB blocks over the connection's own transport
+(the unix socket in dom0, TLS pinned to the host's certificate, or plain
+HTTP): memory stays flat whatever the size.
+
+A download is written to ``<name>.part`` and renamed only once complete and
+flushed to disk, so a cancelled or broken transfer never leaves half a file
+under the final name: the part is removed and the error says how far it got."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from .connection import Connection
+from .errors import describe
+from .transport import http_connection
+
+BLOCK = 1 << 20
+TIMEOUT = 120  # seconds without a byte before a transfer is given up
+
+
+class TransferFailed(Exception):
+    """A transfer that did not complete; the message says why, in words."""
+
+
+class TransferCancelled(TransferFailed):
+    pass
+
+
+def _http(conn: Connection, host: str = ""):
+    """To the pool's connection target, or to one of its hosts (``host``: a
+    host ref; its address, and over TLS the fingerprint the pool's own
+    Certificate record gives for it)."""
+    target, pin = conn.target, conn.fingerprints.get(conn.target.trust_key)
+    if host and host != conn.this_host:
+        if target.kind == "local":
+            raise TransferFailed(
+                "in dom0 the console reaches its own host only: run it on that host, or remotely"
+            )
+        with conn.cache.lock:
+            rec = conn.cache.get("host", host)
+            certs = [c for c in conn.cache.table("certificate").values() if c.host == host]
+        if rec is None:
+            raise TransferFailed("the host is no longer in the pool")
+        target = target.with_host(rec.address)
+        pin = next((c.fingerprint_sha256 for c in certs if c.type == "host"), None)
+    return http_connection(target, pin, TIMEOUT)
+
+
+def _url(conn: Connection, path: str, query: dict[str, str]) -> str:
+    return f"{path}?{urlencode({'session_id': conn.session_ref, **query})}"
+
+
+def _refusal(status: int, body: bytes) -> TransferFailed:
+    words = body.decode(errors="replace").split()
+    if status == 500 and words and words[0].isupper():
+        return TransferFailed(f"the host refused: {describe(words)} [{words[0]}]")
+    return TransferFailed(f"the host answered HTTP {status}: {' '.join(words)[:200]}")
+
+
+def download(
+    conn: Connection,
+    path: str,
+    query: dict[str, str],
+    dest: Path,
+    *,
+    progress: Callable[[int], None] = lambda done: None,
+    cancel: threading.Event | None = None,
+    host: str = "",
+) -> int:
+    """GET ``path`` into ``dest`` (via ``dest.part``); the bytes written.
+    ``host``: ask that host of the pool rather than the master."""
+    part = dest.with_name(dest.name + ".part")
+    http = _http(conn, host)
+    done = 0
+    try:
+        http.request("GET", _url(conn, path, query))
+        response = http.getresponse()
+        if response.status != 200:
+            raise _refusal(response.status, response.read(4096))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # backups hold secrets (the database keeps SR passwords): owner only
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            while block := response.read(BLOCK):
+                if cancel is not None and cancel.is_set():
+                    raise TransferCancelled(f"cancelled after {_mb(done)}; nothing was kept")
+                out.write(block)
+                done += len(block)
+                progress(done)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, dest)
+        return done
+    except TransferFailed:
+        raise
+    except OSError as exc:
+        raise TransferFailed(
+            f"the transfer broke after {_mb(done)} ({exc}); the partial file was removed"
+        ) from None
+    finally:
+        http.close()
+        part.unlink(missing_ok=True)
+
+
+def upload(
+    conn: Connection,
+    path: str,
+    query: dict[str, str],
+    source: Path,
+    *,
+    progress: Callable[[int], None] = lambda done: None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """PUT the file ``source`` to ``path``; TransferFailed with the host's refusal."""
+    http = _http(conn)
+    done = 0
+    try:
+        size = source.stat().st_size
+        http.putrequest("PUT", _url(conn, path, query))
+        http.putheader("Content-Length", str(size))
+        http.putheader("Content-Type", "application/octet-stream")
+        http.endheaders()
+        with open(source, "rb") as data:
+            while block := data.read(BLOCK):
+                if cancel is not None and cancel.is_set():
+                    raise TransferCancelled(f"cancelled after {_mb(done)}")
+                http.send(block)
+                done += len(block)
+                progress(done)
+        response = http.getresponse()
+        if response.status != 200:
+            raise _refusal(response.status, response.read(4096))
+    except TransferFailed:
+        raise
+    except OSError as exc:
+        raise TransferFailed(f"the upload broke after {_mb(done)} ({exc})") from None
+    finally:
+        http.close()
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
