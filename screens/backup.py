@@ -18,6 +18,7 @@ from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.backup.transfers import BACKUP_FOLDER
 from xstui.services.fields import Field
+from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
 from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.form import FormModal
@@ -86,6 +87,9 @@ class BackupScreen(AreaScreen):
         Binding("H", "next_host", "Next host", id="backup.next_host", show=False),
         Binding("e", "export", "Back up VM", id="backup.export"),
         Binding("m", "metadata", "Metadata", id="backup.metadata"),
+        Binding("b", "metadata_backup", "Metadata to SR", id="backup.metadata_sr"),
+        Binding("g", "metadata_restore", "Restore metadata", id="backup.metadata_restore"),
+        Binding("t", "schedule", "Schedule", id="backup.schedule", show=False),
     ]
     DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host"})
 
@@ -96,6 +100,14 @@ class BackupScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(RowList).focus()
+
+    @property
+    def local(self) -> bool:
+        return self.conn is not None and self.conn.target.kind == "local"
+
+    @property
+    def scheduled(self) -> str:
+        return bk.schedule(LocalSystem())
 
     def refresh_view(self, classes=None) -> None:
         if not self.drawable(classes):
@@ -109,7 +121,12 @@ class BackupScreen(AreaScreen):
         head.append(f"h: back up {host} (H: another host; restored from install media)\n")
         head.append("VMs           ", style="bold")
         head.append("e: back up the VM under the cursor to an XVA, without downtime;\n")
-        head.append("              m: export the metadata of the marked VMs (space marks)")
+        head.append("              m: export the metadata of the marked VMs (space marks)\n")
+        head.append("Metadata SR   ", style="bold")
+        if self.local:
+            head.append(f"b: back up to an SR; g: restore from one; t: schedule ({self.scheduled})")
+        else:
+            head.append("a dom0 job: b, g and t say how (this console is remote)")
         self.query_one("#backup-head", Static).update(head)
         with cache.lock:
             used: dict[str, int] = {}
@@ -221,6 +238,94 @@ class BackupScreen(AreaScreen):
             notify_error(self.app, exc)
             return
         self.app.notify(f"Metadata of {len(paths)} VM(s) saved in {folder}.", timeout=10)
+
+    # VM metadata on an SR (dom0) ------------------------------------------------------
+    def _remote(self) -> bool:
+        if self.local:
+            return False
+        self.app.notify(bk.REMOTE, severity="warning", timeout=15)
+        return True
+
+    async def _choose_sr(self, title: str) -> bk.SrChoice | None:
+        choices = bk.metadata_srs(self.conn.cache)
+        labels = {
+            (c.name if c.shared else f"{c.name} (local: a single point of failure)")
+            + f" {c.uuid[:8]}": c
+            for c in choices
+        }
+        picked = await self.app.push_screen_wait(
+            FormModal(
+                title,
+                [Field("sr", "SR", next(iter(labels), ""), choices=list(labels))],
+                lambda v: labels.get(v["sr"]) or _refuse("choose an SR"),
+            )
+        )
+        return picked
+
+    @requires(bk.BackupMetadata)
+    @work(exit_on_error=False, group="action", description="metadata backup")
+    async def action_metadata_backup(self) -> None:
+        if self._remote() or not connected(self.app):
+            return
+        choice = await self._choose_sr("Back up VM metadata to which SR?")
+        if choice is not None:
+            await perform(self.app, bk.BackupMetadata(LocalSystem(), choice))
+
+    @requires(bk.RestoreMetadata)
+    @work(exit_on_error=False, group="action", description="metadata restore")
+    async def action_metadata_restore(self) -> None:
+        if self._remote() or not connected(self.app):
+            return
+        choice = await self._choose_sr("Restore VM metadata from which SR?")
+        if choice is None:
+            return
+        system = LocalSystem()
+        try:
+            vdi, dates = await asyncio.to_thread(bk.probe_backups, system, choice.uuid)
+        except Exception as exc:
+            notify_error(self.app, exc)
+            return
+        modes = {
+            "Only VMs on this SR": "sr",
+            "All VM metadata": "all",
+        }
+        action = await ask(
+            self.app,
+            f"Restore VM metadata from {choice.name} (newest first)",
+            [
+                Field("date", "Backup of", dates[0], choices=dates),
+                Field("mode", "Which VMs", next(iter(modes)), choices=list(modes)),
+            ],
+            lambda v: bk.RestoreMetadata(
+                system, choice, vdi, v["date"], modes[v["mode"]], dry_run=True
+            ),
+        )
+        if action is None or not await perform(self.app, action):
+            return
+        if not action.would_import:
+            return  # the dry run's outcome said why
+        real = bk.RestoreMetadata(
+            system, choice, vdi, action.date, action.mode, False, dry_run_said=action.said
+        )
+        await perform(self.app, real)  # its plan, with the dry run's verdict, confirms
+
+    @work(exit_on_error=False, group="action", description="metadata schedule")
+    async def action_schedule(self) -> None:
+        if self._remote():
+            return
+        system = LocalSystem()
+        action = await ask(
+            self.app,
+            "Schedule metadata backups",
+            [Field("frequency", "How often", bk.schedule(system), choices=bk.FREQUENCIES)],
+            lambda v: bk.SetSchedule(system, v["frequency"]),
+        )
+        if action is not None and await perform(self.app, action):
+            self.refresh_view()
+
+
+def _refuse(problem: str):
+    raise InvalidInput([problem])
 
 
 def _existing(text: str) -> Path:

@@ -142,7 +142,7 @@ AREAS: tuple[Area, ...] = (
             "vm": (*VM_PLACE, "snapshots"),
             "vbd": ("VM", "VDI", "type"),
             "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
-            "sr": ("name_label", "shared", "type"),
+            "sr": ("name_label", "uuid", "shared", "type", "content_type"),
             "certificate": ALL,
         },
     ),

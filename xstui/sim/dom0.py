@@ -1,6 +1,7 @@
 """A fake dom0: a folder laid out like a host's root filesystem, with small
 shell scripts standing in for the tools xstui drives there (chronyc,
-localectl, lsblk, xe-reset-networking, xe-toolstack-restart, xen-bugtool) and the files it reads.
+localectl, lsblk, xe-reset-networking, xe-toolstack-restart, xen-bugtool,
+and the metadata backup scripts) and the files it reads.
 Tests and ``xstui demo --dom0`` point :class:`LocalSystem` at it, so nothing
 ever runs against the machine's own system."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 
 KEYMAPS = ("us", "uk", "fr", "de", "de-latin1", "es", "it", "jp106", "be-latin1", "sv-latin1")
@@ -83,6 +85,13 @@ echo "Starting xapi: [  OK  ]"
 mkdir -p "$ROOT/tmp"
 date +%s >> "$ROOT/tmp/toolstack-restarts"
 """
+# the metadata scripts: Python, on the simulator's data (see dom0_metadata.py)
+_METADATA = """#!{python}
+import os, sys
+os.environ.setdefault("XSTUI_DOM0_ROOT", {root!r})
+from xstui.sim.dom0_metadata import {main}
+sys.exit({main}())
+"""
 # what xapi-ssl.pem holds before anyone replaces it (not a real key: only read back)
 _OLD_PEM = "-----BEGIN PRIVATE KEY-----\nold\n-----END PRIVATE KEY-----\n"
 
@@ -121,6 +130,12 @@ def make_dom0(
     _script(root / "opt/xensource/bin/xe-reset-networking", _RESET.format(root=here))
     _script(root / "usr/sbin/xen-bugtool", _BUGTOOL.format(root=here))
     _script(root / "opt/xensource/bin/xe-toolstack-restart", _TOOLSTACK.format(root=here))
+    for name, main in (("xe-backup-metadata", "backup"), ("xe-restore-metadata", "restore")):
+        text = _METADATA.format(python=sys.executable, root=str(root.resolve()), main=main)
+        _script(root / "opt/xensource/bin" / name, text)
+    _script(root / "opt/xensource/libexec/backup-metadata-cron", "#!/bin/sh\nexit 0\n")
+    for period in ("daily", "weekly", "monthly"):
+        (root / f"etc/cron.{period}").mkdir(parents=True, exist_ok=True)
     for relative, text in (
         ("etc/xensource/xapi-ssl.pem", _OLD_PEM),
         ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),

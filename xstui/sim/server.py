@@ -183,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self):  # noqa: N802
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path != "/pool/xmldbdump":
+        if url.path not in ("/pool/xmldbdump", "/import_metadata"):
             self.close_connection = True
             self._send(404, b"not found\n", "text/plain")
             return
@@ -195,16 +195,19 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
+        dry_run = query.get("dry_run", "") == "true"
         try:
-            transfers.restore_database(
-                self.sim, self.rfile, length, query.get("dry_run", "") == "true"
-            )
+            if url.path == "/import_metadata":
+                refs = transfers.import_metadata(self.sim, self.rfile, length, dry_run)
+            else:
+                transfers.restore_database(self.sim, self.rfile, length, dry_run)
+                refs = []
         except XapiError as err:
             transfer.done(err.description)
             self._send(500, (" ".join(err.description) + "\n").encode(), "text/plain")
             return
         transfer.done()
-        self._send(200, b"", "text/plain")
+        self._send(200, " ".join(refs).encode(), "text/plain")
 
 
 class _Tracking:

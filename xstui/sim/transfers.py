@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from .dump import dump_xml, load_dump
 from .errors import XapiError
-from .schema import NULL_REF
+from .schema import NULL_REF, class_spec
 from .simulator import Simulator
 from .store import Store, now_xdate
 from .wire import xml_value
@@ -239,3 +239,91 @@ def export_metadata(sim: Simulator, uuid: str) -> bytes:
     with tarfile.open(fileobj=buf, mode="w") as tar:
         _add(tar, "ova.xml", ova)
     return buf.getvalue()
+
+
+# VM metadata import -----------------------------------------------------------------
+def import_metadata(sim: Simulator, body: io.IOBase, length: int, dry_run: bool) -> list[str]:
+    """``PUT /import_metadata``: a tar whose ova.xml describes one VM; the VM
+    record comes back (same uuid) with VBDs onto its disks, which must exist
+    already (they live on the SR). Refused when the VM exists. The new refs."""
+    import xmlrpc.client
+
+    if not 0 < length <= 64 * CHUNK:
+        raise XapiError("IMPORT_ERROR", "the upload is empty or too large for VM metadata")
+    data = body.read(length)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+            ova = tar.extractfile("ova.xml").read()
+        value = xmlrpc.client.loads(
+            b"<methodResponse><params><param>" + ova + b"</param></params></methodResponse>"
+        )[0][0]
+    except Exception as exc:
+        raise XapiError("IMPORT_ERROR", f"not VM metadata: {exc}") from None
+    objects = value.get("objects", [])
+    vm = next((o["snapshot"] for o in objects if o.get("class") == "VM"), None)
+    if vm is None:
+        raise XapiError("IMPORT_ERROR", "the file describes no VM")
+    st = sim.store
+    with st.lock:
+        if vm.get("uuid") in st.by_uuid["VM"]:
+            raise XapiError(
+                "IMPORT_ERROR", f"VM {vm.get('name_label')} ({vm['uuid']}) exists already"
+            )
+        disks = {}
+        for o in objects:
+            if o.get("class") == "VDI":
+                ref = st.by_uuid["VDI"].get(o["snapshot"].get("uuid", ""))
+                if ref is None:
+                    raise XapiError("IMPORT_ERROR_ATTACHED_DISKS_NOT_FOUND")
+                disks[o["id"]] = ref
+        if dry_run:
+            return []
+        known = class_spec("VM").fields
+        fields = {k: v for k, v in vm.items() if k in known and k not in _NOT_IMPORTED}
+        fields.update(power_state="Halted", resident_on=NULL_REF, domid=-1)
+        new = st.create("VM", fields)
+        for o in objects:
+            if o.get("class") == "VBD" and o["snapshot"].get("VDI") in disks:
+                b = o["snapshot"]
+                st.create(
+                    "VBD",
+                    {
+                        "VM": new,
+                        "VDI": disks[b["VDI"]],
+                        "device": b.get("device", ""),
+                        "userdevice": b.get("userdevice", "0"),
+                        "bootable": bool(b.get("bootable", False)),
+                        "mode": b.get("mode", "RW"),
+                        "type": b.get("type", "Disk"),
+                    },
+                )
+        return [new]
+
+
+# what an import does not take from the file: links to objects of the old pool
+_NOT_IMPORTED = {
+    "VBDs",
+    "VIFs",
+    "snapshots",
+    "snapshot_of",
+    "parent",
+    "children",
+    "metrics",
+    "guest_metrics",
+    "current_operations",
+    "allowed_operations",
+    "affinity",
+    "suspend_VDI",
+    "suspend_SR",
+    "appliance",
+    "protection_policy",
+    "snapshot_schedule",
+    "VGPUs",
+    "VUSBs",
+    "PCIs",
+    "crash_dumps",
+    "VTPMs",
+    "attached_PCIs",
+    "consoles",
+    "groups",
+}

@@ -3,12 +3,32 @@ run that compares, restore), host backups, VMs exported to XVA files without
 downtime, and VM metadata."""
 
 from .hosts import HOST_RESTORE_STEPS, HostBackup
+from .metadata import (
+    FREQUENCIES,
+    REMOTE,
+    BackupMetadata,
+    RestoreMetadata,
+    SetSchedule,
+    SrChoice,
+    metadata_srs,
+    probe_backups,
+    schedule,
+)
 from .pooldb import DbSummary, DumpDatabase, RestoreDatabase, compare, dry_run, summarize
 from .vms import BackupVm, export_metadata, long_chain
 from .xva import XvaReport, check_xva
 
 __all__ = [
+    "FREQUENCIES",
     "HOST_RESTORE_STEPS",
+    "REMOTE",
+    "BackupMetadata",
+    "RestoreMetadata",
+    "SetSchedule",
+    "SrChoice",
+    "metadata_srs",
+    "probe_backups",
+    "schedule",
     "BackupVm",
     "DbSummary",
     "DumpDatabase",

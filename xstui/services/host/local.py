@@ -31,6 +31,8 @@ COMMANDS = {
     "lsblk": "usr/bin/lsblk",
     "xe-reset-networking": "opt/xensource/bin/xe-reset-networking",
     "xe-toolstack-restart": "opt/xensource/bin/xe-toolstack-restart",
+    "xe-backup-metadata": "opt/xensource/bin/xe-backup-metadata",
+    "xe-restore-metadata": "opt/xensource/bin/xe-restore-metadata",
     "xen-bugtool": "usr/sbin/xen-bugtool",
 }
 POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
@@ -87,6 +89,17 @@ class LocalSystem:
             last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise LocalError(f"{name} failed (exit {done.returncode}): {last[0]}")
         return done.stdout
+
+    def status(self, name: str, *args: str, timeout: float = 60) -> tuple[int, str]:
+        """(exit code, output) for tools whose exit code is an answer
+        (``xe-backup-metadata -n`` exits 3 when there is no backup VDI)."""
+        try:
+            done = subprocess.run(
+                self.command(name, *args), capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            raise LocalError(f"{name} did not answer within {int(timeout)} s") from None
+        return done.returncode, (done.stdout + done.stderr).strip()
 
     def stream(self, name: str, *args: str, stdin: str = "") -> Iterator[str]:
         """The tool's output, line by line, as it comes; LocalError on failure."""

@@ -19,3 +19,31 @@ def destroy(ctx: Ctx, self):
         st.destroy("VBD", vbd)
     st.destroy("VDI", self)
     return ""
+
+
+@message()
+def create(ctx: Ctx, args):
+    """A new, empty disk on an SR (what xe-backup-metadata -c makes)."""
+    st = ctx.store
+    record = dict(args or {})
+    sr = str(record.get("SR", ""))
+    if not st.exists("SR", sr):
+        raise XapiError("HANDLE_INVALID", "SR", sr)
+    size = int(record.get("virtual_size", 0))
+    if size <= 0:
+        raise XapiError("INVALID_VALUE", "virtual_size", str(size))
+    return st.create(
+        "VDI",
+        {
+            "SR": sr,
+            "name_label": str(record.get("name_label", "")),
+            "name_description": str(record.get("name_description", "")),
+            "virtual_size": size,
+            "physical_utilisation": 0,
+            "type": str(record.get("type", "user")),
+            "sharable": bool(record.get("sharable", False)),
+            "read_only": bool(record.get("read_only", False)),
+            "other_config": {str(k): str(v) for k, v in (record.get("other_config") or {}).items()},
+            "managed": True,
+        },
+    )
