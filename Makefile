@@ -32,6 +32,7 @@ lint: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.export
 
 clean:
 	rm -rf $(VENV) build *.egg-info

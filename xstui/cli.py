@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="how long a toolstack restart takes (default 3)",
     )
+    s.add_argument(
+        "--data-scale",
+        type=float,
+        default=1 / 1024,
+        metavar="F",
+        help="bytes of disk data exported per byte a VDI uses (default 1/1024; 1: real sizes)",
+    )
     k = sub.add_parser(
         "sim-ctl", help="inject a fault into a running simulator (kill or revive a host)"
     )
@@ -174,6 +181,8 @@ def run_sim(args) -> int:
         return fail("latency cannot be negative")
     if not (0 <= args.reboot_seconds <= 3600 and 0 <= args.toolstack_seconds <= 3600):
         return fail("reboot and toolstack seconds are 0 to 3600")
+    if not 0 < args.data_scale <= 1:
+        return fail("data scale is above 0 and at most 1")
     try:
         running = start_simulator(
             args.scenario,
@@ -191,6 +200,7 @@ def run_sim(args) -> int:
         return fail(f"cannot listen: {exc.strerror or exc}")
     running.sim.reboot_seconds = args.reboot_seconds
     running.sim.agent_restart_seconds = args.toolstack_seconds
+    running.sim.data_scale = args.data_scale
     store = running.sim.store
     pool = store.get("pool", running.sim.pool)
     print(
