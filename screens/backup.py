@@ -87,6 +87,7 @@ class BackupScreen(AreaScreen):
         Binding("H", "next_host", "Next host", id="backup.next_host", show=False),
         Binding("e", "export", "Back up VM", id="backup.export"),
         Binding("m", "metadata", "Metadata", id="backup.metadata"),
+        Binding("i", "import_metadata", "Import metadata", id="backup.import", show=False),
         Binding("b", "metadata_backup", "Metadata to SR", id="backup.metadata_sr"),
         Binding("g", "metadata_restore", "Restore metadata", id="backup.metadata_restore"),
         Binding("t", "schedule", "Schedule", id="backup.schedule", show=False),
@@ -121,7 +122,9 @@ class BackupScreen(AreaScreen):
         head.append(f"h: back up {host} (H: another host; restored from install media)\n")
         head.append("VMs           ", style="bold")
         head.append("e: back up the VM under the cursor to an XVA, without downtime;\n")
-        head.append("              m: export the metadata of the marked VMs (space marks)\n")
+        head.append(
+            "              m: export the metadata of the marked VMs (space marks); i: import\n"
+        )
         head.append("Metadata SR   ", style="bold")
         if self.local:
             head.append(f"b: back up to an SR; g: restore from one; t: schedule ({self.scheduled})")
@@ -239,6 +242,21 @@ class BackupScreen(AreaScreen):
             return
         self.app.notify(f"Metadata of {len(paths)} VM(s) saved in {folder}.", timeout=10)
 
+    @requires(bk.ImportMetadata)
+    @work(exit_on_error=False, group="action", description="import metadata")
+    async def action_import_metadata(self) -> None:
+        cache = self.conn.cache
+        action = await ask(
+            self.app,
+            "Import VM metadata files (.meta.xva) from a folder",
+            [Field("folder", "Folder", str(BACKUP_FOLDER / "metadata"))],
+            lambda v: bk.ImportMetadata(
+                [bk.read_metadata(cache, p) for p in _metadata_files(v["folder"])]
+            ),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
     # VM metadata on an SR (dom0) ------------------------------------------------------
     def _remote(self) -> bool:
         if self.local:
@@ -326,6 +344,13 @@ class BackupScreen(AreaScreen):
 
 def _refuse(problem: str):
     raise InvalidInput([problem])
+
+
+def _metadata_files(folder: str) -> list[Path]:
+    files = sorted(Path(folder.strip()).expanduser().glob("*.meta.xva"))
+    if not files:
+        raise InvalidInput([f"no .meta.xva file in {folder}"])
+    return files
 
 
 def _existing(text: str) -> Path:

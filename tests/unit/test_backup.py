@@ -206,3 +206,27 @@ def test_the_xapi_client_sees_the_same_export(running_sim, xapi):
         urllib.request.urlopen(url)
     assert b"VM_BAD_POWER_STATE" in refused.value.read()
     assert isinstance(xapi, XenAPI.Session)
+
+
+def test_metadata_export_then_import_with_preview(live, xapi, tmp_path):
+    conn = live
+    x = xapi.xenapi
+    vms = [vm_named(conn.cache, "legacy-erp"), vm_named(conn.cache, "web-01")]
+    paths = bk.export_metadata(conn, vms, tmp_path)
+    files = [bk.read_metadata(conn.cache, p) for p in paths]
+    assert all(f.exists for f in files)
+    with pytest.raises(InvalidInput):
+        bk.ImportMetadata(files)  # nothing to bring back
+    x.VM.destroy(x.VM.get_by_name_label("legacy-erp")[0])
+    wait(lambda: "legacy-erp" not in {v.name_label for v in conn.cache.table("vm").values()})
+    files = [bk.read_metadata(conn.cache, p) for p in paths]
+    action = bk.ImportMetadata(files)
+    assert [f.vm_name for f in action.files] == ["legacy-erp"]
+    assert "already in the pool: web-01" in " ".join(action.plan().impact)
+    action.execute(RunContext(conn))
+    back = x.VM.get_by_name_label("legacy-erp")
+    assert back and x.VM.get_uuid(back[0]) == files[0].vm_uuid
+    broken = tmp_path / "broken.meta.xva"
+    broken.write_bytes(b"not a tar")
+    with pytest.raises(InvalidInput):
+        bk.read_metadata(conn.cache, broken)

@@ -15,7 +15,7 @@ from .metadata import (
     schedule,
 )
 from .pooldb import DbSummary, DumpDatabase, RestoreDatabase, compare, dry_run, summarize
-from .vms import BackupVm, export_metadata, long_chain
+from .vms import BackupVm, ImportMetadata, MetadataFile, export_metadata, long_chain, read_metadata
 from .xva import XvaReport, check_xva
 
 __all__ = [
@@ -28,11 +28,14 @@ __all__ = [
     "SrChoice",
     "metadata_srs",
     "probe_backups",
+    "read_metadata",
     "schedule",
     "BackupVm",
     "DbSummary",
     "DumpDatabase",
     "HostBackup",
+    "ImportMetadata",
+    "MetadataFile",
     "RestoreDatabase",
     "XvaReport",
     "check_xva",

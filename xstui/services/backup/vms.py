@@ -6,19 +6,22 @@ metadata alone (``/export_metadata``), for rebuilding records."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import tarfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
 from ...xapi.connection import Connection
-from ...xapi.transfer import download
+from ...xapi.transfer import download, upload
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..values import size
-from .transfers import BACKUP_FOLDER, fetch
-from .xva import BadXva, check_xva
+from .transfers import BACKUP_FOLDER, fetch, with_task
+from .xva import BadXva, check_xva, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
 NULL_REF = "OpaqueRef:NULL"
@@ -166,3 +169,77 @@ def export_metadata(conn: Connection, vms: list[str], folder: Path) -> list[Path
         download(conn, "/export_metadata", {"uuid": uuid}, path)
         out.append(path)
     return out
+
+
+@dataclass(frozen=True)
+class MetadataFile:
+    """What a VM metadata file (``.meta.xva``) holds, for the preview."""
+
+    path: Path
+    vm_name: str
+    vm_uuid: str
+    exists: bool  # a VM of that uuid is in the pool already
+
+
+def read_metadata(cache: Cache, path: Path) -> MetadataFile:
+    try:
+        with tarfile.open(path) as tar:
+            ova = tar.extractfile("ova.xml").read()
+    except (OSError, KeyError, AttributeError, tarfile.TarError) as exc:
+        raise InvalidInput([f"{path} is not VM metadata ({exc})"]) from None
+    uuid = re.search(rb"<name>uuid</name>\s*<value>(?:<string>)?([^<]*)", ova)
+    vm_uuid = uuid.group(1).decode() if uuid else ""
+    with cache.lock:
+        exists = any(v.uuid == vm_uuid for v in cache.table("vm").values())
+    return MetadataFile(path, vm_name(ova), vm_uuid, exists)
+
+
+class ImportMetadata(Action):
+    """VM records back from metadata files (``PUT /import_metadata``), each
+    checked by XAPI's dry run first: their disks must be on the pool's SRs."""
+
+    calls = ("VM.import",)
+
+    def __init__(self, files: list[MetadataFile]):
+        fresh = [f for f in files if not f.exists]
+        if not fresh:
+            raise InvalidInput(["every VM in these files is in the pool already"])
+        self.files, self.skipped = fresh, [f for f in files if f.exists]
+
+    def plan(self) -> Plan:
+        impact = [
+            f"{len(self.files)} VM record(s) come back, halted: "
+            + ", ".join(f.vm_name for f in self.files[:8])
+        ]
+        if self.skipped:
+            impact.append(
+                f"{len(self.skipped)} left out, already in the pool: "
+                + ", ".join(f.vm_name for f in self.skipped[:8])
+            )
+        return Plan(
+            title=f"Import the metadata of {len(self.files)} VM(s)",
+            summary="Each file is checked by XAPI (dry run), then imported; the VMs' disks "
+            "must already be on the pool's SRs.",
+            xe=[f"xe vm-import metadata=true filename={f.path}" for f in self.files[:4]],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for f in self.files:  # all checked before any is imported
+            with_task(
+                ctx,
+                "xstui: metadata dry run",
+                lambda task, f=f: upload(
+                    ctx.conn, "/import_metadata", {"dry_run": "true", "task_id": task}, f.path
+                ),
+            )
+        for i, f in enumerate(self.files):
+            ctx.note(f"importing {f.vm_name}")
+            with_task(
+                ctx,
+                "xstui: metadata import",
+                lambda task, f=f: upload(ctx.conn, "/import_metadata", {"task_id": task}, f.path),
+            )
+            ctx.progress((i + 1) / len(self.files))
+        return f"{len(self.files)} VM(s) imported: " + ", ".join(f.vm_name for f in self.files)

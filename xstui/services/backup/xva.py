@@ -28,7 +28,7 @@ class XvaReport:
 
 def check_xva(path: Path) -> XvaReport:
     disks: set[str] = set()
-    blocks, vm_name, pending = 0, "", None  # pending: (name, sha1) awaiting its .checksum
+    blocks, name, pending = 0, "", None  # pending: (name, sha1) awaiting its .checksum
     try:
         with tarfile.open(path, mode="r|") as tar:
             for i, member in enumerate(tar):
@@ -36,7 +36,7 @@ def check_xva(path: Path) -> XvaReport:
                 if i == 0:
                     if member.name != "ova.xml":
                         raise BadXva(f"the first member is {member.name!r}, not ova.xml")
-                    vm_name = _vm_name(data)
+                    name = vm_name(data)
                     continue
                 if member.name.endswith(".checksum"):
                     if pending is None or member.name != pending[0] + ".checksum":
@@ -55,14 +55,14 @@ def check_xva(path: Path) -> XvaReport:
         raise BadXva(f"not a complete tar archive ({exc})") from None
     except OSError as exc:
         raise BadXva(f"cannot read it ({exc})") from None
-    if not vm_name and blocks == 0:
+    if not name and blocks == 0:
         raise BadXva("the file is empty or holds no VM")
     if pending is not None:
         raise BadXva(f"the file ends after {pending[0]} without its checksum (truncated)")
-    return XvaReport(path.stat().st_size, len(disks), blocks, vm_name)
+    return XvaReport(path.stat().st_size, len(disks), blocks, name)
 
 
-def _vm_name(ova: bytes) -> str:
+def vm_name(ova: bytes) -> str:
     """The exported VM's name from ova.xml (its first name_label)."""
     match = re.search(rb"<name>name_label</name>\s*<value>(?:<string>)?([^<]*)", ova)
     return match.group(1).decode(errors="replace") if match else ""
