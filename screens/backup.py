@@ -16,7 +16,7 @@ from textual.widgets import Button, Static
 
 from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
-from xstui.services.backup.transfers import BACKUP_FOLDER
+from xstui.services.backup.transfers import backup_folder
 from xstui.services.fields import Field
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
@@ -170,7 +170,7 @@ class BackupScreen(AreaScreen):
         if not connected(self.app):
             return
         conn = self.conn
-        dumps = sorted(BACKUP_FOLDER.glob("*.db"), key=lambda p: p.stat().st_mtime)
+        dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
         path = await self.app.push_screen_wait(
             FormModal(
                 "Restore the pool database: which file?",
@@ -193,6 +193,7 @@ class BackupScreen(AreaScreen):
             verdict, passed = f"Dry run refused: {error_text(exc, conn.cache)}", False
         now = bk.pooldb.current(conn.cache)
         text = comparison(path, summary, now, verdict)
+        self.app.clear_notifications()  # the "checking" notice would hide the buttons
         if not await self.app.push_screen_wait(RestoreCheckModal(text, passed)):
             return
         changes = bk.compare(summary, now)
@@ -234,7 +235,7 @@ class BackupScreen(AreaScreen):
         vms = self.query_one(RowList).chosen()
         if not vms:
             return
-        folder = BACKUP_FOLDER / "metadata"
+        folder = backup_folder() / "metadata"
         try:
             paths = await asyncio.to_thread(bk.export_metadata, self.conn, vms, folder)
         except Exception as exc:
@@ -249,7 +250,7 @@ class BackupScreen(AreaScreen):
         action = await ask(
             self.app,
             "Import VM metadata files (.meta.xva) from a folder",
-            [Field("folder", "Folder", str(BACKUP_FOLDER / "metadata"))],
+            [Field("folder", "Folder", str(backup_folder() / "metadata"))],
             lambda v: bk.ImportMetadata(
                 [bk.read_metadata(cache, p) for p in _metadata_files(v["folder"])]
             ),

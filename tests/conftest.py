@@ -46,9 +46,10 @@ def xapi(running_sim):
 
 @pytest.fixture(autouse=True)
 def private_dirs(tmp_path, monkeypatch):
-    """Config and audit log go to a temporary folder, never the user's home."""
+    """Config, audit log and backups go to a temporary folder, never the user's home."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XSTUI_BACKUP_DIR", str(tmp_path / "backups"))
     monkeypatch.delenv("XSTUI_PASSWORD", raising=False)
     monkeypatch.delenv("XSTUI_XAPI_SOCKET", raising=False)
     # the same screens whatever terminal runs the tests (TERM=linux changes glyphs)

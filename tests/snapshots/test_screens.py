@@ -417,3 +417,66 @@ def test_read_only_user_80x24(snap_compare, joined_pool):
         assert snap_compare(XstuiApp(conn), terminal_size=(80, 24), run_before=run_before)
     finally:
         conn.close()
+
+
+def test_backup_80x24(snap_compare, demo_connection):
+    """Backup: the pool database, host backup and VM lines, and the VMs."""
+    from xstui.screens.backup import BackupScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f5")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, BackupScreen)
+                and pilot.app.screen.query_one("#backup-vms").rows
+            ),
+        )
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_restore_dry_run_80x24(snap_compare, demo_connection):
+    """The dry run's verdict beside what a restore would change (a VM
+    deleted and another renamed since the dump)."""
+    import tempfile
+    from pathlib import Path
+
+    from xstui.screens.backup import RestoreCheckModal
+    from xstui.services import backup as bk
+    from xstui.services.actions import RunContext
+
+    folder = Path(tempfile.gettempdir()) / "xstui-snapshots"  # shown: the same every run
+    folder.mkdir(exist_ok=True)
+    dump = folder / "demo-pool.db"
+    dump.unlink(missing_ok=True)
+    demo_connection.load_once()
+    bk.DumpDatabase(demo_connection.cache, str(dump)).execute(RunContext(demo_connection))
+    erp = next(
+        v.ref for v in demo_connection.cache.table("vm").values() if v.name_label == "legacy-erp"
+    )
+    demo_connection.call("VM.destroy", erp)
+    sandbox = next(
+        v.ref for v in demo_connection.cache.table("vm").values() if v.name_label == "sandbox"
+    )
+    demo_connection.call("VM.set_name_label", sandbox, "sandbox-new")
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f5")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        form = pilot.app.screen
+        form.query_one("#field-path").value = str(dump)
+        form.query_one("#ok").press()
+        await until(pilot, lambda: isinstance(pilot.app.screen, RestoreCheckModal), 20)
+        await settle(pilot)
+
+    try:
+        assert snap_compare(
+            XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before
+        )
+    finally:
+        dump.unlink(missing_ok=True)

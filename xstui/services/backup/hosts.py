@@ -13,7 +13,7 @@ from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..host.hosts import host_or_refuse
 from ..values import size
-from .transfers import BACKUP_FOLDER, fetch
+from .transfers import backup_folder, fetch
 
 HOST_RESTORE_STEPS = [
     "From a machine with the backup file and xe: xe host-restore host=<uuid> "
@@ -34,7 +34,7 @@ class HostBackup(Action):
             Field(
                 "path",
                 "Save to",
-                str(BACKUP_FOLDER / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xbk"),
+                str(backup_folder() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xbk"),
             )
         ]
 

@@ -18,7 +18,7 @@ from ...xapi.transfer import upload
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..values import size
-from .transfers import BACKUP_FOLDER, fetch, with_task
+from .transfers import backup_folder, fetch, with_task
 
 KINDS = ("host", "VM", "SR")
 
@@ -114,7 +114,7 @@ class DumpDatabase(Action):
         pool = views.pool(cache)
         stem = safe_stem(pool.name_label if pool else "pool")
         name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.db"
-        return [Field("path", "Save to", str(BACKUP_FOLDER / name))]
+        return [Field("path", "Save to", str(backup_folder() / name))]
 
     def __init__(self, cache: Cache, path: str):
         self.path = Path(path.strip()).expanduser()

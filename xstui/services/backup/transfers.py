@@ -3,6 +3,7 @@ progress drives the bar, and its failure is XAPI's error, in words."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,11 @@ from ...xapi.connection import ConnectionLost, XapiFailure
 from ...xapi.transfer import TransferCancelled, TransferFailed, download
 from ..actions import Cancelled, RunContext, TaskFailed
 
-BACKUP_FOLDER = Path.home() / "xstui-backups"
+
+def backup_folder() -> Path:
+    """Where backups go unless the admin says otherwise: $XSTUI_BACKUP_DIR,
+    else ~/xstui-backups."""
+    return Path(os.environ.get("XSTUI_BACKUP_DIR") or Path.home() / "xstui-backups")
 
 
 def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):

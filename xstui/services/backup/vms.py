@@ -20,7 +20,7 @@ from ...xapi.transfer import download, upload
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..values import size
-from .transfers import BACKUP_FOLDER, fetch, with_task
+from .transfers import backup_folder, fetch, with_task
 from .xva import BadXva, check_xva, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
@@ -54,7 +54,7 @@ class BackupVm(Action):
             Field(
                 "path",
                 "Save to",
-                str(BACKUP_FOLDER / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xva"),
+                str(backup_folder() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xva"),
             )
         ]
 
