@@ -15,14 +15,15 @@ from pathlib import Path
 
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
-from ...xapi.connection import Connection
+from ...xapi.connection import Connection, ConnectionLost, XapiFailure
 from ...xapi.transfer import download, upload
-from ..actions import Action, InvalidInput, Plan, RunContext
+from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
 from ..fields import Field
 from ..values import size
 from .transfers import backup_folder, fetch, with_task
 from .xva import BadXva, check_xva, vm_name
 
+RECONNECT_SECONDS = 30  # how long tidying waits for a dropped connection to come back
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
 NULL_REF = "OpaqueRef:NULL"
 
@@ -119,7 +120,7 @@ class BackupVm(Action):
         snap = ctx.task("VM.snapshot", self.vm, label, span=(0.0, 0.1))
         snap_disks = [r for r in conn.call("VM.get_VBDs", snap)]
         vdis = [v for v in (conn.call("VBD.get_VDI", b) for b in snap_disks) if v != NULL_REF]
-        ctx.on_undo("destroy the snapshot", lambda: _destroy(conn, snap, vdis))
+        ctx.on_undo(f"destroy the snapshot {label!r}", lambda: _destroy(ctx, snap, vdis))
         ctx.call("VM.set_is_a_template", snap, False)
         uuid = conn.call("VM.get_uuid", snap)
         fetch(ctx, f"xstui: export {self.name}", "/export", {"uuid": uuid}, self.path, (0.1, 0.85))
@@ -132,19 +133,39 @@ class BackupVm(Action):
         ctx.progress(0.9)
         ctx.note("destroying the snapshot")
         ctx.undo_steps.clear()  # the file is good: what remains is tidying
-        _destroy(conn, snap, vdis)
-        for sr in self.srs:
-            ctx.task("SR.scan", sr, span=(0.95, 1.0))
-        return (
+        saved = (
             f"{self.name} saved to {self.path} ({size(self.report.size)}, "
-            f"{self.report.disks} disk(s), checked); the snapshot is gone."
+            f"{self.report.disks} disk(s), checked)"
         )
+        try:
+            _destroy(ctx, snap, vdis)
+            for sr in self.srs:
+                ctx.task("SR.scan", sr, span=(0.95, 1.0))
+        except (XapiFailure, ConnectionLost, TaskFailed, OutcomeUnknown) as exc:
+            return (
+                f"{saved}; but the snapshot {label!r} could not be removed ({exc}): remove it "
+                "with xe vm-uninstall"
+            )
+        return f"{saved}; the snapshot is gone."
 
 
-def _destroy(conn: Connection, snap: str, vdis: list[str]) -> None:
-    conn.call("VM.destroy", snap)
-    for vdi in vdis:
-        conn.call("VDI.destroy", vdi)
+def _destroy(ctx: RunContext, snap: str, vdis: list[str]) -> None:
+    """The snapshot and its disks go. A call whose connection dropped is
+    sent again once the console is back (gone already counts as done)."""
+    for method, ref in [("VM.destroy", snap), *(("VDI.destroy", v) for v in vdis)]:
+        for attempt in range(2):
+            try:
+                ctx.conn.call(method, ref)
+                break
+            except XapiFailure as exc:
+                if exc.code == "HANDLE_INVALID":
+                    break  # the host did it before the reply was lost
+                raise
+            except ConnectionLost:
+                if attempt or not ctx.conn.cache.wait_for(
+                    lambda: ctx.conn.state == "connected", RECONNECT_SECONDS
+                ):
+                    raise
 
 
 def _free_space(folder: Path) -> int | None:
