@@ -322,6 +322,12 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "A network interface named in the database file is missing on this master.",
         "Restore onto the host the database came from (same NICs), or fix the NICs first.",
     ),
+    "IMPORT_ERROR": (("msg",), "The VM could not be imported.", ""),
+    "IMPORT_ERROR_ATTACHED_DISKS_NOT_FOUND": (
+        (),
+        "The VM's disks are not on any SR of this pool.",
+        "Attach the SR that holds them first (Storage), then import again.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",

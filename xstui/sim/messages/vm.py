@@ -276,23 +276,40 @@ def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
     """A snapshot of a VM, running or not: a VM record (is_a_snapshot) with
     a snapshot VDI of each disk (but ``ignore_vdis``) on the same SR; the VM
     keeps running."""
-    st = ctx.store
-    rec = st.get("VM", vm)
+    rec = ctx.store.get("VM", vm)
     if rec["is_a_template"] or rec["is_a_snapshot"] or rec["is_control_domain"]:
         raise XapiError("OPERATION_NOT_ALLOWED", "only a VM can be snapshotted")
+    return _copy(ctx, vm, new_name, ignore_vdis, snapshot=True)
+
+
+@message()
+def clone(ctx: Ctx, vm, new_name):
+    """A halted VM, template or snapshot copied, its disks cloned on their SRs."""
+    rec = ctx.store.get("VM", vm)
+    if rec["is_control_domain"]:
+        raise XapiError("OPERATION_NOT_ALLOWED", "the control domain cannot be cloned")
+    if rec["power_state"] != "Halted":
+        raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
+    return _copy(ctx, vm, new_name, (), snapshot=False)
+
+
+def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, snapshot: bool) -> str:
+    st = ctx.store
+    rec = st.get("VM", vm)
     if not str(new_name).strip():
         raise XapiError("INVALID_VALUE", "new_name", str(new_name))
     ctx.work(0.5, progress=0.3)
     stamp = now_xdate()
-    snap = st.create(
+    links = {"snapshot_of": vm, "snapshot_time": stamp} if snapshot else {}
+    copy = st.create(
         "VM",
         {
             **{k: v for k, v in rec.items() if k not in _PER_INSTANCE},
             "name_label": str(new_name),
-            "is_a_template": True,  # as XAPI: a snapshot is a template until told otherwise
-            "is_a_snapshot": True,
-            "snapshot_of": vm,
-            "snapshot_time": stamp,
+            # as XAPI: a snapshot is a template until told otherwise
+            "is_a_template": True if snapshot else rec["is_a_template"],
+            "is_a_snapshot": snapshot,
+            **links,
             "power_state": "Halted",
             "resident_on": NULL_REF,
             "domid": -1,
@@ -311,22 +328,20 @@ def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
                 "VDI",
                 {
                     **{k: v for k, v in d.items() if k not in _PER_INSTANCE},
-                    "name_label": d["name_label"],
-                    "is_a_snapshot": True,
-                    "snapshot_of": b["VDI"],
-                    "snapshot_time": stamp,
+                    "is_a_snapshot": snapshot,
+                    **({"snapshot_of": b["VDI"], "snapshot_time": stamp} if snapshot else {}),
                 },
             )
         st.create(
             "VBD",
             {
                 **{k: v for k, v in b.items() if k not in _PER_INSTANCE},
-                "VM": snap,
+                "VM": copy,
                 "VDI": disk,
                 "currently_attached": False,
             },
         )
-    return snap
+    return copy
 
 
 # fields a copy does not take over: identity, back-references, runtime links
