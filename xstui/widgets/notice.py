@@ -9,6 +9,7 @@ from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnk
 from ..xapi.cache import Cache
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
 from ..xapi.errors import describe
+from ..xapi.transfer import TransferFailed
 
 log = logging.getLogger("xstui")
 
@@ -31,6 +32,9 @@ def error_text(exc: BaseException, cache: Cache | None = None) -> str:
         return f"Refused by the host: {_named(exc, cache)} [{exc.code}]"
     if isinstance(exc, ConnectionLost | ConnectError):
         return str(exc)
+    if isinstance(exc, TransferFailed):  # a sentence from the transfer, without its capital
+        text = str(exc)
+        return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
     log.error("unexpected error", exc_info=exc)
     return f"Unexpected error ({exc.__class__.__name__}: {exc}); details are in {log_path()}."
 
