@@ -445,6 +445,7 @@ def test_restore_dry_run_80x24(snap_compare, demo_connection):
     from pathlib import Path
 
     from xstui.screens.backup import RestoreCheckModal
+
     from xstui.services import backup as bk
     from xstui.services.actions import RunContext
 
