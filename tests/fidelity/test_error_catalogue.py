@@ -33,3 +33,28 @@ def test_every_code_the_simulator_raises_is_in_words():
     for path in sim.rglob("*.py"):
         raised |= set(re.findall(r'XapiError\(\s*"([A-Z_]+)"', path.read_text()))
     assert raised and not sorted(raised - set(CATALOGUE))
+
+
+def test_storage_failures_use_the_storage_managers_numbers():
+    """Every SR_BACKEND_FAILURE_<n> the simulator raises is in
+    XE_SR_ERRORCODES.xml with the same text, and reaches the admin in words."""
+    import re
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    from tests.conftest import shared_path
+    from xstui.xapi.errors import describe
+
+    codes = {
+        int(c.findtext("value")): " ".join(c.findtext("description").split())
+        for c in ET.parse(shared_path("xapi", "XE_SR_ERRORCODES.xml")).getroot().iter("code")
+    }
+    sim = Path(__file__).resolve().parents[2] / "xstui" / "sim"
+    raised = []
+    for path in sim.rglob("*.py"):
+        raised += re.findall(r'backend_failure\(\s*(\d+),\s*"([^"]+)"', path.read_text())
+    assert raised
+    for number, text in raised:
+        assert codes.get(int(number)) == text, (number, text)
+        words = str(describe([f"SR_BACKEND_FAILURE_{number}", "", text, ""]))
+        assert text in words and "storage manager" in words

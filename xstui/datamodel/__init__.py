@@ -132,3 +132,12 @@ def permissions(role: str) -> list[str]:
     """The calls above read-only that ``role`` may make, lowercased as in a
     session's ``rbac_permissions`` (the read calls every role has are left out)."""
     return sorted(c for c in _least_roles() if role_may(role, c))
+
+
+@cache
+def sr_errors() -> dict[int, tuple[str, str]]:
+    """Storage manager error numbers -> (name, description), for
+    ``SR_BACKEND_FAILURE_<n>`` (from XE_SR_ERRORCODES.xml)."""
+    text = files("xstui.datamodel").joinpath("sr_errors.tsv").read_text()
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {int(number): (name, description) for number, name, description in rows}

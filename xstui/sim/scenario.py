@@ -202,6 +202,7 @@ class _Builder:
         self.make_updates()
         self.make_messages()
         self.make_directory()
+        st.nfs_exports = {str(k): list(v) for k, v in (sc.get("nfs_servers") or {}).items()}
         self.finish_srs()
         return st
 

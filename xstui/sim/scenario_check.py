@@ -88,6 +88,8 @@ SPEC: dict = {
     "updates": [{"name": str, "guidance": [str], "applied": [str]}],
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],
+    # NFS servers the pool can reach: address -> exported paths (for SR.probe/create)
+    "nfs_servers": dict,
     # an Active Directory domain beside the pool (a fake domain controller)
     "directory": {
         "domain": str,

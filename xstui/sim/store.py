@@ -69,6 +69,8 @@ class Store:
         # domain the pool can join (see sim/directory.py), None without one
         self.directory: dict | None = None
         self.crls: list[str] = []  # the pool's certificate revocation lists (their file names)
+        # NFS servers on the storage network: address -> exported paths
+        self.nfs_exports: dict[str, list[str]] = {}
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

@@ -328,6 +328,16 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The VM's disks are not on any SR of this pool.",
         "Attach the SR that holds them first (Storage), then import again.",
     ),
+    "SR_HAS_PBD": (
+        ("sr",),
+        "The SR is still attached to a host.",
+        "Detach it first (every host's PBD unplugged), then try again.",
+    ),
+    "SR_HAS_NO_PBDS": (
+        ("sr",),
+        "The SR is not attached to any host.",
+        "Attach it first.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",
@@ -423,8 +433,30 @@ def describe(description: list | tuple, name_of=lambda ref: None) -> HumanError:
     objects the parameters give as refs (the cache's ``name_of``)."""
     code, *params = [str(x) for x in description] or ["UNKNOWN"]
     params = [name_of(p) or p if p.startswith("OpaqueRef:") else p for p in params]
+    if code.startswith("SR_BACKEND_FAILURE_"):
+        return _storage_failure(code, params)
     names, meaning, remedy = CATALOGUE.get(code, ((), "", ""))
     if not meaning:
         meaning = f"The host refused the request: {code.replace('_', ' ').lower()}."
     pairs = [f"{names[i] if i < len(names) else 'detail'}: {p}" for i, p in enumerate(params) if p]
     return HumanError(code, tuple(params), meaning, remedy, ", ".join(pairs))
+
+
+def storage_error(code: str) -> tuple[str, str] | None:
+    """(name, description) of ``SR_BACKEND_FAILURE_<n>``, when the number is known."""
+    from ..datamodel import sr_errors
+
+    number = code.rsplit("_", 1)[-1]
+    return sr_errors().get(int(number)) if number.isdigit() else None
+
+
+def _storage_failure(code: str, params: list[str]) -> HumanError:
+    """A storage manager's failure: its text from XE_SR_ERRORCODES, and what
+    it printed (not XML the console shows elsewhere, like an export list)."""
+    known = storage_error(code)
+    meaning = (
+        f"The storage manager failed: {known[1]}." if known else ("The storage manager failed.")
+    )
+    said = [p for p in params if p and not p.lstrip().startswith("<")]
+    details = "; ".join(p.strip() for p in said if not known or p.strip() != known[1])
+    return HumanError(code, tuple(params), meaning, "", details[:300])
