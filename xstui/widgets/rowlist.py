@@ -45,6 +45,9 @@ class RowList(ScrollView, can_focus=True):
     class Marked(Message):
         """Rows were marked or unmarked."""
 
+    class Moved(Message):
+        """The cursor moved to another row (screens showing its details redraw)."""
+
     def __init__(self, columns: Sequence[tuple[str, int]], **kwargs) -> None:
         super().__init__(**kwargs)
         self.columns = list(columns)
@@ -85,6 +88,7 @@ class RowList(ScrollView, can_focus=True):
         if self.cursor != old:
             self._keep_cursor_visible()
             self.refresh()
+            self.post_message(self.Moved())
 
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(1, self.size.height - 2))

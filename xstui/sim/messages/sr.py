@@ -45,14 +45,14 @@ def _nfs_target(ctx: Ctx, config: dict) -> tuple[str, str]:
 
 def _existing(ctx: Ctx, server: str, path: str) -> list[dict]:
     """The SRs this pool knows at that export."""
-    out = []
+    out, path = {}, path.rstrip("/")
     for pbd in ctx.store.table("PBD").values():
         cfg = pbd["device_config"]
-        if cfg.get("server") == server and cfg.get("serverpath", "").rstrip("/") == path.rstrip(
-            "/"
-        ):
-            out.append(ctx.store.get("SR", pbd["SR"]))
-    return out
+        nfs = cfg.get("server") == server and cfg.get("serverpath", "").rstrip("/") == path
+        iso = cfg.get("location", "").rstrip("/") == f"{server}:{path}"
+        if nfs or iso:
+            out[pbd["SR"]] = ctx.store.get("SR", pbd["SR"])
+    return list(out.values())
 
 
 @message(asyncable=False)

@@ -1,0 +1,157 @@
+"""The Storage screen: the SRs (shared first) with where each is attached and
+what it uses against what it promises; the selected one's PBDs and the VMs
+with disks on it. A new NFS SR starts from what the server exports."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from xstui.services import storage as sto
+from xstui.services.actions import InvalidInput
+from xstui.services.fields import Field, problem_of
+from xstui.services.validate import host_or_ip
+from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.form import FormModal
+from xstui.widgets.notice import notify_error
+from xstui.widgets.rowlist import RowList
+
+from .base import AreaScreen, requires
+
+COLUMNS = [("SR", 22), ("Type", 5), ("Where", 10), ("Used", 36)]
+
+
+class StorageScreen(AreaScreen):
+    BINDINGS = [
+        Binding("n", "new_nfs", "New NFS SR", id="storage.new_nfs"),
+        Binding("a", "attach", "Attach", id="storage.attach"),
+        Binding("d", "detach", "Detach", id="storage.detach"),
+        Binding("f", "forget", "Forget", id="storage.forget", show=False),
+        Binding("X", "destroy", "Destroy", id="storage.destroy", show=False),
+        Binding("D", "default", "Default SR", id="storage.default"),
+    ]
+    DRAWN_FROM = frozenset({"sr", "pbd", "vdi", "vbd", "vm", "pool", "host"})
+
+    def compose_body(self) -> ComposeResult:
+        yield RowList(COLUMNS, id="srs")
+        yield Static("", id="sr-detail")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(RowList).focus()
+
+    def refresh_view(self, classes=None) -> None:
+        if not self.drawable(classes):
+            return
+        rows = sto.sr_rows(self.conn.cache)
+        self.query_one(RowList).set_rows(
+            [
+                (
+                    r.ref,
+                    (
+                        r.name + (" *" if r.default else ""),
+                        r.type,
+                        r.where,
+                        r.usage,
+                    ),
+                )
+                for r in rows
+            ]
+        )
+        self.draw_detail()
+
+    @on(RowList.Moved)
+    def _moved(self) -> None:
+        self.draw_detail()
+
+    def draw_detail(self) -> None:
+        sr = self.query_one(RowList).cursor_key
+        text = Text()
+        if sr is not None:
+            detail = sto.sr_detail(self.conn.cache, sr)
+            text.append("Attached on: ", style="bold")
+            text.append(
+                ", ".join(f"{h} ({'yes' if plugged else 'no'})" for _, h, plugged, _ in detail.pbds)
+                or "no host"
+            )
+            text.append(f"\n{detail.disks} disk(s); VMs with disks here: ", style="bold")
+            names = [f"{n} ({p.lower()})" for n, p in detail.vms]
+            text.append(
+                ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+                or "none"
+            )
+        text.append("\n* the default SR. n: new NFS SR; a/d: attach/detach; f: forget; X: destroy")
+        self.query_one("#sr-detail", Static).update(text)
+
+    def _selected(self) -> str:
+        return self.query_one(RowList).cursor_key or ""
+
+    async def _run(self, make) -> None:
+        action = await ask(self.app, "", [], lambda _: make(self.conn.cache, self._selected()))
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(sto.CreateNfsSr)
+    @work(exit_on_error=False, group="action", description="new NFS SR")
+    async def action_new_nfs(self) -> None:
+        if not connected(self.app):
+            return
+        conn = self.conn
+        server = await self.app.push_screen_wait(
+            FormModal(
+                "New NFS SR: which server?",
+                [Field("server", "NFS server", "", problem_of(host_or_ip, "NFS server"))],
+                lambda v: host_or_ip(v["server"], "NFS server"),
+            )
+        )
+        if server is None:
+            return
+        try:
+            exports = await asyncio.to_thread(sto.probe_exports, conn, server)
+            existing = {
+                p: len(await asyncio.to_thread(sto.srs_at, conn, server, p)) for p in exports
+            }
+        except Exception as exc:
+            notify_error(self.app, exc)
+            return
+        if not exports:
+            notify_error(self.app, InvalidInput([f"{server} exports nothing this pool may mount"]))
+            return
+        action = await ask(
+            self.app,
+            f"New NFS SR on {server} ({len(exports)} export(s))",
+            sto.CreateNfsSr.fields(server, exports, existing),
+            lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(sto.AttachSr)
+    @work(exit_on_error=False, group="action", description="attach SR")
+    async def action_attach(self) -> None:
+        await self._run(sto.AttachSr)
+
+    @requires(sto.DetachSr)
+    @work(exit_on_error=False, group="action", description="detach SR")
+    async def action_detach(self) -> None:
+        await self._run(sto.DetachSr)
+
+    @requires(sto.ForgetSr)
+    @work(exit_on_error=False, group="action", description="forget SR")
+    async def action_forget(self) -> None:
+        await self._run(sto.ForgetSr)
+
+    @requires(sto.DestroySr)
+    @work(exit_on_error=False, group="action", description="destroy SR")
+    async def action_destroy(self) -> None:
+        await self._run(sto.DestroySr)
+
+    @requires(sto.SetDefaultSr)
+    @work(exit_on_error=False, group="action", description="default SR")
+    async def action_default(self) -> None:
+        await self._run(sto.SetDefaultSr)

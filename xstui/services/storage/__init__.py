@@ -1,0 +1,21 @@
+"""Storage (RECIPES.md section 8): the SRs, an NFS SR made from what the
+server exports, attach, detach, forget, destroy, the default SR."""
+
+from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
+from .nfs import CreateNfsSr, probe_exports, srs_at
+from .srs import SrDetail, SrRow, sr_detail, sr_rows
+
+__all__ = [
+    "AttachSr",
+    "CreateNfsSr",
+    "DestroySr",
+    "DetachSr",
+    "ForgetSr",
+    "SetDefaultSr",
+    "SrDetail",
+    "SrRow",
+    "probe_exports",
+    "sr_detail",
+    "sr_rows",
+    "srs_at",
+]

@@ -1,0 +1,191 @@
+"""What an admin does with an SR: attach it on every host it has a PBD on,
+detach it, forget it (the pool lets go; the data stays on the storage),
+destroy it (the disks are deleted: typed confirmation, the VMs with disks on
+it listed first), and make it the pool's default, suspend and crash-dump SR."""
+
+from __future__ import annotations
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ..actions import Action, InvalidInput, Plan, RunContext
+from .srs import sr_detail, sr_rows
+
+
+class _OneSr(Action):
+    def __init__(self, cache: Cache, sr: str):
+        row = next((r for r in sr_rows(cache) if r.ref == sr), None)
+        if row is None:
+            raise InvalidInput(["choose an SR in the list"])
+        self.sr, self.row = sr, row
+        self.detail = sr_detail(cache, sr)
+        with cache.lock:
+            self.uuid = cache.get("sr", sr).uuid
+
+    @property
+    def running(self) -> list[str]:
+        return [name for name, power in self.detail.vms if power in ("Running", "Paused")]
+
+
+class AttachSr(_OneSr):
+    calls = ("PBD.plug", "PBD.unplug")
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        self.pbds = [(ref, host) for ref, host, plugged, _ in self.detail.pbds if not plugged]
+        if not self.detail.pbds:
+            raise InvalidInput([f"{self.row.name} has no PBD: the pool does not know where it is"])
+        if not self.pbds:
+            raise InvalidInput([f"{self.row.name} is attached on every host already"])
+
+    def plan(self) -> Plan:
+        return Plan(
+            title=f"Attach {self.row.name}",
+            summary=f"{self.row.name} is attached on {', '.join(h for _, h in self.pbds)}.",
+            xe=[f"xe pbd-plug uuid=<pbd on {h}>" for _, h in self.pbds],
+            steps=[f"PBD.plug on {h}" for _, h in self.pbds],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for pbd, host in self.pbds:
+            ctx.task("PBD.plug", pbd)
+            ctx.undo_task(f"detach it from {host} again", "PBD.unplug", pbd)
+        return f"{self.row.name} is attached."
+
+
+class DetachSr(_OneSr):
+    calls = ("PBD.unplug", "PBD.plug")
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        if self.running:
+            raise InvalidInput(
+                [
+                    f"running VMs have disks on {self.row.name}: "
+                    + ", ".join(self.running[:8])
+                    + " (shut them down or move their disks first)"
+                ]
+            )
+        self.pbds = [(ref, host) for ref, host, plugged, _ in self.detail.pbds if plugged]
+        if not self.pbds:
+            raise InvalidInput([f"{self.row.name} is detached already"])
+
+    def plan(self) -> Plan:
+        impact = ["its disks cannot be used until it is attached again"]
+        if self.row.default:
+            impact.append("it is the pool's default SR: new VMs need another one meanwhile")
+        return Plan(
+            title=f"Detach {self.row.name}",
+            summary=f"{self.row.name} is detached from {', '.join(h for _, h in self.pbds)}.",
+            xe=[f"xe pbd-unplug uuid=<pbd on {h}>" for _, h in self.pbds],
+            steps=[f"PBD.unplug on {h}" for _, h in self.pbds],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for pbd, host in self.pbds:
+            ctx.task("PBD.unplug", pbd)
+            ctx.undo_task(f"attach it on {host} again", "PBD.plug", pbd)
+        return f"{self.row.name} is detached; f forgets it, X destroys it."
+
+
+def _require_detached(op: _OneSr) -> None:
+    if op.row.attached:
+        raise InvalidInput(
+            [f"{op.row.name} is attached on {op.row.attached} host(s): detach it first (d)"]
+        )
+
+
+class ForgetSr(_OneSr):
+    calls = ("SR.forget",)
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        _require_detached(self)
+
+    def plan(self) -> Plan:
+        return Plan(
+            title=f"Forget {self.row.name}",
+            summary=f"The pool forgets {self.row.name} and its {self.detail.disks} disk "
+            "record(s); the data stays on the storage, where it can be introduced again.",
+            xe=[f"xe sr-forget uuid={self.uuid}"],
+            steps=["SR.forget"],
+            impact=[
+                f"VMs lose the disks they had there: {', '.join(n for n, _ in self.detail.vms)}"
+            ]
+            if self.detail.vms
+            else [],
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.task("SR.forget", self.sr)
+        return f"The pool forgot {self.row.name}."
+
+
+class DestroySr(_OneSr):
+    calls = ("SR.destroy",)
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        _require_detached(self)
+
+    def plan(self) -> Plan:
+        vms = [n for n, _ in self.detail.vms]
+        impact = [f"all {self.detail.disks} disk(s) on it are deleted, for good"]
+        if vms:
+            impact.insert(0, f"these VMs lose their disks there: {', '.join(vms)}")
+        return Plan(
+            title=f"Destroy {self.row.name}",
+            summary=f"{self.row.name} and everything on it are deleted from the storage.",
+            xe=[f"xe sr-destroy uuid={self.uuid}"],
+            steps=["SR.destroy"],
+            impact=impact,
+            risk="high",
+            confirm_word=self.row.name,
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.task("SR.destroy", self.sr)
+        return f"{self.row.name} was destroyed."
+
+
+ROLES = ("default_SR", "suspend_image_SR", "crash_dump_SR")
+
+
+class SetDefaultSr(_OneSr):
+    """The pool's default SR, and where suspend images and crash dumps go."""
+
+    calls = ("pool.set_default_SR", "pool.set_suspend_image_SR", "pool.set_crash_dump_SR")
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        if self.row.hosts and not self.row.shared:
+            raise InvalidInput([f"{self.row.name} is local to one host: choose a shared SR"])
+        with cache.lock:
+            pool = views.pool(cache)
+            self.pool = pool.ref
+            self.before = {field: getattr(pool, field) for field in ROLES}
+        if all(ref == sr for ref in self.before.values()):
+            raise InvalidInput([f"{self.row.name} is the default SR already"])
+
+    def plan(self) -> Plan:
+        return Plan(
+            title=f"Make {self.row.name} the default SR",
+            summary=f"New VMs, suspend images and crash dumps go to {self.row.name}.",
+            xe=[
+                f"xe pool-param-set uuid=<pool> default-SR={self.uuid} "
+                f"suspend-image-SR={self.uuid} crash-dump-SR={self.uuid}"
+            ],
+            steps=[f"pool.set_{field}" for field in ROLES],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        for field in ROLES:
+            ctx.call(f"pool.set_{field}", self.pool, self.sr)
+            old = self.before[field]
+            ctx.on_undo(
+                f"set {field} back",
+                lambda f=field, o=old: ctx.conn.call(f"pool.set_{f}", self.pool, o),
+            )
+        return f"{self.row.name} is the default SR."
