@@ -1,0 +1,119 @@
+"""Storage end to end over real HTTP: the NFS server's exports probed, an
+NFS SR created on one and attached on every host, detached, forgotten,
+destroyed; refusals before any call; storage failures in words."""
+
+import time
+
+import pytest
+
+from xstui.services import storage as sto
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.xapi.connection import XapiFailure
+
+
+@pytest.fixture
+def live(connection):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("pbd"), 5)
+    return connection
+
+
+def wait(predicate, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def row(conn, name):
+    return next(r for r in sto.sr_rows(conn.cache) if r.name == name)
+
+
+def test_rows_say_where_and_how_full(live):
+    rows = sto.sr_rows(live.cache)
+    assert rows[0].shared and not rows[-1].shared  # shared first
+    nfs = row(live, "NFS VM store")
+    assert nfs.default and nfs.where == "all hosts" and nfs.thin
+    local = [r for r in rows if r.name == "Local storage"]
+    assert sorted(r.where for r in local) == ["xcp-a", "xcp-b", "xcp-c"]
+    detail = sto.sr_detail(live.cache, nfs.ref)
+    assert len(detail.pbds) == 3 and detail.vms and detail.disks
+
+
+def test_probe_lists_the_exports_and_refuses_in_words(live):
+    exports = sto.probe_exports(live, "127.10.2.5")
+    assert exports == ["/export/vmstore", "/export/iso", "/export/backups", "/export/vmstore2"]
+    assert len(sto.srs_at(live, "127.10.2.5", "/export/vmstore")) == 1
+    assert sto.srs_at(live, "127.10.2.5", "/export/backups") == []
+    with pytest.raises(XapiFailure) as no_nfs:
+        sto.probe_exports(live, "127.10.2.99")
+    assert no_nfs.value.code == "SR_BACKEND_FAILURE_108"
+    assert "Unable to detect an NFS service" in str(no_nfs.value)
+    with pytest.raises(InvalidInput):
+        sto.probe_exports(live, "not a host!")
+
+
+def test_nfs_sr_created_attached_detached_forgotten(live, running_sim):
+    conn = live
+    calls = conn.calls
+    with pytest.raises(InvalidInput):
+        sto.CreateNfsSr(conn.cache, "127.10.2.5", "export/backups", "", "5")
+    assert conn.calls == calls  # refused before any call
+    action = sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/backups", "Backups", "4")
+    assert "device-config:nfsversion=4" in action.plan().xe[0]
+    action.execute(RunContext(conn))
+    wait(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
+    backups = row(conn, "Backups")
+    assert backups.shared and backups.attached == backups.hosts == 3
+    assert sto.srs_at(conn, "127.10.2.5", "/export/backups")
+    # forget and destroy want it detached first
+    with pytest.raises(InvalidInput, match="detach it first"):
+        sto.ForgetSr(conn.cache, backups.ref)
+    sto.DetachSr(conn.cache, backups.ref).execute(RunContext(conn))
+    wait(lambda: row(conn, "Backups").attached == 0)
+    assert row(conn, "Backups").where == "detached"
+    sto.AttachSr(conn.cache, backups.ref).execute(RunContext(conn))
+    wait(lambda: row(conn, "Backups").attached == 3)
+    sto.DetachSr(conn.cache, backups.ref).execute(RunContext(conn))
+    wait(lambda: row(conn, "Backups").attached == 0)
+    sto.ForgetSr(conn.cache, backups.ref).execute(RunContext(conn))
+    wait(lambda: all(r.name != "Backups" for r in sto.sr_rows(conn.cache)))
+    assert not [p for p in running_sim.sim.store.table("PBD").values() if p["SR"] == backups.ref]
+
+
+def test_detach_refused_while_running_vms_use_it(live):
+    nfs = row(live, "NFS VM store")
+    with pytest.raises(InvalidInput, match="running VMs have disks"):
+        sto.DetachSr(live.cache, nfs.ref)
+
+
+def test_destroy_lists_the_vms_and_wants_the_name(live, xapi):
+    conn = live
+    local_c = next(r for r in sto.sr_rows(conn.cache) if r.where == "xcp-c")
+    # halt what runs on xcp-c's local SR, then detach it
+    for name, power in sto.sr_detail(conn.cache, local_c.ref).vms:
+        if power == "Running":
+            xapi.xenapi.VM.hard_shutdown(xapi.xenapi.VM.get_by_name_label(name)[0])
+    wait(lambda: all(p != "Running" for _, p in sto.sr_detail(conn.cache, local_c.ref).vms))
+    sto.DetachSr(conn.cache, local_c.ref).execute(RunContext(conn))
+    wait(lambda: next(r for r in sto.sr_rows(conn.cache) if r.ref == local_c.ref).attached == 0)
+    action = sto.DestroySr(conn.cache, local_c.ref)
+    plan = action.plan()
+    assert plan.risk == "high" and plan.confirm_word == "Local storage"
+    assert "lose their disks" in plan.impact[0]
+    action.execute(RunContext(conn))
+    wait(lambda: all(r.ref != local_c.ref for r in sto.sr_rows(conn.cache)))
+
+
+def test_default_sr_set_and_refused_for_a_local_one(live, running_sim):
+    conn = live
+    local = next(r for r in sto.sr_rows(conn.cache) if not r.shared)
+    with pytest.raises(InvalidInput, match="local"):
+        sto.SetDefaultSr(conn.cache, local.ref)
+    nfs = row(conn, "NFS VM store")
+    with pytest.raises(InvalidInput, match="already"):
+        sto.SetDefaultSr(conn.cache, nfs.ref)
+    iso = row(conn, "ISO library")
+    sto.SetDefaultSr(conn.cache, iso.ref).execute(RunContext(conn))
+    pool = running_sim.sim.store.get("pool", running_sim.sim.pool)
+    assert pool["default_SR"] == pool["crash_dump_SR"] == iso.ref
