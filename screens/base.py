@@ -99,7 +99,27 @@ class AreaScreen(Screen):
         conn = self.conn
         return conn.access.refusal(calls) if calls and conn is not None else ""
 
+    # screens with tabs: each tab's own keys, hidden (and inactive) on the others
+    TAB_ACTIONS: dict[str, set[str]] = {}
+
+    @property
+    def tab(self) -> str:
+        try:
+            return self.query_one(TabbedContent).active
+        except NoMatches:
+            return ""
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.TAB_ACTIONS:
+            tab = self.tab
+            if action == "show_tab":
+                return parameters[0] != tab if parameters else True
+            mine = self.TAB_ACTIONS.get(tab, set())
+            if action not in mine and any(action in acts for acts in self.TAB_ACTIONS.values()):
+                return False
         return None if self.refusal(action) else True  # None: shown disabled
 
     def on_key(self, event: events.Key) -> None:

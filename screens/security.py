@@ -65,7 +65,7 @@ class SecurityScreen(AreaScreen):
                     yield Static("", id="security-guide")
             with TabPane("Users", id="users"):
                 yield Static("", id="directory")
-                yield RowList(SUBJECT_COLUMNS, id="subjects")
+                yield RowList(SUBJECT_COLUMNS, id="subjects", markable=False)
                 yield Static("", id="roles")
 
     def on_mount(self) -> None:
@@ -87,24 +87,9 @@ class SecurityScreen(AreaScreen):
         self.crls = crls
         self.refresh_view()
 
-    @property
-    def tab(self) -> str:
-        return self.query_one(TabbedContent).active or "certs"
-
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         (self.query_one(RowList) if tab == "users" else self.query_one(VerticalScroll)).focus()
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.refresh_bindings()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_tab":
-            return parameters[0] != self.tab if parameters else True
-        others = [a for tab, acts in self.TAB_ACTIONS.items() if tab != self.tab for a in acts]
-        if action in others and action not in self.TAB_ACTIONS[self.tab]:
-            return False
-        return super().check_action(action, parameters)
 
     def refresh_view(self, classes=None) -> None:
         if not self.drawable(classes):

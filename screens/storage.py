@@ -38,7 +38,7 @@ class StorageScreen(AreaScreen):
     DRAWN_FROM = frozenset({"sr", "pbd", "vdi", "vbd", "vm", "pool", "host"})
 
     def compose_body(self) -> ComposeResult:
-        yield RowList(COLUMNS, id="srs")
+        yield RowList(COLUMNS, id="srs", markable=False)
         yield Static("", id="sr-detail")
 
     def on_mount(self) -> None:

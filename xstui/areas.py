@@ -170,6 +170,14 @@ AREAS: tuple[Area, ...] = (
         },
     ),
     Area(
+        id="logs",
+        title="Logs",
+        key="f10",
+        description="The pool's alerts (dismiss); in dom0 the host's logs: follow, search, errors",
+        screen="xstui.screens.logs:LogsScreen",
+        watches={"message": ALL, "sr": ("name_label", "uuid"), "vm": VM_PLACE},
+    ),
+    Area(
         id="security",
         title="Security",
         key="f6",

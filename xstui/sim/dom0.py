@@ -92,6 +92,44 @@ os.environ.setdefault("XSTUI_DOM0_ROOT", {root!r})
 from xstui.sim.dom0_metadata import {main}
 sys.exit({main}())
 """
+# a few hours of the host's logs, with the errors an admin looks for
+_XENSOURCE = "".join(
+    f"Nov 26 0{h}:{m:02d}:0{m % 10} xcp-a xapi: [ info||{100 + m} |dispatch:host.get_record D:{m}|"
+    f"api_effect] host.get_record\n"
+    + (
+        f"Nov 26 0{h}:{m:02d}:30 xcp-a xapi: [error||{200 + m} |SR.scan R:{m}|backtrace] "
+        f"SR_BACKEND_FAILURE_73: NFS mount error\n"
+        if m % 17 == 0
+        else ""
+    )
+    for h in range(1, 5)
+    for m in range(60)
+)
+_LOGS = {
+    "xensource.log": _XENSOURCE,
+    "SMlog": "Nov 26 03:12:01 xcp-a SM: [1234] lock: opening lock file /var/lock/sm/sr\n"
+    "Nov 26 03:12:02 xcp-a SM: [1234] FAILED in util.pread: (rc 32) mount.nfs: "
+    "Connection timed out\n",
+    "xha.log": "Nov 26 02:00:00 CET 2026 [info] HA not enabled\n",
+    "audit.log": "Nov 26 04:00:01 xcp-a xapi: [20261126T04:00:01Z|audit] ('trackid' "
+    "'root' 'ALLOWED' 'OK' 'API' 'host.get_record')\n",
+    "daemon.log": "Nov 26 04:10:00 xcp-a chronyd[812]: Selected source 127.10.0.123\n",
+    "messages": "Nov 26 04:11:00 xcp-a kernel: eth1: link up, 10000 Mbps, full duplex\n",
+    "xensource.log.1.gz": "x" * 200_000,
+}
+_LOGROTATE = """# see "man logrotate" for details
+# rotate log files weekly
+weekly
+
+# keep 4 weeks worth of backlogs
+rotate 4
+
+# create new (empty) log files after rotating old ones
+create
+
+# packages drop log rotation information into this directory
+include /etc/logrotate.d
+"""
 # what xapi-ssl.pem holds before anyone replaces it (not a real key: only read back)
 _OLD_PEM = "-----BEGIN PRIVATE KEY-----\nold\n-----END PRIVATE KEY-----\n"
 
@@ -136,7 +174,11 @@ def make_dom0(
     _script(root / "opt/xensource/libexec/backup-metadata-cron", "#!/bin/sh\nexit 0\n")
     for period in ("daily", "weekly", "monthly"):
         (root / f"etc/cron.{period}").mkdir(parents=True, exist_ok=True)
+    for name, text in _LOGS.items():
+        (root / "var/log" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "var/log" / name).write_text(text)
     for relative, text in (
+        ("etc/logrotate.conf", _LOGROTATE),
         ("etc/xensource/xapi-ssl.pem", _OLD_PEM),
         ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),
         ("etc/vconsole.conf", f'KEYMAP="{keymap}"\n'),

@@ -48,8 +48,19 @@ class RowList(ScrollView, can_focus=True):
     class Moved(Message):
         """The cursor moved to another row (screens showing its details redraw)."""
 
-    def __init__(self, columns: Sequence[tuple[str, int]], **kwargs) -> None:
+        def __init__(self, rowlist: RowList) -> None:
+            super().__init__()
+            self.rowlist = rowlist
+
+        @property
+        def control(self) -> RowList:
+            return self.rowlist
+
+    def __init__(
+        self, columns: Sequence[tuple[str, int]], *, markable: bool = True, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
+        self.markable = markable  # False: space does nothing (lists read, not acted on)
         self.columns = list(columns)
         self.rows: list[tuple[str, Sequence[str]]] = []
         self.cursor = 0
@@ -88,7 +99,7 @@ class RowList(ScrollView, can_focus=True):
         if self.cursor != old:
             self._keep_cursor_visible()
             self.refresh()
-            self.post_message(self.Moved())
+            self.post_message(self.Moved(self))
 
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(1, self.size.height - 2))
@@ -114,6 +125,16 @@ class RowList(ScrollView, can_focus=True):
         self.marked.clear()
         self.refresh()
         self.post_message(self.Marked())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.markable if action == "toggle_mark" else True
+
+    def move_to_end(self) -> None:
+        """The last row, in view (once laid out: a list just filled has no height yet)."""
+        self.cursor = max(len(self.rows) - 1, 0)
+        self.call_after_refresh(self._keep_cursor_visible)
+        self.refresh()
+        self.post_message(self.Moved(self))
 
     def _keep_cursor_visible(self) -> None:
         # line 0 is the header; row i is drawn on line i + 1

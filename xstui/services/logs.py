@@ -1,0 +1,210 @@
+"""Logs (RECIPES.md section 8): in dom0, the host's key logs read from their
+end (follow, search, jump to the next error), what fills ``/var/log``, and
+the log-rotation profile written to ``/etc/logrotate.conf`` only after its
+diff is shown (the old file kept beside it); anywhere, the pool's alerts
+(XAPI messages) with severity, object and time, dismissed one by one."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..xapi.cache import Cache
+from .actions import Action, InvalidInput, Plan, RunContext
+from .host.local import LocalSystem
+
+LOG_DIR = "var/log"
+LOGS = ("xensource.log", "SMlog", "xha.log", "audit.log", "daemon.log", "messages")
+ERROR_RE = re.compile(r"\b(error|errors|fail(ed|ure)?|exception|fatal|critical)\b", re.I)
+TAIL_BYTES = 1 << 20  # what the viewer reads from a log's end
+LOGROTATE = "etc/logrotate.conf"
+# the profile of RECIPES section 8, as global directives of logrotate.conf
+PROFILE = {"frequency": "daily", "rotate": "rotate 7", "compress": "compress", "size": "size 20M"}
+FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
+
+
+def log_names(system: LocalSystem) -> list[str]:
+    """The key logs this host has."""
+    return [n for n in LOGS if system.path(f"{LOG_DIR}/{n}").is_file()]
+
+
+def tail(system: LocalSystem, name: str, limit: int = TAIL_BYTES) -> list[str]:
+    """The log's last lines (at most ``limit`` bytes of them), oldest first."""
+    path = system.path(f"{LOG_DIR}/{name}")
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            f.seek(max(0, end - limit))
+            data = f.read()
+    except OSError as exc:
+        raise InvalidInput([f"cannot read {path}: {exc.strerror or exc}"]) from None
+    lines = data.decode(errors="replace").splitlines()
+    return lines[1:] if end > limit and lines else lines  # the first may be cut
+
+
+def find(lines: list[str], pattern: str, start: int, *, errors: bool = False) -> int | None:
+    """The index of the next line from ``start`` (wrapping) that holds
+    ``pattern`` (case-insensitive text), or an error when ``errors``."""
+    if not lines:
+        return None
+    needle = pattern.lower()
+    for step in range(1, len(lines) + 1):
+        i = (start + step) % len(lines)
+        line = lines[i]
+        if ERROR_RE.search(line) if errors else needle and needle in line.lower():
+            return i
+    return None
+
+
+@dataclass(frozen=True)
+class Usage:
+    total: int
+    biggest: list[tuple[str, int]]  # (path under /var/log, bytes), largest first
+    free: int | None
+
+
+def usage(system: LocalSystem, top: int = 8) -> Usage:
+    root = system.path(LOG_DIR)
+    files = []
+    for folder, _dirs, names in os.walk(root):
+        for n in names:
+            p = Path(folder) / n
+            try:
+                files.append((str(p.relative_to(root)), p.stat().st_size))
+            except OSError:
+                continue
+    files.sort(key=lambda f: -f[1])
+    try:
+        free = os.statvfs(root).f_bavail * os.statvfs(root).f_frsize
+    except OSError:
+        free = None
+    return Usage(sum(s for _, s in files), files[:top], free)
+
+
+def with_profile(text: str) -> str:
+    """logrotate.conf with the profile's global directives (before the first
+    block or include): frequency, rotate, compress, size replaced or added."""
+    lines = text.splitlines()
+    top = next(
+        (i for i, line in enumerate(lines) if "{" in line or line.strip().startswith("include")),
+        len(lines),
+    )
+    head, rest = lines[:top], lines[top:]
+    kept = [
+        line
+        for line in head
+        if not (
+            line.strip() in FREQUENCIES
+            or re.match(r"\s*(rotate|size|maxsize)\s+\S+", line)
+            or line.strip() in ("compress", "nocompress")
+        )
+    ]
+    profile = ["# xstui log-rotation profile", *PROFILE.values()]
+    return "\n".join([*profile, *kept, *rest]) + "\n"
+
+
+class ApplyLogProfile(Action):
+    """Write the rotation profile, once its diff has been shown (the plan)."""
+
+    def __init__(self, system: LocalSystem):
+        self.system, self.path = system, system.path(LOGROTATE)
+        try:
+            self.old = self.path.read_text()
+        except OSError as exc:
+            raise InvalidInput([f"cannot read {self.path}: {exc.strerror or exc}"]) from None
+        self.new = with_profile(self.old)
+        if self.new == self.old:
+            raise InvalidInput(["logrotate.conf has the profile already"])
+        self.backup = self.path.with_name(self.path.name + time.strftime(".%Y%m%d-%H%M%S"))
+
+    def diff(self) -> list[str]:
+        return [
+            line.rstrip("\n")
+            for line in difflib.unified_diff(
+                self.old.splitlines(), self.new.splitlines(), "before", "after", lineterm=""
+            )
+        ]
+
+    def plan(self) -> Plan:
+        return Plan(
+            title="Log rotation: daily, 7 kept, compressed, at most 20M",
+            summary=f"{self.path} gets the profile's global directives; the old file is kept "
+            f"as {self.backup.name}. The diff:",
+            xe=[f"cp -p /{LOGROTATE} /{LOGROTATE}{self.backup.suffix}", *self.diff()],
+            impact=["logs rotate daily or at 20M; 7 compressed generations are kept"],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        self.backup.write_text(self.old)
+        tmp = self.path.with_name(self.path.name + ".new")
+        tmp.write_text(self.new)
+        os.chmod(tmp, self.path.stat().st_mode & 0o777)
+        os.replace(tmp, self.path)
+        ctx.on_undo("put the old logrotate.conf back", lambda: self.path.write_text(self.old))
+        return f"Profile written; the old file is {self.backup}."
+
+
+# alerts --------------------------------------------------------------------------
+NEVER = datetime.fromtimestamp(0, timezone.utc)
+SEVERITY = {1: "critical", 2: "major", 3: "warning", 4: "minor", 5: "info"}
+
+
+@dataclass(frozen=True)
+class Alert:
+    ref: str
+    when: str
+    severity: str
+    name: str
+    about: str
+    body: str
+
+
+def alerts(cache: Cache) -> list[Alert]:
+    """The pool's messages, newest first, with the object they are about."""
+    with cache.lock:
+        by_uuid = {}
+        for cls in ("host", "sr", "vm", "pool"):
+            for rec in cache.table(cls).values():
+                by_uuid[rec.uuid] = getattr(rec, "name_label", "") or cls
+        rows = [
+            Alert(
+                m.ref,
+                m.timestamp.strftime("%m-%d %H:%M") if m.timestamp else "",
+                SEVERITY.get(m.priority, str(m.priority)),
+                m.name,
+                f"{m.cls} {by_uuid.get(m.obj_uuid, m.obj_uuid[:8])}",
+                m.body,
+            )
+            for m in sorted(
+                cache.table("message").values(), key=lambda m: m.timestamp or NEVER, reverse=True
+            )
+        ]
+    return rows
+
+
+class DismissAlert(Action):
+    calls = ("message.destroy",)
+
+    def __init__(self, cache: Cache, ref: str):
+        alert = next((a for a in alerts(cache) if a.ref == ref), None)
+        if alert is None:
+            raise InvalidInput(["choose an alert in the list"])
+        self.alert = alert
+
+    def plan(self) -> Plan:
+        a = self.alert
+        return Plan(
+            title=f"Dismiss {a.name}",
+            summary=f"The alert about {a.about} ({a.when}) is removed for every client.",
+            xe=["xe message-destroy uuid=<message>"],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.call("message.destroy", self.alert.ref)
+        return f"{self.alert.name} dismissed."
