@@ -26,6 +26,7 @@ LOGROTATE = "etc/logrotate.conf"
 # the profile of RECIPES section 8, as global directives of logrotate.conf
 PROFILE = {"frequency": "daily", "rotate": "rotate 7", "compress": "compress", "size": "size 20M"}
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
+PROFILE_MARK = "# xstui log-rotation profile"
 
 
 def log_names(system: LocalSystem) -> list[str]:
@@ -102,10 +103,10 @@ def with_profile(text: str) -> str:
         if not (
             line.strip() in FREQUENCIES
             or re.match(r"\s*(rotate|size|maxsize)\s+\S+", line)
-            or line.strip() in ("compress", "nocompress")
+            or line.strip() in ("compress", "nocompress", PROFILE_MARK)
         )
     ]
-    profile = ["# xstui log-rotation profile", *PROFILE.values()]
+    profile = [PROFILE_MARK, *PROFILE.values()]
     return "\n".join([*profile, *kept, *rest]) + "\n"
 
 

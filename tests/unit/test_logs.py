@@ -1,0 +1,64 @@
+"""Logs against the fake dom0 (never this machine's /var/log) and alerts
+over the simulator: tail, search and next error, usage, the rotation profile
+written only as its diff said (the old file kept), alerts dismissed."""
+
+import time
+
+import pytest
+
+from xstui.services import logs
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.services.host.local import LocalSystem
+from xstui.sim.dom0 import make_dom0
+
+
+@pytest.fixture
+def dom0(tmp_path):
+    return LocalSystem(make_dom0(tmp_path / "root"))
+
+
+def test_tail_search_and_errors(dom0):
+    assert logs.log_names(dom0) == list(logs.LOGS)
+    lines = logs.tail(dom0, "xensource.log")
+    assert lines[-1].startswith("Nov 26 04:59")
+    first_error = logs.find(lines, "", 0, errors=True)
+    assert "SR_BACKEND_FAILURE_73" in lines[first_error]
+    second = logs.find(lines, "", first_error, errors=True)
+    assert second > first_error and "[error" in lines[second]
+    assert logs.find(lines, "no such text", 0) is None
+    hit = logs.find(lines, "D:42|", 0)
+    assert "D:42|" in lines[hit]
+    short = logs.tail(dom0, "xensource.log", limit=300)  # a cut first line is dropped
+    assert all(line.startswith("Nov 26") for line in short)
+
+
+def test_usage_biggest_first(dom0):
+    used = logs.usage(dom0)
+    assert used.biggest[0][0] == "xensource.log.1.gz" and used.total > 200_000
+
+
+def test_rotation_profile_written_as_its_diff_says(dom0, connection):
+    conf = dom0.path(logs.LOGROTATE)
+    old = conf.read_text()
+    action = logs.ApplyLogProfile(dom0)
+    diff = action.diff()
+    assert "+daily" in diff and "-weekly" in diff and "-rotate 4" in diff and "+size 20M" in diff
+    assert "include /etc/logrotate.d" in action.new  # blocks and includes kept
+    action.execute(RunContext(connection))
+    assert conf.read_text() == action.new and action.backup.read_text() == old
+    with pytest.raises(InvalidInput, match="already"):
+        logs.ApplyLogProfile(dom0)
+
+
+def test_alerts_newest_first_and_dismissed(connection, running_sim):
+    connection.start_events()
+    assert connection.cache.wait_for(lambda: connection.cache.table("message"), 5)
+    rows = logs.alerts(connection.cache)
+    assert [a.name for a in rows][0] == "HOST_CLOCK_SKEW_DETECTED"
+    assert rows[0].about == "Host xcp-c" and rows[0].severity == "warning"
+    logs.DismissAlert(connection.cache, rows[0].ref).execute(RunContext(connection))
+    deadline = time.monotonic() + 5
+    while any(a.ref == rows[0].ref for a in logs.alerts(connection.cache)):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert rows[0].ref not in running_sim.sim.store.table("message")
