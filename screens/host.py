@@ -26,7 +26,7 @@ from xstui.services.host.local import (
     SetKeymap,
     StatusReport,
 )
-from xstui.services.pool import DesignateMaster
+from xstui.services.pool import DesignateMaster, EjectHost
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform
@@ -99,6 +99,7 @@ class HostScreen(AreaScreen):
         ),
         Binding("t", "show_time", "Time", id="host.time", show=False),
         Binding("D", "designate", "Designate master", id="host.designate", show=False),
+        Binding("E", "eject", "Eject from pool", id="host.eject", show=False),
     ]
     DEFAULT_CSS = """
     HostScreen #hosts { height: 4; }
@@ -383,6 +384,14 @@ class HostScreen(AreaScreen):
             DesignateMaster.fields(cache),
             lambda values: DesignateMaster(cache, values["host"]),
         )
+        if action is not None:
+            await perform(self.app, action)
+
+    @requires(EjectHost)
+    @work(exit_on_error=False, group="action", description="eject host")
+    async def action_eject(self) -> None:
+        cache, host = self.conn.cache, self.host
+        action = await ask(self.app, "", [], lambda _: EjectHost(cache, host))
         if action is not None:
             await perform(self.app, action)
 

@@ -195,6 +195,11 @@ AREAS: tuple[Area, ...] = (
             "host_metrics": ALL,
             "pif": ("host", "device", "MAC", "physical"),
             "vm": (*VM_PLACE, "memory_static_max"),
+            # what an eject takes with it: the host's local SRs and the disks there
+            "sr": ("shared",),
+            "pbd": ("host", "SR"),
+            "vdi": ("SR",),
+            "vbd": ("VM", "VDI"),
         },
         probes=(time_probe,),
     ),

@@ -92,6 +92,13 @@ class Simulator:
         (``reboot`` False: only the listener and the tasks it ran go)."""
         threading.Timer(0.3, self._go_down, (host, seconds, reboot)).start()
 
+    def leave(self, host: str) -> None:
+        """A host no longer of this pool (ejected): its listeners stop just
+        after the reply, for good."""
+        self.down.add(host)
+        if self.on_host_down:
+            threading.Timer(0.3, self.on_host_down, (host,)).start()
+
     def _go_down(self, host: str, seconds: float | None, reboot: bool) -> None:
         st = self.store
         with st.lock:

@@ -1,12 +1,14 @@
 """The pool as a whole: its master role (shared by the Host area's
-maintenance of the master and, later, HA recovery and pool membership)."""
+maintenance of the master, HA recovery), and its membership (eject)."""
 
 from .master import DesignateMaster
+from .membership import EjectHost
 from .recovery import Diagnosis, EmergencyHaOff, PointAtMaster, TakeOverAsMaster, diagnose
 
 __all__ = [
     "DesignateMaster",
     "Diagnosis",
+    "EjectHost",
     "EmergencyHaOff",
     "PointAtMaster",
     "TakeOverAsMaster",

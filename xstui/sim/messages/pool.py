@@ -301,3 +301,46 @@ def disable_external_auth(ctx: Ctx, pool, config):
 def crl_list(ctx: Ctx):
     """The names of the CRLs installed pool-wide."""
     return list(ctx.store.crls)
+
+
+# membership -----------------------------------------------------------------------
+@message()
+def eject(ctx: Ctx, host):
+    """The member leaves the pool: its local SRs and every record of it go
+    from the pool's database, and it reboots as a host of its own (it stays
+    away from this pool's listeners). Not the master, not with HA on, not
+    while VMs run there."""
+    st, sim = ctx.store, ctx.sim
+    if host == sim.master:
+        raise XapiError("OPERATION_NOT_ALLOWED", "Cannot eject the pool master")
+    if ha_enabled(ctx):
+        raise XapiError("HA_IS_ENABLED")
+    running = [
+        st.get("VM", v)["name_label"]
+        for v in st.get("host", host)["resident_VMs"]
+        if not st.get("VM", v)["is_control_domain"]
+    ]
+    if running:
+        raise XapiError("HOST_IN_USE", host, "VM", ", ".join(running))
+    ctx.work(1.0, progress=0.5)
+    rec = st.get("host", host)
+    for pbd in list(rec["PBDs"]):
+        sr = st.get("PBD", pbd)["SR"]
+        st.destroy("PBD", pbd)
+        if st.exists("SR", sr) and not st.get("SR", sr)["shared"]:
+            for vdi in list(st.get("SR", sr)["VDIs"]):
+                for vbd in list(st.get("VDI", vdi)["VBDs"]):
+                    st.destroy("VBD", vbd)
+                st.destroy("VDI", vdi)
+            st.destroy("SR", sr)
+    for dom0 in [v for v in rec["resident_VMs"] if st.get("VM", v)["is_control_domain"]]:
+        st.destroy("VM", dom0)
+    for cls, field in (("PIF", "host"), ("host_cpu", "host"), ("Certificate", "host")):
+        for ref in st.find(cls, **{field: host}):
+            st.destroy(cls, ref)
+    if st.exists("host_metrics", rec["metrics"]):
+        st.destroy("host_metrics", rec["metrics"])
+    st.destroy("host", host)
+    sim.believed_master.pop(host, None)
+    sim.leave(host)
+    return ""
