@@ -34,6 +34,7 @@ class StorageScreen(AreaScreen):
         Binding("f", "forget", "Forget", id="storage.forget", show=False),
         Binding("X", "destroy", "Destroy", id="storage.destroy", show=False),
         Binding("D", "default", "Default SR", id="storage.default"),
+        Binding("M", "multipath", "Multipath", id="storage.multipath", show=False),
     ]
     DRAWN_FROM = frozenset({"sr", "pbd", "vdi", "vbd", "vm", "pool", "host"})
 
@@ -85,6 +86,10 @@ class StorageScreen(AreaScreen):
                 ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
                 or "none"
             )
+        state = sto.multipath_state(self.conn.cache)
+        on = [n for n, yes in sorted(state.items()) if yes]
+        text.append("\nMultipathing: ", style="bold")
+        text.append(f"on for {', '.join(on)}" if on else "off on every host (M turns it on)")
         text.append("\n* the default SR. n: new NFS SR; a/d: attach/detach; f: forget; X: destroy")
         self.query_one("#sr-detail", Static).update(text)
 
@@ -155,3 +160,16 @@ class StorageScreen(AreaScreen):
     @work(exit_on_error=False, group="action", description="default SR")
     async def action_default(self) -> None:
         await self._run(sto.SetDefaultSr)
+
+    @requires(sto.EnableMultipath)
+    @work(exit_on_error=False, group="action", description="multipath")
+    async def action_multipath(self) -> None:
+        cache = self.conn.cache
+        action = await ask(
+            self.app,
+            "Enable multipathing on a host",
+            sto.EnableMultipath.fields(cache),
+            lambda v: sto.EnableMultipath(cache, v["host"]),
+        )
+        if action is not None:
+            await perform(self.app, action)

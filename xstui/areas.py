@@ -167,6 +167,7 @@ AREAS: tuple[Area, ...] = (
             "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
             "vbd": ("VM", "VDI", "type"),
             "vm": VM_PLACE,
+            "host": ALL,
         },
     ),
     Area(

@@ -8,6 +8,7 @@ import pytest
 
 from xstui.services import storage as sto
 from xstui.services.actions import InvalidInput, RunContext
+from xstui.services.host.hosts import guests_on
 from xstui.xapi.connection import XapiFailure
 
 
@@ -117,3 +118,26 @@ def test_default_sr_set_and_refused_for_a_local_one(live, running_sim):
     sto.SetDefaultSr(conn.cache, iso.ref).execute(RunContext(conn))
     pool = running_sim.sim.store.get("pool", running_sim.sim.pool)
     assert pool["default_SR"] == pool["crash_dump_SR"] == iso.ref
+
+
+def test_multipath_the_books_way(live, running_sim, xapi):
+    conn = live
+    with pytest.raises(InvalidInput, match="maintenance"):
+        sto.EnableMultipath(conn.cache, "xcp-a")  # VMs run there
+    xcp_c = next(h.ref for h in conn.cache.table("host").values() if h.name_label == "xcp-c")
+    x = xapi.xenapi
+    for vm in x.host.get_resident_VMs(xcp_c):
+        if not x.VM.get_is_control_domain(vm):
+            x.VM.hard_shutdown(vm)
+    wait(lambda: not guests_on(conn.cache, xcp_c))
+    assert not sto.multipath_state(conn.cache)["xcp-c"]
+    action = sto.EnableMultipath(conn.cache, "xcp-c")
+    assert [x.split()[1] for x in action.plan().xe] == [
+        "host-disable",
+        "host-param-set",
+        "host-enable",
+    ]
+    action.execute(RunContext(conn))
+    rec = running_sim.sim.store.get("host", xcp_c)
+    assert rec["enabled"] and rec["other_config"]["multipathhandle"] == "dmp"
+    wait(lambda: sto.multipath_state(conn.cache)["xcp-c"])

@@ -2,6 +2,7 @@
 server exports, attach, detach, forget, destroy, the default SR."""
 
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
+from .multipath import EnableMultipath, multipath_state
 from .nfs import CreateNfsSr, probe_exports, srs_at
 from .srs import SrDetail, SrRow, sr_detail, sr_rows
 
@@ -10,10 +11,12 @@ __all__ = [
     "CreateNfsSr",
     "DestroySr",
     "DetachSr",
+    "EnableMultipath",
     "ForgetSr",
     "SetDefaultSr",
     "SrDetail",
     "SrRow",
+    "multipath_state",
     "probe_exports",
     "sr_detail",
     "sr_rows",
