@@ -3,12 +3,15 @@ every screen from the event stream, the command palette."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.resources import files
 
-from textual import work
+from textual import events, work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -57,6 +60,9 @@ def _screen_factory(area: Area):
         return getattr(import_module(module), name)(area)
 
     return make
+
+
+IDLE_CHECK_SECONDS = 15
 
 
 class XstuiApp(App):
@@ -122,6 +128,68 @@ class XstuiApp(App):
             self.attach(self._initial_connection)
         else:
             self.push_screen(ConnectScreen(self._target, self._user))
+        self._last_key = time.monotonic()
+        self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
+
+    # auto-logout and the local shell (xsconsole's) --------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):  # every key passes here first
+            self._last_key = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        """Quit after the configured minutes without a key, as xsconsole logs
+        out: on a console left open (iLO, tty1) nobody else finds it logged in."""
+        minutes = self.config.idle_logout_minutes
+        if minutes and time.monotonic() - self._last_key > minutes * 60:
+            if any(isinstance(s, TaskProgressModal) for s in self.screen_stack):
+                return  # never in the middle of an action
+            self._shut_down()
+
+    @work(exclusive=True, group="idle")
+    async def action_idle_logout(self) -> None:
+        from .services.fields import Field
+        from .widgets.form import FormModal
+        from .xapi.config import IDLE_CHOICES
+
+        labels = {("never" if m == 0 else f"{m} minutes"): m for m in IDLE_CHOICES}
+        now = self.config.idle_logout_minutes
+        current = next((label for label, m in labels.items() if m == now), f"{now} minutes")
+        chosen = await self.push_screen_wait(
+            FormModal(
+                "Quit by itself after how long without a key?",
+                [Field("minutes", "Auto-logout", current, choices=list(labels))],
+                lambda v: labels.get(v["minutes"], now),
+            )
+        )
+        if chosen is None:
+            return
+        self.config.idle_logout_minutes = chosen
+        saved = self.config.save()
+        self.notify(
+            f"Auto-logout: {'never' if not chosen else f'after {chosen} minutes'}"
+            + ("." if saved else f" (this session only: {self.config.problem})."),
+            timeout=6,
+        )
+
+    def action_local_shell(self) -> None:
+        """dom0's shell, the console suspended meanwhile (exit comes back)."""
+        conn = self.connection
+        if conn is None or conn.target.kind != "local":
+            self.notify(
+                "The local shell is dom0's: run xstui local there (here, use ssh).",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        shell = os.environ.get("SHELL") or "/bin/bash"
+        with self.suspend():
+            print("xstui: a shell in dom0. Type exit to come back to the console.", flush=True)
+            try:
+                subprocess.call([shell])
+            except OSError as exc:
+                print(f"xstui: cannot run {shell}: {exc}", flush=True)
+        self._last_key = time.monotonic()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # the areas need a connection: hide their keys until there is one
@@ -248,6 +316,13 @@ class XstuiApp(App):
                 yield SystemCommand(
                     f"Go to {a.title}", a.description, lambda m=a.id: self.switch_mode(m)
                 )
+        yield SystemCommand(
+            "Auto-logout", "Quit by itself after minutes without a key", self.action_idle_logout
+        )
+        if self.connection is not None and self.connection.target.kind == "local":
+            yield SystemCommand(
+                "Local shell", "A shell in dom0; exit comes back", self.action_local_shell
+            )
         for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
             if isinstance(binding, Binding) and binding.description:
                 yield SystemCommand(

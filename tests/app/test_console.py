@@ -127,3 +127,26 @@ async def test_the_connect_screen_fits_the_linux_console(console):
         text = screen_text(app)
         assert "demo" in text
         assert not foreign_glyphs(text), sorted(foreign_glyphs(text))
+
+
+async def test_auto_logout_quits_after_the_idle_minutes(connection):
+    """xsconsole's auto-logout: no key for the configured time, the console quits."""
+    import time as clock
+
+    from xstui.app import XstuiApp
+    from xstui.xapi.config import Config
+
+    config = Config(idle_logout_minutes=5)
+    app = XstuiApp(connection, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        app._check_idle()
+        assert app.is_running  # a key was just pressed
+        app._last_key = clock.monotonic() - 6 * 60
+        await pilot.press("f2")  # a key resets the clock
+        app._check_idle()
+        assert app.is_running
+        app._last_key = clock.monotonic() - 6 * 60
+        app._check_idle()
+        await pilot.pause(0.2)
+        assert not app.is_running

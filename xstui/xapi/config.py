@@ -33,7 +33,9 @@ SHAPE = {
     "fingerprints": (dict, "a mapping of host:port to SHA-256 fingerprint"),
     "theme": (str, "a theme name"),
     "keymap": (dict, "a mapping of binding id to key, e.g. network.bond: B"),
+    "idle_logout_minutes": (int, "whole minutes (0: never)"),
 }
+IDLE_CHOICES = (0, 5, 10, 15, 30, 60)  # minutes before the console quits by itself
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Config:
     fingerprints: dict[str, str] = field(default_factory=dict)  # host:port -> SHA-256
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
+    idle_logout_minutes: int = 0  # the console quits after this long without a key (0: never)
     path: Path | None = None
     problem: str = ""  # why the file is not used as is (then nothing is saved)
 
@@ -82,6 +85,11 @@ class Config:
                 config.fingerprints = {str(k): str(v).upper() for k, v in value.items()}
             elif key == "theme":
                 config.theme = value
+            elif key == "idle_logout_minutes":
+                if isinstance(value, bool) or not 0 <= value <= 1440:
+                    problems.append("idle_logout_minutes must be 0 to 1440")
+                else:
+                    config.idle_logout_minutes = value
             else:
                 config.keymap = {str(k): str(v) for k, v in value.items()}
         config.problem = f"{path}: {'; '.join(problems)}" if problems else ""
@@ -96,6 +104,8 @@ class Config:
         data = {"targets": self.targets, "fingerprints": self.fingerprints, "theme": self.theme}
         if self.keymap:
             data["keymap"] = self.keymap
+        if self.idle_logout_minutes:
+            data["idle_logout_minutes"] = self.idle_logout_minutes
         try:
             write_private(path, yaml.safe_dump(data, sort_keys=True).encode())
         except OSError as exc:
