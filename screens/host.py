@@ -100,6 +100,8 @@ class HostScreen(AreaScreen):
         Binding("t", "show_time", "Time", id="host.time", show=False),
         Binding("D", "designate", "Designate master", id="host.designate", show=False),
         Binding("E", "eject", "Eject from pool", id="host.eject", show=False),
+        Binding("k", "keymap", "Keyboard layout", id="host.keymap", show=False),
+        Binding("B", "status_report", "Status report", id="host.status_report", show=False),
     ]
     DEFAULT_CSS = """
     HostScreen #hosts { height: 4; }
