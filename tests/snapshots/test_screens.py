@@ -481,3 +481,86 @@ def test_restore_dry_run_80x24(snap_compare, demo_connection):
         )
     finally:
         dump.unlink(missing_ok=True)
+
+
+def test_storage_80x24(snap_compare, demo_connection):
+    """Storage: the SRs, where each is attached, the selected one's details."""
+    from xstui.screens.storage import StorageScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f9")
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, StorageScreen)
+                and pilot.app.screen.query_one("#srs").rows
+            ),
+        )
+        await pilot.press("down")
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_new_nfs_sr_form_80x24(snap_compare, demo_connection):
+    """The NFS wizard's second step: the server's exports (the used one noted)."""
+    from xstui.screens.storage import StorageScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(pilot.app.screen, StorageScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        form = pilot.app.screen
+        form.query_one("#field-server").value = "127.10.2.5"
+        form.query_one("#ok").press()
+        await until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, FormModal) and pilot.app.screen.query("#field-path")
+            ),
+        )
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_logs_in_dom0_80x24(snap_compare, request, monkeypatch):
+    """Logs in dom0: xensource.log from its end, the cursor on the next error."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from xstui.screens.logs import LogsScreen
+
+    from xstui.sim.dom0 import make_dom0
+    from xstui.sim.runner import start_simulator
+    from xstui.xapi.targets import Target
+
+    folder = Path(tempfile.gettempdir()) / "xstui-snapshots"  # shown in the bar: fixed
+    shutil.rmtree(folder / "dom0", ignore_errors=True)
+    folder.mkdir(exist_ok=True)
+    socket = str(folder / "xapi")
+    running = start_simulator(
+        "demo", port=snapshot_port(request), password="snapshot", unix_socket=socket
+    )
+    monkeypatch.setenv("XSTUI_DOM0_ROOT", str(make_dom0(folder / "dom0")))
+    conn = Connection(Target("local", socket_path=socket), "root", "", watch=watched_types())
+    conn.login()
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LogsScreen))
+        await pilot.press("g")
+        await until(pilot, lambda: pilot.app.screen.lines)
+        await pilot.press("e")
+        await settle(pilot)
+
+    try:
+        assert snap_compare(XstuiApp(conn), terminal_size=(80, 24), run_before=run_before)
+    finally:
+        conn.close()
+        running.close()
