@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .dump import load_dump
-from .scenario import ScenarioError, build, generate, load_scenario
+from .scenario import ScenarioError, build, generate, load_scenario, standalone_scenario
 from .server import SimServer
 from .simulator import Simulator
 
@@ -20,6 +20,8 @@ class RunningSim:
     unix_socket: str | None = None
     control_url: str = ""  # fault injection (xstui sim-ctl)
     member_urls: dict[str, str] = field(default_factory=dict)  # host name -> URL
+    # hosts beside the pool, each a pool of its own: name -> (its simulator's run)
+    standalone: dict[str, RunningSim] = field(default_factory=dict)
 
     @property
     def password(self) -> str:
@@ -30,6 +32,8 @@ class RunningSim:
         return self.server.fingerprint
 
     def close(self) -> None:
+        for other in self.standalone.values():
+            other.close()
         self.server.close()
 
 
@@ -111,7 +115,32 @@ def start_simulator(
         server.listen_unix(unix_socket)
         running.unix_socket = unix_socket
     running.control_url = server.listen_control().url
+    if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
+        scenario = load_scenario(scenario)
+    if isinstance(scenario, dict) and members and not dump:
+        _start_standalone(running, scenario, server.pool_port, latency_ms, task_delay)
     return running
+
+
+def _start_standalone(
+    running: RunningSim, scenario: dict, port: int, latency_ms: float, task_delay: float
+) -> None:
+    """Each host beside the pool: a simulator of its own on its loopback
+    address and the pool's port, with the pool's root password; pool.join
+    finds the pool through ``peers``."""
+    sim = running.sim
+    peers = {sim.host_address(sim.master): sim}
+    sim.peers = peers
+    for spec in scenario.get("standalone", []):
+        if not _loopback(spec["address"]):
+            continue
+        store = build(standalone_scenario(scenario, spec))
+        other = Simulator(store, sim.password, latency=latency_ms / 1000, task_delay=task_delay)
+        other.peers = peers
+        other_server = SimServer(other)
+        listener = other_server.listen_tcp(spec["address"], port, other.master)
+        other_server.pool_port = port
+        running.standalone[spec["name"]] = RunningSim(other, other_server, listener.url)
 
 
 def _loopback(address: str) -> bool:

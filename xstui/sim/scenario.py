@@ -310,7 +310,12 @@ class _Builder:
                     "clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl "
                     "pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave "
                     "avx f16c rdrand hypervisor lahf_lm abm avx2 bmi1 bmi2 erms",
-                    "features": "1fcbfbff-f7fa3223-2c100800-00000121-0000000f-f1bf07ab",
+                    "features": h.get(
+                        "cpu_features",
+                        "1fcbfbff-f7fa3223-2c100800-00000121-0000000f-f1bf07ab"
+                        if "Intel" in h.get("cpu_model", "")
+                        else "178bfbff-f6f83203-2e500800-040001f3-0000000f-f1bf07a9",
+                    ),
                 },
                 "other_config": {
                     "boot_time": str(int(self.now - float(h.get("uptime_days", 12 + index)) * DAY))
@@ -792,3 +797,22 @@ class _Builder:
                     "body": m.get("body", ""),
                 },
             )
+
+
+def standalone_scenario(pool: dict, spec: dict) -> dict:
+    """A host beside the pool as a scenario of its own: one host, its NICs on
+    the pool-wide networks' devices, a local SR, the pool's product and DNS."""
+    return {
+        "name": f"{spec['name']} (standalone)",
+        "seed": int(pool.get("seed", 0)) + 1,
+        "pool": {"name": ""},
+        "product": pool.get("product", {}),
+        "dns": pool.get("dns", []),
+        "gateway": pool.get("gateway", "127.10.0.1"),
+        "netmask": pool.get("netmask", "255.255.255.0"),
+        "hosts": [{**spec, "master": True}],
+        "networks": [
+            {"name": "Pool-wide network associated with eth0", "device": "eth0", "management": True}
+        ],
+        "srs": [{"name": "Local storage", "type": "lvm", "per_host": True, "size_gb": 500}],
+    }

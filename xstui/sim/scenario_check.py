@@ -85,6 +85,8 @@ SPEC: dict = {
             "path": str,
         }
     ],
+    # hosts beside the pool, each a pool of its own, that may join it
+    "standalone": [dict],
     "updates": [{"name": str, "guidance": [str], "applied": [str]}],
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],

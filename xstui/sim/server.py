@@ -346,6 +346,8 @@ class SimServer:
         self.host_tls: dict[str, ssl.SSLContext] = {}  # a host's own certificate, once reset
         sim.on_certificate_reset = self.reset_certificate
         sim.on_certificate_install = self.install_certificate
+        sim.on_host_joined = self.serve_joined
+        self.pool_port = 0  # the port every host of the pool listens on (serve_pool)
 
     def enable_tls(self, names: list[str]) -> str:
         self._ssl, self.fingerprint = _tls_context(names)
@@ -479,11 +481,23 @@ class SimServer:
             except OSError:
                 pass  # the address went away meanwhile
 
+    def serve_joined(self, host_ref: str) -> None:
+        """A host that joined the pool answers at its address as a member."""
+        if self.closed or not self.pool_port:
+            return
+        address = self.sim.host_address(host_ref)
+        for _ in range(20):  # its old listener (its own pool's) is closing
+            try:
+                self.listen_tcp(address, self.pool_port, host_ref)
+                return
+            except OSError:
+                time.sleep(0.1)
+
     def serve_pool(self, address: str = "127.0.0.1", port: int = 0) -> Listener:
         """The master's listener on ``address`` plus one per host whose
         management address is on loopback (same port)."""
         master = self.listen_tcp(address, port, self.sim.master)
-        port = master.server.server_address[1]
+        port = self.pool_port = master.server.server_address[1]
         for ref, host in self.sim.store.table("host").items():
             addr = host["address"]
             if addr == address or not _is_loopback(addr):

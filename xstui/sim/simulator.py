@@ -59,6 +59,10 @@ class Simulator:
         # bytes of generated disk data per byte a VDI uses, for exports and
         # host backups (1/1024: a 30 GiB disk exports as 30 MiB; 1 for benchmarks)
         self.data_scale = 1 / 1024
+        # the pools of this process by their master's address (pool.join finds
+        # the pool it joins there), and the server's hook for a member that joined
+        self.peers: dict[str, Simulator] = {}
+        self.on_host_joined = None  # set by the server: (host) -> None, listens for it
 
     # pool facts ------------------------------------------------------------
     @property
@@ -91,6 +95,50 @@ class Simulator:
         a shutdown (``seconds`` None: it stays down) or a toolstack restart
         (``reboot`` False: only the listener and the tasks it ran go)."""
         threading.Timer(0.3, self._go_down, (host, seconds, reboot)).start()
+
+    def adopt(self, other: Store, host: str) -> None:
+        """A host joining this pool: its records come from ``other`` (its own
+        pool's store): the host and its metrics, CPUs, control domain, local
+        SRs, and physical NICs, each on this pool's network for its device."""
+        st = self.store
+        with st.lock, other.lock:
+            by_device = {}
+            for pif in st.find("PIF", host=self.master):
+                p = st.get("PIF", pif)
+                by_device[p["device"]] = p["network"]
+            rec = other.get("host", host)
+
+            def copy(cls: str, ref: str, **changes) -> None:
+                if not st.exists(cls, ref):
+                    st.create(cls, {**_own(other.get(cls, ref)), **changes}, ref=ref)
+
+            copy("host_metrics", rec["metrics"])
+            copy("host", host)
+            for ref in other.find("host_cpu", host=host):
+                copy("host_cpu", ref)
+            for ref in other.find("Certificate", host=host):
+                copy("Certificate", ref)
+            for vm in rec["resident_VMs"]:
+                if other.get("VM", vm)["is_control_domain"]:
+                    metrics = other.get("VM", vm)["metrics"]
+                    if other.exists("VM_metrics", metrics):
+                        copy("VM_metrics", metrics)
+                    copy("VM", vm)
+            for pif in other.find("PIF", host=host):
+                p = other.get("PIF", pif)
+                if p["physical"]:
+                    network = by_device.get(p["device"])
+                    if network is None:
+                        network = st.create("network", {"name_label": f"Network {p['device']}"})
+                        by_device[p["device"]] = network
+                    copy("PIF", pif, network=network, bond_slave_of="OpaqueRef:NULL")
+            for pbd in other.find("PBD", host=host):
+                sr = other.get("PBD", pbd)["SR"]
+                copy("SR", sr)
+                for vdi in other.get("SR", sr)["VDIs"]:
+                    copy("VDI", vdi)
+                copy("PBD", pbd)
+            self.believed_master[host] = self.master
 
     def leave(self, host: str) -> None:
         """A host no longer of this pool (ejected): its listeners stop just
@@ -305,3 +353,28 @@ class Simulator:
         """Fault injection: the call to ``method`` after ``after`` successful
         ones fails with ``description`` (e.g. ["PIF_CONFIGURATION_ERROR", ...])."""
         self.faults[method] = [after, description]
+
+
+# fields a copied record does not bring: the back-references the store keeps
+_BACKREFS = {
+    "resident_VMs",
+    "PIFs",
+    "PBDs",
+    "host_CPUs",
+    "patches",
+    "certificates",
+    "VDIs",
+    "VBDs",
+    "VIFs",
+    "snapshots",
+    "subtasks",
+    "bond_master_of",
+    "VLAN_slave_of",
+    "host_patches",
+    "slaves",
+    "uuid",
+}
+
+
+def _own(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in _BACKREFS}

@@ -338,6 +338,37 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The SR is not attached to any host.",
         "Attach it first.",
     ),
+    "HOSTS_NOT_HOMOGENEOUS": (
+        ("reason",),
+        "The host's CPUs differ from the pool's.",
+        "Join a pool of the same CPU vendor and features, or force it knowing that VMs "
+        "will only see what every host offers (and cannot move if they used more).",
+    ),
+    "JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS": (
+        (),
+        "This host is the master of other hosts: only a host alone can join a pool.",
+        "Eject its members first.",
+    ),
+    "JOINING_HOST_CANNOT_HAVE_RUNNING_OR_SUSPENDED_VMS": (
+        (),
+        "The joining host has running or suspended VMs.",
+        "Shut them down (or export them) first.",
+    ),
+    "JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS": (
+        (),
+        "The joining host has shared storage of its own.",
+        "Detach and forget its shared SRs first; the pool's are attached after joining.",
+    ),
+    "JOINING_HOST_CONNECTION_FAILED": (
+        (),
+        "The joining host could not reach the pool master.",
+        "Check the master's address and that the hosts reach each other (port 443).",
+    ),
+    "POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION": (
+        ("host_api_version", "master_api_version"),
+        "The joining host runs another release than the pool.",
+        "Update it to the pool's release (or the pool to its) first.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",

@@ -4,6 +4,8 @@ are pointed at it."""
 
 from __future__ import annotations
 
+import threading
+
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -343,4 +345,65 @@ def eject(ctx: Ctx, host):
     st.destroy("host", host)
     sim.believed_master.pop(host, None)
     sim.leave(host)
+    return ""
+
+
+@message()
+def join(ctx: Ctx, master_address, master_username, master_password):
+    """This host (a pool of its own) joins the pool whose master is at
+    ``master_address``, with XAPI's checks; its CPUs must match the pool's."""
+    return _join(ctx, str(master_address), str(master_username), str(master_password), False)
+
+
+@message()
+def join_force(ctx: Ctx, master_address, master_username, master_password):
+    """join, accepting CPUs that differ from the pool's."""
+    return _join(ctx, str(master_address), str(master_username), str(master_password), True)
+
+
+def _join(ctx: Ctx, address: str, user: str, password: str, force: bool) -> str:
+    me, st = ctx.sim, ctx.store
+    if len(st.table("host")) > 1:
+        raise XapiError("JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS")
+    pool = me.peers.get(address)
+    if pool is None or pool is me:
+        raise XapiError("JOINING_HOST_CONNECTION_FAILED")
+    if user != "root" or password != pool.password:
+        raise XapiError("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure")
+    host = me.master
+    rec = st.get("host", host)
+    running = [
+        v
+        for v in rec["resident_VMs"]
+        if not st.get("VM", v)["is_control_domain"]
+        and st.get("VM", v)["power_state"] in ("Running", "Paused", "Suspended")
+    ]
+    if running:
+        raise XapiError("JOINING_HOST_CANNOT_HAVE_RUNNING_OR_SUSPENDED_VMS")
+    if any(sr["shared"] for sr in st.table("SR").values()):
+        raise XapiError("JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS")
+    with pool.store.lock:
+        master = pool.store.get("host", pool.master)
+        mine = (rec["API_version_major"], rec["API_version_minor"])
+        theirs = (master["API_version_major"], master["API_version_minor"])
+        if mine != theirs:
+            raise XapiError(
+                "POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION",
+                f"{mine[0]}.{mine[1]}",
+                f"{theirs[0]}.{theirs[1]}",
+            )
+        a, b = rec["cpu_info"], master["cpu_info"]
+        if not force and (
+            a.get("vendor") != b.get("vendor") or a.get("features") != b.get("features")
+        ):
+            raise XapiError(
+                "HOSTS_NOT_HOMOGENEOUS",
+                f"CPUs differ: {a.get('vendor')} {a.get('features')} here, "
+                f"{b.get('vendor')} {b.get('features')} on the master",
+            )
+    ctx.work(1.0, progress=0.5)
+    pool.adopt(st, host)
+    me.leave(host)  # this toolstack restarts as a member: its own listener goes
+    if pool.on_host_joined:
+        threading.Timer(0.6, pool.on_host_joined, (host,)).start()
     return ""
