@@ -26,10 +26,11 @@ from xstui.services.host.local import (
     SetKeymap,
     StatusReport,
 )
-from xstui.services.pool import DesignateMaster, EjectHost
+from xstui.services.pool import DesignateMaster, EjectHost, JoinPool, check_join
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
@@ -100,6 +101,7 @@ class HostScreen(AreaScreen):
         Binding("t", "show_time", "Time", id="host.time", show=False),
         Binding("D", "designate", "Designate master", id="host.designate", show=False),
         Binding("E", "eject", "Eject from pool", id="host.eject", show=False),
+        Binding("J", "join", "Join a pool", id="host.join", show=False),
         Binding("k", "keymap", "Keyboard layout", id="host.keymap", show=False),
         Binding("B", "status_report", "Status report", id="host.status_report", show=False),
     ]
@@ -396,6 +398,29 @@ class HostScreen(AreaScreen):
         action = await ask(self.app, "", [], lambda _: EjectHost(cache, host))
         if action is not None:
             await perform(self.app, action)
+
+    @requires(JoinPool)
+    @work(exit_on_error=False, group="action", description="join a pool")
+    async def action_join(self) -> None:
+        if not connected(self.app):
+            return
+        conn = self.conn
+        values = await self.app.push_screen_wait(
+            FormModal("Join this host to a pool", JoinPool.fields(), lambda v: v)
+        )
+        if values is None:
+            return
+        self.app.notify("Comparing this host with the pool's master...", timeout=3)
+        try:
+            check = await asyncio.to_thread(check_join, conn, values["address"], values["password"])
+            action = JoinPool(
+                conn.cache, values["address"], values["password"], values["force"], check
+            )
+        except Exception as exc:  # unreachable master, wrong password, refusals: in words
+            notify_error(self.app, exc)
+            return
+        self.app.clear_notifications()
+        await perform(self.app, action)
 
     @requires(hs.RebootHost)
     @work(exit_on_error=False, group="action", description="reboot host")

@@ -60,3 +60,64 @@ def test_eject_after_maintenance(live, running_sim):
     time.sleep(0.5)
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(member_url, timeout=2)
+
+
+def standalone(running_sim, name):
+    from xstui.areas import watched_types
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    run = running_sim.standalone[name]
+    conn = Connection(parse_target(run.url), "root", running_sim.password, watch=watched_types())
+    conn.login()
+    conn.start_events()
+    assert conn.cache.wait_for(lambda: conn.cache.table("pif"), 5)
+    return conn
+
+
+def test_a_cpu_mismatch_is_refused_unless_forced(running_sim):
+    from xstui.services.pool import JoinPool, check_join
+
+    conn = standalone(running_sim, "amd-e")
+    try:
+        check = check_join(conn, "127.10.0.11", running_sim.password)
+        assert check.pool == "Demo Pool" and not check.refusals
+        assert "CPU vendor" in check.mismatches[0]
+        with pytest.raises(InvalidInput, match="join anyway"):
+            JoinPool(conn.cache, "127.10.0.11", running_sim.password, "refuse", check)
+        forced = JoinPool(conn.cache, "127.10.0.11", running_sim.password, "join anyway", check)
+        plan = forced.plan()
+        assert plan.risk == "high" and "force=true" in plan.xe[0]
+        assert running_sim.password not in " ".join(plan.xe) + repr(forced)
+        with pytest.raises(Exception, match="password"):
+            check_join(conn, "127.10.0.11", "wrong")
+    finally:
+        conn.close()
+
+
+def test_join_a_fourth_host_then_eject_it(running_sim):
+    from xstui.services.pool import JoinPool, check_join
+
+    conn = standalone(running_sim, "xcp-d")
+    try:
+        check = check_join(conn, "127.10.0.11", running_sim.password)
+        assert not check.refusals and not check.mismatches
+        JoinPool(conn.cache, "127.10.0.11", running_sim.password, "refuse", check).execute(
+            RunContext(conn)
+        )
+        # the console followed its host to the pool's master
+        deadline = time.monotonic() + 20
+        while not (conn.state == "connected" and len(conn.cache.table("host")) == 4):
+            assert time.monotonic() < deadline, (conn.state, conn.state_detail)
+            time.sleep(0.1)
+        assert conn.target.host == "127.10.0.11"
+        xcp_d = host_named(conn, "xcp-d")
+        pifs = [p for p in conn.cache.table("pif").values() if p.host == xcp_d]
+        assert pifs and all(p.network in conn.cache.table("network") for p in pifs)
+        EjectHost(conn.cache, xcp_d).execute(RunContext(conn))
+        deadline = time.monotonic() + 10
+        while xcp_d in conn.cache.table("host"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        conn.close()

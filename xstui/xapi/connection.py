@@ -229,19 +229,23 @@ class Connection:
         """The password was changed on the pool: logins from now on use it."""
         self._password = password
 
-    def session_on(self, address: str, *, local: bool = False) -> XenAPI.Session:
-        """A session of this user on another host of the pool (the recovery
-        paths, when the master is gone): a normal login, which a member answers
-        with HOST_IS_SLAVE (raised as XenAPI.Failure), or the member's own
-        local login. Its certificate is checked like the master's."""
+    def session_on(
+        self, address: str, *, local: bool = False, password: str | None = None
+    ) -> XenAPI.Session:
+        """A session on another host (the recovery paths, when the master is
+        gone; a pool this host may join): a normal login, which a member
+        answers with HOST_IS_SLAVE (raised as XenAPI.Failure), or the member's
+        own local login. As this user, with this password unless another is
+        given (another pool's root). Its certificate is checked like the master's."""
         target = self.target.with_host(address)
         if target.scheme == "https":
             self._check_certificate(target)
         proxy = self._proxy_for(target, 15)
+        secret = self._password if password is None else password
         if local:
-            proxy.slave_local_login_with_password(self.user, self._password)
+            proxy.slave_local_login_with_password(self.user, secret)
         else:
-            proxy.xenapi.login_with_password(self.user, self._password, "2.16", "xstui-recovery")
+            proxy.xenapi.login_with_password(self.user, secret, "2.16", "xstui-recovery")
         return proxy
 
     def has_method(self, method: str) -> bool:

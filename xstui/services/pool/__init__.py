@@ -2,7 +2,7 @@
 maintenance of the master, HA recovery), and its membership (eject)."""
 
 from .master import DesignateMaster
-from .membership import EjectHost
+from .membership import EjectHost, JoinCheck, JoinPool, check_join
 from .recovery import Diagnosis, EmergencyHaOff, PointAtMaster, TakeOverAsMaster, diagnose
 
 __all__ = [
@@ -10,7 +10,10 @@ __all__ = [
     "Diagnosis",
     "EjectHost",
     "EmergencyHaOff",
+    "JoinCheck",
+    "JoinPool",
     "PointAtMaster",
     "TakeOverAsMaster",
+    "check_join",
     "diagnose",
 ]

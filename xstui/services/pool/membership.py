@@ -1,12 +1,21 @@
-"""Pool membership: ejecting a member (``pool.eject``). The member reboots
-as a host of its own and the data on its local disks is erased, so the plan
-lists what goes with it and the host's name must be typed."""
+"""Pool membership: ejecting a member (``pool.eject``: it reboots as a host
+of its own and the data on its local disks is erased, so the plan lists what
+goes with it and the host's name must be typed), and joining this host to a
+pool (``pool.join``) after comparing it with the pool's master: what XAPI
+would refuse is said first, and CPUs that differ need the admin's word."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import XenAPI
+
 from ...xapi import views
 from ...xapi.cache import Cache
+from ...xapi.connection import Connection, XapiFailure
+from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field, problem_of
 from ..guards import refuse_while_ha
 from ..host.hosts import guests_on, host_or_refuse
 
@@ -71,3 +80,146 @@ class EjectHost(Action):
         ctx.task("pool.eject", self.host)
         ctx.commit()
         return f"{self.name} left the pool and is rebooting as a host of its own."
+
+
+# joining ----------------------------------------------------------------------------
+@dataclass
+class JoinCheck:
+    """This host against the pool it would join: ``refusals`` XAPI would
+    refuse whatever the admin says; ``mismatches`` (CPUs) only a forced join
+    accepts; ``notes`` what the admin should know."""
+
+    pool: str = ""
+    master: str = ""
+    refusals: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_join(conn: Connection, address: str, password: str) -> JoinCheck:
+    """Read the pool's master (a session with the pool's root password) and
+    compare: a read, nothing changes. Raises XapiFailure/ConnectError for a
+    master that cannot be reached or refuses the password."""
+    address = v.host_or_ip(address, "pool master")
+    found = JoinCheck()
+    cache = conn.cache
+    with cache.lock:
+        hosts = list(cache.table("host").values())
+        me = cache.get("host", conn.this_host)
+        shared = [sr.name_label for sr in cache.table("sr").values() if sr.shared]
+        running = [vm.name_label for vm in views.user_vms(cache) if vm.power_state != "Halted"]
+        my_devices = sorted(
+            p.device for p in cache.table("pif").values() if p.host == me.ref and p.physical
+        )
+    if len(hosts) > 1:
+        found.refusals.append(
+            f"this host is the master of {len(hosts) - 1} other host(s): eject them first"
+        )
+    if running:
+        found.refusals.append(f"VMs run or are suspended here: {', '.join(running[:6])}")
+    if shared:
+        found.refusals.append(f"this host has shared SRs of its own: {', '.join(shared)}")
+    try:
+        session = conn.session_on(address, password=password)
+    except XenAPI.Failure as exc:  # a wrong password, a member's address: in words
+        raise XapiFailure([str(d) for d in exc.details]) from None
+    except OSError as exc:
+        raise InvalidInput([f"cannot reach the pool master at {address} ({exc})"]) from None
+    try:
+        x = session.xenapi
+        master_ref = x.session.get_this_host(session._session)
+        master = x.host.get_record(master_ref)
+        pool = x.pool.get_record(x.pool.get_all()[0])
+        their_devices = sorted(
+            p["device"]
+            for p in x.PIF.get_all_records_where(f'field "host" = "{master_ref}"').values()
+            if p["physical"]
+        )
+    finally:
+        try:
+            session.xenapi.session.logout()
+        except Exception:
+            pass
+    found.pool, found.master = pool["name_label"] or "(unnamed pool)", master["name_label"]
+    mine = (me.API_version_major, me.API_version_minor)
+    theirs = (int(master["API_version_major"]), int(master["API_version_minor"]))
+    if mine != theirs:
+        found.refusals.append(
+            f"API {mine[0]}.{mine[1]} here, {theirs[0]}.{theirs[1]} on the pool: same release needed"
+        )
+    a, b = me.cpu_info, master["cpu_info"]
+    if a.get("vendor") != b.get("vendor"):
+        found.mismatches.append(
+            f"CPU vendor: {a.get('vendor')} here, {b.get('vendor')} in the pool; live migration "
+            "between them will not work"
+        )
+    elif a.get("features") != b.get("features"):
+        found.mismatches.append(
+            f"CPU features differ ({a.get('features')} here, {b.get('features')} in the pool): "
+            "VMs will see only what every host offers"
+        )
+    if my_devices != their_devices:
+        found.notes.append(
+            f"NICs: {', '.join(my_devices)} here, {', '.join(their_devices)} on the master; "
+            "the pool's networks expect the same layout"
+        )
+    return found
+
+
+class JoinPool(Action):
+    calls = ("pool.join", "pool.join_force")
+
+    @staticmethod
+    def fields() -> list[Field]:
+        return [
+            Field("address", "Pool master", "", problem_of(v.host_or_ip, "pool master")),
+            Field("password", "Its root password", "", password=True),
+            Field("force", "If the CPUs differ", "refuse", choices=("refuse", "join anyway")),
+        ]
+
+    def __init__(self, cache: Cache, address: str, password: str, force: str, check: JoinCheck):
+        if not password:
+            raise InvalidInput(["give the pool's root password"])
+        if check.refusals:
+            raise InvalidInput(check.refusals)
+        self.forced = force == "join anyway"
+        if check.mismatches and not self.forced:
+            raise InvalidInput(
+                [*check.mismatches, "choose 'join anyway' to join all the same, knowing this"]
+            )
+        self.address, self._password, self.check = address.strip(), password, check
+        with cache.lock:
+            me = next(iter(cache.table("host").values()))
+            self.name, self.uuid = me.name_label, me.uuid
+
+    def __repr__(self) -> str:
+        return f"JoinPool({self.address!r}, <hidden>)"
+
+    def plan(self) -> Plan:
+        c = self.check
+        verb = "pool-join force=true" if self.forced else "pool-join"
+        impact = [
+            f"{self.name} becomes a member of {c.pool}: its toolstack restarts and this console "
+            "follows it to the pool's master",
+            "the pool's shared SRs and networks are attached to it",
+            *[f"forced: {m}" for m in c.mismatches],
+            *c.notes,
+        ]
+        return Plan(
+            title=f"Join {self.name} to the pool {c.pool}",
+            summary=f"{self.name} joins the pool whose master is {c.master} ({self.address}).",
+            xe=[
+                f"xe {verb} master-address={self.address} master-username=root "
+                "master-password=******"
+            ],
+            steps=["pool.join_force" if self.forced else "pool.join"],
+            impact=impact,
+            risk="high" if self.forced else "medium",
+            confirm_word=self.name if self.forced else "",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        method = "pool.join_force" if self.forced else "pool.join"
+        ctx.task(method, self.address, "root", self._password)
+        ctx.commit()
+        return f"{self.name} joined {self.check.pool}; the console follows it to the master."
