@@ -210,6 +210,8 @@ def run_sim(args) -> int:
     print(f"  master   {running.url}")
     for name, url in running.member_urls.items():
         print(f"  member   {url}  ({name})")
+    for name, alone in running.standalone.items():
+        print(f"  alone    {alone.url}  ({name}, a pool of its own: Host, J joins it)")
     if running.unix_socket:
         print(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
     print(

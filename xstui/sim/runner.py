@@ -131,10 +131,12 @@ def _start_standalone(
     sim = running.sim
     peers = {sim.host_address(sim.master): sim}
     sim.peers = peers
-    for spec in scenario.get("standalone", []):
+    for n, spec in enumerate(scenario.get("standalone", [])):
         if not _loopback(spec["address"]):
             continue
         store = build(standalone_scenario(scenario, spec))
+        for ref, pif in list(store.table("PIF").items()):  # MACs of its own, not the pool's
+            store.set("PIF", ref, MAC=f"02:1d:{n:02x}:00:00:{pif['MAC'][-2:]}")
         other = Simulator(store, sim.password, latency=latency_ms / 1000, task_delay=task_delay)
         other.peers = peers
         other_server = SimServer(other)
