@@ -203,6 +203,12 @@ class _Builder:
         self.make_messages()
         self.make_directory()
         st.nfs_exports = {str(k): list(v) for k, v in (sc.get("nfs_servers") or {}).items()}
+        st.iscsi_targets = {
+            str(address): {**t, "luns": [_lun(f"{address}/{t['iqn']}", lun) for lun in t["luns"]]}
+            for address, t in (sc.get("iscsi_targets") or {}).items()
+        }
+        st.hba_luns = [_lun("hba", lun) for lun in sc.get("hba_luns", [])]
+        st.local_disks = list(sc.get("local_disks", []))
         self.finish_srs()
         return st
 
@@ -815,4 +821,18 @@ def standalone_scenario(pool: dict, spec: dict) -> dict:
             {"name": "Pool-wide network associated with eth0", "device": "eth0", "management": True}
         ],
         "srs": [{"name": "Local storage", "type": "lvm", "per_host": True, "size_gb": 500}],
+    }
+
+
+def _lun(where: str, spec: dict) -> dict:
+    """A LUN as the storage managers report it (a stable SCSI id from where it is)."""
+    lun_id = int(spec.get("id", 0))
+    digest = hashlib.sha256(f"{where}/{lun_id}".encode()).hexdigest()
+    return {
+        "id": lun_id,
+        "size": int(float(spec.get("size_gb", 1024)) * GiB),
+        "vendor": spec.get("vendor", "LIO-ORG"),
+        "serial": digest[:16],
+        "scsi_id": "36" + digest[:30],
+        "adapter": int(spec.get("adapter", 0)),
     }

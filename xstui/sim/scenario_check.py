@@ -92,6 +92,10 @@ SPEC: dict = {
     "vms": [list],
     # NFS servers the pool can reach: address -> exported paths (for SR.probe/create)
     "nfs_servers": dict,
+    # iSCSI targets: address -> {iqn, chap: {user, password}, luns: [{id, size_gb, vendor}]}
+    "iscsi_targets": dict,
+    "hba_luns": [{"id": int, "size_gb": NUM, "vendor": str, "adapter": int}],
+    "local_disks": [str],  # free disks on every host, for local LVM / ext SRs
     # an Active Directory domain beside the pool (a fake domain controller)
     "directory": {
         "domain": str,

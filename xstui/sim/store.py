@@ -71,6 +71,11 @@ class Store:
         self.crls: list[str] = []  # the pool's certificate revocation lists (their file names)
         # NFS servers on the storage network: address -> exported paths
         self.nfs_exports: dict[str, list[str]] = {}
+        # iSCSI targets (address -> iqn, chap, luns), FC LUNs every host sees,
+        # and the free local disks of each host (for lvm/ext SRs)
+        self.iscsi_targets: dict[str, dict] = {}
+        self.hba_luns: list[dict] = []
+        self.local_disks: list[str] = []
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from ..api import Ctx, message
 from ..errors import XapiError
-from ..store import now_xdate
 
 CLASS = "SR"
 GiB = 1 << 30
 NEW_EXPORT_BYTES = 4096 * GiB  # what a fresh export offers
+LOCAL_DISK_BYTES = 1788 * GiB  # a free local disk (the fake dom0's sdb)
 
 
 def backend_failure(number: int, text: str, extra: str = "") -> XapiError:
@@ -43,6 +43,76 @@ def _nfs_target(ctx: Ctx, config: dict) -> tuple[str, str]:
     return server, path
 
 
+def _block_lun(ctx: Ctx, type: str, config: dict) -> dict:  # noqa: A002
+    """The LUN an iSCSI or FC device-config names, refusing as the storage
+    managers do, each answer carrying what the admin picks from next."""
+    st = ctx.store
+    if type == "lvmohba":
+        luns = st.hba_luns
+        if not config.get("SCSIid"):
+            devices = "".join(
+                f"<BlockDevice><path>/dev/sd{chr(99 + i)}</path><SCSIid>{lun['scsi_id']}</SCSIid>"
+                f"<vendor>{lun['vendor']}</vendor><serial>{lun['serial']}</serial>"
+                f"<size>{lun['size']}</size><adapter>{lun['adapter']}</adapter>"
+                f"<lun>{lun['id']}</lun><hba>qlogic</hba></BlockDevice>"
+                for i, lun in enumerate(luns)
+            )
+            raise backend_failure(
+                107, "The SCSIid parameter is missing or incorrect", f"<Devlist>{devices}</Devlist>"
+            )
+    else:
+        address = config.get("target", "").strip()
+        if not address:
+            raise backend_failure(95, "The request is missing the target parameter")
+        target = st.iscsi_targets.get(address)
+        if target is None:
+            raise backend_failure(141, "Unable to connect to ISCSI service on target")
+        chap = target.get("chap")
+        if chap and (
+            config.get("chapuser") != chap["user"] or config.get("chappassword") != chap["password"]
+        ):
+            raise backend_failure(
+                68,
+                "ISCSI login failed - check access settings for the initiator on the storage, "
+                "if CHAP is used verify CHAP credentials",
+            )
+        if config.get("targetIQN") != target["iqn"]:
+            iqns = (
+                f"<TGT><Index>0</Index><IPAddress>{address}</IPAddress>"
+                f"<TargetIQN>{target['iqn']}</TargetIQN></TGT>"
+            )
+            raise backend_failure(
+                96,
+                "The request is missing or has an incorrect target IQN parameter",
+                f"<iscsi-target-iqns>{iqns}</iscsi-target-iqns>",
+            )
+        luns = target["luns"]
+        if not config.get("SCSIid"):
+            listed = "".join(
+                f"<LUN><vendor>{lun['vendor']}</vendor><serial>{lun['serial']}</serial>"
+                f"<LUNid>{lun['id']}</LUNid><size>{lun['size']}</size>"
+                f"<SCSIid>{lun['scsi_id']}</SCSIid></LUN>"
+                for lun in luns
+            )
+            raise backend_failure(
+                107,
+                "The SCSIid parameter is missing or incorrect",
+                f"<iscsi-target>{listed}</iscsi-target>",
+            )
+    lun = next((lun for lun in luns if lun["scsi_id"] == config.get("SCSIid")), None)
+    if lun is None:
+        raise backend_failure(107, "The SCSIid parameter is missing or incorrect")
+    return lun
+
+
+def _using(ctx: Ctx, scsi_id: str) -> list[dict]:
+    out = {}
+    for pbd in ctx.store.table("PBD").values():
+        if pbd["device_config"].get("SCSIid") == scsi_id:
+            out[pbd["SR"]] = ctx.store.get("SR", pbd["SR"])
+    return list(out.values())
+
+
 def _existing(ctx: Ctx, server: str, path: str) -> list[dict]:
     """The SRs this pool knows at that export."""
     out, path = {}, path.rstrip("/")
@@ -57,12 +127,19 @@ def _existing(ctx: Ctx, server: str, path: str) -> list[dict]:
 
 @message(asyncable=False)
 def probe(ctx: Ctx, host, device_config, type, sm_config):  # noqa: A002 (the API's name)
-    """NFS only: the export list (as SR_BACKEND_FAILURE_101, like the real
-    storage manager) without a path; with one, the SRs already there (XML)."""
-    if type != "nfs":
-        raise XapiError("NOT_IMPLEMENTED", f"SR.probe of type {type} (the simulator probes NFS)")
-    server, path = _nfs_target(ctx, dict(device_config))
-    found = {sr["uuid"] for sr in _existing(ctx, server, path)}
+    """As the storage managers answer: NFS, the export list (in
+    SR_BACKEND_FAILURE_101) without a path; iSCSI, the target's IQNs (96)
+    then its LUNs (107); HBA, the LUNs (107); with everything given, the SRs
+    already there (XML)."""
+    config = {str(k): str(v) for k, v in dict(device_config).items()}
+    if type == "nfs":
+        server, path = _nfs_target(ctx, config)
+        found = [sr["uuid"] for sr in _existing(ctx, server, path)]
+    elif type in ("lvmoiscsi", "lvmohba"):
+        lun = _block_lun(ctx, type, config)
+        found = [sr["uuid"] for sr in _using(ctx, lun["scsi_id"])]
+    else:
+        raise XapiError("NOT_IMPLEMENTED", f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba)")
     items = "".join(f"<SR><UUID>{u}</UUID></SR>" for u in sorted(found))
     return f'<?xml version="1.0" ?><SRlist>{items}</SRlist>'
 
@@ -80,37 +157,55 @@ def create(
     shared,
     sm_config,
 ):
-    """An NFS SR at a new export path: its record and a PBD plugged on every
-    host (it is shared). Another type is NOT_IMPLEMENTED here."""
-    if type != "nfs":
-        raise XapiError("NOT_IMPLEMENTED", f"SR.create of type {type} (the simulator creates NFS)")
+    """An SR and its PBDs, plugged: NFS (a folder of its own on the export)
+    and iSCSI / HBA LUNs (LVM, shared) on every host; a local LVM or ext SR
+    on a free disk of ``host`` only."""
     st = ctx.store
     config = {str(k): str(v) for k, v in dict(device_config).items()}
-    _nfs_target(ctx, config)  # each NFS SR is a folder of its own on the export
     if not str(name_label).strip():
         raise XapiError("INVALID_VALUE", "name_label", str(name_label))
+    if type == "nfs":
+        _nfs_target(ctx, config)
+        size, hosts, is_shared, alloc = NEW_EXPORT_BYTES, list(st.table("host")), True, "thin"
+    elif type in ("lvmoiscsi", "lvmohba"):
+        lun = _block_lun(ctx, type, config)
+        if _using(ctx, lun["scsi_id"]):
+            raise backend_failure(16, "The SR device is currently in use")
+        size, hosts, is_shared, alloc = lun["size"], list(st.table("host")), True, "thick"
+    elif type in ("lvm", "ext"):
+        device = config.get("device", "").strip()
+        if not device:
+            raise backend_failure(90, "The request is missing the device parameter")
+        if device in ("/dev/sda", "/dev/sda1", "/dev/sda2", "/dev/sda3"):
+            raise backend_failure(105, "Root system device, cannot be used for VM storage")
+        if device not in st.local_disks:
+            raise backend_failure(91, "The device is not a valid path")
+        if any(
+            p["host"] == host and p["device_config"].get("device") == device
+            for p in st.table("PBD").values()
+        ):
+            raise backend_failure(16, "The SR device is currently in use")
+        size, hosts, is_shared = LOCAL_DISK_BYTES, [host], False
+        alloc = "thin" if type == "ext" else "thick"
+    else:
+        raise XapiError("NOT_IMPLEMENTED", f"SR.create of type {type} in the simulator")
     ctx.work(1.0, progress=0.5)
     sr = st.create(
         "SR",
         {
             "name_label": str(name_label),
             "name_description": str(name_description),
-            "type": "nfs",
+            "type": type,
             "content_type": str(content_type or "user"),
-            "shared": True,
-            "physical_size": NEW_EXPORT_BYTES,
+            "shared": is_shared,
+            "physical_size": size,
             "physical_utilisation": 0,
-            "sm_config": {"allocation": "thin", **{str(k): str(v) for k, v in sm_config.items()}},
+            "sm_config": {"allocation": alloc, **{str(k): str(v) for k, v in sm_config.items()}},
             "other_config": {},
-            "introduced_by": "OpaqueRef:NULL",
         },
     )
-    for h in st.table("host"):
-        st.create(
-            "PBD",
-            {"host": h, "SR": sr, "device_config": config, "currently_attached": True},
-        )
-    st.set("SR", sr, other_config={"created": str(now_xdate())})
+    for h in hosts:
+        st.create("PBD", {"host": h, "SR": sr, "device_config": config, "currently_attached": True})
     return sr
 
 
