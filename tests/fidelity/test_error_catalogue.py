@@ -38,7 +38,7 @@ def test_every_code_the_simulator_raises_is_in_words():
 def test_storage_failures_use_the_storage_managers_numbers():
     """Every SR_BACKEND_FAILURE_<n> the simulator raises is in
     XE_SR_ERRORCODES.xml with the same text, and reaches the admin in words."""
-    import re
+    import ast
     import xml.etree.ElementTree as ET
     from pathlib import Path
 
@@ -51,8 +51,14 @@ def test_storage_failures_use_the_storage_managers_numbers():
     }
     sim = Path(__file__).resolve().parents[2] / "xstui" / "sim"
     raised = []
-    for path in sim.rglob("*.py"):
-        raised += re.findall(r'backend_failure\(\s*(\d+),\s*"([^"]+)"', path.read_text())
+    for path in sim.rglob("*.py"):  # the AST joins a text split over lines
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "backend_failure"
+                and all(isinstance(a, ast.Constant) for a in node.args[:2])
+            ):
+                raised.append((node.args[0].value, node.args[1].value))
     assert raised
     for number, text in raised:
         assert codes.get(int(number)) == text, (number, text)
