@@ -23,12 +23,12 @@ from xstui.widgets.rowlist import RowList
 
 from .base import AreaScreen, requires
 
-COLUMNS = [("SR", 22), ("Type", 5), ("Where", 10), ("Used", 36)]
+COLUMNS = [("SR", 20), ("Type", 9), ("Where", 10), ("Used", 34)]
 
 
 class StorageScreen(AreaScreen):
     BINDINGS = [
-        Binding("n", "new_nfs", "New NFS SR", id="storage.new_nfs"),
+        Binding("n", "new_sr", "New SR", id="storage.new_sr"),
         Binding("a", "attach", "Attach", id="storage.attach"),
         Binding("d", "detach", "Detach", id="storage.detach"),
         Binding("f", "forget", "Forget", id="storage.forget", show=False),
@@ -90,7 +90,7 @@ class StorageScreen(AreaScreen):
         on = [n for n, yes in sorted(state.items()) if yes]
         text.append("\nMultipathing: ", style="bold")
         text.append(f"on for {', '.join(on)}" if on else "off on every host (M turns it on)")
-        text.append("\n* the default SR. n: new NFS SR; a/d: attach/detach; f: forget; X: destroy")
+        text.append("\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy")
         self.query_one("#sr-detail", Static).update(text)
 
     def _selected(self) -> str:
@@ -101,11 +101,113 @@ class StorageScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
-    @requires(sto.CreateNfsSr)
-    @work(exit_on_error=False, group="action", description="new NFS SR")
-    async def action_new_nfs(self) -> None:
+    @requires(sto.CreateNfsSr, sto.CreateBlockSr)
+    @work(exit_on_error=False, group="action", description="new SR")
+    async def action_new_sr(self) -> None:
         if not connected(self.app):
             return
+        kinds = {"NFS": "nfs", **{label: kind for kind, label in sto.KINDS.items()}}
+        kind = await self.app.push_screen_wait(
+            FormModal(
+                "New SR",
+                [Field("kind", "Storage", "NFS", choices=list(kinds))],
+                lambda v: kinds[v["kind"]],
+            )
+        )
+        flows = {
+            "nfs": self._new_nfs,
+            "lvmoiscsi": self._new_iscsi,
+            "lvmohba": self._new_hba,
+            "lvm": self._new_local,
+            "ext": self._new_local,
+        }
+        if kind in flows:
+            await flows[kind](kind)
+
+    async def _probed(self, fn, *args):
+        """A probe in a thread; None (said) when it fails."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except Exception as exc:
+            notify_error(self.app, exc)
+            return None
+
+    async def _new_block(self, kind: str, config: dict, luns: list, where: str) -> None:
+        if not luns:
+            notify_error(self.app, InvalidInput([f"{where} offers no LUN"]))
+            return
+        labels = {lun.label: lun for lun in luns}
+        cache = self.conn.cache
+        action = await ask(
+            self.app,
+            f"New {sto.KINDS[kind]} SR: which LUN of {where}?",
+            [
+                Field("lun", "LUN", next(iter(labels)), choices=list(labels)),
+                Field("name", "Name", f"{sto.KINDS[kind].split()[0]} {where}"),
+            ],
+            lambda v: sto.CreateBlockSr(
+                cache, kind, {**config, "SCSIid": labels[v["lun"]].scsi_id}, v["name"]
+            ),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    async def _new_iscsi(self, kind: str) -> None:
+        conn = self.conn
+        config = await self.app.push_screen_wait(
+            FormModal(
+                "New iSCSI SR: which target?",
+                sto.iscsi_fields(),
+                lambda v: sto.iscsi_config(v["target"], v["chapuser"], v["chappassword"]),
+            )
+        )
+        if config is None:
+            return
+        iqns = await self._probed(sto.iscsi_iqns, conn, config)
+        if not iqns:
+            if iqns is not None:
+                notify_error(self.app, InvalidInput(["the target offers no IQN"]))
+            return
+        iqn = iqns[0]
+        if len(iqns) > 1:
+            iqn = await self.app.push_screen_wait(
+                FormModal(
+                    "Which target IQN?",
+                    [Field("iqn", "IQN", iqns[0], choices=iqns)],
+                    lambda v: v["iqn"],
+                )
+            )
+            if iqn is None:
+                return
+        luns = await self._probed(sto.iscsi_luns, conn, config, iqn)
+        if luns is not None:
+            await self._new_block(kind, {**config, "targetIQN": iqn}, luns, config["target"])
+
+    async def _new_hba(self, kind: str) -> None:
+        luns = await self._probed(sto.hba_luns, self.conn)
+        if luns is not None:
+            await self._new_block(kind, {}, luns, "the HBAs")
+
+    async def _new_local(self, kind: str) -> None:
+        cache = self.conn.cache
+        with cache.lock:
+            hosts = {h.name_label: h.ref for h in cache.table("host").values()}
+        action = await ask(
+            self.app,
+            f"New {sto.KINDS[kind]} SR on a host's free disk",
+            [
+                Field("host", "Host", sorted(hosts)[0], choices=sorted(hosts)),
+                Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
+                Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)"),
+            ],
+            lambda v: sto.CreateBlockSr(
+                cache, kind, {"device": v["device"].strip()}, v["name"], hosts.get(v["host"], "")
+            ),
+        )
+        if action is not None:
+            await perform(self.app, action)
+
+    async def _new_nfs(self, kind: str) -> None:
         conn = self.conn
         server = await self.app.push_screen_wait(
             FormModal(

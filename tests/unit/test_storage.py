@@ -141,3 +141,58 @@ def test_multipath_the_books_way(live, running_sim, xapi):
     rec = running_sim.sim.store.get("host", xcp_c)
     assert rec["enabled"] and rec["other_config"]["multipathhandle"] == "dmp"
     wait(lambda: sto.multipath_state(conn.cache)["xcp-c"])
+
+
+def test_iscsi_discovery_then_sr(live, running_sim):
+    conn = live
+    with pytest.raises(XapiFailure) as no_chap:
+        sto.iscsi_iqns(conn, sto.iscsi_config("127.10.2.6"))
+    assert no_chap.value.code == "SR_BACKEND_FAILURE_68" and "CHAP" in str(no_chap.value)
+    with pytest.raises(InvalidInput, match="CHAP needs both"):
+        sto.iscsi_config("127.10.2.6", "xen", "")
+    config = sto.iscsi_config("127.10.2.6", "xen", "Chap-Demo-1")
+    iqns = sto.iscsi_iqns(conn, config)
+    assert iqns == ["iqn.2026-11.example.lab:storage.target0"]
+    luns = sto.iscsi_luns(conn, config, iqns[0])
+    assert [lun.lun for lun in luns] == ["0", "1"] and luns[0].size == 2048 << 30
+    with pytest.raises(InvalidInput, match="choose a LUN"):
+        sto.CreateBlockSr(conn.cache, "lvmoiscsi", {**config, "targetIQN": iqns[0]}, "SAN")
+    action = sto.CreateBlockSr(
+        conn.cache, "lvmoiscsi", {**config, "targetIQN": iqns[0], "SCSIid": luns[1].scsi_id}, "SAN"
+    )
+    plan = action.plan()
+    assert plan.risk == "high" and "chappassword=******" in plan.xe[0]
+    assert "Chap-Demo-1" not in " ".join(plan.xe) + repr(action)
+    action.execute(RunContext(conn))
+    wait(lambda: any(r.name == "SAN" for r in sto.sr_rows(conn.cache)))
+    san = row(conn, "SAN")
+    assert san.shared and san.attached == 3 and san.size == 1024 << 30
+    again = sto.CreateBlockSr(
+        conn.cache, "lvmoiscsi", {**config, "targetIQN": iqns[0], "SCSIid": luns[1].scsi_id}, "B"
+    )
+    with pytest.raises(Exception, match="in use"):
+        again.execute(RunContext(conn))
+
+
+def test_hba_and_local_disks(live):
+    conn = live
+    luns = sto.hba_luns(conn)
+    assert len(luns) == 2 and luns[0].path.startswith("/dev/")
+    sto.CreateBlockSr(conn.cache, "lvmohba", {"SCSIid": luns[0].scsi_id}, "FC").execute(
+        RunContext(conn)
+    )
+    xcp_b = next(h.ref for h in conn.cache.table("host").values() if h.name_label == "xcp-b")
+    with pytest.raises(InvalidInput, match="software RAID"):
+        sto.CreateBlockSr(conn.cache, "lvm", {"device": "/dev/md0"}, "R", xcp_b)
+    with pytest.raises(Exception, match="Root system device"):
+        sto.CreateBlockSr(conn.cache, "lvm", {"device": "/dev/sda"}, "R", xcp_b).execute(
+            RunContext(conn)
+        )
+    sto.CreateBlockSr(conn.cache, "ext", {"device": "/dev/sdb"}, "Backups", xcp_b).execute(
+        RunContext(conn)
+    )
+    wait(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
+    backups = row(conn, "Backups")
+    assert not backups.shared and backups.where == "xcp-b" and backups.thin
+    wait(lambda: any(r.name == "FC" for r in sto.sr_rows(conn.cache)))
+    assert row(conn, "FC").shared

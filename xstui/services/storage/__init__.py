@@ -1,12 +1,30 @@
 """Storage (RECIPES.md section 8): the SRs, an NFS SR made from what the
 server exports, attach, detach, forget, destroy, the default SR."""
 
+from .block import (
+    KINDS,
+    CreateBlockSr,
+    Lun,
+    hba_luns,
+    iscsi_config,
+    iscsi_fields,
+    iscsi_iqns,
+    iscsi_luns,
+)
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
 from .nfs import CreateNfsSr, probe_exports, srs_at
 from .srs import SrDetail, SrRow, sr_detail, sr_rows
 
 __all__ = [
+    "KINDS",
+    "CreateBlockSr",
+    "Lun",
+    "hba_luns",
+    "iscsi_config",
+    "iscsi_fields",
+    "iscsi_iqns",
+    "iscsi_luns",
     "AttachSr",
     "CreateNfsSr",
     "DestroySr",

@@ -13,6 +13,7 @@ from ...xapi.connection import Connection, XapiFailure
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
+from .block import forget_new_sr
 
 EXPORT_RE = re.compile(r"<Path>\s*([^<]+?)\s*</Path>")
 SR_RE = re.compile(r"<UUID>\s*([^<]+?)\s*</UUID>")
@@ -118,14 +119,8 @@ class CreateNfsSr(Action):
             True,
             {},
         )
-        ctx.on_undo(f"forget the new SR {self.name}", lambda: _unplug_and_forget(ctx, sr))
+        ctx.on_undo(f"forget the new SR {self.name}", lambda: forget_new_sr(ctx, sr))
         return f"{self.name} is attached on every host."
-
-
-def _unplug_and_forget(ctx: RunContext, sr: str) -> None:
-    for pbd in ctx.conn.call("SR.get_PBDs", sr):
-        ctx.conn.call("PBD.unplug", pbd)
-    ctx.conn.call("SR.forget", sr)
 
 
 def _name(text: str) -> str:

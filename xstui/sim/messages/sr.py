@@ -139,7 +139,10 @@ def probe(ctx: Ctx, host, device_config, type, sm_config):  # noqa: A002 (the AP
         lun = _block_lun(ctx, type, config)
         found = [sr["uuid"] for sr in _using(ctx, lun["scsi_id"])]
     else:
-        raise XapiError("NOT_IMPLEMENTED", f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba)")
+        raise XapiError(
+            "NOT_IMPLEMENTED",
+            f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba)",
+        )
     items = "".join(f"<SR><UUID>{u}</UUID></SR>" for u in sorted(found))
     return f'<?xml version="1.0" ?><SRlist>{items}</SRlist>'
 
