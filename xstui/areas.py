@@ -19,6 +19,7 @@ from .services.network import consistency
 from .services.network.cli import CHECK_COMMAND
 from .services.status import health as status_health
 from .services.status.cli import STATUS_COMMAND
+from .services.storage import health as storage_health
 from .xapi.records import slim
 
 ALL = None  # every field of the class
@@ -169,6 +170,7 @@ AREAS: tuple[Area, ...] = (
             "vm": VM_PLACE,
             "host": ALL,
         },
+        health=(storage_health,),
     ),
     Area(
         id="logs",

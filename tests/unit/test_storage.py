@@ -196,3 +196,17 @@ def test_hba_and_local_disks(live):
     assert not backups.shared and backups.where == "xcp-b" and backups.thin
     wait(lambda: any(r.name == "FC" for r in sto.sr_rows(conn.cache)))
     assert row(conn, "FC").shared
+
+
+def test_health_says_where_an_sr_is_missing(live, running_sim):
+    conn = live
+    nfs = row(conn, "NFS VM store")
+    pbd = next(
+        p
+        for p in running_sim.sim.store.table("PBD")
+        if running_sim.sim.store.get("PBD", p)["SR"] == nfs.ref
+    )
+    running_sim.sim.store.set("PBD", pbd, currently_attached=False)
+    wait(lambda: row(conn, "NFS VM store").attached == 2)
+    texts = [f.text for f in sto.health(conn.cache, time.time())]
+    assert any("NFS VM store is attached on 2 of 3 hosts" in t for t in texts)

@@ -1,27 +1,47 @@
-"""``xstui check TARGET``: the pool consistency check; exit 1 when it finds something."""
+"""``xstui check TARGET``: validate the configuration (xsconsole's "Validate
+configuration", wider): the pool's network consistency, then every area's
+health rules (hosts, certificates, storage, HA, updates, alerts) and probes
+(time), in one report; exit 1 when something needs attention (a warning or
+worse)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from ...script import CliCommand, target_arguments, with_pool
-from .consistency import check_pool
+from .consistency import Finding, check_pool
+
+
+def validate(conn) -> list[Finding]:
+    """The network findings first (their rule named), then the other areas'
+    flags (their area as the rule), most severe first."""
+    from ...areas import health_probes, health_rules
+    from ..health import by_severity, collect
+    from .consistency import health as network_health
+
+    rules = tuple(r for r in health_rules() if r is not network_health)
+    flags = collect(conn.cache, rules, time.time())
+    flags += [flag for probe in health_probes() for flag in probe(conn)]
+    return check_pool(conn.cache) + [
+        Finding(f.severity, f.area, f.text) for f in by_severity(flags)
+    ]
 
 
 def run_check(args) -> int:
-    findings = with_pool(args, lambda conn: check_pool(conn.cache))
+    findings = with_pool(args, validate)
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
         for f in findings:
-            print(f"{f.severity:<8} {f.rule:<10} {f.text}")
-        print(f"{len(findings)} finding(s)" if findings else "The pool is consistent.")
-    return 1 if findings else 0
+            print(f"{f.severity:<8} {f.rule:<12} {f.text}")
+        print(f"{len(findings)} finding(s)" if findings else "Nothing to report.")
+    return 1 if any(f.severity in ("critical", "warning") for f in findings) else 0
 
 
 CHECK_COMMAND = CliCommand(
     "check",
-    "check the pool's consistency (exit 1 when something is found)",
+    "validate the configuration: network, hosts, storage, time... (exit 1 on a warning)",
     run_check,
     target_arguments,
 )

@@ -14,13 +14,14 @@ from .block import (
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
 from .nfs import CreateNfsSr, probe_exports, srs_at
-from .srs import SrDetail, SrRow, sr_detail, sr_rows
+from .srs import SrDetail, SrRow, health, sr_detail, sr_rows
 
 __all__ = [
     "KINDS",
     "CreateBlockSr",
     "Lun",
     "hba_luns",
+    "health",
     "iscsi_config",
     "iscsi_fields",
     "iscsi_iqns",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ...xapi import views
 from ...xapi.cache import Cache
+from ..health import HealthFlag
 from ..values import size
 
 NULL_REF = "OpaqueRef:NULL"
@@ -106,3 +107,24 @@ def sr_detail(cache: Cache, sr: str) -> SrDetail:
                 if vm is not None and not vm.is_a_snapshot and not vm.is_a_template:
                     vms[vm.ref] = (vm.name_label, vm.power_state)
     return SrDetail(pbds, sorted(vms.values()), len(vdis))
+
+
+def health(cache: Cache, now: float) -> list[HealthFlag]:
+    """Shared SRs not attached everywhere (VMs with disks there cannot run on
+    the other hosts), and SRs attached nowhere."""
+    flags = []
+    for r in sr_rows(cache):
+        if not r.hosts:
+            continue
+        if not r.attached:
+            flags.append(HealthFlag("info", "storage", f"SR {r.name} is detached"))
+        elif r.shared and r.attached < r.hosts:
+            flags.append(
+                HealthFlag(
+                    "warning",
+                    "storage",
+                    f"SR {r.name} is attached on {r.attached} of {r.hosts} hosts: VMs with "
+                    "disks there cannot start on the others",
+                )
+            )
+    return flags
