@@ -16,6 +16,7 @@ from xstui.services import storage as sto
 from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field, problem_of
 from xstui.services.validate import host_or_ip
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.notice import notify_error
@@ -235,8 +236,25 @@ class StorageScreen(AreaScreen):
             sto.CreateNfsSr.fields(server, exports, existing),
             lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
         )
-        if action is not None:
-            await perform(self.app, action)
+        if action is None:
+            return
+        t = action.target
+        found = await self._probed(sto.unknown_srs_at, conn, t.server, t.path)
+        if found:  # an SR the pool does not know is there: bring it back, or add one beside it
+            answer = await self.app.push_screen_wait(
+                ChoiceModal(
+                    "An SR is already there",
+                    f"{t.server}:{t.path} holds the SR {found[0]}, unknown to this pool "
+                    "(forgotten, or another pool's). Attach it (its disks come back), or "
+                    "create a new SR beside it?",
+                    [("attach", "Attach it"), ("new", "New SR"), ("no", "Cancel")],
+                )
+            )
+            if answer == "attach":
+                action = sto.AttachExistingNfsSr(conn.cache, t, found[0], action.name)
+            elif answer != "new":
+                return
+        await perform(self.app, action)
 
     @requires(sto.AttachSr)
     @work(exit_on_error=False, group="action", description="attach SR")

@@ -210,3 +210,28 @@ def test_health_says_where_an_sr_is_missing(live, running_sim):
     wait(lambda: row(conn, "NFS VM store").attached == 2)
     texts = [f.text for f in sto.health(conn.cache, time.time())]
     assert any("NFS VM store is attached on 2 of 3 hosts" in t for t in texts)
+
+
+def test_a_forgotten_sr_is_found_and_attached_again(live, running_sim):
+    conn = live
+    sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/vmstore2", "Second", "3").execute(
+        RunContext(conn)
+    )
+    wait(lambda: any(r.name == "Second" for r in sto.sr_rows(conn.cache)))
+    second = row(conn, "Second")
+    uuid = conn.cache.get("sr", second.ref).uuid
+    assert sto.unknown_srs_at(conn, "127.10.2.5", "/export/vmstore2") == []
+    sto.DetachSr(conn.cache, second.ref).execute(RunContext(conn))
+    wait(lambda: row(conn, "Second").attached == 0)
+    sto.ForgetSr(conn.cache, second.ref).execute(RunContext(conn))
+    wait(lambda: all(r.name != "Second" for r in sto.sr_rows(conn.cache)))
+    assert sto.unknown_srs_at(conn, "127.10.2.5", "/export/vmstore2") == [uuid]
+    target = sto.NfsTarget("127.10.2.5", "/export/vmstore2", "3")
+    action = sto.AttachExistingNfsSr(conn.cache, target, uuid, "Second again")
+    assert action.plan().xe[0].startswith(f"xe sr-introduce uuid={uuid}")
+    action.execute(RunContext(conn))
+    wait(lambda: any(r.name == "Second again" for r in sto.sr_rows(conn.cache)))
+    back = row(conn, "Second again")
+    assert back.attached == back.hosts == 3 and conn.cache.get("sr", back.ref).uuid == uuid
+    with pytest.raises(InvalidInput, match="knows the SR"):
+        sto.AttachExistingNfsSr(conn.cache, target, uuid, "Third")

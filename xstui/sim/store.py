@@ -76,6 +76,9 @@ class Store:
         self.iscsi_targets: dict[str, dict] = {}
         self.hba_luns: list[dict] = []
         self.local_disks: list[str] = []
+        # SRs the pool forgot, still on their storage: uuid -> (SR record,
+        # device-config, VDI records), for SR.probe to find and SR.introduce
+        self.on_storage: dict[str, tuple[dict, dict, list[dict]]] = {}
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

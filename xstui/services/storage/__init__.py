@@ -13,10 +13,13 @@ from .block import (
 )
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
-from .nfs import CreateNfsSr, probe_exports, srs_at
+from .nfs import AttachExistingNfsSr, CreateNfsSr, NfsTarget, probe_exports, srs_at, unknown_srs_at
 from .srs import SrDetail, SrRow, health, sr_detail, sr_rows
 
 __all__ = [
+    "AttachExistingNfsSr",
+    "NfsTarget",
+    "unknown_srs_at",
     "KINDS",
     "CreateBlockSr",
     "Lun",

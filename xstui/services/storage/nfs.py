@@ -130,3 +130,66 @@ def _name(text: str) -> str:
     if len(text) > 128:
         raise InvalidInput(["the name is longer than 128 characters"])
     return text
+
+
+def unknown_srs_at(conn: Connection, server: str, path: str) -> list[str]:
+    """SRs on that export the pool does not know (forgotten, or another
+    pool's): attaching one brings its disks back."""
+    with conn.cache.lock:
+        known = {sr.uuid for sr in conn.cache.table("sr").values()}
+    return [u for u in srs_at(conn, server, path) if u not in known]
+
+
+class AttachExistingNfsSr(Action):
+    """An SR already on the export, attached again: ``SR.introduce``, a PBD
+    per host (``PBD.create``, ``PBD.plug``), then ``SR.scan`` finds its disks."""
+
+    calls = ("SR.introduce", "PBD.create", "PBD.plug", "SR.scan", "PBD.unplug", "SR.forget")
+
+    def __init__(self, cache: Cache, target: NfsTarget, uuid: str, name: str):
+        self.target, self.uuid, self.name = target, uuid, _name(name)
+        with cache.lock:
+            if any(sr.uuid == uuid for sr in cache.table("sr").values()):
+                raise InvalidInput([f"the pool knows the SR {uuid} already"])
+            self.hosts = sorted((h.name_label, h.ref) for h in cache.table("host").values())
+
+    @property
+    def device_config(self) -> dict[str, str]:
+        t = self.target
+        return {"server": t.server, "serverpath": t.path, "nfsversion": t.version}
+
+    def plan(self) -> Plan:
+        t = self.target
+        return Plan(
+            title=f"Attach the existing SR {self.name}",
+            summary=f"The SR {self.uuid} on {t.server}:{t.path} is introduced to the pool and "
+            f"attached on all {len(self.hosts)} hosts; its disks come back with a scan.",
+            xe=[
+                f"xe sr-introduce uuid={self.uuid} type=nfs shared=true content-type=user "
+                f'name-label="{self.name}"',
+                f"xe pbd-create host-uuid=<each host> sr-uuid={self.uuid} "
+                f"device-config:server={t.server} device-config:serverpath={t.path}",
+                "xe pbd-plug uuid=<each PBD>",
+                f"xe sr-scan uuid={self.uuid}",
+            ],
+            steps=[
+                "SR.introduce",
+                *[f"PBD.create and plug on {n}" for n, _ in self.hosts],
+                "SR.scan",
+            ],
+            impact=[
+                "its VMs' disks are back; VMs whose records were lost need their metadata (F5)"
+            ],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        sr = ctx.call("SR.introduce", self.uuid, self.name, "", "nfs", "user", True, {})
+        ctx.on_undo(f"forget {self.name} again", lambda: forget_new_sr(ctx, sr))
+        for host_name, host in self.hosts:
+            ctx.note(f"attaching on {host_name}")
+            pbd = ctx.call(
+                "PBD.create", {"host": host, "SR": sr, "device_config": self.device_config}
+            )
+            ctx.task("PBD.plug", pbd)
+        ctx.task("SR.scan", sr)
+        return f"{self.name} is attached again, with its disks."

@@ -35,3 +35,22 @@ def unplug(ctx: Ctx, self):
     ctx.work(0.3)
     st.set("PBD", self, currently_attached=False)
     return ""
+
+
+@message()
+def create(ctx: Ctx, args):
+    """A PBD (unplugged) connecting an SR to a host with its device-config."""
+    st = ctx.store
+    record = dict(args or {})
+    host, sr = str(record.get("host", "")), str(record.get("SR", ""))
+    if not st.exists("host", host):
+        raise XapiError("HANDLE_INVALID", "host", host)
+    if not st.exists("SR", sr):
+        raise XapiError("HANDLE_INVALID", "SR", sr)
+    for pbd in st.get("SR", sr)["PBDs"]:
+        if st.get("PBD", pbd)["host"] == host:
+            raise XapiError("PBD_EXISTS", sr, host, pbd)
+    config = {str(k): str(v) for k, v in dict(record.get("device_config") or {}).items()}
+    return st.create(
+        "PBD", {"host": host, "SR": sr, "device_config": config, "currently_attached": False}
+    )

@@ -114,7 +114,8 @@ def _using(ctx: Ctx, scsi_id: str) -> list[dict]:
 
 
 def _existing(ctx: Ctx, server: str, path: str) -> list[dict]:
-    """The SRs this pool knows at that export."""
+    """The SRs at that export: those this pool knows, and those it forgot
+    (their data is still there)."""
     out, path = {}, path.rstrip("/")
     for pbd in ctx.store.table("PBD").values():
         cfg = pbd["device_config"]
@@ -122,6 +123,9 @@ def _existing(ctx: Ctx, server: str, path: str) -> list[dict]:
         iso = cfg.get("location", "").rstrip("/") == f"{server}:{path}"
         if nfs or iso:
             out[pbd["SR"]] = ctx.store.get("SR", pbd["SR"])
+    for uuid, (sr, cfg, _vdis) in ctx.store.on_storage.items():
+        if cfg.get("server") == server and cfg.get("serverpath", "").rstrip("/") == path:
+            out[uuid] = sr
     return list(out.values())
 
 
@@ -236,10 +240,39 @@ def _remove(ctx: Ctx, sr: str) -> None:
 
 @message()
 def forget(ctx: Ctx, sr):
-    """The pool forgets the SR (its data stays on the storage)."""
+    """The pool forgets the SR (its data stays on the storage, where a probe
+    finds it and SR.introduce brings it back)."""
     _refuse_attached(ctx, sr)
+    st = ctx.store
+    rec = st.get("SR", sr)
+    pbds = [st.get("PBD", p) for p in rec["PBDs"]]
+    if pbds and rec["shared"]:
+        vdis = [dict(st.get("VDI", v)) for v in rec["VDIs"]]
+        st.on_storage[rec["uuid"]] = (dict(rec), dict(pbds[0]["device_config"]), vdis)
     _remove(ctx, sr)
     return ""
+
+
+@message()
+def introduce(ctx: Ctx, uuid, name_label, name_description, type, content_type, shared, sm_config):  # noqa: A002
+    """An SR record for storage that holds one (found by a probe); no PBD
+    yet: PBD.create and PBD.plug attach it, SR.scan finds its disks."""
+    st = ctx.store
+    if str(uuid) in st.by_uuid["SR"]:
+        raise XapiError("SR_UUID_EXISTS", str(uuid))
+    return st.create(
+        "SR",
+        {
+            "uuid": str(uuid),
+            "name_label": str(name_label),
+            "name_description": str(name_description),
+            "type": str(type),
+            "content_type": str(content_type),
+            "shared": bool(shared),
+            "sm_config": {str(k): str(v) for k, v in dict(sm_config).items()},
+            "physical_size": (st.on_storage.get(str(uuid), ({},))[0]).get("physical_size", 0),
+        },
+    )
 
 
 @message()
@@ -253,10 +286,19 @@ def destroy(ctx: Ctx, sr):
 
 @message()
 def scan(ctx: Ctx, sr):
-    """The simulator's SRs hold no disks it does not know of: a scan finds
-    nothing new; it takes its time and needs the SR attached somewhere."""
-    rec = ctx.store.get("SR", sr)
-    if not any(ctx.store.get("PBD", p)["currently_attached"] for p in rec["PBDs"]):
+    """A scan finds the disks of an SR introduced again (the ones it had when
+    it was forgotten); it needs the SR attached somewhere."""
+    st = ctx.store
+    rec = st.get("SR", sr)
+    if not any(st.get("PBD", p)["currently_attached"] for p in rec["PBDs"]):
         raise XapiError("SR_HAS_NO_PBDS", sr)
     ctx.work(0.2)
+    _sr, _cfg, vdis = st.on_storage.pop(rec["uuid"], ({}, {}, []))
+    for vdi in vdis:
+        if vdi.get("uuid") not in st.by_uuid["VDI"]:
+            fields = {k: v for k, v in vdi.items() if k not in ("VBDs", "snapshots", "SR")}
+            st.create("VDI", {**fields, "SR": sr})
+    used = sum(st.get("VDI", v)["physical_utilisation"] for v in st.get("SR", sr)["VDIs"])
+    if vdis:
+        st.set("SR", sr, physical_utilisation=max(used, _sr.get("physical_utilisation", 0)))
     return ""
