@@ -369,6 +369,12 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The joining host runs another release than the pool.",
         "Update it to the pool's release (or the pool to its) first.",
     ),
+    "SR_UUID_EXISTS": (("uuid",), "The pool has an SR with that UUID already.", ""),
+    "PBD_EXISTS": (
+        ("sr", "host", "pbd"),
+        "The SR is connected to that host already.",
+        "Plug the existing PBD instead.",
+    ),
     "USER_IS_NOT_LOCAL_SUPERUSER": (
         ("msg",),
         "Only the local root account can do this.",
