@@ -16,6 +16,7 @@ from xstui.services import storage as sto
 from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field, problem_of
 from xstui.services.validate import host_or_ip
+from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.form import FormModal
@@ -36,8 +37,12 @@ class StorageScreen(AreaScreen):
         Binding("X", "destroy", "Destroy", id="storage.destroy", show=False),
         Binding("D", "default", "Default SR", id="storage.default"),
         Binding("M", "multipath", "Multipath", id="storage.multipath", show=False),
+        Binding("s", "rescan", "Rescan", id="storage.rescan", show=False),
+        Binding("v", "disks", "Disks", id="storage.disks", show=False),
     ]
     DRAWN_FROM = frozenset({"sr", "pbd", "vdi", "vbd", "vm", "pool", "host"})
+
+    show_disks = False  # v: the selected SR's disks in the details
 
     def compose_body(self) -> ComposeResult:
         yield RowList(COLUMNS, id="srs", markable=False)
@@ -82,6 +87,13 @@ class StorageScreen(AreaScreen):
                 or "no host"
             )
             text.append(f"\n{detail.disks} disk(s); VMs with disks here: ", style="bold")
+            if self.show_disks:
+                text.append("\nDisks on it (v hides them): ", style="bold")
+                text.append(
+                    ", ".join(f"{n} {size(vs)}" for n, vs, _ in detail.vdis[:10])
+                    + (f" and {len(detail.vdis) - 10} more" if len(detail.vdis) > 10 else "")
+                    or "none"
+                )
             names = [f"{n} ({p.lower()})" for n, p in detail.vms]
             text.append(
                 ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -91,7 +103,9 @@ class StorageScreen(AreaScreen):
         on = [n for n, yes in sorted(state.items()) if yes]
         text.append("\nMultipathing: ", style="bold")
         text.append(f"on for {', '.join(on)}" if on else "off on every host (M turns it on)")
-        text.append("\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy")
+        text.append(
+            "\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy; s: rescan; v: disks"
+        )
         self.query_one("#sr-detail", Static).update(text)
 
     def _selected(self) -> str:
@@ -255,6 +269,15 @@ class StorageScreen(AreaScreen):
             elif answer != "new":
                 return
         await perform(self.app, action)
+
+    def action_disks(self) -> None:
+        self.show_disks = not self.show_disks
+        self.draw_detail()
+
+    @requires(sto.RescanSr)
+    @work(exit_on_error=False, group="action", description="rescan SR")
+    async def action_rescan(self) -> None:
+        await self._run(sto.RescanSr)
 
     @requires(sto.AttachSr)
     @work(exit_on_error=False, group="action", description="attach SR")

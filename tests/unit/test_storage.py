@@ -235,3 +235,19 @@ def test_a_forgotten_sr_is_found_and_attached_again(live, running_sim):
     assert back.attached == back.hosts == 3 and conn.cache.get("sr", back.ref).uuid == uuid
     with pytest.raises(InvalidInput, match="knows the SR"):
         sto.AttachExistingNfsSr(conn.cache, target, uuid, "Third")
+
+
+def test_rescan_and_the_disks_of_an_sr(live):
+    conn = live
+    nfs = row(conn, "NFS VM store")
+    detail = sto.sr_detail(conn.cache, nfs.ref)
+    assert len(detail.vdis) == detail.disks and detail.vdis[0][1] >= detail.vdis[-1][1]
+    assert sto.RescanSr(conn.cache, nfs.ref).execute(RunContext(conn)).endswith("rescanned.")
+    sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/backups", "Spare", "3").execute(
+        RunContext(conn)
+    )
+    wait(lambda: any(r.name == "Spare" for r in sto.sr_rows(conn.cache)))
+    sto.DetachSr(conn.cache, row(conn, "Spare").ref).execute(RunContext(conn))
+    wait(lambda: row(conn, "Spare").attached == 0)
+    with pytest.raises(InvalidInput, match="attach it first"):
+        sto.RescanSr(conn.cache, row(conn, "Spare").ref)

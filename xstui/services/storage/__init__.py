@@ -11,7 +11,7 @@ from .block import (
     iscsi_iqns,
     iscsi_luns,
 )
-from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, SetDefaultSr
+from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, RescanSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
 from .nfs import AttachExistingNfsSr, CreateNfsSr, NfsTarget, probe_exports, srs_at, unknown_srs_at
 from .srs import SrDetail, SrRow, health, sr_detail, sr_rows
@@ -35,6 +35,7 @@ __all__ = [
     "DetachSr",
     "EnableMultipath",
     "ForgetSr",
+    "RescanSr",
     "SetDefaultSr",
     "SrDetail",
     "SrRow",

@@ -189,3 +189,25 @@ class SetDefaultSr(_OneSr):
                 lambda f=field, o=old: ctx.conn.call(f"pool.set_{f}", self.pool, o),
             )
         return f"{self.row.name} is the default SR."
+
+
+class RescanSr(_OneSr):
+    calls = ("SR.scan",)
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        if not self.row.attached:
+            raise InvalidInput([f"{self.row.name} is detached: attach it first (a)"])
+
+    def plan(self) -> Plan:
+        return Plan(
+            title=f"Rescan {self.row.name}",
+            summary=f"The storage manager looks for disks on {self.row.name} the pool does "
+            "not know yet, and recounts what it uses.",
+            xe=[f"xe sr-scan uuid={self.uuid}"],
+            steps=["SR.scan"],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.task("SR.scan", self.sr)
+        return f"{self.row.name} rescanned."

@@ -82,6 +82,7 @@ class SrDetail:
     pbds: list[tuple[str, str, bool, dict]]  # (pbd ref, host name, plugged, device-config)
     vms: list[tuple[str, str]]  # (VM name, power state) with a disk on the SR
     disks: int
+    vdis: list[tuple[str, int, int]] = ()  # (name, virtual size, physical use), biggest first
 
 
 def sr_detail(cache: Cache, sr: str) -> SrDetail:
@@ -99,14 +100,19 @@ def sr_detail(cache: Cache, sr: str) -> SrDetail:
             ),
             key=lambda row: row[1],
         )
-        vdis = {v.ref for v in cache.table("vdi").values() if v.SR == sr}
+        on_sr = [v for v in cache.table("vdi").values() if v.SR == sr]
+        vdis = {v.ref for v in on_sr}
+        listing = sorted(
+            ((v.name_label, v.virtual_size, v.physical_utilisation) for v in on_sr),
+            key=lambda row: -row[1],
+        )
         vms = {}
         for vbd in cache.table("vbd").values():
             if vbd.VDI in vdis:
                 vm = cache.get("vm", vbd.VM)
                 if vm is not None and not vm.is_a_snapshot and not vm.is_a_template:
                     vms[vm.ref] = (vm.name_label, vm.power_state)
-    return SrDetail(pbds, sorted(vms.values()), len(vdis))
+    return SrDetail(pbds, sorted(vms.values()), len(vdis), listing)
 
 
 def health(cache: Cache, now: float) -> list[HealthFlag]:
