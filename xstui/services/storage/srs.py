@@ -117,20 +117,26 @@ def sr_detail(cache: Cache, sr: str) -> SrDetail:
 
 def health(cache: Cache, now: float) -> list[HealthFlag]:
     """Shared SRs not attached everywhere (VMs with disks there cannot run on
-    the other hosts), and SRs attached nowhere."""
+    the other hosts), and SRs attached nowhere. Reads SRs and PBDs only: it
+    runs on every redraw of the Health tab, disks are not its business."""
+    plugged: dict[str, list[bool]] = {}
+    for pbd in cache.table("pbd").values():
+        plugged.setdefault(pbd.SR, []).append(pbd.currently_attached)
     flags = []
-    for r in sr_rows(cache):
-        if not r.hosts:
+    for ref, sr in cache.table("sr").items():
+        states = plugged.get(ref, [])
+        if not states:
             continue
-        if not r.attached:
-            flags.append(HealthFlag("info", "storage", f"SR {r.name} is detached"))
-        elif r.shared and r.attached < r.hosts:
+        attached = sum(states)
+        if not attached:
+            flags.append(HealthFlag("info", "storage", f"SR {sr.name_label} is detached"))
+        elif sr.shared and attached < len(states):
             flags.append(
                 HealthFlag(
                     "warning",
                     "storage",
-                    f"SR {r.name} is attached on {r.attached} of {r.hosts} hosts: VMs with "
-                    "disks there cannot start on the others",
+                    f"SR {sr.name_label} is attached on {attached} of {len(states)} hosts: "
+                    "VMs with disks there cannot start on the others",
                 )
             )
     return flags
