@@ -4,7 +4,6 @@ progress drives the bar, and its failure is XAPI's error, in words."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +20,8 @@ def backup_folder() -> Path:
 
 def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
     """Create a task, run ``transfer(task_ref)``, then take XAPI's verdict
-    from the task (a transfer can end cleanly on the wire and still have
-    failed on the host)."""
+    from the task as the event stream brings it (a transfer can end cleanly
+    on the wire and still have failed on the host)."""
     conn = ctx.conn
     task = ctx.call("task.create", label, "xstui")
     try:
@@ -32,12 +31,9 @@ def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
             raise Cancelled(str(exc)) from None
         except TransferFailed:
             # the host's reason when it had one; its "cancelled" only echoes the break
-            _raise_task_failure(conn, task, but=("TASK_CANCELLED",))
+            _raise_failure(_verdict(conn, task, FAILED_SECONDS), but=("TASK_CANCELLED",))
             raise
-        deadline = time.monotonic() + 10
-        while _status(conn, task) == "pending" and time.monotonic() < deadline:
-            time.sleep(0.1)  # the host closes the task just after the last byte
-        _raise_task_failure(conn, task)
+        _raise_failure(_verdict(conn, task, VERDICT_SECONDS))
         return result
     finally:
         try:
@@ -46,20 +42,28 @@ def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
             pass  # the host forgets finished tasks by itself
 
 
-def _status(conn, task: str) -> str:
-    try:
-        return conn.call("task.get_status", task)
-    except (XapiFailure, ConnectionLost):
-        return "unknown"
+VERDICT_SECONDS = 10  # the host closes the task just after the last byte
+FAILED_SECONDS = 5  # after a broken transfer: a reason, if the host has one
 
 
-def _raise_task_failure(conn, task: str, but: tuple[str, ...] = ()) -> None:
-    try:
-        record = conn.call("task.get_record", task)
-    except (XapiFailure, ConnectionLost):
-        return
-    error = list(record.get("error_info") or [])
-    if record.get("status") in ("failure", "cancelled") and error and error[0] not in but:
+def _verdict(conn, task: str, seconds: float) -> list[str]:
+    """The task's error once the host has closed it ([] when it succeeded or
+    no verdict came in time). A dropped connection is waited out: the
+    resync after it brings the task's record too."""
+
+    def closed() -> bool:
+        rec = conn.cache.get("task", task)
+        return rec is not None and rec.status != "pending"
+
+    conn.cache.wait_for(closed, seconds)
+    rec = conn.cache.get("task", task)
+    if rec is not None and rec.status in ("failure", "cancelled"):
+        return list(rec.error_info)
+    return []
+
+
+def _raise_failure(error: list[str], but: tuple[str, ...] = ()) -> None:
+    if error and error[0] not in but:
         raise TaskFailed(XapiFailure(error))
 
 
