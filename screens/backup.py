@@ -4,7 +4,6 @@ exported to an XVA without downtime (or just their metadata)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from rich.text import Text
@@ -20,10 +19,10 @@ from xstui.services.backup.transfers import backup_folder
 from xstui.services.fields import Field
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
-from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
-from xstui.widgets.notice import error_text, notify_error
+from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
 from xstui.xapi import views
 
@@ -180,20 +179,14 @@ class BackupScreen(AreaScreen):
         )
         if path is None:
             return
-        self.app.notify("Checking the file with the pool (dry run)...", timeout=4)
-        try:
-            summary = await asyncio.to_thread(bk.summarize, path)
-        except Exception as exc:
-            notify_error(self.app, exc)
+        checked = await read(
+            self.app, _dry_run, conn, path, note="Checking the file with the pool (dry run)..."
+        )
+        if checked is None:
             return
-        try:
-            await asyncio.to_thread(bk.dry_run, RunContext(conn), path)
-            verdict, passed = "Dry run: XAPI accepts this file for this pool.", True
-        except Exception as exc:
-            verdict, passed = f"Dry run refused: {error_text(exc, conn.cache)}", False
+        summary, verdict, passed = checked
         now = bk.pooldb.current(conn.cache)
         text = comparison(path, summary, now, verdict)
-        self.app.clear_notifications()  # the "checking" notice would hide the buttons
         if not await self.app.push_screen_wait(RestoreCheckModal(text, passed)):
             return
         changes = bk.compare(summary, now)
@@ -236,10 +229,8 @@ class BackupScreen(AreaScreen):
         if not vms:
             return
         folder = backup_folder() / "metadata"
-        try:
-            paths = await asyncio.to_thread(bk.export_metadata, self.conn, vms, folder)
-        except Exception as exc:
-            notify_error(self.app, exc)
+        paths = await read(self.app, bk.export_metadata, self.conn, vms, folder)
+        if paths is None:
             return
         self.app.notify(f"Metadata of {len(paths)} VM(s) saved in {folder}.", timeout=10)
 
@@ -299,11 +290,10 @@ class BackupScreen(AreaScreen):
         if choice is None:
             return
         system = LocalSystem()
-        try:
-            vdi, dates = await asyncio.to_thread(bk.probe_backups, system, choice.uuid)
-        except Exception as exc:
-            notify_error(self.app, exc)
+        found = await read(self.app, bk.probe_backups, system, choice.uuid)
+        if found is None:
             return
+        vdi, dates = found
         modes = {
             "Only VMs on this SR": "sr",
             "All VM metadata": "all",
@@ -341,6 +331,16 @@ class BackupScreen(AreaScreen):
         )
         if action is not None and await perform(self.app, action):
             self.refresh_view()
+
+
+def _dry_run(conn, path: Path) -> tuple[bk.DbSummary, str, bool]:
+    """The file read, and XAPI's verdict on it (a refusal is a verdict, not an error)."""
+    summary = bk.summarize(path)
+    try:
+        bk.dry_run(RunContext(conn), path)
+    except Exception as exc:
+        return summary, f"Dry run refused: {error_text(exc, conn.cache)}", False
+    return summary, "Dry run: XAPI accepts this file for this pool.", True
 
 
 def _refuse(problem: str):

@@ -29,7 +29,7 @@ from xstui.services.host.local import (
 from xstui.services.pool import DesignateMaster, EjectHost, JoinPool, check_join
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
@@ -410,17 +410,26 @@ class HostScreen(AreaScreen):
         )
         if values is None:
             return
-        self.app.notify("Comparing this host with the pool's master...", timeout=3)
-        try:
-            check = await asyncio.to_thread(check_join, conn, values["address"], values["password"])
-            action = JoinPool(
-                conn.cache, values["address"], values["password"], values["force"], check
-            )
-        except Exception as exc:  # unreachable master, wrong password, refusals: in words
-            notify_error(self.app, exc)
+        check = await read(
+            self.app,
+            check_join,
+            conn,
+            values["address"],
+            values["password"],
+            note="Comparing this host with the pool's master...",
+        )
+        if check is None:
             return
-        self.app.clear_notifications()
-        await perform(self.app, action)
+        action = await ask(
+            self.app,
+            "",
+            [],
+            lambda _: JoinPool(
+                conn.cache, values["address"], values["password"], values["force"], check
+            ),
+        )
+        if action is not None:
+            await perform(self.app, action)
 
     @requires(hs.RebootHost)
     @work(exit_on_error=False, group="action", description="reboot host")

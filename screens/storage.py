@@ -4,8 +4,6 @@ with disks on it. A new NFS SR starts from what the server exports."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,7 +16,7 @@ from xstui.services.fields import Field, problem_of
 from xstui.services.validate import host_or_ip
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
@@ -139,14 +137,6 @@ class StorageScreen(AreaScreen):
         if kind in flows:
             await flows[kind](kind)
 
-    async def _probed(self, fn, *args):
-        """A probe in a thread; None (said) when it fails."""
-        try:
-            return await asyncio.to_thread(fn, *args)
-        except Exception as exc:
-            notify_error(self.app, exc)
-            return None
-
     async def _new_block(self, kind: str, config: dict, luns: list, where: str) -> None:
         if not luns:
             notify_error(self.app, InvalidInput([f"{where} offers no LUN"]))
@@ -178,7 +168,7 @@ class StorageScreen(AreaScreen):
         )
         if config is None:
             return
-        iqns = await self._probed(sto.iscsi_iqns, conn, config)
+        iqns = await read(self.app, sto.iscsi_iqns, conn, config)
         if not iqns:
             if iqns is not None:
                 notify_error(self.app, InvalidInput(["the target offers no IQN"]))
@@ -194,12 +184,12 @@ class StorageScreen(AreaScreen):
             )
             if iqn is None:
                 return
-        luns = await self._probed(sto.iscsi_luns, conn, config, iqn)
+        luns = await read(self.app, sto.iscsi_luns, conn, config, iqn)
         if luns is not None:
             await self._new_block(kind, {**config, "targetIQN": iqn}, luns, config["target"])
 
     async def _new_hba(self, kind: str) -> None:
-        luns = await self._probed(sto.hba_luns, self.conn)
+        luns = await read(self.app, sto.hba_luns, self.conn)
         if luns is not None:
             await self._new_block(kind, {}, luns, "the HBAs")
 
@@ -233,13 +223,8 @@ class StorageScreen(AreaScreen):
         )
         if server is None:
             return
-        try:
-            exports = await asyncio.to_thread(sto.probe_exports, conn, server)
-            existing = {
-                p: len(await asyncio.to_thread(sto.srs_at, conn, server, p)) for p in exports
-            }
-        except Exception as exc:
-            notify_error(self.app, exc)
+        exports = await read(self.app, sto.exports_with_srs, conn, server)
+        if exports is None:
             return
         if not exports:
             notify_error(self.app, InvalidInput([f"{server} exports nothing this pool may mount"]))
@@ -247,13 +232,13 @@ class StorageScreen(AreaScreen):
         action = await ask(
             self.app,
             f"New NFS SR on {server} ({len(exports)} export(s))",
-            sto.CreateNfsSr.fields(server, exports, existing),
+            sto.CreateNfsSr.fields(server, list(exports), {p: len(u) for p, u in exports.items()}),
             lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
         )
         if action is None:
             return
         t = action.target
-        found = await self._probed(sto.unknown_srs_at, conn, t.server, t.path)
+        found = sto.unknown_srs(conn.cache, exports.get(t.path, []))
         if found:  # an SR the pool does not know is there: bring it back, or add one beside it
             answer = await self.app.push_screen_wait(
                 ChoiceModal(

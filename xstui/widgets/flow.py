@@ -50,6 +50,26 @@ async def ask(app, title: str, fields, build, *, precheck: bool = False) -> Acti
     return action
 
 
+async def read(app, fn, *args, note: str = ""):
+    """A read before the next dialog (a probe, a comparison), in a thread:
+    its value, or None when it failed (said in words). ``note`` says what is
+    going on meanwhile and is gone before the next dialog, whose buttons it
+    would otherwise cover at 80x24."""
+    if note:
+        app.notify(note, timeout=30)
+    try:
+        value = await asyncio.to_thread(fn, *args)
+    except Exception as exc:  # refusals, unreachable hosts, lost connections: in words
+        value, failed = None, exc
+    else:
+        failed = None
+    if note:  # a notice is a message: clearing is queued after it, or it would outlive this
+        app.call_later(app.clear_notifications)
+    if failed is not None:
+        notify_error(app, failed)
+    return value
+
+
 async def perform(app, action: Action, connection=None) -> bool:
     """Show the plan, ask, run; returns True when it was done. Call from a
     worker. ``connection``: another than the app's (pool recovery at connect)."""

@@ -13,12 +13,23 @@ from .block import (
 )
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, RescanSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
-from .nfs import AttachExistingNfsSr, CreateNfsSr, NfsTarget, probe_exports, srs_at, unknown_srs_at
+from .nfs import (
+    AttachExistingNfsSr,
+    CreateNfsSr,
+    NfsTarget,
+    exports_with_srs,
+    probe_exports,
+    srs_at,
+    unknown_srs,
+    unknown_srs_at,
+)
 from .srs import SrDetail, SrRow, health, sr_detail, sr_rows
 
 __all__ = [
     "AttachExistingNfsSr",
     "NfsTarget",
+    "exports_with_srs",
+    "unknown_srs",
     "unknown_srs_at",
     "KINDS",
     "CreateBlockSr",

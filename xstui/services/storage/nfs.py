@@ -48,6 +48,10 @@ class NfsTarget:
     path: str
     version: str
 
+    @property
+    def device_config(self) -> dict[str, str]:
+        return {"server": self.server, "serverpath": self.path, "nfsversion": self.version}
+
 
 class CreateNfsSr(Action):
     calls = ("SR.create", "PBD.unplug", "SR.forget")
@@ -86,11 +90,6 @@ class CreateNfsSr(Action):
             pool = views.pool(cache)
             self.master = pool.master if pool else ""
 
-    @property
-    def device_config(self) -> dict[str, str]:
-        t = self.target
-        return {"server": t.server, "serverpath": t.path, "nfsversion": t.version}
-
     def plan(self) -> Plan:
         t = self.target
         return Plan(
@@ -110,7 +109,7 @@ class CreateNfsSr(Action):
         sr = ctx.task(
             "SR.create",
             self.master,
-            self.device_config,
+            self.target.device_config,
             "0",
             self.name,
             "",
@@ -132,12 +131,21 @@ def _name(text: str) -> str:
     return text
 
 
-def unknown_srs_at(conn: Connection, server: str, path: str) -> list[str]:
-    """SRs on that export the pool does not know (forgotten, or another
+def exports_with_srs(conn: Connection, server: str) -> dict[str, list[str]]:
+    """Each path the server exports, with the uuids of the SRs already there."""
+    return {path: srs_at(conn, server, path) for path in probe_exports(conn, server)}
+
+
+def unknown_srs(cache: Cache, uuids: list[str]) -> list[str]:
+    """Those of ``uuids`` the pool does not know (forgotten, or another
     pool's): attaching one brings its disks back."""
-    with conn.cache.lock:
-        known = {sr.uuid for sr in conn.cache.table("sr").values()}
-    return [u for u in srs_at(conn, server, path) if u not in known]
+    with cache.lock:
+        known = {sr.uuid for sr in cache.table("sr").values()}
+    return [u for u in uuids if u not in known]
+
+
+def unknown_srs_at(conn: Connection, server: str, path: str) -> list[str]:
+    return unknown_srs(conn.cache, srs_at(conn, server, path))
 
 
 class AttachExistingNfsSr(Action):
@@ -152,11 +160,6 @@ class AttachExistingNfsSr(Action):
             if any(sr.uuid == uuid for sr in cache.table("sr").values()):
                 raise InvalidInput([f"the pool knows the SR {uuid} already"])
             self.hosts = sorted((h.name_label, h.ref) for h in cache.table("host").values())
-
-    @property
-    def device_config(self) -> dict[str, str]:
-        t = self.target
-        return {"server": t.server, "serverpath": t.path, "nfsversion": t.version}
 
     def plan(self) -> Plan:
         t = self.target
@@ -188,7 +191,7 @@ class AttachExistingNfsSr(Action):
         for host_name, host in self.hosts:
             ctx.note(f"attaching on {host_name}")
             pbd = ctx.call(
-                "PBD.create", {"host": host, "SR": sr, "device_config": self.device_config}
+                "PBD.create", {"host": host, "SR": sr, "device_config": self.target.device_config}
             )
             ctx.task("PBD.plug", pbd)
         ctx.task("SR.scan", sr)
