@@ -4,16 +4,12 @@ install media, so the console explains the steps instead of offering them."""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from ...xapi.cache import Cache
-from ...xapi.config import safe_stem
-from ..actions import Action, InvalidInput, Plan, RunContext
+from ..actions import Action, Plan, RunContext
 from ..fields import Field
 from ..host.hosts import host_or_refuse
 from ..values import size
-from .transfers import backup_folder, fetch
+from .transfers import fetch, new_file, save_to
 
 HOST_RESTORE_STEPS = [
     "From a machine with the backup file and xe: xe host-restore host=<uuid> "
@@ -29,24 +25,13 @@ class HostBackup(Action):
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)
-        name = safe_stem(rec.name_label if rec else "host")
-        return [
-            Field(
-                "path",
-                "Save to",
-                str(backup_folder() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xbk"),
-            )
-        ]
+        return [save_to(rec.name_label if rec else "host", ".xbk")]
 
     def __init__(self, cache: Cache, host: str, path: str):
         with cache.lock:
             rec = host_or_refuse(cache, host)
             self.host, self.name, self.uuid = host, rec.name_label, rec.uuid
-        if not path.strip():
-            raise InvalidInput(["give a file name"])
-        self.path = Path(path.strip()).expanduser()
-        if self.path.exists():
-            raise InvalidInput([f"{self.path} exists already: choose another name"])
+        self.path = new_file(path)
 
     def plan(self) -> Plan:
         return Plan(

@@ -5,7 +5,6 @@ file against the pool now."""
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,12 +12,11 @@ from pathlib import Path
 
 from ...xapi import views
 from ...xapi.cache import Cache
-from ...xapi.config import safe_stem
 from ...xapi.transfer import upload
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..values import size
-from .transfers import backup_folder, fetch, with_task
+from .transfers import fetch, new_file, save_to, with_task
 
 KINDS = ("host", "VM", "SR")
 
@@ -112,16 +110,10 @@ class DumpDatabase(Action):
     @staticmethod
     def fields(cache: Cache) -> list[Field]:
         pool = views.pool(cache)
-        stem = safe_stem(pool.name_label if pool else "pool")
-        name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.db"
-        return [Field("path", "Save to", str(backup_folder() / name))]
+        return [save_to(pool.name_label if pool else "pool", ".db")]
 
     def __init__(self, cache: Cache, path: str):
-        self.path = Path(path.strip()).expanduser()
-        if not path.strip():
-            raise InvalidInput(["give a file name"])
-        if self.path.exists():
-            raise InvalidInput([f"{self.path} exists already: choose another name"])
+        self.path = new_file(path)
         pool = views.pool(cache)
         self.pool = pool.name_label if pool else "the pool"
 

@@ -4,18 +4,39 @@ progress drives the bar, and its failure is XAPI's error, in words."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ...xapi.config import safe_stem
 from ...xapi.connection import ConnectionLost, XapiFailure
 from ...xapi.transfer import TransferCancelled, TransferFailed, download
-from ..actions import Cancelled, RunContext, TaskFailed
+from ..actions import Cancelled, InvalidInput, RunContext, TaskFailed
+from ..fields import Field
 
 
 def backup_folder() -> Path:
     """Where backups go unless the admin says otherwise: $XSTUI_BACKUP_DIR,
     else ~/xstui-backups."""
     return Path(os.environ.get("XSTUI_BACKUP_DIR") or Path.home() / "xstui-backups")
+
+
+def save_to(label: str, suffix: str) -> Field:
+    """The "Save to" field of a backup: a new file named after what is saved
+    and when, in the backup folder."""
+    stem = f"{safe_stem(label)}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+    return Field("path", "Save to", str(backup_folder() / stem))
+
+
+def new_file(text: str) -> Path:
+    """The file a backup is written to: named, and not there yet (a backup
+    never overwrites)."""
+    if not text.strip():
+        raise InvalidInput(["give a file name"])
+    path = Path(text.strip()).expanduser()
+    if path.exists():
+        raise InvalidInput([f"{path} exists already: choose another name"])
+    return path
 
 
 def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):

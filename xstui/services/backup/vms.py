@@ -20,7 +20,7 @@ from ...xapi.transfer import download, upload
 from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
 from ..fields import Field
 from ..values import size
-from .transfers import backup_folder, fetch, with_task
+from .transfers import fetch, new_file, save_to, with_task
 from .xva import BadXva, check_xva, vm_name
 
 RECONNECT_SECONDS = 30  # how long tidying waits for a dropped connection to come back
@@ -50,14 +50,7 @@ class BackupVm(Action):
     @staticmethod
     def fields(cache: Cache, vm: str) -> list[Field]:
         rec = cache.get("vm", vm)
-        name = safe_stem(rec.name_label if rec else "vm")
-        return [
-            Field(
-                "path",
-                "Save to",
-                str(backup_folder() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.xva"),
-            )
-        ]
+        return [save_to(rec.name_label if rec else "vm", ".xva")]
 
     def __init__(self, cache: Cache, vm: str, path: str):
         with cache.lock:
@@ -69,11 +62,7 @@ class BackupVm(Action):
             self.used = sum(d.physical_utilisation for d in disks)
             self.srs = sorted({d.SR for d in disks})
             self.snapshots = long_chain(cache, vm)
-        if not path.strip():
-            raise InvalidInput(["give a file name"])
-        self.path = Path(path.strip()).expanduser()
-        if self.path.exists():
-            raise InvalidInput([f"{self.path} exists already: choose another name"])
+        self.path = new_file(path)
         self.free = _free_space(self.path.parent)
         self.report = None
 

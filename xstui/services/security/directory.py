@@ -48,6 +48,7 @@ def directory_state(cache: Cache) -> Directory:
 class Check:
     ok: bool | None  # None: cannot be checked from the API, the admin must
     text: str
+    blocks: bool = False  # XAPI would refuse the join (not a mere warning)
 
 
 def prerequisites(cache: Cache) -> list[Check]:
@@ -61,7 +62,7 @@ def prerequisites(cache: Cache) -> list[Check]:
             name = h.hostname
             if not re.fullmatch(r"[A-Za-z0-9-]+", name) or name.lower() == "localhost":
                 checks.append(
-                    Check(False, f"{h.name_label}: host name {name!r} is not valid in AD")
+                    Check(False, f"{h.name_label}: host name {name!r} is not valid in AD", True)
                 )
             elif len(name) > NETBIOS_MAX:
                 checks.append(
@@ -72,7 +73,9 @@ def prerequisites(cache: Cache) -> list[Check]:
                     )
                 )
             if names.count(name.lower()) > 1:
-                checks.append(Check(False, f"{h.name_label}: another host is also called {name}"))
+                checks.append(
+                    Check(False, f"{h.name_label}: another host is also called {name}", True)
+                )
             pif = views.management_pif(cache, h.ref)
             if pif is None or not views.dns_servers(pif):
                 checks.append(Check(False, f"{h.name_label}: no DNS server on the management NIC"))
@@ -199,9 +202,9 @@ class EnableDirectory(Action):
             problems.append("give the join account")
         if not password:
             problems.append("give the join account's password")
-        # XAPI refuses duplicate or invalid host names; the rest are warnings
-        self.blocking = [c.text for c in prerequisites(cache) if c.ok is False]
-        problems += [t for t in self.blocking if "also called" in t or "not valid in AD" in t]
+        checks = [c for c in prerequisites(cache) if c.ok is False]
+        problems += [c.text for c in checks if c.blocks]
+        self.warnings = [c.text for c in checks if not c.blocks]  # said in the plan
         if problems:
             raise InvalidInput(problems)
         self.domain, self.user, self.ou = domain, user, ou
@@ -231,7 +234,7 @@ class EnableDirectory(Action):
                 + (f" under {self.ou}" if self.ou else ""),
                 "nobody from the directory may log in until added as a user with a role",
                 "root keeps working as before",
-                *[f"warning: {t}" for t in self.blocking],
+                *[f"warning: {t}" for t in self.warnings],
             ],
             risk="medium",
         )

@@ -89,19 +89,19 @@ class DetachSr(_OneSr):
         return f"{self.row.name} is detached; f forgets it, X destroys it."
 
 
-def _require_detached(op: _OneSr) -> None:
-    if op.row.attached:
-        raise InvalidInput(
-            [f"{op.row.name} is attached on {op.row.attached} host(s): detach it first (d)"]
-        )
-
-
-class ForgetSr(_OneSr):
-    calls = ("SR.forget",)
+class _DetachedSr(_OneSr):
+    """Forget and destroy: only an SR attached nowhere."""
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
-        _require_detached(self)
+        if self.row.attached:
+            raise InvalidInput(
+                [f"{self.row.name} is attached on {self.row.attached} host(s): detach it first (d)"]
+            )
+
+
+class ForgetSr(_DetachedSr):
+    calls = ("SR.forget",)
 
     def plan(self) -> Plan:
         return Plan(
@@ -123,12 +123,8 @@ class ForgetSr(_OneSr):
         return f"The pool forgot {self.row.name}."
 
 
-class DestroySr(_OneSr):
+class DestroySr(_DetachedSr):
     calls = ("SR.destroy",)
-
-    def __init__(self, cache: Cache, sr: str):
-        super().__init__(cache, sr)
-        _require_detached(self)
 
     def plan(self) -> Plan:
         vms = [n for n, _ in self.detail.vms]
