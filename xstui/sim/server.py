@@ -6,9 +6,7 @@ answers logins with ``HOST_IS_SLAVE [master address]`` as XAPI does.
 
 from __future__ import annotations
 
-import datetime
 import errno
-import hashlib
 import ipaddress
 import os
 import socket
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from ..xapi.tls import self_signed
 from . import transfers
 from .api import Caller
 from .errors import DropConnection, XapiError
@@ -283,39 +282,8 @@ class Listener:
 
 def self_signed_certificate(names: list[str]) -> tuple[bytes, bytes, str]:
     """(cert PEM, key PEM, SHA-256 fingerprint) of a fresh self-signed certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    alt = []
-    for n in names:
-        try:
-            alt.append(x509.IPAddress(ipaddress.ip_address(n)))
-        except ValueError:
-            alt.append(x509.DNSName(n))
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    der = cert.public_bytes(serialization.Encoding.DER)
-    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem, fingerprint
+    key_pem, cert_pem, fingerprint = self_signed(names[0], names)
+    return cert_pem, key_pem, fingerprint
 
 
 def _tls_context(names: list[str]) -> tuple[ssl.SSLContext, str]:

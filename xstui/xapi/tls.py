@@ -82,3 +82,59 @@ def check_trust(fingerprints: dict[str, str], key: str, actual: str) -> TrustDec
     if pinned.upper() == actual.upper():
         return TrustDecision("trusted", actual, pinned)
     return TrustDecision("mismatch", actual, pinned)
+
+
+def alt_names(names: list[str]) -> list:
+    """A certificate's subject alternative names: addresses as IPs, the rest as DNS names."""
+    import ipaddress
+
+    from cryptography import x509
+
+    out = []
+    for name in names:
+        try:
+            out.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            out.append(x509.DNSName(name))
+    return out
+
+
+def self_signed(
+    cn: str, names: list[str], days: int = 3650, *, rsa: bool = False
+) -> tuple[bytes, bytes, str]:
+    """(private key PEM, certificate PEM, SHA-256 fingerprint) of a fresh
+    self-signed certificate for ``names``: RSA 2048 where XAPI must install
+    it (it takes RSA only), else EC P-256; valid ``days`` from five minutes ago."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
+    from cryptography.x509.oid import NameOID
+
+    if rsa:
+        key = rsa_keys.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(alt_names(names)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM), format_fingerprint(der)

@@ -17,7 +17,7 @@ from pathlib import Path
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem, write_private
 from ...xapi.targets import Target
-from ...xapi.tls import server_fingerprint
+from ...xapi.tls import alt_names, self_signed, server_fingerprint
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
@@ -294,43 +294,9 @@ def _is_ip(name: str) -> bool:
 
 
 def make_self_signed(cn: str, sans: list[str], days: int) -> tuple[bytes, bytes]:
-    """(private key PEM, certificate PEM): RSA 2048, SHA-256, ``days`` from now."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(_alt_names(sans)), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _alt_names(names: list[str]) -> list:
-    from cryptography import x509
-
-    return [
-        x509.IPAddress(ipaddress.ip_address(n)) if _is_ip(n) else x509.DNSName(n) for n in names
-    ]
+    """(private key PEM, certificate PEM): RSA 2048 (what XAPI installs), ``days`` from now."""
+    key_pem, cert_pem, _fingerprint = self_signed(cn, sans, days, rsa=True)
+    return key_pem, cert_pem
 
 
 def _names(text: str) -> list[str]:
@@ -381,7 +347,7 @@ def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=int(size))
     else:
         key = ec.generate_private_key(ec.SECP256R1() if size == "P-256" else ec.SECP384R1())
-    alt = _alt_names(request.sans)
+    alt = alt_names(request.sans)
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.cn)]))
