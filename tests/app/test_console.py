@@ -150,3 +150,21 @@ async def test_auto_logout_quits_after_the_idle_minutes(connection):
         app._check_idle()
         await pilot.pause(0.2)
         assert not app.is_running
+
+
+async def test_a_read_before_a_dialog_says_its_failure(connection):
+    """flow.read: its notice goes, and a failure stays said (not cleared with it)."""
+    from xstui.app import XstuiApp
+    from xstui.services.actions import InvalidInput
+    from xstui.widgets.flow import read
+
+    def refuses():
+        raise InvalidInput(["nothing there"])
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await read(app, lambda: 42, note="Looking...") == 42
+        assert await read(app, refuses, note="Looking...") is None
+        await pilot.pause(0.3)
+        notes = [n.message for n in app._notifications]
+        assert notes == ["Not done: nothing there."], notes

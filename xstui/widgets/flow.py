@@ -65,8 +65,8 @@ async def read(app, fn, *args, note: str = ""):
         failed = None
     if note:  # a notice is a message: clearing is queued after it, or it would outlive this
         app.call_later(app.clear_notifications)
-    if failed is not None:
-        notify_error(app, failed)
+    if failed is not None:  # queued the same way, so the clearing cannot take it too
+        app.call_later(notify_error, app, failed)
     return value
 
 
