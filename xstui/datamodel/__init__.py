@@ -141,3 +141,39 @@ def sr_errors() -> dict[int, tuple[str, str]]:
     text = files("xstui.datamodel").joinpath("sr_errors.tsv").read_text()
     rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
     return {int(number): (name, description) for number, name, description in rows}
+
+
+@cache
+def _lifecycle() -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[str, str]]]:
+    text = files("xstui.datamodel").joinpath("lifecycle.tsv").read_text()
+    releases, items = [], {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        a, b, c = line.split("\t")
+        if a == "release":
+            releases.append((b, c))
+        else:
+            items[a] = (b, c)
+    return tuple(releases), items
+
+
+def releases() -> tuple[tuple[str, str], ...]:
+    """Every XAPI release, oldest first: (code name, product), e.g.
+    ("creedence", "XenServer 6.5")."""
+    return _lifecycle()[0]
+
+
+def absent_in(release: str) -> frozenset[str]:
+    """The classes, fields (``host.updates``) and explicit messages
+    (``pool_update.apply()``) of xstui's datamodel that a host of ``release``
+    does not have: brought by a later release, or removed by then."""
+    order = {code: i for i, (code, _) in enumerate(releases())}
+    if release not in order:
+        raise KeyError(f"unknown XAPI release {release!r}")
+    at = order[release]
+    return frozenset(
+        name
+        for name, (born, removed) in _lifecycle()[1].items()
+        if order.get(born, 0) > at or (removed and order.get(removed, at + 1) <= at)
+    )

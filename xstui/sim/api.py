@@ -189,9 +189,9 @@ LOCAL_CALLS = frozenset(
 def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
     """Run one call; returns the value or raises XapiError."""
     if method == "system.listMethods":  # XAPI's introspection: no session needed
-        return [m for m in list_methods() if m not in sim.hidden]
+        return [m for m in list_methods() if not sim.lacks(*m.split(".", 1))]
     msg, is_async = resolve(method)
-    if msg.wire_name in sim.hidden:  # a message this host's release does not have
+    if sim.lacks(msg.cls, msg.name):  # a message this host's release does not have
         raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
     if not (msg.min_arity <= len(params) <= msg.arity):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))
@@ -297,16 +297,20 @@ def implicit(spec: ClassSpec, name: str) -> Message | None:
     if name == "get_all":
         return make(lambda ctx: list(ctx.store.table(cls)), 1)
     if name == "get_all_records":
-        return make(lambda ctx: {r: dict(v) for r, v in ctx.store.table(cls).items()}, 1)
+        return make(
+            lambda ctx: {r: ctx.sim.release.shown(cls, v) for r, v in ctx.store.table(cls).items()},
+            1,
+        )
     if name == "get_all_records_where":
 
         def where(ctx, expr):
             pred = compile_where(str(expr))
-            return {r: dict(v) for r, v in ctx.store.table(cls).items() if pred(v)}
+            shown = ctx.sim.release.shown
+            return {r: shown(cls, v) for r, v in ctx.store.table(cls).items() if pred(v)}
 
         return make(where, 2)
     if name == "get_record":
-        return make(lambda ctx, ref: dict(ctx.store.get(cls, ref)), 2)
+        return make(lambda ctx, ref: ctx.sim.release.shown(cls, ctx.store.get(cls, ref)), 2)
     if name == "get_by_uuid" and "uuid" in fields:
         return make(lambda ctx, uuid: ctx.store.ref_by_uuid(cls, uuid), 2)
     if name == "get_by_name_label" and "name_label" in fields:

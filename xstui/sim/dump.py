@@ -124,8 +124,10 @@ def load_dump(xml_text: str | bytes, store: Store | None = None) -> Store:
     manifest = root.find("manifest")
     if manifest is not None:
         store.manifest = {p.get("key"): p.get("value") for p in manifest.findall("pair")}
+    store.dump_tables = set()
     for table in root.findall("table"):
         name = table.get("name")
+        store.dump_tables.add(name)
         rows = [dict(row.attrib) for row in table.findall("row")]
         spec = class_spec(name) if name in classes() else None
         if spec is None:

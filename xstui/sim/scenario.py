@@ -16,6 +16,7 @@ import yaml
 
 from ..datamodel import ROLES
 from . import directory
+from .release import Release
 from .scenario_check import check_scenario
 from .schema import NULL_REF
 from .store import Store, now_xdate
@@ -50,14 +51,7 @@ def load_scenario(name_or_path: str) -> dict:
             raise ScenarioError(
                 f"{name_or_path}: cannot be read as text ({type(exc).__name__})"
             ) from None
-    try:
-        problems = check_scenario(text, name_or_path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(
-            f"{name_or_path}{where}: not valid YAML ({getattr(exc, 'problem', '') or exc.__class__.__name__})"
-        ) from None
+    problems = check_scenario(text, name_or_path)
     if problems:
         raise ScenarioError("; ".join(problems[:5]) + ("; …" if len(problems) > 5 else ""))
     return yaml.safe_load(text)
@@ -766,21 +760,96 @@ class _Builder:
 
     # updates and alerts ----------------------------------------------------
     def make_updates(self):
-        st = self.store
-        for u in self.sc.get("updates", []):
+        """Hotfixes as the scenario's API release keeps them: 6.x pool_patch
+        and host_patch rows, else pool_update objects (their files in a VDI
+        until cleaned); and for XenServer 8 the repository and its updates."""
+        st, sc = self.store, self.sc
+        st.api = str(sc.get("api", ""))
+        patches = bool(st.api) and "pool_update" in Release.named(st.api).classes
+        pool = next(iter(st.table("pool")))
+        default_sr = st.get("pool", pool)["default_SR"]
+        for u in sc.get("updates", []):
             hosts = [self.hosts[h] for h in u.get("applied", [])]
+            uploaded = u.get("uploaded", len(hosts) < len(self.hosts))
+            size = int(float(u.get("size_mb", 20)) * 1024**2)
+            guidance = u.get("guidance", [])
+            for host, code in (u.get("precheck_fails") or {}).items():
+                st.precheck_fails[(u["name"], str(host))] = str(code)
+            if patches:
+                self.make_patch(u["name"], hosts, guidance, size, uploaded)
+                continue
+            vdi = NULL_REF
+            if uploaded and default_sr != NULL_REF:
+                vdi = st.create(
+                    "VDI",
+                    {"SR": default_sr, "name_label": f"{u['name']} update", "virtual_size": size},
+                )
             upd = st.create(
                 "pool_update",
                 {
                     "name_label": u["name"],
+                    "name_description": f"Hotfix {u['name']}",
                     "version": "1.0",
                     "hosts": hosts,
-                    "after_apply_guidance": u.get("guidance", []),
-                    "installation_size": 20 * 1024**2,
+                    "after_apply_guidance": guidance,
+                    "installation_size": size,
+                    "vdi": vdi,
                 },
             )
             for h in hosts:
                 st.set("host", h, updates=[*st.get("host", h)["updates"], upd])
+        repo = sc.get("repository")
+        if repo:
+            ref = st.create(
+                "Repository",
+                {
+                    "name_label": repo.get("name", "base"),
+                    "binary_url": repo.get("url", "https://127.0.0.1/repository/"),
+                    "update": True,
+                    "hash": "",
+                },
+            )
+            st.set("pool", pool, repositories=[ref])
+            st.repository_synced = True
+        for u in sc.get("repository_updates", []):
+            st.repository_updates.append(
+                {
+                    "id": u["id"],
+                    "summary": u.get("summary", ""),
+                    "guidance": list(u.get("guidance", [])),
+                    "type": u.get("type", "bugfix"),
+                }
+            )
+            for h in u.get("applied", []):
+                st.repository_applied.setdefault(self.hosts[h], set()).add(u["id"])
+
+    def make_patch(self, name, hosts, guidance, size, uploaded):
+        st = self.store
+        patch = st.create(
+            "pool_patch",
+            {
+                "name_label": name,
+                "name_description": f"Hotfix {name}",
+                "version": "1.0",
+                "size": size,
+                "after_apply_guidance": guidance,
+                "pool_applied": len(hosts) == len(self.hosts),
+                "other_config": {} if uploaded else {"xstui-cleaned": "true"},
+            },
+        )
+        for h in hosts:
+            st.create(
+                "host_patch",
+                {
+                    "name_label": name,
+                    "version": "1.0",
+                    "host": h,
+                    "applied": True,
+                    "timestamp_applied": self.ago(30 * DAY),
+                    "size": size,
+                    "pool_patch": patch,
+                },
+            )
 
     def make_messages(self):
         st = self.store

@@ -4,10 +4,8 @@ the line and the key."""
 
 from __future__ import annotations
 
-import yaml
-
-NUM = (int, float)
-ANY = object
+from ..datamodel import releases
+from ..yamlspec import NUM, load, where
 
 # key -> type, tuple of types, nested dict spec, or [item spec] for lists
 SPEC: dict = {
@@ -87,7 +85,27 @@ SPEC: dict = {
     ],
     # hosts beside the pool, each a pool of its own, that may join it
     "standalone": [dict],
-    "updates": [{"name": str, "guidance": [str], "applied": [str]}],
+    # the API release the pool runs (code name: creedence, ely, stockholm, 25.6.0);
+    # the newest when absent. Older releases lack classes, fields and messages.
+    "api": str,
+    # hotfixes (6.x pool_patch, 7.x/8.2 pool_update), uploaded and applied
+    # where listed; size in MiB; precheck_fails: host -> error code
+    "updates": [
+        {
+            "name": str,
+            "guidance": [str],
+            "applied": [str],
+            "size_mb": NUM,
+            "uploaded": bool,
+            "precheck_fails": dict,
+        }
+    ],
+    # XenServer 8: the repository the pool syncs from and the updates it
+    # offers (update_guidances values), applied where listed
+    "repository": {"name": str, "url": str},
+    "repository_updates": [
+        {"id": str, "summary": str, "guidance": [str], "applied": [str], "type": str}
+    ],
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],
     # NFS servers the pool can reach: address -> exported paths (for SR.probe/create)
@@ -108,60 +126,20 @@ SPEC: dict = {
         "subjects": [{"name": str, "role": str}],  # with enabled: who may log in
     },
 }
-_TYPE_NAMES = {
-    str: "text",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    dict: "a mapping",
-    list: "a list",
-}
 
 
 def check_scenario(text: str, source: str) -> list[str]:
     """Problems found in a scenario's YAML text (empty when it is sound)."""
-    root = yaml.compose(text)
-    if root is None or not isinstance(root, yaml.MappingNode):
-        return [f"{source}: a scenario is a mapping with at least a 'hosts' list"]
-    data = yaml.safe_load(text)
-    problems: list[str] = []
-    _walk(root, data, SPEC, source, "", problems)
+    data, root, problems = load(
+        text, source, SPEC, "a scenario is a mapping with at least a 'hosts' list"
+    )
+    if data is None:
+        return problems
     if not problems:
         problems += _dangling(root, data, source)
     if not data.get("hosts"):
         problems.append(f"{source}: a scenario needs a 'hosts' list")
     return problems
-
-
-def _where(node, source: str, key: str) -> str:
-    return f"{source} line {node.start_mark.line + 1}, {key}"
-
-
-def _walk(node, value, spec, source: str, path: str, problems: list[str]) -> None:
-    if isinstance(spec, dict):
-        if not isinstance(value, dict):
-            problems.append(f"{_where(node, source, path or 'top level')}: expected a mapping")
-            return
-        for key_node, value_node in node.value:
-            key = key_node.value
-            here = f"{path}.{key}" if path else key
-            if key not in spec:
-                known = ", ".join(sorted(spec))
-                problems.append(f"{_where(key_node, source, here)}: unknown key (known: {known})")
-                continue
-            _walk(value_node, value[key], spec[key], source, here, problems)
-    elif isinstance(spec, list):
-        if not isinstance(value, list):
-            problems.append(f"{_where(node, source, path)}: expected a list")
-            return
-        for i, (item_node, item) in enumerate(zip(node.value, value, strict=False)):
-            _walk(item_node, item, spec[0], source, f"{path}[{i}]", problems)
-    else:
-        kinds = spec if isinstance(spec, tuple) else (spec,)
-        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
-        if not ok:
-            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            problems.append(f"{_where(node, source, path)}: expected {want}, got {value!r}")
 
 
 def _dangling(root, data: dict, source: str) -> list[str]:
@@ -177,7 +155,7 @@ def _dangling(root, data: dict, source: str) -> list[str]:
     problems = []
 
     def refuse(node, key, name, kind):
-        problems.append(f"{_where(node, source, key)}: no {kind} called {name!r}")
+        problems.append(f"{where(node, source, key)}: no {kind} called {name!r}")
 
     pool = data.get("pool") or {}
     if pool.get("default_sr") and pool["default_sr"] not in srs:
@@ -193,11 +171,32 @@ def _dangling(root, data: dict, source: str) -> list[str]:
         for h in u.get("applied", []):
             if h not in hosts:
                 refuse(node, f"updates[{i}].applied", h, "host")
+    if data.get("api") and data["api"] not in dict(releases()):
+        problems.append(
+            f"{where(nodes['api'], source, 'api')}: no XAPI release called {data['api']!r} "
+            "(e.g. creedence, ely, stockholm, 25.6.0)"
+        )
+    for i, (u, node) in enumerate(
+        zip(data.get("updates", []), getattr(nodes.get("updates"), "value", []), strict=False)
+    ):
+        for h in u.get("precheck_fails") or {}:
+            if h not in hosts:
+                refuse(node, f"updates[{i}].precheck_fails", h, "host")
+    for i, (u, node) in enumerate(
+        zip(
+            data.get("repository_updates", []),
+            getattr(nodes.get("repository_updates"), "value", []),
+            strict=False,
+        )
+    ):
+        for h in u.get("applied", []):
+            if h not in hosts:
+                refuse(node, f"repository_updates[{i}].applied", h, "host")
     for i, (vm, node) in enumerate(
         zip(data.get("vms", []), getattr(nodes.get("vms"), "value", []), strict=False)
     ):
         if len(vm) < 7:
-            problems.append(f"{_where(node, source, f'vms[{i}]')}: a VM row has 7 to 9 values")
+            problems.append(f"{where(node, source, f'vms[{i}]')}: a VM row has 7 to 9 values")
             continue
         if vm[1] and vm[1] not in hosts:
             refuse(node, f"vms[{i}] host", vm[1], "host")

@@ -148,7 +148,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path not in ("/pool/xmldbdump", "/host_backup", "/export", "/export_metadata"):
+        if url.path not in (
+            "/pool/xmldbdump",
+            "/host_backup",
+            "/export",
+            "/export_metadata",
+            "/updates",
+        ):
             self._send(404, b"not found\n", "text/plain")
             return
         transfer = self._transfer(query)
@@ -164,6 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
                 body = transfers.export_metadata(sim, query.get("uuid", ""))
                 transfer.done()
                 self._send(200, body, "application/x-tar")
+            elif url.path == "/updates":
+                body = transfers.updates_json(sim)
+                transfer.done()
+                self._send(200, body, "application/json")
             elif url.path == "/host_backup":
                 self._stream(transfer, lambda out: transfers.host_backup(sim, transfer, out))
             else:
@@ -182,7 +192,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self):  # noqa: N802
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path not in ("/pool/xmldbdump", "/import_metadata"):
+        if url.path not in (
+            "/pool/xmldbdump",
+            "/import_metadata",
+            "/import_raw_vdi",
+            "/pool_patch_upload",
+        ):
             self.close_connection = True
             self._send(404, b"not found\n", "text/plain")
             return
@@ -195,8 +210,15 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = 0
         dry_run = query.get("dry_run", "") == "true"
+        result = ""
         try:
-            if url.path == "/import_metadata":
+            if url.path == "/import_raw_vdi":
+                transfers.import_raw_vdi(self.sim, transfer, self.rfile, length)
+                refs = []
+            elif url.path == "/pool_patch_upload":
+                result = transfers.upload_patch(self.sim, transfer, self.rfile, length)
+                refs = [result]
+            elif url.path == "/import_metadata":
                 refs = transfers.import_metadata(self.sim, self.rfile, length, dry_run)
             else:
                 transfers.restore_database(self.sim, self.rfile, length, dry_run)
@@ -205,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
             transfer.done(err.description)
             self._send(500, (" ".join(err.description) + "\n").encode(), "text/plain")
             return
-        transfer.done()
+        transfer.done(result=result)
         self._send(200, " ".join(refs).encode(), "text/plain")
 
 

@@ -10,6 +10,7 @@ import time
 from ..datamodel import least_role
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
+from .release import Release
 from .schema import NULL_REF
 from .store import Store, now_xdate
 
@@ -53,8 +54,15 @@ class Simulator:
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
         self.denied: list[str] = []  # calls refused by RBAC, for tests to see
-        # messages this pool's release does not have ("host.reset_server_certificate"):
+        # the API release this pool runs (the newest unless a scenario says
+        # ``api:``), and messages hidden on top ("host.reset_server_certificate"):
         # unknown to dispatch and to system.listMethods
+        if store.api:
+            self.release = Release.named(store.api)
+        elif store.dump_tables is not None:
+            self.release = Release.of_dump(store.dump_tables)
+        else:
+            self.release = Release()
         self.hidden: set[str] = set()
         # bytes of generated disk data per byte a VDI uses, for exports and
         # host backups (1/1024: a 30 GiB disk exports as 30 MiB; 1 for benchmarks)
@@ -63,6 +71,12 @@ class Simulator:
         # the pool it joins there), and the server's hook for a member that joined
         self.peers: dict[str, Simulator] = {}
         self.on_host_joined = None  # set by the server: (host) -> None, listens for it
+        # what was done to hosts, for tests to count: ("apply", host name, update),
+        # ("reboot", host name, "")
+        self.records: list[tuple[str, str, str]] = []
+
+    def record(self, what: str, host: str, detail: str = "") -> None:
+        self.records.append((what, self.store.get("host", host)["name_label"], detail))
 
     # pool facts ------------------------------------------------------------
     @property
@@ -180,7 +194,19 @@ class Simulator:
                 boot = {**rec["other_config"], "boot_time": str(int(time.time()))}
                 # xapi enables the host as it starts, unless disabled with auto_enable false
                 enabled = rec["enabled"] or host not in self.stay_disabled
-                st.set("host", host, other_config=boot, enabled=enabled)
+                # what a reboot settles: updates waiting for it, and every guidance
+                st.set(
+                    "host",
+                    host,
+                    other_config=boot,
+                    enabled=enabled,
+                    updates_requiring_reboot=[],
+                    pending_guidances=[],
+                )
+            else:  # a toolstack restart settles that guidance
+                rec = st.get("host", host)
+                left = [g for g in rec["pending_guidances"] if g != "restart_toolstack"]
+                st.set("host", host, pending_guidances=left)
         if self.on_host_up:
             self.on_host_up(host)
 
@@ -286,6 +312,10 @@ class Simulator:
                 return
             self.killed.discard(host)
         self._come_back(host, reboot=True)
+
+    def lacks(self, cls: str, name: str) -> bool:
+        """Whether this pool's release has no message ``cls.name``."""
+        return self.release.lacks(cls, name) or f"{cls}.{name}" in self.hidden
 
     def check_session(self, ref: str) -> None:
         if not self.store.exists("session", ref):

@@ -68,6 +68,17 @@ class Store:
         # the world outside the pool that XAPI talks to: the Active Directory
         # domain the pool can join (see sim/directory.py), None without one
         self.directory: dict | None = None
+        # hotfixes (sim/updates.py): precheck failures by (update name, host
+        # name), prerequisites by update uuid, uploaded files by VDI; the 8.x
+        # repository's updates, which each host has, and whether it was synced
+        self.precheck_fails: dict[tuple[str, str], str] = {}
+        self.update_requires: dict[str, list[str]] = {}
+        self.uploads: dict[str, dict] = {}
+        self.repository_updates: list[dict] = []
+        self.repository_applied: dict[str, set[str]] = {}
+        self.repository_synced = False
+        self.api = ""  # the release a scenario asked for (``api:``); "" the newest
+        self.dump_tables: set[str] | None = None  # the tables of a loaded dump
         self.crls: list[str] = []  # the pool's certificate revocation lists (their file names)
         # NFS servers on the storage network: address -> exported paths
         self.nfs_exports: dict[str, list[str]] = {}

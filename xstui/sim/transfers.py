@@ -2,7 +2,8 @@
 memory): ``GET /pool/xmldbdump`` and ``PUT /pool/xmldbdump[?dry_run=true]``,
 ``GET /host_backup``, ``GET /export?uuid=`` (an XVA: ``ova.xml`` then each
 disk in 1 MiB chunks with their SHA-1, all-zero chunks left out as XAPI
-does) and ``GET /export_metadata?uuid=``. Each takes ``session_id`` and an
+does), ``GET /export_metadata?uuid=``, and for hotfixes ``PUT
+/import_raw_vdi?vdi=``, ``PUT /pool_patch_upload`` and ``GET /updates``. Each takes ``session_id`` and an
 optional ``task_id``, whose progress, result or error it sets as XAPI does.
 
 Disk contents are generated: ``Simulator.data_scale`` bytes per byte a VDI
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 import tempfile
 import time
@@ -20,6 +22,7 @@ from collections.abc import Callable
 
 from .dump import dump_xml, load_dump
 from .errors import XapiError
+from .messages import _updates as updates
 from .schema import NULL_REF, class_spec
 from .simulator import Simulator
 from .store import Store, now_xdate
@@ -45,7 +48,7 @@ class Transfer:
                 if self.sim.store.exists("task", self.task):
                     self.sim.store.set("task", self.task, progress=round(value, 3))
 
-    def done(self, error: list[str] | None = None) -> None:
+    def done(self, error: list[str] | None = None, result: str = "") -> None:
         if not self.task:
             return
         with self.sim.store.lock:
@@ -57,6 +60,7 @@ class Transfer:
                     progress=1.0,
                     finished=now_xdate(),
                     error_info=error or [],
+                    result=xml_value(result) if result and not error else "",
                 )
 
 
@@ -327,3 +331,38 @@ _NOT_IMPORTED = {
     "consoles",
     "groups",
 }
+
+
+# hotfixes (sim/updates.py) ------------------------------------------------------------
+def import_raw_vdi(sim: Simulator, transfer: Transfer, body: io.IOBase, length: int) -> None:
+    """``PUT /import_raw_vdi?vdi=``: the bytes written into an existing VDI
+    no larger than it (streamed; the simulator keeps what an update file's
+    header says, its size and its SHA-256)."""
+    st = sim.store
+    vdi = transfer.query.get("vdi", "")
+    with st.lock:
+        size = st.get("VDI", vdi)["virtual_size"]
+    if not 0 < length <= size:
+        raise XapiError("VDI_TOO_SMALL", vdi, str(size), str(length))
+    upload = updates.receive(body, length, transfer.progress)
+    with st.lock:
+        st.uploads[vdi] = upload
+        st.set("VDI", vdi, physical_utilisation=length)
+
+
+def upload_patch(sim: Simulator, transfer: Transfer, body: io.IOBase, length: int) -> str:
+    """``PUT /pool_patch_upload``: a 6.x patch file; the new pool_patch."""
+    from .api import Caller, Ctx
+
+    if length <= 0:
+        raise XapiError("INVALID_PATCH")
+    upload = updates.receive(body, length, transfer.progress)
+    with sim.store.lock:
+        return updates.introduce(Ctx(sim, Caller()), updates.PATCHES, upload)
+
+
+def updates_json(sim: Simulator) -> bytes:
+    from .api import Caller, Ctx
+
+    with sim.store.lock:
+        return json.dumps(updates.updates_document(Ctx(sim, Caller()))).encode()

@@ -26,7 +26,8 @@ def _interest(names):
     return lambda cls, ref: cls.lower() in classes or (cls.lower(), ref) in objects
 
 
-def _event(store, gen, cls, ref, op):
+def _event(ctx: Ctx, gen, cls, ref, op):
+    store = ctx.store
     spec = class_spec(cls)
     ev = {
         "id": gen,
@@ -36,7 +37,7 @@ def _event(store, gen, cls, ref, op):
         "ref": ref,
     }
     if op != "del":
-        ev["snapshot"] = dict(store.get(cls, ref))
+        ev["snapshot"] = ctx.sim.release.shown(spec.name, store.get(cls, ref))
     return ev
 
 
@@ -50,12 +51,13 @@ def _parse_token(token: str) -> int:
 @message("from", asyncable=False)
 def event_from(ctx: Ctx, classes, token, timeout):
     store = ctx.store
-    wanted = _interest(classes)
+    interest, absent = _interest(classes), ctx.sim.release.classes
+    wanted = (lambda c, r: interest(c, r) and c not in absent) if absent else interest
     deadline = time.monotonic() + float(timeout)
     with store.changed:
         if token == "":
             events = [
-                _event(store, store.generation, c, r, "add") for c, r in store.all_objects(wanted)
+                _event(ctx, store.generation, c, r, "add") for c, r in store.all_objects(wanted)
             ]
         else:
             since = _parse_token(token)
@@ -65,7 +67,7 @@ def event_from(ctx: Ctx, classes, token, timeout):
                 if changes or left <= 0:
                     break
                 store.changed.wait(left)
-            events = [_event(store, *c) for c in changes]
+            events = [_event(ctx, *c) for c in changes]
         counts = {}
         for name in classes:
             spec = class_spec(str(name).split("/")[0]) if str(name) != "*" else None
@@ -104,7 +106,7 @@ def next(ctx: Ctx):  # noqa: A001  (the API's name)
                 reg["generation"] = store.generation
                 out = []
                 for gen, cls, ref, op in changes:
-                    ev = _event(store, gen, cls, ref, op)
+                    ev = _event(ctx, gen, cls, ref, op)
                     ev["obj_uuid"] = ev.get("snapshot", {}).get("uuid", "")
                     out.append(ev)
                 return out

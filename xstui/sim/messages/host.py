@@ -87,6 +87,7 @@ def _assert_bacon_mode(ctx: Ctx, host: str) -> None:
 def reboot(ctx: Ctx, host):
     _assert_bacon_mode(ctx, host)
     place.require_live(ctx, host)
+    ctx.sim.record("reboot", host)
     ctx.sim.go_down(host, seconds=ctx.sim.reboot_seconds, reboot=True)
     return ""
 
@@ -97,6 +98,14 @@ def shutdown(ctx: Ctx, host):
     place.require_live(ctx, host)
     ctx.sim.go_down(host, seconds=None, reboot=True)
     return ""
+
+
+@message()
+def apply_updates(ctx: Ctx, self, hash):  # noqa: A002  (the API's name)
+    """XenServer 8: install what the synced repositories offer this host."""
+    from ._updates import apply_repository_updates
+
+    return apply_repository_updates(ctx, self, hash)
 
 
 @message()

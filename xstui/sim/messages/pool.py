@@ -11,6 +11,7 @@ from ..errors import XapiError
 from ..schema import NULL_REF
 from . import _ha
 from . import _placement as place
+from . import _updates as updates
 from ._net import ha_enabled
 
 CLASS = "pool"
@@ -407,3 +408,39 @@ def _join(ctx: Ctx, address: str, user: str, password: str, force: bool) -> str:
     if pool.on_host_joined:
         threading.Timer(0.6, pool.on_host_joined, (host,)).start()
     return ""
+
+
+# updates from repositories (XenServer 8) ---------------------------------------------
+@message()
+def set_repositories(ctx: Ctx, self, value):
+    st = ctx.store
+    for repo in value:
+        st.get("Repository", repo)
+    st.set("pool", self, repositories=list(value))
+    st.repository_synced = False
+    return ""
+
+
+@message()
+def sync_updates(ctx: Ctx, self, force, token, token_id, username="", password=""):
+    """The repositories' metadata fetched; the hash ``host.apply_updates`` wants."""
+    st = ctx.store
+    if not st.get("pool", self)["repositories"]:
+        raise XapiError("NO_REPOSITORIES_CONFIGURED")
+    for step in range(1, 4):
+        ctx.work(0.3, progress=step / 4)
+    st.repository_synced = True
+    return updates.repository_hash(ctx)
+
+
+@message()
+def check_update_readiness(ctx: Ctx, self, requires_reboot):
+    """Per host, what would stop applying updates (XAPI's list of errors)."""
+    st = ctx.store
+    out = []
+    for h in st.table("host"):
+        if not place.live(ctx, h):
+            out.append(["HOST_OFFLINE", h])
+        elif h in ctx.sim.stay_disabled:
+            out.append(["HOST_DISABLED_UNTIL_REBOOT", h])
+    return out
