@@ -20,6 +20,7 @@ from .services.network.cli import CHECK_COMMAND
 from .services.status import health as status_health
 from .services.status.cli import STATUS_COMMAND
 from .services.storage import health as storage_health
+from .services.updates.cli import ROLLING_COMMAND
 from .xapi.records import slim
 
 ALL = None  # every field of the class
@@ -132,6 +133,31 @@ AREAS: tuple[Area, ...] = (
             ),
         },
         health=(ha_health,),
+    ),
+    Area(
+        id="updates",
+        title="Patching",
+        key="f4",
+        description="Updates per host, upload, precheck, apply, baseline, rolling pool update",
+        screen="xstui.screens.updates:UpdatesScreen",
+        watches={
+            "host_metrics": ALL,
+            "pool_patch": ALL,
+            "host_patch": ALL,
+            "pool_update": ALL,
+            "repository": ALL,
+            "vm": VM_PLACE,
+            "sr": (
+                "name_label",
+                "shared",
+                "type",
+                "content_type",
+                "physical_size",
+                "physical_utilisation",
+            ),
+            "pbd": ("host", "SR"),
+        },
+        commands=(ROLLING_COMMAND,),
     ),
     Area(
         id="backup",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,16 +18,37 @@ class Demo:
     target: Target
     password: str
     running: object  # xstui.sim.runner.RunningSim
+    folder: str = ""  # the demo's update files (removed on close)
 
     def close(self) -> None:
         self.running.close()
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            if os.environ.get("XSTUI_UPDATE_DIR") == self.folder:
+                del os.environ["XSTUI_UPDATE_DIR"]
+
+
+# update files the demo offers to upload (Patching, u): one that asks for a
+# reboot, and one whose prerequisite is that first one (its precheck fails
+# until the first is applied)
+DEMO_UPDATE_FILES = (
+    ("XS82ECU1050.iso", {"guidance": ("restartHost",), "size": 96 << 20}),
+    ("XS82ECU1052.iso", {"guidance": ("restartXAPI",), "requires": ("XS82ECU1050",)}),
+)
 
 
 def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
+    from .sim.messages._updates import write_update_file
     from .sim.runner import start_simulator
 
     running = start_simulator(scenario, latency_ms=latency_ms)
-    return Demo(parse_target(running.url), running.password, running)
+    folder = ""
+    if not os.environ.get("XSTUI_UPDATE_DIR"):
+        folder = tempfile.mkdtemp(prefix="xstui-updates-")
+        for name, meta in DEMO_UPDATE_FILES:
+            write_update_file(os.path.join(folder, name), name.split(".")[0], 4 << 20, **meta)
+        os.environ["XSTUI_UPDATE_DIR"] = folder
+    return Demo(parse_target(running.url), running.password, running, folder)
 
 
 @contextlib.contextmanager

@@ -48,8 +48,14 @@ def walk(node, value, spec, source: str, path: str, problems: list[str]) -> None
             problems.append(f"{where(node, source, path or 'top level')}: expected a mapping")
             return
         for key_node, value_node in node.value:
+            key = _key(key_node)
+            if key not in value:  # a merge key (<<) or an alias: checked where it points
+                continue
             here = f"{path}.{key_node.value}" if path else str(key_node.value)
-            walk(value_node, value[_key(key_node)], spec[str], source, here, problems)
+            if not isinstance(key, str):
+                problems.append(f"{where(key_node, source, here)}: a name must be text")
+                continue
+            walk(value_node, value[key], spec[str], source, here, problems)
     elif isinstance(spec, dict):
         if not isinstance(value, dict):
             problems.append(f"{where(node, source, path or 'top level')}: expected a mapping")
@@ -57,7 +63,7 @@ def walk(node, value, spec, source: str, path: str, problems: list[str]) -> None
         for key_node, value_node in node.value:
             key = _key(key_node)
             here = f"{path}.{key}" if path else str(key)
-            if key not in spec:
+            if key not in spec or key not in value:
                 known = ", ".join(sorted(spec))
                 problems.append(f"{where(key_node, source, here)}: unknown key (known: {known})")
                 continue
@@ -78,4 +84,12 @@ def walk(node, value, spec, source: str, path: str, problems: list[str]) -> None
 
 def _key(key_node):
     """A mapping key as safe_load has it (``1: x`` is the int 1, ``yes`` True)."""
-    return yaml.safe_load(yaml.serialize(key_node))
+    try:
+        key = yaml.safe_load(yaml.serialize(key_node))
+    except yaml.YAMLError:
+        return key_node.value
+    try:
+        hash(key)
+    except TypeError:
+        return repr(key)
+    return key

@@ -270,7 +270,7 @@ def run_task(
         pass  # tidying only: the host forgets finished tasks by itself, and a
         # management change may just have moved the host away from this address
     if rec.status == "success":
-        return _unwrap(rec.result)
+        return task_result(rec.result)
     if rec.status == "cancelled":
         raise Cancelled()
     raise TaskFailed(XapiFailure(list(rec.error_info) or ["INTERNAL_ERROR", "task failed"]))
@@ -337,7 +337,7 @@ def _find_sent_task(
             continue
 
 
-def _unwrap(result: str) -> str:
+def task_result(result: str) -> str:
     """A task result is XML-RPC text (``<value>OpaqueRef:..</value>``)."""
     if result.startswith("<value>") and result.endswith("</value>"):
         return result[7:-8]

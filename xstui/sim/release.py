@@ -1,7 +1,7 @@
 """An older host: what its release of the API lacks. The simulator hides the
 classes, fields and messages that the datamodel's lifecycle says a release
 did not have (a scenario's ``api: creedence``), or, serving a real pool
-database, the classes whose tables the dump does not have; calls to them
+database, what the release its tables point to lacked; calls to them
 are unknown methods and records come without those fields, as from that
 release's XAPI."""
 
@@ -31,8 +31,15 @@ class Release:
 
     @classmethod
     def of_dump(cls, tables: set[str]) -> Release:
-        """What a real dump's release had: the modelled classes with a table there."""
-        return cls("dump", frozenset(c for c in classes() if c not in tables))
+        """A real dump's release, told by its tables: the newest release that
+        lacked every modelled class the dump has no table for (a dump from
+        before pool_update was born is at most the release before it)."""
+        missing = frozenset(c for c in classes() if c not in tables)
+        for code, _product in reversed(releases()):
+            absent = absent_in(code)
+            if missing <= absent:
+                return cls(code, absent | missing)
+        return cls(releases()[0][0], missing)
 
     @property
     def product(self) -> str:

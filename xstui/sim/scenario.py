@@ -834,9 +834,10 @@ class _Builder:
                 "size": size,
                 "after_apply_guidance": guidance,
                 "pool_applied": len(hosts) == len(self.hosts),
-                "other_config": {} if uploaded else {"xstui-cleaned": "true"},
             },
         )
+        if not uploaded:
+            st.cleaned_patches.add(patch)
         for h in hosts:
             st.create(
                 "host_patch",

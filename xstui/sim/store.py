@@ -74,6 +74,7 @@ class Store:
         self.precheck_fails: dict[tuple[str, str], str] = {}
         self.update_requires: dict[str, list[str]] = {}
         self.uploads: dict[str, dict] = {}
+        self.cleaned_patches: set[str] = set()  # 6.x patches whose files were removed
         self.repository_updates: list[dict] = []
         self.repository_applied: dict[str, set[str]] = {}
         self.repository_synced = False

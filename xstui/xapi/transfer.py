@@ -107,6 +107,24 @@ def download(
         part.unlink(missing_ok=True)
 
 
+def get_bytes(conn: Connection, path: str, query: dict[str, str], *, limit: int) -> bytes:
+    """GET a small document (at most ``limit`` bytes) into memory."""
+    http = _http(conn)
+    try:
+        http.request("GET", _url(conn, path, query))
+        response = http.getresponse()
+        if response.status != 200:
+            raise _refusal(response.status, response.read(4096))
+        body = response.read(limit + 1)
+        if len(body) > limit:
+            raise TransferFailed(f"the host's answer to {path} is larger than {_mb(limit)}")
+        return body
+    except OSError as exc:
+        raise TransferFailed(f"reading {path} broke ({exc})") from None
+    finally:
+        http.close()
+
+
 def upload(
     conn: Connection,
     path: str,
@@ -115,8 +133,10 @@ def upload(
     *,
     progress: Callable[[int], None] = lambda done: None,
     cancel: threading.Event | None = None,
+    tap: Callable[[bytes], object] = lambda block: None,
 ) -> None:
-    """PUT the file ``source`` to ``path``; TransferFailed with the host's refusal."""
+    """PUT the file ``source`` to ``path``; TransferFailed with the host's
+    refusal. ``tap`` sees each block as it goes (a checksum)."""
     http = _http(conn)
     done = 0
     try:
@@ -130,6 +150,7 @@ def upload(
                 if cancel is not None and cancel.is_set():
                     raise TransferCancelled(f"cancelled after {_mb(done)}")
                 http.send(block)
+                tap(block)
                 done += len(block)
                 progress(done)
         response = http.getresponse()

@@ -29,6 +29,10 @@ def validate(conn) -> list[Finding]:
 
 
 def run_check(args) -> int:
+    if args.baseline:  # compliance with an update baseline, instead
+        from ..updates.cli import run_baseline
+
+        return run_baseline(args)
     findings = with_pool(args, validate)
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
@@ -39,9 +43,19 @@ def run_check(args) -> int:
     return 1 if any(f.severity in ("critical", "warning") for f in findings) else 0
 
 
+def check_arguments(parser) -> None:
+    target_arguments(parser)
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="instead, check each host's updates against a compliance baseline (YAML; "
+        "exit 1 on drift, 2 on a bad file)",
+    )
+
+
 CHECK_COMMAND = CliCommand(
     "check",
     "validate the configuration: network, hosts, storage, time... (exit 1 on a warning)",
     run_check,
-    target_arguments,
+    check_arguments,
 )

@@ -144,7 +144,7 @@ class Kind:
             raise XapiError(f"{self.prefix}_ALREADY_APPLIED", ref)
         if self.cls == "pool_update" and rec["vdi"] == "OpaqueRef:NULL":
             raise XapiError("CANNOT_FIND_UPDATE")
-        if self.cls == "pool_patch" and rec["other_config"].get("xstui-cleaned") == "true":
+        if self.cls == "pool_patch" and ref in st.cleaned_patches:
             raise XapiError("CANNOT_FIND_PATCH")
         hname = st.get("host", host)["name_label"]
         code = st.precheck_fails.get((rec["name_label"], hname))
@@ -222,8 +222,7 @@ class Kind:
                 st.destroy("VDI", vdi)
             st.set("pool_update", ref, vdi="OpaqueRef:NULL")
         else:
-            other = st.get("pool_patch", ref)["other_config"]
-            st.set("pool_patch", ref, other_config={**other, "xstui-cleaned": "true"})
+            st.cleaned_patches.add(ref)
 
 
 def _failure(kind: Kind, code: str, ref: str, ctx, host: str) -> list[str]:

@@ -1,0 +1,463 @@
+"""What an admin does with hotfixes: upload a file (6.x patch, 7.x update),
+precheck it on hosts, apply it to one host or the whole pool, clean up its
+files; on XenServer 8, sync the repositories and apply what a host lacks.
+Each apply says afterwards what its guidance asks (reboot, toolstack...)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.connection import XapiFailure
+from ...xapi.errors import describe
+from ...xapi.records import NULL_REF
+from ...xapi.transfer import upload
+from ..actions import Action, InvalidInput, Plan, RunContext, task_result
+from ..backup.transfers import with_task
+from ..fields import Field
+from ..values import listing, size
+from .generation import PATCHES, REPOSITORIES, UPDATES
+from .guidance import explain, needs_reboot
+from .model import Update, UpdatesView
+
+HEADER_BYTES = 64 * 1024
+MiB = 1 << 20
+
+
+# reading a file before it goes -------------------------------------------------------
+@dataclass(frozen=True)
+class UpdateFile:
+    path: Path
+    size: int
+
+
+def update_file(text: str) -> UpdateFile:
+    """The file to upload: there, readable, not empty."""
+    if not text.strip():
+        raise InvalidInput(["give the update file's path (an .iso or .xsupdate)"])
+    path = Path(text.strip()).expanduser()
+    try:
+        st = path.stat()
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError as exc:
+        raise InvalidInput([f"{path}: {exc.strerror or exc}"]) from None
+    if not path.is_file():
+        raise InvalidInput([f"{path} is not a file"])
+    if st.st_size == 0:
+        raise InvalidInput([f"{path} is empty"])
+    return UpdateFile(path, st.st_size)
+
+
+def candidate_files(folders: list[Path]) -> list[str]:
+    """Update files (.iso, .xsupdate, .xsbundle) in these folders, newest first."""
+    found = []
+    for folder in folders:
+        try:
+            found += [
+                p
+                for p in folder.iterdir()
+                if p.suffix in (".iso", ".xsupdate", ".update") and p.is_file()
+            ]
+        except OSError:
+            continue
+    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return [str(p) for p in found]
+
+
+def upload_srs(cache: Cache) -> list[str]:
+    """SRs an update can be uploaded to (7.x): the default SR first, then the
+    shared ones, then the master's local SRs, by name."""
+    with cache.lock:
+        master, pool = views.master_ref(cache), views.pool(cache)
+        default = pool.default_SR if pool else NULL_REF
+        local = {p.SR for p in cache.table("pbd").values() if p.host == master}
+        names = []
+        for ref, sr in cache.table("sr").items():
+            if sr.content_type in ("iso", "udev") or sr.type in ("iso", "udev"):
+                continue
+            if sr.shared or ref in local:
+                names.append((ref != default, not sr.shared, sr.name_label.lower(), sr.name_label))
+    return [n[-1] for n in sorted(names)]
+
+
+class UploadUpdate(Action):
+    """6.x: ``PUT /pool_patch_upload``; 7.x: a VDI, ``PUT /import_raw_vdi``,
+    ``pool_update.introduce``. The SHA-256 is computed as the bytes go."""
+
+    calls = ("task.create", "VDI.create", "VDI.destroy", "pool_update.introduce")
+
+    @staticmethod
+    def fields(cache: Cache, files: list[str], generation) -> list[Field]:
+        out = [
+            Field("path", "Update file", files[0] if files else "", placeholder="/path/file.iso")
+        ]
+        if generation is UPDATES:
+            srs = upload_srs(cache)
+            out.append(Field("sr", "Upload to SR", srs[0] if srs else "", choices=srs))
+        return out
+
+    def __init__(self, cache: Cache, view: UpdatesView, path: str, sr: str = ""):
+        if not view.generation.uploads:
+            raise InvalidInput(
+                ["this pool takes updates from its repositories: sync them instead of uploading"]
+            )
+        self.generation = view.generation
+        self.file = update_file(path)
+        self.sr = self.sr_name = ""
+        if self.generation is UPDATES:
+            with cache.lock:
+                found = [r for r, s in cache.table("sr").items() if s.name_label == sr]
+                if len(found) != 1:
+                    raise InvalidInput(
+                        [f"no single SR called {sr!r}" if sr else "choose the SR to upload to"]
+                    )
+                rec = cache.get("sr", found[0])
+                free = rec.physical_size - rec.physical_utilisation
+            if free < self.file.size:
+                raise InvalidInput(
+                    [f"{sr} has {size(free)} free; the file needs {size(self.file.size)}"]
+                )
+            self.sr, self.sr_name = found[0], sr
+
+    def plan(self) -> Plan:
+        name = self.file.path.name
+        if self.generation is PATCHES:
+            xe = [f"xe patch-upload file-name={self.file.path}"]
+            steps = ["PUT /pool_patch_upload (the file, with its SHA-256 computed)"]
+        else:
+            xe = [f"xe update-upload file-name={self.file.path} sr-uuid=<{self.sr_name}>"]
+            steps = [
+                f"VDI.create on {self.sr_name} ({size(self.vdi_size)})",
+                "PUT /import_raw_vdi (the file, with its SHA-256 computed)",
+                "pool_update.introduce",
+            ]
+        return Plan(
+            "Upload update",
+            f"Upload {name} ({size(self.file.size)}) to the pool.",
+            xe,
+            steps=steps,
+            impact=["Nothing is applied yet: precheck and apply come after."],
+            risk="low",
+        )
+
+    @property
+    def vdi_size(self) -> int:
+        return -(-self.file.size // MiB) * MiB  # whole MiB
+
+    def run(self, ctx: RunContext) -> str:
+        digest = hashlib.sha256()
+        conn = ctx.conn
+
+        def send(path: str, query: dict, task: str, span: tuple[float, float]):
+            low, high = span
+
+            def progress(done: int) -> None:
+                ctx.progress(low + (high - low) * done / self.file.size)
+                ctx.note(f"{done / MiB:.0f} of {self.file.size / MiB:.0f} MiB sent")
+
+            upload(
+                conn,
+                path,
+                {**query, "task_id": task},
+                self.file.path,
+                progress=progress,
+                cancel=ctx.cancel,
+                tap=digest.update,
+            )
+
+            def closed() -> bool:
+                rec = conn.cache.get("task", task)
+                return rec is not None and rec.status != "pending"
+
+            conn.cache.wait_for(closed, 10)
+            rec = conn.cache.get("task", task)
+            return task_result(rec.result) if rec is not None else ""
+
+        if self.generation is PATCHES:
+            ctx.note("Uploading the patch")
+            ref = with_task(
+                ctx,
+                "xstui: patch upload",
+                lambda task: send("/pool_patch_upload", {}, task, (0.0, 0.95)),
+            )
+        else:
+            ctx.note(f"Creating a disk on {self.sr_name} for the file")
+            vdi = ctx.call(
+                "VDI.create",
+                {
+                    "SR": self.sr,
+                    "name_label": self.file.path.name,
+                    "name_description": "update file uploaded by xstui",
+                    "virtual_size": str(self.vdi_size),
+                    "type": "user",
+                    "sharable": False,
+                    "read_only": False,
+                    "other_config": {},
+                    "xenstore_data": {},
+                    "sm_config": {},
+                    "tags": [],
+                },
+            )
+            ctx.undo_task("remove the disk the file went to", "VDI.destroy", vdi)
+            with_task(
+                ctx,
+                "xstui: update upload",
+                lambda task: send(
+                    "/import_raw_vdi", {"vdi": vdi, "format": "raw"}, task, (0.05, 0.85)
+                ),
+            )
+            ctx.note("Introducing the update")
+            ref = ctx.task("pool_update.introduce", vdi, span=(0.85, 1.0))
+        cls = "pool_patch" if self.generation is PATCHES else "pool_update"
+        conn.cache.wait_for(lambda: conn.cache.get(cls, ref) is not None, 10)
+        rec = conn.cache.get(cls, ref)
+        name = rec.name_label if rec is not None else self.file.path.name
+        return f"Uploaded {name} ({size(self.file.size)}, SHA-256 {digest.hexdigest()})."
+
+
+# precheck (a read: nothing changes) ---------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    host: str  # name
+    ok: bool
+    text: str  # in words
+
+
+def precheck(conn, view: UpdatesView, name: str, hosts: list[str]) -> list[Verdict]:
+    """``pool_update.precheck`` / ``pool_patch.precheck`` on each host (refs),
+    each failure explained. XenServer 8: ``pool.check_update_readiness``."""
+    upd = _known(view, name)
+    out = []
+    if view.generation is REPOSITORIES:
+        pool = views.pool(conn.cache)
+        errors = conn.call("pool.check_update_readiness", pool.ref, False)
+        by_host = {}
+        for error in errors:
+            desc = [str(e) for e in error]
+            host = next((p for p in desc[1:] if p in {h.ref for h in view.hosts}), "")
+            by_host.setdefault(host, []).append(describe(desc, conn.cache.name_of))
+        for ref in hosts:
+            problems = by_host.get(ref, []) + by_host.get("", [])
+            out.append(Verdict(_name(view, ref), not problems, "; ".join(problems) or "ready"))
+        return out
+    method = "pool_patch.precheck" if view.generation is PATCHES else "pool_update.precheck"
+    for ref in hosts:
+        try:
+            conn.call(method, upd.key, ref)
+            out.append(Verdict(_name(view, ref), True, "passed"))
+        except XapiFailure as exc:
+            out.append(Verdict(_name(view, ref), False, str(exc)))
+    return out
+
+
+def _name(view: UpdatesView, ref: str) -> str:
+    h = view.host(ref)
+    return h.name if h else ref
+
+
+def _known(view: UpdatesView, name: str) -> Update:
+    upd = view.update(name)
+    if upd is None and view.generation is not REPOSITORIES:
+        raise InvalidInput([f"no update called {name!r} in this pool"])
+    return upd
+
+
+def after_apply(guidance) -> list[str]:
+    return [f"{g}: {explain(g)}" for g in guidance]
+
+
+# apply -------------------------------------------------------------------------------
+class ApplyUpdate(Action):
+    """One update on one host (6.x/7.x), or everything the host lacks (8.x)."""
+
+    calls = ("pool_patch.apply", "pool_update.apply", "host.apply_updates")
+
+    def __init__(self, view: UpdatesView, name: str, host: str):
+        self.view, self.generation = view, view.generation
+        h = view.host(host)
+        if h is None:
+            raise InvalidInput(["that host is no longer in the pool"])
+        self.host = h
+        problems = []
+        if not h.live:
+            problems.append(f"{h.name} is not live")
+        if self.generation is REPOSITORIES:
+            if not h.missing:
+                problems.append(f"{h.name} lacks no update")
+            if not view.hash:
+                problems.append("the repositories have not been synced: sync first")
+            self.update = None
+            self.guidance = tuple(
+                sorted({g for u in view.updates if u.name in h.missing for g in u.guidance})
+            )
+        else:
+            self.update = _known(view, name)
+            if name in h.applied:
+                problems.append(f"{name} is applied on {h.name} already")
+            elif not self.update.uploaded:
+                problems.append(f"the files of {name} were cleaned up: upload it again")
+            self.guidance = self.update.guidance
+        if problems:
+            raise InvalidInput(problems)
+
+    def plan(self) -> Plan:
+        h = self.host
+        if self.generation is REPOSITORIES:
+            what = f"every update {h.name} lacks ({listing(h.missing)})"
+            xe = [f"xe host-apply-updates uuid=<{h.name}> hash={self.view.hash}"]
+            steps = ["host.apply_updates"]
+        else:
+            u = self.update
+            what = u.name
+            verb = "patch" if self.generation is PATCHES else "update"
+            xe = [
+                f"xe {verb}-precheck uuid=<{u.name}> host-uuid=<{h.name}>",
+                f"xe {verb}-apply uuid=<{u.name}> host-uuid=<{h.name}>",
+            ]
+            steps = [f"pool_{verb}.precheck", f"pool_{verb}.apply"]
+        impact = ["VMs keep running while the files are installed."]
+        impact += [f"Afterwards: {line}" for line in after_apply(self.guidance)]
+        if needs_reboot(self.guidance):
+            impact.append("Until the reboot, the host runs the old code.")
+        return Plan(
+            "Apply update",
+            f"Install {what} on {h.name}.",
+            xe,
+            steps=steps,
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        h = self.host
+        if self.generation is REPOSITORIES:
+            ctx.note(f"Installing updates on {h.name}")
+            ctx.task("host.apply_updates", h.ref, self.view.hash, span=(0.0, 1.0))
+            what = f"{len(h.missing)} update(s)"
+        else:
+            cls = "pool_patch" if self.generation is PATCHES else "pool_update"
+            ctx.note(f"Prechecking {self.update.name} on {h.name}")
+            ctx.task(f"{cls}.precheck", self.update.key, h.ref, span=(0.0, 0.2))
+            ctx.note(f"Applying {self.update.name} on {h.name}")
+            ctx.task(f"{cls}.apply", self.update.key, h.ref, span=(0.2, 1.0))
+            what = self.update.name
+        then = " ".join(explain(g) for g in self.guidance)
+        return f"{what} applied on {h.name}." + (f" Now: {then}" if then else "")
+
+
+class ApplyToPool(Action):
+    """``pool_update.pool_apply`` / ``pool_patch.pool_apply``: every host that
+    lacks it, the master first, in one call (no evacuation: for a rolling
+    update with reboots, use the rolling pool update)."""
+
+    calls = ("pool_patch.pool_apply", "pool_update.pool_apply")
+
+    def __init__(self, view: UpdatesView, name: str):
+        if not view.generation.uploads:
+            raise InvalidInput(["this pool takes updates from its repositories: apply per host"])
+        self.view, self.update = view, _known(view, name)
+        self.todo = [h for h in view.hosts if name not in h.applied]
+        problems = []
+        if not self.todo:
+            problems.append(f"{name} is applied on every host already")
+        elif not self.update.uploaded:
+            problems.append(f"the files of {name} were cleaned up: upload it again")
+        down = [h.name for h in self.todo if not h.live]
+        if down:
+            problems.append(f"not live: {listing(down)} (apply host by host instead)")
+        if problems:
+            raise InvalidInput(problems)
+
+    def plan(self) -> Plan:
+        u = self.update
+        verb = "patch" if self.view.generation is PATCHES else "update"
+        impact = [f"Hosts: {listing(h.name for h in self.todo)}. VMs keep running."]
+        impact += [f"Afterwards, on each: {line}" for line in after_apply(u.guidance)]
+        return Plan(
+            "Apply update to the pool",
+            f"Install {u.name} on every host that lacks it ({len(self.todo)}).",
+            [f"xe {verb}-pool-apply uuid=<{u.name}>"],
+            steps=[f"pool_{verb}.pool_apply"],
+            impact=impact,
+            risk="medium",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        cls = "pool_patch" if self.view.generation is PATCHES else "pool_update"
+        ctx.note(f"Applying {self.update.name} on {len(self.todo)} host(s)")
+        ctx.task(f"{cls}.pool_apply", self.update.key, span=(0.0, 1.0))
+        then = " ".join(explain(g) for g in self.update.guidance)
+        return f"{self.update.name} applied on {len(self.todo)} host(s)." + (
+            f" Now, on each: {then}" if then else ""
+        )
+
+
+class CleanUpdate(Action):
+    """Remove an update's uploaded files from the pool (it stays applied)."""
+
+    calls = ("pool_patch.pool_clean", "pool_update.pool_clean")
+
+    def __init__(self, view: UpdatesView, name: str):
+        if not view.generation.uploads:
+            raise InvalidInput(["repository updates leave no uploaded files to clean"])
+        self.view, self.update = view, _known(view, name)
+        if not self.update.uploaded:
+            raise InvalidInput([f"the files of {name} are gone already"])
+        self.lacking = [h.name for h in view.hosts if name not in h.applied]
+
+    def plan(self) -> Plan:
+        verb = "patch" if self.view.generation is PATCHES else "update"
+        impact = ["Hosts that have it keep it; the space its file took on the SR is freed."]
+        if self.lacking:
+            impact.append(
+                f"Not applied on {listing(self.lacking)}: they cannot get it "
+                "without uploading it again."
+            )
+        return Plan(
+            "Clean up update files",
+            f"Remove the uploaded files of {self.update.name}.",
+            [f"xe {verb}-pool-clean uuid=<{self.update.name}>"],
+            steps=[f"pool_{verb}.pool_clean"],
+            impact=impact,
+            risk="medium" if self.lacking else "low",
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        cls = "pool_patch" if self.view.generation is PATCHES else "pool_update"
+        ctx.task(f"{cls}.pool_clean", self.update.key)
+        return f"The files of {self.update.name} were removed."
+
+
+class SyncUpdates(Action):
+    """XenServer 8: fetch the repositories' metadata (``pool.sync_updates``)."""
+
+    calls = ("pool.sync_updates",)
+
+    def __init__(self, cache: Cache, view: UpdatesView):
+        if view.generation is not REPOSITORIES:
+            raise InvalidInput(["this pool takes uploaded update files, not repositories"])
+        with cache.lock:
+            pool = views.pool(cache)
+            self.pool = pool.ref
+            self.repos = [cache.label("repository", r) for r in pool.repositories]
+        if not self.repos:
+            raise InvalidInput(
+                ["no repository is configured: xe repository-introduce, then pool-set-repositories"]
+            )
+
+    def plan(self) -> Plan:
+        return Plan(
+            "Sync updates",
+            f"Fetch what the repositories offer ({listing(self.repos)}).",
+            ["xe pool-sync-updates uuid=<pool>"],
+            steps=["pool.sync_updates"],
+            impact=["Nothing is installed: each host's missing updates are listed afterwards."],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.task("pool.sync_updates", self.pool, False, "", "", span=(0.0, 1.0))
+        return "The repositories were synced."

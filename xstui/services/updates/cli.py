@@ -1,0 +1,147 @@
+"""One-shot commands of the Patching area:
+
+- ``xstui check TARGET --baseline FILE [--json]``: drift from a compliance
+  baseline per host; exit 1 on drift, 2 on a bad baseline, 3 when the pool
+  cannot be reached;
+- ``xstui rolling-update TARGET [--yes]``: the rolling pool update without the
+  TUI, printing each step; resumable like the screen's (same journal)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+from ...script import (
+    EXIT_CONNECT,
+    EXIT_USAGE,
+    CliCommand,
+    fail,
+    login_for_script,
+    target_arguments,
+    with_pool,
+)
+from ...xapi import views
+from ...xapi.transfer import TransferFailed
+from .baseline import BaselineError, drift, load
+from .generation import REPOSITORIES, detect
+from .model import UpdatesView, build, read_repository
+
+
+def current_view(conn) -> UpdatesView:
+    """The per-host picture, reading XenServer 8's list of missing updates."""
+    generation = detect(conn)
+    doc = read_repository(conn) if generation is REPOSITORIES else None
+    return build(conn.cache, generation, doc)
+
+
+def run_baseline(args) -> int:
+    try:
+        baseline = load(args.baseline)
+    except BaselineError as exc:
+        return fail(str(exc), EXIT_USAGE)
+
+    def compute(conn):
+        view = current_view(conn)
+        pool = views.pool(conn.cache)
+        return view, drift(baseline, view, pool.name_label if pool else "")
+
+    try:
+        view, drifts = with_pool(args, compute)
+    except BaselineError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except TransferFailed as exc:
+        return fail(str(exc), EXIT_CONNECT)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "baseline": args.baseline,
+                    "generation": view.generation.id,
+                    "hosts": [d.to_dict() for d in drifts],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"{view.generation.title}; baseline {args.baseline}")
+        for d in drifts:
+            if d.compliant:
+                print(f"ok       {d.host}")
+                continue
+            if d.missing:
+                print(f"missing  {d.host}: {', '.join(d.missing)}")
+            if d.unexpected:
+                print(f"extra    {d.host}: {', '.join(d.unexpected)}")
+        bad = sum(1 for d in drifts if not d.compliant)
+        print(f"{bad} host(s) drift from the baseline" if bad else "Every host is compliant.")
+    return 1 if any(not d.compliant for d in drifts) else 0
+
+
+def rolling_arguments(parser) -> None:
+    target_arguments(parser)
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--shut-down-blocked",
+        action="store_true",
+        help="shut down VMs that cannot move (local storage) while their host reboots",
+    )
+
+
+def run_rolling(args) -> int:
+    from ..actions import ActionFailed, InvalidInput, RunContext
+    from .rolling import BLOCKED_CHOICES, RollingUpdate, prepare
+
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint, args.timeout)
+    try:
+        conn.start_events()
+        if not conn.cache.wait_for(lambda: conn.cache.loads > 0, args.timeout):
+            return fail("the pool's objects did not arrive", EXIT_CONNECT)
+        try:
+            prep = prepare(conn, current_view(conn))
+            blocked = BLOCKED_CHOICES[1 if args.shut_down_blocked else 0]
+            action = RollingUpdate(conn.cache, prep, blocked)
+        except InvalidInput as exc:
+            if str(exc).startswith("every host has every update"):
+                print("Every host has every update: nothing to do.")
+                return 0
+            return fail("; ".join(exc.problems))
+        except TransferFailed as exc:
+            return fail(str(exc), EXIT_CONNECT)
+        plan = action.plan()
+        print(f"{plan.title}: {plan.summary}")
+        for line in plan.impact:
+            print(f"  - {line}")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                return fail("not confirmed: pass --yes to run without a terminal")
+            print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True)
+            if sys.stdin.readline().strip() != plan.confirm_word:
+                return fail("not confirmed; nothing was done", 1)
+        ctx = RunContext(conn, note=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}"))
+
+        def stop(signum, frame):
+            if ctx.cancel.is_set():
+                raise KeyboardInterrupt
+            print("Stopping after the current host (Ctrl-C again to quit now)", flush=True)
+            ctx.cancel.set()
+
+        signal.signal(signal.SIGINT, stop)
+        try:
+            print(action.execute(ctx))
+        except ActionFailed as exc:
+            return fail(f"the rolling update stopped: {exc.cause}. Run it again to continue.", 1)
+        return 0
+    finally:
+        conn.close()
+        if demo:
+            demo.close()
+
+
+ROLLING_COMMAND = CliCommand(
+    "rolling-update",
+    "apply every missing update host by host, the master first (resumable)",
+    run_rolling,
+    rolling_arguments,
+)

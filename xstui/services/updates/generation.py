@@ -1,0 +1,63 @@
+"""Which generation of hotfix handling a pool's API has, asked of the API
+itself (``system.listMethods``) and of the pool's own state, never guessed
+from the product name:
+
+- ``patches`` (XenServer 6.x): ``pool_patch`` / ``host_patch``, uploaded by
+  ``PUT /pool_patch_upload``;
+- ``updates`` (7.x, 8.2): ``pool_update`` / ``host.updates``, uploaded into a
+  VDI (``PUT /import_raw_vdi``) and introduced;
+- ``repositories`` (XenServer 8, XCP-ng 8.3): the pool syncs update
+  repositories and ``host.apply_updates`` installs what each host lacks.
+
+An API that has repositories also keeps ``pool_update``: a pool with no
+repository configured and with updates of the older kind is shown with those
+(the console says how to move to repositories)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...xapi import views
+
+
+@dataclass(frozen=True)
+class Generation:
+    id: str  # patches, updates, repositories, none
+    title: str
+    how: str  # one sentence: how hotfixes reach this pool
+
+    @property
+    def uploads(self) -> bool:
+        return self.id in ("patches", "updates")
+
+
+PATCHES = Generation(
+    "patches",
+    "Hotfixes (pool_patch, XenServer 6.x)",
+    "Hotfix files are uploaded to the pool, prechecked and applied host by host.",
+)
+UPDATES = Generation(
+    "updates",
+    "Updates (pool_update, XenServer 7.x / 8.2)",
+    "Update files (ISO) are uploaded into a disk on an SR, prechecked and applied host by host.",
+)
+REPOSITORIES = Generation(
+    "repositories",
+    "Update repositories (XenServer 8 / XCP-ng 8.3)",
+    "The pool syncs its update repositories; each host installs what it lacks.",
+)
+NONE = Generation("none", "No hotfix API", "This API offers no way to apply hotfixes.")
+
+
+def detect(conn) -> Generation:
+    """The generation of the pool behind ``conn`` (its cache loaded)."""
+    pool = views.pool(conn.cache)
+    if conn.has_method("pool.set_repositories"):
+        repositories = bool(pool and pool.repositories)
+        if repositories or not conn.cache.table("pool_update"):
+            return REPOSITORIES
+    if conn.has_method("pool_update.introduce"):
+        return UPDATES
+    if conn.has_method("pool_patch.apply"):
+        return PATCHES
+    return NONE

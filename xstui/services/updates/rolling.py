@@ -1,0 +1,470 @@
+"""The rolling pool update: the master first, then each member: disable,
+move its VMs away (when it will reboot), apply what it lacks, reboot when the
+guidance says so and wait until it is back, live and enabled, restart the
+toolstack when that is the guidance, enable, next host.
+
+Resumable: a journal (``$XDG_STATE_HOME/xstui/rolling/<pool uuid>.json``)
+records each step once it is done, written atomically. Started again after
+the console, the connection or the laptop died, the update continues where it
+stopped and never applies or reboots twice: an update is applied only when the
+host does not have it (an "already applied" answer counts as done), and a
+reboot is written down as intended (with the host's boot time) before it is
+sent; found intended but not done, the host's boot time and liveness say
+whether it went, and it is sent only when the host stayed up for
+``SETTLE_SECONDS``. Esc stops after the current host, every host enabled."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.config import state_dir
+from ...xapi.connection import XapiFailure
+from ..actions import Action, InvalidInput, Plan, RunContext, TaskFailed
+from ..fields import Field
+from ..host.maintenance import Blocker, blocked_text, evacuation_blockers
+from ..values import duration, listing
+from .generation import REPOSITORIES
+from .guidance import explain, needs_reboot, needs_toolstack
+from .model import UpdatesView, build, read_repository
+
+SETTLE_SECONDS = 30  # a reboot sent shows (host down or a new boot time) within this
+BACK_SECONDS = 30 * 60  # how long a host may take to come back
+BLOCKED_CHOICES = ("refuse", "shut them down")
+
+
+# the journal -------------------------------------------------------------------------
+def journal_dir() -> Path:
+    return state_dir() / "rolling"
+
+
+class Journal:
+    """What a rolling update has done, host by host (by uuid), on disk."""
+
+    def __init__(self, path: Path, data: dict):
+        self.path, self.data = path, data
+        self.lock = threading.Lock()
+
+    @classmethod
+    def load(cls, pool_uuid: str) -> Journal | None:
+        """The unfinished rolling update of this pool, if there is one."""
+        path = journal_dir() / f"{pool_uuid}.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("finished") or data.get("pool") != pool_uuid:
+            return None
+        return cls(path, data)
+
+    @classmethod
+    def new(cls, pool_uuid: str, updates: list[str], order: list[str], blocked: str) -> Journal:
+        data = {
+            "pool": pool_uuid,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "updates": updates,
+            "order": order,
+            "blocked": blocked,
+            "hosts": {u: {"steps": []} for u in order},
+            "finished": False,
+        }
+        journal = cls(journal_dir() / f"{pool_uuid}.json", data)
+        journal.save()
+        return journal
+
+    def done(self, host: str, step: str) -> bool:
+        return step in self.data["hosts"].get(host, {}).get("steps", [])
+
+    def host(self, host: str) -> dict:
+        return self.data["hosts"].setdefault(host, {"steps": []})
+
+    def mark(self, host: str, step: str, **extra) -> None:
+        with self.lock:
+            rec = self.host(host)
+            if step not in rec["steps"]:
+                rec["steps"].append(step)
+            rec.update(extra)
+            self.save()
+
+    def finish(self) -> None:
+        self.data["finished"] = True
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w") as out:
+            json.dump(self.data, out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.path)
+
+    def progress(self, host: str) -> str:
+        """One word for the screen: what this host has reached."""
+        steps = self.data["hosts"].get(host, {}).get("steps", [])
+        return "done" if "done" in steps else (steps[-1] if steps else "waiting")
+
+
+# what to check before -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Preparation:
+    view: UpdatesView
+    blockers: dict[str, list[Blocker]]  # host ref -> VMs that cannot move off it
+    journal: Journal | None  # an unfinished run of this pool
+
+
+def prepare(conn, view: UpdatesView) -> Preparation:
+    """The reads a rolling update needs before its dialog: what keeps VMs on
+    each host (XAPI's own evacuation plan), and an unfinished journal."""
+    blockers = {h.ref: evacuation_blockers(conn, h.ref) for h in view.hosts if h.live}
+    pool = views.pool(conn.cache)
+    return Preparation(view, blockers, Journal.load(pool.uuid))
+
+
+def host_uuid(cache: Cache, host: str) -> str:
+    rec = cache.get("host", host)
+    return rec.uuid if rec is not None else ""
+
+
+class RollingUpdate(Action):
+    calls = (
+        "host.disable",
+        "host.evacuate",
+        "host.enable",
+        "host.reboot",
+        "host.restart_agent",
+        "VM.clean_shutdown",
+        "VM.start_on",
+        "pool_patch.apply",
+        "pool_update.apply",
+        "host.apply_updates",
+    )
+
+    @staticmethod
+    def fields(prep: Preparation) -> list[Field]:
+        if not any(prep.blockers.values()) or prep.journal is not None:
+            return []
+        return [
+            Field("blocked", "VMs that cannot move", BLOCKED_CHOICES[0], choices=BLOCKED_CHOICES)
+        ]
+
+    def __init__(self, cache: Cache, prep: Preparation, blocked: str = BLOCKED_CHOICES[0]):
+        view = prep.view
+        self.view, self.generation, self.journal = view, view.generation, prep.journal
+        with cache.lock:
+            pool = views.pool(cache)
+            self.pool_uuid = pool.uuid
+            self.ha = pool.ha_enabled
+            self.ha_tolerates = pool.ha_plan_exists_for
+            self.uuids = {h.ref: host_uuid(cache, h.ref) for h in view.hosts}
+        self.by_uuid = {u: r for r, u in self.uuids.items()}
+        problems = []
+        if self.journal is not None:
+            self.updates = list(self.journal.data["updates"])
+            self.blocked = self.journal.data.get("blocked", BLOCKED_CHOICES[0])
+            gone = [u for u in self.journal.data["order"] if u not in self.by_uuid]
+            if gone:
+                problems.append(
+                    f"{len(gone)} host(s) of the unfinished run left the pool; "
+                    f"remove {self.journal.path} to start afresh"
+                )
+        else:
+            if blocked not in BLOCKED_CHOICES:
+                problems.append(f"for VMs that cannot move, choose {' or '.join(BLOCKED_CHOICES)}")
+            self.blocked = blocked
+            self.updates = sorted({n for h in view.hosts for n in h.missing})
+            if not self.updates:
+                problems.append("every host has every update: nothing to do")
+        down = [h.name for h in view.hosts if not h.live]
+        if down:
+            problems.append(f"not live: {listing(down)}; bring them back first")
+        self.todo = [
+            h
+            for h in view.hosts
+            if (self.journal and not self.journal.done(self.uuids[h.ref], "done"))
+            or (not self.journal and h.missing)
+        ]
+        self.reboots = [h.name for h in self.todo if needs_reboot(self._guidance(h.ref))]
+        blocking = {
+            ref: b for ref, b in prep.blockers.items() if b and view.host(ref).name in self.reboots
+        }
+        if blocking and self.blocked == BLOCKED_CHOICES[0]:
+            problems.append(
+                "VMs that cannot move: "
+                + "; ".join(f"{view.host(r).name}: {blocked_text(b)}" for r, b in blocking.items())
+                + ". Choose to shut them down (they start again after), or move them first"
+            )
+        self.blocking = blocking
+        if self.ha and self.reboots and self.ha_tolerates < 1:
+            problems.append(
+                "HA is on and the pool cannot tolerate a host being down "
+                "(its plan covers no failure): free capacity or disable HA first"
+            )
+        if problems:
+            raise InvalidInput(problems)
+
+    def _guidance(self, host: str) -> set[str]:
+        h = self.view.host(host)
+        names = set(h.missing) & set(self.updates) if h else set()
+        out = {g for u in self.view.updates if u.name in names for g in u.guidance}
+        return out | set(h.pending if h else ())
+
+    def plan(self) -> Plan:
+        order = [h.name for h in self.todo]
+        if self.journal is not None:
+            done = [
+                self.view.host(self.by_uuid[u]).name
+                for u in self.journal.data["order"]
+                if self.journal.done(u, "done") and u in self.by_uuid
+            ]
+            summary = (
+                f"Continue the rolling update started {self.journal.data['started']}: "
+                f"done {listing(done) or 'none yet'}; next {listing(order)}."
+            )
+        else:
+            summary = f"Install {listing(self.updates)} host by host: {' > '.join(order)}."
+        impact = []
+        if self.reboots:
+            impact.append(
+                f"Reboots {listing(self.reboots)}, one at a time; their VMs live-migrate "
+                "to the other hosts first and stay there."
+            )
+        for ref, b in self.blocking.items():
+            impact.append(
+                f"On {self.view.host(ref).name}, shut down during its reboot and started "
+                f"again after: {blocked_text(b)}"
+            )
+        if (
+            self.todo
+            and self.todo[0].is_master
+            and self.reboots
+            and self.todo[0].name in self.reboots
+        ):
+            impact.append(
+                "The master reboots first: the pool cannot be managed for those minutes "
+                "(VMs keep running); this console reconnects by itself."
+            )
+        if self.ha:
+            impact.append(
+                f"HA stays on: while a host is down the pool tolerates {self.ha_tolerates - 1} "
+                "more host failure(s)."
+            )
+        guidance = sorted({g for h in self.todo for g in self._guidance(h.ref)})
+        impact += [f"{g}: {explain(g)}" for g in guidance]
+        impact.append(
+            f"Progress is journaled ({journal_dir()}): if this console dies, start the rolling "
+            "update again and it continues. Esc stops after the current host."
+        )
+        verb = {"patches": "patch-apply", "updates": "update-apply"}.get(self.generation.id)
+        xe = []
+        for h in self.todo[:2]:
+            xe.append(f"xe host-disable uuid=<{h.name}>; xe host-evacuate uuid=<{h.name}>")
+            if verb:
+                xe.append(f"xe {verb} uuid=<update> host-uuid=<{h.name}>  (each missing update)")
+            else:
+                xe.append(f"xe host-apply-updates uuid=<{h.name}> hash=<synced hash>")
+            if h.name in self.reboots:
+                xe.append(f"xe host-reboot uuid=<{h.name}>  (then wait until it is back)")
+            xe.append(f"xe host-enable uuid=<{h.name}>")
+        if len(self.todo) > 2:
+            xe.append(f"... the same for {len(self.todo) - 2} more host(s)")
+        return Plan(
+            "Rolling pool update",
+            summary,
+            xe,
+            steps=[
+                "per host: disable, evacuate, apply, reboot if needed, wait, enable",
+                f"{len(self.todo)} host(s), the master first",
+            ],
+            impact=impact,
+            risk="high",
+            confirm_word="update",
+        )
+
+    # running -------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> str:
+        conn = ctx.conn
+        ctx.commit()  # every step is journaled; nothing is rolled back
+        if self.journal is None:
+            self.journal = Journal.new(
+                self.pool_uuid, self.updates, [self.uuids[h.ref] for h in self.todo], self.blocked
+            )
+        journal = self.journal
+        # Esc stops after the current host: host steps run with their own cancel
+        steps = replace(ctx, cancel=threading.Event())
+        order = [u for u in journal.data["order"] if not journal.done(u, "done")]
+        started = time.monotonic()
+        for i, uuid in enumerate(order):
+            ref = self.by_uuid.get(uuid)
+            if ref is None:
+                continue
+            if ctx.cancel.is_set():
+                left = [conn.cache.label("host", self.by_uuid[u]) for u in order[i:]]
+                return (
+                    f"Stopped after {i} host(s), every host enabled; left: {listing(left)}. "
+                    "Start the rolling update again to continue."
+                )
+            name = conn.cache.label("host", ref)
+            ctx.progress(i / len(order))
+
+            def note(text: str, name=name, i=i) -> None:
+                ctx.note(f"{name} ({i + 1}/{len(order)}): {text}")
+
+            self._host(steps, ref, uuid, note, (i / len(order), (i + 1) / len(order)))
+        journal.finish()
+        ctx.progress(1.0)
+        return (
+            f"Rolling update finished: {len(order)} host(s) in "
+            f"{duration(time.monotonic() - started)}; {listing(journal.data['updates'])} applied."
+        )
+
+    def _fresh(self, conn) -> UpdatesView:
+        doc = read_repository(conn) if self.generation is REPOSITORIES else None
+        return build(conn.cache, self.generation, doc)
+
+    def _host(self, ctx: RunContext, ref: str, uuid: str, note, span) -> None:
+        conn, journal = ctx.conn, self.journal
+        low, high = span
+        part = (high - low) / 6
+
+        def bar(k: float) -> None:
+            ctx.progress(low + part * k)
+
+        state = self._fresh(conn).host(ref)
+        wanted = [n for n in journal.data["updates"] if state and n in state.missing]
+        guidance = {g for u in self.view.updates if u.name in wanted for g in u.guidance}
+        guidance |= set(state.pending if state else ())
+        reboot = needs_reboot(guidance) or journal.done(uuid, "reboot-intent")
+        if not journal.done(uuid, "disable"):
+            note("disabling")
+            ctx.task("host.disable", ref, span=(low, low + part * 0.2))
+            journal.mark(uuid, "disable")
+        if reboot and not journal.done(uuid, "evacuate"):
+            halted = self._stop_blocked(ctx, ref, note)
+            note("moving its VMs away")
+            ctx.task("host.evacuate", ref, span=(low + part * 0.2, low + part * 2))
+            journal.mark(uuid, "evacuate", halted=halted)
+        bar(2)
+        if not journal.done(uuid, "apply"):
+            self._apply(ctx, ref, uuid, note)
+            journal.mark(uuid, "apply")
+        bar(3)
+        if reboot and not journal.done(uuid, "back"):
+            self._reboot(ctx, ref, uuid, note)
+            journal.mark(uuid, "back")
+        bar(5)
+        if not journal.done(uuid, "enable"):
+            rec = conn.cache.get("host", ref)
+            if rec is not None and not rec.enabled:
+                note("enabling")
+                ctx.task("host.enable", ref)
+            journal.mark(uuid, "enable")
+            for vm in journal.host(uuid).get("halted", []):
+                vm_ref = next((r for r, v in conn.cache.table("vm").items() if v.uuid == vm), None)
+                if vm_ref is not None and conn.cache.get("vm", vm_ref).power_state == "Halted":
+                    note(f"starting {conn.cache.label('vm', vm_ref)} again")
+                    ctx.task("VM.start_on", vm_ref, ref, False, False)
+        if not reboot and needs_toolstack(guidance) and not journal.done(uuid, "toolstack"):
+            note("restarting the toolstack")
+            ctx.task("host.restart_agent", ref)
+            self._wait_back(ctx, ref, note, "its toolstack to come back", new_boot=False)
+            journal.mark(uuid, "toolstack")
+        journal.mark(uuid, "done")
+        bar(6)
+
+    def _stop_blocked(self, ctx: RunContext, ref: str, note) -> list[str]:
+        """The VMs that cannot move, shut down (when the admin chose so)."""
+        conn, halted = ctx.conn, []
+        if self.blocked != BLOCKED_CHOICES[1]:
+            return halted
+        for b in evacuation_blockers(conn, ref):
+            note(f"shutting down {b.name} (it cannot move)")
+            ctx.task("VM.clean_shutdown", b.vm)
+            halted.append(conn.cache.get("vm", b.vm).uuid)
+        return halted
+
+    def _apply(self, ctx: RunContext, ref: str, uuid: str, note) -> None:
+        conn, journal = ctx.conn, self.journal
+        if self.generation is REPOSITORIES:
+            view = self._fresh(conn)
+            h = view.host(ref)
+            if h and h.missing:
+                note(f"installing {len(h.missing)} update(s)")
+                ctx.task("host.apply_updates", ref, view.hash)
+            return
+        cls = "pool_patch" if self.generation.id == "patches" else "pool_update"
+        for name in journal.data["updates"]:
+            if journal.done(uuid, f"applied:{name}"):
+                continue
+            view = self._fresh(conn)
+            upd, h = view.update(name), view.host(ref)
+            if upd is not None and h is not None and name not in h.applied:
+                note(f"applying {name}")
+                try:
+                    ctx.task(f"{cls}.apply", upd.key, ref)
+                except (TaskFailed, XapiFailure) as exc:
+                    failure = getattr(exc, "failure", exc)
+                    if failure.code not in ("UPDATE_ALREADY_APPLIED", "PATCH_ALREADY_APPLIED"):
+                        raise
+            journal.mark(uuid, f"applied:{name}")
+
+    def _reboot(self, ctx: RunContext, ref: str, uuid: str, note) -> None:
+        conn, journal = ctx.conn, self.journal
+        if not journal.done(uuid, "reboot-intent"):
+            journal.mark(uuid, "reboot-intent", boot_time=_boot_time(conn.cache, ref))
+        before = journal.host(uuid).get("boot_time", "")
+        if not journal.done(uuid, "reboot"):
+            if _rebooted(conn, ref, before) or self._goes_away(ctx, ref, before, note):
+                pass  # sent by an earlier run: not again
+            else:
+                note("rebooting")
+                ctx.task("host.reboot", ref)
+            journal.mark(uuid, "reboot")
+        self._wait_back(ctx, ref, note, "it to come back", new_boot=True, before=before)
+
+    def _goes_away(self, ctx: RunContext, ref: str, before: str, note) -> bool:
+        """After an intent whose call may have gone: whether the host shows
+        the reboot within SETTLE_SECONDS."""
+        conn = ctx.conn
+        note("checking whether the reboot sent before this run went through")
+        return ctx.wait_until(
+            "waiting to see whether it reboots",
+            lambda: _rebooted(conn, ref, before),
+            SETTLE_SECONDS,
+        )
+
+    def _wait_back(self, ctx, ref, note, what, *, new_boot: bool, before: str = "") -> None:
+        conn = ctx.conn
+
+        def back() -> bool:
+            rec = conn.cache.get("host", ref)
+            if conn.state != "connected" or rec is None or not views.is_live(conn.cache, rec):
+                return False
+            return not new_boot or _boot_time(conn.cache, ref) != before
+
+        note(f"waiting for {what}")
+        started = time.monotonic()
+        if not ctx.wait_until(f"waiting for {what}", back, BACK_SECONDS):
+            raise TimeoutError(
+                f"{conn.cache.label('host', ref)} did not come back within "
+                f"{duration(BACK_SECONDS)}; start the rolling update again once it is up"
+            )
+        note(f"back after {duration(time.monotonic() - started)}")
+
+
+def _boot_time(cache: Cache, host: str) -> str:
+    rec = cache.get("host", host)
+    return rec.other_config.get("boot_time", "") if rec is not None else ""
+
+
+def _rebooted(conn, ref: str, before: str) -> bool:
+    rec = conn.cache.get("host", ref)
+    if conn.state != "connected" or rec is None:
+        return True  # the connection went: the master is on its way down
+    return not views.is_live(conn.cache, rec) or _boot_time(conn.cache, ref) != before
