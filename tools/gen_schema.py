@@ -99,7 +99,6 @@ def write_roles(model: dict) -> None:
     print(f"wrote {out} ({len(rows)} messages above read-only)")
 
 
-
 def write_sr_errors(src: Path) -> None:
     """sr_errors.tsv: the storage managers' error numbers (SR_BACKEND_FAILURE_<n>)
     with their names and texts, from XE_SR_ERRORCODES.xml."""

@@ -445,6 +445,177 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Destroy those VLANs first.",
     ),
     "EVENT_FROM_TOKEN_PARSE_FAILURE": (("token",), "The event token was not understood.", ""),
+    # hotfixes: patches (6.x), updates (7.x), repositories (8.x)
+    "CANNOT_FIND_PATCH": (
+        (),
+        "The patch's files are no longer in the pool (cleaned up, or a new master lacks them).",
+        "Upload the patch again.",
+    ),
+    "CANNOT_FIND_UPDATE": (
+        (),
+        "The update's files are no longer in the pool (cleaned up, or its SR is detached).",
+        "Upload the update again.",
+    ),
+    "INVALID_PATCH": (
+        (),
+        "The file is not a valid patch for this host.",
+        "Check that it is a hotfix for this release, downloaded completely.",
+    ),
+    "INVALID_UPDATE": (
+        ("info",),
+        "The file is not a valid update (an update ISO with update.xml).",
+        "Check that it is an update for this release, downloaded completely.",
+    ),
+    "PATCH_ALREADY_APPLIED": (
+        ("patch",),
+        "This patch is applied on the host already.",
+        "",
+    ),
+    "PATCH_ALREADY_EXISTS": (
+        ("uuid",),
+        "This patch was uploaded already.",
+        "Use the one in the pool.",
+    ),
+    "PATCH_IS_APPLIED": (
+        (),
+        "The patch is applied on a host and cannot be removed.",
+        "Clean up its files instead.",
+    ),
+    "UPDATE_ALREADY_APPLIED": (
+        ("update",),
+        "This update is applied on the host already.",
+        "",
+    ),
+    "UPDATE_ALREADY_APPLIED_IN_POOL": (
+        ("update",),
+        "This update is applied on every host already.",
+        "",
+    ),
+    "UPDATE_ALREADY_EXISTS": (
+        ("uuid",),
+        "This update was uploaded already.",
+        "Use the one in the pool.",
+    ),
+    "UPDATE_IS_APPLIED": (
+        (),
+        "The update is applied on a host and cannot be removed.",
+        "Clean up its files instead.",
+    ),
+    "UPDATE_POOL_APPLY_FAILED": (
+        ("hosts",),
+        "The update could not be applied on some hosts.",
+        "Precheck it on those hosts to see why.",
+    ),
+    "UPDATE_APPLY_FAILED": (
+        ("output",),
+        "The update failed to install.",
+        "Read the output; the host may need its disk space or packages fixed.",
+    ),
+    "PATCH_APPLY_FAILED": (
+        ("output",),
+        "The patch failed to install.",
+        "Read the output; the host may need its disk space fixed.",
+    ),
+    "OUT_OF_SPACE": (
+        ("location",),
+        "There is not enough space to upload the update.",
+        "Free space on the SR or choose another.",
+    ),
+    "NO_REPOSITORIES_CONFIGURED": (
+        (),
+        "No update repository is configured for the pool.",
+        "Introduce one (xe repository-introduce) and set it (xe pool-set-repositories).",
+    ),
+    "REPOSITORY_ALREADY_EXISTS": (
+        ("ref",),
+        "A repository with this URL exists already.",
+        "",
+    ),
+    "REPOSITORY_IS_IN_USE": (
+        (),
+        "The repository is in use by the pool.",
+        "Remove it from the pool's repositories first.",
+    ),
+    "UPDATEINFO_HASH_MISMATCH": (
+        (),
+        "The list of updates changed since it was read (or was never synced).",
+        "Sync the repositories, read the list again, then apply.",
+    ),
+    "HOST_DISABLED_UNTIL_REBOOT": (
+        ("host",),
+        "The host stays disabled until it reboots.",
+        "Reboot it.",
+    ),
+    "VDI_TOO_SMALL": (
+        ("vdi", "minimum size"),
+        "The disk is smaller than what was written to it.",
+        "",
+    ),
+    "UPDATE_PRECHECK_FAILED_OUT_OF_SPACE": (
+        ("update", "available_space", "required_space "),
+        "The host has too little space in dom0 to install the update.",
+        "Free space in dom0 (old logs, old updates: clean them up) and precheck again.",
+    ),
+    "UPDATE_PRECHECK_FAILED_PREREQUISITE_MISSING": (
+        ("update", "prerequisite_update"),
+        "The update needs another update applied first.",
+        "Apply the prerequisite on this host first.",
+    ),
+    "UPDATE_PRECHECK_FAILED_CONFLICT_PRESENT": (
+        ("update", "conflict_update"),
+        "A conflicting update is applied on the host.",
+        "Read the update's notes: it may supersede or conflict with that one.",
+    ),
+    "UPDATE_PRECHECK_FAILED_WRONG_SERVER_VERSION": (
+        ("update", "installed_version", "required_version "),
+        "The update is for another release of XenServer.",
+        "Get the update for this host's version.",
+    ),
+    "UPDATE_PRECHECK_FAILED_GPGKEY_NOT_IMPORTED": (
+        ("update",),
+        "The host lacks the key that signed the update's packages.",
+        "Import the vendor's GPG key in dom0.",
+    ),
+    "UPDATE_PRECHECK_FAILED_UNKNOWN_ERROR": (
+        ("update", "info"),
+        "The update's precheck failed.",
+        "Read the details; the host's /var/log/xensource.log has more.",
+    ),
+    "PATCH_PRECHECK_FAILED_OUT_OF_SPACE": (
+        ("patch", "found_space", "required_required"),
+        "The host has too little space in dom0 to install the patch.",
+        "Free space in dom0 and precheck again.",
+    ),
+    "PATCH_PRECHECK_FAILED_PREREQUISITE_MISSING": (
+        ("patch", "prerequisite_patch_uuid_list"),
+        "The patch needs other patches applied first.",
+        "Apply the prerequisites on this host first.",
+    ),
+    "PATCH_PRECHECK_FAILED_WRONG_SERVER_VERSION": (
+        ("patch", "found_version", "required_version"),
+        "The patch is for another release.",
+        "Get the patch for this host's version.",
+    ),
+    "PATCH_PRECHECK_FAILED_WRONG_SERVER_BUILD": (
+        ("patch", "found_build", "required_build"),
+        "The patch is for another build of this release.",
+        "Get the patch for this host's build.",
+    ),
+    "PATCH_PRECHECK_FAILED_VM_RUNNING": (
+        ("patch",),
+        "VMs are running on the host and this patch needs it empty.",
+        "Move its VMs away (maintenance mode) and precheck again.",
+    ),
+    "PATCH_PRECHECK_FAILED_ISO_MOUNTED": (
+        ("patch",),
+        "A VM has the tools ISO inserted.",
+        "Eject the tools ISO from every running VM.",
+    ),
+    "PATCH_PRECHECK_FAILED_UNKNOWN_ERROR": (
+        ("patch", "info"),
+        "The patch's precheck failed.",
+        "Read the details; the host's logs have more.",
+    ),
 }
 
 

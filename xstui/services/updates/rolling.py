@@ -259,7 +259,8 @@ class RollingUpdate(Action):
         impact += [f"{g}: {explain(g)}" for g in guidance]
         impact.append(
             f"Progress is journaled ({journal_dir()}): if this console dies, start the rolling "
-            "update again and it continues. Esc stops after the current host."
+            "update again and it continues. Esc (Ctrl-C on the command line) stops after the "
+            "current host."
         )
         verb = {"patches": "patch-apply", "updates": "update-apply"}.get(self.generation.id)
         xe = []
@@ -296,6 +297,7 @@ class RollingUpdate(Action):
                 self.pool_uuid, self.updates, [self.uuids[h.ref] for h in self.todo], self.blocked
             )
         journal = self.journal
+        self._earlier_tasks(ctx)
         # Esc stops after the current host: host steps run with their own cancel
         steps = replace(ctx, cancel=threading.Event())
         order = [u for u in journal.data["order"] if not journal.done(u, "done")]
@@ -316,19 +318,35 @@ class RollingUpdate(Action):
             def note(text: str, name=name, i=i) -> None:
                 ctx.note(f"{name} ({i + 1}/{len(order)}): {text}")
 
-            self._host(steps, ref, uuid, note, (i / len(order), (i + 1) / len(order)))
+            host_ctx = replace(steps, note=note)
+            self._host(host_ctx, ref, uuid, (i / len(order), (i + 1) / len(order)))
         journal.finish()
         ctx.progress(1.0)
         return (
             f"Rolling update finished: {len(order)} host(s) in "
-            f"{duration(time.monotonic() - started)}; {listing(journal.data['updates'])} applied."
+            f"{_took(time.monotonic() - started)}; {listing(journal.data['updates'])} applied."
         )
+
+    def _earlier_tasks(self, ctx: RunContext) -> None:
+        """A run that died may have left calls running on the pool (an apply,
+        an evacuation): they finish before anything is looked at again."""
+        conn = ctx.conn
+        names = {f"Async.{c}" for c in self.calls}
+
+        def quiet() -> bool:
+            return not any(
+                t.status == "pending" and t.name_label in names
+                for t in conn.cache.table("task").values()
+            )
+
+        if not quiet():
+            ctx.wait_until("waiting for the calls of the earlier run to finish", quiet, 600)
 
     def _fresh(self, conn) -> UpdatesView:
         doc = read_repository(conn) if self.generation is REPOSITORIES else None
         return build(conn.cache, self.generation, doc)
 
-    def _host(self, ctx: RunContext, ref: str, uuid: str, note, span) -> None:
+    def _host(self, ctx: RunContext, ref: str, uuid: str, span) -> None:
         conn, journal = ctx.conn, self.journal
         low, high = span
         part = (high - low) / 6
@@ -342,60 +360,64 @@ class RollingUpdate(Action):
         guidance |= set(state.pending if state else ())
         reboot = needs_reboot(guidance) or journal.done(uuid, "reboot-intent")
         if not journal.done(uuid, "disable"):
-            note("disabling")
+            ctx.note("disabling")
             ctx.task("host.disable", ref, span=(low, low + part * 0.2))
             journal.mark(uuid, "disable")
         if reboot and not journal.done(uuid, "evacuate"):
-            halted = self._stop_blocked(ctx, ref, note)
-            note("moving its VMs away")
+            halted = self._stop_blocked(ctx, ref)
+            ctx.note("moving its VMs away")
             ctx.task("host.evacuate", ref, span=(low + part * 0.2, low + part * 2))
             journal.mark(uuid, "evacuate", halted=halted)
         bar(2)
         if not journal.done(uuid, "apply"):
-            self._apply(ctx, ref, uuid, note)
+            self._apply(ctx, ref, uuid)
             journal.mark(uuid, "apply")
         bar(3)
         if reboot and not journal.done(uuid, "back"):
-            self._reboot(ctx, ref, uuid, note)
+            self._reboot(ctx, ref, uuid)
             journal.mark(uuid, "back")
         bar(5)
         if not journal.done(uuid, "enable"):
             rec = conn.cache.get("host", ref)
             if rec is not None and not rec.enabled:
-                note("enabling")
+                ctx.note("enabling")
                 ctx.task("host.enable", ref)
             journal.mark(uuid, "enable")
             for vm in journal.host(uuid).get("halted", []):
                 vm_ref = next((r for r, v in conn.cache.table("vm").items() if v.uuid == vm), None)
                 if vm_ref is not None and conn.cache.get("vm", vm_ref).power_state == "Halted":
-                    note(f"starting {conn.cache.label('vm', vm_ref)} again")
+                    ctx.note(f"starting {conn.cache.label('vm', vm_ref)} again")
                     ctx.task("VM.start_on", vm_ref, ref, False, False)
         if not reboot and needs_toolstack(guidance) and not journal.done(uuid, "toolstack"):
-            note("restarting the toolstack")
+            ctx.note("restarting the toolstack")
             ctx.task("host.restart_agent", ref)
-            self._wait_back(ctx, ref, note, "its toolstack to come back", new_boot=False)
+            if ref == views.master_ref(conn.cache):  # the connection goes, then comes back
+                ctx.wait_until(
+                    "waiting for the toolstack to stop", lambda: conn.state != "connected", 15
+                )
+            self._wait_back(ctx, ref, "its toolstack to come back", new_boot=False)
             journal.mark(uuid, "toolstack")
         journal.mark(uuid, "done")
         bar(6)
 
-    def _stop_blocked(self, ctx: RunContext, ref: str, note) -> list[str]:
+    def _stop_blocked(self, ctx: RunContext, ref: str) -> list[str]:
         """The VMs that cannot move, shut down (when the admin chose so)."""
         conn, halted = ctx.conn, []
         if self.blocked != BLOCKED_CHOICES[1]:
             return halted
         for b in evacuation_blockers(conn, ref):
-            note(f"shutting down {b.name} (it cannot move)")
+            ctx.note(f"shutting down {b.name} (it cannot move)")
             ctx.task("VM.clean_shutdown", b.vm)
             halted.append(conn.cache.get("vm", b.vm).uuid)
         return halted
 
-    def _apply(self, ctx: RunContext, ref: str, uuid: str, note) -> None:
+    def _apply(self, ctx: RunContext, ref: str, uuid: str) -> None:
         conn, journal = ctx.conn, self.journal
         if self.generation is REPOSITORIES:
             view = self._fresh(conn)
             h = view.host(ref)
             if h and h.missing:
-                note(f"installing {len(h.missing)} update(s)")
+                ctx.note(f"installing {len(h.missing)} update(s)")
                 ctx.task("host.apply_updates", ref, view.hash)
             return
         cls = "pool_patch" if self.generation.id == "patches" else "pool_update"
@@ -405,7 +427,7 @@ class RollingUpdate(Action):
             view = self._fresh(conn)
             upd, h = view.update(name), view.host(ref)
             if upd is not None and h is not None and name not in h.applied:
-                note(f"applying {name}")
+                ctx.note(f"applying {name}")
                 try:
                     ctx.task(f"{cls}.apply", upd.key, ref)
                 except (TaskFailed, XapiFailure) as exc:
@@ -414,32 +436,32 @@ class RollingUpdate(Action):
                         raise
             journal.mark(uuid, f"applied:{name}")
 
-    def _reboot(self, ctx: RunContext, ref: str, uuid: str, note) -> None:
+    def _reboot(self, ctx: RunContext, ref: str, uuid: str) -> None:
         conn, journal = ctx.conn, self.journal
-        if not journal.done(uuid, "reboot-intent"):
+        resumed = journal.done(uuid, "reboot-intent")  # by an earlier run, which died
+        if not resumed:
             journal.mark(uuid, "reboot-intent", boot_time=_boot_time(conn.cache, ref))
         before = journal.host(uuid).get("boot_time", "")
         if not journal.done(uuid, "reboot"):
-            if _rebooted(conn, ref, before) or self._goes_away(ctx, ref, before, note):
+            if resumed and (_rebooted(conn, ref, before) or self._goes_away(ctx, ref, before)):
                 pass  # sent by an earlier run: not again
             else:
-                note("rebooting")
+                ctx.note("rebooting")
                 ctx.task("host.reboot", ref)
             journal.mark(uuid, "reboot")
-        self._wait_back(ctx, ref, note, "it to come back", new_boot=True, before=before)
+        self._wait_back(ctx, ref, "it to come back", new_boot=True, before=before)
 
-    def _goes_away(self, ctx: RunContext, ref: str, before: str, note) -> bool:
+    def _goes_away(self, ctx: RunContext, ref: str, before: str) -> bool:
         """After an intent whose call may have gone: whether the host shows
         the reboot within SETTLE_SECONDS."""
         conn = ctx.conn
-        note("checking whether the reboot sent before this run went through")
         return ctx.wait_until(
-            "waiting to see whether it reboots",
+            "checking whether the reboot sent before this console stopped went through",
             lambda: _rebooted(conn, ref, before),
             SETTLE_SECONDS,
         )
 
-    def _wait_back(self, ctx, ref, note, what, *, new_boot: bool, before: str = "") -> None:
+    def _wait_back(self, ctx, ref, what, *, new_boot: bool, before: str = "") -> None:
         conn = ctx.conn
 
         def back() -> bool:
@@ -448,14 +470,13 @@ class RollingUpdate(Action):
                 return False
             return not new_boot or _boot_time(conn.cache, ref) != before
 
-        note(f"waiting for {what}")
         started = time.monotonic()
         if not ctx.wait_until(f"waiting for {what}", back, BACK_SECONDS):
             raise TimeoutError(
                 f"{conn.cache.label('host', ref)} did not come back within "
                 f"{duration(BACK_SECONDS)}; start the rolling update again once it is up"
             )
-        note(f"back after {duration(time.monotonic() - started)}")
+        ctx.note(f"back after {_took(time.monotonic() - started)}")
 
 
 def _boot_time(cache: Cache, host: str) -> str:
@@ -468,3 +489,7 @@ def _rebooted(conn, ref: str, before: str) -> bool:
     if conn.state != "connected" or rec is None:
         return True  # the connection went: the master is on its way down
     return not views.is_live(conn.cache, rec) or _boot_time(conn.cache, ref) != before
+
+
+def _took(seconds: float) -> str:
+    return f"{int(seconds)} s" if seconds < 120 else duration(seconds)

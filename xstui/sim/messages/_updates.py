@@ -112,7 +112,7 @@ def receive(body, length: int, progress) -> dict:
         got += len(chunk)
         progress(got / length)
     if got < length:
-        raise XapiError("IMPORT_INCOMPLETE", f"{got} of {length} bytes")
+        raise XapiError("IMPORT_ERROR", f"the upload ended after {got} of {length} bytes")
     return {"meta": read_header(head), "size": got, "sha256": digest.hexdigest()}
 
 
