@@ -25,7 +25,7 @@ from xstui.services.updates.generation import REPOSITORIES, detect
 from xstui.services.updates.guidance import explain
 from xstui.services.updates.model import UpdatesView, build, read_repository
 from xstui.services.updates.rolling import Journal, RollingUpdate, host_uuid, prepare
-from xstui.services.values import listing, size
+from xstui.services.values import size
 from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.notice import notify_error
@@ -34,7 +34,14 @@ from xstui.xapi import views
 
 from .base import AreaScreen, requires
 
-COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 30), ("Guidance", 13), ("Rolling", 8)]
+COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 20), ("Guidance pending", 20), ("Rolling", 9)]
+MAX_ROWS = 9  # host rows shown at once (more scroll)
+
+
+def _lacks(names) -> str:
+    if not names:
+        return "-"
+    return names[0] if len(names) == 1 else f"{names[0]} +{len(names) - 1}"
 
 
 class UpdatesScreen(AreaScreen):
@@ -49,6 +56,11 @@ class UpdatesScreen(AreaScreen):
         Binding("b", "baseline", "Baseline", id="updates.baseline"),
         Binding("r", "reread", "Refresh", id="updates.reread", show=False),
     ]
+    DEFAULT_CSS = """
+    UpdatesScreen #updates-head { height: auto; padding: 0 1; }
+    UpdatesScreen #updates-detail-scroll { height: 1fr; }
+    UpdatesScreen #updates-detail { padding: 0 1; }
+    """
     DRAWN_FROM = frozenset(
         {"host", "host_metrics", "pool", "pool_patch", "host_patch", "pool_update", "repository"}
     )
@@ -132,13 +144,15 @@ class UpdatesScreen(AreaScreen):
                     (
                         h.name + (" (M)" if h.is_master else "") + ("" if h.live else " down"),
                         str(len(h.applied)),
-                        listing(h.missing, 3) or "-",
+                        _lacks(h.missing),
                         ",".join(h.pending) or "-",
                         rolling,
                     ),
                 )
             )
-        self.query_one(RowList).set_rows(rows)
+        hosts = self.query_one(RowList)
+        hosts.set_rows(rows)
+        hosts.styles.height = min(len(rows) + 1, MAX_ROWS)  # the details get the rest
         self.draw_detail(view, drifts, journal)
 
     @on(RowList.Moved)

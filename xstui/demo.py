@@ -45,7 +45,7 @@ def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
     folder = ""
     if not os.environ.get("XSTUI_UPDATE_DIR"):
         folder = tempfile.mkdtemp(prefix="xstui-updates-")
-        for name, meta in DEMO_UPDATE_FILES:
+        for name, meta in reversed(DEMO_UPDATE_FILES):  # the first is the newest
             write_update_file(os.path.join(folder, name), name.split(".")[0], 4 << 20, **meta)
         os.environ["XSTUI_UPDATE_DIR"] = folder
     return Demo(parse_target(running.url), running.password, running, folder)

@@ -230,9 +230,12 @@ def test_invalid_file_is_refused_in_words(pool_of, tmp_path):
     junk.write_bytes(b"not an update" * 1000)
     from xstui.services.actions import ActionFailed
 
+    disks = len(conn.cache.table("vdi"))
     with pytest.raises(ActionFailed) as refused:
         run(conn, upd.UploadUpdate(conn.cache, current_view(conn), str(junk), "NFS VM store"))
-    assert "invalid" in str(refused.value).lower()
+    assert "not a valid update" in str(refused.value)
+    assert refused.value.undone == 1  # the disk it went to is removed
+    assert conn.cache.wait_for(lambda: len(conn.cache.table("vdi")) == disks, 5)
 
 
 # the baseline -----------------------------------------------------------------------------

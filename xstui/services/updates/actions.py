@@ -107,7 +107,7 @@ class UploadUpdate(Action):
             )
         self.generation = view.generation
         self.file = update_file(path)
-        self.sr = self.sr_name = ""
+        self.sr = self.sr_name = self.sr_uuid = ""
         if self.generation is UPDATES:
             with cache.lock:
                 found = [r for r, s in cache.table("sr").items() if s.name_label == sr]
@@ -117,6 +117,7 @@ class UploadUpdate(Action):
                     )
                 rec = cache.get("sr", found[0])
                 free = rec.physical_size - rec.physical_utilisation
+                self.sr_uuid = rec.uuid
             if free < self.file.size:
                 raise InvalidInput(
                     [f"{sr} has {size(free)} free; the file needs {size(self.file.size)}"]
@@ -129,7 +130,7 @@ class UploadUpdate(Action):
             xe = [f"xe patch-upload file-name={self.file.path}"]
             steps = ["PUT /pool_patch_upload (the file, with its SHA-256 computed)"]
         else:
-            xe = [f"xe update-upload file-name={self.file.path} sr-uuid=<{self.sr_name}>"]
+            xe = [f"xe update-upload file-name={self.file.path} sr-uuid={self.sr_uuid}"]
             steps = [
                 f"VDI.create on {self.sr_name} ({size(self.vdi_size)})",
                 "PUT /import_raw_vdi (the file, with its SHA-256 computed)",
@@ -250,7 +251,8 @@ def precheck(conn, view: UpdatesView, name: str, hosts: list[str]) -> list[Verdi
             conn.call(method, upd.key, ref)
             out.append(Verdict(_name(view, ref), True, "passed"))
         except XapiFailure as exc:
-            out.append(Verdict(_name(view, ref), False, str(exc)))
+            words = describe(exc.details, conn.cache.name_of)
+            out.append(Verdict(_name(view, ref), False, str(words)))
     return out
 
 
@@ -308,15 +310,15 @@ class ApplyUpdate(Action):
         h = self.host
         if self.generation is REPOSITORIES:
             what = f"every update {h.name} lacks ({listing(h.missing)})"
-            xe = [f"xe host-apply-updates uuid=<{h.name}> hash={self.view.hash}"]
+            xe = [f"xe host-apply-updates uuid={h.uuid} hash={self.view.hash}"]
             steps = ["host.apply_updates"]
         else:
             u = self.update
             what = u.name
             verb = "patch" if self.generation is PATCHES else "update"
             xe = [
-                f"xe {verb}-precheck uuid=<{u.name}> host-uuid=<{h.name}>",
-                f"xe {verb}-apply uuid=<{u.name}> host-uuid=<{h.name}>",
+                f"xe {verb}-precheck uuid={u.uuid} host-uuid={h.uuid}",
+                f"xe {verb}-apply uuid={u.uuid} host-uuid={h.uuid}",
             ]
             steps = [f"pool_{verb}.precheck", f"pool_{verb}.apply"]
         impact = ["VMs keep running while the files are installed."]
@@ -380,7 +382,7 @@ class ApplyToPool(Action):
         return Plan(
             "Apply update to the pool",
             f"Install {u.name} on every host that lacks it ({len(self.todo)}).",
-            [f"xe {verb}-pool-apply uuid=<{u.name}>"],
+            [f"xe {verb}-pool-apply uuid={u.uuid}"],
             steps=[f"pool_{verb}.pool_apply"],
             impact=impact,
             risk="medium",
@@ -420,7 +422,7 @@ class CleanUpdate(Action):
         return Plan(
             "Clean up update files",
             f"Remove the uploaded files of {self.update.name}.",
-            [f"xe {verb}-pool-clean uuid=<{self.update.name}>"],
+            [f"xe {verb}-pool-clean uuid={self.update.uuid}"],
             steps=[f"pool_{verb}.pool_clean"],
             impact=impact,
             risk="medium" if self.lacking else "low",

@@ -21,6 +21,7 @@ from .generation import PATCHES, REPOSITORIES, UPDATES, Generation
 @dataclass(frozen=True)
 class Update:
     key: str  # the pool_patch / pool_update ref, or the repository update's id
+    uuid: str  # ("" for a repository update)
     name: str
     description: str
     size: int  # bytes (0: not known)
@@ -32,6 +33,7 @@ class Update:
 @dataclass(frozen=True)
 class HostState:
     ref: str
+    uuid: str
     name: str
     is_master: bool
     live: bool
@@ -102,6 +104,7 @@ def build(cache: Cache, generation: Generation, document: dict | None = None) ->
             hosts.append(
                 HostState(
                     ref,
+                    rec.uuid,
                     rec.name_label,
                     ref == master,
                     views.is_live(cache, rec),
@@ -132,6 +135,7 @@ def _patches(cache: Cache) -> tuple[Update, ...]:
     return tuple(
         Update(
             ref,
+            p.uuid,
             p.name_label,
             p.name_description,
             p.size,
@@ -147,6 +151,7 @@ def _pool_updates(cache: Cache) -> tuple[Update, ...]:
     return tuple(
         Update(
             ref,
+            u.uuid,
             u.name_label,
             u.name_description,
             u.installation_size,
@@ -167,6 +172,7 @@ def _repository_updates(cache: Cache, document: dict) -> tuple[Update, ...]:
     return tuple(
         Update(
             str(u.get("id", "")),
+            "",
             str(u.get("id", "")),
             str(u.get("summary", "")),
             0,

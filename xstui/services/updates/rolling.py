@@ -265,14 +265,14 @@ class RollingUpdate(Action):
         verb = {"patches": "patch-apply", "updates": "update-apply"}.get(self.generation.id)
         xe = []
         for h in self.todo[:2]:
-            xe.append(f"xe host-disable uuid=<{h.name}>; xe host-evacuate uuid=<{h.name}>")
+            xe.append(f"xe host-disable uuid={h.uuid}; xe host-evacuate uuid={h.uuid}")
             if verb:
-                xe.append(f"xe {verb} uuid=<update> host-uuid=<{h.name}>  (each missing update)")
+                xe.append(f"xe {verb} uuid=<update uuid> host-uuid={h.uuid}  (each it lacks)")
             else:
-                xe.append(f"xe host-apply-updates uuid=<{h.name}> hash=<synced hash>")
+                xe.append(f"xe host-apply-updates uuid={h.uuid} hash={self.view.hash}")
             if h.name in self.reboots:
-                xe.append(f"xe host-reboot uuid=<{h.name}>  (then wait until it is back)")
-            xe.append(f"xe host-enable uuid=<{h.name}>")
+                xe.append(f"xe host-reboot uuid={h.uuid}  (then wait until it is back)")
+            xe.append(f"xe host-enable uuid={h.uuid}")
         if len(self.todo) > 2:
             xe.append(f"... the same for {len(self.todo) - 2} more host(s)")
         return Plan(
