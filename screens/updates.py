@@ -375,7 +375,7 @@ class UpdatesScreen(AreaScreen):
         cache = self.conn.cache
         action = await ask(
             self.app,
-            "Rolling pool update",
+            RollingUpdate.question(prep),
             RollingUpdate.fields(prep),
             lambda v: RollingUpdate(cache, prep, v.get("blocked", "refuse")),
         )

@@ -19,7 +19,7 @@ class PlanModal(Dialog):
     confirmation field and the buttons always stay on screen."""
 
     DEFAULT_CSS = """
-    PlanModal #plan-body { height: auto; max-height: 50vh; }
+    PlanModal #plan-body { height: auto; max-height: 70vh; }
     PlanModal .plan-title { text-style: bold; width: 100%; }
     PlanModal .plan-xe { background: $panel; color: $foreground; padding: 0 1; }
     PlanModal .plan-impact { color: $warning; }

@@ -127,6 +127,20 @@ def prepare(conn, view: UpdatesView) -> Preparation:
     return Preparation(view, blockers, Journal.load(pool.uuid))
 
 
+def _guidance(view: UpdatesView, host: str, updates=None) -> set[str]:
+    """What a host will be asked once it has the updates it lacks (of
+    ``updates``, all when None), with what is pending already."""
+    h = view.host(host)
+    if h is None:
+        return set()
+    names = set(h.missing) if updates is None else set(h.missing) & set(updates)
+    return {g for u in view.updates if u.name in names for g in u.guidance} | set(h.pending)
+
+
+def _rebooting(view: UpdatesView) -> set[str]:
+    return {h.ref for h in view.hosts if needs_reboot(_guidance(view, h.ref))}
+
+
 def host_uuid(cache: Cache, host: str) -> str:
     rec = cache.get("host", host)
     return rec.uuid if rec is not None else ""
@@ -147,8 +161,20 @@ class RollingUpdate(Action):
     )
 
     @staticmethod
+    def question(prep: Preparation) -> str:
+        """The form's title: which VMs cannot move, where."""
+        rebooting = _rebooting(prep.view)
+        stuck = [
+            f"{prep.view.host(ref).name}: {listing(b.name for b in found)}"
+            for ref, found in prep.blockers.items()
+            if found and ref in rebooting
+        ]
+        return "Rolling pool update. VMs that cannot move (local storage...): " + "; ".join(stuck)
+
+    @staticmethod
     def fields(prep: Preparation) -> list[Field]:
-        if not any(prep.blockers.values()) or prep.journal is not None:
+        rebooting = _rebooting(prep.view)
+        if prep.journal is not None or not any(prep.blockers.get(r) for r in rebooting):
             return []
         return [
             Field("blocked", "VMs that cannot move", BLOCKED_CHOICES[0], choices=BLOCKED_CHOICES)
@@ -210,10 +236,7 @@ class RollingUpdate(Action):
             raise InvalidInput(problems)
 
     def _guidance(self, host: str) -> set[str]:
-        h = self.view.host(host)
-        names = set(h.missing) & set(self.updates) if h else set()
-        out = {g for u in self.view.updates if u.name in names for g in u.guidance}
-        return out | set(h.pending if h else ())
+        return _guidance(self.view, host, self.updates)
 
     def plan(self) -> Plan:
         order = [h.name for h in self.todo]
@@ -263,26 +286,22 @@ class RollingUpdate(Action):
             "current host."
         )
         verb = {"patches": "patch-apply", "updates": "update-apply"}.get(self.generation.id)
-        xe = []
-        for h in self.todo[:2]:
-            xe.append(f"xe host-disable uuid={h.uuid}; xe host-evacuate uuid={h.uuid}")
-            if verb:
-                xe.append(f"xe {verb} uuid=<update uuid> host-uuid={h.uuid}  (each it lacks)")
-            else:
-                xe.append(f"xe host-apply-updates uuid={h.uuid} hash={self.view.hash}")
-            if h.name in self.reboots:
-                xe.append(f"xe host-reboot uuid={h.uuid}  (then wait until it is back)")
-            xe.append(f"xe host-enable uuid={h.uuid}")
-        if len(self.todo) > 2:
-            xe.append(f"... the same for {len(self.todo) - 2} more host(s)")
+        apply = (
+            f"xe {verb} uuid=<update> host-uuid=<host>  (each update it lacks)"
+            if verb
+            else f"xe host-apply-updates uuid=<host> hash={self.view.hash}"
+        )
+        xe = [
+            f"for each host, the master first ({', '.join(order)}):",
+            "xe host-disable uuid=<host>; xe host-evacuate uuid=<host>",
+            apply,
+            "xe host-reboot uuid=<host>  (when the guidance asks; wait until back)",
+            "xe host-enable uuid=<host>",
+        ]
         return Plan(
             "Rolling pool update",
             summary,
             xe,
-            steps=[
-                "per host: disable, evacuate, apply, reboot if needed, wait, enable",
-                f"{len(self.todo)} host(s), the master first",
-            ],
             impact=impact,
             risk="high",
             confirm_word="update",
@@ -313,13 +332,16 @@ class RollingUpdate(Action):
                     "Start the rolling update again to continue."
                 )
             name = conn.cache.label("host", ref)
-            ctx.progress(i / len(order))
 
             def note(text: str, name=name, i=i) -> None:
                 ctx.note(f"{name} ({i + 1}/{len(order)}): {text}")
 
-            host_ctx = replace(steps, note=note)
-            self._host(host_ctx, ref, uuid, (i / len(order), (i + 1) / len(order)))
+            def bar(k: float, i=i) -> None:
+                ctx.progress((i + k / 6) / len(order))
+
+            # the bar moves by steps, not by each call's own progress
+            host_ctx = replace(steps, note=note, progress=lambda p: None)
+            self._host(host_ctx, ref, uuid, bar)
         journal.finish()
         ctx.progress(1.0)
         return (
@@ -346,14 +368,9 @@ class RollingUpdate(Action):
         doc = read_repository(conn) if self.generation is REPOSITORIES else None
         return build(conn.cache, self.generation, doc)
 
-    def _host(self, ctx: RunContext, ref: str, uuid: str, span) -> None:
+    def _host(self, ctx: RunContext, ref: str, uuid: str, bar) -> None:
+        """One host's steps; ``bar(k)`` shows k of its 6 sixths done."""
         conn, journal = ctx.conn, self.journal
-        low, high = span
-        part = (high - low) / 6
-
-        def bar(k: float) -> None:
-            ctx.progress(low + part * k)
-
         state = self._fresh(conn).host(ref)
         wanted = [n for n in journal.data["updates"] if state and n in state.missing]
         guidance = {g for u in self.view.updates if u.name in wanted for g in u.guidance}
@@ -361,12 +378,12 @@ class RollingUpdate(Action):
         reboot = needs_reboot(guidance) or journal.done(uuid, "reboot-intent")
         if not journal.done(uuid, "disable"):
             ctx.note("disabling")
-            ctx.task("host.disable", ref, span=(low, low + part * 0.2))
+            ctx.task("host.disable", ref)
             journal.mark(uuid, "disable")
         if reboot and not journal.done(uuid, "evacuate"):
             halted = self._stop_blocked(ctx, ref)
             ctx.note("moving its VMs away")
-            ctx.task("host.evacuate", ref, span=(low + part * 0.2, low + part * 2))
+            ctx.task("host.evacuate", ref)
             journal.mark(uuid, "evacuate", halted=halted)
         bar(2)
         if not journal.done(uuid, "apply"):
