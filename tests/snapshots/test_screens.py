@@ -571,3 +571,81 @@ def test_logs_in_dom0_80x24(snap_compare, request, monkeypatch):
     finally:
         conn.close()
         running.close()
+
+
+async def patching_loaded(pilot):
+    from xstui.screens.updates import UpdatesScreen
+
+    await status_loaded(pilot)
+    await pilot.press("f4")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, UpdatesScreen)
+            and pilot.app.screen.generation is not None
+            and pilot.app.screen.query_one("#update-hosts").rows
+        ),
+    )
+    return pilot.app.screen
+
+
+def test_patching_80x24(snap_compare, demo_connection):
+    """Patching: each host's updates, the selected one's lack and guidance,
+    the pool's updates with where they are applied."""
+
+    async def run_before(pilot):
+        await patching_loaded(pilot)
+        await pilot.press("down", "down")
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_rolling_update_resumable_80x24(snap_compare, demo_connection, tmp_path, monkeypatch):
+    """An unfinished rolling update (its journal on disk): per host how far it
+    got, and the plan that continues it."""
+    import json
+
+    cache = demo_connection.cache
+    demo_connection.load_once()
+    uuids = {h.name_label: h.uuid for h in cache.table("host").values()}
+    pool = next(iter(cache.table("pool").values()))
+    folder = tmp_path / "state" / "xstui" / "rolling"
+    folder.mkdir(parents=True)
+    steps = {"xcp-a": ["disable"], "xcp-b": [], "xcp-c": []}  # the console died there
+    (folder / f"{pool.uuid}.json").write_text(
+        json.dumps(
+            {
+                "pool": pool.uuid,
+                "started": "2026-11-26 02:00:00",
+                "updates": ["XS82ECU1033", "XS82ECU1041", "XS82ECU1048"],
+                "order": [uuids[n] for n in ("xcp-a", "xcp-b", "xcp-c")],
+                "blocked": "shut them down",
+                "hosts": {uuids[n]: {"steps": s} for n, s in steps.items()},
+                "finished": False,
+            }
+        )
+    )
+
+    async def run_before(pilot):
+        await patching_loaded(pilot)
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_rolling_update_plan_80x24(snap_compare, demo_connection):
+    """The rolling update's plan: the order, what reboots, the VMs that are
+    shut down meanwhile, HA, the guidance, the journal; the word to type."""
+
+    async def run_before(pilot):
+        await patching_loaded(pilot)
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        form = pilot.app.screen
+        form.query_one("#field-blocked").value = "shut them down"
+        form.query_one("#ok").press()
+        await until(pilot, lambda: isinstance(pilot.app.screen, PlanModal))
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)

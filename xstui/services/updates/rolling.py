@@ -108,7 +108,23 @@ class Journal:
     def progress(self, host: str) -> str:
         """One word for the screen: what this host has reached."""
         steps = self.data["hosts"].get(host, {}).get("steps", [])
-        return "done" if "done" in steps else (steps[-1] if steps else "waiting")
+        if "done" in steps:
+            return "done"
+        last = steps[-1].split(":")[0] if steps else ""
+        return _REACHED.get(last, "waiting")
+
+
+_REACHED = {
+    "disable": "disabled",
+    "evacuate": "emptied",
+    "applied": "applying",
+    "apply": "applied",
+    "reboot-intent": "rebooting",
+    "reboot": "rebooting",
+    "back": "back",
+    "enable": "enabled",
+    "toolstack": "toolstack",
+}
 
 
 # what to check before -------------------------------------------------------------------
@@ -259,9 +275,10 @@ class RollingUpdate(Action):
                 "to the other hosts first and stay there."
             )
         for ref, b in self.blocking.items():
+            reasons = listing(dict.fromkeys(x.reason for x in b), 2, "; ")
             impact.append(
-                f"On {self.view.host(ref).name}, shut down during its reboot and started "
-                f"again after: {blocked_text(b)}"
+                f"On {self.view.host(ref).name}, {listing(x.name for x in b)} cannot move "
+                f"({reasons}): shut down during its reboot, started again after."
             )
         if (
             self.todo

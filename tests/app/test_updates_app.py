@@ -1,0 +1,123 @@
+"""Pilot tests at 80x24 of the Patching screen, end to end against the
+simulator: the per-host model, an update file uploaded and applied to one
+host, a precheck failure in words, a rolling pool update to the end, and
+one stopped with Esc after its first host (every host left enabled)."""
+
+from xstui.screens.updates import UpdatesScreen
+
+from xstui.app import XstuiApp
+from xstui.sim.messages._updates import write_update_file
+from xstui.widgets.rowlist import RowList
+
+from .test_network_app import confirm_plan, fill_form, wait_until
+
+
+async def open_patching(pilot) -> UpdatesScreen:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.connection.cache.table("host"))
+    await pilot.press("f4")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, UpdatesScreen)
+            and app.screen.generation is not None
+            and app.screen.query_one(RowList).rows
+        ),
+    )
+    return app.screen
+
+
+def names_on(running, host: str) -> set[str]:
+    st = running.sim.store
+    ref = st.find_one("host", name_label=host)
+    return {st.get("pool_update", u)["name_label"] for u in st.get("host", ref)["updates"]}
+
+
+async def test_upload_and_apply_to_one_host(running_sim, connection, tmp_path, monkeypatch):
+    path = tmp_path / "XS82ECU1050.iso"
+    write_update_file(path, "XS82ECU1050", 2 << 20, guidance=("restartHost",))
+    monkeypatch.setenv("XSTUI_UPDATE_DIR", str(tmp_path))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_patching(pilot)
+        assert [r[1][0] for r in screen.query_one(RowList).rows] == ["xcp-a (M)", "xcp-b", "xcp-c"]
+        await pilot.press("u")
+        await fill_form(pilot, path=str(path), sr="NFS VM store")
+        await confirm_plan(pilot)
+        await wait_until(pilot, lambda: screen.view().update("XS82ECU1050") is not None, 10)
+        await pilot.press("down")  # xcp-b
+        await pilot.press("a")
+        await fill_form(pilot, name="XS82ECU1050")
+        modal = await confirm_plan(pilot)
+        assert "Reboot the host" in " ".join(modal.plan.impact)
+        await wait_until(pilot, lambda: "XS82ECU1050" in names_on(running_sim, "xcp-b"), 10)
+        assert "XS82ECU1050" not in names_on(running_sim, "xcp-a")
+        await wait_until(
+            pilot, lambda: screen.view().host_named("xcp-b").pending == ("restartHost",)
+        )
+
+
+async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_path, monkeypatch):
+    path = tmp_path / "XS82ECU1052.iso"
+    write_update_file(path, "XS82ECU1052", 1 << 20, requires=("XS82ECU1050",))
+    monkeypatch.setenv("XSTUI_UPDATE_DIR", str(tmp_path))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_patching(pilot)
+        await pilot.press("u")
+        await fill_form(pilot, path=str(path), sr="NFS VM store")
+        await confirm_plan(pilot)
+        await wait_until(pilot, lambda: screen.view().update("XS82ECU1052") is not None, 10)
+        await pilot.press("p")
+        await fill_form(pilot, name="XS82ECU1052")
+        await wait_until(pilot, lambda: screen.verdicts, 10)
+        assert not any(v.ok for v in screen.verdicts)
+        assert all("needs another update applied first" in v.text for v in screen.verdicts)
+        assert all("XS82ECU1052" in v.text and "OpaqueRef" not in v.text for v in screen.verdicts)
+
+
+async def test_rolling_update_through_the_screen(running_sim, connection):
+    running_sim.sim.reboot_seconds = 20  # x time_scale 0.05: 1 s away
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_patching(pilot)
+        await pilot.press("R")
+        await fill_form(pilot, blocked="shut them down")
+        await confirm_plan(pilot, "update")
+        await wait_until(
+            pilot,
+            lambda: all(not h.missing for h in screen.view().hosts),
+            30,
+        )
+        await wait_until(pilot, lambda: screen._journal() is None, 30)  # finished
+    records = running_sim.sim.records
+    assert sorted(h for what, h, _ in records if what == "reboot") == ["xcp-c"]
+    st = running_sim.sim.store
+    assert all(h["enabled"] for h in st.table("host").values())
+
+
+async def test_escape_stops_after_the_current_host(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_patching(pilot)
+        await pilot.press("R")
+        await fill_form(pilot, blocked="shut them down")
+        await confirm_plan(pilot, "update")
+        await wait_until(pilot, lambda: any(w == "apply" for w, *_ in running_sim.sim.records), 10)
+        await pilot.press("escape")
+        await wait_until(
+            pilot,
+            lambda: (j := screen._journal()) and j.done(_uuid(running_sim, "xcp-a"), "done"),
+            20,
+        )
+        await pilot.pause(1.0)
+        journal = screen._journal()
+        assert journal is not None and not journal.done(_uuid(running_sim, "xcp-b"), "disable")
+    st = running_sim.sim.store
+    assert all(h["enabled"] for h in st.table("host").values())
+    assert "XS82ECU1048" not in names_on(running_sim, "xcp-b")  # not started on it
+
+
+def _uuid(running, name: str) -> str:
+    st = running.sim.store
+    return st.get("host", st.find_one("host", name_label=name))["uuid"]
