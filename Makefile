@@ -33,6 +33,7 @@ lint: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.export
+	$(BIN)/python -m tests.bench.rolling
 
 clean:
 	rm -rf $(VENV) build *.egg-info
