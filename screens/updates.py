@@ -21,9 +21,9 @@ from xstui.services.backup.transfers import backup_folder
 from xstui.services.fields import Field
 from xstui.services.updates import actions as upd
 from xstui.services.updates.baseline import BaselineError, drift, load
-from xstui.services.updates.generation import REPOSITORIES, detect
+from xstui.services.updates.generation import detect
 from xstui.services.updates.guidance import explain
-from xstui.services.updates.model import UpdatesView, build, read_repository
+from xstui.services.updates.model import UpdatesView, build, read_document
 from xstui.services.updates.rolling import Journal, RollingUpdate, host_uuid, prepare
 from xstui.services.values import size
 from xstui.widgets.flow import ask, connected, perform, read
@@ -95,11 +95,10 @@ class UpdatesScreen(AreaScreen):
             return
         generation = detect(conn)
         document, problem = None, ""
-        if generation is REPOSITORIES:
-            try:
-                document = read_repository(conn)
-            except Exception as exc:  # no repository, not synced: said on screen
-                problem = str(exc)
+        try:
+            document = read_document(conn, generation)
+        except Exception as exc:  # no repository, not synced: said on screen
+            problem = str(exc)
         self.app.call_from_thread(self._got_model, generation, document, problem)
 
     def _got_model(self, generation, document, problem: str) -> None:
@@ -245,7 +244,7 @@ class UpdatesScreen(AreaScreen):
         )
 
     def _after_change(self) -> None:
-        if self.generation is REPOSITORIES:
+        if self.generation is not None and self.generation.lists_missing:
             self.read_model()
 
     # actions -------------------------------------------------------------------------
@@ -277,7 +276,7 @@ class UpdatesScreen(AreaScreen):
         view = self._ready()
         if view is None:
             return
-        if view.generation is REPOSITORIES:
+        if view.generation.lists_missing:
             name = ""
             hosts = [h.ref for h in view.hosts]
         else:
@@ -311,7 +310,7 @@ class UpdatesScreen(AreaScreen):
         if host is None:
             return
         name = ""
-        if view.generation is not REPOSITORIES:
+        if not view.generation.lists_missing:
             name = await self._pick(f"Apply which update on {host.name}?", list(host.missing))
             if name is None:
                 return

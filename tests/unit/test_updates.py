@@ -127,6 +127,66 @@ def test_xenserver_8_uses_repositories(pool_of):
     assert after.host_named("xcp-b").pending == ("reboot_host", "restart_toolstack")
 
 
+YUM = {
+    "yum_updates": [
+        {
+            "name": "xen-hypervisor",
+            "version": "4.17.5",
+            "release": "3.xcpng8.3",
+            "applied": ["xcp-a"],
+        },
+        {"name": "xapi-core", "version": "25.6.0", "release": "1.xcpng8.3"},
+        {
+            "name": "curl",
+            "version": "8.9.1",
+            "release": "2.xcpng8.3",
+            "applied": ["xcp-a", "xcp-b"],
+        },
+    ]
+}
+
+
+def test_xcp_ng_updates_through_the_updater_plugin(pool_of):
+    from xstui.services.updates.generation import YUM as YUM_GENERATION
+    from xstui.services.updates.rolling import RollingUpdate, prepare
+
+    running, conn = pool_of(scenario(**YUM))
+    assert detect(conn) is YUM_GENERATION
+    view = current_view(conn)
+    a, c = view.host_named("xcp-a"), view.host_named("xcp-c")
+    assert a.missing == ("xapi-core",) and c.missing == ("curl", "xapi-core", "xen-hypervisor")
+    assert view.update("curl").guidance == ("restartHost",)  # the plugin cannot tell
+    assert all(v.ok for v in upd.precheck(conn, view, "", [a.ref, c.ref]))
+    action = upd.ApplyUpdate(view, "", c.ref)
+    assert "plugin=updater.py fn=update" in action.plan().xe[0]
+    run(conn, action)
+    view = current_view(conn)
+    assert view.host_named("xcp-c").missing == ()
+    assert view.host_named("xcp-c").pending == ("restartHost",)  # installed since its boot
+    assert sorted(n for w, h, n in running.sim.records if h == "xcp-c") == [
+        "curl",
+        "xapi-core",
+        "xen-hypervisor",
+    ]
+    # the rolling update takes the rest; xcp-c's pending reboot is done on the way
+    running.sim.reboot_seconds = 20
+    prep = prepare(conn, view)
+    run(conn, RollingUpdate(conn.cache, prep, "shut them down"))
+    view = current_view(conn)
+    assert all(not h.missing and not h.pending for h in view.hosts)
+    reboots = sorted(h for w, h, _ in running.sim.records if w == "reboot")
+    assert reboots == ["xcp-a", "xcp-b", "xcp-c"]  # after yum, every host asks for one
+
+
+def test_xenserver_has_no_updater_plugin(pool_of):
+    _, conn = pool_of()
+    from xstui.xapi.connection import XapiFailure
+
+    with pytest.raises(XapiFailure) as missing:
+        conn.call("host.call_plugin", conn.this_host, "updater.py", "check_update", {})
+    assert missing.value.code == "XENAPI_MISSING_PLUGIN"
+
+
 def test_generation_of_the_real_dumps(pool_of):
     for name in ("updatesState.xml", "boston-db.xml"):
         _, conn = pool_of(dump=str(shared_path("dumps", name)))

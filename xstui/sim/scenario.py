@@ -811,6 +811,19 @@ class _Builder:
             )
             st.set("pool", pool, repositories=[ref])
             st.repository_synced = True
+        if "yum_updates" in sc:
+            st.yum_updates = []
+        for p in sc.get("yum_updates") or []:
+            st.yum_updates.append(
+                {
+                    "name": p["name"],
+                    "version": str(p.get("version", "1.0")),
+                    "release": str(p.get("release", "1.xcpng8.3")),
+                    "description": p.get("description", ""),
+                }
+            )
+            for h in p.get("applied", []):
+                st.yum_applied.setdefault(self.hosts[h], set()).add(p["name"])
         for u in sc.get("repository_updates", []):
             st.repository_updates.append(
                 {

@@ -103,6 +103,11 @@ SPEC: dict = {
     # XenServer 8: the repository the pool syncs from and the updates it
     # offers (update_guidances values), applied where listed
     "repository": {"name": str, "url": str},
+    # XCP-ng: the packages yum offers through the updater.py plugin (the
+    # plugin exists when the key does), installed where listed
+    "yum_updates": [
+        {"name": str, "version": str, "release": str, "description": str, "applied": [str]}
+    ],
     "repository_updates": [
         {"id": str, "summary": str, "guidance": [str], "applied": [str], "type": str}
     ],
@@ -182,16 +187,13 @@ def _dangling(root, data: dict, source: str) -> list[str]:
         for h in u.get("precheck_fails") or {}:
             if h not in hosts:
                 refuse(node, f"updates[{i}].precheck_fails", h, "host")
-    for i, (u, node) in enumerate(
-        zip(
-            data.get("repository_updates", []),
-            getattr(nodes.get("repository_updates"), "value", []),
-            strict=False,
-        )
-    ):
-        for h in u.get("applied", []):
-            if h not in hosts:
-                refuse(node, f"repository_updates[{i}].applied", h, "host")
+    for key in ("repository_updates", "yum_updates"):
+        for i, (u, node) in enumerate(
+            zip(data.get(key) or [], getattr(nodes.get(key), "value", []), strict=False)
+        ):
+            for h in u.get("applied", []):
+                if h not in hosts:
+                    refuse(node, f"{key}[{i}].applied", h, "host")
     for i, (vm, node) in enumerate(
         zip(data.get("vms", []), getattr(nodes.get("vms"), "value", []), strict=False)
     ):

@@ -78,6 +78,9 @@ class Store:
         self.repository_updates: list[dict] = []
         self.repository_applied: dict[str, set[str]] = {}
         self.repository_synced = False
+        # XCP-ng's updater.py plugin: the packages yum offers (None: no plugin)
+        self.yum_updates: list[dict] | None = None
+        self.yum_applied: dict[str, set[str]] = {}
         self.api = ""  # the release a scenario asked for (``api:``); "" the newest
         self.dump_tables: set[str] | None = None  # the tables of a loaded dump
         self.crls: list[str] = []  # the pool's certificate revocation lists (their file names)

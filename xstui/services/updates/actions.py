@@ -19,7 +19,7 @@ from ..actions import Action, InvalidInput, Plan, RunContext, task_result
 from ..backup.transfers import with_task
 from ..fields import Field
 from ..values import listing, size
-from .generation import PATCHES, REPOSITORIES, UPDATES
+from .generation import PATCHES, REPOSITORIES, UPDATES, YUM
 from .guidance import explain, needs_reboot
 from .model import Update, UpdatesView
 
@@ -233,6 +233,12 @@ def precheck(conn, view: UpdatesView, name: str, hosts: list[str]) -> list[Verdi
     each failure explained. XenServer 8: ``pool.check_update_readiness``."""
     upd = _known(view, name)
     out = []
+    if view.generation is YUM:  # yum resolves dependencies as it installs
+        for ref in hosts:
+            h = view.host(ref)
+            n = len(h.missing) if h else 0
+            out.append(Verdict(_name(view, ref), True, f"yum would update {n} package(s)"))
+        return out
     if view.generation is REPOSITORIES:
         pool = views.pool(conn.cache)
         errors = conn.call("pool.check_update_readiness", pool.ref, False)
@@ -263,7 +269,7 @@ def _name(view: UpdatesView, ref: str) -> str:
 
 def _known(view: UpdatesView, name: str) -> Update:
     upd = view.update(name)
-    if upd is None and view.generation is not REPOSITORIES:
+    if upd is None and not view.generation.lists_missing:
         raise InvalidInput([f"no update called {name!r} in this pool"])
     return upd
 
@@ -276,7 +282,7 @@ def after_apply(guidance) -> list[str]:
 class ApplyUpdate(Action):
     """One update on one host (6.x/7.x), or everything the host lacks (8.x)."""
 
-    calls = ("pool_patch.apply", "pool_update.apply", "host.apply_updates")
+    calls = ("pool_patch.apply", "pool_update.apply", "host.apply_updates", "host.call_plugin")
 
     def __init__(self, view: UpdatesView, name: str, host: str):
         self.view, self.generation = view, view.generation
@@ -287,10 +293,10 @@ class ApplyUpdate(Action):
         problems = []
         if not h.live:
             problems.append(f"{h.name} is not live")
-        if self.generation is REPOSITORIES:
+        if self.generation.lists_missing:
             if not h.missing:
                 problems.append(f"{h.name} lacks no update")
-            if not view.hash:
+            if self.generation is REPOSITORIES and not view.hash:
                 problems.append("the repositories have not been synced: sync first")
             self.update = None
             self.guidance = tuple(
@@ -312,6 +318,10 @@ class ApplyUpdate(Action):
             what = f"every update {h.name} lacks ({listing(h.missing)})"
             xe = [f"xe host-apply-updates uuid={h.uuid} hash={self.view.hash}"]
             steps = ["host.apply_updates"]
+        elif self.generation is YUM:
+            what = f"every package yum would update on {h.name} ({listing(h.missing)})"
+            xe = [f"xe host-call-plugin host-uuid={h.uuid} plugin=updater.py fn=update"]
+            steps = ["host.call_plugin updater.py update (yum update)"]
         else:
             u = self.update
             what = u.name
@@ -340,6 +350,10 @@ class ApplyUpdate(Action):
             ctx.note(f"Installing updates on {h.name}")
             ctx.task("host.apply_updates", h.ref, self.view.hash, span=(0.0, 1.0))
             what = f"{len(h.missing)} update(s)"
+        elif self.generation is YUM:
+            ctx.note(f"yum update on {h.name}")
+            ctx.task("host.call_plugin", h.ref, "updater.py", "update", {}, span=(0.0, 1.0))
+            what = f"{len(h.missing)} package(s)"
         else:
             cls = "pool_patch" if self.generation is PATCHES else "pool_update"
             ctx.note(f"Prechecking {self.update.name} on {h.name}")

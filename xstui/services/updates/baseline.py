@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import yamlspec
-from .generation import REPOSITORIES
 from .model import UpdatesView
 
 SPEC = {
@@ -130,8 +129,8 @@ def drift(baseline: Baseline, view: UpdatesView, pool_name: str) -> list[Drift]:
     for h in view.hosts:
         rule = baseline.for_host(h.name)
         applied = set(h.applied)
-        if view.generation is REPOSITORIES:
-            # XenServer 8 lists only what a host lacks: what it does not lack, it has
+        if view.generation.lists_missing:
+            # XenServer 8 and XCP-ng list only what a host lacks: what it does not lack, it has
             out.append(Drift(h.name, tuple(sorted(rule.require & set(h.missing))), ()))
             continue
         missing = tuple(sorted(rule.require - applied))

@@ -25,15 +25,14 @@ from ...script import (
 from ...xapi import views
 from ...xapi.transfer import TransferFailed
 from .baseline import BaselineError, drift, load
-from .generation import REPOSITORIES, detect
-from .model import UpdatesView, build, read_repository
+from .generation import detect
+from .model import UpdatesView, build, read_document
 
 
 def current_view(conn) -> UpdatesView:
     """The per-host picture, reading XenServer 8's list of missing updates."""
     generation = detect(conn)
-    doc = read_repository(conn) if generation is REPOSITORIES else None
-    return build(conn.cache, generation, doc)
+    return build(conn.cache, generation, read_document(conn, generation))
 
 
 def run_baseline(args) -> int:

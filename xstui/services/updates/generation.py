@@ -6,8 +6,11 @@ from the product name:
   ``PUT /pool_patch_upload``;
 - ``updates`` (7.x, 8.2): ``pool_update`` / ``host.updates``, uploaded into a
   VDI (``PUT /import_raw_vdi``) and introduced;
-- ``repositories`` (XenServer 8, XCP-ng 8.3): the pool syncs update
-  repositories and ``host.apply_updates`` installs what each host lacks.
+- ``repositories`` (XenServer 8): the pool syncs update repositories and
+  ``host.apply_updates`` installs what each host lacks;
+- ``yum`` (XCP-ng): each host's ``updater.py`` plugin lists what yum would
+  update (``check_update``) and installs it (``update``); the plugin is
+  asked, not assumed.
 
 An API that has repositories also keeps ``pool_update``: a pool with no
 repository configured and with updates of the older kind is shown with those
@@ -30,6 +33,12 @@ class Generation:
     def uploads(self) -> bool:
         return self.id in ("patches", "updates")
 
+    @property
+    def lists_missing(self) -> bool:
+        """Only what each host lacks is known (XenServer 8, XCP-ng): a host
+        installs all of it at once, and what it does not lack, it has."""
+        return self.id in ("repositories", "yum")
+
 
 PATCHES = Generation(
     "patches",
@@ -46,14 +55,22 @@ REPOSITORIES = Generation(
     "Update repositories (XenServer 8 / XCP-ng 8.3)",
     "The pool syncs its update repositories; each host installs what it lacks.",
 )
+YUM = Generation(
+    "yum",
+    "XCP-ng updates (yum, the updater.py plugin)",
+    "Each host installs the packages its yum repositories offer.",
+)
 NONE = Generation("none", "No hotfix API", "This API offers no way to apply hotfixes.")
 
 
 def detect(conn) -> Generation:
-    """The generation of the pool behind ``conn`` (its cache loaded)."""
+    """The generation of the pool behind ``conn`` (its cache loaded). May
+    call XCP-ng's updater.py plugin on the master: run it off the UI."""
     pool = views.pool(conn.cache)
+    repositories = bool(pool and conn.has_method("pool.set_repositories") and pool.repositories)
+    if not repositories and conn.has_method("host.call_plugin") and _has_updater(conn, pool):
+        return YUM
     if conn.has_method("pool.set_repositories"):
-        repositories = bool(pool and pool.repositories)
         if repositories or not conn.cache.table("pool_update"):
             return REPOSITORIES
     if conn.has_method("pool_update.introduce"):
@@ -61,3 +78,17 @@ def detect(conn) -> Generation:
     if conn.has_method("pool_patch.apply"):
         return PATCHES
     return NONE
+
+
+def _has_updater(conn, pool) -> bool:
+    """Whether the master answers XCP-ng's updater plugin (a missing plugin,
+    or a role that may not call plugins, says no)."""
+    from ...xapi.connection import XapiFailure
+
+    if pool is None:
+        return False
+    try:
+        conn.call("host.call_plugin", pool.master, "updater.py", "check_update", {})
+    except XapiFailure:
+        return False
+    return True

@@ -5,7 +5,9 @@ missing and what guidance is pending.
 
 6.x and 7.x come from the cache (pool_patch/host_patch, pool_update and
 host.updates); XenServer 8 lists what each host lacks only through XAPI's
-``GET /updates`` handler (:func:`read_repository`), after a sync."""
+``GET /updates`` handler (:func:`read_repository`), after a sync; XCP-ng
+through each host's updater.py plugin (:func:`read_yum`). Those two know
+only what a host lacks: what it does not lack, it has."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.records import NULL_REF
-from .generation import PATCHES, REPOSITORIES, UPDATES, Generation
+from .generation import PATCHES, REPOSITORIES, UPDATES, YUM, Generation
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,48 @@ def read_repository(conn) -> dict:
     return doc
 
 
+def read_yum(conn) -> dict:
+    """XCP-ng: what yum would update on each live host (``updater.py
+    check_update``), as ``{"hosts": [{"ref", "updates"}], "updates": [...]}``,
+    the shape of XenServer 8's document."""
+    from ...xapi.connection import XapiFailure
+
+    hosts, packages = [], {}
+    with conn.cache.lock:
+        live = [h.ref for h in conn.cache.table("host").values() if views.is_live(conn.cache, h)]
+    for ref in live:
+        try:
+            listed = json.loads(
+                conn.call("host.call_plugin", ref, "updater.py", "check_update", {}) or "[]"
+            )
+        except (XapiFailure, ValueError):
+            continue
+        names = []
+        for p in listed if isinstance(listed, list) else []:
+            if isinstance(p, dict) and p.get("name"):
+                name = str(p["name"])
+                names.append(name)
+                packages[name] = {
+                    "id": name,
+                    "summary": f"{p.get('version', '')}-{p.get('release', '')} "
+                    + str(p.get("description") or ""),
+                    # the plugin cannot tell which packages need it: a host that
+                    # installed any asks for a reboot (as Xen Orchestra shows it)
+                    "recommended-guidance": ["restartHost"],
+                }
+        hosts.append({"ref": ref, "updates": names})
+    return {"hosts": hosts, "updates": list(packages.values())}
+
+
+def read_document(conn, generation: Generation) -> dict | None:
+    """What the cache cannot say: XenServer 8's and XCP-ng's lists (calls)."""
+    if generation is REPOSITORIES:
+        return read_repository(conn)
+    if generation is YUM:
+        return read_yum(conn)
+    return None
+
+
 def build(cache: Cache, generation: Generation, document: dict | None = None) -> UpdatesView:
     """The picture from the cache (and, for repositories, the /updates document)."""
     with cache.lock:
@@ -83,7 +127,7 @@ def build(cache: Cache, generation: Generation, document: dict | None = None) ->
             updates = _patches(cache)
         elif generation is UPDATES:
             updates = _pool_updates(cache)
-        elif generation is REPOSITORIES:
+        elif generation in (REPOSITORIES, YUM):
             updates = _repository_updates(cache, document or {})
         else:
             updates = ()
@@ -91,7 +135,7 @@ def build(cache: Cache, generation: Generation, document: dict | None = None) ->
         hosts = []
         for ref, rec in cache.table("host").items():
             applied = tuple(sorted(u.name for u in updates if ref in u.applied_on))
-            if generation is REPOSITORIES:
+            if generation in (REPOSITORIES, YUM):
                 row = next(
                     (h for h in (document or {}).get("hosts", []) if h.get("ref") == ref), {}
                 )
@@ -116,8 +160,8 @@ def build(cache: Cache, generation: Generation, document: dict | None = None) ->
             )
     hosts.sort(key=lambda h: (not h.is_master, h.name.lower()))
     problem = ""
-    if generation is REPOSITORIES and document is None:
-        problem = "the list of available updates has not been read (sync, then refresh)"
+    if generation in (REPOSITORIES, YUM) and document is None:
+        problem = "the list of available updates has not been read (r reads it)"
     return UpdatesView(
         generation,
         tuple(sorted(updates, key=lambda u: u.name)),
@@ -188,13 +232,13 @@ def _repository_updates(cache: Cache, document: dict) -> tuple[Update, ...]:
 def _pending(cache: Cache, generation: Generation, host, updates) -> tuple[str, ...]:
     if generation is REPOSITORIES:
         return tuple(host.pending_guidances)
+    if generation is YUM:  # packages installed since the last boot (what XO shows)
+        installed = _float(host.other_config.get("rpm_patch_installation_time"))
+        return ("restartHost",) if installed > _float(host.other_config.get("boot_time")) else ()
     if generation is UPDATES:
         return ("restartHost",) if host.updates_requiring_reboot else ()
     if generation is PATCHES:  # a patch asking for a reboot, applied since the last boot
-        try:
-            boot = float(host.other_config.get("boot_time", "0"))
-        except ValueError:
-            boot = 0.0
+        boot = _float(host.other_config.get("boot_time"))
         pending = set()
         for hp in cache.table("host_patch").values():
             when = hp.timestamp_applied  # an aware datetime, None for never
@@ -203,3 +247,10 @@ def _pending(cache: Cache, generation: Generation, host, updates) -> tuple[str, 
                 pending |= {g for g in patch.guidance if g in ("restartHost", "restartXAPI")}
         return tuple(sorted(pending))
     return ()
+
+
+def _float(text) -> float:
+    try:
+        return float(text or 0)
+    except ValueError:
+        return 0.0

@@ -32,7 +32,7 @@ from ..host.maintenance import Blocker, blocked_text, evacuation_blockers
 from ..values import duration, listing
 from .generation import REPOSITORIES
 from .guidance import explain, needs_reboot, needs_toolstack
-from .model import UpdatesView, build, read_repository
+from .model import UpdatesView, build, read_document
 
 SETTLE_SECONDS = 30  # a reboot sent shows (host down or a new boot time) within this
 BACK_SECONDS = 30 * 60  # how long a host may take to come back
@@ -121,6 +121,7 @@ _REACHED = {
     "apply": "applied",
     "reboot-intent": "rebooting",
     "reboot": "rebooting",
+    "start": "started",
     "back": "back",
     "enable": "enabled",
     "toolstack": "toolstack",
@@ -174,6 +175,7 @@ class RollingUpdate(Action):
         "pool_patch.apply",
         "pool_update.apply",
         "host.apply_updates",
+        "host.call_plugin",
     )
 
     @staticmethod
@@ -221,16 +223,17 @@ class RollingUpdate(Action):
                 problems.append(f"for VMs that cannot move, choose {' or '.join(BLOCKED_CHOICES)}")
             self.blocked = blocked
             self.updates = sorted({n for h in view.hosts for n in h.missing})
-            if not self.updates:
+            if not self.updates and not any(needs_reboot(h.pending) for h in view.hosts):
                 problems.append("every host has every update: nothing to do")
         down = [h.name for h in view.hosts if not h.live]
         if down:
             problems.append(f"not live: {listing(down)}; bring them back first")
+        # hosts that lack an update, or wait for a reboot an earlier apply asked for
         self.todo = [
             h
             for h in view.hosts
             if (self.journal and not self.journal.done(self.uuids[h.ref], "done"))
-            or (not self.journal and h.missing)
+            or (not self.journal and (h.missing or needs_reboot(h.pending)))
         ]
         self.reboots = [h.name for h in self.todo if needs_reboot(self._guidance(h.ref))]
         blocking = {
@@ -267,7 +270,8 @@ class RollingUpdate(Action):
                 f"done {listing(done) or 'none yet'}; next {listing(order)}."
             )
         else:
-            summary = f"Install {listing(self.updates)} host by host: {' > '.join(order)}."
+            what = f"Install {listing(self.updates)}" if self.updates else "Reboot as updates ask"
+            summary = f"{what} host by host: {' > '.join(order)}."
         impact = []
         if self.reboots:
             impact.append(
@@ -382,31 +386,36 @@ class RollingUpdate(Action):
             ctx.wait_until("waiting for the calls of the earlier run to finish", quiet, 600)
 
     def _fresh(self, conn) -> UpdatesView:
-        doc = read_repository(conn) if self.generation is REPOSITORIES else None
-        return build(conn.cache, self.generation, doc)
+        return build(conn.cache, self.generation, read_document(conn, self.generation))
 
     def _host(self, ctx: RunContext, ref: str, uuid: str, bar) -> None:
         """One host's steps; ``bar(k)`` shows k of its 6 sixths done."""
         conn, journal = ctx.conn, self.journal
         state = self._fresh(conn).host(ref)
-        wanted = [n for n in journal.data["updates"] if state and n in state.missing]
-        guidance = {g for u in self.view.updates if u.name in wanted for g in u.guidance}
-        guidance |= set(state.pending if state else ())
-        reboot = needs_reboot(guidance) or journal.done(uuid, "reboot-intent")
+        if "wanted" not in journal.host(uuid):  # what it lacked when the run reached it
+            wanted = [n for n in journal.data["updates"] if state and n in state.missing]
+            journal.mark(uuid, "start", wanted=wanted, pending=list(state.pending if state else ()))
+        rec = journal.host(uuid)
+        guidance = {g for u in self.view.updates if u.name in rec["wanted"] for g in u.guidance}
+        guidance |= set(rec["pending"])
+        reboot = needs_reboot(guidance) or journal.done(uuid, "evacuate")
         if not journal.done(uuid, "disable"):
             ctx.note("disabling")
             ctx.task("host.disable", ref)
             journal.mark(uuid, "disable")
         if reboot and not journal.done(uuid, "evacuate"):
-            halted = self._stop_blocked(ctx, ref)
-            ctx.note("moving its VMs away")
-            ctx.task("host.evacuate", ref)
-            journal.mark(uuid, "evacuate", halted=halted)
+            self._evacuate(ctx, ref, uuid)
         bar(2)
         if not journal.done(uuid, "apply"):
             self._apply(ctx, ref, uuid)
             journal.mark(uuid, "apply")
         bar(3)
+        # what the host asks now that it has them (a guidance not foreseen counts)
+        now = self._fresh(conn).host(ref)
+        if not reboot and now is not None and needs_reboot(now.pending):
+            reboot = True
+            if not journal.done(uuid, "evacuate"):
+                self._evacuate(ctx, ref, uuid)
         if reboot and not journal.done(uuid, "back"):
             self._reboot(ctx, ref, uuid)
             journal.mark(uuid, "back")
@@ -434,6 +443,12 @@ class RollingUpdate(Action):
         journal.mark(uuid, "done")
         bar(6)
 
+    def _evacuate(self, ctx: RunContext, ref: str, uuid: str) -> None:
+        halted = self._stop_blocked(ctx, ref)
+        ctx.note("moving its VMs away")
+        ctx.task("host.evacuate", ref)
+        self.journal.mark(uuid, "evacuate", halted=halted)
+
     def _stop_blocked(self, ctx: RunContext, ref: str) -> list[str]:
         """The VMs that cannot move, shut down (when the admin chose so)."""
         conn, halted = ctx.conn, []
@@ -447,12 +462,15 @@ class RollingUpdate(Action):
 
     def _apply(self, ctx: RunContext, ref: str, uuid: str) -> None:
         conn, journal = ctx.conn, self.journal
-        if self.generation is REPOSITORIES:
+        if self.generation.lists_missing:
             view = self._fresh(conn)
             h = view.host(ref)
             if h and h.missing:
                 ctx.note(f"installing {len(h.missing)} update(s)")
-                ctx.task("host.apply_updates", ref, view.hash)
+                if self.generation is REPOSITORIES:
+                    ctx.task("host.apply_updates", ref, view.hash)
+                else:
+                    ctx.task("host.call_plugin", ref, "updater.py", "update", {})
             return
         cls = "pool_patch" if self.generation.id == "patches" else "pool_update"
         for name in journal.data["updates"]:

@@ -345,3 +345,47 @@ def apply_repository_updates(ctx, host: str, hash_: str) -> list:
     )
     st.set("host", host, pending_guidances=guidance, last_software_update=now_xdate())
     return []
+
+
+# XCP-ng: yum through the updater.py host plugin ------------------------------------------
+def _yum_pending(ctx, host: str) -> list[dict]:
+    st = ctx.store
+    done = st.yum_applied.get(host, set())
+    return [p for p in st.yum_updates if p["name"] not in done]
+
+
+def updater_plugin(ctx, host: str, fn: str, args: dict) -> str:
+    """XCP-ng's ``updater.py``: ``check_update`` lists the packages yum would
+    update (JSON), ``update`` installs them (``packages``: names, all when
+    empty) and stamps ``other_config:rpm_patch_installation_time``."""
+    import json
+    import time
+
+    st = ctx.store
+    place.require_live(ctx, host)
+    if fn == "check_update":
+        return json.dumps(
+            [
+                {
+                    "name": p["name"],
+                    "version": p["version"],
+                    "release": p["release"],
+                    "description": p.get("description", ""),
+                    "changelog": None,
+                }
+                for p in _yum_pending(ctx, host)
+            ]
+        )
+    if fn == "update":
+        wanted = set(str(args.get("packages", "")).split())
+        todo = [p for p in _yum_pending(ctx, host) if not wanted or p["name"] in wanted]
+        for i, p in enumerate(todo, 1):
+            ctx.work(0.3, progress=i / (len(todo) + 1))
+            st.yum_applied.setdefault(host, set()).add(p["name"])
+            ctx.sim.record("apply", host, p["name"])
+        if todo:
+            other = st.get("host", host)["other_config"]
+            stamp = str(time.time())
+            st.set("host", host, other_config={**other, "rpm_patch_installation_time": stamp})
+        return json.dumps([p["name"] for p in todo])
+    raise XapiError("XENAPI_PLUGIN_FAILURE", "failure", "UnknownFunction", f"no function {fn}")

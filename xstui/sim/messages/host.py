@@ -101,6 +101,16 @@ def shutdown(ctx: Ctx, host):
 
 
 @message()
+def call_plugin(ctx: Ctx, host, plugin, fn, args):
+    """dom0 plugins: XCP-ng's updater.py where the scenario has yum updates."""
+    from ._updates import updater_plugin
+
+    if plugin == "updater.py" and ctx.store.yum_updates is not None:
+        return updater_plugin(ctx, host, str(fn), dict(args or {}))
+    raise XapiError("XENAPI_MISSING_PLUGIN", plugin)
+
+
+@message()
 def apply_updates(ctx: Ctx, self, hash):  # noqa: A002  (the API's name)
     """XenServer 8: install what the synced repositories offer this host."""
     from ._updates import apply_repository_updates
