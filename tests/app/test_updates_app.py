@@ -27,6 +27,14 @@ async def open_patching(pilot) -> UpdatesScreen:
     return app.screen
 
 
+async def upload(pilot, screen: UpdatesScreen, path) -> None:
+    await pilot.press("u")
+    await fill_form(pilot, path=str(path), sr="NFS VM store")
+    await confirm_plan(pilot)
+    name = path.stem
+    await wait_until(pilot, lambda: screen.view().update(name) is not None, 10)
+
+
 def names_on(running, host: str) -> set[str]:
     st = running.sim.store
     ref = st.find_one("host", name_label=host)
@@ -41,10 +49,7 @@ async def test_upload_and_apply_to_one_host(running_sim, connection, tmp_path, m
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_patching(pilot)
         assert [r[1][0] for r in screen.query_one(RowList).rows] == ["xcp-a (M)", "xcp-b", "xcp-c"]
-        await pilot.press("u")
-        await fill_form(pilot, path=str(path), sr="NFS VM store")
-        await confirm_plan(pilot)
-        await wait_until(pilot, lambda: screen.view().update("XS82ECU1050") is not None, 10)
+        await upload(pilot, screen, path)
         await pilot.press("down")  # xcp-b
         await pilot.press("a")
         await fill_form(pilot, name="XS82ECU1050")
@@ -64,10 +69,7 @@ async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_p
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_patching(pilot)
-        await pilot.press("u")
-        await fill_form(pilot, path=str(path), sr="NFS VM store")
-        await confirm_plan(pilot)
-        await wait_until(pilot, lambda: screen.view().update("XS82ECU1052") is not None, 10)
+        await upload(pilot, screen, path)
         await pilot.press("p")
         await fill_form(pilot, name="XS82ECU1052")
         await wait_until(pilot, lambda: screen.verdicts, 10)

@@ -445,6 +445,16 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Destroy those VLANs first.",
     ),
     "EVENT_FROM_TOKEN_PARSE_FAILURE": (("token",), "The event token was not understood.", ""),
+    "XENAPI_MISSING_PLUGIN": (
+        ("name",),
+        "The host has no such plugin (XCP-ng's updater.py is not on XenServer).",
+        "",
+    ),
+    "XENAPI_PLUGIN_FAILURE": (
+        ("status", "stdout", "stderr"),
+        "A plugin in dom0 failed.",
+        "Read its output; in dom0, /var/log/xensource.log has more.",
+    ),
     # hotfixes: patches (6.x), updates (7.x), repositories (8.x)
     "CANNOT_FIND_PATCH": (
         (),

@@ -213,7 +213,7 @@ class UploadUpdate(Action):
             )
             ctx.note("Introducing the update")
             ref = ctx.task("pool_update.introduce", vdi, span=(0.85, 1.0))
-        cls = "pool_patch" if self.generation is PATCHES else "pool_update"
+        cls = self.generation.api_class
         conn.cache.wait_for(lambda: conn.cache.get(cls, ref) is not None, 10)
         rec = conn.cache.get(cls, ref)
         name = rec.name_label if rec is not None else self.file.path.name
@@ -325,7 +325,7 @@ class ApplyUpdate(Action):
         else:
             u = self.update
             what = u.name
-            verb = "patch" if self.generation is PATCHES else "update"
+            verb = self.generation.noun
             xe = [
                 f"xe {verb}-precheck uuid={u.uuid} host-uuid={h.uuid}",
                 f"xe {verb}-apply uuid={u.uuid} host-uuid={h.uuid}",
@@ -355,7 +355,7 @@ class ApplyUpdate(Action):
             ctx.task("host.call_plugin", h.ref, "updater.py", "update", {}, span=(0.0, 1.0))
             what = f"{len(h.missing)} package(s)"
         else:
-            cls = "pool_patch" if self.generation is PATCHES else "pool_update"
+            cls = self.generation.api_class
             ctx.note(f"Prechecking {self.update.name} on {h.name}")
             ctx.task(f"{cls}.precheck", self.update.key, h.ref, span=(0.0, 0.2))
             ctx.note(f"Applying {self.update.name} on {h.name}")
@@ -390,7 +390,7 @@ class ApplyToPool(Action):
 
     def plan(self) -> Plan:
         u = self.update
-        verb = "patch" if self.view.generation is PATCHES else "update"
+        verb = self.view.generation.noun
         impact = [f"Hosts: {listing(h.name for h in self.todo)}. VMs keep running."]
         impact += [f"Afterwards, on each: {line}" for line in after_apply(u.guidance)]
         return Plan(
@@ -403,7 +403,7 @@ class ApplyToPool(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        cls = "pool_patch" if self.view.generation is PATCHES else "pool_update"
+        cls = self.view.generation.api_class
         ctx.note(f"Applying {self.update.name} on {len(self.todo)} host(s)")
         ctx.task(f"{cls}.pool_apply", self.update.key, span=(0.0, 1.0))
         then = " ".join(explain(g) for g in self.update.guidance)
@@ -426,7 +426,7 @@ class CleanUpdate(Action):
         self.lacking = [h.name for h in view.hosts if name not in h.applied]
 
     def plan(self) -> Plan:
-        verb = "patch" if self.view.generation is PATCHES else "update"
+        verb = self.view.generation.noun
         impact = ["Hosts that have it keep it; the space its file took on the SR is freed."]
         if self.lacking:
             impact.append(
@@ -443,7 +443,7 @@ class CleanUpdate(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        cls = "pool_patch" if self.view.generation is PATCHES else "pool_update"
+        cls = self.view.generation.api_class
         ctx.task(f"{cls}.pool_clean", self.update.key)
         return f"The files of {self.update.name} were removed."
 

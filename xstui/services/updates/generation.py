@@ -34,6 +34,16 @@ class Generation:
         return self.id in ("patches", "updates")
 
     @property
+    def noun(self) -> str:
+        """What xe and the API call an uploaded hotfix: patch or update."""
+        return "patch" if self.id == "patches" else "update"
+
+    @property
+    def api_class(self) -> str:
+        """pool_patch or pool_update (for the generations that upload)."""
+        return f"pool_{self.noun}"
+
+    @property
     def lists_missing(self) -> bool:
         """Only what each host lacks is known (XenServer 8, XCP-ng): a host
         installs all of it at once, and what it does not lack, it has."""

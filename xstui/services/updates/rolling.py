@@ -306,12 +306,13 @@ class RollingUpdate(Action):
             "update again and it continues. Esc (Ctrl-C on the command line) stops after the "
             "current host."
         )
-        verb = {"patches": "patch-apply", "updates": "update-apply"}.get(self.generation.id)
-        apply = (
-            f"xe {verb} uuid=<update> host-uuid=<host>  (each update it lacks)"
-            if verb
-            else f"xe host-apply-updates uuid=<host> hash={self.view.hash}"
-        )
+        noun = self.generation.noun
+        if self.generation.uploads:
+            apply = f"xe {noun}-apply uuid=<{noun}> host-uuid=<host>  (each it lacks)"
+        elif self.generation is REPOSITORIES:
+            apply = f"xe host-apply-updates uuid=<host> hash={self.view.hash}"
+        else:
+            apply = "xe host-call-plugin host-uuid=<host> plugin=updater.py fn=update"
         xe = [
             f"for each host, the master first ({', '.join(order)}):",
             "xe host-disable uuid=<host>; xe host-evacuate uuid=<host>",
@@ -472,7 +473,7 @@ class RollingUpdate(Action):
                 else:
                     ctx.task("host.call_plugin", ref, "updater.py", "update", {})
             return
-        cls = "pool_patch" if self.generation.id == "patches" else "pool_update"
+        cls = self.generation.api_class
         for name in journal.data["updates"]:
             if journal.done(uuid, f"applied:{name}"):
                 continue
