@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bundle rpm clean
 
 # setuptools' advice about editable installs is for its own developers: keep it off screen
 PIP_INSTALL := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet
@@ -35,5 +35,12 @@ bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.rolling
 
+# dom0 (glibc 2.17): a self-contained bundle (its own Python) and an RPM of it
+bundle:
+	bash tools/bundle/build.sh
+
+rpm: bundle
+	bash tools/bundle/rpm.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
