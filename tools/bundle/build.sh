@@ -117,12 +117,12 @@ import sys, tomllib
 print(" ".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))
 EOF
 )
-python3 -m pip download --quiet --only-binary=:all: --python-version "$PY" \
+"$WORK/tools/bin/python" -m pip download --quiet --only-binary=:all: --python-version "$PY" \
     --implementation cp --abi "cp${PY/./}" --abi abi3 --abi none \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform any \
     -d "$WORK/wheels" $DEPS_LIST
-python3 -m pip wheel --quiet --no-deps -w "$WORK/wheels" "$ROOT"
-python3 -m pip install --quiet --no-deps --no-compile --target "$SITE" "$WORK/wheels"/*.whl
+"$WORK/tools/bin/python" -m pip wheel --quiet --no-deps -w "$WORK/wheels" "$ROOT"
+"$WORK/tools/bin/python" -m pip install --quiet --no-deps --no-compile --target "$SITE" "$WORK/wheels"/*.whl
 
 # --- the launcher, console takeover, and what dom0 does not need -------------------------
 mkdir -p "$STAGE/bin" "$STAGE/share"
