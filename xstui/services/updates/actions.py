@@ -23,7 +23,6 @@ from .generation import PATCHES, REPOSITORIES, UPDATES, YUM
 from .guidance import explain, needs_reboot
 from .model import Update, UpdatesView
 
-HEADER_BYTES = 64 * 1024
 MiB = 1 << 20
 
 
@@ -53,7 +52,7 @@ def update_file(text: str) -> UpdateFile:
 
 
 def candidate_files(folders: list[Path]) -> list[str]:
-    """Update files (.iso, .xsupdate, .xsbundle) in these folders, newest first."""
+    """Update files (.iso, .xsupdate, .update) in these folders, newest first."""
     found = []
     for folder in folders:
         try:
