@@ -21,6 +21,7 @@ from .services.status import health as status_health
 from .services.status.cli import STATUS_COMMAND
 from .services.storage import health as storage_health
 from .services.updates.cli import ROLLING_COMMAND
+from .services.updates.health import health as updates_health
 from .xapi.records import slim
 
 ALL = None  # every field of the class
@@ -157,6 +158,7 @@ AREAS: tuple[Area, ...] = (
             ),
             "pbd": ("host", "SR"),
         },
+        health=(updates_health,),
         commands=(ROLLING_COMMAND,),
     ),
     Area(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -367,3 +368,22 @@ def test_any_yaml_value_is_a_baseline_or_a_message(value):
         parse(yaml.safe_dump(value), "b.yaml")
     except BaselineError as exc:
         assert str(exc).startswith("b.yaml")
+
+
+def test_health_flags_missing_patches_and_a_pending_reboot(pool_of, tmp_path):
+    from xstui.services.updates.health import health
+
+    _, conn = pool_of(scenario("creedence"))
+    flags = health(conn.cache, time.time())
+    assert [f.text for f in flags if f.severity == "warning"] == []
+    assert "Update XS82ECU1033 not applied on xcp-c" in [f.text for f in flags]
+    view = current_view(conn)
+    c = view.host_named("xcp-c")
+    run(conn, upd.ApplyUpdate(view, "XS82ECU1033", c.ref))  # restartHost, applied after boot
+    assert conn.cache.wait_for(
+        lambda: (
+            "xcp-c waits for the reboot an update asked for"
+            in [f.text for f in health(conn.cache, time.time())]
+        ),
+        5,
+    )

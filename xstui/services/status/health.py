@@ -1,6 +1,6 @@
 """The Status area's health rules: hosts offline or in maintenance, expiring
-certificates, detached or full SRs, the HA plan, updates missing on some hosts,
-recent alerts. Other areas add their own rules (see ``xstui.areas``)."""
+certificates, detached or full SRs, the HA plan, recent alerts. Other areas
+add their own rules (see ``xstui.areas``: updates come from Patching's)."""
 
 from __future__ import annotations
 
@@ -93,20 +93,6 @@ def ha(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-def updates(cache: Cache, now: float) -> list[HealthFlag]:
-    flags = []
-    all_hosts = set(cache.table("host"))
-    for upd in cache.table("pool_update").values():
-        applied = set(upd.hosts)
-        missing = sorted(cache.label("host", h) for h in all_hosts - applied)
-        if missing:
-            where = ", ".join(missing) if applied else "any host"
-            flags.append(
-                HealthFlag("info", "updates", f"Update {upd.name_label} not applied on {where}")
-            )
-    return flags
-
-
 _NEVER = datetime.fromtimestamp(0, timezone.utc)
 
 
@@ -125,4 +111,4 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-RULES = (hosts, certificates, srs, ha, updates, alerts)
+RULES = (hosts, certificates, srs, ha, alerts)
