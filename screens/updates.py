@@ -34,7 +34,7 @@ from xstui.xapi import views
 
 from .base import AreaScreen, requires
 
-COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 20), ("Guidance pending", 20), ("Rolling", 9)]
+COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 20), ("Guidance pending", 20), ("State", 9)]
 MAX_ROWS = 9  # host rows shown at once (more scroll)
 
 
@@ -174,13 +174,16 @@ class UpdatesScreen(AreaScreen):
                 text.append(explain(g))
             d = drifts.get(h.ref)
             if d is not None and not d.compliant:
-                text.append("\nBaseline: ", style="bold")
+                text.append("\nDrift: ", style="bold")
                 parts = []
                 if d.missing:
                     parts.append(f"missing {', '.join(d.missing)}")
                 if d.unexpected:
                     parts.append(f"not allowed {', '.join(d.unexpected)}")
                 text.append("; ".join(parts))
+        if self.baseline is not None:
+            text.append("\nBaseline: ", style="bold")
+            text.append(f"{self.baseline.source} (State: ok or drift, b loads another)")
         if self.baseline_problem:
             text.append(f"\n!! {self.baseline_problem}", style="bold")
         if self.verdicts:
