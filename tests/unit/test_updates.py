@@ -387,3 +387,25 @@ def test_health_flags_missing_patches_and_a_pending_reboot(pool_of, tmp_path):
         ),
         5,
     )
+
+
+def test_rolling_update_with_ha(pool_of):
+    """HA stays on when it can spare a host (the plan says what it costs);
+    when its plan covers no failure, the rolling update is refused before
+    any call, in words."""
+    from xstui.services.updates.rolling import RollingUpdate, prepare
+
+    sc = load_scenario("ha-demo")
+    sc.pop("standalone", None)
+    _, conn = pool_of(sc)
+    prep = prepare(conn, current_view(conn))
+    plan = RollingUpdate(conn.cache, prep, "shut them down").plan()
+    assert any("HA stays on" in line for line in plan.impact)
+    sc = copy.deepcopy(sc)
+    sc["pool"]["ha"] = {**sc["pool"]["ha"], "failures_to_tolerate": 0, "plan_exists_for": 0}
+    running, conn = pool_of(sc)
+    prep = prepare(conn, current_view(conn))
+    with pytest.raises(InvalidInput) as refused:
+        RollingUpdate(conn.cache, prep, "shut them down")
+    assert "HA is on and the pool cannot tolerate a host being down" in str(refused.value)
+    assert not running.sim.records  # nothing was applied or rebooted
