@@ -73,7 +73,7 @@ class UpdatesScreen(AreaScreen):
         self.verdict_of = ""
         self.baseline = None
         self.baseline_problem = ""
-        self.read_problem = ""  # why the XenServer 8 list could not be read
+        self.read_problem = ""  # why the pool's way or its list could not be read
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="updates-head")
@@ -93,16 +93,18 @@ class UpdatesScreen(AreaScreen):
         conn = self.conn
         if conn is None or conn.state != "connected":
             return
-        generation = detect(conn)
-        document, problem = None, ""
+        generation = document = None
+        problem = ""
         try:
+            generation = detect(conn)
             document = read_document(conn, generation)
-        except Exception as exc:  # no repository, not synced: said on screen
+        except Exception as exc:  # no repository, not synced, connection gone: said on screen
             problem = str(exc)
         self.app.call_from_thread(self._got_model, generation, document, problem)
 
     def _got_model(self, generation, document, problem: str) -> None:
-        self.generation, self.document = generation, document
+        if generation is not None or self.generation is None:
+            self.generation, self.document = generation, document
         self.read_problem = problem
         self.refresh_view()
 
@@ -118,7 +120,10 @@ class UpdatesScreen(AreaScreen):
         view = self.view()
         head = self.query_one("#updates-head", Static)
         if view is None:
-            head.update("Reading what this pool's API offers...")
+            if self.read_problem:
+                head.update(Text(f"!! {self.read_problem} (r reads again)", style="bold"))
+            else:
+                head.update("Reading what this pool's API offers...")
             return
         text = Text()
         text.append(view.generation.title, style="bold")
