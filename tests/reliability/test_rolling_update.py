@@ -5,6 +5,7 @@ simulator's own records of apply and reboot calls say."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -36,7 +37,7 @@ def lacking(running) -> dict[str, set[str]]:
     return out
 
 
-def rolling(running, state: str) -> subprocess.Popen:
+def rolling(running, state: str, *extra: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "XSTUI_PASSWORD": running.password,
@@ -45,7 +46,7 @@ def rolling(running, state: str) -> subprocess.Popen:
     }
     return subprocess.Popen(
         [sys.executable, "-m", "xstui", "rolling-update", running.url, "--yes"]
-        + ["--shut-down-blocked"],
+        + ["--shut-down-blocked", *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -76,10 +77,14 @@ def test_a_whole_run(tmp_path):
         assert proc.returncode == 0, out
         assert "Rolling update finished: 3 host(s)" in out
         check_exactly_once(running, before)
-        # a second run has nothing to do
-        again = rolling(running, str(tmp_path))
+        # a second run has nothing to do (and says so in JSON when asked)
+        again = rolling(running, str(tmp_path), "--json")
         out, _ = again.communicate(timeout=120)
-        assert again.returncode == 0 and "nothing to do" in out, out
+        assert again.returncode == 0, out
+        assert json.loads(out.splitlines()[-1]) == {
+            "finished": True,
+            "outcome": "Every host has every update: nothing to do.",
+        }
     finally:
         running.close()
 

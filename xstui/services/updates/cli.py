@@ -103,34 +103,46 @@ def run_rolling(args) -> int:
             action = RollingUpdate(conn.cache, prep, blocked)
         except InvalidInput as exc:
             if str(exc).startswith("every host has every update"):
-                print("Every host has every update: nothing to do.")
+                text = "Every host has every update: nothing to do."
+                print(json.dumps({"finished": True, "outcome": text}) if args.json else text)
                 return 0
             return fail("; ".join(exc.problems))
         except TransferFailed as exc:
             return fail(str(exc), EXIT_CONNECT)
         plan = action.plan()
-        print(f"{plan.title}: {plan.summary}")
+        # with --json, the steps go to stderr and the outcome alone to stdout
+        out = sys.stderr if args.json else sys.stdout
+        print(f"{plan.title}: {plan.summary}", file=out)
         for line in plan.impact:
-            print(f"  - {line}")
+            print(f"  - {line}", file=out)
         if not args.yes:
             if not sys.stdin.isatty():
                 return fail("not confirmed: pass --yes to run without a terminal")
-            print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True)
+            print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True, file=out)
             if sys.stdin.readline().strip() != plan.confirm_word:
                 return fail("not confirmed; nothing was done", 1)
-        ctx = RunContext(conn, note=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}"))
+        ctx = RunContext(
+            conn,
+            note=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", file=out, flush=True),
+        )
 
         def stop(signum, frame):
             if ctx.cancel.is_set():
                 raise KeyboardInterrupt
-            print("Stopping after the current host (Ctrl-C again to quit now)", flush=True)
+            print(
+                "Stopping after the current host (Ctrl-C again to quit now)", file=out, flush=True
+            )
             ctx.cancel.set()
 
         signal.signal(signal.SIGINT, stop)
         try:
-            print(action.execute(ctx))
+            outcome = action.execute(ctx)
         except ActionFailed as exc:
+            if args.json:
+                print(json.dumps({"finished": False, "error": str(exc.cause)}))
             return fail(f"the rolling update stopped: {exc.cause}. Run it again to continue.", 1)
+        finished = outcome.startswith("Rolling update finished")
+        print(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
         return 0
     finally:
         conn.close()
