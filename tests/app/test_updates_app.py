@@ -99,6 +99,8 @@ async def test_rolling_update_through_the_screen(running_sim, connection):
 
 
 async def test_escape_stops_after_the_current_host(running_sim, connection):
+    # the master's toolstack restart (its last step) takes 2 s: Esc lands during xcp-a
+    running_sim.sim.agent_restart_seconds = 40
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_patching(pilot)
