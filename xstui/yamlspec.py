@@ -43,31 +43,23 @@ def load(text: str, source: str, spec: dict, what: str):
 
 
 def walk(node, value, spec, source: str, path: str, problems: list[str]) -> None:
-    if isinstance(spec, dict) and list(spec) == [str]:  # free keys (names)
+    if isinstance(spec, dict):
         if not isinstance(value, dict):
             problems.append(f"{where(node, source, path or 'top level')}: expected a mapping")
             return
+        free = list(spec) == [str]  # names as keys, each value following spec[str]
         for key_node, value_node in node.value:
             key = _key(key_node)
-            if key not in value:  # a merge key (<<) or an alias: checked where it points
-                continue
             here = f"{path}.{key_node.value}" if path else str(key_node.value)
-            if not isinstance(key, str):
+            if free and key in value and not isinstance(key, str):
                 problems.append(f"{where(key_node, source, here)}: a name must be text")
-                continue
-            walk(value_node, value[key], spec[str], source, here, problems)
-    elif isinstance(spec, dict):
-        if not isinstance(value, dict):
-            problems.append(f"{where(node, source, path or 'top level')}: expected a mapping")
-            return
-        for key_node, value_node in node.value:
-            key = _key(key_node)
-            here = f"{path}.{key}" if path else str(key)
-            if key not in spec or key not in value:
+            elif not free and (key not in spec or key not in value):
                 known = ", ".join(sorted(spec))
                 problems.append(f"{where(key_node, source, here)}: unknown key (known: {known})")
-                continue
-            walk(value_node, value[key], spec[key], source, here, problems)
+            elif key in value:  # (a merge key, <<, is checked where it points)
+                walk(
+                    value_node, value[key], spec[str] if free else spec[key], source, here, problems
+                )
     elif isinstance(spec, list):
         if not isinstance(value, list):
             problems.append(f"{where(node, source, path)}: expected a list")

@@ -78,15 +78,19 @@ def read_repository(conn) -> dict:
     return doc
 
 
-def read_yum(conn) -> dict:
-    """XCP-ng: what yum would update on each live host (``updater.py
-    check_update``), as ``{"hosts": [{"ref", "updates"}], "updates": [...]}``,
-    the shape of XenServer 8's document."""
+def read_yum(conn, only: list[str] | None = None) -> dict:
+    """XCP-ng: what yum would update on each live host (of ``only``, all when
+    None; ``updater.py check_update``), as ``{"hosts": [{"ref", "updates"}],
+    "updates": [...]}``, the shape of XenServer 8's document."""
     from ...xapi.connection import XapiFailure
 
     hosts, packages = [], {}
     with conn.cache.lock:
-        live = [h.ref for h in conn.cache.table("host").values() if views.is_live(conn.cache, h)]
+        live = [
+            h.ref
+            for h in conn.cache.table("host").values()
+            if views.is_live(conn.cache, h) and (only is None or h.ref in only)
+        ]
     for ref in live:
         try:
             listed = json.loads(
@@ -111,12 +115,12 @@ def read_yum(conn) -> dict:
     return {"hosts": hosts, "updates": list(packages.values())}
 
 
-def read_document(conn, generation: Generation) -> dict | None:
+def read_document(conn, generation: Generation, only: list[str] | None = None) -> dict | None:
     """What the cache cannot say: XenServer 8's and XCP-ng's lists (calls)."""
     if generation is REPOSITORIES:
         return read_repository(conn)
     if generation is YUM:
-        return read_yum(conn)
+        return read_yum(conn, only)
     return None
 
 

@@ -386,13 +386,15 @@ class RollingUpdate(Action):
         if not quiet():
             ctx.wait_until("waiting for the calls of the earlier run to finish", quiet, 600)
 
-    def _fresh(self, conn) -> UpdatesView:
-        return build(conn.cache, self.generation, read_document(conn, self.generation))
+    def _fresh(self, conn, host: str) -> UpdatesView:
+        """The picture as it is now, asked about ``host`` only (on XCP-ng each
+        host's plugin is a call of its own: the others are not asked again)."""
+        return build(conn.cache, self.generation, read_document(conn, self.generation, [host]))
 
     def _host(self, ctx: RunContext, ref: str, uuid: str, bar) -> None:
         """One host's steps; ``bar(k)`` shows k of its 6 sixths done."""
         conn, journal = ctx.conn, self.journal
-        state = self._fresh(conn).host(ref)
+        state = self._fresh(conn, ref).host(ref)
         if "wanted" not in journal.host(uuid):  # what it lacked when the run reached it
             wanted = [n for n in journal.data["updates"] if state and n in state.missing]
             journal.mark(uuid, "start", wanted=wanted, pending=list(state.pending if state else ()))
@@ -412,7 +414,7 @@ class RollingUpdate(Action):
             journal.mark(uuid, "apply")
         bar(3)
         # what the host asks now that it has them (a guidance not foreseen counts)
-        now = self._fresh(conn).host(ref)
+        now = self._fresh(conn, ref).host(ref)
         if not reboot and now is not None and needs_reboot(now.pending):
             reboot = True
             if not journal.done(uuid, "evacuate"):
@@ -464,7 +466,7 @@ class RollingUpdate(Action):
     def _apply(self, ctx: RunContext, ref: str, uuid: str) -> None:
         conn, journal = ctx.conn, self.journal
         if self.generation.lists_missing:
-            view = self._fresh(conn)
+            view = self._fresh(conn, ref)
             h = view.host(ref)
             if h and h.missing:
                 ctx.note(f"installing {len(h.missing)} update(s)")
@@ -477,7 +479,7 @@ class RollingUpdate(Action):
         for name in journal.data["updates"]:
             if journal.done(uuid, f"applied:{name}"):
                 continue
-            view = self._fresh(conn)
+            view = self._fresh(conn, ref)
             upd, h = view.update(name), view.host(ref)
             if upd is not None and h is not None and name not in h.applied:
                 ctx.note(f"applying {name}")
