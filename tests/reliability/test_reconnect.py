@@ -158,3 +158,31 @@ def test_cancel_while_the_host_is_unreachable_ends_the_wait(running_sim):
         assert time.monotonic() - started < 20
     finally:
         conn.close()
+
+
+def test_esc_during_an_undo_stops_waiting_for_a_host_that_went(running_sim):
+    """An undo whose call loses the host waits for it to come back; Esc
+    pressed meanwhile ends that wait (the step is reported, not retried for a
+    minute), without cancelling anything on the host."""
+    import threading
+
+    from xstui.services.actions import RunContext
+
+    conn = Connection(
+        parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
+    )
+    conn.login()
+    conn.start_events()
+    vm = running_sim.sim.store.find_one("VM", name_label="web-01")
+    ctx = RunContext(conn)
+    ctx.undo_task("shut web-01 down again", "VM.clean_shutdown", vm)
+    running_sim.server.close()  # the host goes before the undo runs
+    assert wait(lambda: conn.state == "reconnecting", 10)
+    threading.Timer(2.0, ctx.cancel.set).start()  # Esc, once the undo waits
+    started = time.monotonic()
+    try:
+        done, problems = ctx.rollback()
+        assert done == 0 and "could not shut web-01 down again" in problems[0]
+        assert time.monotonic() - started < 15  # not FIND_TASK_SECONDS
+    finally:
+        conn.close()

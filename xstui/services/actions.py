@@ -157,8 +157,9 @@ class RunContext:
         return done, problems
 
     def undo_task(self, description: str, method: str, *args) -> None:
-        """on_undo for the common case: one Async call (never cancelled itself)."""
-        self.on_undo(description, lambda: run_task(self.conn, method, *args))
+        """on_undo for the common case: one Async call, never cancelled itself;
+        Esc only stops waiting for a host that cannot be reached."""
+        self.on_undo(description, lambda: run_task(self.conn, method, *args, give_up=self.cancel))
 
 
 class Action(ABC):
@@ -219,10 +220,13 @@ def run_task(
     progress: Callable[[float], None] = lambda p: None,
     cancel: threading.Event | None = None,
     timeout: float = 3600,
+    give_up: threading.Event | None = None,
 ) -> str:
     """``Async.<method>`` and wait for its task through the event stream (no
     polling); returns the task's result. Raises TaskFailed, XapiFailure,
     OutcomeUnknown, or Cancelled when ``cancel`` is set and XAPI cancelled it.
+    ``give_up`` only ends the wait for an unreachable host (OutcomeUnknown):
+    it never cancels the task (an undo's; see RunContext.undo_task).
 
     The call is never sent twice blindly: when the connection drops before its
     reply, the task is looked for on the host (see :func:`_find_sent_task`)."""
@@ -234,7 +238,7 @@ def run_task(
     try:
         task = conn.call(name, *args)
     except ConnectionLost:
-        task = _find_sent_task(conn, name, args, known, cancel)
+        task = _find_sent_task(conn, name, args, known, cancel or give_up)
     cancel_sent = False
     deadline = time.monotonic() + timeout
 
