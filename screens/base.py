@@ -153,7 +153,7 @@ class AreaScreen(Screen):
             if conn.access.superuser
             else f"{conn.user} ({ROLE_NAMES[conn.access.role]})",
             state=conn.state,
-            url=conn.target.url,
+            url=conn.target.shown,
             encrypted=conn.target.encrypted,
             detail=conn.state_detail,
         )

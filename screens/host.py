@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
+from xstui import clock
 from xstui.services import host as hs
 from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
@@ -233,7 +234,7 @@ class HostScreen(AreaScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
-        now = time.time()
+        now = clock.now()
         grid.add_row("Host", Text(st.name))
         if st.skew is not None:
             host_clock = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now + st.skew))

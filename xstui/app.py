@@ -3,15 +3,19 @@ every screen from the event stream, the command palette."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import import_module
 from importlib.resources import files
 
 from textual import events, work
+from textual._callback import invoke
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -30,6 +34,13 @@ from .widgets.plan import PlanModal
 from .widgets.progress import TaskProgressModal
 from .xapi.config import Config
 from .xapi.connection import Connection
+
+
+class AppEnded(RuntimeError):
+    """A worker's result came after the app had ended: nobody is left to show it."""
+
+    def __init__(self) -> None:
+        super().__init__("the console has ended")
 
 
 @dataclass
@@ -108,9 +119,32 @@ class XstuiApp(App):
         """Notices quote names from XAPI: they are text, never markup."""
         super().notify(message, markup=markup, **kwargs)
 
+    def call_from_thread(self, callback, *args, **kwargs):
+        """Textual's, except that the worker stops waiting once the app has
+        ended: a call queued as the app quits may never run, and a worker
+        blocked on it forever would keep the process from ending."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise AppEnded()
+        call = partial(callback, *args, **kwargs)
+
+        async def run():
+            with self._context():
+                return await invoke(call)
+
+        future = asyncio.run_coroutine_threadsafe(run(), loop)
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except concurrent.futures.TimeoutError:
+                if loop.is_closed() or not self.is_running:
+                    future.cancel()
+                    raise AppEnded() from None
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for workers that failed: a notice, details in the log."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None and not isinstance(error, AppEnded):
             notify_error(self, event.worker.error)
 
     def on_mount(self) -> None:

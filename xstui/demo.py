@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .xapi.targets import Target, parse_target
 
@@ -48,7 +48,13 @@ def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
         for name, meta in reversed(DEMO_UPDATE_FILES):  # the first is the newest
             write_update_file(os.path.join(folder, name), name.split(".")[0], 4 << 20, **meta)
         os.environ["XSTUI_UPDATE_DIR"] = folder
-    return Demo(parse_target(running.url), running.password, running, folder)
+    return Demo(demo_target(running), running.password, running, folder)
+
+
+def demo_target(running) -> Target:
+    """Where a started simulator listens, named "demo" on screen: its port is
+    random, and means nothing to whoever tries the console."""
+    return replace(parse_target(running.url), label="demo")
 
 
 @contextlib.contextmanager

@@ -1,52 +1,50 @@
 """Snapshots of every screen and dialog on the demo pool, at 80x24 (the
 iLO/DRAC console) and 120x40.
 
-Deterministic: fixed port (it shows in the header), seeded scenario, relative
-times only, no clock, no animation. Every step waits for what it needs (the
-screen, its rows, the dialog), never for a fixed time."""
-
-import time
-import zlib
+Deterministic: seeded scenario, the console's and the simulator's clock fixed
+(tests/snapshots/conftest.py), free ports (the header names the demo "demo"),
+no animation. Every step waits for what it needs (the screen, its rows, the
+dialog, no redraw pending), never for a fixed time."""
 
 import pytest
 from textual.widgets import DataTable
 from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
+from xstui.demo import demo_target
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
 from xstui.xapi.connection import Connection
-from xstui.xapi.targets import parse_target
+from xstui.xapi.targets import Target
 
 
-# Fixed ports (they show in the header), below the ephemeral range so that no
-# client socket holds them, one per test so that no test waits on another's.
-def snapshot_port(request) -> int:
-    return 29101 + zlib.crc32(request.node.name.encode()) % 3000
+def demo_login(running, user: str = "root", password: str | None = None) -> Connection:
+    """A session of the console on a started simulator, named "demo" on screen."""
+    conn = Connection(
+        demo_target(running),
+        user,
+        running.password if password is None else password,
+        watch=watched_types(),
+    )
+    conn.login()
+    return conn
 
 
 @pytest.fixture
 def demo_connection(request):
     from xstui.sim.runner import start_simulator
 
-    running = start_simulator("demo", port=snapshot_port(request), password="snapshot")
-    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    running = start_simulator("demo", password="snapshot")
     try:
-        conn.login()
+        conn = demo_login(running)
         yield conn
     finally:
         conn.close()
         running.close()
-
-
-async def until(pilot, condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the screen did not get there"
-        await pilot.pause(0.05)
 
 
 async def status_loaded(pilot) -> None:
@@ -69,9 +67,18 @@ async def network_loaded(pilot) -> NetworkScreen:
     return app.screen
 
 
+def quiet(app) -> bool:
+    """No screen has a redraw pending (a screen draws what changed at most
+    every REDRAW_INTERVAL) and no button shows its press (for 0.2 s)."""
+    return all(getattr(s, "_redraw_timer", None) is None for s in app.screen_stack) and not (
+        app.screen.query("Button.-active")
+    )
+
+
 async def settle(pilot) -> None:
-    """Let the last redraw land (the screen redraws at most 4 times a second)."""
-    await pilot.pause(0.4)
+    """Until the screen is quiet, then its last redraw's own refresh."""
+    await until(pilot, lambda: quiet(pilot.app), what="the screen to draw what changed")
+    await pilot.pause()
 
 
 def at_status(*keys):
@@ -251,10 +258,9 @@ def test_vms_filtered_80x24(snap_compare, demo_connection):
 def ha_connection(request):
     from xstui.sim.runner import start_simulator
 
-    running = start_simulator("ha-demo", port=snapshot_port(request), password="snapshot")
-    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    running = start_simulator("ha-demo", password="snapshot")
     try:
-        conn.login()
+        conn = demo_login(running)
         yield conn
     finally:
         conn.close()
@@ -348,15 +354,13 @@ def joined_pool(request):
             {"name": "xen-admins", "role": "pool-operator"},
         ],
     }
-    running = start_simulator(sc, port=snapshot_port(request), password="snapshot")
+    running = start_simulator(sc, password="snapshot")
     yield running
     running.close()
 
 
 def login_as(running, user: str, password: str) -> Connection:
-    conn = Connection(parse_target(running.url), user, password, watch=watched_types())
-    conn.login()
-    return conn
+    return demo_login(running, user, password)
 
 
 async def security_tab(pilot, tab_key: str):
@@ -534,27 +538,20 @@ def test_new_nfs_sr_form_80x24(snap_compare, demo_connection):
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_logs_in_dom0_80x24(snap_compare, request, monkeypatch):
+def test_logs_in_dom0_80x24(snap_compare, tmp_path, monkeypatch):
     """Logs in dom0: xensource.log from its end, the cursor on the next error."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from xstui.screens.logs import LogsScreen
 
     from xstui.sim.dom0 import make_dom0
     from xstui.sim.runner import start_simulator
-    from xstui.xapi.targets import Target
+    from xstui.xapi.targets import DOM0_SOCKET
 
-    folder = Path(tempfile.gettempdir()) / "xstui-snapshots"  # shown in the bar: fixed
-    shutil.rmtree(folder / "dom0", ignore_errors=True)
-    folder.mkdir(exist_ok=True)
-    socket = str(folder / "xapi")
-    running = start_simulator(
-        "demo", port=snapshot_port(request), password="snapshot", unix_socket=socket
-    )
-    monkeypatch.setenv("XSTUI_DOM0_ROOT", str(make_dom0(folder / "dom0")))
-    conn = Connection(Target("local", socket_path=socket), "root", "", watch=watched_types())
+    socket = str(tmp_path / "xapi")
+    running = start_simulator("demo", password="snapshot", unix_socket=socket)
+    monkeypatch.setenv("XSTUI_DOM0_ROOT", str(make_dom0(tmp_path / "dom0")))
+    # named as in dom0, where the socket is XAPI's own
+    target = Target("local", socket_path=socket, label=f"unix:{DOM0_SOCKET}")
+    conn = Connection(target, "root", "", watch=watched_types())
     conn.login()
 
     async def run_before(pilot):

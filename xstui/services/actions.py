@@ -17,6 +17,7 @@ from ..xapi.connection import Connection, ConnectionLost, XapiFailure
 from .audit import audit
 
 RISKS = ("low", "medium", "high")
+CANCEL_SLICE = 0.1  # seconds: how soon a wait notices Esc (or the console ending)
 
 
 @dataclass
@@ -123,11 +124,11 @@ class RunContext:
         (Esc) or the time ran out."""
         self.note(what)
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.cancel.is_set():
-                return False
-            if self.conn.cache.wait_for(done, 1.0):
-                return True
+        cancel = self.cancel
+        while not cancel.is_set() and time.monotonic() < deadline:
+            # a short slice: Esc, or the console ending, ends the wait at once
+            if self.conn.cache.wait_for(lambda: cancel.is_set() or done(), CANCEL_SLICE):
+                return not cancel.is_set()
         return False
 
     def on_undo(self, description: str, undo: Callable[[], object]) -> None:

@@ -8,12 +8,12 @@ XAPI objects with their cross references, the way a real pool has them.
 from __future__ import annotations
 
 import hashlib
-import time
 from importlib.resources import files
 from pathlib import Path
 
 import yaml
 
+from .. import clock
 from ..datamodel import ROLES
 from . import directory
 from .release import Release
@@ -127,7 +127,7 @@ def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:
 def build(scenario: dict, *, now: float | None = None, seed: int | None = None) -> Store:
     """Create the scenario's objects in a new Store."""
     try:
-        return _Builder(scenario, now or time.time(), seed).run()
+        return _Builder(scenario, now or clock.now(), seed).run()
     except ScenarioError:
         raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 
+from .. import clock
 from ..datamodel import least_role
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
@@ -191,7 +191,7 @@ class Simulator:
                 rec = st.get("host", host)
                 if st.exists("host_metrics", rec["metrics"]):
                     st.set("host_metrics", rec["metrics"], live=True, last_updated=now_xdate())
-                boot = {**rec["other_config"], "boot_time": str(int(time.time()))}
+                boot = {**rec["other_config"], "boot_time": str(int(clock.now()))}
                 # xapi enables the host as it starts, unless disabled with auto_enable false
                 enabled = rec["enabled"] or host not in self.stay_disabled
                 # what a reboot settles: updates waiting for it, and every guidance

@@ -14,6 +14,7 @@ import time
 import uuid as uuidlib
 from collections.abc import Iterable
 
+from .. import clock
 from .errors import XapiError
 from .schema import XDate, blank, class_spec, classes, coerce
 
@@ -46,7 +47,7 @@ for _c, _f, _p, _s in RELATIONS:
 
 
 def now_xdate(t: float | None = None) -> XDate:
-    return XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(time.time() if t is None else t)))
+    return XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(clock.now() if t is None else t)))
 
 
 class Store:

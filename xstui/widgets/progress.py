@@ -67,6 +67,11 @@ class TaskProgressModal(Dialog):
             result = (False, error_text(exc, self.connection.cache))
         self.app.call_from_thread(self.dismiss, result)
 
+    def on_unmount(self) -> None:
+        # the console is ending (or the dialog went): the worker stops waiting
+        # and undoes what it can, rather than outlive the app
+        self.cancel_requested.set()
+
     def action_cancel(self) -> None:
         self.cancel_requested.set()
         committed = getattr(self, "ctx", None) is not None and self.ctx.committed

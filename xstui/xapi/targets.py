@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 DOM0_SOCKET = "/var/lib/xcp/xapi"
@@ -20,6 +20,12 @@ class Target:
     host: str = ""
     port: int = 0
     socket_path: str = ""
+    label: str = ""  # what the header says instead of the URL (the demo's "demo")
+
+    @property
+    def shown(self) -> str:
+        """How the console names it on screen."""
+        return self.label or self.url
 
     @property
     def url(self) -> str:
@@ -44,7 +50,7 @@ class Target:
 
     def with_host(self, host: str) -> Target:
         """The same scheme and port on another host (a pool master we were sent to)."""
-        return Target(self.kind, self.scheme, host, self.port)
+        return replace(self, host=host)
 
 
 def dom0_socket() -> str:

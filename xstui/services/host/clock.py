@@ -5,10 +5,10 @@ screen says what that release offers instead."""
 
 from __future__ import annotations
 
-import time
 import weakref
 from dataclasses import dataclass, field
 
+from ... import clock as console_clock
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection, ConnectionLost, XapiFailure
@@ -58,9 +58,9 @@ def read_time(conn: Connection, host: str) -> TimeState:
             list(rec.ntp_custom_servers),
             rec.timezone,
         )
-    before = time.time()
+    before = console_clock.now()
     server_time = conn.call("host.get_servertime", host)
-    after = time.time()
+    after = console_clock.now()
     clock = to_datetime(server_time)
     if clock is not None:
         state.skew = clock.timestamp() - (before + after) / 2

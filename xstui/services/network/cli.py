@@ -7,8 +7,8 @@ worse)."""
 from __future__ import annotations
 
 import json
-import time
 
+from ... import clock
 from ...script import CliCommand, target_arguments, with_pool
 from .consistency import Finding, check_pool
 
@@ -21,7 +21,7 @@ def validate(conn) -> list[Finding]:
     from .consistency import health as network_health
 
     rules = tuple(r for r in health_rules() if r is not network_health)
-    flags = collect(conn.cache, rules, time.time())
+    flags = collect(conn.cache, rules, clock.now())
     flags += [flag for probe in health_probes() for flag in probe(conn)]
     return check_pool(conn.cache) + [
         Finding(f.severity, f.area, f.text) for f in by_severity(flags)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ... import clock
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem, write_private
 from ...xapi.targets import Target
@@ -39,7 +40,7 @@ class CertRow:
 
 
 def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     with cache.lock:
         certs = {c.host: c for c in cache.table("certificate").values() if c.type == "host"}
         rows = []
@@ -60,7 +61,7 @@ def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
 
 def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
     """The CA certificates the pool trusts (``Certificate`` records of type ca)."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     with cache.lock:
         cas = [c for c in cache.table("certificate").values() if c.type == "ca"]
     return [
@@ -410,7 +411,7 @@ def check_certificate(
         problems.append(
             "the key does not belong to the certificate (SERVER_CERTIFICATE_KEY_MISMATCH)"
         )
-    at = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.timezone.utc)
+    at = dt.datetime.fromtimestamp(clock.now() if now is None else now, dt.timezone.utc)
     if at < cert.not_valid_before_utc:
         problems.append(
             f"the certificate is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"

@@ -3,10 +3,10 @@ health, computed from the event cache. No Textual, no XAPI calls."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
+from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.tls import spaced
@@ -135,7 +135,7 @@ def build_status(
 ) -> Status:
     """The Status model; ``rules`` are the health rules of every area,
     ``probed`` the flags their probes found last."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     with cache.lock:
         hosts = cache.table("host")
         if this_host not in hosts and hosts:

@@ -23,6 +23,7 @@ import uuid as uuidlib
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
+from ... import clock
 from ..errors import XapiError
 from ..store import now_xdate
 from . import _placement as place
@@ -359,7 +360,6 @@ def updater_plugin(ctx, host: str, fn: str, args: dict) -> str:
     update (JSON), ``update`` installs them (``packages``: names, all when
     empty) and stamps ``other_config:rpm_patch_installation_time``."""
     import json
-    import time
 
     st = ctx.store
     place.require_live(ctx, host)
@@ -385,7 +385,7 @@ def updater_plugin(ctx, host: str, fn: str, args: dict) -> str:
             ctx.sim.record("apply", host, p["name"])
         if todo:
             other = st.get("host", host)["other_config"]
-            stamp = str(time.time())
+            stamp = str(clock.now())
             st.set("host", host, other_config={**other, "rpm_patch_installation_time": stamp})
         return json.dumps([p["name"] for p in todo])
     raise XapiError("XENAPI_PLUGIN_FAILURE", "failure", "UnknownFunction", f"no function {fn}")

@@ -4,9 +4,9 @@ clock and NTP, SSH, remote syslog, the management interface and the hostname."""
 from __future__ import annotations
 
 import functools
-import time
 import zoneinfo
 
+from ... import clock
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -171,7 +171,7 @@ def reset_server_certificate(ctx: Ctx, host):
     if sim.on_certificate_reset is None:
         raise XapiError("INTERNAL_ERROR", "no TLS front end to reset")
     fingerprint = sim.on_certificate_reset(host, names)
-    now = time.time()
+    now = clock.now()
     _record_certificate(
         ctx, host, fingerprint, now_xdate(now - 300), now_xdate(now + CERT_DAYS * 86400)
     )
@@ -200,7 +200,6 @@ def _record_certificate(ctx: Ctx, host: str, fingerprint: str, not_before, not_a
 def install_server_certificate(ctx: Ctx, host, certificate, private_key, certificate_chain):
     """XAPI's checks, in its order: the certificate and key parse, the key is
     RSA of a supported length and matches, the dates hold, the chain parses."""
-    import datetime as dt
     import hashlib
 
     from cryptography import x509
@@ -222,7 +221,7 @@ def install_server_certificate(ctx: Ctx, host, certificate, private_key, certifi
         raise XapiError("SERVER_CERTIFICATE_KEY_RSA_LENGTH_NOT_SUPPORTED", key.key_size)
     if cert.public_key().public_numbers() != key.public_key().public_numbers():
         raise XapiError("SERVER_CERTIFICATE_KEY_MISMATCH")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.utcnow()
     if now < cert.not_valid_before_utc:
         raise XapiError("SERVER_CERTIFICATE_NOT_VALID_YET", now_xdate(), cert.not_valid_before_utc)
     if now > cert.not_valid_after_utc:
