@@ -35,9 +35,14 @@ bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.rolling
 
-# dom0 (glibc 2.17): a self-contained bundle (its own Python) and an RPM of it
+# dom0 (glibc 2.17): a self-contained bundle (its own Python) and an RPM of it, built
+# from what tools/bundle/*.lock pin with hashes; bundle-lock rewrites those (as root)
 bundle:
 	bash tools/bundle/build.sh
+
+.PHONY: bundle-lock
+bundle-lock:
+	bash tools/bundle/lock.sh
 
 rpm: bundle
 	bash tools/bundle/rpm.sh

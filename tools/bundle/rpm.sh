@@ -16,5 +16,12 @@ rpmbuild -bb --quiet \
     --define "debug_package %{nil}" \
     --define "_build_id_links none" \
     "$ROOT/tools/bundle/xstui.spec"
-cp "$TOP"/RPMS/x86_64/xstui-"$VERSION"-1.x86_64.rpm "$ROOT/dist/"
-echo "rpm: $ROOT/dist/xstui-$VERSION-1.x86_64.rpm"
+# into dist/ whole or not at all
+OUT="$ROOT/dist/xstui-$VERSION-1.x86_64.rpm"
+PART="$ROOT/dist/.xstui-$VERSION-1.x86_64.rpm.part"
+trap 'rm -f "$PART"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cp "$TOP"/RPMS/x86_64/xstui-"$VERSION"-1.x86_64.rpm "$PART"
+mv -f "$PART" "$OUT"
+echo "rpm: $OUT"
