@@ -3,9 +3,9 @@
 The system clock, unless ``XSTUI_CLOCK`` (an ISO 8601 time, e.g.
 ``2026-11-26T02:00:00Z``) says where it starts: from that instant it runs at
 the normal pace. The snapshot tests set it, so that a certificate's expiry
-date and its days left read the same on any day; on the demo it shows the pool
-as it will look then (certificates near their end). Elapsed time is measured
-with ``time.monotonic``, never with this."""
+date and its days left read the same on any day (the simulator builds its
+scenario from this "now" too). Elapsed time is measured with
+``time.monotonic``, never with this; files are named by the real date."""
 
 from __future__ import annotations
 
