@@ -12,11 +12,26 @@ import json
 import sys
 from pathlib import Path
 
-CLASSES = (
-    "session pool host host_metrics host_cpu host_patch pool_patch pool_update VM VM_metrics "
-    "VM_guest_metrics SR PBD VDI VBD VIF network PIF PIF_metrics Bond VLAN message task subject "
-    "role Certificate Repository"
-).split()
+
+def current(model: dict) -> list[str]:
+    """Every class of the datamodel that is not removed, in its order."""
+    return [c for c in model if not _removed(model[c]["lifecycle"])]
+
+
+def stored(model: dict) -> list[str]:
+    """The current classes whose objects XAPI lists (get_all_records), and
+    sessions: each gets a table, and the implicit messages of every table."""
+    return [
+        c
+        for c in current(model)
+        if c == "session" or any(m["name"] == "get_all_records" for m in model[c]["messages"])
+    ]
+
+
+# implicit messages whose behaviour is not mechanical (XAPI's checks): listed
+# with the explicit ones, so that they are known (NOT_IMPLEMENTED at worst),
+# like every message of the classes without a table (user, LVHD)
+CONSTRUCTORS = ("create", "destroy")
 
 
 def default_value(ftype: str, raw):
@@ -47,15 +62,16 @@ def main() -> None:
     src = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/xapi/xenapi.json")
     model = {c["name"]: c for c in json.loads(src.read_text())}
     lines, enums = [], {}
-    for cls in CLASSES:
+    for cls in stored(model):
         for enum in model[cls]["enums"]:
             enums[enum["name"]] = [v["name"] for v in enum["values"]]
         for f in model[cls]["fields"]:
             dflt = default_value(f["type"], f.get("default"))
             lines.append("\t".join([cls, f["name"], f["type"], f["qualifier"], json.dumps(dflt)]))
-    for cls in CLASSES:  # explicit messages: name and arity (the session included)
+    tables = set(stored(model))
+    for cls in current(model):  # explicit messages: name and arity (the session included)
         for m in model[cls]["messages"]:
-            if not m.get("implicit"):
+            if not m.get("implicit") or m["name"] in CONSTRUCTORS or cls not in tables:
                 types = ";".join(p["type"] for p in m["params"])
                 lines.append(
                     "\t".join(["call", f"{cls}.{m['name']}", str(len(m["params"])), types, ""])
@@ -131,7 +147,7 @@ def _removed(lifecycle: dict) -> str:
 
 def write_lifecycle(model: dict, shared: Path) -> None:
     """lifecycle.tsv: the releases in order (code name, product), then for
-    every class, field and explicit message of CLASSES that did not exist
+    every current class, field and explicit message that did not exist
     since the first release or was removed, the release that brought it and
     the one that removed it: what the simulator hides to emulate an older host."""
     import json as _json
@@ -143,7 +159,7 @@ def write_lifecycle(model: dict, shared: Path) -> None:
         if sep:
             names[code.strip()] = product.strip()
     rows = [f"release\t{code}\t{names.get(code, code)}" for code in order]
-    for cls in CLASSES:
+    for cls in current(model):
         items = [(cls, model[cls]["lifecycle"])]
         items += [(f"{cls}.{f['name']}", f["lifecycle"]) for f in model[cls]["fields"]]
         items += [

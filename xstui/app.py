@@ -144,8 +144,8 @@ class XstuiApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for workers that failed: a notice, details in the log."""
         error = event.worker.error
-        if event.state == WorkerState.ERROR and error is not None and not isinstance(error, AppEnded):
-            notify_error(self, event.worker.error)
+        if event.state == WorkerState.ERROR and error and not isinstance(error, AppEnded):
+            notify_error(self, error)
 
     def on_mount(self) -> None:
         setup_logging()

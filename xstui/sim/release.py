@@ -30,10 +30,18 @@ class Release:
         return cls(code, absent_in(code))
 
     @classmethod
-    def of_dump(cls, tables: set[str]) -> Release:
-        """A real dump's release, told by its tables: the newest release that
-        lacked every modelled class the dump has no table for (a dump from
-        before pool_update was born is at most the release before it)."""
+    def of_dump(cls, tables: set[str], manifest: dict | None = None) -> Release:
+        """A real dump's release: the one its manifest names (product brand
+        and version, "XenServer" "6.0.0" is XenServer 6.0), else told by its
+        tables: the newest release that lacked every class the dump has no
+        table for (a dump from before pool_update was born is at most the
+        release before it)."""
+        manifest = manifest or {}
+        version = manifest.get("product_version", "")
+        named = f"{manifest.get('product_brand', '')} {version.removesuffix('.0')}".strip()
+        for code, product in releases():
+            if version and product == named:
+                return cls.named(code)
         missing = frozenset(c for c in classes() if c not in tables)
         for code, _product in reversed(releases()):
             absent = absent_in(code)

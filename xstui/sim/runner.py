@@ -91,11 +91,15 @@ def start_simulator(
     latency_ms: float = 0,
     task_delay: float = 0.05,
     members: bool = True,
+    api: str = "",
 ) -> RunningSim:
     """Build the pool and listen. ``address`` defaults to the master's own
     management address when that is on loopback, else 127.0.0.1; a real dump's
-    addresses are shown but never used."""
+    addresses are shown but never used. ``api`` plays that release (a code
+    name such as ``boston``) instead of what the scenario or the dump says."""
     store = make_store(scenario, dump)
+    if api:
+        store.api = api
     sim = Simulator(store, password, latency=latency_ms / 1000, task_delay=task_delay)
     server = SimServer(sim)
     master_addr = sim.host_address(sim.master)

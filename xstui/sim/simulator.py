@@ -60,7 +60,7 @@ class Simulator:
         if store.api:
             self.release = Release.named(store.api)
         elif store.dump_tables is not None:
-            self.release = Release.of_dump(store.dump_tables)
+            self.release = Release.of_dump(store.dump_tables, store.manifest)
         else:
             self.release = Release()
         self.hidden: set[str] = set()
