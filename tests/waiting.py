@@ -7,7 +7,7 @@ per-test timeout (pytest-timeout, pyproject.toml) is the backstop for a hang."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -16,32 +16,33 @@ T = TypeVar("T")
 TIMEOUT = 60.0
 
 
-def _failed(what: str | None, timeout: float) -> AssertionError:
-    return AssertionError(f"waited {timeout:g} s for {what or 'a condition'}, in vain")
+def _looks(condition: Callable[[], T], timeout: float, what: str | None) -> Iterator[T]:
+    """Each look at ``condition``: the caller lets time pass after a false one
+    and stops at a true one; a failure once ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what or 'a condition'}, in vain")
+        yield value
+    yield value
 
 
 def wait_for(condition: Callable[[], T], timeout: float = TIMEOUT, what: str | None = None) -> T:
     """Poll ``condition`` until it returns something true, and return that."""
-    deadline = time.monotonic() + timeout
     delay = 0.005
-    while True:
-        value = condition()
+    for value in _looks(condition, timeout, what):
         if value:
             return value
-        if time.monotonic() > deadline:
-            raise _failed(what, timeout)
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+    raise AssertionError("unreachable")
 
 
 async def until(pilot, condition: Callable[[], T], timeout: float = TIMEOUT, what=None) -> T:
     """The same inside a Textual pilot: the app keeps processing its messages
     between two looks."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
+    for value in _looks(condition, timeout, what):
         if value:
             return value
-        if time.monotonic() > deadline:
-            raise _failed(what, timeout)
         await pilot.pause(0.02)
+    raise AssertionError("unreachable")
