@@ -152,6 +152,7 @@ class BackupScreen(AreaScreen):
         self.query_one(RowList).set_rows(rows)
 
     # the pool database -------------------------------------------------------------
+    @requires(bk.DumpDatabase)
     @work(exit_on_error=False, group="action", description="dump database")
     async def action_dump(self) -> None:
         cache = self.conn.cache
@@ -164,6 +165,7 @@ class BackupScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
+    @requires(bk.RestoreDatabase)
     @work(exit_on_error=False, group="action", description="restore database")
     async def action_restore(self) -> None:
         if not connected(self.app):
@@ -193,6 +195,7 @@ class BackupScreen(AreaScreen):
         await perform(self.app, bk.RestoreDatabase(conn.cache, path, changes))
 
     # host backup -----------------------------------------------------------------
+    @requires(bk.HostBackup)
     @work(exit_on_error=False, group="action", description="host backup")
     async def action_host_backup(self) -> None:
         cache, host = self.conn.cache, self.shown_host()

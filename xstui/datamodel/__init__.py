@@ -114,6 +114,21 @@ def _least_roles() -> dict[str, str]:
     return {call.lower(): role for call, role in rows}
 
 
+@cache
+def _http_actions() -> dict[tuple[str, str], str]:
+    text = files("xstui.datamodel").joinpath("http_actions.tsv").read_text()
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {(method, uri): name for name, method, uri in rows}
+
+
+def http_permission(method: str, uri: str) -> str | None:
+    """The permission XAPI checks for an HTTP request (``GET /pool/xmldbdump``
+    is ``http/get_pool_xml_db_sync``): what ``least_role`` and a session's
+    rbac_permissions know it by. None for a URI that is not a handler."""
+    name = _http_actions().get((method.upper(), uri))
+    return f"http/{name}" if name else None
+
+
 def least_role(call: str) -> str:
     """The least privileged role XAPI lets make ``call`` (``VM.start``,
     ``Async.host.reboot``; any case): one of ROLES, or "root" for the few

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from ..datamodel import http_permission
 from ..xapi.tls import self_signed
 from . import transfers
 from .api import Caller
@@ -115,9 +116,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, f"malformed request: {type(exc).__name__}\n".encode(), "text/plain")
 
     def _transfer(self, query: dict[str, str]) -> transfers.Transfer | None:
-        """The request's session and task checked; None when refused (said)."""
+        """The request's session, task and role checked; None when refused (said)."""
+        permission = http_permission(self.command, urlparse(self.path).path)
         try:
-            return transfers.Transfer(self.sim, query)
+            return transfers.Transfer(self.sim, query, permission or "")
         except XapiError as err:
             self.close_connection = True
             self._send(403, f"forbidden: {' '.join(err.description)}\n".encode(), "text/plain")

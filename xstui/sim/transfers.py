@@ -35,12 +35,20 @@ MAX_DATABASE_BYTES = 1 << 30  # a pool database beyond this is not one
 class Transfer:
     """One request: its session checked, its task (if any) kept up to date."""
 
-    def __init__(self, sim: Simulator, query: dict[str, str]):
+    def __init__(self, sim: Simulator, query: dict[str, str], permission: str):
+        """``permission``: the handler's (``http/get_pool_xml_db_sync``), which
+        the session's role must have, as XAPI's xapi_http.ml checks it."""
         self.sim, self.query = sim, query
-        sim.check_session(query.get("session_id", ""))
+        session = query.get("session_id", "")
+        sim.check_session(session)
         self.task = query.get("task_id", "")
         if self.task and not sim.store.exists("task", self.task):
             raise XapiError("HANDLE_INVALID", "task", self.task)
+        try:
+            sim.check_permission(session, permission)
+        except XapiError as err:
+            self.done(err.description)  # XAPI fails the request's task too
+            raise
 
     def progress(self, value: float) -> None:
         if self.task:

@@ -22,6 +22,8 @@ HOST_RESTORE_STEPS = [
 
 
 class HostBackup(Action):
+    calls = ("http/get_host_backup",)
+
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
         rec = cache.get("host", host)

@@ -107,6 +107,8 @@ def dry_run(ctx: RunContext, path: Path) -> None:
 
 
 class DumpDatabase(Action):
+    calls = ("http/get_pool_xml_db_sync",)  # the pool database holds its secrets: pool-admin
+
     @staticmethod
     def fields(cache: Cache) -> list[Field]:
         pool = views.pool(cache)
@@ -138,6 +140,8 @@ class DumpDatabase(Action):
 class RestoreDatabase(Action):
     """After the dry run passed: the pool becomes the file's. The master's
     toolstack restarts; the console reconnects by itself."""
+
+    calls = ("http/put_pool_xml_db_sync",)
 
     def __init__(self, cache: Cache, path: Path, changes: list[tuple[str, str, str]]):
         self.path, self.changes = path, changes

@@ -45,7 +45,14 @@ def _disks(cache: Cache, vm: str) -> list:
 
 
 class BackupVm(Action):
-    calls = ("VM.snapshot", "VM.set_is_a_template", "VM.destroy", "VDI.destroy", "SR.scan")
+    calls = (
+        "VM.snapshot",
+        "VM.set_is_a_template",
+        "VM.destroy",
+        "VDI.destroy",
+        "SR.scan",
+        "http/get_export",
+    )
 
     @staticmethod
     def fields(cache: Cache, vm: str) -> list[Field]:
@@ -208,7 +215,7 @@ class ImportMetadata(Action):
     """VM records back from metadata files (``PUT /import_metadata``), each
     checked by XAPI's dry run first: their disks must be on the pool's SRs."""
 
-    calls = ("VM.import",)
+    calls = ("VM.import", "http/put_import_metadata")
 
     def __init__(self, files: list[MetadataFile]):
         fresh = [f for f in files if not f.exists]

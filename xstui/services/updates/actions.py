@@ -87,7 +87,14 @@ class UploadUpdate(Action):
     """6.x: ``PUT /pool_patch_upload``; 7.x: a VDI, ``PUT /import_raw_vdi``,
     ``pool_update.introduce``. The SHA-256 is computed as the bytes go."""
 
-    calls = ("task.create", "VDI.create", "VDI.destroy", "pool_update.introduce")
+    calls = (
+        "task.create",
+        "VDI.create",
+        "VDI.destroy",
+        "pool_update.introduce",
+        "http/put_import_raw_vdi",
+        "http/put_pool_patch_upload",
+    )
 
     @staticmethod
     def fields(cache: Cache, files: list[str], generation) -> list[Field]:
