@@ -14,6 +14,11 @@ from xml.sax.saxutils import escape
 from .schema import XDate
 
 
+class I4(int):
+    """An int XAPI sends as XML-RPC <i4> (event.from's valid_ref_counts);
+    every other int goes as its decimal string, as XAPI sends int64s."""
+
+
 class WireError(Exception):
     """A request that cannot be parsed at all (answered with HTTP 500)."""
 
@@ -31,6 +36,8 @@ def _xml(v, out: list[str]) -> None:
         out.append(f"<value><dateTime.iso8601>{v}</dateTime.iso8601></value>")
     elif isinstance(v, str):
         out.append(f"<value>{escape(v)}</value>")
+    elif isinstance(v, I4):
+        out.append(f"<value><i4>{v}</i4></value>")
     elif isinstance(v, int):
         out.append(f"<value>{v}</value>")
     elif isinstance(v, float):

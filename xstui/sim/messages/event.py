@@ -2,10 +2,11 @@
 
 import time
 
+from ... import clock
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import class_spec
-from ..store import now_xdate
+from ..wire import I4
 
 CLASS = "event"
 
@@ -26,12 +27,14 @@ def _interest(names):
     return lambda cls, ref: cls.lower() in classes or (cls.lower(), ref) in objects
 
 
-def _event(ctx: Ctx, gen, cls, ref, op):
+def _event(ctx: Ctx, gen, cls, ref, op, stamp: str = "0.0"):
+    """An event as XAPI writes it (ocaml/xapi/xapi_event.ml): its id and
+    timestamp strings (event.from's is always "0.0")."""
     store = ctx.store
     spec = class_spec(cls)
     ev = {
-        "id": gen,
-        "timestamp": now_xdate(),
+        "id": str(gen),
+        "timestamp": stamp,
         "class": spec.wire_name,
         "operation": op,
         "ref": ref,
@@ -68,11 +71,12 @@ def event_from(ctx: Ctx, classes, token, timeout):
                     break
                 store.changed.wait(left)
             events = [_event(ctx, *c) for c in changes]
-        counts = {}
-        for name in classes:
-            spec = class_spec(str(name).split("/")[0]) if str(name) != "*" else None
-            if spec:
-                counts[spec.wire_name] = len(store.table(spec.name))
+        # every table's count, whatever was asked (xapi_event.ml folds the tableset)
+        counts = {
+            class_spec(name).wire_name: I4(len(table))
+            for name, table in store.tables.items()
+            if name not in absent
+        }
         return {"events": events, "valid_ref_counts": counts, "token": store.token}
 
 
@@ -106,7 +110,7 @@ def next(ctx: Ctx):  # noqa: A001  (the API's name)
                 reg["generation"] = store.generation
                 out = []
                 for gen, cls, ref, op in changes:
-                    ev = _event(ctx, gen, cls, ref, op)
+                    ev = _event(ctx, gen, cls, ref, op, stamp=f"{int(clock.now())}.")
                     ev["obj_uuid"] = ev.get("snapshot", {}).get("uuid", "")
                     out.append(ev)
                 return out

@@ -210,8 +210,9 @@ def unpause(ctx: Ctx, vm):
 
 
 def _allowed_devices(ctx: Ctx, vm, cls: str, field: str, limit: int) -> list[str]:
+    position = "userdevice" if cls == "VBD" else "device"  # VIF's field is "device"
     used = {
-        ctx.store.get(cls, ref)["userdevice"]
+        ctx.store.get(cls, ref)[position]
         for ref in ctx.store.get("VM", vm)[field]
         if ctx.store.exists(cls, ref)
     }
