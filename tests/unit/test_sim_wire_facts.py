@@ -1,5 +1,10 @@
 """Wire facts of XAPI the simulator keeps, each from xen-api's source."""
 
+import pytest
+import XenAPI
+
+from tests.waiting import wait_for
+
 
 def test_event_from_counts_every_table_and_sends_strings(xapi):
     """ocaml/xapi/xapi_event.ml: event.from's valid_ref_counts fold the whole
@@ -29,3 +34,34 @@ def test_allowed_vif_devices_skip_the_used_ones(xapi):
     free = x.VM.get_allowed_VIF_devices(vm)
     assert free and not used & set(free)
     assert set(free) | used == {str(n) for n in range(7)}
+
+
+def test_explicit_field_messages_change_their_field(xapi):
+    """SR/VDI.set_name_label and set_name_description, VM.add_to_other_config
+    and remove_from_other_config are explicit in the datamodel (the fields are
+    RO for the implicit setters) and answered NOT_IMPLEMENTED; what they do to
+    the record is the implicit setters' (ocaml/xapi/xapi_sr.ml set_name_label:
+    the SM is told, then the field set)."""
+    x = xapi.xenapi
+    sr = x.SR.get_all()[0]
+    x.SR.set_name_label(sr, "renamed")
+    x.SR.set_name_description(sr, "a new description")
+    assert (x.SR.get_name_label(sr), x.SR.get_name_description(sr)) == (
+        "renamed",
+        "a new description",
+    )
+    vdi = x.VDI.get_all()[0]
+    task = x.Async.VDI.set_name_label(vdi, "disk renamed")
+    wait_for(lambda: x.task.get_status(task) != "pending", what="the task")
+    assert x.VDI.get_name_label(vdi) == "disk renamed"
+    vm = next(r for r, v in x.VM.get_all_records().items() if not v["is_control_domain"])
+    x.VM.add_to_other_config(vm, "xstui-test", "1")
+    assert x.VM.get_other_config(vm)["xstui-test"] == "1"
+    with pytest.raises(XenAPI.Failure) as err:
+        x.VM.add_to_other_config(vm, "xstui-test", "2")
+    assert err.value.details[0] == "MAP_DUPLICATE_KEY"
+    x.VM.remove_from_other_config(vm, "xstui-test")
+    assert "xstui-test" not in x.VM.get_other_config(vm)
+    with pytest.raises(XenAPI.Failure) as err:  # a setter XAPI checks more: not faked
+        x.VM.set_memory_static_max(vm, "1")
+    assert err.value.details[0] == "NOT_IMPLEMENTED"
