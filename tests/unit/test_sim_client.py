@@ -7,6 +7,8 @@ import time
 import pytest
 import XenAPI
 
+from tests.waiting import TIMEOUT, wait_for
+
 
 def test_login_and_records(running_sim, xapi):
     hosts = xapi.xenapi.host.get_all_records()
@@ -58,15 +60,18 @@ def test_event_from_initial_and_after_change(running_sim, xapi):
     vm = xapi.xenapi.VM.get_by_name_label("web-01")[0]
 
     def rename():
-        time.sleep(0.2)
         other = XenAPI.Session(running_sim.url)
         other.xenapi.login_with_password("root", running_sim.password)
+        # not a wait: lets the event.from below start waiting, so that the
+        # change wakes it (a change before it would be answered at once)
+        time.sleep(0.2)
         other.xenapi.VM.set_name_label(vm, "web-01-renamed")
 
     threading.Thread(target=rename).start()
     started = time.monotonic()
-    batch = xapi.xenapi.event_from(["vm"], token, 5.0)
-    assert time.monotonic() - started < 4  # woke up on the change, not the timeout
+    batch = xapi.xenapi.event_from(["vm"], token, TIMEOUT)
+    # woken by the change, not at the timeout
+    assert time.monotonic() - started < TIMEOUT / 2
     assert [(e["class"], e["operation"], e["ref"]) for e in batch["events"]] == [("vm", "mod", vm)]
     assert batch["events"][0]["snapshot"]["name_label"] == "web-01-renamed"
     assert batch["token"] > token
@@ -83,13 +88,13 @@ def test_event_from_reports_deletion(xapi):
     token = xapi.xenapi.event_from(["task"], "", 0.0)["token"]
     vm = xapi.xenapi.VM.get_by_name_label("web-02")[0]
     task = xapi.xenapi.Async.VM.clean_shutdown(vm)
-    _wait(xapi, task)
+    finished(xapi, task)
     xapi.xenapi.task.destroy(task)
     batch = xapi.xenapi.event_from(["task"], token, 1.0)
     # created and destroyed inside the window: nothing to report
     assert all(e["ref"] != task for e in batch["events"])
     task2 = xapi.xenapi.Async.VM.start(vm, False, False)
-    _wait(xapi, task2)
+    finished(xapi, task2)
     token = xapi.xenapi.event_from(["task"], "", 0.0)["token"]
     xapi.xenapi.task.destroy(task2)
     batch = xapi.xenapi.event_from(["task"], token, 1.0)
@@ -117,19 +122,22 @@ def test_get_all_records_where(xapi):
         r["power_state"] == "Running" and not r["is_control_domain"] for r in running.values()
     )
     either = xapi.xenapi.VM.get_all_records_where(
-        'field "name__label"="web-01" or field "name_label"="web-02"'
+        'field "name__label"="web-01" or field "name__label"="web-02"'
     )
     assert sorted(r["name_label"] for r in either.values()) == ["web-01", "web-02"]
+    with pytest.raises(XenAPI.Failure) as err:  # the API's name is not the column's
+        xapi.xenapi.VM.get_all_records_where('field "name_label"="web-01"')
+    assert err.value.details[:3] == ["INTERNAL_ERROR", "missing field", "name_label"]
     assert xapi.xenapi.host.get_all_records_where("true").__len__() == 3
     with pytest.raises(XenAPI.Failure):
         xapi.xenapi.VM.get_all_records_where('field "power_state"=')
 
 
-def _wait(xapi, task, timeout=10):
-    deadline = time.monotonic() + timeout
-    while xapi.xenapi.task.get_status(task) in ("pending", "cancelling"):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+def finished(xapi, task):
+    wait_for(
+        lambda: xapi.xenapi.task.get_status(task) not in ("pending", "cancelling"),
+        what=f"{task} finished",
+    )
     return xapi.xenapi.task.get_record(task)
 
 
@@ -137,11 +145,11 @@ def test_async_task_success_and_failure(xapi):
     vm = xapi.xenapi.VM.get_by_name_label("web-03")[0]
     task = xapi.xenapi.Async.VM.clean_shutdown(vm)
     assert task.startswith("OpaqueRef:")
-    rec = _wait(xapi, task)
+    rec = finished(xapi, task)
     assert rec["status"] == "success" and float(rec["progress"]) == 1.0
     assert rec["name_label"] == "Async.VM.clean_shutdown"
     assert xapi.xenapi.VM.get_power_state(vm) == "Halted"
-    again = _wait(xapi, xapi.xenapi.Async.VM.clean_shutdown(vm))
+    again = finished(xapi, xapi.xenapi.Async.VM.clean_shutdown(vm))
     assert again["status"] == "failure"
     assert again["error_info"] == ["VM_BAD_POWER_STATE", vm, "running", "halted"]
 
@@ -151,7 +159,7 @@ def test_async_task_cancel(running_sim, xapi):
     vm = xapi.xenapi.VM.get_by_name_label("app-01")[0]
     task = xapi.xenapi.Async.VM.clean_shutdown(vm)
     xapi.xenapi.task.cancel(task)
-    rec = _wait(xapi, task)
+    rec = finished(xapi, task)
     assert rec["status"] == "cancelled"
     assert xapi.xenapi.VM.get_power_state(vm) == "Running"
 

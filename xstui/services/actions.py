@@ -318,7 +318,8 @@ def _find_sent_task(
     resent = False
     while True:
         try:
-            records = conn.call("task.get_all_records_where", f'field "name_label" = "{name}"')
+            # the database's column: XAPI answers "missing field" for "name_label"
+            records = conn.call("task.get_all_records_where", f'field "name__label" = "{name}"')
         except (ConnectionLost, XapiFailure) as exc:  # still away, or a session to renew
             if time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
                 raise OutcomeUnknown(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..datamodel import explicit_messages
+from .dump import row_lookup
 from .errors import XapiError
 from .schema import NULL_REF, ClassSpec, class_spec, classes
 from .store import now_xdate
@@ -313,9 +314,9 @@ def implicit(spec: ClassSpec, name: str) -> Message | None:
     if name == "get_all_records_where":
 
         def where(ctx, expr):
-            pred = compile_where(str(expr))
+            pred, row = compile_where(str(expr)), row_lookup(spec)
             shown = ctx.sim.release.shown
-            return {r: shown(cls, v) for r, v in ctx.store.table(cls).items() if pred(v)}
+            return {r: shown(cls, v) for r, v in ctx.store.table(cls).items() if pred(row(v))}
 
         return make(where, 2)
     if name == "get_record":

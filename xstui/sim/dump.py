@@ -12,9 +12,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from .schema import Field, blank, class_spec, classes, coerce, empty
+from .schema import ClassSpec, Field, blank, class_spec, classes, coerce, empty
 from .store import Store
-from .where import db_string
+from .where import db_string, missing_field
 
 # Namespaced field prefixes written with "__" (name__label, memory__static_max).
 _NAMESPACES = ("name", "memory", "VCPUs", "actions", "PV", "HVM", "qos", "API_version", "io")
@@ -101,7 +101,38 @@ def to_db(f: Field, value) -> str:
     return db_string(value)
 
 
-def _column(field_name: str) -> str:
+def row_lookup(spec: ClassSpec):
+    """For get_all_records_where: a record's column lookup, each value the
+    string the database stores; a column the table lacks is XAPI's error."""
+    columns = {_column(spec.name, name): name for name in spec.fields}
+
+    def lookup(record: dict):
+        def get(column: str) -> str:
+            name = columns.get(column)
+            if name is None:
+                raise missing_field(column)
+            return to_db(spec.fields[name], record[name])
+
+        return get
+
+    return lookup
+
+
+# fields named like a namespace that XAPI's datamodel keeps outside it (their
+# column has one underscore), as the real dumps show
+_NOT_NAMESPACED = {
+    ("pool", "name_label"),
+    ("pool", "name_description"),
+    ("VM_guest_metrics", "PV_drivers_version"),
+    ("VM_guest_metrics", "PV_drivers_up_to_date"),
+    ("VM_guest_metrics", "PV_drivers_detected"),
+}
+
+
+def _column(cls: str, field_name: str) -> str:
+    """The database's column for a field: ``name__label`` for ``name_label``."""
+    if (cls, field_name) in _NOT_NAMESPACED:
+        return field_name
     for ns in _NAMESPACES:
         if field_name.startswith(ns + "_") and field_name != ns:
             return ns + "__" + field_name[len(ns) + 1 :]
@@ -181,7 +212,7 @@ def _rows(store: Store, name: str):
         columns = {c.replace("__", "_"): c for c in original}
         attrs = dict(original) or {"ref": ref}
         for fname, f in spec.fields.items():
-            col = columns.get(fname) or _column(fname)
+            col = columns.get(fname) or _column(name, fname)
             text = original.get(col)
             if text is None or _parsed(f, text) != rec[fname]:
                 attrs[col] = to_db(f, rec[fname])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,17 +102,34 @@ def start_simulator(
     if api:
         store.api = api
     sim = Simulator(store, password, latency=latency_ms / 1000, task_delay=task_delay)
-    server = SimServer(sim)
     master_addr = sim.host_address(sim.master)
     if address is None:
         address = master_addr if _loopback(master_addr) else "127.0.0.1"
-    if tls:
-        server.enable_tls([address, master_addr] if master_addr != address else [address])
-    if members and not dump:
-        listener = server.serve_pool(address, port)
-    else:
-        listener = server.listen_tcp(address, port, sim.master)
-    running = RunningSim(sim, server, listener.url)
+    if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
+        scenario = load_scenario(scenario)
+    beside = scenario.get("standalone", []) if isinstance(scenario, dict) else []
+    # the pool's port is the same on every host's address: a port the system
+    # chose for the master may be taken on another's (by another simulator on
+    # this machine), then another port is tried
+    for attempt in range(1 if port else PORT_ATTEMPTS):
+        server = SimServer(sim)
+        if tls:
+            server.enable_tls([address, master_addr] if master_addr != address else [address])
+        running = RunningSim(sim, server, "")
+        try:
+            if members and not dump:
+                listener = server.serve_pool(address, port, strict=not port)
+                _start_standalone(
+                    running, scenario, beside, server.pool_port, latency_ms, task_delay
+                )
+            else:
+                listener = server.listen_tcp(address, port, sim.master)
+            break
+        except OSError as exc:
+            running.close()
+            if port or exc.errno != errno.EADDRINUSE or attempt == PORT_ATTEMPTS - 1:
+                raise
+    running.url = listener.url
     for extra in server.listeners[1:]:
         if extra.host_ref and extra.kind == "xapi":
             running.member_urls[store.get("host", extra.host_ref)["name_label"]] = extra.url
@@ -119,23 +137,27 @@ def start_simulator(
         server.listen_unix(unix_socket)
         running.unix_socket = unix_socket
     running.control_url = server.listen_control().url
-    if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
-        scenario = load_scenario(scenario)
-    if isinstance(scenario, dict) and members and not dump:
-        _start_standalone(running, scenario, server.pool_port, latency_ms, task_delay)
     return running
 
 
+PORT_ATTEMPTS = 20
+
+
 def _start_standalone(
-    running: RunningSim, scenario: dict, port: int, latency_ms: float, task_delay: float
+    running: RunningSim,
+    scenario: dict,
+    beside: list[dict],
+    port: int,
+    latency_ms: float,
+    task_delay: float,
 ) -> None:
-    """Each host beside the pool: a simulator of its own on its loopback
+    """Each host ``beside`` the pool: a simulator of its own on its loopback
     address and the pool's port, with the pool's root password; pool.join
     finds the pool through ``peers``."""
     sim = running.sim
     peers = {sim.host_address(sim.master): sim}
     sim.peers = peers
-    for n, spec in enumerate(scenario.get("standalone", [])):
+    for n, spec in enumerate(beside):
         if not _loopback(spec["address"]):
             continue
         store = build(standalone_scenario(scenario, spec))
@@ -144,9 +166,10 @@ def _start_standalone(
         other = Simulator(store, sim.password, latency=latency_ms / 1000, task_delay=task_delay)
         other.peers = peers
         other_server = SimServer(other)
+        running.standalone[spec["name"]] = RunningSim(other, other_server, "")
         listener = other_server.listen_tcp(spec["address"], port, other.master)
         other_server.pool_port = port
-        running.standalone[spec["name"]] = RunningSim(other, other_server, listener.url)
+        running.standalone[spec["name"]].url = listener.url
 
 
 def _loopback(address: str) -> bool:

@@ -485,9 +485,10 @@ class SimServer:
             except OSError:
                 time.sleep(0.1)
 
-    def serve_pool(self, address: str = "127.0.0.1", port: int = 0) -> Listener:
+    def serve_pool(self, address: str = "127.0.0.1", port: int = 0, strict=False) -> Listener:
         """The master's listener on ``address`` plus one per host whose
-        management address is on loopback (same port)."""
+        management address is on loopback (same port). ``strict``: a member's
+        address whose port is taken is an error (EADDRINUSE), not skipped."""
         master = self.listen_tcp(address, port, self.sim.master)
         port = self.pool_port = master.server.server_address[1]
         for ref, host in self.sim.store.table("host").items():
@@ -496,7 +497,9 @@ class SimServer:
                 continue
             try:
                 self.listen_tcp(addr, port, ref)
-            except OSError:
+            except OSError as exc:
+                if strict and exc.errno == errno.EADDRINUSE:
+                    raise
                 continue  # address unusable here; the pool still works via the master
         return master
 

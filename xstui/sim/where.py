@@ -1,42 +1,139 @@
-"""The expression language of ``get_all_records_where`` (XAPI's Db_filter).
+"""The expression language of ``get_all_records_where``, read token for token
+as XAPI reads it (xen-api ocaml/database: db_filter_lex.mll, db_filter_parse.mly,
+db_filter.ml)::
 
-    expr := "true" | "false" | "not" expr | expr "and" expr | expr "or" expr
-          | "(" expr ")" | value ("=" | "<>") value
-    value := 'field "name"' | '"literal"'
+    expr  := value "=" value | expr "and" expr | expr "or" expr | "not" expr
+           | "true" | "false" | "(" expr ")"
+    value := '"literal"' | 'field "column"'
 
-Field names may use the database's ``__`` namespace separator (``name__label``).
-Values compare as the strings the database stores.
+The lexer knows only those words, "=", the parentheses, double-quoted strings
+(no escapes: a string ends at the next double quote) and blanks (space, tab,
+newline); it has no identifiers, so ``andfield`` reads as ``and field``, and
+the words are lowercase only. "and" and "or" bind alike, from the left
+(``a or b and c`` is ``(a or b) and c``); "not" takes all that follows it
+(``not a and b`` is ``not (a and b)``). Values compare as the strings the
+database stores; a column is the database's (``name__label``, not the API's
+``name_label``), and one the table lacks is XAPI's INTERNAL_ERROR "missing
+field" (only for a row the expression reaches it on).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterator
 
 from .errors import XapiError
 
-_TOKEN = re.compile(r'\s*(?:(\()|(\))|(<>|=)|"((?:[^"\\]|\\.)*)"|([A-Za-z_]+))')
+WORDS = ("true", "false", "field", "and", "or", "not")  # the lexer tries them in this order
+BLANKS = " \t\n"
+# how XAPI's ExnHelper words the two failures (Printexc.to_string)
+PARSE_ERROR = "Stdlib.Parsing.Parse_error"
+LEXING_ERROR = 'Failure("lexing: empty token")'
+
+Lookup = Callable[[str], str]  # a column's value in the row, as the database stores it
+Predicate = Callable[[Lookup], bool]
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    pos, out = 0, []
-    text = text.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise XapiError("INVALID_VALUE", "expression", text)
-        pos = m.end()
-        lp, rp, op, lit, word = m.groups()
-        if lp:
-            out.append(("(", lp))
-        elif rp:
-            out.append((")", rp))
-        elif op:
-            out.append(("op", op))
-        elif lit is not None:
-            out.append(("lit", lit.replace('\\"', '"').replace("\\\\", "\\")))
+class _Refused(Exception):
+    def __init__(self, why: str):
+        self.why = why
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str]]:
+    """("word", w), ("=" | "(" | ")", c), ("ident", s), then ("eof", "")."""
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos] in BLANKS:
+            pos += 1
+        if pos == len(text):
+            yield ("eof", "")
+            return
+        c = text[pos]
+        if c in "=()":
+            pos += 1
+            yield (c, c)
+        elif c == '"':
+            end = text.find('"', pos + 1)
+            if end < 0:
+                raise _Refused(LEXING_ERROR)
+            yield ("ident", text[pos + 1 : end])
+            pos = end + 1
         else:
-            out.append(("word", word.lower()))
-    return out
+            word = next((w for w in WORDS if text.startswith(w, pos)), None)
+            if word is None:
+                raise _Refused(LEXING_ERROR)
+            pos += len(word)
+            yield ("word", word)
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.tokens = _tokens(text)
+        self.current = next(self.tokens)
+
+    def take(self, kind: str, value: str = "") -> str:
+        got_kind, got = self.current
+        if got_kind != kind or (value and got != value):
+            raise _Refused(PARSE_ERROR)
+        if got_kind != "eof":
+            self.current = next(self.tokens)
+        return got
+
+    def at(self, kind: str, value: str = "") -> bool:
+        return self.current[0] == kind and (not value or self.current[1] == value)
+
+    def expr(self) -> Predicate:
+        """A chain of "and"/"or", from the left."""
+        left = self.operand()
+        while self.at("word", "and") or self.at("word", "or"):
+            op = self.take("word")
+            a, b = left, self.operand()
+            if op == "and":
+                left = lambda get, a=a, b=b: a(get) and b(get)  # noqa: E731
+            else:
+                left = lambda get, a=a, b=b: a(get) or b(get)  # noqa: E731
+        return left
+
+    def operand(self) -> Predicate:
+        if self.at("word", "not"):
+            self.take("word")
+            inner = self.expr()  # "not" is weaker than and/or: it takes the rest
+            return lambda get: not inner(get)
+        if self.at("word", "true") or self.at("word", "false"):
+            truth = self.take("word") == "true"
+            return lambda get: truth
+        if self.at("("):
+            self.take("(")
+            inner = self.expr()
+            self.take(")")
+            return inner
+        left = self.value()
+        self.take("=")
+        right = self.value()
+        return lambda get: left(get) == right(get)
+
+    def value(self) -> Callable[[Lookup], str]:
+        if self.at("word", "field"):
+            self.take("word")
+            column = self.take("ident")
+            return lambda get: get(column)
+        literal = self.take("ident")
+        return lambda get: literal
+
+
+def compile_where(text: str) -> Predicate:
+    """A predicate over a row (given as its column lookup), or XAPI's
+    INVALID_VALUE [expression, reason] for an expression it would refuse."""
+    try:
+        parser = _Parser(text)
+        predicate = parser.expr()
+        parser.take("eof")
+    except _Refused as refused:
+        raise XapiError("INVALID_VALUE", text, refused.why) from None
+    return predicate
+
+
+def missing_field(column: str) -> XapiError:
+    return XapiError("INTERNAL_ERROR", "missing field", column, "")
 
 
 def db_string(value) -> str:
@@ -45,71 +142,3 @@ def db_string(value) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
-
-
-def compile_where(text: str):
-    """A predicate over records; raises XapiError on a malformed expression."""
-    toks = _tokens(text)
-    pos = 0
-
-    def peek():
-        return toks[pos] if pos < len(toks) else (None, None)
-
-    def take(kind=None, value=None):
-        nonlocal pos
-        tok = peek()
-        if tok[0] is None or (kind and tok[0] != kind) or (value and tok[1] != value):
-            raise XapiError("INVALID_VALUE", "expression", text)
-        pos += 1
-        return tok
-
-    def value():
-        kind, v = peek()
-        if kind == "word" and v == "field":
-            take()
-            name = take("lit")[1].replace("__", "_")
-            return lambda rec: db_string(rec.get(name, ""))
-        lit = take("lit")[1]
-        return lambda rec: lit
-
-    def atom():
-        kind, v = peek()
-        if kind == "(":
-            take()
-            e = disj()
-            take(")")
-            return e
-        if kind == "word" and v in ("true", "false"):
-            take()
-            return (lambda rec: True) if v == "true" else (lambda rec: False)
-        if kind == "word" and v == "not":
-            take()
-            inner = atom()
-            return lambda rec: not inner(rec)
-        left = value()
-        op = take("op")[1]
-        right = value()
-        if op == "=":
-            return lambda rec: left(rec) == right(rec)
-        return lambda rec: left(rec) != right(rec)
-
-    def conj():
-        e = atom()
-        while peek() == ("word", "and"):
-            take()
-            a, b = e, atom()
-            e = lambda rec, a=a, b=b: a(rec) and b(rec)  # noqa: E731
-        return e
-
-    def disj():
-        e = conj()
-        while peek() == ("word", "or"):
-            take()
-            a, b = e, conj()
-            e = lambda rec, a=a, b=b: a(rec) or b(rec)  # noqa: E731
-        return e
-
-    expr = disj()
-    if pos != len(toks):
-        raise XapiError("INVALID_VALUE", "expression", text)
-    return expr
