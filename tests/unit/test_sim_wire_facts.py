@@ -65,3 +65,28 @@ def test_explicit_field_messages_change_their_field(xapi):
     with pytest.raises(XenAPI.Failure) as err:  # a setter XAPI checks more: not faked
         x.VM.set_memory_static_max(vm, "1")
     assert err.value.details[0] == "NOT_IMPLEMENTED"
+
+
+def test_a_replugged_pif_takes_its_networks_mtu(xapi):
+    """ocaml/xapi/nm.ml determine_mtu: a PIF comes up with its network's MTU,
+    unless its other_config says mtu (an invalid value is ignored)."""
+    x = xapi.xenapi
+    pif = next(
+        ref
+        for ref, rec in x.PIF.get_all_records().items()
+        if not rec["management"]
+        and rec["bond_slave_of"] == "OpaqueRef:NULL"
+        and rec["MTU"] == "1500"
+    )
+    network = x.PIF.get_network(pif)
+    x.network.set_MTU(network, "9000")
+    assert x.PIF.get_MTU(pif) != "9000"  # not before it is plugged again
+    x.PIF.plug(pif)
+    assert x.PIF.get_MTU(pif) == "9000"
+    x.PIF.add_to_other_config(pif, "mtu", "1400")
+    x.PIF.plug(pif)
+    assert x.PIF.get_MTU(pif) == "1400"
+    x.PIF.remove_from_other_config(pif, "mtu")
+    x.PIF.add_to_other_config(pif, "mtu", "jumbo")
+    x.PIF.plug(pif)
+    assert x.PIF.get_MTU(pif) == "9000"

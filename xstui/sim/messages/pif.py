@@ -59,7 +59,15 @@ def plug(ctx: Ctx, pif):
     rec = ctx.store.get("PIF", pif)
     if rec["bond_slave_of"] != NULL_REF and ctx.store.exists("Bond", rec["bond_slave_of"]):
         raise XapiError("CANNOT_PLUG_BOND_SLAVE", pif)
-    ctx.store.set("PIF", pif, currently_attached=True)
+    # brought up with its network's MTU, or the PIF's own other_config:mtu
+    # (ocaml/xapi/nm.ml determine_mtu): a network.set_MTU takes effect here
+    network = ctx.store.get("network", rec["network"]) if rec["network"] != NULL_REF else {}
+    mtu = int(network.get("MTU") or rec["MTU"])
+    try:
+        mtu = int(rec["other_config"].get("mtu", mtu))
+    except ValueError:
+        pass  # an invalid value: XAPI warns and keeps the network's
+    ctx.store.set("PIF", pif, currently_attached=True, MTU=mtu)
     return ""
 
 
