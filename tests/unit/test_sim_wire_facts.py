@@ -90,3 +90,29 @@ def test_a_replugged_pif_takes_its_networks_mtu(xapi):
     x.PIF.add_to_other_config(pif, "mtu", "jumbo")
     x.PIF.plug(pif)
     assert x.PIF.get_MTU(pif) == "9000"
+
+
+def test_storage_managers_and_host_capabilities(xapi):
+    """An SM record for each SR type the simulator serves (Xapi_sm, from the
+    drivers in /opt/xensource/sm), SR.get_supported_types from them; a host's
+    capabilities are what its Xen offers guests."""
+    x = xapi.xenapi
+    sms = x.SM.get_all_records().values()
+    types = sorted(sm["type"] for sm in sms)
+    assert x.SR.get_supported_types() == types
+    assert {"nfs", "lvmoiscsi", "lvm", "iso"} <= set(types)
+    served = {sr["type"] for sr in x.SR.get_all_records().values()}
+    assert served <= set(types)
+    nfs = next(sm for sm in sms if sm["type"] == "nfs")
+    assert nfs["features"]["VDI_RESET_ON_BOOT"] == "2" and "VDI_SNAPSHOT" in nfs["capabilities"]
+    assert "hvm-3.0-x86_64" in x.host.get_capabilities(x.host.get_all()[0])
+
+
+def test_a_real_dumps_pool_name_is_read(tmp_path):
+    """The pool table's column is name_label (the real dumps show it): the
+    restore's comparison named the pool "" for every real database."""
+    from tests.conftest import shared_path
+    from xstui.services import backup as bk
+
+    summary = bk.summarize(shared_path("dumps", "boston-db.xml"))
+    assert summary.pool == "New Pool"

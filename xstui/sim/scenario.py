@@ -19,6 +19,7 @@ from . import directory
 from .release import Release
 from .scenario_check import check_scenario
 from .schema import NULL_REF
+from .sm import HOST_CAPABILITIES, sm_records
 from .store import Store, now_xdate
 
 GiB = 1024**3
@@ -167,6 +168,8 @@ class _Builder:
             next(iter(self.hosts))
         ]
         self.make_networks()
+        for record in sm_records():
+            st.create("SM", record)
         self.make_srs()
         pool = sc.get("pool", {})
         ha = pool.get("ha", {}) or {}
@@ -286,6 +289,7 @@ class _Builder:
                 "API_version_major": api[0],
                 "API_version_minor": api[1],
                 "API_version_vendor": "XenSource",
+                "capabilities": list(HOST_CAPABILITIES),
                 "software_version": {
                     "product_brand": prod.get("brand", "XCP-ng"),
                     "product_version": prod.get("version", "8.2.1"),

@@ -54,8 +54,8 @@ def summarize(path: Path) -> DbSummary:
 
 def _count(summary: DbSummary, table: str, row: dict[str, str]) -> None:
     name = row.get("name__label", "")
-    if table == "pool":
-        summary.pool = name
+    if table == "pool":  # the pool's column is name_label: outside the "name" namespace
+        summary.pool = row.get("name_label", name)
     elif table == "host" or table == "SR":
         summary.names[table][name] += 1
     elif table == "VM" and not any(

@@ -302,3 +302,9 @@ def scan(ctx: Ctx, sr):
     if vdis:
         st.set("SR", sr, physical_utilisation=max(used, _sr.get("physical_utilisation", 0)))
     return ""
+
+
+@message(asyncable=False)
+def get_supported_types(ctx: Ctx):
+    """The SR types of the storage managers installed (one SM record each)."""
+    return sorted({rec["type"] for rec in ctx.store.table("SM").values()})
