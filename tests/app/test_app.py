@@ -1,6 +1,5 @@
 """Pilot tests: navigation, live updates, the connect flow and the action flow."""
 
-import asyncio
 import io
 import json
 import os
@@ -11,17 +10,12 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, Static, TabbedContent
 from xstui.screens.status import StatusScreen
 
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
+from xstui.xapi.connection import EVENT_TIMEOUT
 from xstui.xapi.tls import spaced
-
-
-async def wait_until(pilot, predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 def text_of(widget: Static) -> str:
@@ -46,63 +40,87 @@ def loaded(app) -> bool:
 async def test_status_navigation(connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: loaded(app))
+        await until(pilot, lambda: loaded(app), what="Status loaded")
         assert "xcp-a" in card_text(app, "identity") and "master" in card_text(app, "identity")
         await pilot.press("p")
         assert app.screen.query_one(TabbedContent).active == "pool"
-        assert app.screen.query_one("#pool-hosts", DataTable).row_count == 3
+        await until(
+            pilot,
+            lambda: app.screen.query_one("#pool-hosts", DataTable).row_count == 3,
+            what="the pool's three hosts",
+        )
         await pilot.press("s")
-        assert app.screen.query_one("#srs", DataTable).row_count == 5
+        await until(
+            pilot,
+            lambda: app.screen.query_one("#srs", DataTable).row_count == 5,
+            what="the five SRs",
+        )
         await pilot.press("a")
         assert app.screen.query_one(TabbedContent).active == "health"
-        assert "MTU mismatch" in text_of(app.screen.query_one("#health-list", Static))
+        await until(
+            pilot,
+            lambda: "MTU mismatch" in text_of(app.screen.query_one("#health-list", Static)),
+            what="the MTU mismatch in Health",
+        )
 
 
-async def test_live_update_within_a_second(running_sim, connection):
+async def test_live_update_pushed_by_the_event_stream(running_sim, connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: loaded(app))
+        await until(pilot, lambda: loaded(app), what="Status loaded")
         other = XenAPI.Session(running_sim.url)
         other.xenapi.login_with_password("root", running_sim.password)
         other.xenapi.host.set_name_label(running_sim.sim.master, "renamed-live")
         started = time.monotonic()
-        await wait_until(pilot, lambda: "renamed-live" in card_text(app, "identity"), timeout=1.0)
-        assert time.monotonic() - started < 1.0
+        await until(
+            pilot, lambda: "renamed-live" in card_text(app, "identity"), what="the new name shown"
+        )
+        # woken by the change (within a second when idle), not brought by the
+        # long poll's timeout, which is 30 s away
+        assert time.monotonic() - started < EVENT_TIMEOUT / 2
 
 
 async def test_rename_host_rejects_bad_input_without_calls(connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: loaded(app))
+        await until(pilot, lambda: loaded(app), what="Status loaded")
         # the health probes' reads (once a minute) are not this form's
-        await wait_until(pilot, lambda: app.screen.probed is not None)
+        await until(pilot, lambda: app.screen.probed is not None, what="the health probes")
         calls = connection.calls
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
-        app.screen.query_one(Input).value = "   "
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the rename form")
+        form = app.screen
+        form.query_one(Input).value = "   "
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, FormModal)
-        assert "cannot be empty" in text_of(app.screen.query_one("#problem-name"))
+        await until(
+            pilot,
+            lambda: "cannot be empty" in text_of(form.query_one("#problem-name")),
+            what="the empty name refused in words",
+        )
+        assert app.screen is form
         await pilot.press("escape")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is not form, what="the form closed")
         assert connection.calls == calls
 
 
 async def test_rename_host_end_to_end(running_sim, connection, tmp_path):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: loaded(app))
+        await until(pilot, lambda: loaded(app), what="Status loaded")
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the rename form")
         app.screen.query_one(Input).value = "xcp-alpha"
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply"))
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")),
+            what="the plan",
         )
         assert "xe host-param-set" in "\n".join(app.screen.plan.xe)
         app.screen.query_one("#apply").press()
-        await wait_until(pilot, lambda: "xcp-alpha" in card_text(app, "identity"))
+        await until(
+            pilot, lambda: "xcp-alpha" in card_text(app, "identity"), what="the new name shown"
+        )
     assert running_sim.sim.store.get("host", running_sim.sim.master)["name_label"] == "xcp-alpha"
     audit = (tmp_path / "state" / "xstui" / "audit.log").read_text().splitlines()
     assert json.loads(audit[-1])["outcome"] == "done"
@@ -111,10 +129,12 @@ async def test_rename_host_end_to_end(running_sim, connection, tmp_path):
 async def test_connect_screen_demo():
     app = XstuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#target"), what="the connect screen")
         app.screen.query_one("#target", Input).value = "demo"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.connection is not None and loaded(app), timeout=10)
+        await until(
+            pilot, lambda: app.connection is not None and loaded(app), what="the demo's Status"
+        )
         assert app.connection.state == "connected"
         await app.action_quit()
 
@@ -127,15 +147,21 @@ async def test_connect_screen_trusts_a_new_certificate(monkeypatch):
         monkeypatch.setenv("XSTUI_PASSWORD", running.password)
         app = XstuiApp(target=running.url)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(
+            await until(
                 pilot,
                 lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")),
-                timeout=10,
+                what="the plan to trust the certificate",
             )
             assert spaced(running.fingerprint) in app.screen.plan.summary
             app.screen.query_one("#apply").press()
-            await wait_until(pilot, lambda: app.connection is not None and loaded(app), timeout=10)
-            await wait_until(pilot, lambda: "live TLS handshake" in card_text(app, "security"))
+            await until(
+                pilot, lambda: app.connection is not None and loaded(app), what="Status loaded"
+            )
+            await until(
+                pilot,
+                lambda: "live TLS handshake" in card_text(app, "security"),
+                what="the handshake on the Security card",
+            )
             assert running.fingerprint[:23] in card_text(app, "security")
         key = f"127.10.0.11:{running.url.rsplit(':', 1)[1]}"
         assert app.config.fingerprints[key] == running.fingerprint
@@ -148,35 +174,41 @@ async def test_connect_screen_trusts_a_new_certificate(monkeypatch):
 async def test_connect_screen_reports_bad_password(running_sim):
     app = XstuiApp(target=running_sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#password"), what="the connect screen")
         app.screen.query_one("#password", Input).value = "wrong"
         await pilot.press("enter")
         error = lambda: text_of(app.screen.query_one("#connect-error"))  # noqa: E731
-        await wait_until(
-            pilot, lambda: "password" in error().lower() and "Connecting" not in error()
+        await until(
+            pilot,
+            lambda: "password" in error().lower() and "Connecting" not in error(),
+            what="the bad password said",
         )
         assert app.connection is None
-        await asyncio.sleep(0)
 
 
 async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: loaded(app))
+        await until(pilot, lambda: loaded(app), what="Status loaded")
         address, port = running_sim.server.listeners[0].server.server_address
         running_sim.server.close()
-        await wait_until(
-            pilot, lambda: app.screen.has_class("-stale") and connection.state == "reconnecting"
+        await until(
+            pilot,
+            lambda: app.screen.has_class("-stale") and connection.state == "reconnecting",
+            what="the screen dimmed, reconnecting",
         )
         assert "xcp-a" in card_text(app, "identity")  # the last known state stays on screen
-        for _ in range(50):
+
+        def listening() -> bool:  # the old socket may linger a moment in the kernel
             try:
                 running_sim.server.listen_tcp(address, port, running_sim.sim.master)
-                break
             except OSError:
-                await asyncio.sleep(0.1)
-        await wait_until(
+                return False
+            return True
+
+        await until(pilot, listening, what="the server listening again")
+        await until(
             pilot,
             lambda: connection.state == "connected" and not app.screen.has_class("-stale"),
-            timeout=15,
+            what="connected again, not dimmed",
         )

@@ -13,14 +13,14 @@ from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.security import SecurityScreen
 from xstui.screens.vms import VmsScreen
 
+from tests.app.test_network_app import fill_form, open_network
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.console import foreign_glyphs
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
-
-from .test_network_app import fill_form, open_network, wait_until
 
 
 @pytest.fixture
@@ -38,83 +38,114 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def capture(pilot, seen: dict, name: str) -> str:
-    await pilot.pause(0.3)
-    text = screen_text(pilot.app)
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def capture(pilot, seen: dict, name: str, *shows: str) -> str:
+    """The screen's text once it shows each of ``shows`` (wrapping aside)."""
+    text = await until(
+        pilot,
+        lambda: (t := screen_text(pilot.app)) and all(s in flat(t) for s in shows) and t,
+        what=f"{name} showing {shows}",
+    )
     seen[name] = text
     return text
+
+
+async def closed(pilot, modal_type) -> None:
+    await until(pilot, lambda: not isinstance(pilot.app.screen, modal_type), what="it closed")
 
 
 async def test_every_screen_and_dialog_fits_the_linux_console(console, running_sim, connection):
     app = XstuiApp(connection)
     seen: dict[str, str] = {}
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: getattr(app.screen, "status", None) is not None)
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None, what="Status")
+        shows = {
+            "h": ("Management interface", "Capacity"),
+            "p": ("Default SR", "xcp-c"),
+            "s": ("NFS VM store", "Local storage"),
+            "a": ("MTU mismatch",),
+        }
         for key in "hpsa":
             await pilot.press(key)
-            await capture(pilot, seen, f"status {key}")
+            await capture(pilot, seen, f"status {key}", *shows[key])
         screen = await open_network(pilot, "eth4")
-        await capture(pilot, seen, "network")
+        await capture(pilot, seen, "network", "eth4", "Backup")
         await pilot.press("c")
-        await capture(pilot, seen, "pool check")
+        await capture(pilot, seen, "pool check", "MTU mismatch on network Storage")
         screen.query_one("#network-tabs").active = "interfaces"
         screen.query_one("#pifs", DataTable).focus()
         await pilot.press("b")
-        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
-        await capture(pilot, seen, "bond form")
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the bond form")
+        await capture(pilot, seen, "bond form", "Create a bond", "OK")
         await pilot.press("escape")
+        await closed(pilot, FormModal)
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
-        await capture(pilot, seen, "management form")
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the management form")
+        await capture(pilot, seen, "management form", "Management interface on eth4", "OK")
         await fill_form(
             pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
         )
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanModal))
-        plan = await capture(pilot, seen, "high-risk plan")
+        await until(pilot, lambda: isinstance(app.screen, PlanModal), what="the plan")
+        plan = await capture(pilot, seen, "high-risk plan", "Apply", "Cancel", "to confirm")
         assert "Apply" in plan and "Cancel" in plan and "to confirm" in plan
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await closed(pilot, PlanModal)
         question = (
             "The management interface is now eth4 (127.10.0.21). Can you still reach the "
             "host? Keep this configuration?"
         )
         app.push_screen(CountdownModal(question, seconds=30))
-        text = await capture(pilot, seen, "countdown")
-        assert "Keep this configuration?" in " ".join(text.split())
+        text = await capture(pilot, seen, "countdown", "Keep this configuration?", "Revert now")
+        assert "Keep this configuration?" in flat(text)
         assert "Revert now" in text and "Keep" in text
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await closed(pilot, CountdownModal)
         await pilot.press("f7")
-        await wait_until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
-        await capture(pilot, seen, "host")
+        await until(
+            pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows, what="Host"
+        )
+        await capture(pilot, seen, "host", "xcp-c", "Software")
         await pilot.press("down", "m")
-        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
-        text = await capture(pilot, seen, "maintenance pre-check")
+        await until(pilot, lambda: isinstance(app.screen, PrecheckModal), what="the pre-check")
+        text = await capture(pilot, seen, "maintenance pre-check", "cannot move", "Continue")
         assert "Continue" in text and "Cancel" in text
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FormModal))
-        await capture(pilot, seen, "maintenance form")
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the maintenance form")
+        await capture(pilot, seen, "maintenance form", "VMs that cannot move", "OK")
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await closed(pilot, FormModal)
         await pilot.press("t")
-        await wait_until(pilot, lambda: app.screen.time_state is not None)
-        await capture(pilot, seen, "host time")
+        await until(pilot, lambda: app.screen.time_state is not None, what="the host's time")
+        await capture(pilot, seen, "host time", "Host clock", "Synchronised")
         await pilot.press("f3")
-        await wait_until(pilot, lambda: isinstance(app.screen, HaScreen) and app.screen.status)
-        await capture(pilot, seen, "ha")
+        await until(
+            pilot, lambda: isinstance(app.screen, HaScreen) and app.screen.status, what="HA"
+        )
+        await capture(pilot, seen, "ha", "tolerate", "fileserver")
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
-        text = await capture(pilot, seen, "ha enable: heartbeat SRs")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the SR choice")
+        text = await capture(pilot, seen, "ha enable: heartbeat SRs", "Not offered", "Continue")
         assert "Continue" in text
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await closed(pilot, ChoiceModal)
         await pilot.press("f6")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecurityScreen) and app.screen.guide)
-        await capture(pilot, seen, "security")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SecurityScreen) and app.screen.guide,
+            what="Security",
+        )
+        await capture(pilot, seen, "security", "Certificates", "Root password")
         await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows,
+            what="the VMs",
+        )
         await pilot.press("space", "space")
-        text = await capture(pilot, seen, "vms")
+        text = await capture(pilot, seen, "vms", "2 selected")
         assert "2 selected" in text
     for name, text in seen.items():
         assert not foreign_glyphs(text), f"{name}: {sorted(foreign_glyphs(text))}"
@@ -123,9 +154,9 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
 async def test_the_connect_screen_fits_the_linux_console(console):
     app = XstuiApp(target="")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.5)
-        text = screen_text(app)
-        assert "demo" in text
+        text = await until(
+            pilot, lambda: (t := screen_text(app)) and "demo" in t and t, what="the connect screen"
+        )
         assert not foreign_glyphs(text), sorted(foreign_glyphs(text))
 
 
@@ -148,8 +179,7 @@ async def test_auto_logout_quits_after_the_idle_minutes(connection):
         assert app.is_running
         app._last_key = clock.monotonic() - 6 * 60
         app._check_idle()
-        await pilot.pause(0.2)
-        assert not app.is_running
+        await until(pilot, lambda: not app.is_running, what="the console quit")
 
 
 async def test_a_read_before_a_dialog_says_its_failure(connection):
@@ -165,6 +195,7 @@ async def test_a_read_before_a_dialog_says_its_failure(connection):
     async with app.run_test(size=(80, 24)) as pilot:
         assert await read(app, lambda: 42, note="Looking...") == 42
         assert await read(app, refuses, note="Looking...") is None
-        await pilot.pause(0.3)
-        notes = [n.message for n in app._notifications]
-        assert notes == ["Not done: nothing there."], notes
+        notes = lambda: [n.message for n in app._notifications]  # noqa: E731
+        # the note's clearing is queued before the failure's notice
+        await until(pilot, lambda: "Not done: nothing there." in notes(), what="the failure said")
+        assert notes() == ["Not done: nothing there."], notes()

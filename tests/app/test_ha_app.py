@@ -5,14 +5,14 @@ protection that would break the plan refused before any write."""
 import pytest
 from xstui.screens.ha import HaScreen
 
+from tests.app.test_network_app import confirm_plan, fill_form
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
-
-from .test_network_app import confirm_plan, fill_form, wait_until
 
 
 @pytest.fixture
@@ -30,9 +30,9 @@ def ha_sim():
 
 async def open_ha(pilot) -> HaScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: app.connection.cache.table("vm"))
+    await until(pilot, lambda: app.connection.cache.table("vm"))
     await pilot.press("f3")
-    await wait_until(
+    await until(
         pilot,
         lambda: (
             isinstance(app.screen, HaScreen)
@@ -49,7 +49,7 @@ async def test_enable_ha_with_the_slow_storage_timeout(running_sim, connection):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_ha(pilot)
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
         text = str(app.screen.text)
         assert "ISO library: type iso cannot hold a statefile" in text
         assert "Local storage: local to xcp-b" in text
@@ -58,7 +58,7 @@ async def test_enable_ha_with_the_slow_storage_timeout(running_sim, connection):
         plan = await confirm_plan(pilot, "ha")
         assert "ha-config:timeout=120" in "\n".join(plan.plan.xe)
         pool = running_sim.sim.pool
-        await wait_until(pilot, lambda: st.get("pool", pool)["ha_enabled"], timeout=15)
+        await until(pilot, lambda: st.get("pool", pool)["ha_enabled"])
         assert st.get("pool", pool)["ha_configuration"]["timeout"] == "120"
         assert st.get("pool", pool)["ha_host_failures_to_tolerate"] == 1
 
@@ -80,7 +80,7 @@ async def test_protect_in_bulk_with_the_plan_shown(ha_sim):
         assert any("The plan then tolerates" in line for line in plan.plan.impact)
         for name in ("proxy-01", "web-03"):
             vm = st.find_one("VM", name_label=name)
-            await wait_until(
+            await until(
                 pilot,
                 lambda vm=vm: (
                     st.get("VM", vm)["ha_restart_priority"] == "restart"
@@ -100,7 +100,7 @@ async def test_protection_that_breaks_the_plan_is_refused_before_any_write(ha_si
         await pilot.press("A", "p")  # every VM
         generation = st.generation
         await fill_form(pilot, priority="restart", order="", delay="")
-        await wait_until(
+        await until(
             pilot, lambda: any("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN" in n for n in notices)
         )
         assert st.generation == generation

@@ -7,6 +7,8 @@ import pytest
 from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.vms import VmsScreen
 
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.services.vms import MigrateVms
@@ -15,14 +17,12 @@ from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
-from .test_network_app import confirm_plan, fill_form, wait_until
-
 
 async def open_host(pilot, name: str) -> HostScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: app.connection.cache.table("host"))
+    await until(pilot, lambda: app.connection.cache.table("host"))
     await pilot.press("f7")
-    await wait_until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
+    await until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows)
     screen = app.screen
     index = next(i for i, r in enumerate(screen.rows) if r.name == name)
     for _ in range(index):
@@ -49,7 +49,7 @@ async def test_maintenance_there_and_back(running_sim, connection):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_host(pilot, "xcp-b")
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
+        await until(pilot, lambda: isinstance(app.screen, PrecheckModal))
         assert [x.name for x in app.screen.blockers] == [
             "build-agent-1",
             "jenkins",
@@ -58,15 +58,16 @@ async def test_maintenance_there_and_back(running_sim, connection):
         await pilot.press("enter")  # Continue
         await fill_form(pilot, blocked="shut down")
         await confirm_plan(pilot, "maintenance")
-        await wait_until(pilot, lambda: resident(running_sim, "xcp-b") == [], timeout=15)
-        await wait_until(pilot, lambda: screen.rows[1].state == "maintenance")
+        await until(pilot, lambda: resident(running_sim, "xcp-b") == [])
+        await until(pilot, lambda: screen.rows[1].state == "maintenance")
         assert st.get("host", b)["enabled"] is False
+        await action_over(pilot)
 
         await pilot.press("x")
         await fill_form(pilot, bring_back="yes")
         await confirm_plan(pilot)
-        await wait_until(pilot, lambda: resident(running_sim, "xcp-b") == was_there, timeout=15)
-        await wait_until(pilot, lambda: screen.rows[1].state == "up")
+        await until(pilot, lambda: resident(running_sim, "xcp-b") == was_there)
+        await until(pilot, lambda: screen.rows[1].state == "up")
 
 
 async def test_reboot_of_the_master_is_followed_back(running_sim, connection):
@@ -77,13 +78,13 @@ async def test_reboot_of_the_master_is_followed_back(running_sim, connection):
         app.notify = lambda message, **kw: notices.append(message)
         await open_host(pilot, "xcp-a")
         await pilot.press("R")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))  # the master
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal))  # the master
         app.screen.query_one("#answer-go").press()
-        await wait_until(pilot, lambda: isinstance(app.screen, PrecheckModal))
+        await until(pilot, lambda: isinstance(app.screen, PrecheckModal))
         await pilot.press("enter")
         await fill_form(pilot, vms="shut them down")
         await confirm_plan(pilot, "reboot")
-        await wait_until(pilot, lambda: any("is back after" in n for n in notices), timeout=30)
+        await until(pilot, lambda: any("is back after" in n for n in notices))
         assert connection.state == "connected"
         assert resident(running_sim, "xcp-a") == []
 
@@ -113,18 +114,21 @@ async def test_bulk_start_of_50_vms(sim_250):
     assert len(halted) == 50
     app = XstuiApp(conn)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.connection.cache.table("vm"))
+        await until(pilot, lambda: app.connection.cache.table("vm"))
         await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
         await pilot.press("slash", *"halted", "enter", "A")
-        assert len(app.screen.query_one(RowList).marked) == 50
+        await until(
+            pilot,
+            lambda: len(app.screen.query_one(RowList).marked) == 50,
+            what="the 50 halted VMs selected",
+        )
         await pilot.press("p")
         await fill_form(pilot, op="start")
         await confirm_plan(pilot)
-        await wait_until(
+        await until(
             pilot,
             lambda: all(st.get("VM", r)["power_state"] == "Running" for r in halted),
-            timeout=60,
         )
 
 
@@ -134,16 +138,18 @@ async def test_find_a_vm_by_typing_and_migrate_it(running_sim, connection):
     a = st.find_one("host", name_label="xcp-a")
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.connection.cache.table("vm"))
+        await until(pilot, lambda: app.connection.cache.table("vm"))
         await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
         await pilot.press("slash", *"web-03", "enter")
-        assert [r.name for r in app.screen.shown] == ["web-03"]
+        await until(
+            pilot, lambda: [r.name for r in app.screen.shown] == ["web-03"], what="web-03 alone"
+        )
         await pilot.press("g")
         targets = MigrateVms.targets(connection.cache, [vm])
         await fill_form(pilot, host=next(label for label, ref in targets if ref == a))
         await confirm_plan(pilot)
-        await wait_until(pilot, lambda: st.get("VM", vm)["resident_on"] == a, timeout=15)
+        await until(pilot, lambda: st.get("VM", vm)["resident_on"] == a)
 
 
 async def test_maintenance_of_the_master_offers_a_designation_first(running_sim, connection):
@@ -153,19 +159,18 @@ async def test_maintenance_of_the_master_offers_a_designation_first(running_sim,
     async with app.run_test(size=(80, 24)) as pilot:
         await open_host(pilot, "xcp-a")
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
         await pilot.press("enter")  # Designate first
         await fill_form(pilot, host="xcp-b")
         await confirm_plan(pilot)
-        await wait_until(pilot, lambda: st.get("pool", running_sim.sim.pool)["master"] == b)
-        await wait_until(
+        await until(pilot, lambda: st.get("pool", running_sim.sim.pool)["master"] == b)
+        await until(
             pilot,
             lambda: connection.state == "connected" and connection.this_host == b,
-            timeout=30,
         )
         assert "127.10.0.12" in connection.target.url
         # the progress box may still be closing on a loaded machine
-        await wait_until(
+        await until(
             pilot,
             lambda: isinstance(app.screen, HostScreen) and app.screen.rows[1].role == "master",
         )
@@ -182,9 +187,9 @@ async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, con
         await open_host(pilot, "xcp-a")
         running_sim.sim.kill_host(running_sim.sim.master)
         # offered by itself, instead of reconnecting forever
-        await wait_until(pilot, lambda: isinstance(app.screen, RecoveryModal), timeout=30)
+        await until(pilot, lambda: isinstance(app.screen, RecoveryModal))
         modal = app.screen
-        await wait_until(
+        await until(
             pilot,
             lambda: (
                 modal.query("#takeover")
@@ -196,10 +201,9 @@ async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, con
         await fill_form(pilot, member="xcp-b")
         plan = await confirm_plan(pilot, "takeover")
         assert any(line.startswith("When:") for line in plan.plan.impact)
-        await wait_until(
+        await until(
             pilot,
             lambda: connection.state == "connected" and connection.this_host == b,
-            timeout=30,
         )
         assert "127.10.0.12" in connection.target.url
         assert running_sim.sim.master_of(st.find_one("host", name_label="xcp-c")) == b
@@ -214,13 +218,12 @@ async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(runnin
     monkeypatch.setenv("XSTUI_PASSWORD", running_sim.password)
     app = XstuiApp(target=running_sim.member_urls["xcp-b"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(
+        await until(
             pilot,
             lambda: isinstance(app.screen, ChoiceModal) and app.screen.query("#answer-recover"),
-            timeout=20,
         )
         app.screen.query_one("#answer-recover").press()
-        await wait_until(
+        await until(
             pilot,
             lambda: (
                 isinstance(app.screen, RecoveryModal)
@@ -228,19 +231,17 @@ async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(runnin
                 and app.screen.diagnosis is not None
                 and app.screen.diagnosis.master_dead
             ),
-            timeout=20,
         )
         app.screen.query_one("#takeover").press()
         await fill_form(pilot, member=running_sim.member_urls["xcp-b"].split("//")[1].split(":")[0])
         await confirm_plan(pilot, "takeover")
-        await wait_until(
+        await until(
             pilot,
             lambda: (
                 app.connection is not None
                 and app.connection.state == "connected"
                 and app.connection.this_host == b
             ),
-            timeout=30,
         )
         assert all(
             running_sim.sim.master_of(h) == b
@@ -248,4 +249,4 @@ async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(runnin
             if h not in running_sim.sim.killed
         )
         # the console opens on the new master (let Status finish mounting)
-        await wait_until(pilot, lambda: getattr(app.screen, "status", None) is not None)
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None)

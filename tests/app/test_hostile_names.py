@@ -9,12 +9,16 @@ import asyncio
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable
+from xstui.screens.host import HostScreen
 from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
+from xstui.screens.vms import VmsScreen
 
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.sim.runner import start_simulator
+from xstui.widgets.form import FormModal
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -45,32 +49,58 @@ async def visit_every_screen(names: dict[str, str]) -> None:
     app = XstuiApp(conn)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(200):
-                if isinstance(app.screen, StatusScreen) and app.screen.status:
-                    break
-                await pilot.pause(0.05)
-            for key in ("h", "p", "s", "a"):
+            # each step waits for what it shows, then draws it (screen_text)
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, StatusScreen) and app.screen.status,
+                what="Status",
+            )
+            for key, tab in (("h", "host"), ("p", "pool"), ("s", "storage"), ("a", "health")):
                 await pilot.press(key)
-                await pilot.pause(0.1)
+                await until(pilot, lambda tab=tab: app.screen.tab == tab, what=f"the {tab} tab")
+                screen_text(app)
             await pilot.press("f2")
-            for _ in range(200):
-                if isinstance(app.screen, NetworkScreen) and app.screen.rows:
-                    break
-                await pilot.pause(0.05)
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, NetworkScreen) and app.screen.rows,
+                what="Networking",
+            )
             screen = app.screen
             table = screen.query_one("#pifs", DataTable)
             shown = screen_text(app)
             network_row = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
             table.move_cursor(row=network_row)
             await pilot.press("v")  # a form listing the hostile network name
-            await pilot.pause(0.3)
+            await until(pilot, lambda: isinstance(app.screen, FormModal), what="the VLAN form")
+            screen_text(app)
             await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen, what="the form closed")
             await pilot.press("c")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: screen.tab == "check", what="the pool check")
+            screen_text(app)
             await pilot.press("f7")  # hosts, their details
-            await pilot.pause(0.3)
-            await pilot.press("f8", "slash", *names["network"][:3], "enter", "p")
-            await pilot.pause(0.3)  # the VM list filtered by it, and a form naming it
+            await until(
+                pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.rows, what="Host"
+            )
+            screen_text(app)
+            await pilot.press("f8")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows,
+                what="the VMs",
+            )
+            await pilot.press("slash", *names["network"][:3], "enter", "p")
+            # the VM list filtered by it, and a form naming it (or, for no VM
+            # or none that fits, a notice: the action ends without a form)
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, FormModal)
+                    or all(w.is_finished for w in app.workers if w.group == "action")
+                ),
+                what="the power form, or the action over",
+            )
+            screen_text(app)
             await pilot.press("escape")
             assert app.is_running
         short = names["network"][:10]

@@ -4,7 +4,7 @@ it needs; nothing reaches XAPI."""
 
 import pytest
 
-from tests.app.test_network_app import wait_until
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.xapi.connection import Connection
@@ -59,12 +59,20 @@ async def test_every_area_disables_what_the_role_may_not(joined_sim, user, passw
     conn = login(joined_sim, user, password)
     app = XstuiApp(conn)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: conn.cache.table("host"))
+        await until(pilot, lambda: conn.cache.table("host"), what="the pool loaded")
         seen = {}
         for key in AREAS:
             await pilot.press(key)
-            await pilot.pause(0.2)
-            screen = app.screen
+            screen = await until(
+                pilot,
+                lambda key=key: (
+                    getattr(getattr(app.screen, "area", None), "key", "") == key
+                    and app.screen.ready
+                    and (app.screen.tab or not app.screen.TAB_ACTIONS)  # its tabs shown
+                    and app.screen
+                ),
+                what=f"the area of {key}",
+            )
             refusals = guarded(screen)
             assert refusals, f"{key}: no guarded actions on {type(screen).__name__}"
             seen.update(refusals)
@@ -73,7 +81,11 @@ async def test_every_area_disables_what_the_role_may_not(joined_sim, user, passw
                 if shown is not False:  # False: hidden, on another tab of the screen
                     assert (shown is None) == bool(refusal)
         await pilot.press("f6", "u")  # Security's Users tab
-        await pilot.pause(0.2)
+        await until(
+            pilot,
+            lambda: type(app.screen).__name__ == "SecurityScreen" and app.screen.tab == "users",
+            what="Security's Users tab",
+        )
         for action in USERS:
             assert app.screen.check_action(action, ()) is None  # Pool Admin's
         disabled = {a for a, r in seen.items() if r}
@@ -81,11 +93,14 @@ async def test_every_area_disables_what_the_role_may_not(joined_sim, user, passw
         assert "password" in disabled  # the root account's own
         # a disabled key explains itself and changes nothing
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.tab == "certs", what="Security's certificates tab")
         await pilot.press("w")
-        await pilot.pause(0.2)
-        notes = [n.message for n in app._notifications]
-        assert any("Root password: needs the local root account" in n for n in notes), notes
+        notes = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await until(
+            pilot,
+            lambda: any("Root password: needs the local root account" in n for n in notes()),
+            what="the refusal in words",
+        )
         assert type(app.screen).__name__ == "SecurityScreen"  # no form, no plan opened
         # browsing every area made no call the role may not make
         assert joined_sim.sim.denied == []

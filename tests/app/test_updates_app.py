@@ -5,18 +5,18 @@ one stopped with Esc after its first host (every host left enabled)."""
 
 from xstui.screens.updates import UpdatesScreen
 
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
+from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.sim.messages._updates import write_update_file
 from xstui.widgets.rowlist import RowList
 
-from .test_network_app import confirm_plan, fill_form, wait_until
-
 
 async def open_patching(pilot) -> UpdatesScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: app.connection.cache.table("host"))
+    await until(pilot, lambda: app.connection.cache.table("host"))
     await pilot.press("f4")
-    await wait_until(
+    await until(
         pilot,
         lambda: (
             isinstance(app.screen, UpdatesScreen)
@@ -32,7 +32,8 @@ async def upload(pilot, screen: UpdatesScreen, path) -> None:
     await fill_form(pilot, path=str(path), sr="NFS VM store")
     await confirm_plan(pilot)
     name = path.stem
-    await wait_until(pilot, lambda: screen.view().update(name) is not None, 10)
+    await until(pilot, lambda: screen.view().update(name) is not None, what="the update uploaded")
+    await action_over(pilot)
 
 
 def names_on(running, host: str) -> set[str]:
@@ -55,11 +56,9 @@ async def test_upload_and_apply_to_one_host(running_sim, connection, tmp_path, m
         await fill_form(pilot, name="XS82ECU1050")
         modal = await confirm_plan(pilot)
         assert "Reboot the host" in " ".join(modal.plan.impact)
-        await wait_until(pilot, lambda: "XS82ECU1050" in names_on(running_sim, "xcp-b"), 10)
+        await until(pilot, lambda: "XS82ECU1050" in names_on(running_sim, "xcp-b"))
         assert "XS82ECU1050" not in names_on(running_sim, "xcp-a")
-        await wait_until(
-            pilot, lambda: screen.view().host_named("xcp-b").pending == ("restartHost",)
-        )
+        await until(pilot, lambda: screen.view().host_named("xcp-b").pending == ("restartHost",))
 
 
 async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_path, monkeypatch):
@@ -72,7 +71,7 @@ async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_p
         await upload(pilot, screen, path)
         await pilot.press("p")
         await fill_form(pilot, name="XS82ECU1052")
-        await wait_until(pilot, lambda: screen.verdicts, 10)
+        await until(pilot, lambda: screen.verdicts)
         assert not any(v.ok for v in screen.verdicts)
         assert all("needs another update applied first" in v.text for v in screen.verdicts)
         assert all("XS82ECU1052" in v.text and "OpaqueRef" not in v.text for v in screen.verdicts)
@@ -86,12 +85,11 @@ async def test_rolling_update_through_the_screen(running_sim, connection):
         await pilot.press("R")
         await fill_form(pilot, blocked="shut them down")
         await confirm_plan(pilot, "update")
-        await wait_until(
+        await until(
             pilot,
             lambda: all(not h.missing for h in screen.view().hosts),
-            30,
         )
-        await wait_until(pilot, lambda: screen._journal() is None, 30)  # finished
+        await until(pilot, lambda: screen._journal() is None)  # finished
     records = running_sim.sim.records
     assert sorted(h for what, h, _ in records if what == "reboot") == ["xcp-c"]
     st = running_sim.sim.store
@@ -107,14 +105,13 @@ async def test_escape_stops_after_the_current_host(running_sim, connection):
         await pilot.press("R")
         await fill_form(pilot, blocked="shut them down")
         await confirm_plan(pilot, "update")
-        await wait_until(pilot, lambda: any(w == "apply" for w, *_ in running_sim.sim.records), 10)
+        await until(pilot, lambda: any(w == "apply" for w, *_ in running_sim.sim.records))
         await pilot.press("escape")
-        await wait_until(
+        await until(
             pilot,
             lambda: (j := screen._journal()) and j.done(_uuid(running_sim, "xcp-a"), "done"),
-            20,
         )
-        await pilot.pause(1.0)
+        await action_over(pilot)  # stopped, with xcp-b not started
         journal = screen._journal()
         assert journal is not None and not journal.done(_uuid(running_sim, "xcp-b"), "disable")
     st = running_sim.sim.store

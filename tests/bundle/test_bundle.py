@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {
     "libc.so.6",
@@ -222,16 +224,15 @@ def test_hermetic_tui(hermetic):
         check=True,
     )
     try:
-        screen = ""
-        while time.monotonic() - started < 60:
+
+        def status_frame() -> str:
             screen = subprocess.run(
                 ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
             ).stdout
-            if "Demo Pool" in screen and "Host" in screen:
-                break
-            time.sleep(0.2)
+            return screen if "Demo Pool" in screen and "Host" in screen else ""
+
+        wait_for(status_frame, what="the first Status frame in tmux")
         first_frame = time.monotonic() - started
-        assert "Demo Pool" in screen, screen
         print(f"\ncold start to the first Status frame in the chroot: {first_frame:.2f} s")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

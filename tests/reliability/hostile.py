@@ -27,11 +27,17 @@ class HostileServer:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
 
     def close(self) -> None:
         self.stop.set()
+        try:  # wakes the accept below: closing alone leaves it (and the port) held
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
+        self._acceptor.join()
 
     def _accept(self) -> None:
         while not self.stop.is_set():
@@ -122,6 +128,6 @@ class HostileServer:
                 if self.stop.is_set():
                     return
                 conn.sendall(bytes([byte]))
-                time.sleep(0.2)
+                time.sleep(0.2)  # not a wait: the trickle is the misbehaviour
         elif mode == "silent":
             self.stop.wait(120)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import backup as bk
 from xstui.services.actions import ActionFailed, RunContext
@@ -27,7 +28,7 @@ def test_backup_survives_a_drop(running_sim, tmp_path, method, when):
     conn.login()
     conn.start_events()
     try:
-        assert conn.cache.wait_for(lambda: conn.cache.table("vdi"), 5)
+        wait_for(lambda: conn.cache.table("vdi"))
         vm = next(v.ref for v in conn.cache.table("vm").values() if v.name_label == "web-01")
         vdis_before = set(sim.store.table("VDI"))
         path = tmp_path / "web-01.xva"

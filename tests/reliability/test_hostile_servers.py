@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.xapi import transport
 from xstui.xapi.connection import ConnectError, Connection, ConnectionLost
@@ -73,11 +74,10 @@ def test_the_console_says_why_instead_of_loading_forever(hostile):
     conn.on_state = lambda state, detail: states.append((state, detail))
     conn.start_events()
     try:
-        deadline = time.monotonic() + 15
-        while not any(s == "reconnecting" for s, _ in states) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        reasons = [d for s, d in states if s == "reconnecting"]
-        assert reasons and "XAPI" in reasons[0], states
+        reasons = wait_for(
+            lambda: [d for s, d in states if s == "reconnecting"], what="a reason to reconnect"
+        )
+        assert "XAPI" in reasons[0], states
     finally:
         conn.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import host as hs
 from xstui.services.actions import ActionFailed, RunContext
@@ -53,7 +54,7 @@ def test_a_dropped_write_leaves_maintenance_whole_or_undone(running_sim, method,
     conn.login()
     conn.start_events()
     try:
-        assert conn.cache.wait_for(lambda: conn.cache.table("vm"), 5)
+        wait_for(lambda: conn.cache.table("vm"))
         blockers = hs.evacuation_blockers(conn, b)
         action = hs.EnterMaintenance(conn.cache, b, blockers, "shut down")
         running_sim.sim.inject_drop(method, when, after=k)

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import network as net
 from xstui.services.actions import ActionFailed, RunContext
@@ -50,7 +51,7 @@ def test_a_dropped_call_never_duplicates_nor_half_applies(running_sim, method, k
     conn.login()
     conn.start_events()
     try:
-        assert conn.cache.wait_for(lambda: conn.cache.table("pif"), 5)
+        wait_for(lambda: conn.cache.table("pif"))
         backup = running_sim.sim.store.find_one("network", name_label="Backup")
         action = net.CreateVlan(conn.cache, "VLAN 30", 30, backup)
         running_sim.sim.inject_drop(method, when, after=k)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.sim.runner import start_simulator
 from xstui.xapi.connection import Connection
@@ -12,23 +13,29 @@ from xstui.xapi.targets import parse_target
 from xstui.xapi.tls import spaced
 
 
-def wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def restart_on(address: str, port: int, **kw):
     """The same address and port as before (the old socket may linger a moment)."""
-    for _ in range(50):
+
+    def started():
         try:
             return start_simulator("demo", address=address, port=port, members=False, **kw)
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError("could not listen again")
+            return None
+
+    return wait_for(started, what=f"a simulator listening again on {address}:{port}")
+
+
+def listen_again(server, address: str, port: int, host: str) -> None:
+    """The same address and port as before (the old socket may linger a moment)."""
+
+    def listening() -> bool:
+        try:
+            server.listen_tcp(address, port, host)
+        except OSError:
+            return False
+        return True
+
+    wait_for(listening, what=f"listening again on {address}:{port}")
 
 
 def test_https_server_restarted_with_a_new_certificate_is_refused_not_retried():
@@ -47,15 +54,16 @@ def test_https_server_restarted_with_a_new_certificate_is_refused_not_retried():
     address, port = first.server.listeners[0].server.server_address
     second = None
     try:
-        assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+        wait_for(lambda: conn.cache.table("host"))
         first.close()
         second = restart_on(address, port, tls=True, password="pw")
         assert second.fingerprint != first.fingerprint
-        assert wait(lambda: conn.state == "refused", 20), states
+        wait_for(lambda: conn.state == "refused", what=f"refused (states: {states})")
         assert "different certificate" in conn.state_detail
         assert spaced(second.fingerprint) in conn.state_detail
         calls = conn.calls
-        time.sleep(1.5)
+        # no more retries once refused: the event thread has ended
+        wait_for(lambda: not conn._thread.is_alive(), what="the event thread ended")
         assert conn.calls == calls, "no more retries once refused"
     finally:
         conn.close()
@@ -82,7 +90,7 @@ def test_a_task_the_host_forgets_ends_the_wait_with_outcome_unknown(running_sim)
     vm = store.find_one("VM", name_label="web-01")
 
     def restart_toolstack():
-        assert wait(lambda: store.table("task"), 5)
+        wait_for(lambda: store.table("task"), what="the task created")
         with store.lock:
             for ref in list(store.table("task")):
                 store.destroy("task", ref)
@@ -94,7 +102,8 @@ def test_a_task_the_host_forgets_ends_the_wait_with_outcome_unknown(running_sim)
     try:
         with pytest.raises(OutcomeUnknown, match="no longer knows the task"):
             run_task(conn, "VM.clean_shutdown", vm, timeout=3600)
-        assert time.monotonic() - started < 20
+        # before the task would have ended, let alone the hour
+        assert time.monotonic() - started < running_sim.sim.task_delay
     finally:
         conn.close()
 
@@ -108,20 +117,18 @@ def test_each_reconnect_logs_out_the_session_it_replaces(running_sim):
     store, server = running_sim.sim.store, running_sim.server
     address, port = server.listeners[0].server.server_address
     try:
-        assert conn.cache.wait_for(lambda: conn.cache.table("host"), 5)
+        wait_for(lambda: conn.cache.table("host"))
         for _ in range(3):
             before = conn.session_ref
             server.move_listener(running_sim.sim.master, address, "10.255.255.1")  # gone
-            assert wait(lambda: conn.state == "reconnecting", 10)
-            for _attempt in range(50):  # back on the same address and port
-                try:
-                    server.listen_tcp(address, port, running_sim.sim.master)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            assert wait(lambda b=before: conn.session_ref != b and conn.state == "connected", 20)
+            wait_for(lambda: conn.state == "reconnecting", what="reconnecting")
+            listen_again(server, address, port, running_sim.sim.master)
+            wait_for(
+                lambda b=before: conn.session_ref != b and conn.state == "connected",
+                what="connected with a new session",
+            )
             # the old session is logged out just after the new one is in use
-            assert wait(lambda: len(store.table("session")) == 1, 5), len(store.table("session"))
+            wait_for(lambda: len(store.table("session")) == 1, what="one session left")
     finally:
         conn.close()
 
@@ -145,9 +152,9 @@ def test_cancel_while_the_host_is_unreachable_ends_the_wait(running_sim):
     cancel = threading.Event()
 
     def host_goes_away_then_escape():
-        assert wait(lambda: running_sim.sim.store.table("task"), 5)
+        wait_for(lambda: running_sim.sim.store.table("task"), what="the task created")
         running_sim.server.close()
-        assert wait(lambda: conn.state == "reconnecting", 10)
+        wait_for(lambda: conn.state == "reconnecting", what="reconnecting")
         cancel.set()
 
     threading.Thread(target=host_goes_away_then_escape, daemon=True).start()
@@ -155,7 +162,8 @@ def test_cancel_while_the_host_is_unreachable_ends_the_wait(running_sim):
     try:
         with pytest.raises(OutcomeUnknown, match="cannot be reached"):
             run_task(conn, "VM.clean_shutdown", vm, cancel=cancel, timeout=3600)
-        assert time.monotonic() - started < 20
+        # before the task would have ended, let alone the hour
+        assert time.monotonic() - started < running_sim.sim.task_delay
     finally:
         conn.close()
 
@@ -166,7 +174,7 @@ def test_esc_during_an_undo_stops_waiting_for_a_host_that_went(running_sim):
     minute), without cancelling anything on the host."""
     import threading
 
-    from xstui.services.actions import RunContext
+    from xstui.services.actions import FIND_TASK_SECONDS, RunContext
 
     conn = Connection(
         parse_target(running_sim.url), "root", running_sim.password, watch=watched_types()
@@ -177,12 +185,26 @@ def test_esc_during_an_undo_stops_waiting_for_a_host_that_went(running_sim):
     ctx = RunContext(conn)
     ctx.undo_task("shut web-01 down again", "VM.clean_shutdown", vm)
     running_sim.server.close()  # the host goes before the undo runs
-    assert wait(lambda: conn.state == "reconnecting", 10)
-    threading.Timer(2.0, ctx.cancel.set).start()  # Esc, once the undo waits
+    wait_for(lambda: conn.state == "reconnecting", what="reconnecting")
+    asked = []
+    call = conn.call
+
+    def recorded(method, *args):
+        asked.append(method)
+        return call(method, *args)
+
+    conn.call = recorded
+
+    def escape_once_the_undo_waits():
+        # the undo's call was lost with the host: it looks for the task there
+        wait_for(lambda: "task.get_all_records_where" in asked, what="the undo looking")
+        ctx.cancel.set()
+
+    threading.Thread(target=escape_once_the_undo_waits, daemon=True).start()
     started = time.monotonic()
     try:
         done, problems = ctx.rollback()
         assert done == 0 and "could not shut web-01 down again" in problems[0]
-        assert time.monotonic() - started < 15  # not FIND_TASK_SECONDS
+        assert time.monotonic() - started < FIND_TASK_SECONDS  # it stopped looking at Esc
     finally:
         conn.close()

@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.sim.runner import start_simulator
 from xstui.sim.scenario import load_scenario
 
@@ -104,16 +105,17 @@ def test_killed_at_a_random_step_and_started_again(tmp_path, seed):
             if not line:
                 break
             lines.append(line)
-        time.sleep(rng.uniform(0, 0.5))
+        time.sleep(rng.uniform(0, 0.5))  # not a wait: picks the random moment of the kill
         proc.kill()
         first = "".join(lines) + proc.communicate(timeout=30)[0]
         assert "Rolling update finished" not in first, "killed too late to test anything"
         for _attempt in range(5):  # the master may be restarting its toolstack: try again
+            # once every host is back from what the killed run started
+            wait_for(lambda: not running.sim.down, what="every host up")
             proc = rolling(running, str(tmp_path))
             out, _ = proc.communicate(timeout=240)
             if proc.returncode == 0:
                 break
-            time.sleep(1)
         assert proc.returncode == 0, first + "\n---\n" + out
         check_exactly_once(running, before)
     finally:

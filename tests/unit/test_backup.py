@@ -6,11 +6,11 @@ a broken transfer leaving no file behind; host backups from a member."""
 import os
 import stat
 import tarfile
-import time
 
 import pytest
 import XenAPI
 
+from tests.waiting import wait_for
 from xstui.services import backup as bk
 from xstui.services.actions import ActionFailed, InvalidInput, RunContext
 from xstui.xapi.transfer import TransferFailed, download
@@ -19,15 +19,13 @@ from xstui.xapi.transfer import TransferFailed, download
 @pytest.fixture
 def live(connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("vdi"), 5)
+    wait_for(lambda: connection.cache.table("vdi"))
     return connection
 
 
-def wait(predicate, seconds=15):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+def vm_names(conn) -> set[str]:
+    with conn.cache.lock:  # the event thread changes the table meanwhile
+        return {v.name_label for v in conn.cache.table("vm").values()}
 
 
 def vm_named(cache, name):
@@ -48,7 +46,7 @@ def test_dump_change_dry_run_restore(live, running_sim, xapi, tmp_path):
     erp = x.VM.get_by_name_label("legacy-erp")[0]
     x.VM.destroy(erp)
     x.VM.set_name_label(x.VM.get_by_name_label("sandbox")[0], "sandbox-2")
-    wait(lambda: "sandbox-2" in {v.name_label for v in conn.cache.table("vm").values()})
+    wait_for(lambda: "sandbox-2" in vm_names(conn), what="the rename seen")
     summary = bk.summarize(path)
     now = bk.pooldb.current(conn.cache)
     changes = bk.compare(summary, now)
@@ -62,11 +60,14 @@ def test_dump_change_dry_run_restore(live, running_sim, xapi, tmp_path):
     plan = action.plan()
     assert plan.risk == "high" and plan.confirm_word == "Demo Pool"
     assert "dry-run=false" in plan.xe[0]
+    loads = conn.cache.loads
     action.execute(RunContext(conn))
-    # the toolstack restarts; the console reconnects and sees the dumped pool
-    wait(lambda: conn.state != "connected", 5)
-    wait(lambda: conn.state == "connected")
-    wait(lambda: "legacy-erp" in {v.name_label for v in conn.cache.table("vm").values()})
+    # the toolstack restarts; the console reconnects and loads the dumped pool
+    wait_for(
+        lambda: conn.cache.loads > loads and conn.state == "connected",
+        what="the pool loaded again after the restart",
+    )
+    wait_for(lambda: "legacy-erp" in vm_names(conn), what="the dumped pool seen")
     assert bk.compare(summary, bk.pooldb.current(conn.cache)) == []
 
 
@@ -163,9 +164,9 @@ def test_a_broken_export_leaves_no_file_and_no_snapshot(live, running_sim, tmp_p
         bk.transfers.download = real_download
     assert cut and "partial file was removed" in str(failed.value)
     assert not path.exists() and not list(tmp_path.glob("*.part"))
-    wait(lambda: conn.state == "connected")
+    wait_for(lambda: conn.state == "connected", what="connected again")
     st = sim.store
-    wait(lambda: st.get("VM", vm)["snapshots"] == [])  # undone
+    wait_for(lambda: st.get("VM", vm)["snapshots"] == [], what="the snapshot undone")
 
 
 def test_host_backup_from_a_member(live, running_sim, tmp_path):
@@ -218,7 +219,7 @@ def test_metadata_export_then_import_with_preview(live, xapi, tmp_path):
     with pytest.raises(InvalidInput):
         bk.ImportMetadata(files)  # nothing to bring back
     x.VM.destroy(x.VM.get_by_name_label("legacy-erp")[0])
-    wait(lambda: "legacy-erp" not in {v.name_label for v in conn.cache.table("vm").values()})
+    wait_for(lambda: "legacy-erp" not in vm_names(conn), what="the VM gone")
     files = [bk.read_metadata(conn.cache, p) for p in paths]
     action = bk.ImportMetadata(files)
     assert [f.vm_name for f in action.files] == ["legacy-erp"]

@@ -5,12 +5,12 @@ cryptography."""
 
 import os
 import stat
-import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import security as sec
 from xstui.services.actions import InvalidInput, RunContext
@@ -33,40 +33,37 @@ def tls_pool():
     )
     conn.login()
     conn.start_events()
-    assert conn.cache.wait_for(lambda: conn.cache.table("certificate"), 5)
+    wait_for(lambda: conn.cache.table("certificate"))
     yield running, conn
     conn.close()
     running.close()
 
 
-def wait(predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-
-
 def test_regenerate_then_trust_the_new_certificate(tls_pool):
     running, conn = tls_pool
     host = conn.this_host
+    states = []
+    conn.on_state = lambda state, detail: states.append((state, detail))
     action = sec.RegenerateCertificate(conn.cache, host, conn.target)
     assert action.plan().xe[0].startswith("xe host-reset-server-certificate")
     action.execute(RunContext(conn))
     assert action.new_fingerprint and action.new_fingerprint != action.old_fingerprint
     assert server_fingerprint(conn.target.host, conn.target.port) == action.new_fingerprint
     # the record follows
-    wait(
+    wait_for(
         lambda: (
             any(r.fingerprint == action.new_fingerprint for r in sec.host_certificates(conn.cache))
             or conn.state != "connected"
         )
     )
-    # waiting for the verdict, not given up
-    wait(lambda: conn.state == "reconnecting")
-    time.sleep(1)
+    # waiting for the verdict, not given up: it tries again and again
+    wait_for(
+        lambda: [d for s, d in states if s == "reconnecting" and "new certificate" in d][2:],
+        what="three retries while the new certificate waits for a verdict",
+    )
     assert conn.state == "reconnecting" and "new certificate" in conn.state_detail
     conn.repin(action.new_fingerprint)
-    wait(lambda: conn.state == "connected")
+    wait_for(lambda: conn.state == "connected")
     row = next(r for r in sec.host_certificates(conn.cache) if r.host == host)
     assert row.fingerprint == action.new_fingerprint and row.days_left >= 3600
 
@@ -76,7 +73,7 @@ def test_a_declined_certificate_is_refused(tls_pool):
     action = sec.RegenerateCertificate(conn.cache, conn.this_host, conn.target)
     action.execute(RunContext(conn))
     conn.expect_certificate_change(False)
-    wait(lambda: conn.state == "refused", 30)
+    wait_for(lambda: conn.state == "refused", what="the new certificate refused")
 
 
 def test_expiry_rows(tls_pool):
@@ -192,11 +189,11 @@ def test_install_a_ca_signed_certificate_and_trust_it(tls_pool, tmp_path):
         except OSError:
             return ""  # restarting with the new certificate
 
-    wait(lambda: served() == action.new_fingerprint)
+    wait_for(lambda: served() == action.new_fingerprint)
     conn.repin(action.new_fingerprint)
-    wait(lambda: conn.state == "connected")
+    wait_for(lambda: conn.state == "connected")
     row = next(r for r in sec.host_certificates(conn.cache) if r.host == host)
-    wait(
+    wait_for(
         lambda: (
             next(r for r in sec.host_certificates(conn.cache) if r.host == host).fingerprint
             == action.new_fingerprint
@@ -260,14 +257,14 @@ def test_without_reset_the_certificate_is_made_here_and_installed(tls_pool):
     action.execute(RunContext(conn))
     assert action.new_fingerprint and action.new_fingerprint != action.old_fingerprint
     conn.repin(action.new_fingerprint)
-    wait(lambda: conn.state == "connected")
+    wait_for(lambda: conn.state == "connected")
 
     def days_left():
         return next(
             r for r in sec.host_certificates(conn.cache) if r.host == conn.this_host
         ).days_left
 
-    wait(lambda: days_left() in (399, 400))
+    wait_for(lambda: days_left() in (399, 400))
 
 
 def test_an_old_host_needs_dom0(tls_pool):

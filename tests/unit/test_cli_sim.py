@@ -6,8 +6,10 @@ import time
 
 import XenAPI
 
+from tests.waiting import TIMEOUT
 
-def run(*args, timeout=20):
+
+def run(*args, timeout=TIMEOUT):
     return subprocess.run(
         [sys.executable, "-m", "xstui", *args], capture_output=True, text=True, timeout=timeout
     )
@@ -63,7 +65,7 @@ def test_sim_serves_until_stopped():
         assert len(session.xenapi.host.get_all()) == 3
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(TIMEOUT)
 
 
 def test_version():

@@ -3,6 +3,7 @@ scripts that behave like the host's tools): never this machine's system."""
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.host.local import (
     LocalError,
@@ -50,7 +51,7 @@ def test_keymap_set_and_undone(dom0):
 
 def test_network_reset_refused_while_vms_run(dom0, connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("vm"), 5)
+    wait_for(lambda: connection.cache.table("vm"))
     with pytest.raises(InvalidInput) as refused:
         ResetNetworking(
             connection.cache, dom0, connection.this_host, {"device": "eth0", "mode": "dhcp"}
@@ -66,14 +67,13 @@ def test_network_reset_on_an_empty_member(tmp_path, running_sim, connection):
         if not st.get("VM", ref)["is_control_domain"]:
             st.set("VM", ref, power_state="Halted", resident_on="OpaqueRef:NULL")
     connection.start_events()
-    assert connection.cache.wait_for(
+    wait_for(
         lambda: (
             not any(
                 vm.resident_on == c and not vm.is_control_domain
                 for vm in connection.cache.table("vm").values()
             )
         ),
-        5,
     )
     system = LocalSystem(make_dom0(tmp_path / "member", master="127.10.0.11"))
     fields = {f.name: f for f in ResetNetworking.fields(system)}
@@ -110,7 +110,7 @@ def test_network_reset_on_an_empty_member(tmp_path, running_sim, connection):
 
 def test_status_report_here_and_remotely(dom0, running_sim, connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("host"), 5)
+    wait_for(lambda: connection.cache.table("host"))
     here = StatusReport(connection.cache, connection.this_host, system=dom0)
     outcome = here.execute(RunContext(connection))
     assert "bug-report-20261126.tar.bz2" in outcome

@@ -4,6 +4,7 @@ operations, migration and memory; every refusal happens before any write."""
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import host as hs
 from xstui.services import vms
@@ -17,7 +18,7 @@ from xstui.xapi.targets import parse_target
 @pytest.fixture
 def live(connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("vm"), 5)
+    wait_for(lambda: connection.cache.table("vm"))
     return connection
 
 
@@ -72,7 +73,7 @@ def test_maintenance_there_and_back(running_sim, live):
     host = running_sim.sim.store.get("host", b)
     assert host["enabled"] is False and host["other_config"]["MAINTENANCE_MODE"] == "true"
     assert any(n.startswith("Moved") for n in notes)
-    assert live.cache.wait_for(lambda: hs.in_maintenance(live.cache, b), 5)
+    wait_for(lambda: hs.in_maintenance(live.cache, b))
 
     back = hs.ExitMaintenance(live.cache, b, "yes")
     assert len(back.vms) == 7 and any("vm-start" in x for x in back.plan().xe)

@@ -2,10 +2,9 @@
 over the simulator: tail, search and next error, usage, the rotation profile
 written only as its diff said (the old file kept), alerts dismissed."""
 
-import time
-
 import pytest
 
+from tests.waiting import wait_for
 from xstui.services import logs
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.host.local import LocalSystem
@@ -52,13 +51,13 @@ def test_rotation_profile_written_as_its_diff_says(dom0, connection):
 
 def test_alerts_newest_first_and_dismissed(connection, running_sim):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("message"), 5)
+    wait_for(lambda: connection.cache.table("message"))
     rows = logs.alerts(connection.cache)
     assert [a.name for a in rows][0] == "HOST_CLOCK_SKEW_DETECTED"
     assert rows[0].about == "Host xcp-c" and rows[0].severity == "warning"
     logs.DismissAlert(connection.cache, rows[0].ref).execute(RunContext(connection))
-    deadline = time.monotonic() + 5
-    while any(a.ref == rows[0].ref for a in logs.alerts(connection.cache)):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for(
+        lambda: all(a.ref != rows[0].ref for a in logs.alerts(connection.cache)),
+        what="the alert gone",
+    )
     assert rows[0].ref not in running_sim.sim.store.table("message")

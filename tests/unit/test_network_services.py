@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.areas import watched_types
 from xstui.services import network as net
 from xstui.services.actions import ActionFailed, InvalidInput, RunContext, TaskFailed
@@ -18,7 +19,7 @@ from xstui.xapi.targets import parse_target
 @pytest.fixture
 def live(connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("pif"), 5)
+    wait_for(lambda: connection.cache.table("pif"))
     return connection
 
 
@@ -36,8 +37,11 @@ def refs(running, host_name, device, physical=True):
     return host, pif
 
 
-def settle(conn, predicate, timeout=5):
-    assert conn.cache.wait_for(predicate, timeout)
+def count(conn, cls: str, test) -> int:
+    """Records of ``cls`` that pass ``test``, read under the cache's lock (the
+    event thread adds records meanwhile)."""
+    with conn.cache.lock:
+        return sum(1 for r in conn.cache.table(cls).values() if test(r))
 
 
 def net_ref(running, name):
@@ -71,7 +75,7 @@ def test_management_change_on_a_member(running_sim, live):
 
 def test_management_change_refused_with_ha(running_sim, live):
     running_sim.sim.store.set("pool", running_sim.sim.pool, ha_enabled=True)
-    settle(live, lambda: next(iter(live.cache.table("pool").values())).ha_enabled)
+    wait_for(lambda: next(iter(live.cache.table("pool").values())).ha_enabled)
     host, pif = refs(running_sim, "xcp-a", "eth4")
     calls = live.calls
     with pytest.raises(InvalidInput, match="HA is enabled"):
@@ -133,10 +137,7 @@ def test_bond_across_the_pool_then_destroy(running_sim, live):
     network = net_ref(running_sim, "Storage bond")
     masters = [p for p in st.table("PIF").values() if p["network"] == network]
     assert len(masters) == 3 and {p["MTU"] for p in masters} == {9000}
-    settle(
-        live,
-        lambda: len([p for p in live.cache.table("pif").values() if p.network == network]) == 3,
-    )
+    wait_for(lambda: count(live, "pif", lambda p: p.network == network) == 3)
     net.DestroyBond(live.cache, network).execute(RunContext(live))
     assert not any(p["network"] == network for p in st.table("PIF").values())
     assert not st.exists("network", network)
@@ -166,10 +167,7 @@ def test_vlans(running_sim, live):
     net.CreateVlan(live.cache, "VLAN 30", 30, backup).execute(RunContext(live))
     vlan_net = net_ref(running_sim, "VLAN 30")
     assert len([v for v in running_sim.sim.store.table("VLAN").values() if v["tag"] == 30]) == 3
-    settle(
-        live,
-        lambda: len([v for v in live.cache.table("vlan").values() if v.tag == 30]) == 3,
-    )
+    wait_for(lambda: count(live, "vlan", lambda v: v.tag == 30) == 3)
     with pytest.raises(InvalidInput, match="carries VLANs"):
         net.DestroyBond(live.cache, net_ref(running_sim, "VM Bond"))
     net.DestroyVlan(live.cache, vlan_net).execute(RunContext(live))
@@ -181,7 +179,7 @@ def test_replace_nic_wizard_survives_a_console_restart(running_sim, live):
     running_sim.sim.store.set(
         "PIF", pif, ip_configuration_mode="Static", IP="127.10.3.12", netmask="255.255.255.0"
     )
-    settle(live, lambda: live.cache.get("pif", pif).IP == "127.10.3.12")
+    wait_for(lambda: live.cache.get("pif", pif).IP == "127.10.3.12")
     net.ForgetNic(live.cache, pif, live.this_host).execute(RunContext(live))
     st = running_sim.sim.store
     assert not st.exists("PIF", pif) and st.get("host", host)["enabled"] is False
@@ -192,7 +190,7 @@ def test_replace_nic_wizard_survives_a_console_restart(running_sim, live):
     fresh.login()
     fresh.start_events()
     try:
-        settle(fresh, lambda: net.pending_replacements(fresh.cache))
+        wait_for(lambda: net.pending_replacements(fresh.cache))
         assert [h for h, _ in net.pending_replacements(fresh.cache)] == [host]
         with pytest.raises(InvalidInput):
             net.IntroduceNic(fresh.cache, host, "nonsense")
@@ -228,12 +226,12 @@ def test_consistency_flags_the_demo_mtu_mismatch(running_sim, live):
     ]
     _, pif = refs(running_sim, "xcp-c", "eth1")
     running_sim.sim.store.set("PIF", pif, MTU=9000)
-    settle(live, lambda: live.cache.get("pif", pif).MTU == 9000)
+    wait_for(lambda: live.cache.get("pif", pif).MTU == 9000)
     assert check_pool(live.cache) == []
     _, b0 = refs(running_sim, "xcp-b", "eth0")
     running_sim.sim.store.set("PIF", b0, IP="127.10.9.12")
     running_sim.sim.store.set("PIF", refs(running_sim, "xcp-a", "eth4")[1], MTU=9000)
-    settle(live, lambda: live.cache.get("pif", b0).IP == "127.10.9.12")
+    wait_for(lambda: live.cache.get("pif", b0).IP == "127.10.9.12")
     rules = {f.rule for f in check_pool(live.cache)}
     assert {"management", "mtu", "jumbo"} <= rules
 
@@ -290,7 +288,7 @@ def test_vlan_destroy_failing_midway_recreates_what_it_destroyed(running_sim, li
     backup = net_ref(running_sim, "Backup")
     net.CreateVlan(live.cache, "VLAN 31", 31, backup).execute(RunContext(live))
     vlan_net = net_ref(running_sim, "VLAN 31")
-    settle(live, lambda: len([v for v in live.cache.table("vlan").values() if v.tag == 31]) == 3)
+    wait_for(lambda: count(live, "vlan", lambda v: v.tag == 31) == 3)
     running_sim.sim.inject_failure("Async.network.destroy", ["NETWORK_CONTAINS_VIF", "x"])
     with pytest.raises(ActionFailed) as err:
         net.DestroyVlan(live.cache, vlan_net).execute(RunContext(live))
@@ -305,7 +303,7 @@ def test_a_bond_of_nics_that_both_have_addresses_is_refused(running_sim, live):
     for device, ip in (("eth1", "127.10.5.11"), ("eth4", "127.10.6.11")):
         _, pif = refs(running_sim, "xcp-a", device)
         st.set("PIF", pif, ip_configuration_mode="Static", IP=ip, netmask="255.255.255.0")
-    settle(live, lambda: live.cache.get("pif", refs(running_sim, "xcp-a", "eth4")[1]).IP)
+    wait_for(lambda: live.cache.get("pif", refs(running_sim, "xcp-a", "eth4")[1]).IP)
     with pytest.raises(InvalidInput, match="PIF_BOND_MORE_THAN_ONE_IP"):
         net.CreateBond(live.cache, "two addresses", ["eth1", "eth4"], "active-backup")
 

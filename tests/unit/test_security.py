@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import XenAPI
 
+from tests.waiting import wait_for
 from xstui.services import security as sec
 from xstui.services.actions import InvalidInput, RunContext
 
@@ -17,7 +18,7 @@ NEW = "Tr0ub4dor&3-staple"
 
 def test_change_the_root_password(running_sim, connection, tmp_path):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("host"), 5)
+    wait_for(lambda: connection.cache.table("host"))
     old = running_sim.password
     action = sec.ChangeRootPassword(connection.cache, NEW, NEW)
     assert NEW not in repr(action) and NEW not in str(action.plan())
@@ -68,7 +69,7 @@ def test_strength_hints():
 
 def test_the_guide_follows_the_bootloader(running_sim, connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("host"), 5)
+    wait_for(lambda: connection.cache.table("host"))
     host = connection.this_host
     grub = sec.recovery_guide(connection.cache, host)
     assert grub.bootloader == "GRUB2" and any("module2 /boot/vmlinuz" in s for s in grub.steps)
@@ -76,9 +77,7 @@ def test_the_guide_follows_the_bootloader(running_sim, connection):
     st = running_sim.sim.store
     old = st.get("host", host)["software_version"]
     st.set("host", host, software_version={**old, "product_version": "6.5.0"})
-    assert connection.cache.wait_for(
-        lambda: sec.recovery_guide(connection.cache, host).bootloader == "extlinux", 5
-    )
+    wait_for(lambda: sec.recovery_guide(connection.cache, host).bootloader == "extlinux")
     legacy = sec.recovery_guide(connection.cache, host)
     assert any("menu.c32" in s for s in legacy.steps)
     assert any("`linux single`" in s for s in legacy.steps)

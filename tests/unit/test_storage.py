@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.waiting import wait_for
 from xstui.services import storage as sto
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.host.hosts import guests_on
@@ -15,15 +16,8 @@ from xstui.xapi.connection import XapiFailure
 @pytest.fixture
 def live(connection):
     connection.start_events()
-    assert connection.cache.wait_for(lambda: connection.cache.table("pbd"), 5)
+    wait_for(lambda: connection.cache.table("pbd"))
     return connection
-
-
-def wait(predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def row(conn, name):
@@ -63,7 +57,7 @@ def test_nfs_sr_created_attached_detached_forgotten(live, running_sim):
     action = sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/backups", "Backups", "4")
     assert "device-config:nfsversion=4" in action.plan().xe[0]
     action.execute(RunContext(conn))
-    wait(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
     backups = row(conn, "Backups")
     assert backups.shared and backups.attached == backups.hosts == 3
     assert sto.srs_at(conn, "127.10.2.5", "/export/backups")
@@ -71,14 +65,14 @@ def test_nfs_sr_created_attached_detached_forgotten(live, running_sim):
     with pytest.raises(InvalidInput, match="detach it first"):
         sto.ForgetSr(conn.cache, backups.ref)
     sto.DetachSr(conn.cache, backups.ref).execute(RunContext(conn))
-    wait(lambda: row(conn, "Backups").attached == 0)
+    wait_for(lambda: row(conn, "Backups").attached == 0)
     assert row(conn, "Backups").where == "detached"
     sto.AttachSr(conn.cache, backups.ref).execute(RunContext(conn))
-    wait(lambda: row(conn, "Backups").attached == 3)
+    wait_for(lambda: row(conn, "Backups").attached == 3)
     sto.DetachSr(conn.cache, backups.ref).execute(RunContext(conn))
-    wait(lambda: row(conn, "Backups").attached == 0)
+    wait_for(lambda: row(conn, "Backups").attached == 0)
     sto.ForgetSr(conn.cache, backups.ref).execute(RunContext(conn))
-    wait(lambda: all(r.name != "Backups" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: all(r.name != "Backups" for r in sto.sr_rows(conn.cache)))
     assert not [p for p in running_sim.sim.store.table("PBD").values() if p["SR"] == backups.ref]
 
 
@@ -95,15 +89,15 @@ def test_destroy_lists_the_vms_and_wants_the_name(live, xapi):
     for name, power in sto.sr_detail(conn.cache, local_c.ref).vms:
         if power == "Running":
             xapi.xenapi.VM.hard_shutdown(xapi.xenapi.VM.get_by_name_label(name)[0])
-    wait(lambda: all(p != "Running" for _, p in sto.sr_detail(conn.cache, local_c.ref).vms))
+    wait_for(lambda: all(p != "Running" for _, p in sto.sr_detail(conn.cache, local_c.ref).vms))
     sto.DetachSr(conn.cache, local_c.ref).execute(RunContext(conn))
-    wait(lambda: next(r for r in sto.sr_rows(conn.cache) if r.ref == local_c.ref).attached == 0)
+    wait_for(lambda: next(r for r in sto.sr_rows(conn.cache) if r.ref == local_c.ref).attached == 0)
     action = sto.DestroySr(conn.cache, local_c.ref)
     plan = action.plan()
     assert plan.risk == "high" and plan.confirm_word == "Local storage"
     assert "lose their disks" in plan.impact[0]
     action.execute(RunContext(conn))
-    wait(lambda: all(r.ref != local_c.ref for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: all(r.ref != local_c.ref for r in sto.sr_rows(conn.cache)))
 
 
 def test_default_sr_set_and_refused_for_a_local_one(live, running_sim):
@@ -129,7 +123,7 @@ def test_multipath_the_books_way(live, running_sim, xapi):
     for vm in x.host.get_resident_VMs(xcp_c):
         if not x.VM.get_is_control_domain(vm):
             x.VM.hard_shutdown(vm)
-    wait(lambda: not guests_on(conn.cache, xcp_c))
+    wait_for(lambda: not guests_on(conn.cache, xcp_c))
     assert not sto.multipath_state(conn.cache)["xcp-c"]
     action = sto.EnableMultipath(conn.cache, "xcp-c")
     assert [x.split()[1] for x in action.plan().xe] == [
@@ -140,7 +134,7 @@ def test_multipath_the_books_way(live, running_sim, xapi):
     action.execute(RunContext(conn))
     rec = running_sim.sim.store.get("host", xcp_c)
     assert rec["enabled"] and rec["other_config"]["multipathhandle"] == "dmp"
-    wait(lambda: sto.multipath_state(conn.cache)["xcp-c"])
+    wait_for(lambda: sto.multipath_state(conn.cache)["xcp-c"])
 
 
 def test_iscsi_discovery_then_sr(live, running_sim):
@@ -164,7 +158,7 @@ def test_iscsi_discovery_then_sr(live, running_sim):
     assert plan.risk == "high" and "chappassword=******" in plan.xe[0]
     assert "Chap-Demo-1" not in " ".join(plan.xe) + repr(action)
     action.execute(RunContext(conn))
-    wait(lambda: any(r.name == "SAN" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "SAN" for r in sto.sr_rows(conn.cache)))
     san = row(conn, "SAN")
     assert san.shared and san.attached == 3 and san.size == 1024 << 30
     again = sto.CreateBlockSr(
@@ -191,10 +185,10 @@ def test_hba_and_local_disks(live):
     sto.CreateBlockSr(conn.cache, "ext", {"device": "/dev/sdb"}, "Backups", xcp_b).execute(
         RunContext(conn)
     )
-    wait(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
     backups = row(conn, "Backups")
     assert not backups.shared and backups.where == "xcp-b" and backups.thin
-    wait(lambda: any(r.name == "FC" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "FC" for r in sto.sr_rows(conn.cache)))
     assert row(conn, "FC").shared
 
 
@@ -207,7 +201,7 @@ def test_health_says_where_an_sr_is_missing(live, running_sim):
         if running_sim.sim.store.get("PBD", p)["SR"] == nfs.ref
     )
     running_sim.sim.store.set("PBD", pbd, currently_attached=False)
-    wait(lambda: row(conn, "NFS VM store").attached == 2)
+    wait_for(lambda: row(conn, "NFS VM store").attached == 2)
     texts = [f.text for f in sto.health(conn.cache, time.time())]
     assert any("NFS VM store is attached on 2 of 3 hosts" in t for t in texts)
 
@@ -217,20 +211,20 @@ def test_a_forgotten_sr_is_found_and_attached_again(live, running_sim):
     sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/vmstore2", "Second", "3").execute(
         RunContext(conn)
     )
-    wait(lambda: any(r.name == "Second" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "Second" for r in sto.sr_rows(conn.cache)))
     second = row(conn, "Second")
     uuid = conn.cache.get("sr", second.ref).uuid
     assert sto.unknown_srs_at(conn, "127.10.2.5", "/export/vmstore2") == []
     sto.DetachSr(conn.cache, second.ref).execute(RunContext(conn))
-    wait(lambda: row(conn, "Second").attached == 0)
+    wait_for(lambda: row(conn, "Second").attached == 0)
     sto.ForgetSr(conn.cache, second.ref).execute(RunContext(conn))
-    wait(lambda: all(r.name != "Second" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: all(r.name != "Second" for r in sto.sr_rows(conn.cache)))
     assert sto.unknown_srs_at(conn, "127.10.2.5", "/export/vmstore2") == [uuid]
     target = sto.NfsTarget("127.10.2.5", "/export/vmstore2", "3")
     action = sto.AttachExistingNfsSr(conn.cache, target, uuid, "Second again")
     assert action.plan().xe[0].startswith(f"xe sr-introduce uuid={uuid}")
     action.execute(RunContext(conn))
-    wait(lambda: any(r.name == "Second again" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "Second again" for r in sto.sr_rows(conn.cache)))
     back = row(conn, "Second again")
     assert back.attached == back.hosts == 3 and conn.cache.get("sr", back.ref).uuid == uuid
     with pytest.raises(InvalidInput, match="knows the SR"):
@@ -246,8 +240,8 @@ def test_rescan_and_the_disks_of_an_sr(live):
     sto.CreateNfsSr(conn.cache, "127.10.2.5", "/export/backups", "Spare", "3").execute(
         RunContext(conn)
     )
-    wait(lambda: any(r.name == "Spare" for r in sto.sr_rows(conn.cache)))
+    wait_for(lambda: any(r.name == "Spare" for r in sto.sr_rows(conn.cache)))
     sto.DetachSr(conn.cache, row(conn, "Spare").ref).execute(RunContext(conn))
-    wait(lambda: row(conn, "Spare").attached == 0)
+    wait_for(lambda: row(conn, "Spare").attached == 0)
     with pytest.raises(InvalidInput, match="attach it first"):
         sto.RescanSr(conn.cache, row(conn, "Spare").ref)

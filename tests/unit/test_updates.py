@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.waiting import wait_for
 from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.updates import actions as upd
 from xstui.services.updates.baseline import BaselineError, drift, parse
@@ -66,7 +67,7 @@ def pool_of():
         )
         conn.login()
         conn.start_events()
-        assert conn.cache.wait_for(lambda: conn.cache.loads > 0, 10)
+        wait_for(lambda: conn.cache.loads > 0)
         opened.append((running, conn))
         return running, conn
 
@@ -116,12 +117,11 @@ def test_xenserver_8_uses_repositories(pool_of):
     assert "host-apply-updates" in action.plan().xe[0]
     assert "Reboot the host" in " ".join(action.plan().impact)
     run(conn, action)
-    assert conn.cache.wait_for(
+    wait_for(
         lambda: (
             set(conn.cache.get("host", b.ref).pending_guidances)
             == {"reboot_host", "restart_toolstack"}
         ),
-        5,
     )
     after = current_view(conn)
     assert after.host_named("xcp-b").missing == ()
@@ -234,7 +234,7 @@ def test_upload_precheck_apply_and_clean(pool_of, tmp_path):
     with pytest.raises(ActionFailed) as again:
         run(conn, upd.UploadUpdate(conn.cache, view, str(path), srs[0]))
     assert "UPDATE_ALREADY_EXISTS" in str(again.value) or "already" in str(again.value)
-    assert conn.cache.wait_for(lambda: len(conn.cache.table("vdi")) == disks, 5)
+    wait_for(lambda: len(conn.cache.table("vdi")) == disks)
     # precheck: passes everywhere; apply on one host, then the pool
     verdicts = upd.precheck(conn, view, "XS82ECU1050", [h.ref for h in view.hosts])
     assert all(v.ok for v in verdicts)
@@ -250,7 +250,7 @@ def test_upload_precheck_apply_and_clean(pool_of, tmp_path):
     view = current_view(conn)
     assert all("XS82ECU1050" in h.applied for h in view.hosts)
     run(conn, upd.CleanUpdate(view, "XS82ECU1050"))
-    assert conn.cache.wait_for(lambda: not current_view(conn).update("XS82ECU1050").uploaded, 5)
+    wait_for(lambda: not current_view(conn).update("XS82ECU1050").uploaded)
 
 
 def test_precheck_failures_are_explained(pool_of, tmp_path):
@@ -282,13 +282,11 @@ def test_patches_generation_upload_and_apply(pool_of, tmp_path):
     write_update_file(path, "XS65E020", 1 << 20, guidance=("restartXAPI",))
     view = current_view(conn)
     run(conn, upd.UploadUpdate(conn.cache, view, str(path)))
-    assert conn.cache.wait_for(lambda: current_view(conn).update("XS65E020") is not None, 5)
+    wait_for(lambda: current_view(conn).update("XS65E020") is not None)
     view = current_view(conn)
     a = view.host_named("xcp-a")
     run(conn, upd.ApplyUpdate(view, "XS65E020", a.ref))
-    assert conn.cache.wait_for(
-        lambda: "XS65E020" in current_view(conn).host_named("xcp-a").applied, 5
-    )
+    wait_for(lambda: "XS65E020" in current_view(conn).host_named("xcp-a").applied, 5)
 
 
 def test_invalid_file_is_refused_in_words(pool_of, tmp_path):
@@ -302,7 +300,7 @@ def test_invalid_file_is_refused_in_words(pool_of, tmp_path):
         run(conn, upd.UploadUpdate(conn.cache, current_view(conn), str(junk), "NFS VM store"))
     assert "not a valid update" in str(refused.value)
     assert refused.value.undone == 1  # the disk it went to is removed
-    assert conn.cache.wait_for(lambda: len(conn.cache.table("vdi")) == disks, 5)
+    wait_for(lambda: len(conn.cache.table("vdi")) == disks)
 
 
 # the baseline -----------------------------------------------------------------------------
@@ -386,12 +384,11 @@ def test_health_flags_missing_patches_and_a_pending_reboot(pool_of, tmp_path):
     view = current_view(conn)
     c = view.host_named("xcp-c")
     run(conn, upd.ApplyUpdate(view, "XS82ECU1033", c.ref))  # restartHost, applied after boot
-    assert conn.cache.wait_for(
+    wait_for(
         lambda: (
             "xcp-c waits for the reboot an update asked for"
             in [f.text for f in health(conn.cache, time.time())]
         ),
-        5,
     )
 
 
