@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-
-from tests.waiting import wait_for
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
@@ -57,38 +54,6 @@ def private_dirs(tmp_path, monkeypatch):
     monkeypatch.delenv("XSTUI_XAPI_SOCKET", raising=False)
     # the same screens whatever terminal runs the tests (TERM=linux changes glyphs)
     monkeypatch.setenv("TERM", "xterm-256color")
-
-
-def _scheduled_by_a_simulator() -> list[threading.Timer]:
-    """What simulators have scheduled and not yet done: a management address
-    moving, a host going down or coming back, a listener restarting."""
-    return [
-        t
-        for t in threading.enumerate()
-        if isinstance(t, threading.Timer)
-        and getattr(t.function, "__module__", "").startswith("xstui.sim")
-    ]
-
-
-@pytest.fixture(autouse=True)
-def simulators_settle_before_closing(monkeypatch):
-    """A simulator closes once what it has scheduled is done. SimServer.close
-    races with a listener that a pending move or restart opens meanwhile: that
-    one is closed without being shut down, and its serve_forever thread keeps
-    polling the closed descriptor; once a later test's listener gets the same
-    descriptor, each poll holds that socket open for a while after it is
-    closed, and the host restarting there never listens again (EADDRINUSE)."""
-    from xstui.sim.runner import RunningSim
-
-    close = RunningSim.close
-
-    def settled_close(self) -> None:
-        wait_for(
-            lambda: not _scheduled_by_a_simulator(), what="the simulator's scheduled events done"
-        )
-        close(self)
-
-    monkeypatch.setattr(RunningSim, "close", settled_close)
 
 
 @pytest.fixture

@@ -32,3 +32,25 @@ def test_a_port_taken_on_a_member_address_is_tried_again(monkeypatch):
         assert err.value.details[0] == "HOST_IS_SLAVE"
     finally:
         running.close()
+
+
+def test_nothing_listens_after_close():
+    """A restart or address move the simulator scheduled before it closed
+    (a host rebooting) must not leave a listener serving: it held its port
+    and file descriptor for later tests (EADDRINUSE when a host restarted)."""
+    import socket
+
+    running = start_simulator("demo", task_delay=0.01)
+    server, master = running.server, running.sim.master
+    address, port = "127.10.0.11", server.pool_port
+    server.stop_host(master)  # the master reboots...
+    running.close()  # ...and the simulator closes before it comes back
+    server.restart_host(master)
+    with pytest.raises(OSError):
+        server.listen_tcp(address, port, master)
+    assert not server.listeners
+    probe = socket.socket()
+    try:
+        probe.bind((address, port))  # free: nothing kept it
+    finally:
+        probe.close()

@@ -333,6 +333,9 @@ class SimServer:
         self.listeners: list[Listener] = []
         self.stopped: dict[str, list[tuple[str, int]]] = {}  # host -> its (address, port)s
         self.closed = False
+        # a listener is started, and the server closed, under this lock: a
+        # restart or move scheduled before close() cannot leave one serving
+        self._lifecycle = threading.Lock()
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
         self.host_tls: dict[str, ssl.SSLContext] = {}  # a host's own certificate, once reset
@@ -400,8 +403,7 @@ class SimServer:
 
         server = _ControlServer(("127.0.0.1", port), handler_for(self.sim))
         listener = Listener(f"http://127.0.0.1:{server.server_address[1]}", None, server, "control")
-        self.listeners.append(listener)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._start(listener)
         return listener
 
     def listen_unix(self, path: str) -> Listener:
@@ -425,32 +427,41 @@ class SimServer:
         ``new`` (same port) when it is a loopback address."""
         if self.closed:
             return  # the move was scheduled before the simulator stopped
-        for listener in list(self.listeners):
-            server = listener.server
-            if listener.host_ref == host_ref and getattr(server, "server_address", ("",))[0] == old:
-                port = server.server_address[1]
+        with self._lifecycle:
+            moving = [
+                lst
+                for lst in self.listeners
+                if lst.host_ref == host_ref
+                and getattr(lst.server, "server_address", ("",))[0] == old
+            ]
+            for listener in moving:
                 self.listeners.remove(listener)
-                server.shutdown()
-                server.server_close()
-                server.drop_connections()
-                if _is_loopback(new):
-                    try:
-                        self.listen_tcp(new, port, host_ref)
-                    except OSError:
-                        pass
+        for listener in moving:
+            server = listener.server
+            port = server.server_address[1]
+            server.shutdown()
+            server.server_close()
+            server.drop_connections()
+            if _is_loopback(new):
+                try:
+                    self.listen_tcp(new, port, host_ref)
+                except OSError:
+                    pass
 
     def stop_host(self, host_ref: str) -> None:
         """The host is away (rebooting, shut down, toolstack restarting): its
         listeners stop and their connections drop, as a dead host's would.
         The dom0 socket belongs to the master."""
-        owned = [
-            lst
-            for lst in self.listeners
-            if lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
-        ]
+        with self._lifecycle:
+            owned = [
+                lst
+                for lst in self.listeners
+                if lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
+            ]
+            for listener in owned:
+                self.listeners.remove(listener)
         addresses = []
         for listener in owned:
-            self.listeners.remove(listener)
             server = listener.server
             server.shutdown()
             server.server_close()
@@ -483,6 +494,8 @@ class SimServer:
                 self.listen_tcp(address, self.pool_port, host_ref)
                 return
             except OSError:
+                if self.closed:
+                    return
                 time.sleep(0.1)
 
     def serve_pool(self, address: str = "127.0.0.1", port: int = 0, strict=False) -> Listener:
@@ -504,18 +517,24 @@ class SimServer:
         return master
 
     def _start(self, listener: Listener) -> None:
-        self.listeners.append(listener)
-        threading.Thread(target=listener.server.serve_forever, daemon=True).start()
+        with self._lifecycle:
+            if self.closed:  # a restart or move that was scheduled before close()
+                listener.server.server_close()
+                raise OSError(errno.ESHUTDOWN, "the simulator has stopped")
+            self.listeners.append(listener)
+            threading.Thread(target=listener.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
-        self.closed = True
+        with self._lifecycle:
+            self.closed = True
+            listeners, self.listeners = list(self.listeners), []
         # shutdown() waits up to a poll interval per listener: stop them together
-        stoppers = [threading.Thread(target=lst.server.shutdown) for lst in self.listeners]
+        stoppers = [threading.Thread(target=lst.server.shutdown) for lst in listeners]
         for t in stoppers:
             t.start()
         for t in stoppers:
             t.join()
-        for listener in self.listeners:
+        for listener in listeners:
             listener.server.server_close()
             listener.server.drop_connections()
             if listener.url.startswith("unix:"):
@@ -523,7 +542,6 @@ class SimServer:
                     os.unlink(listener.url[5:])
                 except OSError:
                     pass
-        self.listeners.clear()
 
 
 def _is_loopback(address: str) -> bool:
