@@ -190,8 +190,8 @@ async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, con
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: loaded(app), what="Status loaded")
-        address, port = running_sim.server.listeners[0].server.server_address
-        running_sim.server.close()
+        master = running_sim.sim.master
+        running_sim.server.stop_host(master)  # its toolstack goes away...
         await until(
             pilot,
             lambda: app.screen.has_class("-stale") and connection.state == "reconnecting",
@@ -199,14 +199,7 @@ async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, con
         )
         assert "xcp-a" in card_text(app, "identity")  # the last known state stays on screen
 
-        def listening() -> bool:  # the old socket may linger a moment in the kernel
-            try:
-                running_sim.server.listen_tcp(address, port, running_sim.sim.master)
-            except OSError:
-                return False
-            return True
-
-        await until(pilot, listening, what="the server listening again")
+        running_sim.server.restart_host(master)  # ...and comes back
         await until(
             pilot,
             lambda: connection.state == "connected" and not app.screen.has_class("-stale"),

@@ -137,18 +137,11 @@ def test_reconnects_after_the_server_goes_away(running_sim):
     conn.on_state = lambda s, d: states.append(s)
     conn.start_events()
     wait_for(lambda: conn.cache.table("host"), what="the first load")
-    address, port = running_sim.server.listeners[0].server.server_address
-    running_sim.server.close()
+    master = running_sim.sim.master
+    running_sim.server.stop_host(master)  # its toolstack goes away...
     wait_for(lambda: "reconnecting" in states, what="reconnecting")
 
-    def listening() -> bool:  # the old socket may linger a moment in the kernel
-        try:
-            running_sim.server.listen_tcp(address, port, running_sim.sim.master)
-        except OSError:
-            return False
-        return True
-
-    wait_for(listening, what="the server listening again")
+    running_sim.server.restart_host(master)  # ...and comes back
     running_sim.sim.store.set("host", running_sim.sim.master, name_label="after-restart")
     wait_for(
         lambda: (
