@@ -90,3 +90,9 @@ def joined_sim():
     running.sim.time_scale = 0.05
     yield running
     running.close()
+
+
+def pytest_collection_modifyitems(items):
+    """The longest tests first: a worker that starts one late keeps the whole
+    run waiting for it (xdist hands tests out in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

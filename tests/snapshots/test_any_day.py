@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.long
 @pytest.mark.timeout(900)
 def test_snapshots_pass_40_days_ahead(tmp_path):
     faketime = shutil.which("faketime")
