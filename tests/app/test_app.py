@@ -31,6 +31,14 @@ def card_text(app, card: str) -> str:
     return text_of(screens[0].query_one(f"#card-{card}", Static)) if screens else ""
 
 
+def form_mounted(app) -> bool:
+    """A form on top with every part mounted (before that, giving a field a
+    value may fail)."""
+    return isinstance(app.screen, FormModal) and all(
+        w.is_mounted for w in app.screen.walk_children()
+    )
+
+
 def loaded(app) -> bool:
     return bool(app.connection and app.connection.cache.table("host")) and "xcp" in card_text(
         app, "identity"
@@ -88,7 +96,7 @@ async def test_rename_host_rejects_bad_input_without_calls(connection):
         await until(pilot, lambda: app.screen.probed is not None, what="the health probes")
         calls = connection.calls
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the rename form")
+        await until(pilot, lambda: form_mounted(app), what="the rename form")
         form = app.screen
         form.query_one(Input).value = "   "
         await pilot.press("enter")
@@ -108,7 +116,7 @@ async def test_rename_host_end_to_end(running_sim, connection, tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: loaded(app), what="Status loaded")
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the rename form")
+        await until(pilot, lambda: form_mounted(app), what="the rename form")
         app.screen.query_one(Input).value = "xcp-alpha"
         await pilot.press("enter")
         await until(

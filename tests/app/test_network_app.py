@@ -42,8 +42,14 @@ async def fill_form(pilot, **values):
     app = pilot.app
     await until(
         pilot,
-        lambda: isinstance(app.screen, FormModal) and app.screen.query("#ok"),
-        what="a form",
+        lambda: (
+            isinstance(app.screen, FormModal)
+            and app.screen.query("#ok")
+            # every part mounted: a Select given a value before its own parts
+            # are there fails (NoMatches '#label')
+            and all(w.is_mounted for w in app.screen.walk_children())
+        ),
+        what="a form, mounted",
     )
     for name, value in values.items():
         widget = app.screen.query_one(f"#field-{name}")
