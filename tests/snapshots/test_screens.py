@@ -67,6 +67,14 @@ async def network_loaded(pilot) -> NetworkScreen:
     return app.screen
 
 
+def security_read(app) -> bool:
+    """The Security screen with what it reads once, in a worker (the CRLs):
+    it shows them in the background of its dialogs too."""
+    from xstui.screens.security import SecurityScreen
+
+    return isinstance(app.screen, SecurityScreen) and bool(app.screen.crls)
+
+
 def quiet(app) -> bool:
     """No screen has a redraw pending (a screen draws what changed at most
     every REDRAW_INTERVAL) and no button shows its press (for 0.2 s)."""
@@ -307,12 +315,11 @@ def test_ha_enable_wizard_80x24(snap_compare, demo_connection):
 
 
 def test_security_guide_80x24(snap_compare, demo_connection):
-    from xstui.screens.security import SecurityScreen
 
     async def run_before(pilot):
         await status_loaded(pilot)
         await pilot.press("f6")
-        await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+        await until(pilot, lambda: security_read(pilot.app), what="Security and its CRLs")
         await until(pilot, lambda: pilot.app.screen.crls)  # read once, in a worker
         await settle(pilot)
 
@@ -320,12 +327,11 @@ def test_security_guide_80x24(snap_compare, demo_connection):
 
 
 def test_root_password_form_80x24(snap_compare, demo_connection):
-    from xstui.screens.security import SecurityScreen
 
     async def run_before(pilot):
         await status_loaded(pilot)
         await pilot.press("f6")
-        await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+        await until(pilot, lambda: security_read(pilot.app), what="Security and its CRLs")
         await pilot.press("w")
         await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
         form = pilot.app.screen
@@ -364,11 +370,10 @@ def login_as(running, user: str, password: str) -> Connection:
 
 
 async def security_tab(pilot, tab_key: str):
-    from xstui.screens.security import SecurityScreen
 
     await status_loaded(pilot)
     await pilot.press("f6")
-    await until(pilot, lambda: isinstance(pilot.app.screen, SecurityScreen))
+    await until(pilot, lambda: security_read(pilot.app), what="Security and its CRLs")
     await pilot.press(tab_key)
 
 
