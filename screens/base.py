@@ -82,6 +82,11 @@ class AreaScreen(Screen):
         if self._redraw_timer is None:
             self._redraw_timer = self.set_timer(REDRAW_INTERVAL, self._redraw)
 
+    @property
+    def redraw_pending(self) -> bool:
+        """Changes noted and not drawn yet (drawn within REDRAW_INTERVAL)."""
+        return self._redraw_timer is not None
+
     def _redraw(self) -> None:
         self._redraw_timer = None
         classes, self._dirty = frozenset(self._dirty), set()

@@ -46,3 +46,13 @@ async def until(pilot, condition: Callable[[], T], timeout: float = TIMEOUT, wha
             return value
         await pilot.pause(0.02)
     raise AssertionError("unreachable")
+
+
+def form_mounted(app) -> bool:
+    """A form on top with every part mounted: giving a field a value before
+    that may fail (a Select whose own label is not there yet: NoMatches)."""
+    from xstui.widgets.form import FormModal
+
+    return isinstance(app.screen, FormModal) and all(
+        w.is_mounted for w in app.screen.walk_children()
+    )

@@ -10,9 +10,8 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, Static, TabbedContent
 from xstui.screens.status import StatusScreen
 
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
-from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
 from xstui.xapi.connection import EVENT_TIMEOUT
 from xstui.xapi.tls import spaced
@@ -29,14 +28,6 @@ def card_text(app, card: str) -> str:
     # the Status screen may be on the stack before it has composed its cards
     screens = [s for s in app.screen_stack if isinstance(s, StatusScreen) and s.ready]
     return text_of(screens[0].query_one(f"#card-{card}", Static)) if screens else ""
-
-
-def form_mounted(app) -> bool:
-    """A form on top with every part mounted (before that, giving a field a
-    value may fail)."""
-    return isinstance(app.screen, FormModal) and all(
-        w.is_mounted for w in app.screen.walk_children()
-    )
 
 
 def loaded(app) -> bool:

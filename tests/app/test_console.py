@@ -14,7 +14,7 @@ from xstui.screens.security import SecurityScreen
 from xstui.screens.vms import VmsScreen
 
 from tests.app.test_network_app import fill_form, open_network
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.console import foreign_glyphs
@@ -78,12 +78,12 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         screen.query_one("#network-tabs").active = "interfaces"
         screen.query_one("#pifs", DataTable).focus()
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the bond form")
+        await until(pilot, lambda: form_mounted(app), what="the bond form")
         await capture(pilot, seen, "bond form", "Create a bond", "OK")
         await pilot.press("escape")
         await closed(pilot, FormModal)
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the management form")
+        await until(pilot, lambda: form_mounted(app), what="the management form")
         await capture(pilot, seen, "management form", "Management interface on eth4", "OK")
         await fill_form(
             pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
@@ -113,7 +113,7 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         text = await capture(pilot, seen, "maintenance pre-check", "cannot move", "Continue")
         assert "Continue" in text and "Cancel" in text
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the maintenance form")
+        await until(pilot, lambda: form_mounted(app), what="the maintenance form")
         await capture(pilot, seen, "maintenance form", "VMs that cannot move", "OK")
         await pilot.press("escape")
         await closed(pilot, FormModal)

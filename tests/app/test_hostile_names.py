@@ -14,7 +14,7 @@ from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 from xstui.screens.vms import VmsScreen
 
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.sim.runner import start_simulator
@@ -71,7 +71,7 @@ async def visit_every_screen(names: dict[str, str]) -> None:
             network_row = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
             table.move_cursor(row=network_row)
             await pilot.press("v")  # a form listing the hostile network name
-            await until(pilot, lambda: isinstance(app.screen, FormModal), what="the VLAN form")
+            await until(pilot, lambda: form_mounted(app), what="the VLAN form")
             screen_text(app)
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is screen, what="the form closed")

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Button, DataTable, Input, SelectionList
 from xstui.screens.network import NetworkScreen
 
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.widgets.countdown import CountdownModal
@@ -42,13 +42,7 @@ async def fill_form(pilot, **values):
     app = pilot.app
     await until(
         pilot,
-        lambda: (
-            isinstance(app.screen, FormModal)
-            and app.screen.query("#ok")
-            # every part mounted: a Select given a value before its own parts
-            # are there fails (NoMatches '#label')
-            and all(w.is_mounted for w in app.screen.walk_children())
-        ),
+        lambda: form_mounted(app) and app.screen.query("#ok"),
         what="a form, mounted",
     )
     for name, value in values.items():
@@ -261,7 +255,7 @@ async def test_nic_wizard_from_the_screen(running_sim, connection):
         screen.query_one("#pifs", DataTable).move_cursor(row=index)
         await pilot.press("r")
         await confirm_plan(pilot, "eth4")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(app))
         await fill_form(pilot, mac="02:de:ad:be:ef:01")
         await confirm_plan(pilot)
         await until(
@@ -319,7 +313,7 @@ async def test_the_keymap_of_the_config_is_applied(running_sim, connection):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_network(pilot)
         await pilot.press("B")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(app))
         assert "bond" in str(app.screen.title_text).lower()
 
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.demo import demo_target
@@ -78,7 +78,7 @@ def security_read(app) -> bool:
 def quiet(app) -> bool:
     """No screen has a redraw pending (a screen draws what changed at most
     every REDRAW_INTERVAL) and no button shows its press (for 0.2 s)."""
-    return all(getattr(s, "_redraw_timer", None) is None for s in app.screen_stack) and not (
+    return not any(getattr(s, "redraw_pending", False) for s in app.screen_stack) and not (
         app.screen.query("Button.-active")
     )
 
@@ -132,7 +132,7 @@ def on_eth4_press(key: str):
         index = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
         screen.query_one("#pifs", DataTable).move_cursor(row=index)
         await pilot.press(key)
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         await settle(pilot)
 
     return run_before
@@ -308,7 +308,7 @@ def test_ha_enable_wizard_80x24(snap_compare, demo_connection):
         await pilot.press("e")
         await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceModal))
         pilot.app.screen.query_one("#answer-go").press()
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
@@ -333,7 +333,7 @@ def test_root_password_form_80x24(snap_compare, demo_connection):
         await pilot.press("f6")
         await until(pilot, lambda: security_read(pilot.app), what="Security and its CRLs")
         await pilot.press("w")
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         form = pilot.app.screen
         form.query_one("#field-new").value = "secret-one"
         form.query_one("#field-again").value = "secret-two"
@@ -398,7 +398,7 @@ def test_ad_join_form_80x24(snap_compare, demo_connection):
     async def run_before(pilot):
         await security_tab(pilot, "u")
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         form = pilot.app.screen
         form.query_one("#field-domain").value = "corp.example"
         form.query_one("#field-user").value = "Administrator"
@@ -477,7 +477,7 @@ def test_restore_dry_run_80x24(snap_compare, demo_connection):
         await status_loaded(pilot)
         await pilot.press("f5")
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         form = pilot.app.screen
         form.query_one("#field-path").value = str(dump)
         form.query_one("#ok").press()
@@ -521,7 +521,7 @@ def test_new_nfs_sr_form_80x24(snap_compare, demo_connection):
         await pilot.press("f9")
         await until(pilot, lambda: isinstance(pilot.app.screen, StorageScreen))
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         pilot.app.screen.query_one("#ok").press()  # NFS, the first kind
         await until(
             pilot,
@@ -643,7 +643,7 @@ def test_rolling_update_plan_80x24(snap_compare, demo_connection):
     async def run_before(pilot):
         await patching_loaded(pilot)
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(pilot.app.screen, FormModal))
+        await until(pilot, lambda: form_mounted(pilot.app))
         form = pilot.app.screen
         form.query_one("#field-blocked").value = "shut them down"
         form.query_one("#ok").press()
