@@ -98,6 +98,8 @@ def start_simulator(
     management address when that is on loopback, else 127.0.0.1; a real dump's
     addresses are shown but never used. ``api`` plays that release (a code
     name such as ``boston``) instead of what the scenario or the dump says."""
+    if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
+        scenario = load_scenario(scenario)  # once: the pool, and the hosts beside it
     store = make_store(scenario, dump)
     if api:
         store.api = api
@@ -105,9 +107,6 @@ def start_simulator(
     master_addr = sim.host_address(sim.master)
     if address is None:
         address = master_addr if _loopback(master_addr) else "127.0.0.1"
-    if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
-        scenario = load_scenario(scenario)
-    beside = scenario.get("standalone", []) if isinstance(scenario, dict) else []
     # the pool's port is the same on every host's address: a port the system
     # chose for the master may be taken on another's (by another simulator on
     # this machine), then another port is tried
@@ -119,9 +118,8 @@ def start_simulator(
         try:
             if members and not dump:
                 listener = server.serve_pool(address, port, strict=not port)
-                _start_standalone(
-                    running, scenario, beside, server.pool_port, latency_ms, task_delay
-                )
+                if isinstance(scenario, dict):
+                    _start_standalone(running, scenario, server.pool_port, latency_ms, task_delay)
             else:
                 listener = server.listen_tcp(address, port, sim.master)
             break
@@ -144,20 +142,15 @@ PORT_ATTEMPTS = 20
 
 
 def _start_standalone(
-    running: RunningSim,
-    scenario: dict,
-    beside: list[dict],
-    port: int,
-    latency_ms: float,
-    task_delay: float,
+    running: RunningSim, scenario: dict, port: int, latency_ms: float, task_delay: float
 ) -> None:
-    """Each host ``beside`` the pool: a simulator of its own on its loopback
+    """Each host beside the pool: a simulator of its own on its loopback
     address and the pool's port, with the pool's root password; pool.join
     finds the pool through ``peers``."""
     sim = running.sim
     peers = {sim.host_address(sim.master): sim}
     sim.peers = peers
-    for n, spec in enumerate(beside):
+    for n, spec in enumerate(scenario.get("standalone", [])):
         if not _loopback(spec["address"]):
             continue
         store = build(standalone_scenario(scenario, spec))
@@ -166,10 +159,9 @@ def _start_standalone(
         other = Simulator(store, sim.password, latency=latency_ms / 1000, task_delay=task_delay)
         other.peers = peers
         other_server = SimServer(other)
-        running.standalone[spec["name"]] = RunningSim(other, other_server, "")
         listener = other_server.listen_tcp(spec["address"], port, other.master)
         other_server.pool_port = port
-        running.standalone[spec["name"]].url = listener.url
+        running.standalone[spec["name"]] = RunningSim(other, other_server, listener.url)
 
 
 def _loopback(address: str) -> bool:
