@@ -28,6 +28,7 @@ from xstui.screens.connect import ConnectScreen
 from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
+from .widgets.ascii import ascii_driver, ascii_terminal
 from .widgets.console import adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .widgets.plan import PlanModal
@@ -118,6 +119,12 @@ class XstuiApp(App):
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notices quote names from XAPI: they are text, never markup."""
         super().notify(message, markup=markup, **kwargs)
+
+    def get_driver_class(self):
+        """Textual's terminal driver, writing ASCII only where the locale is
+        not UTF-8 (tests' headless driver is chosen elsewhere)."""
+        driver = super().get_driver_class()
+        return ascii_driver(driver) if ascii_terminal() else driver
 
     def call_from_thread(self, callback, *args, **kwargs):
         """Textual's, except that the worker stops waiting once the app has

@@ -1,0 +1,41 @@
+"""ASCII only where the locale is not UTF-8: each character keeps its cells,
+escape sequences pass untouched."""
+
+import pytest
+from rich.cells import cell_len
+
+from xstui.widgets.ascii import ascii_terminal, to_ascii
+
+
+@pytest.mark.parametrize(
+    "env,ascii_only",
+    [
+        ({}, True),  # no locale: C
+        ({"LANG": "C"}, True),
+        ({"LANG": "en_US.UTF-8"}, False),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "C"}, True),  # LC_ALL wins
+        ({"LC_CTYPE": "de_DE.utf8", "LANG": "C"}, False),
+        ({"LANG": "en_US.ISO-8859-1"}, True),
+    ],
+)
+def test_the_locale_decides(env, ascii_only):
+    assert ascii_terminal(env) is ascii_only
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("┌─ Host ─┐", "+- Host -+"),
+        ("│ ████░░ │", "| ####.. |"),
+        ("Demo Pool » xcp-a │ • connected", "Demo Pool > xcp-a | * connected"),
+        ("café", "cafe"),
+        ("e\u0301", "e"),  # a combining accent takes no cell
+        ("日本", "????"),  # wide: two cells each
+        ("\x1b[1;97mbold\x1b[0m", "\x1b[1;97mbold\x1b[0m"),
+        ("🙂 ok", "?? ok"),
+    ],
+)
+def test_each_character_keeps_its_cells(text, expected):
+    out = to_ascii(text)
+    assert out == expected and out.isascii()
+    assert cell_len(out) == cell_len(text)

@@ -1,0 +1,73 @@
+"""ASCII only, for a terminal whose locale is not UTF-8 (``LANG=C`` on a BMC
+console, an old SSH client): the output layer maps what Textual draws to
+ASCII as it is written, cell for cell (a wide character becomes as many
+``?``), so every screen, and every name from XAPI, stays legible and in place."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+
+from rich.cells import cell_len
+
+SYMBOLS = {
+    "»": ">", "«": "<", "•": "*", "·": ".", "…": ".", "○": "o", "●": "*", "◦": "o",
+    "▶": ">", "►": ">", "◀": "<", "◄": "<", "▲": "^", "▼": "v", "↑": "^", "↓": "v",
+    "←": "<", "→": ">", "✓": "v", "✔": "v", "✗": "x", "✘": "x", "—": "-", "–": "-",
+    "‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " ", "×": "x", "°": "o",
+    "█": "#", "▓": "#", "▒": ":", "░": ".", "▀": "-", "▄": "_", "▌": "|", "▐": "|",
+}  # fmt: skip
+
+
+def ascii_terminal(env=None) -> bool:
+    """Whether the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal
+    is not UTF-8; none set is the C locale, which is ASCII."""
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name)
+        if value:
+            return not re.search(r"utf-?8", value, re.IGNORECASE)
+    return True
+
+
+def _glyph(char: str) -> str:
+    if char.isascii():
+        return char  # escape sequences included
+    if char in SYMBOLS:
+        return SYMBOLS[char]
+    width = cell_len(char)
+    if width == 0:
+        return ""  # a combining mark: the letter before it stays
+    name = unicodedata.name(char, "")
+    if name.startswith("BOX DRAWINGS"):
+        across, down = "HORIZONTAL" in name, "VERTICAL" in name
+        return "-" if across and not down else "|" if down and not across else "+"
+    if "BLOCK" in name or "SHADE" in name or "QUADRANT" in name:
+        return " " if "EIGHTH" in name else "#"
+    base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    return base if len(base) == width else "?" * width
+
+
+class _Table(dict):
+    def __missing__(self, code: int) -> str:
+        self[code] = glyph = _glyph(chr(code))
+        return glyph
+
+
+_TABLE = _Table()
+
+
+def to_ascii(text: str) -> str:
+    """``text`` in ASCII, each character taking the cells it took."""
+    return text if text.isascii() else text.translate(_TABLE)
+
+
+def ascii_driver(base: type) -> type:
+    """``base`` (Textual's terminal driver) writing ASCII only."""
+
+    class AsciiDriver(base):
+        def write(self, data: str) -> None:
+            super().write(to_ascii(data))
+
+    return AsciiDriver
