@@ -427,24 +427,14 @@ class SimServer:
         ``new`` (same port) when it is a loopback address."""
         if self.closed:
             return  # the move was scheduled before the simulator stopped
-        with self._lifecycle:
-            moving = [
-                lst
-                for lst in self.listeners
-                if lst.host_ref == host_ref
-                and getattr(lst.server, "server_address", ("",))[0] == old
-            ]
-            for listener in moving:
-                self.listeners.remove(listener)
-        for listener in moving:
-            server = listener.server
-            port = server.server_address[1]
-            server.shutdown()
-            server.server_close()
-            server.drop_connections()
+        for listener in self._stop(
+            lambda lst: (
+                lst.host_ref == host_ref and getattr(lst.server, "server_address", ("",))[0] == old
+            )
+        ):
             if _is_loopback(new):
                 try:
-                    self.listen_tcp(new, port, host_ref)
+                    self.listen_tcp(new, listener.server.server_address[1], host_ref)
                 except OSError:
                     pass
 
@@ -452,25 +442,28 @@ class SimServer:
         """The host is away (rebooting, shut down, toolstack restarting): its
         listeners stop and their connections drop, as a dead host's would.
         The dom0 socket belongs to the master."""
+        owned = self._stop(
+            lambda lst: (
+                lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
+            )
+        )
+        self.stopped[host_ref] = [
+            (lst.url, 0) if lst.url.startswith("unix:") else lst.server.server_address[:2]
+            for lst in owned
+        ]
+
+    def _stop(self, which) -> list[Listener]:
+        """Stop the listeners ``which(listener)`` selects, their connections
+        dropped; returns them."""
         with self._lifecycle:
-            owned = [
-                lst
-                for lst in self.listeners
-                if lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
-            ]
-            for listener in owned:
-                self.listeners.remove(listener)
-        addresses = []
-        for listener in owned:
-            server = listener.server
-            server.shutdown()
-            server.server_close()
-            server.drop_connections()
-            if listener.url.startswith("unix:"):
-                addresses.append((listener.url, 0))
-            else:
-                addresses.append(server.server_address[:2])
-        self.stopped[host_ref] = addresses
+            taken = [lst for lst in self.listeners if which(lst)]
+            for lst in taken:
+                self.listeners.remove(lst)
+        for lst in taken:
+            lst.server.shutdown()
+            lst.server.server_close()
+            lst.server.drop_connections()
+        return taken
 
     def restart_host(self, host_ref: str) -> None:
         if self.closed:
