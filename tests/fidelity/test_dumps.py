@@ -37,6 +37,11 @@ def test_loaded_objects_match_the_xml(name):
     )
 
 
+# computed again on loading, as XAPI does when it starts (xapi_vm_lifecycle.ml
+# and friends: update_allowed_operations from dbsync)
+DERIVED = {"allowed_operations"}
+
+
 @pytest.mark.parametrize("name", DUMPS)
 def test_dump_load_dump_keeps_every_object_and_field(name):
     text = shared_path("dumps", name).read_text()
@@ -45,7 +50,8 @@ def test_dump_load_dump_keeps_every_object_and_field(name):
     for key, cols in original.items():
         assert key in again, f"lost {key}"
         for col, value in cols.items():
-            assert again[key].get(col) == value, f"{key} {col}"
+            if col not in DERIVED:
+                assert again[key].get(col) == value, f"{key} {col}"
 
 
 def test_changes_show_in_the_dump():

@@ -7,10 +7,12 @@ import inspect
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..datamodel import explicit_messages
+from . import operations
 from .dump import row_lookup
 from .errors import XapiError
 from .schema import NULL_REF, ClassSpec, class_spec, classes
@@ -222,7 +224,19 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
         _check_refs(sim, msg, [ctx.session, *args] if msg.needs_session else args)
         if is_async:
             return start_task(ctx, msg, args)
-        return msg.fn(ctx, *args)
+        with operation(ctx, msg, args):
+            return msg.fn(ctx, *args)
+
+
+def operation(ctx: Ctx, msg: Message, args: list):
+    """A message that is an operation on its first argument runs as XAPI's
+    message forwarding runs it: checked against the object's state first,
+    and in its current_operations meanwhile (keyed by the task)."""
+    op = operations.operation(ctx.store, msg.cls, msg.name, args)
+    if op is None:
+        return nullcontext()
+    key = ctx.task or ctx.store.new_ref()
+    return operations.running(ctx.store, msg.cls, str(args[0]), op, key)
 
 
 def _check_refs(sim: Simulator, msg: Message, args: list) -> None:
@@ -255,9 +269,10 @@ def start_task(ctx: Ctx, msg: Message, args: list) -> str:
 
     def run():
         try:
-            task_ctx.work(ctx.sim.task_delay)
             with store.lock:
-                value = msg.fn(task_ctx, *args)
+                with operation(task_ctx, msg, args):
+                    task_ctx.work(ctx.sim.task_delay)
+                    value = msg.fn(task_ctx, *args)
                 store.set(
                     "task",
                     task,

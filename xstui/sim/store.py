@@ -15,6 +15,7 @@ import uuid as uuidlib
 from collections.abc import Iterable
 
 from .. import clock
+from . import operations
 from .errors import XapiError
 from .schema import XDate, blank, class_spec, classes, coerce
 
@@ -153,6 +154,7 @@ class Store:
                 self.message_generation += 1
             self._record_change(cls, ref, "add")
             self._relink(cls, ref, {}, record)
+            self._derive_after(cls, ref, {}, record)
             return ref
 
     def set(self, cls: str, ref: str, **values) -> None:
@@ -164,6 +166,20 @@ class Store:
                 record[name] = coerce(spec.fields[name], value)
             self._record_change(cls, ref, "mod")
             self._relink(cls, ref, before, record)
+            self._derive_after(cls, ref, before, record)
+
+    def derive(self, cls: str, ref: str, name: str, value) -> None:
+        """Write a field XAPI computes from others (allowed_operations): an
+        event when it changes, and no recomputation of anything else."""
+        with self.lock:
+            record = self.get(cls, ref)
+            if record[name] != value:
+                record[name] = value
+                self._record_change(cls, ref, "mod")
+
+    def _derive_after(self, cls: str, ref: str, before: dict, after: dict) -> None:
+        if operations.watched(cls):
+            operations.after_change(self, cls, ref, before, after)
 
     def touch(self, cls: str, ref: str) -> None:
         """Emit a ``mod`` event without changing anything (event.inject)."""
@@ -180,6 +196,7 @@ class Store:
             self.raw_rows.get(cls, {}).pop(ref, None)
             self._record_change(cls, ref, "del")
             self._relink(cls, ref, record, {})
+            self._derive_after(cls, ref, record, {})
 
     def _relink(self, cls: str, ref: str, before: dict, after: dict) -> None:
         """Keep the parents' back-reference sets in step with a child's ref fields."""
@@ -205,6 +222,7 @@ class Store:
                     parent = rec.get(fname)
                     if parent in parents and ref not in parents[parent][set_field]:
                         parents[parent][set_field].append(ref)
+            operations.refresh_all(self)
 
     def replace_contents(self, other: Store, keep: Iterable[str] = ("task",)) -> None:
         """Become ``other`` (a restored pool database), class by class, except

@@ -218,6 +218,80 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "See Pool recovery in the HA area.",
     ),
     "OPERATION_NOT_ALLOWED": (("reason",), "The host refused the operation.", ""),
+    # what a VM's state lets it do (the simulator's allowed_operations, XAPI's
+    # xapi_vm_lifecycle.ml)
+    "OPERATION_BLOCKED": (
+        ("ref", "code"),
+        "This operation is blocked on this object (its blocked_operations).",
+        "Remove the block (xe vm-param-remove param-name=blocked-operations) if it is no longer wanted.",
+    ),
+    "OTHER_OPERATION_IN_PROGRESS": (
+        ("class", "object", "operation_type", "operation_ref"),
+        "Another operation on this object is still running.",
+        "Wait for it to finish (see its task), then try again.",
+    ),
+    "VM_IS_SNAPSHOT": (
+        ("vm", "operation"),
+        "This is a snapshot: it can be reverted to, cloned, copied, exported or deleted, not run.",
+        "",
+    ),
+    "PROVISION_ONLY_ALLOWED_ON_TEMPLATE": ((), "Only a template can be provisioned.", ""),
+    "REVERT_ONLY_ALLOWED_ON_SNAPSHOT": ((), "Only a snapshot can be reverted to.", ""),
+    "VM_LACKS_FEATURE": (
+        ("vm",),
+        "The VM's guest does not support this (no guest tools or drivers).",
+        "Install the guest tools, or use the forced variant (hard shutdown/reboot).",
+    ),
+    "VM_NON_SUSPENDABLE": (
+        ("vm", "reason"),
+        "The VM's guest says it cannot be suspended or moved now.",
+        "",
+    ),
+    "VM_IS_IMMOBILE": (
+        ("VM",),
+        "The VM is set not to move (nomigrate or nested virtualisation).",
+        "Shut it down instead, or change its platform settings while halted.",
+    ),
+    "VM_IS_USING_NESTED_VIRT": (
+        ("VM",),
+        "The VM uses nested virtualisation, so its memory cannot be changed while it runs.",
+        "",
+    ),
+    "VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED": (
+        ("vm", "error"),
+        "Quiesced snapshots are no longer supported.",
+        "Take an ordinary snapshot.",
+    ),
+    "VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION": (
+        (),
+        "A disk of this VM is reset on every boot (on-boot=reset), which rules this out.",
+        "",
+    ),
+    "VM_HAS_PCI_ATTACHED": (("vm",), "A PCI device is passed through to the VM.", ""),
+    "VM_HAS_VGPU": (("vm",), "The VM has a virtual GPU that cannot be suspended or moved.", ""),
+    "VM_HAS_VUSBS": (("VM",), "The VM has USB devices passed through.", "Detach them first."),
+    "VM_IS_PART_OF_AN_APPLIANCE": (
+        ("vm", "appliance"),
+        "The VM belongs to a vApp.",
+        "Remove it from the vApp first.",
+    ),
+    "VM_ASSIGNED_TO_PROTECTION_POLICY": (
+        ("vm", "vmpp"),
+        "The VM has a protection policy.",
+        "Remove it from the policy first.",
+    ),
+    "VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE": (
+        ("vm", "vmss"),
+        "The VM has a snapshot schedule.",
+        "Remove it from the schedule first.",
+    ),
+    "NOT_SYSTEM_DOMAIN": (("vm",), "The VM is not a registered system domain.", ""),
+    "NOT_SUPPORTED_DURING_UPGRADE": (
+        (),
+        "Not possible while a rolling pool upgrade is in progress.",
+        "Finish the upgrade of every host first.",
+    ),
+    "VTPM_MAX_AMOUNT_REACHED": (("amount",), "The VM already has its virtual TPM.", ""),
     "INVALID_VALUE": (("field", "value"), "A value was not accepted.", ""),
     "MAP_DUPLICATE_KEY": (("type", "param_name", "uuid", "key"), "That key is already set.", ""),
     "RBAC_PERMISSION_DENIED": (
