@@ -14,6 +14,7 @@ from xstui.services import vms
 from xstui.services.fields import Field
 from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.rowlist import RowList
+from xstui.xapi import operations
 
 from .base import AreaScreen, requires
 
@@ -118,11 +119,15 @@ class VmsScreen(AreaScreen):
         chosen, cache = self._chosen(), self.conn.cache
         if not chosen or not connected(self.app):
             return
-        states = {cache.get("vm", v).power_state for v in chosen if cache.get("vm", v)}
-        offered = [name for name, op in vms.OPS.items() if states <= set(op.from_states)]
+        with cache.lock:
+            offered = vms.PowerVms.offered(cache, chosen)
+            states = {cache.get("vm", v).power_state for v in chosen if cache.get("vm", v)}
+            why = operations.refusal(cache, "vm", chosen[0], "hard_shutdown")
         if not offered:
             self.app.notify(
-                "No power operation fits every selected VM ("
+                f"No power operation is possible now: {why}."
+                if len(chosen) == 1 and why
+                else "No power operation fits every selected VM ("
                 + ", ".join(sorted(states)).lower()
                 + "): select VMs in the same state.",
                 severity="warning",

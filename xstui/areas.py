@@ -39,6 +39,8 @@ VM_PLACE = (
 # Always watched: actions wait for their tasks through the event stream, and
 # every screen's connection bar shows the pool and the host.
 CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
+# what the pool says an object can do now, and what runs on it (xapi/operations.py)
+OPERATIONS = ("allowed_operations", "current_operations")
 # What the connection bar draws; every screen redraws for these (tasks are
 # watched for actions to wait on, not for drawing)
 BAR_CLASSES = frozenset({"pool", "host"})
@@ -250,8 +252,10 @@ AREAS: tuple[Area, ...] = (
                 "VCPUs_at_startup",
                 "guest_metrics",
                 "ha_restart_priority",
+                *OPERATIONS,
+                "blocked_operations",
             ),
-            "vm_guest_metrics": ("networks",),
+            "vm_guest_metrics": ("networks", "PV_drivers_detected"),
             "host_metrics": ALL,
         },
     ),

@@ -196,7 +196,7 @@ def test_bulk_power_and_migration(running_sim, live):
     halted = [vm_ref(running_sim, n) for n in ("backup-proxy", "test-ubuntu-24")]
     with pytest.raises(InvalidInput) as refused:
         vms.PowerVms(live.cache, [*halted, vm_ref(running_sim, "dc-01")], "start")
-    assert "dc-01 (Running)" in refused.value.problems[0]
+    assert "dc-01: the VM is running" in refused.value.problems[0]
     c = host_ref(running_sim, "xcp-c")
     with pytest.raises(InvalidInput):  # only start and resume take a host
         vms.PowerVms(live.cache, [vm_ref(running_sim, "dc-01")], "shut down", c)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...xapi import views
+from ...xapi import operations, views
 from ...xapi.cache import Cache
 from ...xapi.connection import XapiFailure
 from ..actions import Action, Cancelled, InvalidInput, Plan, RunContext, TaskFailed
@@ -19,32 +19,28 @@ from ..values import listing, size
 class PowerOp:
     name: str  # what the admin picks
     method: str
-    from_states: tuple[str, ...]
     xe: str
     downtime: bool
     args: tuple = ()
+
+    @property
+    def operation(self) -> str:
+        """XAPI's name for it, as allowed_operations lists it."""
+        return self.method.split(".", 1)[1]
 
 
 OPS = {
     op.name: op
     for op in (
-        PowerOp("start", "VM.start", ("Halted",), "xe vm-start", False, (False, False)),
-        PowerOp("shut down", "VM.clean_shutdown", ("Running",), "xe vm-shutdown", True),
-        PowerOp(
-            "force shut down",
-            "VM.hard_shutdown",
-            ("Running", "Paused", "Suspended"),
-            "xe vm-shutdown --force",
-            True,
-        ),
-        PowerOp("reboot", "VM.clean_reboot", ("Running",), "xe vm-reboot", True),
-        PowerOp(
-            "force reboot", "VM.hard_reboot", ("Running", "Paused"), "xe vm-reboot --force", True
-        ),
-        PowerOp("suspend", "VM.suspend", ("Running",), "xe vm-suspend", True),
-        PowerOp("resume", "VM.resume", ("Suspended",), "xe vm-resume", False, (False, False)),
-        PowerOp("pause", "VM.pause", ("Running",), "xe vm-pause", True),
-        PowerOp("unpause", "VM.unpause", ("Paused",), "xe vm-unpause", False),
+        PowerOp("start", "VM.start", "xe vm-start", False, (False, False)),
+        PowerOp("shut down", "VM.clean_shutdown", "xe vm-shutdown", True),
+        PowerOp("force shut down", "VM.hard_shutdown", "xe vm-shutdown --force", True),
+        PowerOp("reboot", "VM.clean_reboot", "xe vm-reboot", True),
+        PowerOp("force reboot", "VM.hard_reboot", "xe vm-reboot --force", True),
+        PowerOp("suspend", "VM.suspend", "xe vm-suspend", True),
+        PowerOp("resume", "VM.resume", "xe vm-resume", False, (False, False)),
+        PowerOp("pause", "VM.pause", "xe vm-pause", True),
+        PowerOp("unpause", "VM.unpause", "xe vm-unpause", False),
     )
 }
 
@@ -105,6 +101,15 @@ class PowerVms(_Bulk):
     )
 
     @staticmethod
+    def offered(cache: Cache, vms: list[str]) -> list[str]:
+        """The operations every one of ``vms`` allows now (hold the cache's lock)."""
+        return [
+            name
+            for name, op in OPS.items()
+            if not operations.refusals(cache, "vm", vms, op.operation)
+        ]
+
+    @staticmethod
     def hosts(cache: Cache) -> list[tuple[str, str]]:
         """(label, ref) for the "on host" choice: any, then live enabled hosts by name."""
         live = sorted(
@@ -128,23 +133,21 @@ class PowerVms(_Bulk):
                 raise InvalidInput(["the chosen host is not live and enabled"])
             self.host_name = rec.name_label
         self.calls = (PLACED[op] if host else self.op.method,)
-        wrong = [
-            f"{vm.name_label} ({vm.power_state})"
-            for vm in self.vms
-            if vm.power_state not in self.op.from_states
-        ]
+        with cache.lock:  # what XAPI lists in each VM's allowed_operations now
+            wrong = operations.refusals(cache, "vm", [vm.ref for vm in self.vms], self.operation)
         if wrong:
-            raise InvalidInput(
-                [
-                    f"{op} needs VMs that are {' or '.join(self.op.from_states).lower()}; not: {listing(wrong)}"
-                ]
-            )
+            raise InvalidInput([f"cannot {op} {listing(wrong, 5, '; ')}"])
         with cache.lock:
             self.protected = (
                 [vm.name_label for vm in self.vms if vm.ha_restart_priority == "restart"]
                 if views.ha_enabled(cache)
                 else []
             )
+
+    @property
+    def operation(self) -> str:
+        """XAPI's name for what runs (start_on when a host is chosen)."""
+        return self.calls[0].split(".", 1)[1]
 
     def plan(self) -> Plan:
         names = [vm.name_label for vm in self.vms]
@@ -216,13 +219,9 @@ class MigrateVms(_Bulk):
             metrics = cache.get("host_metrics", target.metrics)
             if not target.enabled or not views.is_live(cache, target):
                 problems.append(f"{target.name_label} is not live and enabled")
-            not_running = [
-                vm.name_label for vm in self.vms if vm.power_state not in ("Running", "Paused")
-            ]
-            if not_running:
-                problems.append(
-                    f"only running VMs migrate live; not running: {listing(not_running)}"
-                )
+            refused = operations.refusals(cache, "vm", [vm.ref for vm in self.vms], "pool_migrate")
+            if refused:
+                problems.append(f"cannot migrate {listing(refused, 5, '; ')}")
             self.vms = [vm for vm in self.vms if vm.resident_on != host]
             if not self.vms and not problems:
                 problems.append(f"the selected VMs already run on {target.name_label}")
