@@ -223,6 +223,16 @@ def test_unix_socket_login_is_trusted():
         )
         session.xenapi.login_with_password("root", "", "1.0", "dom0")
         assert len(session.xenapi.host.get_all()) == 3
+        # the socket is its host's dom0's: this_host stays that host after
+        # another host becomes master
+        mine = session.xenapi.session.get_this_host(session.handle)
+        other = next(h for h in session.xenapi.host.get_all() if h != mine)
+        session.xenapi.pool.designate_new_master(other)
+        again = XenAPI.Session(
+            "http://" + path.replace("/", "_") + "/", transport=XenAPI.UDSTransport()
+        )
+        again.xenapi.login_with_password("root", "", "1.0", "dom0")
+        assert again.xenapi.session.get_this_host(again.handle) == mine != other
     finally:
         running.close()
 

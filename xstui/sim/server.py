@@ -406,19 +406,22 @@ class SimServer:
         self._start(listener)
         return listener
 
-    def listen_unix(self, path: str) -> Listener:
+    def listen_unix(self, path: str, host_ref: str | None = None) -> Listener:
         """A socket whose logins are trusted (like dom0's): only its owner may
-        connect (0600), and nothing but an old socket is ever replaced."""
+        connect (0600), and nothing but an old socket is ever replaced. It
+        is ``host_ref``'s dom0 socket (the master's when not said), and
+        stays that host's when another host becomes master."""
+        host_ref = host_ref or self.sim.master
         if os.path.lexists(path):
             if not stat.S_ISSOCK(os.lstat(path).st_mode):
                 raise FileExistsError(errno.EEXIST, "exists and is not a socket", path)
             os.unlink(path)
         old_umask = os.umask(0o177)
         try:
-            server = _UnixServer(path, self._handler(_UnixHandler, None))
+            server = _UnixServer(path, self._handler(_UnixHandler, host_ref))
         finally:
             os.umask(old_umask)
-        listener = Listener(f"unix:{path}", None, server, "unix")
+        listener = Listener(f"unix:{path}", host_ref, server, "unix")
         self._start(listener)
         return listener
 
@@ -440,13 +443,9 @@ class SimServer:
 
     def stop_host(self, host_ref: str) -> None:
         """The host is away (rebooting, shut down, toolstack restarting): its
-        listeners stop and their connections drop, as a dead host's would.
-        The dom0 socket belongs to the master."""
-        owned = self._stop(
-            lambda lst: (
-                lst.host_ref == host_ref or (lst.kind == "unix" and host_ref == self.sim.master)
-            )
-        )
+        listeners stop and their connections drop, as a dead host's would
+        (its dom0 socket too)."""
+        owned = self._stop(lambda lst: lst.host_ref == host_ref)
         self.stopped[host_ref] = [
             (lst.url, 0) if lst.url.startswith("unix:") else lst.server.server_address[:2]
             for lst in owned
@@ -471,7 +470,7 @@ class SimServer:
         for address, port in self.stopped.pop(host_ref, []):
             try:
                 if address.startswith("unix:"):
-                    self.listen_unix(address[5:])
+                    self.listen_unix(address[5:], host_ref)
                 else:
                     self.listen_tcp(address, port, host_ref)
             except OSError:

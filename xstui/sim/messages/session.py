@@ -42,7 +42,8 @@ def login_with_password(ctx: Ctx, uname, pwd, version="1.0", originator=""):
     return sim.store.create(
         "session",
         {
-            "this_host": sim.master,
+            # the host that took the login: the master, or its own dom0's socket
+            "this_host": ctx.caller.host or sim.master,
             "this_user": NULL_REF,
             "last_active": stamp,
             "validation_time": stamp,
