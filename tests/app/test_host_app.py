@@ -68,6 +68,7 @@ async def test_maintenance_there_and_back(running_sim, connection):
         await confirm_plan(pilot)
         await until(pilot, lambda: resident(running_sim, "xcp-b") == was_there)
         await until(pilot, lambda: screen.rows[1].state == "up")
+        await action_over(pilot)
 
 
 async def test_reboot_of_the_master_is_followed_back(running_sim, connection):
@@ -130,6 +131,7 @@ async def test_bulk_start_of_50_vms(sim_250):
             pilot,
             lambda: all(st.get("VM", r)["power_state"] == "Running" for r in halted),
         )
+        await action_over(pilot)
 
 
 async def test_find_a_vm_by_typing_and_migrate_it(running_sim, connection):
@@ -174,6 +176,7 @@ async def test_maintenance_of_the_master_offers_a_designation_first(running_sim,
             pilot,
             lambda: isinstance(app.screen, HostScreen) and app.screen.rows[1].role == "master",
         )
+        await action_over(pilot)
 
 
 async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, connection):
