@@ -5,7 +5,7 @@ keyboard."""
 
 from __future__ import annotations
 
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -15,20 +15,25 @@ from textual.widgets import Footer, TabbedContent
 from xstui.areas import BAR_CLASSES, Area
 from xstui.services.actions import Action
 from xstui.widgets.header import ConnectionBar
-from xstui.xapi import views
+from xstui.widgets.rowlist import RowList
+from xstui.xapi import operations, views
 from xstui.xapi.access import ROLE_NAMES
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
 
 
-def requires(*actions: type[Action]):
+def requires(*actions: type[Action], operation: tuple[str, str] | None = None):
     """Mark a screen's ``action_*`` method with the Actions it performs: when
     the session's role may not make their XAPI calls, its key is shown
-    disabled and pressing it says which role it needs (see AreaScreen)."""
+    disabled and pressing it says which role it needs (see AreaScreen).
+    ``operation`` (wire class, XAPI operation): likewise when none of the
+    objects the screen has chosen (``AreaScreen.targets``) can do it now,
+    as their ``allowed_operations`` say; pressing it says why."""
     calls = tuple(dict.fromkeys(c for action in actions for c in action.calls))
 
     def mark(fn):
         fn.xapi_calls = calls
+        fn.xapi_operation = operation
         return fn
 
     return mark
@@ -94,15 +99,42 @@ class AreaScreen(Screen):
             if classes & BAR_CLASSES:
                 self.refresh_bar()
             self.refresh_view(classes)
+            self.refresh_bindings()  # what the objects allow may have changed
         except NoMatches:
             pass  # the screen is being taken down (the app is quitting)
 
-    # RBAC: one mechanism for every area ----------------------------------------
+    # RBAC and the objects' state: one mechanism for every area ----------------
     def refusal(self, action: str) -> str:
-        """Why the session's role may not run this screen action ('' if it may)."""
-        calls = getattr(getattr(self, f"action_{action}", None), "xapi_calls", ())
-        conn = self.conn
-        return conn.access.refusal(calls) if calls and conn is not None else ""
+        """Why this screen action cannot run now ('' if it can): the session's
+        role may not make its calls, or the chosen objects cannot do it."""
+        method, conn = getattr(self, f"action_{action}", None), self.conn
+        if method is None or conn is None:
+            return ""
+        calls = getattr(method, "xapi_calls", ())
+        why = conn.access.refusal(calls) if calls else ""
+        operation = getattr(method, "xapi_operation", None)
+        if why or operation is None:
+            return why
+        cls, op = operation
+        refs, first = self.targets(cls), ""
+        with conn.cache.lock:
+            for ref in refs:  # one that can is enough (the others are named when it runs)
+                reason = operations.refusal(conn.cache, cls, ref, op)
+                if not reason:
+                    return ""
+                first = first or reason
+        return first if len(refs) <= 1 else f"none of the {len(refs)} chosen can ({first})"
+
+    def targets(self, cls: str) -> list[str]:
+        """The objects of wire class ``cls`` the screen's actions would act on
+        (the chosen rows); screens with ``requires(operation=...)`` say."""
+        return []
+
+    @on(RowList.Moved)
+    @on(RowList.Marked)
+    def _targets_changed(self) -> None:
+        """What the keys act on changed: their disabled state follows."""
+        self.refresh_bindings()
 
     # screens with tabs: each tab's own keys, hidden (and inactive) on the others
     TAB_ACTIONS: dict[str, set[str]] = {}

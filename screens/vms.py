@@ -152,7 +152,10 @@ class VmsScreen(AreaScreen):
         if action is not None and await perform(self.app, action):
             self.query_one(RowList).unmark()
 
-    @requires(vms.MigrateVms)
+    def targets(self, cls: str) -> list[str]:
+        return self.query_one(RowList).chosen() if cls == "vm" else []
+
+    @requires(vms.MigrateVms, operation=("vm", "pool_migrate"))
     @work(exit_on_error=False, group="action", description="migrate VMs")
     async def action_migrate(self) -> None:
         chosen, cache = self._chosen(), self.conn.cache
