@@ -34,6 +34,7 @@ def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
 def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
     st = ctx.store
     rec = st.get("VM", vm)
+    before = rec["power_state"]  # rec is the stored record: it changes below
     live = state in ("Running", "Paused")
     st.set(
         "VM",
@@ -49,10 +50,10 @@ def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
             "memory_actual": rec["memory_dynamic_max"] if live else 0,
             "VCPUs_number": rec["VCPUs_at_startup"] if live else 0,
         }
-        if state == "Running" and rec["power_state"] == "Halted":
+        if state == "Running" and before == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
-    _devices(ctx, vm, rec["power_state"], state)
+    _devices(ctx, vm, before, state)
     consoles.sync(st, vm)
 
 
