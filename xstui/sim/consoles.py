@@ -48,3 +48,10 @@ def sync(st: Store, vm: str, *, by_ref: bool = False) -> None:
         ref = st.create("console", {"protocol": protocol, "VM": vm})
         query = f"ref={ref}" if by_ref else f"uuid={st.get('console', ref)['uuid']}"
         st.set("console", ref, location=f"{url}?{query}")
+
+
+def drop(st: Store, vm: str) -> None:
+    """The VM's console records gone (before the VM record itself goes)."""
+    for console in list(st.get("VM", vm)["consoles"]):
+        if st.exists("console", console):
+            st.destroy("console", console)
