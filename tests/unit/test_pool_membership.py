@@ -116,7 +116,14 @@ def test_join_a_fourth_host_then_eject_it(running_sim):
         xcp_d = host_named(conn, "xcp-d")
         pifs = [p for p in conn.cache.table("pif").values() if p.host == xcp_d]
         assert pifs and all(p.network in conn.cache.table("network") for p in pifs)
+        st = running_sim.sim.store
+        dom0 = st.get("host", xcp_d)["control_domain"]
+        assert sorted(st.get("console", c)["protocol"] for c in st.get("VM", dom0)["consoles"]) == [
+            "rfb",
+            "vt100",
+        ]
         EjectHost(conn.cache, xcp_d).execute(RunContext(conn))
         wait_for(lambda: xcp_d not in conn.cache.table("host"), what="xcp-d gone from the pool")
+        assert all(st.exists("VM", c["VM"]) for c in st.table("console").values())
     finally:
         conn.close()

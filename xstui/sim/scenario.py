@@ -8,6 +8,7 @@ XAPI objects with their cross references, the way a real pool has them.
 from __future__ import annotations
 
 import hashlib
+import uuid as uuidlib
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 
 from .. import clock
 from ..datamodel import ROLES
-from . import directory
+from . import consoles, directory
 from .release import Release
 from .scenario_check import check_scenario
 from .schema import NULL_REF
@@ -207,6 +208,8 @@ class _Builder:
         st.hba_luns = [_lun("hba", lun) for lun in sc.get("hba_luns", [])]
         st.local_disks = list(sc.get("local_disks", []))
         self.finish_srs()
+        for vm in list(st.table("VM")):  # last: earlier objects keep their uuids
+            consoles.sync(st, vm, by_ref=True)
         return st
 
     # hosts ---------------------------------------------------------------
@@ -709,6 +712,12 @@ class _Builder:
                 "actions_after_shutdown": "destroy",
                 "actions_after_reboot": "restart",
                 "actions_after_crash": "restart",
+                # XAPI gives every VM one (VM.create); VIFs' MACs derive from it
+                "other_config": {
+                    "mac_seed": str(
+                        uuidlib.uuid5(uuidlib.NAMESPACE_OID, f"{name}/{len(st.table('VM'))}")
+                    )
+                },
             },
         )
         vdi = st.create(

@@ -8,10 +8,10 @@ import threading
 
 from .. import clock
 from ..datamodel import least_role
+from . import consoles
 from .api import Caller, dispatch
 from .errors import DropConnection, XapiError
 from .release import Release
-from .schema import NULL_REF
 from .store import Store, now_xdate
 
 
@@ -138,6 +138,7 @@ class Simulator:
                     if other.exists("VM_metrics", metrics):
                         copy("VM_metrics", metrics)
                     copy("VM", vm)
+                    consoles.sync(st, vm, by_ref=True)
             for pif in other.find("PIF", host=host):
                 p = other.get("PIF", pif)
                 if p["physical"]:
@@ -214,17 +215,21 @@ class Simulator:
         """Fault injection: the host dies (power cut). Its listeners stop at once
         and it stays dead until revived; its VMs are gone with it. The pool only
         notices through missing heartbeats: ``host_metrics.live`` goes false."""
+        from .api import Ctx
+        from .messages import vm as vms
+
         st = self.store
         with st.lock:
             st.get("host", host)
             self.killed.add(host)
             self.down.add(host)
             lost = []
+            ctx = Ctx(self, Caller())
             for vm in list(st.get("host", host)["resident_VMs"]):
                 rec = st.get("VM", vm)
                 if not rec["is_control_domain"]:
                     lost.append(vm)
-                    st.set("VM", vm, power_state="Halted", resident_on=NULL_REF)
+                    vms.set_power(ctx, vm, "Halted")
             metrics = st.get("host", host)["metrics"]
             if st.exists("host_metrics", metrics):
                 st.set("host_metrics", metrics, live=False)
@@ -396,6 +401,7 @@ _BACKREFS = {
     "VDIs",
     "VBDs",
     "VIFs",
+    "consoles",
     "snapshots",
     "subtasks",
     "bond_master_of",

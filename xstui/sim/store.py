@@ -33,6 +33,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("VBD", "VDI", "VDI", "VBDs"),
     ("VIF", "VM", "VM", "VIFs"),
     ("VIF", "network", "network", "VIFs"),
+    ("console", "VM", "VM", "consoles"),
     ("PIF", "network", "network", "PIFs"),
     ("PIF", "bond_slave_of", "Bond", "slaves"),
     ("Bond", "master", "PIF", "bond_master_of"),

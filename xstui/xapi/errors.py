@@ -381,6 +381,52 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The disk is in use (a running VM has it attached).",
         "Shut the VM down or detach the disk first.",
     ),
+    # virtual devices and disks (VBD, VIF, VDI messages)
+    "DEVICE_ALREADY_EXISTS": (
+        ("device",),
+        "The VM already has a device at this position.",
+        "Choose a free position (or autodetect).",
+    ),
+    "INVALID_DEVICE": (("device",), "This is not a device position the VM can have.", ""),
+    "DISK_VBD_MUST_BE_READWRITE_FOR_HVM": (
+        ("vbd",),
+        "An HVM guest's disks must be read/write.",
+        "Attach the disk read/write, or as a CD.",
+    ),
+    "VBD_CDS_MUST_BE_READONLY": ((), "A CD drive can only be read-only.", ""),
+    "VBD_NOT_REMOVABLE_MEDIA": (
+        ("vbd",),
+        "Only a CD drive can be empty or have its disc changed.",
+        "",
+    ),
+    "VBD_NOT_EMPTY": (("vbd",), "The drive already has a disc in it.", "Eject it first."),
+    "VBD_IS_EMPTY": (("vbd",), "The drive has no disc in it.", ""),
+    "VDI_READONLY": (
+        ("vdi",),
+        "The disk is read-only; it cannot be written to.",
+        "Attach it read-only, or copy it.",
+    ),
+    "VDI_INCOMPATIBLE_TYPE": (
+        ("vdi", "type"),
+        "A disk of this type cannot be used this way (HA or CBT metadata, say).",
+        "",
+    ),
+    "VDI_NOT_MANAGED": (("vdi",), "The pool does not manage this disk.", ""),
+    "SR_OPERATION_NOT_SUPPORTED": (
+        ("sr",),
+        "The storage repository's type cannot do this.",
+        "Use a storage repository whose type supports it.",
+    ),
+    "OTHER_OPERATION_IN_PROGRESS": (
+        ("class", "object", "operation_type", "operation_ref"),
+        "Another operation on the object is under way.",
+        "Wait for it to finish, then try again.",
+    ),
+    "HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED": (
+        ("network",),
+        "An HA-protected VM can only use networks every host has.",
+        "Use a network present on every host, or protect the VM less.",
+    ),
     "RESTORE_INCOMPATIBLE_VERSION": (
         (),
         "The database was dumped by an incompatible release of XenServer / XCP-ng.",

@@ -25,7 +25,9 @@ from . import (
     sr,
     subject,
     task,
+    vbd,
     vdi,
+    vif,
     vlan,
     vm,
 )
@@ -41,6 +43,8 @@ MODULES = (
     vlan,
     network,
     vm,
+    vbd,
+    vif,
     vdi,
     sr,
     pbd,

@@ -4,6 +4,7 @@ the host, free memory), and the evacuation plan built from them."""
 
 from __future__ import annotations
 
+from .. import consoles
 from ..api import Ctx
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -117,7 +118,7 @@ def evacuation_plan(ctx: Ctx, host: str) -> dict[str, str | list[str]]:
 
 
 def move(ctx: Ctx, vm: str, target: str) -> None:
-    """A live migration's effect: memory follows the VM to ``target``."""
+    """A live migration's effect: memory and consoles follow the VM to ``target``."""
     st = ctx.store
     rec = st.get("VM", vm)
     source = rec["resident_on"]
@@ -127,3 +128,4 @@ def move(ctx: Ctx, vm: str, target: str) -> None:
         claim(ctx, source, -rec["memory_static_max"])
     claim(ctx, target, rec["memory_static_max"])
     st.set("VM", vm, resident_on=target)
+    consoles.sync(st, vm)  # its consoles are now at the target's address

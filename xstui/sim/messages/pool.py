@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+from .. import consoles
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -337,6 +338,7 @@ def eject(ctx: Ctx, host):
                 st.destroy("VDI", vdi)
             st.destroy("SR", sr)
     for dom0 in [v for v in rec["resident_VMs"] if st.get("VM", v)["is_control_domain"]]:
+        consoles.drop(st, dom0)
         st.destroy("VM", dom0)
     for cls, field in (("PIF", "host"), ("host_cpu", "host"), ("Certificate", "host")):
         for ref in st.find(cls, **{field: host}):

@@ -14,9 +14,11 @@ NEW_EXPORT_BYTES = 4096 * GiB  # what a fresh export offers
 LOCAL_DISK_BYTES = 1788 * GiB  # a free local disk (the fake dom0's sdb)
 
 
-def backend_failure(number: int, text: str, extra: str = "") -> XapiError:
-    """The storage manager's failure, as XAPI passes it on."""
-    return XapiError(f"SR_BACKEND_FAILURE_{number}", "", text, extra)
+def backend_failure(number: int, text: str, extra: str = "", opterr: str = "") -> XapiError:
+    """The storage manager's failure, as XAPI passes it on; ``opterr`` is the
+    detail its XenError appends to the text."""
+    said = f"{text} [opterr={opterr}]" if opterr else text
+    return XapiError(f"SR_BACKEND_FAILURE_{number}", "", said, extra)
 
 
 def _nfs_target(ctx: Ctx, config: dict) -> tuple[str, str]:

@@ -1,11 +1,17 @@
 """VM power operations with XAPI's state checks (VM_BAD_POWER_STATE etc.)."""
 
+import xml.etree.ElementTree as ET
+
+from .. import consoles
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
 from ..store import now_xdate
 from . import _ha
 from . import _placement as place
+from . import vbd as vbds
+from . import vdi as vdis
+from . import vif as vifs
 
 BOOT_SECONDS = 0.5  # scaled by Simulator.time_scale
 
@@ -28,6 +34,7 @@ def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
 def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
     st = ctx.store
     rec = st.get("VM", vm)
+    before = rec["power_state"]  # rec is the stored record: it changes below
     live = state in ("Running", "Paused")
     st.set(
         "VM",
@@ -43,9 +50,33 @@ def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
             "memory_actual": rec["memory_dynamic_max"] if live else 0,
             "VCPUs_number": rec["VCPUs_at_startup"] if live else 0,
         }
-        if state == "Running" and rec["power_state"] == "Halted":
+        if state == "Running" and before == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
+    _devices(ctx, vm, before, state)
+    consoles.sync(st, vm)
+
+
+def _devices(ctx: Ctx, vm: str, before: str, state: str) -> None:
+    """A domain's coming and going for its VBDs and VIFs: attached as it
+    starts or resumes (``Xapi_xenops.start``; a PV guest's empty drives are
+    not), detached once halted (``force_state_reset``); a suspended VM's
+    stay as they were."""
+    st = ctx.store
+    rec = st.get("VM", vm)
+    vbd_recs = {ref: st.get("VBD", ref) for ref in rec["VBDs"] if st.exists("VBD", ref)}
+    vif_recs = {ref: st.get("VIF", ref) for ref in rec["VIFs"] if st.exists("VIF", ref)}
+    if state == "Halted":
+        for cls, recs in (("VBD", vbd_recs), ("VIF", vif_recs)):
+            for ref, r in recs.items():
+                if r["currently_attached"]:
+                    st.set(cls, ref, currently_attached=False)
+    elif state in ("Running", "Paused") and before in ("Halted", "Suspended"):
+        for ref, r in vbd_recs.items():
+            if vbds.hvm(rec) or not r["empty"]:
+                vbds.attach(st, ref, rec)
+        for ref in vif_recs:
+            vifs.attach(st, ref)
 
 
 def _pick_host(ctx: Ctx, vm: str) -> str:
@@ -280,7 +311,7 @@ def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
     rec = ctx.store.get("VM", vm)
     if rec["is_a_template"] or rec["is_a_snapshot"] or rec["is_control_domain"]:
         raise XapiError("OPERATION_NOT_ALLOWED", "only a VM can be snapshotted")
-    return _copy(ctx, vm, new_name, ignore_vdis, snapshot=True)
+    return _copy(ctx, vm, new_name, ignore_vdis, op="snapshot")
 
 
 @message()
@@ -291,58 +322,101 @@ def clone(ctx: Ctx, vm, new_name):
         raise XapiError("OPERATION_NOT_ALLOWED", "the control domain cannot be cloned")
     if rec["power_state"] != "Halted":
         raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
-    return _copy(ctx, vm, new_name, (), snapshot=False)
+    return _copy(ctx, vm, new_name, (), op="clone")
 
 
-def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, snapshot: bool) -> str:
+def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_REF) -> str:
+    """``Xapi_vm_clone.clone``: the disks first (snapshot, clone, or copy to
+    ``sr`` or, NULL, each to its own SR), every one made taken back if one
+    fails; then the VM record, its VBDs on the new disks (CDs keep theirs)
+    and its VIFs. A clone or copy of a suspended VM stays suspended."""
     st = ctx.store
     rec = st.get("VM", vm)
     if not str(new_name).strip():
         raise XapiError("INVALID_VALUE", "new_name", str(new_name))
     ctx.work(0.5, progress=0.3)
+    snapshot = op == "snapshot"
+    disks: list[tuple[str, str, bool]] = []  # (VBD, its new VDI, made here)
+    try:
+        for vbd in rec["VBDs"]:
+            b = st.get("VBD", vbd)
+            if snapshot and b["VDI"] in ignore_vdis:
+                continue
+            if b["empty"] or not st.exists("VDI", b["VDI"]):
+                disks.append((vbd, NULL_REF, False))
+            elif b["type"] == "CD":
+                disks.append((vbd, b["VDI"], False))
+            elif op == "copy":
+                target = sr if sr != NULL_REF else st.get("VDI", b["VDI"])["SR"]
+                disks.append((vbd, vdis.copy(ctx, b["VDI"], target), True))
+            else:
+                disks.append((vbd, vdis.snapshot_or_clone(ctx, b["VDI"], snapshot=snapshot), True))
+    except XapiError:
+        for _vbd, disk, made in disks:
+            if made and st.exists("VDI", disk):
+                vdis.forget(ctx, disk)
+        raise
+    state = "Suspended" if op != "snapshot" and rec["power_state"] == "Suspended" else "Halted"
+    other_config = {
+        k: v
+        for k, v in rec["other_config"].items()
+        if k not in ("default_template", "xensource_internal")
+    }
+    if not snapshot:  # a new VM, new MACs
+        other_config["mac_seed"] = st.new_uuid()
+    if rec["is_a_template"]:
+        other_config.setdefault("base_template_name", rec["name_label"])
     stamp = now_xdate()
     links = {"snapshot_of": vm, "snapshot_time": stamp} if snapshot else {}
-    copy = st.create(
+    new = st.create(
         "VM",
         {
             **{k: v for k, v in rec.items() if k not in _PER_INSTANCE},
             "name_label": str(new_name),
+            "other_config": other_config,
             # as XAPI: a snapshot is a template until told otherwise
             "is_a_template": True if snapshot else rec["is_a_template"],
+            "is_default_template": False,
             "is_a_snapshot": snapshot,
             **links,
-            "power_state": "Halted",
+            "power_state": state,
             "resident_on": NULL_REF,
             "domid": -1,
             "ha_always_run": False,
-            "ha_restart_priority": "",
+            "order": 0,
+            "start_delay": 0,
         },
     )
-    for vbd in list(rec["VBDs"]):
+    for vbd, disk, made in disks:
         b = st.get("VBD", vbd)
-        disk = b["VDI"]
-        if disk in ignore_vdis:
-            continue
-        if b["type"] == "Disk" and disk != NULL_REF:
-            d = st.get("VDI", disk)
-            disk = st.create(
-                "VDI",
-                {
-                    **{k: v for k, v in d.items() if k not in _PER_INSTANCE},
-                    "is_a_snapshot": snapshot,
-                    **({"snapshot_of": b["VDI"], "snapshot_time": stamp} if snapshot else {}),
-                },
-            )
+        owner = {"owner": ""} if made and b["type"] == "Disk" else {}  # CA-58405
         st.create(
             "VBD",
             {
                 **{k: v for k, v in b.items() if k not in _PER_INSTANCE},
-                "VM": copy,
+                "VM": new,
                 "VDI": disk,
-                "currently_attached": False,
+                "empty": b["empty"] or disk == NULL_REF,
+                "other_config": {**owner, **b["other_config"]},
+                "currently_attached": b["currently_attached"] and state == "Suspended",
             },
         )
-    return copy
+    for vif in rec["VIFs"]:
+        v = st.get("VIF", vif)
+        mac = v["MAC"]
+        if not snapshot:
+            mac = vifs.gen_mac(int(v["device"]), other_config["mac_seed"])
+        st.create(
+            "VIF",
+            {
+                **{k: val for k, val in v.items() if k not in _PER_INSTANCE},
+                "VM": new,
+                "MAC": mac,
+                "MAC_autogenerated": v["MAC_autogenerated"] or not snapshot,
+                "currently_attached": v["currently_attached"] and state == "Suspended",
+            },
+        )
+    return new
 
 
 # fields a copy does not take over: identity, back-references, runtime links
@@ -350,6 +424,7 @@ _PER_INSTANCE = {
     "uuid",
     "VBDs",
     "VIFs",
+    "consoles",
     "snapshots",
     "metrics",
     "guest_metrics",
@@ -358,6 +433,108 @@ _PER_INSTANCE = {
     "children",
     "parent",
 }
+
+
+@message()
+def copy(ctx: Ctx, vm, new_name, sr):
+    """A full copy: its disks copied to ``sr``, or each to its own SR when
+    ``sr`` is NULL or no SR (``Xapi_vm.copy``); never to an ISO library."""
+    st = ctx.store
+    st.get("VM", vm)
+    target = sr if st.exists("SR", sr) else NULL_REF
+    if target != NULL_REF and st.get("SR", target)["content_type"] == "iso":
+        raise XapiError("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR")
+    return _copy(ctx, vm, new_name, (), op="copy", sr=target)
+
+
+def _provision_spec(text: str) -> list[dict]:
+    """``Xapi_templates.disks_of_xml``: ``<provision>`` of ``<disk device=
+    size= sr= bootable= [type=]/>``; an unknown type is "system"."""
+    try:
+        root = ET.fromstring(text)
+        if root.tag != "provision" or root.attrib:
+            raise ValueError(root.tag)
+        disks = []
+        for d in root:
+            if d.tag != "disk" or len(d):
+                raise ValueError(d.tag)
+            kind = d.get("type", "system")
+            disks.append(
+                {
+                    "device": d.attrib["device"],
+                    "size": int(d.attrib["size"]),
+                    "sr": d.attrib["sr"],
+                    "bootable": d.attrib["bootable"] == "true",
+                    "type": kind if kind in _PROVISION_TYPES else "system",
+                }
+            )
+        return disks
+    except (ET.ParseError, KeyError, ValueError):
+        raise XapiError("INTERNAL_ERROR", "Xapi_templates.Parse_failure") from None
+
+
+_PROVISION_TYPES = ("system", "user", "ephemeral", "suspend", "crashdump")
+
+
+@message()
+def provision(ctx: Ctx, vm):
+    """A VM cloned from a template becomes a VM with the disks its
+    ``other_config:disks`` asks for (``Xapi_vm.provision``, xapi_templates.ml):
+    a VDI on the SR named by uuid and a VBD at the device, for each. The spec
+    and every SR are checked before anything is made, and what was made goes
+    again if a disk fails (XAPI would leave it). The post-install script is
+    not run; its key goes, as XAPI removes it."""
+    st = ctx.store
+    rec = st.get("VM", vm)
+    spec = _provision_spec(rec["other_config"]["disks"]) if "disks" in rec["other_config"] else []
+    for disk in spec:
+        if disk["sr"] not in st.by_uuid["SR"]:
+            raise XapiError("UUID_INVALID", "sr", disk["sr"])
+    made: list[tuple[str, str]] = []
+    try:
+        for disk in spec:
+            sr = st.ref_by_uuid("SR", disk["sr"])
+            vdis.assert_sm_allows(ctx, sr, "VDI_CREATE")
+            vdi = vdis.new_vdi(
+                ctx,
+                sr,
+                {
+                    "name_description": "Created by template provisioner",
+                    "virtual_size": disk["size"],
+                    "type": disk["type"],
+                    "sm_config": {"vmhint": rec["uuid"]},
+                },
+            )
+            made.append((vdi, NULL_REF))
+            vbd = vbds.create(
+                ctx,
+                {
+                    "VM": vm,
+                    "VDI": vdi,
+                    "userdevice": disk["device"],
+                    "bootable": disk["bootable"],
+                    "mode": "RW",
+                    "type": "Disk",
+                    "unpluggable": disk["type"] != "system",
+                    "empty": False,
+                    "other_config": {"owner": ""},
+                },
+            )
+            made[-1] = (vdi, vbd)
+            st.set("VDI", vdi, name_label=st.get("VBD", vbd)["userdevice"])
+            ctx.work(0.2, progress=0.1 + 0.8 * len(made) / len(spec))
+    except XapiError:
+        for vdi, vbd in made:
+            if st.exists("VBD", vbd):
+                st.destroy("VBD", vbd)
+            if st.exists("VDI", vdi):
+                vdis.forget(ctx, vdi)
+        raise
+    left = {k: v for k, v in rec["other_config"].items() if k not in ("disks", "postinstall")}
+    st.set("VM", vm, is_a_template=False, other_config=left)
+    if st.exists("VM_metrics", rec["metrics"]):  # set_is_a_template false: install time
+        st.set("VM_metrics", rec["metrics"], install_time=now_xdate())
+    return ""
 
 
 @message()
