@@ -17,6 +17,7 @@ import yaml
 from .. import clock
 from ..datamodel import ROLES
 from . import consoles, directory
+from . import guest as guest_agent
 from .release import Release
 from .scenario_check import check_scenario
 from .schema import NULL_REF
@@ -135,11 +136,6 @@ def build(scenario: dict, *, now: float | None = None, seed: int | None = None) 
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         name = scenario.get("name", "scenario") if isinstance(scenario, dict) else "scenario"
         raise ScenarioError(f"{name}: malformed entry ({exc.__class__.__name__}: {exc})") from None
-
-
-def _guest_ip(index: int) -> dict[str, str]:
-    ip = f"127.30.{index // 250}.{index % 250 + 1}"
-    return {"0/ip": ip, "0/ipv4/0": ip}
 
 
 def _mac(host_index: int, nic: int) -> str:
@@ -668,23 +664,7 @@ class _Builder:
         )
         guest = NULL_REF
         if live:
-            guest = st.create(
-                "VM_guest_metrics",
-                {
-                    "os_version": {
-                        "name": "Debian GNU/Linux 12",
-                        "distro": "debian",
-                        "major": "12",
-                    },
-                    "PV_drivers_detected": True,
-                    "PV_drivers_up_to_date": True,
-                    "PV_drivers_version": {"major": "8", "minor": "2"},
-                    # guest addresses on loopback, like every address of a scenario
-                    "networks": _guest_ip(len(st.table("VM_guest_metrics"))),
-                    "last_updated": self.ago(10),
-                    "live": True,
-                },
-            )
+            guest = guest_agent.report(st, self.ago(10))
         vm = st.create(
             "VM",
             {

@@ -417,11 +417,6 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The storage repository's type cannot do this.",
         "Use a storage repository whose type supports it.",
     ),
-    "OTHER_OPERATION_IN_PROGRESS": (
-        ("class", "object", "operation_type", "operation_ref"),
-        "Another operation on the object is under way.",
-        "Wait for it to finish, then try again.",
-    ),
     "HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED": (
         ("network",),
         "An HA-protected VM can only use networks every host has.",

@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from .. import consoles
+from .. import consoles, guest
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF
@@ -53,6 +53,8 @@ def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
         if state == "Running" and before == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
+    if state == "Running" and not st.exists("VM_guest_metrics", rec["guest_metrics"]):
+        st.set("VM", vm, guest_metrics=guest.report(st))  # its tools report in once it boots
     _devices(ctx, vm, before, state)
     consoles.sync(st, vm)
 
