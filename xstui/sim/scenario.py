@@ -130,7 +130,9 @@ def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:
 def build(scenario: dict, *, now: float | None = None, seed: int | None = None) -> Store:
     """Create the scenario's objects in a new Store."""
     try:
-        return _Builder(scenario, now or clock.now(), seed).run()
+        builder = _Builder(scenario, now or clock.now(), seed)
+        with builder.store.batch():
+            return builder.run()
     except ScenarioError:
         raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:

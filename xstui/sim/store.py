@@ -13,11 +13,15 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from .. import clock
 from . import operations
 from .errors import XapiError
 from .schema import XDate, blank, class_spec, classes, coerce
+
+# ref fields with no back-reference set, indexed for lookups by value
+_INDEXED: dict[str, tuple[str, ...]] = {"VM": ("metrics", "guest_metrics")}
 
 # One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
 RELATIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -61,6 +65,10 @@ class Store:
         self.by_uuid: dict[str, dict[str, str]] = {name: {} for name in classes()}
         self.generation = 0
         self.message_generation = 0
+        self._index: dict[tuple[str, str], dict[str, set[str]]] = {
+            (c, f): {} for c, fields in _INDEXED.items() for f in fields
+        }
+        self._deferred: set[tuple[str, str]] | None = None  # inside batch()
         # change log, parallel lists so bisect works on generations
         self._log_gens: list[int] = []
         self._log: list[tuple[str, str, str]] = []  # (class, ref, op)
@@ -179,8 +187,38 @@ class Store:
                 self._record_change(cls, ref, "mod")
 
     def _derive_after(self, cls: str, ref: str, before: dict, after: dict) -> None:
+        """Keep the field index and allowed_operations in step with a change."""
+        for field in _INDEXED.get(cls, ()):
+            old, new = before.get(field), after.get(field)
+            if old != new:
+                self._index[(cls, field)].get(old, set()).discard(ref)
+                if new is not None:
+                    self._index[(cls, field)].setdefault(new, set()).add(ref)
         if operations.watched(cls):
-            operations.after_change(self, cls, ref, before, after)
+            todo = operations.affected(self, cls, ref, before, after)
+            if self._deferred is not None:
+                self._deferred |= todo
+            else:
+                for c, r in todo:
+                    operations.refresh(self, c, r)
+
+    @contextmanager
+    def batch(self):
+        """Many changes at once (building a pool): each object's
+        allowed_operations are computed once, at the end."""
+        with self.lock:
+            outer, self._deferred = self._deferred is None, self._deferred or set()
+            try:
+                yield
+            finally:
+                if outer:
+                    todo, self._deferred = self._deferred, None
+                    for c, r in todo:
+                        operations.refresh(self, c, r)
+
+    def pointing(self, cls: str, field: str, ref: str) -> list[str]:
+        """The objects of ``cls`` whose ``field`` is ``ref`` (indexed fields only)."""
+        return sorted(self._index[(cls, field)].get(ref, ()))
 
     def touch(self, cls: str, ref: str) -> None:
         """Emit a ``mod`` event without changing anything (event.inject)."""
@@ -223,6 +261,10 @@ class Store:
                     parent = rec.get(fname)
                     if parent in parents and ref not in parents[parent][set_field]:
                         parents[parent][set_field].append(ref)
+            for (cls, field), index in self._index.items():
+                index.clear()
+                for ref, rec in self.tables[cls].items():
+                    index.setdefault(rec[field], set()).add(ref)
             operations.refresh_all(self)
 
     def replace_contents(self, other: Store, keep: Iterable[str] = ("task",)) -> None:

@@ -1,9 +1,10 @@
 """``allowed_operations`` and ``current_operations``, kept as XAPI keeps them.
 
 Each class with operations has a module here giving its :class:`Rules`:
-XAPI's ``check_operation_error`` for one operation (an error, or None when
-it may run), the operations ``allowed_operations`` lists, and which other
-objects' changes can change the answer. The store calls :func:`after_change`
+XAPI's ``check_operation_error`` as XAPI writes it (what it reads of one
+object, then per operation an error, or None when it may run), the
+operations ``allowed_operations`` lists, and which other objects' changes
+can change the answer. The store calls :func:`after_change`
 on every write, so ``allowed_operations`` is current in every event; the
 dispatcher runs a message that is an operation through :func:`running`:
 checked first (XAPI's error, before any behaviour), listed in
@@ -23,7 +24,8 @@ from ..errors import XapiError
 if TYPE_CHECKING:
     from ..store import Store
 
-Check = Callable[["Store", str, str], "XapiError | None"]
+# per operation of one object: why it may not run (None: it may)
+Check = Callable[[str], "XapiError | None"]
 # another class's object (its ref, its record before or after a change) -> the
 # refs of this class whose allowed_operations it can change
 Reach = Callable[["Store", str, dict], Iterable[str]]
@@ -32,7 +34,7 @@ Reach = Callable[["Store", str, dict], Iterable[str]]
 @dataclass(frozen=True)
 class Rules:
     cls: str
-    check: Check
+    prepare: Callable[[Store, str], Check]  # (store, ref): its check_operation_error
     listed: tuple[str, ...]  # what allowed_operations may hold (XAPI's allowable ops)
     reached_by: Mapping[str, Reach] = field(default_factory=dict)
     # the messages of the class that are operations on their first argument,
@@ -58,12 +60,13 @@ def rules() -> dict[str, Rules]:
 
 def error(store: Store, cls: str, ref: str, op: str) -> XapiError | None:
     """Why ``op`` may not run on the object now (None: it may)."""
-    return rules()[cls].check(store, ref, op)
+    return rules()[cls].prepare(store, ref)(op)
 
 
 def allowed(store: Store, cls: str, ref: str) -> list[str]:
     r = rules()[cls]
-    return [op for op in r.listed if r.check(store, ref, op) is None]
+    check = r.prepare(store, ref)
+    return [op for op in r.listed if check(op) is None]
 
 
 def refresh(store: Store, cls: str, ref: str) -> None:
@@ -78,20 +81,17 @@ def refresh_all(store: Store) -> None:
             refresh(store, cls, ref)
 
 
-def after_change(store: Store, cls: str, ref: str, before: dict, after: dict) -> None:
-    """The store's hook: recompute what a change to (cls, ref) can affect."""
+def affected(store: Store, cls: str, ref: str, before: dict, after: dict) -> set[tuple[str, str]]:
+    """The objects whose allowed_operations a change to (cls, ref) can alter."""
     table = rules()
-    todo: dict[tuple[str, str], None] = {}
-    if cls in table and after:
-        todo[(cls, ref)] = None
+    todo = {(cls, ref)} if cls in table and after else set()
     for other in table.values():
         reach = other.reached_by.get(cls)
         if reach is not None:
             for record in (before, after):
                 if record:
-                    todo.update(dict.fromkeys((other.cls, r) for r in reach(store, ref, record)))
-    for c, r in todo:
-        refresh(store, c, r)
+                    todo.update((other.cls, r) for r in reach(store, ref, record))
+    return todo
 
 
 def operation(store: Store, cls: str, name: str, args: list) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import NULL_REF, enum_values
-from . import Rules, in_progress, live_refs, truthy
+from . import Check, Rules, in_progress, live_refs, truthy
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -100,48 +100,12 @@ _IGNORED = (
 ).split()
 
 
-def _feature(store: Store, vm: dict, op: str, ref: str) -> XapiError | None:
-    """check_op_for_feature, strict: what an HVM guest without drivers lacks."""
-    live = vm["power_state"] in ("Running", "Paused")
-    metrics = store.tables["VM_metrics"].get(vm["metrics"], {})
-    guest = store.tables["VM_guest_metrics"].get(vm["guest_metrics"])
-    other = guest["other"] if guest else {}
-    drivers = bool(guest) and (
-        guest.get("PV_drivers_detected") or bool(guest.get("PV_drivers_version"))
-    )
-    implicit = not live or metrics.get("current_domain_type") in ("pv", "pv_in_pvh", "pvh")
-    implicit = implicit or drivers
-
-    def lacks(feature: str) -> bool:
-        return other.get(feature) != "1"
-
-    if op in _MOVING and live:
-        if "data-cant-suspend-reason" in other:
-            return XapiError("VM_NON_SUSPENDABLE", ref, other["data-cant-suspend-reason"])
-        if not implicit and lacks("feature-suspend"):
-            return XapiError("VM_LACKS_FEATURE", ref)
-        return None
-    if implicit:
-        return None
-    if op == "clean_shutdown" and lacks("feature-shutdown") and lacks("feature-poweroff"):
-        return XapiError("VM_LACKS_FEATURE", ref)
-    if op == "clean_reboot" and lacks("feature-shutdown") and lacks("feature-reboot"):
-        return XapiError("VM_LACKS_FEATURE", ref)
-    if op == "changing_VCPUs_live" and lacks("feature-vcpu-hotplug"):
-        return XapiError("VM_LACKS_FEATURE", ref)
-    return None
-
-
 def _platform(store: Store, vm: dict, key: str) -> bool:
+    """nomigrate / nested-virt: from VM_metrics while it runs, else the platform."""
     metrics = store.tables["VM_metrics"].get(vm["metrics"])
     if metrics is not None and key.replace("-", "_") in metrics:
         return bool(metrics[key.replace("-", "_")])
     return truthy(vm["platform"].get(key))
-
-
-def _vdis(store: Store, vm: dict) -> list[dict]:
-    vbds = [store.tables["VBD"][v] for v in live_refs(store, "VBD", vm["VBDs"])]
-    return [store.tables["VDI"][b["VDI"]] for b in vbds if b["VDI"] in store.tables["VDI"]]
 
 
 def _rolling_upgrade(store: Store) -> bool:
@@ -155,75 +119,116 @@ def _valid(store: Store, cls: str, ref: str) -> bool:
     return ref != NULL_REF and ref in store.tables[cls]
 
 
-def check(store: Store, ref: str, op: str) -> XapiError | None:
-    """check_operation_error ~strict:true: the first error, in XAPI's order."""
+def prepare(store: Store, ref: str) -> Check:
+    """check_operation_error ~strict:true: what it reads once per VM, then
+    per operation the first error, in XAPI's order."""
     vm = store.get("VM", ref)
     state = vm["power_state"]
-    if op in vm["blocked_operations"]:
-        return XapiError("OPERATION_BLOCKED", ref, vm["blocked_operations"][op])
-    allowed_states = power_states(vm, op)
-    if state not in allowed_states:
-        expected = ", ".join(s.lower() for s in allowed_states)
-        return XapiError("VM_BAD_POWER_STATE", ref, expected, state.lower())
-    current = list(vm["current_operations"].values())
-    if current and not concurrently(op, current):
-        return in_progress("VM", ref, vm)
-    if vm["is_a_template"] and not vm["is_a_snapshot"]:
-        default = vm["is_default_template"] or truthy(vm["other_config"].get("default_template"))
-        if not (op in _TEMPLATE_OPS or (op in ("destroy", "migrate_send") and not default)):
-            return XapiError("VM_IS_TEMPLATE", ref, op)
-    if vm["is_a_snapshot"] and op not in _SNAPSHOT_OPS:
-        return XapiError("VM_IS_SNAPSHOT", ref, op)
-    if op == "provision" and not vm["is_a_template"]:
-        return XapiError("PROVISION_ONLY_ALLOWED_ON_TEMPLATE")
-    if op == "revert" and not vm["is_a_snapshot"]:
-        return XapiError("REVERT_ONLY_ALLOWED_ON_SNAPSHOT")
-    if op in _MOVING and (_platform(store, vm, "nomigrate") or _platform(store, vm, "nested-virt")):
-        return XapiError("VM_IS_IMMOBILE", ref)
-    if op == "changing_dynamic_range" and _platform(store, vm, "nested-virt"):
-        return XapiError("VM_IS_USING_NESTED_VIRT", ref)
-    if vm["is_control_domain"]:
-        if op in ("changing_VCPUs", "destroy"):  # every control domain here is a dom0
-            return XapiError("OPERATION_NOT_ALLOWED", "This operation is not allowed on dom0")
-        if op not in _CONTROL_DOMAIN_OPS:
-            return XapiError(
-                "OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain"
-            )
-    problem = _feature(store, vm, op, ref)
-    if problem is not None:
-        return problem
-    if op == "snapshot_with_quiesce":
-        return XapiError("VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED", ref)
-    vdis = _vdis(store, vm)
-    reset = [v["sm_config"].get("on_boot") == "reset" for v in vdis]
-    if op in ("checkpoint", "snapshot", "suspend") and any(reset):
-        return XapiError("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION")
-    if op == "pool_migrate" and any(
-        r and truthy(v["sm_config"].get("caching")) for r, v in zip(reset, vdis, strict=True)
-    ):
-        return XapiError("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION")
-    if op in _MOVING and vm["attached_PCIs"]:
-        return XapiError("VM_HAS_PCI_ATTACHED", ref)
-    if vm["VGPUs"] and op in _MOVING and not (op == "migrate_send" and state == "Halted"):
-        if not (op == "checkpoint" and state == "Suspended"):
-            return XapiError("VM_HAS_VGPU", ref)
-    if vm["VUSBs"] and op in (*_MOVING, "snapshot"):
-        return XapiError("VM_HAS_VUSBS", ref)
-    if op == "make_into_template":
-        for field, code in (
-            ("appliance", "VM_IS_PART_OF_AN_APPLIANCE"),
-            ("protection_policy", "VM_ASSIGNED_TO_PROTECTION_POLICY"),
-            ("snapshot_schedule", "VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE"),
+    blocked, current = vm["blocked_operations"], list(vm["current_operations"].values())
+    template, snapshot = vm["is_a_template"], vm["is_a_snapshot"]
+    default = vm["is_default_template"] or truthy(vm["other_config"].get("default_template"))
+    immobile = _platform(store, vm, "nomigrate") or _platform(store, vm, "nested-virt")
+    nested = _platform(store, vm, "nested-virt")
+    # check_op_for_feature: what the guest's drivers and agent say
+    live = state in ("Running", "Paused")
+    metrics = store.tables["VM_metrics"].get(vm["metrics"], {})
+    guest = store.tables["VM_guest_metrics"].get(vm["guest_metrics"])
+    other = guest["other"] if guest else {}
+    drivers = bool(guest) and bool(guest["PV_drivers_detected"] or guest["PV_drivers_version"])
+    implicit = (
+        not live or metrics.get("current_domain_type") in ("pv", "pv_in_pvh", "pvh") or drivers
+    )
+    vbds = [store.tables["VBD"][v] for v in live_refs(store, "VBD", vm["VBDs"])]
+    vdis = [store.tables["VDI"][b["VDI"]] for b in vbds if b["VDI"] in store.tables["VDI"]]
+    reset = any(v["sm_config"].get("on_boot") == "reset" for v in vdis)
+    reset_cached = any(
+        v["sm_config"].get("on_boot") == "reset" and truthy(v["sm_config"].get("caching"))
+        for v in vdis
+    )
+    rolling = _rolling_upgrade(store)
+
+    def lacks(feature: str) -> bool:
+        return other.get(feature) != "1"
+
+    def feature(op: str) -> XapiError | None:
+        if op in _MOVING and live:
+            if "data-cant-suspend-reason" in other:
+                return XapiError("VM_NON_SUSPENDABLE", ref, other["data-cant-suspend-reason"])
+            if not implicit and lacks("feature-suspend"):
+                return XapiError("VM_LACKS_FEATURE", ref)
+            return None
+        if implicit:
+            return None
+        if op == "clean_shutdown" and lacks("feature-shutdown") and lacks("feature-poweroff"):
+            return XapiError("VM_LACKS_FEATURE", ref)
+        if op == "clean_reboot" and lacks("feature-shutdown") and lacks("feature-reboot"):
+            return XapiError("VM_LACKS_FEATURE", ref)
+        if op == "changing_VCPUs_live" and lacks("feature-vcpu-hotplug"):
+            return XapiError("VM_LACKS_FEATURE", ref)
+        return None
+
+    def check(op: str) -> XapiError | None:
+        if op in blocked:
+            return XapiError("OPERATION_BLOCKED", ref, blocked[op])
+        allowed_states = power_states(vm, op)
+        if state not in allowed_states:
+            expected = ", ".join(s.lower() for s in allowed_states)
+            return XapiError("VM_BAD_POWER_STATE", ref, expected, state.lower())
+        if current and not concurrently(op, current):
+            return in_progress("VM", ref, vm)
+        if template and not snapshot:
+            if not (op in _TEMPLATE_OPS or (op in ("destroy", "migrate_send") and not default)):
+                return XapiError("VM_IS_TEMPLATE", ref, op)
+        if snapshot and op not in _SNAPSHOT_OPS:
+            return XapiError("VM_IS_SNAPSHOT", ref, op)
+        if op == "provision" and not template:
+            return XapiError("PROVISION_ONLY_ALLOWED_ON_TEMPLATE")
+        if op == "revert" and not snapshot:
+            return XapiError("REVERT_ONLY_ALLOWED_ON_SNAPSHOT")
+        if op in _MOVING and immobile:
+            return XapiError("VM_IS_IMMOBILE", ref)
+        if op == "changing_dynamic_range" and nested:
+            return XapiError("VM_IS_USING_NESTED_VIRT", ref)
+        if vm["is_control_domain"]:
+            if op in ("changing_VCPUs", "destroy"):  # every control domain here is a dom0
+                return XapiError("OPERATION_NOT_ALLOWED", "This operation is not allowed on dom0")
+            if op not in _CONTROL_DOMAIN_OPS:
+                return XapiError(
+                    "OPERATION_NOT_ALLOWED", "This operation is not allowed on a control domain"
+                )
+        problem = feature(op)
+        if problem is not None:
+            return problem
+        if op == "snapshot_with_quiesce":
+            return XapiError("VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED", ref)
+        if (op in ("checkpoint", "snapshot", "suspend") and reset) or (
+            op == "pool_migrate" and reset_cached
         ):
-            if vm[field] != NULL_REF and _valid(store, _FIELD_CLASS[field], vm[field]):
-                return XapiError(code, ref, vm[field])
-    if op == "query_services" and not truthy(vm["other_config"].get("is_system_domain")):
-        return XapiError("NOT_SYSTEM_DOMAIN", ref)
-    if _rolling_upgrade(store) and op not in _RPU_OPS:
-        return XapiError("NOT_SUPPORTED_DURING_UPGRADE")
-    if op == "create_vtpm" and vm["VTPMs"]:
-        return XapiError("VTPM_MAX_AMOUNT_REACHED", str(len(vm["VTPMs"])))
-    return None
+            return XapiError("VDI_ON_BOOT_MODE_INCOMPATIBLE_WITH_OPERATION")
+        if op in _MOVING and vm["attached_PCIs"]:
+            return XapiError("VM_HAS_PCI_ATTACHED", ref)
+        if vm["VGPUs"] and op in _MOVING and not (op == "migrate_send" and state == "Halted"):
+            if not (op == "checkpoint" and state == "Suspended"):
+                return XapiError("VM_HAS_VGPU", ref)
+        if vm["VUSBs"] and op in (*_MOVING, "snapshot"):
+            return XapiError("VM_HAS_VUSBS", ref)
+        if op == "make_into_template":
+            for field, code in (
+                ("appliance", "VM_IS_PART_OF_AN_APPLIANCE"),
+                ("protection_policy", "VM_ASSIGNED_TO_PROTECTION_POLICY"),
+                ("snapshot_schedule", "VM_ASSIGNED_TO_SNAPSHOT_SCHEDULE"),
+            ):
+                if _valid(store, _FIELD_CLASS[field], vm[field]):
+                    return XapiError(code, ref, vm[field])
+        if op == "query_services" and not truthy(vm["other_config"].get("is_system_domain")):
+            return XapiError("NOT_SYSTEM_DOMAIN", ref)
+        if rolling and op not in _RPU_OPS:
+            return XapiError("NOT_SUPPORTED_DURING_UPGRADE")
+        if op == "create_vtpm" and vm["VTPMs"]:
+            return XapiError("VTPM_MAX_AMOUNT_REACHED", str(len(vm["VTPMs"])))
+        return None
+
+    return check
 
 
 _FIELD_CLASS = {
@@ -235,14 +240,12 @@ _FIELD_CLASS = {
 
 def _with(field: str):
     """The VMs whose ``field`` is the changed object (their metrics)."""
-    return lambda store, ref, record: [
-        r for r, vm in store.tables["VM"].items() if vm[field] == ref
-    ]
+    return lambda store, ref, record: store.pointing("VM", field, ref)
 
 
 RULES = Rules(
     cls="VM",
-    check=check,
+    prepare=prepare,
     listed=tuple(op for op in enum_values("vm_operations") if op not in _IGNORED),
     reached_by={
         "VBD": lambda store, ref, vbd: [vbd["VM"]],
