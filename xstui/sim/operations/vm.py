@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import NULL_REF, enum_values
-from . import Rules, in_progress, live_refs, truthy
+from . import Rules, in_progress, live_refs, on_upgrade, rolling_upgrade, truthy
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -144,13 +144,6 @@ def _vdis(store: Store, vm: dict) -> list[dict]:
     return [store.tables["VDI"][b["VDI"]] for b in vbds if b["VDI"] in store.tables["VDI"]]
 
 
-def _rolling_upgrade(store: Store) -> bool:
-    """Helpers.rolling_upgrade_in_progress: the key is there, whatever its value."""
-    return any(
-        "rolling_upgrade_in_progress" in p["other_config"] for p in store.tables["pool"].values()
-    )
-
-
 def _valid(store: Store, cls: str, ref: str) -> bool:
     return ref != NULL_REF and ref in store.tables[cls]
 
@@ -219,7 +212,7 @@ def check(store: Store, ref: str, op: str) -> XapiError | None:
                 return XapiError(code, ref, vm[field])
     if op == "query_services" and not truthy(vm["other_config"].get("is_system_domain")):
         return XapiError("NOT_SYSTEM_DOMAIN", ref)
-    if _rolling_upgrade(store) and op not in _RPU_OPS:
+    if rolling_upgrade(store) and op not in _RPU_OPS:
         return XapiError("NOT_SUPPORTED_DURING_UPGRADE")
     if op == "create_vtpm" and vm["VTPMs"]:
         return XapiError("VTPM_MAX_AMOUNT_REACHED", str(len(vm["VTPMs"])))
@@ -251,12 +244,7 @@ RULES = Rules(
         ],
         "VM_metrics": _with("metrics"),
         "VM_guest_metrics": _with("guest_metrics"),
-        # a rolling pool upgrade starting or ending (either side of the change has it)
-        "pool": lambda store, ref, pool: (
-            list(store.tables["VM"])
-            if "rolling_upgrade_in_progress" in pool["other_config"]
-            else []
-        ),
+        "pool": on_upgrade("VM"),
     },
     messages={
         name: name
@@ -270,10 +258,10 @@ RULES = Rules(
     | {
         # only when it becomes one (message_forwarding.ml)
         "set_is_a_template": lambda store, args: (
-            "make_into_template" if truthy(str(args[1])) else None
+            (str(args[0]), "make_into_template") if truthy(str(args[1])) else None
         ),
         "set_is_default_template": lambda store, args: (
-            "make_into_template"
+            (str(args[0]), "make_into_template")
             if truthy(str(args[1])) and not store.get("VM", str(args[0]))["is_a_template"]
             else None
         ),
