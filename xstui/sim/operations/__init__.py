@@ -125,6 +125,8 @@ def _marking() -> dict[tuple[str, str], tuple[str, str | Marks]]:
     for r in rules().values():
         for key, entry in r.messages.items():
             cls, _, name = key.rpartition(".")
+            if (cls or r.cls, name) in out:
+                raise RuntimeError(f"{cls or r.cls}.{name} marks two classes")
             out[(cls or r.cls, name)] = (r.cls, entry)
     return out
 

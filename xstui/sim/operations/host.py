@@ -77,7 +77,7 @@ def check(store: Store, ref: str, op: str) -> XapiError | None:
 def allowed(store: Store, ref: str) -> list[str]:
     """update_allowed_operations: what check lets through, Miami's operations
     only during a rolling pool upgrade (CA-18377)."""
-    ops = MIAMI if rolling_upgrade(store) else ALL
+    ops = [op for op in ALL if op in MIAMI] if rolling_upgrade(store) else ALL
     return [op for op in ops if check(store, ref, op) is None]
 
 
