@@ -43,14 +43,11 @@ def _recovering(store: Store) -> str | None:
 def check(store: Store, ref: str, op: str) -> XapiError | None:
     """valid_operations for one operation: the first error XAPI records for it."""
     host = store.get("host", ref)
-    against = None
-    if op in _CREATING:
-        against = first_running(host, _REMOVING)
-    elif op in _REMOVING:
-        against = first_running(host, _CREATING)
-    if against is not None:
-        task, running = against
-        return busy("host", ref, running, task)
+    # what brings VMs and what takes them away exclude each other
+    opposite = _REMOVING if op in _CREATING else _CREATING if op in _REMOVING else ()
+    found = first_running(host, opposite)
+    if found is not None:
+        return busy("host", ref, found[1], found[0])
     for running, refused in _EXCLUDES.items():
         found = first_running(host, (running,))
         if found is not None and op in refused:
