@@ -103,6 +103,12 @@ class Ctx:
         if self.task and self.store.get("task", self.task)["status"] == "cancelling":
             raise XapiError("TASK_CANCELLED", self.task)
 
+    def running(self, cls: str, ref: str, op: str):
+        """``op`` on the object for the rest of the block, as XAPI's
+        with_*_operation runs it: checked first, in current_operations
+        meanwhile (keyed by the call's task)."""
+        return operations.running(self.store, cls, ref, op, self.task or self.store.new_ref())
+
 
 def resolve(method: str) -> tuple[Message, bool]:
     """The message a wire method name denotes, and whether it is Async."""
@@ -229,14 +235,11 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
 
 
 def operation(ctx: Ctx, msg: Message, args: list):
-    """A message that is an operation on its first argument runs as XAPI's
-    message forwarding runs it: checked against the object's state first,
-    and in its current_operations meanwhile (keyed by the task)."""
-    op = operations.operation(ctx.store, msg.cls, msg.name, args)
-    if op is None:
-        return nullcontext()
-    key = ctx.task or ctx.store.new_ref()
-    return operations.running(ctx.store, msg.cls, str(args[0]), op, key)
+    """A message that is an operation (on its first argument, or the object
+    its Rules name) runs as XAPI's message forwarding runs it: checked
+    against the object's state first, and in its current_operations meanwhile."""
+    target = operations.operation(ctx.store, msg.cls, msg.name, args)
+    return nullcontext() if target is None else ctx.running(*target)
 
 
 def _check_refs(sim: Simulator, msg: Message, args: list) -> None:

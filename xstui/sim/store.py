@@ -21,7 +21,10 @@ from .errors import XapiError
 from .schema import XDate, blank, class_spec, classes, coerce
 
 # ref fields with no back-reference set, indexed for lookups by value
-_INDEXED: dict[str, tuple[str, ...]] = {"VM": ("metrics", "guest_metrics")}
+_INDEXED: dict[str, tuple[str, ...]] = {
+    "VM": ("metrics", "guest_metrics"),
+    "host": ("metrics",),
+}
 
 # One-to-many relations XAPI maintains itself: (child class, ref field) -> (parent class, set field)
 RELATIONS: tuple[tuple[str, str, str, str], ...] = (

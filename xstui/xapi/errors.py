@@ -8,6 +8,67 @@ from dataclasses import dataclass
 
 # code: (parameter names, meaning, remedy or "")
 CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
+    # host, pool and network operations (xapi_host_helpers.ml, xapi_pool_helpers.ml, xapi_network.ml)
+    "HOST_IS_LIVE": (("host",), "The host is running: it cannot be powered on.", ""),
+    "HOST_POWER_ON_MODE_DISABLED": (
+        (),
+        "The host has no power-on method (Wake-on-LAN, iLO, DRAC...) configured.",
+        "Set its power-on mode (xe host-set-power-on-mode) first.",
+    ),
+    "CLUSTERED_SR_DEGRADED": (
+        ("sr",),
+        "A clustered SR is recovering: no host may go down until it has.",
+        "Wait for the SR's recovery to finish, then try again.",
+    ),
+    "HOST_EVACUATE_IN_PROGRESS": (
+        ("host",),
+        "The host is being evacuated: no VM may start there meanwhile.",
+        "Start the VM on another host, or wait for the evacuation to end.",
+    ),
+    "HA_ENABLE_IN_PROGRESS": ((), "HA is being enabled on the pool.", "Wait for it to finish."),
+    "HA_DISABLE_IN_PROGRESS": ((), "HA is being disabled on the pool.", "Wait for it to finish."),
+    "CLUSTER_CREATE_IN_PROGRESS": ((), "A cluster is being created.", "Wait for it to finish."),
+    "DESIGNATE_NEW_MASTER_IN_PROGRESS": (
+        (),
+        "Another host is becoming the pool master.",
+        "Wait for the hand-over to finish (the toolstacks restart), then try again.",
+    ),
+    "TLS_VERIFICATION_ENABLE_IN_PROGRESS": (
+        (),
+        "TLS verification is being enabled in the pool.",
+        "Wait for it to finish.",
+    ),
+    "CONFIGURE_REPOSITORIES_IN_PROGRESS": (
+        (),
+        "The pool's update repositories are being changed.",
+        "Wait for it to finish.",
+    ),
+    "SYNC_UPDATES_IN_PROGRESS": (
+        (),
+        "The pool is syncing its update repositories.",
+        "Wait for the sync to finish.",
+    ),
+    "SYNC_BUNDLE_IN_PROGRESS": (
+        (),
+        "An update bundle is being uploaded to the pool.",
+        "Wait for it to finish.",
+    ),
+    "APPLY_UPDATES_IN_PROGRESS": (
+        (),
+        "Updates are being applied to a host of the pool: one host at a time.",
+        "Wait for that host's updates to finish, then go on.",
+    ),
+    "CLUSTER_ALREADY_EXISTS": ((), "The pool already has a cluster.", ""),
+    "INCOMPATIBLE_CLUSTER_STACK_ACTIVE": (
+        ("cluster_stack",),
+        "HA is on with another cluster stack, so no cluster can be created.",
+        "Disable HA first.",
+    ),
+    "POOL_SECRET_ROTATION_PENDING": (
+        (),
+        "A rotation of the pool secret is pending: no pool operation may run.",
+        "Finish the rotation (xe pool-secret-rotate) first.",
+    ),
     "SESSION_AUTHENTICATION_FAILED": (
         (),
         "The user name or password was not accepted.",

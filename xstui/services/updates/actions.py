@@ -338,6 +338,11 @@ class ApplyUpdate(Action):
             ]
             steps = [f"pool_{verb}.precheck", f"pool_{verb}.apply"]
         impact = ["VMs keep running while the files are installed."]
+        if self.generation is REPOSITORIES:  # as xapi_host.ml apply_updates does
+            impact.append(
+                f"XAPI disables {h.name} first: no VM starts there until its toolstack "
+                "restarts with no guidance pending, it reboots, or you enable it."
+            )
         impact += [f"Afterwards: {line}" for line in after_apply(self.guidance)]
         if needs_reboot(self.guidance):
             impact.append("Until the reboot, the host runs the old code.")

@@ -68,8 +68,9 @@ def evacuate(ctx: Ctx, host, network=NULL_REF, evacuate_batch_size=0):
         if isinstance(target, list):
             raise XapiError(*target)
     for i, (vm, target) in enumerate(plan.items(), 1):
-        ctx.work(MIGRATE_SECONDS, progress=(i - 0.5) / len(plan))
-        place.move(ctx, vm, target)
+        with ctx.running("host", target, "vm_migrate"):  # as its VM.pool_migrate does
+            ctx.work(MIGRATE_SECONDS, progress=(i - 0.5) / len(plan))
+            place.move(ctx, vm, target)
     return ""
 
 
@@ -112,10 +113,17 @@ def call_plugin(ctx: Ctx, host, plugin, fn, args):
 
 @message()
 def apply_updates(ctx: Ctx, self, hash):  # noqa: A002  (the API's name)
-    """XenServer 8: install what the synced repositories offer this host."""
+    """XenServer 8: install what the synced repositories offer this host, as
+    xapi_host.ml does inside the pool's apply_updates operation: not with HA
+    on; the host disabled first (it enables itself again when its toolstack
+    starts), then the host's own apply_updates operation while it installs."""
     from ._updates import apply_repository_updates
 
-    return apply_repository_updates(ctx, self, hash)
+    if ha_enabled(ctx):
+        raise XapiError("HA_IS_ENABLED")
+    ctx.store.set("host", self, enabled=False)
+    with ctx.running("host", self, "apply_updates"):
+        return apply_repository_updates(ctx, self, hash)
 
 
 @message()

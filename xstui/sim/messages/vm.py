@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from .. import consoles, guest
 from ..api import Ctx, message
 from ..errors import XapiError
+from ..operations import first_running
 from ..schema import NULL_REF
 from ..store import now_xdate
 from . import _ha
@@ -97,24 +98,31 @@ def _pick_host(ctx: Ctx, vm: str) -> str:
     raise first_error or XapiError("NO_HOSTS_AVAILABLE")
 
 
-def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused) -> str:
-    ctx.work(BOOT_SECONDS, progress=0.5)
-    place.claim(ctx, host, rec["memory_static_max"])
-    set_power(ctx, vm, "Paused" if start_paused else "Running", host)
+def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused, host_op: str) -> str:
+    """The VM comes up on ``host``, which runs ``host_op`` (vm_start or
+    vm_resume) meanwhile (message_forwarding.ml allocate_vm_to_host)."""
+    with ctx.running("host", host, host_op):
+        ctx.work(BOOT_SECONDS, progress=0.5)
+        place.claim(ctx, host, rec["memory_static_max"])
+        set_power(ctx, vm, "Paused" if start_paused else "Running", host)
     return ""
 
 
 @message()
 def start(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Halted")
-    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused)
+    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused, "vm_start")
 
 
 @message()
 def start_on(ctx: Ctx, vm, host, start_paused, force):
+    # XAPI refuses a host being evacuated before it looks at the VM
+    evacuating = first_running(ctx.store.get("host", host), ("evacuate",))
+    if evacuating is not None:
+        raise XapiError("HOST_EVACUATE_IN_PROGRESS", host)
     rec = _vm(ctx, vm, "Halted")
     place.boot_check(ctx, vm, host)
-    return _boot(ctx, vm, rec, host, start_paused)
+    return _boot(ctx, vm, rec, host, start_paused, "vm_start")
 
 
 def _stop(ctx: Ctx, vm: str, states: tuple[str, ...], to: str = "Halted") -> None:
@@ -164,14 +172,14 @@ def suspend(ctx: Ctx, vm):
 @message()
 def resume(ctx: Ctx, vm, start_paused, force):
     rec = _vm(ctx, vm, "Suspended")
-    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused)
+    return _boot(ctx, vm, rec, _pick_host(ctx, vm), start_paused, "vm_resume")
 
 
 @message()
 def resume_on(ctx: Ctx, vm, host, start_paused, force):
     rec = _vm(ctx, vm, "Suspended")
     place.boot_check(ctx, vm, host)
-    return _boot(ctx, vm, rec, host, start_paused)
+    return _boot(ctx, vm, rec, host, start_paused, "vm_resume")
 
 
 @message(asyncable=False)
@@ -190,8 +198,9 @@ def pool_migrate(ctx: Ctx, vm, host, options):
     source = rec["resident_on"]
     if source != host and not place.live(ctx, source):
         raise XapiError("HOST_OFFLINE", source)
-    ctx.work(BOOT_SECONDS, progress=0.5)
-    place.move(ctx, vm, host)
+    with ctx.running("host", host, "vm_migrate"):
+        ctx.work(BOOT_SECONDS, progress=0.5)
+        place.move(ctx, vm, host)
     return ""
 
 

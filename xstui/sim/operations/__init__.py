@@ -8,7 +8,10 @@ can change the answer. The store calls :func:`after_change`
 on every write, so ``allowed_operations`` is current in every event; the
 dispatcher runs a message that is an operation through :func:`running`:
 checked first (XAPI's error, before any behaviour), listed in
-``current_operations`` while it runs.
+``current_operations`` while it runs. The object a message marks is its first
+argument, or what the Rules' function of the call names (the pool for
+``pool.enable_ha``); a behaviour marks one itself (``Ctx.running``) where
+XAPI marks it mid-call (a host's ``vm_start`` once the VM is placed there).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from ..errors import XapiError
@@ -29,6 +32,8 @@ Check = Callable[[str], "XapiError | None"]
 # another class's object (its ref, its record before or after a change) -> the
 # refs of this class whose allowed_operations it can change
 Reach = Callable[["Store", str, dict], Iterable[str]]
+# a call's arguments -> the object it marks and the operation, or None
+Marks = Callable[["Store", list], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -37,16 +42,20 @@ class Rules:
     prepare: Callable[[Store, str], Check]  # (store, ref): its check_operation_error
     listed: tuple[str, ...]  # what allowed_operations may hold (XAPI's allowable ops)
     reached_by: Mapping[str, Reach] = field(default_factory=dict)
-    # the messages of the class that are operations on their first argument,
-    # as XAPI's message forwarding marks them: message name -> the operation,
-    # or a function of (store, arguments) to the operation or None
-    messages: Mapping[str, str | Callable[[Store, list], str | None]] = field(default_factory=dict)
+    # the messages that are operations on an object of this class, as XAPI's
+    # message forwarding marks them: a message of the class ("start"), or of
+    # another ("host.apply_updates") -> the operation on its first argument,
+    # or a function of (store, arguments) to (the object, the operation) or None
+    messages: Mapping[str, str | Marks] = field(default_factory=dict)
+    # XAPI's update_allowed_operations where it lists other than the listed
+    # operations check lets through: a function of (store, ref)
+    allowed: Callable[[Store, str], list[str]] | None = None
 
 
 def _rules() -> dict[str, Rules]:
-    from . import vm
+    from . import host, network, pool, vm
 
-    return {m.RULES.cls: m.RULES for m in (vm,)}
+    return {m.RULES.cls: m.RULES for m in (vm, host, pool, network)}
 
 
 RULES: dict[str, Rules] = {}
@@ -65,6 +74,8 @@ def error(store: Store, cls: str, ref: str, op: str) -> XapiError | None:
 
 def allowed(store: Store, cls: str, ref: str) -> list[str]:
     r = rules()[cls]
+    if r.allowed is not None:
+        return r.allowed(store, ref)
     check = r.prepare(store, ref)
     return [op for op in r.listed if check(op) is None]
 
@@ -94,11 +105,35 @@ def affected(store: Store, cls: str, ref: str, before: dict, after: dict) -> set
     return todo
 
 
-def operation(store: Store, cls: str, name: str, args: list) -> str | None:
-    """The operation a call of a message of ``cls`` is (on its first argument), if any."""
-    r = rules().get(cls)
-    op = r.messages.get(name) if r is not None and args else None
-    return op(store, args) if callable(op) else op
+def operation(store: Store, cls: str, name: str, args: list) -> tuple[str, str, str] | None:
+    """The operation a call of the message ``cls.name`` is, if any: (the
+    object's class, its ref, the operation)."""
+    found = _marking().get((cls, name))
+    if found is None:
+        return None
+    target_cls, entry = found
+    if callable(entry):
+        target = entry(store, args)
+        return None if target is None else (target_cls, *target)
+    return (target_cls, str(args[0]), entry) if args else None
+
+
+@cache
+def _marking() -> dict[tuple[str, str], tuple[str, str | Marks]]:
+    """(message class, message) -> (the class it marks, its Rules entry)."""
+    out: dict[tuple[str, str], tuple[str, str | Marks]] = {}
+    for r in rules().values():
+        for key, entry in r.messages.items():
+            cls, _, name = key.rpartition(".")
+            if (cls or r.cls, name) in out:
+                raise RuntimeError(f"{cls or r.cls}.{name} marks two classes")
+            out[(cls or r.cls, name)] = (r.cls, entry)
+    return out
+
+
+def per_operation(check: Callable[[Store, str, str], XapiError | None]):
+    """``Rules.prepare`` for rules written per (store, ref, operation)."""
+    return lambda store, ref: partial(check, store, ref)
 
 
 def watched(store_cls: str) -> bool:
@@ -130,19 +165,25 @@ def running(store: Store, cls: str, ref: str, op: str, key: str) -> Iterator[Non
 
 
 # helpers the class modules share ------------------------------------------------
+def busy(cls: str, ref: str, *running: str) -> XapiError:
+    """OTHER_OPERATION_IN_PROGRESS on the object, then (where XAPI names
+    them) the operation running and its task."""
+    return XapiError("OTHER_OPERATION_IN_PROGRESS", cls, ref, *running)
+
+
 def in_progress(cls: str, ref: str, record: dict) -> XapiError:
     """XAPI's OTHER_OPERATION_IN_PROGRESS for what is running on the object."""
     current = record["current_operations"]
     if len(current) == 1:
         ((task, op),) = current.items()
-        return XapiError("OTHER_OPERATION_IN_PROGRESS", cls, ref, op, task)
-    return XapiError(
-        "OTHER_OPERATION_IN_PROGRESS",
-        cls,
-        ref,
-        "{" + ",".join(current.values()) + "}",
-        "{" + ",".join(current) + "}",
-    )
+        return busy(cls, ref, op, task)
+    return busy(cls, ref, "{" + ",".join(current.values()) + "}", "{" + ",".join(current) + "}")
+
+
+def first_running(record: dict, ops: Iterable[str]) -> tuple[str, str] | None:
+    """The first (task, operation) of the object's current_operations among ``ops``."""
+    wanted = set(ops)
+    return next(((t, op) for t, op in record["current_operations"].items() if op in wanted), None)
 
 
 def truthy(value: str | None) -> bool:
@@ -152,3 +193,24 @@ def truthy(value: str | None) -> bool:
 
 def live_refs(store: Store, cls: str, refs: Iterable[str]) -> list[str]:
     return [r for r in refs if store.exists(cls, r)]
+
+
+def rolling_upgrade(store: Store) -> bool:
+    """Helpers.rolling_upgrade_in_progress: the pool's other_config has the
+    key, whatever its value."""
+    return any(
+        "rolling_upgrade_in_progress" in p["other_config"] for p in store.tables["pool"].values()
+    )
+
+
+def on_upgrade(cls: str) -> Reach:
+    """``reached_by`` the pool: every object of ``cls`` when a change starts
+    or ends a rolling upgrade (either side of the change has the key)."""
+    return lambda store, ref, pool: (
+        list(store.tables[cls]) if "rolling_upgrade_in_progress" in pool["other_config"] else []
+    )
+
+
+def the_pool(store: Store) -> str:
+    """Helpers.get_pool: the one pool."""
+    return next(iter(store.tables["pool"]))

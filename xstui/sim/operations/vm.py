@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import NULL_REF, enum_values
-from . import Check, Rules, in_progress, live_refs, truthy
+from . import Check, Rules, in_progress, live_refs, on_upgrade, rolling_upgrade, truthy
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -108,13 +108,6 @@ def _platform(store: Store, vm: dict, key: str) -> bool:
     return truthy(vm["platform"].get(key))
 
 
-def _rolling_upgrade(store: Store) -> bool:
-    """Helpers.rolling_upgrade_in_progress: the key is there, whatever its value."""
-    return any(
-        "rolling_upgrade_in_progress" in p["other_config"] for p in store.tables["pool"].values()
-    )
-
-
 def _valid(store: Store, cls: str, ref: str) -> bool:
     return ref != NULL_REF and ref in store.tables[cls]
 
@@ -145,7 +138,7 @@ def prepare(store: Store, ref: str) -> Check:
         v["sm_config"].get("on_boot") == "reset" and truthy(v["sm_config"].get("caching"))
         for v in vdis
     )
-    rolling = _rolling_upgrade(store)
+    rolling = rolling_upgrade(store)
 
     def lacks(feature: str) -> bool:
         return other.get(feature) != "1"
@@ -254,12 +247,7 @@ RULES = Rules(
         ],
         "VM_metrics": _with("metrics"),
         "VM_guest_metrics": _with("guest_metrics"),
-        # a rolling pool upgrade starting or ending (either side of the change has it)
-        "pool": lambda store, ref, pool: (
-            list(store.tables["VM"])
-            if "rolling_upgrade_in_progress" in pool["other_config"]
-            else []
-        ),
+        "pool": on_upgrade("VM"),
     },
     messages={
         name: name
@@ -273,10 +261,10 @@ RULES = Rules(
     | {
         # only when it becomes one (message_forwarding.ml)
         "set_is_a_template": lambda store, args: (
-            "make_into_template" if truthy(str(args[1])) else None
+            (str(args[0]), "make_into_template") if truthy(str(args[1])) else None
         ),
         "set_is_default_template": lambda store, args: (
-            "make_into_template"
+            (str(args[0]), "make_into_template")
             if truthy(str(args[1])) and not store.get("VM", str(args[0]))["is_a_template"]
             else None
         ),
