@@ -198,6 +198,7 @@ class HostScreen(AreaScreen):
     @on(DataTable.RowHighlighted, "#hosts")
     def _host_chosen(self, event: DataTable.RowHighlighted) -> None:
         if self.ready:
+            self.refresh_bindings()  # the keys follow what this host can do
             self._draw_details()
             self.time_state = None
             if self.query_one(TabbedContent).active == "time":
@@ -432,12 +433,16 @@ class HostScreen(AreaScreen):
         if action is not None:
             await perform(self.app, action)
 
-    @requires(hs.RebootHost)
+    def targets(self, cls: str) -> list[str]:
+        return [self.host] if cls == "host" and self.host else []
+
+    # a reboot or shutdown starts by moving the VMs away: what the host must allow
+    @requires(hs.RebootHost, operation=("host", "evacuate"))
     @work(exit_on_error=False, group="action", description="reboot host")
     async def action_reboot(self) -> None:
         await self._power(hs.RebootHost, "Reboot")
 
-    @requires(hs.ShutdownHost)
+    @requires(hs.ShutdownHost, operation=("host", "evacuate"))
     @work(exit_on_error=False, group="action", description="shut down host")
     async def action_shutdown(self) -> None:
         await self._power(hs.ShutdownHost, "Shut down")

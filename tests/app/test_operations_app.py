@@ -1,0 +1,44 @@
+"""Keys follow what the chosen object can do now (its allowed_operations),
+through the same check as a role's refusal: shown disabled, and pressing
+one says why in words instead of opening a dialog."""
+
+from tests.app.test_host_app import open_host
+from tests.waiting import until
+from xstui.app import XstuiApp
+from xstui.screens.vms import VmsScreen
+from xstui.widgets.rowlist import RowList
+
+
+async def test_migrate_key_says_why_a_halted_vm_cannot(running_sim, connection):
+    app = XstuiApp(connection)
+    notices = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notices.append(message)
+        await until(pilot, lambda: app.connection.cache.table("vm"))
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("slash", *"backup-proxy", "enter")
+        rows = app.screen.query_one(RowList)
+        await until(pilot, lambda: [r.name for r in app.screen.shown] == ["backup-proxy"])
+        assert rows.chosen() and app.screen.check_action("migrate", ()) is None  # disabled
+        await pilot.press("g")
+        await until(pilot, lambda: "Migrate: the VM is halted." in notices)
+        assert isinstance(app.screen, VmsScreen)  # no dialog opened
+
+
+async def test_reboot_key_follows_what_runs_on_the_host(running_sim, connection):
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    app = XstuiApp(connection)
+    notices = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notices.append(message)
+        screen = await open_host(pilot, "xcp-b")
+        assert screen.check_action("reboot", ()) is True
+        # a VM on its way in (xapi_host_helpers.ml: evacuate excludes vm_migrate)
+        st.set("host", b, current_operations={"OpaqueRef:task": "vm_migrate"})
+        await until(pilot, lambda: screen.check_action("reboot", ()) is None)
+        await pilot.press("R")
+        await until(pilot, lambda: "Reboot: the host is busy: vm migrate in progress." in notices)
+        st.set("host", b, current_operations={})
+        await until(pilot, lambda: screen.check_action("reboot", ()) is True)
