@@ -2,10 +2,11 @@
 through the same check as a role's refusal: shown disabled, and pressing
 one says why in words instead of opening a dialog."""
 
+from xstui.screens.vms import VmsScreen
+
 from tests.app.test_host_app import open_host
 from tests.waiting import until
 from xstui.app import XstuiApp
-from xstui.screens.vms import VmsScreen
 from xstui.widgets.rowlist import RowList
 
 
