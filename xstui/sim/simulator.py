@@ -207,7 +207,11 @@ class Simulator:
             else:  # a toolstack restart settles that guidance
                 rec = st.get("host", host)
                 left = [g for g in rec["pending_guidances"] if g != "restart_toolstack"]
-                st.set("host", host, pending_guidances=left)
+                # and a new xapi forgets a host.disable: it enables the host unless
+                # disabled for good or guidance is still pending
+                # (xapi_host_helpers.ml, consider_enabling_host)
+                enabled = rec["enabled"] or (host not in self.stay_disabled and not left)
+                st.set("host", host, pending_guidances=left, enabled=enabled)
         if self.on_host_up:
             self.on_host_up(host)
 
