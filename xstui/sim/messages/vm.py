@@ -28,6 +28,7 @@ def _vm(ctx: Ctx, vm: str, *expected: str) -> dict:
 def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
     st = ctx.store
     rec = st.get("VM", vm)
+    was = rec["power_state"]
     live = state in ("Running", "Paused")
     st.set(
         "VM",
@@ -46,6 +47,24 @@ def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
         if state == "Running" and rec["power_state"] == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
+    if state == "Halted" or (was == "Halted" and live):
+        _devices(ctx, rec, attached=state != "Halted")
+
+
+def _devices(ctx: Ctx, rec: dict, attached: bool) -> None:
+    """A VM's drives and interfaces follow its domain: all detached when it
+    halts (Xapi_vm_lifecycle.force_state_reset), attached when it starts
+    (Xapi_xenops.start: an empty drive only where qemu serves it, HVM)."""
+    st = ctx.store
+    qemu = rec["domain_type"] == "hvm"
+    for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"])):
+        for ref in refs:
+            dev = st.tables[cls].get(ref)
+            if dev is None or dev["currently_attached"] == attached:
+                continue
+            if attached and cls == "VBD" and dev["empty"] and not qemu:
+                continue
+            st.set(cls, ref, currently_attached=attached)
 
 
 def _pick_host(ctx: Ctx, vm: str) -> str:
