@@ -229,14 +229,14 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
 
 
 def operation(ctx: Ctx, msg: Message, args: list):
-    """A message that is an operation on its first argument runs as XAPI's
-    message forwarding runs it: checked against the object's state first,
-    and in its current_operations meanwhile (keyed by the task)."""
-    op = operations.operation(ctx.store, msg.cls, msg.name, args)
-    if op is None:
+    """A message that is an operation on objects runs as XAPI's message
+    forwarding runs it: each checked against its object's state first, and
+    in its current_operations meanwhile (keyed by the task)."""
+    todo = operations.marks(ctx.store, msg.cls, msg.name, args)
+    if not todo:
         return nullcontext()
     key = ctx.task or ctx.store.new_ref()
-    return operations.running(ctx.store, msg.cls, str(args[0]), op, key)
+    return operations.running(ctx.store, todo, key)
 
 
 def _check_refs(sim: Simulator, msg: Message, args: list) -> None:

@@ -700,6 +700,101 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The patch's precheck failed.",
         "Read the details; the host's logs have more.",
     ),
+    # storage operations (xapi_sr_operations.ml, xapi_vdi.ml, xapi_vbd_helpers.ml, xapi_vif_helpers.ml)
+    "SR_OPERATION_NOT_SUPPORTED": (
+        ("sr",),
+        "The SR's storage type does not support this operation.",
+        "See the SR's allowed operations.",
+    ),
+    "SR_NOT_EMPTY": (
+        (),
+        "The SR still holds disks.",
+        "Delete its disks first, or forget the SR instead.",
+    ),
+    "SR_HAS_MULTIPLE_PBDS": (
+        ("PBD",),
+        "This local SR is connected to more than one host.",
+        "",
+    ),
+    "INCOMPATIBLE_CLUSTER_STACK_ACTIVE": (
+        ("cluster_stack",),
+        "HA runs on a cluster stack this SR's storage type cannot work with.",
+        "Disable HA first, or use an SR of another type.",
+    ),
+    "VDI_INCOMPATIBLE_TYPE": (
+        ("vdi", "type"),
+        "The disk's type does not allow this operation.",
+        "",
+    ),
+    "VDI_CBT_ENABLED": (
+        ("vdi",),
+        "Changed block tracking is on for this disk, which rules this out.",
+        "Disable changed block tracking on the disk first.",
+    ),
+    "VDI_NO_CBT_METADATA": (
+        ("vdi",),
+        "The disk has no changed block tracking data.",
+        "",
+    ),
+    "VDI_IS_A_PHYSICAL_DEVICE": (
+        ("vdi",),
+        "This disk is a physical device of the host: it cannot be deleted.",
+        "",
+    ),
+    "VDI_HAS_RRDS": (
+        ("vdi",),
+        "This disk holds the pool's performance statistics.",
+        "",
+    ),
+    "VDI_IS_SHARABLE": (
+        ("vdi",),
+        "A sharable disk cannot be snapshotted.",
+        "",
+    ),
+    "VDI_NOT_MANAGED": (
+        ("vdi",),
+        "The host does not manage this disk (it is not usable by VMs).",
+        "Rescan its SR.",
+    ),
+    "VDI_READONLY": (
+        ("vdi",),
+        "The disk is read-only but the drive would write to it.",
+        "Attach it read-only.",
+    ),
+    "VDI_NEEDS_VM_FOR_MIGRATE": (
+        ("vdi",),
+        "Only a disk attached to a VM can be moved this way.",
+        "Move the VM's storage instead, or copy the disk.",
+    ),
+    "HA_ENABLE_IN_PROGRESS": (
+        (),
+        "HA is being enabled.",
+        "Wait for it to finish, then try again.",
+    ),
+    "HA_DISABLE_IN_PROGRESS": (
+        (),
+        "HA is being disabled.",
+        "Wait for it to finish, then try again.",
+    ),
+    "VBD_NOT_UNPLUGGABLE": (
+        ("vbd",),
+        "This drive is not marked unpluggable: it cannot be detached while the VM runs.",
+        "Shut the VM down first, or mark the drive unpluggable.",
+    ),
+    "VBD_NOT_REMOVABLE_MEDIA": (
+        ("vbd",),
+        "Only a CD drive takes media in and out.",
+        "",
+    ),
+    "VBD_IS_EMPTY": (("vbd",), "The drive is empty.", "Insert a disc first."),
+    "VBD_NOT_EMPTY": (("vbd",), "The drive already holds a disc.", "Eject it first."),
+    "DEVICE_ALREADY_ATTACHED": (("device",), "The device is already attached.", ""),
+    "DEVICE_ALREADY_DETACHED": (("device",), "The device is not attached.", ""),
+    "VM_MISSING_PV_DRIVERS": (
+        ("vm",),
+        "The VM has no guest tools (PV drivers), which this needs while it runs.",
+        "Install the guest tools, or shut the VM down first.",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import NULL_REF, enum_values
-from . import Rules, in_progress, live_refs, truthy
+from . import Mark, Rules, in_progress, live_refs, rolling_upgrade, truthy, vms_with
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -144,13 +144,6 @@ def _vdis(store: Store, vm: dict) -> list[dict]:
     return [store.tables["VDI"][b["VDI"]] for b in vbds if b["VDI"] in store.tables["VDI"]]
 
 
-def _rolling_upgrade(store: Store) -> bool:
-    """Helpers.rolling_upgrade_in_progress: the key is there, whatever its value."""
-    return any(
-        "rolling_upgrade_in_progress" in p["other_config"] for p in store.tables["pool"].values()
-    )
-
-
 def _valid(store: Store, cls: str, ref: str) -> bool:
     return ref != NULL_REF and ref in store.tables[cls]
 
@@ -219,7 +212,7 @@ def check(store: Store, ref: str, op: str) -> XapiError | None:
                 return XapiError(code, ref, vm[field])
     if op == "query_services" and not truthy(vm["other_config"].get("is_system_domain")):
         return XapiError("NOT_SYSTEM_DOMAIN", ref)
-    if _rolling_upgrade(store) and op not in _RPU_OPS:
+    if rolling_upgrade(store) and op not in _RPU_OPS:
         return XapiError("NOT_SUPPORTED_DURING_UPGRADE")
     if op == "create_vtpm" and vm["VTPMs"]:
         return XapiError("VTPM_MAX_AMOUNT_REACHED", str(len(vm["VTPMs"])))
@@ -235,9 +228,17 @@ _FIELD_CLASS = {
 
 def _with(field: str):
     """The VMs whose ``field`` is the changed object (their metrics)."""
-    return lambda store, ref, record: [
-        r for r, vm in store.tables["VM"].items() if vm[field] == ref
-    ]
+    return lambda store, ref, record: vms_with(store, field, ref)
+
+
+def _pool_migrate(store: Store, args: list) -> list[Mark]:
+    """VDI.pool_migrate is migrate_send on the VM of the disk's first VBD,
+    refused first when it has none (message_forwarding.ml)."""
+    vdi = str(args[0])
+    vbds = store.get("VDI", vdi)["VBDs"]
+    if not vbds:
+        raise XapiError("VDI_NEEDS_VM_FOR_MIGRATE", vdi)
+    return [Mark("VM", store.get("VBD", vbds[0])["VM"], "migrate_send")]
 
 
 RULES = Rules(
@@ -270,13 +271,14 @@ RULES = Rules(
     | {
         # only when it becomes one (message_forwarding.ml)
         "set_is_a_template": lambda store, args: (
-            "make_into_template" if truthy(str(args[1])) else None
+            [Mark("VM", str(args[0]), "make_into_template")] if truthy(str(args[1])) else []
         ),
         "set_is_default_template": lambda store, args: (
-            "make_into_template"
+            [Mark("VM", str(args[0]), "make_into_template")]
             if truthy(str(args[1])) and not store.get("VM", str(args[0]))["is_a_template"]
-            else None
+            else []
         ),
+        "VDI.pool_migrate": _pool_migrate,
         "call_host_plugin": "call_plugin",
         "set_VCPUs_number_live": "changing_VCPUs_live",
         "add_to_VCPUs_params_live": "changing_VCPUs_live",
