@@ -219,6 +219,26 @@ def by_op(current: Mapping[str, str]) -> list[tuple[str, str]]:
     return sorted(((task, op) for op, task in first.items()), key=lambda x: variant_hash(x[1]))
 
 
+def busy(
+    cls: str,
+    ref: str,
+    current: Mapping[str, str],
+    op: str,
+    tolerates: Mapping[str, tuple[str, ...]],
+    name: Callable[[str], str] = str,
+) -> XapiError | None:
+    """XAPI's check on operations running (SR check_parallel_ops, the VBD's
+    like): ``op`` starts only beside those it ``tolerates``; the first other
+    (in List.sort_uniq's order), in ``name``'s words, refuses it."""
+    beside = tolerates.get(op, ())
+    first = next(((t, o) for t, o in by_op(current) if o not in beside), None)
+    return (
+        None
+        if first is None
+        else XapiError("OTHER_OPERATION_IN_PROGRESS", cls, ref, name(first[1]), first[0])
+    )
+
+
 def truthy(value: str | None) -> bool:
     """XAPI's bool_of_assoc: "1" or "true" (any case)."""
     return value is not None and (value == "1" or value.lower() == "true")

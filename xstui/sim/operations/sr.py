@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import XapiError
-from . import Mark, Marks, Rules, by_op, live_refs, pool, rolling_upgrade, sm_features
+from . import Mark, Marks, Rules, busy, live_refs, pool, rolling_upgrade, sm_features
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -40,7 +40,7 @@ SM_CAP = {
     "vdi_revert": "VDI_REVERT",
     "vdi_snapshot": "VDI_SNAPSHOT",
 }
-_PARALLEL = ("plug",)  # safe_to_parallelise
+_TOGETHER = {"plug": ("plug",)}  # safe_to_parallelise: plugs go together
 
 
 def op_name(op: str) -> str:
@@ -49,10 +49,6 @@ def op_name(op: str) -> str:
         if op.startswith(prefix):
             return cls + op[len(prefix) :]
     return op
-
-
-def _busy(ref: str, task: str, op: str) -> XapiError:
-    return XapiError("OTHER_OPERATION_IN_PROGRESS", "SR", ref, op_name(op), task)
 
 
 def _cluster_stack(store: Store, sr: dict) -> XapiError | None:
@@ -90,15 +86,10 @@ def check(store: Store, ref: str, op: str) -> XapiError | None:
         for v in (store.tables["VDI"][r] for r in live_refs(store, "VDI", sr["VDIs"]))
     ):
         return XapiError("SR_NOT_EMPTY")
-    current = by_op(sr["current_operations"])
-    if current and op not in _PARALLEL:
-        return _busy(ref, *current[0])
-    serial = next(((t, o) for t, o in current if o not in _PARALLEL), None)
-    if serial and op in _PARALLEL:
-        return _busy(ref, *serial)
-    if op == "plug":
+    problem = busy("SR", ref, sr["current_operations"], op, _TOGETHER, op_name)
+    if problem is None and op == "plug":
         return _cluster_stack(store, sr)
-    return None
+    return problem
 
 
 def _on(op: str, sr_of: Callable[[Store, list], str]) -> Marks:

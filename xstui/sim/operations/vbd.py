@@ -9,33 +9,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import XapiError
-from . import Mark, Rules, by_op, domain_type, hotplug, vm_stopping, vms_with
+from . import Mark, Rules, busy, domain_type, hotplug, vm_stopping, vms_with
 
 if TYPE_CHECKING:
     from ..store import Store
 
 ALL_OPS = ("attach", "eject", "unplug", "unplug_force", "insert", "plug", "pause", "unpause")
 _PARALLEL = ("pause", "unpause")  # safe_to_parallelise
+# what each may start beside: pauses together, an unpause beside an attach
+# too (a reboot's: CA-24282); anything else beside nothing
+_TOGETHER = {"pause": _PARALLEL, "unpause": ("attach", *_PARALLEL)}
 _PLUG_OPS = ("plug", "unplug", "unplug_force")
-
-
-def _busy(ref: str, task: str, op: str) -> XapiError:
-    return XapiError("OTHER_OPERATION_IN_PROGRESS", "VBD", ref, op, task)
-
-
-def _concurrency(ref: str, vbd: dict, op: str) -> XapiError | None:
-    """What runs on the VBD already: only pause and unpause go together
-    (and unpause with attach, for a reboot: CA-24282)."""
-    current = by_op(vbd["current_operations"])
-    if current and op not in _PARALLEL:
-        return _busy(ref, *current[0])
-    serial = next(((t, o) for t, o in current if o not in _PARALLEL), None)
-    if serial and op == "pause":
-        return _busy(ref, *serial)
-    blocking = next(((t, o) for t, o in current if o not in ("attach", *_PARALLEL)), None)
-    if blocking and op == "unpause":
-        return _busy(ref, *blocking)
-    return None
 
 
 def _power(ref: str, vbd: dict, op: str, vm_ref: str, vm: dict) -> XapiError | None:
@@ -52,7 +36,9 @@ def _power(ref: str, vbd: dict, op: str, vm_ref: str, vm: dict) -> XapiError | N
     return None
 
 
-def _sharing(store: Store, ref: str, vbd: dict, vdi_ref: str, vdi: dict, vm: dict):
+def _sharing(
+    store: Store, ref: str, vbd: dict, vdi_ref: str, vdi: dict, vm: dict
+) -> XapiError | None:
     """The expensive sharing checks: another VBD of the disk in use (not a
     suspended VM's, not a control domain's) that writes, or any when this
     one would write, unless the disk is sharable; no writing a read-only disk."""
@@ -78,7 +64,7 @@ def _sharing(store: Store, ref: str, vbd: dict, vdi_ref: str, vdi: dict, vm: dic
     return None
 
 
-def _disk(store: Store, ref: str, vbd: dict, op: str, vm: dict, sharing: bool):
+def _disk(store: Store, ref: str, vbd: dict, op: str, vm: dict, sharing: bool) -> XapiError | None:
     """The disk in the drive: managed, not busy, free to share."""
     vdi_ref = vbd["VDI"]
     vdi = store.tables["VDI"].get(vdi_ref)
@@ -98,6 +84,36 @@ def _disk(store: Store, ref: str, vbd: dict, op: str, vm: dict, sharing: bool):
     return None
 
 
+def _drive(ref: str, vbd: dict, op: str) -> XapiError | None:
+    """What the drive is: unpluggable or not, a CD drive with a disc or not."""
+    if not vbd["unpluggable"] and op in ("unplug", "unplug_force"):
+        return XapiError("VBD_NOT_UNPLUGGABLE", ref)
+    if vbd["type"] != "CD" and op in ("insert", "eject"):
+        return XapiError("VBD_NOT_REMOVABLE_MEDIA", ref)
+    if vbd["empty"] and op == "eject":
+        return XapiError("VBD_IS_EMPTY", ref)
+    if not vbd["empty"] and op == "insert":
+        return XapiError("VBD_NOT_EMPTY", ref)
+    return None
+
+
+def _guest(store: Store, vbd: dict, op: str, vm_ref: str, vm: dict) -> XapiError | None:
+    """A running HVM guest hot-plugs with drivers only, and never a CD drive;
+    a suspended VM's CD drive takes no disc in or out."""
+    state = vm["power_state"]
+    if op in _PLUG_OPS and state == "Running" and domain_type(store, vm) == "hvm":
+        problem = hotplug(store, vm_ref, vm, "VBD")
+        if problem is None and vbd["type"] == "CD":
+            return XapiError(
+                "OPERATION_NOT_ALLOWED",
+                "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected",
+            )
+        return problem
+    if vbd["type"] == "CD" and state == "Suspended" and op in ("insert", "eject"):
+        return XapiError("VM_BAD_POWER_STATE", vm_ref, "halted, running", "suspended")
+    return None
+
+
 def _check(store: Store, ref: str, op: str, sharing: bool) -> XapiError | None:
     """valid_operations: the first error set for ``op``, in XAPI's order."""
     vbd = store.get("VBD", ref)
@@ -105,40 +121,14 @@ def _check(store: Store, ref: str, op: str, sharing: bool) -> XapiError | None:
         return None
     vm_ref = vbd["VM"]
     vm = store.get("VM", vm_ref)
-    state = vm["power_state"]
-    problem = (
-        _concurrency(ref, vbd, op)
-        or (
-            XapiError("VBD_NOT_UNPLUGGABLE", ref)
-            if not vbd["unpluggable"] and op in ("unplug", "unplug_force")
-            else None
-        )
-        or (
-            XapiError("VBD_NOT_REMOVABLE_MEDIA", ref)
-            if vbd["type"] != "CD" and op in ("insert", "eject")
-            else None
-        )
-        or (XapiError("VBD_IS_EMPTY", ref) if vbd["empty"] and op == "eject" else None)
-        or (XapiError("VBD_NOT_EMPTY", ref) if not vbd["empty"] and op == "insert" else None)
+    return (
+        busy("VBD", ref, vbd["current_operations"], op, _TOGETHER)
+        or _drive(ref, vbd, op)
         or _power(ref, vbd, op, vm_ref, vm)
         or (vm_stopping(vm_ref, vm) if op in ("plug", "unplug") else None)
+        or _guest(store, vbd, op, vm_ref, vm)
+        or _disk(store, ref, vbd, op, vm, sharing)
     )
-    if problem is None and op in _PLUG_OPS:
-        problem = hotplug(store, vm_ref, vm, "VBD")
-        hvm = state == "Running" and domain_type(store, vm) == "hvm"
-        if problem is None and hvm and vbd["type"] == "CD":
-            problem = XapiError(
-                "OPERATION_NOT_ALLOWED",
-                "HVM CDROMs cannot be hotplugged/unplugged, only inserted or ejected",
-            )
-    if (
-        problem is None
-        and vbd["type"] == "CD"
-        and state == "Suspended"
-        and op in ("insert", "eject")
-    ):
-        problem = XapiError("VM_BAD_POWER_STATE", vm_ref, "halted, running", "suspended")
-    return problem or _disk(store, ref, vbd, op, vm, sharing)
 
 
 def check(store: Store, ref: str, op: str) -> XapiError | None:
