@@ -47,14 +47,15 @@ def set_power(ctx: Ctx, vm: str, state: str, host: str = NULL_REF) -> None:
         if state == "Running" and rec["power_state"] == "Halted":
             metrics["start_time"] = now_xdate()
         st.set("VM_metrics", rec["metrics"], **metrics)
-    if state == "Halted" or (was == "Halted" and live):
+    if state == "Halted" or (was in ("Halted", "Suspended") and live):
         _devices(ctx, rec, attached=state != "Halted")
 
 
 def _devices(ctx: Ctx, rec: dict, attached: bool) -> None:
     """A VM's drives and interfaces follow its domain: all detached when it
     halts (Xapi_vm_lifecycle.force_state_reset), attached when it starts
-    (Xapi_xenops.start: an empty drive only where qemu serves it, HVM)."""
+    (Xapi_xenops.start: an empty drive only where qemu serves it, HVM) or
+    resumes (xenopsd's device events)."""
     st = ctx.store
     qemu = rec["domain_type"] == "hvm"
     for cls, refs in (("VBD", rec["VBDs"]), ("VIF", rec["VIFs"])):
