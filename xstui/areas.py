@@ -195,7 +195,8 @@ AREAS: tuple[Area, ...] = (
                 "sm_config",
             ),
             "pbd": ("host", "SR", "currently_attached", "device_config"),
-            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
+            # managed and type: the disks an SR.destroy wants gone first
+            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label", "managed", "type"),
             "vbd": ("VM", "VDI", "type"),
             "vm": VM_PLACE,
             "host": ALL,

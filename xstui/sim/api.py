@@ -103,11 +103,11 @@ class Ctx:
         if self.task and self.store.get("task", self.task)["status"] == "cancelling":
             raise XapiError("TASK_CANCELLED", self.task)
 
-    def running(self, cls: str, ref: str, op: str):
-        """``op`` on the object for the rest of the block, as XAPI's
-        with_*_operation runs it: checked first, in current_operations
-        meanwhile (keyed by the call's task)."""
-        return operations.running(self.store, cls, ref, op, self.task or self.store.new_ref())
+    def running(self, *marks: operations.Mark):
+        """The operations on their objects for the rest of the block, as
+        XAPI's with_*_operation runs them: checked first, in
+        current_operations meanwhile (keyed by the call's task)."""
+        return operations.running(self.store, marks, self.task or self.store.new_ref())
 
 
 def resolve(method: str) -> tuple[Message, bool]:
@@ -235,11 +235,11 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
 
 
 def operation(ctx: Ctx, msg: Message, args: list):
-    """A message that is an operation (on its first argument, or the object
-    its Rules name) runs as XAPI's message forwarding runs it: checked
-    against the object's state first, and in its current_operations meanwhile."""
-    target = operations.operation(ctx.store, msg.cls, msg.name, args)
-    return nullcontext() if target is None else ctx.running(*target)
+    """A message that is an operation on objects runs as XAPI's message
+    forwarding runs it: each checked against its object's state first, and
+    in its current_operations meanwhile (keyed by the task)."""
+    todo = operations.marks(ctx.store, msg.cls, msg.name, args)
+    return ctx.running(*todo) if todo else nullcontext()
 
 
 def _check_refs(sim: Simulator, msg: Message, args: list) -> None:

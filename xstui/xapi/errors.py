@@ -802,6 +802,59 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The patch's precheck failed.",
         "Read the details; the host's logs have more.",
     ),
+    # storage operations (xapi_sr_operations.ml, xapi_vdi.ml, xapi_vbd_helpers.ml, xapi_vif_helpers.ml)
+    "SR_NOT_EMPTY": (
+        (),
+        "The SR still holds disks.",
+        "Delete its disks first, or forget the SR instead.",
+    ),
+    "SR_HAS_MULTIPLE_PBDS": (
+        ("PBD",),
+        "This local SR is connected to more than one host.",
+        "",
+    ),
+    "VDI_CBT_ENABLED": (
+        ("vdi",),
+        "Changed block tracking is on for this disk, which rules this out.",
+        "Disable changed block tracking on the disk first.",
+    ),
+    "VDI_NO_CBT_METADATA": (
+        ("vdi",),
+        "The disk has no changed block tracking data.",
+        "",
+    ),
+    "VDI_IS_A_PHYSICAL_DEVICE": (
+        ("vdi",),
+        "This disk is a physical device of the host: it cannot be deleted.",
+        "",
+    ),
+    "VDI_HAS_RRDS": (
+        ("vdi",),
+        "This disk holds the pool's performance statistics.",
+        "",
+    ),
+    "VDI_IS_SHARABLE": (
+        ("vdi",),
+        "A sharable disk cannot be snapshotted.",
+        "",
+    ),
+    "VDI_NEEDS_VM_FOR_MIGRATE": (
+        ("vdi",),
+        "Only a disk attached to a VM can be moved this way.",
+        "Move the VM's storage instead, or copy the disk.",
+    ),
+    "VBD_NOT_UNPLUGGABLE": (
+        ("vbd",),
+        "This drive is not marked unpluggable: it cannot be detached while the VM runs.",
+        "Shut the VM down first, or mark the drive unpluggable.",
+    ),
+    "DEVICE_ALREADY_ATTACHED": (("device",), "The device is already attached.", ""),
+    "DEVICE_ALREADY_DETACHED": (("device",), "The device is not attached.", ""),
+    "VM_MISSING_PV_DRIVERS": (
+        ("vm",),
+        "The VM has no guest tools (PV drivers), which this needs while it runs.",
+        "Install the guest tools, or shut the VM down first.",
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """What an admin does with an SR: attach it on every host it has a PBD on,
 detach it, forget it (the pool lets go; the data stays on the storage),
-destroy it (the disks are deleted: typed confirmation, the VMs with disks on
-it listed first), and make it the pool's default, suspend and crash-dump SR."""
+destroy it (its disks deleted first, as XAPI wants it empty: typed
+confirmation, the VMs with disks on it listed first), and make it the pool's
+default, suspend and crash-dump SR."""
 
 from __future__ import annotations
 
@@ -123,8 +124,34 @@ class ForgetSr(_DetachedSr):
         return f"The pool forgot {self.row.name}."
 
 
-class DestroySr(_DetachedSr):
-    calls = ("SR.destroy",)
+class DestroySr(_OneSr):
+    """XAPI destroys only an empty SR (SR_NOT_EMPTY) that is detached
+    (SR_HAS_PBD), and deletes a disk only on an attached one: the disks go
+    first, the SR attached for it, then it is detached and destroyed."""
+
+    calls = ("PBD.plug", "VDI.destroy", "PBD.unplug", "SR.destroy")
+
+    def __init__(self, cache: Cache, sr: str):
+        super().__init__(cache, sr)
+        if self.running:
+            raise InvalidInput(
+                [
+                    f"running VMs have disks on {self.row.name}: "
+                    + ", ".join(self.running[:8])
+                    + " (shut them down first)"
+                ]
+            )
+        if not self.detail.pbds:
+            raise InvalidInput([f"{self.row.name} has no PBD: it cannot be destroyed, forget it"])
+        with cache.lock:  # what SR_NOT_EMPTY counts: managed disks, not RRD stores
+            self.vdis = [
+                (v.ref, v.name_label)
+                for v in cache.table("vdi").values()
+                if v.SR == sr and v.managed and v.type != "rrd"
+            ]
+        pbds = self.detail.pbds
+        self.plug = [(r, h) for r, h, on, _ in pbds if not on] if self.vdis else []
+        self.unplug = [(r, h) for r, h, on, _ in pbds if on or (r, h) in self.plug]
 
     def plan(self) -> Plan:
         vms = [n for n, _ in self.detail.vms]
@@ -134,14 +161,30 @@ class DestroySr(_DetachedSr):
         return Plan(
             title=f"Destroy {self.row.name}",
             summary=f"{self.row.name} and everything on it are deleted from the storage.",
-            xe=[f"xe sr-destroy uuid={self.uuid}"],
-            steps=["SR.destroy"],
+            xe=[f"xe pbd-plug uuid=<pbd on {h}>" for _, h in self.plug]
+            + [f"xe vdi-destroy uuid=<{name}>" for _, name in self.vdis]
+            + [f"xe pbd-unplug uuid=<pbd on {h}>" for _, h in self.unplug]
+            + [f"xe sr-destroy uuid={self.uuid}"],
+            steps=[f"PBD.plug on {h}" for _, h in self.plug]
+            + ([f"VDI.destroy of its {len(self.vdis)} disk(s)"] if self.vdis else [])
+            + [f"PBD.unplug on {h}" for _, h in self.unplug]
+            + ["SR.destroy"],
             impact=impact,
             risk="high",
             confirm_word=self.row.name,
         )
 
     def run(self, ctx: RunContext) -> str:
+        for pbd, host in self.plug:
+            ctx.task("PBD.plug", pbd)
+            ctx.undo_task(f"detach it from {host} again", "PBD.unplug", pbd)
+        if self.vdis:
+            ctx.commit()  # a deleted disk does not come back
+        for vdi, _name in self.vdis:
+            ctx.task("VDI.destroy", vdi)
+        for pbd, host in self.unplug:
+            ctx.task("PBD.unplug", pbd)
+            ctx.undo_task(f"attach it on {host} again", "PBD.plug", pbd)
         ctx.task("SR.destroy", self.sr)
         return f"{self.row.name} was destroyed."
 

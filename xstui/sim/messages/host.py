@@ -9,6 +9,7 @@ import zoneinfo
 from ... import clock
 from ..api import Ctx, message
 from ..errors import XapiError
+from ..operations import Mark
 from ..schema import NULL_REF
 from ..store import now_xdate
 from . import _placement as place
@@ -68,7 +69,7 @@ def evacuate(ctx: Ctx, host, network=NULL_REF, evacuate_batch_size=0):
         if isinstance(target, list):
             raise XapiError(*target)
     for i, (vm, target) in enumerate(plan.items(), 1):
-        with ctx.running("host", target, "vm_migrate"):  # as its VM.pool_migrate does
+        with ctx.running(Mark("host", target, "vm_migrate")):  # as its VM.pool_migrate does
             ctx.work(MIGRATE_SECONDS, progress=(i - 0.5) / len(plan))
             place.move(ctx, vm, target)
     return ""
@@ -122,7 +123,7 @@ def apply_updates(ctx: Ctx, self, hash):  # noqa: A002  (the API's name)
     if ha_enabled(ctx):
         raise XapiError("HA_IS_ENABLED")
     ctx.store.set("host", self, enabled=False)
-    with ctx.running("host", self, "apply_updates"):
+    with ctx.running(Mark("host", self, "apply_updates")):
         return apply_repository_updates(ctx, self, hash)
 
 

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from .. import consoles, guest
 from ..api import Ctx, message
 from ..errors import XapiError
-from ..operations import first_running
+from ..operations import Mark, first_running
 from ..schema import NULL_REF
 from ..store import now_xdate
 from . import _ha
@@ -101,7 +101,7 @@ def _pick_host(ctx: Ctx, vm: str) -> str:
 def _boot(ctx: Ctx, vm: str, rec: dict, host: str, start_paused, host_op: str) -> str:
     """The VM comes up on ``host``, which runs ``host_op`` (vm_start or
     vm_resume) meanwhile (message_forwarding.ml allocate_vm_to_host)."""
-    with ctx.running("host", host, host_op):
+    with ctx.running(Mark("host", host, host_op)):
         ctx.work(BOOT_SECONDS, progress=0.5)
         place.claim(ctx, host, rec["memory_static_max"])
         set_power(ctx, vm, "Paused" if start_paused else "Running", host)
@@ -198,7 +198,7 @@ def pool_migrate(ctx: Ctx, vm, host, options):
     source = rec["resident_on"]
     if source != host and not place.live(ctx, source):
         raise XapiError("HOST_OFFLINE", source)
-    with ctx.running("host", host, "vm_migrate"):
+    with ctx.running(Mark("host", host, "vm_migrate")):
         ctx.work(BOOT_SECONDS, progress=0.5)
         place.move(ctx, vm, host)
     return ""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import enum_values
-from . import Rules, busy, first_running, on_upgrade, per_operation, rolling_upgrade
+from . import Rules, first_running, on_upgrade, other_in_progress, per_operation, rolling_upgrade
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -47,11 +47,11 @@ def check(store: Store, ref: str, op: str) -> XapiError | None:
     opposite = _REMOVING if op in _CREATING else _CREATING if op in _REMOVING else ()
     found = first_running(host, opposite)
     if found is not None:
-        return busy("host", ref, found[1], found[0])
+        return other_in_progress("host", ref, found[1], found[0])
     for running, refused in _EXCLUDES.items():
         found = first_running(host, (running,))
         if found is not None and op in refused:
-            return busy("host", ref, running, found[0])
+            return other_in_progress("host", ref, running, found[0])
     if op in _DOWN and host["enabled"]:
         return XapiError("HOST_NOT_DISABLED")
     if op == "power_on":

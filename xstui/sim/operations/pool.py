@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import XapiError
-from . import Marks, Rules, busy, first_running, per_operation, rolling_upgrade, the_pool
+from . import (
+    Mark,
+    Marks,
+    Rules,
+    first_running,
+    other_in_progress,
+    per_operation,
+    rolling_upgrade,
+    the_pool,
+)
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -46,7 +55,7 @@ def valid(store: Store, ref: str, op: str) -> XapiError | None:
     if blocking is not None and op in BLOCKING:
         return XapiError(blocking)
     if blocking is not None or waiting is not None:
-        return busy("pool", ref, *((waiting[1], waiting[0]) if waiting else ()))
+        return other_in_progress("pool", ref, *((waiting[1], waiting[0]) if waiting else ()))
     ha = store.get("pool", the_pool(store))["ha_enabled"]
     if ha and op in ("ha_enable", "tls_verification_enable"):
         return XapiError("HA_IS_ENABLED")
@@ -76,7 +85,7 @@ def allowed(store: Store, ref: str) -> list[str]:
 
 
 def _on_the_pool(op: str) -> Marks:
-    return lambda store, args: (the_pool(store), op)
+    return lambda store, args: [Mark("pool", the_pool(store), op)]
 
 
 # message -> the pool operation it runs as (message_forwarding.ml; xapi_pool.ml

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import XapiError
 from ..schema import NULL_REF, enum_values
-from . import Check, Rules, in_progress, live_refs, on_upgrade, rolling_upgrade, truthy
+from . import Check, Mark, Rules, in_progress, live_refs, on_upgrade, rolling_upgrade, truthy
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -236,6 +236,16 @@ def _with(field: str):
     return lambda store, ref, record: store.pointing("VM", field, ref)
 
 
+def _pool_migrate(store: Store, args: list) -> list[Mark]:
+    """VDI.pool_migrate is migrate_send on the VM of the disk's first VBD,
+    refused first when it has none (message_forwarding.ml)."""
+    vdi = str(args[0])
+    vbds = store.get("VDI", vdi)["VBDs"]
+    if not vbds:
+        raise XapiError("VDI_NEEDS_VM_FOR_MIGRATE", vdi)
+    return [Mark("VM", store.get("VBD", vbds[0])["VM"], "migrate_send")]
+
+
 RULES = Rules(
     cls="VM",
     prepare=prepare,
@@ -261,13 +271,14 @@ RULES = Rules(
     | {
         # only when it becomes one (message_forwarding.ml)
         "set_is_a_template": lambda store, args: (
-            (str(args[0]), "make_into_template") if truthy(str(args[1])) else None
+            [Mark("VM", str(args[0]), "make_into_template")] if truthy(str(args[1])) else []
         ),
         "set_is_default_template": lambda store, args: (
-            (str(args[0]), "make_into_template")
+            [Mark("VM", str(args[0]), "make_into_template")]
             if truthy(str(args[1])) and not store.get("VM", str(args[0]))["is_a_template"]
-            else None
+            else []
         ),
+        "VDI.pool_migrate": _pool_migrate,
         "call_host_plugin": "call_plugin",
         "set_VCPUs_number_live": "changing_VCPUs_live",
         "add_to_VCPUs_params_live": "changing_VCPUs_live",
