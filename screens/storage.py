@@ -259,17 +259,20 @@ class StorageScreen(AreaScreen):
         self.show_disks = not self.show_disks
         self.draw_detail()
 
-    @requires(sto.RescanSr)
+    def targets(self, cls: str) -> list[str]:
+        return [self._selected()] if cls == "sr" and self._selected() else []
+
+    @requires(sto.RescanSr, operation=("sr", "scan"))
     @work(exit_on_error=False, group="action", description="rescan SR")
     async def action_rescan(self) -> None:
         await self._run(sto.RescanSr)
 
-    @requires(sto.AttachSr)
+    @requires(sto.AttachSr, operation=("sr", "plug"))
     @work(exit_on_error=False, group="action", description="attach SR")
     async def action_attach(self) -> None:
         await self._run(sto.AttachSr)
 
-    @requires(sto.DetachSr)
+    @requires(sto.DetachSr, operation=("sr", "unplug"))
     @work(exit_on_error=False, group="action", description="detach SR")
     async def action_detach(self) -> None:
         await self._run(sto.DetachSr)

@@ -193,6 +193,8 @@ AREAS: tuple[Area, ...] = (
                 "physical_size",
                 "physical_utilisation",
                 "sm_config",
+                "PBDs",
+                *OPERATIONS,
             ),
             "pbd": ("host", "SR", "currently_attached", "device_config"),
             # managed and type: the disks an SR.destroy wants gone first
