@@ -26,6 +26,17 @@ class _OneSr(Action):
     def running(self) -> list[str]:
         return [name for name, power in self.detail.vms if power in ("Running", "Paused")]
 
+    def refuse_while_running(self, then: str) -> None:
+        """Refused while VMs using the SR run; ``then``: what to do first."""
+        if self.running:
+            raise InvalidInput(
+                [
+                    f"running VMs have disks on {self.row.name}: "
+                    + ", ".join(self.running[:8])
+                    + f" ({then})"
+                ]
+            )
+
 
 class AttachSr(_OneSr):
     calls = ("PBD.plug", "PBD.unplug")
@@ -58,14 +69,7 @@ class DetachSr(_OneSr):
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
-        if self.running:
-            raise InvalidInput(
-                [
-                    f"running VMs have disks on {self.row.name}: "
-                    + ", ".join(self.running[:8])
-                    + " (shut them down or move their disks first)"
-                ]
-            )
+        self.refuse_while_running("shut them down or move their disks first")
         self.pbds = [(ref, host) for ref, host, plugged, _ in self.detail.pbds if plugged]
         if not self.pbds:
             raise InvalidInput([f"{self.row.name} is detached already"])
@@ -133,14 +137,7 @@ class DestroySr(_OneSr):
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
-        if self.running:
-            raise InvalidInput(
-                [
-                    f"running VMs have disks on {self.row.name}: "
-                    + ", ".join(self.running[:8])
-                    + " (shut them down first)"
-                ]
-            )
+        self.refuse_while_running("shut them down first")
         if not self.detail.pbds:
             raise InvalidInput([f"{self.row.name} has no PBD: it cannot be destroyed, forget it"])
         with cache.lock:  # what SR_NOT_EMPTY counts: managed disks, not RRD stores
