@@ -211,13 +211,9 @@ def in_progress(cls: str, ref: str, record: dict) -> XapiError:
     current = record["current_operations"]
     if len(current) == 1:
         ((task, op),) = current.items()
-        return XapiError("OTHER_OPERATION_IN_PROGRESS", cls, ref, op, task)
-    return XapiError(
-        "OTHER_OPERATION_IN_PROGRESS",
-        cls,
-        ref,
-        "{" + ",".join(current.values()) + "}",
-        "{" + ",".join(current) + "}",
+        return other_in_progress(cls, ref, op, task)
+    return other_in_progress(
+        cls, ref, "{" + ",".join(current.values()) + "}", "{" + ",".join(current) + "}"
     )
 
 
