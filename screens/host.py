@@ -88,7 +88,7 @@ class PrecheckModal(Dialog):
 class HostScreen(AreaScreen):
     BINDINGS = [
         Binding("m", "maintenance", "Maintenance", id="host.maintenance"),
-        Binding("x", "exit_maintenance", "Exit maint.", id="host.exit_maintenance", show=False),
+        Binding("x", "exit_maintenance", "Exit maint.", id="host.exit_maintenance"),
         Binding("R", "reboot", "Reboot", id="host.reboot"),
         Binding("S", "shutdown", "Shut down", id="host.shutdown", show=False),
         Binding("T", "toolstack", "Toolstack", id="host.toolstack"),
@@ -435,6 +435,18 @@ class HostScreen(AreaScreen):
 
     def targets(self, cls: str) -> list[str]:
         return [self.host] if cls == "host" and self.host else []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Exit maint." is offered (in the footer) only for a host in maintenance
+        if action == "exit_maintenance" and self.conn is not None and self.host:
+            rec = self.conn.cache.get("host", self.host)
+            if (
+                rec is not None
+                and rec.enabled
+                and not hs.in_maintenance(self.conn.cache, self.host)
+            ):
+                return False
+        return super().check_action(action, parameters)
 
     # a reboot or shutdown starts by moving the VMs away: what the host must allow
     @requires(hs.RebootHost, operation=("host", "evacuate"))

@@ -120,6 +120,14 @@ class XstuiApp(App):
         """Notices quote names from XAPI: they are text, never markup."""
         super().notify(message, markup=markup, **kwargs)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C (which quits most programs) says how to quit, in plain text."""
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                key = self.get_key_display(active.binding)
+                self.notify(f"Ctrl+C does not quit here: press {key} to quit.", timeout=4)
+                return
+
     def get_driver_class(self):
         """Textual's terminal driver, writing ASCII only where the locale is
         not UTF-8 (tests' headless driver is chosen elsewhere)."""

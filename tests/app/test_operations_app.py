@@ -43,3 +43,32 @@ async def test_reboot_key_follows_what_runs_on_the_host(running_sim, connection)
         await until(pilot, lambda: "Reboot: the host is busy: vm migrate in progress." in notices)
         st.set("host", b, current_operations={})
         await until(pilot, lambda: screen.check_action("reboot", ()) is True)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(running_sim, connection):
+    app = XstuiApp(connection)
+    notices = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kw: notices.append(message)
+        await until(pilot, lambda: app.connection.cache.table("host"))
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: notices)
+        assert notices == ["Ctrl+C does not quit here: press ^q to quit."]
+
+
+async def test_exit_maintenance_key_shows_for_a_host_in_maintenance(running_sim, connection):
+    from textual.widgets import Footer
+
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "xcp-b")
+
+        def footer_keys() -> set[str]:
+            return {k.key for k in screen.query_one(Footer).query("FooterKey")}
+
+        assert screen.check_action("exit_maintenance", ()) is False
+        await until(pilot, lambda: "x" not in footer_keys() and "m" in footer_keys())
+        st.set("host", b, enabled=False)  # disabled: what exiting maintenance undoes
+        await until(pilot, lambda: "x" in footer_keys(), what="x Exit maint. in the footer")
