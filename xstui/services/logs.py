@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..files import write_atomic
 from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
 from .host.local import LocalSystem
@@ -142,12 +143,12 @@ class ApplyLogProfile(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        self.backup.write_text(self.old)
-        tmp = self.path.with_name(self.path.name + ".new")
-        tmp.write_text(self.new)
-        os.chmod(tmp, self.path.stat().st_mode & 0o777)
-        os.replace(tmp, self.path)
-        ctx.on_undo("put the old logrotate.conf back", lambda: self.path.write_text(self.old))
+        mode = self.path.stat().st_mode & 0o777
+        write_atomic(self.backup, self.old, mode, exclusive=True)
+        write_atomic(self.path, self.new, mode)
+        ctx.on_undo(
+            "put the old logrotate.conf back", lambda: write_atomic(self.path, self.old, mode)
+        )
         return f"Profile written; the old file is {self.backup}."
 
 
