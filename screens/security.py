@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from xstui.files import write_atomic
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
@@ -22,7 +23,7 @@ from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.access import ROLE_NAMES
-from xstui.xapi.config import safe_stem, state_dir, write_private
+from xstui.xapi.config import safe_stem, state_dir
 from xstui.xapi.tls import spaced
 
 from .base import AreaScreen, requires
@@ -168,7 +169,7 @@ class SecurityScreen(AreaScreen):
         name = self.conn.cache.label("host", self.host, "host")
         path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
         try:
-            write_private(path, sec.guide_text(self.guide).encode())
+            write_atomic(path, sec.guide_text(self.guide))
         except OSError as exc:
             self.app.notify(f"Not saved: {exc}", severity="error")
             return

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.areas import health_probes, health_rules
 from xstui.services.host.clock import PROBE_SECONDS
+from xstui.services.host.local import XAPI_PEM, LocalSystem
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
@@ -176,7 +177,8 @@ class StatusScreen(AreaScreen):
         description="TLS fingerprint",
     )
     def action_refresh_fingerprint(self) -> None:
-        fingerprint, source = live_fingerprint(self.conn.target)
+        pem = LocalSystem().path(XAPI_PEM)  # read in dom0 only (a local target)
+        fingerprint, source = live_fingerprint(self.conn.target, str(pem))
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
 
     def _got_fingerprint(self, fingerprint: str, source: str) -> None:
@@ -187,7 +189,7 @@ class StatusScreen(AreaScreen):
     def sample_dom0(self) -> None:
         from xstui.services.status.dom0 import dom0_status
 
-        dom0 = dom0_status()
+        dom0 = dom0_status(LocalSystem())
         self.app.call_from_thread(self._got_dom0, dom0)
 
     def _got_dom0(self, dom0) -> None:

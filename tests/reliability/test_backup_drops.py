@@ -44,7 +44,7 @@ def test_backup_survives_a_drop(running_sim, tmp_path, method, when):
             assert bk.check_xva(path).disks == 1
             leftovers = sim.store.get("VM", vm)["snapshots"]
             assert not leftovers or "could not be removed" in outcome, outcome
-        assert not list(tmp_path.glob("*.part"))
+        assert not list(tmp_path.glob(".*"))  # no temporary file left
         st = sim.store
         if not st.get("VM", vm)["snapshots"]:
             assert set(st.table("VDI")) == vdis_before  # no orphan disk either

@@ -38,7 +38,7 @@ def test_dump_change_dry_run_restore(live, running_sim, xapi, tmp_path):
     outcome = bk.DumpDatabase(conn.cache, str(path)).execute(RunContext(conn))
     assert path.exists() and str(path) in outcome
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # the database holds secrets
-    assert not list(tmp_path.glob("*.part"))
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
     with pytest.raises(InvalidInput):
         bk.DumpDatabase(conn.cache, str(path))  # never overwritten
     # the pool changes after the dump: a halted VM is deleted, another renamed
@@ -163,7 +163,7 @@ def test_a_broken_export_leaves_no_file_and_no_snapshot(live, running_sim, tmp_p
     finally:
         bk.transfers.download = real_download
     assert cut and "partial file was removed" in str(failed.value)
-    assert not path.exists() and not list(tmp_path.glob("*.part"))
+    assert not path.exists() and not list(tmp_path.glob(".*"))  # no temporary file left
     wait_for(lambda: conn.state == "connected", what="connected again")
     st = sim.store
     wait_for(lambda: st.get("VM", vm)["snapshots"] == [], what="the snapshot undone")

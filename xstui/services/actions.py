@@ -7,6 +7,7 @@ undone in reverse order and the outcome says so."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from ..xapi.connection import Connection, ConnectionLost, XapiFailure
 from .audit import audit
 
+log = logging.getLogger("xstui")
 RISKS = ("low", "medium", "high")
 CANCEL_SLICE = 0.1  # seconds: how soon a wait notices Esc (or the console ending)
 
@@ -153,8 +155,10 @@ class RunContext:
             try:
                 undo()
                 done += 1
-            except (XapiFailure, TaskFailed, ConnectionLost, OutcomeUnknown) as exc:
-                problems.append(f"could not {description} ({exc})")
+            except Exception as exc:  # one failed step never stops the others
+                if not isinstance(exc, (XapiFailure, TaskFailed, ConnectionLost, OutcomeUnknown)):
+                    log.warning("undo step %r failed", description, exc_info=True)
+                problems.append(f"could not {description} ({in_words(exc)})")
         return done, problems
 
     def undo_task(self, description: str, method: str, *args) -> None:
@@ -206,6 +210,13 @@ class Action(ABC):
 
 
 FIND_TASK_SECONDS = 60  # how long to look for a task whose reply was lost
+
+
+def in_words(exc: BaseException) -> str:
+    """What went wrong, in a few words (an OSError's reason and file, never a traceback)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc) or exc.__class__.__name__
 
 
 class OutcomeUnknown(Exception):

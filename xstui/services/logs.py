@@ -12,13 +12,12 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
+from ..files import write_atomic
 from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
-from .host.local import LocalSystem
+from .host.local import LOG_DIR, LocalError, LocalSystem
 
-LOG_DIR = "var/log"
 LOGS = ("xensource.log", "SMlog", "xha.log", "audit.log", "daemon.log", "messages")
 ERROR_RE = re.compile(r"\b(error|errors|fail(ed|ure)?|exception|fatal|critical)\b", re.I)
 TAIL_BYTES = 1 << 20  # what the viewer reads from a log's end
@@ -71,19 +70,10 @@ class Usage:
 
 
 def usage(system: LocalSystem, top: int = 8) -> Usage:
-    root = system.path(LOG_DIR)
-    files = []
-    for folder, _dirs, names in os.walk(root):
-        for n in names:
-            p = Path(folder) / n
-            try:
-                files.append((str(p.relative_to(root)), p.stat().st_size))
-            except OSError:
-                continue
-    files.sort(key=lambda f: -f[1])
+    files = sorted(system.files(LOG_DIR), key=lambda f: -f[1])
     try:
-        free = os.statvfs(root).f_bavail * os.statvfs(root).f_frsize
-    except OSError:
+        free: int | None = system.space(LOG_DIR).free
+    except LocalError:
         free = None
     return Usage(sum(s for _, s in files), files[:top], free)
 
@@ -142,12 +132,12 @@ class ApplyLogProfile(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        self.backup.write_text(self.old)
-        tmp = self.path.with_name(self.path.name + ".new")
-        tmp.write_text(self.new)
-        os.chmod(tmp, self.path.stat().st_mode & 0o777)
-        os.replace(tmp, self.path)
-        ctx.on_undo("put the old logrotate.conf back", lambda: self.path.write_text(self.old))
+        mode = self.path.stat().st_mode & 0o777
+        write_atomic(self.backup, self.old, mode, exclusive=True)
+        write_atomic(self.path, self.new, mode)
+        ctx.on_undo(
+            "put the old logrotate.conf back", lambda: write_atomic(self.path, self.old, mode)
+        )
         return f"Profile written; the old file is {self.backup}."
 
 

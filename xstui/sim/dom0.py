@@ -1,5 +1,5 @@
 """A fake dom0: a folder laid out like a host's root filesystem, with small
-shell scripts standing in for the tools xstui drives there (chronyc,
+shell scripts standing in for the tools xstui drives there (chronyc, df,
 localectl, lsblk, xe-reset-networking, xe-toolstack-restart, xen-bugtool,
 and the metadata backup scripts) and the files it reads.
 Tests and ``xstui demo --dom0`` point :class:`LocalSystem` at it, so nothing
@@ -7,6 +7,7 @@ ever runs against the machine's own system."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shlex
 import sys
@@ -48,6 +49,24 @@ echo 'NAME="sda" SIZE="479559942144" MODEL="PERC H730P Mini" TYPE="disk"'
 echo 'NAME="sdb" SIZE="1919850381312" MODEL="SSDSC2KG019T8R " TYPE="disk"'
 echo 'NAME="sr0" SIZE="1073741312" MODEL="Virtual CDROM" TYPE="rom"'
 """
+
+# an XCP-ng 8 layout: an 18 GiB root and a 4 GiB /var/log of their own
+ROOT_FS = (19_327_352_832, 7_516_192_768, 10_825_940_992)  # df's size, used, avail
+LOG_FS = (4_160_749_568, 1_234_567_168, 2_712_862_720)
+_DF = """#!/bin/sh
+for last; do :; done
+echo " 1B-blocks       Used      Avail"
+case "$last" in
+  */var/log) echo "{log}" ;;
+  *) echo "{root}" ;;
+esac
+"""
+# the host's SSH key (not a real key: only its fingerprint is shown)
+SSH_KEY = (
+    "ssh-ed25519 "
+    + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes(range(32))).decode()
+    + " root@xcp-a\n"
+)
 
 _RESET = """#!/bin/sh
 ROOT={root}
@@ -165,6 +184,10 @@ def make_dom0(
     )
     _script(root / "usr/bin/localectl", _LOCALECTL.format(root=here, keymaps=keymaps))
     _script(root / "usr/bin/lsblk", _LSBLK)
+    _script(
+        root / "usr/bin/df",
+        _DF.format(root=" ".join(map(str, ROOT_FS)), log=" ".join(map(str, LOG_FS))),
+    )
     _script(root / "opt/xensource/bin/xe-reset-networking", _RESET.format(root=here))
     _script(root / "usr/sbin/xen-bugtool", _BUGTOOL.format(root=here))
     _script(root / "opt/xensource/bin/xe-toolstack-restart", _TOOLSTACK.format(root=here))
@@ -182,6 +205,8 @@ def make_dom0(
         ("etc/xensource/xapi-ssl.pem", _OLD_PEM),
         ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),
         ("etc/vconsole.conf", f'KEYMAP="{keymap}"\n'),
+        ("etc/ssh/ssh_host_ed25519_key.pub", SSH_KEY),
+        ("proc/loadavg", "0.42 0.37 0.30 2/311 4242\n"),
         ("etc/xensource/pool.conf", f"slave:{master}" if master else "master"),
         ("etc/firstboot.d/data/management.conf", "LABEL='eth0'\nMODE='static'\n"),
     ):

@@ -8,11 +8,12 @@ saves nothing, so pinned fingerprints are never lost to a typo."""
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ..files import write_atomic
 
 
 def config_dir() -> Path:
@@ -96,7 +97,7 @@ class Config:
         return config
 
     def save(self) -> bool:
-        """Write atomically (a temporary file, then rename) with mode 0600.
+        """Write atomically (:func:`xstui.files.write_atomic`), mode 0600.
         False, with ``problem`` set, when it was not written."""
         if self.problem:
             return False
@@ -107,7 +108,7 @@ class Config:
         if self.idle_logout_minutes:
             data["idle_logout_minutes"] = self.idle_logout_minutes
         try:
-            write_private(path, yaml.safe_dump(data, sort_keys=True).encode())
+            write_atomic(path, yaml.safe_dump(data, sort_keys=True))
         except OSError as exc:
             self.problem = f"{path}: cannot be written ({_why(exc)})"
             return False
@@ -121,26 +122,6 @@ class Config:
 def safe_stem(name: str) -> str:
     """A name (from XAPI, typed) usable in a file name."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "_"
-
-
-def write_private(path: Path, data: bytes, *, exclusive: bool = False) -> None:
-    """Write a file only its owner may read (0600, in a 0700 folder):
-    atomically (a temporary file, then rename), or with ``exclusive`` never
-    over an existing file. Raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if exclusive:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".xstui-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:  # mkstemp makes it 0600
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _why(exc: BaseException) -> str:

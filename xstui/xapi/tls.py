@@ -39,9 +39,10 @@ def server_fingerprint(host: str, port: int, timeout: float = 10) -> str:
     return format_fingerprint(fetch_certificate(host, port, timeout))
 
 
-def live_fingerprint(target, cert_file: str = "/etc/xensource/xapi-ssl.pem") -> tuple[str, str]:
+def live_fingerprint(target, cert_file: str) -> tuple[str, str]:
     """(fingerprint, how it was obtained) of the host certificate, computed now:
-    a TLS handshake for https targets, the certificate file in dom0."""
+    a TLS handshake for https targets, ``cert_file`` in dom0 (xapi-ssl.pem,
+    where LocalSystem says)."""
     if target.kind == "remote" and target.scheme == "https":
         try:
             return server_fingerprint(target.host, target.port, timeout=5), "live TLS handshake"

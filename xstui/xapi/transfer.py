@@ -3,18 +3,18 @@ VM export), streamed in 1 MiB blocks over the connection's own transport
 (the unix socket in dom0, TLS pinned to the host's certificate, or plain
 HTTP): memory stays flat whatever the size.
 
-A download is written to ``<name>.part`` and renamed only once complete and
-flushed to disk, so a cancelled or broken transfer never leaves half a file
-under the final name: the part is removed and the error says how far it got."""
+A download is written atomically (:func:`xstui.files.atomic_open`): a
+cancelled or broken transfer never leaves half a file under the final name,
+its temporary file is removed and the error says how far it got."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ..files import atomic_open
 from .connection import Connection
 from .errors import describe
 from .transport import http_connection
@@ -72,9 +72,9 @@ def download(
     cancel: threading.Event | None = None,
     host: str = "",
 ) -> int:
-    """GET ``path`` into ``dest`` (via ``dest.part``); the bytes written.
+    """GET ``path`` into ``dest`` (written atomically: nothing is left of a
+    broken transfer); the bytes written.
     ``host``: ask that host of the pool rather than the master."""
-    part = dest.with_name(dest.name + ".part")
     http = _http(conn, host)
     done = 0
     try:
@@ -82,19 +82,14 @@ def download(
         response = http.getresponse()
         if response.status != 200:
             raise _refusal(response.status, response.read(4096))
-        dest.parent.mkdir(parents=True, exist_ok=True)
         # backups hold secrets (the database keeps SR passwords): owner only
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
+        with atomic_open(dest) as out:
             while block := response.read(BLOCK):
                 if cancel is not None and cancel.is_set():
                     raise TransferCancelled(f"cancelled after {_mb(done)}; nothing was kept")
                 out.write(block)
                 done += len(block)
                 progress(done)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(part, dest)
         return done
     except TransferFailed:
         raise
@@ -104,7 +99,6 @@ def download(
         ) from None
     finally:
         http.close()
-        part.unlink(missing_ok=True)
 
 
 def get_bytes(conn: Connection, path: str, query: dict[str, str], *, limit: int) -> bytes:

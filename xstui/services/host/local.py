@@ -27,6 +27,7 @@ from .hosts import host_or_refuse
 # the tools, where dom0 has them (relative to the root)
 COMMANDS = {
     "chronyc": "usr/bin/chronyc",
+    "df": "usr/bin/df",
     "localectl": "usr/bin/localectl",
     "lsblk": "usr/bin/lsblk",
     "xe-reset-networking": "opt/xensource/bin/xe-reset-networking",
@@ -39,6 +40,9 @@ POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
 MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
 VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
 XAPI_PEM = "etc/xensource/xapi-ssl.pem"  # the host's TLS key and certificate (before 8.2)
+LOG_DIR = "var/log"
+SSH_DIR = "etc/ssh"  # ssh_host_*_key.pub
+LOADAVG = "proc/loadavg"
 
 
 class LocalError(Exception):
@@ -50,6 +54,15 @@ class Chrony:
     synchronised: bool
     sources: dict[str, str]  # server -> state in words
     offset: str  # chronyd's last offset, as it prints it
+
+
+@dataclass(frozen=True)
+class Space:
+    """A file system's size, in bytes, as df says."""
+
+    total: int
+    used: int
+    free: int  # what may still be written (less than total - used: reserved blocks)
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,28 @@ class LocalSystem:
         except OSError:
             return ""
 
+    def files(self, relative: str) -> list[tuple[str, int]]:
+        """Every file under the folder ``relative`` (its path there, its size)."""
+        top = self.path(relative)
+        out = []
+        for folder, _dirs, names in os.walk(top):
+            for name in names:
+                path = Path(folder) / name
+                try:
+                    out.append((str(path.relative_to(top)), path.lstat().st_size))
+                except OSError:
+                    continue
+        return out
+
+    def space(self, relative: str) -> Space:
+        """The size of the file system holding ``relative``; LocalError when df fails."""
+        lines = self.run("df", "-B1", "--output=size,used,avail", str(self.path(relative)))
+        try:
+            total, used, free = (int(n) for n in lines.splitlines()[-1].split())
+        except ValueError:
+            raise LocalError(f"df answered {lines.strip()[-80:]!r}") from None
+        return Space(total, used, free)
+
     # facts --------------------------------------------------------------------
     def pool_role(self) -> tuple[str, str]:
         """("master", "") or ("member", master address), from pool.conf."""
@@ -161,6 +196,14 @@ class LocalSystem:
             sources,
             offset.group(1).strip() if offset else "",
         )
+
+    def load(self) -> tuple[float, float, float]:
+        """The load averages over 1, 5 and 15 minutes (zeros when unknown)."""
+        try:
+            one, five, fifteen = (float(n) for n in self.read(LOADAVG).split()[:3])
+        except ValueError:
+            return 0.0, 0.0, 0.0
+        return one, five, fifteen
 
     def keymap(self) -> str:
         m = re.search(r"^KEYMAP=['\"]?([\w.-]+)", self.read(VCONSOLE), re.M)

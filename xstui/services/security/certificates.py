@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ... import clock
+from ...files import write_atomic
 from ...xapi.cache import Cache
-from ...xapi.config import safe_stem, write_private
+from ...xapi.config import safe_stem
 from ...xapi.targets import Target
 from ...xapi.tls import alt_names, self_signed, server_fingerprint
 from .. import validate as v
@@ -258,10 +259,9 @@ class RegenerateCertificate(Action):
         backup = pem.with_name(pem.name + time.strftime(".%Y%m%d-%H%M%S"))
         try:
             old = pem.read_bytes()
-            write_private(backup, old, exclusive=True)
-            backup.chmod(0o400)
-            ctx.on_undo(f"put the old {pem.name} back", lambda: _write_pem(pem, old))
-            _write_pem(pem, key_pem + cert_pem)
+            write_atomic(backup, old, 0o400, exclusive=True)
+            ctx.on_undo(f"put the old {pem.name} back", lambda: write_atomic(pem, old, 0o400))
+            write_atomic(pem, key_pem + cert_pem, 0o400)
         except OSError as exc:
             raise InvalidInput([f"cannot replace {pem}: {exc}"]) from None
         self.backup = str(backup)
@@ -276,14 +276,6 @@ class RegenerateCertificate(Action):
             f"{self.name} serves a new certificate after the toolstack restart; the old one "
             f"is kept as {backup}."
         )
-
-
-def _write_pem(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".new")
-    tmp.unlink(missing_ok=True)
-    write_private(tmp, data, exclusive=True)
-    tmp.chmod(0o400)
-    os.replace(tmp, path)
 
 
 def _is_ip(name: str) -> bool:
@@ -367,8 +359,8 @@ def save_csr(folder: Path, name: str, key_pem: bytes, csr_pem: bytes) -> tuple[P
     """The key (mode 0600, never overwritten) and the CSR, side by side."""
     stem = safe_stem(name) + time.strftime("-%Y%m%d-%H%M%S")
     key_path, csr_path = folder / f"{stem}.key", folder / f"{stem}.csr"
-    write_private(key_path, key_pem, exclusive=True)
-    write_private(csr_path, csr_pem)
+    write_atomic(key_path, key_pem, exclusive=True)
+    write_atomic(csr_path, csr_pem)
     return key_path, csr_path
 
 

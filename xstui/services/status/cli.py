@@ -10,15 +10,17 @@ from ...script import CliCommand, target_arguments, with_pool
 def run_status(args) -> int:
     from ...areas import health_rules
     from ...xapi.tls import live_fingerprint
+    from ..host.local import XAPI_PEM, LocalSystem
     from .model import build_status
 
     def status(conn):
-        fingerprint, source = live_fingerprint(conn.target)
+        system = LocalSystem()
+        fingerprint, source = live_fingerprint(conn.target, str(system.path(XAPI_PEM)))
         dom0 = None
         if conn.target.kind == "local":
             from .dom0 import dom0_status
 
-            dom0 = dom0_status()
+            dom0 = dom0_status(system)
         return build_status(
             conn.cache,
             conn.this_host,

@@ -1,32 +1,20 @@
-"""Facts about the machine xstui runs on, for the local (dom0) target."""
+"""Facts about dom0, for the local (dom0) target: read through
+:class:`LocalSystem`, so a rehearsal (``xstui demo --dom0``) shows the
+simulated dom0's, never the machine's the console runs on."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
-from pathlib import Path
 
-import psutil
-
+from ..host.local import LOG_DIR, SSH_DIR, LocalError, LocalSystem, Space
 from .model import Dom0Status
 
 
-def _tree_size(path: str) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path, onerror=lambda e: None):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                continue
-    return total
-
-
-def ssh_fingerprints(folder: str = "/etc/ssh") -> dict[str, str]:
+def ssh_fingerprints(system: LocalSystem) -> dict[str, str]:
     """SHA256 fingerprints of the SSH host keys, as ``ssh-keygen -l`` prints them."""
     out = {}
-    for pub in sorted(Path(folder).glob("ssh_host_*_key.pub")):
+    for pub in sorted(system.path(SSH_DIR).glob("ssh_host_*_key.pub")):
         try:
             kind, blob = pub.read_text().split()[:2]
             digest = hashlib.sha256(base64.b64decode(blob)).digest()
@@ -36,19 +24,23 @@ def ssh_fingerprints(folder: str = "/etc/ssh") -> dict[str, str]:
     return out
 
 
-def dom0_status(log_dir: str = "/var/log") -> Dom0Status:
-    root = psutil.disk_usage("/")
+def dom0_status(system: LocalSystem) -> Dom0Status:
+    """Disk use of / and /var/log, the load and the SSH host keys of ``system``."""
+    unknown = Space(0, 0, 0)
     try:
-        logs = psutil.disk_usage(log_dir)
-        log_bytes = _tree_size(log_dir)
-    except OSError:
-        logs, log_bytes = root, 0
+        root = system.space("")
+    except LocalError:
+        root = unknown
+    try:
+        logs = system.space(LOG_DIR)
+    except LocalError:
+        logs = root
     return Dom0Status(
         root.used,
         root.total,
-        log_bytes,
+        sum(size for _name, size in system.files(LOG_DIR)),
         logs.used,
         logs.total,
-        tuple(os.getloadavg()),
-        ssh_fingerprints(),
+        system.load(),
+        ssh_fingerprints(system),
     )

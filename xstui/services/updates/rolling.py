@@ -16,12 +16,12 @@ whether it went, and it is sent only when the host stayed up for
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ...files import write_atomic
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.config import state_dir
@@ -97,13 +97,7 @@ class Journal:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w") as out:
-            json.dump(self.data, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.data, indent=1))
 
     def progress(self, host: str) -> str:
         """One word for the screen: what this host has reached."""
