@@ -252,7 +252,14 @@ class SecurityScreen(AreaScreen):
             FormModal(
                 f"Key and CSR for {cache.label('host', self.host)}",
                 sec.csr_fields(cache, self.host),
-                lambda values: sec.CsrRequest.checked(values["key"], values["cn"], values["sans"]),
+                lambda values: sec.CsrRequest.checked(
+                    values["key"],
+                    values["cn"],
+                    values["sans"],
+                    values["o"],
+                    values["ou"],
+                    values["c"],
+                ),
             )
         )
         if request is None:
