@@ -10,7 +10,7 @@ from textual.widgets import Select
 from xstui.screens.security import SecurityScreen
 
 from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
-from tests.app.test_network_app import fill_form
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
 from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.widgets.form import FormModal
@@ -67,3 +67,32 @@ async def test_csr_form_offers_what_xapi_installs_and_checks_the_subject(
         csrs = await until(pilot, lambda: folder.is_dir() and list(folder.glob("*.csr")))
     subject = x509.load_pem_x509_csr(csrs[0].read_bytes()).subject.rfc4514_string()
     assert subject.endswith(",OU=IT Ops,O=Example SA,C=FR"), subject
+
+
+async def test_the_root_password_needs_the_current_one(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    app = XstuiApp(connection)
+    old, new = running_sim.password, "Tr0ub4dor&3-staple"
+    notes = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_security(pilot)
+        await open_form(pilot, "w", "Change the root password of the pool")
+        assert "Current root password" in flat(screen_text(app)) and "OK" in screen_text(app)
+        generation = running_sim.sim.store.generation
+        await fill_form(pilot, current="Not-the-r00t-one", new=new, again=new)
+        await until(
+            pilot,
+            lambda: "the current password is not right" in notes(),
+            what="the wrong current password refused in words",
+        )
+        assert app.screen is screen  # no plan
+        assert running_sim.sim.password == old and running_sim.sim.store.generation == generation
+        app.clear_notifications()
+        await open_form(pilot, "w", "Change the root password of the pool")
+        await fill_form(pilot, current=old, new=new, again=new)
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        await until(pilot, lambda: running_sim.sim.password == new, what="the new password")
