@@ -253,7 +253,14 @@ class SecurityScreen(AreaScreen):
             FormModal(
                 f"Key and CSR for {cache.label('host', self.host)}",
                 sec.csr_fields(cache, self.host),
-                lambda values: sec.CsrRequest.checked(values["key"], values["cn"], values["sans"]),
+                lambda values: sec.CsrRequest.checked(
+                    values["key"],
+                    values["cn"],
+                    values["sans"],
+                    values["o"],
+                    values["ou"],
+                    values["c"],
+                ),
             )
         )
         if request is None:
@@ -275,12 +282,19 @@ class SecurityScreen(AreaScreen):
     @requires(sec.ChangeRootPassword)
     @work(exit_on_error=False, group="action", description="root password")
     async def action_password(self) -> None:
-        cache = self.conn.cache
+        cache, local = self.conn.cache, self.conn.target.kind == "local"
         action = await ask(
             self.app,
             "Change the root password of the pool",
             sec.ChangeRootPassword.FIELDS,
-            lambda values: sec.ChangeRootPassword(cache, values["new"], values["again"]),
+            lambda values: sec.ChangeRootPassword(
+                cache,
+                values["current"],
+                values["new"],
+                values["again"],
+                LocalSystem() if local else None,
+            ),
+            precheck=True,
         )
         if action is not None:
             await perform(self.app, action)

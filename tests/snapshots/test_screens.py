@@ -335,6 +335,7 @@ def test_root_password_form_80x24(snap_compare, demo_connection):
         await pilot.press("w")
         await until(pilot, lambda: form_mounted(pilot.app))
         form = pilot.app.screen
+        form.query_one("#field-current").value = "old-secret"
         form.query_one("#field-new").value = "secret-one"
         form.query_one("#field-again").value = "secret-two"
         form.query_one("#ok").press()  # refused: they differ

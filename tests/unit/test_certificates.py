@@ -9,6 +9,7 @@ import stat
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.waiting import wait_for
 from xstui.areas import watched_types
@@ -100,6 +101,36 @@ def test_key_and_csr(tmp_path, key_type):
     assert csr_path.read_bytes() == csr_pem
 
 
+def test_the_subject_names_organisation_unit_and_country():
+    request = sec.CsrRequest.checked(
+        "RSA 2048", "xcp-a.lab.example", "xcp-a.lab.example", " Example SA ", "IT Ops", " fr "
+    )
+    assert (request.o, request.ou, request.c) == ("Example SA", "IT Ops", "FR")
+    csr = x509.load_pem_x509_csr(sec.make_csr(request)[1])
+    assert csr.subject.rfc4514_string() == "CN=xcp-a.lab.example,OU=IT Ops,O=Example SA,C=FR"
+
+
+def test_only_keys_xapi_installs_are_offered():
+    # ocaml/gencert/lib.ml validate_private_key: RSA of 2048 to 4096 bits only
+    assert sec.KEY_TYPES == ("RSA 2048", "RSA 3072", "RSA 4096")
+    with pytest.raises(InvalidInput, match="XAPI installs RSA keys of 2048 to 4096 bits only"):
+        sec.CsrRequest.checked("ECDSA P-256", "xcp-a", "xcp-a")
+
+
+@pytest.mark.parametrize(
+    "o, ou, c, why",
+    [
+        ("", "", "France", "country 'France' is not two letters"),
+        ("", "", "F1", "is not two letters"),
+        ("x" * 65, "", "", "organisation is longer than 64 characters"),
+        ("", "a\tb", "", "unit has a control character"),
+    ],
+)
+def test_bad_subject_parts_are_refused(o, ou, c, why):
+    with pytest.raises(InvalidInput, match=why):
+        sec.CsrRequest.checked("RSA 2048", "xcp-a", "xcp-a", o, ou, c)
+
+
 def test_bad_csr_requests_are_refused():
     with pytest.raises(InvalidInput):
         sec.CsrRequest.checked("DSA 1024", "xcp-a", "xcp-a")
@@ -158,6 +189,28 @@ def sign(csr_pem: bytes, ca, days=365, start_days_ago=1):
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def foreign_key_and_csr(key, cn: str, names: str) -> tuple[bytes, bytes]:
+    """A CSR for a key the console would not make (ECDSA, RSA 1024), as another tool would."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from xstui.xapi.tls import alt_names
+
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .add_extension(
+            x509.SubjectAlternativeName(alt_names([n.strip() for n in names.split(",")])),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, csr.public_bytes(serialization.Encoding.PEM)
+
+
 def write(tmp_path, name, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
@@ -211,7 +264,9 @@ def test_a_bad_certificate_is_refused_before_any_call(tls_pool, tmp_path):
     key_pem, csr_pem = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, names))
     other_key, _ = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, names))
     _, csr_without_ip = sec.make_csr(sec.CsrRequest.checked("RSA 2048", rec.hostname, rec.hostname))
-    ec_key, ec_csr = sec.make_csr(sec.CsrRequest.checked("ECDSA P-256", rec.hostname, names))
+    ec_key, ec_csr = foreign_key_and_csr(
+        ec.generate_private_key(ec.SECP256R1()), rec.hostname, names
+    )
     chain = write(tmp_path, "chain.pem", ca[1].public_bytes(serialization.Encoding.PEM))
     cases = {
         "does not belong": (sign(csr_pem, ca), other_key, chain),
@@ -300,3 +355,37 @@ def test_in_dom0_the_pem_file_is_replaced_and_the_old_one_kept(tmp_path, connect
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
     assert 29 <= (cert.not_valid_after_utc - cert.not_valid_before_utc).days <= 30
     assert (tmp_path / "dom0/tmp/toolstack-restarts").read_text().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "key, refusal",
+    [
+        (
+            ec.generate_private_key(ec.SECP256R1()),
+            ["SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED", "p256"],
+        ),
+        (
+            ec.generate_private_key(ec.SECP384R1()),
+            ["SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED", "p384"],
+        ),
+        (
+            rsa.generate_private_key(public_exponent=65537, key_size=1024),
+            ["SERVER_CERTIFICATE_KEY_RSA_LENGTH_NOT_SUPPORTED", "1024"],
+        ),
+    ],
+)
+def test_the_simulator_installs_only_what_xapi_does(running_sim, xapi, key, refusal):
+    """XAPI's ocaml/gencert/lib.ml validate_private_key: RSA of 2048 to 4096
+    bits; else the key type as ocaml-x509 names it, or the RSA length."""
+    import XenAPI
+
+    host = xapi.xenapi.pool.get_master(xapi.xenapi.pool.get_all()[0])
+    name = xapi.xenapi.host.get_hostname(host)
+    key_pem, csr_pem = foreign_key_and_csr(key, name, name)
+    before = xapi.xenapi.Certificate.get_all_records()
+    with pytest.raises(XenAPI.Failure) as refused:
+        xapi.xenapi.host.install_server_certificate(
+            host, sign(csr_pem, make_ca()).decode(), key_pem.decode(), ""
+        )
+    assert refused.value.details == refusal
+    assert xapi.xenapi.Certificate.get_all_records() == before

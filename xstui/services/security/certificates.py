@@ -27,7 +27,11 @@ from ..host.hosts import host_or_refuse
 from ..host.local import XAPI_PEM, LocalError, LocalSystem
 
 DAY = 86400
-KEY_TYPES = ("RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384")
+# what host.install_server_certificate takes: RSA of 2048 to 4096 bits, any
+# other algorithm SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED (XAPI's
+# ocaml/gencert/lib.ml, validate_private_key)
+KEY_TYPES = ("RSA 2048", "RSA 3072", "RSA 4096")
+SUBJECT_MAX = 64  # RFC 5280: ub-organization-name, ub-organizational-unit-name
 NEW_CERT_SECONDS = 15  # how long to wait for the host to serve its new certificate
 
 
@@ -299,11 +303,29 @@ def _names(text: str) -> list[str]:
     return [v.host_or_ip(n, "alternative name") for n in names]
 
 
+def _subject_part(text: str, what: str) -> str:
+    """An optional Organisation or Organisational unit: one line of at most 64 characters."""
+    value = (text or "").strip()
+    if len(value) > SUBJECT_MAX:
+        raise InvalidInput([f"{what} is longer than {SUBJECT_MAX} characters"])
+    if not value.isprintable():
+        raise InvalidInput([f"{what} has a control character"])
+    return value
+
+
+def _country(text: str) -> str:
+    """An optional country: two letters (ISO 3166, e.g. FR), upper case."""
+    value = (text or "").strip().upper()
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        raise InvalidInput([f"country {text.strip()!r} is not two letters (e.g. FR, DE, US)"])
+    return value
+
+
 def csr_fields(cache: Cache, host: str) -> list[Field]:
     rec = cache.get("host", host)
     hostname = (rec.hostname or rec.name_label) if rec else ""
     return [
-        Field("key", "Key", KEY_TYPES[0], choices=KEY_TYPES),
+        Field("key", "Key (what XAPI installs)", KEY_TYPES[0], choices=KEY_TYPES),
         Field("cn", "Common name", hostname, problem_of(v.hostname)),
         Field(
             "sans",
@@ -312,39 +334,71 @@ def csr_fields(cache: Cache, host: str) -> list[Field]:
             problem_of(_names),
             placeholder="names and addresses, comma separated",
         ),
+        Field("o", "Organisation (O)", "", problem_of(_subject_part, "organisation")),
+        Field("ou", "Organisational unit (OU)", "", problem_of(_subject_part, "unit")),
+        Field("c", "Country (C)", "", problem_of(_country), placeholder="two letters, e.g. FR"),
     ]
 
 
 @dataclass(frozen=True)
 class CsrRequest:
+    """What a key and CSR are made of, checked (``checked``) before anything is made."""
+
     key_type: str
     cn: str
     sans: list[str]
+    o: str = ""
+    ou: str = ""
+    c: str = ""
 
     @classmethod
-    def checked(cls, key_type: str, cn: str, sans: str) -> CsrRequest:
+    def checked(
+        cls, key_type: str, cn: str, sans: str, o: str = "", ou: str = "", c: str = ""
+    ) -> CsrRequest:
         if key_type not in KEY_TYPES:
-            raise InvalidInput([f"key is one of {', '.join(KEY_TYPES)}"])
-        return cls(key_type, v.hostname(cn), _names(sans))
+            raise InvalidInput(
+                [
+                    f"XAPI installs RSA keys of 2048 to 4096 bits only, not {key_type}: "
+                    f"the key is one of {', '.join(KEY_TYPES)}"
+                ]
+            )
+        problems, values = [], []
+        for check, args in (
+            (v.hostname, (cn,)),
+            (_names, (sans,)),
+            (_subject_part, (o, "organisation")),
+            (_subject_part, (ou, "unit")),
+            (_country, (c,)),
+        ):
+            try:
+                values.append(check(*args))
+            except InvalidInput as exc:
+                problems += exc.problems
+        if problems:
+            raise InvalidInput(problems)
+        return cls(key_type, *values)
 
 
 def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
-    """(private key PEM, CSR PEM) for the request."""
+    """(private key PEM, CSR PEM) for the request: an RSA key, the subject's
+    C, O, OU and CN (those given), the alternative names."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    kind, size = request.key_type.split()
-    if kind == "RSA":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=int(size))
-    else:
-        key = ec.generate_private_key(ec.SECP256R1() if size == "P-256" else ec.SECP384R1())
-    alt = alt_names(request.sans)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=int(request.key_type.split()[1]))
+    parts = (
+        (NameOID.COUNTRY_NAME, request.c),
+        (NameOID.ORGANIZATION_NAME, request.o),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, request.ou),
+        (NameOID.COMMON_NAME, request.cn),
+    )
+    subject = x509.Name([x509.NameAttribute(oid, value) for oid, value in parts if value])
     csr = (
         x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.cn)]))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .subject_name(subject)
+        .add_extension(x509.SubjectAlternativeName(alt_names(request.sans)), critical=False)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(

@@ -1,7 +1,15 @@
-"""The root password: changed pool-wide (``session.change_password``), typed
-twice and never shown, logged or audited (the audit line says "root password
-changed", nothing more); and, when it is lost, the way back for the host's
-own bootloader, step by step, as typed at the iLO/DRAC console."""
+"""The root password: changed pool-wide (``session.change_password``) once
+the current one is checked, the new one typed twice, none shown, logged or
+audited (the audit line says "root password changed", nothing more); and,
+when it is lost, the way back for the host's own bootloader, step by step,
+as typed at the iLO/DRAC console.
+
+XAPI does not check the old password itself: ``change_password`` in
+ocaml/xapi/xapi_session.ml starts with ``ignore old_pwd`` (CA-13567: a root
+session is trusted), and ``login_with_password`` over dom0's unix socket
+authenticates nobody. So, as xsconsole does (PAM, before the change), the
+console checks it first: over the network with a login as root at the master
+(SESSION_AUTHENTICATION_FAILED when wrong), in dom0 against /etc/shadow."""
 
 from __future__ import annotations
 
@@ -11,7 +19,9 @@ from dataclasses import dataclass
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
+from ..host.local import LocalSystem
 
+NOT_RIGHT = "the current password is not right: nothing was changed"
 MIN_LENGTH = 8  # below this XAPI's own check (CHANGE_PASSWORD_REJECTED) is likely
 GOOD_LENGTH = 14
 
@@ -42,22 +52,72 @@ def check_new_password(new: str, again: str) -> None:
         raise InvalidInput(problems)
 
 
+def shadow_matches(system: LocalSystem, password: str) -> bool | None:
+    """Whether ``password`` is root's in dom0's /etc/shadow (what PAM checks
+    for xsconsole); None when this Python cannot check its hash."""
+    try:
+        import crypt  # the platform's crypt(3): the hashes of /etc/shadow
+    except ImportError:
+        return None
+    line = next((x for x in system.read("etc/shadow").splitlines() if x.startswith("root:")), "")
+    stored = line.split(":")[1] if line else ""
+    if not stored.startswith("$"):
+        return False  # locked ("!", "*"), or no password: none typed is it
+    return crypt.crypt(password, stored) == stored
+
+
+def check_current_password(conn, current: str, system: LocalSystem | None = None) -> None:
+    """InvalidInput (NOT_RIGHT) unless ``current`` is root's password: a login
+    as root at the master, or in dom0 (whose socket trusts every login) the
+    shadow file. The check's own session is closed at once."""
+    import XenAPI
+
+    if conn.target.kind == "local":
+        matches = shadow_matches(system or LocalSystem(), current)
+        if matches is None:
+            raise InvalidInput(
+                ["the current password cannot be checked here: change it with passwd in dom0"]
+            )
+        if not matches:
+            raise InvalidInput([NOT_RIGHT])
+        return
+    try:
+        proxy = conn.session_on(conn.target.host, password=current)
+    except XenAPI.Failure as f:
+        if f.details and f.details[0] == "SESSION_AUTHENTICATION_FAILED":
+            raise InvalidInput([NOT_RIGHT]) from None
+        raise
+    proxy.xenapi.session.logout()
+
+
 class ChangeRootPassword(Action):
+    """The pool's root password, changed once the current one is checked."""
+
     calls = ("session.change_password",)
     FIELDS = [
+        Field("current", "Current root password", "", password=True),
         Field("new", "New root password", "", password=True),
         Field("again", "Type it again", "", password=True),
     ]
 
-    def __init__(self, cache: Cache, new: str, again: str):
+    def __init__(
+        self, cache: Cache, current: str, new: str, again: str, system: LocalSystem | None = None
+    ):
+        if not current:
+            raise InvalidInput(["give the current root password"])
         check_new_password(new, again)
-        self._new = new  # kept out of repr, plan, outcome and audit
+        self._current, self._new = current, new  # kept out of repr, plan, outcome and audit
+        self.system = system
         self.hints = strength_hints(new)
         with cache.lock:
             self.hosts = len(cache.table("host"))
 
     def __repr__(self) -> str:
         return "ChangeRootPassword(<hidden>)"
+
+    def precheck(self, conn) -> None:
+        """The current password checked before the plan (XAPI does not)."""
+        check_current_password(conn, self._current, self.system)
 
     def plan(self) -> Plan:
         impact = [
@@ -68,15 +128,14 @@ class ChangeRootPassword(Action):
             impact.append("Stronger with: " + "; ".join(self.hints) + ".")
         return Plan(
             "Change the root password",
-            "Change the pool's root password.",
-            ["xe user-password-change new=<hidden>"],
+            "Change the pool's root password (the current one was checked).",
+            ["xe user-password-change old=<hidden> new=<hidden>"],
             impact=impact,
             risk="medium",
         )
 
     def run(self, ctx: RunContext) -> str:
-        # XAPI ignores the old password for a local superuser's session
-        ctx.call("session.change_password", "", self._new)
+        ctx.call("session.change_password", self._current, self._new)
         ctx.conn.password_changed(self._new)  # the next login (a reconnect) uses it
         return "Root password changed."
 

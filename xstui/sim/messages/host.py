@@ -205,6 +205,25 @@ def _record_certificate(ctx: Ctx, host: str, fingerprint: str, not_before, not_a
     )
 
 
+def _key_algorithm(key) -> str:
+    """How XAPI names a key it refuses: ocaml-x509's key type ("p256",
+    "ed25519") for those it decodes, else the algorithm (an OID where the
+    library knows no name)."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
+
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        curves = {
+            "secp224r1": "p224",
+            "secp256r1": "p256",
+            "secp384r1": "p384",
+            "secp521r1": "p521",
+        }
+        return curves.get(key.curve.name, key.curve.name)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    return "1.2.840.10040.4.1" if isinstance(key, dsa.DSAPrivateKey) else type(key).__name__
+
+
 @message()
 def install_server_certificate(ctx: Ctx, host, certificate, private_key, certificate_chain):
     """XAPI's checks, in its order: the certificate and key parse, the key is
@@ -225,7 +244,7 @@ def install_server_certificate(ctx: Ctx, host, certificate, private_key, certifi
     except (ValueError, TypeError):
         raise XapiError("SERVER_CERTIFICATE_KEY_INVALID") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise XapiError("SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED", "not RSA")
+        raise XapiError("SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED", _key_algorithm(key))
     if not 2048 <= key.key_size <= 4096:
         raise XapiError("SERVER_CERTIFICATE_KEY_RSA_LENGTH_NOT_SUPPORTED", key.key_size)
     if cert.public_key().public_numbers() != key.public_key().public_numbers():

@@ -1,0 +1,98 @@
+"""Pilot tests of the Security screen at 80x24 on the Linux console: the key
+and CSR form (only the keys XAPI installs; Organisation, unit and country,
+refused in the form when wrong) and the root password change (the current
+password asked and checked; a wrong one changes nothing)."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from textual.widgets import Select
+from xstui.screens.security import SecurityScreen
+
+from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
+from tests.waiting import form_mounted, until
+from xstui.app import XstuiApp
+from xstui.widgets.form import FormModal
+from xstui.xapi.config import state_dir
+
+
+async def open_security(pilot) -> SecurityScreen:
+    app = pilot.app
+    await until(pilot, lambda: app.connection.cache.table("host"), what="the pool loaded")
+    await pilot.press("f6")
+    return await until(
+        pilot,
+        lambda: isinstance(app.screen, SecurityScreen) and app.screen.guide and app.screen,
+        what="the Security screen",
+    )
+
+
+async def open_form(pilot, key: str, title: str) -> FormModal:
+    app = pilot.app
+    await pilot.press(key)
+    await until(pilot, lambda: form_mounted(app) and title in flat(screen_text(app)), what=title)
+    return app.screen
+
+
+async def refused_in_form(pilot, form: FormModal, problem: str, words: str) -> None:
+    await until(
+        pilot,
+        lambda: words in str(form.query_one(f"#problem-{problem}").render()),
+        what=f"{words!r} in the form",
+    )
+    assert pilot.app.screen is form
+
+
+async def test_csr_form_offers_what_xapi_installs_and_checks_the_subject(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    app = XstuiApp(connection)
+    folder = state_dir() / "certificates"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_security(pilot)
+        form = await open_form(pilot, "k", "Key and CSR for")
+        text = flat(screen_text(app))
+        for label in ("Organisation (O)", "Organisational unit (OU)", "Country (C)", "OK"):
+            assert label in text, label
+        keys = [str(prompt) for prompt, _value in form.query_one("#field-key", Select)._options]
+        assert keys == ["RSA 2048", "RSA 3072", "RSA 4096"]
+        await fill_form(pilot, o="Example SA", ou="IT Ops", c="France")
+        await refused_in_form(pilot, form, "c", "country 'France' is not two letters")
+        assert not folder.exists()  # nothing written
+        await fill_form(pilot, c="fr")
+        await until(pilot, lambda: not isinstance(app.screen, FormModal), what="the form closed")
+        csrs = await until(pilot, lambda: folder.is_dir() and list(folder.glob("*.csr")))
+    subject = x509.load_pem_x509_csr(csrs[0].read_bytes()).subject.rfc4514_string()
+    assert subject.endswith(",OU=IT Ops,O=Example SA,C=FR"), subject
+
+
+async def test_the_root_password_needs_the_current_one(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    app = XstuiApp(connection)
+    old, new = running_sim.password, "Tr0ub4dor&3-staple"
+    notes = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_security(pilot)
+        await open_form(pilot, "w", "Change the root password of the pool")
+        assert "Current root password" in flat(screen_text(app)) and "OK" in screen_text(app)
+        generation = running_sim.sim.store.generation
+        await fill_form(pilot, current="Not-the-r00t-one", new=new, again=new)
+        await until(
+            pilot,
+            lambda: "the current password is not right" in notes(),
+            what="the wrong current password refused in words",
+        )
+        assert app.screen is screen  # no plan
+        assert running_sim.sim.password == old and running_sim.sim.store.generation == generation
+        app.clear_notifications()
+        await open_form(pilot, "w", "Change the root password of the pool")
+        await fill_form(pilot, current=old, new=new, again=new)
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        await until(pilot, lambda: running_sim.sim.password == new, what="the new password")
