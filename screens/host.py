@@ -19,6 +19,7 @@ from xstui import clock
 from xstui.services import host as hs
 from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
+    OVERWRITE,
     Chrony,
     Disk,
     LocalError,
@@ -605,7 +606,12 @@ class HostScreen(AreaScreen):
             f"Server status report of {conn.cache.label('host', host)}",
             StatusReport.fields(here),
             lambda values: StatusReport(
-                conn.cache, host, system=self.local if here else None, url=values.get("url", "")
+                conn.cache,
+                host,
+                system=self.local if here else None,
+                url=values.get("url", ""),
+                path=values["path"],
+                overwrite=values["overwrite"] == OVERWRITE[1],
             ),
         )
         if action is not None:

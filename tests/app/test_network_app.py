@@ -243,6 +243,31 @@ async def test_create_bond_from_the_screen(running_sim, connection):
         )
 
 
+async def test_the_bond_name_follows_the_nics_ticked(running_sim, connection):
+    """At 80x24: eth0 and eth1 ticked with the keys, the default name says so;
+    OK with both carrying addresses on every host says why once, naming the hosts."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot)
+        await pilot.press("b")
+        await until(pilot, lambda: form_mounted(app) and app.screen.query("#ok"), what="the form")
+        form = app.screen
+        nics = form.query_one("#field-devices", SelectionList)
+        name = form.query_one("#field-name", Input)
+        assert app.focused is nics and nics.get_option_at_index(0).value == "eth0"
+        await pilot.press("space", "down", "space")  # eth0, eth1
+        await until(pilot, lambda: name.placeholder == "Bond eth0+eth1", what="the name following")
+        await pilot.press("space")  # eth1 unticked
+        await until(pilot, lambda: name.placeholder == "Bond eth0", what="eth1 gone")
+        await pilot.press("space")
+        form.query_one("#ok").press()
+        problem = form.query_one("#problem-form")
+        await until(pilot, lambda: not problem.disabled, what="the refusal")
+        text = str(problem.render())
+        assert text.count("both have an IP address") == 1
+        assert "on xcp-a, xcp-b, xcp-c" in text
+
+
 async def test_nic_wizard_from_the_screen(running_sim, connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -5,6 +5,7 @@ users log in with their subject's role and are refused what it does not allow.""
 import XenAPI
 
 from tests.unit.test_network_sim import fails
+from tests.waiting import wait_for
 
 JOIN = {"user": "Administrator", "pass": "Join-Demo1"}
 
@@ -130,3 +131,19 @@ def test_disabling_ends_directory_sessions(joined_sim):
     # his session ended; the client's automatic new login is refused
     fails("SESSION_AUTHENTICATION_FAILED", bob.pool.get_all)
     assert root.pool.get_all()
+
+
+def test_the_join_lists_every_port_the_controllers_must_answer(connection):
+    """The ports XenServer's AD documentation lists, each with its use, in the
+    join's prerequisites and in the hint when the controllers do not answer."""
+    from xstui.services.security.directory import AD_PORTS, prerequisites
+    from xstui.xapi.errors import describe
+
+    assert [p for p, _, _ in AD_PORTS] == [53, 88, 123, 137, 139, 389, 445, 464, 3268]
+    connection.start_events()
+    wait_for(lambda: connection.cache.table("host"), what="the hosts")
+    listed = next(c.text for c in prerequisites(connection.cache) if "reach the" in c.text)
+    assert "137 UDP (NetBIOS names)" in listed and "139 TCP (NetBIOS sessions)" in listed
+    assert "3268 TCP (Global Catalog)" in listed and "445 TCP (SMB)" in listed
+    hint = describe(["POOL_AUTH_ENABLE_FAILED_UNAVAILABLE", "", ""]).remedy
+    assert all(f"{p}," in hint or f"{p})" in hint for p, _, _ in AD_PORTS)

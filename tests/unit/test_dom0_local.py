@@ -119,3 +119,41 @@ def test_status_report_here_and_remotely(dom0, running_sim, connection):
     remote = StatusReport(connection.cache, connection.this_host, url="https://127.10.0.99/upload")
     assert remote.plan().xe[0].startswith("xe host-bugreport-upload")
     assert "uploaded" in remote.execute(RunContext(connection))
+
+
+def test_status_report_saved_to_a_file_is_what_the_upload_sends(tmp_path, running_sim, connection):
+    """Over the simulator: the report saved to a file (GET /system-status of
+    that host) has the bytes host.bugreport_upload sends; the file is checked
+    in the form (its directory, an existing file kept unless overwrite)."""
+    import hashlib
+    import tarfile
+
+    connection.start_events()
+    wait_for(lambda: connection.cache.table("host"))
+    master = connection.this_host
+    cache, sim = connection.cache, running_sim.sim
+    StatusReport(cache, master, url="https://127.10.0.99/upload").execute(RunContext(connection))
+    sent = next(d for what, _, d in sim.records if what == "status report").split()[1]
+    dest = tmp_path / "xcp-a.tar.bz2"
+    saving = StatusReport(cache, master, path=str(dest))
+    assert not saving.plan().xe and "GET /system-status" in saving.plan().steps[0]
+    assert "saved to" in saving.execute(RunContext(connection))
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == sent
+    with pytest.raises(InvalidInput, match="exists already"):
+        StatusReport(cache, master, path=str(dest))
+    again = StatusReport(cache, master, path=str(dest), overwrite=True)
+    assert f"{dest} is replaced." in again.plan().impact
+    member = next(r for r, h in cache.table("host").items() if h.name_label == "xcp-b")
+    StatusReport(cache, member, path=str(dest), overwrite=True).execute(RunContext(connection))
+    with tarfile.open(dest) as tar:  # asked of xcp-b itself
+        inventory = next(m for m in tar.getmembers() if m.name.endswith("/inventory"))
+        assert "name_label=xcp-b" in tar.extractfile(inventory).read().decode()
+    for path, url, refusal in (
+        (str(tmp_path / "nowhere/r.tar.bz2"), "", "there is no directory"),
+        (str(tmp_path), "", "is a directory"),
+        ("", "", "give the URL to upload to, or a file"),
+        (str(tmp_path / "r.tar.bz2"), "https://127.10.0.99/upload", "not both"),
+    ):
+        with pytest.raises(InvalidInput, match=refusal):
+            StatusReport(cache, master, url=url, path=path)
+    assert StatusReport.fields(False)[1].check(str(tmp_path / "nowhere/r")) is not None

@@ -41,12 +41,22 @@ def test_rotation_profile_written_as_its_diff_says(dom0, connection):
     old = conf.read_text()
     action = logs.ApplyLogProfile(dom0)
     diff = action.diff()
-    assert "+daily" in diff and "-weekly" in diff and "-rotate 4" in diff and "+size 20M" in diff
+    assert "+daily" in diff and "-weekly" in diff and "-rotate 4" in diff and "+maxsize 20M" in diff
     assert "include /etc/logrotate.d" in action.new  # blocks and includes kept
     action.execute(RunContext(connection))
     assert conf.read_text() == action.new and action.backup.read_text() == old
     with pytest.raises(InvalidInput, match="already"):
         logs.ApplyLogProfile(dom0)
+
+
+def test_profile_rotates_daily_or_past_20m():
+    """``size`` would override ``daily`` (rotation by size only): the profile
+    says ``maxsize``, and a global ``size`` already there goes."""
+    text = logs.with_profile("weekly\nsize 100k\nrotate 4\n/var/log/x {\n    size 1M\n}\n")
+    head = text.split("/var/log/x")[0].splitlines()
+    assert "daily" in head and "maxsize 20M" in head
+    assert not [line for line in head if line.startswith("size") or line == "weekly"]
+    assert "    size 1M" in text  # a block's own directives are its own
 
 
 def test_alerts_newest_first_and_dismissed(connection, running_sim):

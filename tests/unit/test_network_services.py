@@ -372,3 +372,39 @@ def test_after_esc_with_the_host_gone_the_undo_is_reported_at_once(live):
         "could not enable xcp-b",
     ]
     assert all("cannot be reached" in p for p in problems)
+
+
+def test_a_bond_refusal_found_on_every_host_is_said_once(live):
+    """eth0 and eth1 both carry addresses on each of the three hosts: one
+    problem naming the hosts, not one per host."""
+    with pytest.raises(InvalidInput) as err:
+        net.CreateBond(live.cache, "", ["eth0", "eth1"], "active-backup")
+    said = [p for p in err.value.problems if "both have an IP address" in p]
+    assert len(said) == 1 and "on xcp-a, xcp-b, xcp-c;" in said[0]
+    with pytest.raises(InvalidInput) as err:
+        net.CreateBond(live.cache, "", ["eth2", "eth4"], "active-backup")
+    assert err.value.problems == ["eth2 is already in a bond on xcp-a, xcp-b, xcp-c"]
+
+
+def test_a_bond_at_a_lower_mtu_than_an_addressed_nic_says_jumbo_frames_go(live):
+    """eth1 carries the storage address at MTU 9000 on xcp-a and xcp-b (1500
+    on xcp-c): a bond at 1500 says they lose jumbo frames, and is not refused;
+    a bond at 9000 says nothing of it."""
+    impact = " ".join(
+        net.CreateBond(live.cache, "", ["eth1", "eth4"], "active-backup").plan().impact
+    )
+    assert "eth1 carries an IP at MTU 9000 on xcp-a, xcp-b:" in impact
+    assert "loses its jumbo frames" in impact and "xcp-c" not in impact
+    at_9000 = net.CreateBond(live.cache, "", ["eth1", "eth4"], "active-backup", 9000)
+    assert "jumbo" not in " ".join(at_9000.plan().impact)
+
+
+def test_the_default_bond_name_is_its_nics(running_sim, live):
+    """The name field's placeholder follows the NICs ticked; a bond left
+    unnamed gets that name."""
+    host, _ = refs(running_sim, "xcp-a", "eth1")
+    name = next(f for f in net.CreateBond.fields(live.cache, host) if f.name == "name")
+    assert name.placeholder_of({"devices": ["eth4", "eth1"]}) == "Bond eth1+eth4"
+    assert net.CreateBond(live.cache, " ", ["eth4", "eth1"], "active-backup").name == (
+        "Bond eth1+eth4"
+    )

@@ -33,4 +33,6 @@ class Field:
     choices: Sequence[str] = ()  # a pick list (one of them)
     several: bool = False  # with choices: pick any number of them
     placeholder: str = ""
+    # the placeholder made anew from the form's values as they change (a default that follows them)
+    placeholder_of: Callable[[dict], str] | None = None
     password: bool = False

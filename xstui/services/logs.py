@@ -22,8 +22,14 @@ LOGS = ("xensource.log", "SMlog", "xha.log", "audit.log", "daemon.log", "message
 ERROR_RE = re.compile(r"\b(error|errors|fail(ed|ure)?|exception|fatal|critical)\b", re.I)
 TAIL_BYTES = 1 << 20  # what the viewer reads from a log's end
 LOGROTATE = "etc/logrotate.conf"
-# the profile of RECIPES section 8, as global directives of logrotate.conf
-PROFILE = {"frequency": "daily", "rotate": "rotate 7", "compress": "compress", "size": "size 20M"}
+# the profile of RECIPES section 8, as global directives of logrotate.conf: daily,
+# or sooner past 20M (``maxsize``; ``size`` would override the interval)
+PROFILE = {
+    "frequency": "daily",
+    "rotate": "rotate 7",
+    "compress": "compress",
+    "maxsize": "maxsize 20M",
+}
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 PROFILE_MARK = "# xstui log-rotation profile"
 
@@ -80,7 +86,8 @@ def usage(system: LocalSystem, top: int = 8) -> Usage:
 
 def with_profile(text: str) -> str:
     """logrotate.conf with the profile's global directives (before the first
-    block or include): frequency, rotate, compress, size replaced or added."""
+    block or include): frequency, rotate, compress, maxsize replaced or added
+    (a global ``size``, which would override the frequency, is dropped)."""
     lines = text.splitlines()
     top = next(
         (i for i, line in enumerate(lines) if "{" in line or line.strip().startswith("include")),
@@ -128,7 +135,9 @@ class ApplyLogProfile(Action):
             summary=f"{self.path} gets the profile's global directives; the old file is kept "
             f"as {self.backup.name}. The diff:",
             xe=[f"cp -p /{LOGROTATE} /{LOGROTATE}{self.backup.suffix}", *self.diff()],
-            impact=["logs rotate daily or at 20M; 7 compressed generations are kept"],
+            impact=[
+                "logs rotate daily, or sooner once over 20M; 7 compressed generations are kept"
+            ],
         )
 
     def run(self, ctx: RunContext) -> str:

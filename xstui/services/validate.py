@@ -4,7 +4,9 @@ function returns the cleaned value or raises InvalidInput with the reason."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from pathlib import Path
 
 from .actions import InvalidInput
 
@@ -136,6 +138,23 @@ def mac(text: str) -> str:
     if int(value[:2], 16) & 1:
         raise InvalidInput([f"MAC {value} is a multicast address"])
     return value
+
+
+def file_to_save(text: str, overwrite: bool = True) -> Path:
+    """A file the console may write: named, in a directory that exists and it
+    may write to, and (unless ``overwrite``) not there yet."""
+    if not text.strip():
+        raise InvalidInput(["give a file name"])
+    path = Path(text.strip()).expanduser()
+    if not path.parent.is_dir():
+        raise InvalidInput([f"there is no directory {path.parent}"])
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InvalidInput([f"the directory {path.parent} may not be written to"])
+    if path.is_dir():
+        raise InvalidInput([f"{path} is a directory: give a file name"])
+    if path.exists() and not overwrite:
+        raise InvalidInput([f"{path} exists already: choose another name, or overwrite it"])
+    return path
 
 
 def problem(check, *args) -> str | None:

@@ -156,6 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/export",
             "/export_metadata",
             "/updates",
+            "/system-status",
         ):
             self._send(404, b"not found\n", "text/plain")
             return
@@ -176,6 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
                 body = transfers.updates_json(sim)
                 transfer.done()
                 self._send(200, body, "application/json")
+            elif url.path == "/system-status":  # the report of the host asked
+                body = transfers.status_report(sim, self.host_ref or sim.master)
+                transfer.done()
+                self._send(200, body, "application/x-bzip2")
             elif url.path == "/host_backup":
                 self._stream(transfer, lambda out: transfers.host_backup(sim, transfer, out))
             else:

@@ -2,7 +2,8 @@
 memory): ``GET /pool/xmldbdump`` and ``PUT /pool/xmldbdump[?dry_run=true]``,
 ``GET /host_backup``, ``GET /export?uuid=`` (an XVA: ``ova.xml`` then each
 disk in 1 MiB chunks with their SHA-1, all-zero chunks left out as XAPI
-does), ``GET /export_metadata?uuid=``, and for hotfixes ``PUT
+does), ``GET /export_metadata?uuid=``, ``GET /system-status`` (the server
+status report of the host asked), and for hotfixes ``PUT
 /import_raw_vdi?vdi=``, ``PUT /pool_patch_upload`` and ``GET /updates``. Each takes ``session_id`` and an
 optional ``task_id``, whose progress, result or error it sets as XAPI does.
 
@@ -149,10 +150,31 @@ def host_backup(sim: Simulator, transfer: Transfer, out) -> None:
         tar.addfile(info, _Generated(size, lambda i: block, transfer.progress))
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float | None = None) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mtime = len(data), int(time.time())
+    info.size, info.mtime = len(data), int(time.time() if mtime is None else mtime)
     tar.addfile(info, io.BytesIO(data))
+
+
+# server status report ----------------------------------------------------------------
+REPORT_TIME = 1795651200  # 2026-11-26, as the fake dom0's report is named
+
+
+def status_report(sim: Simulator, host: str) -> bytes:
+    """The host's server status report as xen-bugtool makes it (tar.bz2): the
+    bytes ``host.bugreport_upload`` sends and ``GET /system-status`` returns,
+    the same for the same host."""
+    with sim.store.lock:
+        rec = sim.store.get("host", host)
+        inventory = "".join(
+            f"{key}={rec[key]}\n" for key in ("uuid", "name_label", "hostname", "address")
+        )
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:bz2") as tar:
+        top = f"bug-report-{rec['uuid']}"
+        _add(tar, f"{top}/inventory", inventory.encode(), REPORT_TIME)
+        _add(tar, f"{top}/xensource.log", b"xapi: started\n" * 64, REPORT_TIME)
+    return out.getvalue()
 
 
 class _Generated(io.RawIOBase):

@@ -105,6 +105,16 @@ class FormModal(Dialog):
         field = next((f for f in self.fields if f.name == name), None)
         if field:
             self._show_problem(name, field.check(event.value) or "")
+        self._follow()
+
+    @on(SelectionList.SelectedChanged)
+    @on(Select.Changed)
+    def _follow(self) -> None:
+        """Placeholders that follow the other fields (a default name from the NICs ticked)."""
+        values = self.values()
+        for f in self.fields:
+            if f.placeholder_of is not None:
+                self.query_one(f"#field-{f.name}", Input).placeholder = f.placeholder_of(values)
 
     def _show_problem(self, name: str, text: str) -> None:
         label = self.query_one(f"#problem-{name}", Static)

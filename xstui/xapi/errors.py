@@ -430,7 +430,8 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
     "POOL_AUTH_ENABLE_FAILED_UNAVAILABLE": (
         ("host", "message"),
         "The domain's controllers did not answer.",
-        "Check that the controllers are up and reachable (ports 53, 88, 389, 445, 464), then retry.",
+        "Check that the controllers are up and reachable (ports 53, 88, 123, 137, 139, 389, 445, "
+        "464, 3268), then retry.",
     ),
     "POOL_AUTH_ENABLE_FAILED_NO_SUPPORT_ENCRYPT_TYPE": (
         ("host", "message"),

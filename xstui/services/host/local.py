@@ -21,7 +21,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, optional, problem_of
-from ..values import listing
+from ..values import listing, size
 from .hosts import host_or_refuse
 
 # the tools, where dom0 has them (relative to the root)
@@ -390,36 +390,76 @@ def _device(text: str) -> str:
     return text
 
 
+OVERWRITE = ("keep it", "overwrite")  # what to do with a file already there
+
+
 class StatusReport(Action):
     """A server status report: in dom0 ``xen-bugtool`` writes it here;
-    remotely ``host.bugreport_upload`` sends it to a support URL."""
+    remotely ``host.bugreport_upload`` sends it to a support URL; either way
+    it can be saved to a file instead (``GET /system-status``: the same
+    report, made by that host)."""
 
-    calls = ("host.bugreport_upload",)
+    calls = ("host.bugreport_upload", "http/get_system_status")
 
     @staticmethod
     def fields(local: bool) -> list[Field]:
-        if local:
-            return []
-        return [
+        save = [
             Field(
-                "url",
-                "Upload to (URL)",
+                "path",
+                "Or save to file" if not local else "Save to file",
                 "",
-                problem_of(_upload_url),
-                placeholder="https://... or ftp://...",
-            )
+                optional(problem_of(v.file_to_save)),
+                placeholder="/var/opt/xen/bug-report" if local else "~/status-report.tar.bz2",
+            ),
+            Field("overwrite", "If the file exists", OVERWRITE[0], choices=OVERWRITE),
         ]
+        if local:
+            return save
+        url = Field("url", "Upload to (URL)", "", optional(problem_of(_upload_url)), "https://...")
+        return [url, *save]
 
     def __init__(
-        self, cache: Cache, host: str, *, system: LocalSystem | None = None, url: str = ""
+        self,
+        cache: Cache,
+        host: str,
+        *,
+        system: LocalSystem | None = None,
+        url: str = "",
+        path: str = "",
+        overwrite: bool = False,
     ):
         self.system, self.host = system, host
         with cache.lock:
             rec = host_or_refuse(cache, host)
             self.name, self.uuid = rec.name_label, rec.uuid
-        self.url = "" if system is not None else _upload_url(url)
+        self.path = v.file_to_save(path, overwrite) if path.strip() else None
+        self.replaces = self.path is not None and self.path.exists()
+        if system is not None or self.path is not None:
+            if url.strip():
+                raise InvalidInput(["upload or save to a file, not both"])
+            self.url = ""
+        elif not url.strip():
+            raise InvalidInput(["give the URL to upload to, or a file to save to"])
+        else:
+            self.url = _upload_url(url)
 
     def plan(self) -> Plan:
+        if self.path is not None:
+            return Plan(
+                "Server status report",
+                f"Collect the status report of {self.name} (logs, configuration, hardware) "
+                f"and save it to {self.path}.",
+                [],
+                steps=[
+                    "GET /system-status from the host: it runs xen-bugtool and sends the "
+                    "report (streamed to a temporary file, renamed when complete)"
+                ],
+                impact=[
+                    "Takes a few minutes; nothing is sent anywhere else.",
+                    *([f"{self.path} is replaced."] if self.replaces else []),
+                    "The report holds logs and configuration (no passwords): keep it private.",
+                ],
+            )
         if self.system is not None:
             return Plan(
                 "Server status report",
@@ -439,6 +479,14 @@ class StatusReport(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
+        if self.path is not None:
+            from ..backup.transfers import fetch  # here: backup imports this module
+
+            query = {"output": "tar.bz2"}
+            written = fetch(
+                ctx, "xstui: status report", "/system-status", query, self.path, host=self.host
+            )
+            return f"The status report of {self.name} ({size(written)}) is saved to {self.path}."
         if self.system is None:
             ctx.task("host.bugreport_upload", self.host, self.url, {})
             return f"The status report of {self.name} was uploaded to {self.url}."

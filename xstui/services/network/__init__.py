@@ -2,7 +2,15 @@
 interface, bonds and VLANs, NIC replacement, network tests and the pool
 consistency check."""
 
-from .bonds import BOND_MODES, CreateBond, CreateVlan, DestroyBond, DestroyVlan, vms_using
+from .bonds import (
+    BOND_MODES,
+    CreateBond,
+    CreateVlan,
+    DestroyBond,
+    DestroyVlan,
+    bond_name,
+    vms_using,
+)
 from .interfaces import PifRow, pif_rows
 from .management import IpConfig, ReconfigureManagement, RevertManagement, SetDns, SetHostname
 from .nic import ForgetNic, IntroduceNic, pending_replacements
@@ -21,6 +29,7 @@ __all__ = [
     "RevertManagement",
     "SetDns",
     "SetHostname",
+    "bond_name",
     "pending_replacements",
     "pif_rows",
     "vms_using",

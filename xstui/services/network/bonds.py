@@ -32,6 +32,11 @@ def check_bond_devices(devices: list[str], mode: str) -> list[str]:
     return problems
 
 
+def bond_name(devices: list[str]) -> str:
+    """A bond network's name when the admin gives none: its NICs."""
+    return f"Bond {'+'.join(sorted(devices)) or 'NIC+NIC'}"
+
+
 def _physical_pifs(cache: Cache) -> dict[tuple[str, str], object]:
     return {(p.host, p.device): p for p in cache.table("pif").values() if p.physical}
 
@@ -121,7 +126,13 @@ class CreateBond(Action):
         return [
             Field("devices", "NICs", (), choices=free, several=True),
             Field("mode", "Mode", "active-backup", choices=BOND_MODES),
-            Field("name", "Network name", "", placeholder="Bond eth2+eth3"),
+            Field(
+                "name",
+                "Network name",
+                "",
+                placeholder=bond_name([]),
+                placeholder_of=lambda values: bond_name(values.get("devices") or []),
+            ),
             Field("mtu", "MTU", "1500", problem_of(v.mtu)),
         ]
 
@@ -129,15 +140,17 @@ class CreateBond(Action):
         self, cache: Cache, name: str, devices: list[str], mode: str, mtu: str | int = 1500
     ):
         self.devices = sorted(dict.fromkeys(d.strip() for d in devices if d.strip()))
-        self.name = (name or "").strip() or f"Bond {'+'.join(self.devices)}"
+        self.name = (name or "").strip() or bond_name(self.devices)
         self.mode = mode
         problems = check_bond_devices(self.devices, mode)
         try:
             self.mtu = v.mtu(mtu)
         except InvalidInput as exc:
             problems += exc.problems
+        found: dict[str, list[str]] = {}  # a problem (hosts left out) -> the hosts it is on
         self.members: dict[str, list] = {}  # host ref -> member PIF records
         self.management_hosts: list[str] = []
+        self.addressed: dict[tuple[str, int], list[str]] = {}  # (NIC, its MTU) -> hosts
         with cache.lock:
             pifs = _physical_pifs(cache)
             for host in sorted(cache.table("host").values(), key=lambda h: h.name_label):
@@ -145,23 +158,29 @@ class CreateBond(Action):
                 for dev in self.devices:
                     p = pifs.get((host.ref, dev))
                     if p is None:
-                        problems.append(f"{host.name_label} has no {dev}")
+                        found.setdefault(f"no {dev} on {{hosts}}", []).append(host.name_label)
                         continue
                     if p.bond_slave_of != NULL_REF:
-                        problems.append(f"{dev} on {host.name_label} is already in a bond")
-                    if p.VLAN_slave_of:
-                        problems.append(
-                            f"{dev} on {host.name_label} carries VLANs: remove them first"
+                        found.setdefault(f"{dev} is already in a bond on {{hosts}}", []).append(
+                            host.name_label
                         )
+                    if p.VLAN_slave_of:
+                        found.setdefault(
+                            f"{dev} carries VLANs on {{hosts}}: remove them first", []
+                        ).append(host.name_label)
                     if p.management:
                         self.management_hosts.append(host.name_label)
+                    if p.ip_configuration_mode != "None":
+                        self.addressed.setdefault((dev, p.MTU), []).append(host.name_label)
                     members.append(p)
                 addressed = [p.device for p in members if p.ip_configuration_mode != "None"]
                 if len(addressed) > 1:
-                    problems.append(
-                        f"{' and '.join(addressed)} on {host.name_label} both have an IP address; a bond "
-                        "keeps at most one (PIF_BOND_MORE_THAN_ONE_IP): remove the others' addresses first"
-                    )
+                    found.setdefault(
+                        f"{' and '.join(addressed)} both have an IP address on {{hosts}}; a bond "
+                        "keeps at most one (PIF_BOND_MORE_THAN_ONE_IP): remove the others' "
+                        "addresses first",
+                        [],
+                    ).append(host.name_label)
                 self.members[host.ref] = members
             if self.management_hosts and views.ha_enabled(cache):
                 problems.append(
@@ -169,6 +188,7 @@ class CreateBond(Action):
                     "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE)"
                 )
             problems += _unused_name(cache, self.name)
+        problems += [text.format(hosts=listing(hosts, 5)) for text, hosts in found.items()]
         if problems:
             raise InvalidInput(list(dict.fromkeys(problems)))
 
@@ -181,6 +201,13 @@ class CreateBond(Action):
                 f"The management interface of {', '.join(self.management_hosts)} moves onto the bond: "
                 "connections may drop for a few seconds."
             )
+        for (dev, mtu), hosts in self.addressed.items():
+            if mtu > self.mtu:
+                impact.append(
+                    f"{dev} carries an IP at MTU {mtu} on {listing(hosts, 5)}: the address moves "
+                    f"to the bond, at the bond's MTU {self.mtu}, so what uses it (storage) loses "
+                    f"its jumbo frames. Give the bond MTU {mtu} to keep them."
+                )
         if self.mode == "lacp":
             impact.append(
                 "LACP needs the switch ports configured as one LACP group, or traffic stops."

@@ -17,8 +17,20 @@ from ..fields import Field, problem_of
 from ..validate import domain_name
 
 NETBIOS_MAX = 15  # AD computer names beyond this are cut: hosts may collide
-# what the hosts must reach on the domain controllers (RECIPES section 7)
-PORTS = "TCP/UDP 53 (DNS), 88 (Kerberos), 389 (LDAP), 445 (SMB), 464 (password), UDP 123 (NTP)"
+# what the hosts must reach on the domain controllers, as XenServer's AD
+# documentation lists it: (port, protocols, what for)
+AD_PORTS = (
+    (53, "TCP/UDP", "DNS"),
+    (88, "TCP/UDP", "Kerberos"),
+    (123, "UDP", "NTP"),
+    (137, "UDP", "NetBIOS names"),
+    (139, "TCP", "NetBIOS sessions"),
+    (389, "TCP/UDP", "LDAP"),
+    (445, "TCP", "SMB"),
+    (464, "TCP/UDP", "Kerberos password changes"),
+    (3268, "TCP", "Global Catalog"),
+)
+PORTS = ", ".join(f"{port} {protocols} ({use})" for port, protocols, use in AD_PORTS)
 MASK = "******"
 
 

@@ -4,6 +4,7 @@ clock and NTP, SSH, remote syslog, the management interface and the hostname."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import zoneinfo
 
 from ... import clock
@@ -137,10 +138,14 @@ def restart_agent(ctx: Ctx, host):
 @message()
 def bugreport_upload(ctx: Ctx, host, url, options):
     """A server status report collected and sent to ``url`` (empty: the
-    vendor's default upload address)."""
+    vendor's default upload address); recorded with the SHA-256 of what was sent."""
+    from ..transfers import status_report
+
     place.require_live(ctx, host)
     for step in range(1, 5):
         ctx.work(0.3, progress=step / 5)
+    sent = hashlib.sha256(status_report(ctx.sim, host)).hexdigest()
+    ctx.sim.record("status report", host, f"{url} {sent}")
     return ""
 
 
