@@ -448,10 +448,9 @@ def test_backup_80x24(snap_compare, demo_connection):
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_restore_dry_run_80x24(snap_compare, demo_connection):
+def test_restore_dry_run_80x24(snap_compare, demo_connection, tmp_path, monkeypatch):
     """The dry run's verdict beside what a restore would change (a VM
     deleted and another renamed since the dump)."""
-    import tempfile
     from pathlib import Path
 
     from xstui.screens.backup import RestoreCheckModal
@@ -459,10 +458,10 @@ def test_restore_dry_run_80x24(snap_compare, demo_connection):
     from xstui.services import backup as bk
     from xstui.services.actions import RunContext
 
-    folder = Path(tempfile.gettempdir()) / "xstui-snapshots"  # shown: the same every run
-    folder.mkdir(exist_ok=True)
-    dump = folder / "demo-pool.db"
-    dump.unlink(missing_ok=True)
+    # a path relative to a private working folder: shown the same every run,
+    # and no other run (another worker, the 40-days-ahead run) shares the file
+    monkeypatch.chdir(tmp_path)
+    dump = Path("demo-pool.db")
     demo_connection.load_once()
     bk.DumpDatabase(demo_connection.cache, str(dump)).execute(RunContext(demo_connection))
     erp = next(
@@ -485,12 +484,7 @@ def test_restore_dry_run_80x24(snap_compare, demo_connection):
         await until(pilot, lambda: isinstance(pilot.app.screen, RestoreCheckModal), 20)
         await settle(pilot)
 
-    try:
-        assert snap_compare(
-            XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before
-        )
-    finally:
-        dump.unlink(missing_ok=True)
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_storage_80x24(snap_compare, demo_connection):
