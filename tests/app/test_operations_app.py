@@ -72,3 +72,23 @@ async def test_exit_maintenance_key_shows_for_a_host_in_maintenance(running_sim,
         await until(pilot, lambda: "x" not in footer_keys() and "m" in footer_keys())
         st.set("host", b, enabled=False)  # disabled: what exiting maintenance undoes
         await until(pilot, lambda: "x" in footer_keys(), what="x Exit maint. in the footer")
+
+
+async def test_every_area_dims_its_body_while_reconnecting(running_sim, connection):
+    """Not only the areas with tabs: the VMs list too (issue 27, item 2)."""
+    from textual.widgets import Footer
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("vm"))
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        rows = app.screen.query_one(RowList)
+        assert rows.styles.text_opacity == 1.0
+        master = running_sim.sim.master
+        running_sim.server.stop_host(master)
+        await until(pilot, lambda: app.screen.has_class("-stale"), what="reconnecting")
+        await until(pilot, lambda: rows.styles.text_opacity < 1.0, what="the list dimmed")
+        assert app.screen.query_one(Footer).styles.text_opacity == 1.0
+        running_sim.server.restart_host(master)
+        await until(pilot, lambda: rows.styles.text_opacity == 1.0, what="bright again")
