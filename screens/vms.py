@@ -98,6 +98,8 @@ class VmsScreen(AreaScreen):
         self.query_one("#vm-filter", Input).focus()
 
     def action_leave_filter(self) -> None:
+        """Esc: the filter is cleared and the whole list shown again."""
+        self.query_one("#vm-filter", Input).value = ""
         self.query_one(RowList).focus()
 
     def action_mark_all(self) -> None:
@@ -107,6 +109,11 @@ class VmsScreen(AreaScreen):
         self._draw_count()
 
     # actions ----------------------------------------------------------------
+    def _named(self, chosen: list[str]) -> str:
+        """The chosen VMs as a dialog's title names them."""
+        cache = self.conn.cache
+        return cache.label("vm", chosen[0]) if len(chosen) == 1 else f"{len(chosen)} VMs"
+
     def _chosen(self) -> list[str]:
         chosen = self.query_one(RowList).chosen()
         if not chosen:
@@ -143,7 +150,7 @@ class VmsScreen(AreaScreen):
             )
         action = await ask(
             self.app,
-            f"Power operation on {len(chosen)} VM(s)",
+            f"Power operation on {self._named(chosen)}",
             fields,
             lambda values: vms.PowerVms(
                 cache, chosen, values["op"], by_label.get(values.get("host", ""), "")
@@ -169,7 +176,7 @@ class VmsScreen(AreaScreen):
         labels = dict(targets)
         action = await ask(
             self.app,
-            f"Migrate {len(chosen)} VM(s) within the pool",
+            f"Migrate {self._named(chosen)} within the pool",
             [Field("host", "To host", targets[0][0], choices=[label for label, _ in targets])],
             lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
             precheck=True,  # XAPI's own placement check, before anything moves

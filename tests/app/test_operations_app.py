@@ -92,3 +92,25 @@ async def test_every_area_dims_its_body_while_reconnecting(running_sim, connecti
         assert app.screen.query_one(Footer).styles.text_opacity == 1.0
         running_sim.server.restart_host(master)
         await until(pilot, lambda: rows.styles.text_opacity == 1.0, what="bright again")
+
+
+async def test_vm_dialogs_name_the_vm_and_esc_clears_the_filter(running_sim, connection):
+    """Issue 27, item 8: "web-03", not "1 VM(s)"; Esc leaves the filter empty."""
+    from xstui.widgets.form import FormModal
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("vm"))
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        screen = app.screen
+        everyone = len(screen.shown)
+        await pilot.press("slash", *"web-03", "enter")
+        await until(pilot, lambda: [r.name for r in screen.shown] == ["web-03"])
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        assert app.screen.title_text == "Power operation on web-03"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.press("slash", "escape")
+        await until(pilot, lambda: len(screen.shown) == everyone, what="the filter cleared")

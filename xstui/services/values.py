@@ -38,3 +38,11 @@ def listing(items, limit: int = 6, sep: str = ", ") -> str:
     items = list(items)
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return sep.join(items[:limit]) + more
+
+
+def vms_named(names: list[str]) -> str:
+    """What a dialog calls the VMs it acts on: the VM's name when there is
+    one, else how many and which ("3 VMs: a, b, c")."""
+    if len(names) == 1:
+        return names[0]
+    return f"{len(names)} VMs: {listing(names)}"

@@ -12,7 +12,7 @@ from ...xapi.cache import Cache
 from ...xapi.connection import XapiFailure
 from ..actions import Action, Cancelled, InvalidInput, Plan, RunContext, TaskFailed
 from ..placement import reason_in_words
-from ..values import listing, size
+from ..values import listing, size, vms_named
 
 
 @dataclass(frozen=True)
@@ -153,17 +153,17 @@ class PowerVms(_Bulk):
         names = [vm.name_label for vm in self.vms]
         impact = []
         if self.op.downtime:
-            impact.append(f"Downtime for {len(names)} VM(s): {listing(names)}")
+            impact.append(f"Downtime for {vms_named(names)}")
         if self.protected and self.op.name in ("shut down", "force shut down", "suspend"):
             impact.append(
                 f"HA-protected VMs stop and will not be restarted by HA: {listing(self.protected)}"
             )
         on = f" on={self.host_name}" if self.host else ""
         return Plan(
-            f"{self.op.name.capitalize()} VMs",
-            f"{self.op.name.capitalize()} {len(names)} VM(s)"
+            f"{self.op.name.capitalize()} {names[0] if len(names) == 1 else 'VMs'}",
+            f"{self.op.name.capitalize()} {vms_named(names)}"
             + (f" on {self.host_name}" if self.host else "")
-            + f": {listing(names)}.",
+            + ".",
             [f"{self.op.xe} uuid={vm.uuid}{on}" for vm in self.vms],
             impact=impact,
             risk="medium" if self.op.downtime else "low",
@@ -251,8 +251,8 @@ class MigrateVms(_Bulk):
     def plan(self) -> Plan:
         names = [vm.name_label for vm in self.vms]
         return Plan(
-            "Migrate VMs",
-            f"Live-migrate {len(names)} VM(s) to {self.host_name}: {listing(names)}.",
+            f"Migrate {names[0] if len(names) == 1 else 'VMs'}",
+            f"Live-migrate {vms_named(names)} to {self.host_name}.",
             [
                 f"xe vm-migrate uuid={vm.uuid} host-uuid={self.host_uuid} live=true"
                 for vm in self.vms
