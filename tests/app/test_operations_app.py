@@ -10,14 +10,21 @@ from xstui.app import XstuiApp
 from xstui.widgets.rowlist import RowList
 
 
+async def open_vms(pilot) -> VmsScreen:
+    """The VMs area, its list loaded."""
+    app = pilot.app
+    await until(pilot, lambda: app.connection.cache.table("vm"))
+    await pilot.press("f8")
+    await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+    return app.screen
+
+
 async def test_migrate_key_says_why_a_halted_vm_cannot(running_sim, connection):
     app = XstuiApp(connection)
     notices = []
     async with app.run_test(size=(80, 24)) as pilot:
         app.notify = lambda message, **kw: notices.append(message)
-        await until(pilot, lambda: app.connection.cache.table("vm"))
-        await pilot.press("f8")
-        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await open_vms(pilot)
         await pilot.press("slash", *"backup-proxy", "enter")
         rows = app.screen.query_one(RowList)
         await until(pilot, lambda: [r.name for r in app.screen.shown] == ["backup-proxy"])
@@ -80,9 +87,7 @@ async def test_every_area_dims_its_body_while_reconnecting(running_sim, connecti
 
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("vm"))
-        await pilot.press("f8")
-        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await open_vms(pilot)
         rows = app.screen.query_one(RowList)
         assert rows.styles.text_opacity == 1.0
         master = running_sim.sim.master
@@ -100,9 +105,7 @@ async def test_vm_dialogs_name_the_vm_and_esc_clears_the_filter(running_sim, con
 
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("vm"))
-        await pilot.press("f8")
-        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await open_vms(pilot)
         screen = app.screen
         everyone = len(screen.shown)
         await pilot.press("slash", *"web-03", "enter")
