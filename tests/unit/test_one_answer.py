@@ -19,9 +19,7 @@ def _flags(conn, now=None):
 def test_an_alert_has_one_severity_in_health_and_logs(connection):
     connection.load_once()
     in_logs = {a.name: a.severity for a in logs.alerts(connection.cache)}
-    in_health = {
-        f.text.split(":")[0]: f.severity for f in _flags(connection) if f.area == "alerts"
-    }
+    in_health = {f.text.split(":")[0]: f.severity for f in _flags(connection) if f.area == "alerts"}
     assert {"HOST_CLOCK_SKEW_DETECTED", "SR_LARGE_FREE_SPACE_LOW"} <= in_health.keys()
     for name, severity in in_health.items():
         assert in_logs[name] == severity, name
