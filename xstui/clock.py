@@ -47,3 +47,13 @@ def now() -> float:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.fromtimestamp(now(), dt.timezone.utc)
+
+
+DAY = 86400
+
+
+def days_left(until: dt.datetime, at: float | None = None) -> int:
+    """Whole days from ``at`` (default now) to ``until``, rounded down: a
+    certificate ending in 19.6 days has 19 days left; one that ended an hour
+    ago has -1. Every area that shows "days left" or "expires in" uses this."""
+    return int((until.timestamp() - (now() if at is None else at)) // DAY)

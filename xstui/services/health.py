@@ -18,6 +18,16 @@ class HealthFlag:
     text: str
 
 
+# XAPI message priority (1 data loss imminent .. 5 informational) -> severity,
+# the one mapping for Health's alerts and the Logs area's list
+PRIORITY_SEVERITY = {1: "critical", 2: "critical", 3: "warning", 4: "info", 5: "info"}
+
+
+def alert_severity(priority: int) -> str:
+    """The severity of an XAPI message of this priority, in every area."""
+    return PRIORITY_SEVERITY.get(priority, "info")
+
+
 # rule(cache, now) -> flags; called with the cache lock held
 HealthRule = Callable[[Cache, float], list[HealthFlag]]
 

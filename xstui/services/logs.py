@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from ..files import write_atomic
 from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
+from .health import alert_severity
 from .host.local import LOG_DIR, LocalError, LocalSystem
 
 LOGS = ("xensource.log", "SMlog", "xha.log", "audit.log", "daemon.log", "messages")
@@ -152,7 +153,6 @@ class ApplyLogProfile(Action):
 
 # alerts --------------------------------------------------------------------------
 NEVER = datetime.fromtimestamp(0, timezone.utc)
-SEVERITY = {1: "critical", 2: "major", 3: "warning", 4: "minor", 5: "info"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def alerts(cache: Cache) -> list[Alert]:
             Alert(
                 m.ref,
                 m.timestamp.strftime("%m-%d %H:%M") if m.timestamp else "",
-                SEVERITY.get(m.priority, str(m.priority)),
+                alert_severity(m.priority),
                 m.name,
                 f"{m.cls} {by_uuid.get(m.obj_uuid, m.obj_uuid[:8])}",
                 m.body,

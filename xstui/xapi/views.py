@@ -31,6 +31,17 @@ def ha_enabled(cache: Cache) -> bool:
     return bool(p and p.ha_enabled)
 
 
+def ha_overcommitted(pool) -> bool:
+    """XAPI's definition (xapi_ha_vm_failover.ml): overcommitted when the plan
+    covers fewer host failures than the pool must tolerate. Computed from the
+    two figures the HA area shows, so no area can say otherwise."""
+    return bool(
+        pool is not None
+        and pool.ha_enabled
+        and pool.ha_plan_exists_for < pool.ha_host_failures_to_tolerate
+    )
+
+
 def host_role(cache: Cache, host: str) -> str:
     """standalone, master or member."""
     if len(cache.table("host")) <= 1:

@@ -67,7 +67,7 @@ def ha_status(cache: Cache) -> HaStatus:
             pool.ha_configuration.get("timeout", "30" if pool.ha_enabled else ""),
             pool.ha_host_failures_to_tolerate,
             pool.ha_plan_exists_for,
-            pool.ha_overcommitted,
+            views.ha_overcommitted(pool),
             list(pool.ha_statefiles),
             hosts,
         )
@@ -120,18 +120,15 @@ def health(cache: Cache, now: float) -> list[HealthFlag]:
     if pool is None or not pool.ha_enabled:
         return []
     flags = []
-    if pool.ha_plan_exists_for < pool.ha_host_failures_to_tolerate:
+    if views.ha_overcommitted(pool):
         flags.append(
             HealthFlag(
                 "critical",
                 "ha",
-                f"HA can restart the protected VMs after {pool.ha_plan_exists_for} host "
-                f"failure(s), not the {pool.ha_host_failures_to_tolerate} it must tolerate",
+                f"HA is overcommitted: it can restart the protected VMs after "
+                f"{pool.ha_plan_exists_for} host failure(s), not the "
+                f"{pool.ha_host_failures_to_tolerate} it must tolerate",
             )
-        )
-    if pool.ha_overcommitted:
-        flags.append(
-            HealthFlag("warning", "ha", "HA is overcommitted: not every protected VM can restart")
         )
     blind = [
         h.name_label

@@ -26,7 +26,6 @@ from ..fields import Field, problem_of
 from ..host.hosts import host_or_refuse
 from ..host.local import XAPI_PEM, LocalError, LocalSystem
 
-DAY = 86400
 # what host.install_server_certificate takes: RSA of 2048 to 4096 bits, any
 # other algorithm SERVER_CERTIFICATE_KEY_ALGORITHM_NOT_SUPPORTED (XAPI's
 # ocaml/gencert/lib.ml, validate_private_key)
@@ -56,7 +55,7 @@ def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
                 CertRow(
                     h.ref,
                     h.name_label,
-                    int((end.timestamp() - now) // DAY) if end else None,
+                    clock.days_left(end, now) if end else None,
                     end.strftime("%Y-%m-%d") if end else "",
                     (cert.fingerprint_sha256 or cert.fingerprint) if cert is not None else "",
                 )
@@ -73,7 +72,7 @@ def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
         CertRow(
             c.ref,
             c.name,
-            int((c.not_after.timestamp() - now) // DAY) if c.not_after else None,
+            clock.days_left(c.not_after, now) if c.not_after else None,
             c.not_after.strftime("%Y-%m-%d") if c.not_after else "",
             c.fingerprint_sha256 or c.fingerprint,
         )

@@ -1,14 +1,15 @@
 """The Status area's health rules: hosts offline or in maintenance, expiring
-certificates, detached or full SRs, the HA plan, recent alerts. Other areas
-add their own rules (see ``xstui.areas``: updates come from Patching's)."""
+certificates, detached or full SRs, recent alerts. Other areas
+add their own rules (see ``xstui.areas``: updates come from Patching's, HA's from HA's)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
-from ..health import HealthFlag
+from ..health import HealthFlag, alert_severity
 from .model import storage
 
 CERT_WARN_DAYS = 30
@@ -34,10 +35,9 @@ def certificates(cache: Cache, now: float) -> list[HealthFlag]:
     for cert in cache.table("certificate").values():
         if cert.type != "host" or cert.not_after is None:
             continue
-        expiry = cert.not_after.timestamp()
-        days = round((expiry - now) / 86400)
+        days = clock.days_left(cert.not_after, now)
         owner = cache.label("host", cert.host)
-        if expiry < now:
+        if days < 0:
             flags.append(
                 HealthFlag(
                     "critical", "certificates", f"Certificate of {owner} expired {-days} days ago"
@@ -74,30 +74,14 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-def ha(cache: Cache, now: float) -> list[HealthFlag]:
-    pool = views.pool(cache)
-    if pool is None or not pool.ha_enabled:
-        return []
-    flags = []
-    tolerate, plan = pool.ha_host_failures_to_tolerate, pool.ha_plan_exists_for
-    if plan < tolerate:
-        flags.append(
-            HealthFlag(
-                "critical", "ha", f"HA plan covers {plan} host failures, {tolerate} required"
-            )
-        )
-    if pool.ha_overcommitted:
-        flags.append(
-            HealthFlag("warning", "ha", "HA is overcommitted: protected VMs cannot all restart")
-        )
-    return flags
-
-
+# alerts about a state the cache holds now: the area's own rule says whether it
+# still holds (HA's, from the figures F3 shows), not a message from hours ago
+STATE_ALERTS = {"HA_POOL_OVERCOMMITTED"}
 _NEVER = datetime.fromtimestamp(0, timezone.utc)
 
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
-    """Messages of priority 1-3 from the last week, newest first."""
+    """Critical and warning messages from the last week, newest first."""
     flags = []
     recent = sorted(
         cache.table("message").values(), key=lambda m: m.timestamp or _NEVER, reverse=True
@@ -105,10 +89,12 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     for msg in recent:
         if msg.timestamp is None or now - msg.timestamp.timestamp() > ALERT_WINDOW:
             continue
-        if 1 <= msg.priority <= 3:
-            sev = "warning" if msg.priority <= 2 else "info"
+        if msg.name in STATE_ALERTS:
+            continue
+        sev = alert_severity(msg.priority)
+        if sev != "info":
             flags.append(HealthFlag(sev, "alerts", f"{msg.name}: {msg.body}".strip()))
     return flags
 
 
-RULES = (hosts, certificates, srs, ha, alerts)
+RULES = (hosts, certificates, srs, alerts)

@@ -277,7 +277,7 @@ def _pool_status(cache: Cache, running: Counter, vms_total: int) -> PoolStatus:
         ha_enabled=bool(pool and pool.ha_enabled),
         ha_failures_to_tolerate=pool.ha_host_failures_to_tolerate if pool else 0,
         ha_plan_exists_for=pool.ha_plan_exists_for if pool else 0,
-        ha_overcommitted=bool(pool and pool.ha_overcommitted),
+        ha_overcommitted=views.ha_overcommitted(pool),
         default_sr=default_sr.name_label if default_sr else "",
         vms_running=sum(running.values()),
         vms_total=vms_total,
