@@ -152,6 +152,7 @@ async def test_find_a_vm_by_typing_and_migrate_it(running_sim, connection):
         await fill_form(pilot, host=next(label for label, ref in targets if ref == a))
         await confirm_plan(pilot)
         await until(pilot, lambda: st.get("VM", vm)["resident_on"] == a)
+        await action_over(pilot)
 
 
 async def test_maintenance_of_the_master_offers_a_designation_first(running_sim, connection):

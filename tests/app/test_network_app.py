@@ -291,6 +291,7 @@ async def test_nic_wizard_from_the_screen(running_sim, connection):
             ),
             what="the new NIC's MAC on the screen",
         )
+        await action_over(pilot)
     host = running_sim.sim.store.find_one("host", name_label="xcp-b")
     assert running_sim.sim.store.get("host", host)["enabled"] is True
 
