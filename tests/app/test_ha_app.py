@@ -5,7 +5,7 @@ protection that would break the plan refused before any write."""
 import pytest
 from xstui.screens.ha import HaScreen
 
-from tests.app.test_network_app import confirm_plan, fill_form
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
 from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
@@ -61,6 +61,7 @@ async def test_enable_ha_with_the_slow_storage_timeout(running_sim, connection):
         await until(pilot, lambda: st.get("pool", pool)["ha_enabled"])
         assert st.get("pool", pool)["ha_configuration"]["timeout"] == "120"
         assert st.get("pool", pool)["ha_host_failures_to_tolerate"] == 1
+        await action_over(pilot)
 
 
 async def test_protect_in_bulk_with_the_plan_shown(ha_sim):
@@ -87,6 +88,7 @@ async def test_protect_in_bulk_with_the_plan_shown(ha_sim):
                     and st.get("VM", vm)["order"] == 5
                 ),
             )
+        await action_over(pilot)
 
 
 async def test_protection_that_breaks_the_plan_is_refused_before_any_write(ha_sim):

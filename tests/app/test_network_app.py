@@ -241,6 +241,7 @@ async def test_create_bond_from_the_screen(running_sim, connection):
             lambda: any(r.network == "Storage bond" for r in getattr(app.screen, "rows", [])),
             what="the bond on the screen",
         )
+        await action_over(pilot)
 
 
 async def test_the_bond_name_follows_the_nics_ticked(running_sim, connection):

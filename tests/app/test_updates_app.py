@@ -59,6 +59,7 @@ async def test_upload_and_apply_to_one_host(running_sim, connection, tmp_path, m
         await until(pilot, lambda: "XS82ECU1050" in names_on(running_sim, "xcp-b"))
         assert "XS82ECU1050" not in names_on(running_sim, "xcp-a")
         await until(pilot, lambda: screen.view().host_named("xcp-b").pending == ("restartHost",))
+        await action_over(pilot)
 
 
 async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_path, monkeypatch):
