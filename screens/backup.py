@@ -81,14 +81,16 @@ def comparison(path: Path, summary: bk.DbSummary, now: bk.DbSummary, verdict: st
 class BackupScreen(AreaScreen):
     BINDINGS = [
         Binding("d", "dump", "Dump DB", id="backup.dump"),
-        Binding("r", "restore", "Restore DB", id="backup.restore"),
+        Binding("r", "restore", "Restore DB", id="backup.restore", show=False),
         Binding("h", "host_backup", "Host backup", id="backup.host"),
         Binding("H", "next_host", "Next host", id="backup.next_host", show=False),
         Binding("e", "export", "Back up VM", id="backup.export"),
-        Binding("m", "metadata", "Metadata", id="backup.metadata"),
+        Binding("m", "metadata", "Metadata", id="backup.metadata", show=False),
         Binding("i", "import_metadata", "Import metadata", id="backup.import", show=False),
-        Binding("b", "metadata_backup", "Metadata to SR", id="backup.metadata_sr"),
-        Binding("g", "metadata_restore", "Restore metadata", id="backup.metadata_restore"),
+        Binding("b", "metadata_backup", "Metadata to SR", id="backup.metadata_sr", show=False),
+        Binding(
+            "g", "metadata_restore", "Restore metadata", id="backup.metadata_restore", show=False
+        ),
         Binding("t", "schedule", "Schedule", id="backup.schedule", show=False),
     ]
     DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host"})

@@ -80,6 +80,12 @@ class LogsScreen(AreaScreen):
     def local(self) -> bool:
         return self.conn is not None and self.conn.target.kind == "local"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the log files are dom0's: from elsewhere the tab only says so, no keys
+        if action != "show_tab" and action in self.TAB_ACTIONS["files"] and not self.local:
+            return False
+        return super().check_action(action, parameters)
+
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.query_one("#log-lines" if tab == "files" else "#alert-list", RowList).focus()

@@ -37,7 +37,7 @@ class SecurityScreen(AreaScreen):
         Binding("u", "show_tab('users')", "Users", id="security.users"),
         Binding("g", "show_tab('certs')", "Certificates", id="security.certs"),
         Binding("w", "password", "Root password", id="security.password"),
-        Binding("H", "next_host", "Next host", id="security.next_host"),
+        Binding("H", "next_host", "Next host", id="security.next_host", show=False),
         Binding("x", "export", "Save the guide", id="security.export"),
         Binding("c", "regenerate", "New certificate", id="security.regenerate"),
         Binding("k", "csr", "Key + CSR", id="security.csr", show=False),

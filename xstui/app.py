@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import import_module
 from importlib.resources import files
@@ -18,6 +18,7 @@ from textual import events, work
 from textual._callback import invoke
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
@@ -29,7 +30,7 @@ from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
 from .widgets.ascii import ascii_driver, ascii_terminal
-from .widgets.console import adapt_textual, is_linux_console
+from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .widgets.plan import PlanModal
 from .widgets.progress import TaskProgressModal
@@ -358,6 +359,19 @@ class XstuiApp(App):
         self.exit()
 
     # command palette -------------------------------------------------------
+    def key_shown(self, binding: Binding) -> str:
+        """The key of ``binding`` as the user presses it: the config's keymap
+        (Textual's, normalised) may have moved it."""
+        key = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return self.get_key_display(replace(binding, key=key.split(",")[0]))
+
+    def action_command_palette(self) -> None:
+        """Textual's palette; on the Linux console, in PC console glyphs."""
+        if self.linux_console and self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
+        else:
+            super().action_command_palette()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.connection is not None:
@@ -376,6 +390,6 @@ class XstuiApp(App):
             if isinstance(binding, Binding) and binding.description:
                 yield SystemCommand(
                     binding.description,
-                    f"Key: {binding.key}",
+                    f"Key: {self.key_shown(binding)}",
                     lambda b=binding: self.run_action(b.action, screen),
                 )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from textual.command import CommandPalette, SearchIcon
+
 # What a PC console font shows: CP437's printable range and the glyphs of its
 # control positions (smileys, arrows, bullets), which Linux console fonts carry.
 CP437 = frozenset(bytes(range(0x20, 0x100)).decode("cp437")) | frozenset(
@@ -32,3 +34,14 @@ def adapt_textual() -> None:
 def foreign_glyphs(text: str) -> set[str]:
     """Characters of ``text`` a PC console font cannot show."""
     return {c for c in text if c not in CP437 and c not in "\n"}
+
+
+class ConsolePalette(CommandPalette):
+    """The command palette without its emoji and ellipsis (its borders are in
+    xstui.tcss, under ``App.-console``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(placeholder="Search for commands...", **kwargs)
+
+    def on_mount(self) -> None:
+        self.query_one(SearchIcon).icon = ">"

@@ -1,0 +1,101 @@
+"""Keys at 80x24: every area's footer fits, the palette names keys as the
+keymap moved them, and keys that cannot act in this mode are not offered."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets._footer import FooterKey
+
+from tests.app.test_console import console, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_network_app import open_network
+from tests.waiting import until
+from xstui.app import XstuiApp
+from xstui.areas import AREAS
+from xstui.widgets.console import foreign_glyphs
+from xstui.xapi.config import Config
+
+
+def footer_keys(app) -> list[FooterKey]:
+    """The footer's keys, the palette's included (none while the screen mounts)."""
+    return [key for footer in app.screen.query(Footer) for key in footer.query(FooterKey)]
+
+
+def footer_ready(app) -> bool:
+    """The footer shows the screen's keys as they are now (it redraws later)."""
+    keys = footer_keys(app)
+    if not keys:
+        return False  # the screen is still mounting
+    shown = {b.description for _, b, *_ in app.screen.active_bindings.values() if b.show}
+    described = {k.description for k in keys if not k.has_class("-command-palette")}
+    return shown == described and all(k.size.width for k in keys)
+
+
+async def test_every_footer_fits_80_columns(running_sim, connection):
+    app, wide = XstuiApp(connection), []
+    async with app.run_test(size=(80, 24)) as pilot:
+        for area in AREAS:
+            app.switch_mode(area.id)
+            name = area.screen.split(":")[1]
+            await until(pilot, lambda n=name: type(app.screen).__name__ == n, what=area.title)
+            await until(pilot, lambda: footer_ready(app), what=f"{area.title} keys")
+            tabs = [p.id for p in app.screen.query(TabPane)] or [None]
+            for tab in tabs:
+                if tab is not None:
+                    app.screen.query_one(TabbedContent).active = tab
+                    await until(pilot, lambda t=tab: app.screen.tab == t, what=f"tab {tab}")
+                await until(pilot, lambda: footer_ready(app), what=f"{area.title} {tab} keys")
+                # the palette's key is docked right: the others end before it
+                keys = footer_keys(app)
+                palette = [k.region.x for k in keys if k.has_class("-command-palette")]
+                ends = [k.region.right for k in keys if not k.has_class("-command-palette")]
+                width = max(ends, default=0) + 80 - min(palette, default=80)
+                shown = [f"{k.key_display} {k.description}" for k in keys]
+                if width > 80:
+                    wide.append(f"{area.title} {tab}: {width} columns: {shown}")
+    assert not wide, "\n".join(wide)
+
+
+async def palette_text(pilot, search: str, shows: str) -> str:
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="the palette")
+    await pilot.press(*search)
+    return await until(
+        pilot, lambda: (t := screen_text(pilot.app)) and shows in t and t, what=shows
+    )
+
+
+async def test_the_palette_shows_the_keys_of_the_keymap(running_sim, connection):
+    app = XstuiApp(connection, config=Config(keymap={"network.bond": "B"}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_network(pilot)
+        text = await palette_text(pilot, "bond", "Bond")
+        assert "Key: B" in text and "Key: b" not in text
+
+
+async def test_the_palette_on_the_linux_console(console, running_sim, connection):  # noqa: F811
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None, what="Status")
+        await pilot.press("ctrl+p")
+        empty = await until(
+            pilot, lambda: (t := screen_text(app)) and "Search" in t and t, what="the palette"
+        )
+        await pilot.press(*"rename")
+        found = await until(
+            pilot, lambda: (t := screen_text(app)) and "Rename" in t and t, what="the commands"
+        )
+        for text in (empty, found):
+            assert not foreign_glyphs(text), sorted(foreign_glyphs(text))
+
+
+async def test_remote_logs_offer_no_dom0_keys(running_sim, connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f10")
+        await until(pilot, lambda: type(app.screen).__name__ == "LogsScreen", what="Logs")
+        await pilot.press("g")
+        await until(pilot, lambda: app.screen.tab == "files", what="the Logs tab")
+        await until(pilot, lambda: footer_ready(app), what="the keys")
+        assert {k.description for k in footer_keys(app)} == {"Alerts", "Quit", "palette"}
+        assert "run xstui local" in screen_text(app)
