@@ -12,6 +12,7 @@ from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import NULL_REF, class_spec, coerce
 from ..store import Store
+from ._device import resident_vm, unplug_device
 
 CLASS = "VBD"
 
@@ -215,16 +216,6 @@ def set_mode(ctx: Ctx, self, value):
     return ""
 
 
-def _resident(ctx: Ctx, vbd: str) -> dict:
-    """The VBD's VM, running on a host (``Xapi_xenops.assert_resident_on``)."""
-    st = ctx.store
-    vm = st.get("VBD", vbd)["VM"]
-    rec = st.get("VM", vm)
-    if not st.exists("host", rec["resident_on"]):
-        raise XapiError("INTERNAL_ERROR", f"the VM {vm} is not resident on this host")
-    return rec
-
-
 def attach(st: Store, vbd: str, vm: dict) -> None:
     """The effect of a plug: attached, at the device name the guest sees."""
     number = device_number(st.get("VBD", vbd)["userdevice"], hvm=hvm(vm))
@@ -239,27 +230,20 @@ def plug(ctx: Ctx, self):
     vm = ctx.store.get("VM", rec["VM"])
     if hvm(vm) and rec["type"] != "CD" and rec["mode"] == "RO":  # CA-83260
         raise XapiError("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", self)
-    vm = _resident(ctx, self)
+    vm = resident_vm(ctx, "VBD", self)
     ctx.work(0.2, progress=0.5)
     attach(ctx.store, self, vm)
     return ""
 
 
-def _unplug(ctx: Ctx, vbd: str) -> str:
-    _resident(ctx, vbd)
-    ctx.work(0.2, progress=0.5)
-    ctx.store.set("VBD", vbd, currently_attached=False)
-    return ""
-
-
 @message()
 def unplug(ctx: Ctx, self):
-    return _unplug(ctx, self)
+    return unplug_device(ctx, "VBD", self)
 
 
 @message()
 def unplug_force(ctx: Ctx, self):
-    return _unplug(ctx, self)
+    return unplug_device(ctx, "VBD", self)
 
 
 def _not_suspended(ctx: Ctx, vm: str) -> None:
@@ -280,7 +264,7 @@ def _swap(ctx: Ctx, vbd: str, vdi: str) -> None:
     vm = st.get("VM", st.get("VBD", vbd)["VM"])
     live = vm["power_state"] != "Halted"
     if live:
-        _resident(ctx, vbd)
+        resident_vm(ctx, "VBD", vbd)
         ctx.work(0.2, progress=0.5)
     st.set("VBD", vbd, VDI=vdi, empty=vdi == NULL_REF)
     if live and not hvm(vm):

@@ -11,6 +11,7 @@ from ..api import Ctx, message
 from ..errors import XapiError
 from ..schema import class_spec, coerce
 from ..store import Store
+from ._device import resident_vm, unplug_device
 
 CLASS = "VIF"
 
@@ -117,33 +118,19 @@ def attach(st: Store, vif: str) -> None:
     st.set("VIF", vif, currently_attached=True, MTU=int(mtu) or rec["MTU"])
 
 
-def _resident(ctx: Ctx, vif: str) -> None:
-    """``Xapi_xenops.assert_resident_on``."""
-    vm = ctx.store.get("VIF", vif)["VM"]
-    if not ctx.store.exists("host", ctx.store.get("VM", vm)["resident_on"]):
-        raise XapiError("INTERNAL_ERROR", f"the VM {vm} is not resident on this host")
-
-
 @message()
 def plug(ctx: Ctx, self):
-    _resident(ctx, self)
+    resident_vm(ctx, "VIF", self)
     ctx.work(0.2, progress=0.5)
     attach(ctx.store, self)
     return ""
 
 
-def _unplug(ctx: Ctx, vif: str) -> str:
-    _resident(ctx, vif)
-    ctx.work(0.2, progress=0.5)
-    ctx.store.set("VIF", vif, currently_attached=False)
-    return ""
-
-
 @message()
 def unplug(ctx: Ctx, self):
-    return _unplug(ctx, self)
+    return unplug_device(ctx, "VIF", self)
 
 
 @message()
 def unplug_force(ctx: Ctx, self):
-    return _unplug(ctx, self)
+    return unplug_device(ctx, "VIF", self)

@@ -69,22 +69,14 @@ class Rules:
     allowed: Callable[[Store, str], list[str]] | None = None
 
 
-def _rules() -> dict[str, Rules]:
+@cache
+def rules() -> dict[str, Rules]:
     """Every class's rules, in the order XAPI marks objects when one call
     marks several (VM, SR, VDI, VBD, VIF: with_vm_operation, then
     with_sr_andor_vdi, then with_vbds_marked and with_vifs_marked)."""
     from . import host, network, pool, sr, vbd, vdi, vif, vm
 
     return {m.RULES.cls: m.RULES for m in (vm, sr, vdi, vbd, vif, host, pool, network)}
-
-
-RULES: dict[str, Rules] = {}
-
-
-def rules() -> dict[str, Rules]:
-    if not RULES:
-        RULES.update(_rules())
-    return RULES
 
 
 def error(store: Store, cls: str, ref: str, op: str) -> XapiError | None:
@@ -144,7 +136,7 @@ def marks(store: Store, cls: str, name: str, args: list) -> list[Mark]:
 
 @cache
 def _messages() -> dict[tuple[str, str], list[tuple[str, str | Marks]]]:
-    """(class, message) -> each (owner class, entry) naming it, in _rules() order."""
+    """(class, message) -> each (owner class, entry) naming it, in rules() order."""
     out: dict[tuple[str, str], list[tuple[str, str | Marks]]] = {}
     for r in rules().values():
         for name, entry in r.messages.items():
