@@ -197,7 +197,8 @@ class EnterMaintenance(Action):
                     if cache.get("vm", vm) is not None
                     and cache.get("vm", vm).resident_on != self.host
                 ]
-            ctx.note(f"Moved {len(gone)} of {len(moving)}: " + ", ".join(gone[-3:]))
+            done = f": {', '.join(gone[-3:])}" if gone else ""
+            ctx.note(f"Moved {len(gone)} of {len(moving)}{done}")
 
         if self.moving:
             ctx.task("host.evacuate", self.host, span=(0.3, 1.0), on_change=moved)
