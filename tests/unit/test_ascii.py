@@ -39,3 +39,15 @@ def test_each_character_keeps_its_cells(text, expected):
     out = to_ascii(text)
     assert out == expected and out.isascii()
     assert cell_len(out) == cell_len(text)
+
+
+def test_lang_c_is_seen_through_pythons_locale_coercion():
+    """Python sets LC_CTYPE=C.UTF-8 in its own environment under LANG=C
+    (PEP 538): the console reads the locale it was started with."""
+    import subprocess
+    import sys
+
+    env = {"LANG": "C", "PATH": "/usr/bin:/bin"}
+    code = "from xstui.widgets.ascii import ascii_terminal; print(ascii_terminal())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr

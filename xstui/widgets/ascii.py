@@ -20,10 +20,23 @@ SYMBOLS = {
 }  # fmt: skip
 
 
+def launch_environ() -> dict[str, str]:
+    """The environment the process was started with. Python changes its own
+    under the C locale (PEP 538 sets LC_CTYPE=C.UTF-8), which would hide
+    LANG=C; Linux keeps the original in /proc/self/environ."""
+    try:
+        raw = open("/proc/self/environ", "rb").read()  # noqa: SIM115 (read at once)
+    except OSError:
+        return dict(os.environ)
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
 def ascii_terminal(env=None) -> bool:
-    """Whether the locale (LC_ALL, else LC_CTYPE, else LANG) says the terminal
-    is not UTF-8; none set is the C locale, which is ASCII."""
-    env = os.environ if env is None else env
+    """Whether the locale the console was started under (LC_ALL, else
+    LC_CTYPE, else LANG) says the terminal is not UTF-8; none set is the C
+    locale, which is ASCII."""
+    env = launch_environ() if env is None else env
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         value = env.get(name)
         if value:
