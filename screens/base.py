@@ -5,7 +5,7 @@ keyboard."""
 
 from __future__ import annotations
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -14,10 +14,13 @@ from textual.widgets import Footer, TabbedContent
 
 from xstui.areas import BAR_CLASSES, Area
 from xstui.services.actions import Action
+from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
 from xstui.xapi import operations, views
 from xstui.xapi.access import ROLE_NAMES
+
+from .act import Act, Turn
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
 
@@ -39,9 +42,52 @@ def requires(*actions: type[Action], operation: tuple[str, str] | None = None):
     return mark
 
 
+def _key_method(act: Act):
+    if act.view is not None:
+
+        def method(self) -> None:
+            act.view(self)
+
+    else:
+
+        def method(self) -> None:
+            self.perform_act(act)
+
+    method.__name__ = method.__qualname__ = f"action_{act.name}"
+    method.__doc__ = act.help or act.label
+    return method
+
+
 class AreaScreen(Screen):
-    """Subclasses compose their body in ``compose_body`` and redraw in
-    ``refresh_view(classes)`` (the wire classes that changed; None: everything)."""
+    """Subclasses compose their body in ``compose_body``, redraw in
+    ``refresh_view(classes)`` (the wire classes that changed; None: everything)
+    and declare their keys in ``ACTS`` (see screens.act); ``KEYS`` holds the
+    few bindings that are not the area's own (none so far)."""
+
+    AREA = ""  # the area's id: the prefix of its binding ids
+    ACTS: tuple[Act, ...] = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        if "ACTS" in cls.__dict__:  # before Textual merges the bindings
+            cls.acts = {a.name: a for a in cls.ACTS}
+            cls.BINDINGS = [*cls.__dict__.get("BINDINGS", []), *map(cls.binding_of, cls.ACTS)]
+            for act in cls.ACTS:
+                setattr(cls, f"action_{act.name}", _key_method(act))
+            tabs: dict[str, set[str]] = {}
+            for act in cls.ACTS:
+                if act.tab:
+                    tabs.setdefault(act.tab, set()).add(act.name)
+            if tabs:
+                cls.TAB_ACTIONS = tabs
+        super().__init_subclass__(**kwargs)
+
+    acts: dict[str, Act] = {}
+
+    @classmethod
+    def binding_of(cls, act: Act) -> Binding:
+        return Binding(
+            act.key, act.name, act.label, id=act.id or f"{cls.AREA}.{act.name}", show=act.show
+        )
 
     ready = False  # set once mounted: cache changes before that are drawn by on_mount
     host = ""  # the host shown, on screens that show one at a time (shown_host)
@@ -107,12 +153,13 @@ class AreaScreen(Screen):
     def refusal(self, action: str) -> str:
         """Why this screen action cannot run now ('' if it can): the session's
         role may not make its calls, or the chosen objects cannot do it."""
-        method, conn = getattr(self, f"action_{action}", None), self.conn
-        if method is None or conn is None:
+        act, conn = self.acts.get(action), self.conn
+        method = getattr(self, f"action_{action}", None)  # TRANSITION: screens not declared yet
+        if (act is None and method is None) or conn is None:
             return ""
-        calls = getattr(method, "xapi_calls", ())
+        calls = act.calls if act else getattr(method, "xapi_calls", ())
+        operation = act.operation if act else getattr(method, "xapi_operation", None)
         why = conn.access.refusal(calls) if calls else ""
-        operation = getattr(method, "xapi_operation", None)
         if why or operation is None:
             return why
         cls, op = operation
@@ -127,7 +174,7 @@ class AreaScreen(Screen):
 
     def targets(self, cls: str) -> list[str]:
         """The objects of wire class ``cls`` the screen's actions would act on
-        (the chosen rows); screens with ``requires(operation=...)`` say."""
+        (the chosen rows); screens with an Act's ``operation`` say."""
         return []
 
     @on(RowList.Moved)
@@ -149,12 +196,22 @@ class AreaScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
 
+    def offers(self, act: Act) -> bool:
+        """The act is offered here and now (otherwise hidden and inactive)."""
+        if act.dom0 and not self.app.in_dom0:
+            return False
+        if act.tab and self.TAB_ACTIONS and self.tab != act.tab:
+            return False
+        return act.offered is None or act.offered(self)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.TAB_ACTIONS:
-            tab = self.tab
-            if action == "show_tab":
-                return parameters[0] != tab if parameters else True
-            mine = self.TAB_ACTIONS.get(tab, set())
+        if action == "show_tab" and self.TAB_ACTIONS:
+            return parameters[0] != self.tab if parameters else True
+        act = self.acts.get(action)
+        if act is not None and not self.offers(act):
+            return False
+        if act is None and self.TAB_ACTIONS:  # TRANSITION: screens not declared yet
+            mine = self.TAB_ACTIONS.get(self.tab, set())
             if action not in mine and any(action in acts for acts in self.TAB_ACTIONS.values()):
                 return False
         return None if self.refusal(action) else True  # None: shown disabled
@@ -162,7 +219,7 @@ class AreaScreen(Screen):
     def on_key(self, event: events.Key) -> None:
         """A disabled action's key says why instead of doing nothing."""
         for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and event.key in binding.key.split(","):
+            if isinstance(binding, Binding) and event.key in self.app.keys_of(binding):
                 reason = self.refusal(binding.action)
                 if reason and self.check_action(binding.action, ()) is None:
                     event.stop()
@@ -170,6 +227,51 @@ class AreaScreen(Screen):
                         f"{binding.description}: {reason}.", severity="warning", timeout=6
                     )
                     return
+
+    def press(self, name: str) -> None:
+        """Run an act as its key would (from the palette): on its tab, or
+        say why it cannot run."""
+        act = self.acts[name]
+        if act.tab and self.TAB_ACTIONS and self.tab != act.tab:
+            self.query_one(TabbedContent).active = act.tab
+        reason = self.refusal(name)
+        if reason:
+            self.app.notify(f"{act.label}: {reason}.", severity="warning", timeout=6)
+        elif self.offers(act) or act.tab:
+            getattr(self, f"action_{name}")()
+        else:
+            self.app.notify(f"{act.label}: not offered here now.", severity="warning")
+
+    @work(exit_on_error=False, group="action", description="action")
+    async def perform_act(self, act: Act) -> None:
+        """The one worker behind every action key (see screens.act)."""
+        turn = Turn(self)
+        if act.connection and not connected(self.app):
+            return
+        if act.subject is not None:
+            turn.subject = act.subject(turn)
+            if turn.subject is None:
+                if act.missing:
+                    self.app.notify(act.missing, severity="warning", timeout=6)
+                return
+        if act.read is not None:
+            turn.data = await read(self.app, act.read, turn, note=act.reading)
+            if turn.data is None:
+                return
+        if act.steps is not None:
+            await act.steps(turn)
+            return
+
+        def build(values: dict):
+            turn.values = values
+            return act.build(turn)
+
+        fields = act.fields(turn) if act.fields is not None else ()
+        turn.action = await ask(self.app, act.title_of(turn), fields, build, precheck=act.precheck)
+        if turn.action is None or not await perform(self.app, turn.action):
+            return
+        if act.after is not None:
+            await act.after(turn)
 
     def refresh_bar(self) -> None:
         conn = self.conn
@@ -204,12 +306,14 @@ class AreaScreen(Screen):
             self.host = conn.this_host if conn.this_host in hosts else next(iter(hosts))
         return self.host
 
-    def action_next_host(self) -> None:
+    def next_host(self) -> None:
         """Show the next host, by name."""
         hosts = sorted(self.conn.cache.table("host").values(), key=lambda h: h.name_label)
         refs = [h.ref for h in hosts]
         self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
         self.refresh_view()
+
+    action_next_host = next_host  # TRANSITION: screens not declared yet
 
     def drawable(self, classes: frozenset[str] | None) -> bool:
         """The pool is loaded and something this screen draws changed."""

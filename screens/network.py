@@ -16,16 +16,19 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from xstui.services import network as net
 from xstui.services.actions import InvalidInput
+from xstui.services.network import nettest
 from xstui.services.network.consistency import check_pool
 from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
-from xstui.widgets.flow import ask, connected, perform
+from xstui.widgets.flow import ask, perform
+from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.tables import sync_rows
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 
 class NetworkTestModal(Dialog):
@@ -59,19 +62,195 @@ class NetworkTestModal(Dialog):
         )
 
 
+def _row(turn):
+    return turn.screen.selected()
+
+
+async def _keep_or_revert(turn) -> None:
+    """From dom0 a new management interface is kept only when the admin can
+    still answer: otherwise it reverts by itself."""
+    conn, action = turn.conn, turn.action
+    if conn.target.kind != "local":
+        return
+    keep = await turn.app.push_screen_wait(
+        CountdownModal(
+            f"The management interface is now {action.pif_rec.device} "
+            f"({action.new_address or 'DHCP'}). Can you still reach the host? "
+            "Keep this configuration?",
+            seconds=turn.screen.confirm_seconds,
+        )
+    )
+    if not keep:
+        ok, message = await turn.app.push_screen_wait(TaskProgressModal(action.revert(), conn))
+        turn.app.notify(message, severity="information" if ok else "error", timeout=10)
+
+
+def _destroy(turn):
+    row = turn.subject
+    if row.bond == "master":
+        return net.DestroyBond(turn.cache, row.network_ref)
+    if row.vlan >= 0:
+        return net.DestroyVlan(turn.cache, row.network_ref)
+    raise InvalidInput(["select a bond (its bond master row) or a VLAN row to destroy"])
+
+
+async def _replace_nic(turn) -> None:
+    """Step 1 forgets the selected NIC; step 2 (now, or after the swap and
+    even after a restart of the console) introduces the new one."""
+    screen, cache, app = turn.screen, turn.cache, turn.app
+    host = screen.host
+    if host not in dict(net.pending_replacements(cache)):
+        row = screen.selected()
+        if row is None:
+            return
+        try:
+            forget = net.ForgetNic(cache, row.ref, turn.conn.this_host)
+        except InvalidInput as exc:
+            notify_error(app, exc)
+            return
+        if not await perform(app, forget):
+            return
+        # the host record's change arrives through the event stream
+        await asyncio.to_thread(
+            cache.wait_for, lambda: host in dict(net.pending_replacements(cache)), 5
+        )
+    saved = dict(net.pending_replacements(cache)).get(host)
+    if saved is None:
+        return
+    action = await ask(
+        app,
+        f"After the swap: the new NIC for {saved['device']} on {cache.label('host', host)}",
+        net.IntroduceNic.FIELDS,
+        lambda values: net.IntroduceNic(cache, host, values["mac"]),
+    )
+    if action is None:
+        app.notify("The old NIC is forgotten; press r again when the new one is in.", timeout=8)
+        return
+    await perform(app, action)
+
+
+async def _test_network(turn) -> None:
+    mgmt = next((r for r in turn.screen.rows if r.management), None)
+    if mgmt is None:
+        turn.app.notify("This host has no management interface to test.", severity="warning")
+        return
+    items = await turn.app.push_screen_wait(
+        FormModal(
+            "Test network from dom0: the gateway and DNS servers, and",
+            [nettest.CUSTOM],
+            lambda values: targets(mgmt.gateway, list(mgmt.dns), values["custom"]),
+        )
+    )
+    if items is not None:
+        turn.app.push_screen(NetworkTestModal(items))
+
+
 class NetworkScreen(AreaScreen):
-    BINDINGS = [
-        Binding("H", "next_host", "Next host", id="network.next_host"),
-        Binding("m", "management", "Management", id="network.management"),
-        Binding("o", "hostname", "Hostname", id="network.hostname", show=False),
-        Binding("d", "dns", "DNS", id="network.dns", show=False),
-        Binding("b", "bond", "Bond", id="network.bond"),
-        Binding("v", "vlan", "VLAN", id="network.vlan"),
-        Binding("x", "destroy", "Destroy", id="network.destroy"),
-        Binding("r", "replace_nic", "Replace NIC", id="network.replace_nic", show=False),
-        Binding("t", "test_network", "Test network", id="network.test", show=False),
-        Binding("c", "show_check", "Pool check", id="network.check", show=False),
-    ]
+    AREA = "network"
+    ACTS = (
+        Act("H", "next_host", "Next host", view=AreaScreen.next_host),
+        Act(
+            "m",
+            "management",
+            "Management",
+            help="Move or re-address a host's management interface",
+            builds=(net.ReconfigureManagement,),
+            subject=lambda t: t.screen.shown_host(),
+            title=lambda t: f"Management interface of {t.cache.label('host', t.subject)}",
+            fields=lambda t: net.ReconfigureManagement.fields(t.cache, t.subject),
+            build=lambda t: net.ReconfigureManagement.of_form(
+                t.cache, t.subject, t.values, session=t.conn.target
+            ),
+            after=_keep_or_revert,
+        ),
+        Act(
+            "o",
+            "hostname",
+            "Hostname",
+            show=False,
+            builds=(net.SetHostname,),
+            subject=lambda t: t.screen.shown_host(),
+            title=lambda t: f"Hostname of {t.cache.label('host', t.subject)}",
+            fields=lambda t: net.SetHostname.fields(t.cache, t.subject),
+            build=lambda t: net.SetHostname(t.cache, t.subject, t.values["hostname"]),
+        ),
+        Act(
+            "d",
+            "dns",
+            "DNS",
+            show=False,
+            builds=(net.SetDns,),
+            subject=lambda t: t.screen.shown_host(),
+            title=lambda t: f"DNS servers of {t.cache.label('host', t.subject)}",
+            fields=lambda t: net.SetDns.fields(t.cache, t.subject),
+            build=lambda t: net.SetDns(t.cache, t.subject, t.values["dns"]),
+        ),
+        Act(
+            "b",
+            "bond",
+            "Bond",
+            help="Create a bond on every host",
+            builds=(net.CreateBond,),
+            title="Create a bond on every host",
+            fields=lambda t: net.CreateBond.fields(t.cache, t.screen.shown_host()),
+            build=lambda t: net.CreateBond(
+                t.cache, t.values["name"], t.values["devices"], t.values["mode"], t.values["mtu"]
+            ),
+        ),
+        Act(
+            "v",
+            "vlan",
+            "VLAN",
+            help="Create a VLAN on every host",
+            builds=(net.CreateVlan,),
+            title="Create a VLAN on every host",
+            fields=lambda t: net.CreateVlan.fields(
+                t.cache, t.screen.shown_host(), getattr(_row(t), "network_ref", "")
+            ),
+            build=lambda t: net.CreateVlan(
+                t.cache,
+                t.values["name"],
+                t.values["tag"],
+                net.CreateVlan.carriers(t.cache, t.screen.host).get(t.values["over"], ""),
+            ),
+        ),
+        Act(
+            "x",
+            "destroy",
+            "Destroy",
+            help="Destroy the bond or VLAN under the cursor, on every host",
+            builds=(net.DestroyBond, net.DestroyVlan),
+            subject=_row,
+            build=_destroy,
+        ),
+        Act(
+            "r",
+            "replace_nic",
+            "Replace NIC",
+            show=False,
+            help="Forget a failed NIC, then introduce its replacement",
+            builds=(net.ForgetNic, net.IntroduceNic),
+            steps=_replace_nic,
+        ),
+        Act(
+            "t",
+            "test_network",
+            "Test network",
+            id="network.test",
+            show=False,
+            dom0=True,
+            help="Ping the gateway, DNS servers and a host from dom0",
+            steps=_test_network,
+        ),
+        Act(
+            "c",
+            "show_check",
+            "Pool check",
+            id="network.check",
+            show=False,
+            view=lambda s: setattr(s.query_one(TabbedContent), "active", "check"),
+        ),
+    )
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -158,186 +337,3 @@ class NetworkScreen(AreaScreen):
         if not self.rows or table.cursor_row < 0:
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
-
-    # actions ----------------------------------------------------------------
-    def action_show_check(self) -> None:
-        self.query_one(TabbedContent).active = "check"
-
-    @requires(net.ReconfigureManagement)
-    @work(exit_on_error=False, group="action", description="management interface")
-    async def action_management(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        conn = self.conn
-
-        def build(values):
-            config = net.IpConfig.checked(
-                values["mode"], values["ip"], values["netmask"], values["gateway"], values["dns"]
-            )
-            return net.ReconfigureManagement(
-                conn.cache,
-                row.host,
-                row.ref,
-                config,
-                session_host=conn.target.host,
-                local=conn.target.kind == "local",
-            )
-
-        action = await ask(
-            self.app,
-            f"Management interface on {row.device} ({row.host_name})",
-            net.ReconfigureManagement.fields(conn.cache, row.ref),
-            build,
-        )
-        if action is None or not await perform(self.app, action):
-            return
-        if conn.target.kind == "local":
-            keep = await self.app.push_screen_wait(
-                CountdownModal(
-                    f"The management interface is now {row.device} ({action.new_address or 'DHCP'}). "
-                    "Can you still reach the host? Keep this configuration?",
-                    seconds=self.confirm_seconds,
-                )
-            )
-            if not keep:
-                ok, message = await self.app.push_screen_wait(
-                    TaskProgressModal(action.revert(), conn)
-                )
-                self.app.notify(message, severity="information" if ok else "error", timeout=10)
-
-    @requires(net.SetHostname)
-    @work(exit_on_error=False, group="action", description="hostname")
-    async def action_hostname(self) -> None:
-        host = self.conn.cache.get("host", self.host)
-        if host is None:
-            return
-        action = await ask(
-            self.app,
-            f"Hostname of {host.name_label}",
-            net.SetHostname.fields(self.conn.cache, self.host),
-            lambda values: net.SetHostname(self.conn.cache, self.host, values["hostname"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(net.SetDns)
-    @work(exit_on_error=False, group="action", description="DNS")
-    async def action_dns(self) -> None:
-        action = await ask(
-            self.app,
-            "DNS servers",
-            net.SetDns.fields(self.conn.cache, self.host),
-            lambda values: net.SetDns(self.conn.cache, self.host, values["dns"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(net.CreateBond)
-    @work(exit_on_error=False, group="action", description="create bond")
-    async def action_bond(self) -> None:
-        action = await ask(
-            self.app,
-            "Create a bond on every host",
-            net.CreateBond.fields(self.conn.cache, self.host),
-            lambda values: net.CreateBond(
-                self.conn.cache, values["name"], values["devices"], values["mode"], values["mtu"]
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(net.CreateVlan)
-    @work(exit_on_error=False, group="action", description="create VLAN")
-    async def action_vlan(self) -> None:
-        row = self.selected()
-        cache = self.conn.cache
-        names = net.CreateVlan.carriers(cache, self.host)
-        action = await ask(
-            self.app,
-            "Create a VLAN on every host",
-            net.CreateVlan.fields(cache, self.host, row.network_ref if row else ""),
-            lambda values: net.CreateVlan(
-                self.conn.cache, values["name"], values["tag"], names.get(values["over"], "")
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(net.DestroyBond, net.DestroyVlan)
-    @work(exit_on_error=False, group="action", description="destroy bond or VLAN")
-    async def action_destroy(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        if row.bond == "master":
-            await self._perform(lambda: net.DestroyBond(self.conn.cache, row.network_ref))
-        elif row.vlan >= 0:
-            await self._perform(lambda: net.DestroyVlan(self.conn.cache, row.network_ref))
-        else:
-            self.app.notify(
-                "Select a bond (bond master row) or a VLAN row to destroy.", severity="warning"
-            )
-
-    @requires(net.ForgetNic, net.IntroduceNic)
-    @work(exit_on_error=False, group="action", description="replace NIC")
-    async def action_replace_nic(self) -> None:
-        """Step 1 forgets the selected NIC; step 2 (now, or after the swap and
-        even after a restart of the console) introduces the new one."""
-        cache = self.conn.cache
-        if not connected(self.app):
-            return
-        if self.host not in dict(net.pending_replacements(cache)):
-            row = self.selected()
-            if row is None:
-                return
-            try:
-                forget = net.ForgetNic(cache, row.ref, self.conn.this_host)
-            except InvalidInput as exc:
-                notify_error(self.app, exc)
-                return
-            if not await perform(self.app, forget):
-                return
-            # the host record's change arrives through the event stream
-            host = self.host
-            await asyncio.to_thread(
-                cache.wait_for, lambda: host in dict(net.pending_replacements(cache)), 5
-            )
-        saved = dict(net.pending_replacements(cache)).get(self.host)
-        if saved is None:
-            return
-        host = self.host
-        action = await ask(
-            self.app,
-            f"After the swap: the new NIC for {saved['device']} on {cache.label('host', host)}",
-            net.IntroduceNic.FIELDS,
-            lambda values: net.IntroduceNic(cache, host, values["mac"]),
-        )
-        if action is None:
-            self.app.notify(
-                "The old NIC is forgotten; press r again when the new one is in.", timeout=8
-            )
-            return
-        await perform(self.app, action)
-
-    def action_test_network(self) -> None:
-        conn = self.conn
-        if conn.target.kind != "local":
-            self.app.notify(
-                "Test network pings from dom0: run xstui on the host (xstui local).",
-                severity="warning",
-            )
-            return
-        mgmt = next((r for r in self.rows if r.management), None)
-        if mgmt is None:
-            self.app.notify("This host has no management interface to test.", severity="warning")
-            return
-        self.app.push_screen(NetworkTestModal(targets(mgmt.gateway, list(mgmt.dns))))
-
-    async def _perform(self, make) -> bool:
-        try:
-            action = make()
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return False
-        return await perform(self.app, action)

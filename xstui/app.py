@@ -65,14 +65,15 @@ class ConnectionStateChanged(Message):
     detail: str = ""
 
 
+def screen_class(area: Area) -> type[Screen]:
+    """The area's screen class, imported when first needed (shown, or its
+    actions listed in the palette)."""
+    module, name = area.screen.split(":")
+    return getattr(import_module(module), name)
+
+
 def _screen_factory(area: Area):
-    """The area's screen class is imported when the area is first shown."""
-
-    def make() -> Screen:
-        module, name = area.screen.split(":")
-        return getattr(import_module(module), name)(area)
-
-    return make
+    return lambda: screen_class(area)(area)
 
 
 IDLE_CHECK_SECONDS = 15
@@ -372,6 +373,16 @@ class XstuiApp(App):
         else:
             super().action_command_palette()
 
+    def keys_of(self, binding: Binding) -> list[str]:
+        """The keys that press ``binding``, as the keymap has them."""
+        key = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return [k.strip() for k in key.split(",")]
+
+    @property
+    def in_dom0(self) -> bool:
+        """The console runs in the host's dom0 (xstui local)."""
+        return self.connection is not None and self.connection.target.kind == "local"
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.connection is not None:
@@ -382,14 +393,37 @@ class XstuiApp(App):
         yield SystemCommand(
             "Auto-logout", "Quit by itself after minutes without a key", self.action_idle_logout
         )
-        if self.connection is not None and self.connection.target.kind == "local":
+        if self.in_dom0:
             yield SystemCommand(
                 "Local shell", "A shell in dom0; exit comes back", self.action_local_shell
             )
-        for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
-            if isinstance(binding, Binding) and binding.description:
+        if self.connection is None or not getattr(screen, "ACTS", ()):  # TRANSITION
+            for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
+                if isinstance(binding, Binding) and binding.description:
+                    yield SystemCommand(
+                        binding.description,
+                        f"Key: {self.key_shown(binding)}",
+                        lambda b=binding: self.run_action(b.action, screen),
+                    )
+        if self.connection is None:
+            return
+        # every area's actions, from anywhere: the area is shown, then the act pressed
+        here = getattr(screen, "area", None)
+        for area in AREAS:
+            cls = screen_class(area)
+            for act in getattr(cls, "ACTS", ()):
+                if act.dom0 and not self.in_dom0:
+                    continue
+                if area is here and act.offered is not None and not act.offered(screen):
+                    continue
+                where = f"{area.title} - Key: {self.key_shown(cls.binding_of(act))}"
                 yield SystemCommand(
-                    binding.description,
-                    f"Key: {self.key_shown(binding)}",
-                    lambda b=binding: self.run_action(b.action, screen),
+                    act.label,
+                    f"{where} - {act.help}" if act.help else where,
+                    partial(self._press, area.id, act.name),
                 )
+
+    async def _press(self, area: str, name: str) -> None:
+        if getattr(getattr(self.screen, "area", None), "id", "") != area:
+            await self.switch_mode(area)
+        self.screen.press(name)

@@ -105,7 +105,12 @@ async def test_remote_management_change_reconnects(running_sim, connection):
         await open_network(pilot, "eth4")
         await pilot.press("m")
         await fill_form(
-            pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
+            pilot,
+            device="eth4",
+            mode="static",
+            ip="127.10.0.21",
+            netmask="255.255.255.0",
+            gateway="127.10.0.1",
         )
         loads = connection.cache.loads
         plan = await confirm_plan(pilot, "eth4")
@@ -130,7 +135,9 @@ async def test_bad_input_changes_nothing(running_sim, connection):
         await open_network(pilot, "eth4")
         generation, calls = running_sim.sim.store.generation, connection.calls
         await pilot.press("m")
-        await fill_form(pilot, mode="static", ip="127.10.0.21", netmask="255.0.255.0", gateway="")
+        await fill_form(
+            pilot, device="eth4", mode="static", ip="127.10.0.21", netmask="255.0.255.0", gateway=""
+        )
         form = app.screen
         assert isinstance(form, FormModal)  # refused in the form
         await until(
@@ -171,7 +178,12 @@ async def change_locally(pilot, seconds: int):
     screen.confirm_seconds = seconds
     await pilot.press("m")
     await fill_form(
-        pilot, mode="static", ip="127.10.0.22", netmask="255.255.255.0", gateway="127.10.0.1"
+        pilot,
+        device="eth4",
+        mode="static",
+        ip="127.10.0.22",
+        netmask="255.255.255.0",
+        gateway="127.10.0.1",
     )
     await confirm_plan(pilot, "eth4")
     await until(pilot, lambda: isinstance(pilot.app.screen, CountdownModal), what="the countdown")

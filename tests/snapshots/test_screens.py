@@ -150,7 +150,7 @@ async def submit_management_form(pilot, gateway: str):
     """Open the management form on eth4, type a static address, press OK."""
     await on_eth4_press("m")(pilot)
     form = pilot.app.screen
-    typed = {"ip": "127.10.0.21", "netmask": "255.255.255.0", "gateway": gateway}
+    typed = {"device": "eth4", "ip": "127.10.0.21", "netmask": "255.255.255.0", "gateway": gateway}
     for name, value in typed.items():
         form.query_one(f"#field-{name}").value = value
     form.query_one("#ok").press()

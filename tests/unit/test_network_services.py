@@ -331,7 +331,9 @@ def test_cancel_undoes_the_steps_already_done(running_sim, live):
 
 def test_actions_declare_their_fields_with_the_service_validators(running_sim, live):
     host, pif = refs(running_sim, "xcp-a", "eth4")
-    fields = {f.name: f for f in net.ReconfigureManagement.fields(live.cache, pif)}
+    fields = {f.name: f for f in net.ReconfigureManagement.fields(live.cache, host)}
+    assert fields["device"].value == "eth0" and "eth4" in fields["device"].choices
+    assert "eth2" not in fields["device"].choices  # a bond member: the bond carries it
     assert fields["mode"].choices == ("static", "dhcp")
     assert fields["ip"].check("") is None  # optional until DHCP/static is decided
     assert "not an IPv4 address" in fields["ip"].check("999.1.1.1")

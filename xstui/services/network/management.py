@@ -86,34 +86,62 @@ class ReconfigureManagement(Action):
     assigned = ""  # the DHCP lease's address, once known
 
     @staticmethod
-    def fields(cache: Cache, pif: str) -> list[Field]:
-        """Start from the interface's own addressing, else the current management one's."""
-        rec = cache.get("pif", pif)
-        current = views.management_pif(cache, rec.host) or rec
-        dhcp = (rec.ip_configuration_mode or current.ip_configuration_mode) == "DHCP"
+    def interfaces(cache: Cache, host: str) -> dict[str, str]:
+        """What can carry the host's management, by the name the admin picks
+        ("eth1", "bond0", "eth0 VLAN 20") -> PIF ref: not bond members."""
+        with cache.lock:
+            pifs = [
+                p
+                for p in cache.table("pif").values()
+                if p.host == host and p.bond_slave_of == NULL_REF
+            ]
+        pifs.sort(key=lambda p: (p.device, p.VLAN))
+        return {(p.device if p.VLAN < 0 else f"{p.device} VLAN {p.VLAN}"): p.ref for p in pifs}
+
+    @classmethod
+    def fields(cls, cache: Cache, host: str) -> list[Field]:
+        """A pick of the interface (the current one first chosen) and its
+        addressing, from the current management interface's."""
+        nics = cls.interfaces(cache, host)
+        current = views.management_pif(cache, host) or cache.get("pif", next(iter(nics.values())))
+        chosen = next((name for name, ref in nics.items() if ref == current.ref), "")
         return [
-            Field("mode", "Mode", "dhcp" if dhcp else "static", choices=("static", "dhcp")),
-            Field("ip", "IP address", rec.IP, optional(problem_of(v.ipv4))),
+            Field("device", "Interface", chosen, choices=tuple(nics)),
             Field(
-                "netmask",
-                "Netmask",
-                rec.netmask or current.netmask,
-                optional(problem_of(v.netmask)),
+                "mode",
+                "Mode",
+                "dhcp" if current.ip_configuration_mode == "DHCP" else "static",
+                choices=("static", "dhcp"),
             ),
+            Field("ip", "IP address", current.IP, optional(problem_of(v.ipv4))),
+            Field("netmask", "Netmask", current.netmask, optional(problem_of(v.netmask))),
             Field(
                 "gateway",
                 "Gateway (optional)",
-                rec.gateway or current.gateway,
+                current.gateway,
                 optional(problem_of(v.ipv4, "gateway")),
             ),
             Field(
                 "dns",
                 "DNS servers",
-                ",".join(views.dns_servers(rec) or views.dns_servers(current)),
+                ",".join(views.dns_servers(current)),
                 problem_of(v.dns_servers),
                 placeholder="comma separated",
             ),
         ]
+
+    @classmethod
+    def of_form(cls, cache: Cache, host: str, values: dict, *, session) -> ReconfigureManagement:
+        """From the form's values; ``session``: the console's Target."""
+        pif = cls.interfaces(cache, host).get(values["device"])
+        if pif is None:
+            raise InvalidInput(["pick the interface that is to carry management"])
+        config = IpConfig.checked(
+            values["mode"], values["ip"], values["netmask"], values["gateway"], values["dns"]
+        )
+        return cls(
+            cache, host, pif, config, session_host=session.host, local=session.kind == "local"
+        )
 
     def __init__(
         self, cache: Cache, host: str, pif: str, config: IpConfig, *, session_host: str, local: bool

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .. import validate as v
 from ..actions import InvalidInput
+from ..fields import Field, optional, problem_of
 
 
 @dataclass
@@ -41,16 +42,26 @@ def summarise(output: str) -> str:
     return f"answered in {match.group(1)} ms" if match else "answered"
 
 
+def ping_target(text: str) -> str:
+    """An IPv4 address or a host name to ping."""
+    try:
+        return v.ipv4(text)
+    except InvalidInput:
+        return v.hostname(text)
+
+
+CUSTOM = Field(
+    "custom", "Also ping (optional)", "", optional(problem_of(ping_target)), placeholder="address"
+)
+
+
 def targets(gateway: str, dns: list[str], custom: str = "") -> list[tuple[str, str]]:
     out = []
     if gateway:
         out.append(("gateway", gateway))
     out += [(f"DNS {i + 1}", d) for i, d in enumerate(dns)]
     if custom.strip():
-        try:
-            out.append(("custom", v.ipv4(custom)))
-        except InvalidInput:
-            out.append(("custom", v.hostname(custom)))
+        out.append(("custom", ping_target(custom)))
     return out
 
 
