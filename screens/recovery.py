@@ -2,7 +2,11 @@
 the emergency paths with when to use each and what it risks. Offered by
 itself when the master stops answering and its members still point at it;
 Ctrl+R opens it at any time. Take over (a member becomes the master), Point
-member (at the master that answers), HA off (HA on but broken)."""
+member (at the master that answers), HA off (HA on but broken). Over HTTPS,
+a host whose certificate is not trusted is not asked: its fingerprint is
+shown against what the pool recorded, and Trust (once, for all that match)
+trusts them until the console disconnects. In dom0 the other hosts are
+reached over HTTPS, and the forms ask for root's password."""
 
 from __future__ import annotations
 
@@ -22,12 +26,24 @@ from xstui.services.pool import (
     PointAtMaster,
     TakeOverAsMaster,
     diagnose,
+    trust_for_session,
+    trustable,
 )
 from xstui.services.pool.recovery import RISK_TAKEOVER, WHEN_TAKEOVER
+from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import perform
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
+from xstui.xapi.tls import spaced
+
+# how a host's certificate compares with the pool's records (MemberAnswer.record)
+RECORD_WORDS = {
+    "matched": "matches what the pool recorded",
+    "not matched": "NOT what the pool recorded: not trusted",
+    "no record": "no pool record known: compare on the host's console",
+    "pinned": "not the one this console pinned: not trusted",
+}
 
 
 class RecoveryModal(Dialog):
@@ -60,6 +76,9 @@ class RecoveryModal(Dialog):
                 yield Button("Take over", id="takeover", compact=True)
                 yield Button("Point member", id="point", compact=True)
                 yield Button("HA off", id="haoff", compact=True)
+                trust = Button("Trust", id="trust", compact=True)
+                trust.display = False  # while a host's certificate may be trusted
+                yield trust
                 yield Button("Ask again", id="ask", compact=True)
                 yield Button("Close", id="close", compact=True)
 
@@ -82,12 +101,18 @@ class RecoveryModal(Dialog):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
+        master_untrusted = d.master_answer is not None and d.master_answer.untrusted
+        state = "NOT ASKED" if master_untrusted else "DOES NOT ANSWER"
         grid.add_row(
             Text(f"{d.master} (master)"),
-            Text("answers" if d.master_answers else "DOES NOT ANSWER", style="bold"),
+            Text("answers" if d.master_answers else state, style="bold"),
         )
+        if master_untrusted:
+            grid.add_row(Text(""), Text(d.master_answer.answer))
         for m in d.members:
             grid.add_row(Text(m.name), Text(m.answer))
+        unasked = ", ".join(h.name for h in d.untrusted)
+        presents = "presents" if len(d.untrusted) == 1 else "present"
         if d.master_dead:
             verdict = (
                 f"The master {d.master} is dead as far as its members can tell: they still "
@@ -99,6 +124,13 @@ class RecoveryModal(Dialog):
                 "The master answers: the pool needs no emergency. To move the master role in "
                 "a healthy pool, use Designate a new master (Host, D). A member that answers "
                 "another master than this one can be pointed at it."
+            )
+        elif d.untrusted:
+            verdict = (
+                f"Not every host could be asked: {unasked} {presents} a certificate this console "
+                "does not trust. No conclusion about the master until each is asked (one may be "
+                "the master already). Trust the certificates that match what the pool recorded "
+                "(Trust); check any other on that host's console."
             )
         elif d.new_master and all(m.follows == d.new_master for m in d.members if m.follows):
             verdict = (
@@ -114,9 +146,20 @@ class RecoveryModal(Dialog):
             )
         body = Table.grid()
         body.add_row(grid)
+        if d.untrusted:
+            certs = Table.grid(padding=(0, 1))
+            certs.add_column(no_wrap=True)
+            certs.add_column()
+            for h in d.untrusted:
+                certs.add_row(Text(h.name), Text(f"{h.address}  {RECORD_WORDS[h.record]}"))
+                certs.add_row(Text(""), Text(f"SHA-256 {spaced(h.untrusted)}"))
+            body.add_row(Text(""))
+            body.add_row(Text("Certificates not trusted", style="bold"))
+            body.add_row(certs)
         body.add_row(Text(""))
         body.add_row(Text(verdict))
         self.query_one("#recovery-state", Static).update(body)
+        self.query_one("#trust", Button).display = bool(trustable(d))
 
     @on(Button.Pressed, "#ask")
     def _ask_again(self) -> None:
@@ -139,16 +182,72 @@ class RecoveryModal(Dialog):
     def _ha_off(self) -> None:
         self._run_ha_off()
 
+    @on(Button.Pressed, "#trust")
+    def _trust(self) -> None:
+        self._run_trust()
+
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="trust")
+    async def _run_trust(self) -> None:
+        """One confirmation for every certificate that may be trusted."""
+        hosts = trustable(self.diagnosis) if self.diagnosis else ()
+        if not hosts:
+            return
+        lines = []
+        for h in hosts:
+            lines.append(f"{h.name} ({h.address})  SHA-256 {spaced(h.untrusted)}")
+            if h.record == "matched":
+                lines.append("  the certificate the pool recorded for it while its master answered")
+            else:
+                lines.append(
+                    "  the pool's records are not known here: compare it on that host's "
+                    "console (xsconsole, or xstui local's Status) first"
+                )
+        refused = [h.name for h in self.diagnosis.untrusted if h not in hosts]
+        if refused:
+            lines.append(
+                f"Not trusted, whatever the answer: {', '.join(refused)} (not the certificate "
+                "the pool recorded, or this console pinned)."
+            )
+        answer = await self.app.push_screen_wait(
+            ChoiceModal(
+                "Trust these certificates?",
+                "Trusted until the console disconnects, for asking these hosts and acting on "
+                "them; nothing is saved.\n\n" + "\n".join(lines),
+                [("trust", "Trust"), ("cancel", "Cancel")],
+            )
+        )
+        if answer == "trust":
+            trust_for_session(self.conn, hosts)
+            self._ask_again()
+
+    def _password_fields(self) -> list[Field]:
+        """In dom0 the socket took the console's login without a password;
+        another host's own login over HTTPS needs root's."""
+        if self.conn.target.kind != "local":
+            return []
+        return [Field("password", "Root password", "", password=True)]
+
     @work(exclusive=True, exit_on_error=False, group="recovery-action", description="HA off")
     async def _run_ha_off(self) -> None:
-        if self.diagnosis is None:
+        d = self.diagnosis
+        if d is None:
             return
         try:
-            action = EmergencyHaOff(self.diagnosis)
+            EmergencyHaOff(d)
         except InvalidInput as exc:
             notify_error(self.app, exc)
             return
-        if await perform(self.app, action, self.conn):
+        if self._password_fields():
+            action = await self.app.push_screen_wait(
+                FormModal(
+                    "Switch HA off",
+                    self._password_fields(),
+                    lambda values: EmergencyHaOff(d, values["password"] or None),
+                )
+            )
+        else:
+            action = EmergencyHaOff(d)
+        if action is not None and await perform(self.app, action, self.conn):
             self.ask()
 
     def _members(self) -> list[str]:
@@ -164,8 +263,13 @@ class RecoveryModal(Dialog):
         action = await self.app.push_screen_wait(
             FormModal(
                 "Which member becomes the master?",
-                [Field("member", "New master", members[0], choices=members)],
-                lambda values: TakeOverAsMaster(d, values["member"]),
+                [
+                    Field("member", "New master", members[0], choices=members),
+                    *self._password_fields(),
+                ],
+                lambda values: TakeOverAsMaster(
+                    d, values["member"], values.get("password") or None
+                ),
             )
         )
         if action is not None and await perform(self.app, action, self.conn):
@@ -191,8 +295,11 @@ class RecoveryModal(Dialog):
                 [
                     Field("member", "Member", members[0], choices=members),
                     Field("master", "Master address", master, placeholder="the new master's IP"),
+                    *self._password_fields(),
                 ],
-                lambda values: PointAtMaster(d, values["member"], values["master"].strip()),
+                lambda values: PointAtMaster(
+                    d, values["member"], values["master"].strip(), values.get("password") or None
+                ),
             )
         )
         if action is not None and await perform(self.app, action, self.conn):

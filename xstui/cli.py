@@ -51,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--address", help="address to listen on (default: the master's loopback address)"
     )
     s.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
-    s.add_argument("--tls", action="store_true", help="HTTPS with a fresh self-signed certificate")
+    s.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS, each host with a fresh self-signed certificate (the one the pool records)",
+    )
     s.add_argument(
         "--unix-socket",
         metavar="PATH",
@@ -190,6 +194,7 @@ def run_sim(args) -> int:
             address=args.address,
             port=args.port,
             tls=args.tls,
+            own_certificates=args.tls,
             unix_socket=args.unix_socket,
             password=args.password,
             latency_ms=args.latency,
@@ -218,7 +223,9 @@ def run_sim(args) -> int:
         f"  control  {running.control_url}  (xstui sim-ctl URL hosts|kill-host|revive-host|cut-heartbeat NAME|lose-statefile)"
     )
     if running.fingerprint:
-        print(f"  TLS SHA-256 fingerprint {running.fingerprint}")
+        print(
+            f"  TLS SHA-256 fingerprint {running.fingerprint} (the master's; each host has its own)"
+        )
     print(f"  login    root / {running.password}")
     print("Ctrl-C to stop.", flush=True)
     stop = threading.Event()

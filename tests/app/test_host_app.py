@@ -213,6 +213,59 @@ async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, con
         assert running_sim.sim.master_of(st.find_one("host", name_label="xcp-c")) == b
 
 
+async def test_over_https_the_recorded_certificates_are_trusted_on_the_recovery_screen():
+    from xstui.screens.recovery import RecoveryModal
+
+    from tests.app.test_app import text_of
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("demo", tls=True, own_certificates=True, task_delay=0.01)
+    target = parse_target(running.url)
+    conn = Connection(
+        target,
+        "root",
+        running.password,
+        watch=watched_types(),
+        fingerprints={target.trust_key: running.fingerprint},
+    )
+    conn.login()
+    app = XstuiApp(conn)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: len(conn.cache.table("certificate")) >= 3)
+            running.sim.kill_host(running.sim.master)
+            await until(pilot, lambda: conn.state != "connected")
+            await pilot.press("ctrl+r")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, RecoveryModal) and app.screen.diagnosis is not None,
+            )
+            modal = app.screen
+            shown = text_of(modal.query_one("#recovery-state"))
+            assert "matches what the pool recorded" in shown and "Not every host" in shown
+            assert not modal.diagnosis.master_dead and modal.query_one("#trust").display
+            modal.query_one("#trust").press()
+            await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+            assert "xcp-b (127.10.0.12)" in app.screen.text and "xcp-c" in app.screen.text
+            app.screen.query_one("#answer-trust").press()
+            await until(
+                pilot,
+                lambda: (
+                    app.screen is modal
+                    and modal.diagnosis is not None
+                    and modal.diagnosis.master_dead
+                ),
+                what="the members asked once trusted",
+            )
+            assert not modal.query_one("#trust").display
+            assert "is dead as far as its members can tell" in text_of(
+                modal.query_one("#recovery-state")
+            )
+    finally:
+        conn.close()
+        running.close()
+
+
 async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(running_sim, monkeypatch):
     from xstui.screens.recovery import RecoveryModal
 

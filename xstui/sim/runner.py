@@ -87,6 +87,7 @@ def start_simulator(
     address: str | None = None,
     port: int = 0,
     tls: bool = False,
+    own_certificates: bool = False,
     unix_socket: str | None = None,
     password: str | None = None,
     latency_ms: float = 0,
@@ -97,7 +98,9 @@ def start_simulator(
     """Build the pool and listen. ``address`` defaults to the master's own
     management address when that is on loopback, else 127.0.0.1; a real dump's
     addresses are shown but never used. ``api`` plays that release (a code
-    name such as ``boston``) instead of what the scenario or the dump says."""
+    name such as ``boston``) instead of what the scenario or the dump says.
+    ``own_certificates`` (with ``tls``): each host serves a certificate of
+    its own, the one the pool records for it (see SimServer.enable_tls)."""
     if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
         scenario = load_scenario(scenario)  # once: the pool, and the hosts beside it
     store = make_store(scenario, dump)
@@ -113,7 +116,10 @@ def start_simulator(
     for attempt in range(1 if port else PORT_ATTEMPTS):
         server = SimServer(sim)
         if tls:
-            server.enable_tls([address, master_addr] if master_addr != address else [address])
+            server.enable_tls(
+                [address, master_addr] if master_addr != address else [address],
+                own_certificates=own_certificates,
+            )
         running = RunningSim(sim, server, "")
         try:
             if members and not dump:

@@ -349,8 +349,25 @@ class SimServer:
         sim.on_host_joined = self.serve_joined
         self.pool_port = 0  # the port every host of the pool listens on (serve_pool)
 
-    def enable_tls(self, names: list[str]) -> str:
+    def enable_tls(self, names: list[str], *, own_certificates: bool = False) -> str:
+        """HTTPS for every listener, with one certificate for ``names`` (the
+        master's: ``fingerprint``). ``own_certificates``: every other host
+        serves a certificate of its own, and the pool's Certificate records
+        carry what each host serves, as in a real pool (without it, every host
+        serves the master's, and the records are made up)."""
         self._ssl, self.fingerprint = _tls_context(names)
+        if own_certificates:
+            st = self.sim.store
+            for ref, host in st.table("host").items():
+                if ref == self.sim.master:
+                    fingerprint = self.fingerprint
+                else:
+                    names = [host["address"], host["hostname"] or host["name_label"]]
+                    self.host_tls[ref], fingerprint = _tls_context(names)
+                for cert in st.find("Certificate", host=ref, type="host"):
+                    st.set(
+                        "Certificate", cert, fingerprint=fingerprint, fingerprint_sha256=fingerprint
+                    )
         return self.fingerprint
 
     def install_certificate(

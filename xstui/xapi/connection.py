@@ -102,6 +102,10 @@ class Connection:
         self.target = target
         self.user, self._password = user, password
         self.fingerprints = fingerprints if fingerprints is not None else {}
+        # host:port -> fingerprint trusted while this connection lasts, never
+        # saved: the pool recovery's members, once the admin confirmed that
+        # they present what the pool recorded for them (trust_for_session)
+        self.session_fingerprints: dict[str, str] = {}
         self.timeout = timeout
         self.cache = Cache(watch or {cls: record_type(cls) for cls in BASE_WATCH})
         self.event_classes = sorted(self.cache.types)
@@ -125,8 +129,18 @@ class Connection:
     # login -------------------------------------------------------------------
     def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
         uri = "http://local/" if target.kind == "local" else target.url
-        transport = TargetTransport(target, self.fingerprints.get(target.trust_key), timeout)
+        transport = TargetTransport(target, self.pin(target.trust_key), timeout)
         return XenAPI.Session(uri, transport=transport)
+
+    def pin(self, key: str) -> str | None:
+        """The fingerprint trusted at ``key`` (host:port): pinned, or trusted
+        for this session; a pin wins (a mismatch with it stays a mismatch)."""
+        return self.fingerprints.get(key) or self.session_fingerprints.get(key)
+
+    def trust_for_session(self, target: Target, fingerprint: str) -> None:
+        """Trust ``fingerprint`` at ``target`` until this connection ends,
+        without pinning it (nothing is saved)."""
+        self.session_fingerprints[target.trust_key] = fingerprint.upper()
 
     def _check_certificate(self, target: Target, vouched: str = "") -> None:
         """``vouched``: the fingerprint trusted for the member that sent us to
@@ -139,7 +153,9 @@ class Connection:
             ) from None
         if vouched and vouched.upper() == actual and target.trust_key not in self.fingerprints:
             self.fingerprints[target.trust_key] = actual
-        decision = check_trust(self.fingerprints, target.trust_key, actual)
+        decision = check_trust(
+            {**self.session_fingerprints, **self.fingerprints}, target.trust_key, actual
+        )
         self.fingerprint = actual
         if decision.status == "unknown":
             raise ConnectError(
@@ -237,8 +253,8 @@ class Connection:
         answers with HOST_IS_SLAVE (raised as XenAPI.Failure), or the member's
         own local login. As this user, with this password unless another is
         given (another pool's root). Its certificate is checked like the master's."""
-        target = self.target.with_host(address)
-        if target.scheme == "https":
+        target = self.host_target(address)
+        if target.kind == "remote" and target.scheme == "https":
             self._check_certificate(target)
         proxy = self._proxy_for(target, 15)
         secret = self._password if password is None else password
@@ -247,6 +263,20 @@ class Connection:
         else:
             proxy.xenapi.login_with_password(self.user, secret, "2.16", "xstui-recovery")
         return proxy
+
+    def host_target(self, address: str) -> Target:
+        """How this console reaches the pool's host at ``address``: in dom0,
+        its own host through the socket and any other over HTTPS (see
+        Target.with_host); remotely, with the connection's scheme and port."""
+        if self.target.kind == "local" and address in ("", self.own_address()):
+            return self.target
+        return self.target.with_host(address)
+
+    def own_address(self) -> str:
+        """The address of the host this console is logged in to, as the cache knows it."""
+        with self.cache.lock:
+            rec = self.cache.get("host", self.this_host) if self.this_host else None
+        return rec.address if rec else ""
 
     def has_method(self, method: str) -> bool:
         """Whether the pool's API has ``method`` ("host.reset_server_certificate"),
@@ -289,14 +319,16 @@ class Connection:
                     ) from None
         raise AssertionError("unreachable")
 
-    def retarget(self, host: str) -> None:
-        """The master's management address is about to change: reconnect there.
-        The certificate stays the same, so its pin moves along."""
+    def retarget(self, host: str, *, same_certificate: bool = True) -> None:
+        """Reconnect at ``host`` from now on: the master's management address
+        is about to change (the certificate stays the same, so its pin moves
+        along), or another host became the master (``same_certificate``
+        False: it is trusted by its own pin, or for this session)."""
         old = self.target
         if old.kind != "remote" or not host or host == old.host:
             return
         self.target = old.with_host(host)
-        if old.trust_key in self.fingerprints:
+        if same_certificate and old.trust_key in self.fingerprints:
             self.fingerprints[self.target.trust_key] = self.fingerprints[old.trust_key]
 
     @property
@@ -328,7 +360,7 @@ class Connection:
     def _event_channel(self, timeout: float = EVENT_TIMEOUT + 30):
         """Events travel over JSON-RPC where the host has it (same session)."""
         if self._json_ok:
-            return JsonRpcClient(self.target, self.fingerprints.get(self.target.trust_key), timeout)
+            return JsonRpcClient(self.target, self.pin(self.target.trust_key), timeout)
         proxy = self._proxy_for(self.target, timeout)
         proxy._session = self.session_ref
         proxy.last_login_method = "login_with_password"

@@ -18,7 +18,7 @@ class Target:
     kind: str  # "local", "demo" or "remote"
     scheme: str = ""  # http / https for remote
     host: str = ""
-    port: int = 0
+    port: int = 0  # local: the port the pool's other hosts answer HTTPS on (443 unless set)
     socket_path: str = ""
     label: str = ""  # what the header says instead of the URL (the demo's "demo")
 
@@ -49,7 +49,12 @@ class Target:
         return f"{self.host}:{self.port}"
 
     def with_host(self, host: str) -> Target:
-        """The same scheme and port on another host (a pool master we were sent to)."""
+        """Another host of the pool: the same scheme and port at ``host`` (a
+        pool master we were sent to). dom0's socket reaches its own host only,
+        so from a local target another host is reached over HTTPS at its
+        address (a remote target; the caller checks its certificate)."""
+        if self.kind == "local":
+            return Target("remote", "https", host, self.port or 443)
         return replace(self, host=host)
 
 

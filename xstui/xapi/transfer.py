@@ -35,7 +35,7 @@ def _http(conn: Connection, host: str = ""):
     """To the pool's connection target, or to one of its hosts (``host``: a
     host ref; its address, and over TLS the fingerprint the pool's own
     Certificate record gives for it)."""
-    target, pin = conn.target, conn.fingerprints.get(conn.target.trust_key)
+    target, pin = conn.target, conn.pin(conn.target.trust_key)
     if host and host != conn.this_host:
         if target.kind == "local":
             raise TransferFailed(

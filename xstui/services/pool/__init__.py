@@ -3,7 +3,15 @@ maintenance of the master, HA recovery), and its membership (eject)."""
 
 from .master import DesignateMaster
 from .membership import EjectHost, JoinCheck, JoinPool, check_join
-from .recovery import Diagnosis, EmergencyHaOff, PointAtMaster, TakeOverAsMaster, diagnose
+from .recovery import (
+    Diagnosis,
+    EmergencyHaOff,
+    PointAtMaster,
+    TakeOverAsMaster,
+    diagnose,
+    trust_for_session,
+    trustable,
+)
 
 __all__ = [
     "DesignateMaster",
@@ -16,4 +24,6 @@ __all__ = [
     "TakeOverAsMaster",
     "check_join",
     "diagnose",
+    "trust_for_session",
+    "trustable",
 ]

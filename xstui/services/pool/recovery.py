@@ -7,7 +7,18 @@ a broken HA (``host.emergency_ha_disable``).
 
 These talk to members directly, each with its own session: the console's
 connection is to the dead master. Each action says when to use it and what
-it risks, on screen, before anything is sent."""
+it risks, on screen, before anything is sent.
+
+Over HTTPS a member is asked only once its certificate is trusted: pinned,
+or trusted for this session after the admin confirmed that it is the one
+the pool recorded for that host (its Certificate record of type host, from
+the console's cache, read while the master was alive). One that presents
+another is never trusted from here, and a host not asked leaves the master's
+fate open. The pool's CAs (Certificate records of type ca) are not used:
+their records carry a fingerprint, not the key a signature is checked with,
+and a CA-signed host certificate installed through the pool is recorded
+like a self-signed one. In dom0, the other hosts are reached over HTTPS
+(Connection.host_target)."""
 
 from __future__ import annotations
 
@@ -17,7 +28,9 @@ from dataclasses import dataclass
 import XenAPI
 
 from ...xapi import views
+from ...xapi.cache import Cache
 from ...xapi.connection import ConnectError, Connection, ConnectionLost, XapiFailure
+from ...xapi.tls import spaced
 from ..actions import Action, InvalidInput, Plan, RunContext
 
 
@@ -27,6 +40,9 @@ class MemberAnswer:
     address: str
     answer: str  # "master", "member of <address>", or why it could not be asked
     follows: str = ""  # the master address it points at
+    # it answers, but was not asked: the certificate it presents is not trusted
+    untrusted: str = ""  # that certificate's SHA-256 fingerprint
+    record: str = ""  # it against the pool's records: matched, not matched, no record, pinned
 
 
 @dataclass(frozen=True)
@@ -35,14 +51,24 @@ class Diagnosis:
     master_address: str
     master_answers: bool
     members: tuple[MemberAnswer, ...]
+    master_answer: MemberAnswer | None = None  # the master's own, when it was asked
+
+    @property
+    def untrusted(self) -> tuple[MemberAnswer, ...]:
+        """The hosts (the master too) that answer but were not asked: the
+        certificate each presents is not trusted."""
+        hosts = (self.master_answer, *self.members) if self.master_answer else self.members
+        return tuple(h for h in hosts if h.untrusted)
 
     @property
     def master_dead(self) -> bool:
         """The master does not answer and every member that answers still
-        points at it: the case for the emergency transition."""
+        points at it: the case for the emergency transition. Never while a
+        host could not be asked: it may be the master, or follow another."""
         asked = [m for m in self.members if m.follows or m.answer == "master"]
         return (
             not self.master_answers
+            and not self.untrusted
             and bool(asked)
             and all(m.follows == self.master_address for m in asked)
         )
@@ -56,7 +82,57 @@ class Diagnosis:
         return next((m.address for m in self.members if m.answer == "master"), "")
 
 
-def _ask(conn: Connection, name: str, address: str) -> MemberAnswer:
+def recorded_certificates(cache: Cache) -> dict[str, tuple[str, ...]] | None:
+    """The SHA-256 fingerprints the pool recorded for each host's certificate
+    (Certificate records of type host), by the host's address; None when the
+    console knows no record (a release before Stockholm keeps none, or the
+    pool was not read)."""
+    found: dict[str, tuple[str, ...]] = {}
+    with cache.lock:
+        for cert in cache.table("certificate").values():
+            host = cache.get("host", cert.host)
+            if cert.type == "host" and host is not None:
+                fingerprint = (cert.fingerprint_sha256 or cert.fingerprint).upper()
+                found[host.address] = (*found.get(host.address, ()), fingerprint)
+    return found or None
+
+
+def _untrusted(
+    name: str, address: str, exc: ConnectError, records: dict[str, tuple[str, ...]] | None
+) -> MemberAnswer:
+    """A host whose certificate is not trusted, said against the pool's records."""
+    fingerprint = exc.fingerprint.upper()
+    if exc.pinned:  # this console pinned another one for it: its own warning stands
+        return MemberAnswer(name, address, str(exc), untrusted=fingerprint, record="pinned")
+    if records is None:
+        return MemberAnswer(
+            name,
+            address,
+            f"not asked: presents a certificate not trusted yet ({spaced(fingerprint)}) and the "
+            "pool's certificate records are not known here: compare it on the host's console",
+            untrusted=fingerprint,
+            record="no record",
+        )
+    if fingerprint in records.get(address, ()):
+        return MemberAnswer(
+            name,
+            address,
+            "not asked yet: presents the certificate the pool recorded for it (Trust to ask it)",
+            untrusted=fingerprint,
+            record="matched",
+        )
+    return MemberAnswer(
+        name,
+        address,
+        f"presents a certificate the pool never recorded: {spaced(fingerprint)}; not asked",
+        untrusted=fingerprint,
+        record="not matched",
+    )
+
+
+def _ask(
+    conn: Connection, name: str, address: str, records: dict[str, tuple[str, ...]] | None
+) -> MemberAnswer:
     try:
         proxy = conn.session_on(address)
     except XenAPI.Failure as f:
@@ -65,6 +141,8 @@ def _ask(conn: Connection, name: str, address: str) -> MemberAnswer:
             return MemberAnswer(name, address, f"member of {details[1]}", details[1])
         return MemberAnswer(name, address, " ".join(details))
     except ConnectError as exc:
+        if exc.kind == "trust" and exc.fingerprint:
+            return _untrusted(name, address, exc, records)
         return MemberAnswer(name, address, str(exc))
     except OSError as exc:
         return MemberAnswer(name, address, f"does not answer ({exc.__class__.__name__})")
@@ -93,9 +171,26 @@ def diagnose(
                 for h in cache.table("host").values()
                 if rec is None or h.ref != rec.ref
             )
-    answer = _ask(conn, *master)
-    asked = tuple(_ask(conn, name, address) for name, address in members)
-    return Diagnosis(master[0], master[1], answer.answer == "master", asked)
+    records = recorded_certificates(conn.cache)
+    answer = _ask(conn, *master, records)
+    asked = tuple(_ask(conn, name, address, records) for name, address in members)
+    return Diagnosis(master[0], master[1], answer.answer == "master", asked, answer)
+
+
+def trustable(diagnosis: Diagnosis) -> tuple[MemberAnswer, ...]:
+    """The hosts not asked for want of trust whose certificate the admin may
+    trust for this session: those presenting what the pool recorded for
+    them, or, where the console knows no record, what the admin compares on
+    each host's console. Never one presenting something the pool never
+    recorded, nor one this console pinned otherwise."""
+    return tuple(h for h in diagnosis.untrusted if h.record in ("matched", "no record"))
+
+
+def trust_for_session(conn: Connection, hosts: tuple[MemberAnswer, ...]) -> None:
+    """Trust, until the console's connection ends, exactly the certificate
+    each of ``hosts`` presented (the admin confirmed it); nothing is pinned."""
+    for host in hosts:
+        conn.trust_for_session(conn.host_target(host.address), host.untrusted)
 
 
 @contextlib.contextmanager
@@ -112,11 +207,12 @@ def _member_errors(member: MemberAnswer):
 
 
 @contextlib.contextmanager
-def _local_session(conn: Connection, member: MemberAnswer):
+def _local_session(conn: Connection, member: MemberAnswer, password: str | None = None):
     """The member's own local login (it answers without its master), logged
-    out afterwards; its refusals and silences said as the console says them."""
+    out afterwards; its refusals and silences said as the console says them.
+    ``password``: root's, where the console logged in without one (dom0's socket)."""
     with _member_errors(member):
-        proxy = conn.session_on(member.address, local=True)
+        proxy = conn.session_on(member.address, local=True, password=password)
         try:
             yield proxy.xenapi
         finally:
@@ -144,7 +240,7 @@ class TakeOverAsMaster(Action):
 
     needs_connection = False
 
-    def __init__(self, diagnosis: Diagnosis, member: str):
+    def __init__(self, diagnosis: Diagnosis, member: str, password: str | None = None):
         chosen = next((m for m in diagnosis.members if m.name == member), None)
         if chosen is None:
             raise InvalidInput([f"{member!r} is not a member of this pool"])
@@ -157,9 +253,16 @@ class TakeOverAsMaster(Action):
             )
         if not chosen.follows:
             raise InvalidInput([f"{member} cannot be asked: {chosen.answer}"])
-        self.diagnosis, self.member = diagnosis, chosen
+        self.diagnosis, self.member, self.password = diagnosis, chosen, password
 
     def plan(self) -> Plan:
+        impact = [WHEN_TAKEOVER, RISK_TAKEOVER]
+        if self.diagnosis.untrusted:
+            impact.append(
+                "Not asked (certificate not trusted): "
+                f"{', '.join(h.name for h in self.diagnosis.untrusted)}. If one of them took over "
+                "already, this makes a second master."
+            )
         return Plan(
             "Emergency: make a member the master",
             f"{self.member.name} ({self.member.address}) becomes the master of the pool in place "
@@ -174,7 +277,7 @@ class TakeOverAsMaster(Action):
                 "pool.emergency_transition_to_master",
                 "pool.recover_slaves",
             ],
-            impact=[WHEN_TAKEOVER, RISK_TAKEOVER],
+            impact=impact,
             risk="high",
             confirm_word="takeover",
         )
@@ -186,23 +289,30 @@ class TakeOverAsMaster(Action):
     def _run(self, ctx: RunContext) -> str:
         conn = ctx.conn
         ctx.note(f"Local login on {self.member.name}")
-        with _local_session(conn, self.member) as local:
+        with _local_session(conn, self.member, self.password) as local:
             ctx.note("Emergency transition to master")
             local.pool.emergency_transition_to_master()
         ctx.commit()  # the pool has a new master: nothing to take back
         ctx.progress(0.5)
         ctx.note("Telling the members to follow")
-        master = conn.session_on(self.member.address)
+        master = conn.session_on(self.member.address, password=self.password)
         try:
             recovered = master.xenapi.pool.recover_slaves()
             names = [master.xenapi.host.get_name_label(h) for h in recovered]
         finally:
             master.xenapi.session.logout()
-        conn.retarget(self.member.address)  # the console follows the new master
+        # the console follows the new master, trusted as it was to be asked
+        conn.retarget(self.member.address, same_certificate=False)
         ctx.progress(1.0)
+        stays = (
+            f" This console stays on this host's socket: connect to {self.member.address} "
+            "to manage the pool."
+            if conn.target.kind == "local" and self.member.address != conn.own_address()
+            else ""
+        )
         return (
             f"{self.member.name} is the master. Recovered: {', '.join(names) or 'no other member'}"
-            ". A member not listed must be pointed at it (Point a member at the master)."
+            ". A member not listed must be pointed at it (Point a member at the master)." + stays
         )
 
 
@@ -213,7 +323,9 @@ class PointAtMaster(Action):
 
     needs_connection = False
 
-    def __init__(self, diagnosis: Diagnosis, member: str, master_address: str):
+    def __init__(
+        self, diagnosis: Diagnosis, member: str, master_address: str, password: str | None = None
+    ):
         chosen = next((m for m in diagnosis.members if m.name == member), None)
         if chosen is None:
             raise InvalidInput([f"{member!r} is not a member of this pool"])
@@ -223,7 +335,7 @@ class PointAtMaster(Action):
             raise InvalidInput(["no host answers as master yet: make a member the master first"])
         if chosen.follows == master_address:
             raise InvalidInput([f"{member} already follows {master_address}"])
-        self.member, self.master_address = chosen, master_address
+        self.member, self.master_address, self.password = chosen, master_address, password
 
     def plan(self) -> Plan:
         return Plan(
@@ -244,7 +356,7 @@ class PointAtMaster(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
-        with _local_session(ctx.conn, self.member) as local:
+        with _local_session(ctx.conn, self.member, self.password) as local:
             local.pool.emergency_reset_master(self.master_address)
         return f"{self.member.name} now follows {self.master_address}."
 
@@ -257,14 +369,14 @@ class EmergencyHaOff(Action):
 
     needs_connection = False
 
-    def __init__(self, diagnosis: Diagnosis):
+    def __init__(self, diagnosis: Diagnosis, password: str | None = None):
         hosts = [(diagnosis.master, diagnosis.master_address)] if diagnosis.master_answers else []
         hosts += [
             (m.name, m.address) for m in diagnosis.members if m.follows or m.answer == "master"
         ]
         if not hosts:
             raise InvalidInput(["no host answers: there is nothing to switch HA off on"])
-        self.hosts = hosts
+        self.hosts, self.password = hosts, password
 
     def plan(self) -> Plan:
         return Plan(
@@ -287,7 +399,7 @@ class EmergencyHaOff(Action):
         ctx.commit()  # each host switched off stays so
         for i, (name, address) in enumerate(self.hosts):
             ctx.note(f"{name}")
-            with _local_session(ctx.conn, MemberAnswer(name, address, "")) as local:
+            with _local_session(ctx.conn, MemberAnswer(name, address, ""), self.password) as local:
                 local.host.emergency_ha_disable(False)
                 done.append(name)
             ctx.progress((i + 1) / len(self.hosts))
