@@ -29,7 +29,7 @@ from xstui.screens.connect import ConnectScreen
 from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
-from .widgets.ascii import ascii_driver, ascii_terminal
+from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
 from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .widgets.plan import PlanModal
@@ -167,6 +167,7 @@ class XstuiApp(App):
     def on_mount(self) -> None:
         setup_logging()
         self.set_class(self.linux_console, "-console")
+        self.set_class(monochrome(), "-mono")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.problem:
