@@ -104,6 +104,7 @@ class XstuiApp(App):
         user: str = "root",
         config: Config | None = None,
         demo=None,
+        demo_release: str = "",
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -115,7 +116,7 @@ class XstuiApp(App):
             self.config.theme if self.config.theme in self.available_themes else "textual-dark"
         )
         self._initial_connection, self._target, self._user = connection, target, user
-        self.demo = demo
+        self.demo, self.demo_release = demo, demo_release
         self._shown_state = "connected"
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
@@ -253,7 +254,7 @@ class XstuiApp(App):
     def start_demo(self):
         from .demo import start_demo
 
-        self.demo = start_demo()
+        self.demo = start_demo(release=self.demo_release)
         return self.demo
 
     def attach(self, connection: Connection) -> None:
