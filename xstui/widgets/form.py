@@ -53,9 +53,18 @@ class FormModal(Dialog):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, title: str, fields: Sequence[Field], build: Callable[[dict], object]):
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[Field],
+        build: Callable[[dict], object],
+        problem: str = "",
+    ):
+        """``problem``: a refusal to show at once (the form asked again after
+        a later check refused what was typed)."""
         super().__init__()
         self.title_text, self.fields, self.build = title, fields, build
+        self.problem = problem
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -94,6 +103,8 @@ class FormModal(Dialog):
 
     def on_mount(self) -> None:
         self.query_one(f"#field-{self.fields[0].name}").focus()
+        if self.problem:
+            self._show_problem("form", self.problem)
 
     def values(self) -> dict:
         out = {}
