@@ -409,23 +409,30 @@ class XstuiApp(App):
                     )
         if self.connection is None:
             return
-        # every area's actions, from anywhere: the area is shown, then the act pressed
+        # every area's keys, from anywhere: the area is shown, then the key pressed
         here = getattr(screen, "area", None)
         for area in AREAS:
             cls = screen_class(area)
-            for act in getattr(cls, "ACTS", ()):
-                if act.dom0 and not self.in_dom0:
+            for binding in cls.BINDINGS:
+                act = cls.acts.get(binding.action)
+                if not isinstance(binding, Binding) or not binding.description:
                     continue
-                if area is here and act.offered is not None and not act.offered(screen):
+                if act is not None and act.dom0 and not self.in_dom0:
                     continue
-                where = f"{area.title} - Key: {self.key_shown(cls.binding_of(act))}"
+                if area is here and act and act.offered is not None and not act.offered(screen):
+                    continue
+                where = f"{area.title} - Key: {self.key_shown(binding)}"
                 yield SystemCommand(
-                    act.label,
-                    f"{where} - {act.help}" if act.help else where,
-                    partial(self._press, area.id, act.name),
+                    binding.description,
+                    f"{where} - {act.help}" if act and act.help else where,
+                    partial(self._press, area.id, binding.action),
                 )
 
-    async def _press(self, area: str, name: str) -> None:
+    async def _press(self, area: str, action: str) -> None:
+        """An area's key from the palette: the area shown, then the key."""
         if getattr(getattr(self.screen, "area", None), "id", "") != area:
             await self.switch_mode(area)
-        self.screen.press(name)
+        if action in self.screen.acts:
+            self.screen.press(action)
+        else:  # a tab of the area
+            await self.run_action(action, self.screen)
