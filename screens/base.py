@@ -160,7 +160,13 @@ class AreaScreen(Screen):
         calls = act.calls if act else getattr(method, "xapi_calls", ())
         operation = act.operation if act else getattr(method, "xapi_operation", None)
         why = conn.access.refusal(calls) if calls else ""
-        if why or operation is None:
+        if why:
+            return why
+        if act is not None and act.builds:  # the release: one of its ways is enough
+            reasons = [a.unavailable(conn) for a in act.builds]
+            if all(reasons):
+                return reasons[0]
+        if operation is None:
             return why
         cls, op = operation
         refs, first = self.targets(cls), ""

@@ -23,12 +23,12 @@ def connect(running, **kw) -> Connection:
     return conn
 
 
-def test_login_reads_this_host_in_one_call(running_sim):
+def test_login_reads_this_host_and_the_release_in_two_calls(running_sim):
     conn = connect(running_sim)
     assert conn.this_host == running_sim.sim.master
-    assert conn.calls == 1  # session.get_record
+    assert conn.calls == 2  # session.get_record, system.listMethods (what the release can do)
     conn.load_once()
-    assert conn.calls == 2
+    assert conn.calls == 3
     assert len(conn.cache.table("host")) == 3
     conn.close()
 

@@ -177,6 +177,21 @@ class Action(ABC):
     # RBAC checks, so that a role that may not make them is told before it
     # starts (an instance narrows it where its input decides, e.g. VM power)
     calls: tuple[str, ...] = ()
+    # every release: the calls it makes only where the host has them (it asks
+    # has_method and takes that release's way otherwise) ...
+    optional: tuple[str, ...] = ()
+    # ... and, when a release lacks one of the others, why in words and what
+    # to do instead ("XCP-ng 8.2 sets NTP in dom0: run xstui local there");
+    # the test of releases fails for an action that says nothing
+    older: str = ""
+
+    @classmethod
+    def unavailable(cls, conn) -> str:
+        """Why this pool's release cannot do it ('' when it can)."""
+        missing = conn.lacks(c for c in cls.calls if c not in cls.optional)
+        if not missing:
+            return ""
+        return f"{conn.release} has no {missing[0]}" + (f": {cls.older}" if cls.older else "")
 
     @abstractmethod
     def plan(self) -> Plan: ...

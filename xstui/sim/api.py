@@ -185,9 +185,10 @@ def list_methods() -> list[str]:
         for name in ("get_all", "get_all_records", "get_record", "get_by_uuid"):
             if implicit(spec, name) is not None:
                 names.add(f"{spec.name}.{name}")
-        for field in spec.fields:
-            if implicit(spec, f"get_{field}") is not None:
-                names.add(f"{spec.name}.get_{field}")
+        for field in spec.fields:  # XAPI lists its field accessors too
+            for prefix in ("get_", "set_", "add_to_", "remove_from_", "add_", "remove_"):
+                if implicit(spec, f"{prefix}{field}") is not None:
+                    names.add(f"{spec.name}.{prefix}{field}")
     return sorted(names)
 
 

@@ -222,7 +222,9 @@ class Connection:
                 )
             self.this_host = record["this_host"]
             self.access = Access.of_session(record)
-            self._methods = None  # the master may have changed (or been updated)
+            # what this release can do, read once now (the master may have
+            # changed, or been updated): screens ask it as they draw
+            self._methods = self._list_methods()
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
@@ -283,11 +285,28 @@ class Connection:
         from its own list (``system.listMethods``, read once per login): what
         a host can do is asked of the API, never guessed from its product name."""
         if self._methods is None:
-            try:
-                self._methods = frozenset(self.call("system.listMethods"))
-            except XapiFailure:
-                self._methods = frozenset()  # no introspection: assume a recent host
+            self._methods = self._list_methods()
         return not self._methods or method in self._methods
+
+    def lacks(self, calls) -> list[str]:
+        """Which of these XAPI calls ("host.enable_ssh"; HTTP handlers and
+        Async. prefixes aside) this pool's release does not have."""
+        named = (c.removeprefix("Async.") for c in calls if "/" not in c)
+        return [c for c in named if not self.has_method(c)]
+
+    @property
+    def release(self) -> str:
+        """The product this pool runs, as it says ("XCP-ng 8.2.1")."""
+        host = self.cache.get("host", self.this_host)
+        version = host.software_version if host is not None else {}
+        named = f"{version.get('product_brand', '')} {version.get('product_version', '')}".strip()
+        return named or "this release"
+
+    def _list_methods(self) -> frozenset[str]:
+        try:
+            return frozenset(self.call("system.listMethods"))
+        except XapiFailure:
+            return frozenset()  # no introspection: assume a recent host
 
     # calls -------------------------------------------------------------------
     def call(self, method: str, *args):

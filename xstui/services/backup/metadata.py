@@ -139,6 +139,7 @@ class RestoreMetadata(Action):
     SR) or "all"; ``dry_run`` only says what would be imported."""
 
     calls = ("VM.import",)
+    optional = calls  # xe-restore-metadata takes the release's way (HTTP import_metadata)
 
     def __init__(
         self,

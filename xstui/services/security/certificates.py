@@ -113,6 +113,7 @@ class RegenerateCertificate(Action):
     file in dom0 with the old one kept, then the toolstack restarted."""
 
     calls = ("host.reset_server_certificate", "host.install_server_certificate")
+    optional = calls  # regenerate_mode takes the way the release has (dom0's PEM before 8.2)
 
     @staticmethod
     def fields(mode: str) -> list[Field]:
@@ -565,6 +566,10 @@ class InstallCertificate(Action):
     """A CA-signed certificate for a host, checked before it is sent."""
 
     calls = ("host.install_server_certificate",)
+    older = (
+        "this release installs a certificate in dom0 (its /etc/xensource/xapi-ssl.pem, "
+        "then xe-toolstack-restart)"
+    )
 
     @staticmethod
     def fields(cache: Cache, host: str, folder: Path) -> list[Field]:
