@@ -83,3 +83,21 @@ def test_an_unknown_release_is_one_line_listing_the_known():
     )
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "known are xenserver-6.5" in out.stderr
+
+
+def test_the_cache_knows_what_the_release_does_not_report():
+    from xstui.xapi.cache import Cache
+
+    cache = Cache()
+    assert cache.reports("host", "ssh_enabled")  # nothing seen yet: assume it does
+    cache.replace(
+        [
+            {
+                "class": "host",
+                "ref": "OpaqueRef:h",
+                "operation": "add",
+                "snapshot": {"name_label": "a"},
+            }
+        ]
+    )
+    assert cache.reports("host", "name_label") and not cache.reports("host", "ssh_enabled")

@@ -36,12 +36,23 @@ class Cache:
         self.types = dict(types or {})  # wire class name -> record type (slim or full)
         self.generation = 0  # bumps on every applied batch (cheap change detection)
         self.loads = 0  # full loads: the first, and every resync after a reconnect
+        # wire class -> the fields its records carry: an older release sends
+        # fewer, and a field it lacks is "not reported", not an empty value
+        self.fields: dict[str, frozenset[str]] = {}
 
     def _record(self, cls: str, ref: str, snapshot: dict):
         rtype = self.types.get(cls)
         if rtype is None:
             rtype = self.types[cls] = record_type(cls)
+        if cls not in self.fields:
+            self.fields[cls] = frozenset(snapshot)
         return make_record(rtype, ref, snapshot)
+
+    def reports(self, cls: str, field: str) -> bool:
+        """Whether this pool's release sends ``field`` of ``cls`` (True until
+        a record of the class has been seen)."""
+        seen = self.fields.get(cls.lower())
+        return seen is None or field in seen
 
     def event_hook(self, obj: dict) -> dict:
         """For a JSON parser: an event's snapshot becomes its typed record as
