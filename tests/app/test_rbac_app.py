@@ -10,7 +10,7 @@ from xstui.areas import watched_types
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
-AREAS = ("f1", "f2", "f3", "f6", "f7", "f8")
+AREAS = ("f1", "f2", "f3", "f6", "f7", "f8", "f9")
 USERS = ("directory", "add_subject", "set_role", "remove_subject")  # Pool Admin's
 
 
@@ -25,7 +25,8 @@ def guarded(screen) -> dict[str, str]:
     return {
         b.action: screen.refusal(b.action)
         for b in screen.BINDINGS
-        if b.action in screen.acts and screen.acts[b.action].calls
+        if b.action in screen.acts
+        and screen.acts[b.action].calls
         or getattr(getattr(screen, f"action_{b.action}", None), "xapi_calls", ())  # TRANSITION
     }
 
