@@ -107,21 +107,71 @@ async def _new_hba(turn, kind: str) -> None:
 
 
 async def _new_local(turn, kind: str) -> None:
-    app, cache = turn.app, turn.cache
+    """The host, then one of its disks: listed with the SRs each holds (a
+    disk holding one is marked and named); where the host cannot list them,
+    the path typed is probed before the plan."""
+    app, conn, cache = turn.app, turn.conn, turn.cache
     with cache.lock:
         hosts = {h.name_label: h.ref for h in cache.table("host").values()}
-    action = await ask(
-        app,
-        f"New {sto.KINDS[kind]} SR on a host's free disk",
-        [
-            Field("host", "Host", sorted(hosts)[0], choices=sorted(hosts)),
-            Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
-            Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)"),
-        ],
-        lambda v: sto.CreateBlockSr(
-            cache, kind, {"device": v["device"].strip()}, v["name"], hosts.get(v["host"], "")
-        ),
-    )
+    names = sorted(hosts)
+    title = f"New {sto.KINDS[kind]} SR"
+    host = hosts[names[0]]
+    if len(names) > 1:
+        host = await app.push_screen_wait(
+            FormModal(
+                f"{title}: on which host's disk?",
+                [Field("host", "Host", names[0], choices=names)],
+                lambda v: hosts[v["host"]],
+            )
+        )
+        if host is None:
+            return
+    on = cache.label("host", host)
+    disks = await read(app, sto.local_disks, conn, host, note=f"Looking at the disks of {on}...")
+    if disks is None:
+        return
+    name = Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)")
+    if disks:
+        listed = {d.label: d for d in disks}
+        first = next((d for d in disks if not d.holds), disks[0]).label
+        held = [f"\n! {d.path} holds {h.said()}" for d in disks for h in d.holds]
+        action = await ask(
+            app,
+            f"{title} on a disk of {on}" + "".join(held),
+            [Field("device", "Disk", first, choices=list(listed)), name],
+            lambda v: sto.CreateBlockSr(
+                cache,
+                kind,
+                {"device": listed[v["device"]].path},
+                v["name"],
+                host,
+                listed[v["device"]].holds,
+            ),
+        )
+    else:
+        typed = await ask(
+            app,
+            f"{title} on a disk of {on} (it lists none: type the path)",
+            [
+                Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
+                name,
+            ],
+            lambda v: sto.CreateBlockSr(
+                cache, kind, {"device": v["device"].strip()}, v["name"], host
+            ),
+        )
+        if typed is None:
+            return
+        holds = await read(
+            app, sto.disk_holds, conn, host, typed.device, note="Probing the disk..."
+        )
+        if holds is None:
+            return
+        try:
+            action = sto.CreateBlockSr(cache, kind, typed.config, typed.name, host, holds)
+        except InvalidInput as exc:
+            notify_error(app, exc)
+            return
     if action is not None:
         await perform(app, action)
 
