@@ -205,7 +205,7 @@ def lsblk_plugin(ctx: Ctx, host: str, fn: str) -> str:
     tree (a disk's partitions and volumes are its children): the system
     disk sda, then the scenario's free local disks."""
     if fn != "list_block_devices":
-        raise XapiError("UNKNOWN_XENAPI_PLUGIN_FUNCTION", fn)
+        raise XapiError("XENAPI_PLUGIN_FAILURE", "failure", "UnknownFunction", f"no function {fn}")
 
     def dev(name, size, kind="disk", mountpoint="", parent="", children=()):
         out = {"name": name, "kname": name, "pkname": parent, "size": str(size)}
