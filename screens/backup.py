@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,18 +15,18 @@ from textual.widgets import Button, Static
 
 from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
-from xstui.services.backup.transfers import backup_folder
 from xstui.services.fields import Field
 from xstui.services.host.local import LocalSystem
-from xstui.services.values import size
-from xstui.widgets.flow import ask, connected, perform, read
+from xstui.services.values import size, vms_named
+from xstui.widgets.flow import ask, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
 from xstui.xapi import views
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 COLUMNS = [("VM", 26), ("Power", 9), ("Host", 10), ("Disks use", 10), ("Snaps", 5)]
 
@@ -78,21 +78,216 @@ def comparison(path: Path, summary: bk.DbSummary, now: bk.DbSummary, verdict: st
     return text
 
 
-class BackupScreen(AreaScreen):
-    BINDINGS = [
-        Binding("d", "dump", "Dump DB", id="backup.dump"),
-        Binding("r", "restore", "Restore DB", id="backup.restore", show=False),
-        Binding("h", "host_backup", "Host backup", id="backup.host"),
-        Binding("H", "next_host", "Next host", id="backup.next_host", show=False),
-        Binding("e", "export", "Back up VM", id="backup.export"),
-        Binding("m", "metadata", "Metadata", id="backup.metadata", show=False),
-        Binding("i", "import_metadata", "Import metadata", id="backup.import", show=False),
-        Binding("b", "metadata_backup", "Metadata to SR", id="backup.metadata_sr", show=False),
-        Binding(
-            "g", "metadata_restore", "Restore metadata", id="backup.metadata_restore", show=False
+def _vm(turn) -> str | None:
+    return turn.screen.query_one(RowList).cursor_key
+
+
+def _chosen(turn) -> list[str] | None:
+    return turn.screen.query_one(RowList).chosen() or None
+
+
+def _dom0(turn) -> LocalSystem | None:
+    """The host's own tools, in dom0; remotely it says how (the header promises it)."""
+    if turn.app.in_dom0:
+        return LocalSystem()
+    turn.app.notify(bk.REMOTE, severity="warning", timeout=15)
+    return None
+
+
+async def _restore_steps(turn) -> None:
+    turn.app.notify("To restore it later: " + " ".join(bk.HOST_RESTORE_STEPS), timeout=20)
+
+
+async def _redraw(turn) -> None:
+    turn.screen.refresh_view()
+
+
+async def _restore_database(turn) -> None:
+    """Which file (checked here as it is typed), XAPI's dry run shown beside
+    what a restore would change, then the restore's own plan. A file that
+    turns out not to be a readable database brings the form back, as typed."""
+    app, conn = turn.app, turn.conn
+    typed, problem = "", ""
+    while True:
+        path = await app.push_screen_wait(
+            FormModal(
+                "Restore the pool database: which file?",
+                bk.RestoreDatabase.fields(typed),
+                lambda values: bk.pooldb.database_file(values["path"]),
+                problem,
+            )
+        )
+        if path is None:
+            return
+        checked = await read(
+            app, _dry_run, conn, path, note="Checking the file with the pool (dry run)..."
+        )
+        if checked is None:
+            return
+        summary, verdict, passed = checked
+        if summary is not None:
+            break
+        typed, problem = str(path), verdict
+    now = bk.pooldb.current(conn.cache)
+    text = comparison(path, summary, now, verdict)
+    if await app.push_screen_wait(RestoreCheckModal(text, passed)):
+        await perform(app, bk.RestoreDatabase(conn.cache, path, bk.compare(summary, now)))
+
+
+RESTORE_MODES = {"Only VMs on this SR": "sr", "All VM metadata": "all"}
+
+
+async def _restore_metadata(turn) -> None:
+    """The SR, its backups (probed), a dry run, then the restore itself."""
+    app, cache, system = turn.app, turn.cache, turn.subject
+    choice = await app.push_screen_wait(
+        FormModal(
+            "Restore VM metadata from which SR?",
+            [bk.sr_field(cache)],
+            lambda values: bk.sr_chosen(cache, values["sr"]),
+        )
+    )
+    if choice is None:
+        return
+    found = await read(app, bk.probe_backups, system, choice.uuid)
+    if found is None:
+        return
+    vdi, dates = found
+    action = await ask(
+        app,
+        f"Restore VM metadata from {choice.name} (newest first)",
+        [
+            Field("date", "Backup of", dates[0], choices=dates),
+            Field("mode", "Which VMs", next(iter(RESTORE_MODES)), choices=list(RESTORE_MODES)),
+        ],
+        lambda values: bk.RestoreMetadata(
+            system, choice, vdi, values["date"], RESTORE_MODES[values["mode"]], dry_run=True
         ),
-        Binding("t", "schedule", "Schedule", id="backup.schedule", show=False),
-    ]
+    )
+    if action is None or not await perform(app, action):
+        return
+    if not action.would_import:
+        return  # the dry run's outcome said why
+    real = bk.RestoreMetadata(
+        system, choice, vdi, action.date, action.mode, False, dry_run_said=action.said
+    )
+    await perform(app, real)  # its plan, with the dry run's verdict, confirms
+
+
+class BackupScreen(AreaScreen):
+    AREA = "backup"
+    ACTS = (
+        Act(
+            "d",
+            "dump",
+            "Dump DB",
+            help="Save the pool database to a file on this machine",
+            builds=(bk.DumpDatabase,),
+            title="Dump the pool database",
+            fields=lambda t: bk.DumpDatabase.fields(t.cache),
+            build=lambda t: bk.DumpDatabase(t.cache, t.values["path"]),
+        ),
+        Act(
+            "r",
+            "restore",
+            "Restore DB",
+            show=False,
+            help="Restore the pool database from a file, after XAPI's dry run",
+            builds=(bk.RestoreDatabase,),
+            steps=_restore_database,
+        ),
+        Act(
+            "h",
+            "host_backup",
+            "Host backup",
+            id="backup.host",
+            help="Save a host's control domain to a file on this machine",
+            builds=(bk.HostBackup,),
+            subject=lambda t: t.screen.shown_host(),
+            title=lambda t: f"Back up the host {t.cache.label('host', t.subject)}",
+            fields=lambda t: bk.HostBackup.fields(t.cache, t.subject),
+            build=lambda t: bk.HostBackup(t.cache, t.subject, t.values["path"]),
+            after=_restore_steps,
+        ),
+        Act("H", "next_host", "Next host", show=False, view=AreaScreen.next_host),
+        Act(
+            "e",
+            "export",
+            "Back up VM",
+            help="Back up the VM under the cursor to an XVA file, without downtime",
+            builds=(bk.BackupVm,),
+            subject=_vm,
+            missing="No VM under the cursor.",
+            title=lambda t: f"Back up {t.cache.label('vm', t.subject)} to an XVA file",
+            fields=lambda t: bk.BackupVm.fields(t.cache, t.subject),
+            build=lambda t: bk.BackupVm(t.cache, t.subject, t.values["path"]),
+        ),
+        Act(
+            "m",
+            "metadata",
+            "Metadata",
+            show=False,
+            help="Save the metadata of the marked VMs (space marks) in a folder",
+            builds=(bk.ExportMetadata,),
+            subject=_chosen,
+            missing="No VM chosen: put the cursor on one, or mark several with space.",
+            title=lambda t: (
+                f"Export the metadata of {vms_named([t.cache.label('vm', r) for r in t.subject])}"
+            ),
+            fields=lambda t: bk.ExportMetadata.fields(),
+            build=lambda t: bk.ExportMetadata(t.cache, t.subject, t.values["folder"]),
+        ),
+        Act(
+            "i",
+            "import_metadata",
+            "Import metadata",
+            id="backup.import",
+            show=False,
+            help="Bring VM records back from metadata files (.meta.xva)",
+            builds=(bk.ImportMetadata,),
+            title="Import VM metadata files (.meta.xva) from a folder",
+            fields=lambda t: bk.ImportMetadata.fields(),
+            build=lambda t: bk.ImportMetadata.of_folder(t.cache, t.values["folder"]),
+        ),
+        Act(
+            "b",
+            "metadata_backup",
+            "Metadata to SR",
+            id="backup.metadata_sr",
+            show=False,
+            help="Back up VM metadata to an SR (dom0's xe-backup-metadata)",
+            builds=(bk.BackupMetadata,),
+            subject=_dom0,
+            title="Back up VM metadata to which SR?",
+            fields=lambda t: [bk.sr_field(t.cache)],
+            build=lambda t: bk.BackupMetadata(t.subject, bk.sr_chosen(t.cache, t.values["sr"])),
+        ),
+        Act(
+            "g",
+            "metadata_restore",
+            "Restore metadata",
+            show=False,
+            help="Restore VM metadata from an SR's backup, after a dry run (dom0)",
+            builds=(bk.RestoreMetadata,),
+            subject=_dom0,
+            steps=_restore_metadata,
+        ),
+        Act(
+            "t",
+            "schedule",
+            "Schedule",
+            show=False,
+            help="How often dom0 backs up VM metadata to an SR",
+            builds=(bk.SetSchedule,),
+            subject=_dom0,
+            title="Schedule metadata backups",
+            fields=lambda t: [
+                Field("frequency", "How often", bk.schedule(t.subject), choices=bk.FREQUENCIES)
+            ],
+            build=lambda t: bk.SetSchedule(t.subject, t.values["frequency"]),
+            after=_redraw,
+        ),
+    )
     DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host"})
 
     def compose_body(self) -> ComposeResult:
@@ -153,214 +348,16 @@ class BackupScreen(AreaScreen):
             ]
         self.query_one(RowList).set_rows(rows)
 
-    # the pool database -------------------------------------------------------------
-    @requires(bk.DumpDatabase)
-    @work(exit_on_error=False, group="action", description="dump database")
-    async def action_dump(self) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            "Dump the pool database",
-            bk.DumpDatabase.fields(cache),
-            lambda v: bk.DumpDatabase(cache, v["path"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
 
-    @requires(bk.RestoreDatabase)
-    @work(exit_on_error=False, group="action", description="restore database")
-    async def action_restore(self) -> None:
-        if not connected(self.app):
-            return
-        conn = self.conn
-        dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
-        path = await self.app.push_screen_wait(
-            FormModal(
-                "Restore the pool database: which file?",
-                [Field("path", "Database file", str(dumps[-1]) if dumps else "")],
-                lambda v: _existing(v["path"]),
-            )
-        )
-        if path is None:
-            return
-        checked = await read(
-            self.app, _dry_run, conn, path, note="Checking the file with the pool (dry run)..."
-        )
-        if checked is None:
-            return
-        summary, verdict, passed = checked
-        now = bk.pooldb.current(conn.cache)
-        text = comparison(path, summary, now, verdict)
-        if not await self.app.push_screen_wait(RestoreCheckModal(text, passed)):
-            return
-        changes = bk.compare(summary, now)
-        await perform(self.app, bk.RestoreDatabase(conn.cache, path, changes))
-
-    # host backup -----------------------------------------------------------------
-    @requires(bk.HostBackup)
-    @work(exit_on_error=False, group="action", description="host backup")
-    async def action_host_backup(self) -> None:
-        cache, host = self.conn.cache, self.shown_host()
-        action = await ask(
-            self.app,
-            f"Back up the host {cache.label('host', host)}",
-            bk.HostBackup.fields(cache, host),
-            lambda v: bk.HostBackup(cache, host, v["path"]),
-        )
-        if action is not None and await perform(self.app, action):
-            self.app.notify("To restore it later: " + " ".join(bk.HOST_RESTORE_STEPS), timeout=20)
-
-    # VMs ----------------------------------------------------------------------------
-    @requires(bk.BackupVm)
-    @work(exit_on_error=False, group="action", description="back up VM")
-    async def action_export(self) -> None:
-        cache, vm = self.conn.cache, self.query_one(RowList).cursor_key
-        if vm is None:
-            return
-        action = await ask(
-            self.app,
-            f"Back up {cache.label('vm', vm)} to an XVA file",
-            bk.BackupVm.fields(cache, vm),
-            lambda v: bk.BackupVm(cache, vm, v["path"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @work(exit_on_error=False, group="action", description="VM metadata")
-    async def action_metadata(self) -> None:
-        if not connected(self.app):
-            return
-        vms = self.query_one(RowList).chosen()
-        if not vms:
-            return
-        folder = backup_folder() / "metadata"
-        paths = await read(self.app, bk.export_metadata, self.conn, vms, folder)
-        if paths is None:
-            return
-        self.app.notify(f"Metadata of {len(paths)} VM(s) saved in {folder}.", timeout=10)
-
-    @requires(bk.ImportMetadata)
-    @work(exit_on_error=False, group="action", description="import metadata")
-    async def action_import_metadata(self) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            "Import VM metadata files (.meta.xva) from a folder",
-            [Field("folder", "Folder", str(backup_folder() / "metadata"))],
-            lambda v: bk.ImportMetadata(
-                [bk.read_metadata(cache, p) for p in _metadata_files(v["folder"])]
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    # VM metadata on an SR (dom0) ------------------------------------------------------
-    def _remote(self) -> bool:
-        if self.local:
-            return False
-        self.app.notify(bk.REMOTE, severity="warning", timeout=15)
-        return True
-
-    async def _choose_sr(self, title: str) -> bk.SrChoice | None:
-        choices = bk.metadata_srs(self.conn.cache)
-        labels = {
-            (c.name if c.shared else f"{c.name} (local: a single point of failure)")
-            + f" {c.uuid[:8]}": c
-            for c in choices
-        }
-        picked = await self.app.push_screen_wait(
-            FormModal(
-                title,
-                [Field("sr", "SR", next(iter(labels), ""), choices=list(labels))],
-                lambda v: labels.get(v["sr"]) or _refuse("choose an SR"),
-            )
-        )
-        return picked
-
-    @requires(bk.BackupMetadata)
-    @work(exit_on_error=False, group="action", description="metadata backup")
-    async def action_metadata_backup(self) -> None:
-        if self._remote() or not connected(self.app):
-            return
-        choice = await self._choose_sr("Back up VM metadata to which SR?")
-        if choice is not None:
-            await perform(self.app, bk.BackupMetadata(LocalSystem(), choice))
-
-    @requires(bk.RestoreMetadata)
-    @work(exit_on_error=False, group="action", description="metadata restore")
-    async def action_metadata_restore(self) -> None:
-        if self._remote() or not connected(self.app):
-            return
-        choice = await self._choose_sr("Restore VM metadata from which SR?")
-        if choice is None:
-            return
-        system = LocalSystem()
-        found = await read(self.app, bk.probe_backups, system, choice.uuid)
-        if found is None:
-            return
-        vdi, dates = found
-        modes = {
-            "Only VMs on this SR": "sr",
-            "All VM metadata": "all",
-        }
-        action = await ask(
-            self.app,
-            f"Restore VM metadata from {choice.name} (newest first)",
-            [
-                Field("date", "Backup of", dates[0], choices=dates),
-                Field("mode", "Which VMs", next(iter(modes)), choices=list(modes)),
-            ],
-            lambda v: bk.RestoreMetadata(
-                system, choice, vdi, v["date"], modes[v["mode"]], dry_run=True
-            ),
-        )
-        if action is None or not await perform(self.app, action):
-            return
-        if not action.would_import:
-            return  # the dry run's outcome said why
-        real = bk.RestoreMetadata(
-            system, choice, vdi, action.date, action.mode, False, dry_run_said=action.said
-        )
-        await perform(self.app, real)  # its plan, with the dry run's verdict, confirms
-
-    @work(exit_on_error=False, group="action", description="metadata schedule")
-    async def action_schedule(self) -> None:
-        if self._remote():
-            return
-        system = LocalSystem()
-        action = await ask(
-            self.app,
-            "Schedule metadata backups",
-            [Field("frequency", "How often", bk.schedule(system), choices=bk.FREQUENCIES)],
-            lambda v: bk.SetSchedule(system, v["frequency"]),
-        )
-        if action is not None and await perform(self.app, action):
-            self.refresh_view()
-
-
-def _dry_run(conn, path: Path) -> tuple[bk.DbSummary, str, bool]:
-    """The file read, and XAPI's verdict on it (a refusal is a verdict, not an error)."""
-    summary = bk.summarize(path)
+def _dry_run(conn, path: Path) -> tuple[bk.DbSummary | None, str, bool]:
+    """The file read, and XAPI's verdict on it (a refusal is a verdict, not an
+    error); no summary when the file is not a readable database (the reason)."""
+    try:
+        summary = bk.summarize(path)
+    except InvalidInput as exc:
+        return None, "Not possible: " + "; ".join(exc.problems) + ".", False
     try:
         bk.dry_run(RunContext(conn), path)
     except Exception as exc:
         return summary, f"Dry run refused: {error_text(exc, conn.cache)}", False
     return summary, "Dry run: XAPI accepts this file for this pool.", True
-
-
-def _refuse(problem: str):
-    raise InvalidInput([problem])
-
-
-def _metadata_files(folder: str) -> list[Path]:
-    files = sorted(Path(folder.strip()).expanduser().glob("*.meta.xva"))
-    if not files:
-        raise InvalidInput([f"no .meta.xva file in {folder}"])
-    return files
-
-
-def _existing(text: str) -> Path:
-    path = Path(text.strip()).expanduser()
-    if not path.is_file():
-        raise InvalidInput([f"{path} is not a file"])
-    return path

@@ -4,23 +4,22 @@ shown before anything is committed."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Static
 
 from xstui.services import ha
 from xstui.services.ha.model import SORTS
+from xstui.services.values import vms_named
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, connected, perform
-from xstui.widgets.notice import notify_error
+from xstui.widgets.flow import ask, perform
 from xstui.widgets.rowlist import RowList
+from xstui.xapi import views
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 COLUMNS = (
     ("VM", 20),
@@ -33,16 +32,102 @@ COLUMNS = (
 )
 
 
+def _most(turn) -> int:
+    """How many host failures XAPI computes the pool can tolerate now (a read)."""
+    return int(turn.conn.call("pool.ha_compute_max_host_failures_to_tolerate"))
+
+
+async def _unmark(turn) -> None:
+    turn.screen.query_one(RowList).unmark()
+
+
+async def _enable(turn) -> None:
+    """Which SRs can hold the heartbeat and why the others cannot, then the form."""
+    app, cache = turn.app, turn.cache
+    srs, not_offered = ha.heartbeat_candidates(cache)
+    why = "\n".join(f"  {line}" for line in not_offered) or "  (none)"
+    go = await app.push_screen_wait(
+        ChoiceModal(
+            "Enable HA: the heartbeat SR",
+            "HA keeps its statefile on a shared SR that every host reaches. "
+            f"Offered: {', '.join(srs) or 'none'}.\nNot offered:\n{why}",
+            [("go", "Continue"), ("cancel", "Cancel")],
+        )
+    )
+    if go != "go":
+        return
+    if not srs:
+        app.notify("No SR can hold the HA statefile.", severity="error")
+        return
+    most = turn.data
+    turn.action = await ask(
+        app,
+        "Enable HA",
+        ha.EnableHa.fields(cache, most),
+        lambda v: ha.EnableHa(cache, v["sr"], v["timeout"], v["tolerate"], most),
+        precheck=True,
+    )
+    if turn.action is not None and await perform(app, turn.action):
+        await _unmark(turn)
+
+
 class HaScreen(AreaScreen):
-    BINDINGS = [
-        Binding("e", "enable", "Enable", id="ha.enable"),
-        Binding("d", "disable", "Disable", id="ha.disable"),
-        Binding("f", "tolerate", "Failures", id="ha.tolerate"),
-        Binding("p", "protect", "Protect", id="ha.protect"),
-        Binding("A", "mark_all", "Select all", id="ha.mark_all", show=False),
-        Binding("r", "read_plan", "Read plan", id="ha.read_plan", show=False),
-        Binding("o", "sort", "Sort", id="ha.sort", show=False),
-    ]
+    AREA = "ha"
+    ACTS = (
+        Act(
+            "e",
+            "enable",
+            "Enable",
+            help="Enable HA: the heartbeat SR, its timeout, the failures to tolerate",
+            builds=(ha.EnableHa,),
+            operation=("pool", "ha_enable"),
+            read=_most,
+            steps=_enable,
+        ),
+        Act(
+            "d",
+            "disable",
+            "Disable",
+            help="Disable HA on the pool",
+            builds=(ha.DisableHa,),
+            operation=("pool", "ha_disable"),
+            build=lambda t: ha.DisableHa(t.cache),
+            after=_unmark,
+        ),
+        Act(
+            "f",
+            "tolerate",
+            "Failures",
+            help="How many host failures HA must tolerate",
+            builds=(ha.SetTolerate,),
+            read=_most,
+            title="Host failures HA must tolerate",
+            fields=lambda t: ha.SetTolerate.fields(t.cache, t.data),
+            build=lambda t: ha.SetTolerate(t.cache, t.values["tolerate"], t.data),
+            after=_unmark,
+        ),
+        Act(
+            "p",
+            "protect",
+            "Protect",
+            help="Restart priority, order and delay of the selected VMs",
+            builds=(ha.SetProtection,),
+            subject=lambda t: t.screen.query_one(RowList).chosen() or None,
+            missing="No VM chosen: put the cursor on one, or select several with space.",
+            title=lambda t: (
+                f"Protection of {vms_named([t.cache.label('vm', r) for r in t.subject])}"
+            ),
+            fields=lambda t: ha.SetProtection.fields(),
+            build=lambda t: ha.SetProtection(
+                t.cache, t.subject, t.values["priority"], t.values["order"], t.values["delay"]
+            ),
+            precheck=True,
+            after=_unmark,
+        ),
+        Act("A", "mark_all", "Select all", show=False, view=lambda s: s.mark_all()),
+        Act("r", "read_plan", "Read plan", show=False, view=lambda s: s.read_plan()),
+        Act("o", "sort", "Sort", show=False, view=lambda s: s.next_sort()),
+    )
     DEFAULT_CSS = """
     HaScreen #ha-panel { height: auto; padding: 0 1; }
     """
@@ -70,7 +155,7 @@ class HaScreen(AreaScreen):
         if classes is None or "pool" in classes:
             # XAPI's numbers follow the pool record (it re-plans into it); host
             # metrics change every few seconds and would re-read without cause
-            self.action_read_plan()
+            self.read_plan()
         self.status = ha.ha_status(conn.cache)
         self.status.computed_max, self.status.heartbeat_srs = self.plan_read
         self._draw_panel()
@@ -152,7 +237,7 @@ class HaScreen(AreaScreen):
             self._draw_panel()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ha-plan", description="HA plan")
-    def action_read_plan(self) -> None:
+    def read_plan(self) -> None:
         conn = self.conn
         if conn is None or conn.state != "connected" or not conn.access.may(ha.PLAN_CALL):
             return
@@ -164,104 +249,14 @@ class HaScreen(AreaScreen):
             self.plan_read = (computed, srs)
             self.refresh_view(frozenset({"vm"}))  # redraw without reading again
 
-    # actions ----------------------------------------------------------------
-    async def _computed_max(self) -> int | None:
-        try:
-            return int(
-                await asyncio.to_thread(
-                    self.conn.call, "pool.ha_compute_max_host_failures_to_tolerate"
-                )
-            )
-        except Exception as exc:  # said in words; nothing changed
-            notify_error(self.app, exc)
-            return None
+    def targets(self, cls: str) -> list[str]:
+        pool = views.pool(self.conn.cache) if cls == "pool" else None
+        return [pool.ref] if pool is not None else []
 
-    async def _done(self, action) -> None:
-        if await perform(self.app, action):
-            self.query_one(RowList).unmark()
-
-    @requires(ha.EnableHa)
-    @work(exit_on_error=False, group="action", description="enable HA")
-    async def action_enable(self) -> None:
-        cache = self.conn.cache
-        if not connected(self.app):
-            return
-        if self.status is not None and self.status.enabled:
-            self.app.notify("HA is already enabled.", severity="warning")
-            return
-        srs, not_offered = ha.heartbeat_candidates(cache)
-        why = "\n".join(f"  {line}" for line in not_offered) or "  (none)"
-        go = await self.app.push_screen_wait(
-            ChoiceModal(
-                "Enable HA: the heartbeat SR",
-                "HA keeps its statefile on a shared SR that every host reaches. "
-                f"Offered: {', '.join(srs) or 'none'}.\nNot offered:\n{why}",
-                [("go", "Continue"), ("cancel", "Cancel")],
-            )
-        )
-        if go != "go" or not srs:
-            if go == "go":
-                self.app.notify("No SR can hold the HA statefile.", severity="error")
-            return
-        most = await self._computed_max()
-        if most is None:
-            return
-        action = await ask(
-            self.app,
-            "Enable HA",
-            ha.EnableHa.fields(cache, most),
-            lambda v: ha.EnableHa(cache, v["sr"], v["timeout"], v["tolerate"], most),
-            precheck=True,
-        )
-        if action is not None:
-            await self._done(action)
-
-    @requires(ha.DisableHa)
-    @work(exit_on_error=False, group="action", description="disable HA")
-    async def action_disable(self) -> None:
-        action = await ask(self.app, "", [], lambda _: ha.DisableHa(self.conn.cache))
-        if action is not None:
-            await self._done(action)
-
-    @requires(ha.SetTolerate)
-    @work(exit_on_error=False, group="action", description="failures to tolerate")
-    async def action_tolerate(self) -> None:
-        cache = self.conn.cache
-        if not connected(self.app):
-            return
-        most = await self._computed_max()
-        if most is None:
-            return
-        action = await ask(
-            self.app,
-            "Host failures HA must tolerate",
-            ha.SetTolerate.fields(cache, most),
-            lambda v: ha.SetTolerate(cache, v["tolerate"], most),
-        )
-        if action is not None:
-            await self._done(action)
-
-    @requires(ha.SetProtection)
-    @work(exit_on_error=False, group="action", description="VM protection")
-    async def action_protect(self) -> None:
-        cache = self.conn.cache
-        chosen = self.query_one(RowList).chosen()
-        if not chosen or not connected(self.app):
-            return
-        action = await ask(
-            self.app,
-            f"Protection of {len(chosen)} VM(s)",
-            ha.SetProtection.fields(),
-            lambda v: ha.SetProtection(cache, chosen, v["priority"], v["order"], v["delay"]),
-            precheck=True,
-        )
-        if action is not None:
-            await self._done(action)
-
-    def action_sort(self) -> None:
+    def next_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.refresh_view(frozenset({"vm"}))
 
-    def action_mark_all(self) -> None:
+    def mark_all(self) -> None:
         listing = self.query_one(RowList)
         listing.mark_all([key for key, _ in listing.rows])

@@ -12,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.services import network as net
 from xstui.services.actions import InvalidInput
@@ -25,7 +25,7 @@ from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
-from xstui.widgets.tables import sync_rows
+from xstui.widgets.rowlist import RowList
 
 from .act import Act
 from .base import AreaScreen
@@ -145,6 +145,19 @@ async def _test_network(turn) -> None:
         turn.app.push_screen(NetworkTestModal(items))
 
 
+PIF_COLUMNS = (
+    ("Dev", 6),
+    ("M", 1),
+    ("IP", 15),
+    ("Link", 5),
+    ("MTU", 5),
+    ("VLAN", 4),
+    ("Bond", 8),
+    ("Network", 20),
+    ("MAC", 17),
+)
+
+
 class NetworkScreen(AreaScreen):
     AREA = "network"
     ACTS = (
@@ -261,17 +274,14 @@ class NetworkScreen(AreaScreen):
         with TabbedContent(id="network-tabs", initial="interfaces"):
             with TabPane("Interfaces", id="interfaces"):
                 yield Static("", id="network-host")
-                yield DataTable(id="pifs", cursor_type="row", zebra_stripes=True)
+                yield RowList(PIF_COLUMNS, markable=False, id="pifs")
             with TabPane("Pool check", id="check"):
                 with VerticalScroll():
                     yield Static(id="check-list")
 
     def on_mount(self) -> None:
-        self.query_one("#pifs", DataTable).add_columns(
-            "Dev", "M", "IP", "Link", "MTU", "VLAN", "Bond", "Network", "MAC"
-        )
         super().on_mount()
-        self.query_one("#pifs", DataTable).focus()
+        self.query_one("#pifs", RowList).focus()
 
     # data -------------------------------------------------------------------
     # what the interface table and the pool check are drawn from (VMs are
@@ -297,25 +307,24 @@ class NetworkScreen(AreaScreen):
             )
         self.query_one("#network-host", Static).update(line)
         self.rows = net.pif_rows(conn.cache, self.host)
-        sync_rows(
-            self.query_one("#pifs", DataTable),
+        self.query_one("#pifs", RowList).set_rows(
             [
                 (
                     r.ref,
                     (
-                        Text(r.device),
+                        r.device,
                         "*" if r.management else "",
                         r.address,
                         r.link,
                         str(r.mtu),
                         str(r.vlan) if r.vlan >= 0 else "",
                         r.bond,
-                        Text(r.network),
+                        r.network,
                         r.mac,
                     ),
                 )
                 for r in self.rows
-            ],
+            ]
         )
         self._draw_check()
 
@@ -333,7 +342,5 @@ class NetworkScreen(AreaScreen):
         self.set_tab_label("check", f"Pool check ({len(findings)})" if findings else "Pool check")
 
     def selected(self) -> net.PifRow | None:
-        table = self.query_one("#pifs", DataTable)
-        if not self.rows or table.cursor_row < 0:
-            return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+        key = self.query_one("#pifs", RowList).cursor_key
+        return next((r for r in self.rows if r.ref == key), None)

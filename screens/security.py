@@ -6,8 +6,6 @@ roles."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -19,39 +17,252 @@ from xstui.files import write_atomic
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, perform
-from xstui.widgets.form import FormModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.access import ROLE_NAMES
 from xstui.xapi.config import safe_stem, state_dir
 from xstui.xapi.tls import spaced
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 SUBJECT_COLUMNS = [("User or group", 40), ("Kind", 6), ("Role", 16)]
 MARKS = {True: "ok ", False: "!! ", None: "?? "}  # checked fine, a problem, for the admin
 
 
+def _local(turn) -> LocalSystem | None:
+    """dom0's own system, when the console runs there."""
+    return LocalSystem() if turn.app.in_dom0 else None
+
+
+def _save_guide(screen) -> None:
+    """The recovery guide of the host shown, as a text file to print."""
+    if screen.guide is None:
+        return
+    name = screen.conn.cache.label("host", screen.host, "host")
+    path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
+    try:
+        write_atomic(path, sec.guide_text(screen.guide))
+    except OSError as exc:
+        screen.app.notify(f"Not saved to {path}: {exc.strerror or exc}", severity="error")
+        return
+    screen.app.notify(f"Saved to {path}", timeout=10)
+
+
+async def _trust_new_certificate(turn) -> None:
+    """After a certificate change on the console's own host: the old and new
+    fingerprints compared, and the pin moved only when the admin trusts it."""
+    app, conn, action = turn.app, turn.conn, turn.action
+    if not action.watch or not action.new_fingerprint:
+        conn.expect_certificate_change(False)
+        return
+    answer = await app.push_screen_wait(
+        ChoiceModal(
+            "Trust the new certificate?",
+            f"{action.name} now presents a new certificate.\n"
+            f"Old SHA-256: {spaced(action.old_fingerprint)}\n"
+            f"New SHA-256: {spaced(action.new_fingerprint)}\n"
+            "Check the new one on the host's console (Status, Security) if in doubt.",
+            [("trust", "Trust the new one"), ("no", "Do not")],
+        )
+    )
+    if answer != "trust":
+        conn.expect_certificate_change(False)  # the next attempt is refused
+        app.notify(
+            "The console keeps the old pin: it refuses the host until you trust the new one.",
+            severity="warning",
+            timeout=12,
+        )
+        return
+    conn.repin(action.new_fingerprint)
+    config = app.config
+    config.fingerprints[conn.target.trust_key] = action.new_fingerprint
+    if not config.save():
+        app.notify(
+            f"Trusted for this session only; not remembered: {config.problem}",
+            severity="warning",
+        )
+
+
+def _me(turn) -> str:
+    """The console's own user when it is a directory user ('' for root)."""
+    conn = turn.conn
+    return "" if conn.access.superuser else conn.user
+
+
+def _directory(turn):
+    """Leave the domain when joined, join one otherwise."""
+    v = turn.values
+    if turn.subject.enabled:
+        return sec.DisableDirectory(turn.cache, v["user"], v["password"], _me(turn))
+    return sec.EnableDirectory(turn.cache, v["domain"], v["user"], v["password"], v["ou"])
+
+
+def _user(turn):
+    """The user or group under the cursor."""
+    key = turn.screen.query_one(RowList).cursor_key
+    return next((r for r in sec.subject_rows(turn.cache) if r.ref == key), None)
+
+
+NO_USER = "No user or group under the cursor."
+
+
 class SecurityScreen(AreaScreen):
+    AREA = "security"
     BINDINGS = [
         Binding("u", "show_tab('users')", "Users", id="security.users"),
         Binding("g", "show_tab('certs')", "Certificates", id="security.certs"),
-        Binding("w", "password", "Root password", id="security.password"),
-        Binding("H", "next_host", "Next host", id="security.next_host", show=False),
-        Binding("x", "export", "Save the guide", id="security.export"),
-        Binding("c", "regenerate", "New certificate", id="security.regenerate"),
-        Binding("k", "csr", "Key + CSR", id="security.csr", show=False),
-        Binding("i", "install", "Install signed", id="security.install", show=False),
-        Binding("a", "directory", "AD on/off", id="security.directory"),
-        Binding("n", "add_subject", "Add user", id="security.add_subject"),
-        Binding("r", "set_role", "Role", id="security.set_role"),
-        Binding("d", "remove_subject", "Remove", id="security.remove_subject"),
     ]
-    # the keys of each tab: hidden (and inactive) on the other one
-    TAB_ACTIONS = {
-        "certs": {"show_tab", "password", "next_host", "export", "regenerate", "csr", "install"},
-        "users": {"show_tab", "directory", "add_subject", "set_role", "remove_subject"},
-    }
+    ACTS = (
+        Act(
+            "w",
+            "password",
+            "Root password",
+            tab="certs",
+            help="Change the root password of every host in the pool",
+            builds=(sec.ChangeRootPassword,),
+            title="Change the root password of the pool",
+            fields=lambda t: sec.ChangeRootPassword.FIELDS,
+            build=lambda t: sec.ChangeRootPassword(
+                t.cache,
+                t.values["current"],
+                t.values["new"],
+                t.values["again"],
+                _local(t),
+            ),
+            precheck=True,
+        ),
+        Act("H", "next_host", "Next host", show=False, tab="certs", view=AreaScreen.next_host),
+        Act(
+            "x",
+            "export",
+            "Save the guide",
+            tab="certs",
+            help="Save the root password recovery guide as a text file to print",
+            view=_save_guide,
+        ),
+        Act(
+            "c",
+            "regenerate",
+            "New certificate",
+            tab="certs",
+            help="A new self-signed certificate for the host shown",
+            builds=(sec.RegenerateCertificate,),
+            subject=lambda t: t.screen.host or None,
+            read=lambda t: sec.regenerate_mode(t.conn.has_method, t.app.in_dom0),
+            title=lambda t: f"New self-signed certificate for {t.cache.label('host', t.subject)}",
+            fields=lambda t: sec.RegenerateCertificate.fields(t.data),
+            build=lambda t: sec.RegenerateCertificate(
+                t.cache,
+                t.subject,
+                t.conn.target,
+                t.data,
+                t.values.get("days", sec.DAYS_DEFAULT),
+                _local(t),
+            ),
+            after=_trust_new_certificate,
+        ),
+        Act(
+            "k",
+            "csr",
+            "Key + CSR",
+            show=False,
+            tab="certs",
+            help="Make a private key and a signing request for a CA, on this machine",
+            builds=(sec.MakeCsr,),
+            subject=lambda t: t.screen.host or None,
+            title=lambda t: f"Key and CSR for {t.cache.label('host', t.subject)}",
+            fields=lambda t: sec.csr_fields(t.cache, t.subject),
+            build=lambda t: sec.MakeCsr(
+                state_dir() / "certificates",
+                sec.CsrRequest.checked(
+                    t.values["key"],
+                    t.values["cn"],
+                    t.values["sans"],
+                    t.values["o"],
+                    t.values["ou"],
+                    t.values["c"],
+                ),
+            ),
+        ),
+        Act(
+            "i",
+            "install",
+            "Install signed",
+            show=False,
+            tab="certs",
+            help="Install a CA-signed certificate on the host shown",
+            builds=(sec.InstallCertificate,),
+            subject=lambda t: t.screen.host or None,
+            title=lambda t: (
+                f"Install a CA-signed certificate on {t.cache.label('host', t.subject)}"
+            ),
+            fields=lambda t: sec.InstallCertificate.fields(
+                t.cache, t.subject, state_dir() / "certificates"
+            ),
+            build=lambda t: sec.InstallCertificate(
+                t.cache,
+                t.subject,
+                t.conn.target,
+                t.values["cert"],
+                t.values["key"],
+                t.values["chain"],
+            ),
+            after=_trust_new_certificate,
+        ),
+        Act(
+            "a",
+            "directory",
+            "AD on/off",
+            tab="users",
+            help="Join the pool to an Active Directory domain, or leave it",
+            builds=(sec.EnableDirectory, sec.DisableDirectory),
+            subject=lambda t: sec.directory_state(t.cache),
+            title=lambda t: (
+                f"Leave the domain {t.subject.domain}"
+                if t.subject.enabled
+                else "Join the pool to an Active Directory domain"
+            ),
+            fields=lambda t: (
+                sec.DisableDirectory.fields() if t.subject.enabled else sec.EnableDirectory.fields()
+            ),
+            build=_directory,
+        ),
+        Act(
+            "n",
+            "add_subject",
+            "Add user",
+            tab="users",
+            help="Let a directory user or group log in, with a role",
+            builds=(sec.AddSubject,),
+            title="Let a directory user or group log in",
+            fields=lambda t: sec.AddSubject.fields(),
+            build=lambda t: sec.AddSubject(t.cache, t.values["name"], t.values["role"]),
+        ),
+        Act(
+            "r",
+            "set_role",
+            "Role",
+            tab="users",
+            help="Change the role of the user or group under the cursor",
+            builds=(sec.SetSubjectRole,),
+            subject=_user,
+            missing=NO_USER,
+            title=lambda t: f"Role of {t.subject.name}",
+            fields=lambda t: sec.SetSubjectRole.fields(t.subject.role),
+            build=lambda t: sec.SetSubjectRole(t.cache, t.subject.ref, t.values["role"]),
+        ),
+        Act(
+            "d",
+            "remove_subject",
+            "Remove",
+            tab="users",
+            help="Stop the user or group under the cursor from logging in",
+            builds=(sec.RemoveSubject,),
+            subject=_user,
+            missing=NO_USER,
+            build=lambda t: sec.RemoveSubject(t.cache, t.subject.ref, t.conn.access.subject),
+        ),
+    )
     DRAWN_FROM = frozenset({"host", "certificate", "subject", "role", "PIF"})
 
     def __init__(self, area) -> None:
@@ -162,208 +373,3 @@ class SecurityScreen(AreaScreen):
         for d in self.guide.donts:
             text.append(f"- {d}\n")
         self.query_one("#security-guide", Static).update(text)
-
-    def action_export(self) -> None:
-        if self.guide is None:
-            return
-        name = self.conn.cache.label("host", self.host, "host")
-        path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
-        try:
-            write_atomic(path, sec.guide_text(self.guide))
-        except OSError as exc:
-            self.app.notify(f"Not saved: {exc}", severity="error")
-            return
-        self.app.notify(f"Saved to {path}", timeout=10)
-
-    @requires(sec.RegenerateCertificate)
-    @work(exit_on_error=False, group="action", description="regenerate certificate")
-    async def action_regenerate(self) -> None:
-        conn, host = self.conn, self.host
-        local = conn.target.kind == "local"
-        mode = await asyncio.to_thread(sec.regenerate_mode, conn.has_method, local)
-        action = await ask(
-            self.app,
-            f"New self-signed certificate for {conn.cache.label('host', host)}",
-            sec.RegenerateCertificate.fields(mode),
-            lambda v: sec.RegenerateCertificate(
-                conn.cache,
-                host,
-                conn.target,
-                mode,
-                v.get("days", sec.DAYS_DEFAULT),
-                LocalSystem() if local else None,
-            ),
-        )
-        if action is not None:
-            await self._apply_certificate(action)
-
-    @requires(sec.InstallCertificate)
-    @work(exit_on_error=False, group="action", description="install certificate")
-    async def action_install(self) -> None:
-        conn, host = self.conn, self.host
-        action = await ask(
-            self.app,
-            f"Install a CA-signed certificate on {conn.cache.label('host', host)}",
-            sec.InstallCertificate.fields(conn.cache, host, state_dir() / "certificates"),
-            lambda v: sec.InstallCertificate(
-                conn.cache, host, conn.target, v["cert"], v["key"], v["chain"]
-            ),
-        )
-        if action is not None:
-            await self._apply_certificate(action)
-
-    async def _apply_certificate(self, action) -> None:
-        """Run a certificate change; on the console's own host, compare the
-        fingerprints and move the pin only when the admin trusts the new one."""
-        conn = self.conn
-        if not await perform(self.app, action) or not action.watch or not action.new_fingerprint:
-            conn.expect_certificate_change(False)
-            return
-        answer = await self.app.push_screen_wait(
-            ChoiceModal(
-                "Trust the new certificate?",
-                f"{action.name} now presents a new certificate.\n"
-                f"Old SHA-256: {spaced(action.old_fingerprint)}\n"
-                f"New SHA-256: {spaced(action.new_fingerprint)}\n"
-                "Check the new one on the host's console (Status, Security) if in doubt.",
-                [("trust", "Trust the new one"), ("no", "Do not")],
-            )
-        )
-        if answer != "trust":
-            conn.expect_certificate_change(False)  # the next attempt is refused
-            self.app.notify(
-                "The console keeps the old pin: it refuses the host until you trust the new one.",
-                severity="warning",
-                timeout=12,
-            )
-            return
-        conn.repin(action.new_fingerprint)
-        config = self.app.config
-        config.fingerprints[conn.target.trust_key] = action.new_fingerprint
-        if not config.save():
-            self.app.notify(
-                f"Trusted for this session only; not remembered: {config.problem}",
-                severity="warning",
-            )
-
-    @work(exit_on_error=False, group="action", description="key and CSR")
-    async def action_csr(self) -> None:
-        cache = self.conn.cache
-        request = await self.app.push_screen_wait(
-            FormModal(
-                f"Key and CSR for {cache.label('host', self.host)}",
-                sec.csr_fields(cache, self.host),
-                lambda values: sec.CsrRequest.checked(
-                    values["key"],
-                    values["cn"],
-                    values["sans"],
-                    values["o"],
-                    values["ou"],
-                    values["c"],
-                ),
-            )
-        )
-        if request is None:
-            return
-        key_pem, csr_pem = await asyncio.to_thread(sec.make_csr, request)
-        try:
-            key_path, csr_path = sec.save_csr(
-                state_dir() / "certificates", request.cn, key_pem, csr_pem
-            )
-        except OSError as exc:
-            self.app.notify(f"Not saved: {exc}", severity="error")
-            return
-        self.app.notify(
-            f"Send {csr_path} to your CA. The private key is {key_path} (mode 0600): keep it "
-            "there until the signed certificate is installed.",
-            timeout=20,
-        )
-
-    @requires(sec.ChangeRootPassword)
-    @work(exit_on_error=False, group="action", description="root password")
-    async def action_password(self) -> None:
-        cache, local = self.conn.cache, self.conn.target.kind == "local"
-        action = await ask(
-            self.app,
-            "Change the root password of the pool",
-            sec.ChangeRootPassword.FIELDS,
-            lambda values: sec.ChangeRootPassword(
-                cache,
-                values["current"],
-                values["new"],
-                values["again"],
-                LocalSystem() if local else None,
-            ),
-            precheck=True,
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    # Active Directory, users and roles ---------------------------------------------
-    def _me(self) -> str:
-        """The console's own user when it is a directory user ('' for root)."""
-        conn = self.conn
-        return "" if conn.access.superuser else conn.user
-
-    @requires(sec.EnableDirectory, sec.DisableDirectory)
-    @work(exit_on_error=False, group="action", description="Active Directory")
-    async def action_directory(self) -> None:
-        conn = self.conn
-        if sec.directory_state(conn.cache).enabled:
-            action = await ask(
-                self.app,
-                f"Leave the domain {sec.directory_state(conn.cache).domain}",
-                sec.DisableDirectory.fields(),
-                lambda v: sec.DisableDirectory(conn.cache, v["user"], v["password"], self._me()),
-            )
-        else:
-            action = await ask(
-                self.app,
-                "Join the pool to an Active Directory domain",
-                sec.EnableDirectory.fields(),
-                lambda v: sec.EnableDirectory(
-                    conn.cache, v["domain"], v["user"], v["password"], v["ou"]
-                ),
-            )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(sec.AddSubject)
-    @work(exit_on_error=False, group="action", description="add user")
-    async def action_add_subject(self) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            "Let a directory user or group log in",
-            sec.AddSubject.fields(),
-            lambda v: sec.AddSubject(cache, v["name"], v["role"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(sec.SetSubjectRole)
-    @work(exit_on_error=False, group="action", description="role")
-    async def action_set_role(self) -> None:
-        cache, subject = self.conn.cache, self.query_one(RowList).cursor_key
-        row = next((r for r in sec.subject_rows(cache) if r.ref == subject), None)
-        action = await ask(
-            self.app,
-            f"Role of {row.name if row else 'the user'}",
-            sec.SetSubjectRole.fields(row.role if row else ""),
-            lambda v: sec.SetSubjectRole(cache, subject or "", v["role"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(sec.RemoveSubject)
-    @work(exit_on_error=False, group="action", description="remove user")
-    async def action_remove_subject(self) -> None:
-        conn, subject = self.conn, self.query_one(RowList).cursor_key
-        action = await ask(
-            self.app,
-            "",
-            [],
-            lambda _: sec.RemoveSubject(conn.cache, subject or "", conn.access.subject),
-        )
-        if action is not None:
-            await perform(self.app, action)

@@ -29,7 +29,7 @@ from xstui.screens.connect import ConnectScreen
 from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
-from .widgets.ascii import ascii_driver, ascii_terminal
+from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
 from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .widgets.plan import PlanModal
@@ -104,6 +104,7 @@ class XstuiApp(App):
         user: str = "root",
         config: Config | None = None,
         demo=None,
+        demo_release: str = "",
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -115,7 +116,7 @@ class XstuiApp(App):
             self.config.theme if self.config.theme in self.available_themes else "textual-dark"
         )
         self._initial_connection, self._target, self._user = connection, target, user
-        self.demo = demo
+        self.demo, self.demo_release = demo, demo_release
         self._shown_state = "connected"
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
@@ -167,6 +168,7 @@ class XstuiApp(App):
     def on_mount(self) -> None:
         setup_logging()
         self.set_class(self.linux_console, "-console")
+        self.set_class(monochrome(), "-mono")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.problem:
@@ -252,7 +254,7 @@ class XstuiApp(App):
     def start_demo(self):
         from .demo import start_demo
 
-        self.demo = start_demo()
+        self.demo = start_demo(release=self.demo_release)
         return self.demo
 
     def attach(self, connection: Connection) -> None:
@@ -407,23 +409,30 @@ class XstuiApp(App):
                     )
         if self.connection is None:
             return
-        # every area's actions, from anywhere: the area is shown, then the act pressed
+        # every area's keys, from anywhere: the area is shown, then the key pressed
         here = getattr(screen, "area", None)
         for area in AREAS:
             cls = screen_class(area)
-            for act in getattr(cls, "ACTS", ()):
-                if act.dom0 and not self.in_dom0:
+            for binding in cls.BINDINGS:
+                act = cls.acts.get(binding.action)
+                if not isinstance(binding, Binding) or not binding.description:
                     continue
-                if area is here and act.offered is not None and not act.offered(screen):
+                if act is not None and act.dom0 and not self.in_dom0:
                     continue
-                where = f"{area.title} - Key: {self.key_shown(cls.binding_of(act))}"
+                if area is here and act and act.offered is not None and not act.offered(screen):
+                    continue
+                where = f"{area.title} - Key: {self.key_shown(binding)}"
                 yield SystemCommand(
-                    act.label,
-                    f"{where} - {act.help}" if act.help else where,
-                    partial(self._press, area.id, act.name),
+                    binding.description,
+                    f"{where} - {act.help}" if act and act.help else where,
+                    partial(self._press, area.id, binding.action),
                 )
 
-    async def _press(self, area: str, name: str) -> None:
+    async def _press(self, area: str, action: str) -> None:
+        """An area's key from the palette: the area shown, then the key."""
         if getattr(getattr(self.screen, "area", None), "id", "") != area:
             await self.switch_mode(area)
-        self.screen.press(name)
+        if action in self.screen.acts:
+            self.screen.press(action)
+        else:  # a tab of the area
+            await self.run_action(action, self.screen)

@@ -28,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="start the built-in simulator with the demo pool and open the console"
     )
     d.add_argument(
+        "--release",
+        default="",
+        metavar="NAME",
+        help="play this product release (xenserver-6.5, xenserver-7.1, xcp-ng-8.2, xcp-ng-8.3, "
+        "xenserver-8, latest; default: the demo's own, latest)",
+    )
+    d.add_argument(
         "--dom0",
         action="store_true",
         help="as if in dom0 of the master: the simulator's socket and a fake dom0 in a temp folder",
@@ -46,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)"
+    )
+    s.add_argument(
+        "--release",
+        default="",
+        metavar="NAME",
+        help="play this product release instead of the scenario's (see xstui demo --release)",
     )
     s.add_argument(
         "--address", help="address to listen on (default: the master's loopback address)"
@@ -140,13 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     for command in area_commands():
         if args.command == command.name:
             return _piped(command.run, args)
+    if args.command == "demo" and args.release and args.release not in release_names():
+        return fail(unknown_release(args.release))
     if args.command == "demo" and args.dom0:
         from .demo import dom0_rehearsal
 
-        with dom0_rehearsal():
+        with dom0_rehearsal(release=args.release):
             return run_app("local")
     if args.command == "demo":
-        return run_app("demo")
+        return run_app("demo", demo_release=args.release)
     if args.command == "connect":
         return run_app(args.target, args.user)
     if args.command == "local":
@@ -187,6 +202,10 @@ def run_sim(args) -> int:
         return fail("reboot and toolstack seconds are 0 to 3600")
     if not 0 < args.data_scale <= 1:
         return fail("data scale is above 0 and at most 1")
+    if args.release and args.release not in release_names():
+        return fail(unknown_release(args.release))
+    if args.release and args.dump:
+        return fail("a pool database dump plays the release it was taken from: no --release")
     try:
         running = start_simulator(
             args.scenario,
@@ -198,6 +217,7 @@ def run_sim(args) -> int:
             unix_socket=args.unix_socket,
             password=args.password,
             latency_ms=args.latency,
+            release=args.release,
         )
     except ScenarioError as exc:
         return fail(str(exc))
@@ -238,7 +258,19 @@ def run_sim(args) -> int:
     return 0
 
 
-def run_app(target: str, user: str = "root") -> int:
+def release_names():
+    from .sim.profiles import PROFILES
+
+    return PROFILES
+
+
+def unknown_release(name: str) -> str:
+    from .sim.profiles import unknown
+
+    return unknown(name)
+
+
+def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
     from .xapi.targets import TargetError, parse_target
 
     if target:
@@ -248,7 +280,7 @@ def run_app(target: str, user: str = "root") -> int:
             return fail(str(exc))
     from .app import XstuiApp
 
-    XstuiApp(target=target, user=user).run()
+    XstuiApp(target=target, user=user, demo_release=demo_release).run()
     return 0
 
 

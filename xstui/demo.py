@@ -37,11 +37,11 @@ DEMO_UPDATE_FILES = (
 )
 
 
-def start_demo(scenario: str = "demo", latency_ms: float = 0) -> Demo:
+def start_demo(scenario: str = "demo", latency_ms: float = 0, release: str = "") -> Demo:
     from .sim.messages._updates import write_update_file
     from .sim.runner import start_simulator
 
-    running = start_simulator(scenario, latency_ms=latency_ms)
+    running = start_simulator(scenario, latency_ms=latency_ms, release=release)
     folder = ""
     if not os.environ.get("XSTUI_UPDATE_DIR"):
         folder = tempfile.mkdtemp(prefix="xstui-updates-")
@@ -58,7 +58,7 @@ def demo_target(running) -> Target:
 
 
 @contextlib.contextmanager
-def dom0_rehearsal(scenario: str = "demo") -> Iterator[None]:
+def dom0_rehearsal(scenario: str = "demo", release: str = "") -> Iterator[None]:
     """The console as if in dom0 of the demo's master: the simulator listens on
     a unix socket (trusted, like /var/lib/xcp/xapi) and dom0's tools are the
     fake ones of a temporary folder. Nothing touches this machine's system."""
@@ -66,7 +66,9 @@ def dom0_rehearsal(scenario: str = "demo") -> Iterator[None]:
     from .sim.runner import start_simulator
 
     with tempfile.TemporaryDirectory(prefix="xstui-dom0-") as folder:
-        running = start_simulator(scenario, unix_socket=os.path.join(folder, "xapi"))
+        running = start_simulator(
+            scenario, unix_socket=os.path.join(folder, "xapi"), release=release
+        )
         make_dom0(os.path.join(folder, "root"))
         saved = {k: os.environ.get(k) for k in ("XSTUI_XAPI_SOCKET", "XSTUI_DOM0_ROOT")}
         os.environ["XSTUI_XAPI_SOCKET"] = running.unix_socket

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from textual.renderables.bar import Bar
 from textual.scrollbar import ScrollBarRender
-from textual.widgets import DataTable
 from xstui.screens.ha import HaScreen
 from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.security import SecurityScreen
@@ -21,6 +20,7 @@ from xstui.widgets.console import foreign_glyphs
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
+from xstui.widgets.rowlist import RowList
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         await pilot.press("c")
         await capture(pilot, seen, "pool check", "MTU mismatch on network Storage")
         screen.query_one("#network-tabs").active = "interfaces"
-        screen.query_one("#pifs", DataTable).focus()
+        screen.query_one("#pifs", RowList).focus()
         await pilot.press("b")
         await until(pilot, lambda: form_mounted(app), what="the bond form")
         await capture(pilot, seen, "bond form", "Create a bond", "OK")
@@ -84,7 +84,7 @@ async def test_every_screen_and_dialog_fits_the_linux_console(console, running_s
         await closed(pilot, FormModal)
         await pilot.press("m")
         await until(pilot, lambda: form_mounted(app), what="the management form")
-        await capture(pilot, seen, "management form", "Management interface on eth4", "OK")
+        await capture(pilot, seen, "management form", "Management interface of xcp-a", "OK")
         await fill_form(
             pilot, mode="static", ip="127.10.0.21", netmask="255.255.255.0", gateway="127.10.0.1"
         )

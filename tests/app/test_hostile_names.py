@@ -8,7 +8,6 @@ import asyncio
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from textual.widgets import DataTable
 from xstui.screens.host import HostScreen
 from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
@@ -19,6 +18,7 @@ from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.sim.runner import start_simulator
 from xstui.widgets.form import FormModal
+from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -66,10 +66,10 @@ async def visit_every_screen(names: dict[str, str]) -> None:
                 what="Networking",
             )
             screen = app.screen
-            table = screen.query_one("#pifs", DataTable)
+            table = screen.query_one("#pifs", RowList)
             shown = screen_text(app)
             network_row = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
-            table.move_cursor(row=network_row)
+            table.go_to(network_row)
             await pilot.press("v")  # a form listing the hostile network name
             await until(pilot, lambda: form_mounted(app), what="the VLAN form")
             screen_text(app)

@@ -5,7 +5,7 @@ import secrets
 import time
 
 import pytest
-from textual.widgets import Button, DataTable, Input, SelectionList
+from textual.widgets import Button, Input, SelectionList
 from xstui.screens.network import NetworkScreen
 
 from tests.waiting import form_mounted, until
@@ -14,6 +14,7 @@ from xstui.areas import watched_types
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
+from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
@@ -34,7 +35,7 @@ async def open_network(pilot, device: str | None = None) -> NetworkScreen:
     screen = app.screen
     if device:
         index = next(i for i, r in enumerate(screen.rows) if r.device == device and r.vlan < 0)
-        screen.query_one("#pifs", DataTable).move_cursor(row=index)
+        screen.query_one("#pifs", RowList).go_to(index)
     return screen
 
 
@@ -290,7 +291,7 @@ async def test_nic_wizard_from_the_screen(running_sim, connection):
             pilot, lambda: screen.rows and screen.rows[0].host_name == "xcp-b", what="xcp-b shown"
         )
         index = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
-        screen.query_one("#pifs", DataTable).move_cursor(row=index)
+        screen.query_one("#pifs", RowList).go_to(index)
         await pilot.press("r")
         await confirm_plan(pilot, "eth4")
         await until(pilot, lambda: form_mounted(app))
@@ -360,8 +361,8 @@ async def test_the_cursor_stays_put_while_changes_stream_in(running_sim, connect
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_network(pilot, "eth4")
-        table = screen.query_one("#pifs", DataTable)
-        before = table.cursor_row
+        table = screen.query_one("#pifs", RowList)
+        before = table.cursor
         st = running_sim.sim.store
         backup = st.find_one("network", name_label="Backup")
         for i in range(20):
@@ -375,7 +376,7 @@ async def test_the_cursor_stays_put_while_changes_stream_in(running_sim, connect
             what="the last change drawn",
         )
         await pilot.pause()  # the table's own messages after the redraw
-        assert table.cursor_row == before and screen.selected().device == "eth4"
+        assert table.cursor == before and screen.selected().device == "eth4"
 
 
 async def test_ctrl_q_quits_while_an_action_runs_after_asking(running_sim, connection):

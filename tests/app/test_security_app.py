@@ -63,8 +63,12 @@ async def test_csr_form_offers_what_xapi_installs_and_checks_the_subject(
         await refused_in_form(pilot, form, "c", "country 'France' is not two letters")
         assert not folder.exists()  # nothing written
         await fill_form(pilot, c="fr")
-        await until(pilot, lambda: not isinstance(app.screen, FormModal), what="the form closed")
+        plan = await confirm_plan(pilot)  # where the files go, said before they are made
+        assert str(folder) in plan.plan.summary and not folder.exists()
         csrs = await until(pilot, lambda: folder.is_dir() and list(folder.glob("*.csr")))
+        await action_over(pilot)
+        notes = " ".join(n.message for n in app._notifications)
+        assert f"Send {csrs[0]} to your CA" in notes and str(csrs[0].with_suffix(".key")) in notes
     subject = x509.load_pem_x509_csr(csrs[0].read_bytes()).subject.rfc4514_string()
     assert subject.endswith(",OU=IT Ops,O=Example SA,C=FR"), subject
 
@@ -96,3 +100,43 @@ async def test_the_root_password_needs_the_current_one(
         await confirm_plan(pilot)
         await action_over(pilot)
         await until(pilot, lambda: running_sim.sim.password == new, what="the new password")
+
+
+async def test_the_install_form_checks_its_files_where_the_console_runs(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    """Each file is read on this machine (its content is what is sent), and
+    refused in the form, as typed, when it is not what its field wants."""
+    from xstui.services import security as sec
+    from xstui.widgets.plan import PlanModal
+
+    app = XstuiApp(connection)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not PEM\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_security(pilot)
+        rec = connection.cache.get("host", screen.host)
+        key_pem, cert_pem = sec.make_self_signed(rec.hostname, [rec.hostname, rec.address], 30)
+        (tmp_path / "host.key").write_bytes(key_pem)
+        (tmp_path / "host.crt").write_bytes(cert_pem)
+        form = await open_form(pilot, "i", "Install a CA-signed certificate")
+        text = flat(screen_text(app))
+        for label in ("Certificate file (this machine)", "Private key file (this machine)"):
+            assert label in text, label
+        crt, key = str(tmp_path / "host.crt"), str(tmp_path / "host.key")
+        for values, field, words in (
+            ({"cert": str(notes), "key": key}, "cert", f"{notes} is not a certificate"),
+            ({"cert": crt, "key": crt}, "key", "is not a private key"),
+            ({"cert": crt, "key": key, "chain": str(notes)}, "chain", "is not a certificate"),
+            ({"cert": str(tmp_path / "gone.crt"), "key": key, "chain": ""}, "cert", "no file"),
+        ):
+            await fill_form(pilot, **values)
+            await refused_in_form(pilot, form, field, words)
+            assert form.query_one(f"#field-{field}").value == values[field]  # kept as typed
+        await fill_form(pilot, cert=crt, key=key, chain="")
+        await until(pilot, lambda: isinstance(app.screen, PlanModal), what="the plan")
+        await pilot.press("escape")
+        await action_over(pilot)

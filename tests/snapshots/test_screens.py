@@ -7,7 +7,6 @@ no animation. Every step waits for what it needs (the screen, its rows, the
 dialog, no redraw pending), never for a fixed time."""
 
 import pytest
-from textual.widgets import DataTable
 from xstui.screens.network import NetworkScreen
 from xstui.screens.status import StatusScreen
 
@@ -18,6 +17,7 @@ from xstui.demo import demo_target
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
+from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import Target
 
@@ -130,7 +130,7 @@ def on_eth4_press(key: str):
     async def run_before(pilot):
         screen = await network_loaded(pilot)
         index = next(i for i, r in enumerate(screen.rows) if r.device == "eth4")
-        screen.query_one("#pifs", DataTable).move_cursor(row=index)
+        screen.query_one("#pifs", RowList).go_to(index)
         await pilot.press(key)
         await until(pilot, lambda: form_mounted(pilot.app))
         await settle(pilot)

@@ -4,7 +4,7 @@ escape sequences pass untouched."""
 import pytest
 from rich.cells import cell_len
 
-from xstui.widgets.ascii import ascii_terminal, to_ascii
+from xstui.widgets.ascii import ascii_terminal, monochrome, to_ascii
 
 
 @pytest.mark.parametrize(
@@ -16,10 +16,28 @@ from xstui.widgets.ascii import ascii_terminal, to_ascii
         ({"LANG": "en_US.UTF-8", "LC_ALL": "C"}, True),  # LC_ALL wins
         ({"LC_CTYPE": "de_DE.utf8", "LANG": "C"}, False),
         ({"LANG": "en_US.ISO-8859-1"}, True),
+        ({"LANG": "en_US.UTF-8", "TERM": "vt220"}, True),  # a DEC terminal draws no Unicode
+        ({"LANG": "en_US.UTF-8", "TERM": "vt100"}, True),
+        ({"LANG": "en_US.UTF-8", "TERM": "linux"}, False),  # PC glyphs: see widgets.console
+        ({"LANG": "en_US.UTF-8", "TERM": "xterm-256color"}, False),
     ],
 )
 def test_the_locale_decides(env, ascii_only):
     assert ascii_terminal(env) is ascii_only
+
+
+@pytest.mark.parametrize(
+    "env,mono",
+    [
+        ({"TERM": "xterm-256color"}, False),
+        ({"TERM": "linux"}, False),
+        ({"TERM": "xterm-256color", "NO_COLOR": "1"}, True),
+        ({"TERM": "vt220"}, True),
+        ({"TERM": "dumb"}, True),
+    ],
+)
+def test_monochrome_terminals(env, mono):
+    assert monochrome(env) is mono
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ a broken transfer leaving no file behind; host backups from a member."""
 import os
 import stat
 import tarfile
+from pathlib import Path
 
 import pytest
 import XenAPI
@@ -231,3 +232,18 @@ def test_metadata_export_then_import_with_preview(live, xapi, tmp_path):
     broken.write_bytes(b"not a tar")
     with pytest.raises(InvalidInput):
         bk.read_metadata(conn.cache, broken)
+
+
+def test_a_file_that_cannot_be_made_is_said_before_anything_is_asked(live, monkeypatch):
+    """Permissions can say yes where the file system says no (/sys, even for
+    root): the file is tried for real before the host is asked for anything."""
+    conn, calls = live, []
+    real_call = conn.call
+    monkeypatch.setattr(
+        conn, "call", lambda method, *args: calls.append(method) or real_call(method, *args)
+    )
+    action = bk.DumpDatabase.__new__(bk.DumpDatabase)  # past the form's check
+    action.path, action.pool = Path("/sys/pool.db"), "Demo Pool"
+    with pytest.raises(ActionFailed, match="/sys cannot be written .*nothing was transferred"):
+        action.execute(RunContext(conn))
+    assert "task.create" not in calls  # no task, no request

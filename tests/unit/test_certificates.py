@@ -291,7 +291,7 @@ def test_a_bad_certificate_is_refused_before_any_call(tls_pool, tmp_path):
                 chain_path,
             )
         assert why in "; ".join(refused.value.problems), (why, refused.value.problems)
-    with pytest.raises(InvalidInput, match="cannot be read"):
+    with pytest.raises(InvalidInput, match="there is no file /nonexistent.crt"):
         sec.InstallCertificate(conn.cache, host, conn.target, "/nonexistent.crt", "x", "")
     assert running.sim.store.generation == generation
 

@@ -73,6 +73,41 @@ def test_management_change_on_a_member(running_sim, live):
     assert live.target.host == "127.10.0.11"  # our session is with the master: unchanged
 
 
+def test_the_master_moving_tells_its_members(running_sim, live):
+    """Members know the master by its address: a new one leaves them in
+    emergency mode (not live) until pool.recover_slaves, which the action
+    runs once the master answers at the new address."""
+    sim = running_sim.sim
+    host, pif = refs(running_sim, "xcp-a", "eth4")
+    config = net.IpConfig.checked("static", "127.10.0.21", "255.255.255.0", "127.10.0.1", "")
+    action = net.ReconfigureManagement(
+        live.cache, host, pif, config, session_host="127.10.0.11", local=False
+    )
+    plan = action.plan()
+    assert "xe pool-recover-slaves" in plan.xe
+    assert any("lose their master" in i and "xcp-b" in i for i in plan.impact)
+    result = action.execute(RunContext(live))
+    assert "follow" in result and not sim.lost_master
+    st = sim.store
+    members = [h for h in st.table("host") if h != host]
+    assert all(st.get("host_metrics", st.get("host", h)["metrics"])["live"] for h in members)
+
+
+def test_the_simulator_leaves_members_without_their_moved_master(running_sim, live):
+    """What the action repairs: the move alone leaves the members not live."""
+    sim = running_sim.sim
+    host, pif = refs(running_sim, "xcp-a", "eth4")
+    live.call("PIF.reconfigure_ip", pif, "Static", "127.10.0.23", "255.255.255.0", "", "")
+    live.retarget("127.10.0.23")
+    live.call("host.management_reconfigure", pif)
+    st = sim.store
+    members = {h for h in st.table("host") if h != host}
+    assert sim.lost_master == members
+    assert not any(st.get("host_metrics", st.get("host", h)["metrics"])["live"] for h in members)
+    assert sorted(live.call("pool.recover_slaves")) == sorted(members)
+    assert not sim.lost_master
+
+
 def test_management_change_refused_with_ha(running_sim, live):
     running_sim.sim.store.set("pool", running_sim.sim.pool, ha_enabled=True)
     wait_for(lambda: next(iter(live.cache.table("pool").values())).ha_enabled)

@@ -29,7 +29,7 @@ def test_master_view(loaded):
     st = build_status(conn.cache, conn.this_host, rules=health_rules())
     h = st.host
     assert (h.name, h.role, h.address) == ("xcp-a", "master", "127.10.0.11")
-    assert h.product == "XCP-ng 8.2.1" and h.api_version == "2.16"
+    assert h.product == "XCP-ng 8.3.0" and h.api_version == "2.21"
     assert h.management.device == "eth0" and h.management.dns == ["127.10.0.53", "127.10.0.54"]
     assert h.memory_total == 256 * 1024**3 and h.cpu_count == 32
     assert h.dom0_memory > 4 * 1024**3  # memory_actual plus the control domain's overhead

@@ -160,3 +160,83 @@ def test_management_input_is_checked_before_any_call(demo_conn, mode, ip, mask, 
             iface = ipaddress.IPv4Interface(f"{config.ip}/{config.netmask}")
             assert not config.gateway or ipaddress.IPv4Address(config.gateway) in iface.network
     assert conn.calls == calls and running.sim.store.generation == generation
+
+
+# paths: one validator per purpose, checked where the console runs --------------------
+def test_a_file_to_save(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert v.file_to_save("pool.db") == tmp_path / "pool.db"  # named in full
+    (tmp_path / "old.db").write_text("x")
+    assert v.file_to_save("old.db") == tmp_path / "old.db"  # overwriting was said
+    for text, refusal in (
+        ("", "give a file name"),
+        ("nowhere/pool.db", f"there is no directory {tmp_path / 'nowhere'}"),
+        (str(tmp_path), "is a directory"),
+    ):
+        with pytest.raises(InvalidInput, match=refusal):
+            v.file_to_save(text)
+    with pytest.raises(InvalidInput, match="exists already: choose another name"):
+        v.file_to_save("old.db", overwrite=False)
+    with pytest.raises(InvalidInput, match="may not be written to"):
+        v.file_to_save("/proc/1/pool.db")  # not even root may make a file there
+
+
+def test_a_folder_to_write_and_one_to_read(tmp_path):
+    assert v.folder_to_write(str(tmp_path)) == tmp_path
+    with pytest.raises(InvalidInput, match="there is no folder"):
+        v.folder_to_write(str(tmp_path / "no"))
+    with pytest.raises(InvalidInput, match="may not be written to"):
+        v.folder_to_write("/proc/1")
+    (tmp_path / "a.meta.xva").write_text("x")
+    (tmp_path / "b.txt").write_text("x")
+    assert v.folder_to_read(str(tmp_path), "*.meta.xva") == [tmp_path / "a.meta.xva"]
+    with pytest.raises(InvalidInput, match=f"no .db file in {tmp_path}"):
+        v.folder_to_read(str(tmp_path), "*.db")
+    with pytest.raises(InvalidInput, match="there is no folder"):
+        v.folder_to_read(str(tmp_path / "a.meta.xva"))
+
+
+@pytest.mark.parametrize(
+    "start,ok",
+    [
+        (b"<database><manifest>", True),
+        (b"<database>\n<manifest>", True),
+        (b"<?xml version='1.0' encoding='utf-8'?>\n<database>", True),
+        (b"\xef\xbb\xbf  <!-- a dump -->\n<database/>", True),
+        (b"<databases>", False),
+        (b"<html><database>", False),
+        (b"PK\x03\x04", False),
+        (b"", False),
+    ],
+)
+def test_a_pool_database_is_told_from_its_start(tmp_path, start, ok):
+    path = tmp_path / "pool.db"
+    path.write_bytes(start + b"<table/>" * 10000)
+    if ok:
+        assert v.file_to_read(str(path), "pool database") == path
+    else:
+        with pytest.raises(InvalidInput, match=f"{path} is not a pool database"):
+            v.file_to_read(str(path), "pool database")
+
+
+def test_real_dumps_look_like_pool_databases():
+    from tests.conftest import shared_path
+
+    for name in ("boston-db.xml", "single-host-krakout.xml"):
+        path = shared_path("dumps", name)
+        assert v.file_to_read(str(path), "pool database") == path
+
+
+def test_a_file_to_read(tmp_path):
+    pem = tmp_path / "host.crt"
+    pem.write_text("Certificate:\n    Data: ...\n-----BEGIN CERTIFICATE-----\nMIIB\n")
+    assert v.file_to_read(str(pem), "certificate") == pem
+    for text, kind, refusal in (
+        ("", "", "give a file name"),
+        (str(tmp_path / "gone.crt"), "", f"there is no file {tmp_path / 'gone.crt'}"),
+        (str(tmp_path / "no/x.crt"), "", "there is no directory"),
+        (str(tmp_path), "", "is a directory"),
+        (str(pem), "private key", "is not a private key"),
+    ):
+        with pytest.raises(InvalidInput, match=refusal):
+            v.file_to_read(text, kind)

@@ -159,17 +159,17 @@ def sr_errors() -> dict[int, tuple[str, str]]:
 
 
 @cache
-def _lifecycle() -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[str, str]]]:
+def _lifecycle() -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[str, str, str]]]:
     text = files("xstui.datamodel").joinpath("lifecycle.tsv").read_text()
     releases, items = [], {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        a, b, c = line.split("\t")
+        a, b, c, *back = line.split("\t")
         if a == "release":
             releases.append((b, c))
         else:
-            items[a] = (b, c)
+            items[a] = (b, c, back[0] if back else "")
     return tuple(releases), items
 
 
@@ -182,13 +182,30 @@ def releases() -> tuple[tuple[str, str], ...]:
 def absent_in(release: str) -> frozenset[str]:
     """The classes, fields (``host.updates``) and explicit messages
     (``pool_update.apply()``) of xstui's datamodel that a host of ``release``
-    does not have: brought by a later release, or removed by then."""
+    does not have: brought by a later release, or (classes and messages)
+    removed by then and not brought back. A removed field stays: XAPI keeps
+    it in its database and records ("disabled in favour of RRD"), it only
+    stops maintaining it."""
+    return frozenset(name for name, state in _states(release).items() if state != "removed-field")
+
+
+def removed_in(release: str) -> frozenset[str]:
+    """The classes and explicit messages a host of ``release`` had once and
+    no longer has: XAPI answers MESSAGE_REMOVED for them."""
+    return frozenset(name for name, state in _states(release).items() if state == "removed")
+
+
+def _states(release: str) -> dict[str, str]:
+    """What ``release`` lacks: name -> "unborn", "removed" or "removed-field"."""
     order = {code: i for i, (code, _) in enumerate(releases())}
     if release not in order:
         raise KeyError(f"unknown XAPI release {release!r}")
     at = order[release]
-    return frozenset(
-        name
-        for name, (born, removed) in _lifecycle()[1].items()
-        if order.get(born, 0) > at or (removed and order.get(removed, at + 1) <= at)
-    )
+    out = {}
+    for name, (born, removed, back) in _lifecycle()[1].items():
+        if order.get(born, 0) > at:
+            out[name] = "unborn"
+        elif removed and order.get(removed, at + 1) <= at and not (back and order[back] <= at):
+            field = "." in name and not name.endswith("()")
+            out[name] = "removed-field" if field else "removed"
+    return out

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from .validate import problem
 
+# where the console runs: the files a form names are written and read there
+# (the transfer's end), not on the host; said in the labels of paths
+HERE = "this machine"
+
 
 def no_check(text: str) -> str | None:
     return None

@@ -1,4 +1,4 @@
-"""Input rules for networking fields, checked before any XAPI call. Each
+"""Input rules (networking fields, paths), checked before any XAPI call. Each
 function returns the cleaned value or raises InvalidInput with the reason."""
 
 from __future__ import annotations
@@ -140,21 +140,97 @@ def mac(text: str) -> str:
     return value
 
 
-def file_to_save(text: str, overwrite: bool = True) -> Path:
-    """A file the console may write: named, in a directory that exists and it
-    may write to, and (unless ``overwrite``) not there yet."""
+# paths: each checked where the console runs (the transfer reads and writes
+# there, not on the host), the same way in every form that takes one
+def _named(text: str, what: str = "file") -> Path:
     if not text.strip():
-        raise InvalidInput(["give a file name"])
-    path = Path(text.strip()).expanduser()
-    if not path.parent.is_dir():
-        raise InvalidInput([f"there is no directory {path.parent}"])
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InvalidInput([f"the directory {path.parent} may not be written to"])
+        raise InvalidInput([f"give a {what} name"])
+    return Path(text.strip()).expanduser()
+
+
+def _writable(folder: Path, what: str = "directory") -> None:
+    if not folder.is_dir():
+        raise InvalidInput([f"there is no {what} {folder}"])
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInput([f"the {what} {folder} may not be written to"])
+
+
+def file_to_save(
+    text: str, overwrite: bool = True, *, instead: str = "choose another name, or overwrite it"
+) -> Path:
+    """A file the console may write: named, in a directory that exists and it
+    may write to, and (unless ``overwrite``) not there yet (``instead``: what
+    the admin may do then). Its full path."""
+    path = _named(text).absolute()
+    _writable(path.parent)
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
     if path.exists() and not overwrite:
-        raise InvalidInput([f"{path} exists already: choose another name, or overwrite it"])
+        raise InvalidInput([f"{path} exists already: {instead}"])
     return path
+
+
+def folder_to_write(text: str) -> Path:
+    """A folder the console may write files in: there, and writable. Its full path."""
+    folder = _named(text, "folder").absolute()
+    _writable(folder, "folder")
+    return folder
+
+
+HEAD = 64 << 10  # how much of a file is read to tell what it is (PEM may follow text)
+# what a file to read must look like, told from its start: (pattern, what it is)
+LOOKS = {
+    "pool database": (
+        # XAPI's dump: XML whose root element is <database>
+        re.compile(
+            rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<database[\s/>]", re.S
+        ),
+        "XML whose root element is <database>, as xe pool-dump-database writes",
+    ),
+    "certificate": (
+        re.compile(rb"-----BEGIN CERTIFICATE-----"),
+        "PEM (-----BEGIN CERTIFICATE-----)",
+    ),
+    "private key": (
+        re.compile(rb"-----BEGIN (?:RSA |EC )?PRIVATE KEY-----"),
+        "an unencrypted PEM key (-----BEGIN PRIVATE KEY-----)",
+    ),
+}
+
+
+def file_to_read(text: str, kind: str = "") -> Path:
+    """A file the console may read: there, a file, readable, and with
+    ``kind`` (one of LOOKS) its start looks like one."""
+    path = _named(text)
+    if not path.parent.is_dir():
+        raise InvalidInput([f"there is no directory {path.parent}"])
+    if not path.exists():
+        raise InvalidInput([f"there is no file {path}"])
+    if path.is_dir():
+        raise InvalidInput([f"{path} is a directory: give a file name"])
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD if kind else 1)
+    except OSError as exc:
+        raise InvalidInput([f"{path} cannot be read: {exc.strerror or exc}"]) from None
+    if kind:
+        looks, what = LOOKS[kind]
+        if not looks.search(head):
+            raise InvalidInput([f"{path} is not a {kind}: expected {what}"])
+    return path
+
+
+def folder_to_read(text: str, pattern: str = "*") -> list[Path]:
+    """The files matching ``pattern`` in a folder the console may read (at least one)."""
+    folder = _named(text, "folder")
+    if not folder.is_dir():
+        raise InvalidInput([f"there is no folder {folder}"])
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise InvalidInput([f"the folder {folder} may not be read"])
+    files = sorted(p for p in folder.glob(pattern) if p.is_file())
+    if not files:
+        raise InvalidInput([f"no {pattern.lstrip('*')} file in {folder}"])
+    return files
 
 
 def problem(check, *args) -> str | None:

@@ -210,6 +210,8 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
         return [m for m in list_methods() if not sim.lacks(*m.split(".", 1))]
     msg, is_async = resolve(method)
     if sim.lacks(msg.cls, msg.name):  # a message this host's release does not have
+        if sim.release.unknown_code(msg.cls, msg.name) == "MESSAGE_REMOVED":
+            raise XapiError("MESSAGE_REMOVED")  # it had it once (XAPI sends no detail)
         raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
     if not (msg.min_arity <= len(params) <= msg.arity):
         raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, msg.arity, len(params))

@@ -7,15 +7,17 @@ release's XAPI."""
 
 from __future__ import annotations
 
-from ..datamodel import absent_in, classes, releases
+from ..datamodel import absent_in, classes, releases, removed_in
 
 # implicit messages that read or change one field (get_name_label, add_to_other_config)
 _FIELD_PREFIXES = ("get_", "set_", "add_to_", "remove_from_", "add_", "remove_")
 
 
 class Release:
-    def __init__(self, code: str = "", absent=frozenset()):
+    def __init__(self, code: str = "", absent=frozenset(), removed=frozenset()):
         self.code = code or releases()[-1][0]
+        # what it had once: MESSAGE_REMOVED, not MESSAGE_METHOD_UNKNOWN
+        self.removed = frozenset(r.removesuffix("()") for r in removed)
         self.classes = frozenset(a for a in absent if "." not in a)
         self.fields: dict[str, frozenset[str]] = {}
         for item in absent:
@@ -27,7 +29,7 @@ class Release:
     @classmethod
     def named(cls, code: str) -> Release:
         """A release by code name (``creedence``, ``ely``, ``stockholm``, ``25.6.0``)."""
-        return cls(code, absent_in(code))
+        return cls(code, absent_in(code), removed_in(code))
 
     @classmethod
     def of_dump(cls, tables: set[str], manifest: dict | None = None) -> Release:
@@ -52,6 +54,11 @@ class Release:
     @property
     def product(self) -> str:
         return dict(releases()).get(self.code, self.code)
+
+    def unknown_code(self, cls: str, name: str) -> str:
+        """The error a call to a message it lacks gets."""
+        gone = cls in self.removed or f"{cls}.{name}" in self.removed
+        return "MESSAGE_REMOVED" if gone else "MESSAGE_METHOD_UNKNOWN"
 
     def lacks(self, cls: str, name: str) -> bool:
         """Whether the message ``cls.name`` is unknown to this release."""

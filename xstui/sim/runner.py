@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .dump import load_dump
+from .profiles import PROFILES, unknown, with_release
 from .scenario import ScenarioError, build, generate, load_scenario, standalone_scenario
 from .server import SimServer
 from .simulator import Simulator
@@ -94,15 +95,25 @@ def start_simulator(
     task_delay: float = 0.05,
     members: bool = True,
     api: str = "",
+    release: str = "",
 ) -> RunningSim:
     """Build the pool and listen. ``address`` defaults to the master's own
     management address when that is on loopback, else 127.0.0.1; a real dump's
     addresses are shown but never used. ``api`` plays that release (a code
     name such as ``boston``) instead of what the scenario or the dump says.
     ``own_certificates`` (with ``tls``): each host serves a certificate of
-    its own, the one the pool records for it (see SimServer.enable_tls)."""
+    its own, the one the pool records for it (see SimServer.enable_tls).
+    ``release``: play that product release (xstui.sim.profiles) instead of
+    the scenario's."""
     if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
         scenario = load_scenario(scenario)  # once: the pool, and the hosts beside it
+    if release:
+        if release not in PROFILES:
+            raise ScenarioError(unknown(release))
+        if dump or not isinstance(scenario, dict):
+            raise ScenarioError("a dump or a generated pool plays its own release")
+        scenario = {k: v for k, v in scenario.items() if k != "api"}
+        scenario = with_release(scenario, release)
     store = make_store(scenario, dump)
     if api:
         store.api = api

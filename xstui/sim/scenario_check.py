@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..datamodel import releases
 from ..yamlspec import NUM, load, where
+from .profiles import PROFILES, unknown
 
 # key -> type, tuple of types, nested dict spec, or [item spec] for lists
 SPEC: dict = {
@@ -30,8 +31,14 @@ SPEC: dict = {
         "build": str,
         "xapi": str,
         "api_version": [int],
+        "platform_version": str,
+        "xen": str,
+        "linux": str,
         "network_backend": str,
     },
+    # a product release by name (xstui.sim.profiles: xcp-ng-8.2, xenserver-6.5,
+    # latest...): its API release and what its hosts report; instead of api
+    "release": str,
     "dns": [str],
     "gateway": str,
     "netmask": str,
@@ -176,6 +183,12 @@ def _dangling(root, data: dict, source: str) -> list[str]:
         for h in u.get("applied", []):
             if h not in hosts:
                 refuse(node, f"updates[{i}].applied", h, "host")
+    if data.get("release") and data["release"] not in PROFILES:
+        problems.append(f"{where(nodes['release'], source, 'release')}: {unknown(data['release'])}")
+    if data.get("release") and data.get("api"):
+        problems.append(
+            f"{where(nodes['api'], source, 'api')}: a scenario names its release or its API, not both"
+        )
     if data.get("api") and data["api"] not in dict(releases()):
         problems.append(
             f"{where(nodes['api'], source, 'api')}: no XAPI release called {data['api']!r} "

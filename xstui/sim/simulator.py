@@ -47,6 +47,9 @@ class Simulator:
         # the master each member believes in (its pool.conf): a member whose
         # master died keeps pointing at it until told otherwise
         self.believed_master: dict[str, str] = {}
+        # members that knew the master by an address it no longer has: not live
+        # (emergency mode) until pool.recover_slaves tells them the new one
+        self.lost_master: set[str] = set()
         self.local_sessions: dict[str, str] = {}  # session -> the member it was opened on
         self.killed: set[str] = set()  # hosts killed by fault injection (not coming back)
         # how long HA takes to declare a host dead and act (scaled by time_scale);

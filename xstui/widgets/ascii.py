@@ -32,11 +32,26 @@ def launch_environ() -> dict[str, str]:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
-def ascii_terminal(env=None) -> bool:
-    """Whether the locale the console was started under (LC_ALL, else
-    LC_CTYPE, else LANG) says the terminal is not UTF-8; none set is the C
-    locale, which is ASCII."""
+# terminals that draw no Unicode whatever the locale says (DEC's and "dumb")
+ASCII_TERMS = re.compile(r"(vt\d+|dumb|ansi)(-.*)?$")
+# terminals that show no colour: NO_COLOR (no-color.org) or a terminal without any
+MONOCHROME_TERMS = re.compile(r"(vt\d+|dumb)(-.*)?$")
+
+
+def monochrome(env=None) -> bool:
+    """No state may be told by colour alone: NO_COLOR is set, or the
+    terminal has no colour."""
     env = launch_environ() if env is None else env
+    return bool(env.get("NO_COLOR")) or bool(MONOCHROME_TERMS.match(env.get("TERM", "")))
+
+
+def ascii_terminal(env=None) -> bool:
+    """Whether the terminal draws ASCII only: a DEC terminal (vt100, vt220)
+    or one whose locale the console was started under (LC_ALL, else
+    LC_CTYPE, else LANG) is not UTF-8; none set is the C locale, ASCII."""
+    env = launch_environ() if env is None else env
+    if ASCII_TERMS.match(env.get("TERM", "")):
+        return True
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         value = env.get(name)
         if value:

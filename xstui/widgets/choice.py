@@ -24,6 +24,7 @@ class ChoiceModal(Dialog):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.text, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
+                yield Static("Enter the chosen  Esc Cancel", classes="dialog-hint")
                 for answer, label in self.answers:
                     yield Button(label, id=f"answer-{answer}", compact=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Static
 
-from .modal import Dialog
+from .modal import Dialog, buttons
 
 
 class CountdownModal(Dialog):
@@ -30,9 +30,10 @@ class CountdownModal(Dialog):
         with Vertical():
             yield Static(self.question, classes="dialog-text", markup=False)
             yield Static("", id="countdown", classes="dialog-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Revert now", id="revert", compact=True)
-                yield Button("Keep", id="keep", variant="primary", compact=True)
+            yield buttons(
+                Button("Revert now", id="revert", compact=True),
+                Button("Keep", id="keep", variant="primary", compact=True),
+            )
 
     def on_mount(self) -> None:
         self._show()

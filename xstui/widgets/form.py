@@ -8,16 +8,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Vertical
+from textual.strip import Strip
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.widgets._toggle_button import ToggleButton
 
 from ..services.actions import InvalidInput
 from ..services.fields import Field
-from .modal import Dialog
+from .modal import Dialog, buttons
+
+
+class Ticks(SelectionList):
+    """A several-of list that reads without colour: ``X`` ticked, blank not
+    (Textual draws an X in both, told apart by colour alone)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) > 1 and segments[1].text == ToggleButton.BUTTON_INNER:
+            style = segments[1].style
+            index = style.meta.get("option") if style is not None else None
+            if index is not None and self.get_option_at_index(index).value not in self.selected:
+                segments[1] = Segment(" " * len(segments[1].text), style)
+                return Strip(segments, strip.cell_length)
+        return strip
 
 
 class FormModal(Dialog):
@@ -34,9 +53,18 @@ class FormModal(Dialog):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, title: str, fields: Sequence[Field], build: Callable[[dict], object]):
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[Field],
+        build: Callable[[dict], object],
+        problem: str = "",
+    ):
+        """``problem``: a refusal to show at once (the form asked again after
+        a later check refused what was typed)."""
         super().__init__()
         self.title_text, self.fields, self.build = title, fields, build
+        self.problem = problem
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -50,17 +78,16 @@ class FormModal(Dialog):
                     "", id=f"problem-{f.name}", classes="form-problem", disabled=True, markup=False
                 )
             yield Static("", id="problem-form", classes="form-problem", disabled=True, markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("OK", id="ok", variant="primary", compact=True)
+            yield buttons(
+                Button("Cancel", id="cancel", compact=True),
+                Button("OK", id="ok", variant="primary", compact=True),
+            )
 
     def _input(self, f: Field):
         wid = f"field-{f.name}"
         if f.choices and f.several:
             chosen = set(f.value) if not isinstance(f.value, str) else {f.value}
-            return SelectionList(
-                *((Text(c), c, c in chosen) for c in f.choices), id=wid, compact=True
-            )
+            return Ticks(*((Text(c), c, c in chosen) for c in f.choices), id=wid, compact=True)
         if f.choices:
             value = f.value if f.value in f.choices else Select.NULL
             return Select(
@@ -76,6 +103,8 @@ class FormModal(Dialog):
 
     def on_mount(self) -> None:
         self.query_one(f"#field-{self.fields[0].name}").focus()
+        if self.problem:
+            self._show_problem("form", self.problem)
 
     def values(self) -> dict:
         out = {}

@@ -8,10 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..services.actions import Plan
-from .modal import Dialog
+from .modal import Dialog, buttons
 
 
 class PlanModal(Dialog):
@@ -23,8 +23,14 @@ class PlanModal(Dialog):
     PlanModal .plan-title { text-style: bold; width: 100%; }
     PlanModal .plan-xe { background: $panel; color: $foreground; padding: 0 1; }
     PlanModal .plan-impact { color: $warning; }
+    PlanModal #confirm-row { height: 1; }
+    PlanModal #confirm-row Input { width: 1fr; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="plan.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="plan.cancel"),
+        Binding("pagedown", "page(1)", "More", id="plan.more", show=False),
+        Binding("pageup", "page(-1)", "Back up", id="plan.back", show=False),
+    ]
 
     def __init__(self, plan: Plan):
         super().__init__(classes=f"-{plan.risk}")
@@ -49,22 +55,40 @@ class PlanModal(Dialog):
                         "Impact:\n" + "\n".join(f"  ! {escape(i)}" for i in p.impact),
                         classes="plan-impact",
                     )
-            if p.risk == "high":
+            if p.risk == "high":  # the word is a label: an empty field never looks typed
                 word = p.confirm_word or "yes"
-                yield Static(f"Type {word!r} to confirm:", classes="dialog-text", markup=False)
-                yield Input(id="confirm-word", placeholder=word, compact=True)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button(
+                with Horizontal(id="confirm-row"):
+                    yield Label(f"Type {word} to confirm: ", markup=False)
+                    yield Input(id="confirm-word", compact=True)
+            yield buttons(
+                Button("Cancel", id="cancel", compact=True),
+                Button(
                     "Apply",
                     id="apply",
                     variant="error" if p.risk == "high" else "primary",
                     compact=True,
                     disabled=p.risk == "high",
-                )
+                ),
+            )
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-word" if self.plan.risk == "high" else "#cancel").focus()
+        self.query_one("#confirm-word" if self.plan.risk == "high" else "#apply").focus()
+        self.hint = str(self.query_one(".dialog-hint", Static).content)
+        body = self.query_one("#plan-body", VerticalScroll)
+        self.watch(body, "scroll_y", self._more_below, init=False)
+        self.call_after_refresh(self._more_below)
+
+    def action_page(self, direction: int) -> None:
+        body = self.query_one("#plan-body", VerticalScroll)
+        (body.scroll_page_down if direction > 0 else body.scroll_page_up)()
+
+    def _more_below(self, *_) -> None:
+        """A plan longer than the box says so beside the buttons."""
+        body = self.query_one("#plan-body", VerticalScroll)
+        more = body.max_scroll_y > round(body.scroll_y)
+        self.query_one(".dialog-hint", Static).update(
+            f"{self.hint}  More below: PgDn" if more else self.hint
+        )
 
     @on(Input.Changed, "#confirm-word")
     def _typed(self, event: Input.Changed) -> None:

@@ -129,6 +129,10 @@ class RowList(ScrollView, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.markable if action == "toggle_mark" else True
 
+    def go_to(self, index: int) -> None:
+        """Put the cursor on row ``index`` (as the keys would)."""
+        self.action_move(index - self.cursor)
+
     def move_to_end(self) -> None:
         """The last row, in view (once laid out: a list just filled has no height yet)."""
         self.cursor = max(len(self.rows) - 1, 0)

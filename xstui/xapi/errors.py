@@ -95,6 +95,11 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The host does not know this API call; it may run an older release.",
         "Update the host, or use the older procedure this release offers.",
     ),
+    "MESSAGE_REMOVED": (
+        (),
+        "This host's release no longer has this API call (a later release removed it).",
+        "Use the way this release offers instead.",
+    ),
     "MESSAGE_PARAMETER_COUNT_MISMATCH": (
         ("method", "expected", "received"),
         "The API call had the wrong number of parameters for this host's release.",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from .cache import Cache
 
 # how each class's state reads in a sentence, for the reasons below
-_WHAT = {"vm": "the VM", "host": "the host", "sr": "the SR", "vdi": "the disk"}
+_WHAT = {"vm": "the VM", "host": "the host", "sr": "the SR", "vdi": "the disk", "pool": "the pool"}
 
 
 def refusal(cache: Cache, cls: str, ref: str, op: str) -> str:
@@ -72,6 +72,12 @@ def _state(cache: Cache, cls: str, rec, op: str) -> str:
             return "the host is not live (not reachable)"
         if not getattr(rec, "enabled", True):
             return "the host is disabled (in maintenance)"
+    if cls == "pool" and op in ("ha_enable", "ha_disable"):
+        enabled = getattr(rec, "ha_enabled", False)
+        if op == "ha_enable" and enabled:
+            return "HA is already enabled"
+        if op == "ha_disable" and not enabled:
+            return "HA is not enabled"
     if cls == "sr":
         pbds = [cache.get("pbd", p) for p in getattr(rec, "PBDs", ())]
         if pbds and not any(p is not None and p.currently_attached for p in pbds):

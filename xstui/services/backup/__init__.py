@@ -13,9 +13,19 @@ from .metadata import (
     metadata_srs,
     probe_backups,
     schedule,
+    sr_chosen,
+    sr_field,
 )
 from .pooldb import DbSummary, DumpDatabase, RestoreDatabase, compare, dry_run, summarize
-from .vms import BackupVm, ImportMetadata, MetadataFile, export_metadata, long_chain, read_metadata
+from .vms import (
+    BackupVm,
+    ExportMetadata,
+    ImportMetadata,
+    MetadataFile,
+    export_metadata,
+    long_chain,
+    read_metadata,
+)
 from .xva import XvaReport, check_xva
 
 __all__ = [
@@ -30,9 +40,12 @@ __all__ = [
     "probe_backups",
     "read_metadata",
     "schedule",
+    "sr_chosen",
+    "sr_field",
     "BackupVm",
     "DbSummary",
     "DumpDatabase",
+    "ExportMetadata",
     "HostBackup",
     "ImportMetadata",
     "MetadataFile",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..fields import Field
 from ..host.local import LocalError, LocalSystem
 
 FREQUENCIES = ("daily", "weekly", "monthly", "never")
@@ -43,6 +44,24 @@ def metadata_srs(cache: Cache) -> list[SrChoice]:
             if sr.type not in ("iso", "udev") and sr.content_type != "iso"
         ]
     return sorted(rows, key=lambda s: (not s.shared, s.name.lower()))
+
+
+def sr_label(choice: SrChoice) -> str:
+    local = "" if choice.shared else " (local: a single point of failure)"
+    return f"{choice.name}{local} {choice.uuid[:8]}"
+
+
+def sr_field(cache: Cache) -> Field:
+    """The SR of the metadata backup (to make or to restore from): shared ones first."""
+    labels = [sr_label(c) for c in metadata_srs(cache)]
+    return Field("sr", "SR", labels[0] if labels else "", choices=labels)
+
+
+def sr_chosen(cache: Cache, label: str) -> SrChoice:
+    found = next((c for c in metadata_srs(cache) if sr_label(c) == label), None)
+    if found is None:
+        raise InvalidInput(["choose an SR"])
+    return found
 
 
 def schedule(system: LocalSystem) -> str:

@@ -13,10 +13,11 @@ from pathlib import Path
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.transfer import upload
+from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field
+from ..fields import HERE, Field, problem_of
 from ..values import size
-from .transfers import fetch, new_file, save_to, with_task
+from .transfers import backup_folder, fetch, new_file, save_to, with_task
 
 KINDS = ("host", "VM", "SR")
 
@@ -50,6 +51,11 @@ def summarize(path: Path) -> DbSummary:
     if not seen_root:
         raise InvalidInput([f"{path} is not a pool database (no <database>)"])
     return summary
+
+
+def database_file(text: str) -> Path:
+    """A file to restore from: readable here, and it starts as a pool database does."""
+    return v.file_to_read(text, "pool database")
 
 
 def _count(summary: DbSummary, table: str, row: dict[str, str]) -> None:
@@ -142,6 +148,15 @@ class RestoreDatabase(Action):
     toolstack restarts; the console reconnects by itself."""
 
     calls = ("http/put_pool_xml_db_sync",)
+
+    @staticmethod
+    def fields(path: str = "") -> list[Field]:
+        """Which file: the newest dump in the backup folder unless ``path``
+        (what was typed before)."""
+        if not path:
+            dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
+            path = str(dumps[-1]) if dumps else ""
+        return [Field("path", f"Database file ({HERE})", path, problem_of(database_file))]
 
     def __init__(self, cache: Cache, path: Path, changes: list[tuple[str, str, str]]):
         self.path, self.changes = path, changes

@@ -4,6 +4,7 @@ progress drives the bar, and its failure is XAPI's error, in words."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 from ...xapi.config import safe_stem
 from ...xapi.connection import ConnectionLost, XapiFailure
 from ...xapi.transfer import TransferCancelled, TransferFailed, download
+from .. import validate as v
 from ..actions import Cancelled, InvalidInput, RunContext, TaskFailed
-from ..fields import Field
+from ..fields import HERE, Field, problem_of
 
 
 def backup_folder() -> Path:
@@ -21,22 +23,44 @@ def backup_folder() -> Path:
     return Path(os.environ.get("XSTUI_BACKUP_DIR") or Path.home() / "xstui-backups")
 
 
+def offered(folder: Path) -> Path:
+    """A default folder to write in, made (owner only) as it is offered, so
+    that the default passes the form's check of where to write."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        pass  # the form's check says why it cannot be written
+    return folder
+
+
 def save_to(label: str, suffix: str) -> Field:
     """The "Save to" field of a backup: a new file named after what is saved
     and when, in the backup folder."""
     stem = f"{safe_stem(label)}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
-    return Field("path", "Save to", str(backup_folder() / stem))
+    return Field(
+        "path", f"Save to ({HERE})", str(offered(backup_folder()) / stem), problem_of(new_file)
+    )
 
 
 def new_file(text: str) -> Path:
-    """The file a backup is written to: named, and not there yet (a backup
-    never overwrites)."""
-    if not text.strip():
-        raise InvalidInput(["give a file name"])
-    path = Path(text.strip()).expanduser()
-    if path.exists():
-        raise InvalidInput([f"{path} exists already: choose another name"])
-    return path
+    """The file a backup is written to (its full path): in a folder the
+    console may write to, and not there yet (a backup never overwrites)."""
+    return v.file_to_save(
+        text, overwrite=False, instead="choose another name (backups never overwrite)"
+    )
+
+
+def writable(dest: Path) -> None:
+    """The file can be made where it goes, tried for real before anything is
+    asked of the host (the form's check reads permissions, which a read-only
+    or special file system may contradict)."""
+    try:
+        with tempfile.TemporaryFile(dir=dest.parent):
+            pass
+    except OSError as exc:
+        raise InvalidInput(
+            [f"{dest.parent} cannot be written ({exc.strerror or exc}): nothing was transferred"]
+        ) from None
 
 
 def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
@@ -100,6 +124,7 @@ def fetch(
     """Download with a task (from ``host`` rather than the master if given):
     the bar follows XAPI's progress for the task (the size of what comes is
     not known before it ends); the bytes written."""
+    writable(dest)
     low, high = span
 
     def run(task: str) -> int:

@@ -17,10 +17,11 @@ from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
 from ...xapi.connection import Connection, ConnectionLost, XapiFailure
 from ...xapi.transfer import download, upload
+from .. import validate as v
 from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
-from ..fields import Field
-from ..values import size
-from .transfers import fetch, new_file, save_to, with_task
+from ..fields import HERE, Field, problem_of
+from ..values import size, vms_named
+from .transfers import backup_folder, fetch, new_file, offered, save_to, with_task, writable
 from .xva import BadXva, check_xva, vm_name
 
 RECONNECT_SECONDS = 30  # how long tidying waits for a dropped connection to come back
@@ -115,7 +116,7 @@ class BackupVm(Action):
         ctx.note("taking a snapshot")
         snap = ctx.task("VM.snapshot", self.vm, label, span=(0.0, 0.1))
         snap_disks = [r for r in conn.call("VM.get_VBDs", snap)]
-        vdis = [v for v in (conn.call("VBD.get_VDI", b) for b in snap_disks) if v != NULL_REF]
+        vdis = [d for d in (conn.call("VBD.get_VDI", b) for b in snap_disks) if d != NULL_REF]
         ctx.on_undo(f"destroy the snapshot {label!r}", lambda: _destroy(ctx, snap, vdis))
         ctx.call("VM.set_is_a_template", snap, False)
         uuid = conn.call("VM.get_uuid", snap)
@@ -148,7 +149,7 @@ class BackupVm(Action):
 def _destroy(ctx: RunContext, snap: str, vdis: list[str]) -> None:
     """The snapshot and its disks go. A call whose connection dropped is
     sent again once the console is back (gone already counts as done)."""
-    for method, ref in [("VM.destroy", snap), *(("VDI.destroy", v) for v in vdis)]:
+    for method, ref in [("VM.destroy", snap), *(("VDI.destroy", vdi) for vdi in vdis)]:
         for attempt in range(2):
             try:
                 ctx.conn.call(method, ref)
@@ -173,6 +174,10 @@ def _free_space(folder: Path) -> int | None:
         return None
 
 
+def _metadata_path(folder: Path, name: str, uuid: str) -> Path:
+    return folder / f"{safe_stem(name)}-{uuid[:8]}.meta.xva"
+
+
 def export_metadata(conn: Connection, vms: list[str], folder: Path) -> list[Path]:
     """Each VM's metadata (``GET /export_metadata``) into ``folder``."""
     out = []
@@ -182,10 +187,68 @@ def export_metadata(conn: Connection, vms: list[str], folder: Path) -> list[Path
             if rec is None:
                 continue
             name, uuid = rec.name_label, rec.uuid
-        path = folder / f"{safe_stem(name)}-{uuid[:8]}.meta.xva"
+        path = _metadata_path(folder, name, uuid)
         download(conn, "/export_metadata", {"uuid": uuid}, path)
         out.append(path)
     return out
+
+
+class ExportMetadata(Action):
+    """The chosen VMs' metadata (their records, not their disks), one
+    ``.meta.xva`` file each in a folder: what ImportMetadata brings back."""
+
+    calls = ("http/get_export_metadata",)
+
+    @staticmethod
+    def fields() -> list[Field]:
+        folder = offered(backup_folder() / "metadata")
+        return [
+            Field("folder", f"Save in folder ({HERE})", str(folder), problem_of(v.folder_to_write))
+        ]
+
+    def __init__(self, cache: Cache, vms: list[str], folder: str):
+        self.folder = v.folder_to_write(folder)
+        with cache.lock:
+            recs = [cache.get("vm", vm) for vm in vms]
+            self.vms = [(r.name_label, r.uuid) for r in recs if r is not None]
+        if not self.vms:
+            raise InvalidInput(["choose VMs (space marks them)"])
+        self.paths = [_metadata_path(self.folder, name, uuid) for name, uuid in self.vms]
+
+    @property
+    def what(self) -> str:
+        return vms_named([name for name, _ in self.vms])
+
+    def plan(self) -> Plan:
+        replaced = [p.name for p in self.paths if p.exists()]
+        impact = ["nothing changes on the pool"]
+        if replaced:
+            impact.append(f"{len(replaced)} older file(s) are replaced: {', '.join(replaced[:4])}")
+        return Plan(
+            title=f"Export the metadata of {self.what}",
+            summary=f"The VM's record (not its disks) is saved to {self.paths[0]}."
+            if len(self.paths) == 1
+            else f"Each VM's record (not its disks) is saved in {self.folder}, one file each.",
+            xe=[
+                f"xe vm-export metadata=true uuid={uuid} filename={path}"
+                for (_, uuid), path in list(zip(self.vms, self.paths, strict=True))[:4]
+            ],
+            steps=["GET /export_metadata for each VM"],
+            impact=impact,
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        writable(self.paths[0])
+        for i, ((name, uuid), path) in enumerate(zip(self.vms, self.paths, strict=True)):
+            ctx.check_cancel()
+            ctx.note(f"exporting {name}")
+            download(ctx.conn, "/export_metadata", {"uuid": uuid}, path, cancel=ctx.cancel)
+            ctx.progress((i + 1) / len(self.vms))
+        if len(self.paths) == 1:
+            return f"The metadata of {self.what} is saved to {self.paths[0]}."
+        return f"The metadata of {len(self.vms)} VMs is saved in {self.folder}: " + ", ".join(
+            p.name for p in self.paths
+        )
 
 
 @dataclass(frozen=True)
@@ -216,6 +279,18 @@ class ImportMetadata(Action):
     checked by XAPI's dry run first: their disks must be on the pool's SRs."""
 
     calls = ("VM.import", "http/put_import_metadata")
+    PATTERN = "*.meta.xva"
+
+    @classmethod
+    def fields(cls) -> list[Field]:
+        folder = backup_folder() / "metadata"
+        check = problem_of(v.folder_to_read, cls.PATTERN)
+        return [Field("folder", f"Folder ({HERE})", str(folder), check)]
+
+    @classmethod
+    def of_folder(cls, cache: Cache, folder: str) -> ImportMetadata:
+        """Every metadata file in the folder, each read for the preview."""
+        return cls([read_metadata(cache, p) for p in v.folder_to_read(folder, cls.PATTERN)])
 
     def __init__(self, files: list[MetadataFile]):
         fresh = [f for f in files if not f.exists]

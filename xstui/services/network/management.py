@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ...xapi import views
 from ...xapi.cache import Cache
+from ...xapi.connection import ConnectionLost, XapiFailure
 from ...xapi.records import NULL_REF
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
@@ -81,7 +82,7 @@ class ReconfigureManagement(Action):
     """Move or re-address a host's management interface:
     ``PIF.reconfigure_ip`` then ``host.management_reconfigure``."""
 
-    calls = ("PIF.reconfigure_ip", "host.management_reconfigure")
+    calls = ("PIF.reconfigure_ip", "host.management_reconfigure", "pool.recover_slaves")
 
     assigned = ""  # the DHCP lease's address, once known
 
@@ -170,6 +171,15 @@ class ReconfigureManagement(Action):
             and self.host_rec.address == session_host
             and (config.mode != "Static" or config.ip != session_host)
         )
+        # the members know the master by its address: a new one leaves them
+        # without a master until told (pool.recover_slaves on the master)
+        moves = config.mode != "Static" or config.ip != self.host_rec.address
+        with cache.lock:
+            self.members = (
+                sorted(cache.label("host", h) for h in cache.table("host") if h != host)
+                if moves and views.master_ref(cache) == host
+                else []
+            )
 
     @property
     def new_address(self) -> str:
@@ -195,14 +205,27 @@ class ReconfigureManagement(Action):
             impact.append(
                 "With DHCP the address may change at the next lease: reserve it on the DHCP server."
             )
+        if self.members:
+            impact.append(
+                f"{name} is the pool master: its {len(self.members)} member(s) "
+                f"({', '.join(self.members)}) know it as {self.host_rec.address} and lose their "
+                "master (emergency mode: VMs keep running, nothing can be managed) until they "
+                "follow. xstui then tells them the new address (pool.recover_slaves)."
+            )
+        recover = ["xe pool-recover-slaves"] if self.members else []
         return Plan(
             title="Change management interface",
             summary=f"Set {dev} on {name} to {self.config.xe_args()} and make it the management interface.",
             xe=[
                 f"xe pif-reconfigure-ip uuid={self.pif_rec.uuid} {self.config.xe_args()}",
                 f"xe host-management-reconfigure pif-uuid={self.pif_rec.uuid}",
+                *recover,
             ],
-            steps=[f"PIF.reconfigure_ip on {dev}", "host.management_reconfigure"],
+            steps=[
+                f"PIF.reconfigure_ip on {dev}",
+                "host.management_reconfigure",
+                *(["pool.recover_slaves: the members follow the new address"] if recover else []),
+            ],
             impact=impact,
             risk="high" if self.cuts_session or self.local else "medium",
             confirm_word=dev or "yes",
@@ -226,11 +249,21 @@ class ReconfigureManagement(Action):
             self.assigned = getattr(conn.cache.get("pif", self.pif), "IP", "")
         if self.cuts_session:
             conn.retarget(self.new_address)
-        ctx.task("host.management_reconfigure", self.pif, span=(0.5, 1))
-        return (
+        ctx.task("host.management_reconfigure", self.pif, span=(0.5, 0.9))
+        done = (
             f"Management interface of {self.host_rec.name_label} is now {self.pif_rec.device} "
             f"({self.new_address or 'DHCP'})."
         )
+        if not self.members:
+            return done
+        try:
+            ctx.call("pool.recover_slaves")
+        except (XapiFailure, ConnectionLost) as exc:
+            return (
+                f"{done} The members were not told ({exc}): run xe pool-recover-slaves "
+                "on the master, or the Pool recovery screen (Ctrl+R)."
+            )
+        return f"{done} The members follow it there."
 
     def revert(self) -> Action:
         """The action that puts the previous management configuration back."""

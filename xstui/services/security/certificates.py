@@ -8,7 +8,6 @@ made here with ``cryptography``."""
 from __future__ import annotations
 
 import ipaddress
-import os
 import shlex
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from ...xapi.targets import Target
 from ...xapi.tls import alt_names, self_signed, server_fingerprint
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field, problem_of
+from ..fields import HERE, Field, optional, problem_of
 from ..host.hosts import host_or_refuse
 from ..host.local import XAPI_PEM, LocalError, LocalSystem
 
@@ -235,21 +234,21 @@ class RegenerateCertificate(Action):
         ctx.conn.expect_certificate_change()
         try:
             ctx.call(method, self.host, *args)
-        except Exception:
+            ctx.commit()
+            ctx.progress(0.5)
+            deadline = time.monotonic() + NEW_CERT_SECONDS
+            while time.monotonic() < deadline and not ctx.cancel.is_set():
+                try:
+                    seen = server_fingerprint(self.watch.host, self.watch.port, timeout=3)
+                except OSError:
+                    seen = ""  # restarting
+                if seen and seen != self.old_fingerprint:
+                    self.new_fingerprint = seen
+                    break
+                ctx.cancel.wait(0.3)
+        except BaseException:  # no verdict to ask for: a changed certificate is refused
             ctx.conn.expect_certificate_change(False)
             raise
-        ctx.commit()
-        ctx.progress(0.5)
-        deadline = time.monotonic() + NEW_CERT_SECONDS
-        while time.monotonic() < deadline and not ctx.cancel.is_set():
-            try:
-                seen = server_fingerprint(self.watch.host, self.watch.port, timeout=3)
-            except OSError:
-                seen = ""  # restarting
-            if seen and seen != self.old_fingerprint:
-                self.new_fingerprint = seen
-                break
-            ctx.cancel.wait(0.3)
         if not self.new_fingerprint:
             return f"{self.name} was asked for a new certificate; it still presents the old one."
         return f"{self.name} has a new certificate (SHA-256 {self.new_fingerprint[:23]}...)."
@@ -408,23 +407,82 @@ def make_csr(request: CsrRequest) -> tuple[bytes, bytes]:
     return key_pem, csr.public_bytes(serialization.Encoding.PEM)
 
 
-def save_csr(folder: Path, name: str, key_pem: bytes, csr_pem: bytes) -> tuple[Path, Path]:
-    """The key (mode 0600, never overwritten) and the CSR, side by side."""
+def csr_paths(folder: Path, name: str) -> tuple[Path, Path]:
+    """Where a key and its CSR go: side by side, named after the host and the time."""
     stem = safe_stem(name) + time.strftime("-%Y%m%d-%H%M%S")
-    key_path, csr_path = folder / f"{stem}.key", folder / f"{stem}.csr"
+    return folder / f"{stem}.key", folder / f"{stem}.csr"
+
+
+def save_csr(
+    folder: Path, name: str, key_pem: bytes, csr_pem: bytes, paths: tuple[Path, Path] | None = None
+) -> tuple[Path, Path]:
+    """The key (mode 0600, never overwritten) and the CSR, side by side."""
+    key_path, csr_path = paths or csr_paths(folder, name)
     write_atomic(key_path, key_pem, exclusive=True)
     write_atomic(csr_path, csr_pem)
     return key_path, csr_path
 
 
+class MakeCsr(Action):
+    """A private key and a certificate signing request for a CA, made here:
+    nothing is asked of the pool; the signed certificate is installed later
+    (InstallCertificate) with this key."""
+
+    calls = ()
+
+    def __init__(self, folder: Path, request: CsrRequest):
+        self.request = request
+        self.key_path, self.csr_path = csr_paths(folder, request.cn)
+
+    def __repr__(self) -> str:
+        return f"MakeCsr({self.request.cn})"
+
+    def plan(self) -> Plan:
+        r = self.request
+        subject = "".join(
+            f"/{k}={val}" for k, val in (("C", r.c), ("O", r.o), ("OU", r.ou), ("CN", r.cn)) if val
+        )
+        sans = ",".join(f"IP:{n}" if _is_ip(n) else f"DNS:{n}" for n in r.sans)
+        return Plan(
+            "Make a key and CSR",
+            f"A new {r.key_type} key and a signing request for {r.cn}, made on {HERE}: "
+            f"the CSR is saved to {self.csr_path}, the key to {self.key_path} (mode 0600).",
+            [
+                f"openssl req -new -newkey rsa:{r.key_type.split()[1]} -nodes "
+                f"-subj {shlex.quote(subject)} -addext subjectAltName={sans} "
+                f"-keyout {shlex.quote(str(self.key_path))} -out {shlex.quote(str(self.csr_path))}"
+            ],
+            impact=[
+                "nothing changes on the pool",
+                "send the CSR to your CA; the key stays here until the signed certificate "
+                "is installed (i)",
+            ],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.note("making the key")
+        key_pem, csr_pem = make_csr(self.request)
+        ctx.progress(0.8)
+        try:
+            save_csr(self.key_path.parent, "", key_pem, csr_pem, (self.key_path, self.csr_path))
+        except OSError as exc:
+            raise InvalidInput([f"not saved: {exc.strerror or exc}"]) from None
+        return (
+            f"Send {self.csr_path} to your CA. The private key is {self.key_path} (mode 0600): "
+            "keep it there until the signed certificate is installed."
+        )
+
+
 XE_INSTALL = "xe host-server-certificate-install"
 
 
-def _read(path: str, what: str) -> bytes:
+def _read(text: str, kind: str) -> bytes:
+    """A PEM file's bytes, once it looks like one (checked as the form's fields are)."""
+    path = v.file_to_read(text, kind)
     try:
-        return Path(os.path.expanduser(path.strip())).read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise InvalidInput([f"{what} {path!r} cannot be read: {exc.strerror or exc}"]) from None
+        raise InvalidInput([f"{path} cannot be read: {exc.strerror or exc}"]) from None
 
 
 def check_certificate(
@@ -513,9 +571,26 @@ class InstallCertificate(Action):
         rec = cache.get("host", host)
         cn = (rec.hostname or rec.name_label) if rec else ""
         return [
-            Field("cert", "Certificate file (PEM)", "", placeholder="~/xcp-a.crt"),
-            Field("key", "Private key file", latest_key(folder, cn)),
-            Field("chain", "CA chain file", "", placeholder="intermediate + root, PEM"),
+            Field(
+                "cert",
+                f"Certificate file ({HERE})",
+                "",
+                problem_of(v.file_to_read, "certificate"),
+                placeholder="PEM, e.g. ~/xcp-a.crt",
+            ),
+            Field(
+                "key",
+                f"Private key file ({HERE})",
+                latest_key(folder, cn),
+                problem_of(v.file_to_read, "private key"),
+            ),
+            Field(
+                "chain",
+                f"CA chain file ({HERE})",
+                "",
+                optional(problem_of(v.file_to_read, "certificate")),
+                placeholder="intermediate + root, PEM",
+            ),
         ]
 
     def __init__(self, cache: Cache, host: str, target: Target, cert: str, key: str, chain: str):
@@ -524,9 +599,9 @@ class InstallCertificate(Action):
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             names = list(dict.fromkeys(n for n in (rec.hostname, rec.address) if n))
         self.files = (cert.strip(), key.strip(), chain.strip())
-        self._cert = _read(cert, "the certificate file")
-        self._key = _read(key, "the key file")
-        self._chain = _read(chain, "the chain file") if chain.strip() else b""
+        self._cert = _read(cert, "certificate")
+        self._key = _read(key, "private key")
+        self._chain = _read(chain, "certificate") if chain.strip() else b""
         self.new_fingerprint = check_certificate(self._cert, self._key, self._chain, names)
         self.watch = target if target.scheme == "https" and target.host == rec.address else None
         self.old_fingerprint = ""

@@ -427,7 +427,20 @@ def management_reconfigure(ctx: Ctx, pif):
     st.set("PIF", pif, management=True, disallow_unplug=True)
     if st.get("host", host)["address"] != rec["IP"]:
         move_address(ctx, host, rec["IP"])
+        if host == ctx.sim.master:  # the members knew it by the old address
+            lose_master(ctx)
     return ""
+
+
+def lose_master(ctx: Ctx) -> None:
+    """The master's address moved: its members cannot reach it and go into
+    emergency mode (not live) until pool.recover_slaves."""
+    sim, st = ctx.sim, ctx.store
+    for member, rec in st.table("host").items():
+        if member != sim.master and member not in sim.down:
+            sim.lost_master.add(member)
+            if st.exists("host_metrics", rec["metrics"]):
+                st.set("host_metrics", rec["metrics"], live=False)
 
 
 @message()

@@ -66,11 +66,15 @@ def recover_slaves(ctx: Ctx):
     follow it; returns the hosts that were recovered."""
     sim = ctx.sim
     recovered = []
-    for host in ctx.store.table("host"):
+    st = ctx.store
+    for host, rec in st.table("host").items():
         if host == sim.master or host in sim.down:
             continue
-        if sim.master_of(host) != sim.master:
+        if sim.master_of(host) != sim.master or host in sim.lost_master:
             sim.believed_master[host] = sim.master
+            sim.lost_master.discard(host)
+            if st.exists("host_metrics", rec["metrics"]):
+                st.set("host_metrics", rec["metrics"], live=True)
             recovered.append(host)
     return recovered
 

@@ -1,0 +1,165 @@
+"""Pilot tests of the Backup area at 80x24 on the Linux console (issue 27,
+item 7): a path is checked in the form, where the console runs, the same way
+in every form that takes one; a refusal stays in the form with what was
+typed; results name the file written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xstui.screens.backup import BackupScreen
+
+from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_network_app import action_over, confirm_plan, fill_form
+from tests.waiting import form_mounted, until
+from xstui.app import XstuiApp
+from xstui.services.backup.transfers import backup_folder
+from xstui.widgets.form import FormModal
+from xstui.widgets.plan import PlanModal
+from xstui.widgets.rowlist import RowList
+
+
+async def open_backup(pilot) -> BackupScreen:
+    app = pilot.app
+    await until(pilot, lambda: app.connection.cache.table("vdi"), what="the pool loaded")
+    await pilot.press("f5")
+    return await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, BackupScreen)
+            and app.screen.query_one(RowList).rows
+            and app.screen
+        ),
+        what="the Backup screen",
+    )
+
+
+async def open_form(pilot, key: str, shows: str) -> FormModal:
+    app = pilot.app
+    await pilot.press(key)
+    await until(pilot, lambda: form_mounted(app) and shows in flat(screen_text(app)), what=shows)
+    return app.screen
+
+
+async def refused(pilot, form: FormModal, field: str, typed: str, words: str) -> None:
+    """``typed`` in ``field`` is refused in the form, in words, and stays typed."""
+    await fill_form(pilot, **{field: typed})
+    await until(
+        pilot,
+        lambda: words in str(form.query_one(f"#problem-{field}").render()),
+        what=f"{words!r} in the form",
+    )
+    assert pilot.app.screen is form  # no plan, nothing asked of the pool
+    assert form.query_one(f"#field-{field}").value == typed
+
+
+def unwritable(tmp_path: Path) -> Path:
+    """A folder this user may not write to (root may write almost anywhere:
+    a process's folder in /proc is one it may not)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder if not os.access(folder, os.W_OK) else Path("/proc/1")
+
+
+def notes(app) -> str:
+    return " ".join(n.message for n in app._notifications)
+
+
+async def test_a_dump_is_refused_in_the_form_where_it_cannot_be_written(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backup(pilot)
+        form = await open_form(pilot, "d", "Dump the pool database")
+        assert "Save to (this machine)" in flat(screen_text(app))  # where it is written
+        default = form.query_one("#field-path").value
+        assert Path(default).parent == backup_folder() and backup_folder().is_dir()
+        ro = unwritable(tmp_path)
+        await refused(pilot, form, "path", f"{ro}/pool.db", f"the directory {ro} may not be")
+        missing = tmp_path / "nowhere"
+        await refused(pilot, form, "path", f"{missing}/pool.db", f"there is no directory {missing}")
+        (tmp_path / "old.db").write_text("<database/>")
+        await refused(pilot, form, "path", str(tmp_path / "old.db"), "exists already")
+        await refused(pilot, form, "path", str(tmp_path), "is a directory")
+        assert not missing.exists()
+        await fill_form(pilot, path=str(tmp_path / "pool.db"))
+        plan = await confirm_plan(pilot)
+        assert str(tmp_path / "pool.db") in plan.plan.summary
+        await action_over(pilot)
+        assert f"to {tmp_path / 'pool.db'}." in notes(app)  # the result names the file
+    assert (tmp_path / "pool.db").read_bytes().startswith(b"<database>")
+
+
+async def test_a_restore_from_a_file_that_is_not_a_pool_database_stays_in_the_form(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    not_db = tmp_path / "notes.txt"
+    not_db.write_text("not a database\n")
+    cut = tmp_path / "cut.db"
+    cut.write_text('<database><manifest><pair key="schema_major_vsn" value="5"/></manifest><ta')
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backup(pilot)
+        form = await open_form(pilot, "r", "Restore the pool database")
+        assert "Database file (this machine)" in flat(screen_text(app))
+        await refused(pilot, form, "path", str(not_db), f"{not_db} is not a pool database")
+        await refused(pilot, form, "path", str(tmp_path / "gone.db"), "there is no file")
+        await refused(pilot, form, "path", str(tmp_path), "is a directory")
+        # it starts as a database but is not one: the form again, as typed, saying why
+        await fill_form(pilot, path=str(cut))
+        again = await until(
+            pilot,
+            lambda: (
+                form_mounted(app)
+                and app.screen is not form
+                and "is not a readable pool database"
+                in str(app.screen.query_one("#problem-form").render())
+                and app.screen
+            ),
+            what="the form again, with the reason",
+        )
+        assert again.query_one("#field-path").value == str(cut)
+        assert "is not a readable pool database" in flat(screen_text(app))  # in view at 80x24
+        await pilot.press("escape")
+        await action_over(pilot)
+        assert isinstance(app.screen, BackupScreen)
+
+
+async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_backup(pilot)
+        listing = screen.query_one(RowList)
+        web = next(i for i, (_k, cells) in enumerate(listing.rows) if cells[0] == "web-01")
+        listing.cursor = web
+        form = await open_form(pilot, "m", "Export the metadata of web-01")
+        assert "Save in folder (this machine)" in flat(screen_text(app))
+        ro = unwritable(tmp_path)
+        await refused(pilot, form, "folder", str(ro), f"the folder {ro} may not be written to")
+        await refused(pilot, form, "folder", str(tmp_path / "no"), "there is no folder")
+        await fill_form(pilot, folder=str(tmp_path))
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        (written,) = tmp_path.glob("*.meta.xva")
+        assert f"saved to {written}." in notes(app)
+        # the import form checks its folder the same way
+        form = await open_form(pilot, "i", "Import VM metadata files")
+        await refused(pilot, form, "folder", str(ro), "no .meta.xva file in")
+        await refused(pilot, form, "folder", str(tmp_path / "no"), "there is no folder")
+        await fill_form(pilot, folder=str(tmp_path))
+        await until(pilot, lambda: "is in the pool already" in flat(screen_text(app)))
+        assert app.screen is form and not isinstance(app.screen, PlanModal)
