@@ -7,7 +7,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from xstui.services import vms
@@ -108,13 +107,18 @@ def _focus_filter(screen) -> None:
     screen.query_one("#vm-filter", Input).focus()
 
 
+def _leave_filter(screen) -> None:
+    """Esc: the filter is cleared and the whole list shown again."""
+    screen.query_one("#vm-filter", Input).value = ""
+    screen.query_one(RowList).focus()
+
+
 def _mark_all(screen) -> None:
     screen.query_one(RowList).mark_all([r.ref for r in screen.shown])
 
 
 class VmsScreen(AreaScreen):
     AREA = "vms"
-    BINDINGS = [Binding("escape", "leave_filter", "List", show=False)]
     ACTS = (
         Act(
             "slash",
@@ -166,6 +170,14 @@ class VmsScreen(AreaScreen):
         ),
         Act(
             "A", "mark_all", "Select all", show=False, help="Select every VM shown", view=_mark_all
+        ),
+        Act(
+            "escape",
+            "leave_filter",
+            "List",
+            show=False,
+            help="Clear the filter and show every VM",
+            view=_leave_filter,
         ),
     )
     DEFAULT_CSS = """
@@ -222,11 +234,6 @@ class VmsScreen(AreaScreen):
 
     @on(Input.Submitted, "#vm-filter")
     def _filter_done(self) -> None:
-        self.query_one(RowList).focus()
-
-    def action_leave_filter(self) -> None:
-        """Esc: the filter is cleared and the whole list shown again."""
-        self.query_one("#vm-filter", Input).value = ""
         self.query_one(RowList).focus()
 
     def on_row_list_marked(self) -> None:

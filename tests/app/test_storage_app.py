@@ -63,7 +63,7 @@ async def test_a_disk_holding_an_sr_is_marked_and_named(running_sim, connection)
         )
         assert (modal.plan.risk, modal.plan.confirm_word) == ("high", "/dev/sdb")
         assert "Old local" in modal.plan.impact[0] and "erased" in modal.plan.impact[0]
-        text = await capture(pilot, seen, "plan", "Type '/dev/sdb' to confirm", "Apply")
+        text = await capture(pilot, seen, "plan", "Type /dev/sdb to confirm", "Apply")
         assert "unknown to this" in text
         await confirm_plan(pilot, "/dev/sdb")
         st = running_sim.sim.store
