@@ -5,9 +5,8 @@ with disks on it. A new NFS SR starts from what the server exports."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Static
 
 from xstui.services import storage as sto
@@ -16,28 +15,314 @@ from xstui.services.fields import Field, problem_of
 from xstui.services.validate import host_or_ip
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, connected, perform, read
+from xstui.widgets.flow import ask, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 COLUMNS = [("SR", 20), ("Type", 9), ("Where", 10), ("Used", 34)]
 
 
+# the new SR wizard: the kind, then each kind's own dialogs -----------------------------
+async def _new_sr(turn) -> None:
+    kinds = {"NFS": "nfs", **{label: kind for kind, label in sto.KINDS.items()}}
+    kind = await turn.app.push_screen_wait(
+        FormModal(
+            "New SR",
+            [Field("kind", "Storage", "NFS", choices=list(kinds))],
+            lambda v: kinds[v["kind"]],
+        )
+    )
+    flows = {
+        "nfs": _new_nfs,
+        "lvmoiscsi": _new_iscsi,
+        "lvmohba": _new_hba,
+        "lvm": _new_local,
+        "ext": _new_local,
+    }
+    if kind in flows:
+        await flows[kind](turn, kind)
+
+
+async def _new_block(turn, kind: str, config: dict, luns: list, where: str) -> None:
+    app, cache = turn.app, turn.cache
+    if not luns:
+        notify_error(app, InvalidInput([f"{where} offers no LUN"]))
+        return
+    labels = {lun.label: lun for lun in luns}
+    action = await ask(
+        app,
+        f"New {sto.KINDS[kind]} SR: which LUN of {where}?",
+        [
+            Field("lun", "LUN", next(iter(labels)), choices=list(labels)),
+            Field("name", "Name", f"{sto.KINDS[kind].split()[0]} {where}"),
+        ],
+        lambda v: sto.CreateBlockSr(
+            cache, kind, {**config, "SCSIid": labels[v["lun"]].scsi_id}, v["name"]
+        ),
+    )
+    if action is not None:
+        await perform(app, action)
+
+
+async def _new_iscsi(turn, kind: str) -> None:
+    app, conn = turn.app, turn.conn
+    config = await app.push_screen_wait(
+        FormModal(
+            "New iSCSI SR: which target?",
+            sto.iscsi_fields(),
+            lambda v: sto.iscsi_config(v["target"], v["chapuser"], v["chappassword"]),
+        )
+    )
+    if config is None:
+        return
+    iqns = await read(app, sto.iscsi_iqns, conn, config)
+    if not iqns:
+        if iqns is not None:
+            notify_error(app, InvalidInput(["the target offers no IQN"]))
+        return
+    iqn = iqns[0]
+    if len(iqns) > 1:
+        iqn = await app.push_screen_wait(
+            FormModal(
+                "Which target IQN?",
+                [Field("iqn", "IQN", iqns[0], choices=iqns)],
+                lambda v: v["iqn"],
+            )
+        )
+        if iqn is None:
+            return
+    luns = await read(app, sto.iscsi_luns, conn, config, iqn)
+    if luns is not None:
+        await _new_block(turn, kind, {**config, "targetIQN": iqn}, luns, config["target"])
+
+
+async def _new_hba(turn, kind: str) -> None:
+    luns = await read(turn.app, sto.hba_luns, turn.conn)
+    if luns is not None:
+        await _new_block(turn, kind, {}, luns, "the HBAs")
+
+
+async def _new_local(turn, kind: str) -> None:
+    """The host, then one of its disks: listed with the SRs each holds (a
+    disk holding one is marked and named); where the host cannot list them,
+    the path typed is probed before the plan."""
+    app, conn, cache = turn.app, turn.conn, turn.cache
+    with cache.lock:
+        hosts = {h.name_label: h.ref for h in cache.table("host").values()}
+    names = sorted(hosts)
+    title = f"New {sto.KINDS[kind]} SR"
+    host = hosts[names[0]]
+    if len(names) > 1:
+        host = await app.push_screen_wait(
+            FormModal(
+                f"{title}: on which host's disk?",
+                [Field("host", "Host", names[0], choices=names)],
+                lambda v: hosts[v["host"]],
+            )
+        )
+        if host is None:
+            return
+    on = cache.label("host", host)
+    disks = await read(app, sto.local_disks, conn, host, note=f"Looking at the disks of {on}...")
+    if disks is None:
+        return
+    name = Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)")
+    if disks:
+        listed = {d.label: d for d in disks}
+        first = next((d for d in disks if not d.holds), disks[0]).label
+        held = [f"\n! {d.path} holds {h.said()}" for d in disks for h in d.holds]
+        action = await ask(
+            app,
+            f"{title} on a disk of {on}" + "".join(held),
+            [Field("device", "Disk", first, choices=list(listed)), name],
+            lambda v: sto.CreateBlockSr(
+                cache,
+                kind,
+                {"device": listed[v["device"]].path},
+                v["name"],
+                host,
+                listed[v["device"]].holds,
+            ),
+        )
+    else:
+        typed = await ask(
+            app,
+            f"{title} on a disk of {on} (it lists none: type the path)",
+            [
+                Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
+                name,
+            ],
+            lambda v: sto.CreateBlockSr(
+                cache, kind, {"device": v["device"].strip()}, v["name"], host
+            ),
+        )
+        if typed is None:
+            return
+        holds = await read(
+            app, sto.disk_holds, conn, host, typed.device, note="Probing the disk..."
+        )
+        if holds is None:
+            return
+        try:
+            action = sto.CreateBlockSr(cache, kind, typed.config, typed.name, host, holds)
+        except InvalidInput as exc:
+            notify_error(app, exc)
+            return
+    if action is not None:
+        await perform(app, action)
+
+
+async def _new_nfs(turn, kind: str) -> None:
+    app, conn = turn.app, turn.conn
+    server = await app.push_screen_wait(
+        FormModal(
+            "New NFS SR: which server?",
+            [Field("server", "NFS server", "", problem_of(host_or_ip, "NFS server"))],
+            lambda v: host_or_ip(v["server"], "NFS server"),
+        )
+    )
+    if server is None:
+        return
+    exports = await read(app, sto.exports_with_srs, conn, server)
+    if exports is None:
+        return
+    if not exports:
+        notify_error(app, InvalidInput([f"{server} exports nothing this pool may mount"]))
+        return
+    action = await ask(
+        app,
+        f"New NFS SR on {server} ({len(exports)} export(s))",
+        sto.CreateNfsSr.fields(server, list(exports), {p: len(u) for p, u in exports.items()}),
+        lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
+    )
+    if action is None:
+        return
+    t = action.target
+    found = sto.unknown_srs(conn.cache, exports.get(t.path, []))
+    if found:  # an SR the pool does not know is there: bring it back, or add one beside it
+        answer = await app.push_screen_wait(
+            ChoiceModal(
+                "An SR is already there",
+                f"{t.server}:{t.path} holds the SR {found[0]}, unknown to this pool "
+                "(forgotten, or another pool's). Attach it (its disks come back), or "
+                "create a new SR beside it?",
+                [("attach", "Attach it"), ("new", "New SR"), ("no", "Cancel")],
+            )
+        )
+        if answer == "attach":
+            action = sto.AttachExistingNfsSr(conn.cache, t, found[0], action.name)
+        elif answer != "new":
+            return
+    await perform(app, action)
+
+
+# the SR under the cursor ----------------------------------------------------------------
+def _sr(turn) -> str | None:
+    return turn.screen.selected() or None
+
+
+def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
+    """An act on the SR under the cursor that asks nothing before its plan."""
+    return Act(
+        key,
+        name,
+        label,
+        builds=(action,),
+        subject=_sr,
+        missing="Choose an SR in the list.",
+        build=lambda t: action(t.cache, t.subject),
+        **kw,
+    )
+
+
+def _toggle_disks(screen) -> None:
+    screen.show_disks = not screen.show_disks
+    screen.draw_detail()
+
+
 class StorageScreen(AreaScreen):
-    BINDINGS = [
-        Binding("n", "new_sr", "New SR", id="storage.new_sr"),
-        Binding("a", "attach", "Attach", id="storage.attach"),
-        Binding("d", "detach", "Detach", id="storage.detach"),
-        Binding("f", "forget", "Forget", id="storage.forget", show=False),
-        Binding("X", "destroy", "Destroy", id="storage.destroy", show=False),
-        Binding("D", "default", "Default SR", id="storage.default"),
-        Binding("M", "multipath", "Multipath", id="storage.multipath", show=False),
-        Binding("s", "rescan", "Rescan", id="storage.rescan", show=False),
-        Binding("v", "disks", "Disks", id="storage.disks", show=False),
-    ]
+    AREA = "storage"
+    ACTS = (
+        Act(
+            "n",
+            "new_sr",
+            "New SR",
+            help="NFS, iSCSI, HBA or a host's local disk",
+            builds=(sto.CreateNfsSr, sto.AttachExistingNfsSr, sto.CreateBlockSr),
+            steps=_new_sr,
+        ),
+        _on_sr(
+            "a",
+            "attach",
+            "Attach",
+            sto.AttachSr,
+            help="Attach the SR on the hosts where it is detached",
+            operation=("sr", "plug"),
+        ),
+        _on_sr(
+            "d",
+            "detach",
+            "Detach",
+            sto.DetachSr,
+            help="Detach the SR from every host",
+            operation=("sr", "unplug"),
+        ),
+        _on_sr(
+            "f",
+            "forget",
+            "Forget",
+            sto.ForgetSr,
+            show=False,
+            help="The pool forgets the SR; its data stays on the storage",
+        ),
+        _on_sr(
+            "X",
+            "destroy",
+            "Destroy",
+            sto.DestroySr,
+            show=False,
+            help="Delete the SR and every disk on it",
+        ),
+        _on_sr(
+            "D",
+            "default",
+            "Default SR",
+            sto.SetDefaultSr,
+            help="Make the SR the pool's default, suspend and crash-dump SR",
+        ),
+        Act(
+            "M",
+            "multipath",
+            "Multipath",
+            show=False,
+            help="Enable multipathing on a host",
+            builds=(sto.EnableMultipath,),
+            title="Enable multipathing on a host",
+            fields=lambda t: sto.EnableMultipath.fields(t.cache),
+            build=lambda t: sto.EnableMultipath(t.cache, t.values["host"]),
+        ),
+        _on_sr(
+            "s",
+            "rescan",
+            "Rescan",
+            sto.RescanSr,
+            show=False,
+            help="Rescan the SR for disks made or deleted outside this pool",
+            operation=("sr", "scan"),
+        ),
+        Act(
+            "v",
+            "disks",
+            "Disks",
+            show=False,
+            help="Show or hide the selected SR's disks",
+            view=_toggle_disks,
+        ),
+    )
     DRAWN_FROM = frozenset({"sr", "pbd", "vdi", "vbd", "vm", "pool", "host"})
 
     show_disks = False  # v: the selected SR's disks in the details
@@ -106,201 +391,8 @@ class StorageScreen(AreaScreen):
         )
         self.query_one("#sr-detail", Static).update(text)
 
-    def _selected(self) -> str:
+    def selected(self) -> str:
         return self.query_one(RowList).cursor_key or ""
 
-    async def _run(self, make) -> None:
-        action = await ask(self.app, "", [], lambda _: make(self.conn.cache, self._selected()))
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(sto.CreateNfsSr, sto.CreateBlockSr)
-    @work(exit_on_error=False, group="action", description="new SR")
-    async def action_new_sr(self) -> None:
-        if not connected(self.app):
-            return
-        kinds = {"NFS": "nfs", **{label: kind for kind, label in sto.KINDS.items()}}
-        kind = await self.app.push_screen_wait(
-            FormModal(
-                "New SR",
-                [Field("kind", "Storage", "NFS", choices=list(kinds))],
-                lambda v: kinds[v["kind"]],
-            )
-        )
-        flows = {
-            "nfs": self._new_nfs,
-            "lvmoiscsi": self._new_iscsi,
-            "lvmohba": self._new_hba,
-            "lvm": self._new_local,
-            "ext": self._new_local,
-        }
-        if kind in flows:
-            await flows[kind](kind)
-
-    async def _new_block(self, kind: str, config: dict, luns: list, where: str) -> None:
-        if not luns:
-            notify_error(self.app, InvalidInput([f"{where} offers no LUN"]))
-            return
-        labels = {lun.label: lun for lun in luns}
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            f"New {sto.KINDS[kind]} SR: which LUN of {where}?",
-            [
-                Field("lun", "LUN", next(iter(labels)), choices=list(labels)),
-                Field("name", "Name", f"{sto.KINDS[kind].split()[0]} {where}"),
-            ],
-            lambda v: sto.CreateBlockSr(
-                cache, kind, {**config, "SCSIid": labels[v["lun"]].scsi_id}, v["name"]
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    async def _new_iscsi(self, kind: str) -> None:
-        conn = self.conn
-        config = await self.app.push_screen_wait(
-            FormModal(
-                "New iSCSI SR: which target?",
-                sto.iscsi_fields(),
-                lambda v: sto.iscsi_config(v["target"], v["chapuser"], v["chappassword"]),
-            )
-        )
-        if config is None:
-            return
-        iqns = await read(self.app, sto.iscsi_iqns, conn, config)
-        if not iqns:
-            if iqns is not None:
-                notify_error(self.app, InvalidInput(["the target offers no IQN"]))
-            return
-        iqn = iqns[0]
-        if len(iqns) > 1:
-            iqn = await self.app.push_screen_wait(
-                FormModal(
-                    "Which target IQN?",
-                    [Field("iqn", "IQN", iqns[0], choices=iqns)],
-                    lambda v: v["iqn"],
-                )
-            )
-            if iqn is None:
-                return
-        luns = await read(self.app, sto.iscsi_luns, conn, config, iqn)
-        if luns is not None:
-            await self._new_block(kind, {**config, "targetIQN": iqn}, luns, config["target"])
-
-    async def _new_hba(self, kind: str) -> None:
-        luns = await read(self.app, sto.hba_luns, self.conn)
-        if luns is not None:
-            await self._new_block(kind, {}, luns, "the HBAs")
-
-    async def _new_local(self, kind: str) -> None:
-        cache = self.conn.cache
-        with cache.lock:
-            hosts = {h.name_label: h.ref for h in cache.table("host").values()}
-        action = await ask(
-            self.app,
-            f"New {sto.KINDS[kind]} SR on a host's free disk",
-            [
-                Field("host", "Host", sorted(hosts)[0], choices=sorted(hosts)),
-                Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
-                Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)"),
-            ],
-            lambda v: sto.CreateBlockSr(
-                cache, kind, {"device": v["device"].strip()}, v["name"], hosts.get(v["host"], "")
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    async def _new_nfs(self, kind: str) -> None:
-        conn = self.conn
-        server = await self.app.push_screen_wait(
-            FormModal(
-                "New NFS SR: which server?",
-                [Field("server", "NFS server", "", problem_of(host_or_ip, "NFS server"))],
-                lambda v: host_or_ip(v["server"], "NFS server"),
-            )
-        )
-        if server is None:
-            return
-        exports = await read(self.app, sto.exports_with_srs, conn, server)
-        if exports is None:
-            return
-        if not exports:
-            notify_error(self.app, InvalidInput([f"{server} exports nothing this pool may mount"]))
-            return
-        action = await ask(
-            self.app,
-            f"New NFS SR on {server} ({len(exports)} export(s))",
-            sto.CreateNfsSr.fields(server, list(exports), {p: len(u) for p, u in exports.items()}),
-            lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
-        )
-        if action is None:
-            return
-        t = action.target
-        found = sto.unknown_srs(conn.cache, exports.get(t.path, []))
-        if found:  # an SR the pool does not know is there: bring it back, or add one beside it
-            answer = await self.app.push_screen_wait(
-                ChoiceModal(
-                    "An SR is already there",
-                    f"{t.server}:{t.path} holds the SR {found[0]}, unknown to this pool "
-                    "(forgotten, or another pool's). Attach it (its disks come back), or "
-                    "create a new SR beside it?",
-                    [("attach", "Attach it"), ("new", "New SR"), ("no", "Cancel")],
-                )
-            )
-            if answer == "attach":
-                action = sto.AttachExistingNfsSr(conn.cache, t, found[0], action.name)
-            elif answer != "new":
-                return
-        await perform(self.app, action)
-
-    def action_disks(self) -> None:
-        self.show_disks = not self.show_disks
-        self.draw_detail()
-
     def targets(self, cls: str) -> list[str]:
-        return [self._selected()] if cls == "sr" and self._selected() else []
-
-    @requires(sto.RescanSr, operation=("sr", "scan"))
-    @work(exit_on_error=False, group="action", description="rescan SR")
-    async def action_rescan(self) -> None:
-        await self._run(sto.RescanSr)
-
-    @requires(sto.AttachSr, operation=("sr", "plug"))
-    @work(exit_on_error=False, group="action", description="attach SR")
-    async def action_attach(self) -> None:
-        await self._run(sto.AttachSr)
-
-    @requires(sto.DetachSr, operation=("sr", "unplug"))
-    @work(exit_on_error=False, group="action", description="detach SR")
-    async def action_detach(self) -> None:
-        await self._run(sto.DetachSr)
-
-    @requires(sto.ForgetSr)
-    @work(exit_on_error=False, group="action", description="forget SR")
-    async def action_forget(self) -> None:
-        await self._run(sto.ForgetSr)
-
-    @requires(sto.DestroySr)
-    @work(exit_on_error=False, group="action", description="destroy SR")
-    async def action_destroy(self) -> None:
-        await self._run(sto.DestroySr)
-
-    @requires(sto.SetDefaultSr)
-    @work(exit_on_error=False, group="action", description="default SR")
-    async def action_default(self) -> None:
-        await self._run(sto.SetDefaultSr)
-
-    @requires(sto.EnableMultipath)
-    @work(exit_on_error=False, group="action", description="multipath")
-    async def action_multipath(self) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            "Enable multipathing on a host",
-            sto.EnableMultipath.fields(cache),
-            lambda v: sto.EnableMultipath(cache, v["host"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
+        return [self.selected()] if cls == "sr" and self.selected() else []

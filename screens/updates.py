@@ -12,7 +12,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -26,16 +25,18 @@ from xstui.services.updates.guidance import explain
 from xstui.services.updates.model import UpdatesView, build, read_document
 from xstui.services.updates.rolling import Journal, RollingUpdate, host_uuid, prepare
 from xstui.services.values import size
-from xstui.widgets.flow import ask, connected, perform, read
+from xstui.widgets.flow import read
 from xstui.widgets.form import FormModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 from xstui.xapi import views
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 20), ("Guidance pending", 20), ("State", 9)]
 MAX_ROWS = 9  # host rows shown at once (more scroll)
+STILL_READING = "Still reading what this pool's API offers."
 
 
 def _lacks(names) -> str:
@@ -44,18 +45,251 @@ def _lacks(names) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} +{len(names) - 1}"
 
 
+# what the acts act on -------------------------------------------------------------------
+def _view(turn) -> UpdatesView | None:
+    """The pool's updates as read (None until the API's generation is known)."""
+    return turn.screen.view()
+
+
+def _host_view(turn):
+    """(view, the host under the cursor)."""
+    view = turn.screen.view()
+    host = view.host(turn.screen.selected()) if view is not None else None
+    return (view, host) if host is not None else None
+
+
+def _lacking(view: UpdatesView) -> list[str]:
+    """The uploaded updates some host lacks."""
+    return [u.name for u in view.updates if u.uploaded and len(u.applied_on) < len(view.hosts)]
+
+
+def _which(names: list[str]) -> list[Field]:
+    """Which update: asked only when there is a choice."""
+    return [Field("name", "Update", names[0], choices=names)] if len(names) > 1 else []
+
+
+def _none(what: str) -> InvalidInput:
+    return InvalidInput([f"{what}: no update to choose from"])
+
+
+def _picked(turn, names: list[str], what: str) -> str:
+    """The update chosen in the form, or the only one; refused in words when none."""
+    if not names:
+        raise _none(what)
+    return turn.values.get("name") or names[0]
+
+
+def _missing_on(turn) -> list[str]:
+    view, host = turn.subject
+    return [] if view.generation.lists_missing else list(host.missing)
+
+
+def _apply(turn) -> upd.ApplyUpdate:
+    view, host = turn.subject
+    name = ""
+    if not view.generation.lists_missing:
+        name = _picked(turn, _missing_on(turn), f"Apply which update on {host.name}?")
+    return upd.ApplyUpdate(view, name, host.ref)
+
+
+def _uploaded(view: UpdatesView) -> list[str]:
+    return [u.name for u in view.updates if u.uploaded]
+
+
+def _upload_fields(turn) -> list[Field]:
+    """The update files found (the folders of XSTUI_UPDATE_DIR, the backup
+    folder, the working folder): a read of the disk, in a thread."""
+    folders = [Path(p) for p in os.environ.get("XSTUI_UPDATE_DIR", "").split(":") if p]
+    files = upd.candidate_files([*folders, backup_folder(), Path.cwd()])
+    return upd.UploadUpdate.fields(turn.cache, files, turn.subject.generation)
+
+
+async def _changed(turn) -> None:
+    turn.screen.after_change()
+
+
+async def _synced(turn) -> None:
+    turn.screen.read_model()
+
+
+async def _rolled(turn) -> None:
+    turn.screen.after_change()
+    turn.screen.refresh_view()
+
+
+async def _precheck(turn) -> None:
+    """A read only (XAPI's own checks): the verdicts are shown under the hosts."""
+    screen, view = turn.screen, turn.subject
+    if view.generation.lists_missing:
+        name = ""
+        hosts = [h.ref for h in view.hosts]
+    else:
+        name = await _pick(turn, "Precheck which update?", _lacking(view))
+        if name is None:
+            return
+        hosts = [h.ref for h in view.hosts if name not in h.applied]
+    verdicts = await read(
+        turn.app, upd.precheck, turn.conn, view, name, hosts, note="Prechecking..."
+    )
+    if verdicts is not None:
+        screen.verdicts, screen.verdict_of = verdicts, name or "the pool"
+        bad = sum(1 for v in verdicts if not v.ok)
+        turn.app.notify(
+            f"Precheck: {len(verdicts) - bad} passed, {bad} failed (details below the hosts).",
+            severity="warning" if bad else "information",
+            timeout=6,
+        )
+        screen.refresh_view()
+
+
+async def _pick(turn, title: str, names: list[str]) -> str | None:
+    """Which update, for a read (not an Action): asked only when there is a choice."""
+    if not names:
+        notify_error(turn.app, _none(title))
+        return None
+    if len(names) == 1:
+        return names[0]
+    return await turn.app.push_screen_wait(FormModal(title, _which(names), lambda v: v["name"]))
+
+
+async def _baseline(turn) -> None:
+    screen = turn.screen
+    default = screen.baseline.source if screen.baseline else str(backup_folder() / "baseline.yaml")
+
+    def check(values):
+        try:
+            return load(values["path"].strip())
+        except BaselineError as exc:
+            raise InvalidInput([str(exc)]) from None
+
+    baseline = await turn.app.push_screen_wait(
+        FormModal(
+            "Compliance baseline (YAML: require, allow, hosts)",
+            [Field("path", "Baseline file", default)],
+            check,
+        )
+    )
+    if baseline is not None:
+        screen.baseline = baseline
+        screen.refresh_view()
+
+
 class UpdatesScreen(AreaScreen):
-    BINDINGS = [
-        Binding("u", "upload", "Upload", id="updates.upload"),
-        Binding("p", "precheck", "Precheck", id="updates.precheck"),
-        Binding("a", "apply", "Apply", id="updates.apply"),
-        Binding("P", "pool_apply", "Pool apply", id="updates.pool_apply", show=False),
-        Binding("c", "clean", "Clean up", id="updates.clean", show=False),
-        Binding("s", "sync", "Sync", id="updates.sync", show=False),
-        Binding("R", "rolling", "Rolling update", id="updates.rolling"),
-        Binding("b", "baseline", "Baseline", id="updates.baseline"),
-        Binding("r", "reread", "Refresh", id="updates.reread", show=False),
-    ]
+    AREA = "updates"
+    ACTS = (
+        Act(
+            "u",
+            "upload",
+            "Upload",
+            help="Upload an update file to the pool",
+            builds=(upd.UploadUpdate,),
+            subject=_view,
+            missing=STILL_READING,
+            read=_upload_fields,
+            title="Upload an update file",
+            fields=lambda t: t.data,
+            build=lambda t: upd.UploadUpdate(
+                t.cache, t.subject, t.values["path"], t.values.get("sr", "")
+            ),
+        ),
+        Act(
+            "p",
+            "precheck",
+            "Precheck",
+            help="XAPI's own checks of an update on the hosts that lack it",
+            subject=_view,
+            missing=STILL_READING,
+            steps=_precheck,
+        ),
+        Act(
+            "a",
+            "apply",
+            "Apply",
+            help="Apply an update on the host under the cursor",
+            builds=(upd.ApplyUpdate,),
+            subject=_host_view,
+            missing=STILL_READING,
+            title=lambda t: f"Apply which update on {t.subject[1].name}?",
+            fields=lambda t: _which(_missing_on(t)),
+            build=_apply,
+            after=_changed,
+        ),
+        Act(
+            "P",
+            "pool_apply",
+            "Pool apply",
+            show=False,
+            help="Apply an update on every host",
+            builds=(upd.ApplyToPool,),
+            subject=_view,
+            missing=STILL_READING,
+            title="Apply which update to the pool?",
+            fields=lambda t: _which(_lacking(t.subject)),
+            build=lambda t: upd.ApplyToPool(
+                t.subject, _picked(t, _lacking(t.subject), "Apply which update to the pool?")
+            ),
+        ),
+        Act(
+            "c",
+            "clean",
+            "Clean up",
+            show=False,
+            help="Remove an update's files from the pool",
+            builds=(upd.CleanUpdate,),
+            subject=_view,
+            missing=STILL_READING,
+            title="Remove the files of which update?",
+            fields=lambda t: _which(_uploaded(t.subject)),
+            build=lambda t: upd.CleanUpdate(
+                t.subject, _picked(t, _uploaded(t.subject), "Remove the files of which update?")
+            ),
+        ),
+        Act(
+            "s",
+            "sync",
+            "Sync",
+            show=False,
+            help="Synchronise the pool's update repositories (XenServer 8)",
+            builds=(upd.SyncUpdates,),
+            subject=_view,
+            missing=STILL_READING,
+            build=lambda t: upd.SyncUpdates(t.cache, t.subject),
+            after=_synced,
+        ),
+        Act(
+            "R",
+            "rolling",
+            "Rolling update",
+            help="Update host by host, the master first; resumable",
+            builds=(RollingUpdate,),
+            subject=_view,
+            missing=STILL_READING,
+            read=lambda t: prepare(t.conn, t.subject),
+            reading="Checking what keeps VMs on each host...",
+            title=lambda t: RollingUpdate.question(t.data),
+            fields=lambda t: RollingUpdate.fields(t.data),
+            build=lambda t: RollingUpdate(t.cache, t.data, t.values.get("blocked", "refuse")),
+            after=_rolled,
+        ),
+        Act(
+            "b",
+            "baseline",
+            "Baseline",
+            help="Load a compliance baseline (YAML) to compare the hosts with",
+            connection=False,
+            subject=_view,
+            missing=STILL_READING,
+            steps=_baseline,
+        ),
+        Act(
+            "r",
+            "reread",
+            "Refresh",
+            show=False,
+            help="Read the pool's updates again",
+            view=lambda s: s.read_model(),
+        ),
+    )
     DEFAULT_CSS = """
     UpdatesScreen #updates-head { height: auto; padding: 0 1; }
     UpdatesScreen #updates-detail-scroll { height: 1fr; }
@@ -228,191 +462,9 @@ class UpdatesScreen(AreaScreen):
         return {by_name[d.host]: d for d in found}
 
     # helpers -------------------------------------------------------------------------
-    def _selected(self) -> str:
+    def selected(self) -> str:
         return self.query_one(RowList).cursor_key or ""
 
-    def _ready(self) -> UpdatesView | None:
-        if not connected(self.app):
-            return None
-        view = self.view()
-        if view is None:
-            self.app.notify("Still reading what this pool's API offers.", timeout=4)
-        return view
-
-    async def _pick(self, title: str, names: list[str]) -> str | None:
-        if not names:
-            notify_error(self.app, InvalidInput([f"{title}: no update to choose from"]))
-            return None
-        if len(names) == 1:
-            return names[0]
-        return await self.app.push_screen_wait(
-            FormModal(
-                title, [Field("name", "Update", names[0], choices=names)], lambda v: v["name"]
-            )
-        )
-
-    def _after_change(self) -> None:
+    def after_change(self) -> None:
         if self.generation is not None and self.generation.lists_missing:
             self.read_model()
-
-    # actions -------------------------------------------------------------------------
-    @requires(upd.UploadUpdate)
-    @work(exit_on_error=False, group="action", description="upload")
-    async def action_upload(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        cache = self.conn.cache
-        folders = [Path(p) for p in os.environ.get("XSTUI_UPDATE_DIR", "").split(":") if p]
-        files = upd.candidate_files([*folders, backup_folder(), Path.cwd()])
-        try:
-            fields = upd.UploadUpdate.fields(cache, files, view.generation)
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        action = await ask(
-            self.app,
-            "Upload an update file",
-            fields,
-            lambda v: upd.UploadUpdate(cache, view, v["path"], v.get("sr", "")),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @work(exit_on_error=False, group="action", description="precheck")
-    async def action_precheck(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        if view.generation.lists_missing:
-            name = ""
-            hosts = [h.ref for h in view.hosts]
-        else:
-            lacking = [
-                u.name for u in view.updates if u.uploaded and len(u.applied_on) < len(view.hosts)
-            ]
-            name = await self._pick("Precheck which update?", lacking)
-            if name is None:
-                return
-            hosts = [h.ref for h in view.hosts if name not in h.applied]
-        verdicts = await read(
-            self.app, upd.precheck, self.conn, view, name, hosts, note="Prechecking..."
-        )
-        if verdicts is not None:
-            self.verdicts, self.verdict_of = verdicts, name or "the pool"
-            bad = sum(1 for v in verdicts if not v.ok)
-            self.app.notify(
-                f"Precheck: {len(verdicts) - bad} passed, {bad} failed (details below the hosts).",
-                severity="warning" if bad else "information",
-                timeout=6,
-            )
-            self.refresh_view()
-
-    @requires(upd.ApplyUpdate)
-    @work(exit_on_error=False, group="action", description="apply")
-    async def action_apply(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        host = view.host(self._selected())
-        if host is None:
-            return
-        name = ""
-        if not view.generation.lists_missing:
-            name = await self._pick(f"Apply which update on {host.name}?", list(host.missing))
-            if name is None:
-                return
-        action = await ask(self.app, "", [], lambda _: upd.ApplyUpdate(view, name, host.ref))
-        if action is not None and await perform(self.app, action):
-            self._after_change()
-
-    @requires(upd.ApplyToPool)
-    @work(exit_on_error=False, group="action", description="pool apply")
-    async def action_pool_apply(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        lacking = [
-            u.name for u in view.updates if u.uploaded and len(u.applied_on) < len(view.hosts)
-        ]
-        name = await self._pick("Apply which update to the pool?", lacking)
-        if name is None:
-            return
-        action = await ask(self.app, "", [], lambda _: upd.ApplyToPool(view, name))
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(upd.CleanUpdate)
-    @work(exit_on_error=False, group="action", description="clean")
-    async def action_clean(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        name = await self._pick(
-            "Remove the files of which update?", [u.name for u in view.updates if u.uploaded]
-        )
-        if name is None:
-            return
-        action = await ask(self.app, "", [], lambda _: upd.CleanUpdate(view, name))
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(upd.SyncUpdates)
-    @work(exit_on_error=False, group="action", description="sync")
-    async def action_sync(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        cache = self.conn.cache
-        action = await ask(self.app, "", [], lambda _: upd.SyncUpdates(cache, view))
-        if action is not None and await perform(self.app, action):
-            self.read_model()
-
-    @requires(RollingUpdate)
-    @work(exit_on_error=False, group="action", description="rolling update")
-    async def action_rolling(self) -> None:
-        view = self._ready()
-        if view is None:
-            return
-        prep = await read(
-            self.app, prepare, self.conn, view, note="Checking what keeps VMs on each host..."
-        )
-        if prep is None:
-            return
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            RollingUpdate.question(prep),
-            RollingUpdate.fields(prep),
-            lambda v: RollingUpdate(cache, prep, v.get("blocked", "refuse")),
-        )
-        if action is not None:
-            await perform(self.app, action)
-            self._after_change()
-            self.refresh_view()
-
-    @work(exit_on_error=False, group="action", description="baseline")
-    async def action_baseline(self) -> None:
-        if self.view() is None:
-            return
-        default = self.baseline.source if self.baseline else str(backup_folder() / "baseline.yaml")
-
-        def check(values):
-            try:
-                return load(values["path"].strip())
-            except BaselineError as exc:
-                raise InvalidInput([str(exc)]) from None
-
-        baseline = await self.app.push_screen_wait(
-            FormModal(
-                "Compliance baseline (YAML: require, allow, hosts)",
-                [Field("path", "Baseline file", default)],
-                check,
-            )
-        )
-        if baseline is not None:
-            self.baseline = baseline
-            self.refresh_view()
-
-    def action_reread(self) -> None:
-        self.read_model()

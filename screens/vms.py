@@ -5,18 +5,17 @@ operations and migration; a VM's memory."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from xstui.services import vms
 from xstui.services.fields import Field
-from xstui.widgets.flow import ask, connected, perform
 from xstui.widgets.rowlist import RowList
 from xstui.xapi import operations
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 COLUMNS = (
     ("VM", 19),
@@ -29,15 +28,158 @@ COLUMNS = (
 )
 
 
+def _chosen(turn) -> list[str] | None:
+    """The marked VMs, or the one under the cursor; None (said) when the
+    filter shows none."""
+    chosen = turn.screen.query_one(RowList).chosen()
+    if not chosen:
+        turn.app.notify("No VM here: change the filter.", severity="warning")
+    return chosen or None
+
+
+def _named(turn, chosen: list[str]) -> str:
+    """The chosen VMs as a dialog's title names them."""
+    return turn.cache.label("vm", chosen[0]) if len(chosen) == 1 else f"{len(chosen)} VMs"
+
+
+def _power_subject(turn) -> tuple[list[str], list[str], dict[str, str]] | None:
+    """(VMs, the operations every one allows, host label -> ref); None, said
+    in words, when no operation fits them all."""
+    chosen, cache = _chosen(turn), turn.cache
+    if chosen is None:
+        return None
+    with cache.lock:
+        offered = vms.PowerVms.offered(cache, chosen)
+        states = {cache.get("vm", v).power_state for v in chosen if cache.get("vm", v)}
+        why = operations.refusal(cache, "vm", chosen[0], "hard_shutdown")
+        hosts = dict(vms.PowerVms.hosts(cache))
+    if not offered:
+        turn.app.notify(
+            f"No power operation is possible now: {why}."
+            if len(chosen) == 1 and why
+            else "No power operation fits every selected VM ("
+            + ", ".join(sorted(states)).lower()
+            + "): select VMs in the same state.",
+            severity="warning",
+        )
+        return None
+    return chosen, offered, hosts
+
+
+def _power_fields(turn) -> list[Field]:
+    _chosen_vms, offered, hosts = turn.subject
+    fields = [Field("op", "Operation", offered[0], choices=offered)]
+    if set(offered) & set(vms.PLACED):
+        fields.append(Field("host", "On host (start, resume)", vms.ANY_HOST, choices=list(hosts)))
+    return fields
+
+
+def _power(turn) -> vms.PowerVms:
+    chosen, _offered, hosts = turn.subject
+    return vms.PowerVms(
+        turn.cache, chosen, turn.values["op"], hosts.get(turn.values.get("host", ""), "")
+    )
+
+
+def _migrate_subject(turn) -> tuple[list[str], dict[str, str]] | None:
+    """(VMs, host label -> ref of the hosts that may take them); None, said
+    in words, when no host can."""
+    chosen, cache = _chosen(turn), turn.cache
+    if chosen is None:
+        return None
+    with cache.lock:
+        targets = vms.MigrateVms.targets(cache, chosen)
+    if not targets:
+        turn.app.notify("No host is live and enabled to take them.", severity="warning")
+        return None
+    return chosen, dict(targets)
+
+
+async def _unmark(turn) -> None:
+    turn.screen.query_one(RowList).unmark()
+
+
+def _memory_subject(turn) -> str | None:
+    return turn.screen.query_one(RowList).cursor_key
+
+
+def _focus_filter(screen) -> None:
+    screen.query_one("#vm-filter", Input).focus()
+
+
+def _leave_filter(screen) -> None:
+    """Esc: the filter is cleared and the whole list shown again."""
+    screen.query_one("#vm-filter", Input).value = ""
+    screen.query_one(RowList).focus()
+
+
+def _mark_all(screen) -> None:
+    screen.query_one(RowList).mark_all([r.ref for r in screen.shown])
+
+
 class VmsScreen(AreaScreen):
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="vms.filter"),
-        Binding("p", "power", "Power", id="vms.power"),
-        Binding("g", "migrate", "Migrate", id="vms.migrate"),
-        Binding("M", "memory", "Memory", id="vms.memory"),
-        Binding("A", "mark_all", "Select all", id="vms.mark_all", show=False),
-        Binding("escape", "leave_filter", "List", show=False),
-    ]
+    AREA = "vms"
+    ACTS = (
+        Act(
+            "slash",
+            "filter",
+            "Filter",
+            help="Filter by name, host, IP, state, HA",
+            view=_focus_filter,
+        ),
+        Act(
+            "p",
+            "power",
+            "Power",
+            help="Start, shut down, reboot, suspend... the chosen VMs",
+            builds=(vms.PowerVms,),
+            subject=_power_subject,
+            title=lambda t: f"Power operation on {_named(t, t.subject[0])}",
+            fields=_power_fields,
+            build=_power,
+            after=_unmark,
+        ),
+        Act(
+            "g",
+            "migrate",
+            "Migrate",
+            help="Live-migrate the chosen VMs to another host of the pool",
+            builds=(vms.MigrateVms,),
+            operation=("vm", "pool_migrate"),
+            subject=_migrate_subject,
+            title=lambda t: f"Migrate {_named(t, t.subject[0])} within the pool",
+            fields=lambda t: [
+                Field("host", "To host", next(iter(t.subject[1])), choices=list(t.subject[1]))
+            ],
+            build=lambda t: vms.MigrateVms(
+                t.cache, t.subject[0], t.subject[1].get(t.values["host"], "")
+            ),
+            precheck=True,  # XAPI's own placement check, before anything moves
+            after=_unmark,
+        ),
+        Act(
+            "M",
+            "memory",
+            "Memory",
+            help="The memory of the VM under the cursor",
+            builds=(vms.SetMemory,),
+            subject=_memory_subject,
+            title=lambda t: f"Memory of {t.cache.label('vm', t.subject)}",
+            fields=lambda t: vms.SetMemory.fields(t.cache, t.subject),
+            build=lambda t: vms.SetMemory(t.cache, t.subject, t.values),
+        ),
+        Act(
+            "A", "mark_all", "Select all", show=False, help="Select every VM shown", view=_mark_all
+        ),
+        Act(
+            "escape",
+            "leave_filter",
+            "List",
+            show=False,
+            help="Clear the filter and show every VM",
+            view=_leave_filter,
+        ),
+    )
     DEFAULT_CSS = """
     VmsScreen #vm-filter { height: 1; border: none; padding: 0 1; }
     VmsScreen #vm-count { height: 1; padding: 0 1; }
@@ -94,108 +236,8 @@ class VmsScreen(AreaScreen):
     def _filter_done(self) -> None:
         self.query_one(RowList).focus()
 
-    def action_filter(self) -> None:
-        self.query_one("#vm-filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        """Esc: the filter is cleared and the whole list shown again."""
-        self.query_one("#vm-filter", Input).value = ""
-        self.query_one(RowList).focus()
-
-    def action_mark_all(self) -> None:
-        self.query_one(RowList).mark_all([r.ref for r in self.shown])
-
     def on_row_list_marked(self) -> None:
         self._draw_count()
 
-    # actions ----------------------------------------------------------------
-    def _named(self, chosen: list[str]) -> str:
-        """The chosen VMs as a dialog's title names them."""
-        cache = self.conn.cache
-        return cache.label("vm", chosen[0]) if len(chosen) == 1 else f"{len(chosen)} VMs"
-
-    def _chosen(self) -> list[str]:
-        chosen = self.query_one(RowList).chosen()
-        if not chosen:
-            self.app.notify("No VM here: change the filter.", severity="warning")
-        return chosen
-
-    @requires(vms.PowerVms)
-    @work(exit_on_error=False, group="action", description="VM power")
-    async def action_power(self) -> None:
-        chosen, cache = self._chosen(), self.conn.cache
-        if not chosen or not connected(self.app):
-            return
-        with cache.lock:
-            offered = vms.PowerVms.offered(cache, chosen)
-            states = {cache.get("vm", v).power_state for v in chosen if cache.get("vm", v)}
-            why = operations.refusal(cache, "vm", chosen[0], "hard_shutdown")
-        if not offered:
-            self.app.notify(
-                f"No power operation is possible now: {why}."
-                if len(chosen) == 1 and why
-                else "No power operation fits every selected VM ("
-                + ", ".join(sorted(states)).lower()
-                + "): select VMs in the same state.",
-                severity="warning",
-            )
-            return
-        with cache.lock:
-            hosts = vms.PowerVms.hosts(cache)
-        by_label = dict(hosts)
-        fields = [Field("op", "Operation", offered[0], choices=offered)]
-        if set(offered) & set(vms.PLACED):
-            fields.append(
-                Field("host", "On host (start, resume)", vms.ANY_HOST, choices=list(by_label))
-            )
-        action = await ask(
-            self.app,
-            f"Power operation on {self._named(chosen)}",
-            fields,
-            lambda values: vms.PowerVms(
-                cache, chosen, values["op"], by_label.get(values.get("host", ""), "")
-            ),
-        )
-        if action is not None and await perform(self.app, action):
-            self.query_one(RowList).unmark()
-
     def targets(self, cls: str) -> list[str]:
         return self.query_one(RowList).chosen() if cls == "vm" else []
-
-    @requires(vms.MigrateVms, operation=("vm", "pool_migrate"))
-    @work(exit_on_error=False, group="action", description="migrate VMs")
-    async def action_migrate(self) -> None:
-        chosen, cache = self._chosen(), self.conn.cache
-        if not chosen or not connected(self.app):
-            return
-        with cache.lock:
-            targets = vms.MigrateVms.targets(cache, chosen)
-        if not targets:
-            self.app.notify("No host is live and enabled to take them.", severity="warning")
-            return
-        labels = dict(targets)
-        action = await ask(
-            self.app,
-            f"Migrate {self._named(chosen)} within the pool",
-            [Field("host", "To host", targets[0][0], choices=[label for label, _ in targets])],
-            lambda values: vms.MigrateVms(cache, chosen, labels.get(values["host"], "")),
-            precheck=True,  # XAPI's own placement check, before anything moves
-        )
-        if action is not None and await perform(self.app, action):
-            self.query_one(RowList).unmark()
-
-    @requires(vms.SetMemory)
-    @work(exit_on_error=False, group="action", description="VM memory")
-    async def action_memory(self) -> None:
-        key = self.query_one(RowList).cursor_key
-        cache = self.conn.cache
-        if key is None or not connected(self.app):
-            return
-        action = await ask(
-            self.app,
-            f"Memory of {cache.label('vm', key)}",
-            vms.SetMemory.fields(cache, key),
-            lambda values: vms.SetMemory(cache, key, values),
-        )
-        if action is not None:
-            await perform(self.app, action)

@@ -10,7 +10,7 @@ from xstui.areas import watched_types
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
 
-AREAS = ("f1", "f2", "f3", "f6", "f7", "f8")
+AREAS = ("f1", "f2", "f3", "f6", "f7", "f8", "f9")
 USERS = ("directory", "add_subject", "set_role", "remove_subject")  # Pool Admin's
 
 

@@ -5,10 +5,12 @@ one stopped with Esc after its first host (every host left enabled)."""
 
 from xstui.screens.updates import UpdatesScreen
 
+from tests.app.test_console import screen_text
 from tests.app.test_network_app import action_over, confirm_plan, fill_form
 from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.sim.messages._updates import write_update_file
+from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
 
 
@@ -79,13 +81,31 @@ async def test_precheck_failure_is_shown_in_words(running_sim, connection, tmp_p
 
 
 async def test_rolling_update_through_the_screen(running_sim, connection):
+    """To the end; the progress dialog keeps the per-host table in view at
+    80x24 while it runs, and xcp-c's VMs come back to it (issue 27, item 13)."""
     running_sim.sim.reboot_seconds = 20  # x time_scale 0.05: 1 s away
+    st = running_sim.sim.store
+    on_c = st.find_one("host", name_label="xcp-c")
+    before = {v for v, rec in st.table("VM").items() if rec["resident_on"] == on_c}
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_patching(pilot)
         await pilot.press("R")
         await fill_form(pilot, blocked="shut them down")
         await confirm_plan(pilot, "update")
+        rows = ("Host", "State", "VMs"), ("xcp-a", "xcp-b", "xcp-c")
+        shown = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TaskProgressModal)
+                and (text := screen_text(app))
+                and all(w in text for w in (*rows[0], *rows[1]))
+                and ("to move" in text or "away" in text)  # xcp-c's VMs, mid-run
+                and text
+            ),
+            what="the per-host table, xcp-c's VMs away, in the progress dialog",
+        )
+        assert "Rolling pool update..." in shown and "Escape to" in shown  # nothing cut
         await until(
             pilot,
             lambda: all(not h.missing for h in screen.view().hosts),
@@ -93,8 +113,8 @@ async def test_rolling_update_through_the_screen(running_sim, connection):
         await until(pilot, lambda: screen._journal() is None)  # finished
     records = running_sim.sim.records
     assert sorted(h for what, h, _ in records if what == "reboot") == ["xcp-c"]
-    st = running_sim.sim.store
     assert all(h["enabled"] for h in st.table("host").values())
+    assert {v for v, rec in st.table("VM").items() if rec["resident_on"] == on_c} == before
 
 
 async def test_escape_stops_after_the_current_host(running_sim, connection):

@@ -245,3 +245,54 @@ def test_rescan_and_the_disks_of_an_sr(live):
     wait_for(lambda: row(conn, "Spare").attached == 0)
     with pytest.raises(InvalidInput, match="attach it first"):
         sto.RescanSr(conn.cache, row(conn, "Spare").ref)
+
+
+def test_a_disk_that_holds_an_sr_says_which(live):
+    """Issue 27, item 9: a local SR's disk list marks a disk that holds an SR
+    and names it (name, type, known to the pool or not, attached); the pool's
+    own is refused, another one makes the plan high-risk, confirmed by
+    typing the disk's path."""
+    conn = live
+    xcp_b = next(h.ref for h in conn.cache.table("host").values() if h.name_label == "xcp-b")
+    disks = sto.local_disks(conn, xcp_b)
+    assert [(d.path, d.holds) for d in disks] == [("/dev/sdb", ())]  # not the system disk
+    assert disks[0].label == "/dev/sdb  1.7 TiB"
+    sto.CreateBlockSr(conn.cache, "lvm", {"device": "/dev/sdb"}, "Old local", xcp_b).execute(
+        RunContext(conn)
+    )
+    wait_for(lambda: any(r.name == "Old local" for r in sto.sr_rows(conn.cache)))
+    old = row(conn, "Old local")
+    (held,) = sto.local_disks(conn, xcp_b)[0].holds
+    assert (held.name, held.type, held.known, held.attached) == ("Old local", "lvm", True, True)
+    with pytest.raises(InvalidInput) as in_use:
+        sto.CreateBlockSr(conn.cache, "ext", {"device": "/dev/sdb"}, "B", xcp_b, (held,))
+    assert "/dev/sdb holds the SR Old local (lvm, 1.7 TiB) of this pool, attached" in str(
+        in_use.value
+    )
+    sto.DetachSr(conn.cache, old.ref).execute(RunContext(conn))
+    wait_for(lambda: row(conn, "Old local").attached == 0)
+    assert sto.disk_holds(conn, xcp_b, "/dev/sdb")[0].said().endswith("of this pool, detached")
+    sto.ForgetSr(conn.cache, old.ref).execute(RunContext(conn))
+    wait_for(lambda: all(r.name != "Old local" for r in sto.sr_rows(conn.cache)))
+    (disk,) = sto.local_disks(conn, xcp_b)
+    assert disk.label == "/dev/sdb  1.7 TiB  ! holds Old local"
+    (held,) = disk.holds
+    assert (held.name, held.known) == ("Old local", False)  # the name its metadata keeps
+    plan = sto.CreateBlockSr(
+        conn.cache, "ext", {"device": "/dev/sdb"}, "Backups", xcp_b, disk.holds
+    ).plan()
+    assert (plan.risk, plan.confirm_word) == ("high", "/dev/sdb")
+    assert plan.impact[0] == (
+        "/dev/sdb holds the SR Old local (lvm, 1.7 TiB), unknown to this pool "
+        "(forgotten, or another pool's): it is erased with every disk on it"
+    )
+    assert "erasing 1 SR(s) found there" in plan.summary
+    free = sto.CreateBlockSr(conn.cache, "ext", {"device": "/dev/sdc"}, "Spare", xcp_b).plan()
+    assert free.risk == "medium" and "Old local" not in " ".join(free.impact)
+    # made there, the new SR took the disk: the forgotten one is gone from it
+    sto.CreateBlockSr(
+        conn.cache, "ext", {"device": "/dev/sdb"}, "Backups", xcp_b, disk.holds
+    ).execute(RunContext(conn))
+    wait_for(lambda: any(r.name == "Backups" for r in sto.sr_rows(conn.cache)))
+    (now,) = sto.disk_holds(conn, xcp_b, "/dev/sdb")
+    assert (now.name, now.type, now.known) == ("Backups", "ext", True)

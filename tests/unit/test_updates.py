@@ -412,3 +412,57 @@ def test_rolling_update_with_ha(pool_of):
         RollingUpdate(conn.cache, prep, "shut them down")
     assert "HA is on and the pool cannot tolerate a host being down" in str(refused.value)
     assert not running.sim.records  # nothing was applied or rebooted
+
+
+def test_rolling_update_moves_the_vms_back(pool_of):
+    """Issue 27, item 13: as XenCenter does, the VMs moved off a host come
+    back to it once it is updated and back; one stopped meanwhile, one moved
+    by someone else and one that cannot go back stay where they are, each
+    said in words."""
+    from xstui.services.updates.rolling import RollingUpdate, prepare
+
+    running, conn = pool_of()
+    running.sim.reboot_seconds = 20  # x time_scale 0.05: 1 s away
+    st = running.sim.store
+
+    def vm(name: str) -> str:
+        return st.find_one("VM", name_label=name)
+
+    def host_of(name: str) -> str:
+        return st.get("host", st.get("VM", vm(name))["resident_on"])["name_label"]
+
+    action = RollingUpdate(conn.cache, prepare(conn, current_view(conn)), "shut them down")
+    assert any("are moved back once the host is updated" in i for i in action.plan().impact)
+    assert any(x.startswith("xe vm-migrate uuid=<vm> host-uuid=<host>") for x in action.plan().xe)
+    meddled, notes, boards = [], [], []
+
+    def note(text: str) -> None:
+        """Once xcp-c is back from its reboot (its VMs still away), an admin meddles."""
+        notes.append(text)
+        boards.append(action.board())
+        if text.startswith("xcp-c (3/3): back after") and not meddled:
+            meddled.append(text)
+            conn.call("VM.hard_shutdown", vm("fileserver"))
+            other = next(h for h in ("xcp-a", "xcp-b") if h != host_of("vpn-gw"))
+            conn.call("VM.pool_migrate", vm("vpn-gw"), st.find_one("host", name_label=other), {})
+            conn.call("VM.add_to_blocked_operations", vm("app-02"), "pool_migrate", "audit")
+            wait_for(
+                lambda: "pool_migrate" in conn.cache.get("vm", vm("app-02")).blocked_operations
+            )
+
+    outcome = action.execute(RunContext(conn, note=note))
+    assert meddled
+    assert host_of("web-03") == "xcp-c"  # moved back
+    assert {host_of(n) for n in ("build-agent-2", "sandbox")} == {"xcp-c"}  # started again
+    assert st.get("VM", vm("fileserver"))["power_state"] == "Halted"  # not started by us
+    moved_to = host_of("vpn-gw")
+    assert moved_to != "xcp-c" and host_of("app-02") != "xcp-c"
+    assert "1 VM(s) moved back where they were." in outcome
+    assert "fileserver (halted meanwhile)" in outcome
+    assert f"vpn-gw (moved by someone else, to {moved_to})" in outcome
+    assert "app-02 (cannot go back: pool migrate is blocked on this VM (audit))" in outcome
+    assert any(n == "xcp-c (3/3): moving web-03 back" for n in notes)
+    assert any(n.startswith("xcp-c (3/3): fileserver stays where it is") for n in notes)
+    # the progress dialog's table: each host, how far, and its VMs
+    assert ("xcp-c", "rebooting", "4 away") in boards[notes.index(meddled[0])][1]
+    assert action.board()[1][-1] == ("xcp-c", "done", "1 back, 3 left")

@@ -200,6 +200,12 @@ class Action(ABC):
     def run(self, ctx: RunContext) -> str:
         """Do it; returns a one-line outcome. Each step done registers its undo."""
 
+    def board(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]] | None:
+        """A small table the progress dialog keeps in view while it runs
+        (headings, rows: e.g. each host of a rolling update), or None. Read
+        from the screen's thread a few times a second."""
+        return None
+
     def execute(self, ctx: RunContext) -> str:
         """Run with an audit line for the attempt and its outcome; on failure or
         cancel, undo what was done and raise ActionFailed."""

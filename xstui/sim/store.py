@@ -108,6 +108,8 @@ class Store:
         # SRs the pool forgot, still on their storage: uuid -> (SR record,
         # device-config, VDI records), for SR.probe to find and SR.introduce
         self.on_storage: dict[str, tuple[dict, dict, list[dict]]] = {}
+        # of those, the local ones: uuid -> (host ref, device) whose disk holds it
+        self.on_disk: dict[str, tuple[str, str]] = {}
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

@@ -1,9 +1,13 @@
-"""Run an action with a progress bar; Escape asks to cancel it."""
+"""Run an action with a progress bar, what it does now and, for the actions
+that keep one, a small table of how far each part got (a rolling update's
+hosts); Escape asks to cancel it."""
 
 from __future__ import annotations
 
 import threading
 
+from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,6 +38,7 @@ class TaskProgressModal(Dialog):
                 markup=False,
             )
             yield ProgressBar(total=1.0, show_eta=False, id="task-bar")
+            yield Static("", id="task-board", classes="dialog-text")
             yield Static("", id="task-note", classes="dialog-text", markup=False)
             yield Static("Escape to cancel", id="task-hint", classes="dialog-text")
 
@@ -42,6 +47,8 @@ class TaskProgressModal(Dialog):
         # it does); the screen draws it a few times a second
         self.shown: tuple[float, str] = (-1.0, "")
         self.latest: tuple[float, str] = (0.0, "")
+        self.board = None  # the action's table as last drawn
+        self.query_one("#task-board", Static).display = False
         self.set_interval(0.1, self._draw_progress)
         self._run()
 
@@ -51,6 +58,13 @@ class TaskProgressModal(Dialog):
             self.shown = latest
             self.query_one("#task-bar", ProgressBar).update(progress=latest[0])
             self.query_one("#task-note", Static).update(latest[1])
+        board = self.action.board()
+        if board != self.board:
+            self.board = board
+            shown = self.query_one("#task-board", Static)
+            shown.display = board is not None
+            if board is not None:
+                shown.update(_table(*board))
 
     @work(thread=True, exit_on_error=False, group="action", description="run action")
     def _run(self) -> None:
@@ -80,3 +94,14 @@ class TaskProgressModal(Dialog):
             if committed
             else "Cancelling: the running task is cancelled and the steps done are undone..."
         )
+
+
+def _table(headings: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    """The action's rows under bold headings; what XAPI names is data, never markup."""
+    grid = Table.grid(padding=(0, 2))
+    for _ in headings:
+        grid.add_column(no_wrap=True)
+    grid.add_row(*(Text(h, style="bold") for h in headings))
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))
+    return grid

@@ -4,12 +4,16 @@ server exports, attach, detach, forget, destroy, the default SR."""
 from .block import (
     KINDS,
     CreateBlockSr,
+    HeldSr,
+    LocalDisk,
     Lun,
+    disk_holds,
     hba_luns,
     iscsi_config,
     iscsi_fields,
     iscsi_iqns,
     iscsi_luns,
+    local_disks,
 )
 from .manage import AttachSr, DestroySr, DetachSr, ForgetSr, RescanSr, SetDefaultSr
 from .multipath import EnableMultipath, multipath_state
@@ -33,7 +37,11 @@ __all__ = [
     "unknown_srs_at",
     "KINDS",
     "CreateBlockSr",
+    "HeldSr",
+    "LocalDisk",
     "Lun",
+    "disk_holds",
+    "local_disks",
     "hba_luns",
     "health",
     "iscsi_config",

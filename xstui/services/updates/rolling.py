@@ -1,7 +1,9 @@
 """The rolling pool update: the master first, then each member: disable,
 move its VMs away (when it will reboot), apply what it lacks, reboot when the
 guidance says so and wait until it is back, live and enabled, restart the
-toolstack when that is the guidance, enable, next host.
+toolstack when that is the guidance, enable, move its VMs back (as XenCenter
+does; each one that was stopped, moved by someone else or cannot go back is
+left where it is, and said), next host.
 
 Resumable: a journal (``$XDG_STATE_HOME/xstui/rolling/<pool uuid>.json``)
 records each step once it is done, written atomically. Started again after
@@ -22,13 +24,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...files import write_atomic
-from ...xapi import views
+from ...xapi import operations, views
 from ...xapi.cache import Cache
 from ...xapi.config import state_dir
 from ...xapi.connection import XapiFailure
 from ..actions import Action, InvalidInput, Plan, RunContext, TaskFailed
 from ..fields import Field
 from ..host.maintenance import Blocker, blocked_text, evacuation_blockers
+from ..placement import reason_in_words
 from ..values import duration, listing
 from .generation import REPOSITORIES
 from .guidance import explain, needs_reboot, needs_toolstack
@@ -37,6 +40,8 @@ from .model import UpdatesView, build, read_document
 SETTLE_SECONDS = 30  # a reboot sent shows (host down or a new boot time) within this
 BACK_SECONDS = 30 * 60  # how long a host may take to come back
 BLOCKED_CHOICES = ("refuse", "shut them down")
+MOVED_SECONDS = 30  # an evacuation's moves reach the console's cache within this
+BOARD_ROWS = 9  # hosts the progress dialog lists at once (a window around the current one)
 
 
 # the journal -------------------------------------------------------------------------
@@ -110,6 +115,7 @@ class Journal:
 
 _REACHED = {
     "disable": "disabled",
+    "leaving": "emptying",
     "evacuate": "emptied",
     "applied": "applying",
     "apply": "applied",
@@ -119,7 +125,21 @@ _REACHED = {
     "back": "back",
     "enable": "enabled",
     "toolstack": "toolstack",
+    "returning": "returning",
+    "return": "VMs back",
 }
+
+
+def _vms_said(rec: dict) -> str:
+    """A host's VMs in the run, in a few words: moved away, or back and left."""
+    if "back" in rec or "left" in rec:
+        back, left = len(rec.get("back", [])), len(rec.get("left", {}))
+        return f"{back} back" + (f", {left} left" if left else "")
+    if "moved" in rec:
+        return f"{len(rec['moved'])} away"
+    if "vms" in rec:
+        return f"{len(rec['vms'])} to move"
+    return ""
 
 
 # what to check before -------------------------------------------------------------------
@@ -166,6 +186,7 @@ class RollingUpdate(Action):
         "host.restart_agent",
         "VM.clean_shutdown",
         "VM.start_on",
+        "VM.pool_migrate",
         "pool_patch.apply",
         "pool_update.apply",
         "host.apply_updates",
@@ -248,6 +269,8 @@ class RollingUpdate(Action):
         if problems:
             raise InvalidInput(problems)
 
+    _board = None  # the progress dialog's table, as last read
+
     def _guidance(self, host: str) -> set[str]:
         return _guidance(self.view, host, self.updates)
 
@@ -270,7 +293,9 @@ class RollingUpdate(Action):
         if self.reboots:
             impact.append(
                 f"Reboots {listing(self.reboots)}, one at a time; their VMs live-migrate "
-                "to the other hosts first and stay there."
+                "to the other hosts first and are moved back once the host is updated and "
+                "back (those stopped, moved by someone else meanwhile, or that cannot go "
+                "back are left where they are, and named)."
             )
         for ref, b in self.blocking.items():
             reasons = listing(dict.fromkeys(x.reason for x in b), 2, "; ")
@@ -313,6 +338,7 @@ class RollingUpdate(Action):
             apply,
             "xe host-reboot uuid=<host>  (when the guidance asks; wait until back)",
             "xe host-enable uuid=<host>",
+            "xe vm-migrate uuid=<vm> host-uuid=<host> live=true  (each VM moved away)",
         ]
         return Plan(
             "Rolling pool update",
@@ -345,7 +371,7 @@ class RollingUpdate(Action):
                 left = [conn.cache.label("host", self.by_uuid[u]) for u in order[i:]]
                 return (
                     f"Stopped after {i} host(s), every host enabled; left: {listing(left)}. "
-                    "Start the rolling update again to continue."
+                    "Start the rolling update again to continue." + self._returns_said()
                 )
             name = conn.cache.label("host", ref)
 
@@ -363,7 +389,43 @@ class RollingUpdate(Action):
         return (
             f"Rolling update finished: {len(order)} host(s) in "
             f"{_took(time.monotonic() - started)}; {listing(journal.data['updates'])} applied."
+            + self._returns_said()
         )
+
+    def _returns_said(self) -> str:
+        """The VMs moved back, and those left where they are (each with why)."""
+        hosts = self.journal.data["hosts"].values()
+        back = sum(len(h.get("back", [])) for h in hosts)
+        left = [why for h in hosts for why in h.get("left", {}).values()]
+        if not back and not left:
+            return ""
+        text = f" {back} VM(s) moved back where they were."
+        if left:
+            text += f" Left where they are: {'; '.join(left)}."
+        return text
+
+    def board(self):
+        """Each host of the run: how far it got, and its VMs (away, back, left).
+        Never waits for the journal (the run may be writing it): the rows as
+        last read meanwhile."""
+        journal = self.journal
+        if journal is None or not journal.lock.acquire(blocking=False):
+            return self._board
+        try:
+            rows = []
+            for u in journal.data["order"]:
+                host = self.view.host(self.by_uuid.get(u, ""))
+                rec = journal.data["hosts"].get(u, {})
+                rows.append((host.name if host else u[:8], journal.progress(u), _vms_said(rec)))
+        finally:
+            journal.lock.release()
+        if len(rows) > BOARD_ROWS:  # a big pool: the rows around the host under way
+            now = next((i for i, r in enumerate(rows) if r[1] not in ("done", "waiting")), 0)
+            start = max(0, min(now - 2, len(rows) - BOARD_ROWS))
+            more = len(rows) - BOARD_ROWS
+            rows = rows[start : start + BOARD_ROWS] + [("", f"and {more} more", "")]
+        self._board = (("Host", "State", "VMs"), rows)
+        return self._board
 
     def _earlier_tasks(self, ctx: RunContext) -> None:
         """A run that died may have left calls running on the pool (an apply,
@@ -428,6 +490,8 @@ class RollingUpdate(Action):
                 if vm_ref is not None and conn.cache.get("vm", vm_ref).power_state == "Halted":
                     ctx.note(f"starting {conn.cache.label('vm', vm_ref)} again")
                     ctx.task("VM.start_on", vm_ref, ref, False, False)
+        if journal.host(uuid).get("moved") and not journal.done(uuid, "return"):
+            self._move_back(ctx, ref, uuid)
         if not reboot and needs_toolstack(guidance) and not journal.done(uuid, "toolstack"):
             ctx.note("restarting the toolstack")
             ctx.task("host.restart_agent", ref)
@@ -441,10 +505,66 @@ class RollingUpdate(Action):
         bar(6)
 
     def _evacuate(self, ctx: RunContext, ref: str, uuid: str) -> None:
-        halted = self._stop_blocked(ctx, ref)
+        """The VMs that cannot move stopped (when chosen), the others moved
+        away; the journal keeps which were there and where each went."""
+        conn, journal = ctx.conn, self.journal
+        if not journal.done(uuid, "leaving"):
+            halted = self._stop_blocked(ctx, ref)
+            journal.mark(uuid, "leaving", halted=halted, vms=_guests_on(conn.cache, ref))
         ctx.note("moving its VMs away")
         ctx.task("host.evacuate", ref)
-        self.journal.mark(uuid, "evacuate", halted=halted)
+        vms = journal.host(uuid)["vms"]
+        ctx.wait_until(  # the moves arrive through the event stream
+            "seeing where its VMs went",
+            lambda: all(_host_of(conn.cache, vm) != uuid for vm in vms),
+            MOVED_SECONDS,
+        )
+        went = {vm: _host_of(conn.cache, vm) for vm in vms}
+        journal.mark(uuid, "evacuate", moved={vm: h for vm, h in went.items() if h and h != uuid})
+
+    def _move_back(self, ctx: RunContext, ref: str, uuid: str) -> None:
+        """Each VM moved away, live-migrated back to the host (updated and
+        enabled now), unless it was stopped, was moved by someone else, or
+        cannot go back: those stay where they are, said in words."""
+        conn, journal = ctx.conn, self.journal
+        cache, rec = conn.cache, journal.host(uuid)
+        back, left = list(rec.get("back", [])), dict(rec.get("left", {}))
+        for vm_uuid, went in rec["moved"].items():
+            if vm_uuid in back or vm_uuid in left:
+                continue  # done by an earlier run
+            with cache.lock:
+                vm = next((v for v in cache.table("vm").values() if v.uuid == vm_uuid), None)
+                name = vm.name_label if vm is not None else vm_uuid
+                why = _stays(cache, vm, ref, went)
+            if why is None:  # back there already
+                back.append(vm_uuid)
+            elif why:
+                ctx.note(f"{name} stays where it is: {why}")
+                left[vm_uuid] = f"{name} ({why})"
+            else:
+                why = self._migrate_back(ctx, vm, ref)
+                if why:
+                    left[vm_uuid] = f"{name} ({why})"
+                else:
+                    back.append(vm_uuid)
+            journal.mark(uuid, "returning", back=back, left=left)
+        journal.mark(uuid, "return", back=back, left=left)
+
+    def _migrate_back(self, ctx: RunContext, vm, ref: str) -> str:
+        """Live-migrate ``vm`` back to ``ref``: '' when done, else why not."""
+        conn = ctx.conn
+        host = conn.cache.label("host", ref)
+        try:
+            conn.call("VM.assert_can_boot_here", vm.ref, ref)  # XAPI's own check first
+            ctx.note(f"moving {vm.name_label} back")
+            ctx.task("VM.pool_migrate", vm.ref, ref, {"live": "true"})
+        except (TaskFailed, XapiFailure) as exc:
+            failure = getattr(exc, "failure", exc)
+            with conn.cache.lock:
+                why = reason_in_words(conn.cache, failure.details, host)
+            ctx.note(f"{vm.name_label} stays where it is: it cannot go back, {why}")
+            return f"cannot go back: {why}"
+        return ""
 
     def _stop_blocked(self, ctx: RunContext, ref: str) -> list[str]:
         """The VMs that cannot move, shut down (when the admin chose so)."""
@@ -526,6 +646,44 @@ class RollingUpdate(Action):
                 f"{duration(BACK_SECONDS)}; start the rolling update again once it is up"
             )
         ctx.note(f"back after {_took(time.monotonic() - started)}")
+
+
+def _guests_on(cache: Cache, host: str) -> list[str]:
+    """The uuids of the VMs running (or paused) on ``host``, dom0 aside:
+    what an evacuation moves."""
+    with cache.lock:
+        return [
+            vm.uuid
+            for vm in cache.table("vm").values()
+            if vm.resident_on == host
+            and vm.power_state in ("Running", "Paused")
+            and not vm.is_control_domain
+        ]
+
+
+def _host_of(cache: Cache, vm_uuid: str) -> str:
+    """The uuid of the host a VM runs on ('' when halted, or gone)."""
+    with cache.lock:
+        vm = next((v for v in cache.table("vm").values() if v.uuid == vm_uuid), None)
+        if vm is None or vm.power_state not in ("Running", "Paused"):
+            return ""
+        return host_uuid(cache, vm.resident_on)
+
+
+def _stays(cache: Cache, vm, host: str, went: str) -> str | None:
+    """Why a VM moved away is left where it is ('' when it may go back, None
+    when it is back already); hold the cache's lock."""
+    if vm is None:
+        return "it no longer exists"
+    if vm.power_state not in ("Running", "Paused"):
+        return f"{vm.power_state.lower()} meanwhile"
+    if vm.resident_on == host:
+        return None
+    now = cache.get("host", vm.resident_on)
+    if now is None or now.uuid != went:
+        return f"moved by someone else, to {now.name_label if now else 'another host'}"
+    refused = operations.refusal(cache, "vm", vm.ref, "pool_migrate")
+    return f"cannot go back: {refused}" if refused else ""
 
 
 def _boot_time(cache: Cache, host: str) -> str:

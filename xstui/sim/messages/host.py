@@ -105,11 +105,16 @@ def shutdown(ctx: Ctx, host):
 
 @message()
 def call_plugin(ctx: Ctx, host, plugin, fn, args):
-    """dom0 plugins: XCP-ng's updater.py where the scenario has yum updates."""
+    """dom0 plugins: XCP-ng's updater.py where the scenario has yum updates,
+    and XCP-ng's lsblk.py (the host's block devices)."""
     from ._updates import updater_plugin
+    from .sr import lsblk_plugin
 
     if plugin == "updater.py" and ctx.store.yum_updates is not None:
         return updater_plugin(ctx, host, str(fn), dict(args or {}))
+    brand = ctx.store.get("host", host)["software_version"].get("product_brand", "")
+    if plugin == "lsblk.py" and brand == "XCP-ng":
+        return lsblk_plugin(ctx, host, str(fn))
     raise XapiError("XENAPI_MISSING_PLUGIN", plugin)
 
 

@@ -1,9 +1,14 @@
 """SR.*: probing an NFS server (the storage manager's answers and failures,
 ``SR_BACKEND_FAILURE_<n>`` as XE_SR_ERRORCODES numbers them), creating an
 NFS SR plugged on every host, forgetting and destroying one (its PBDs
-unplugged first: SR_HAS_PBD), and rescans."""
+unplugged first: SR_HAS_PBD), and rescans. A host's disks as XCP-ng's
+lsblk.py plugin lists them, and the SRs a local disk holds (the LVM and
+ext storage managers' probe)."""
 
 from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
 
 from ..api import Ctx, message
 from ..errors import XapiError
@@ -12,6 +17,7 @@ CLASS = "SR"
 GiB = 1 << 30
 NEW_EXPORT_BYTES = 4096 * GiB  # what a fresh export offers
 LOCAL_DISK_BYTES = 1788 * GiB  # a free local disk (the fake dom0's sdb)
+SYSTEM_DISK_BYTES = 960 * GiB  # sda: dom0's partitions and the install's local SR
 
 
 def backend_failure(number: int, text: str, extra: str = "", opterr: str = "") -> XapiError:
@@ -144,13 +150,79 @@ def probe(ctx: Ctx, host, device_config, type, sm_config):  # noqa: A002 (the AP
     elif type in ("lvmoiscsi", "lvmohba"):
         lun = _block_lun(ctx, type, config)
         found = [sr["uuid"] for sr in _using(ctx, lun["scsi_id"])]
+    elif type in ("lvm", "ext"):
+        return _probe_disk(ctx, host, config, type, dict(sm_config))
     else:
         raise XapiError(
             "NOT_IMPLEMENTED",
-            f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba)",
+            f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba, lvm, ext)",
         )
     items = "".join(f"<SR><UUID>{u}</UUID></SR>" for u in sorted(found))
     return f'<?xml version="1.0" ?><SRlist>{items}</SRlist>'
+
+
+def _on_disk(ctx: Ctx, host: str, device: str) -> list[dict]:
+    """The SRs whose volume group is on ``device`` of ``host``: the pool's
+    (a PBD of that host names the disk) and those it forgot."""
+    st = ctx.store
+    out = {}
+    for pbd in st.table("PBD").values():
+        if pbd["host"] == host and pbd["device_config"].get("device") == device:
+            sr = st.get("SR", pbd["SR"])
+            out[sr["uuid"]] = sr
+    for uuid, (h, d) in st.on_disk.items():
+        if (h, d) == (host, device) and uuid in st.on_storage:
+            out.setdefault(uuid, st.on_storage[uuid][0])
+    return list(out.values())
+
+
+def _probe_disk(ctx: Ctx, host: str, config: dict, type: str, sm_config: dict) -> str:  # noqa: A002
+    """As LVHDSR.probe and EXTSR.probe answer (lvutil.srlist_toxml): the SRs
+    of that type on the device, whatever the pool knows; with sm-config
+    metadata=true, the LVM one adds the name its metadata volume keeps. A
+    device that does not exist holds nothing (lvutil.scan_srlist)."""
+    device = config.get("device", "").strip()
+    if not device:
+        raise backend_failure(90, "The request is missing the device parameter")
+    items = []
+    for sr in _on_disk(ctx, host, device):
+        if sr["type"] != type:
+            continue  # another prefix: VG_XenStorage- (lvm) or XSLocalEXT- (ext)
+        item = f"<UUID>{sr['uuid']}</UUID><Devlist>{escape(device)}</Devlist>"
+        item += f"<size>{sr['physical_size']}</size>"
+        if type == "lvm" and sm_config.get("metadata") == "true":
+            item += (
+                f"<name_label>{escape(sr['name_label'])}</name_label>"
+                f"<name_description>{escape(sr['name_description'])}</name_description>"
+                "<pool_metadata_detected>false</pool_metadata_detected>"
+            )
+        items.append(f"<SR>{item}</SR>")
+    return f'<?xml version="1.0" ?><SRlist>{"".join(items)}</SRlist>'
+
+
+def lsblk_plugin(ctx: Ctx, host: str, fn: str) -> str:
+    """XCP-ng's lsblk.py: ``list_block_devices``, what lsblk -P says, as a
+    tree (a disk's partitions and volumes are its children): the system
+    disk sda, then the scenario's free local disks."""
+    if fn != "list_block_devices":
+        raise XapiError("XENAPI_PLUGIN_FAILURE", "failure", "UnknownFunction", f"no function {fn}")
+
+    def dev(name, size, kind="disk", mountpoint="", parent="", children=()):
+        out = {"name": name, "kname": name, "pkname": parent, "size": str(size)}
+        out |= {"type": kind, "ro": "0", "mountpoint": mountpoint}
+        return out | ({"children": list(children)} if children else {})
+
+    parts = [("sda1", 18, "/"), ("sda2", 18, ""), ("sda3", 917, ""), ("sda5", 4, "/var/log")]
+    sda = dev(
+        "sda",
+        SYSTEM_DISK_BYTES,
+        children=[dev(n, gb * GiB, "part", m, "sda") for n, gb, m in parts]
+        + [dev("sda6", GiB, "part", "[SWAP]", "sda")],
+    )
+    disks = [sda] + [
+        dev(path.removeprefix("/dev/"), LOCAL_DISK_BYTES) for path in ctx.store.local_disks
+    ]
+    return json.dumps({"blockdevices": disks})
 
 
 @message()
@@ -194,6 +266,10 @@ def create(
             for p in st.table("PBD").values()
         ):
             raise backend_failure(16, "The SR device is currently in use")
+        for uuid, (h, d) in list(st.on_disk.items()):  # a forgotten SR there is erased
+            if (h, d) == (host, device):
+                st.on_disk.pop(uuid)
+                st.on_storage.pop(uuid, None)
         size, hosts, is_shared = LOCAL_DISK_BYTES, [host], False
         alloc = "thin" if type == "ext" else "thick"
     else:
@@ -248,9 +324,11 @@ def forget(ctx: Ctx, sr):
     st = ctx.store
     rec = st.get("SR", sr)
     pbds = [st.get("PBD", p) for p in rec["PBDs"]]
-    if pbds and rec["shared"]:
+    if pbds and (rec["shared"] or pbds[0]["device_config"].get("device")):
         vdis = [dict(st.get("VDI", v)) for v in rec["VDIs"]]
         st.on_storage[rec["uuid"]] = (dict(rec), dict(pbds[0]["device_config"]), vdis)
+        if not rec["shared"]:  # a local SR stays on its host's disk
+            st.on_disk[rec["uuid"]] = (pbds[0]["host"], pbds[0]["device_config"]["device"])
     _remove(ctx, sr)
     return ""
 
