@@ -37,7 +37,7 @@ class Dialog(ModalScreen):
     Dialog .dialog-title { text-style: bold; width: 100%; }
     Dialog .dialog-text { width: 100%; height: auto; }
     Dialog .dialog-buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    Dialog .dialog-buttons Button { margin-left: 1; }
+    Dialog .dialog-buttons Button { margin-left: 1; min-width: 10; }
     Dialog .dialog-hint { width: 1fr; height: 1; color: $text-muted; }
     /* notices go to the top while a dialog is up: its buttons are at the bottom */
     Dialog ToastRack { dock: top; align: right top; margin-bottom: 0; }

@@ -87,7 +87,7 @@ class PlanModal(Dialog):
         body = self.query_one("#plan-body", VerticalScroll)
         more = body.max_scroll_y > round(body.scroll_y)
         self.query_one(".dialog-hint", Static).update(
-            f"{self.hint}  More below: PgDn" if more else self.hint
+            f"{self.hint}  PgDn more below" if more else self.hint
         )
 
     @on(Input.Changed, "#confirm-word")
