@@ -4,7 +4,6 @@ the toolstack, NTP and time zone, SSH and remote syslog."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from rich.table import Table
@@ -17,6 +16,7 @@ from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
 from xstui import clock
 from xstui.services import host as hs
+from xstui.services.actions import InvalidInput
 from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
     OVERWRITE,
@@ -38,7 +38,8 @@ from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
 from xstui.xapi import views
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 
 class PrecheckModal(Dialog):
@@ -86,27 +87,394 @@ class PrecheckModal(Dialog):
         self.dismiss(event.button.id == "go")
 
 
-class HostScreen(AreaScreen):
-    BINDINGS = [
-        Binding("m", "maintenance", "Maintenance", id="host.maintenance"),
-        Binding("x", "exit_maintenance", "Exit maint.", id="host.exit_maintenance"),
-        Binding("R", "reboot", "Reboot", id="host.reboot"),
-        Binding("S", "shutdown", "Shut down", id="host.shutdown", show=False),
-        Binding("T", "toolstack", "Toolstack", id="host.toolstack"),
-        Binding("n", "ntp", "NTP", id="host.ntp"),
-        Binding("z", "timezone", "Time zone", id="host.timezone", show=False),
-        Binding("s", "ssh", "SSH", id="host.ssh"),
-        Binding("l", "syslog", "Syslog", id="host.syslog", show=False),
-        Binding(
-            "e", "network_reset", "Emergency network reset", id="host.network_reset", show=False
+# what the keys act on ---------------------------------------------------------------
+def _host(turn) -> str | None:
+    """The host under the cursor."""
+    return turn.screen.host or None
+
+
+def _name(turn) -> str:
+    return turn.cache.label("host", turn.subject)
+
+
+def _here(turn) -> bool:
+    """The console runs in the dom0 of the host chosen."""
+    return turn.screen.local is not None and turn.subject == turn.conn.this_host
+
+
+REMOTE_RESET = (
+    "The emergency network reset (xe-reset-networking) rebuilds the host's network "
+    "configuration from scratch and reboots it. It is a console job: run xstui in "
+    "dom0 at the host's own console (iLO/DRAC), since the network it resets is the "
+    "one you would use to reach it. On a member it asks for the master's address."
+)
+
+
+def _in_dom0(what: str, remote: str = ""):
+    """The subject of a dom0 job: this host's own system (LocalSystem) when
+    the console runs in its dom0 and it is the host chosen; otherwise where
+    it is done is said, and nothing opens."""
+
+    def subject(turn):
+        screen = turn.screen
+        if screen.local is None:
+            turn.app.notify(
+                remote
+                or f"{what} is done in dom0: run xstui on the host itself (xstui local), at "
+                "its console or over SSH.",
+                severity="warning",
+                timeout=15 if remote else 12,
+            )
+            return None
+        if screen.host != turn.conn.this_host:
+            turn.app.notify(
+                f"{what} applies to this host only: select it first.", severity="warning"
+            )
+            return None
+        return screen.local
+
+    return subject
+
+
+def _keymaps(turn) -> list[str]:
+    try:
+        return turn.subject.keymaps()
+    except LocalError as exc:
+        raise InvalidInput([str(exc)]) from None
+
+
+# the steps of the wizards -------------------------------------------------------------
+async def _form(turn, act: Act) -> bool:
+    """Another declared act's form, plan and task, from within a wizard
+    (designate first, exit maintenance from m); True once done."""
+
+    def build(values: dict):
+        turn.values = values
+        return act.build(turn)
+
+    fields = act.fields(turn) if act.fields is not None else ()
+    action = await ask(turn.app, act.title_of(turn), fields, build, precheck=act.precheck)
+    return action is not None and await perform(turn.app, action)
+
+
+async def _precheck(turn, title: str) -> list[hs.Blocker] | None:
+    """XAPI's evacuation plan for the host, shown before anything moves;
+    None when it cannot be read (said) or the admin stops there."""
+    cache, host = turn.cache, turn.subject
+    blockers = await read(turn.app, hs.evacuation_blockers, turn.conn, host)
+    if blockers is None:
+        return None
+    with cache.lock:
+        guests = [(vm.name_label, vm.power_state) for vm in guests_on(cache, host)]
+    if not await turn.app.push_screen_wait(PrecheckModal(title, guests, blockers)):
+        return None
+    return blockers
+
+
+async def _master_first(turn, what: str) -> bool:
+    """On the master of a pool, offer to designate another master first;
+    False when the admin stops (or designated, and now picks again)."""
+    cache, host = turn.cache, turn.subject
+    if host != views.master_ref(cache) or len(cache.table("host")) < 2:
+        return True
+    answer = await turn.app.push_screen_wait(
+        ChoiceModal(
+            f"{cache.label('host', host)} is the pool master",
+            f"Going on with {what} designates no other master: while this host is away "
+            "the pool cannot be managed (its VMs elsewhere keep running). Designate a new "
+            "master first?",
+            [("designate", "Designate first"), ("go", "Go on"), ("cancel", "Cancel")],
+        )
+    )
+    if answer == "designate":
+        await _form(turn, turn.screen.acts["designate"])
+        return False
+    return answer == "go"
+
+
+async def _maintenance(turn) -> None:
+    """m: into maintenance (the master designated first if wished, the
+    evacuation pre-checked), or out of it for a host already there."""
+    cache, host = turn.cache, turn.subject
+    rec = cache.get("host", host)
+    if hs.in_maintenance(cache, host) or not rec.enabled:
+        await _form(turn, turn.screen.acts["exit_maintenance"])
+        return
+    if not await _master_first(turn, "maintenance mode"):
+        return
+    blockers = await _precheck(turn, f"Maintenance mode for {rec.name_label}: pre-check")
+    if blockers is None:
+        return
+    action = await ask(
+        turn.app,
+        f"Maintenance mode for {rec.name_label}",
+        hs.EnterMaintenance.fields(blockers),
+        lambda values: hs.EnterMaintenance(cache, host, blockers, values.get("blocked", "refuse")),
+    )
+    if action is not None:
+        await perform(turn.app, action)
+
+
+def _power(cls, what: str):
+    """Reboot or shut down: the master designated first if wished, then where
+    the VMs go (pre-checked), then the form."""
+
+    async def steps(turn) -> None:
+        conn, host = turn.conn, turn.subject
+        if not await _master_first(turn, what.lower()):
+            return
+        blockers = await _precheck(turn, f"{what} {_name(turn)}: where its VMs go")
+        if blockers is None:
+            return
+        action = await ask(
+            turn.app,
+            f"{what} {_name(turn)}",
+            cls.fields(conn.cache, host),
+            lambda values: cls(
+                conn.cache,
+                host,
+                blockers,
+                values.get("vms", "move them"),
+                this_host=conn.this_host,
+            ),
+        )
+        if action is not None:
+            await perform(turn.app, action)
+
+    return steps
+
+
+async def _join(turn) -> None:
+    """The pool's master and its root password first, then the comparison
+    with it (a read), then the plan."""
+    app, conn = turn.app, turn.conn
+    values = await app.push_screen_wait(
+        FormModal("Join this host to a pool", JoinPool.fields(), lambda v: v)
+    )
+    if values is None:
+        return
+    check = await read(
+        app,
+        check_join,
+        conn,
+        values["address"],
+        values["password"],
+        note="Comparing this host with the pool's master...",
+    )
+    if check is None:
+        return
+    action = await ask(
+        app,
+        "",
+        [],
+        lambda _: JoinPool(
+            conn.cache, values["address"], values["password"], values["force"], check
         ),
-        Binding("t", "show_time", "Time", id="host.time", show=False),
-        Binding("D", "designate", "Designate master", id="host.designate", show=False),
-        Binding("E", "eject", "Eject from pool", id="host.eject", show=False),
-        Binding("J", "join", "Join a pool", id="host.join", show=False),
-        Binding("k", "keymap", "Keyboard layout", id="host.keymap", show=False),
-        Binding("B", "status_report", "Status report", id="host.status_report", show=False),
-    ]
+    )
+    if action is not None:
+        await perform(app, action)
+
+
+async def _show_time(turn) -> None:
+    turn.screen.show_time()
+
+
+class HostScreen(AreaScreen):
+    AREA = "host"
+    ACTS = (
+        Act(
+            "m",
+            "maintenance",
+            "Maintenance",
+            help="Move the VMs away and take the host out of service (or bring it back)",
+            builds=(hs.EnterMaintenance,),
+            subject=_host,
+            steps=_maintenance,
+        ),
+        Act(
+            "x",
+            "exit_maintenance",
+            "Exit maint.",
+            help="Take the host out of maintenance mode, its VMs back if wished",
+            builds=(hs.ExitMaintenance,),
+            # offered (in the footer) only for a host in maintenance
+            offered=lambda s: s.in_maintenance(),
+            subject=_host,
+            title=lambda t: f"Exit maintenance mode: {_name(t)}",
+            fields=lambda t: hs.ExitMaintenance.fields(t.cache, t.subject),
+            build=lambda t: hs.ExitMaintenance(
+                t.cache, t.subject, t.values.get("bring_back", "yes")
+            ),
+        ),
+        # a reboot or shutdown starts by moving the VMs away: what the host must allow
+        Act(
+            "R",
+            "reboot",
+            "Reboot",
+            help="Reboot the host, its VMs moved away or shut down first",
+            builds=(hs.RebootHost,),
+            operation=("host", "evacuate"),
+            subject=_host,
+            steps=_power(hs.RebootHost, "Reboot"),
+        ),
+        Act(
+            "S",
+            "shutdown",
+            "Shut down",
+            show=False,
+            help="Shut the host down, its VMs moved away or shut down first",
+            builds=(hs.ShutdownHost,),
+            operation=("host", "evacuate"),
+            subject=_host,
+            steps=_power(hs.ShutdownHost, "Shut down"),
+        ),
+        Act(
+            "T",
+            "toolstack",
+            "Toolstack",
+            help="Restart the host's toolstack (XAPI); the VMs keep running",
+            builds=(hs.RestartToolstack,),
+            subject=_host,
+            build=lambda t: hs.RestartToolstack(t.cache, t.subject, this_host=t.conn.this_host),
+        ),
+        Act(
+            "n",
+            "ntp",
+            "NTP",
+            help="NTP mode and servers, of this host or every host",
+            builds=(hs.SetNtp,),
+            subject=_host,
+            title=lambda t: f"NTP of {_name(t)}",
+            fields=lambda t: hs.SetNtp.fields(t.cache, t.subject),
+            build=lambda t: hs.SetNtp(
+                t.cache, t.subject, t.values["mode"], t.values["servers"], t.values["scope"]
+            ),
+            after=_show_time,
+        ),
+        Act(
+            "z",
+            "timezone",
+            "Time zone",
+            show=False,
+            help="The time zone, picked from the host's own list",
+            builds=(hs.SetTimezone,),
+            subject=_host,
+            read=lambda t: hs.time_zones(t.conn, t.subject, t.screen.local),
+            title=lambda t: f"Time zone of {_name(t)}",
+            fields=lambda t: hs.SetTimezone.fields(t.cache, t.subject, t.data),
+            build=lambda t: hs.SetTimezone(
+                t.cache, t.subject, t.values["timezone"], t.data, t.values["scope"]
+            ),
+            after=_show_time,
+        ),
+        Act(
+            "s",
+            "ssh",
+            "SSH",
+            help="SSH on or off, and when it turns itself off",
+            builds=(hs.SetSsh,),
+            subject=_host,
+            title=lambda t: f"SSH on {_name(t)}",
+            fields=lambda t: hs.SetSsh.fields(t.cache, t.subject),
+            build=lambda t: hs.SetSsh(t.cache, t.subject, t.values["ssh"], t.values["timeout"]),
+        ),
+        Act(
+            "l",
+            "syslog",
+            "Syslog",
+            show=False,
+            help="Send the host's logs to a remote syslog server (host or host:port)",
+            builds=(hs.SetSyslog,),
+            subject=_host,
+            title=lambda t: f"Remote syslog of {_name(t)}",
+            fields=lambda t: hs.SetSyslog.fields(t.cache, t.subject),
+            build=lambda t: hs.SetSyslog(
+                t.cache, t.subject, t.values["destination"], t.values["scope"]
+            ),
+        ),
+        Act(
+            "e",
+            "network_reset",
+            "Emergency net reset",
+            show=False,
+            help="xe-reset-networking in dom0: the network from scratch, VMs force-stopped, a reboot",
+            subject=_in_dom0("The emergency network reset", REMOTE_RESET),
+            title="Emergency network reset of this host",
+            fields=lambda t: ResetNetworking.fields(t.cache, t.subject, t.conn.this_host),
+            build=lambda t: ResetNetworking(t.cache, t.subject, t.conn.this_host, t.values),
+        ),
+        Act(
+            "t",
+            "show_time",
+            "Time",
+            id="host.time",
+            show=False,
+            help="The host's clock, time zone and NTP state",
+            view=lambda s: s.show_time(),
+        ),
+        Act(
+            "D",
+            "designate",
+            "Designate master",
+            show=False,
+            help="Make another host the pool master",
+            builds=(DesignateMaster,),
+            title="Designate a new pool master",
+            fields=lambda t: DesignateMaster.fields(t.cache),
+            build=lambda t: DesignateMaster(t.cache, t.values["host"]),
+        ),
+        Act(
+            "E",
+            "eject",
+            "Eject from pool",
+            show=False,
+            help="The host leaves the pool (and its local disks are erased)",
+            builds=(EjectHost,),
+            subject=_host,
+            build=lambda t: EjectHost(t.cache, t.subject),
+        ),
+        Act(
+            "J",
+            "join",
+            "Join a pool",
+            show=False,
+            help="This host joins a pool, compared with its master first",
+            builds=(JoinPool,),
+            steps=_join,
+        ),
+        Act(
+            "k",
+            "keymap",
+            "Keyboard layout",
+            show=False,
+            help="The keyboard layout of the host's own console (dom0)",
+            subject=_in_dom0("The console keyboard layout"),
+            read=_keymaps,
+            title="Keyboard layout of this host's console",
+            fields=lambda t: SetKeymap.fields(t.subject, t.data),
+            build=lambda t: SetKeymap(t.subject, t.values["keymap"], t.data),
+        ),
+        Act(
+            "B",
+            "status_report",
+            "Status report",
+            show=False,
+            help="A server status report (xen-bugtool): uploaded, or saved to a file",
+            builds=(StatusReport,),
+            subject=_host,
+            title=lambda t: f"Server status report of {_name(t)}",
+            fields=lambda t: StatusReport.fields(_here(t)),
+            build=lambda t: StatusReport(
+                t.cache,
+                t.subject,
+                system=t.screen.local if _here(t) else None,
+                url=t.values.get("url", ""),
+                path=t.values["path"],
+                overwrite=t.values["overwrite"] == OVERWRITE[1],
+            ),
+        ),
+    )
+
     DEFAULT_CSS = """
     HostScreen #hosts { height: 4; }
     HostScreen #host-tabs { height: 1fr; }
@@ -203,15 +571,25 @@ class HostScreen(AreaScreen):
             self._draw_details()
             self.time_state = None
             if self.query_one(TabbedContent).active == "time":
-                self.action_show_time()
+                self.show_time()
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "time":
-            self.action_show_time()
+            self.show_time()
+
+    def targets(self, cls: str) -> list[str]:
+        return [self.host] if cls == "host" and self.host else []
+
+    def in_maintenance(self) -> bool:
+        """The host under the cursor is in maintenance mode (or disabled)."""
+        if self.conn is None or not self.host:
+            return True
+        rec = self.conn.cache.get("host", self.host)
+        return rec is None or not rec.enabled or hs.in_maintenance(self.conn.cache, self.host)
 
     # time -------------------------------------------------------------------
-    def action_show_time(self) -> None:
+    def show_time(self) -> None:
         self.query_one(TabbedContent).active = "time"
         if connected(self.app):
             self._read_time(self.host)
@@ -273,346 +651,3 @@ class HostScreen(AreaScreen):
                 grid.add_row("  source", Text(f"{server}: {status}"))
         grid.add_row("", Text("n: NTP servers - z: time zone - t: read again"))
         self.query_one("#host-time", Static).update(grid)
-
-    # actions ----------------------------------------------------------------
-    async def _precheck(self, host: str, title: str) -> list[hs.Blocker] | None:
-        """XAPI's evacuation plan for the host, shown before anything moves;
-        None when the admin stops there."""
-        cache = self.conn.cache
-        try:
-            blockers = await asyncio.to_thread(hs.evacuation_blockers, self.conn, host)
-        except Exception as exc:  # said in words; nothing was changed
-            notify_error(self.app, exc)
-            return None
-        with cache.lock:
-            guests = [(vm.name_label, vm.power_state) for vm in guests_on(cache, host)]
-        if not await self.app.push_screen_wait(PrecheckModal(title, guests, blockers)):
-            return None
-        return blockers
-
-    @requires(hs.EnterMaintenance)
-    @work(exit_on_error=False, group="action", description="maintenance mode")
-    async def action_maintenance(self) -> None:
-        host, cache = self.host, self.conn.cache
-        if not host or not connected(self.app):
-            return
-        rec = cache.get("host", host)
-        if hs.in_maintenance(cache, host) or not rec.enabled:
-            await self._exit_maintenance(host)
-            return
-        if not await self._master_first(host, "maintenance mode"):
-            return
-        blockers = await self._precheck(host, f"Maintenance mode for {rec.name_label}: pre-check")
-        if blockers is None:
-            return
-        action = await ask(
-            self.app,
-            f"Maintenance mode for {rec.name_label}",
-            hs.EnterMaintenance.fields(blockers),
-            lambda values: hs.EnterMaintenance(
-                cache, host, blockers, values.get("blocked", "refuse")
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(hs.ExitMaintenance)
-    @work(exit_on_error=False, group="action", description="exit maintenance mode")
-    async def action_exit_maintenance(self) -> None:
-        if self.host and connected(self.app):
-            await self._exit_maintenance(self.host)
-
-    async def _exit_maintenance(self, host: str) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            f"Exit maintenance mode: {cache.label('host', host)}",
-            hs.ExitMaintenance.fields(cache, host),
-            lambda values: hs.ExitMaintenance(cache, host, values.get("bring_back", "yes")),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    async def _power(self, cls, what: str) -> None:
-        host, conn = self.host, self.conn
-        if not host or not connected(self.app):
-            return
-        name = conn.cache.label("host", host)
-        if not await self._master_first(host, what.lower()):
-            return
-        blockers = await self._precheck(host, f"{what} {name}: where its VMs go")
-        if blockers is None:
-            return
-        action = await ask(
-            self.app,
-            f"{what} {name}",
-            cls.fields(conn.cache, host),
-            lambda values: cls(
-                conn.cache,
-                host,
-                blockers,
-                values.get("vms", "move them"),
-                this_host=conn.this_host,
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    async def _master_first(self, host: str, what: str) -> bool:
-        """On the master of a pool, offer to designate another master first;
-        False when the admin stops (or designated, and now picks again)."""
-        cache = self.conn.cache
-        if host != views.master_ref(cache) or len(cache.table("host")) < 2:
-            return True
-        answer = await self.app.push_screen_wait(
-            ChoiceModal(
-                f"{cache.label('host', host)} is the pool master",
-                f"Going on with {what} designates no other master: while this host is away "
-                "the pool cannot be managed (its VMs elsewhere keep running). Designate a new "
-                "master first?",
-                [("designate", "Designate first"), ("go", "Go on"), ("cancel", "Cancel")],
-            )
-        )
-        if answer == "designate":
-            await self._designate()
-            return False
-        return answer == "go"
-
-    @requires(DesignateMaster)
-    @work(exit_on_error=False, group="action", description="designate a new master")
-    async def action_designate(self) -> None:
-        await self._designate()
-
-    async def _designate(self) -> None:
-        cache = self.conn.cache
-        action = await ask(
-            self.app,
-            "Designate a new pool master",
-            DesignateMaster.fields(cache),
-            lambda values: DesignateMaster(cache, values["host"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(EjectHost)
-    @work(exit_on_error=False, group="action", description="eject host")
-    async def action_eject(self) -> None:
-        cache, host = self.conn.cache, self.host
-        action = await ask(self.app, "", [], lambda _: EjectHost(cache, host))
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(JoinPool)
-    @work(exit_on_error=False, group="action", description="join a pool")
-    async def action_join(self) -> None:
-        if not connected(self.app):
-            return
-        conn = self.conn
-        values = await self.app.push_screen_wait(
-            FormModal("Join this host to a pool", JoinPool.fields(), lambda v: v)
-        )
-        if values is None:
-            return
-        check = await read(
-            self.app,
-            check_join,
-            conn,
-            values["address"],
-            values["password"],
-            note="Comparing this host with the pool's master...",
-        )
-        if check is None:
-            return
-        action = await ask(
-            self.app,
-            "",
-            [],
-            lambda _: JoinPool(
-                conn.cache, values["address"], values["password"], values["force"], check
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    def targets(self, cls: str) -> list[str]:
-        return [self.host] if cls == "host" and self.host else []
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # "Exit maint." is offered (in the footer) only for a host in maintenance
-        if action == "exit_maintenance" and self.conn is not None and self.host:
-            rec = self.conn.cache.get("host", self.host)
-            if (
-                rec is not None
-                and rec.enabled
-                and not hs.in_maintenance(self.conn.cache, self.host)
-            ):
-                return False
-        return super().check_action(action, parameters)
-
-    # a reboot or shutdown starts by moving the VMs away: what the host must allow
-    @requires(hs.RebootHost, operation=("host", "evacuate"))
-    @work(exit_on_error=False, group="action", description="reboot host")
-    async def action_reboot(self) -> None:
-        await self._power(hs.RebootHost, "Reboot")
-
-    @requires(hs.ShutdownHost, operation=("host", "evacuate"))
-    @work(exit_on_error=False, group="action", description="shut down host")
-    async def action_shutdown(self) -> None:
-        await self._power(hs.ShutdownHost, "Shut down")
-
-    @requires(hs.RestartToolstack)
-    @work(exit_on_error=False, group="action", description="restart toolstack")
-    async def action_toolstack(self) -> None:
-        conn = self.conn
-        action = await ask(
-            self.app,
-            "",
-            [],
-            lambda values: hs.RestartToolstack(conn.cache, self.host, this_host=conn.this_host),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(hs.SetNtp)
-    @work(exit_on_error=False, group="action", description="NTP")
-    async def action_ntp(self) -> None:
-        host, cache = self.host, self.conn.cache
-        action = await ask(
-            self.app,
-            f"NTP of {cache.label('host', host)}",
-            hs.SetNtp.fields(cache, host),
-            lambda values: hs.SetNtp(
-                cache, host, values["mode"], values["servers"], values["scope"]
-            ),
-        )
-        if action is not None and await perform(self.app, action):
-            self.action_show_time()
-
-    @requires(hs.SetTimezone)
-    @work(exit_on_error=False, group="action", description="time zone")
-    async def action_timezone(self) -> None:
-        host, conn = self.host, self.conn
-        if not connected(self.app):
-            return
-        try:
-            zones = await asyncio.to_thread(conn.call, "host.list_timezones", host)
-        except Exception as exc:
-            notify_error(self.app, exc)
-            return
-        action = await ask(
-            self.app,
-            f"Time zone of {conn.cache.label('host', host)}",
-            hs.SetTimezone.fields(conn.cache, host, zones),
-            lambda values: hs.SetTimezone(
-                conn.cache, host, values["timezone"], zones, values["scope"]
-            ),
-        )
-        if action is not None and await perform(self.app, action):
-            self.action_show_time()
-
-    @requires(hs.SetSsh)
-    @work(exit_on_error=False, group="action", description="SSH")
-    async def action_ssh(self) -> None:
-        host, conn = self.host, self.conn
-        action = await ask(
-            self.app,
-            f"SSH on {conn.cache.label('host', host)}",
-            hs.SetSsh.fields(conn.cache, host),
-            lambda values: hs.SetSsh(conn.cache, host, values["ssh"], values["timeout"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(hs.SetSyslog)
-    @work(exit_on_error=False, group="action", description="remote syslog")
-    async def action_syslog(self) -> None:
-        host, cache = self.host, self.conn.cache
-        action = await ask(
-            self.app,
-            f"Remote syslog of {cache.label('host', host)}",
-            hs.SetSyslog.fields(cache, host),
-            lambda values: hs.SetSyslog(cache, host, values["destination"], values["scope"]),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    def _dom0_only(self, what: str) -> bool:
-        """In dom0, on this host; otherwise say where it can be done."""
-        if self.local is None:
-            self.app.notify(
-                f"{what} is done in dom0: run xstui on the host itself (xstui local), at its "
-                "console or over SSH.",
-                severity="warning",
-                timeout=12,
-            )
-            return False
-        if self.host != self.conn.this_host:
-            self.app.notify(
-                f"{what} applies to this host only: select it first.", severity="warning"
-            )
-            return False
-        return True
-
-    @work(exit_on_error=False, group="action", description="emergency network reset")
-    async def action_network_reset(self) -> None:
-        if self.local is None:
-            self.app.notify(
-                "The emergency network reset (xe-reset-networking) rebuilds the host's network "
-                "configuration from scratch and reboots it. It is a console job: run xstui in "
-                "dom0 at the host's own console (iLO/DRAC), since the network it resets is the "
-                "one you would use to reach it. On a member it asks for the master's address.",
-                severity="warning",
-                timeout=15,
-            )
-            return
-        if not self._dom0_only("The emergency network reset"):
-            return
-        conn, system = self.conn, self.local
-        action = await ask(
-            self.app,
-            "Emergency network reset of this host",
-            ResetNetworking.fields(system),
-            lambda values: ResetNetworking(conn.cache, system, conn.this_host, values),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @work(exit_on_error=False, group="action", description="keyboard layout")
-    async def action_keymap(self) -> None:
-        if not self._dom0_only("The console keyboard layout"):
-            return
-        system = self.local
-        try:
-            keymaps = await asyncio.to_thread(system.keymaps)
-        except LocalError as exc:
-            self.app.notify(str(exc), severity="error")
-            return
-        action = await ask(
-            self.app,
-            "Keyboard layout of this host's console",
-            SetKeymap.fields(system, keymaps),
-            lambda values: SetKeymap(system, values["keymap"], keymaps),
-        )
-        if action is not None:
-            await perform(self.app, action)
-
-    @requires(StatusReport)
-    @work(exit_on_error=False, group="action", description="status report")
-    async def action_status_report(self) -> None:
-        host, conn = self.host, self.conn
-        here = self.local is not None and host == conn.this_host
-        action = await ask(
-            self.app,
-            f"Server status report of {conn.cache.label('host', host)}",
-            StatusReport.fields(here),
-            lambda values: StatusReport(
-                conn.cache,
-                host,
-                system=self.local if here else None,
-                url=values.get("url", ""),
-                path=values["path"],
-                overwrite=values["overwrite"] == OVERWRITE[1],
-            ),
-        )
-        if action is not None:
-            await perform(self.app, action)

@@ -16,11 +16,11 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from xstui.services import logs
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
-from xstui.widgets.flow import ask, perform
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 ALERT_COLUMNS = [("When", 11), ("Severity", 8), ("Alert", 28), ("About", 26)]
 LOG_COLUMNS = [("", 76)]
@@ -31,24 +31,70 @@ REMOTE = (
 )
 
 
+def _alert(turn) -> str:
+    """The alert under the cursor ('' for none: the action says to choose one)."""
+    return turn.screen.query_one("#alert-list", RowList).cursor_key or ""
+
+
+def _log_key(key: str, name: str, label: str, help: str = "", **kw) -> Act:
+    """A key of the Logs tab: dom0's log files, read in place (a view)."""
+    return Act(key, name, label, help=help, tab="files", dom0=True, **kw)
+
+
 class LogsScreen(AreaScreen):
+    AREA = "logs"
     BINDINGS = [
         Binding("a", "show_tab('alerts')", "Alerts", id="logs.alerts"),
         Binding("g", "show_tab('files')", "Logs", id="logs.files"),
-        Binding("x", "dismiss_alert", "Dismiss", id="logs.dismiss"),
-        Binding("l", "next_log", "Next log", id="logs.next_log"),
-        Binding("slash", "search", "Search", id="logs.search"),
-        Binding("n", "next_match", "Next match", id="logs.next_match", show=False),
-        Binding("e", "next_error", "Next error", id="logs.next_error"),
-        Binding("f", "follow", "Follow", id="logs.follow"),
-        Binding("u", "usage", "Usage", id="logs.usage", show=False),
-        Binding("p", "profile", "Rotation", id="logs.profile", show=False),
     ]
-    TAB_ACTIONS = {
-        "alerts": {"show_tab", "dismiss_alert"},
-        "files": {"show_tab", "next_log", "search", "next_match", "next_error", "follow"}
-        | {"usage", "profile"},
-    }
+    ACTS = (
+        Act(
+            "x",
+            "dismiss_alert",
+            "Dismiss",
+            id="logs.dismiss",
+            tab="alerts",
+            help="Remove the alert under the cursor, for every client",
+            builds=(logs.DismissAlert,),
+            build=lambda t: logs.DismissAlert(t.cache, _alert(t)),
+        ),
+        _log_key(
+            "l", "next_log", "Next log", "The next file under /var/log", view=lambda s: s.next_log()
+        ),
+        _log_key("slash", "search", "Search", "Find a text in the log", view=lambda s: s.search()),
+        _log_key(
+            "n",
+            "next_match",
+            "Next match",
+            "The next line found",
+            show=False,
+            view=lambda s: s.next_match(),
+        ),
+        _log_key(
+            "e",
+            "next_error",
+            "Next error",
+            "The next line with an error",
+            view=lambda s: s.next_error(),
+        ),
+        _log_key("f", "follow", "Follow", "Show new lines as they come", view=lambda s: s.follow()),
+        _log_key(
+            "u",
+            "usage",
+            "Usage",
+            "What fills /var/log",
+            show=False,
+            view=lambda s: s.show_usage(),
+        ),
+        _log_key(
+            "p",
+            "profile",
+            "Rotation",
+            "Rotate daily, keep 7, compressed (the diff is the plan)",
+            show=False,
+            build=lambda t: logs.ApplyLogProfile(LocalSystem()),
+        ),
+    )
     DRAWN_FROM = frozenset({"message"})
 
     def __init__(self, area) -> None:
@@ -80,17 +126,11 @@ class LogsScreen(AreaScreen):
     def local(self) -> bool:
         return self.conn is not None and self.conn.target.kind == "local"
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # the log files are dom0's: from elsewhere the tab only says so, no keys
-        if action != "show_tab" and action in self.TAB_ACTIONS["files"] and not self.local:
-            return False
-        return super().check_action(action, parameters)
-
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.query_one("#log-lines" if tab == "files" else "#alert-list", RowList).focus()
         if tab == "files" and not self.log_name:
-            self.action_next_log()
+            self.next_log()  # from elsewhere than dom0, the tab says where the logs are
 
     # alerts ------------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
@@ -114,14 +154,6 @@ class LogsScreen(AreaScreen):
             text.append("No alerts.")
         self.query_one("#alert-body", Static).update(text)
 
-    @requires(logs.DismissAlert)
-    @work(exit_on_error=False, group="action", description="dismiss alert")
-    async def action_dismiss_alert(self) -> None:
-        ref = self.query_one("#alert-list", RowList).cursor_key or ""
-        action = await ask(self.app, "", [], lambda _: logs.DismissAlert(self.conn.cache, ref))
-        if action is not None:
-            await perform(self.app, action)
-
     # dom0 logs -------------------------------------------------------------------
     def _system(self) -> LocalSystem | None:
         if not self.local:
@@ -129,7 +161,7 @@ class LogsScreen(AreaScreen):
             return None
         return LocalSystem()
 
-    def action_next_log(self) -> None:
+    def next_log(self) -> None:
         system = self._system()
         if system is None:
             return
@@ -177,7 +209,7 @@ class LogsScreen(AreaScreen):
         listing = self.query_one("#log-lines", RowList)
         listing.action_move(found - listing.cursor)
 
-    def action_search(self) -> None:
+    def search(self) -> None:
         if self._system() is None:
             return
         box = self.query_one("#log-search", Input)
@@ -190,18 +222,18 @@ class LogsScreen(AreaScreen):
         event.input.display = False
         self.pattern = event.value.strip()
         self.query_one("#log-lines", RowList).focus()
-        self.action_next_match()
+        self.next_match()
 
-    def action_next_match(self) -> None:
+    def next_match(self) -> None:
         if self.pattern:
             cursor = self.query_one("#log-lines", RowList).cursor
             self._jump(logs.find(self.lines, self.pattern, cursor), f"line with {self.pattern!r}")
 
-    def action_next_error(self) -> None:
+    def next_error(self) -> None:
         cursor = self.query_one("#log-lines", RowList).cursor
         self._jump(logs.find(self.lines, "", cursor, errors=True), "error below or above")
 
-    def action_follow(self) -> None:
+    def follow(self) -> None:
         if self._system() is None:
             return
         self.following = not self.following
@@ -219,7 +251,7 @@ class LogsScreen(AreaScreen):
             self._load(system, to_end=True)
 
     @work(exit_on_error=False, group="logs", description="log usage")
-    async def action_usage(self) -> None:
+    async def show_usage(self) -> None:
         system = self._system()
         if system is None:
             return
@@ -227,12 +259,3 @@ class LogsScreen(AreaScreen):
         free = f", {size(used.free)} free" if used.free is not None else ""
         biggest = "; ".join(f"{name} {size(n)}" for name, n in used.biggest)
         self.app.notify(f"/var/log holds {size(used.total)}{free}. Biggest: {biggest}", timeout=15)
-
-    @work(exit_on_error=False, group="action", description="log rotation")
-    async def action_profile(self) -> None:
-        system = self._system()
-        if system is None:
-            return
-        action = await ask(self.app, "", [], lambda _: logs.ApplyLogProfile(system))
-        if action is not None:
-            await perform(self.app, action)

@@ -16,12 +16,11 @@ from xstui.services.host.local import XAPI_PEM, LocalSystem
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
-from xstui.widgets.flow import connected, perform
-from xstui.widgets.form import FormModal
 from xstui.widgets.tables import sync_rows
 from xstui.xapi.tls import live_fingerprint, spaced
 
-from .base import AreaScreen, requires
+from .act import Act
+from .base import AreaScreen
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -41,15 +40,43 @@ def kv_table(rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
+def _this_host(turn):
+    """The host this console is logged in to (the one Status shows)."""
+    return turn.cache.get("host", turn.conn.this_host)
+
+
 class StatusScreen(AreaScreen):
+    AREA = "status"
     BINDINGS = [
         Binding("h", "show_tab('host')", "Host", id="status.host"),
         Binding("p", "show_tab('pool')", "Pool", id="status.pool"),
         Binding("s", "show_tab('storage')", "Storage", id="status.storage"),
         Binding("a", "show_tab('health')", "Health", id="status.health"),
-        Binding("n", "rename_host", "Rename host", id="status.rename_host"),
-        Binding("f", "refresh_fingerprint", "Fingerprint", id="status.fingerprint", show=False),
     ]
+    ACTS = (
+        Act(
+            "n",
+            "rename_host",
+            "Rename host",
+            help="The name label of this host (not its DNS hostname)",
+            builds=(RenameHost,),
+            subject=_this_host,
+            title=lambda t: f"Rename host {t.subject.name_label}",
+            fields=lambda t: RenameHost.fields(t.subject.name_label),
+            build=lambda t: RenameHost(
+                t.subject.ref, t.subject.uuid, t.subject.name_label, t.values["name"]
+            ),
+        ),
+        Act(
+            "f",
+            "refresh_fingerprint",
+            "Fingerprint",
+            id="status.fingerprint",
+            show=False,
+            help="Read the host's TLS certificate fingerprint again",
+            view=lambda s: s.read_fingerprint(),
+        ),
+    )
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -94,7 +121,7 @@ class StatusScreen(AreaScreen):
         super().on_mount()
         # focus the content, not the tab bar: arrows and Page keys scroll it
         self.query_one("#host VerticalScroll").focus()
-        self.action_refresh_fingerprint()
+        self.read_fingerprint()
         if self.conn and self.conn.target.kind == "local":
             self.sample_dom0()
             self.dom0_timer = self.set_interval(5, self.sample_dom0)
@@ -176,7 +203,7 @@ class StatusScreen(AreaScreen):
         group="fingerprint",
         description="TLS fingerprint",
     )
-    def action_refresh_fingerprint(self) -> None:
+    def read_fingerprint(self) -> None:
         pem = LocalSystem().path(XAPI_PEM)  # read in dom0 only (a local target)
         fingerprint, source = live_fingerprint(self.conn.target, str(pem))
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
@@ -351,21 +378,3 @@ class StatusScreen(AreaScreen):
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-
-    @requires(RenameHost)
-    @work(exit_on_error=False, group="action", description="rename host")
-    async def action_rename_host(self) -> None:
-        conn = self.conn
-        host = conn.cache.get("host", conn.this_host)
-        if host is None or not connected(self.app):
-            return
-        old = host.name_label
-        action = await self.app.push_screen_wait(
-            FormModal(
-                f"Rename host {old}",
-                RenameHost.fields(old),
-                lambda values: RenameHost(conn.this_host, host.uuid, old, values["name"]),
-            )
-        )
-        if action is not None:
-            await perform(self.app, action)

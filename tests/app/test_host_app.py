@@ -1,18 +1,28 @@
 """Pilot tests at 80x24 of the Host and VMs screens, end to end against the
 simulator: maintenance mode there and back, a reboot of the master followed
 through the reconnect, a bulk start of 50 VMs, finding a VM by typing and
-migrating it."""
+migrating it; the Host forms of the admin's trial (issue #27): syslog with a
+port, time zone and keyboard layout from the host's lists, the emergency
+network reset, joining a pool with another root password."""
 
 import pytest
+from textual.widgets import Select, Static
 from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.vms import VmsScreen
 
-from tests.app.test_network_app import action_over, confirm_plan, fill_form
-from tests.waiting import until
+from tests.app.test_network_app import (  # noqa: F401 (a fixture)
+    action_over,
+    confirm_plan,
+    fill_form,
+    local_connection,
+)
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.services.vms import MigrateVms
 from xstui.widgets.choice import ChoiceModal
+from xstui.widgets.form import FormModal
+from xstui.widgets.plan import PlanModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
@@ -307,3 +317,125 @@ async def test_pointed_at_a_member_of_a_dead_master_the_member_takes_over(runnin
         )
         # the console opens on the new master (let Status finish mounting)
         await until(pilot, lambda: getattr(app.screen, "status", None) is not None)
+
+
+# issue #27, the admin's trial at 80x24 ------------------------------------------------
+async def test_remote_syslog_takes_host_and_port(running_sim, connection):
+    """Item 8: host:port as XAPI's logging:syslog_destination takes it; a
+    port out of range is refused in the form, in words, nothing changed."""
+    st = running_sim.sim.store
+    b = st.find_one("host", name_label="xcp-b")
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-b")
+        await pilot.press("l")
+        await fill_form(pilot, destination="logs.corp.invalid:70000", scope="this host")
+        form = app.screen
+        assert isinstance(form, FormModal)
+        problem = str(form.query_one("#problem-destination", Static).render())
+        assert "port must be between 1 and 65535" in problem
+        await fill_form(pilot, destination="127.10.0.5:1514", scope="this host")
+        plan = await confirm_plan(pilot)
+        assert "UDP 1514" in " ".join(plan.plan.impact)
+        await until(
+            pilot,
+            lambda: st.get("host", b)["logging"].get("syslog_destination") == "127.10.0.5:1514",
+            what="the destination with its port",
+        )
+        await action_over(pilot)
+
+
+async def pick_by_typing(pilot, field: str, typed: str) -> Select:
+    """Open the form's pick list and type the first letters of a choice, as
+    an admin does in a long list at 80x24."""
+    app = pilot.app
+    await until(pilot, lambda: form_mounted(app), what="a form, mounted")
+    select = app.screen.query_one(f"#field-{field}", Select)
+    select.focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: select.expanded, what="the list open")
+    await pilot.press(*typed, "enter")
+    await until(pilot, lambda: not select.expanded, what="the list closed")
+    return select
+
+
+async def test_the_time_zone_is_picked_from_the_hosts_list(running_sim, connection):
+    """Item 8: the time zone is one of the host's own (host.list_timezones),
+    picked from a list that opens within 80x24 and jumps as it is typed."""
+    st = running_sim.sim.store
+    c = st.find_one("host", name_label="xcp-c")
+    zones = connection.call("host.list_timezones", c)
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-c")
+        assert st.get("host", c)["timezone"] == "UTC"
+        await pilot.press("z")
+        select = await pick_by_typing(pilot, "timezone", "Europe/Par")
+        assert select.value == "Europe/Paris"
+        assert len(select._options) >= len(zones) > 100  # the whole list, not free text
+        await fill_form(pilot, scope="this host")
+        await confirm_plan(pilot)
+        await until(pilot, lambda: st.get("host", c)["timezone"] == "Europe/Paris")
+        await action_over(pilot)
+
+
+@pytest.fixture
+def in_dom0(local_connection, tmp_path, monkeypatch):  # noqa: F811
+    """The console in the master's dom0 (xstui local), over a fake dom0."""
+    from xstui.services.host.local import LocalSystem
+    from xstui.sim.dom0 import make_dom0
+
+    root = make_dom0(tmp_path / "dom0")
+    monkeypatch.setenv("XSTUI_DOM0_ROOT", str(root))
+    running, conn = local_connection
+    return running, conn, LocalSystem(root)
+
+
+async def test_the_keyboard_layout_is_picked_from_dom0s_list(in_dom0):
+    """Item 8: the layout is one of dom0's (localectl list-keymaps)."""
+    running, conn, system = in_dom0
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-a")
+        await pilot.press("k")
+        select = await pick_by_typing(pilot, "keymap", "de-")
+        assert select.value == "de-latin1"
+        assert [value for _, value in select._options if value != Select.BLANK] == system.keymaps()
+        await fill_form(pilot)
+        await confirm_plan(pilot)
+        await until(pilot, lambda: system.keymap() == "de-latin1", what="the layout set")
+        await action_over(pilot)
+
+
+async def test_emergency_network_reset_force_stops_the_vms_on_a_vlan(in_dom0):
+    """Item 10: with VMs running (nothing can migrate in a network emergency)
+    the reset is offered; its plan names the VMs it force-stops, is high
+    risk and takes the typed word; the NIC is picked, the VLAN given."""
+    running, conn, system = in_dom0
+    st = running.sim.store
+    a = st.find_one("host", name_label="xcp-a")
+    guests = sorted(
+        st.get("VM", v)["name_label"]
+        for v in st.get("host", a)["resident_VMs"]
+        if not st.get("VM", v)["is_control_domain"]
+        and st.get("VM", v)["power_state"] in ("Running", "Paused")
+    )
+    assert guests
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "xcp-a")
+        await pilot.press("e")
+        await until(pilot, lambda: form_mounted(app), what="the reset form")
+        nics = app.screen.query_one("#field-device", Select)
+        assert [value for _, value in nics._options] == ["eth0", "eth1", "eth2", "eth3", "eth4"]
+        await fill_form(pilot, device="eth1", vlan="42")
+        plan = await until(pilot, lambda: isinstance(app.screen, PlanModal) and app.screen)
+        assert plan.plan.risk == "high" and plan.plan.confirm_word == "reset"
+        stops = next(line for line in plan.plan.impact if line.startswith("FORCE-STOPS"))
+        assert all(name in stops for name in guests)
+        assert plan.plan.xe == ["xe-reset-networking --device=eth1 --vlan=42 --mode=dhcp"]
+        await confirm_plan(pilot, "reset")
+        written = system.root / "tmp/network-reset"
+        await until(pilot, written.exists, what="xe-reset-networking run")
+        assert "--device=eth1 --vlan=42" in written.read_text()
+        await action_over(pilot)

@@ -36,6 +36,19 @@ def test_a_missing_tool_is_said_not_raised_raw(tmp_path):
         empty.chrony()
 
 
+def test_keymaps_and_time_zones_are_dom0s_own_lists(dom0, tmp_path):
+    assert "de-latin1" in dom0.keymaps() and dom0.keymaps() == sorted(dom0.keymaps())
+    assert dom0.timezones() == ["America/New_York", "Europe/London", "Europe/Paris", "UTC"]
+    # without localectl: the keymap files it would list
+    bare = LocalSystem(tmp_path / "bare")
+    for name in ("i386/qwerty/us.map.gz", "i386/azerty/fr.map.gz", "i386/include/compose.map"):
+        (bare.root / "usr/lib/kbd/keymaps" / name).parent.mkdir(parents=True, exist_ok=True)
+        (bare.root / "usr/lib/kbd/keymaps" / name).write_bytes(b"")
+    assert bare.keymaps() == ["fr", "us"]
+    with pytest.raises(LocalError, match="localectl is not on this host"):
+        LocalSystem(tmp_path / "empty").keymaps()
+
+
 def test_keymap_set_and_undone(dom0):
     keymaps = dom0.keymaps()
     with pytest.raises(InvalidInput):
@@ -49,15 +62,50 @@ def test_keymap_set_and_undone(dom0):
     assert dom0.keymap() == "us"
 
 
-def test_network_reset_refused_while_vms_run(dom0, connection):
+def test_network_reset_force_stops_the_vms_running_here_and_says_which(dom0, connection):
+    """In a network emergency nothing can migrate: the reset is offered with
+    the VMs it force-stops named in its plan (xe-reset-networking's warning)."""
     connection.start_events()
     wait_for(lambda: connection.cache.table("vm"))
-    with pytest.raises(InvalidInput) as refused:
-        ResetNetworking(
-            connection.cache, dom0, connection.this_host, {"device": "eth0", "mode": "dhcp"}
-        )
-    assert "shut down or move the VMs running here first" in refused.value.problems[0]
-    assert not (dom0.root / "tmp/network-reset").exists()
+    here = connection.this_host
+    running = sorted(
+        vm.name_label
+        for vm in connection.cache.table("vm").values()
+        if vm.resident_on == here
+        and vm.power_state in ("Running", "Paused")
+        and not vm.is_control_domain
+    )
+    assert running
+    action = ResetNetworking(connection.cache, dom0, here, {"device": "eth1", "mode": "dhcp"})
+    plan = action.plan()
+    assert action.stopped == running and plan.risk == "high" and plan.confirm_word == "reset"
+    assert f"force-stop {len(running)} VM(s)" in plan.summary
+    stops = next(line for line in plan.impact if line.startswith("FORCE-STOPS"))
+    assert all(name in stops for name in running[:6])
+    assert not (dom0.root / "tmp/network-reset").exists()  # nothing ran: a plan only
+
+
+def test_network_reset_on_a_vlan_with_the_nic_picked_from_the_host(dom0, connection):
+    connection.start_events()
+    wait_for(lambda: connection.cache.table("pif"))
+    here = connection.this_host
+    fields = {f.name: f for f in ResetNetworking.fields(connection.cache, dom0, here)}
+    nics = list(fields["device"].choices)
+    assert nics[:2] == ["eth0", "eth1"] and fields["device"].value == "eth0"
+    assert nics == sorted(nics, key=lambda n: int(n[3:]))  # eth10 after eth9, not after eth1
+    assert fields["vlan"].value == "" and fields["vlan"].check("4095")
+    values = {"device": "eth1", "vlan": "42", "mode": "dhcp"}
+    action = ResetNetworking(connection.cache, dom0, here, values)
+    assert action.plan().xe == ["xe-reset-networking --device=eth1 --vlan=42 --mode=dhcp"]
+    assert "eth1, VLAN 42 becomes the management interface" in " ".join(action.plan().impact)
+    # the installer put management on a VLAN: none now must be said, or the tool keeps it
+    conf = dom0.root / "etc/firstboot.d/data/management.conf"
+    conf.write_text(conf.read_text() + "VLAN='7'\n")
+    fields = {f.name: f for f in ResetNetworking.fields(connection.cache, dom0, here)}
+    assert fields["vlan"].value == "7"
+    values["vlan"] = ""
+    action = ResetNetworking(connection.cache, dom0, here, values)
+    assert action.plan().xe == ["xe-reset-networking --device=eth1 --novlan --mode=dhcp"]
 
 
 def test_network_reset_on_an_empty_member(tmp_path, running_sim, connection):
@@ -76,7 +124,7 @@ def test_network_reset_on_an_empty_member(tmp_path, running_sim, connection):
         ),
     )
     system = LocalSystem(make_dom0(tmp_path / "member", master="127.10.0.11"))
-    fields = {f.name: f for f in ResetNetworking.fields(system)}
+    fields = {f.name: f for f in ResetNetworking.fields(connection.cache, system, c)}
     assert fields["master"].value == "127.10.0.11"
     with pytest.raises(InvalidInput):
         ResetNetworking(

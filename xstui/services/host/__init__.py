@@ -3,7 +3,7 @@ reboot and shutdown, the toolstack, time and NTP, SSH, remote syslog, and the
 host's hardware and software."""
 
 from .access import SetSsh, SetSyslog
-from .clock import SetNtp, SetTimezone, TimeState, read_time, time_probe
+from .clock import SetNtp, SetTimezone, TimeState, read_time, time_probe, time_zones
 from .facts import HostRow, host_facts, host_rows
 from .maintenance import (
     Blocker,
@@ -35,4 +35,5 @@ __all__ = [
     "in_maintenance",
     "read_time",
     "time_probe",
+    "time_zones",
 ]

@@ -3,6 +3,7 @@ the host has it) and the remote syslog destination."""
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from ...xapi import views
@@ -27,10 +28,35 @@ def ssh_timeout(text: str | int) -> int:
     return minutes * 60
 
 
+SYSLOG_PORT = 514  # where syslog listens when the destination names no port
+
+
 def syslog_destination(text: str) -> str:
-    """A host name or IPv4 address (empty: log locally only)."""
+    """What XAPI's ``logging:syslog_destination`` takes (rsyslog's ``@``
+    target): a host name or address, with ``:port`` if not 514 (an IPv6
+    address with a port in brackets, ``[fd00::1]:1514``); empty: local only."""
     text = text.strip()
-    return v.host_or_ip(text, "syslog server") if text else ""
+    if not text:
+        return ""
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::(.*))?", text)
+    if bracketed:
+        host, port = bracketed.group(1), bracketed.group(2)
+        if ":" not in host:
+            raise InvalidInput(["brackets are for an IPv6 address: [fd00::1]:1514"])
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:  # a name, an IPv4 address or a bare IPv6 one
+        host, port = text, None
+    host = v.host_or_ip(host, "syslog server")
+    if port is None:
+        return host
+    number = v.int_in_range(port, "the syslog port", 1, 65535)
+    return f"[{host}]:{number}" if ":" in host else f"{host}:{number}"
+
+
+def syslog_port(destination: str) -> int:
+    m = re.search(r"(?:^[^:]+|\])(?::(\d+))$", destination)
+    return int(m.group(1)) if m else SYSLOG_PORT
 
 
 class SetSsh(Action):
@@ -108,7 +134,7 @@ class SetSyslog(Action):
                 "Remote syslog server",
                 rec.logging.get(SYSLOG_KEY, ""),
                 optional(problem_of(syslog_destination)),
-                placeholder="empty: local only",
+                placeholder="host or host:port; empty: local only",
             ),
             Field(
                 "scope",
@@ -143,7 +169,10 @@ class SetSyslog(Action):
             "Remote syslog",
             f"{', '.join(h[2] for h in self.hosts)} log {where}.",
             xe,
-            impact=["syslog restarts on each host; messages go over UDP 514, unencrypted."]
+            impact=[
+                f"syslog restarts on each host; messages go over UDP "
+                f"{syslog_port(self.destination)}, unencrypted."
+            ]
             if self.destination
             else ["Logs stay on the hosts (/var/log), rotated by size."],
         )

@@ -75,6 +75,26 @@ def read_time(conn: Connection, host: str) -> TimeState:
     return state
 
 
+def time_zones(conn: Connection, host: str, system=None) -> list[str]:
+    """The time zones the host knows, sorted: its own list
+    (``host.list_timezones``); when that list is empty and the console runs in
+    this host's dom0 (``system``, a LocalSystem), dom0's zone database.
+    InvalidInput, in words, on a release without the time-zone calls."""
+    zones = _optional(conn, "host.list_timezones", host)
+    if zones is None:
+        raise InvalidInput(
+            [
+                "this host's release has no time-zone calls in its API (XenServer 8.4 / "
+                "XCP-ng 8.3 updates add them)"
+            ]
+        )
+    if not zones and system is not None and host == conn.this_host:
+        zones = system.timezones()
+    if not zones:
+        raise InvalidInput(["the host lists no time zones"])
+    return sorted(set(zones))
+
+
 def ntp_servers(text: str) -> list[str]:
     """Comma-separated NTP servers: host names or IPv4 addresses."""
     servers = [s.strip() for s in text.replace(" ", ",").split(",") if s.strip()]
@@ -173,18 +193,16 @@ class SetTimezone(Action):
 
     @staticmethod
     def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:
+        """The zone is picked from the host's own list (type its first letters
+        to jump there: Europe/P...)."""
         rec = cache.get("host", host)
         return [
             Field(
                 "timezone",
                 "Time zone",
                 rec.timezone,
-                lambda text: (
-                    None
-                    if text in zones
-                    else "not a time zone this host knows (e.g. Europe/Paris, UTC)"
-                ),
-                placeholder="Region/City",
+                lambda text: None if text in zones else "choose one of this host's time zones",
+                choices=zones,
             ),
             Field("scope", "Apply to", default_scope(cache, lambda h: h.timezone), choices=SCOPES),
         ]

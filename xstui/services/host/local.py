@@ -39,6 +39,8 @@ COMMANDS = {
 POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
 MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
 VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
+KBD_KEYMAPS = "usr/lib/kbd/keymaps"  # the console keymaps (.map.gz), as localectl lists them
+ZONEINFO = "usr/share/zoneinfo"  # the time zone database (TZif files)
 XAPI_PEM = "etc/xensource/xapi-ssl.pem"  # the host's TLS key and certificate (before 8.2)
 LOG_DIR = "var/log"
 SSH_DIR = "etc/ssh"  # ssh_host_*_key.pub
@@ -174,6 +176,12 @@ class LocalSystem:
         m = re.search(r"^LABEL=['\"]?([\w.-]+)", self.read(MANAGEMENT_CONF), re.M)
         return m.group(1) if m else ""
 
+    def management_vlan(self) -> str:
+        """The installer's VLAN tag of the management interface ('' for none):
+        xe-reset-networking takes it again unless told --vlan or --novlan."""
+        m = re.search(r"^VLAN=['\"]?(\d+)", self.read(MANAGEMENT_CONF), re.M)
+        return m.group(1) if m else ""
+
     def chrony(self) -> Chrony:
         tracking = self.run("chronyc", "-n", "tracking")
         leap = re.search(r"^Leap status\s*:\s*(.+)$", tracking, re.M)
@@ -210,7 +218,34 @@ class LocalSystem:
         return m.group(1) if m else "us"
 
     def keymaps(self) -> list[str]:
-        return [k.strip() for k in self.run("localectl", "list-keymaps").splitlines() if k.strip()]
+        """The console keymaps dom0 has: localectl's list, or without
+        localectl the files under /usr/lib/kbd/keymaps it would list."""
+        try:
+            listed = self.run("localectl", "list-keymaps").splitlines()
+        except LocalError as exc:
+            listed = [
+                name.split("/")[-1].removesuffix(".gz").removesuffix(".map")
+                for name, _size in self.files(KBD_KEYMAPS)
+                if re.search(r"\.map(\.gz)?$", name) and "/include/" not in f"/{name}"
+            ]
+            if not listed:
+                raise LocalError(f"{exc}, and {self.path(KBD_KEYMAPS)} holds no keymaps") from None
+        return sorted({k.strip() for k in listed if k.strip()})
+
+    def timezones(self) -> list[str]:
+        """The zones of dom0's time zone database (Region/City, UTC...), read
+        from /usr/share/zoneinfo: its TZif files, not the posix/ and right/ copies."""
+        zones = []
+        for name, _size in self.files(ZONEINFO):
+            if name.split("/")[0] in ("posix", "right") or not name[:1].isupper():
+                continue
+            try:
+                with self.path(f"{ZONEINFO}/{name}").open("rb") as f:
+                    if f.read(4) == b"TZif":
+                        zones.append(name)
+            except OSError:
+                continue
+        return sorted(zones)
 
     def disks(self) -> list[Disk]:
         out = []
@@ -235,16 +270,14 @@ class SetKeymap(Action):
 
     @staticmethod
     def fields(system: LocalSystem, keymaps: list[str]) -> list[Field]:
+        """Picked from dom0's own list (type the first letters to jump there)."""
         return [
             Field(
                 "keymap",
                 "Keyboard layout",
                 system.keymap(),
-                lambda text: (
-                    None
-                    if text in keymaps
-                    else "not a layout of this host (e.g. us, fr, de-latin1)"
-                ),
+                lambda text: None if text in keymaps else "choose one of this host's layouts",
+                choices=keymaps,
             )
         ]
 
@@ -276,17 +309,39 @@ class SetKeymap(Action):
 
 class ResetNetworking(Action):
     """The emergency network reset (``xe-reset-networking``): the host forgets
-    its network configuration, sets up one management interface, and reboots."""
+    its network configuration, sets up one management interface (on a VLAN
+    if given), and reboots at once: the VMs still running here are
+    force-stopped (in a network emergency nothing can migrate)."""
 
     @staticmethod
-    def fields(system: LocalSystem) -> list[Field]:
+    def nics(cache: Cache, system: LocalSystem, host: str) -> list[str]:
+        """The host's NICs, by name (eth0, eth1, ... eth10): its physical PIFs,
+        and the installer's management NIC."""
+        with cache.lock:
+            names = {p.device for p in cache.table("pif").values() if p.host == host and p.physical}
+        names.add(system.management_device())
+        return sorted(
+            (n for n in names if n),
+            key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)],
+        )
+
+    @staticmethod
+    def fields(cache: Cache, system: LocalSystem, host: str) -> list[Field]:
         role, master = system.pool_role()
+        nics = ResetNetworking.nics(cache, system, host)
         fields = [
             Field(
                 "device",
                 "Management NIC",
-                system.management_device() or "eth0",
+                system.management_device() or (nics[0] if nics else "eth0"),
                 problem_of(_device),
+                choices=nics,
+            ),
+            Field(
+                "vlan",
+                "VLAN tag (empty: none)",
+                system.management_vlan(),
+                optional(problem_of(v.vlan_tag)),
             ),
             Field("mode", "Address", "dhcp", choices=("dhcp", "static")),
             Field("ip", "IP (static)", "", optional(problem_of(v.ipv4))),
@@ -311,7 +366,14 @@ class ResetNetworking(Action):
         problems = []
         if mode not in ("dhcp", "static"):
             problems.append("the address is dhcp or static")
-        args = [f"--device={device}", f"--mode={mode}"]
+        args = [f"--device={device}"]
+        vlan = values.get("vlan", "").strip()
+        self.vlan = v.vlan_tag(vlan) if vlan else None
+        if self.vlan is not None:
+            args.append(f"--vlan={self.vlan}")
+        elif system.management_vlan():  # or the tool takes the installer's VLAN again
+            args.append("--novlan")
+        args.append(f"--mode={mode}")
         if mode == "static":
             ip, mask = values.get("ip", "").strip(), values.get("netmask", "").strip()
             if not ip or not mask:
@@ -329,30 +391,32 @@ class ResetNetworking(Action):
         if problems:
             raise InvalidInput(problems)
         with cache.lock:
-            guests = [
+            # what the reboot force-stops (xe-reset-networking warns the same)
+            self.stopped = sorted(
                 vm.name_label
                 for vm in views.user_vms(cache)
                 if vm.power_state in ("Running", "Paused") and vm.resident_on == this_host
-            ]
+            )
             ha = views.ha_enabled(cache)
-        if guests:
-            problems.append(
-                f"shut down or move the VMs running here first: {listing(sorted(guests))}"
-            )
         if ha:
-            problems.append(
-                "HA is on: disable it first (a host that drops off the network would be fenced)"
+            raise InvalidInput(
+                ["HA is on: disable it first (a host that drops off the network would be fenced)"]
             )
-        if problems:
-            raise InvalidInput(problems)
         self.device, self.mode, self.args = device, mode, args
 
     def plan(self) -> Plan:
-        impact = [
+        on = f"{self.device}, VLAN {self.vlan}" if self.vlan is not None else self.device
+        impact = []
+        if self.stopped:
+            impact.append(
+                f"FORCE-STOPS the {len(self.stopped)} VM(s) running here, as a power cut "
+                f"would (unsaved data in them is lost): {listing(self.stopped, limit=24)}."
+            )
+        impact += [
             "Every bond, VLAN and tunnel of this host is forgotten; the NICs come back as "
             "they were at installation, named in the installer's order.",
-            f"{self.device} becomes the management interface ({self.mode}).",
-            "The host REBOOTS at once (no VM may run here).",
+            f"{on} becomes the management interface ({self.mode}).",
+            "The host REBOOTS at once.",
         ]
         if self.role == "member":
             impact.append(
@@ -365,9 +429,10 @@ class ResetNetworking(Action):
                 "(the members keep theirs); members reach it at its new address only if "
                 "each is told (xe-reset-networking --master on each)."
             )
+        stops = f", force-stop {len(self.stopped)} VM(s)" if self.stopped else ""
         return Plan(
             "Emergency network reset",
-            f"Reset the network configuration of this host, management on {self.device}, and reboot.",
+            f"Reset the network configuration of this host, management on {on}{stops}, and reboot.",
             ["xe-reset-networking " + " ".join(shlex.quote(a) for a in self.args)],
             impact=impact,
             risk="high",
