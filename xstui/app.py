@@ -304,8 +304,17 @@ class XstuiApp(App):
             )
         elif message.state == "refused":
             self.notify(f"Stopped reconnecting. {message.detail}", severity="error", timeout=30)
+            if self.connection is not None and self.connection.password_refused:
+                self.ask_password()
         elif message.state == "connected" and previous in ("reconnecting", "refused"):
             self.notify("Connected again.", timeout=3)
+
+    @work(exclusive=True, group="password")
+    async def ask_password(self) -> None:
+        """The pool no longer accepts the password: ask for it (see widgets.relogin)."""
+        from .widgets.relogin import log_in_again
+
+        await log_in_again(self)
 
     def action_pool_recovery(self) -> None:
         from .screens.recovery import RecoveryModal

@@ -439,3 +439,87 @@ async def test_emergency_network_reset_force_stops_the_vms_on_a_vlan(in_dom0):
         await until(pilot, written.exists, what="xe-reset-networking run")
         assert "--device=eth1 --vlan=42" in written.read_text()
         await action_over(pilot)
+
+
+async def test_joining_with_another_root_password_logs_in_with_the_pools(running_sim):
+    """Item 12: a host whose root password differs from the pool's joins it;
+    it takes the pool's root password, and the console follows it to the
+    master logged in with that one (typed in the join form), not stuck
+    reconnecting with the old."""
+    from xstui.widgets.plan import PlanModal
+
+    standalone = running_sim.standalone["xcp-d"]
+    standalone.sim.password = "Its-Own-Pass1"
+    conn = Connection(parse_target(standalone.url), "root", "Its-Own-Pass1", watch=watched_types())
+    conn.login()
+    states = []
+    app = XstuiApp(conn)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_host(pilot, "xcp-d")
+            watched = conn.on_state
+
+            def noted(state, detail):
+                states.append(state)
+                watched(state, detail)
+
+            conn.on_state = noted
+            await pilot.press("J")
+            await fill_form(
+                pilot, address="127.10.0.11", password=running_sim.password, force="refuse"
+            )
+            plan = await until(pilot, lambda: isinstance(app.screen, PlanModal) and app.screen)
+            assert any("root password becomes the pool's" in i for i in plan.plan.impact)
+            await confirm_plan(pilot)
+            await until(
+                pilot,
+                lambda: (
+                    conn.state == "connected"
+                    and conn.target.host == "127.10.0.11"
+                    and len(conn.cache.table("host")) == 4
+                ),
+                what="the console on the pool's master, with four hosts",
+            )
+            assert "refused" not in states and not conn.password_refused
+            await action_over(pilot)
+    finally:
+        conn.close()
+
+
+async def test_a_password_no_longer_accepted_is_asked_for_not_retried(running_sim, connection):
+    """Item 12, whatever the cause (changed elsewhere, a join made from
+    another console): reconnecting stops on the refusal and the console asks
+    for the password, again after a wrong one, and logs in with it."""
+    sim = running_sim.sim
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None, what="Status")
+        sim.password = "Changed-Pass1"
+        with sim.store.lock:  # the session ends (as after a toolstack restart)
+            sim.store.destroy("session", connection.session_ref)
+        st = sim.store
+        st.set("host", sim.master, name_description="wake the event stream")
+        await until(
+            pilot,
+            lambda: form_mounted(app) and app.screen.query("#field-password"),
+            what="the password asked for",
+        )
+        assert connection.state == "refused" and connection.password_refused
+        assert "no longer accepts the password of root" in app.screen.title_text
+        await fill_form(pilot, password="wrong")
+        await until(
+            pilot,
+            lambda: any("not accepted" in n.message for n in app._notifications),
+            what="the wrong password said",
+        )
+        await fill_form(pilot, password="Changed-Pass1")
+        await until(pilot, lambda: connection.state == "connected", what="logged in again")
+        assert not connection.password_refused
+        assert not isinstance(app.screen, FormModal)
+        # and the events flow again
+        st.set("host", sim.master, name_label="renamed-after-login")
+        await until(
+            pilot,
+            lambda: connection.cache.get("host", sim.master).name_label == "renamed-after-login",
+            what="a change seen after the login",
+        )

@@ -23,6 +23,8 @@ def connected(app) -> bool:
         severity="warning",
         timeout=8,
     )
+    if conn is not None and conn.password_refused:
+        app.ask_password()  # the password it needs, asked again
     return False
 
 

@@ -86,6 +86,15 @@ class CertificateRefused(Exception):
     """The host now presents a certificate other than the pinned one."""
 
 
+class PasswordRefused(Exception):
+    """A login again was refused with ``password``: retrying with the same
+    would loop (see Connection.log_in_again)."""
+
+    def __init__(self, message: str, password: str):
+        super().__init__(message)
+        self.password = password
+
+
 class Connection:
     """One pool, one user. ``call`` is thread safe; events run on their own thread."""
 
@@ -125,6 +134,11 @@ class Connection:
         self.on_change: Callable[[set[str]], None] = lambda classes: None
         self.on_state: Callable[[str, str], None] = lambda state, detail: None
         self._new_certificate_expected = False
+        # the password a refused login tries next (the pool's root password, while
+        # this host joins a pool); and whether reconnecting stopped on a refusal
+        self._next_password: str | None = None
+        self._auth_lock = threading.Lock()
+        self.password_refused = False
 
     # login -------------------------------------------------------------------
     def _proxy_for(self, target: Target, timeout: float) -> XenAPI.Session:
@@ -246,6 +260,27 @@ class Connection:
     def password_changed(self, password: str) -> None:
         """The password was changed on the pool: logins from now on use it."""
         self._password = password
+
+    def expect_password(self, password: str | None) -> None:
+        """The host is about to take another password (it joins a pool, whose
+        root password it takes): a login again refused with the current one
+        tries this one, and keeps it when it is accepted. None: no longer."""
+        self._next_password = password
+
+    def log_in_again(self, password: str) -> None:
+        """The admin gave the password the pool takes now: logins use it from
+        now on, and if reconnecting had stopped on the refused password, log
+        in now and start the events again. Raises ConnectError (a wrong
+        password too: kind "auth"), the reconnecting still stopped."""
+        with self._auth_lock:
+            self._password = password
+            if not self.password_refused:
+                return  # still reconnecting: the next attempt uses it
+            if self._thread is not None:
+                self._thread.join(5)  # it ends at once: it had given up
+            self.login()
+            self.password_refused = False
+        self.start_events()
 
     def session_on(
         self, address: str, *, local: bool = False, password: str | None = None
@@ -444,6 +479,13 @@ class Connection:
                         continue
                     self._set_state("refused", str(refused))
                     return
+                except PasswordRefused as refused:
+                    with self._auth_lock:
+                        if refused.password != self._password:
+                            continue  # another was given meanwhile: try it
+                        self.password_refused = True
+                    self._set_state("refused", str(refused))
+                    return
                 except Exception as exc:  # never let the event thread die silently
                     log.error("event thread error", exc_info=exc)
                     self._set_state("reconnecting", f"unexpected error: {_reason(exc)}")
@@ -510,14 +552,18 @@ class Connection:
     def _relogin(self) -> None:
         """Log in again after a loss, log out the session it replaces and open
         a fresh event channel. A certificate that changed meanwhile ends the
-        reconnecting with the same refusal as at connect (CertificateRefused)."""
-        old = self._proxy
+        reconnecting with the same refusal as at connect (CertificateRefused);
+        so does a password the pool no longer takes (PasswordRefused), after
+        the one it was expected to take (expect_password) was tried."""
+        old, password = self._proxy, self._password
         try:
             self.login()
         except ConnectError as err:
             if err.kind == "trust":
                 raise CertificateRefused(str(err)) from None
-            if err.kind != "network" or not self._login_via_members():
+            if err.kind == "auth":
+                self._login_with_next_password(err, password)
+            elif err.kind != "network" or not self._login_via_members():
                 raise
         self._close_channel()
         self._channel = self._event_channel()
@@ -530,6 +576,28 @@ class Connection:
                     self._proxy.session.logout(old._session)
                 except Exception as exc:
                     log.info("logout of the replaced session: %s", exc)
+
+    def _login_with_next_password(self, refusal: Exception, password: str) -> None:
+        """The login was refused with ``password``: log in with the expected
+        one if there is one (and keep it), or raise PasswordRefused."""
+        expected, self._next_password = self._next_password, None
+        if expected is not None and expected != password:
+            self._password = expected
+            try:
+                self.login()
+                return
+            except ConnectError as err:
+                if err.kind != "auth":
+                    self._password = password
+                    self._next_password = expected
+                    raise
+                refusal, password = err, expected
+        log.info("login again refused: %s", refusal)
+        raise PasswordRefused(
+            f"the pool no longer accepts the password of {self.user} (it was changed, or this "
+            "host joined a pool and took the pool's root password)",
+            password,
+        ) from None
 
     def _login_via_members(self) -> bool:
         """The master's address does not answer: ask the other hosts of the

@@ -201,6 +201,7 @@ class JoinPool(Action):
         impact = [
             f"{self.name} becomes a member of {c.pool}: its toolstack restarts and this console "
             "follows it to the pool's master",
+            "its root password becomes the pool's (the one typed here), as every member's",
             "the pool's shared SRs and networks are attached to it",
             *[f"forced: {m}" for m in c.mismatches],
             *c.notes,
@@ -220,6 +221,23 @@ class JoinPool(Action):
 
     def run(self, ctx: RunContext) -> str:
         method = "pool.join_force" if self.forced else "pool.join"
-        ctx.task(method, self.address, "root", self._password)
+        # once in the pool, the host has the pool's root password (the master's
+        # user database): the console logs in again with the one typed here
+        ours = ctx.conn.user == "root"
+        if ours:
+            ctx.conn.expect_password(self._password)
+        try:
+            ctx.task(method, self.address, "root", self._password)
+        except BaseException:
+            ctx.conn.expect_password(None)
+            raise
         ctx.commit()
-        return f"{self.name} joined {self.check.pool}; the console follows it to the master."
+        if not ours:
+            return (
+                f"{self.name} joined {self.check.pool}; the console follows it to the master, "
+                f"where {ctx.conn.user} may need the pool's own password."
+            )
+        return (
+            f"{self.name} joined {self.check.pool}: its root password is now the pool's, "
+            "which the console logs in with as it follows the host to the master."
+        )
