@@ -195,6 +195,11 @@ class StatusScreen(AreaScreen):
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         self._draw_tab(event.pane.id or "host")
+        # the tab's content takes the keys (Down, PageDown, End scroll it): the
+        # widget focused before was on the tab now hidden, and focus went with it
+        content = next((w for w in event.pane.query("*") if w.focusable), None)
+        if content is not None:
+            content.focus()
 
     @work(
         thread=True,

@@ -1,0 +1,40 @@
+"""Pilot tests of the Status screen at 80x24 on the Linux console: what is
+below the fold is reached with the keys, after any tab switch too."""
+
+from textual.widgets import DataTable
+
+from tests.app.test_console import console, screen_text  # noqa: F401 (a fixture)
+from tests.waiting import until
+from xstui.app import XstuiApp
+
+
+async def test_the_host_tab_scrolls_after_a_tab_switch(console, running_sim, connection):  # noqa: F811
+    """Issue #27 item 1: capacity and the TLS fingerprint are below the fold
+    at 80x24; after the Pool tab and back, End still scrolls to them (the
+    widget that had the keys was on the tab that was hidden)."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None, what="Status")
+        screen = app.screen
+        scroll = screen.query_one("#host VerticalScroll")
+        await until(pilot, lambda: scroll.max_scroll_y > 0, what="the Host tab taller than 24")
+        assert "TLS SHA-256" not in screen_text(app)  # below the fold
+        await pilot.press("p")
+        await until(pilot, lambda: screen.tab == "pool", what="the Pool tab")
+        hosts = screen.query_one("#pool-hosts", DataTable)
+        await until(pilot, lambda: hosts.row_count == 3, what="the pool's hosts")
+        await pilot.press("down")  # the Pool tab's list takes the keys too
+        await until(pilot, lambda: hosts.cursor_row == 1, what="the cursor on the second host")
+        await pilot.press("h")
+        await until(pilot, lambda: screen.tab == "host", what="the Host tab again")
+        await pilot.press("end")
+        await until(
+            pilot,
+            lambda: scroll.scroll_y == scroll.max_scroll_y > 0,
+            what="the Host tab scrolled to its end",
+        )
+        await until(pilot, lambda: "TLS SHA-256" in screen_text(app), what="the fingerprint")
+        await pilot.press("home")
+        await until(pilot, lambda: scroll.scroll_y == 0, what="back at the top")
+        await pilot.press("pagedown")
+        await until(pilot, lambda: scroll.scroll_y > 0, what="a page down")
