@@ -107,6 +107,7 @@ def ntp_servers(text: str) -> list[str]:
 
 class SetNtp(Action):
     calls = ("host.set_ntp_custom_servers", "host.set_ntp_mode")
+    older = "this release sets NTP in dom0 (xsconsole, or /etc/chrony.conf and chronyd)"
 
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
@@ -190,6 +191,7 @@ class SetNtp(Action):
 
 class SetTimezone(Action):
     calls = ("host.set_timezone",)
+    older = "this release sets the time zone in dom0 (xsconsole, or timedatectl set-timezone)"
 
     @staticmethod
     def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:
