@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent
 
 from xstui.areas import BAR_CLASSES, Area
-from xstui.services.actions import Action
 from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
@@ -23,23 +22,6 @@ from xstui.xapi.access import ROLE_NAMES
 from .act import Act, Turn
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
-
-
-def requires(*actions: type[Action], operation: tuple[str, str] | None = None):
-    """Mark a screen's ``action_*`` method with the Actions it performs: when
-    the session's role may not make their XAPI calls, its key is shown
-    disabled and pressing it says which role it needs (see AreaScreen).
-    ``operation`` (wire class, XAPI operation): likewise when none of the
-    objects the screen has chosen (``AreaScreen.targets``) can do it now,
-    as their ``allowed_operations`` say; pressing it says why."""
-    calls = tuple(dict.fromkeys(c for action in actions for c in action.calls))
-
-    def mark(fn):
-        fn.xapi_calls = calls
-        fn.xapi_operation = operation
-        return fn
-
-    return mark
 
 
 def _key_method(act: Act):
@@ -154,21 +136,18 @@ class AreaScreen(Screen):
         """Why this screen action cannot run now ('' if it can): the session's
         role may not make its calls, or the chosen objects cannot do it."""
         act, conn = self.acts.get(action), self.conn
-        method = getattr(self, f"action_{action}", None)  # TRANSITION: screens not declared yet
-        if (act is None and method is None) or conn is None:
+        if act is None or conn is None:
             return ""
-        calls = act.calls if act else getattr(method, "xapi_calls", ())
-        operation = act.operation if act else getattr(method, "xapi_operation", None)
-        why = conn.access.refusal(calls) if calls else ""
+        why = conn.access.refusal(act.calls) if act.calls else ""
         if why:
             return why
-        if act is not None and act.builds:  # the release: one of its ways is enough
+        if act.builds:  # the release: one of its ways is enough
             reasons = [a.unavailable(conn) for a in act.builds]
             if all(reasons):
                 return reasons[0]
-        if operation is None:
-            return why
-        cls, op = operation
+        if act.operation is None:
+            return ""
+        cls, op = act.operation
         refs, first = self.targets(cls), ""
         with conn.cache.lock:
             for ref in refs:  # one that can is enough (the others are named when it runs)
@@ -216,10 +195,6 @@ class AreaScreen(Screen):
         act = self.acts.get(action)
         if act is not None and not self.offers(act):
             return False
-        if act is None and self.TAB_ACTIONS:  # TRANSITION: screens not declared yet
-            mine = self.TAB_ACTIONS.get(self.tab, set())
-            if action not in mine and any(action in acts for acts in self.TAB_ACTIONS.values()):
-                return False
         return None if self.refusal(action) else True  # None: shown disabled
 
     def on_key(self, event: events.Key) -> None:
@@ -318,8 +293,6 @@ class AreaScreen(Screen):
         refs = [h.ref for h in hosts]
         self.host = refs[(refs.index(self.host) + 1) % len(refs)] if self.host in refs else refs[0]
         self.refresh_view()
-
-    action_next_host = next_host  # TRANSITION: screens not declared yet
 
     def drawable(self, classes: frozenset[str] | None) -> bool:
         """The pool is loaded and something this screen draws changed."""

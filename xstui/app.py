@@ -408,7 +408,7 @@ class XstuiApp(App):
             yield SystemCommand(
                 "Local shell", "A shell in dom0; exit comes back", self.action_local_shell
             )
-        if self.connection is None or not getattr(screen, "ACTS", ()):  # TRANSITION
+        if self.connection is None:  # the connect screen's own keys
             for binding in screen.BINDINGS if isinstance(screen.BINDINGS, list) else []:
                 if isinstance(binding, Binding) and binding.description:
                     yield SystemCommand(
@@ -416,7 +416,6 @@ class XstuiApp(App):
                         f"Key: {self.key_shown(binding)}",
                         lambda b=binding: self.run_action(b.action, screen),
                     )
-        if self.connection is None:
             return
         # every area's keys, from anywhere: the area is shown, then the key pressed
         here = getattr(screen, "area", None)

@@ -25,9 +25,7 @@ def guarded(screen) -> dict[str, str]:
     return {
         b.action: screen.refusal(b.action)
         for b in screen.BINDINGS
-        if b.action in screen.acts
-        and screen.acts[b.action].calls
-        or getattr(getattr(screen, f"action_{b.action}", None), "xapi_calls", ())  # TRANSITION
+        if b.action in screen.acts and screen.acts[b.action].calls
     }
 
 
