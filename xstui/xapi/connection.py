@@ -340,7 +340,7 @@ class Connection:
     def _list_methods(self) -> frozenset[str]:
         try:
             return frozenset(self.call("system.listMethods"))
-        except XapiFailure:
+        except (XapiFailure, ConnectionLost):
             return frozenset()  # no introspection: assume a recent host
 
     # calls -------------------------------------------------------------------

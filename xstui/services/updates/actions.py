@@ -95,6 +95,7 @@ class UploadUpdate(Action):
         "http/put_import_raw_vdi",
         "http/put_pool_patch_upload",
     )
+    optional = ("pool_update.introduce",)  # 6.x uploads with PUT /pool_patch_upload
 
     @staticmethod
     def fields(cache: Cache, files: list[str], generation) -> list[Field]:
@@ -289,6 +290,8 @@ class ApplyUpdate(Action):
     """One update on one host (6.x/7.x), or everything the host lacks (8.x)."""
 
     calls = ("pool_patch.apply", "pool_update.apply", "host.apply_updates", "host.call_plugin")
+    # each generation its own calls (generation.py asks the API which it is)
+    optional = calls
 
     def __init__(self, view: UpdatesView, name: str, host: str):
         self.view, self.generation = view, view.generation
@@ -382,6 +385,8 @@ class ApplyToPool(Action):
     update with reboots, use the rolling pool update)."""
 
     calls = ("pool_patch.pool_apply", "pool_update.pool_apply")
+    # each generation its own calls (generation.py asks the API which it is)
+    optional = calls
 
     def __init__(self, view: UpdatesView, name: str):
         if not view.generation.uploads:
@@ -427,6 +432,8 @@ class CleanUpdate(Action):
     """Remove an update's uploaded files from the pool (it stays applied)."""
 
     calls = ("pool_patch.pool_clean", "pool_update.pool_clean")
+    # each generation its own calls (generation.py asks the API which it is)
+    optional = calls
 
     def __init__(self, view: UpdatesView, name: str):
         if not view.generation.uploads:
@@ -463,6 +470,7 @@ class SyncUpdates(Action):
     """XenServer 8: fetch the repositories' metadata (``pool.sync_updates``)."""
 
     calls = ("pool.sync_updates",)
+    older = "before XenServer 8 updates are files uploaded to the pool (u), not repositories"
 
     def __init__(self, cache: Cache, view: UpdatesView):
         if view.generation is not REPOSITORIES:

@@ -192,6 +192,8 @@ class RollingUpdate(Action):
         "host.apply_updates",
         "host.call_plugin",
     )
+    # each generation applies its own way (generation.py asks the API which)
+    optional = ("pool_patch.apply", "pool_update.apply", "host.apply_updates", "host.call_plugin")
 
     @staticmethod
     def question(prep: Preparation) -> str:
