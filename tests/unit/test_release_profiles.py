@@ -101,3 +101,34 @@ def test_the_cache_knows_what_the_release_does_not_report():
         ]
     )
     assert cache.reports("host", "name_label") and not cache.reports("host", "ssh_enabled")
+
+
+@pytest.mark.parametrize(
+    "release,ssh", [("xcp-ng-8.2", ("not reported by this release",)), ("latest", ("on", "off"))]
+)
+def test_a_field_the_release_lacks_is_not_reported_and_its_action_says_why(release, ssh):
+    """On XCP-ng 8.2 the host has no ssh_enabled and no host.enable_ssh: the
+    console says so rather than showing "SSH off" or failing with a raw error."""
+    from tests.waiting import wait_for
+    from xstui.areas import watched_types
+    from xstui.services.host.access import SetSsh
+    from xstui.services.host.facts import host_facts
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    running = start_simulator("demo", release=release, members=False, task_delay=0.01)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    try:
+        conn.login()
+        conn.start_events()
+        wait_for(lambda: conn.cache.table("host"))
+        facts = dict(host_facts(conn.cache, running.sim.master))
+        assert facts["SSH"] in ssh
+        why = SetSsh.unavailable(conn)
+        if release == "latest":
+            assert why == ""
+        else:
+            assert why.startswith("XCP-ng 8.2.1 has no host.enable_ssh: ") and "dom0" in why
+    finally:
+        conn.close()
+        running.close()

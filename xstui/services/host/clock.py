@@ -37,12 +37,15 @@ class TimeState:
     unsupported: str = ""  # why the NTP calls are not there
 
 
+UNREPORTED = "not reported by this release"
+
+
 def _optional(conn: Connection, method: str, *args):
     """A call newer releases have: None when the host does not know it."""
     try:
         return conn.call(method, *args)
     except XapiFailure as exc:
-        if exc.code in ("MESSAGE_METHOD_UNKNOWN", "NOT_IMPLEMENTED"):
+        if exc.code in ("MESSAGE_METHOD_UNKNOWN", "MESSAGE_REMOVED", "NOT_IMPLEMENTED"):
             return None
         raise
 
@@ -54,9 +57,9 @@ def read_time(conn: Connection, host: str) -> TimeState:
         state = TimeState(
             host,
             rec.name_label,
-            rec.ntp_mode,
+            rec.ntp_mode if cache.reports("host", "ntp_mode") else UNREPORTED,
             list(rec.ntp_custom_servers),
-            rec.timezone,
+            rec.timezone if cache.reports("host", "timezone") else UNREPORTED,
         )
     before = console_clock.now()
     server_time = conn.call("host.get_servertime", host)

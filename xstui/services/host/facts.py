@@ -108,7 +108,12 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
                 "Xen / dom0",
                 f"Xen {sw.get('xen', '?')}, Linux {sw.get('linux', '?')}, XAPI {sw.get('xapi', '?')}",
             ),
-            ("SSH", "on" if rec.ssh_enabled else "off"),
+            (
+                "SSH",
+                ("on" if rec.ssh_enabled else "off")
+                if cache.reports("host", "ssh_enabled")
+                else "not reported by this release",
+            ),
             (
                 "Remote syslog",
                 rec.logging.get("syslog_destination", "") or "none (local logs only)",
