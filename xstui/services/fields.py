@@ -5,7 +5,7 @@ for choices the pick list. Screens show these; they restate no rule."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from .validate import problem
 
@@ -34,6 +34,7 @@ class Field:
     label: str
     value: str | Sequence[str] = ""
     check: Callable[[str], str | None] = no_check  # the problem, or None
+    _: KW_ONLY  # the rest by name: a fifth positional (a placeholder) once became the choices
     choices: Sequence[str] = ()  # a pick list (one of them)
     several: bool = False  # with choices: pick any number of them
     placeholder: str = ""

@@ -480,7 +480,9 @@ class StatusReport(Action):
         ]
         if local:
             return save
-        url = Field("url", "Upload to (URL)", "", optional(problem_of(_upload_url)), "https://...")
+        url = Field(
+            "url", "Upload to (URL)", "", optional(problem_of(_upload_url)), placeholder="https://..."
+        )
         return [url, *save]
 
     def __init__(
