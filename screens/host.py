@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
 
 from xstui import clock
@@ -33,7 +33,7 @@ from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
-from xstui.widgets.modal import Dialog
+from xstui.widgets.modal import Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.widgets.tables import sync_rows
 from xstui.xapi import views
@@ -75,9 +75,10 @@ class PrecheckModal(Dialog):
                 else "Every VM can move."
             )
             yield Static(summary, classes="dialog-text", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Continue", variant="primary", id="go", compact=True)
-                yield Button("Cancel", id="no", compact=True)
+            yield buttons(
+                Button("Cancel", id="no", compact=True),
+                Button("Continue", variant="primary", id="go", compact=True),
+            )
 
     def on_mount(self) -> None:
         self.query_one("#go", Button).focus()

@@ -370,6 +370,11 @@ class StorageScreen(AreaScreen):
                 or "no host"
             )
             text.append(f"\n{detail.disks} disk(s); VMs with disks here: ", style="bold")
+            names = [f"{n} ({p.lower()})" for n, p in detail.vms]
+            text.append(
+                ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+                or "none"
+            )
             if self.show_disks:
                 text.append("\nDisks on it (v hides them): ", style="bold")
                 text.append(
@@ -377,11 +382,6 @@ class StorageScreen(AreaScreen):
                     + (f" and {len(detail.vdis) - 10} more" if len(detail.vdis) > 10 else "")
                     or "none"
                 )
-            names = [f"{n} ({p.lower()})" for n, p in detail.vms]
-            text.append(
-                ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-                or "none"
-            )
         state = sto.multipath_state(self.conn.cache)
         on = [n for n, yes in sorted(state.items()) if yes]
         text.append("\nMultipathing: ", style="bold")

@@ -1,15 +1,16 @@
-"""A question with a few answers as buttons (the first is focused); Escape
-answers None."""
+"""A question with a few answers as buttons. The last answer given is the
+way back (Cancel, Do not), drawn first as the grammar has it; the first is
+the default (focused, drawn last: Enter); Escape answers None."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Static
 
-from .modal import Dialog
+from .modal import Dialog, buttons
 
 
 class ChoiceModal(Dialog):
@@ -23,13 +24,13 @@ class ChoiceModal(Dialog):
         with Vertical():
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.text, classes="dialog-text", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Static("Enter the chosen  Esc Cancel", classes="dialog-hint")
-                for answer, label in self.answers:
-                    yield Button(label, id=f"answer-{answer}", compact=True)
+            *on, back = (
+                Button(label, id=f"answer-{answer}", compact=True) for answer, label in self.answers
+            )
+            yield buttons(back, *reversed(on))
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        self.query(Button).last().focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -71,7 +71,7 @@ def read_time(conn: Connection, host: str) -> TimeState:
     if state.synchronised is None:
         state.unsupported = (
             "This host's release has no NTP calls in its API (XenServer 8.4 / XCP-ng 8.3 "
-            "updates add them): in dom0, xstui local shows chronyd's state."
+            "updates add them): in dom0, xstui local shows the NTP daemon's state."
         )
     else:
         state.server_status = _optional(conn, "host.get_ntp_servers_status", host) or {}
@@ -110,7 +110,10 @@ def ntp_servers(text: str) -> list[str]:
 
 class SetNtp(Action):
     calls = ("host.set_ntp_custom_servers", "host.set_ntp_mode")
-    older = "this release sets NTP in dom0 (xsconsole, or /etc/chrony.conf and chronyd)"
+    older = (
+        "this release sets NTP in dom0: xsconsole, or its daemon's file "
+        "(/etc/ntp.conf and ntpd before XenServer 8, /etc/chrony.conf and chronyd after)"
+    )
 
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
@@ -194,7 +197,10 @@ class SetNtp(Action):
 
 class SetTimezone(Action):
     calls = ("host.set_timezone",)
-    older = "this release sets the time zone in dom0 (xsconsole, or timedatectl set-timezone)"
+    older = (
+        "this release sets the time zone in dom0: xsconsole, or timedatectl set-timezone "
+        "(the /etc/localtime link before XenServer 7)"
+    )
 
     @staticmethod
     def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:

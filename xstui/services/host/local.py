@@ -481,7 +481,11 @@ class StatusReport(Action):
         if local:
             return save
         url = Field(
-            "url", "Upload to (URL)", "", optional(problem_of(_upload_url)), placeholder="https://..."
+            "url",
+            "Upload to (URL)",
+            "",
+            optional(problem_of(_upload_url)),
+            placeholder="https://...",
         )
         return [url, *save]
 

@@ -115,6 +115,17 @@ class RegenerateCertificate(Action):
     calls = ("host.reset_server_certificate", "host.install_server_certificate")
     optional = calls  # regenerate_mode takes the way the release has (dom0's PEM before 8.2)
 
+    @classmethod
+    def unavailable(cls, conn) -> str:
+        """Before 8.2 the way is dom0's PEM file: from dom0 only."""
+        if regenerate_mode(conn.has_method, conn.target.kind == "local"):
+            return ""
+        return (
+            f"{conn.release} has no host.reset_server_certificate nor "
+            "host.install_server_certificate: its certificate is a file in dom0, "
+            "run xstui local there"
+        )
+
     @staticmethod
     def fields(mode: str) -> list[Field]:
         if mode == RESET:
