@@ -18,7 +18,7 @@ from .act import Act
 from .base import AreaScreen
 
 COLUMNS = (
-    ("VM", 19),
+    ("VM", 18),
     ("Power", 9),
     ("Host", 8),
     ("Memory", 8),

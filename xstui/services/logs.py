@@ -196,13 +196,14 @@ class DismissAlert(Action):
         if alert is None:
             raise InvalidInput(["choose an alert in the list"])
         self.alert = alert
+        self.uuid = getattr(cache.get("message", ref), "uuid", ref)
 
     def plan(self) -> Plan:
         a = self.alert
         return Plan(
             title=f"Dismiss {a.name}",
             summary=f"The alert about {a.about} ({a.when}) is removed for every client.",
-            xe=["xe message-destroy uuid=<message>"],
+            xe=[f"xe message-destroy uuid={self.uuid}"],
         )
 
     def run(self, ctx: RunContext) -> str:

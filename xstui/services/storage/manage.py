@@ -21,6 +21,13 @@ class _OneSr(Action):
         self.detail = sr_detail(cache, sr)
         with cache.lock:
             self.uuid = cache.get("sr", sr).uuid
+            # the xe equivalent names each PBD by its uuid, as the admin types it
+            self.pbd_uuid = {
+                ref: getattr(cache.get("pbd", ref), "uuid", ref) for ref, *_ in self.detail.pbds
+            }
+
+    def xe_pbd(self, verb: str, pbds) -> list[str]:
+        return [f"xe pbd-{verb} uuid={self.pbd_uuid[ref]}  # on {h}" for ref, h in pbds]
 
     @property
     def running(self) -> list[str]:
@@ -53,7 +60,7 @@ class AttachSr(_OneSr):
         return Plan(
             title=f"Attach {self.row.name}",
             summary=f"{self.row.name} is attached on {', '.join(h for _, h in self.pbds)}.",
-            xe=[f"xe pbd-plug uuid=<pbd on {h}>" for _, h in self.pbds],
+            xe=self.xe_pbd("plug", self.pbds),
             steps=[f"PBD.plug on {h}" for _, h in self.pbds],
         )
 
@@ -81,7 +88,7 @@ class DetachSr(_OneSr):
         return Plan(
             title=f"Detach {self.row.name}",
             summary=f"{self.row.name} is detached from {', '.join(h for _, h in self.pbds)}.",
-            xe=[f"xe pbd-unplug uuid=<pbd on {h}>" for _, h in self.pbds],
+            xe=self.xe_pbd("unplug", self.pbds),
             steps=[f"PBD.unplug on {h}" for _, h in self.pbds],
             impact=impact,
             risk="medium",
@@ -158,9 +165,9 @@ class DestroySr(_OneSr):
         return Plan(
             title=f"Destroy {self.row.name}",
             summary=f"{self.row.name} and everything on it are deleted from the storage.",
-            xe=[f"xe pbd-plug uuid=<pbd on {h}>" for _, h in self.plug]
+            xe=self.xe_pbd("plug", self.plug)
             + [f"xe vdi-destroy uuid=<{name}>" for _, name in self.vdis]
-            + [f"xe pbd-unplug uuid=<pbd on {h}>" for _, h in self.unplug]
+            + self.xe_pbd("unplug", self.unplug)
             + [f"xe sr-destroy uuid={self.uuid}"],
             steps=[f"PBD.plug on {h}" for _, h in self.plug]
             + ([f"VDI.destroy of its {len(self.vdis)} disk(s)"] if self.vdis else [])
@@ -200,7 +207,7 @@ class SetDefaultSr(_OneSr):
             raise InvalidInput([f"{self.row.name} is local to one host: choose a shared SR"])
         with cache.lock:
             pool = views.pool(cache)
-            self.pool = pool.ref
+            self.pool, self.pool_uuid = pool.ref, pool.uuid
             self.before = {field: getattr(pool, field) for field in ROLES}
         if all(ref == sr for ref in self.before.values()):
             raise InvalidInput([f"{self.row.name} is the default SR already"])
@@ -210,7 +217,7 @@ class SetDefaultSr(_OneSr):
             title=f"Make {self.row.name} the default SR",
             summary=f"New VMs, suspend images and crash dumps go to {self.row.name}.",
             xe=[
-                f"xe pool-param-set uuid=<pool> default-SR={self.uuid} "
+                f"xe pool-param-set uuid={self.pool_uuid} default-SR={self.uuid} "
                 f"suspend-image-SR={self.uuid} crash-dump-SR={self.uuid}"
             ],
             steps=[f"pool.set_{field}" for field in ROLES],

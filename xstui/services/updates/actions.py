@@ -477,7 +477,7 @@ class SyncUpdates(Action):
             raise InvalidInput(["this pool takes uploaded update files, not repositories"])
         with cache.lock:
             pool = views.pool(cache)
-            self.pool = pool.ref
+            self.pool, self.pool_uuid = pool.ref, pool.uuid
             self.repos = [cache.label("repository", r) for r in pool.repositories]
         if not self.repos:
             raise InvalidInput(
@@ -488,7 +488,7 @@ class SyncUpdates(Action):
         return Plan(
             "Sync updates",
             f"Fetch what the repositories offer ({listing(self.repos)}).",
-            ["xe pool-sync-updates uuid=<pool>"],
+            [f"xe pool-sync-updates uuid={self.pool_uuid}"],
             steps=["pool.sync_updates"],
             impact=["Nothing is installed: each host's missing updates are listed afterwards."],
         )
