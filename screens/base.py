@@ -43,8 +43,8 @@ def _key_method(act: Act):
 class AreaScreen(Screen):
     """Subclasses compose their body in ``compose_body``, redraw in
     ``refresh_view(classes)`` (the wire classes that changed; None: everything)
-    and declare their keys in ``ACTS`` (see screens.act); ``KEYS`` holds the
-    few bindings that are not the area's own (none so far)."""
+    and declare their keys in ``ACTS`` (see screens.act); a plain ``BINDINGS``
+    list holds only the keys that take a parameter (tab switches)."""
 
     AREA = ""  # the area's id: the prefix of its binding ids
     ACTS: tuple[Act, ...] = ()
