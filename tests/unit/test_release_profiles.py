@@ -132,3 +132,39 @@ def test_a_field_the_release_lacks_is_not_reported_and_its_action_says_why(relea
     finally:
         conn.close()
         running.close()
+
+
+@pytest.mark.parametrize("release", sorted(PROFILES))
+def test_the_cli_commands_on_every_release(release):
+    """xstui status and xstui check against each release: an answer in
+    words (check exits 1 when it finds something), never a raw XAPI error."""
+    import os
+
+    running = start_simulator("demo", release=release, task_delay=0.01)
+    env = {**os.environ, "XSTUI_PASSWORD": running.password}
+    try:
+        for command in (["status"], ["check"], ["status", "--json"]):
+            out = subprocess.run(
+                [sys.executable, "-m", "xstui", command[0], running.url, *command[1:]],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+            said = out.stdout + out.stderr
+            assert out.returncode in (0, 1), said
+            assert not any(raw in said for raw in ("MESSAGE_", "Traceback")), said
+        assert (
+            PROFILES[release].version
+            in subprocess.run(
+                [sys.executable, "-m", "xstui", "status", running.url],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            ).stdout
+        )
+    finally:
+        running.close()
