@@ -24,6 +24,19 @@ from .act import Act, Turn
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
 
 
+async def run_form(turn: Turn, act: Act) -> bool:
+    """An action's form (or none), its Action, plan and task: True once done.
+    The one worker's path, and a wizard's for an act it leads into."""
+
+    def build(values: dict):
+        turn.values = values
+        return act.build(turn)
+
+    fields = act.fields(turn) if act.fields is not None else ()
+    turn.action = await ask(turn.app, act.title_of(turn), fields, build, precheck=act.precheck)
+    return turn.action is not None and await perform(turn.app, turn.action)
+
+
 def _key_method(act: Act):
     if act.view is not None:
 
@@ -241,17 +254,7 @@ class AreaScreen(Screen):
                 return
         if act.steps is not None:
             await act.steps(turn)
-            return
-
-        def build(values: dict):
-            turn.values = values
-            return act.build(turn)
-
-        fields = act.fields(turn) if act.fields is not None else ()
-        turn.action = await ask(self.app, act.title_of(turn), fields, build, precheck=act.precheck)
-        if turn.action is None or not await perform(self.app, turn.action):
-            return
-        if act.after is not None:
+        elif await run_form(turn, act) and act.after is not None:
             await act.after(turn)
 
     def refresh_bar(self) -> None:

@@ -39,7 +39,7 @@ from xstui.widgets.tables import sync_rows
 from xstui.xapi import views
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, run_form
 
 
 class PrecheckModal(Dialog):
@@ -145,19 +145,6 @@ def _keymaps(turn) -> list[str]:
 
 
 # the steps of the wizards -------------------------------------------------------------
-async def _form(turn, act: Act) -> bool:
-    """Another declared act's form, plan and task, from within a wizard
-    (designate first, exit maintenance from m); True once done."""
-
-    def build(values: dict):
-        turn.values = values
-        return act.build(turn)
-
-    fields = act.fields(turn) if act.fields is not None else ()
-    action = await ask(turn.app, act.title_of(turn), fields, build, precheck=act.precheck)
-    return action is not None and await perform(turn.app, action)
-
-
 async def _precheck(turn, title: str) -> list[hs.Blocker] | None:
     """XAPI's evacuation plan for the host, shown before anything moves;
     None when it cannot be read (said) or the admin stops there."""
@@ -188,7 +175,7 @@ async def _master_first(turn, what: str) -> bool:
         )
     )
     if answer == "designate":
-        await _form(turn, turn.screen.acts["designate"])
+        await run_form(turn, turn.screen.acts["designate"])
         return False
     return answer == "go"
 
@@ -199,7 +186,7 @@ async def _maintenance(turn) -> None:
     cache, host = turn.cache, turn.subject
     rec = cache.get("host", host)
     if hs.in_maintenance(cache, host) or not rec.enabled:
-        await _form(turn, turn.screen.acts["exit_maintenance"])
+        await run_form(turn, turn.screen.acts["exit_maintenance"])
         return
     if not await _master_first(turn, "maintenance mode"):
         return

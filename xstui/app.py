@@ -374,8 +374,7 @@ class XstuiApp(App):
     def key_shown(self, binding: Binding) -> str:
         """The key of ``binding`` as the user presses it: the config's keymap
         (Textual's, normalised) may have moved it."""
-        key = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
-        return self.get_key_display(replace(binding, key=key.split(",")[0]))
+        return self.get_key_display(replace(binding, key=self.keys_of(binding)[0]))
 
     def action_command_palette(self) -> None:
         """Textual's palette; on the Linux console, in PC console glyphs."""
