@@ -27,6 +27,7 @@ class Turn:
     """One press of an action's key, as it goes along."""
 
     screen: Any  # the AreaScreen
+    act: Any = None  # the Act pressed
     subject: Any = None  # what it acts on (Act.subject), once chosen
     data: Any = None  # what Act.read returned
     values: dict = field(default_factory=dict)  # what the form holds
@@ -43,6 +44,12 @@ class Turn:
     @property
     def cache(self):
         return self.screen.conn.cache
+
+    @property
+    def way(self) -> type[Action] | None:
+        """The first of the act's Actions this release can make (its ``builds``
+        in order of preference: XAPI's way, then an older release's)."""
+        return next((a for a in self.act.builds if not a.unavailable(self.conn)), None)
 
 
 def _text(value: str | Callable[[Turn], str], turn: Turn) -> str:

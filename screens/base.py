@@ -239,7 +239,7 @@ class AreaScreen(Screen):
     @work(exit_on_error=False, group="action", description="action")
     async def perform_act(self, act: Act) -> None:
         """The one worker behind every action key (see screens.act)."""
-        turn = Turn(self)
+        turn = Turn(self, act)
         if act.connection and not connected(self.app):
             return
         if act.subject is not None:

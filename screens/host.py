@@ -20,10 +20,10 @@ from xstui.services.actions import InvalidInput
 from xstui.services.host.hosts import guests_on
 from xstui.services.host.local import (
     OVERWRITE,
-    Chrony,
     Disk,
     LocalError,
     LocalSystem,
+    NtpState,
     ResetNetworking,
     SetKeymap,
     StatusReport,
@@ -98,6 +98,31 @@ def _name(turn) -> str:
     return turn.cache.label("host", turn.subject)
 
 
+def _setting(turn) -> str | None:
+    """The host chosen; where this release keeps the setting in dom0 (the
+    act's way is an InDom0), this host only, said otherwise."""
+    host = _host(turn)
+    way = turn.way
+    if host and way is not None and issubclass(way, hs.InDom0):
+        why = way.elsewhere(turn.conn, host)
+        if why:
+            turn.app.notify(f"{turn.act.label}: {why}.", severity="warning", timeout=12)
+            return None
+    return host
+
+
+def _in_xapi(turn) -> bool:
+    """The act goes through XAPI (not through dom0's files: an older release)."""
+    return not issubclass(turn.way, hs.InDom0)
+
+
+def _zones(turn) -> list[str]:
+    """The zones to pick from: the host's own list, or dom0's zone database."""
+    if _in_xapi(turn):
+        return hs.time_zones(turn.conn, turn.subject, turn.screen.local)
+    return turn.screen.local.timezones()
+
+
 def _here(turn) -> bool:
     """The console runs in the dom0 of the host chosen."""
     return turn.screen.local is not None and turn.subject == turn.conn.this_host
@@ -135,6 +160,12 @@ def _in_dom0(what: str, remote: str = ""):
         return screen.local
 
     return subject
+
+
+async def _reread_dom0(turn) -> None:
+    """dom0's own state (sshd, disks) read again after a change there."""
+    if turn.screen.local is not None:
+        turn.screen.read_dom0()
 
 
 def _keymaps(turn) -> list[str]:
@@ -330,12 +361,22 @@ class HostScreen(AreaScreen):
             "ntp",
             "NTP",
             help="NTP mode and servers, of this host or every host",
-            builds=(hs.SetNtp,),
-            subject=_host,
+            builds=(hs.SetNtp, hs.NtpInDom0),
+            subject=_setting,
+            # in dom0 (an older release): whether the NTP daemon runs now
+            read=lambda t: _in_xapi(t) or hs.NtpInDom0.running(t.screen.local),
             title=lambda t: f"NTP of {_name(t)}",
-            fields=lambda t: hs.SetNtp.fields(t.cache, t.subject),
-            build=lambda t: hs.SetNtp(
-                t.cache, t.subject, t.values["mode"], t.values["servers"], t.values["scope"]
+            fields=lambda t: (
+                hs.SetNtp.fields(t.cache, t.subject)
+                if _in_xapi(t)
+                else hs.NtpInDom0.fields(t.screen.local)
+            ),
+            build=lambda t: (
+                hs.SetNtp(
+                    t.cache, t.subject, t.values["mode"], t.values["servers"], t.values["scope"]
+                )
+                if _in_xapi(t)
+                else hs.NtpInDom0(t.cache, t.subject, t.screen.local, t.values["servers"], t.data)
             ),
             after=_show_time,
         ),
@@ -345,13 +386,21 @@ class HostScreen(AreaScreen):
             "Time zone",
             show=False,
             help="The time zone, picked from the host's own list",
-            builds=(hs.SetTimezone,),
-            subject=_host,
-            read=lambda t: hs.time_zones(t.conn, t.subject, t.screen.local),
+            builds=(hs.SetTimezone, hs.TimezoneInDom0),
+            subject=_setting,
+            read=_zones,
             title=lambda t: f"Time zone of {_name(t)}",
-            fields=lambda t: hs.SetTimezone.fields(t.cache, t.subject, t.data),
-            build=lambda t: hs.SetTimezone(
-                t.cache, t.subject, t.values["timezone"], t.data, t.values["scope"]
+            fields=lambda t: (
+                hs.SetTimezone.fields(t.cache, t.subject, t.data)
+                if _in_xapi(t)
+                else hs.TimezoneInDom0.fields(t.screen.local, t.data)
+            ),
+            build=lambda t: (
+                hs.SetTimezone(t.cache, t.subject, t.values["timezone"], t.data, t.values["scope"])
+                if _in_xapi(t)
+                else hs.TimezoneInDom0(
+                    t.cache, t.subject, t.screen.local, t.values["timezone"], t.data
+                )
             ),
             after=_show_time,
         ),
@@ -360,11 +409,20 @@ class HostScreen(AreaScreen):
             "ssh",
             "SSH",
             help="SSH on or off, and when it turns itself off",
-            builds=(hs.SetSsh,),
-            subject=_host,
+            builds=(hs.SetSsh, hs.SshInDom0),
+            subject=_setting,
+            # in dom0 (an older release): whether sshd runs now
+            read=lambda t: _in_xapi(t) or hs.SshInDom0.running(t.screen.local),
             title=lambda t: f"SSH on {_name(t)}",
-            fields=lambda t: hs.SetSsh.fields(t.cache, t.subject),
-            build=lambda t: hs.SetSsh(t.cache, t.subject, t.values["ssh"], t.values["timeout"]),
+            fields=lambda t: (
+                hs.SetSsh.fields(t.cache, t.subject) if _in_xapi(t) else hs.SshInDom0.fields(t.data)
+            ),
+            build=lambda t: (
+                hs.SetSsh(t.cache, t.subject, t.values["ssh"], t.values["timeout"])
+                if _in_xapi(t)
+                else hs.SshInDom0(t.cache, t.subject, t.screen.local, t.values["ssh"], t.data)
+            ),
+            after=_reread_dom0,
         ),
         Act(
             "l",
@@ -472,8 +530,9 @@ class HostScreen(AreaScreen):
         super().__init__(area)
         self.rows: list[hs.HostRow] = []
         self.time_state: hs.TimeState | None = None
-        self.chrony: Chrony | str | None = None  # dom0's chronyd (or why it cannot say)
+        self.ntpd: NtpState | str | None = None  # dom0's NTP daemon (or why it cannot say)
         self.disks: list[Disk] = []  # dom0's disks
+        self.sshd: bool | None = None  # dom0's sshd runs (read with the disks)
         self.local: LocalSystem | None = None  # set in dom0: this host's own tools
 
     def compose_body(self) -> ComposeResult:
@@ -489,7 +548,7 @@ class HostScreen(AreaScreen):
     def on_mount(self) -> None:
         if self.conn is not None and self.conn.target.kind == "local":
             self.local = LocalSystem()
-            self._read_disks()
+            self.read_dom0()
         table = self.query_one("#hosts", DataTable)
         table.add_columns("Host", "Role")
         table.add_column("State", width=15)  # wide enough for every state
@@ -532,23 +591,30 @@ class HostScreen(AreaScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
+        here = self.local is not None and self.host == self.conn.this_host
         for label, value in hs.host_facts(self.conn.cache, self.host):
+            if label == "SSH" and value == hs.UNREPORTED and here and self.sshd is not None:
+                value = f"{'on' if self.sshd else 'off'} (sshd in dom0)"  # an older release
             grid.add_row(label, Text(value))
-        if self.local is not None and self.host == self.conn.this_host:
+        if here:
             for disk in self.disks:
                 grid.add_row("Disk", Text(f"{disk.name} {size(disk.size)} {disk.model}"))
         self.query_one("#host-details", Static).update(grid)
 
     @work(thread=True, exit_on_error=False, group="dom0", description="dom0 disks")
-    def _read_disks(self) -> None:
+    def read_dom0(self) -> None:
         try:
             disks = self.local.disks()
         except LocalError:
-            return  # no lsblk: the line is left out
-        self.app.call_from_thread(self._got_disks, disks)
+            disks = []  # no lsblk: the line is left out
+        try:
+            sshd = hs.SshInDom0.running(self.local)
+        except LocalError:
+            sshd = None  # neither systemctl nor service: not said
+        self.app.call_from_thread(self._got_dom0, disks, sshd)
 
-    def _got_disks(self, disks) -> None:
-        self.disks = disks
+    def _got_dom0(self, disks, sshd: bool | None) -> None:
+        self.disks, self.sshd = disks, sshd
         if self.rows:
             self._draw_details()
 
@@ -589,16 +655,18 @@ class HostScreen(AreaScreen):
         except Exception as exc:  # said on screen, in words
             self.app.call_from_thread(notify_error, self.app, exc)
             return
-        chrony = None
+        ntpd = None
         if self.local is not None and host == self.conn.this_host:
             try:
-                chrony = self.local.chrony()
+                ntpd = self.local.ntp_state()
             except LocalError as exc:
-                chrony = str(exc)
-        self.app.call_from_thread(self._draw_time, state, chrony)
+                ntpd = str(exc)
+            if state.timezone == hs.UNREPORTED:  # an older release: dom0 says
+                state.timezone = self.local.timezone() or state.timezone
+        self.app.call_from_thread(self._draw_time, state, ntpd)
 
-    def _draw_time(self, st: hs.TimeState, chrony=None) -> None:
-        self.time_state, self.chrony = st, chrony
+    def _draw_time(self, st: hs.TimeState, ntpd=None) -> None:
+        self.time_state, self.ntpd = st, ntpd
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
@@ -614,9 +682,12 @@ class HostScreen(AreaScreen):
             skew = "none measurable (< 1.5 s)" if abs(st.skew) < 1.5 else f"{st.skew:+.0f} s"
             grid.add_row("Difference", Text(skew))
         grid.add_row("Time zone", Text(st.timezone or "-"))
-        grid.add_row("NTP mode", Text(st.mode))
+        from_dom0 = isinstance(self.ntpd, NtpState)  # says more than an older API can
+        if not (from_dom0 and st.mode == hs.UNREPORTED):
+            grid.add_row("NTP mode", Text(st.mode))
         if st.synchronised is None:
-            grid.add_row("Synchronised", Text(st.unsupported))
+            if not from_dom0:
+                grid.add_row("Synchronised", Text(st.unsupported))
         else:
             grid.add_row(
                 "Synchronised",
@@ -624,12 +695,12 @@ class HostScreen(AreaScreen):
             )
             for server, status in sorted(st.server_status.items()):
                 grid.add_row("  server", Text(f"{server}: {status}"))
-        if isinstance(self.chrony, str):
-            grid.add_row("chronyd", Text(self.chrony))
-        elif self.chrony is not None:
-            c = self.chrony
+        if isinstance(self.ntpd, str):
+            grid.add_row("NTP daemon", Text(self.ntpd))
+        elif self.ntpd is not None:
+            c = self.ntpd
             grid.add_row(
-                "chronyd",
+                c.daemon,
                 Text(
                     ("synchronised" if c.synchronised else "NOT synchronised")
                     + f", last offset {c.offset}"

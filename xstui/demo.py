@@ -63,13 +63,16 @@ def dom0_rehearsal(scenario: str = "demo", release: str = "") -> Iterator[None]:
     a unix socket (trusted, like /var/lib/xcp/xapi) and dom0's tools are the
     fake ones of a temporary folder. Nothing touches this machine's system."""
     from .sim.dom0 import make_dom0
-    from .sim.runner import start_simulator
+    from .sim.profiles import PROFILES
+    from .sim.runner import load_scenario, start_simulator
 
     with tempfile.TemporaryDirectory(prefix="xstui-dom0-") as folder:
         running = start_simulator(
             scenario, unix_socket=os.path.join(folder, "xapi"), release=release
         )
-        make_dom0(os.path.join(folder, "root"))
+        profile = PROFILES.get(release or load_scenario(scenario).get("release", ""))
+        ways = {"init": profile.init, "ntp": profile.ntp} if profile else {}
+        make_dom0(os.path.join(folder, "root"), **ways)
         saved = {k: os.environ.get(k) for k in ("XSTUI_XAPI_SOCKET", "XSTUI_DOM0_ROOT")}
         os.environ["XSTUI_XAPI_SOCKET"] = running.unix_socket
         os.environ["XSTUI_DOM0_ROOT"] = os.path.join(folder, "root")

@@ -21,19 +21,19 @@ def dom0(tmp_path):
 
 
 def test_chrony_state_both_ways(tmp_path):
-    synced = LocalSystem(make_dom0(tmp_path / "a")).chrony()
+    synced = LocalSystem(make_dom0(tmp_path / "a")).ntp_state()
     assert synced.synchronised and synced.sources == {
         "127.10.0.123": "synced",
         "127.10.0.124": "combined",
     }
-    lost = LocalSystem(make_dom0(tmp_path / "b", synchronised=False)).chrony()
+    lost = LocalSystem(make_dom0(tmp_path / "b", synchronised=False)).ntp_state()
     assert not lost.synchronised and set(lost.sources.values()) == {"unreachable"}
 
 
 def test_a_missing_tool_is_said_not_raised_raw(tmp_path):
     empty = LocalSystem(tmp_path)
-    with pytest.raises(LocalError, match="chronyc is not on this host"):
-        empty.chrony()
+    with pytest.raises(LocalError, match="ntpq is not on this host"):
+        empty.ntp_state()
 
 
 def test_keymaps_and_time_zones_are_dom0s_own_lists(dom0, tmp_path):

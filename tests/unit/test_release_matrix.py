@@ -22,6 +22,7 @@ class Release:
 
     name: str
     absent: frozenset[str]
+    kind: str = "https"  # a remote console; "local": in dom0, where dom0's ways are at hand
 
     def lacks(self, calls) -> list[str]:
         named = (c.removeprefix("Async.") for c in calls if "/" not in c)
@@ -35,12 +36,13 @@ class Release:
         return not self.lacks([method])
 
     @property
-    def target(self):  # a remote console: dom0's ways are not at hand
-        return SimpleNamespace(kind="https")
+    def target(self):
+        return SimpleNamespace(kind=self.kind)
 
 
 def matrix() -> dict[tuple[str, str], dict[str, str]]:
-    """(area, act) -> profile -> "works", "fallback" or the reason in words."""
+    """(area, act) -> profile -> "works", "fallback", "in dom0" (done through
+    dom0's own tools, from xstui local only) or the reason in words."""
     out = {}
     for area in AREAS:
         for act in screen_class(area).ACTS:
@@ -50,9 +52,12 @@ def matrix() -> dict[tuple[str, str], dict[str, str]]:
             for name, profile in PROFILES.items():
                 conn = Release(f"{profile.brand} {profile.version}", absent_in(profile.api))
                 reasons = [a.unavailable(conn) for a in act.builds]
-                if not any(reasons):
-                    lacking = any(conn.lacks(a.calls) for a in act.builds)
-                    row[name] = "fallback" if lacking else "works"
+                local = Release(conn.name, conn.absent, "local")
+                if not all(reasons):  # one way is enough (AreaScreen.refusal)
+                    way = act.builds[reasons.index("")]
+                    row[name] = "fallback" if conn.lacks(way.calls) else "works"
+                elif not all(a.unavailable(local) for a in act.builds):
+                    row[name] = "in dom0"
                 else:
                     row[name] = next((r for r in reasons if ": " in r), reasons[0])
             out[(area.title, act.label)] = row
@@ -64,7 +69,7 @@ def test_every_action_says_what_it_does_on_every_release(profile):
     silent = [
         f"{area}: {label}: {row[profile]}"
         for (area, label), row in matrix().items()
-        if row[profile] not in ("works", "fallback") and ": " not in row[profile]
+        if row[profile] not in ("works", "fallback", "in dom0") and ": " not in row[profile]
     ]
     assert not silent, "\n".join(silent)
 
@@ -74,5 +79,6 @@ if __name__ == "__main__":  # the table for the closing note and the README
     print("| Area | Action | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
     for (area, label), row in matrix().items():
-        cells = [row[n] if row[n] in ("works", "fallback") else "unavailable" for n in names]
+        known = ("works", "fallback", "in dom0")
+        cells = [row[n] if row[n] in known else "unavailable" for n in names]
         print(f"| {area} | {label} | " + " | ".join(cells) + " |")

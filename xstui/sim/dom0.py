@@ -16,21 +16,84 @@ from pathlib import Path
 ZONES = ("UTC", "Europe/Paris", "Europe/London", "America/New_York", "posix/Europe/Paris")
 KEYMAPS = ("us", "uk", "fr", "de", "de-latin1", "es", "it", "jp106", "be-latin1", "sv-latin1")
 
+# the NTP tools print the servers of their daemon's file, as they would after a restart
+_SERVERS = "grep -E '^(server|pool) ' \"$ROOT/{conf}\" | awk '{{print $2}}'"
 _CHRONYC = """#!/bin/sh
 ROOT={root}
 state="$(cat "$ROOT/var/lib/chrony/fake-state" 2>/dev/null || echo synced)"
+servers="$({servers})"
 case "$*" in
   *tracking*)
     if [ "$state" = synced ]; then leap=Normal; else leap="Not synchronised"; fi
-    echo "Reference ID    : 7F0A007B ({first})"
+    echo "Reference ID    : 7F0A007B ($(echo "$servers" | head -1))"
     echo "Stratum         : 3"
     echo "Last offset     : +0.000012345 seconds"
     echo "Leap status     : $leap" ;;
   *sources*)
     echo "MS Name/IP address         Stratum Poll Reach LastRx Last sample"
     echo "==============================================================================="
-{sources} ;;
+    mark='*'; [ "$state" = synced ] || mark='?'
+    for s in $servers; do
+      printf '^%s %-27s 2   6   377    12   +12us[ +15us] +/- 20ms\\n' "$mark" "$s"
+      if [ "$state" = synced ]; then mark='+'; fi
+    done ;;
   *) echo "chronyc: unknown command" >&2; exit 1 ;;
+esac
+"""
+_NTPQ = """#!/bin/sh
+ROOT={root}
+state="$(cat "$ROOT/var/lib/chrony/fake-state" 2>/dev/null || echo synced)"
+echo "     remote           refid      st t when poll reach   delay   offset  jitter"
+echo "=============================================================================="
+mark='*'; [ "$state" = synced ] || mark=' '
+for s in $({servers}); do
+  if [ "$state" = synced ]; then reach=377; else reach=0; fi
+  printf '%s%-15s .GPS.   1 u   12   64  %3s    0.412    0.013   0.002\\n' "$mark" "$s" "$reach"
+  if [ "$state" = synced ]; then mark='+'; fi
+done
+"""
+# services: systemctl (XenServer 7 and later) or service and chkconfig (6.5), on
+# state files: run/fake-units/<unit> holds "active", etc/fake-enabled/<unit> exists
+_SYSTEMCTL = """#!/bin/sh
+ROOT={root}
+mkdir -p "$ROOT/run/fake-units" "$ROOT/etc/fake-enabled"
+unit="${{2%.service}}"
+[ -n "$unit" ] || {{ echo "Too few arguments." >&2; exit 1; }}
+case "$1" in
+  is-active) if [ -f "$ROOT/run/fake-units/$unit" ]; then echo active; else echo inactive; exit 3; fi ;;
+  start|restart) echo active > "$ROOT/run/fake-units/$unit" ;;
+  stop) rm -f "$ROOT/run/fake-units/$unit" ;;
+  enable) touch "$ROOT/etc/fake-enabled/$unit" ;;
+  disable) rm -f "$ROOT/etc/fake-enabled/$unit" ;;
+  *) echo "Unknown operation '$1'." >&2; exit 1 ;;
+esac
+"""
+_SERVICE = """#!/bin/sh
+ROOT={root}
+mkdir -p "$ROOT/run/fake-units"
+case "$2" in
+  status) if [ -f "$ROOT/run/fake-units/$1" ]; then echo "$1 is running..."; else echo "$1 is stopped"; exit 3; fi ;;
+  start|restart) echo active > "$ROOT/run/fake-units/$1"; echo "Starting $1: [  OK  ]" ;;
+  stop) rm -f "$ROOT/run/fake-units/$1"; echo "Stopping $1: [  OK  ]" ;;
+  *) echo "Usage: $1 {{start|stop|restart|status}}" >&2; exit 2 ;;
+esac
+"""
+_CHKCONFIG = """#!/bin/sh
+ROOT={root}
+mkdir -p "$ROOT/etc/fake-enabled"
+case "$2" in
+  on) touch "$ROOT/etc/fake-enabled/$1" ;;
+  off) rm -f "$ROOT/etc/fake-enabled/$1" ;;
+  *) echo "chkconfig: unknown option $2" >&2; exit 1 ;;
+esac
+"""
+_TIMEDATECTL = """#!/bin/sh
+ROOT={root}
+case "$1" in
+  set-timezone)
+    [ -f "$ROOT/usr/share/zoneinfo/$2" ] || {{ echo "Failed to set time zone: Invalid time zone '$2'" >&2; exit 1; }}
+    ln -sfn "../usr/share/zoneinfo/$2" "$ROOT/etc/localtime" ;;
+  *) echo "timedatectl: unknown command" >&2; exit 1 ;;
 esac
 """
 
@@ -167,22 +230,45 @@ def make_dom0(
     synchronised: bool = True,
     master: str = "",
     keymap: str = "us",
+    init: str = "systemd",
+    ntp: str = "chronyd",
 ) -> Path:
-    """Lay out a fake dom0 under ``root``; ``master`` set makes it a member's."""
+    """Lay out a fake dom0 under ``root``; ``master`` set makes it a member's.
+    ``init`` and ``ntp`` follow the release (see sim.profiles): ``systemd``
+    or ``sysv`` (XenServer 6.5), ``chronyd`` or ``ntpd`` (before XenServer 8)."""
     root = Path(root)
-    marks = ["*"] + ["+"] * (len(ntp_servers) - 1) if synchronised else ["?"] * len(ntp_servers)
-    sources = "\n".join(
-        f"    echo {shlex.quote(f'^{mark} {server:<27} 2   6   377    12   +12us[ +15us] +/- 20ms')}"
-        for mark, server in zip(marks, ntp_servers, strict=False)
-    )
     keymaps = " ".join(KEYMAPS)
     here = shlex.quote(str(root.resolve()))
-    _script(
-        root / "usr/bin/chronyc",
-        _CHRONYC.format(
-            root=here, first=ntp_servers[0] if ntp_servers else "none", sources=sources or "    :"
-        ),
+    conf = "etc/chrony.conf" if ntp == "chronyd" else "etc/ntp.conf"
+    servers = _SERVERS.format(conf=conf)
+    (root / conf).parent.mkdir(parents=True, exist_ok=True)
+    (root / conf).write_text(
+        f"# {ntp}'s configuration, as the installer wrote it\n"
+        + "".join(f"server {s} iburst\n" for s in ntp_servers)
+        + (
+            "driftfile /var/lib/chrony/drift\n"
+            if ntp == "chronyd"
+            else "driftfile /var/lib/ntp/drift\n"
+        )
     )
+    if ntp == "chronyd":
+        _script(root / "usr/bin/chronyc", _CHRONYC.format(root=here, servers=servers))
+    else:
+        _script(root / "usr/sbin/ntpq", _NTPQ.format(root=here, servers=servers))
+    if init == "systemd":
+        _script(root / "usr/bin/systemctl", _SYSTEMCTL.format(root=here))
+        _script(root / "usr/bin/timedatectl", _TIMEDATECTL.format(root=here))
+        (root / "etc").mkdir(parents=True, exist_ok=True)
+        os.symlink("../usr/share/zoneinfo/UTC", root / "etc/localtime")
+    else:
+        _script(root / "sbin/service", _SERVICE.format(root=here))
+        _script(root / "sbin/chkconfig", _CHKCONFIG.format(root=here))
+        (root / "etc/sysconfig").mkdir(parents=True, exist_ok=True)
+        (root / "etc/sysconfig/clock").write_text('ZONE="UTC"\nUTC=true\n')
+    for unit in ("sshd", ntp):  # running and enabled, as installed
+        for folder in ("run/fake-units", "etc/fake-enabled"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            (root / folder / unit).write_text("active\n")
     _script(root / "usr/bin/localectl", _LOCALECTL.format(root=here, keymaps=keymaps))
     _script(root / "usr/bin/lsblk", _LSBLK)
     _script(

@@ -28,6 +28,9 @@ class Profile:
     platform_version: str
     xen: str
     linux: str
+    # what its dom0 runs: systemd (from 7.0) or SysV init; chronyd (from 8.0) or ntpd
+    init: str = "systemd"
+    ntp: str = "chronyd"
 
     def product(self) -> dict:
         """The scenario's ``product`` mapping for this release."""
@@ -65,6 +68,8 @@ PROFILES: dict[str, Profile] = {
             "1.9.0",
             "4.4.1-xs101284",
             "3.10.0+2",
+            init="sysv",
+            ntp="ntpd",
         ),
         Profile(
             "xenserver-7.1",
@@ -77,6 +82,7 @@ PROFILES: dict[str, Profile] = {
             "2.2.2",
             "4.7.6-6.16",
             "4.4.0+10",
+            ntp="ntpd",
         ),
         Profile(
             "xcp-ng-8.2",

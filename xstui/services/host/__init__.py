@@ -3,7 +3,8 @@ reboot and shutdown, the toolstack, time and NTP, SSH, remote syslog, and the
 host's hardware and software."""
 
 from .access import SetSsh, SetSyslog
-from .clock import SetNtp, SetTimezone, TimeState, read_time, time_probe, time_zones
+from .clock import UNREPORTED, SetNtp, SetTimezone, TimeState, read_time, time_probe, time_zones
+from .dom0_settings import InDom0, NtpInDom0, SshInDom0, TimezoneInDom0
 from .facts import HostRow, host_facts, host_rows
 from .maintenance import (
     Blocker,
@@ -16,10 +17,13 @@ from .maintenance import (
 from .power import RebootHost, RestartToolstack, ShutdownHost
 
 __all__ = [
+    "UNREPORTED",
     "Blocker",
     "EnterMaintenance",
     "ExitMaintenance",
     "HostRow",
+    "InDom0",
+    "NtpInDom0",
     "RebootHost",
     "RestartToolstack",
     "SetNtp",
@@ -27,7 +31,9 @@ __all__ = [
     "SetSyslog",
     "SetTimezone",
     "ShutdownHost",
+    "SshInDom0",
     "TimeState",
+    "TimezoneInDom0",
     "evacuated",
     "evacuation_blockers",
     "host_facts",

@@ -61,7 +61,7 @@ def syslog_port(destination: str) -> int:
 
 class SetSsh(Action):
     calls = ("host.enable_ssh", "host.disable_ssh", "host.set_ssh_enabled_timeout")
-    older = "this release turns SSH on and off in dom0 (xsconsole, Remote Service Configuration)"
+    older = "this release turns SSH on and off in dom0: run xstui local on the host"
 
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:

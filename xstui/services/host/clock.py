@@ -111,8 +111,8 @@ def ntp_servers(text: str) -> list[str]:
 class SetNtp(Action):
     calls = ("host.set_ntp_custom_servers", "host.set_ntp_mode")
     older = (
-        "this release sets NTP in dom0: xsconsole, or its daemon's file "
-        "(/etc/ntp.conf and ntpd before XenServer 8, /etc/chrony.conf and chronyd after)"
+        "this release sets NTP in dom0 (ntpd before XenServer 8, chronyd after): "
+        "run xstui local on the host"
     )
 
     @staticmethod
@@ -197,10 +197,7 @@ class SetNtp(Action):
 
 class SetTimezone(Action):
     calls = ("host.set_timezone",)
-    older = (
-        "this release sets the time zone in dom0: xsconsole, or timedatectl set-timezone "
-        "(the /etc/localtime link before XenServer 7)"
-    )
+    older = "this release sets the time zone in dom0: run xstui local on the host"
 
     @staticmethod
     def fields(cache: Cache, host: str, zones: list[str]) -> list[Field]:

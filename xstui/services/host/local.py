@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...files import write_atomic
 from ...xapi import views
 from ...xapi.cache import Cache
 from .. import validate as v
@@ -27,6 +28,11 @@ from .hosts import host_or_refuse
 # the tools, where dom0 has them (relative to the root)
 COMMANDS = {
     "chronyc": "usr/bin/chronyc",
+    "ntpq": "usr/sbin/ntpq",
+    "systemctl": "usr/bin/systemctl",
+    "service": "sbin/service",
+    "chkconfig": "sbin/chkconfig",
+    "timedatectl": "usr/bin/timedatectl",
     "df": "usr/bin/df",
     "localectl": "usr/bin/localectl",
     "lsblk": "usr/bin/lsblk",
@@ -41,6 +47,10 @@ MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
 VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
 KBD_KEYMAPS = "usr/lib/kbd/keymaps"  # the console keymaps (.map.gz), as localectl lists them
 ZONEINFO = "usr/share/zoneinfo"  # the time zone database (TZif files)
+LOCALTIME = "etc/localtime"  # a link into ZONEINFO (a copy before XenServer 7)
+SYSCONFIG_CLOCK = "etc/sysconfig/clock"  # ZONE="Europe/Paris" (before XenServer 7)
+# the NTP daemon and its file: chronyd from XenServer 8 / XCP-ng 8, ntpd before
+NTP_DAEMONS = (("chronyd", "etc/chrony.conf"), ("ntpd", "etc/ntp.conf"))
 XAPI_PEM = "etc/xensource/xapi-ssl.pem"  # the host's TLS key and certificate (before 8.2)
 LOG_DIR = "var/log"
 SSH_DIR = "etc/ssh"  # ssh_host_*_key.pub
@@ -52,10 +62,13 @@ class LocalError(Exception):
 
 
 @dataclass(frozen=True)
-class Chrony:
+class NtpState:
+    """What dom0's NTP daemon says (chronyc, or ntpq before XenServer 8)."""
+
+    daemon: str  # chronyd or ntpd
     synchronised: bool
     sources: dict[str, str]  # server -> state in words
-    offset: str  # chronyd's last offset, as it prints it
+    offset: str  # the last offset, as the daemon prints it
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,10 @@ class LocalSystem:
     # plumbing ---------------------------------------------------------------
     def path(self, relative: str) -> Path:
         return self.root / relative
+
+    def has(self, name: str) -> bool:
+        """dom0 has the tool ``name`` (one of COMMANDS)."""
+        return os.access(self.path(COMMANDS[name]), os.X_OK)
 
     def command(self, name: str, *args: str) -> list[str]:
         tool = self.path(COMMANDS[name])
@@ -182,7 +199,46 @@ class LocalSystem:
         m = re.search(r"^VLAN=['\"]?(\d+)", self.read(MANAGEMENT_CONF), re.M)
         return m.group(1) if m else ""
 
-    def chrony(self) -> Chrony:
+    # NTP ----------------------------------------------------------------------
+    def ntp_daemon(self) -> tuple[str, str]:
+        """(daemon, its configuration file): chronyd where dom0 has its file or
+        its tool (XenServer 8, XCP-ng 8), ntpd before."""
+        chronyd, ntpd = NTP_DAEMONS
+        if self.path(chronyd[1]).exists() or self.has("chronyc"):
+            return chronyd
+        return ntpd
+
+    def ntp_servers(self) -> list[str]:
+        """The servers (and pools) the daemon's file names, in its order."""
+        _daemon, conf = self.ntp_daemon()
+        return re.findall(r"^\s*(?:server|pool)\s+(\S+)", self.read(conf), re.M)
+
+    def ntp_config(self, servers: list[str]) -> str:
+        """The daemon's file with ``servers`` in place of its server and pool
+        lines (where the first one was; every other line kept)."""
+        _daemon, conf = self.ntp_daemon()
+        lines, out, placed = self.read(conf).splitlines(), [], False
+        new = [f"server {s} iburst" for s in servers]
+        for line in lines:
+            if re.match(r"^\s*(?:server|pool)\s", line):
+                if not placed:
+                    out.extend(new)
+                    placed = True
+                continue
+            out.append(line)
+        if not placed:
+            out.extend(new)
+        return "\n".join(out) + "\n"
+
+    def write(self, relative: str, text: str, mode: int = 0o644) -> None:
+        """Replace a dom0 file (atomically; system files are world-readable)."""
+        write_atomic(self.path(relative), text, mode)
+
+    def ntp_state(self) -> NtpState:
+        daemon, _conf = self.ntp_daemon()
+        return self._chrony() if daemon == "chronyd" else self._ntpd()
+
+    def _chrony(self) -> NtpState:
         tracking = self.run("chronyc", "-n", "tracking")
         leap = re.search(r"^Leap status\s*:\s*(.+)$", tracking, re.M)
         offset = re.search(r"^Last offset\s*:\s*(.+)$", tracking, re.M)
@@ -199,11 +255,87 @@ class LocalSystem:
             m = re.match(r"^\^(.)\s+(\S+)", line)
             if m:
                 sources[m.group(2)] = states.get(m.group(1), m.group(1))
-        return Chrony(
+        return NtpState(
+            "chronyd",
             bool(leap) and leap.group(1).strip() != "Not synchronised",
             sources,
             offset.group(1).strip() if offset else "",
         )
+
+    def _ntpd(self) -> NtpState:
+        """ntpq -pn: a tally code, the peer, ..., the offset (ms) second to last."""
+        states = {"*": "synced", "+": "combined", "-": "not combined", "x": "may be wrong"}
+        sources, offset = {}, ""
+        for line in self.run("ntpq", "-pn").splitlines()[2:]:
+            m = re.match(r"^(.)(\S+)\s", line)
+            if not m:
+                continue
+            code, peer = m.groups()
+            sources[peer] = states.get(code, "unreachable" if " 0 " in line else "candidate")
+            if code == "*":
+                offset = f"{line.split()[-2]} ms"
+        return NtpState("ntpd", "synced" in sources.values(), sources, offset)
+
+    # services: systemd from XenServer 7, SysV init before --------------------------
+    def service_running(self, unit: str) -> bool:
+        if self.has("systemctl"):
+            code, _out = self.status("systemctl", "is-active", unit)
+        else:
+            code, _out = self.status("service", unit, "status")
+        return code == 0
+
+    def service_commands(self, unit: str, verb: str) -> list[tuple[str, ...]]:
+        """The commands that turn a daemon on (now and at boot), off, or
+        restart it, as this dom0 does it."""
+        if self.has("systemctl"):
+            return {
+                "on": [("systemctl", "enable", unit), ("systemctl", "start", unit)],
+                "off": [("systemctl", "stop", unit), ("systemctl", "disable", unit)],
+                "restart": [("systemctl", "restart", unit)],
+            }[verb]
+        return {
+            "on": [("chkconfig", unit, "on"), ("service", unit, "start")],
+            "off": [("service", unit, "stop"), ("chkconfig", unit, "off")],
+            "restart": [("service", unit, "restart")],
+        }[verb]
+
+    def switch_service(self, unit: str, verb: str) -> None:
+        for name, *args in self.service_commands(unit, verb):
+            self.run(name, *args)
+
+    # the time zone --------------------------------------------------------------
+    def timezone(self) -> str:
+        """dom0's zone: ZONE in /etc/sysconfig/clock (before XenServer 7), else
+        where /etc/localtime links to ('' when neither says)."""
+        m = re.search(r"^ZONE=['\"]?([^'\"\n]+)", self.read(SYSCONFIG_CLOCK), re.M)
+        if m:
+            return m.group(1).strip()
+        try:
+            target = os.readlink(self.path(LOCALTIME))
+        except OSError:
+            return ""
+        return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+
+    def timezone_commands(self, zone: str) -> list[str]:
+        """What setting ``zone`` does here, as an admin would type it."""
+        if self.has("timedatectl"):
+            return [f"timedatectl set-timezone {shlex.quote(zone)}"]
+        return [
+            f"cp /usr/share/zoneinfo/{shlex.quote(zone)} /etc/localtime",
+            f"sed -i 's|^ZONE=.*|ZONE=\"{zone}\"|' /etc/sysconfig/clock",
+        ]
+
+    def set_timezone(self, zone: str) -> None:
+        if self.has("timedatectl"):
+            self.run("timedatectl", "set-timezone", zone)
+            return
+        try:
+            data = self.path(f"{ZONEINFO}/{zone}").read_bytes()
+        except OSError as exc:
+            raise LocalError(f"{zone} is not in dom0's zone database ({exc.strerror})") from None
+        clock = re.sub(r"^ZONE=.*\n?", "", self.read(SYSCONFIG_CLOCK), flags=re.M)
+        write_atomic(self.path(LOCALTIME), data, 0o644)
+        self.write(SYSCONFIG_CLOCK, f'ZONE="{zone}"\n{clock}')
 
     def load(self) -> tuple[float, float, float]:
         """The load averages over 1, 5 and 15 minutes (zeros when unknown)."""
