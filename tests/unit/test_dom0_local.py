@@ -205,3 +205,60 @@ def test_status_report_saved_to_a_file_is_what_the_upload_sends(tmp_path, runnin
         with pytest.raises(InvalidInput, match=refusal):
             StatusReport(cache, master, url=url, path=path)
     assert StatusReport.fields(False)[1].check(str(tmp_path / "nowhere/r")) is not None
+
+
+@pytest.mark.parametrize(
+    "init, ntp, ssh_off",
+    [
+        ("systemd", "chronyd", ["systemctl stop sshd", "systemctl disable sshd"]),
+        ("sysv", "ntpd", ["service sshd stop", "chkconfig sshd off"]),
+    ],
+)
+def test_settings_older_releases_keep_in_dom0_are_set_and_undone(
+    tmp_path, connection, init, ntp, ssh_off
+):
+    """SSH, NTP and the time zone through dom0's own tools (issue #23), each
+    undone on rollback; bad input refused before anything runs."""
+    from xstui.services.host import NtpInDom0, SshInDom0, TimezoneInDom0
+
+    system = LocalSystem(make_dom0(tmp_path / "root", init=init, ntp=ntp))
+    connection.start_events()
+    wait_for(lambda: connection.cache.table("host"))
+    here = connection.this_host
+    cache = connection.cache
+    with pytest.raises(InvalidInput):
+        SshInDom0(cache, here, system, "maybe", True)
+    ssh = SshInDom0(cache, here, system, "off", SshInDom0.running(system))
+    assert ssh.plan().xe == ssh_off
+    ctx = RunContext(conn=None)
+    ssh.run(ctx)
+    assert not system.service_running("sshd")
+    ctx.rollback()
+    assert system.service_running("sshd")
+
+    daemon, conf = system.ntp_daemon()
+    assert daemon == ntp
+    before = system.read(conf)
+    with pytest.raises(InvalidInput):
+        NtpInDom0(cache, here, system, "not a host!", True)
+    action = NtpInDom0(cache, here, system, "127.10.0.77", NtpInDom0.running(system))
+    ctx = RunContext(conn=None)
+    action.run(ctx)
+    assert system.ntp_servers() == ["127.10.0.77"] and "driftfile" in system.read(conf)
+    assert system.ntp_state().sources == {"127.10.0.77": "synced"}
+    ctx.rollback()
+    assert system.read(conf) == before
+    off = NtpInDom0(cache, here, system, "", True)
+    assert off.plan().risk == "medium" and off.plan().title == "NTP off"
+    off.run(RunContext(conn=None))
+    assert not system.service_running(daemon)
+
+    zones = system.timezones()
+    with pytest.raises(InvalidInput, match="not a time zone"):
+        TimezoneInDom0(cache, here, system, "Mars/Olympus", zones)
+    tz = TimezoneInDom0(cache, here, system, "Europe/Paris", zones)
+    ctx = RunContext(conn=None)
+    tz.run(ctx)
+    assert system.timezone() == "Europe/Paris"
+    ctx.rollback()
+    assert system.timezone() == "UTC"
