@@ -85,3 +85,28 @@ async def test_the_palette_presses_an_action_of_another_area(running_sim, connec
         await bond.callback()
         await until(pilot, lambda: isinstance(app.screen, FormModal), what="the bond form")
         assert app.screen.title_text == "Create a bond on every host"
+
+
+async def test_enter_goes_on_from_a_pick_list_as_from_any_field(running_sim, connection):
+    """The dialog grammar (docs/DIALOGS.md): Enter is the way on in every
+    field, a pick list too; Space opens the list, Escape goes back."""
+    from xstui.screens.host import HostScreen
+    from xstui.widgets.form import Choice, FormModal
+    from xstui.widgets.plan import PlanModal
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "ready", False), what="Status")
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.ready)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the SSH form")
+        choice = app.screen.query_one("#field-ssh", Choice)
+        assert app.screen.focused is choice
+        await pilot.press("space")
+        await until(pilot, lambda: choice.expanded, what="the list open")
+        await pilot.press("escape")
+        await until(pilot, lambda: not choice.expanded, what="the list closed")
+        assert isinstance(app.screen, FormModal)  # Escape closed the list, not the form
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PlanModal), what="the plan")

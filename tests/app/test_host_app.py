@@ -352,7 +352,7 @@ async def pick_by_typing(pilot, field: str, typed: str) -> Select:
     await until(pilot, lambda: form_mounted(app), what="a form, mounted")
     select = app.screen.query_one(f"#field-{field}", Select)
     select.focus()
-    await pilot.press("enter")
+    await pilot.press("space")
     await until(pilot, lambda: select.expanded, what="the list open")
     await pilot.press(*typed, "enter")
     await until(pilot, lambda: not select.expanded, what="the list closed")

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets._toggle_button import ToggleButton
@@ -37,6 +38,22 @@ class Ticks(SelectionList):
                 segments[1] = Segment(" " * len(segments[1].text), style)
                 return Strip(segments, strip.cell_length)
         return strip
+
+
+class Choice(Select, inherit_bindings=False):
+    """A form's pick list: Space (or an arrow) opens it, and Enter is the
+    form's way on, as in every other field (docs/DIALOGS.md)."""
+
+    BINDINGS = [
+        Binding("down,space,up", "show_overlay", "Show menu", show=False),
+        Binding("enter", "submit", "OK", show=False),
+    ]
+
+    class Submitted(Message):
+        """Enter on the closed list."""
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted())
 
 
 class FormModal(Dialog):
@@ -90,7 +107,7 @@ class FormModal(Dialog):
             return Ticks(*((Text(c), c, c in chosen) for c in f.choices), id=wid, compact=True)
         if f.choices:
             value = f.value if f.value in f.choices else Select.NULL
-            return Select(
+            return Choice(
                 ((Text(c), c) for c in f.choices),
                 value=value,
                 id=wid,
@@ -151,6 +168,7 @@ class FormModal(Dialog):
         label.disabled = not text
 
     @on(Input.Submitted)
+    @on(Choice.Submitted)
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
         problems = self.problems()
