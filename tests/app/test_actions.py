@@ -91,6 +91,7 @@ async def test_enter_goes_on_from_a_pick_list_as_from_any_field(running_sim, con
     """The dialog grammar (docs/DIALOGS.md): Enter is the way on in every
     field, a pick list too; Space opens the list, Escape goes back."""
     from xstui.screens.host import HostScreen
+
     from xstui.widgets.form import Choice, FormModal
     from xstui.widgets.plan import PlanModal
 
