@@ -57,15 +57,22 @@ class Cancelled(Exception):
 class ActionFailed(Exception):
     """A run that failed or was cancelled, with what its undo did."""
 
-    def __init__(self, cause: BaseException, undone: int, undo_problems: list[str]):
+    def __init__(
+        self, cause: BaseException, undone: int, undo_problems: list[str], read_back: str = ""
+    ):
         super().__init__(str(cause))
         self.cause, self.undone, self.undo_problems = cause, undone, undo_problems
+        self.read_back = read_back  # what the pool said when read back (Action.verify)
 
     @property
     def cancelled(self) -> bool:
         return isinstance(self.cause, Cancelled)
 
     def undo_report(self) -> str:
+        if self.read_back:
+            return self.read_back
+        if isinstance(self.cause, OutcomeUnknown) and not self.undone:
+            return "Whether it was done is not known: check the pool before retrying."
         if self.undo_problems:
             return (
                 f"Undo incomplete: {'; '.join(self.undo_problems)}. Check the pool before retrying."
@@ -206,28 +213,80 @@ class Action(ABC):
         from the screen's thread a few times a second."""
         return None
 
+    def verify(self, conn) -> tuple[bool | None, str]:
+        """After a break whose outcome is unknown (OutcomeUnknown), once the
+        pool has been read again: whether it was done (None: the pool cannot
+        tell), and what the pool says, in words. Actions past a point of no
+        return over a connection that may break (a database restore) say."""
+        return None, ""
+
+    VERIFY_SECONDS = 300  # how long the pool is waited for, to be read back
+    CALM_SECONDS = 15  # no break within this: the connection held, read now
+
+    def _read_back(self, ctx: RunContext) -> tuple[bool | None, str]:
+        """Wait for the pool to answer again (a toolstack restarting: up to
+        VERIFY_SECONDS, Esc stops waiting), then ask ``verify``."""
+        conn = ctx.conn
+        loads, calm = conn.cache.loads, time.monotonic() + self.CALM_SECONDS
+        back = ctx.wait_until(
+            "The connection broke before the outcome was known: reading the pool back "
+            "when it answers...",
+            lambda: (
+                conn.state == "connected" and (conn.cache.loads > loads or time.monotonic() > calm)
+            ),
+            self.VERIFY_SECONDS,
+        )
+        if not back:
+            return None, (
+                f"the pool did not answer within {self.VERIFY_SECONDS} s"
+                if not ctx.cancel.is_set()
+                else "you stopped waiting for the pool to answer"
+            )
+        return self.verify(conn)
+
     def execute(self, ctx: RunContext) -> str:
         """Run with an audit line for the attempt and its outcome; on failure or
-        cancel, undo what was done and raise ActionFailed."""
+        cancel, undo what was done and raise ActionFailed. When the outcome is
+        unknown (a break at the point of no return), the pool is read back and
+        the outcome is what it says (see ``verify``)."""
         plan, conn = self.plan(), ctx.conn
         try:
             outcome = self.run(ctx)
             ctx.check_cancel()  # cancelled while the last step finished: take it back
+        except OutcomeUnknown as exc:
+            if type(self).verify is Action.verify:
+                raise self._failed(ctx, plan, exc) from exc
+            done, words = self._read_back(ctx)
+            if not done:
+                if done is None:
+                    words = f"Whether it was done is not known: {words}. Check the pool first."
+                else:
+                    words = f"Read back from the pool: {words}."
+                raise self._failed(ctx, plan, exc, words) from exc
+            outcome = f"{str(exc).rstrip('.')}; read back from the pool: {words}."
+            audit(plan.title, conn.target.url, conn.user, "done (read back)", outcome, plan.xe)
+            return outcome
         except Exception as exc:
-            undone, problems = ctx.rollback()
-            failed = ActionFailed(exc, undone, problems)
-            verdict = "cancelled" if failed.cancelled else "failed"
-            audit(
-                plan.title,
-                conn.target.url,
-                conn.user,
-                verdict,
-                f"{exc} {failed.undo_report()}",
-                plan.xe,
-            )
-            raise failed from exc
+            raise self._failed(ctx, plan, exc) from exc
         audit(plan.title, conn.target.url, conn.user, "done", outcome, plan.xe)
         return outcome
+
+    @staticmethod
+    def _failed(ctx: RunContext, plan: Plan, exc: Exception, read_back: str = "") -> ActionFailed:
+        """Undo what was done; the audit line; the ActionFailed to raise."""
+        undone, problems = ctx.rollback()
+        failed = ActionFailed(exc, undone, problems, read_back)
+        verdict = "cancelled" if failed.cancelled else "failed"
+        conn = ctx.conn
+        audit(
+            plan.title,
+            conn.target.url,
+            conn.user,
+            verdict,
+            f"{exc} {failed.undo_report()}",
+            plan.xe,
+        )
+        return failed
 
 
 FIND_TASK_SECONDS = 60  # how long to look for a task whose reply was lost

@@ -218,6 +218,11 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         dry_run = query.get("dry_run", "") == "true"
         result = ""
+        drop = self.sim.take_drop(f"PUT {url.path}")
+        if drop == "before":  # the body is read, then the connection drops unanswered
+            while length > 0 and (block := self.rfile.read(min(1 << 20, length))):
+                length -= len(block)
+            return
         try:
             if url.path == "/import_raw_vdi":
                 transfers.import_raw_vdi(self.sim, transfer, self.rfile, length)
@@ -233,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
         except XapiError as err:
             transfer.done(err.description)
             self._send(500, (" ".join(err.description) + "\n").encode(), "text/plain")
+            return
+        if drop == "after":  # it was done; the host went before its task or answer
             return
         transfer.done(result=result)
         self._send(200, " ".join(refs).encode(), "text/plain")

@@ -361,19 +361,28 @@ class Simulator:
     def call(self, method: str, params: list, caller: Caller | None = None):
         """Run one API call; the value, or XapiError (or DropConnection when a
         drop was injected)."""
-        drop = self.drops.get(method)
-        if drop is not None:
-            if drop[0] <= 0:
-                del self.drops[method]
-                if drop[1] == "before":
-                    raise DropConnection(method)
-                try:
-                    self._call(method, params, caller)
-                except XapiError:
-                    pass
-                raise DropConnection(method)  # it ran; the reply is lost
-            drop[0] -= 1
+        when = self.take_drop(method)
+        if when == "before":
+            raise DropConnection(method)
+        if when == "after":
+            try:
+                self._call(method, params, caller)
+            except XapiError:
+                pass
+            raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
+
+    def take_drop(self, name: str) -> str:
+        """The drop injected for this call of ``name`` (a method, or an HTTP
+        handler: "PUT /pool/xmldbdump"): "before", "after" or ""."""
+        drop = self.drops.get(name)
+        if drop is None:
+            return ""
+        if drop[0] > 0:
+            drop[0] -= 1
+            return ""
+        del self.drops[name]
+        return drop[1]
 
     def _call(self, method: str, params: list, caller: Caller | None):
         fault = self.faults.get(method)
@@ -387,7 +396,9 @@ class Simulator:
     def inject_drop(self, method: str, when: str, after: int = 0) -> None:
         """Fault injection: the call to ``method`` after ``after`` others loses
         its connection, ``before`` the host acts on it or ``after`` (the host
-        did it; the client never hears)."""
+        did it; the client never hears). ``method`` may name an HTTP handler
+        ("PUT /pool/xmldbdump"): its body is read, then it drops unanswered,
+        ``after`` leaving its task open (the host went before closing it)."""
         assert when in ("before", "after")
         self.drops[method] = [after, when]
 

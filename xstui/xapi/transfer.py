@@ -31,6 +31,11 @@ class TransferCancelled(TransferFailed):
     pass
 
 
+class TransferUnanswered(TransferFailed):
+    """An upload whose every byte was sent, and whose answer never came: the
+    host may have acted on it (a restore whose toolstack restarts at once)."""
+
+
 def _http(conn: Connection, host: str = ""):
     """To the pool's connection target, or to one of its hosts (``host``: a
     host ref; its address, and over TLS the fingerprint the pool's own
@@ -153,6 +158,11 @@ def upload(
     except TransferFailed:
         raise
     except OSError as exc:
+        if done == size:
+            raise TransferUnanswered(
+                f"the connection broke after the whole file ({_mb(done)}) was sent, before "
+                f"the host answered ({exc})"
+            ) from None
         raise TransferFailed(f"the upload broke after {_mb(done)} ({exc})") from None
     finally:
         http.close()

@@ -162,6 +162,7 @@ class RestoreDatabase(Action):
         self.path, self.changes = path, changes
         pool = views.pool(cache)
         self.pool = pool.name_label if pool else "pool"
+        self.before = current(cache)  # to tell, read back, whether it was replaced
 
     def plan(self) -> Plan:
         away = [f"{k} {n}" for k, n, what in self.changes if what == "goes away"]
@@ -184,6 +185,20 @@ class RestoreDatabase(Action):
             risk="high",
             confirm_word=self.pool,
         )
+
+    def verify(self, conn) -> tuple[bool | None, str]:
+        """Whether the pool is now the file's, from its hosts, VMs and SRs."""
+        now, backup = current(conn.cache), summarize(self.path)
+        if not compare(backup, self.before):
+            return None, (
+                "the file and the pool held the same hosts, VMs and SRs, so they cannot "
+                "tell whether the database was replaced; look for a change made since the dump"
+            )
+        if not compare(backup, now):
+            return True, "it holds the file's hosts, VMs and SRs: the database was replaced"
+        if not compare(self.before, now):
+            return False, "it holds what it held before: the database was not replaced"
+        return None, "it matches neither the file nor what it held before"
 
     def run(self, ctx: RunContext) -> str:
         with_task(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from ...xapi.config import safe_stem
 from ...xapi.connection import ConnectionLost, XapiFailure
-from ...xapi.transfer import TransferCancelled, TransferFailed, download
+from ...xapi.transfer import TransferCancelled, TransferFailed, TransferUnanswered, download
 from .. import validate as v
-from ..actions import Cancelled, InvalidInput, RunContext, TaskFailed
+from ..actions import Cancelled, InvalidInput, OutcomeUnknown, RunContext, TaskFailed
 from ..fields import HERE, Field, problem_of
 
 
@@ -74,11 +74,18 @@ def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
             result = transfer(task)
         except TransferCancelled as exc:
             raise Cancelled(str(exc)) from None
+        except TransferUnanswered as exc:
+            # the host may have acted: its task says, if it still knows it
+            status, error = _verdict(conn, task, FAILED_SECONDS)
+            if status == "success":
+                return None
+            _raise_failure(error, but=("TASK_CANCELLED",))
+            raise OutcomeUnknown(str(exc)) from None
         except TransferFailed:
             # the host's reason when it had one; its "cancelled" only echoes the break
-            _raise_failure(_verdict(conn, task, FAILED_SECONDS), but=("TASK_CANCELLED",))
+            _raise_failure(_verdict(conn, task, FAILED_SECONDS)[1], but=("TASK_CANCELLED",))
             raise
-        _raise_failure(_verdict(conn, task, VERDICT_SECONDS))
+        _raise_failure(_verdict(conn, task, VERDICT_SECONDS)[1])
         return result
     finally:
         try:
@@ -91,9 +98,9 @@ VERDICT_SECONDS = 10  # the host closes the task just after the last byte
 FAILED_SECONDS = 5  # after a broken transfer: a reason, if the host has one
 
 
-def _verdict(conn, task: str, seconds: float) -> list[str]:
-    """The task's error once the host has closed it ([] when it succeeded or
-    no verdict came in time). A dropped connection is waited out: the
+def _verdict(conn, task: str, seconds: float) -> tuple[str, list[str]]:
+    """The task's status and error once the host has closed it ("" and []
+    when no verdict came in time). A dropped connection is waited out: the
     resync after it brings the task's record too."""
 
     def closed() -> bool:
@@ -102,9 +109,9 @@ def _verdict(conn, task: str, seconds: float) -> list[str]:
 
     conn.cache.wait_for(closed, seconds)
     rec = conn.cache.get("task", task)
-    if rec is not None and rec.status in ("failure", "cancelled"):
-        return list(rec.error_info)
-    return []
+    if rec is None or rec.status == "pending":
+        return "", []
+    return rec.status, list(rec.error_info) if rec.status in ("failure", "cancelled") else []
 
 
 def _raise_failure(error: list[str], but: tuple[str, ...] = ()) -> None:
