@@ -12,7 +12,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Static, TabbedContent, TabPane
+from textual.css.query import NoMatches
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from xstui import clock
 from xstui.services import host as hs
@@ -35,7 +36,7 @@ from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog, buttons
 from xstui.widgets.notice import notify_error
-from xstui.widgets.tables import sync_rows
+from xstui.widgets.rowlist import RowList
 from xstui.xapi import views
 
 from .act import Act
@@ -86,6 +87,17 @@ class PrecheckModal(Dialog):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "go")
+
+
+# the hosts, at 80 columns: a state as long as "back (VMs away)", an IPv4 address
+HOST_COLUMNS = (
+    ("Host", 16),
+    ("Role", 10),
+    ("State", 15),
+    ("Address", 15),
+    ("VMs", 3),
+    ("Mem free", 8),
+)
 
 
 # what the keys act on ---------------------------------------------------------------
@@ -534,9 +546,10 @@ class HostScreen(AreaScreen):
         self.disks: list[Disk] = []  # dom0's disks
         self.sshd: bool | None = None  # dom0's sshd runs (read with the disks)
         self.local: LocalSystem | None = None  # set in dom0: this host's own tools
+        self.drawn_host = ""  # the host whose details are drawn
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+        yield RowList(HOST_COLUMNS, markable=False, id="hosts")
         with TabbedContent(id="host-tabs", initial="details"):
             with TabPane("Details", id="details"):
                 with VerticalScroll():
@@ -549,43 +562,45 @@ class HostScreen(AreaScreen):
         if self.conn is not None and self.conn.target.kind == "local":
             self.local = LocalSystem()
             self.read_dom0()
-        table = self.query_one("#hosts", DataTable)
-        table.add_columns("Host", "Role")
-        table.add_column("State", width=15)  # wide enough for every state
-        table.add_columns("Address", "VMs", "Memory free")
         super().on_mount()
-        self.query_one("#hosts", DataTable).focus()
+        self.query_one("#hosts", RowList).focus()
 
     # data -------------------------------------------------------------------
     DRAWN_FROM = frozenset({"host", "host_metrics", "pif", "vm", "pool"})
 
     @property
     def host(self) -> str:
-        """The host under the cursor (the session's host at first)."""
-        table = self.query_one("#hosts", DataTable)
-        if not self.rows:
+        """The host shown: the one under the list's cursor (AreaScreen's
+        shown_host and next_host move the cursor)."""
+        try:
+            return self.query_one("#hosts", RowList).cursor_key or ""
+        except NoMatches:
             return ""
-        return self.rows[min(max(table.cursor_row, 0), len(self.rows) - 1)].ref
+
+    @host.setter
+    def host(self, ref: str) -> None:
+        listing = self.query_one("#hosts", RowList)
+        index = next((i for i, (key, _) in enumerate(listing.rows) if key == ref), None)
+        if index is not None:
+            listing.go_to(index)  # Moved: _host_chosen follows
 
     def refresh_view(self, classes=None) -> None:
-        conn = self.conn
         if not self.drawable(classes):
             return
-        first = not self.rows
-        self.rows = hs.host_rows(conn.cache)
-        table = self.query_one("#hosts", DataTable)
-        sync_rows(
-            table,
-            [
-                (r.ref, (Text(r.name), r.role, r.state, r.address, str(r.vms), r.memory))
-                for r in self.rows
-            ],
+        self.rows = hs.host_rows(self.conn.cache)
+        listing = self.query_one("#hosts", RowList)
+        first = not listing.rows
+        # the cursor stays on its host; on another if that one left the pool
+        listing.set_rows(
+            [(r.ref, (r.name, r.role, r.state, r.address, str(r.vms), r.memory)) for r in self.rows]
         )
-        table.styles.height = min(len(self.rows) + 1, 9)  # header + hosts, scrolls beyond
+        listing.styles.height = min(len(self.rows) + 1, 9)  # header + hosts, scrolls beyond
         if first:
-            mine = next((i for i, r in enumerate(self.rows) if r.ref == conn.this_host), 0)
-            table.move_cursor(row=mine)
-        self._draw_details()
+            self.host = self.conn.this_host  # the session's host at first
+        if self.host != self.drawn_host:
+            self._host_chosen()
+        else:
+            self._draw_details()
 
     def _draw_details(self) -> None:
         grid = Table.grid(padding=(0, 1))
@@ -618,12 +633,16 @@ class HostScreen(AreaScreen):
         if self.rows:
             self._draw_details()
 
-    @on(DataTable.RowHighlighted, "#hosts")
-    def _host_chosen(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowList.Moved, "#hosts")
+    def _host_chosen(self) -> None:
+        """Another host is shown: its details, its keys, its clocks."""
+        if self.host == self.drawn_host:
+            return  # drawn already (refresh_view moved the cursor)
+        self.drawn_host = self.host
+        self._draw_details()
+        self.time_state = None
         if self.ready:
             self.refresh_bindings()  # the keys follow what this host can do
-            self._draw_details()
-            self.time_state = None
             if self.query_one(TabbedContent).active == "time":
                 self.show_time()
 

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.areas import health_probes, health_rules
 from xstui.services.host.clock import PROBE_SECONDS
@@ -16,7 +16,7 @@ from xstui.services.host.local import XAPI_PEM, LocalSystem
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
-from xstui.widgets.tables import sync_rows
+from xstui.widgets.rowlist import RowList
 from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
@@ -24,6 +24,27 @@ from .base import AreaScreen
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
+
+
+# the pool's hosts and its SRs, at 80 columns (read, not acted on: nothing is marked)
+POOL_HOST_COLUMNS = (
+    ("Host", 15),
+    ("Role", 10),
+    ("State", 11),
+    ("Address", 15),
+    ("Memory used", 16),
+    ("VMs", 3),
+)
+SR_COLUMNS = (
+    ("SR", 15),
+    ("Type", 9),
+    ("Scope", 12),
+    ("Prov.", 5),
+    ("Size", 8),
+    ("Used", 11),
+    ("Alloc.", 8),
+)
+FULL = 90  # percent used from which an SR is marked "!"
 
 
 def bar(used: float, total: float, width: int = 10) -> str:
@@ -97,20 +118,14 @@ class StatusScreen(AreaScreen):
                         yield Static(id="card-security", classes="card")
             with TabPane("Pool", id="pool"):
                 yield Static(id="pool-summary")
-                yield DataTable(id="pool-hosts", cursor_type="row", zebra_stripes=True)
+                yield RowList(POOL_HOST_COLUMNS, markable=False, id="pool-hosts")
             with TabPane("Storage", id="storage"):
-                yield DataTable(id="srs", cursor_type="row", zebra_stripes=True)
+                yield RowList(SR_COLUMNS, markable=False, id="srs")
             with TabPane("Health", id="health"):
                 with VerticalScroll():
                     yield Static(id="health-list")
 
     def on_mount(self) -> None:
-        self.query_one("#pool-hosts", DataTable).add_columns(
-            "Host", "Role", "State", "Address", "Memory used", "VMs"
-        )
-        self.query_one("#srs", DataTable).add_columns(
-            "SR", "Type", "Scope", "Prov.", "Size", "Used", "Alloc."
-        )
         for card, title in (
             ("identity", "Host"),
             ("management", "Management interface"),
@@ -338,27 +353,27 @@ class StatusScreen(AreaScreen):
         )
         rows = []
         for h in p.hosts:
-            used = h.memory_total - h.memory_free
-            memory = f"{size(used)}/{size(h.memory_total)} {percent(used, h.memory_total):.0f}%"
-            rows.append(
-                (h.ref, (Text(h.name), h.role, h.state, h.address, memory, str(h.vms_running)))
-            )
-        sync_rows(self.query_one("#pool-hosts", DataTable), rows)
+            used = percent(h.memory_total - h.memory_free, h.memory_total)
+            memory = f"{used:.0f}% of {size(h.memory_total)}"
+            rows.append((h.ref, (h.name, h.role, h.state, h.address, memory, str(h.vms_running))))
+        self.query_one("#pool-hosts", RowList).set_rows(rows)
 
     def _draw_storage(self, st: Status) -> None:
         rows = []
         for sr in st.storage:
+            # detached on some host: said in Scope, not after the name (cut at 80
+            # columns); the Health tab says on which host
             scope = "shared" if sr.shared else f"local {sr.host}"
-            used = Text(
-                f"{bar(sr.used, sr.size, 6)} {sr.used_percent:.0f}%",
-                style="bold" if sr.used_percent >= 90 else "",
+            scope = scope if sr.attached else "detached"
+            # nearly full: a mark as well as the bar (no colour, no bold on the console)
+            used = f"{bar(sr.used, sr.size, 5)} {sr.used_percent:3.0f}%" + (
+                "!" if sr.used_percent >= FULL else ""
             )
             alloc = size(sr.allocated) if sr.provisioning == "thin" else "-"
-            name = Text(sr.name + ("" if sr.attached else " (detached)"))
             rows.append(
-                (sr.ref, (name, sr.type, scope, sr.provisioning, size(sr.size), used, alloc))
+                (sr.ref, (sr.name, sr.type, scope, sr.provisioning, size(sr.size), used, alloc))
             )
-        sync_rows(self.query_one("#srs", DataTable), rows)
+        self.query_one("#srs", RowList).set_rows(rows)
 
     def _draw_health(self, st: Status) -> None:
         table = Table.grid(padding=(0, 1))

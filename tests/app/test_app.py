@@ -7,12 +7,13 @@ import time
 
 import XenAPI
 from rich.console import Console
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 from xstui.screens.status import StatusScreen
 
 from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.widgets.plan import PlanModal
+from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import EVENT_TIMEOUT
 from xstui.xapi.tls import spaced
 
@@ -45,13 +46,13 @@ async def test_status_navigation(connection):
         assert app.screen.query_one(TabbedContent).active == "pool"
         await until(
             pilot,
-            lambda: app.screen.query_one("#pool-hosts", DataTable).row_count == 3,
+            lambda: len(app.screen.query_one("#pool-hosts", RowList).rows) == 3,
             what="the pool's three hosts",
         )
         await pilot.press("s")
         await until(
             pilot,
-            lambda: app.screen.query_one("#srs", DataTable).row_count == 5,
+            lambda: len(app.screen.query_one("#srs", RowList).rows) == 5,
             what="the five SRs",
         )
         await pilot.press("a")

@@ -10,6 +10,7 @@ from textual.widgets import Select, Static
 from xstui.screens.host import HostScreen, PrecheckModal
 from xstui.screens.vms import VmsScreen
 
+from tests.app.test_console import screen_text
 from tests.app.test_network_app import (  # noqa: F401 (a fixture)
     action_over,
     confirm_plan,
@@ -522,4 +523,30 @@ async def test_a_password_no_longer_accepted_is_asked_for_not_retried(running_si
             pilot,
             lambda: connection.cache.get("host", sim.master).name_label == "renamed-after-login",
             what="a change seen after the login",
+        )
+
+
+async def test_the_host_shown_stays_under_the_cursor_while_the_pool_changes(
+    running_sim, connection, xapi
+):
+    """Issue #27: the hosts are a RowList keyed by ref. A rename that puts
+    the host chosen first keeps the cursor, and its details, on it (its name
+    shown as it is, brackets and all); next_host moves the cursor, and the
+    details follow."""
+    st = running_sim.sim.store
+    a, c = (st.find_one("host", name_label=n) for n in ("xcp-a", "xcp-c"))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "xcp-c")
+        listing = screen.query_one("#hosts", RowList)
+        assert listing.cursor == 2
+        xapi.xenapi.host.set_name_label(c, "[b]aaa-c")
+        await until(pilot, lambda: screen.rows[0].ref == c, what="xcp-c renamed, first by name")
+        assert listing.cursor == 0 and screen.host == c
+        await until(pilot, lambda: "Name          [b]aaa-c" in screen_text(app), what="its details")
+        assert "  [b]aaa-c  " in screen_text(app)  # the list: the name, not markup
+        screen.next_host()  # AreaScreen's: the next by name
+        assert listing.cursor == 1 and screen.host == a
+        await until(
+            pilot, lambda: "Name          xcp-a" in screen_text(app), what="xcp-a's details"
         )

@@ -1,8 +1,8 @@
 """A table for thousands of rows: only the lines on screen are drawn, so
 filtering 4000 VMs as the admin types costs a list comprehension, not a
 rebuild of widgets. Rows are (key, cells); cells are plain text (names from
-XAPI are data: never markup, control characters shown as '?'). Space marks
-rows for bulk actions."""
+XAPI are data: never markup, control and bidi characters shown as '?'). Space
+marks rows for bulk actions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 controls, and the invisible characters that reorder or break a line
+# (bidi overrides and isolates, line and paragraph separators, zero-width ones)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def cell_text(value: str, width: int) -> str:

@@ -20,7 +20,7 @@ class HostRow:
     state: str  # in words: up, disabled, maintenance, down
     address: str
     vms: int
-    memory: str  # free of total
+    memory: str  # free (the total is in the host's facts)
 
 
 def host_state(cache: Cache, rec) -> str:
@@ -36,11 +36,7 @@ def host_rows(cache: Cache) -> list[HostRow]:
         rows = []
         for rec in sorted(cache.table("host").values(), key=lambda h: h.name_label):
             metrics = cache.get("host_metrics", rec.metrics)
-            memory = (
-                f"{size(metrics.memory_free)} of {size(metrics.memory_total)}"
-                if metrics is not None
-                else "-"
-            )
+            memory = size(metrics.memory_free) if metrics is not None else "-"
             rows.append(
                 HostRow(
                     rec.ref,
@@ -56,7 +52,7 @@ def host_rows(cache: Cache) -> list[HostRow]:
 
 
 def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
-    """(label, value) lines: state, hardware, software, access."""
+    """(label, value) lines: name, state, hardware, software, access."""
     with cache.lock:
         rec = cache.get("host", host)
         if rec is None:
@@ -69,6 +65,7 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
         )
         away = sum(len(v) for v in evacuated(cache, host).values())
         lines = [
+            ("Name", rec.name_label),  # in full (the list of hosts cuts it at 80 columns)
             ("State", host_state(cache, rec) + (f", {away} VM(s) to bring back" if away else "")),
             ("Role", views.host_role(cache, host)),
             ("Address", rec.address),
