@@ -77,6 +77,7 @@ def _screen_factory(area: Area):
 
 
 IDLE_CHECK_SECONDS = 15
+LEFTOVERS_WAIT = 60  # seconds for the pool to be read before looking for leftovers
 
 
 class XstuiApp(App):
@@ -269,6 +270,23 @@ class XstuiApp(App):
         # The connect screen stays behind in the default mode: popping it while
         # the Status mode mounts raced with TabbedContent's first activation.
         self.switch_mode(AREAS[0].id)
+        self._offer_leftovers()
+
+    @work(exclusive=True, exit_on_error=False, group="leftovers")
+    async def _offer_leftovers(self) -> None:
+        """A job on this pool was killed halfway by an earlier console: what it
+        left behind (a snapshot, a partial file) is named, and removed if the
+        admin agrees (asked again at the next start otherwise)."""
+        from .services.leftovers import to_remove
+        from .widgets.flow import perform
+
+        conn = self.connection
+        if conn is None or not await asyncio.to_thread(
+            conn.cache.wait_for, lambda: conn.cache.table("pool"), LEFTOVERS_WAIT
+        ):
+            return
+        for action in await asyncio.to_thread(to_remove, conn.cache):
+            await perform(self, action)
 
     def _area_screen(self):
         """The visible screen if it draws from the cache (none while quitting)."""

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import IO
 
@@ -43,6 +44,16 @@ def atomic_open(path: Path, mode: int = PRIVATE, *, exclusive: bool = False) -> 
         Path(tmp).unlink(missing_ok=True)
         raise
     _sync_folder(path.parent)
+
+
+def partial_files(path: Path) -> list[Path]:
+    """The temporary files :func:`atomic_open` left for ``path`` (a process
+    killed while it wrote: the only way one stays)."""
+    path = Path(path)
+    try:
+        return sorted(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return []
 
 
 def write_atomic(

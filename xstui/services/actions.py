@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..xapi.connection import Connection, ConnectionLost, XapiFailure
 from .audit import audit
+from .inflight import Journal
 
 log = logging.getLogger("xstui")
 RISKS = ("low", "medium", "high")
@@ -91,6 +92,23 @@ class RunContext:
     note: Callable[[str], None] = lambda text: None  # what is happening now, in words
 
     committed: bool = False  # past the point of no return: see commit()
+    title: str = ""  # the plan's (set by Action.execute): names the job in its journal
+    journal: Journal | None = None  # what the job made that would outlive a kill
+
+    def leftover(self, kind: str, key: str, name: str) -> None:
+        """The job just made something that would stay if the console were
+        killed now (see services.inflight): written down until ``tidied``."""
+        if self.journal is None:
+            cache = self.conn.cache
+            with cache.lock:
+                pool = next(iter(cache.table("pool").values()), None)
+            self.journal = Journal(self.title, pool.uuid if pool else "", self.conn.user)
+        self.journal.add(kind, key, name)
+
+    def tidied(self, key: str) -> None:
+        """What ``leftover`` named is gone again (removed, or kept on purpose)."""
+        if self.journal is not None:
+            self.journal.strike(key)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set() and not self.committed:
@@ -250,6 +268,7 @@ class Action(ABC):
         unknown (a break at the point of no return), the pool is read back and
         the outcome is what it says (see ``verify``)."""
         plan, conn = self.plan(), ctx.conn
+        ctx.title = ctx.title or plan.title
         try:
             outcome = self.run(ctx)
             ctx.check_cancel()  # cancelled while the last step finished: take it back

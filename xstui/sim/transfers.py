@@ -256,6 +256,8 @@ def export_vm(sim: Simulator, transfer: Transfer, uuid: str, out) -> None:
                 sent += CHUNK
                 if index % 16 == 0:
                     transfer.progress(sent / total)
+                if sim.chunk_delay:  # a slow link
+                    time.sleep(sim.chunk_delay)
             # the last chunk is always there, even when empty (XAPI's end marker)
             if not sizes[ref]:
                 _add(tar, f"{xva_id}/00000000", b"")

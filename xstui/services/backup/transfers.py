@@ -151,6 +151,7 @@ def fetch(
             host=host,
         )
 
+    ctx.leftover("file", str(dest), f"the partial download of {dest.name}")
     try:
         return with_task(ctx, label, run)
     except TaskFailed as exc:
@@ -162,3 +163,5 @@ def fetch(
                 "the transfer broke (the host saw the connection go); the partial file was removed"
             ) from None
         raise
+    finally:  # the temporary file became the file, or went with the failure
+        ctx.tidied(str(dest))

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...datamodel import NULL_REF
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
 from ...xapi.connection import Connection, ConnectionLost, XapiFailure
@@ -20,13 +21,12 @@ from ...xapi.transfer import download, upload
 from .. import validate as v
 from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
 from ..fields import HERE, Field, problem_of
+from ..leftovers import destroy_snapshot, snapshot_disks
 from ..values import size, vms_named
 from .transfers import backup_folder, fetch, new_file, offered, save_to, with_task, writable
 from .xva import BadXva, check_xva, vm_name
 
-RECONNECT_SECONDS = 30  # how long tidying waits for a dropped connection to come back
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
-NULL_REF = "OpaqueRef:NULL"
 
 
 def long_chain(cache: Cache, vm: str) -> int:
@@ -115,11 +115,16 @@ class BackupVm(Action):
         label = f"{self.name} backup {time.strftime('%Y-%m-%d %H:%M')}"
         ctx.note("taking a snapshot")
         snap = ctx.task("VM.snapshot", self.vm, label, span=(0.0, 0.1))
-        snap_disks = [r for r in conn.call("VM.get_VBDs", snap)]
-        vdis = [d for d in (conn.call("VBD.get_VDI", b) for b in snap_disks) if d != NULL_REF]
-        ctx.on_undo(f"destroy the snapshot {label!r}", lambda: _destroy(ctx, snap, vdis))
-        ctx.call("VM.set_is_a_template", snap, False)
         uuid = conn.call("VM.get_uuid", snap)
+        ctx.leftover("snapshot", uuid, label)
+        vdis = snapshot_disks(conn, snap)
+
+        def tidy() -> None:
+            destroy_snapshot(ctx, snap, vdis)
+            ctx.tidied(uuid)
+
+        ctx.on_undo(f"destroy the snapshot {label!r}", tidy)
+        ctx.call("VM.set_is_a_template", snap, False)
         fetch(ctx, f"xstui: export {self.name}", "/export", {"uuid": uuid}, self.path, (0.1, 0.85))
         ctx.note("checking the file")
         try:
@@ -135,7 +140,7 @@ class BackupVm(Action):
             f"{self.report.disks} disk(s), checked)"
         )
         try:
-            _destroy(ctx, snap, vdis)
+            tidy()
             for sr in self.srs:
                 ctx.task("SR.scan", sr, span=(0.95, 1.0))
         except (XapiFailure, ConnectionLost, TaskFailed, OutcomeUnknown) as exc:
@@ -144,25 +149,6 @@ class BackupVm(Action):
                 "with xe vm-uninstall"
             )
         return f"{saved}; the snapshot is gone."
-
-
-def _destroy(ctx: RunContext, snap: str, vdis: list[str]) -> None:
-    """The snapshot and its disks go. A call whose connection dropped is
-    sent again once the console is back (gone already counts as done)."""
-    for method, ref in [("VM.destroy", snap), *(("VDI.destroy", vdi) for vdi in vdis)]:
-        for attempt in range(2):
-            try:
-                ctx.conn.call(method, ref)
-                break
-            except XapiFailure as exc:
-                if exc.code == "HANDLE_INVALID":
-                    break  # the host did it before the reply was lost
-                raise
-            except ConnectionLost:
-                if attempt or not ctx.conn.cache.wait_for(
-                    lambda: ctx.conn.state == "connected", RECONNECT_SECONDS
-                ):
-                    raise
 
 
 def _free_space(folder: Path) -> int | None:
