@@ -52,6 +52,7 @@ async def _trust_new_certificate(turn) -> None:
     """After a certificate change on the console's own host: the old and new
     fingerprints compared, and the pin moved only when the admin trusts it."""
     app, conn, action = turn.app, turn.conn, turn.action
+    turn.screen.read_served()  # where the release keeps no records, each host is asked
     if not action.watch or not action.new_fingerprint:
         conn.expect_certificate_change(False)
         return
@@ -269,6 +270,9 @@ class SecurityScreen(AreaScreen):
         super().__init__(area)
         self.guide: sec.Guide | None = None
         self.crls: list[str] = []
+        # before 8.2 (no Certificate records): each host's certificate as it
+        # serves it, None until read
+        self.served: dict[str, sec.Served] | None = None
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(initial="certs"):
@@ -284,6 +288,7 @@ class SecurityScreen(AreaScreen):
         super().on_mount()
         self.query_one(VerticalScroll).focus()
         self.read_crls()
+        self.read_served()
 
     @work(thread=True, exit_on_error=False, group="crls", description="CRLs")
     def read_crls(self) -> None:
@@ -297,6 +302,20 @@ class SecurityScreen(AreaScreen):
 
     def _got_crls(self, crls: list[str]) -> None:
         self.crls = crls
+        self.refresh_view()
+
+    @work(thread=True, exit_on_error=False, group="served", description="certificates")
+    def read_served(self) -> None:
+        """A release that keeps no certificate records: each host is asked
+        for the certificate it serves (again after a new one is made)."""
+        conn = self.conn
+        if conn is None or conn.state != "connected":
+            return
+        served = sec.read_served(conn)
+        self.app.call_from_thread(self._got_served, served or {})
+
+    def _got_served(self, served: dict[str, sec.Served]) -> None:
+        self.served = served
         self.refresh_view()
 
     def action_show_tab(self, tab: str) -> None:
@@ -350,8 +369,17 @@ class SecurityScreen(AreaScreen):
         text.append(
             "Certificates (H: host; c: regenerate; k: key + CSR; i: install signed)\n", style="bold"
         )
-        for row in sec.host_certificates(conn.cache):
+        records = sec.keeps_records(conn)
+        if not records:
+            text.append("This release keeps no certificate records: each host is asked.\n")
+        for row in sec.host_certificates(conn.cache, served=self.served):
             mark = ">" if row.host == self.host else " "
+            if not records and not row.not_after:
+                said = (
+                    "reading the one it serves..." if self.served is None else "not read: no answer"
+                )
+                text.append(f"{mark} {row.name:<12} {said}\n")
+                continue
             days = "?" if row.days_left is None else f"{row.days_left} days"
             text.append(f"{mark} {row.name:<12} until {row.not_after or '?':<10} ({days:>9})  ")
             text.append(f"{row.fingerprint[:23]}...\n" if row.fingerprint else "no record\n")

@@ -37,15 +37,35 @@ DEMO_UPDATE_FILES = (
 )
 
 
+def update_files(release: str = "") -> tuple[tuple[str, dict], ...]:
+    """The demo's update files as ``release`` names them (6.5's are patches,
+    ``.xsupdate``); none where hotfixes are not uploaded (yum, repositories)."""
+    from .datamodel import absent_in
+    from .sim.profiles import PROFILES, hotfix_name
+
+    profile = PROFILES.get(release or "latest")
+    if profile is None or profile.hotfixes in ("yum", "repository"):
+        return ()
+    suffix = ".xsupdate" if "pool_update" in absent_in(profile.api) else ".iso"
+    return tuple(
+        (
+            hotfix_name(profile, name.split(".")[0]) + suffix,
+            {**meta, "requires": tuple(hotfix_name(profile, r) for r in meta.get("requires", ()))},
+        )
+        for name, meta in DEMO_UPDATE_FILES
+    )
+
+
 def start_demo(scenario: str = "demo", latency_ms: float = 0, release: str = "") -> Demo:
     from .sim.messages._updates import write_update_file
     from .sim.runner import start_simulator
 
     running = start_simulator(scenario, latency_ms=latency_ms, release=release)
     folder = ""
-    if not os.environ.get("XSTUI_UPDATE_DIR"):
+    files = update_files(release)
+    if files and not os.environ.get("XSTUI_UPDATE_DIR"):
         folder = tempfile.mkdtemp(prefix="xstui-updates-")
-        for name, meta in reversed(DEMO_UPDATE_FILES):  # the first is the newest
+        for name, meta in reversed(files):  # the first is the newest
             write_update_file(os.path.join(folder, name), name.split(".")[0], 4 << 20, **meta)
         os.environ["XSTUI_UPDATE_DIR"] = folder
     return Demo(demo_target(running), running.password, running, folder)

@@ -140,3 +140,30 @@ async def test_the_install_form_checks_its_files_where_the_console_runs(
         await until(pilot, lambda: isinstance(app.screen, PlanModal), what="the plan")
         await pilot.press("escape")
         await action_over(pilot)
+
+
+async def test_a_release_without_certificate_records_shows_what_each_host_serves(
+    console,  # noqa: F811
+):
+    """XenServer 6.5 keeps no Certificate records: the list says so and
+    shows each host's certificate as the host serves it, never "until ?"."""
+    from xstui.areas import watched_types
+    from xstui.sim.runner import start_simulator
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    running = start_simulator("demo", release="xenserver-6.5", members=False, task_delay=0.01)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    conn.login()
+    app = XstuiApp(conn)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_security(pilot)
+            await until(pilot, lambda: screen.served, what="each host's certificate read")
+            text = screen_text(app)
+            assert "This release keeps no certificate records: each host is asked." in text
+            assert "until ?" not in text and "no record" not in text
+            assert "xcp-b        until " in text and "days)" in text
+    finally:
+        conn.close()
+        running.close()

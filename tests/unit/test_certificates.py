@@ -389,3 +389,43 @@ def test_the_simulator_installs_only_what_xapi_does(running_sim, xapi, key, refu
         )
     assert refused.value.details == refusal
     assert xapi.xenapi.Certificate.get_all_records() == before
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_release_without_certificate_records_asks_each_host(tls):
+    """XenServer 6.5 and 7.1 have no Certificate class: each host is asked
+    for the certificate it serves (host.get_server_certificate), its end and
+    fingerprint read from it; over TLS, the one the host really serves."""
+    running = start_simulator(
+        "demo", release="xenserver-6.5", members=False, tls=tls, own_certificates=tls
+    )
+    target = parse_target(running.url)
+    conn = Connection(
+        target,
+        "root",
+        running.password,
+        watch=watched_types(),
+        fingerprints={target.trust_key: running.fingerprint} if tls else None,
+    )
+    try:
+        conn.login()
+        conn.load_once()
+        assert not sec.keeps_records(conn) and not conn.cache.table("certificate")
+        assert {r.not_after for r in sec.host_certificates(conn.cache)} == {""}
+        served = sec.read_served(conn)
+        rows = {r.name: r for r in sec.host_certificates(conn.cache, served=served)}
+        assert all(len(r.fingerprint.split(":")) == 32 for r in rows.values())
+        if tls:  # what each host serves: a fresh certificate, the master's the one seen
+            assert rows["xcp-a"].fingerprint == server_fingerprint(target.host, target.port)
+            assert all(r.days_left >= 3600 for r in rows.values())
+        else:  # made for the dates the scenario gives
+            assert rows["xcp-b"].days_left in (19, 20) and rows["xcp-a"].days_left > 2000
+        assert sec.read_served(conn) == served  # the same certificate, asked again
+    finally:
+        conn.close()
+        running.close()
+
+
+def test_a_release_with_records_is_not_asked(connection):
+    connection.load_once()
+    assert sec.keeps_records(connection) and sec.read_served(connection) is None

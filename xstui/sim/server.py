@@ -322,7 +322,8 @@ def self_signed_certificate(names: list[str]) -> tuple[bytes, bytes, str]:
     return cert_pem, key_pem, fingerprint
 
 
-def _tls_context(names: list[str]) -> tuple[ssl.SSLContext, str]:
+def _tls_context(names: list[str]) -> tuple[ssl.SSLContext, str, bytes]:
+    """(context, SHA-256 fingerprint, certificate PEM) of a fresh certificate."""
     cert, key, fingerprint = self_signed_certificate(names)
     with tempfile.TemporaryDirectory() as tmp:
         cpath, kpath = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
@@ -332,7 +333,7 @@ def _tls_context(names: list[str]) -> tuple[ssl.SSLContext, str]:
             f.write(key)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cpath, kpath)
-    return ctx, fingerprint
+    return ctx, fingerprint, cert
 
 
 class SimServer:
@@ -351,6 +352,9 @@ class SimServer:
         self.fingerprint: str | None = None
         self._ssl: ssl.SSLContext | None = None
         self.host_tls: dict[str, ssl.SSLContext] = {}  # a host's own certificate, once reset
+        self._pem = b""  # the certificate every host serves (PEM), unless it has its own
+        self.host_pem: dict[str, bytes] = {}  # a host's own certificate (PEM)
+        sim.served_certificate = self.served_certificate
         sim.on_certificate_reset = self.reset_certificate
         sim.on_certificate_install = self.install_certificate
         sim.on_host_joined = self.serve_joined
@@ -362,7 +366,7 @@ class SimServer:
         serves a certificate of its own, and the pool's Certificate records
         carry what each host serves, as in a real pool (without it, every host
         serves the master's, and the records are made up)."""
-        self._ssl, self.fingerprint = _tls_context(names)
+        self._ssl, self.fingerprint, self._pem = _tls_context(names)
         if own_certificates:
             st = self.sim.store
             for ref, host in st.table("host").items():
@@ -370,7 +374,7 @@ class SimServer:
                     fingerprint = self.fingerprint
                 else:
                     names = [host["address"], host["hostname"] or host["name_label"]]
-                    self.host_tls[ref], fingerprint = _tls_context(names)
+                    self.host_tls[ref], fingerprint, self.host_pem[ref] = _tls_context(names)
                 for cert in st.find("Certificate", host=ref, type="host"):
                     st.set(
                         "Certificate", cert, fingerprint=fingerprint, fingerprint_sha256=fingerprint
@@ -392,6 +396,7 @@ class SimServer:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cpath, kpath)
         self.host_tls[host_ref] = ctx
+        self.host_pem[host_ref] = cert_pem
 
         def restart() -> None:
             self.stop_host(host_ref)
@@ -406,7 +411,7 @@ class SimServer:
         if self._ssl is None:
             _cert, _key, fingerprint = self_signed_certificate(names)
             return fingerprint  # plain HTTP: only the record changes
-        self.host_tls[host_ref], fingerprint = _tls_context(names)
+        self.host_tls[host_ref], fingerprint, self.host_pem[host_ref] = _tls_context(names)
 
         def restart() -> None:
             self.stop_host(host_ref)
@@ -414,6 +419,12 @@ class SimServer:
 
         threading.Timer(0.3, restart).start()
         return fingerprint
+
+    def served_certificate(self, host_ref: str) -> bytes | None:
+        """The certificate (PEM) the host serves; None on plain HTTP."""
+        if self._ssl is None:
+            return None
+        return self.host_pem.get(host_ref, self._pem)
 
     def _handler(self, base, host_ref):
         return type("Handler", (base,), {"sim": self.sim, "host_ref": host_ref})

@@ -38,6 +38,8 @@ class Simulator:
         self.on_host_up = None  # set by the server: (host) -> None, listens again
         self.on_certificate_reset = None  # set by the server: (host, names) -> fingerprint
         self.on_certificate_install = None  # set by the server: (host, cert, key, chain)
+        self.served_certificate = None  # set by the server: (host) -> PEM, None on plain HTTP
+        self.made_certificates: dict[tuple, str] = {}  # (host, record) -> PEM made for it
         # seconds (scaled by time_scale) a host is away: reboot, toolstack restart
         self.reboot_seconds = 6.0
         self.agent_restart_seconds = 3.0

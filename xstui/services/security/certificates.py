@@ -7,6 +7,7 @@ made here with ``cryptography``."""
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import shlex
 import time
@@ -42,24 +43,79 @@ class CertRow:
     fingerprint: str
 
 
-def host_certificates(cache: Cache, now: float | None = None) -> list[CertRow]:
+@dataclass(frozen=True)
+class Served:
+    """A host's certificate as it serves it (``host.get_server_certificate``)."""
+
+    not_after: datetime.datetime | None
+    fingerprint: str
+
+
+def host_certificates(
+    cache: Cache, now: float | None = None, served: dict[str, Served] | None = None
+) -> list[CertRow]:
+    """Each host's certificate: its ``Certificate`` record, else (a release
+    before 8.2 keeps none) what it serves, as read by read_served."""
     now = clock.now() if now is None else now
+    served = served or {}
     with cache.lock:
         certs = {c.host: c for c in cache.table("certificate").values() if c.type == "host"}
         rows = []
         for h in sorted(cache.table("host").values(), key=lambda h: h.name_label):
             cert = certs.get(h.ref)
-            end = cert.not_after if cert is not None else None
+            if cert is not None:
+                end, fingerprint = cert.not_after, cert.fingerprint_sha256 or cert.fingerprint
+            elif h.ref in served:
+                end, fingerprint = served[h.ref].not_after, served[h.ref].fingerprint
+            else:
+                end, fingerprint = None, ""
             rows.append(
                 CertRow(
                     h.ref,
                     h.name_label,
                     clock.days_left(end, now) if end else None,
                     end.strftime("%Y-%m-%d") if end else "",
-                    (cert.fingerprint_sha256 or cert.fingerprint) if cert is not None else "",
+                    fingerprint,
                 )
             )
         return rows
+
+
+SERVED_CALL = "host.get_server_certificate"
+
+
+def keeps_records(conn) -> bool:
+    """Whether the release keeps ``Certificate`` records (XenServer 8.2 and
+    later): before, each host's certificate is asked of the host itself."""
+    return conn.has_method("Certificate.get_all")
+
+
+def read_served(conn) -> dict[str, Served] | None:
+    """Where the release keeps no certificate records: each live host's
+    certificate as it serves it (``host.get_server_certificate``), its end
+    and SHA-256 fingerprint read here. None where records are kept, or the
+    release cannot say; a host that does not answer is left out."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ...xapi import views
+    from ...xapi.connection import XapiFailure
+    from ...xapi.tls import format_fingerprint
+
+    if keeps_records(conn) or not conn.has_method(SERVED_CALL):
+        return None
+    with conn.cache.lock:
+        hosts = [h.ref for h in conn.cache.table("host").values() if views.is_live(conn.cache, h)]
+    out = {}
+    for ref in hosts:
+        try:
+            cert = x509.load_pem_x509_certificate(str(conn.call(SERVED_CALL, ref)).encode())
+        except (XapiFailure, ValueError):
+            continue
+        out[ref] = Served(
+            cert.not_valid_after_utc, format_fingerprint(cert.public_bytes(Encoding.DER))
+        )
+    return out
 
 
 def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:

@@ -3,8 +3,10 @@
 - ``xstui check TARGET --baseline FILE [--json]``: drift from a compliance
   baseline per host; exit 1 on drift, 2 on a bad baseline, 3 when the pool
   cannot be reached;
-- ``xstui rolling-update TARGET [--yes]``: the rolling pool update without the
-  TUI, printing each step; resumable like the screen's (same journal)."""
+- ``xstui rolling-update TARGET [--yes|--dry-run]``: the rolling pool update
+  without the TUI, printing each step; resumable like the screen's (same
+  journal). ``--dry-run`` prints the plan and the xe equivalents, and
+  changes nothing."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ...script import (
 from ...xapi import views
 from ...xapi.transfer import TransferFailed
 from .baseline import BaselineError, drift, load
-from .generation import detect
+from .generation import NONE, detect
 from .model import UpdatesView, build, read_document
 
 
@@ -33,6 +35,17 @@ def current_view(conn) -> UpdatesView:
     """The per-host picture, reading XenServer 8's list of missing updates."""
     generation = detect(conn)
     return build(conn.cache, generation, read_document(conn, generation))
+
+
+def no_hotfix_api(conn, view: UpdatesView) -> str:
+    """Why hotfixes cannot be checked or applied on this pool, naming its
+    release ('' when they can)."""
+    if view.generation is not NONE:
+        return ""
+    return (
+        f"{conn.release} offers no hotfix API (no pool_patch, pool_update, update "
+        "repositories nor XCP-ng's updater.py plugin): nothing can be checked or applied"
+    )
 
 
 def run_baseline(args) -> int:
@@ -43,6 +56,8 @@ def run_baseline(args) -> int:
 
     def compute(conn):
         view = current_view(conn)
+        if no_hotfix_api(conn, view):
+            raise SystemExit(fail(no_hotfix_api(conn, view), EXIT_USAGE))
         pool = views.pool(conn.cache)
         return view, drift(baseline, view, pool.name_label if pool else "")
 
@@ -82,6 +97,11 @@ def rolling_arguments(parser) -> None:
     target_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan and the equivalent xe commands; change nothing",
+    )
+    parser.add_argument(
         "--shut-down-blocked",
         action="store_true",
         help="shut down VMs that cannot move (local storage) while their host reboots",
@@ -98,7 +118,10 @@ def run_rolling(args) -> int:
         if not conn.cache.wait_for(lambda: conn.cache.loads > 0, args.timeout):
             return fail("the pool's objects did not arrive", EXIT_CONNECT)
         try:
-            prep = prepare(conn, current_view(conn))
+            view = current_view(conn)
+            if no_hotfix_api(conn, view):
+                return fail(no_hotfix_api(conn, view))
+            prep = prepare(conn, view)
             blocked = BLOCKED_CHOICES[1 if args.shut_down_blocked else 0]
             action = RollingUpdate(conn.cache, prep, blocked)
         except InvalidInput as exc:
@@ -110,6 +133,8 @@ def run_rolling(args) -> int:
         except TransferFailed as exc:
             return fail(str(exc), EXIT_CONNECT)
         plan = action.plan()
+        if args.dry_run:
+            return _dry_run(plan, args.json)
         # with --json, the steps go to stderr and the outcome alone to stdout
         out = sys.stderr if args.json else sys.stdout
         print(f"{plan.title}: {plan.summary}", file=out)
@@ -148,6 +173,30 @@ def run_rolling(args) -> int:
         conn.close()
         if demo:
             demo.close()
+
+
+def _dry_run(plan, as_json: bool) -> int:
+    """The plan, its impact and the xe equivalents; nothing is called."""
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "dry_run": True,
+                    "summary": plan.summary,
+                    "impact": list(plan.impact),
+                    "xe": list(plan.xe),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{plan.title} (dry run: nothing is changed): {plan.summary}")
+    for line in plan.impact:
+        print(f"  - {line}")
+    print("The same with xe:")
+    for line in plan.xe:
+        print(f"  {line}")
+    return 0
 
 
 ROLLING_COMMAND = CliCommand(

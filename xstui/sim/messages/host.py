@@ -197,6 +197,65 @@ def reset_server_certificate(ctx: Ctx, host):
     return ""
 
 
+@message()
+def get_server_certificate(ctx: Ctx, host):
+    """The certificate (PEM) the host's TLS front end serves: the one it
+    serves when the simulator speaks HTTPS; on plain HTTP one made for the
+    dates of the host's certificate record (the simulator keeps records
+    even for a release whose API has no Certificate class), kept while that
+    record is."""
+    place.require_live(ctx, host)
+    served = ctx.sim.served_certificate(host) if ctx.sim.served_certificate else None
+    if served:
+        return served.decode()
+    st = ctx.store
+    found = [st.get("Certificate", c) for c in st.find("Certificate", host=host, type="host")]
+    if found:
+        dates = (str(found[0]["not_before"]), str(found[0]["not_after"]))
+        key = (host, *dates, found[0]["fingerprint_sha256"])
+    else:  # a pool loaded from a dump of an older release: made on first call
+        key = (host,)
+        now = clock.now()
+        dates = (now_xdate(now - 300), now_xdate(now + CERT_DAYS * 86400))
+    if key not in ctx.sim.made_certificates:
+        rec = st.get("host", host)
+        names = [rec["address"], rec["hostname"] or rec["name_label"]]
+        ctx.sim.made_certificates[key] = _made_certificate(names, *dates)
+    return ctx.sim.made_certificates[key]
+
+
+def _made_certificate(names: list[str], not_before: str, not_after: str) -> str:
+    """A self-signed certificate (PEM) for ``names`` valid between these XAPI dates."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from ...xapi.tls import alt_names
+
+    def when(text: str) -> datetime.datetime:
+        return datetime.datetime.strptime(text, "%Y%m%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc
+        )
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(when(not_before))
+        .not_valid_after(when(not_after))
+        .add_extension(x509.SubjectAlternativeName(alt_names(names)), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def _record_certificate(ctx: Ctx, host: str, fingerprint: str, not_before, not_after) -> None:
     st = ctx.store
     for ref, cert in list(st.table("Certificate").items()):
