@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 
 from ...script import (
@@ -121,6 +122,9 @@ def run_rolling(args) -> int:
             view = current_view(conn)
             if no_hotfix_api(conn, view):
                 return fail(no_hotfix_api(conn, view))
+            refusal = conn.access.refusal(RollingUpdate.calls_for(view.generation))
+            if refusal:  # before anything is read further, written or asked
+                return fail(f"the rolling update cannot run: {refusal}. Nothing was done.")
             prep = prepare(conn, view)
             blocked = BLOCKED_CHOICES[1 if args.shut_down_blocked else 0]
             action = RollingUpdate(conn.cache, prep, blocked)
@@ -146,33 +150,71 @@ def run_rolling(args) -> int:
             print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True, file=out)
             if sys.stdin.readline().strip() != plan.confirm_word:
                 return fail("not confirmed; nothing was done", 1)
-        ctx = RunContext(
-            conn,
-            note=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", file=out, flush=True),
-        )
+        ticker = Ticker(out)
+        ctx = RunContext(conn, note=ticker.say)
 
         def stop(signum, frame):
-            if ctx.cancel.is_set():
-                raise KeyboardInterrupt
-            print(
-                "Stopping after the current host (Ctrl-C again to quit now)", file=out, flush=True
-            )
+            if ctx.cancel.is_set():  # the second: now, with where it was
+                ticker.say(
+                    f"Stopped now: {action.where()}. Start the rolling update again to "
+                    "continue (it is journaled)."
+                )
+                raise SystemExit(130)
             ctx.cancel.set()
+            ticker.say("Stopping after the current host (Ctrl-C again to stop now)")
 
         signal.signal(signal.SIGINT, stop)
         try:
-            outcome = action.execute(ctx)
+            with ticker:
+                outcome = action.execute(ctx)
         except ActionFailed as exc:
             if args.json:
                 print(json.dumps({"finished": False, "error": str(exc.cause)}))
             return fail(f"the rolling update stopped: {exc.cause}. Run it again to continue.", 1)
         finished = outcome.startswith("Rolling update finished")
         print(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
-        return 0
+        return 0 if finished or outcome.startswith("Stopped after") else 1
     finally:
         conn.close()
         if demo:
             demo.close()
+
+
+class Ticker:
+    """The run's notes, timestamped; during a long wait (a host rebooting, a
+    task), the last one again every TICK_SECONDS with how long it has been,
+    so a silent terminal never means a hung console."""
+
+    TICK_SECONDS = 10
+
+    def __init__(self, out):
+        self.out, self.last, self.at = out, "", time.monotonic()
+        # reentrant: the Ctrl-C handler says something while the run may be saying
+        self.lock, self.ended = threading.RLock(), threading.Event()
+
+    def say(self, text: str) -> None:
+        with self.lock:
+            self.last, self.at = text, time.monotonic()
+            print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
+
+    def __enter__(self) -> Ticker:
+        threading.Thread(target=self._tick, daemon=True, name="ticker").start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.ended.set()
+
+    def _tick(self) -> None:
+        while not self.ended.wait(1.0):
+            with self.lock:
+                quiet = time.monotonic() - self.at
+                if self.last and quiet >= self.TICK_SECONDS:
+                    print(
+                        f"{time.strftime('%H:%M:%S')} still {self.last} ({int(quiet)} s)",
+                        file=self.out,
+                        flush=True,
+                    )
+                    self.at = time.monotonic() - (quiet % self.TICK_SECONDS)
 
 
 def _dry_run(plan, as_json: bool) -> int:

@@ -44,6 +44,16 @@ class Generation:
         return f"pool_{self.noun}"
 
     @property
+    def apply_call(self) -> str:
+        """The call that installs on a host ('' when there is none)."""
+        return {
+            "patches": "pool_patch.apply",
+            "updates": "pool_update.apply",
+            "repositories": "host.apply_updates",
+            "yum": "host.call_plugin",
+        }.get(self.id, "")
+
+    @property
     def lists_missing(self) -> bool:
         """Only what each host lacks is known (XenServer 8, XCP-ng): a host
         installs all of it at once, and what it does not lack, it has."""

@@ -28,6 +28,7 @@ from ...xapi import operations, views
 from ...xapi.cache import Cache
 from ...xapi.config import state_dir
 from ...xapi.connection import XapiFailure
+from .. import claims
 from ..actions import Action, InvalidInput, Plan, RunContext, TaskFailed
 from ..fields import Field
 from ..host.maintenance import Blocker, blocked_text, evacuation_blockers
@@ -40,6 +41,7 @@ from .model import UpdatesView, build, read_document
 SETTLE_SECONDS = 30  # a reboot sent shows (host down or a new boot time) within this
 BACK_SECONDS = 30 * 60  # how long a host may take to come back
 BLOCKED_CHOICES = ("refuse", "shut them down")
+CLAIM_SECONDS = BACK_SECONDS + 30 * 60  # the pool's marker, renewed at each host
 MOVED_SECONDS = 30  # an evacuation's moves reach the console's cache within this
 BOARD_ROWS = 9  # hosts the progress dialog lists at once (a window around the current one)
 
@@ -95,6 +97,13 @@ class Journal:
             if step not in rec["steps"]:
                 rec["steps"].append(step)
             rec.update(extra)
+            self.save()
+
+    def reopen(self, host: str) -> None:
+        """The host is to be done again (the pool says it lacks an update the
+        journal has it done with: reinstalled, reverted, a database restored)."""
+        with self.lock:
+            self.data["hosts"][host] = {"steps": []}
             self.save()
 
     def finish(self) -> None:
@@ -195,6 +204,13 @@ class RollingUpdate(Action):
     # each generation applies its own way (generation.py asks the API which)
     optional = ("pool_patch.apply", "pool_update.apply", "host.apply_updates", "host.call_plugin")
 
+    @classmethod
+    def calls_for(cls, generation) -> tuple[str, ...]:
+        """The calls a run on a pool of this generation makes (what RBAC checks
+        before anything)."""
+        apply = (generation.apply_call,) if generation.apply_call else ()
+        return tuple(c for c in cls.calls if c not in cls.optional) + apply
+
     @staticmethod
     def question(prep: Preparation) -> str:
         """The form's title: which VMs cannot move, where."""
@@ -225,7 +241,9 @@ class RollingUpdate(Action):
             self.ha_tolerates = pool.ha_plan_exists_for
             self.uuids = {h.ref: host_uuid(cache, h.ref) for h in view.hosts}
         self.by_uuid = {u: r for r, u in self.uuids.items()}
-        problems = []
+        self.calls = self.calls_for(self.generation)
+        problems = [why] if (why := claims.refusal(cache)) else []
+        self.redo: list[str] = []  # hosts the journal has done that the pool says lack one
         if self.journal is not None:
             self.updates = list(self.journal.data["updates"])
             self.blocked = self.journal.data.get("blocked", BLOCKED_CHOICES[0])
@@ -246,10 +264,20 @@ class RollingUpdate(Action):
         if down:
             problems.append(f"not live: {listing(down)}; bring them back first")
         # hosts that lack an update, or wait for a reboot an earlier apply asked for
+        if self.journal is not None:  # the journal is not the truth: the pool is
+            wanted = set(self.updates)
+            self.redo = [
+                h.name
+                for h in view.hosts
+                if self.journal.done(self.uuids[h.ref], "done") and wanted & set(h.missing)
+            ]
         self.todo = [
             h
             for h in view.hosts
-            if (self.journal and not self.journal.done(self.uuids[h.ref], "done"))
+            if (
+                self.journal
+                and (not self.journal.done(self.uuids[h.ref], "done") or h.name in self.redo)
+            )
             or (not self.journal and (h.missing or needs_reboot(h.pending)))
         ]
         self.reboots = [h.name for h in self.todo if needs_reboot(self._guidance(h.ref))]
@@ -282,12 +310,19 @@ class RollingUpdate(Action):
             done = [
                 self.view.host(self.by_uuid[u]).name
                 for u in self.journal.data["order"]
-                if self.journal.done(u, "done") and u in self.by_uuid
+                if self.journal.done(u, "done")
+                and u in self.by_uuid
+                and self.view.host(self.by_uuid[u]).name not in self.redo
             ]
             summary = (
                 f"Continue the rolling update started {self.journal.data['started']}: "
                 f"done {listing(done) or 'none yet'}; next {listing(order)}."
             )
+            if self.redo:
+                summary += (
+                    f" The pool says {listing(self.redo)} lack(s) updates the journal had "
+                    "applied there (reinstalled, reverted, a database restored): done again."
+                )
         else:
             what = f"Install {listing(self.updates)}" if self.updates else "Reboot as updates ask"
             summary = f"{what} host by host: {' > '.join(order)}."
@@ -353,13 +388,23 @@ class RollingUpdate(Action):
 
     # running -------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> str:
-        conn = ctx.conn
+        claim = claims.take(ctx.conn, "a rolling update", CLAIM_SECONDS)
+        try:
+            return self._run(ctx, claim)
+        finally:
+            claims.release(ctx.conn, self.claim)
+
+    def _run(self, ctx: RunContext, claim: claims.Claim) -> str:
+        conn, self.claim = ctx.conn, claim
         ctx.commit()  # every step is journaled; nothing is rolled back
         if self.journal is None:
             self.journal = Journal.new(
                 self.pool_uuid, self.updates, [self.uuids[h.ref] for h in self.todo], self.blocked
             )
         journal = self.journal
+        for h in self.todo:
+            if h.name in self.redo:
+                journal.reopen(self.uuids[h.ref])
         self._earlier_tasks(ctx)
         # Esc stops after the current host: host steps run with their own cancel
         steps = replace(ctx, cancel=threading.Event())
@@ -385,14 +430,44 @@ class RollingUpdate(Action):
 
             # the bar moves by steps, not by each call's own progress
             host_ctx = replace(steps, note=note, progress=lambda p: None)
+            self.claim = claims.renew(conn, self.claim, CLAIM_SECONDS)
             self._host(host_ctx, ref, uuid, bar)
-        journal.finish()
+        ctx.note("reading every host back from the pool")
+        lacking = self._still_lacking(conn)
         ctx.progress(1.0)
+        if lacking:
+            return (
+                f"Rolling update incomplete: every host was gone through, but the pool says "
+                f"{'; '.join(lacking)}. Start the rolling update again to do them."
+                + self._returns_said()
+            )
+        journal.finish()
         return (
             f"Rolling update finished: {len(order)} host(s) in "
-            f"{_took(time.monotonic() - started)}; {listing(journal.data['updates'])} applied."
-            + self._returns_said()
+            f"{_took(time.monotonic() - started)}; {listing(journal.data['updates'])} applied "
+            "(each host read back from the pool)." + self._returns_said()
         )
+
+    def _still_lacking(self, conn) -> list[str]:
+        """Each host that lacks one of the run's updates now, as the pool says."""
+        view = build(conn.cache, self.generation, read_document(conn, self.generation))
+        wanted = set(self.journal.data["updates"])
+        return [
+            f"{h.name} lacks {listing(sorted(wanted & set(h.missing)))}"
+            for h in view.hosts
+            if wanted & set(h.missing)
+        ]
+
+    def where(self) -> str:
+        """Where the run is, in one line (stopped at once: the second Ctrl-C)."""
+        journal = self.journal
+        if journal is None:
+            return "nothing had been started"
+        left = [u for u in journal.data["order"] if not journal.done(u, "done")]
+        if not left:
+            return "every host was gone through"
+        names = [self.view.host(self.by_uuid[u]).name for u in left if u in self.by_uuid]
+        return f"{names[0]} was {journal.progress(left[0])}; left: {listing(names)}"
 
     def _returns_said(self) -> str:
         """The VMs moved back, and those left where they are (each with why)."""
