@@ -94,6 +94,7 @@ class RunContext:
     committed: bool = False  # past the point of no return: see commit()
     title: str = ""  # the plan's (set by Action.execute): names the job in its journal
     journal: Journal | None = None  # what the job made that would outlive a kill
+    claim: object = None  # the pool's marker while an exclusive action runs (services.claims)
 
     def leftover(self, kind: str, key: str, name: str) -> None:
         """The job just made something that would stay if the console were
@@ -209,6 +210,20 @@ class Action(ABC):
     # to do instead ("XCP-ng 8.2 sets NTP in dom0: run xstui local there");
     # the test of releases fails for an action that says nothing
     older: str = ""
+    # a pool-wide procedure one console at a time ("a rolling update"): run
+    # under the pool's marker (services.claims), refused while another has it
+    exclusive: str = ""
+    claim_seconds: float = 15 * 60  # how long the marker holds unless renewed
+
+    def refusal(self, conn) -> str:
+        """Why this session may not start it now ('' when it may): its role,
+        or another console running a pool-wide procedure."""
+        why = conn.access.refusal(self.calls)
+        if not why and self.exclusive:
+            from . import claims
+
+            why = claims.refusal(conn.cache)
+        return why
 
     @classmethod
     def unavailable(cls, conn) -> str:
@@ -230,6 +245,19 @@ class Action(ABC):
         (headings, rows: e.g. each host of a rolling update), or None. Read
         from the screen's thread a few times a second."""
         return None
+
+    def _claimed_run(self, ctx: RunContext) -> str:
+        """``run``, under the pool's marker when it is exclusive (ctx.claim:
+        renewed by a long procedure as it goes)."""
+        if not self.exclusive:
+            return self.run(ctx)
+        from . import claims
+
+        ctx.claim = claims.take(ctx.conn, self.exclusive, self.claim_seconds)
+        try:
+            return self.run(ctx)
+        finally:
+            claims.release(ctx.conn, ctx.claim)
 
     def verify(self, conn) -> tuple[bool | None, str]:
         """After a break whose outcome is unknown (OutcomeUnknown), once the
@@ -270,7 +298,7 @@ class Action(ABC):
         plan, conn = self.plan(), ctx.conn
         ctx.title = ctx.title or plan.title
         try:
-            outcome = self.run(ctx)
+            outcome = self._claimed_run(ctx)
             ctx.check_cancel()  # cancelled while the last step finished: take it back
         except OutcomeUnknown as exc:
             if type(self).verify is Action.verify:

@@ -78,8 +78,8 @@ async def perform(app, action: Action, connection=None) -> bool:
     if action.needs_connection and not connected(app):
         return False
     conn = connection or app.connection
-    refusal = conn.access.refusal(action.calls) if conn is not None else ""
-    if refusal:  # RBAC: said before the plan, not discovered halfway
+    refusal = action.refusal(conn) if conn is not None else ""
+    if refusal:  # RBAC, another console's procedure: said before the plan
         app.notify(
             f"{action.plan().title}: {refusal}. Nothing was changed.", severity="warning", timeout=8
         )

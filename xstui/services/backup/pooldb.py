@@ -147,6 +147,7 @@ class RestoreDatabase(Action):
     """After the dry run passed: the pool becomes the file's. The master's
     toolstack restarts; the console reconnects by itself."""
 
+    exclusive = "a database restore"  # one console at a time (services.claims)
     calls = ("http/put_pool_xml_db_sync",)
 
     @staticmethod

@@ -60,6 +60,7 @@ def failures_to_tolerate(text: str, computed_max: int) -> int:
 
 
 class EnableHa(Action):
+    exclusive = "an HA enable"  # one console at a time (services.claims)
     calls = ("pool.enable_ha", "pool.set_ha_host_failures_to_tolerate")
 
     @staticmethod

@@ -203,6 +203,8 @@ class RollingUpdate(Action):
     )
     # each generation applies its own way (generation.py asks the API which)
     optional = ("pool_patch.apply", "pool_update.apply", "host.apply_updates", "host.call_plugin")
+    exclusive = "a rolling update"
+    claim_seconds = CLAIM_SECONDS  # renewed at each host
 
     @classmethod
     def calls_for(cls, generation) -> tuple[str, ...]:
@@ -242,7 +244,7 @@ class RollingUpdate(Action):
             self.uuids = {h.ref: host_uuid(cache, h.ref) for h in view.hosts}
         self.by_uuid = {u: r for r, u in self.uuids.items()}
         self.calls = self.calls_for(self.generation)
-        problems = [why] if (why := claims.refusal(cache)) else []
+        problems = []
         self.redo: list[str] = []  # hosts the journal has done that the pool says lack one
         if self.journal is not None:
             self.updates = list(self.journal.data["updates"])
@@ -388,14 +390,7 @@ class RollingUpdate(Action):
 
     # running -------------------------------------------------------------------------
     def run(self, ctx: RunContext) -> str:
-        claim = claims.take(ctx.conn, "a rolling update", CLAIM_SECONDS)
-        try:
-            return self._run(ctx, claim)
-        finally:
-            claims.release(ctx.conn, self.claim)
-
-    def _run(self, ctx: RunContext, claim: claims.Claim) -> str:
-        conn, self.claim = ctx.conn, claim
+        conn = ctx.conn
         ctx.commit()  # every step is journaled; nothing is rolled back
         if self.journal is None:
             self.journal = Journal.new(
@@ -430,7 +425,7 @@ class RollingUpdate(Action):
 
             # the bar moves by steps, not by each call's own progress
             host_ctx = replace(steps, note=note, progress=lambda p: None)
-            self.claim = claims.renew(conn, self.claim, CLAIM_SECONDS)
+            ctx.claim = claims.renew(conn, ctx.claim, self.claim_seconds)
             self._host(host_ctx, ref, uuid, bar)
         ctx.note("reading every host back from the pool")
         lacking = self._still_lacking(conn)
