@@ -12,6 +12,7 @@ from tests.waiting import wait_for
 from xstui.services import claims
 from xstui.services.actions import InvalidInput
 from xstui.services.ha import EnableHa
+from xstui.services.status.health import procedures
 
 
 def marker(store) -> dict | None:
@@ -64,6 +65,9 @@ def test_taken_released_and_refused_while_held(running_sim, live):
     with pytest.raises(InvalidInput, match="root@admin2"):
         claims.take(live, "an HA enable", 60)
     assert marker(store)["owner"] == "root@admin2"  # theirs, untouched
+    flags = procedures(live.cache, time.time())  # Status' Health says it too
+    assert [f.severity for f in flags] == ["warning"]
+    assert flags[0].text.startswith("A rolling update by root@admin2 since")
 
 
 def test_an_exclusive_action_says_who_holds_the_pool(running_sim, live):

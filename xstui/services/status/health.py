@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
+from .. import claims
 from ..health import HealthFlag, alert_severity
 from .model import storage
 
@@ -97,4 +98,16 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-RULES = (hosts, certificates, srs, alerts)
+def procedures(cache: Cache, now: float) -> list[HealthFlag]:
+    """A pool-wide procedure another console runs (the pool's marker)."""
+    claim = claims.current(cache)
+    if claim is None or claim.mine:
+        return []
+    said = claim.words()
+    said = said[:1].upper() + said[1:]
+    if claim.expired or claim.abandoned:
+        return [HealthFlag("info", "pool", f"{said} stopped without ending: it may be resumed")]
+    return [HealthFlag("warning", "pool", f"{said} is under way")]
+
+
+RULES = (hosts, certificates, srs, alerts, procedures)
