@@ -149,8 +149,8 @@ class RunContext:
     def wait_until(self, what: str, done: Callable[[], bool], seconds: float) -> bool:
         """Say ``what``, then wait through the event stream (reconnects
         included) until ``done()``; False when the admin stopped waiting
-        (Esc) or the time ran out."""
-        self.note(what)
+        (Esc) or the time ran out. The note says how long at most."""
+        self.note(f"{what.rstrip('.')} (up to {deadline_words(seconds)})")
         deadline = time.monotonic() + seconds
         cancel = self.cancel
         while not cancel.is_set() and time.monotonic() < deadline:
@@ -334,6 +334,15 @@ class Action(ABC):
             plan.xe,
         )
         return failed
+
+
+def deadline_words(seconds: float) -> str:
+    """How long a wait may last, in words: 45 s, 10 min, 2 h."""
+    if seconds < 120:
+        return f"{int(seconds)} s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds / 3600:.0f} h"
 
 
 FIND_TASK_SECONDS = 60  # how long to look for a task whose reply was lost
