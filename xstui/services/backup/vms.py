@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, Ta
 from ..fields import HERE, Field, problem_of
 from ..values import size, vms_named
 from .transfers import backup_folder, fetch, new_file, offered, save_to, with_task, writable
-from .xva import BadXva, check_xva, vm_name
+from .xva import BadXva, check_xva, metadata_xml, vm_name
 
 RECONNECT_SECONDS = 30  # how long tidying waits for a dropped connection to come back
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
@@ -263,10 +262,9 @@ class MetadataFile:
 
 def read_metadata(cache: Cache, path: Path) -> MetadataFile:
     try:
-        with tarfile.open(path) as tar:
-            ova = tar.extractfile("ova.xml").read()
-    except (OSError, KeyError, AttributeError, tarfile.TarError) as exc:
-        raise InvalidInput([f"{path} is not VM metadata ({exc})"]) from None
+        ova = metadata_xml(path)
+    except BadXva as exc:
+        raise InvalidInput([f"{path} is not VM metadata: {exc}"]) from None
     uuid = re.search(rb"<name>uuid</name>\s*<value>(?:<string>)?([^<]*)", ova)
     vm_uuid = uuid.group(1).decode() if uuid else ""
     with cache.lock:
