@@ -6,7 +6,6 @@ rows for bulk actions."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rich.cells import set_cell_size
@@ -17,11 +16,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from ..services.values import CONTROL
 
 
 def cell_text(value: str, width: int) -> str:
-    return set_cell_size(_CONTROL.sub("?", value), width)
+    return set_cell_size(CONTROL.sub("?", value), width)
 
 
 class RowList(ScrollView, can_focus=True):

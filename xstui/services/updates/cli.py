@@ -19,6 +19,7 @@ from ...script import (
     CliCommand,
     fail,
     login_for_script,
+    say,
     target_arguments,
     with_pool,
 )
@@ -64,17 +65,17 @@ def run_baseline(args) -> int:
             )
         )
     else:
-        print(f"{view.generation.title}; baseline {args.baseline}")
+        say(f"{view.generation.title}; baseline {args.baseline}")
         for d in drifts:
             if d.compliant:
-                print(f"ok       {d.host}")
+                say(f"ok       {d.host}")
                 continue
             if d.missing:
-                print(f"missing  {d.host}: {', '.join(d.missing)}")
+                say(f"missing  {d.host}: {', '.join(d.missing)}")
             if d.unexpected:
-                print(f"extra    {d.host}: {', '.join(d.unexpected)}")
+                say(f"extra    {d.host}: {', '.join(d.unexpected)}")
         bad = sum(1 for d in drifts if not d.compliant)
-        print(f"{bad} host(s) drift from the baseline" if bad else "Every host is compliant.")
+        say(f"{bad} host(s) drift from the baseline" if bad else "Every host is compliant.")
     return 1 if any(not d.compliant for d in drifts) else 0
 
 
@@ -104,7 +105,7 @@ def run_rolling(args) -> int:
         except InvalidInput as exc:
             if str(exc).startswith("every host has every update"):
                 text = "Every host has every update: nothing to do."
-                print(json.dumps({"finished": True, "outcome": text}) if args.json else text)
+                say(json.dumps({"finished": True, "outcome": text}) if args.json else text)
                 return 0
             return fail("; ".join(exc.problems))
         except TransferFailed as exc:
@@ -112,26 +113,24 @@ def run_rolling(args) -> int:
         plan = action.plan()
         # with --json, the steps go to stderr and the outcome alone to stdout
         out = sys.stderr if args.json else sys.stdout
-        print(f"{plan.title}: {plan.summary}", file=out)
+        say(f"{plan.title}: {plan.summary}", file=out)
         for line in plan.impact:
-            print(f"  - {line}", file=out)
+            say(f"  - {line}", file=out)
         if not args.yes:
             if not sys.stdin.isatty():
                 return fail("not confirmed: pass --yes to run without a terminal")
-            print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True, file=out)
+            say(f"Type {plan.confirm_word!r} to go on: ", file=out, end="")
             if sys.stdin.readline().strip() != plan.confirm_word:
                 return fail("not confirmed; nothing was done", 1)
         ctx = RunContext(
             conn,
-            note=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", file=out, flush=True),
+            note=lambda text: say(f"{time.strftime('%H:%M:%S')} {text}", file=out),
         )
 
         def stop(signum, frame):
             if ctx.cancel.is_set():
                 raise KeyboardInterrupt
-            print(
-                "Stopping after the current host (Ctrl-C again to quit now)", file=out, flush=True
-            )
+            say("Stopping after the current host (Ctrl-C again to quit now)", file=out)
             ctx.cancel.set()
 
         signal.signal(signal.SIGINT, stop)
@@ -142,7 +141,7 @@ def run_rolling(args) -> int:
                 print(json.dumps({"finished": False, "error": str(exc.cause)}))
             return fail(f"the rolling update stopped: {exc.cause}. Run it again to continue.", 1)
         finished = outcome.startswith("Rolling update finished")
-        print(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
+        say(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
         return 0
     finally:
         conn.close()
