@@ -66,11 +66,15 @@ def login_for_script(
     from .xapi.config import Config
     from .xapi.connection import ConnectError, Connection
     from .xapi.targets import TargetError, parse_target
+    from .xapi.tls import FingerprintError, parse_fingerprint
 
     try:
         target = parse_target(target_text)
+        pin = parse_fingerprint(fingerprint) if fingerprint else ""
     except TargetError as exc:
         raise SystemExit(fail(str(exc))) from None
+    except FingerprintError as exc:
+        raise SystemExit(fail(f"--fingerprint: {exc}")) from None
     demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
     if target.kind == "demo":
         demo = start_demo()
@@ -84,8 +88,8 @@ def login_for_script(
     config = Config.load()
     if config.problem:
         say(f"xstui: {config.problem}; settings are not saved", file=sys.stderr)
-    if fingerprint:
-        config.fingerprints[target.trust_key] = fingerprint.upper()
+    if pin:
+        config.fingerprints[target.trust_key] = pin
     while True:
         conn = Connection(
             target,
@@ -110,7 +114,7 @@ def login_for_script(
             if demo:
                 demo.close()
             raise SystemExit(fail(str(err).splitlines()[0] + hint, EXIT_CONNECT)) from None
-        if fingerprint and not config.save():
+        if pin and not config.save():
             say(f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr)
         return conn, demo
 

@@ -15,6 +15,7 @@ import yaml
 
 from .. import yamlspec
 from ..files import write_atomic
+from .tls import FingerprintError, parse_fingerprint
 
 
 def config_dir() -> Path:
@@ -79,7 +80,11 @@ class Config:
             if key == "targets":
                 config.targets = [str(t) for t in value]
             elif key == "fingerprints":
-                config.fingerprints = {str(k): str(v).upper() for k, v in value.items()}
+                for where, pin in value.items():
+                    try:
+                        config.fingerprints[str(where)] = parse_fingerprint(pin)
+                    except FingerprintError as exc:
+                        problems.append(f"fingerprints.{where}: {exc}")
             elif key == "theme":
                 config.theme = value
             elif key == "idle_logout_minutes":
