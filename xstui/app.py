@@ -29,6 +29,7 @@ from xstui.screens.connect import ConnectScreen
 from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
+from .services.host.local import child_environment
 from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
 from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
@@ -240,7 +241,7 @@ class XstuiApp(App):
         with self.suspend():
             print("xstui: a shell in dom0. Type exit to come back to the console.", flush=True)
             try:
-                subprocess.call([shell])
+                subprocess.call([shell], env=child_environment())
             except OSError as exc:
                 print(f"xstui: cannot run {shell}: {exc}", flush=True)
         self._last_key = time.monotonic()

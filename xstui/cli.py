@@ -9,7 +9,7 @@ import sys
 import threading
 
 from . import __version__
-from .script import EXIT_USAGE, fail
+from .script import EXIT_USAGE, fail, say
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,9 +138,9 @@ def run_sim_ctl(args) -> int:
     if "hosts" in result:
         for h in result["hosts"]:
             state = ("master" if h["master"] else "member") + ("" if h["live"] else ", DEAD")
-            print(f"{h['name']:<12} {h['address']:<15} {state:<14} follows {h['believes_master']}")
+            say(f"{h['name']:<12} {h['address']:<15} {state:<14} follows {h['believes_master']}")
     else:
-        print(result.get("done", ""))
+        say(result.get("done", ""))
     return 0
 
 
@@ -228,26 +228,26 @@ def run_sim(args) -> int:
     running.sim.data_scale = args.data_scale
     store = running.sim.store
     pool = store.get("pool", running.sim.pool)
-    print(
+    say(
         f"xstui simulator: pool {pool['name_label']!r}, {len(store.table('host'))} hosts, "
         f"{sum(1 for v in store.table('VM').values() if not v['is_a_template'] and not v['is_control_domain'])} VMs"
     )
-    print(f"  master   {running.url}")
+    say(f"  master   {running.url}")
     for name, url in running.member_urls.items():
-        print(f"  member   {url}  ({name})")
+        say(f"  member   {url}  ({name})")
     for name, alone in running.standalone.items():
-        print(f"  alone    {alone.url}  ({name}, a pool of its own: Host, J joins it)")
+        say(f"  alone    {alone.url}  ({name}, a pool of its own: Host, J joins it)")
     if running.unix_socket:
-        print(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
-    print(
+        say(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
+    say(
         f"  control  {running.control_url}  (xstui sim-ctl URL hosts|kill-host|revive-host|cut-heartbeat NAME|lose-statefile)"
     )
     if running.fingerprint:
-        print(
+        say(
             f"  TLS SHA-256 fingerprint {running.fingerprint} (the master's; each host has its own)"
         )
-    print(f"  login    root / {running.password}")
-    print("Ctrl-C to stop.", flush=True)
+    say(f"  login    root / {running.password}")
+    say("Ctrl-C to stop.")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

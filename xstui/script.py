@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .services.values import printable
+
 EXIT_USAGE = 2
 EXIT_CONNECT = 3
 
@@ -40,8 +42,16 @@ def target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def say(text: str, file=None, end: str = "\n") -> None:
+    """Write one line to the terminal (stdout unless ``file``): every CLI
+    line but JSON goes through here, so that text from a server or a file
+    has its control characters escaped (:func:`printable`). JSON needs none:
+    json.dumps escapes them itself."""
+    print(printable(str(text)), file=file or sys.stdout, end=end, flush=True)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> int:
-    print(f"xstui: {message}", file=sys.stderr)
+    say(f"xstui: {message}", file=sys.stderr)
     return code
 
 
@@ -56,11 +66,15 @@ def login_for_script(
     from .xapi.config import Config
     from .xapi.connection import ConnectError, Connection
     from .xapi.targets import TargetError, parse_target
+    from .xapi.tls import FingerprintError, parse_fingerprint
 
     try:
         target = parse_target(target_text)
+        pin = parse_fingerprint(fingerprint) if fingerprint else ""
     except TargetError as exc:
         raise SystemExit(fail(str(exc))) from None
+    except FingerprintError as exc:
+        raise SystemExit(fail(f"--fingerprint: {exc}")) from None
     demo, password = None, os.environ.get("XSTUI_PASSWORD", "")
     if target.kind == "demo":
         demo = start_demo()
@@ -70,12 +84,12 @@ def login_for_script(
             raise SystemExit(
                 fail("no password: set XSTUI_PASSWORD or run from a terminal", EXIT_CONNECT)
             )
-        password = getpass.getpass(f"Password for {user}@{target.url}: ")
+        password = getpass.getpass(printable(f"Password for {user}@{target.url}: "))
     config = Config.load()
     if config.problem:
-        print(f"xstui: {config.problem}; settings are not saved", file=sys.stderr)
-    if fingerprint:
-        config.fingerprints[target.trust_key] = fingerprint.upper()
+        say(f"xstui: {config.problem}; settings are not saved", file=sys.stderr)
+    if pin:
+        config.fingerprints[target.trust_key] = pin
     while True:
         conn = Connection(
             target,
@@ -89,21 +103,19 @@ def login_for_script(
             conn.login()
         except ConnectError as err:
             if err.kind == "trust" and not err.pinned and sys.stdin.isatty():
-                print(err, file=sys.stderr)
-                print("Trust this certificate? [y/N] ", end="", file=sys.stderr, flush=True)
+                say(str(err), file=sys.stderr)
+                say("Trust this certificate? [y/N] ", file=sys.stderr, end="")
                 if sys.stdin.readline().strip().lower() == "y":
                     config.fingerprints[err.target.trust_key] = err.fingerprint
                     if not config.save():
-                        print(
-                            f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr
-                        )
+                        say(f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr)
                     continue  # the password is not asked again
             hint = " (pass --fingerprint SHA256 to trust it)" if err.kind == "trust" else ""
             if demo:
                 demo.close()
             raise SystemExit(fail(str(err).splitlines()[0] + hint, EXIT_CONNECT)) from None
-        if fingerprint and not config.save():
-            print(f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr)
+        if pin and not config.save():
+            say(f"xstui: the pin is not remembered: {config.problem}", file=sys.stderr)
         return conn, demo
 
 

@@ -218,12 +218,13 @@ def test_config_is_written_atomically_and_private(tmp_path):
 
     path = tmp_path / "sub" / "config.yaml"
     config = Config.load(path)
-    config.fingerprints["h:443"] = "AB"
+    pin = ":".join(["AB"] * 32)  # a pin is a SHA-256 fingerprint (xstui.xapi.tls)
+    config.fingerprints["h:443"] = pin
     config.keymap["network.bond"] = "B"
     assert config.save()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = Config.load(path)
-    assert again.fingerprints == {"h:443": "AB"} and again.keymap == {"network.bond": "B"}
+    assert again.fingerprints == {"h:443": pin} and again.keymap == {"network.bond": "B"}
     assert not again.problem and [p.name for p in path.parent.iterdir()] == ["config.yaml"]
 
 

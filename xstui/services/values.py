@@ -3,6 +3,14 @@ from the wire is done once, by xstui.xapi.records.)"""
 
 from __future__ import annotations
 
+import re
+
+# what a terminal acts on instead of showing: C0 (ESC starts a sequence), DEL, C1
+# C0 and C1 controls, and the invisible characters that reorder or break a line
+# (bidi overrides and isolates, line and paragraph separators, zero-width ones)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
 
 def size(n: int | float) -> str:
     """Bytes in binary units: 1.5 GiB, 256 GiB, 8 TiB."""
@@ -46,3 +54,15 @@ def vms_named(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return f"{len(names)} VMs: {listing(names)}"
+
+
+def printable(text: str) -> str:
+    """Text from a server or a file, safe to write to a terminal outside the
+    TUI: each control character written as an escape (ESC as \\x1b, a
+    newline as \\n), so a name can neither drive the terminal nor forge a line."""
+    return CONTROL.sub(lambda m: _SHORT.get(m.group(), _escape(m.group())), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

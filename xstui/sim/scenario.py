@@ -12,9 +12,7 @@ import uuid as uuidlib
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
-
-from .. import clock
+from .. import clock, yamlspec
 from ..datamodel import ROLES
 from . import consoles, directory
 from . import guest as guest_agent
@@ -50,15 +48,17 @@ def load_scenario(name_or_path: str) -> dict:
                 f"no scenario named {name_or_path!r} (built-in: {known}) and no such file"
             )
         try:
-            text = path.read_text()
+            text = yamlspec.read_text(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise ScenarioError(
                 f"{name_or_path}: cannot be read as text ({type(exc).__name__})"
             ) from None
+        except yamlspec.YamlError as exc:
+            raise ScenarioError(str(exc)) from None
     problems = check_scenario(text, name_or_path)
     if problems:
         raise ScenarioError("; ".join(problems[:5]) + ("; …" if len(problems) > 5 else ""))
-    return yaml.safe_load(text)
+    return yamlspec.parse(text, name_or_path)[0]
 
 
 def generate(hosts: int = 64, vms: int = 4000, seed: int = 7) -> dict:

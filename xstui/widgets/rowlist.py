@@ -6,7 +6,6 @@ marks rows for bulk actions."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rich.cells import set_cell_size
@@ -17,13 +16,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-# C0 and C1 controls, and the invisible characters that reorder or break a line
-# (bidi overrides and isolates, line and paragraph separators, zero-width ones)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+from ..services.values import CONTROL
 
 
 def cell_text(value: str, width: int) -> str:
-    return set_cell_size(_CONTROL.sub("?", value), width)
+    return set_cell_size(CONTROL.sub("?", value), width)
 
 
 class RowList(ScrollView, can_focus=True):

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from .. import yamlspec
 from ..files import write_atomic
+from .tls import FingerprintError, parse_fingerprint
 
 
 def config_dir() -> Path:
@@ -53,18 +55,13 @@ class Config:
     def load(cls, path: Path | None = None) -> Config:
         path = path or config_dir() / "config.yaml"
         try:
-            text = path.read_text()
+            data, _ = yamlspec.parse(yamlspec.read_text(path), str(path))
         except FileNotFoundError:
             return cls(path=path)
         except (OSError, UnicodeDecodeError) as exc:
             return cls(path=path, problem=f"{path}: cannot be read ({_why(exc)})")
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            reason = getattr(exc, "problem", None) or "not valid YAML"
-            return cls(path=path, problem=f"{path}{where}: {reason}")
+        except yamlspec.YamlError as exc:
+            return cls(path=path, problem=str(exc))
         if data is None:
             return cls(path=path)
         if not isinstance(data, dict):
@@ -83,7 +80,11 @@ class Config:
             if key == "targets":
                 config.targets = [str(t) for t in value]
             elif key == "fingerprints":
-                config.fingerprints = {str(k): str(v).upper() for k, v in value.items()}
+                for where, pin in value.items():
+                    try:
+                        config.fingerprints[str(where)] = parse_fingerprint(pin)
+                    except FingerprintError as exc:
+                        problems.append(f"fingerprints.{where}: {exc}")
             elif key == "theme":
                 config.theme = value
             elif key == "idle_logout_minutes":

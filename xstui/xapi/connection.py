@@ -20,7 +20,7 @@ from .errors import HumanError, describe
 from .jsonrpc import JsonRpcClient, JsonRpcFailure, JsonRpcUnavailable
 from .records import record_type
 from .targets import Target
-from .tls import FingerprintMismatch, check_trust, server_fingerprint, spaced
+from .tls import FingerprintMismatch, check_trust, same_fingerprint, server_fingerprint, spaced
 from .transport import DeadlinePassed, TargetTransport
 
 # Watched when the caller names nothing: enough for the connection bar and tasks.
@@ -165,7 +165,11 @@ class Connection:
             raise ConnectError(
                 f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
             ) from None
-        if vouched and vouched.upper() == actual and target.trust_key not in self.fingerprints:
+        if (
+            vouched
+            and same_fingerprint(vouched, actual)
+            and target.trust_key not in self.fingerprints
+        ):
             self.fingerprints[target.trust_key] = actual
         decision = check_trust(
             {**self.session_fingerprints, **self.fingerprints}, target.trust_key, actual

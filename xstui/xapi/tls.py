@@ -4,6 +4,7 @@ fingerprint, refuse a later mismatch with an explanation."""
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -11,6 +12,45 @@ from dataclasses import dataclass
 
 def format_fingerprint(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+class FingerprintError(ValueError):
+    """Text that is not a SHA-256 fingerprint; the message says why, in words."""
+
+
+def parse_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as people write it, in the stored form
+    (``AB:CD:…``, 32 pairs, upper case): any case, with or without colons,
+    in groups (:func:`spaced`), or as openssl prints it (``sha256
+    Fingerprint=…``). Every pin (--fingerprint, the config file) is read
+    here; FingerprintError otherwise."""
+    value = str(text).strip()
+    if value.lower().startswith(("sha256 fingerprint=", "sha-256 fingerprint=")):
+        value = value.split("=", 1)[1]
+    groups = [g for g in re.split(r"[\s:]+", value) if g]
+    digits = "".join(groups)
+    if not re.fullmatch(r"[0-9A-Fa-f]+", digits):
+        raise FingerprintError(
+            "a SHA-256 fingerprint is hexadecimal digits (0-9, A-F), with or without colons; "
+            f"not {value[:24]!r}"
+        )
+    if len(digits) != 64:
+        raise FingerprintError(
+            f"a SHA-256 fingerprint has 64 hexadecimal digits (32 pairs), not {len(digits)}"
+        )
+    if len(groups) > 1 and any(len(g) % 2 for g in groups):
+        raise FingerprintError("the colons of a SHA-256 fingerprint go between pairs of digits")
+    digits = digits.upper()
+    return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
+
+
+def same_fingerprint(pinned: str, actual: str) -> bool:
+    """Whether a pin names this fingerprint, however it is written; a pin
+    that is no fingerprint names none."""
+    try:
+        return parse_fingerprint(pinned) == parse_fingerprint(actual)
+    except FingerprintError:
+        return False
 
 
 def spaced(fingerprint: str, per_group: int = 8) -> str:
@@ -80,9 +120,9 @@ def check_trust(fingerprints: dict[str, str], key: str, actual: str) -> TrustDec
     pinned = fingerprints.get(key)
     if pinned is None:
         return TrustDecision("unknown", actual)
-    if pinned.upper() == actual.upper():
-        return TrustDecision("trusted", actual, pinned)
-    return TrustDecision("mismatch", actual, pinned)
+    return TrustDecision(
+        "trusted" if same_fingerprint(pinned, actual) else "mismatch", actual, pinned
+    )
 
 
 def alt_names(names: list[str]) -> list:

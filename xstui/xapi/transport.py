@@ -15,7 +15,7 @@ import xmlrpc.client
 from contextlib import contextmanager
 
 from .targets import Target
-from .tls import FingerprintMismatch, format_fingerprint, insecure_context
+from .tls import FingerprintMismatch, format_fingerprint, insecure_context, same_fingerprint
 
 # The first event.from of a 128-host / 8000-VM pool is ~90 MB of XML (~35 MB of
 # JSON); a reply beyond this is not XAPI.
@@ -95,7 +95,7 @@ class PinnedConnection(http.client.HTTPSConnection):
     def connect(self):
         super().connect()
         actual = format_fingerprint(self.sock.getpeercert(binary_form=True))
-        if actual != self.fingerprint:
+        if not same_fingerprint(self.fingerprint, actual):
             self.sock.close()
             raise FingerprintMismatch(self.fingerprint, actual)
 

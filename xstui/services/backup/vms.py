@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..fields import HERE, Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
 from ..values import size, vms_named
 from .transfers import backup_folder, fetch, new_file, offered, save_to, with_task, writable
-from .xva import BadXva, check_xva, vm_name
+from .xva import BadXva, check_xva, metadata_xml, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
 
@@ -249,10 +248,9 @@ class MetadataFile:
 
 def read_metadata(cache: Cache, path: Path) -> MetadataFile:
     try:
-        with tarfile.open(path) as tar:
-            ova = tar.extractfile("ova.xml").read()
-    except (OSError, KeyError, AttributeError, tarfile.TarError) as exc:
-        raise InvalidInput([f"{path} is not VM metadata ({exc})"]) from None
+        ova = metadata_xml(path)
+    except BadXva as exc:
+        raise InvalidInput([f"{path} is not VM metadata: {exc}"]) from None
     uuid = re.search(rb"<name>uuid</name>\s*<value>(?:<string>)?([^<]*)", ova)
     vm_uuid = uuid.group(1).decode() if uuid else ""
     with cache.lock:

@@ -57,6 +57,17 @@ SSH_DIR = "etc/ssh"  # ssh_host_*_key.pub
 LOADAVG = "proc/loadavg"
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of a process the console starts (dom0's tools, the
+    local shell, ping): the console's own without its secrets, XSTUI_PASSWORD
+    and any XSTUI_PASSWORD_*."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "XSTUI_PASSWORD" and not name.startswith("XSTUI_PASSWORD_")
+    }
+
+
 class LocalError(Exception):
     """A dom0 tool that is missing or failed; the message says which and why."""
 
@@ -114,6 +125,7 @@ class LocalSystem:
                 capture_output=True,
                 text=True,
                 timeout=timeout,
+                env=child_environment(),
             )
         except subprocess.TimeoutExpired:
             raise LocalError(f"{name} did not answer within {int(timeout)} s") from None
@@ -127,7 +139,11 @@ class LocalSystem:
         (``xe-backup-metadata -n`` exits 3 when there is no backup VDI)."""
         try:
             done = subprocess.run(
-                self.command(name, *args), capture_output=True, text=True, timeout=timeout
+                self.command(name, *args),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=child_environment(),
             )
         except subprocess.TimeoutExpired:
             raise LocalError(f"{name} did not answer within {int(timeout)} s") from None
@@ -141,6 +157,7 @@ class LocalSystem:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=child_environment(),
         )
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(stdin)

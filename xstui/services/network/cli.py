@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ... import clock
-from ...script import CliCommand, target_arguments, with_pool
+from ...script import CliCommand, say, target_arguments, with_pool
 from .consistency import Finding, check_pool
 
 
@@ -38,8 +38,8 @@ def run_check(args) -> int:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
         for f in findings:
-            print(f"{f.severity:<8} {f.rule:<12} {f.text}")
-        print(f"{len(findings)} finding(s)" if findings else "Nothing to report.")
+            say(f"{f.severity:<8} {f.rule:<12} {f.text}")
+        say(f"{len(findings)} finding(s)" if findings else "Nothing to report.")
     return 1 if any(f.severity in ("critical", "warning") for f in findings) else 0
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .. import validate as v
 from ..actions import InvalidInput
 from ..fields import Field, optional, problem_of
+from ..host.local import child_environment
 
 
 @dataclass
@@ -31,6 +32,7 @@ def ping(address: str, timeout: int = 2) -> tuple[bool, str]:
             capture_output=True,
             text=True,
             timeout=timeout + 3,
+            env=child_environment(),
         )
     except subprocess.TimeoutExpired:
         return False, "no answer"

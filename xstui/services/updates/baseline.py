@@ -17,7 +17,6 @@ be told. A bad file is refused with its name, line and key."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ... import yamlspec
 from .model import UpdatesView
@@ -102,10 +101,12 @@ def _allow(spec: dict) -> frozenset[str] | None:
 
 def load(path: str) -> Baseline:
     try:
-        text = Path(path).read_text()
+        text = yamlspec.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise BaselineError(f"{path}: cannot be read ({reason})") from None
+    except yamlspec.YamlError as exc:
+        raise BaselineError(str(exc)) from None
     return parse(text, path)
 
 

@@ -22,6 +22,7 @@ from ...script import (
     CliCommand,
     fail,
     login_for_script,
+    say,
     target_arguments,
     with_pool,
 )
@@ -80,17 +81,17 @@ def run_baseline(args) -> int:
             )
         )
     else:
-        print(f"{view.generation.title}; baseline {args.baseline}")
+        say(f"{view.generation.title}; baseline {args.baseline}")
         for d in drifts:
             if d.compliant:
-                print(f"ok       {d.host}")
+                say(f"ok       {d.host}")
                 continue
             if d.missing:
-                print(f"missing  {d.host}: {', '.join(d.missing)}")
+                say(f"missing  {d.host}: {', '.join(d.missing)}")
             if d.unexpected:
-                print(f"extra    {d.host}: {', '.join(d.unexpected)}")
+                say(f"extra    {d.host}: {', '.join(d.unexpected)}")
         bad = sum(1 for d in drifts if not d.compliant)
-        print(f"{bad} host(s) drift from the baseline" if bad else "Every host is compliant.")
+        say(f"{bad} host(s) drift from the baseline" if bad else "Every host is compliant.")
     return 1 if any(not d.compliant for d in drifts) else 0
 
 
@@ -131,7 +132,7 @@ def run_rolling(args) -> int:
         except InvalidInput as exc:
             if str(exc).startswith("every host has every update"):
                 text = "Every host has every update: nothing to do."
-                print(json.dumps({"finished": True, "outcome": text}) if args.json else text)
+                say(json.dumps({"finished": True, "outcome": text}) if args.json else text)
                 return 0
             return fail("; ".join(exc.problems))
         except TransferFailed as exc:
@@ -144,13 +145,13 @@ def run_rolling(args) -> int:
             return fail(f"the rolling update cannot run: {refusal}. Nothing was done.")
         # with --json, the steps go to stderr and the outcome alone to stdout
         out = sys.stderr if args.json else sys.stdout
-        print(f"{plan.title}: {plan.summary}", file=out)
+        say(f"{plan.title}: {plan.summary}", file=out)
         for line in plan.impact:
-            print(f"  - {line}", file=out)
+            say(f"  - {line}", file=out)
         if not args.yes:
             if not sys.stdin.isatty():
                 return fail("not confirmed: pass --yes to run without a terminal")
-            print(f"Type {plan.confirm_word!r} to go on: ", end="", flush=True, file=out)
+            say(f"Type {plan.confirm_word!r} to go on: ", file=out, end="")
             if sys.stdin.readline().strip() != plan.confirm_word:
                 return fail("not confirmed; nothing was done", 1)
         ticker = Ticker(out)
@@ -175,7 +176,7 @@ def run_rolling(args) -> int:
                 print(json.dumps({"finished": False, "error": str(exc.cause)}))
             return fail(f"the rolling update stopped: {exc.cause}. Run it again to continue.", 1)
         finished = outcome.startswith("Rolling update finished")
-        print(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
+        say(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
         return 0 if finished or outcome.startswith("Stopped after") else 1
     finally:
         conn.close()
@@ -198,7 +199,7 @@ class Ticker:
     def say(self, text: str) -> None:
         with self.lock:
             self.last, self.at = text, time.monotonic()
-            print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
+            say(f"{time.strftime('%H:%M:%S')} {text}", file=self.out)
 
     def __enter__(self) -> Ticker:
         threading.Thread(target=self._tick, daemon=True, name="ticker").start()
@@ -212,11 +213,7 @@ class Ticker:
             with self.lock:
                 quiet = time.monotonic() - self.at
                 if self.last and quiet >= self.TICK_SECONDS:
-                    print(
-                        f"{time.strftime('%H:%M:%S')} still {self.last} ({int(quiet)} s)",
-                        file=self.out,
-                        flush=True,
-                    )
+                    say(f"{time.strftime('%H:%M:%S')} still {self.last} ({int(quiet)} s)", self.out)
                     self.at = time.monotonic() - (quiet % self.TICK_SECONDS)
 
 
@@ -235,12 +232,12 @@ def _dry_run(plan, as_json: bool) -> int:
             )
         )
         return 0
-    print(f"{plan.title} (dry run: nothing is changed): {plan.summary}")
+    say(f"{plan.title} (dry run: nothing is changed): {plan.summary}")
     for line in plan.impact:
-        print(f"  - {line}")
-    print("The same with xe:")
+        say(f"  - {line}")
+    say("The same with xe:")
     for line in plan.xe:
-        print(f"  {line}")
+        say(f"  {line}")
     return 0
 
 
