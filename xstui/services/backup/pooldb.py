@@ -150,12 +150,10 @@ class RestoreDatabase(Action):
     calls = ("http/put_pool_xml_db_sync",)
 
     @staticmethod
-    def fields(path: str = "") -> list[Field]:
-        """Which file: the newest dump in the backup folder unless ``path``
-        (what was typed before)."""
-        if not path:
-            dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
-            path = str(dumps[-1]) if dumps else ""
+    def fields() -> list[Field]:
+        """Which file: the newest dump in the backup folder at first."""
+        dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
+        path = str(dumps[-1]) if dumps else ""
         return [Field("path", f"Database file ({HERE})", path, problem_of(database_file))]
 
     def __init__(self, cache: Cache, path: Path, changes: list[tuple[str, str, str]]):
