@@ -170,6 +170,9 @@ class AreaScreen(Screen):
             reasons = [a.unavailable(conn) for a in act.builds]
             if all(reasons):
                 return reasons[0]
+        why = act.refuse(self) if act.refuse is not None else ""
+        if why:
+            return why
         if act.operation is None:
             return ""
         cls, op = act.operation

@@ -227,7 +227,8 @@ def _sr(turn) -> str | None:
 
 
 def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
-    """An act on the SR under the cursor that asks nothing before its plan."""
+    """An act on the SR under the cursor that asks nothing before its plan;
+    dimmed, saying why, on an SR it never applies to (an ISO library)."""
     return Act(
         key,
         name,
@@ -236,6 +237,7 @@ def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
         subject=_sr,
         missing="Choose an SR in the list.",
         build=lambda t: action(t.cache, t.subject),
+        refuse=lambda s: action.refusal(s.conn.cache, s.selected()) if s.selected() else "",
         **kw,
     )
 

@@ -210,3 +210,37 @@ async def test_the_iscsi_wizard_goes_back_past_a_step_without_a_form(running_sim
         await pilot.press("escape", "escape")
         await action_over(pilot)
         assert isinstance(app.screen, StorageScreen)
+
+
+async def test_an_iso_library_offers_neither_default_nor_destroy(running_sim, connection):
+    """Issue 27: on an ISO library, Default SR and Destroy are dimmed and say
+    why when pressed (Forget is the way); on an SR for disks they are not."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
+        await pilot.press("f9")
+        screen = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StorageScreen)
+                and app.screen.query_one("#srs").rows
+                and app.screen
+            ),
+            what="Storage",
+        )
+        listing = screen.query_one("#srs")
+        names = [cells[0] for _key, cells in listing.rows]
+        listing.cursor = names.index("ISO library")
+        await pilot.pause()
+        assert screen.check_action("default", ()) is None  # shown dimmed
+        assert screen.check_action("destroy", ()) is None
+        assert screen.check_action("forget", ()) is True
+        await pilot.press("D", "X")
+        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: len(said()) == 2, what="two refusals in words")
+        assert said()[0].startswith("Default SR: ISO library is an ISO library")
+        assert "forget it instead (f), its ISO files stay there" in said()[1]
+        assert app.screen is screen  # no plan
+        listing.cursor = names.index("NFS VM store *")
+        await pilot.pause()
+        assert screen.check_action("destroy", ()) is True
