@@ -483,7 +483,7 @@ class HostScreen(AreaScreen):
         table = self.query_one("#hosts", DataTable)
         table.add_columns("Host", "Role")
         table.add_column("State", width=15)  # wide enough for every state
-        table.add_columns("Address", "VMs", "Memory free")
+        table.add_columns("Address", "VMs running", "Memory free")
         super().on_mount()
         self.query_one("#hosts", DataTable).focus()
 
