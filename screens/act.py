@@ -81,6 +81,8 @@ class Act:
     builds: Sequence[type[Action]] = ()
     # (wire class, operation): dimmed when none of the screen's targets allows it now
     operation: tuple[str, str] | None = None
+    # why not for what the screen has chosen ('' when it can): dimmed, and said when pressed
+    refuse: Callable[[Any], str] | None = None
     # what it acts on (the row under the cursor, the host shown): None -> ``missing`` is said
     subject: Callable[[Turn], Any] | None = None
     missing: str = ""

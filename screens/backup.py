@@ -18,11 +18,10 @@ from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.fields import Field
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size, vms_named
-from xstui.widgets.flow import ask, perform, read
-from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog
 from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
 from .act import Act
@@ -33,12 +32,13 @@ COLUMNS = [("VM", 26), ("Power", 9), ("Host", 10), ("Disks use", 10), ("Snaps", 
 
 class RestoreCheckModal(Dialog):
     """XAPI's verdict on the file, and what a restore would change; dismisses
-    True to go on to the restore (offered only when the dry run passed)."""
+    True to go on to the restore (offered only when the dry run passed),
+    False to go back to the choice of the file."""
 
     DEFAULT_CSS = """
     RestoreCheckModal #check-body { height: auto; max-height: 60vh; }
     """
-    BINDINGS = [Binding("escape", "dismiss(False)", "Close", id="restorecheck.close")]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Back", id="restorecheck.close")]
 
     def __init__(self, text: Text, passed: bool):
         super().__init__(classes="-warning" if passed else "-high")
@@ -50,7 +50,7 @@ class RestoreCheckModal(Dialog):
             with VerticalScroll(id="check-body"):
                 yield Static(self.text)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Close", id="close", compact=True)
+                yield Button("Back", id="close", compact=True)
                 if self.passed:
                     yield Button("Restore...", id="restore", variant="error", compact=True)
 
@@ -105,33 +105,29 @@ async def _redraw(turn) -> None:
 async def _restore_database(turn) -> None:
     """Which file (checked here as it is typed), XAPI's dry run shown beside
     what a restore would change, then the restore's own plan. A file that
-    turns out not to be a readable database brings the form back, as typed."""
+    turns out not to be a readable database brings the form back, as typed;
+    so does Back on the dry run's verdict."""
     app, conn = turn.app, turn.conn
-    typed, problem = "", ""
-    while True:
-        path = await app.push_screen_wait(
-            FormModal(
-                "Restore the pool database: which file?",
-                bk.RestoreDatabase.fields(typed),
-                lambda values: bk.pooldb.database_file(values["path"]),
-                problem,
-            )
+
+    async def which(w: Wizard) -> None:
+        path = await w.form(
+            "Restore the pool database: which file?",
+            bk.RestoreDatabase.fields(),
+            lambda values: bk.pooldb.database_file(values["path"]),
         )
-        if path is None:
-            return
-        checked = await read(
-            app, _dry_run, conn, path, note="Checking the file with the pool (dry run)..."
+        summary, verdict, passed = await w.read(
+            _dry_run, conn, path, note="Checking the file with the pool (dry run)..."
         )
-        if checked is None:
-            return
-        summary, verdict, passed = checked
-        if summary is not None:
-            break
-        typed, problem = str(path), verdict
-    now = bk.pooldb.current(conn.cache)
-    text = comparison(path, summary, now, verdict)
-    if await app.push_screen_wait(RestoreCheckModal(text, passed)):
-        await perform(app, bk.RestoreDatabase(conn.cache, path, bk.compare(summary, now)))
+        if summary is None:
+            w.again(verdict)
+        now = bk.pooldb.current(conn.cache)
+        if not await app.push_screen_wait(
+            RestoreCheckModal(comparison(path, summary, now, verdict), passed)
+        ):
+            w.again()
+        await w.perform(bk.RestoreDatabase(conn.cache, path, bk.compare(summary, now)))
+
+    await Wizard(app).run([which])
 
 
 RESTORE_MODES = {"Only VMs on this SR": "sr", "All VM metadata": "all"}
@@ -139,39 +135,38 @@ RESTORE_MODES = {"Only VMs on this SR": "sr", "All VM metadata": "all"}
 
 async def _restore_metadata(turn) -> None:
     """The SR, its backups (probed), a dry run, then the restore itself."""
-    app, cache, system = turn.app, turn.cache, turn.subject
-    choice = await app.push_screen_wait(
-        FormModal(
+    app, cache, system, found = turn.app, turn.cache, turn.subject, {}
+
+    async def sr(w: Wizard) -> None:
+        choice = await w.form(
             "Restore VM metadata from which SR?",
             [bk.sr_field(cache)],
             lambda values: bk.sr_chosen(cache, values["sr"]),
         )
-    )
-    if choice is None:
-        return
-    found = await read(app, bk.probe_backups, system, choice.uuid)
-    if found is None:
-        return
-    vdi, dates = found
-    action = await ask(
-        app,
-        f"Restore VM metadata from {choice.name} (newest first)",
-        [
-            Field("date", "Backup of", dates[0], choices=dates),
-            Field("mode", "Which VMs", next(iter(RESTORE_MODES)), choices=list(RESTORE_MODES)),
-        ],
-        lambda values: bk.RestoreMetadata(
-            system, choice, vdi, values["date"], RESTORE_MODES[values["mode"]], dry_run=True
-        ),
-    )
-    if action is None or not await perform(app, action):
-        return
-    if not action.would_import:
-        return  # the dry run's outcome said why
-    real = bk.RestoreMetadata(
-        system, choice, vdi, action.date, action.mode, False, dry_run_said=action.said
-    )
-    await perform(app, real)  # its plan, with the dry run's verdict, confirms
+        vdi, dates = await w.read(bk.probe_backups, system, choice.uuid)
+        found.update(choice=choice, vdi=vdi, dates=dates)
+
+    async def which(w: Wizard) -> None:
+        choice, vdi, dates = found["choice"], found["vdi"], found["dates"]
+        action = await w.form(
+            f"Restore VM metadata from {choice.name} (newest first)",
+            [
+                Field("date", "Backup of", dates[0], choices=dates),
+                Field("mode", "Which VMs", next(iter(RESTORE_MODES)), choices=list(RESTORE_MODES)),
+            ],
+            lambda values: bk.RestoreMetadata(
+                system, choice, vdi, values["date"], RESTORE_MODES[values["mode"]], dry_run=True
+            ),
+        )
+        await w.perform(action)
+        if not action.would_import:
+            return  # the dry run's outcome said why
+        real = bk.RestoreMetadata(
+            system, choice, vdi, action.date, action.mode, False, dry_run_said=action.said
+        )
+        await w.perform(real)  # its plan, with the dry run's verdict, confirms
+
+    await Wizard(app).run([sr, which])
 
 
 class BackupScreen(AreaScreen):

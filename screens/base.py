@@ -16,6 +16,7 @@ from xstui.areas import BAR_CLASSES, Area
 from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.wizard import Wizard
 from xstui.xapi import operations, views
 from xstui.xapi.access import ROLE_NAMES
 
@@ -26,15 +27,26 @@ REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
 
 async def run_form(turn: Turn, act: Act) -> bool:
     """An action's form (or none), its Action, plan and task: True once done.
-    The one worker's path, and a wizard's for an act it leads into."""
+    The one worker's path, and a wizard's for an act it leads into. A form
+    is a wizard of one step (xstui.widgets.wizard): when the Action's
+    precheck or its task fails, the form is back as typed, saying why."""
 
     def build(values: dict):
         turn.values = values
         return act.build(turn)
 
     fields = act.fields(turn) if act.fields is not None else ()
-    turn.action = await ask(turn.app, act.title_of(turn), fields, build, precheck=act.precheck)
-    return turn.action is not None and await perform(turn.app, turn.action)
+    if not fields:
+        turn.action = await ask(turn.app, act.title_of(turn), (), build, precheck=act.precheck)
+        return turn.action is not None and await perform(turn.app, turn.action)
+
+    async def form(w: Wizard) -> None:
+        turn.action = await w.form(act.title_of(turn), fields, build)
+        if act.precheck:
+            await w.read(turn.action.precheck, turn.conn)
+        await w.perform(turn.action)
+
+    return await Wizard(turn.app).run([form])
 
 
 def _key_method(act: Act):
@@ -158,6 +170,9 @@ class AreaScreen(Screen):
             reasons = [a.unavailable(conn) for a in act.builds]
             if all(reasons):
                 return reasons[0]
+        why = act.refuse(self) if act.refuse is not None else ""
+        if why:
+            return why
         if act.operation is None:
             return ""
         cls, op = act.operation

@@ -33,10 +33,10 @@ from xstui.services.pool import DesignateMaster, EjectHost, JoinPool, check_join
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform, read
-from xstui.widgets.form import FormModal
 from xstui.widgets.modal import Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
 from .act import Act
@@ -277,33 +277,23 @@ def _power(cls, what: str):
 
 async def _join(turn) -> None:
     """The pool's master and its root password first, then the comparison
-    with it (a read), then the plan."""
-    app, conn = turn.app, turn.conn
-    values = await app.push_screen_wait(
-        FormModal("Join this host to a pool", JoinPool.fields(), lambda v: v)
-    )
-    if values is None:
-        return
-    check = await read(
-        app,
-        check_join,
-        conn,
-        values["address"],
-        values["password"],
-        note="Comparing this host with the pool's master...",
-    )
-    if check is None:
-        return
-    action = await ask(
-        app,
-        "",
-        [],
-        lambda _: JoinPool(
-            conn.cache, values["address"], values["password"], values["force"], check
-        ),
-    )
-    if action is not None:
-        await perform(app, action)
+    with it (a read), then the plan; a comparison or a join that fails brings
+    the form back, as typed, saying why."""
+    conn = turn.conn
+
+    async def master(w: Wizard) -> None:
+        values = await w.form("Join this host to a pool", JoinPool.fields(), lambda v: v)
+        address, password = values["address"], values["password"]
+        check = await w.read(
+            check_join,
+            conn,
+            address,
+            password,
+            note="Comparing this host with the pool's master...",
+        )
+        await w.perform(JoinPool(conn.cache, address, password, values["force"], check))
+
+    await Wizard(turn.app).run([master])
 
 
 async def _show_time(turn) -> None:

@@ -249,16 +249,13 @@ class StatusScreen(AreaScreen):
         role = h.role
         if h.role == "member":
             role = f"member of {h.master_name} ({h.master_address})"
-        state = "enabled" if h.enabled else "maintenance mode"
-        if not h.live:
-            state = "offline"
         self.query_one("#card-identity", Static).update(
             kv_table(
                 [
                     ("Name", h.name),
                     ("Hostname", h.hostname),
                     ("Role", role),
-                    ("State", Text(state, style="" if h.enabled and h.live else "bold")),
+                    ("State", Text(h.state, style="" if h.state == "enabled" else "bold")),
                     ("Product", f"{h.product} ({h.build})" if h.build else h.product),
                     ("XAPI", f"{h.xapi_version}, API {h.api_version}"),
                     (

@@ -15,10 +15,8 @@ from xstui.services.fields import Field, problem_of
 from xstui.services.validate import host_or_ip
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import ask, perform, read
-from xstui.widgets.form import FormModal
-from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.wizard import Wizard
 
 from .act import Act
 from .base import AreaScreen
@@ -26,198 +24,201 @@ from .base import AreaScreen
 COLUMNS = [("SR", 20), ("Type", 9), ("Where", 10), ("Used", 34)]
 
 
-# the new SR wizard: the kind, then each kind's own dialogs -----------------------------
+# the new SR wizard: the kind, then each kind's own steps (xstui.widgets.wizard: each
+# form keeps what was typed, Escape goes back a step, a failed step says why in its form)
 async def _new_sr(turn) -> None:
     kinds = {"NFS": "nfs", **{label: kind for kind, label in sto.KINDS.items()}}
-    kind = await turn.app.push_screen_wait(
-        FormModal(
+    flows = {
+        "nfs": _nfs_steps,
+        "lvmoiscsi": _iscsi_steps,
+        "lvmohba": _hba_steps,
+        "lvm": _local_steps,
+        "ext": _local_steps,
+    }
+
+    async def kind(w: Wizard) -> None:
+        chosen = await w.form(
             "New SR",
             [Field("kind", "Storage", "NFS", choices=list(kinds))],
             lambda v: kinds[v["kind"]],
         )
-    )
-    flows = {
-        "nfs": _new_nfs,
-        "lvmoiscsi": _new_iscsi,
-        "lvmohba": _new_hba,
-        "lvm": _new_local,
-        "ext": _new_local,
-    }
-    if kind in flows:
-        await flows[kind](turn, kind)
+        w.follow(flows[chosen](turn, chosen))
+
+    await Wizard(turn.app).run([kind])
 
 
-async def _new_block(turn, kind: str, config: dict, luns: list, where: str) -> None:
-    app, cache = turn.app, turn.cache
-    if not luns:
-        notify_error(app, InvalidInput([f"{where} offers no LUN"]))
-        return
-    labels = {lun.label: lun for lun in luns}
-    action = await ask(
-        app,
-        f"New {sto.KINDS[kind]} SR: which LUN of {where}?",
-        [
-            Field("lun", "LUN", next(iter(labels)), choices=list(labels)),
-            Field("name", "Name", f"{sto.KINDS[kind].split()[0]} {where}"),
-        ],
-        lambda v: sto.CreateBlockSr(
-            cache, kind, {**config, "SCSIid": labels[v["lun"]].scsi_id}, v["name"]
-        ),
-    )
-    if action is not None:
-        await perform(app, action)
+def _lun_step(turn, kind: str, found: dict):
+    """The last step of a block SR: which LUN of those ``found`` holds
+    (config, luns, where), and the SR's name."""
+
+    async def lun(w: Wizard) -> None:
+        config, luns, where = found["config"], found["luns"], found["where"]
+        labels = {x.label: x for x in luns}
+        action = await w.form(
+            f"New {sto.KINDS[kind]} SR: which LUN of {where}?",
+            [
+                Field("lun", "LUN", next(iter(labels)), choices=list(labels)),
+                Field("name", "Name", f"{sto.KINDS[kind].split()[0]} {where}"),
+            ],
+            lambda v: sto.CreateBlockSr(
+                turn.cache, kind, {**config, "SCSIid": labels[v["lun"]].scsi_id}, v["name"]
+            ),
+        )
+        await w.perform(action)
+
+    return lun
 
 
-async def _new_iscsi(turn, kind: str) -> None:
-    app, conn = turn.app, turn.conn
-    config = await app.push_screen_wait(
-        FormModal(
+def _no_lun(where: str) -> InvalidInput:
+    return InvalidInput([f"{where} offers no LUN"])
+
+
+def _iscsi_steps(turn, kind: str) -> list:
+    conn, found = turn.conn, {}
+
+    async def target(w: Wizard) -> None:
+        config = await w.form(
             "New iSCSI SR: which target?",
             sto.iscsi_fields(),
             lambda v: sto.iscsi_config(v["target"], v["chapuser"], v["chappassword"]),
         )
-    )
-    if config is None:
-        return
-    iqns = await read(app, sto.iscsi_iqns, conn, config)
-    if not iqns:
-        if iqns is not None:
-            notify_error(app, InvalidInput(["the target offers no IQN"]))
-        return
-    iqn = iqns[0]
-    if len(iqns) > 1:
-        iqn = await app.push_screen_wait(
-            FormModal(
+        iqns = await w.read(sto.iscsi_iqns, conn, config)
+        if not iqns:
+            raise InvalidInput([f"{config['target']} offers no target IQN"])
+        found.update(config=config, iqns=iqns, where=config["target"])
+
+    async def iqn(w: Wizard) -> None:
+        iqns, iqn = found["iqns"], found["iqns"][0]
+        if len(iqns) > 1:
+            iqn = await w.form(
                 "Which target IQN?",
                 [Field("iqn", "IQN", iqns[0], choices=iqns)],
                 lambda v: v["iqn"],
             )
-        )
-        if iqn is None:
-            return
-    luns = await read(app, sto.iscsi_luns, conn, config, iqn)
-    if luns is not None:
-        await _new_block(turn, kind, {**config, "targetIQN": iqn}, luns, config["target"])
+        luns = await w.read(sto.iscsi_luns, conn, found["config"], iqn)
+        if not luns:
+            raise _no_lun(found["where"])
+        found.update(config={**found["config"], "targetIQN": iqn}, luns=luns)
+
+    return [target, iqn, _lun_step(turn, kind, found)]
 
 
-async def _new_hba(turn, kind: str) -> None:
-    luns = await read(turn.app, sto.hba_luns, turn.conn)
-    if luns is not None:
-        await _new_block(turn, kind, {}, luns, "the HBAs")
+def _hba_steps(turn, kind: str) -> list:
+    found = {"config": {}, "where": "the HBAs"}
+
+    async def probe(w: Wizard) -> None:
+        found["luns"] = await w.read(sto.hba_luns, turn.conn)
+        if not found["luns"]:
+            raise _no_lun(found["where"])
+
+    return [probe, _lun_step(turn, kind, found)]
 
 
-async def _new_local(turn, kind: str) -> None:
+def _local_steps(turn, kind: str) -> list:
     """The host, then one of its disks: listed with the SRs each holds (a
     disk holding one is marked and named); where the host cannot list them,
     the path typed is probed before the plan."""
-    app, conn, cache = turn.app, turn.conn, turn.cache
-    with cache.lock:
-        hosts = {h.name_label: h.ref for h in cache.table("host").values()}
-    names = sorted(hosts)
+    conn, cache, found = turn.conn, turn.cache, {}
     title = f"New {sto.KINDS[kind]} SR"
-    host = hosts[names[0]]
-    if len(names) > 1:
-        host = await app.push_screen_wait(
-            FormModal(
+    name = Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)")
+
+    async def host(w: Wizard) -> None:
+        with cache.lock:
+            hosts = {h.name_label: h.ref for h in cache.table("host").values()}
+        names = sorted(hosts)
+        ref = hosts[names[0]]
+        if len(names) > 1:
+            ref = await w.form(
                 f"{title}: on which host's disk?",
                 [Field("host", "Host", names[0], choices=names)],
                 lambda v: hosts[v["host"]],
             )
-        )
-        if host is None:
-            return
-    on = cache.label("host", host)
-    disks = await read(app, sto.local_disks, conn, host, note=f"Looking at the disks of {on}...")
-    if disks is None:
-        return
-    name = Field("name", "Name", "Local SSD" if kind == "lvm" else "Backups (ext)")
-    if disks:
-        listed = {d.label: d for d in disks}
-        first = next((d for d in disks if not d.holds), disks[0]).label
-        held = [f"\n! {d.path} holds {h.said()}" for d in disks for h in d.holds]
-        action = await ask(
-            app,
-            f"{title} on a disk of {on}" + "".join(held),
-            [Field("device", "Disk", first, choices=list(listed)), name],
-            lambda v: sto.CreateBlockSr(
-                cache,
-                kind,
-                {"device": listed[v["device"]].path},
-                v["name"],
-                host,
-                listed[v["device"]].holds,
-            ),
-        )
-    else:
-        typed = await ask(
-            app,
-            f"{title} on a disk of {on} (it lists none: type the path)",
-            [
-                Field("device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"),
-                name,
-            ],
-            lambda v: sto.CreateBlockSr(
-                cache, kind, {"device": v["device"].strip()}, v["name"], host
-            ),
-        )
-        if typed is None:
-            return
-        holds = await read(
-            app, sto.disk_holds, conn, host, typed.device, note="Probing the disk..."
-        )
-        if holds is None:
-            return
-        try:
-            action = sto.CreateBlockSr(cache, kind, typed.config, typed.name, host, holds)
-        except InvalidInput as exc:
-            notify_error(app, exc)
-            return
-    if action is not None:
-        await perform(app, action)
+        on = cache.label("host", ref)
+        disks = await w.read(sto.local_disks, conn, ref, note=f"Looking at the disks of {on}...")
+        found.update(host=ref, on=on, disks=disks)
+
+    async def disk(w: Wizard) -> None:
+        ref, on, disks = found["host"], found["on"], found["disks"]
+        if disks:
+            listed = {d.label: d for d in disks}
+            first = next((d for d in disks if not d.holds), disks[0]).label
+            held = [f"\n! {d.path} holds {h.said()}" for d in disks for h in d.holds]
+            action = await w.form(
+                f"{title} on a disk of {on}" + "".join(held),
+                [Field("device", "Disk", first, choices=list(listed)), name],
+                lambda v: sto.CreateBlockSr(
+                    cache,
+                    kind,
+                    {"device": listed[v["device"]].path},
+                    v["name"],
+                    ref,
+                    listed[v["device"]].holds,
+                ),
+            )
+        else:
+            typed = await w.form(
+                f"{title} on a disk of {on} (it lists none: type the path)",
+                [
+                    Field(
+                        "device", "Disk", "/dev/sdb", placeholder="/dev/sdX, never a software RAID"
+                    ),
+                    name,
+                ],
+                lambda v: sto.CreateBlockSr(
+                    cache, kind, {"device": v["device"].strip()}, v["name"], ref
+                ),
+            )
+            holds = await w.read(
+                sto.disk_holds, conn, ref, typed.device, note="Probing the disk..."
+            )
+            action = sto.CreateBlockSr(cache, kind, typed.config, typed.name, ref, holds)
+        await w.perform(action)
+
+    return [host, disk]
 
 
-async def _new_nfs(turn, kind: str) -> None:
-    app, conn = turn.app, turn.conn
-    server = await app.push_screen_wait(
-        FormModal(
+def _nfs_steps(turn, kind: str) -> list:
+    """The server (its exports probed), then the export, name and version;
+    an SR the pool does not know already there is attached or added beside."""
+    conn, found = turn.conn, {}
+
+    async def server(w: Wizard) -> None:
+        server = await w.form(
             "New NFS SR: which server?",
             [Field("server", "NFS server", "", problem_of(host_or_ip, "NFS server"))],
             lambda v: host_or_ip(v["server"], "NFS server"),
         )
-    )
-    if server is None:
-        return
-    exports = await read(app, sto.exports_with_srs, conn, server)
-    if exports is None:
-        return
-    if not exports:
-        notify_error(app, InvalidInput([f"{server} exports nothing this pool may mount"]))
-        return
-    action = await ask(
-        app,
-        f"New NFS SR on {server} ({len(exports)} export(s))",
-        sto.CreateNfsSr.fields(server, list(exports), {p: len(u) for p, u in exports.items()}),
-        lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
-    )
-    if action is None:
-        return
-    t = action.target
-    found = sto.unknown_srs(conn.cache, exports.get(t.path, []))
-    if found:  # an SR the pool does not know is there: bring it back, or add one beside it
-        answer = await app.push_screen_wait(
-            ChoiceModal(
-                "An SR is already there",
-                f"{t.server}:{t.path} holds the SR {found[0]}, unknown to this pool "
-                "(forgotten, or another pool's). Attach it (its disks come back), or "
-                "create a new SR beside it?",
-                [("attach", "Attach it"), ("new", "New SR"), ("no", "Cancel")],
-            )
+        exports = await w.read(sto.exports_with_srs, conn, server)
+        if not exports:
+            raise InvalidInput([f"{server} exports nothing this pool may mount"])
+        found.update(server=server, exports=exports)
+
+    async def export(w: Wizard) -> None:
+        server, exports = found["server"], found["exports"]
+        action = await w.form(
+            f"New NFS SR on {server} ({len(exports)} export(s))",
+            sto.CreateNfsSr.fields(server, list(exports), {p: len(u) for p, u in exports.items()}),
+            lambda v: sto.CreateNfsSr(conn.cache, server, v["path"], v["name"], v["version"]),
         )
-        if answer == "attach":
-            action = sto.AttachExistingNfsSr(conn.cache, t, found[0], action.name)
-        elif answer != "new":
-            return
-    await perform(app, action)
+        t = action.target
+        unknown = sto.unknown_srs(conn.cache, exports.get(t.path, []))
+        if unknown:  # an SR the pool does not know is there: bring it back, or add one beside it
+            answer = await turn.app.push_screen_wait(
+                ChoiceModal(
+                    "An SR is already there",
+                    f"{t.server}:{t.path} holds the SR {unknown[0]}, unknown to this pool "
+                    "(forgotten, or another pool's). Attach it (its disks come back), or "
+                    "create a new SR beside it?",
+                    [("attach", "Attach it"), ("new", "New SR"), ("no", "Back")],
+                )
+            )
+            if answer == "attach":
+                action = sto.AttachExistingNfsSr(conn.cache, t, unknown[0], action.name)
+            elif answer != "new":
+                w.again()  # the form, as typed: another export
+        await w.perform(action)
+
+    return [server, export]
 
 
 # the SR under the cursor ----------------------------------------------------------------
@@ -226,7 +227,8 @@ def _sr(turn) -> str | None:
 
 
 def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
-    """An act on the SR under the cursor that asks nothing before its plan."""
+    """An act on the SR under the cursor that asks nothing before its plan;
+    dimmed, saying why, on an SR it never applies to (an ISO library)."""
     return Act(
         key,
         name,
@@ -235,6 +237,7 @@ def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
         subject=_sr,
         missing="Choose an SR in the list.",
         build=lambda t: action(t.cache, t.subject),
+        refuse=lambda s: action.refusal(s.conn.cache, s.selected()) if s.selected() else "",
         **kw,
     )
 

@@ -79,7 +79,8 @@ async def test_a_dump_is_refused_in_the_form_where_it_cannot_be_written(
         form = await open_form(pilot, "d", "Dump the pool database")
         assert "Save to (this machine)" in flat(screen_text(app))  # where it is written
         default = form.query_one("#field-path").value
-        assert Path(default).parent == backup_folder() and backup_folder().is_dir()
+        # the default folder is made once a plan is confirmed, not as it is offered
+        assert Path(default).parent == backup_folder() and not backup_folder().exists()
         ro = unwritable(tmp_path)
         await refused(pilot, form, "path", f"{ro}/pool.db", f"the directory {ro} may not be")
         missing = tmp_path / "nowhere"
@@ -163,3 +164,42 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
         await fill_form(pilot, folder=str(tmp_path))
         await until(pilot, lambda: "is in the pool already" in flat(screen_text(app)))
         assert app.screen is form and not isinstance(app.screen, PlanModal)
+
+
+async def test_the_backup_folder_is_made_only_once_confirmed(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Issue 27: opening a form makes no folder; the plan says it will be
+    made, and it is, once confirmed. Elsewhere a missing folder is refused."""
+    folder = backup_folder()
+    assert not folder.exists()
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_backup(pilot)
+        for key, shows in (("d", "Dump the pool database"), ("m", "Export the metadata of")):
+            await open_form(pilot, key, shows)
+            await pilot.press("escape")
+            await action_over(pilot)
+            assert app.screen is screen and not folder.exists(), key
+        form = await open_form(pilot, "m", "Export the metadata of")
+        assert form.query_one("#field-folder").value == str(folder / "metadata")
+        nowhere = folder.parent / "elsewhere" / "metadata"
+        await refused(pilot, form, "folder", str(nowhere), "there is no folder")
+        await fill_form(pilot, folder=str(folder / "metadata"))
+        plan = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PlanModal)
+                and "make the folder" in flat(screen_text(app))
+                and app.screen.plan
+            ),
+            what="the plan, saying the folder is made",
+        )
+        assert plan.steps[0] == f"make the folder {folder / 'metadata'} (yours only, 0700)"
+        assert not folder.exists()
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        assert len(list((folder / "metadata").glob("*.meta.xva"))) == 1
+        assert (folder.stat().st_mode & 0o777) == 0o700

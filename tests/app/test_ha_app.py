@@ -6,7 +6,7 @@ import pytest
 from xstui.screens.ha import HaScreen
 
 from tests.app.test_network_app import action_over, confirm_plan, fill_form
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.widgets.choice import ChoiceModal
@@ -102,7 +102,14 @@ async def test_protection_that_breaks_the_plan_is_refused_before_any_write(ha_si
         await pilot.press("A", "p")  # every VM
         generation = st.generation
         await fill_form(pilot, priority="restart", order="", delay="")
+        # the pool's refusal is in the form again, as chosen (issue 27)
         await until(
-            pilot, lambda: any("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN" in n for n in notices)
+            pilot,
+            lambda: (
+                form_mounted(app)
+                and "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN"
+                in str(app.screen.query_one("#problem-form").render())
+            ),
         )
+        assert app.screen.query_one("#field-priority").value == "restart"
         assert st.generation == generation

@@ -78,7 +78,7 @@ async def test_maintenance_there_and_back(running_sim, connection):
         await fill_form(pilot, bring_back="yes")
         await confirm_plan(pilot)
         await until(pilot, lambda: resident(running_sim, "xcp-b") == was_there)
-        await until(pilot, lambda: screen.rows[1].state == "up")
+        await until(pilot, lambda: screen.rows[1].state == "enabled")
         await action_over(pilot)
 
 

@@ -82,21 +82,32 @@ async def test_the_root_password_needs_the_current_one(
     old, new = running_sim.password, "Tr0ub4dor&3-staple"
     notes = lambda: " ".join(n.message for n in app._notifications)  # noqa: E731
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_security(pilot)
+        await open_security(pilot)
         await open_form(pilot, "w", "Change the root password of the pool")
         assert "Current root password" in flat(screen_text(app)) and "OK" in screen_text(app)
         generation = running_sim.sim.store.generation
+        first = app.screen
         await fill_form(pilot, current="Not-the-r00t-one", new=new, again=new)
-        await until(
+        # the pool's refusal is in the form again, in words, with what was typed (issue 27)
+        again = await until(
             pilot,
-            lambda: "the current password is not right" in notes(),
-            what="the wrong current password refused in words",
+            lambda: (
+                form_mounted(app)
+                and app.screen is not first
+                and "the current password is not right"
+                in str(app.screen.query_one("#problem-form").render())
+                and app.screen
+            ),
+            what="the wrong current password refused in the form",
         )
-        assert app.screen is screen  # no plan
+        assert [again.query_one(f"#field-{f}").value for f in ("current", "new", "again")] == [
+            "Not-the-r00t-one",
+            new,
+            new,
+        ]
+        assert "the current password is not right" not in notes()
         assert running_sim.sim.password == old and running_sim.sim.store.generation == generation
-        app.clear_notifications()
-        await open_form(pilot, "w", "Change the root password of the pool")
-        await fill_form(pilot, current=old, new=new, again=new)
+        await fill_form(pilot, current=old)
         await confirm_plan(pilot)
         await action_over(pilot)
         await until(pilot, lambda: running_sim.sim.password == new, what="the new password")

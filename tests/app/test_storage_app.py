@@ -7,7 +7,7 @@ from xstui.screens.storage import StorageScreen
 
 from tests.app.test_console import capture, console  # noqa: F401 (a fixture)
 from tests.app.test_network_app import action_over, confirm_plan, fill_form
-from tests.waiting import until
+from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.widgets.console import foreign_glyphs
 from xstui.widgets.form import FormModal
@@ -112,3 +112,135 @@ async def test_a_typed_disk_is_probed_before_the_plan(running_sim, connection):
         assert modal.plan.impact[0].startswith("/dev/sdb holds the SR Old local (lvm, 1.7 TiB)")
         await pilot.press("escape")
         await action_over(pilot)
+
+
+async def wizard_form(pilot, field: str, problem: str = "") -> FormModal:
+    """The wizard's form that asks ``field`` (saying ``problem``), mounted."""
+    app = pilot.app
+    return await until(
+        pilot,
+        lambda: (
+            form_mounted(app)
+            and app.screen.query(f"#field-{field}")
+            and problem in str(app.screen.query_one("#problem-form").render())
+            and app.screen
+        ),
+        what=f"the form asking {field}" + (f", saying {problem!r}" if problem else ""),
+    )
+
+
+async def test_the_nfs_wizard_keeps_what_was_typed(running_sim, connection):
+    """Issue 27: a step that fails opens its form again as typed, with the
+    reason in it; Escape goes back one step, its values kept; on the first
+    step it cancels."""
+    st = running_sim.sim.store
+    st.nfs_exports["127.10.2.7"] = []  # a server that exports nothing
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
+        await pilot.press("f9")
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, StorageScreen) and app.screen, what="Storage"
+        )
+        await pilot.press("n")
+        await fill_form(pilot, kind="NFS")
+        # no NFS service there, then no export: the server form again, as typed, saying why
+        await wizard_form(pilot, "server")
+        await fill_form(pilot, server="127.10.2.99")
+        form = await wizard_form(pilot, "server", "Unable to detect an NFS service")
+        assert form.query_one("#field-server").value == "127.10.2.99"
+        await fill_form(pilot, server="127.10.2.7")
+        form = await wizard_form(pilot, "server", "127.10.2.7 exports nothing this pool may mount")
+        assert form.query_one("#field-server").value == "127.10.2.7"
+        assert str(form.query_one("#cancel").label) == "Back"  # the kind before it
+        await fill_form(pilot, server="127.10.2.5")
+        form = await wizard_form(pilot, "path")
+        form.query_one("#field-version").value = "4"
+        form.query_one("#field-name").value = "Scratch NFS"
+        # Escape: the server's form, as typed; on: the exports' form, as typed
+        await pilot.press("escape")
+        form = await wizard_form(pilot, "server")
+        assert form.query_one("#field-server").value == "127.10.2.5"
+        await fill_form(pilot)
+        form = await wizard_form(pilot, "path")
+        assert form.query_one("#field-name").value == "Scratch NFS"
+        assert form.query_one("#field-version").value == "4"
+        # a later refusal (the export gone before SR.create): this form again, as typed
+        st.nfs_exports["127.10.2.5"].remove("/export/backups")
+        await fill_form(pilot, path="/export/backups")
+        await confirm_plan(pilot)
+        form = await wizard_form(pilot, "path", "NFS mount error")
+        assert form.query_one("#field-name").value == "Scratch NFS"
+        assert form.query_one("#field-version").value == "4"
+        assert not st.find("SR", name_label="Scratch NFS")
+        # Escape back to the kind, NFS still chosen; Escape there cancels
+        await pilot.press("escape")
+        form = await wizard_form(pilot, "server")
+        await pilot.press("escape")
+        form = await wizard_form(pilot, "kind")
+        assert form.query_one("#field-kind").value == "NFS"
+        assert str(form.query_one("#cancel").label) == "Cancel"
+        await pilot.press("escape")
+        await action_over(pilot)
+        assert app.screen is screen
+
+
+async def test_the_iscsi_wizard_goes_back_past_a_step_without_a_form(running_sim, connection):
+    """One IQN: no form asks for it, so Escape on the LUNs' form goes back to
+    the target's, as typed (the CHAP password too)."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, StorageScreen), what="Storage")
+        await pilot.press("n")
+        await fill_form(pilot, kind="iSCSI")
+        await wizard_form(pilot, "target")
+        await fill_form(pilot, target="127.10.2.6", chapuser="xen", chappassword="wrong")
+        form = await wizard_form(pilot, "chappassword", "SR_BACKEND_FAILURE")
+        assert form.query_one("#field-chapuser").value == "xen"
+        await fill_form(pilot, chappassword="Chap-Demo-1")
+        await wizard_form(pilot, "lun")
+        await pilot.press("escape")
+        form = await wizard_form(pilot, "target")
+        typed = [
+            form.query_one(f"#field-{f}").value for f in ("target", "chapuser", "chappassword")
+        ]
+        assert typed == ["127.10.2.6", "xen", "Chap-Demo-1"]
+        await pilot.press("escape", "escape")
+        await action_over(pilot)
+        assert isinstance(app.screen, StorageScreen)
+
+
+async def test_an_iso_library_offers_neither_default_nor_destroy(running_sim, connection):
+    """Issue 27: on an ISO library, Default SR and Destroy are dimmed and say
+    why when pressed (Forget is the way); on an SR for disks they are not."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
+        await pilot.press("f9")
+        screen = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StorageScreen)
+                and app.screen.query_one("#srs").rows
+                and app.screen
+            ),
+            what="Storage",
+        )
+        listing = screen.query_one("#srs")
+        names = [cells[0] for _key, cells in listing.rows]
+        listing.cursor = names.index("ISO library")
+        await pilot.pause()
+        assert screen.check_action("default", ()) is None  # shown dimmed
+        assert screen.check_action("destroy", ()) is None
+        assert screen.check_action("forget", ()) is True
+        await pilot.press("D", "X")
+        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: len(said()) == 2, what="two refusals in words")
+        assert said()[0].startswith("Default SR: ISO library is an ISO library")
+        assert "forget it instead (f), its ISO files stay there" in said()[1]
+        assert app.screen is screen  # no plan
+        listing.cursor = names.index("NFS VM store *")
+        await pilot.pause()
+        assert screen.check_action("destroy", ()) is True

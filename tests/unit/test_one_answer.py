@@ -6,7 +6,7 @@ import re
 from tests.waiting import wait_for
 from xstui import clock
 from xstui.areas import health_rules
-from xstui.services import ha, logs
+from xstui.services import ha, host, logs
 from xstui.services.health import collect
 from xstui.services.security.certificates import host_certificates
 from xstui.services.status import build_status
@@ -20,7 +20,9 @@ def test_an_alert_has_one_severity_in_health_and_logs(connection):
     connection.load_once()
     in_logs = {a.name: a.severity for a in logs.alerts(connection.cache)}
     in_health = {f.text.split(":")[0]: f.severity for f in _flags(connection) if f.area == "alerts"}
-    assert {"HOST_CLOCK_SKEW_DETECTED", "SR_LARGE_FREE_SPACE_LOW"} <= in_health.keys()
+    # HA_POOL_OVERCOMMITTED too: Logs lists it, so Health does, as severe (issue 27)
+    expected = {"HOST_CLOCK_SKEW_DETECTED", "SR_LARGE_FREE_SPACE_LOW", "HA_POOL_OVERCOMMITTED"}
+    assert expected <= in_health.keys()
     for name, severity in in_health.items():
         assert in_logs[name] == severity, name
 
@@ -39,7 +41,14 @@ def test_days_left_of_a_certificate_read_the_same_in_health_and_security(connect
 
 
 def _overcommitted_in_health(conn) -> bool:
-    return any("overcommitted" in f.text.lower() for f in _flags(conn))
+    """HA's own flag: the plan read now (the old alert is listed apart, see below)."""
+    return any("overcommitted" in f.text.lower() for f in _flags(conn) if f.area == "ha")
+
+
+def _alert_says(conn) -> str:
+    """What Health adds to the old HA_POOL_OVERCOMMITTED alert: whether it holds now."""
+    (text,) = [f.text for f in _flags(conn) if f.text.startswith("HA_POOL_OVERCOMMITTED")]
+    return text[text.index(". (") + 2 :]  # after the message's body
 
 
 def test_health_says_overcommitted_only_when_the_ha_area_does(connection, running_sim):
@@ -48,6 +57,7 @@ def test_health_says_overcommitted_only_when_the_ha_area_does(connection, runnin
     # HA off, an old HA_POOL_OVERCOMMITTED message in the log: F3 shows no plan problem
     assert not ha.ha_status(connection.cache).overcommitted
     assert not _overcommitted_in_health(connection)
+    assert _alert_says(connection) == "(HA is off now)"
     # XAPI's flag left set while the plan covers what the pool must tolerate
     st, pool = running_sim.sim.store, running_sim.sim.pool
     st.set(
@@ -62,6 +72,7 @@ def test_health_says_overcommitted_only_when_the_ha_area_does(connection, runnin
     status = ha.ha_status(connection.cache)
     assert (status.tolerate, status.plan_for, status.overcommitted) == (1, 1, False)
     assert not _overcommitted_in_health(connection)
+    assert _alert_says(connection).startswith("(not so now: HA's plan covers 1 host failure(s)")
     summary = build_status(connection.cache, connection.this_host).pool
     assert not summary.ha_overcommitted
     # the plan falls short: every area says so
@@ -69,4 +80,46 @@ def test_health_says_overcommitted_only_when_the_ha_area_does(connection, runnin
     wait_for(lambda: ha.ha_status(connection.cache).plan_for == 0, what="the plan in the cache")
     assert ha.ha_status(connection.cache).overcommitted
     assert _overcommitted_in_health(connection)
+    assert _alert_says(connection) == "(still so now: see HA (F3))"
     assert build_status(connection.cache, connection.this_host).pool.ha_overcommitted
+
+
+def _status_hosts(conn):
+    pool = build_status(conn.cache, conn.this_host, rules=health_rules()).pool
+    return {h.name: (h.state, h.vms_running) for h in pool.hosts}
+
+
+def _host_rows(conn):
+    return {r.name: (r.state, r.vms) for r in host.host_rows(conn.cache)}
+
+
+def test_a_hosts_state_and_running_vms_read_the_same_in_status_and_host(connection, running_sim):
+    """Issue 27: F1 and F7 count the same VMs (running ones; a paused VM is
+    not running) and say a host's state in the same words; Health too."""
+    connection.load_once()
+    st = running_sim.sim.store
+    paused = st.find_one("VM", name_label="web-01")
+    st.set("VM", paused, power_state="Paused")
+    a = st.get("VM", paused)["resident_on"]
+    b, c = (st.find_one("host", name_label=n) for n in ("xcp-b", "xcp-c"))
+    st.set("host", b, enabled=False)  # disabled, not for maintenance mode
+    st.set("host", c, enabled=False, other_config={"MAINTENANCE_MODE": "true"})
+    connection.load_once()
+    assert _status_hosts(connection) == _host_rows(connection)
+    running = [
+        v
+        for v in st.table("VM").values()
+        if v["resident_on"] == a and v["power_state"] == "Running" and not v["is_control_domain"]
+    ]
+    name_a = st.get("host", a)["name_label"]
+    assert _host_rows(connection)[name_a][1] == len(running)
+    states = {n: s for n, (s, _) in _host_rows(connection).items()}
+    assert (states["xcp-b"], states["xcp-c"]) == ("disabled", "maintenance")
+    texts = [f.text for f in _flags(connection)]
+    assert "Host xcp-b is disabled (no VM may start there)" in texts
+    assert "Host xcp-c is in maintenance" in texts
+    st.set("host_metrics", st.get("host", c)["metrics"], live=False)
+    connection.load_once()
+    assert _status_hosts(connection)["xcp-c"] == _host_rows(connection)["xcp-c"]
+    assert _host_rows(connection)["xcp-c"][0] == "offline"
+    assert "Host xcp-c is offline" in [f.text for f in _flags(connection)]

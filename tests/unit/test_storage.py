@@ -100,7 +100,7 @@ def test_destroy_lists_the_vms_and_wants_the_name(live, xapi):
     wait_for(lambda: all(r.ref != local_c.ref for r in sto.sr_rows(conn.cache)))
 
 
-def test_default_sr_set_and_refused_for_a_local_one(live, running_sim):
+def test_default_sr_set_and_refused_for_a_local_one_or_an_iso_library(live, running_sim):
     conn = live
     local = next(r for r in sto.sr_rows(conn.cache) if not r.shared)
     with pytest.raises(InvalidInput, match="local"):
@@ -108,10 +108,41 @@ def test_default_sr_set_and_refused_for_a_local_one(live, running_sim):
     nfs = row(conn, "NFS VM store")
     with pytest.raises(InvalidInput, match="already"):
         sto.SetDefaultSr(conn.cache, nfs.ref)
+    # issue 27: an ISO library holds no VM disks; the key is dimmed with the same words
     iso = row(conn, "ISO library")
-    sto.SetDefaultSr(conn.cache, iso.ref).execute(RunContext(conn))
-    pool = running_sim.sim.store.get("pool", running_sim.sim.pool)
-    assert pool["default_SR"] == pool["crash_dump_SR"] == iso.ref
+    with pytest.raises(InvalidInput, match="ISO library is an ISO library: the default SR holds"):
+        sto.SetDefaultSr(conn.cache, iso.ref)
+    assert sto.SetDefaultSr.refusal(conn.cache, iso.ref).startswith("ISO library is an ISO")
+    assert not sto.SetDefaultSr.refusal(conn.cache, nfs.ref)
+    st, ref = running_sim.sim.store, running_sim.sim.pool
+    st.set("pool", ref, default_SR="OpaqueRef:NULL", crash_dump_SR="OpaqueRef:NULL")
+    wait_for(lambda: not row(conn, "NFS VM store").default, what="no default SR in the cache")
+    sto.SetDefaultSr(conn.cache, nfs.ref).execute(RunContext(conn))
+    pool = st.get("pool", ref)
+    assert pool["default_SR"] == pool["crash_dump_SR"] == nfs.ref
+
+
+def test_an_iso_library_is_forgotten_never_destroyed(live, running_sim):
+    """Issue 27: SR.destroy of an ISO SR deletes nothing on the share (the
+    ISO storage manager's delete does nothing): Destroy refuses and points to
+    Forget, whose plan says the files stay."""
+    conn = live
+    iso = row(conn, "ISO library")
+    with pytest.raises(InvalidInput, match="delete nothing on the share; forget it instead"):
+        sto.DestroySr(conn.cache, iso.ref)
+    assert "forget it instead (f)" in sto.DestroySr.refusal(conn.cache, iso.ref)
+    assert not sto.DestroySr.refusal(conn.cache, row(conn, "NFS VM store").ref)
+    detach = sto.DetachSr(conn.cache, iso.ref)
+    assert "(its ISO files stay)" in detach.execute(RunContext(conn))
+    wait_for(lambda: not row(conn, "ISO library").attached, what="the ISO library detached")
+    forget = sto.ForgetSr(conn.cache, iso.ref)
+    plan = forget.plan()
+    assert "the ISO files stay on the share 127.10.2.5:/export/iso, untouched" in plan.summary
+    assert plan.xe == [f"xe sr-forget uuid={forget.uuid}"] and plan.risk == "low"
+    forget.execute(RunContext(conn))
+    st = running_sim.sim.store
+    wait_for(lambda: all(r.name != "ISO library" for r in sto.sr_rows(conn.cache)))
+    assert st.on_storage[forget.uuid][1] == {"location": "127.10.2.5:/export/iso"}
 
 
 def test_multipath_the_books_way(live, running_sim, xapi):

@@ -240,3 +240,18 @@ def test_a_file_to_read(tmp_path):
     ):
         with pytest.raises(InvalidInput, match=refusal):
             v.file_to_read(text, kind)
+
+
+def test_a_folder_in_the_consoles_own_is_checked_without_being_made(tmp_path):
+    """Issue 27: the backup folder (made_in) and folders in it may be missing
+    (made once the admin confirms); checking makes none; elsewhere a missing
+    folder is refused."""
+    own = tmp_path / "backups"
+    assert v.folder_to_write(str(own / "metadata"), own) == own / "metadata"
+    assert v.file_to_save(str(own / "pool.db"), made_in=own) == own / "pool.db"
+    assert v.missing_folders(own / "metadata") == [own, own / "metadata"]
+    assert not own.exists()
+    with pytest.raises(InvalidInput, match="there is no folder"):
+        v.folder_to_write(str(tmp_path / "elsewhere"), own)
+    with pytest.raises(InvalidInput, match="there is no directory"):
+        v.file_to_save(str(tmp_path / "elsewhere" / "pool.db"), made_in=own)

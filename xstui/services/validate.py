@@ -148,7 +148,25 @@ def _named(text: str, what: str = "file") -> Path:
     return Path(text.strip()).expanduser()
 
 
-def _writable(folder: Path, what: str = "directory") -> None:
+def missing_folders(folder: Path) -> list[Path]:
+    """The folders on the way to ``folder`` (itself included) that are not
+    there yet, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _writable(folder: Path, what: str = "directory", made_in: Path | None = None) -> None:
+    """``folder`` may be written in. With ``made_in`` (the console's own
+    folder for such files), a folder there that is missing is fine: it is made
+    once the admin confirms, in the nearest folder that is there."""
+    missing = missing_folders(folder) if made_in is not None else []
+    if missing:
+        made_in = made_in.expanduser().absolute()
+        if folder == made_in or made_in in folder.parents:
+            folder = missing[0].parent
     if not folder.is_dir():
         raise InvalidInput([f"there is no {what} {folder}"])
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -156,13 +174,18 @@ def _writable(folder: Path, what: str = "directory") -> None:
 
 
 def file_to_save(
-    text: str, overwrite: bool = True, *, instead: str = "choose another name, or overwrite it"
+    text: str,
+    overwrite: bool = True,
+    *,
+    instead: str = "choose another name, or overwrite it",
+    made_in: Path | None = None,
 ) -> Path:
-    """A file the console may write: named, in a directory that exists and it
-    may write to, and (unless ``overwrite``) not there yet (``instead``: what
-    the admin may do then). Its full path."""
+    """A file the console may write: named, in a directory that exists (or
+    is to be made in ``made_in``) and it may write to, and (unless
+    ``overwrite``) not there yet (``instead``: what the admin may do then).
+    Its full path."""
     path = _named(text).absolute()
-    _writable(path.parent)
+    _writable(path.parent, made_in=made_in)
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
     if path.exists() and not overwrite:
@@ -170,10 +193,11 @@ def file_to_save(
     return path
 
 
-def folder_to_write(text: str) -> Path:
-    """A folder the console may write files in: there, and writable. Its full path."""
+def folder_to_write(text: str, made_in: Path | None = None) -> Path:
+    """A folder the console may write files in: there (or to be made in
+    ``made_in``), and writable. Its full path."""
     folder = _named(text, "folder").absolute()
-    _writable(folder, "folder")
+    _writable(folder, "folder", made_in)
     return folder
 
 

@@ -57,38 +57,56 @@ async def read(app, fn, *args, note: str = ""):
     its value, or None when it failed (said in words). ``note`` says what is
     going on meanwhile and is gone before the next dialog, whose buttons it
     would otherwise cover at 80x24."""
+    value, failed = await attempt_read(app, fn, *args, note=note)
+    if failed is not None:  # queued like the clearing of the note, so that it cannot take this too
+        app.call_later(notify_error, app, failed)
+    return value
+
+
+async def attempt_read(app, fn, *args, note: str = "") -> tuple[object, Exception | None]:
+    """:func:`read`'s value and, instead of saying it, the exception it
+    failed with (None when it did not): a wizard shows it in its form."""
     if note:
         app.notify(note, timeout=30)
     try:
         value = await asyncio.to_thread(fn, *args)
-    except Exception as exc:  # refusals, unreachable hosts, lost connections: in words
+    except Exception as exc:  # refusals, unreachable hosts, lost connections
         value, failed = None, exc
     else:
         failed = None
     if note:  # a notice is a message: clearing is queued after it, or it would outlive this
         app.call_later(app.clear_notifications)
-    if failed is not None:  # queued the same way, so the clearing cannot take it too
-        app.call_later(notify_error, app, failed)
-    return value
+    return value, failed
 
 
 async def perform(app, action: Action, connection=None) -> bool:
     """Show the plan, ask, run; returns True when it was done. Call from a
     worker. ``connection``: another than the app's (pool recovery at connect)."""
+    outcome, message = await attempt(app, action, connection)
+    if outcome == "failed":
+        app.notify(message, severity="error", timeout=12)
+    elif outcome == "done":
+        app.notify(message, severity="information", timeout=8)
+    return outcome == "done"
+
+
+async def attempt(app, action: Action, connection=None) -> tuple[str, str]:
+    """:func:`perform`, which says the outcome: ("done" or "failed", the
+    task's message), or ("cancelled", "") or ("refused", "") when it did not
+    start (that said already). A wizard shows a failure in its form."""
     if action.needs_connection and not connected(app):
-        return False
+        return "refused", ""
     conn = connection or app.connection
     refusal = action.refusal(conn) if conn is not None else ""
     if refusal:  # RBAC, another console's procedure: said before the plan
         app.notify(
             f"{action.plan().title}: {refusal}. Nothing was changed.", severity="warning", timeout=8
         )
-        return False
+        return "refused", ""
     if not await app.push_screen_wait(PlanModal(action.plan())):
         app.notify("Cancelled: nothing was changed.", timeout=4)
-        return False
+        return "cancelled", ""
     if action.needs_connection and not connected(app):
-        return False
+        return "refused", ""
     ok, message = await app.push_screen_wait(TaskProgressModal(action, conn))
-    app.notify(message, severity="information" if ok else "error", timeout=8 if ok else 12)
-    return ok
+    return ("done" if ok else "failed"), message

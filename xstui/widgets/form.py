@@ -2,7 +2,7 @@
 checked as it is typed by the services' validators, pick lists for choices,
 several-of lists for sets. The form makes the action itself (``build``): a
 refusal (cross-field rules, the pool's state) is shown in the form, keeping
-what was typed."""
+what was typed. In a wizard (xstui.widgets.wizard) the way back is "Back"."""
 
 from __future__ import annotations
 
@@ -56,9 +56,22 @@ class Choice(Select, inherit_bindings=False):
         self.post_message(self.Submitted())
 
 
+def refused(exc: InvalidInput) -> str:
+    """A refusal as a form shows it."""
+    return "Not possible: " + "; ".join(exc.problems) + "."
+
+
+class Back:
+    """What a wizard's form dismisses with on Escape: the step before."""
+
+
+BACK = Back()
+
+
 class FormModal(Dialog):
     """Dismisses with what ``build`` makes of the values (an action), or None
-    on cancel; a refusal from ``build`` is shown in the form."""
+    on cancel (BACK with ``back``); a refusal from ``build`` is shown in the
+    form. ``typed`` holds the values it was left with, however it was left."""
 
     # Compact (one line a field) so that five fields fit a 80x24 BMC console.
     DEFAULT_CSS = """
@@ -76,12 +89,16 @@ class FormModal(Dialog):
         fields: Sequence[Field],
         build: Callable[[dict], object],
         problem: str = "",
+        *,
+        back: bool = False,
     ):
         """``problem``: a refusal to show at once (the form asked again after
-        a later check refused what was typed)."""
+        a later check refused what was typed); ``back``: a wizard's step with
+        one before it, where Escape goes back to (the button says "Back")."""
         super().__init__()
         self.title_text, self.fields, self.build = title, fields, build
-        self.problem = problem
+        self.problem, self.back = problem, back
+        self.typed: dict = {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -96,7 +113,7 @@ class FormModal(Dialog):
                 )
             yield Static("", id="problem-form", classes="form-problem", disabled=True, markup=False)
             yield buttons(
-                Button("Cancel", id="cancel", compact=True),
+                Button("Back" if self.back else "Cancel", id="cancel", compact=True),
                 Button("OK", id="ok", variant="primary", compact=True),
             )
 
@@ -180,10 +197,12 @@ class FormModal(Dialog):
         try:
             built = self.build(self.values())
         except InvalidInput as exc:
-            self._show_problem("form", "Not possible: " + "; ".join(exc.problems) + ".")
+            self._show_problem("form", refused(exc))
             return
+        self.typed = self.values()
         self.dismiss(built)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.typed = self.values()
+        self.dismiss(BACK if self.back else None)

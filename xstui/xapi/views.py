@@ -55,6 +55,33 @@ def is_live(cache: Cache, host) -> bool:
     return bool(metrics.live) if metrics is not None else False
 
 
+# where maintenance mode is kept (the key XenCenter sets too, in host.other_config)
+MAINTENANCE_MODE = "MAINTENANCE_MODE"
+
+
+def host_state(cache: Cache, host) -> str:
+    """A host's state in the words every area says it with: offline (not
+    live), maintenance (disabled for maintenance mode), back (VMs away) (out
+    of maintenance mode, its VMs not brought back yet), disabled (by other
+    means: an evacuation, an upgrade), enabled."""
+    if not is_live(cache, host):
+        return "offline"
+    if host.other_config.get(MAINTENANCE_MODE) == "true":
+        return "back (VMs away)" if host.enabled else "maintenance"
+    return "enabled" if host.enabled else "disabled"
+
+
+def running_vms(cache: Cache) -> dict[str, int]:
+    """How many VMs run on each host (by ref), the figure every area shows as
+    "running": power state Running only (paused and suspended ones are not
+    counted), control domains excepted."""
+    out: dict[str, int] = {}
+    for vm in user_vms(cache):
+        if vm.power_state == "Running":
+            out[vm.resident_on] = out.get(vm.resident_on, 0) + 1
+    return out
+
+
 def management_pif(cache: Cache, host: str):
     return next((p for p in cache.table("pif").values() if p.host == host and p.management), None)
 

@@ -9,7 +9,7 @@ from ..actions import Action, Plan, RunContext
 from ..fields import Field
 from ..host.hosts import host_or_refuse
 from ..values import size
-from .transfers import fetch, new_file, save_to
+from .transfers import fetch, new_file, save_to, to_make
 
 HOST_RESTORE_STEPS = [
     "From a machine with the backup file and xe: xe host-restore host=<uuid> "
@@ -40,7 +40,10 @@ class HostBackup(Action):
             title=f"Back up the host {self.name}",
             summary=f"The control domain of {self.name} is saved to {self.path}.",
             xe=[f"xe host-backup host={self.uuid} file-name={self.path}"],
-            steps=["GET /host_backup (streamed to a temporary file, renamed when complete)"],
+            steps=[
+                *to_make(self.path.parent),
+                "GET /host_backup (streamed to a temporary file, renamed when complete)",
+            ],
             impact=[
                 "nothing changes on the host; it works harder while the backup streams",
                 "the file restores this host's control domain from the install media "

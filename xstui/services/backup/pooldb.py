@@ -17,7 +17,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import HERE, Field, problem_of
 from ..values import size
-from .transfers import backup_folder, fetch, new_file, save_to, with_task
+from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task
 
 KINDS = ("host", "VM", "SR")
 
@@ -130,7 +130,10 @@ class DumpDatabase(Action):
             title=f"Dump the database of {self.pool}",
             summary=f"The pool database is saved to {self.path}.",
             xe=[f"xe pool-dump-database file-name={self.path}"],
-            steps=["GET /pool/xmldbdump (streamed to a temporary file, renamed when complete)"],
+            steps=[
+                *to_make(self.path.parent),
+                "GET /pool/xmldbdump (streamed to a temporary file, renamed when complete)",
+            ],
             impact=[
                 "nothing changes on the pool",
                 "the file holds every object's configuration (not the VMs' disks): keep it "
@@ -151,12 +154,10 @@ class RestoreDatabase(Action):
     calls = ("http/put_pool_xml_db_sync",)
 
     @staticmethod
-    def fields(path: str = "") -> list[Field]:
-        """Which file: the newest dump in the backup folder unless ``path``
-        (what was typed before)."""
-        if not path:
-            dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
-            path = str(dumps[-1]) if dumps else ""
+    def fields() -> list[Field]:
+        """Which file: the newest dump in the backup folder at first."""
+        dumps = sorted(backup_folder().glob("*.db"), key=lambda p: p.stat().st_mtime)
+        path = str(dumps[-1]) if dumps else ""
         return [Field("path", f"Database file ({HERE})", path, problem_of(database_file))]
 
     def __init__(self, cache: Cache, path: Path, changes: list[tuple[str, str, str]]):

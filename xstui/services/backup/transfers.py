@@ -23,38 +23,39 @@ def backup_folder() -> Path:
     return Path(os.environ.get("XSTUI_BACKUP_DIR") or Path.home() / "xstui-backups")
 
 
-def offered(folder: Path) -> Path:
-    """A default folder to write in, made (owner only) as it is offered, so
-    that the default passes the form's check of where to write."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        pass  # the form's check says why it cannot be written
-    return folder
-
-
 def save_to(label: str, suffix: str) -> Field:
     """The "Save to" field of a backup: a new file named after what is saved
-    and when, in the backup folder."""
+    and when, in the backup folder (made only once the admin confirms)."""
     stem = f"{safe_stem(label)}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
-    return Field(
-        "path", f"Save to ({HERE})", str(offered(backup_folder()) / stem), problem_of(new_file)
-    )
+    return Field("path", f"Save to ({HERE})", str(backup_folder() / stem), problem_of(new_file))
 
 
 def new_file(text: str) -> Path:
     """The file a backup is written to (its full path): in a folder the
-    console may write to, and not there yet (a backup never overwrites)."""
+    console may write to, or the backup folder to be made, and not there yet
+    (a backup never overwrites)."""
     return v.file_to_save(
-        text, overwrite=False, instead="choose another name (backups never overwrite)"
+        text,
+        overwrite=False,
+        instead="choose another name (backups never overwrite)",
+        made_in=backup_folder(),
     )
+
+
+def to_make(folder: Path) -> list[str]:
+    """A plan's step for the folders to make first ([] when it is there)."""
+    missing = v.missing_folders(folder)
+    return [f"make the folder {missing[-1]} (yours only, 0700)"] if missing else []
 
 
 def writable(dest: Path) -> None:
     """The file can be made where it goes, tried for real before anything is
     asked of the host (the form's check reads permissions, which a read-only
-    or special file system may contradict)."""
+    or special file system may contradict); its folder is made first when it
+    is not there yet (the admin has confirmed the plan that says so)."""
     try:
+        for folder in v.missing_folders(dest.parent):  # each one yours only
+            folder.mkdir(mode=0o700, exist_ok=True)
         with tempfile.TemporaryFile(dir=dest.parent):
             pass
     except OSError as exc:

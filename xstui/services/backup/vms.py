@@ -22,7 +22,7 @@ from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, Ta
 from ..fields import HERE, Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
 from ..values import size, vms_named
-from .transfers import backup_folder, fetch, new_file, offered, save_to, with_task, writable
+from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task, writable
 from .xva import BadXva, check_xva, metadata_xml, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
@@ -100,6 +100,7 @@ class BackupVm(Action):
                 "xe vm-uninstall uuid=<snapshot> force=true",
             ],
             steps=[
+                *to_make(self.path.parent),
                 "VM.snapshot",
                 "VM.set_is_a_template false (the snapshot becomes exportable)",
                 "GET /export (streamed to a temporary file, checked, then renamed)",
@@ -186,13 +187,12 @@ class ExportMetadata(Action):
 
     @staticmethod
     def fields() -> list[Field]:
-        folder = offered(backup_folder() / "metadata")
-        return [
-            Field("folder", f"Save in folder ({HERE})", str(folder), problem_of(v.folder_to_write))
-        ]
+        folder, made_in = backup_folder() / "metadata", backup_folder()
+        check = problem_of(v.folder_to_write, made_in)
+        return [Field("folder", f"Save in folder ({HERE})", str(folder), check)]
 
     def __init__(self, cache: Cache, vms: list[str], folder: str):
-        self.folder = v.folder_to_write(folder)
+        self.folder = v.folder_to_write(folder, backup_folder())
         with cache.lock:
             recs = [cache.get("vm", vm) for vm in vms]
             self.vms = [(r.name_label, r.uuid) for r in recs if r is not None]
@@ -218,7 +218,7 @@ class ExportMetadata(Action):
                 f"xe vm-export metadata=true uuid={uuid} filename={path}"
                 for (_, uuid), path in list(zip(self.vms, self.paths, strict=True))[:4]
             ],
-            steps=["GET /export_metadata for each VM"],
+            steps=[*to_make(self.folder), "GET /export_metadata for each VM"],
             impact=impact,
         )
 

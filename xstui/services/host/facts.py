@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from ...xapi import views
 from ...xapi.cache import Cache
 from ..values import size
-from .hosts import guests_on
-from .maintenance import evacuated, in_maintenance
+from .maintenance import evacuated
 
 
 @dataclass(frozen=True)
@@ -17,22 +16,15 @@ class HostRow:
     ref: str
     name: str
     role: str
-    state: str  # in words: up, disabled, maintenance, down
+    state: str  # in words (views.host_state): enabled, disabled, maintenance, offline...
     address: str
-    vms: int
+    vms: int  # running (views.running_vms)
     memory: str  # free (the total is in the host's facts)
-
-
-def host_state(cache: Cache, rec) -> str:
-    if not views.is_live(cache, rec):
-        return "down"
-    if in_maintenance(cache, rec.ref):
-        return "maintenance" if not rec.enabled else "back (VMs away)"
-    return "up" if rec.enabled else "disabled"
 
 
 def host_rows(cache: Cache) -> list[HostRow]:
     with cache.lock:
+        running = views.running_vms(cache)
         rows = []
         for rec in sorted(cache.table("host").values(), key=lambda h: h.name_label):
             metrics = cache.get("host_metrics", rec.metrics)
@@ -42,9 +34,9 @@ def host_rows(cache: Cache) -> list[HostRow]:
                     rec.ref,
                     rec.name_label,
                     views.host_role(cache, rec.ref),
-                    host_state(cache, rec),
+                    views.host_state(cache, rec),
                     rec.address,
-                    len(guests_on(cache, rec.ref)),
+                    running.get(rec.ref, 0),
                     memory,
                 )
             )
@@ -66,7 +58,10 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
         away = sum(len(v) for v in evacuated(cache, host).values())
         lines = [
             ("Name", rec.name_label),  # in full (the list of hosts cuts it at 80 columns)
-            ("State", host_state(cache, rec) + (f", {away} VM(s) to bring back" if away else "")),
+            (
+                "State",
+                views.host_state(cache, rec) + (f", {away} VM(s) to bring back" if away else ""),
+            ),
             ("Role", views.host_role(cache, host)),
             ("Address", rec.address),
             (

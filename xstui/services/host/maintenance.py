@@ -19,7 +19,7 @@ from ..placement import reason_in_words
 from ..values import listing
 from .hosts import guest_tuples, host_or_refuse
 
-MAINTENANCE = "MAINTENANCE_MODE"
+MAINTENANCE = views.MAINTENANCE_MODE
 MIGRATED = "MAINTENANCE_MODE_EVACUATED_VMS_MIGRATED"
 HALTED = "MAINTENANCE_MODE_EVACUATED_VMS_HALTED"
 SUSPENDED = "MAINTENANCE_MODE_EVACUATED_VMS_SUSPENDED"

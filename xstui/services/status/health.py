@@ -19,15 +19,20 @@ SR_CRITICAL_PERCENT = 97
 ALERT_WINDOW = 7 * 86400
 
 
+# a host's state (views.host_state, the words F1 and F7 show) that Health flags
+HOST_FLAGS = {
+    "offline": ("critical", "is offline"),
+    "maintenance": ("warning", "is in maintenance"),
+    "disabled": ("warning", "is disabled (no VM may start there)"),
+}
+
+
 def hosts(cache: Cache, now: float) -> list[HealthFlag]:
     flags = []
     for h in cache.table("host").values():
-        if not views.is_live(cache, h):
-            flags.append(HealthFlag("critical", "pool", f"Host {h.name_label} is offline"))
-        elif not h.enabled:
-            flags.append(
-                HealthFlag("warning", "pool", f"Host {h.name_label} is in maintenance mode")
-            )
+        flag = HOST_FLAGS.get(views.host_state(cache, h))
+        if flag is not None:
+            flags.append(HealthFlag(flag[0], "pool", f"Host {h.name_label} {flag[1]}"))
     return flags
 
 
@@ -75,14 +80,28 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-# alerts about a state the cache holds now: the area's own rule says whether it
-# still holds (HA's, from the figures F3 shows), not a message from hours ago
-STATE_ALERTS = {"HA_POOL_OVERCOMMITTED"}
+def _ha_plan_now(cache: Cache) -> str:
+    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows."""
+    pool = views.pool(cache)
+    if pool is None or not pool.ha_enabled:
+        return "HA is off now"
+    if views.ha_overcommitted(pool):
+        return "still so now: see HA (F3)"
+    return (
+        f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
+        f"{pool.ha_host_failures_to_tolerate} to tolerate"
+    )
+
+
+# alerts about a state the cache holds now: listed as Logs lists them, with
+# whether the state still holds (the area's own rule flags the state itself)
+STATE_ALERTS = {"HA_POOL_OVERCOMMITTED": _ha_plan_now}
 _NEVER = datetime.fromtimestamp(0, timezone.utc)
 
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
-    """Critical and warning messages from the last week, newest first."""
+    """Critical and warning messages from the last week, newest first, with
+    the severity Logs (F10) gives them."""
     flags = []
     recent = sorted(
         cache.table("message").values(), key=lambda m: m.timestamp or _NEVER, reverse=True
@@ -90,11 +109,13 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     for msg in recent:
         if msg.timestamp is None or now - msg.timestamp.timestamp() > ALERT_WINDOW:
             continue
-        if msg.name in STATE_ALERTS:
-            continue
         sev = alert_severity(msg.priority)
-        if sev != "info":
-            flags.append(HealthFlag(sev, "alerts", f"{msg.name}: {msg.body}".strip()))
+        if sev == "info":
+            continue
+        text = f"{msg.name}: {msg.body}".strip()
+        if msg.name in STATE_ALERTS:
+            text += f" ({STATE_ALERTS[msg.name](cache)})"
+        flags.append(HealthFlag(sev, "alerts", text))
     return flags
 
 

@@ -3,7 +3,7 @@ health, computed from the event cache. No Textual, no XAPI calls."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from ... import clock
@@ -36,6 +36,7 @@ class HostStatus:
     master_address: str
     enabled: bool
     live: bool
+    state: str  # views.host_state, the words every area uses
     product: str
     build: str
     xapi_version: str
@@ -56,7 +57,7 @@ class HostStatus:
 class PoolHost:
     name: str
     role: str
-    state: str  # enabled, maintenance, offline
+    state: str  # views.host_state: enabled, disabled, maintenance, back (VMs away), offline
     address: str
     memory_total: int
     memory_free: int
@@ -140,12 +141,8 @@ def build_status(
         hosts = cache.table("host")
         if this_host not in hosts and hosts:
             this_host = views.master_ref(cache) if views.pool(cache) else next(iter(hosts))
-        running: Counter[str] = Counter()
-        vms_total = 0
-        for vm in views.user_vms(cache):
-            vms_total += 1
-            if vm.power_state == "Running":
-                running[vm.resident_on] += 1
+        running = views.running_vms(cache)
+        vms_total = sum(1 for _ in views.user_vms(cache))
         host = host_status(cache, this_host, running, now)
         pool_status = _pool_status(cache, running, vms_total)
         srs = storage(cache)
@@ -193,7 +190,7 @@ def _management(cache: Cache, host_ref: str) -> ManagementInterface | None:
     )
 
 
-def host_status(cache: Cache, ref: str, running: Counter, now: float) -> HostStatus:
+def host_status(cache: Cache, ref: str, running: dict[str, int], now: float) -> HostStatus:
     h = cache.get("host", ref)
     master = cache.get("host", views.master_ref(cache))
     metrics = cache.get("host_metrics", h.metrics)
@@ -222,6 +219,7 @@ def host_status(cache: Cache, ref: str, running: Counter, now: float) -> HostSta
         master_address=master.address if master else "",
         enabled=h.enabled,
         live=views.is_live(cache, h),
+        state=views.host_state(cache, h),
         product=" ".join(
             x for x in (sw.get("product_brand", ""), sw.get("product_version", "")) if x
         )
@@ -242,19 +240,12 @@ def host_status(cache: Cache, ref: str, running: Counter, now: float) -> HostSta
     )
 
 
-def host_state(cache: Cache, host) -> str:
-    """enabled, maintenance or offline."""
-    if not views.is_live(cache, host):
-        return "offline"
-    return "enabled" if host.enabled else "maintenance"
-
-
-def pool_host(cache: Cache, host, running: Counter) -> PoolHost:
+def pool_host(cache: Cache, host, running: dict[str, int]) -> PoolHost:
     metrics = cache.get("host_metrics", host.metrics)
     return PoolHost(
         host.name_label,
         views.host_role(cache, host.ref),
-        host_state(cache, host),
+        views.host_state(cache, host),
         host.address,
         metrics.memory_total if metrics else 0,
         metrics.memory_free if metrics else 0,
@@ -263,7 +254,7 @@ def pool_host(cache: Cache, host, running: Counter) -> PoolHost:
     )
 
 
-def _pool_status(cache: Cache, running: Counter, vms_total: int) -> PoolStatus:
+def _pool_status(cache: Cache, running: dict[str, int], vms_total: int) -> PoolStatus:
     pool = views.pool(cache)
     master = views.master_ref(cache)
     hosts = sorted(cache.table("host").values(), key=lambda h: (h.ref != master, h.name_label))

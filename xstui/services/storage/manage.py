@@ -2,7 +2,9 @@
 detach it, forget it (the pool lets go; the data stays on the storage),
 destroy it (its disks deleted first, as XAPI wants it empty: typed
 confirmation, the VMs with disks on it listed first), and make it the pool's
-default, suspend and crash-dump SR."""
+default, suspend and crash-dump SR. An ISO library is forgotten, never
+destroyed (its storage manager deletes nothing on the share: ISOSR.delete
+does nothing), and is never the default SR (it holds no VM disks)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,27 @@ from ..actions import Action, InvalidInput, Plan, RunContext
 from .srs import sr_detail, sr_rows
 
 
+def _iso_library(cache: Cache, sr: str) -> str:
+    """The SR's name when it is an ISO library ('' otherwise)."""
+    with cache.lock:
+        rec = cache.get("sr", sr)
+        return rec.name_label if rec is not None and rec.content_type == "iso" else ""
+
+
 class _OneSr(Action):
+    @staticmethod
+    def refusal(cache: Cache, sr: str) -> str:
+        """Why not on this SR, whatever its state ('' when it may be): what
+        the key is dimmed with, and what building it refuses."""
+        return ""
+
     def __init__(self, cache: Cache, sr: str):
         row = next((r for r in sr_rows(cache) if r.ref == sr), None)
         if row is None:
             raise InvalidInput(["choose an SR in the list"])
+        why = self.refusal(cache, sr)
+        if why:
+            raise InvalidInput([why])
         self.sr, self.row = sr, row
         self.detail = sr_detail(cache, sr)
         with cache.lock:
@@ -98,6 +116,8 @@ class DetachSr(_OneSr):
         for pbd, host in self.pbds:
             ctx.task("PBD.unplug", pbd)
             ctx.undo_task(f"attach it on {host} again", "PBD.plug", pbd)
+        if self.row.iso:
+            return f"{self.row.name} is detached; f forgets it (its ISO files stay)."
         return f"{self.row.name} is detached; f forgets it, X destroys it."
 
 
@@ -116,18 +136,28 @@ class ForgetSr(_DetachedSr):
     calls = ("SR.forget",)
 
     def plan(self) -> Plan:
+        name, n, vms = self.row.name, self.detail.disks, [v for v, _ in self.detail.vms]
+        if self.row.iso:
+            where = next((c.get("location", "") for *_, c in self.detail.pbds), "")
+            summary = (
+                f"The pool forgets {name} (an ISO library) and its {n} image record(s); "
+                f"the ISO files stay on the share{f' {where}' if where else ''}, untouched: "
+                "a new ISO SR there lists them again."
+            )
+            impact = [f"VMs lose the ISO in their CD drive: {', '.join(vms)}"] if vms else []
+        else:
+            summary = (
+                f"The pool forgets {name} and its {n} disk record(s); the data stays on "
+                "the storage, where it can be introduced again."
+            )
+            impact = [f"VMs lose the disks they had there: {', '.join(vms)}"] if vms else []
         return Plan(
-            title=f"Forget {self.row.name}",
-            summary=f"The pool forgets {self.row.name} and its {self.detail.disks} disk "
-            "record(s); the data stays on the storage, where it can be introduced again.",
+            title=f"Forget {name}",
+            summary=summary,
             xe=[f"xe sr-forget uuid={self.uuid}"],
             steps=["SR.forget"],
-            impact=[
-                f"VMs lose the disks they had there: {', '.join(n for n, _ in self.detail.vms)}"
-            ]
-            if self.detail.vms
-            else [],
-            risk="medium",
+            impact=impact,
+            risk="medium" if impact or not self.row.iso else "low",
         )
 
     def run(self, ctx: RunContext) -> str:
@@ -141,6 +171,16 @@ class DestroySr(_OneSr):
     first, the SR attached for it, then it is detached and destroyed."""
 
     calls = ("PBD.plug", "VDI.destroy", "PBD.unplug", "SR.destroy")
+
+    @staticmethod
+    def refusal(cache: Cache, sr: str) -> str:
+        name = _iso_library(cache, sr)
+        if not name:
+            return ""
+        return (
+            f"{name} is an ISO library: destroying it would delete nothing on the share; "
+            "forget it instead (f), its ISO files stay there"
+        )
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
@@ -200,6 +240,16 @@ class SetDefaultSr(_OneSr):
     """The pool's default SR, and where suspend images and crash dumps go."""
 
     calls = ("pool.set_default_SR", "pool.set_suspend_image_SR", "pool.set_crash_dump_SR")
+
+    @staticmethod
+    def refusal(cache: Cache, sr: str) -> str:
+        name = _iso_library(cache, sr)
+        if not name:
+            return ""
+        return (
+            f"{name} is an ISO library: the default SR holds VM disks, suspend images "
+            "and crash dumps"
+        )
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)

@@ -28,6 +28,12 @@ class SrRow:
     hosts: int  # hosts it has a PBD on
     default: bool
     host_name: str = ""  # a local SR's host
+    content: str = ""  # content_type: "iso" for an ISO library, "user" for VM disks
+
+    @property
+    def iso(self) -> bool:
+        """An ISO library: it holds CD images, not VM disks."""
+        return self.content == "iso"
 
     @property
     def where(self) -> str:
@@ -71,6 +77,7 @@ def sr_rows(cache: Cache) -> list[SrRow]:
                 len(pbds.get(ref, [])),
                 ref == default,
                 cache.label("host", pbds[ref][0].host, "") if len(pbds.get(ref, [])) == 1 else "",
+                sr.content_type,
             )
             for ref, sr in cache.table("sr").items()
         ]
