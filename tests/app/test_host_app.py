@@ -429,7 +429,10 @@ async def test_emergency_network_reset_force_stops_the_vms_on_a_vlan(in_dom0):
         await until(pilot, lambda: form_mounted(app), what="the reset form")
         nics = app.screen.query_one("#field-device", Select)
         assert [value for _, value in nics._options] == ["eth0", "eth1", "eth2", "eth3", "eth4"]
-        await fill_form(pilot, device="eth1", vlan="42")
+        # the form starts from the addressing the pool has now (static here), not dhcp
+        assert app.screen.query_one("#field-mode", Select).value == "static"
+        assert app.screen.query_one("#field-ip").value == "127.10.0.11"
+        await fill_form(pilot, device="eth1", vlan="42", mode="dhcp")
         plan = await until(pilot, lambda: isinstance(app.screen, PlanModal) and app.screen)
         assert plan.plan.risk == "high" and plan.plan.confirm_word == "reset"
         stops = next(line for line in plan.plan.impact if line.startswith("FORCE-STOPS"))

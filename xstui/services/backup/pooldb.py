@@ -16,7 +16,7 @@ from ...xapi.transfer import upload
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import HERE, Field, problem_of
-from ..values import size
+from ..values import listing, size
 from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task
 
 KINDS = ("host", "VM", "SR")
@@ -175,9 +175,9 @@ class RestoreDatabase(Action):
             "every change made since the dump is lost",
         ]
         if away:
-            impact.append(f"{len(away)} object(s) leave the pool's records: {', '.join(away[:6])}")
+            impact.append(f"{len(away)} object(s) leave the pool's records: {listing(away)}")
         if back:
-            impact.append(f"{len(back)} come back: {', '.join(back[:6])}")
+            impact.append(f"{len(back)} come back: {listing(back)}")
         return Plan(
             title=f"Restore the database of {self.pool}",
             summary=f"The pool database is replaced by {self.path} (its dry run passed).",

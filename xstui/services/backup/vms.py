@@ -21,7 +21,7 @@ from .. import validate as v
 from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
 from ..fields import HERE, Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
-from ..values import size, vms_named
+from ..values import listing, size, vms_named
 from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task, writable
 from .xva import BadXva, check_xva, metadata_xml, vm_name
 
@@ -208,7 +208,7 @@ class ExportMetadata(Action):
         replaced = [p.name for p in self.paths if p.exists()]
         impact = ["nothing changes on the pool"]
         if replaced:
-            impact.append(f"{len(replaced)} older file(s) are replaced: {', '.join(replaced[:4])}")
+            impact.append(f"{len(replaced)} older file(s) are replaced: {listing(replaced, 4)}")
         return Plan(
             title=f"Export the metadata of {self.what}",
             summary=f"The VM's record (not its disks) is saved to {self.paths[0]}."
@@ -286,12 +286,12 @@ class ImportMetadata(Action):
     def plan(self) -> Plan:
         impact = [
             f"{len(self.files)} VM record(s) come back, halted: "
-            + ", ".join(f.vm_name for f in self.files[:8])
+            + listing((f.vm_name for f in self.files), 8)
         ]
         if self.skipped:
             impact.append(
                 f"{len(self.skipped)} left out, already in the pool: "
-                + ", ".join(f.vm_name for f in self.skipped[:8])
+                + listing((f.vm_name for f in self.skipped), 8)
             )
         return Plan(
             title=f"Import the metadata of {len(self.files)} VM(s)",

@@ -230,7 +230,7 @@ class SetTolerate(Action):
             self.pool,
             str(self.old),
         )
-        return f"HA tolerates {self.value} host failure(s)."
+        return f"HA now plans for {self.value} host failure(s)."
 
 
 class SetProtection(Action):

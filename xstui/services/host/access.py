@@ -11,6 +11,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, optional, problem_of
+from ..values import listing
 from .hosts import SCOPES, default_scope, host_or_refuse, scope_hosts
 
 SSH_TIMEOUT_MAX = 172800  # seconds, XAPI's bound (two days)
@@ -120,7 +121,11 @@ class SetSsh(Action):
                 ctx.task("host.set_ssh_enabled_timeout", self.host, str(self.timeout))
         else:
             ctx.task("host.disable_ssh", self.host)
-        return f"SSH is {'on' if self.on else 'off'} on {self.name}."
+        if not self.on:
+            return f"SSH disabled on {self.name}."
+        return f"SSH enabled on {self.name}" + (
+            f", off again after {self.timeout // 60} min." if self.timeout else "."
+        )
 
 
 class SetSyslog(Action):
@@ -166,13 +171,14 @@ class SetSyslog(Action):
                 )
             xe.append(f"xe host-syslog-reconfigure host-uuid={uuid}")
         where = f"to {self.destination}" if self.destination else "locally only"
+        names = [h[2] for h in self.hosts]
         return Plan(
             "Remote syslog",
-            f"{', '.join(h[2] for h in self.hosts)} log {where}.",
+            f"{listing(names)} {'log' if len(names) > 1 else 'logs'} {where}.",
             xe,
             impact=[
-                f"syslog restarts on each host; messages go over UDP "
-                f"{syslog_port(self.destination)}, unencrypted."
+                f"syslog restarts on {'each host' if len(names) > 1 else names[0]}; messages go "
+                f"over UDP {syslog_port(self.destination)}, unencrypted."
             ]
             if self.destination
             else ["Logs stay on the hosts (/var/log), rotated by size."],
@@ -191,7 +197,9 @@ class SetSyslog(Action):
             ctx.task("host.syslog_reconfigure", ref)
             ctx.progress((i + 1) / len(self.hosts))
         where = f"to {self.destination}" if self.destination else "locally only"
-        return f"{len(self.hosts)} host(s) log {where}."
+        if len(self.hosts) == 1:
+            return f"{self.hosts[0][2]} logs {where}."
+        return f"{len(self.hosts)} hosts log {where}."
 
 
 def _restore_logging(conn, host: str, logging: dict) -> None:

@@ -69,6 +69,7 @@ class SshInDom0(InDom0):
 
     def plan(self) -> Plan:
         verb = "on" if self.on else "off"
+        done = "Enable" if self.on else "Disable"
         impact = [
             "This release has no SSH timeout: SSH stays as set until it is changed again.",
         ]
@@ -78,8 +79,8 @@ class SshInDom0(InDom0):
                 "The host console (iLO/DRAC) and the API keep working.",
             ]
         return Plan(
-            f"SSH {verb}",
-            f"Turn SSH {verb} on {self.name} (now and at boot), in dom0.",
+            f"{done} SSH",
+            f"{done} SSH on {self.name} (now and at boot), in dom0.",
             [" ".join(c) for c in self.system.service_commands(self.UNIT, verb)],
             impact=impact,
             risk="low" if self.on else "medium",
@@ -93,7 +94,7 @@ class SshInDom0(InDom0):
             ctx.on_undo(
                 f"turn SSH {back} again", lambda: self.system.switch_service(self.UNIT, back)
             )
-        return f"SSH {verb} on {self.name}."
+        return f"SSH {'enabled' if self.on else 'disabled'} on {self.name}."
 
 
 class NtpInDom0(InDom0):

@@ -100,12 +100,7 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
                 "Xen / dom0",
                 f"Xen {sw.get('xen', '?')}, Linux {sw.get('linux', '?')}, XAPI {sw.get('xapi', '?')}",
             ),
-            (
-                "SSH",
-                ("on" if rec.ssh_enabled else "off")
-                if cache.reports("host", "ssh_enabled")
-                else "not reported by this release",
-            ),
+            ("SSH", _ssh(cache, rec)),
             (
                 "Remote syslog",
                 rec.logging.get("syslog_destination", "") or "none (local logs only)",
@@ -115,3 +110,13 @@ def host_facts(cache: Cache, host: str) -> list[tuple[str, str]]:
             ("CPU flags", cpu.get("flags", "") or "-"),
         ]
         return lines
+
+
+def _ssh(cache: Cache, rec) -> str:
+    """On or off, and when it turns itself off (where the release says)."""
+    if not cache.reports("host", "ssh_enabled"):
+        return "not reported by this release"
+    if not rec.ssh_enabled:
+        return "off"
+    minutes = rec.ssh_enabled_timeout // 60 if cache.reports("host", "ssh_enabled_timeout") else 0
+    return f"on, off again {minutes} min after it was turned on" if minutes else "on"

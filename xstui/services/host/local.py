@@ -475,9 +475,26 @@ class ResetNetworking(Action):
         )
 
     @staticmethod
+    def addressing(cache: Cache, host: str) -> dict[str, str]:
+        """The management interface's addressing as the pool has it now (the
+        form starts from it: a reset rarely means a new address)."""
+        with cache.lock:
+            pif = views.management_pif(cache, host)
+        if pif is None or pif.ip_configuration_mode != "Static":
+            return {"mode": "dhcp", "ip": "", "netmask": "", "gateway": "", "dns": ""}
+        return {
+            "mode": "static",
+            "ip": pif.IP,
+            "netmask": pif.netmask,
+            "gateway": pif.gateway,
+            "dns": pif.DNS.split(",")[0].strip(),
+        }
+
+    @staticmethod
     def fields(cache: Cache, system: LocalSystem, host: str) -> list[Field]:
         role, master = system.pool_role()
         nics = ResetNetworking.nics(cache, system, host)
+        now = ResetNetworking.addressing(cache, host)
         fields = [
             Field(
                 "device",
@@ -492,11 +509,18 @@ class ResetNetworking(Action):
                 system.management_vlan(),
                 optional(problem_of(v.vlan_tag)),
             ),
-            Field("mode", "Address", "dhcp", choices=("dhcp", "static")),
-            Field("ip", "IP (static)", "", optional(problem_of(v.ipv4))),
-            Field("netmask", "Netmask (static)", "", optional(problem_of(v.netmask))),
-            Field("gateway", "Gateway (static)", "", optional(problem_of(v.ipv4, "gateway"))),
-            Field("dns", "DNS server (static)", "", optional(problem_of(v.ipv4, "DNS server"))),
+            Field("mode", "Address", now["mode"], choices=("dhcp", "static")),
+            Field("ip", "IP (static)", now["ip"], optional(problem_of(v.ipv4))),
+            Field("netmask", "Netmask (static)", now["netmask"], optional(problem_of(v.netmask))),
+            Field(
+                "gateway",
+                "Gateway (static)",
+                now["gateway"],
+                optional(problem_of(v.ipv4, "gateway")),
+            ),
+            Field(
+                "dns", "DNS server (static)", now["dns"], optional(problem_of(v.ipv4, "DNS server"))
+            ),
         ]
         if role == "member":
             fields.insert(

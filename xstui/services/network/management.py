@@ -78,6 +78,11 @@ class IpConfig:
         return (self.mode, self.ip, self.netmask, self.gateway, ",".join(self.dns))
 
 
+def interface_name(pif) -> str:
+    """What the admin calls an interface: eth1, bond0, or bond0 VLAN 20."""
+    return pif.device if pif.VLAN < 0 else f"{pif.device} VLAN {pif.VLAN}"
+
+
 class ReconfigureManagement(Action):
     """Move or re-address a host's management interface:
     ``PIF.reconfigure_ip`` then ``host.management_reconfigure``."""
@@ -97,7 +102,7 @@ class ReconfigureManagement(Action):
                 if p.host == host and p.bond_slave_of == NULL_REF
             ]
         pifs.sort(key=lambda p: (p.device, p.VLAN))
-        return {(p.device if p.VLAN < 0 else f"{p.device} VLAN {p.VLAN}"): p.ref for p in pifs}
+        return {interface_name(p): p.ref for p in pifs}
 
     @classmethod
     def fields(cls, cache: Cache, host: str) -> list[Field]:
@@ -186,8 +191,8 @@ class ReconfigureManagement(Action):
         return self.config.ip if self.config.mode == "Static" else self.assigned or self.pif_rec.IP
 
     def plan(self) -> Plan:
-        name, dev = self.host_rec.name_label, self.pif_rec.device
-        old_dev = self.old_pif.device if self.old_pif else "none"
+        name, dev = self.host_rec.name_label, interface_name(self.pif_rec)
+        old_dev = interface_name(self.old_pif) if self.old_pif else "none"
         impact = [
             f"Management traffic of {name} moves from {old_dev} ({self.host_rec.address}) to {dev} "
             f"({self.new_address or 'DHCP'}); XenCenter and other clients must reconnect."
@@ -228,7 +233,7 @@ class ReconfigureManagement(Action):
             ],
             impact=impact,
             risk="high" if self.cuts_session or self.local else "medium",
-            confirm_word=dev or "yes",
+            confirm_word=self.pif_rec.device or "yes",
         )
 
     def run(self, ctx: RunContext) -> str:

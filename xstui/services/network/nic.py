@@ -110,7 +110,7 @@ class ForgetNic(Action):
         if self.rec.management:
             xe.append("xe host-management-disable")
         xe.append(f"xe pif-forget uuid={self.rec.uuid}")
-        impact = [f"{name} enters maintenance mode (no new VMs start there)."]
+        impact = [f"{name} is disabled (no new VMs start there; its VMs are not moved)."]
         if self.running:
             impact.append(
                 f"{self.running} VMs still run on {name}: migrate them or shut them down "
@@ -134,7 +134,7 @@ class ForgetNic(Action):
     def run(self, ctx: RunContext) -> str:
         host = self.host_rec.ref
         ctx.task("host.disable", host)
-        ctx.undo_task("leave maintenance mode", "host.enable", host)
+        ctx.undo_task(f"enable {self.host_rec.name_label} again", "host.enable", host)
         ctx.call("host.add_to_other_config", host, PENDING_KEY, self.saved())
         ctx.on_undo(
             "forget the saved NIC settings",

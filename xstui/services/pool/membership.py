@@ -18,6 +18,7 @@ from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
 from ..guards import refuse_while_ha
 from ..host.hosts import guests_on, host_or_refuse
+from ..values import listing
 
 
 class EjectHost(Action):
@@ -50,7 +51,7 @@ class EjectHost(Action):
             problems.append(f"{self.name} is the pool master: designate another master first (D)")
         if running:
             problems.append(
-                f"VMs run on {self.name}: {', '.join(running[:6])}; enter maintenance mode "
+                f"VMs run on {self.name}: {listing(running)}; enter maintenance mode "
                 "first (m), which moves them"
             )
         if problems:
@@ -116,7 +117,7 @@ def check_join(conn: Connection, address: str, password: str) -> JoinCheck:
             f"this host is the master of {len(hosts) - 1} other host(s): eject them first"
         )
     if running:
-        found.refusals.append(f"VMs run or are suspended here: {', '.join(running[:6])}")
+        found.refusals.append(f"VMs run or are suspended here: {listing(running)}")
     if shared:
         found.refusals.append(f"this host has shared SRs of its own: {', '.join(shared)}")
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ...xapi import views
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
+from ..values import listing
 from .srs import sr_detail, sr_rows
 
 
@@ -57,7 +58,7 @@ class _OneSr(Action):
             raise InvalidInput(
                 [
                     f"running VMs have disks on {self.row.name}: "
-                    + ", ".join(self.running[:8])
+                    + listing(self.running, 8)
                     + f" ({then})"
                 ]
             )
@@ -199,7 +200,11 @@ class DestroySr(_OneSr):
 
     def plan(self) -> Plan:
         vms = [n for n, _ in self.detail.vms]
-        impact = [f"all {self.detail.disks} disk(s) on it are deleted, for good"]
+        impact = [
+            f"all {self.detail.disks} disk(s) on it are deleted, for good"
+            if self.detail.disks
+            else "it holds no disk: nothing but the SR itself is deleted"
+        ]
         if vms:
             impact.insert(0, f"these VMs lose their disks there: {', '.join(vms)}")
         return Plan(

@@ -8,6 +8,7 @@ from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
 from ..host.hosts import guests_on, host_or_refuse
+from ..values import listing
 
 KEYS = {"multipathing": "true", "multipathhandle": "dmp"}
 
@@ -49,9 +50,7 @@ class EnableMultipath(Action):
             raise InvalidInput([f"multipathing is on already on {self.name}"])
         if running:
             raise InvalidInput(
-                [
-                    f"VMs run on {self.name}: {', '.join(running[:6])}; maintenance mode first (F7, m)"
-                ]
+                [f"VMs run on {self.name}: {listing(running)}; maintenance mode first (F7, m)"]
             )
 
     def plan(self) -> Plan:
