@@ -6,6 +6,7 @@ groups) with their one role each."""
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from ...datamodel import ROLES, permissions
@@ -344,7 +345,7 @@ class AddSubject(Action):
                 f"with the {ROLE_NAMES[self.role]} role."
             ),
             xe=[
-                f"xe subject-add subject-name={self.name}",
+                f"xe subject-add subject-name={shlex.quote(self.name)}",
                 f"xe subject-role-add uuid=<new subject> role-name={self.role}",
             ],
             steps=[
@@ -373,7 +374,8 @@ class _OneSubject(Action):
             raise InvalidInput(["choose a user or group in the list"])
         self.subject, self.row = subject, row
         with cache.lock:
-            self.current = list(cache.get("subject", subject).roles)
+            rec = cache.get("subject", subject)
+            self.current, self.uuid = list(rec.roles), rec.uuid
 
 
 class SetSubjectRole(_OneSubject):
@@ -396,8 +398,8 @@ class SetSubjectRole(_OneSubject):
             title=f"{self.row.name}: {old} -> {ROLE_NAMES[self.role]}",
             summary=f"{self.row.name} gets the {ROLE_NAMES[self.role]} role instead of {old}.",
             xe=[
-                f"xe subject-role-remove uuid=<subject> role-name={self.row.role}",
-                f"xe subject-role-add uuid=<subject> role-name={self.role}",
+                f"xe subject-role-remove uuid={self.uuid} role-name={self.row.role}",
+                f"xe subject-role-add uuid={self.uuid} role-name={self.role}",
             ],
             steps=["subject.remove_from_roles (each current role)", "subject.add_to_roles"],
             impact=[
@@ -437,7 +439,7 @@ class RemoveSubject(_OneSubject):
             title=f"Remove {self.row.name}",
             summary=f"{self.row.name} ({ROLE_NAMES.get(self.row.role, 'no role')}) "
             "may no longer log in to the pool.",
-            xe=["xe subject-remove subject-uuid=<subject>"],
+            xe=[f"xe subject-remove subject-uuid={self.uuid}"],
             steps=["subject.destroy"],
             impact=impact,
             risk="high" if self.mine else "medium",
