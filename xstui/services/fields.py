@@ -41,3 +41,15 @@ class Field:
     # the placeholder made anew from the form's values as they change (a default that follows them)
     placeholder_of: Callable[[dict], str] | None = None
     password: bool = False
+
+
+def host_list(name: str, label: str, value: str, choices: Sequence[str], what: str) -> Field:
+    """A pick from one of the host's own lists (time zones, keyboard layouts):
+    type the first letters to jump there; anything else is refused, naming ``what``."""
+    return Field(
+        name,
+        label,
+        value,
+        lambda text: None if text in choices else f"choose one of this host's {what}",
+        choices=choices,
+    )

@@ -141,11 +141,12 @@ def alt_names(names: list[str]) -> list:
 
 
 def self_signed(
-    cn: str, names: list[str], days: int = 3650, *, rsa: bool = False
+    cn: str, names: list[str], days: int = 3650, *, rsa: bool = False, valid=None
 ) -> tuple[bytes, bytes, str]:
     """(private key PEM, certificate PEM, SHA-256 fingerprint) of a fresh
     self-signed certificate for ``names``: RSA 2048 where XAPI must install
-    it (it takes RSA only), else EC P-256; valid ``days`` from five minutes ago."""
+    it (it takes RSA only), else EC P-256; valid ``days`` from five minutes
+    ago, or over ``valid`` (two aware datetimes)."""
     import datetime
 
     from cryptography import x509
@@ -160,6 +161,7 @@ def self_signed(
         key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    start, end = valid or (start, start + datetime.timedelta(days=days))
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -167,7 +169,7 @@ def self_signed(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
+        .not_valid_after(end)
         .add_extension(x509.SubjectAlternativeName(alt_names(names)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

@@ -15,7 +15,7 @@ from ...xapi.connection import Connection, ConnectionLost, XapiFailure
 from ...xapi.records import to_datetime
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field
+from ..fields import Field, host_list
 from ..health import HealthFlag
 from .hosts import SCOPES, default_scope, scope_hosts
 
@@ -205,13 +205,7 @@ class SetTimezone(Action):
         to jump there: Europe/P...)."""
         rec = cache.get("host", host)
         return [
-            Field(
-                "timezone",
-                "Time zone",
-                rec.timezone,
-                lambda text: None if text in zones else "choose one of this host's time zones",
-                choices=zones,
-            ),
+            host_list("timezone", "Time zone", rec.timezone, zones, "time zones"),
             Field("scope", "Apply to", default_scope(cache, lambda h: h.timezone), choices=SCOPES),
         ]
 

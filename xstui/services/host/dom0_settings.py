@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field
+from ..fields import Field, host_list
 from .clock import ntp_servers
 from .hosts import host_or_refuse
 from .local import LocalSystem
@@ -176,15 +176,7 @@ class TimezoneInDom0(InDom0):
 
     @staticmethod
     def fields(system: LocalSystem, zones: list[str]) -> list[Field]:
-        return [
-            Field(
-                "timezone",
-                "Time zone",
-                system.timezone(),
-                lambda text: None if text in zones else "choose one of this host's time zones",
-                choices=zones,
-            )
-        ]
+        return [host_list("timezone", "Time zone", system.timezone(), zones, "time zones")]
 
     def __init__(self, cache: Cache, host: str, system: LocalSystem, zone: str, zones: list[str]):
         zone = zone.strip()

@@ -21,7 +21,7 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field, optional, problem_of
+from ..fields import Field, host_list, optional, problem_of
 from ..values import listing, size
 from .hosts import host_or_refuse
 
@@ -420,15 +420,7 @@ class SetKeymap(Action):
     @staticmethod
     def fields(system: LocalSystem, keymaps: list[str]) -> list[Field]:
         """Picked from dom0's own list (type the first letters to jump there)."""
-        return [
-            Field(
-                "keymap",
-                "Keyboard layout",
-                system.keymap(),
-                lambda text: None if text in keymaps else "choose one of this host's layouts",
-                choices=keymaps,
-            )
-        ]
+        return [host_list("keymap", "Keyboard layout", system.keymap(), keymaps, "layouts")]
 
     def __init__(self, system: LocalSystem, keymap: str, keymaps: list[str]):
         if keymap not in keymaps:

@@ -228,32 +228,15 @@ def _made_certificate(names: list[str], not_before: str, not_after: str) -> str:
     """A self-signed certificate (PEM) for ``names`` valid between these XAPI dates."""
     import datetime
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    from ...xapi.tls import alt_names
+    from ...xapi.tls import self_signed
 
     def when(text: str) -> datetime.datetime:
         return datetime.datetime.strptime(text, "%Y%m%dT%H:%M:%SZ").replace(
             tzinfo=datetime.timezone.utc
         )
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(when(not_before))
-        .not_valid_after(when(not_after))
-        .add_extension(x509.SubjectAlternativeName(alt_names(names)), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    valid = (when(not_before), when(not_after))
+    return self_signed(names[0], names, valid=valid)[1].decode()
 
 
 def _record_certificate(ctx: Ctx, host: str, fingerprint: str, not_before, not_after) -> None:
