@@ -74,7 +74,7 @@ def test_an_exclusive_action_says_who_holds_the_pool(running_sim, live):
     plant(running_sim.sim.store)
     wait_for(lambda: seen(live, "root@admin2"), what="their marker seen")
     action = EnableHa.__new__(EnableHa)  # its refusal only: no form needed
-    assert "a rolling update by root@admin2" in action.refusal(live)
+    assert "a rolling update by root@admin2" in action.why_not(live)
 
 
 @pytest.mark.parametrize(

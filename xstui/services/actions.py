@@ -215,7 +215,7 @@ class Action(ABC):
     exclusive: str = ""
     claim_seconds: float = 15 * 60  # how long the marker holds unless renewed
 
-    def refusal(self, conn) -> str:
+    def why_not(self, conn) -> str:
         """Why this session may not start it now ('' when it may): its role,
         or another console running a pool-wide procedure."""
         why = conn.access.refusal(self.calls)

@@ -97,7 +97,7 @@ async def attempt(app, action: Action, connection=None) -> tuple[str, str]:
     if action.needs_connection and not connected(app):
         return "refused", ""
     conn = connection or app.connection
-    refusal = action.refusal(conn) if conn is not None else ""
+    refusal = action.why_not(conn) if conn is not None else ""
     if refusal:  # RBAC, another console's procedure: said before the plan
         app.notify(
             f"{action.plan().title}: {refusal}. Nothing was changed.", severity="warning", timeout=8

@@ -140,7 +140,7 @@ def run_rolling(args) -> int:
         plan = action.plan()
         if args.dry_run:
             return _dry_run(plan, args.json)
-        refusal = action.refusal(conn)  # another console's rolling update
+        refusal = action.why_not(conn)  # another console's rolling update
         if refusal:
             return fail(f"the rolling update cannot run: {refusal}. Nothing was done.")
         # with --json, the steps go to stderr and the outcome alone to stdout
