@@ -17,7 +17,9 @@ def raw_output_wanted(env=None) -> bool:
 
 def terminal_capabilities(term: str, fd: int | None = None) -> Capabilities:
     """What terminfo says ``term`` does (nothing beyond the basics where it
-    cannot be read), and whether the tty on ``fd`` sends LF as CR LF."""
+    cannot be read), and whether the tty on ``fd`` sends LF as CR LF.
+    Python's curses reads terminfo once a process: the first ``term`` asked
+    for is the one answered for (a console has one terminal)."""
     bce = ech = sgr_off = False
     if term:
         try:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from .cells import char_width
-from .sgr import DEFAULT, Pen, apply_sgr, blank_pen, erase_pen, transition
+from .sgr import Pen, apply_sgr, blank_pen, erase_pen, transition
 
 SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"
 
@@ -241,6 +241,25 @@ class MinimalOutput:
             self.out.append(transition(self.tpen, p, self.caps.sgr_off))
             self.tpen = p
 
+    def _erase_pen_to(self, p: Pen) -> None:
+        """A pen with which erasing leaves blanks of pen ``p``."""
+        if self.tpen is None or erase_pen(self.tpen) is not p:
+            self._pen_to(p)
+
+    def _blank_pen_to(self, p: Pen, row_c: list, row_p: list, x: int) -> None:
+        """A pen that draws a blank of pen ``p`` at x: the one set if it does
+        (a blank shows no foreground), else the pen of the text after the
+        blanks if that one does, so that it costs nothing more."""
+        tpen = self.tpen
+        if tpen is not None and blank_pen(tpen) is p:
+            return
+        w = self.w
+        j = x + 1
+        while j < w and row_c[j] == " " and row_p[j] is p:
+            j += 1
+        after = row_p[j] if j < w and row_c[j] else None
+        self._pen_to(after if after is not None and blank_pen(after) is p else p)
+
     def _move(self, x: int, y: int) -> None:
         if self.tx != x or self.ty != y:
             self.out.append(_move_sequence(self.tx, self.ty, x, y, self.w))
@@ -433,7 +452,10 @@ class MinimalOutput:
             if self.saved:
                 return  # the pen cannot be put back without taking the program's saved cursor
             self.out.append(
-                "\x1b7" + _cup(cell_x, cell_y) + transition(None, real, self.caps.sgr_off) + " \x1b8"
+                "\x1b7"
+                + _cup(cell_x, cell_y)
+                + transition(None, real, self.caps.sgr_off)
+                + " \x1b8"
             )
             return
         self._move(cell_x, cell_y)
@@ -449,7 +471,7 @@ class MinimalOutput:
         self.wr[y][x : x + sum(widths)] = [pen] * sum(widths)
         for grid_c, grid_p in ((self.wc[y], self.wp[y]), (self.hc[y], self.hp[y])):
             i = x
-            for char, width in zip(text, widths):
+            for char, width in zip(text, widths, strict=True):
                 grid_c[i] = char
                 grid_p[i] = blank if char == " " else pen
                 if width == 2:
@@ -646,8 +668,9 @@ class MinimalOutput:
                 self._emit(seq)
             elif code in ALT_SCREEN:
                 self.saved = self.saved or code == 1049
-                # 1049 saves and restores the cursor and its attributes
-                self._passthrough(seq, cells=True, cursor=code == 1049, pen=code == 1049)
+                # leaving 1049 restores the cursor and its attributes saved on entering
+                restores = code == 1049 and not on
+                self._passthrough(seq, cells=True, cursor=restores, pen=restores)
             elif code == 1048:
                 self.saved = self.saved or on
                 self._passthrough(seq, cursor=not on, pen=not on)
@@ -796,7 +819,7 @@ class MinimalOutput:
             row_c, row_p, have_c, have_p = wc[y], wp[y], hc[y], hp[y]
             if None in row_c:
                 return False  # an erase would wipe cells the layer does not know
-            for c, p, hc_, hp_ in zip(row_c, row_p, have_c, have_p):
+            for c, p, hc_, hp_ in zip(row_c, row_p, have_c, have_p, strict=True):
                 if c == hc_ and p is hp_:
                     kept_total += 1
                     if c == " ":
@@ -811,7 +834,7 @@ class MinimalOutput:
                     best, gain = p, net
         if best is None:
             return False
-        self._pen_to(best)
+        self._erase_pen_to(best)
         self.out.append("\x1b[2J")
         w = self.w
         for y in range(self.h):
@@ -854,7 +877,7 @@ class MinimalOutput:
                 return
             if not (self.ty == y and self.tx is not None and lim <= self.tx <= first):
                 self._move(first, y)
-            self._pen_to(tail_pen)
+            self._erase_pen_to(tail_pen)
             self.out.append("\x1b[K")
             x = self.tx
             hc[x:] = [" "] * (w - x)
@@ -875,7 +898,7 @@ class MinimalOutput:
             if c == "":
                 continue
             p = wp[j]
-            if p is not pen:
+            if p is not pen and not (c == " " and pen is not None and blank_pen(pen) is p):
                 cost += len(transition(pen, p, off))
                 pen = p
             cost += _utf8_len(c)
@@ -911,14 +934,17 @@ class MinimalOutput:
                 while r < lim and wc[r] == " " and wp[r] is p:
                     r += 1
                 if r - x >= ECH_MIN:
-                    self._pen_to(p)
+                    self._erase_pen_to(p)
                     out.append(f"\x1b[{r - x}X")
                     hc[x:r] = [" "] * (r - x)
                     hp[x:r] = [p] * (r - x)
                     if r < w and hc[r] == "":
                         hc[r] = None  # the right half of a wide character erased
                     return r
-            self._pen_to(p)
+            if c == " ":
+                self._blank_pen_to(p, wc, wp, x)
+            else:
+                self._pen_to(p)
             out.append(c)
             if x + 1 < w and wc[x + 1] == "":
                 if x + 2 < w and hc[x + 2] == "" and hc[x + 1] != "":
