@@ -4,10 +4,13 @@ writes through ``MinimalOutput``, so a frame costs the cells that changed.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
 from .layer import Capabilities, MinimalOutput
+
+log = logging.getLogger("xstui.terminal")
 
 
 def raw_output_wanted(env=None) -> bool:
@@ -81,19 +84,36 @@ def minimal_output_driver(base: type) -> type:
             with self._output_lock:
                 output = self._output
                 if output is not None:
-                    size = self._size_seen
-                    if size is not None and size != output.size:
-                        output.resize(*size)
-                    data = output.feed(data)
+                    try:
+                        size = self._size_seen
+                        if size is not None and size != output.size:
+                            output.resize(*size)
+                        data = output.feed(data)
+                    except Exception:
+                        data = self._output_failed(output) + data
                 if data:
                     super().write(data)
 
         def flush(self) -> None:
             with self._output_lock:
                 if self._output is not None:
-                    data = self._output.flush()
+                    try:
+                        data = self._output.flush()
+                    except Exception:
+                        data = self._output_failed(self._output)
                     if data:
                         super().write(data)
             super().flush()
+
+        def _output_failed(self, output: MinimalOutput) -> str:
+            """A fault of the layer: logged, then Textual's output as it is
+            from here, from a screen drawn anew."""
+            log.exception("terminal output layer failed; writing frames as they are")
+            self._output = None
+            try:
+                self._app.call_later(self._app.refresh, layout=True)
+            except Exception:  # the app is ending: nothing left to draw
+                pass
+            return "".join(output.out)
 
     return MinimalOutputDriver
