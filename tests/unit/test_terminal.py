@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.terminal_reference import FLUSH, replay
-from xstui.terminal import Capabilities, MinimalOutput
+from xstui.terminal import Capabilities, MinimalOutput, terminfo
 from xstui.terminal.cells import char_width
 from xstui.terminal.driver import raw_output_wanted, terminal_capabilities
 from xstui.terminal.sgr import DEFAULT, apply_sgr, pen, transition
@@ -188,16 +188,11 @@ def test_sequences_the_layer_does_not_model_go_through_in_place():
 
 
 def test_capabilities_from_terminfo_and_the_tty():
-    # curses reads terminfo once a process: each terminal in a process of its own
-    for term, caps in (
-        ("linux", "True True True"),
-        ("vt100", "False False False"),
-        ("no-such-terminal", "False False False"),
-        ("", "False False False"),
-    ):
-        code = f"from xstui.terminal.driver import terminal_capabilities as t; c = t({term!r}); print(c.bce, c.ech, c.sgr_off)"
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        assert done.stdout.strip() == caps, (term, done.stdout, done.stderr)
+    linux = terminal_capabilities("linux")
+    assert (linux.bce, linux.ech, linux.sgr_off) == (True, True, True)
+    assert terminal_capabilities("vt100") == Capabilities()  # SGR 0 only, no ech, no bce
+    assert terminal_capabilities("no-such-terminal") == Capabilities()
+    assert terminal_capabilities("../../etc/passwd") == Capabilities()
     master, slave = pty.openpty()
     read, write = os.pipe()
     try:
@@ -206,6 +201,32 @@ def test_capabilities_from_terminfo_and_the_tty():
     finally:
         for fd in (master, slave, read, write):
             os.close(fd)
+
+
+@pytest.mark.parametrize("term", ["linux", "xterm-256color", "vt100", "screen", "tmux-256color"])
+def test_terminfo_is_read_as_curses_reads_it(term):
+    """dom0's Python has no curses: the compiled entry is read directly."""
+    if terminfo.entry(term) is None:
+        pytest.skip(f"no terminfo entry for {term} here")
+    code = (
+        f"import curses; curses.setupterm({term!r}, -1); "
+        "print(curses.tigetflag('bce') > 0, curses.tigetstr('ech'), curses.tigetstr('rmul'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    bce, ech, rmul = terminfo.lookup(term)
+    assert done.stdout.strip() == f"{bce} {ech} {rmul}", done.stderr
+
+
+def test_a_broken_terminfo_entry_gives_the_basics(tmp_path):
+    data = terminfo.entry("linux")
+    if data is None:
+        pytest.skip("no terminfo entry for linux here")
+    (tmp_path / "x").mkdir()
+    for name, content in (("xcut", data[:40]), ("xjunk", b"\x00" * 64), ("xempty", b"")):
+        (tmp_path / "x" / name).write_bytes(content)
+        env = {"TERMINFO": str(tmp_path)}
+        assert terminfo.lookup(name, env) is None
+        assert terminal_capabilities(name, env=env) == Capabilities()
 
 
 @pytest.mark.parametrize("value, raw", [("", False), ("0", False), ("1", True)])

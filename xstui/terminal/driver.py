@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import os
+import termios
 import threading
 
+from . import terminfo
 from .layer import Capabilities, MinimalOutput
 
 log = logging.getLogger("xstui.terminal")
@@ -18,33 +20,25 @@ def raw_output_wanted(env=None) -> bool:
     return env.get("XSTUI_RAW_OUTPUT", "") not in ("", "0")
 
 
-def terminal_capabilities(term: str, fd: int | None = None) -> Capabilities:
+def terminal_capabilities(term: str, fd: int | None = None, env=None) -> Capabilities:
     """What terminfo says ``term`` does (nothing beyond the basics where it
-    cannot be read), and whether the tty on ``fd`` sends LF as CR LF.
-    Python's curses reads terminfo once a process: the first ``term`` asked
-    for is the one answered for (a console has one terminal)."""
-    bce = ech = sgr_off = False
-    if term:
-        try:
-            import curses
-
-            curses.setupterm(term, fd if fd is not None else -1)
-            bce = bool(curses.tigetflag("bce") > 0)
-            ech = curses.tigetstr("ech") is not None
-            # terminals whose "underline off" is SGR 24 have the other 2x codes too
-            sgr_off = curses.tigetstr("rmul") == b"\x1b[24m"
-        except Exception:  # no curses, no terminfo entry: the basics only
-            pass
+    cannot be read), and whether the tty on ``fd`` sends LF as CR LF."""
+    found = terminfo.lookup(term, env)
+    bce, ech, rmul = found if found is not None else (False, None, None)
     newline_returns = True
     if fd is not None:
         try:
-            import termios
-
             oflag = termios.tcgetattr(fd)[1]
             newline_returns = bool(oflag & termios.OPOST and oflag & termios.ONLCR)
-        except Exception:  # not a tty: a file or a pipe gets what is written
+        except (OSError, termios.error):  # not a tty: it gets what is written
             newline_returns = False
-    return Capabilities(bce=bce, ech=ech, sgr_off=sgr_off, newline_returns=newline_returns)
+    return Capabilities(
+        bce=bce,
+        ech=ech is not None,
+        # terminals whose "underline off" is SGR 24 have the other 2x codes too
+        sgr_off=rmul == b"\x1b[24m",
+        newline_returns=newline_returns,
+    )
 
 
 def minimal_output_driver(base: type) -> type:
