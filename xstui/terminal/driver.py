@@ -4,6 +4,7 @@ writes through ``MinimalOutput``, so a frame costs the cells that changed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import termios
@@ -41,6 +42,7 @@ def terminal_capabilities(term: str, fd: int | None = None, env=None) -> Capabil
     )
 
 
+@functools.cache
 def minimal_output_driver(base: type) -> type:
     """``base`` (Textual's Linux driver) writing through the output layer."""
     from textual import events

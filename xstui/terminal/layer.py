@@ -12,7 +12,20 @@ terminal as it came, after everything before it, with the cursor and
 attributes where the program had put them; then the layer forgets what the
 sequence may have changed (cells, the cursor, the pen: an unknown cell is
 never written by the layer) and writes what follows as it comes until the
-cursor and the pen are known again (a cursor move and an SGR reset)."""
+cursor and the pen are known again (a cursor move and an SGR reset).
+
+Gone through that way: inserting or deleting lines or characters, scrolling
+(a line feed on the last row, SU/SD, IND/RI/NEL), tabs, character sets,
+saved cursors, ED 3, erases whose attributes terminals fill differently,
+and characters whose width terminals disagree on (``cells.char_width``:
+the rest of their row is forgotten until the cursor is placed again).
+A pipe from then on: origin mode, left/right margins, scroll regions short
+of the whole screen, insert and newline modes, double-size lines.
+Blanks are compared as they look: a space's foreground, bold and italic do
+not show, so they are not kept; a character of no width written alone onto
+such a blank afterwards is drawn in the blank's own colour where the layer
+still knows it (not when its pen is unknown, nor once the program saved
+the cursor). The size is the one the program draws for (the driver's)."""
 
 from __future__ import annotations
 
