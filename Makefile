@@ -31,6 +31,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check xstui screens tests
 
 bench: $(VENV)/.test
+	$(BIN)/python -m tests.bench.output
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.rolling

@@ -30,6 +30,7 @@ from .areas import AREAS, Area
 from .logfile import setup_logging
 from .services.actions import Plan
 from .services.host.local import child_environment
+from .terminal.driver import minimal_output_driver, raw_output_wanted
 from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
 from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
@@ -134,9 +135,12 @@ class XstuiApp(App):
                 return
 
     def get_driver_class(self):
-        """Textual's terminal driver, writing ASCII only where the locale is
-        not UTF-8 (tests' headless driver is chosen elsewhere)."""
+        """Textual's terminal driver, writing only the cells that changed
+        (unless XSTUI_RAW_OUTPUT=1) and ASCII only where the locale is not
+        UTF-8 (tests' headless driver is chosen elsewhere)."""
         driver = super().get_driver_class()
+        if hasattr(driver, "_get_terminal_size") and not raw_output_wanted():
+            driver = minimal_output_driver(driver)
         return ascii_driver(driver) if ascii_terminal() else driver
 
     def call_from_thread(self, callback, *args, **kwargs):

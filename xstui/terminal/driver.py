@@ -1,0 +1,115 @@
+"""The output layer in Textual's terminal driver: ``minimal_output_driver(base)``
+writes through ``MinimalOutput``, so a frame costs the cells that changed.
+``XSTUI_RAW_OUTPUT=1`` turns it off (what Textual writes goes as it is)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import termios
+import threading
+
+from . import terminfo
+from .layer import Capabilities, MinimalOutput
+
+log = logging.getLogger("xstui.terminal")
+
+
+def raw_output_wanted(env=None) -> bool:
+    env = os.environ if env is None else env
+    return env.get("XSTUI_RAW_OUTPUT", "") not in ("", "0")
+
+
+def terminal_capabilities(term: str, fd: int | None = None, env=None) -> Capabilities:
+    """What terminfo says ``term`` does (nothing beyond the basics where it
+    cannot be read), and whether the tty on ``fd`` sends LF as CR LF."""
+    found = terminfo.lookup(term, env)
+    bce, ech, rmul = found if found is not None else (False, None, None)
+    newline_returns = True
+    if fd is not None:
+        try:
+            oflag = termios.tcgetattr(fd)[1]
+            newline_returns = bool(oflag & termios.OPOST and oflag & termios.ONLCR)
+        except (OSError, termios.error):  # not a tty: it gets what is written
+            newline_returns = False
+    return Capabilities(
+        bce=bce,
+        ech=ech is not None,
+        # terminals whose "underline off" is SGR 24 have the other 2x codes too
+        sgr_off=rmul == b"\x1b[24m",
+        newline_returns=newline_returns,
+    )
+
+
+@functools.cache
+def minimal_output_driver(base: type) -> type:
+    """``base`` (Textual's Linux driver) writing through the output layer."""
+    from textual import events
+
+    class MinimalOutputDriver(base):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            # the input thread writes too (in-band resize, mouse pixels)
+            self._output_lock = threading.Lock()
+            self._output: MinimalOutput | None = None
+            self._size_seen: tuple[int, int] | None = None
+
+        def start_application_mode(self) -> None:
+            try:
+                fd = self._file.fileno()
+            except (AttributeError, OSError, ValueError):
+                fd = None
+            caps = terminal_capabilities(os.environ.get("TERM", ""), fd)
+            with self._output_lock:
+                self._output = MinimalOutput(0, 0, caps)  # a pipe until the size is known
+            super().start_application_mode()
+
+        def _get_terminal_size(self) -> tuple[int, int]:
+            # may run in a signal handler: only note the size, the next write applies it
+            size = super()._get_terminal_size()
+            self._size_seen = size
+            return size
+
+        def process_message(self, message) -> None:
+            if isinstance(message, events.Resize):  # in-band resize reports
+                self._size_seen = (message.size.width, message.size.height)
+            super().process_message(message)
+
+        def write(self, data: str) -> None:
+            with self._output_lock:
+                output = self._output
+                if output is not None:
+                    try:
+                        size = self._size_seen
+                        if size is not None and size != output.size:
+                            output.resize(*size)
+                        data = output.feed(data)
+                    except Exception:
+                        data = self._output_failed(output) + data
+                if data:
+                    super().write(data)
+
+        def flush(self) -> None:
+            with self._output_lock:
+                if self._output is not None:
+                    try:
+                        data = self._output.flush()
+                    except Exception:
+                        data = self._output_failed(self._output)
+                    if data:
+                        super().write(data)
+            super().flush()
+
+        def _output_failed(self, output: MinimalOutput) -> str:
+            """A fault of the layer: logged, then Textual's output as it is
+            from here, from a screen drawn anew."""
+            log.exception("terminal output layer failed; writing frames as they are")
+            self._output = None
+            try:
+                self._app.call_later(self._app.refresh, layout=True)
+            except Exception:  # the app is ending: nothing left to draw
+                pass
+            return "".join(output.out)
+
+    return MinimalOutputDriver
