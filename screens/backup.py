@@ -1,6 +1,7 @@
 """The Backup screen: the pool database (dump; restore only after XAPI's dry
 run, shown beside what would change), a host's backup, and the VMs, each
-exported to an XVA without downtime (or just their metadata)."""
+exported to an XVA without downtime (or just their metadata) and imported
+back from one (or from metadata)."""
 
 from __future__ import annotations
 
@@ -134,6 +135,34 @@ async def _restore_database(turn) -> None:
         await perform(app, bk.RestoreDatabase(conn.cache, path, bk.compare(summary, now)))
 
 
+async def _import(turn) -> None:
+    """One way in for every file: which file (or folder), told apart as it is
+    typed; VM metadata goes through its dry run, an XVA asks where its disks
+    go and whether it is a restore (its room checked with the pool first)."""
+    app, cache = turn.app, turn.cache
+    source = await app.push_screen_wait(
+        FormModal(
+            "Import: which XVA file, metadata file or folder?",
+            bk.source_fields(),
+            lambda values: bk.import_source(cache, values["path"]),
+        )
+    )
+    if source is None:
+        return
+    if isinstance(source, bk.ImportMetadata):
+        await perform(app, source)
+        return
+    action = await ask(
+        app,
+        f"Import {source.header.vm_name or source.path.name} from {source.path.name}",
+        bk.ImportVm.fields(cache, source.header),
+        lambda values: bk.ImportVm(cache, source, values["sr"], values["restore"], values["force"]),
+        precheck=True,  # the SR's room, as its storage manager counts it
+    )
+    if action is not None:
+        await perform(app, action)
+
+
 RESTORE_MODES = {"Only VMs on this SR": "sr", "All VM metadata": "all"}
 
 
@@ -239,15 +268,12 @@ class BackupScreen(AreaScreen):
         ),
         Act(
             "i",
-            "import_metadata",
-            "Import metadata",
+            "import",
+            "Import",
             id="backup.import",
-            show=False,
-            help="Bring VM records back from metadata files (.meta.xva)",
-            builds=(bk.ImportMetadata,),
-            title="Import VM metadata files (.meta.xva) from a folder",
-            fields=lambda t: bk.ImportMetadata.fields(),
-            build=lambda t: bk.ImportMetadata.of_folder(t.cache, t.values["folder"]),
+            help="Bring a VM back from an XVA file (xe vm-import), or VMs from metadata files",
+            builds=(bk.ImportVm, bk.ImportMetadata),
+            steps=_import,
         ),
         Act(
             "b",
@@ -319,7 +345,7 @@ class BackupScreen(AreaScreen):
         head.append("VMs           ", style="bold")
         head.append("e: back up the VM under the cursor to an XVA, without downtime;\n")
         head.append(
-            "              m: export the metadata of the marked VMs (space marks); i: import\n"
+            "              i: import an XVA (or metadata); m: export the marked VMs' metadata\n"
         )
         head.append("Metadata SR   ", style="bold")
         if self.local:
