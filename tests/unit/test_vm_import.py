@@ -51,6 +51,12 @@ def importer(conn, path: Path, sr: str = "NFS VM store", restore=False, force=Fa
     )
 
 
+def offered(conn, path: Path) -> str:
+    """What the import form offers first for the UUID and MACs."""
+    header = bk.import_source(conn.cache, str(path)).header
+    return next(f.value for f in bk.ImportVm.fields(conn.cache, header) if f.name == "restore")
+
+
 def counts(st) -> tuple[int, int, int, int]:
     with st.lock:
         return tuple(len(st.table(c)) for c in ("VM", "VDI", "VBD", "VIF"))
@@ -95,6 +101,7 @@ def test_a_vm_exported_destroyed_and_restored_comes_back_the_same(live, running_
     for vdi in vdis:
         conn.call("VDI.destroy", vdi)
     wait_for(lambda: conn.cache.get("vm", vm) is None, what="the VM gone")
+    assert offered(conn, path) == "kept (a restore)"  # nothing of it in the pool now
     notes = []
     action = importer(conn, path, restore=True)
     plan = action.plan()
@@ -130,6 +137,7 @@ def test_a_restore_whose_macs_are_in_use_is_refused(live, tmp_path):
     conn = live
     # a running VM is exported through a snapshot: its MACs, another UUID
     path = export(conn, "web-01", tmp_path / "web.xva")
+    assert offered(conn, path) == "new ones (a copy)"  # a restore is not offered first
     with pytest.raises(InvalidInput, match="its MACs are in use: .*web-01"):
         importer(conn, path, restore=True)
 

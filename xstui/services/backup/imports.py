@@ -104,8 +104,11 @@ class ImportVm(Action):
     @staticmethod
     def fields(cache: Cache, header: XvaHeader) -> list[Field]:
         srs = list(disk_srs(cache))
-        with cache.lock:
-            present = any(vm.uuid == header.vm_uuid for vm in cache.table("vm").values())
+        macs = {m.lower() for m in header.macs}
+        with cache.lock:  # a restore is offered first when nothing of it is in the pool
+            present = any(vm.uuid == header.vm_uuid for vm in cache.table("vm").values()) or any(
+                vif.MAC.lower() in macs for vif in cache.table("vif").values()
+            )
         restore = next(label for label, keep in RESTORE.items() if keep != present)
         return [
             Field("sr", "Disks to SR", srs[0] if srs else "", choices=srs),
