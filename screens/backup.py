@@ -1,6 +1,7 @@
 """The Backup screen: the pool database (dump; restore only after XAPI's dry
 run, shown beside what would change), a host's backup, and the VMs, each
-exported to an XVA without downtime (or just their metadata)."""
+exported to an XVA without downtime (or just their metadata) and imported
+back from one (or from metadata)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,38 @@ async def _restore_database(turn) -> None:
     await Wizard(app).run([which])
 
 
+async def _import(turn) -> None:
+    """One way in for every file: which file (or folder), told apart as it is
+    typed; VM metadata goes through its dry run, an XVA asks where its disks
+    go and whether it is a restore (its room checked with the pool first)."""
+    app, cache = turn.app, turn.cache
+    chosen = {}
+
+    async def which(w: Wizard) -> None:
+        chosen["source"] = source = await w.form(
+            "Import: which XVA file, metadata file or folder?",
+            bk.source_fields(),
+            lambda values: bk.import_source(cache, values["path"]),
+        )
+        if isinstance(source, bk.ImportMetadata):
+            await w.perform(source)
+            w.follow([])
+
+    async def where(w: Wizard) -> None:
+        source = chosen["source"]
+        action = await w.form(
+            f"Import {source.header.vm_name or source.path.name} from {source.path.name}",
+            bk.ImportVm.fields(cache, source.header),
+            lambda values: bk.ImportVm(
+                cache, source, values["sr"], values["restore"], values["force"]
+            ),
+        )
+        await w.read(action.precheck, turn.conn, note="Checking the SR's room...")
+        await w.perform(action)
+
+    await Wizard(app).run([which, where])
+
+
 RESTORE_MODES = {"Only VMs on this SR": "sr", "All VM metadata": "all"}
 
 
@@ -234,15 +267,12 @@ class BackupScreen(AreaScreen):
         ),
         Act(
             "i",
-            "import_metadata",
-            "Import metadata",
+            "import",
+            "Import",
             id="backup.import",
-            show=False,
-            help="Bring VM records back from metadata files (.meta.xva)",
-            builds=(bk.ImportMetadata,),
-            title="Import VM metadata files (.meta.xva) from a folder",
-            fields=lambda t: bk.ImportMetadata.fields(),
-            build=lambda t: bk.ImportMetadata.of_folder(t.cache, t.values["folder"]),
+            help="Bring a VM back from an XVA file (xe vm-import), or VMs from metadata files",
+            builds=(bk.ImportVm, bk.ImportMetadata),
+            steps=_import,
         ),
         Act(
             "b",
@@ -314,7 +344,7 @@ class BackupScreen(AreaScreen):
         head.append("VMs           ", style="bold")
         head.append("e: back up the VM under the cursor to an XVA, without downtime;\n")
         head.append(
-            "              m: export the metadata of the marked VMs (space marks); i: import\n"
+            "              i: import an XVA (or metadata); m: export the marked VMs' metadata\n"
         )
         head.append("Metadata SR   ", style="bold")
         if self.local:

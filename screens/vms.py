@@ -1,13 +1,16 @@
-"""The VMs screen: every VM of the pool, filtered as the admin types (name,
-host, address, power state, HA priority), marked with space for bulk power
-operations and migration; a VM's memory."""
+"""The VMs screen. VMs tab: every VM of the pool, filtered as the admin
+types (name, host, address, power state, HA priority), marked with space for
+bulk power operations and migration; a VM's memory. Snapshots tab: the
+snapshots of the VM under the cursor as a tree, with where it is now; take,
+revert, delete, make a template of one, export one to an XVA file."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Static
+from textual.binding import Binding
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
@@ -17,6 +20,7 @@ from xstui.xapi import operations
 from .act import Act
 from .base import AreaScreen
 
+SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
 COLUMNS = (
     ("VM", 18),
     ("Power", 9),
@@ -31,7 +35,7 @@ COLUMNS = (
 def _chosen(turn) -> list[str] | None:
     """The marked VMs, or the one under the cursor; None (said) when the
     filter shows none."""
-    chosen = turn.screen.query_one(RowList).chosen()
+    chosen = turn.screen.query_one("#vm-list", RowList).chosen()
     if not chosen:
         turn.app.notify("No VM here: change the filter.", severity="warning")
     return chosen or None
@@ -96,11 +100,11 @@ def _migrate_subject(turn) -> tuple[list[str], dict[str, str]] | None:
 
 
 async def _unmark(turn) -> None:
-    turn.screen.query_one(RowList).unmark()
+    turn.screen.query_one("#vm-list", RowList).unmark()
 
 
 def _memory_subject(turn) -> str | None:
-    return turn.screen.query_one(RowList).cursor_key
+    return turn.screen.query_one("#vm-list", RowList).cursor_key
 
 
 def _focus_filter(screen) -> None:
@@ -110,20 +114,52 @@ def _focus_filter(screen) -> None:
 def _leave_filter(screen) -> None:
     """Esc: the filter is cleared and the whole list shown again."""
     screen.query_one("#vm-filter", Input).value = ""
-    screen.query_one(RowList).focus()
+    screen.query_one("#vm-list", RowList).focus()
 
 
 def _mark_all(screen) -> None:
-    screen.query_one(RowList).mark_all([r.ref for r in screen.shown])
+    screen.query_one("#vm-list", RowList).mark_all([r.ref for r in screen.shown])
+
+
+# the Snapshots tab -----------------------------------------------------------------------
+NO_VM = "No VM: choose one in the VM list, then n."
+NO_SNAPSHOT = "No snapshot under the cursor (it is on now): choose one."
+
+
+def _vm_shown(turn) -> str | None:
+    """The VM whose snapshots the tab shows, at first the one under the list's
+    cursor (None: gone, or none chosen)."""
+    screen = turn.screen
+    vm = screen.snap_vm or screen.query_one("#vm-list", RowList).cursor_key or ""
+    return vm if turn.cache.get("vm", vm) is not None else None
+
+
+def _snapshot(turn) -> str | None:
+    """The snapshot under the tab's cursor (None on the row that says now)."""
+    key = turn.screen.query_one("#snap-list", RowList).cursor_key
+    rec = turn.cache.get("vm", key) if key else None
+    return key if rec is not None and rec.is_a_snapshot else None
+
+
+def _snapshot_label(turn) -> str:
+    return turn.cache.label("vm", turn.subject)
+
+
+def _show_list(screen) -> None:
+    screen.action_show_tab("list")
 
 
 class VmsScreen(AreaScreen):
     AREA = "vms"
+    BINDINGS = [
+        Binding("n", "show_tab('snapshots')", "Snapshots", id="vms.snapshots"),
+    ]
     ACTS = (
         Act(
             "slash",
             "filter",
             "Filter",
+            tab="list",
             help="Filter by name, host, IP, state, HA",
             view=_focus_filter,
         ),
@@ -131,6 +167,7 @@ class VmsScreen(AreaScreen):
             "p",
             "power",
             "Power",
+            tab="list",
             help="Start, shut down, reboot, suspend... the chosen VMs",
             builds=(vms.PowerVms,),
             subject=_power_subject,
@@ -143,6 +180,7 @@ class VmsScreen(AreaScreen):
             "g",
             "migrate",
             "Migrate",
+            tab="list",
             help="Live-migrate the chosen VMs to another host of the pool",
             builds=(vms.MigrateVms,),
             operation=("vm", "pool_migrate"),
@@ -161,6 +199,7 @@ class VmsScreen(AreaScreen):
             "M",
             "memory",
             "Memory",
+            tab="list",
             help="The memory of the VM under the cursor",
             builds=(vms.SetMemory,),
             subject=_memory_subject,
@@ -169,36 +208,142 @@ class VmsScreen(AreaScreen):
             build=lambda t: vms.SetMemory(t.cache, t.subject, t.values),
         ),
         Act(
-            "A", "mark_all", "Select all", show=False, help="Select every VM shown", view=_mark_all
+            "A",
+            "mark_all",
+            "Select all",
+            show=False,
+            tab="list",
+            help="Select every VM shown",
+            view=_mark_all,
         ),
         Act(
             "escape",
             "leave_filter",
             "List",
             show=False,
+            tab="list",
             help="Clear the filter and show every VM",
             view=_leave_filter,
+        ),
+        Act(
+            "s",
+            "take_snapshot",
+            "Snapshot",
+            tab="snapshots",
+            help="Take a snapshot of the VM (of a running one, its memory too if asked)",
+            builds=(vms.TakeSnapshot,),
+            subject=_vm_shown,
+            missing=NO_VM,
+            title=lambda t: f"Take a snapshot of {t.cache.label('vm', t.subject)}",
+            fields=lambda t: vms.TakeSnapshot.fields(t.cache, t.subject),
+            build=lambda t: vms.TakeSnapshot(
+                t.cache, t.subject, t.values["name"], t.values.get("keep", "")
+            ),
+        ),
+        Act(
+            "r",
+            "revert",
+            "Revert",
+            tab="snapshots",
+            help="Take the VM back to the snapshot under the cursor (keep its state first?)",
+            builds=(vms.RevertToSnapshot,),
+            operation=("vm", "revert"),
+            subject=_snapshot,
+            missing=NO_SNAPSHOT,
+            title=lambda t: f"Revert to {_snapshot_label(t)}",
+            fields=lambda t: vms.RevertToSnapshot.fields(t.cache, t.subject),
+            build=lambda t: vms.RevertToSnapshot(t.cache, t.subject, t.values["first"]),
+        ),
+        Act(
+            "x",
+            "delete_snapshot",
+            "Delete",
+            tab="snapshots",
+            help="Delete the snapshot under the cursor with its disks",
+            builds=(vms.DeleteSnapshot,),
+            operation=("vm", "destroy"),
+            subject=_snapshot,
+            missing=NO_SNAPSHOT,
+            build=lambda t: vms.DeleteSnapshot(t.cache, t.subject),
+        ),
+        Act(
+            "t",
+            "to_template",
+            "Template",
+            tab="snapshots",
+            help="Make a template of the snapshot under the cursor (fast clone or full copy)",
+            builds=(vms.SnapshotToTemplate,),
+            operation=("vm", "clone"),
+            subject=_snapshot,
+            missing=NO_SNAPSHOT,
+            title=lambda t: f"A template from {_snapshot_label(t)}",
+            fields=lambda t: vms.SnapshotToTemplate.fields(t.cache, t.subject),
+            build=lambda t: vms.SnapshotToTemplate(
+                t.cache, t.subject, t.values["name"], t.values["disks"]
+            ),
+        ),
+        Act(
+            "e",
+            "export_snapshot",
+            "Export",
+            tab="snapshots",
+            help="Export the snapshot under the cursor to an XVA file (it imports as a template)",
+            builds=(vms.ExportSnapshot,),
+            operation=("vm", "export"),
+            subject=_snapshot,
+            missing=NO_SNAPSHOT,
+            title=lambda t: f"Export {_snapshot_label(t)} to an XVA file",
+            fields=lambda t: vms.ExportSnapshot.fields(t.cache, t.subject),
+            build=lambda t: vms.ExportSnapshot(t.cache, t.subject, t.values["path"]),
+        ),
+        Act(
+            "escape",
+            "back",
+            "VM list",
+            tab="snapshots",
+            help="Back to the list of VMs",
+            view=_show_list,
         ),
     )
     DEFAULT_CSS = """
     VmsScreen #vm-filter { height: 1; border: none; padding: 0 1; }
-    VmsScreen #vm-count { height: 1; padding: 0 1; }
+    VmsScreen #vm-count, VmsScreen #snap-head, VmsScreen #snap-detail { height: 1; padding: 0 1; }
     """
-    DRAWN_FROM = frozenset({"vm", "vm_guest_metrics", "host"})
+    DRAWN_FROM = frozenset({"vm", "vm_guest_metrics", "host", "vbd", "vdi"})
 
     def __init__(self, area) -> None:
         super().__init__(area)
         self.all_rows: dict[str, vms.VmRow] = {}
         self.shown: list[vms.VmRow] = []
+        self.snap_vm = ""  # the VM whose snapshots the Snapshots tab shows
+        self.snap_rows: list[vms.SnapshotRow] = []
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter")
-        yield Static("", id="vm-count")
-        yield RowList(COLUMNS, id="vm-list")
+        with TabbedContent(id="vm-tabs", initial="list"):
+            with TabPane("VMs", id="list"):
+                yield Input(placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter")
+                yield Static("", id="vm-count")
+                yield RowList(COLUMNS, id="vm-list")
+            with TabPane("Snapshots", id="snapshots"):
+                yield Static("", id="snap-head")
+                yield RowList(SNAPSHOT_COLUMNS, id="snap-list", markable=False)
+                yield Static("", id="snap-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(RowList).focus()
+        self.query_one("#vm-list", RowList).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated, "#vm-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if self.tab == "snapshots":  # the VM under the list's cursor
+            self.snap_vm = self.query_one("#vm-list", RowList).cursor_key or ""
+            self._show_snapshots()
+            self.query_one("#snap-list", RowList).focus()
+        else:
+            self.query_one("#vm-list", RowList).focus()
 
     # data -------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
@@ -206,11 +351,12 @@ class VmsScreen(AreaScreen):
             return
         self.all_rows = vms.vm_rows(self.conn.cache)
         self._show()
+        self._show_snapshots()
 
     def _show(self) -> None:
         text = self.query_one("#vm-filter", Input).value
         self.shown = vms.filtered(self.all_rows.values(), text)
-        listing = self.query_one(RowList)
+        listing = self.query_one("#vm-list", RowList)
         listing.set_rows(
             [
                 (r.ref, (r.name, r.power, r.host, r.memory, str(r.vcpus), r.ip, r.ha))
@@ -219,8 +365,40 @@ class VmsScreen(AreaScreen):
         )
         self._draw_count()
 
+    def _show_snapshots(self) -> None:
+        cache = self.conn.cache
+        vm = cache.get("vm", self.snap_vm) if self.snap_vm else None
+        head = Text()
+        if vm is None:
+            self.snap_rows = []
+            head.append("No VM chosen: choose one in the VM list (Esc), then n.")
+        else:
+            self.snap_rows = vms.snapshot_rows(cache, self.snap_vm)
+            count = len(self.snap_rows) - 1
+            head.append("Snapshots of ", style="bold")
+            head.append(vm.name_label, style="bold")
+            head.append(f" ({vm.power_state.lower()}): {count}")
+        self.query_one("#snap-head", Static).update(head)
+        self.query_one("#snap-list", RowList).set_rows(
+            [(r.ref, (r.name, r.taken, r.size, r.kind)) for r in self.snap_rows]
+        )
+        self._draw_snapshot()
+
+    @on(RowList.Moved, "#snap-list")
+    def _draw_snapshot(self) -> None:
+        key = self.query_one("#snap-list", RowList).cursor_key
+        row = next((r for r in self.snap_rows if r.ref == key), None)
+        rec = self.conn.cache.get("vm", key) if key else None
+        if row is None or rec is None:
+            words = ""
+        elif row.now:
+            words = "Where the VM is now: a snapshot taken now (s) goes here."
+        else:
+            words = f"{rec.uuid}  {rec.name_description}".rstrip()
+        self.query_one("#snap-detail", Static).update(Text(words))
+
     def _draw_count(self) -> None:
-        marked = len(self.query_one(RowList).marked)
+        marked = len(self.query_one("#vm-list", RowList).marked)
         self.query_one("#vm-count", Static).update(
             Text(
                 f"{len(self.shown)} of {len(self.all_rows)} VMs"
@@ -234,10 +412,16 @@ class VmsScreen(AreaScreen):
 
     @on(Input.Submitted, "#vm-filter")
     def _filter_done(self) -> None:
-        self.query_one(RowList).focus()
+        self.query_one("#vm-list", RowList).focus()
 
     def on_row_list_marked(self) -> None:
         self._draw_count()
 
     def targets(self, cls: str) -> list[str]:
-        return self.query_one(RowList).chosen() if cls == "vm" else []
+        if cls != "vm":
+            return []
+        if self.tab == "snapshots":  # the snapshot under the cursor (none on "now")
+            key = self.query_one("#snap-list", RowList).cursor_key
+            rec = self.conn.cache.get("vm", key) if key else None
+            return [key] if rec is not None and rec.is_a_snapshot else []
+        return self.query_one("#vm-list", RowList).chosen()

@@ -36,6 +36,26 @@ VM_PLACE = (
     "is_a_snapshot",
 )
 
+# a VM's snapshots as a tree (each one's parent, the VM's own: where it is now)
+SNAPSHOTS = (
+    "snapshots",
+    "snapshot_of",
+    "snapshot_time",
+    "parent",
+    "suspend_VDI",
+    "name_description",
+)
+# the SRs new disks may go to (an import, a template copied): their room, kind, place
+DISK_SRS = (
+    "name_label",
+    "uuid",
+    "shared",
+    "type",
+    "content_type",
+    "physical_size",
+    "physical_utilisation",
+)
+
 # Always watched: actions wait for their tasks through the event stream, and
 # every screen's connection bar shows the pool and the host.
 CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
@@ -167,13 +187,16 @@ AREAS: tuple[Area, ...] = (
         id="backup",
         title="Backup",
         key="f5",
-        description="Pool database dump and restore, host backups, VMs to XVA without downtime",
+        description="Pool database dump and restore, host backups, VMs to XVA and back",
         screen="xstui.screens.backup:BackupScreen",
         watches={
-            "vm": (*VM_PLACE, "snapshots"),
+            "vm": (*VM_PLACE, "snapshots", "suspend_VDI"),
             "vbd": ("VM", "VDI", "type"),
             "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
-            "sr": ("name_label", "uuid", "shared", "type", "content_type"),
+            "sr": DISK_SRS,
+            "pbd": ("host", "SR", "currently_attached"),
+            # a restore keeps the MACs of the file: none may be in use
+            "vif": ("MAC", "VM"),
             "certificate": ALL,
         },
     ),
@@ -243,7 +266,7 @@ AREAS: tuple[Area, ...] = (
         id="vms",
         title="VMs",
         key="f8",
-        description="Every VM: filter, power operations, migration, memory",
+        description="Every VM: filter, power, migration, memory, snapshots",
         screen="xstui.screens.vms:VmsScreen",
         watches={
             "vm": (
@@ -257,9 +280,15 @@ AREAS: tuple[Area, ...] = (
                 "ha_restart_priority",
                 *OPERATIONS,
                 "blocked_operations",
+                *SNAPSHOTS,
             ),
             "vm_guest_metrics": ("networks", "PV_drivers_detected"),
             "host_metrics": ALL,
+            # a VM's snapshots: their tree, dates and what their disks hold
+            "vbd": ("VM", "VDI", "type"),
+            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
+            "sr": DISK_SRS,
+            "pbd": ("host", "SR", "currently_attached"),
         },
     ),
 )

@@ -158,10 +158,10 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
         (written,) = tmp_path.glob("*.meta.xva")
         assert f"saved to {written}." in notes(app)
         # the import form checks its folder the same way
-        form = await open_form(pilot, "i", "Import VM metadata files")
-        await refused(pilot, form, "folder", str(ro), "no .meta.xva file in")
-        await refused(pilot, form, "folder", str(tmp_path / "no"), "there is no folder")
-        await fill_form(pilot, folder=str(tmp_path))
+        form = await open_form(pilot, "i", "Import: which XVA file, metadata file or folder?")
+        await refused(pilot, form, "path", str(ro), "no .meta.xva file in")
+        await refused(pilot, form, "path", str(tmp_path / "no"), "there is no file or folder")
+        await fill_form(pilot, path=str(tmp_path))
         await until(pilot, lambda: "is in the pool already" in flat(screen_text(app)))
         assert app.screen is form and not isinstance(app.screen, PlanModal)
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+from tests.app.test_network_app import confirm_plan
 from tests.waiting import until, wait_for
 from xstui.app import XstuiApp
 from xstui.files import partial_files
@@ -81,7 +82,7 @@ async def test_a_backup_killed_halfway_is_cleaned_up_at_the_next_start(
         text = " ".join([plan.plan.title, plan.plan.summary, *plan.plan.steps, *plan.plan.xe])
         assert "Back up web-01" in text and "web-01 backup" in text
         assert str(partial_files(path)[0]) in text
-        await pilot.click("#apply")
+        await confirm_plan(pilot)
         await until(pilot, lambda: not snapshots_of(store, "web-01"), what="the snapshot gone")
         await until(pilot, lambda: not partial_files(path), what="the partial file gone")
         await until(pilot, lambda: not list(inflight.folder().glob("*.json")), what="journal gone")

@@ -24,6 +24,7 @@ HANDLERS = [
     ("PUT", "/import_raw_vdi", {"vdi": "OpaqueRef:NULL"}),
     ("PUT", "/pool_patch_upload", {}),
     ("PUT", "/import_metadata", {"dry_run": "true"}),
+    ("PUT", "/import", {}),
 ]
 USERS = {"alice": ("Alice-Demo1", "read-only"), "bob": ("Bob-Demo1", "pool-operator")}
 
@@ -66,4 +67,4 @@ def test_each_handler_serves_or_refuses_as_the_role_allows(joined_sim, user):
             assert record["error_info"][:2] == ["RBAC_PERMISSION_DENIED", permission]
     # read-only may use none of them; a pool operator all but the database and
     # the host backup (pool-admin only: they hold the pool's secrets)
-    assert (served, refused) == ((0, 9) if role == "read-only" else (6, 3))
+    assert (served, refused) == ((0, 10) if role == "read-only" else (7, 3))

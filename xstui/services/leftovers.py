@@ -96,15 +96,29 @@ RECONNECT_SECONDS = 30  # how long a removal waits for a dropped connection to c
 
 
 def snapshot_disks(conn, snap: str) -> list[str]:
-    """The VDIs of a snapshot's VBDs."""
-    vbds = conn.call("VM.get_VBDs", snap)
-    return [d for d in (conn.call("VBD.get_VDI", b) for b in vbds) if d != NULL_REF]
+    """The disks that go with a snapshot, as ``xe snapshot-uninstall`` picks
+    them: the VDIs of its VBDs marked as its own (``other_config:owner``,
+    set by XAPI on a snapshot's disks; never an ISO in its CD drive), and
+    its memory image (a checkpoint's suspend VDI)."""
+    out = []
+    for vbd in conn.call("VM.get_VBDs", snap):
+        if "owner" in conn.call("VBD.get_other_config", vbd):
+            vdi = conn.call("VBD.get_VDI", vbd)
+            if vdi != NULL_REF:
+                out.append(vdi)
+    image = conn.call("VM.get_suspend_VDI", snap)
+    return out + ([image] if image != NULL_REF else [])
 
 
-def destroy_snapshot(ctx: RunContext, snap: str | None, vdis: list[str]) -> None:
-    """The snapshot (if any) and its disks go. A call whose connection dropped
-    is sent again once the console is back (gone already counts as done)."""
-    steps = ([("VM.destroy", snap)] if snap else []) + [("VDI.destroy", vdi) for vdi in vdis]
+def destroy_snapshot(
+    ctx: RunContext, snap: str | None, vdis: list[str], *, suspended: bool = False
+) -> None:
+    """The snapshot (if any) and its disks go; a ``suspended`` one (a
+    checkpoint) is shut down first, as xe does, which drops its memory image.
+    A call whose connection dropped is sent again once the console is back
+    (gone already counts as done)."""
+    steps = [("VM.hard_shutdown", snap)] if snap and suspended else []
+    steps += ([("VM.destroy", snap)] if snap else []) + [("VDI.destroy", vdi) for vdi in vdis]
     for method, ref in steps:
         for attempt in range(2):
             try:

@@ -142,6 +142,25 @@ def mac(text: str) -> str:
 
 # paths: each checked where the console runs (the transfer reads and writes
 # there, not on the host), the same way in every form that takes one
+NAME_MAX = 255  # what a name label sensibly holds (XAPI takes any string)
+
+
+def object_name(text: str, what: str = "name") -> str:
+    """A name for a new object of the pool (a snapshot, a template): some
+    text, without control characters (they would drive a terminal that
+    shows it), at most NAME_MAX characters. Stripped."""
+    from .values import CONTROL
+
+    value = (text or "").strip()
+    if not value:
+        raise InvalidInput([f"give a {what}"])
+    if CONTROL.search(value):
+        raise InvalidInput([f"the {what} holds a control character: type plain text"])
+    if len(value) > NAME_MAX:
+        raise InvalidInput([f"the {what} has {len(value)} characters; at most {NAME_MAX}"])
+    return value
+
+
 def _named(text: str, what: str = "file") -> Path:
     if not text.strip():
         raise InvalidInput([f"give a {what} name"])

@@ -201,6 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path not in (
             "/pool/xmldbdump",
+            "/import",
             "/import_metadata",
             "/import_raw_vdi",
             "/pool_patch_upload",
@@ -232,6 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
                 refs = [result]
             elif url.path == "/import_metadata":
                 refs = transfers.import_metadata(self.sim, self.rfile, length, dry_run)
+            elif url.path == "/import":
+                if "chunked" in self.headers.get("Transfer-Encoding", ""):
+                    raise XapiError("IMPORT_ERROR_CANNOT_HANDLE_CHUNKED")
+                refs = transfers.import_vm(self.sim, transfer, self.rfile, length)
+                result = refs  # the task's result: the VMs made (a VM ref set)
             else:
                 transfers.restore_database(self.sim, self.rfile, length, dry_run)
                 refs = []

@@ -47,6 +47,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("VLAN", "tagged_PIF", "PIF", "VLAN_slave_of"),
     ("host_patch", "pool_patch", "pool_patch", "host_patches"),
     ("VM", "snapshot_of", "VM", "snapshots"),
+    ("VM", "parent", "VM", "children"),
     ("VDI", "snapshot_of", "VDI", "snapshots"),
     ("task", "subtask_of", "task", "subtasks"),
 )

@@ -2,7 +2,8 @@
 memory): ``GET /pool/xmldbdump`` and ``PUT /pool/xmldbdump[?dry_run=true]``,
 ``GET /host_backup``, ``GET /export?uuid=`` (an XVA: ``ova.xml`` then each
 disk in 1 MiB chunks with their SHA-1, all-zero chunks left out as XAPI
-does), ``GET /export_metadata?uuid=``, ``GET /system-status`` (the server
+does) and ``PUT /import?sr_id=`` (one, checked as it streams), ``GET
+/export_metadata?uuid=``, ``GET /system-status`` (the server
 status report of the host asked), and for hotfixes ``PUT
 /import_raw_vdi?vdi=``, ``PUT /pool_patch_upload`` and ``GET /updates``. Each takes ``session_id`` and an
 optional ``task_id``, whose progress, result or error it sets as XAPI does.
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from .dump import dump_xml, load_dump
 from .errors import XapiError
 from .messages import _updates as updates
-from .schema import NULL_REF, class_spec
+from .operations import rolling_upgrade
+from .schema import NULL_REF, XDate, class_spec
 from .simulator import Simulator
 from .store import Store, now_xdate
 from .wire import xml_value
@@ -212,20 +214,73 @@ def export_size(sim: Simulator, vdi: dict) -> int:
     return int(vdi["physical_utilisation"] * sim.data_scale) // CHUNK * CHUNK
 
 
-def _ova(store: Store, vm: str, disks: dict[str, str]) -> bytes:
-    """``ova.xml``: the VM, its VBDs and VDIs, as XAPI writes it (an XML-RPC value)."""
+def _ova(sim: Simulator, vm: str, disks: dict[str, str]) -> bytes:
+    """``ova.xml``: the VM, its VBDs, VDIs, VIFs and their networks, as XAPI
+    writes it (an XML-RPC value). As ``Export.make_vm`` without snapshot
+    metadata: no snapshot links (a snapshot exported is a template), halted,
+    no memory image."""
+    store = sim.store
     rec = store.get("VM", vm)
-    objects = [{"class": "VM", "id": vm, "snapshot": dict(rec)}]
+    exported = {
+        **rec,
+        "is_a_snapshot": False,
+        "snapshot_of": NULL_REF,
+        "snapshots": [],
+        "snapshot_time": blank_time(),
+        "snapshot_metadata": "",
+        "parent": NULL_REF,
+        "children": [],
+        "power_state": "Halted",
+        "suspend_VDI": NULL_REF,
+        "resident_on": NULL_REF,
+        "current_operations": {},
+        "allowed_operations": [],
+    }
+    objects = [{"class": "VM", "id": vm, "snapshot": exported}]
     for vbd in rec["VBDs"]:
         objects.append({"class": "VBD", "id": vbd, "snapshot": dict(store.get("VBD", vbd))})
     for ref, xva_id in disks.items():
         snap = {**store.get("VDI", ref), "xva_id": xva_id}
         objects.append({"class": "VDI", "id": ref, "snapshot": snap})
+    networks = []
+    for vif in rec["VIFs"]:
+        v = store.get("VIF", vif)
+        objects.append({"class": "VIF", "id": vif, "snapshot": dict(v)})
+        if v["network"] not in networks and store.exists("network", v["network"]):
+            networks.append(v["network"])
+    for net in networks:
+        objects.append({"class": "network", "id": net, "snapshot": dict(store.get("network", net))})
+    major, minor = xapi_version(sim)
+    host = store.get("host", sim.master)["software_version"]
     value = {
-        "version": {"hostname": "xstui-sim", "product_version": "8.2.1", "xapi_major": "1"},
+        "version": {
+            "hostname": host.get("hostname", "xstui-sim"),
+            "date": time.strftime("%Y-%m-%d"),
+            "product_version": host.get("product_version", ""),
+            "product_brand": host.get("product_brand", ""),
+            "build_number": host.get("build_number", ""),
+            "xapi_major": major,
+            "xapi_minor": minor,
+            "export_vsn": EXPORT_VSN,
+        },
         "objects": objects,
     }
-    return ("<value>" + xml_value(value) + "</value>").encode()
+    return xml_value(value).encode()
+
+
+EXPORT_VSN = 2  # Xapi_globs.export_vsn: inline checksums
+
+
+def xapi_version(sim: Simulator) -> tuple[int, int]:
+    """The toolstack's version (``Xapi_version``): what an export is stamped
+    with and an import compares, from the master's software_version."""
+    text = sim.store.get("host", sim.master)["software_version"].get("xapi", "1.0")
+    parts = [int(p) if p.isdigit() else 0 for p in (text.split(".") + ["0"])[:2]]
+    return parts[0], parts[1]
+
+
+def blank_time() -> XDate:
+    return XDate("19700101T00:00:00Z")
 
 
 def export_vm(sim: Simulator, transfer: Transfer, uuid: str, out) -> None:
@@ -240,7 +295,7 @@ def export_vm(sim: Simulator, transfer: Transfer, uuid: str, out) -> None:
         disks = {ref: f"Ref:{i + 1}" for i, ref in enumerate(refs)}
         sizes = {ref: export_size(sim, st.get("VDI", ref)) for ref in refs}
         seeds = {ref: st.get("VDI", ref)["uuid"].encode() for ref in refs}
-        ova = _ova(st, vm, disks)
+        ova = _ova(sim, vm, disks)
     total = sum(sizes.values()) or 1
     sent = 0
     with tarfile.open(fileobj=out, mode="w|") as tar:
@@ -270,7 +325,7 @@ def export_metadata(sim: Simulator, uuid: str) -> bytes:
     with st.lock:
         vm = st.ref_by_uuid("VM", uuid)
         disks = {ref: f"Ref:{i + 1}" for i, ref in enumerate(vm_disks(st, vm))}
-        ova = _ova(st, vm, disks)
+        ova = _ova(sim, vm, disks)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         _add(tar, "ova.xml", ova)
@@ -363,6 +418,413 @@ _NOT_IMPORTED = {
     "consoles",
     "groups",
 }
+
+
+# VM import (XVA) -------------------------------------------------------------------
+CHECKSUM_BYTES = 128  # a .checksum member: 40 hex digits (SHA-1), or 16 (xxhash)
+
+
+class _Body(io.RawIOBase):
+    """The request's body, ``length`` bytes at most: what the tar reader
+    reads, as it comes (nothing held). ``received`` counts what came."""
+
+    def __init__(self, raw, length: int):
+        self.raw, self.left, self.received = raw, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        want = min(len(buffer), self.left)
+        if want <= 0:
+            return 0
+        data = self.raw.read(want)
+        n = len(data)
+        buffer[:n] = data
+        self.left -= n
+        self.received += n
+        return n
+
+    def drain(self) -> None:
+        """What is left of the body (the tar's last padding), read and dropped."""
+        while self.left > 0 and self.read(min(CHUNK, self.left)):
+            pass
+
+
+def import_vm(sim: Simulator, transfer: Transfer, raw, length: int) -> list[str]:
+    """``PUT /import?sr_id=&restore=&force=`` (``Import.handler``): an XVA
+    streamed in, as ``xe vm-import`` sends it. ``ova.xml`` first: the
+    version checked, each VM prechecked (``restore`` keeps its uuid and MACs:
+    refused while a VM of that uuid runs, or is not older; and when another
+    VM has its MAC seed), then the VMs made halted with new disks on the SR,
+    their VBDs and VIFs (networks found by name, else by bridge, else made).
+    Then each disk's blocks, each checked against its ``.checksum`` as it
+    comes. A failure removes what was made, unless ``force`` (which also
+    lets bad checksums pass). The new VMs' refs."""
+    query = transfer.query
+    restore, force = query.get("restore") == "true", query.get("force") == "true"
+    st = sim.store
+    with st.lock:
+        sr = _import_sr(sim, query)
+        if rolling_upgrade(st):
+            raise XapiError("NOT_SUPPORTED_DURING_UPGRADE")
+    body = _Body(raw, length)
+    try:
+        tar = tarfile.open(fileobj=body, mode="r|")
+        first = tar.next()
+        if first is None or first.name != "ova.xml":
+            raise XapiError("IMPORT_ERROR_UNEXPECTED_FILE", "ova.xml", first.name if first else "")
+        if first.size > 64 * CHUNK:
+            raise XapiError("IMPORT_ERROR", "ova.xml is larger than VM metadata can be")
+        header = _header(tar.extractfile(first).read())
+    except (tarfile.TarError, EOFError) as exc:
+        raise _tar_error(exc) from None
+    _assert_compatible(sim, header.get("version") or {})
+    objects = [o for o in header.get("objects") or [] if isinstance(o, dict)]
+    with st.lock:
+        made = _Made()
+        try:
+            vms, disks = _create(sim, objects, sr, restore, force, made, transfer.task)
+        except XapiError:
+            made.remove(sim)
+            raise
+    try:
+        _receive(tar, disks, force, transfer)
+        body.drain()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        if not force:
+            with st.lock:
+                made.remove(sim)
+        raise _tar_error(exc) from None
+    except XapiError:
+        if not force:
+            with st.lock:
+                made.remove(sim)
+        raise
+    with st.lock:
+        for vm in vms:  # no longer importing: the VM is the admin's
+            if st.exists("VM", vm):
+                left = {k: v for k, v in st.get("VM", vm)["current_operations"].items()}
+                left.pop(transfer.task or "import", None)
+                st.set("VM", vm, current_operations=left)
+    return vms
+
+
+def _tar_error(exc: Exception) -> XapiError:
+    """The stream stopped being a tar: cut short (XAPI's End_of_file), or
+    not a tar at all (its reader's own failure, IMPORT_ERROR)."""
+    text = str(exc)
+    if isinstance(exc, EOFError | OSError) or "end of data" in text or "empty file" in text:
+        return XapiError("IMPORT_ERROR_PREMATURE_EOF")
+    return XapiError("IMPORT_ERROR", f"not an XVA: {text}")
+
+
+def _import_sr(sim: Simulator, query: dict[str, str]) -> str:
+    """The SR the disks go to: ``sr_id``, else ``sr_uuid``, else the pool's
+    default SR; an ISO library cannot take them."""
+    st = sim.store
+    if query.get("sr_id"):
+        sr = query["sr_id"]
+        if not st.exists("SR", sr):
+            raise XapiError("HANDLE_INVALID", "SR", sr)
+    elif query.get("sr_uuid"):
+        sr = st.ref_by_uuid("SR", query["sr_uuid"])
+    else:
+        sr = st.get("pool", sim.pool)["default_SR"]
+        if not st.exists("SR", sr):
+            raise XapiError("DEFAULT_SR_NOT_FOUND", sr)
+    if st.get("SR", sr)["content_type"] == "iso":
+        raise XapiError("SR_OPERATION_NOT_SUPPORTED", sr)
+    return sr
+
+
+def _header(ova: bytes) -> dict:
+    import xmlrpc.client
+
+    try:
+        value = xmlrpc.client.loads(
+            b"<methodResponse><params><param>" + ova + b"</param></params></methodResponse>"
+        )[0][0]
+    except Exception as exc:  # expat's and the unmarshaller's refusals
+        raise XapiError("IMPORT_ERROR", f"ova.xml is not VM metadata: {exc}") from None
+    if not isinstance(value, dict):
+        raise XapiError("IMPORT_ERROR", "ova.xml is not VM metadata")
+    return value
+
+
+def _assert_compatible(sim: Simulator, version: dict) -> None:
+    """``Importexport.assert_compatible``: an export from a newer toolstack is refused."""
+    try:
+        theirs = (int(version.get("xapi_major", 0)), int(version.get("xapi_minor", 0)))
+    except (TypeError, ValueError):
+        raise XapiError("IMPORT_ERROR", "the export's version is unreadable") from None
+    if theirs > xapi_version(sim):
+        raise XapiError("IMPORT_INCOMPATIBLE_VERSION")
+
+
+class _Made:
+    """What an import made so far, removed (newest first) when it fails."""
+
+    def __init__(self):
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, cls: str, ref: str) -> str:
+        self.items.append((cls, ref))
+        return ref
+
+    def remove(self, sim: Simulator) -> None:
+        from .api import Caller, Ctx
+        from .messages import vdi as vdis
+
+        st = sim.store
+        for cls, ref in reversed(self.items):
+            if not st.exists(cls, ref):
+                continue
+            if cls == "VDI":
+                vdis.forget(Ctx(sim, Caller()), ref)
+            elif cls == "VM":
+                for dev in ("VBDs", "VIFs"):
+                    for r in list(st.get("VM", ref)[dev]):
+                        st.destroy(dev[:-1], r)
+                st.destroy("VM", ref)
+            else:
+                st.destroy(cls, ref)
+        self.items.clear()
+
+
+def _known(cls: str, record: dict, drop=frozenset()) -> dict:
+    fields = class_spec(cls).fields
+    return {k: v for k, v in record.items() if k in fields and k not in drop}
+
+
+def _precheck(sim: Simulator, vm: dict, restore: bool, force: bool) -> str | None:
+    """``VM.precheck``: None to import it anew; "skip"; or the existing VM to
+    replace (a restore of a halted VM of that uuid, older, or forced)."""
+    st = sim.store
+    existing = st.by_uuid["VM"].get(str(vm.get("uuid", "")))
+    if not restore or existing is None:
+        return None
+    state = st.get("VM", existing)["power_state"]
+    if state != "Halted":
+        if force:
+            return "skip"
+        raise XapiError("VM_BAD_POWER_STATE", existing, "halted", state.lower())
+    have, theirs = st.get("VM", existing)["version"], int(vm.get("version", 0) or 0)
+    if have >= theirs and not force:
+        raise XapiError("VM_TO_IMPORT_IS_NOT_NEWER_VERSION", existing, str(have), str(theirs))
+    return existing
+
+
+def _assert_can_restore(sim: Simulator, vms: list[dict]) -> None:
+    """``assert_can_restore_backup``: no other VM of the pool has the MAC
+    seed of a VM restored (its MACs would be another's)."""
+    st = sim.store
+    for vm in vms:
+        seed = (vm.get("other_config") or {}).get("mac_seed")
+        if not seed:
+            continue
+        for other in st.table("VM").values():
+            if other["other_config"].get("mac_seed") != seed:
+                continue
+            if other["is_a_snapshot"] and st.exists("VM", other["snapshot_of"]):
+                kin = st.get("VM", other["snapshot_of"])["uuid"]
+            else:
+                kin = other["uuid"]
+            if kin != vm.get("uuid"):
+                raise XapiError("DUPLICATE_MAC_SEED", seed)
+
+
+# what a VBD or VIF does not take from the file: identity, links, runtime state
+_DEVICE_LINKS = frozenset(
+    "uuid VM VDI network metrics current_operations allowed_operations currently_attached"
+    " empty MAC".split()
+)
+# nor a VDI: it is new, on the SR chosen, and holds what the stream brings
+_VDI_LINKS = frozenset(
+    "uuid SR VBDs snapshots snapshot_of crash_dumps current_operations allowed_operations"
+    " physical_utilisation is_a_snapshot sm_config location managed missing".split()
+)
+
+
+def _create(sim, objects, sr, restore, force, made, task):
+    """The objects of ``ova.xml`` made in the pool; (the new VMs, each disk
+    to stream: xva_id -> (VDI ref, bytes expected))."""
+    from .api import Caller, Ctx
+    from .messages import vdi as vdis
+    from .messages import vif as vifs
+
+    st = sim.store
+    ctx = Ctx(sim, Caller())
+    by_class: dict[str, list[dict]] = {}
+    for o in objects:
+        by_class.setdefault(str(o.get("class", "")), []).append(o)
+    vm_objects = [o for o in by_class.get("VM", []) if isinstance(o.get("snapshot"), dict)]
+    if not vm_objects:
+        raise XapiError("IMPORT_ERROR", "the file describes no VM")
+    if restore:
+        _assert_can_restore(sim, [o["snapshot"] for o in vm_objects])
+    table: dict[str, str] = {}  # the file's ids -> the pool's refs
+    vms = []
+    for o in vm_objects:
+        rec = o["snapshot"]
+        action = _precheck(sim, rec, restore, force)
+        if action == "skip":
+            continue
+        if action is not None:  # replaced: its devices and record go, its disks stay
+            old = st.get("VM", action)
+            for dev in ("VBDs", "VIFs"):
+                for r in list(old[dev]):
+                    st.destroy(dev[:-1], r)
+            st.destroy("VM", action)
+        other_config = {str(k): str(v) for k, v in (rec.get("other_config") or {}).items()}
+        if not restore:
+            other_config["mac_seed"] = st.new_uuid()
+        if not force:
+            other_config.pop("default_template", None)
+        fields = {
+            **_known("VM", rec, _NOT_IMPORTED | {"uuid", "version"}),
+            "other_config": other_config,
+            "is_a_snapshot": False,
+            "is_default_template": False if not force else bool(rec.get("is_default_template")),
+            "power_state": "Halted",
+            "resident_on": NULL_REF,
+            "domid": -1,
+            "version": int(rec.get("version", 0) or 0) + 1 if restore else 0,
+            "current_operations": {task or "import": "import"} if not force else {},
+        }
+        if restore and rec.get("uuid"):
+            fields["uuid"] = str(rec["uuid"])
+        vm = made.add("VM", st.create("VM", fields))
+        table[str(o.get("id"))] = vm
+        vms.append(vm)
+    disks: dict[str, tuple[str, int]] = {}
+    vdi_objects = {str(o.get("id")): o.get("snapshot") or {} for o in by_class.get("VDI", [])}
+    for o in by_class.get("network", []):
+        net = o.get("snapshot") or {}
+        found = st.find("network", name_label=str(net.get("name_label", ""))) or [
+            r for r, n in st.table("network").items() if n["bridge"] == net.get("bridge")
+        ]
+        if found:
+            table[str(o.get("id"))] = found[0]
+        else:
+            made_net = st.create("network", _known("network", net, {"uuid", "VIFs", "PIFs"}))
+            table[str(o.get("id"))] = made.add("network", made_net)
+    for o in by_class.get("VBD", []):
+        b = o.get("snapshot") or {}
+        vm = table.get(str(b.get("VM")))
+        if vm is None:
+            continue  # of a VM skipped
+        vdi, kind = NULL_REF, str(b.get("type", "Disk"))
+        source = vdi_objects.get(str(b.get("VDI")))
+        if kind == "Disk" and source is not None:
+            key = str(b.get("VDI"))
+            if key not in table:
+                new = vdis.new_vdi(
+                    ctx,
+                    sr,
+                    {
+                        **_known("VDI", source, _VDI_LINKS),
+                        "virtual_size": int(source.get("virtual_size", 0) or 0),
+                    },
+                )
+                table[key] = made.add("VDI", new)
+                used = int(source.get("physical_utilisation", 0) or 0)
+                st.set("VDI", new, physical_utilisation=used)
+                disks[str(source.get("xva_id", ""))] = (
+                    new,
+                    export_size(sim, {"physical_utilisation": used}),
+                )
+            vdi = table[key]
+        elif kind == "Disk":
+            raise XapiError("IMPORT_ERROR_FAILED_TO_FIND_OBJECT", str(b.get("VDI")))
+        st.create(
+            "VBD",
+            {
+                **_known("VBD", b, _DEVICE_LINKS),
+                "VM": vm,
+                "VDI": vdi,
+                "empty": vdi == NULL_REF,
+                "currently_attached": False,
+            },
+        )
+    for o in by_class.get("VIF", []):
+        v = o.get("snapshot") or {}
+        vm = table.get(str(v.get("VM")))
+        network = table.get(str(v.get("network")))
+        if vm is None or network is None:
+            continue
+        seed = st.get("VM", vm)["other_config"].get("mac_seed", st.new_uuid())
+        device = str(v.get("device", "0"))
+        mac = str(v.get("MAC", "")) if restore else ""
+        st.create(
+            "VIF",
+            {
+                **_known("VIF", v, _DEVICE_LINKS),
+                "VM": vm,
+                "network": network,
+                "MAC": mac or vifs.gen_mac(int(device) if device.isdigit() else 0, seed),
+                "MAC_autogenerated": not mac or bool(v.get("MAC_autogenerated")),
+                "currently_attached": False,
+            },
+        )
+    return vms, disks
+
+
+def _receive(
+    tar: tarfile.TarFile, disks: dict[str, tuple[str, int]], force: bool, transfer
+) -> None:
+    """Each disk's blocks as they come (``Stream_vdi.recv_all``): ``Ref:N/
+    %08d`` in increasing order (skipped numbers are blocks of zeros), each
+    followed by its ``.checksum``, checked at once; the stream ends too soon
+    when a disk has fewer bytes than the file's records say it holds."""
+    got = {xva_id: 0 for xva_id in disks}
+    total = sum(n for _vdi, n in disks.values()) or 1
+    last: dict[str, int] = {}
+    pending = None  # (block name, its SHA-1) awaiting its .checksum
+    order = list(disks)
+    current = 0  # the disk being received (index in order)
+    while (member := tar.next()) is not None:
+        tar.members.clear()  # what was read is not kept: memory stays flat
+        name = member.name
+        if name.endswith(".checksum"):
+            if pending is None or name != pending[0] + ".checksum":
+                expected = pending[0] + ".checksum" if pending else "a block"
+                raise XapiError("IMPORT_ERROR_UNEXPECTED_FILE", expected, name)
+            written = tar.extractfile(member).read(CHECKSUM_BYTES).decode(errors="replace").strip()
+            if written != pending[1] and not force:
+                raise XapiError(
+                    "IMPORT_ERROR",
+                    f"Block {pending[0]} checksum failed: original = {written}; "
+                    f"recomputed = {pending[1]}",
+                )
+            pending = None
+            continue
+        if pending is not None:
+            raise XapiError("IMPORT_ERROR_UNEXPECTED_FILE", pending[0] + ".checksum", name)
+        prefix, _, suffix = name.partition("/")
+        if prefix not in got or not suffix.isdigit():
+            raise XapiError("IMPORT_ERROR", f"Invalid XVA file: unexpected member {name}")
+        while order[current] != prefix:  # on to the next disk: the one before is complete
+            done = order[current]
+            if got[done] < disks[done][1] or order.index(prefix) < current:
+                raise XapiError(
+                    "IMPORT_ERROR", f"Invalid XVA file: expected a block of {done}, found {name}"
+                )
+            current += 1
+        index = int(suffix)
+        if index <= last.get(prefix, -1):
+            raise XapiError("IMPORT_ERROR", f"Invalid XVA file: {name} out of order")
+        skipped = (index - last.get(prefix, -1) - 1) * CHUNK  # blocks of zeros left out
+        last[prefix] = index
+        digest = hashlib.sha1()
+        data = tar.extractfile(member)
+        while block := data.read(CHUNK):
+            digest.update(block)
+        got[prefix] += skipped + member.size
+        pending = (name, digest.hexdigest())
+        transfer.progress(min(0.99, sum(got.values()) / total))
+    if pending is not None or any(got[x] < n for x, (_vdi, n) in disks.items()):
+        raise XapiError("IMPORT_ERROR_PREMATURE_EOF")
 
 
 # hotfixes (sim/updates.py) ------------------------------------------------------------

@@ -510,6 +510,57 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The VM's disks are not on any SR of this pool.",
         "Attach the SR that holds them first (Storage), then import again.",
     ),
+    "IMPORT_ERROR_PREMATURE_EOF": (
+        (),
+        "The file ended before the import was complete: it is cut short.",
+        "Import a whole copy of the file (export the VM again if need be).",
+    ),
+    "IMPORT_ERROR_SOME_CHECKSUMS_FAILED": (
+        (),
+        "Blocks of the file failed their checksum: its data is corrupt.",
+        "Import another copy of the file.",
+    ),
+    "IMPORT_ERROR_UNEXPECTED_FILE": (
+        ("filename_expected", "filename_found"),
+        "The file is not a valid XVA: a part of it is missing or out of place.",
+        "",
+    ),
+    "IMPORT_ERROR_FAILED_TO_FIND_OBJECT": (
+        ("id",),
+        "The file refers to an object it does not hold: it is not a complete export.",
+        "",
+    ),
+    "IMPORT_ERROR_CANNOT_HANDLE_CHUNKED": ((), "The host cannot import a chunked stream.", ""),
+    "IMPORT_INCOMPATIBLE_VERSION": (
+        (),
+        "The file was exported by a newer release than this pool runs.",
+        "Import it on a pool of that release or newer.",
+    ),
+    "DUPLICATE_MAC_SEED": (
+        ("seed",),
+        "Another VM of the pool has this VM's MAC seed: their MACs would clash.",
+        "Import it as a copy (new UUID and MACs).",
+    ),
+    "VM_TO_IMPORT_IS_NOT_NEWER_VERSION": (
+        ("vm", "existing_version", "version_to_import"),
+        "A VM with this UUID is in the pool, as new as the file or newer.",
+        "Import it as a copy, or destroy that VM first.",
+    ),
+    "VM_NO_SUSPEND_SR": (
+        ("vm",),
+        "There is no SR to write the VM's memory image to.",
+        "Set a suspend SR for the VM or the pool (or a default SR).",
+    ),
+    "DEFAULT_SR_NOT_FOUND": (
+        ("sr",),
+        "The pool has no default SR, and none was chosen.",
+        "Choose an SR, or set the pool's default SR.",
+    ),
+    "VM_REVERT_FAILED": (
+        ("vm", "snapshot"),
+        "The revert failed part way: the VM is left halted.",
+        "Revert again, or to the state kept before it.",
+    ),
     "SR_HAS_PBD": (
         ("sr",),
         "The SR is still attached to a host.",

@@ -133,10 +133,12 @@ def upload(
     progress: Callable[[int], None] = lambda done: None,
     cancel: threading.Event | None = None,
     tap: Callable[[bytes], object] = lambda block: None,
+    host: str = "",
 ) -> None:
     """PUT the file ``source`` to ``path``; TransferFailed with the host's
-    refusal. ``tap`` sees each block as it goes (a checksum)."""
-    http = _http(conn)
+    refusal. ``tap`` sees each block as it goes (a checksum); what it raises
+    stops the upload. ``host``: to that host of the pool rather than the master."""
+    http = _http(conn, host)
     done = 0
     try:
         size = source.stat().st_size

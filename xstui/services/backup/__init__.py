@@ -1,8 +1,9 @@
 """Backup and restore (RECIPES.md section 5): the pool database (dump, a dry
 run that compares, restore), host backups, VMs exported to XVA files without
-downtime, and VM metadata."""
+downtime and brought back from them, and VM metadata."""
 
 from .hosts import HOST_RESTORE_STEPS, HostBackup
+from .imports import ImportVm, XvaFile, import_source, source_fields
 from .metadata import (
     FREQUENCIES,
     REMOTE,
@@ -48,13 +49,17 @@ __all__ = [
     "ExportMetadata",
     "HostBackup",
     "ImportMetadata",
+    "ImportVm",
     "MetadataFile",
     "RestoreDatabase",
+    "XvaFile",
     "XvaReport",
     "check_xva",
     "compare",
     "dry_run",
     "export_metadata",
+    "import_source",
     "long_chain",
+    "source_fields",
     "summarize",
 ]

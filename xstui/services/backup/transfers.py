@@ -95,6 +95,15 @@ def with_task(ctx: RunContext, label: str, transfer: Callable[[str], object]):
             pass  # the host forgets finished tasks by itself
 
 
+def task_result(conn, task: str) -> str:
+    """The result of the task the host closes at the end of a transfer (an
+    import's VM refs, as XML-RPC text), once closed; '' when it failed or
+    did not close in time (with_task says which)."""
+    status, _error = _verdict(conn, task, VERDICT_SECONDS)
+    rec = conn.cache.get("task", task)
+    return rec.result if rec is not None and status == "success" else ""
+
+
 VERDICT_SECONDS = 10  # the host closes the task just after the last byte
 FAILED_SECONDS = 5  # after a broken transfer: a reason, if the host has one
 

@@ -1,8 +1,9 @@
-"""A VM backed up without stopping it: snapshot, the snapshot made a VM
-record (not a template) for the export, exported to an XVA file, checked,
-then the snapshot and its disks destroyed and the SRs rescanned. A step that
-fails undoes the ones before: no snapshot is left behind. Also each VM's
-metadata alone (``/export_metadata``), for rebuilding records."""
+"""A VM backed up to an XVA file without stopping it: a running VM through
+a snapshot (made a VM record, not a template, for the export), exported,
+checked, then the snapshot and its disks destroyed and the SRs rescanned; a
+halted VM exported as it is (its UUID and MACs in the file, for a restore).
+A step that fails undoes the ones before: no snapshot is left behind. Also
+each VM's metadata alone (``/export_metadata``), for rebuilding records."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...datamodel import NULL_REF
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
 from ...xapi.connection import Connection, ConnectionLost, XapiFailure
 from ...xapi.transfer import download, upload
 from .. import validate as v
 from ..actions import Action, InvalidInput, OutcomeUnknown, Plan, RunContext, TaskFailed
+from ..disks import vm_disks
 from ..fields import HERE, Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
 from ..values import listing, size, vms_named
 from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task, writable
-from .xva import BadXva, check_xva, metadata_xml, vm_name
+from .xva import BadXva, XvaReport, check_xva, metadata_xml, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
 
@@ -34,14 +35,20 @@ def long_chain(cache: Cache, vm: str) -> int:
     return len(rec.snapshots) if rec is not None else 0
 
 
-def _disks(cache: Cache, vm: str) -> list:
-    out = []
-    for vbd in cache.table("vbd").values():
-        if vbd.VM == vm and vbd.type == "Disk" and vbd.VDI != NULL_REF:
-            vdi = cache.get("vdi", vbd.VDI)
-            if vdi is not None:
-                out.append(vdi)
-    return out
+def export_checked(ctx: RunContext, name: str, uuid: str, path: Path, span=(0.0, 1.0)) -> XvaReport:
+    """``GET /export`` of the VM (or snapshot) of that uuid to ``path``, then
+    the file read back and checked; a file that is not a whole, intact XVA
+    is removed (InvalidInput says why)."""
+    low, high = span
+    fetch(ctx, f"xstui: export {name}", "/export", {"uuid": uuid}, path, (low, high - 0.05))
+    ctx.note("checking the file")
+    try:
+        report = check_xva(path)
+    except BadXva as exc:
+        path.unlink(missing_ok=True)
+        raise InvalidInput([f"the export is not usable: {exc}; the file was removed"]) from None
+    ctx.progress(high)
+    return report
 
 
 class BackupVm(Action):
@@ -65,7 +72,9 @@ class BackupVm(Action):
             if rec is None or rec.is_a_template or rec.is_a_snapshot or rec.is_control_domain:
                 raise InvalidInput(["choose a VM (not a template, snapshot or control domain)"])
             self.vm, self.name, self.uuid = vm, rec.name_label, rec.uuid
-            disks = _disks(cache, vm)
+            # a halted VM's disks do not change: exported as it is, no snapshot
+            self.direct = rec.power_state == "Halted"
+            disks = vm_disks(cache, vm)
             self.used = sum(d.physical_utilisation for d in disks)
             self.srs = sorted({d.SR for d in disks})
             self.snapshots = long_chain(cache, vm)
@@ -74,11 +83,19 @@ class BackupVm(Action):
         self.report = None
 
     def plan(self) -> Plan:
-        impact = [
-            f"{self.name} keeps running; its disks work harder while the export streams",
-            "the snapshot and its disks are destroyed afterwards (also if a step fails)",
-        ]
-        if self.snapshots >= CHAIN_WARNING:
+        if self.direct:
+            impact = [
+                f"{self.name} is halted: it is exported as it is, with its UUID and MACs "
+                "(a restore brings them back); it cannot start while the export streams"
+            ]
+        else:
+            impact = [
+                f"{self.name} keeps running; its disks work harder while the export streams",
+                "the snapshot and its disks are destroyed afterwards (also if a step fails)",
+                "the file holds the snapshot: its import is a copy of the VM (a new UUID), "
+                "with the VM's MACs",
+            ]
+        if self.snapshots >= CHAIN_WARNING and not self.direct:
             impact.insert(
                 0,
                 f"warning: {self.name} has {self.snapshots} snapshots; VHD chains stop at about "
@@ -89,6 +106,15 @@ class BackupVm(Action):
                 0,
                 f"warning: {self.path.parent} has {size(self.free)} free; the export may need "
                 f"up to {size(self.used)} (what the disks use)",
+            )
+        if self.direct:
+            return Plan(
+                title=f"Back up {self.name} to an XVA",
+                summary=f"{self.name} is exported to {self.path}.",
+                xe=[f"xe vm-export uuid={self.uuid} filename={self.path}"],
+                steps=["GET /export (streamed to a temporary file, checked, then renamed)"],
+                impact=impact,
+                risk="low",
             )
         return Plan(
             title=f"Back up {self.name} to an XVA",
@@ -111,6 +137,9 @@ class BackupVm(Action):
         )
 
     def run(self, ctx: RunContext) -> str:
+        if self.direct:
+            self.report = export_checked(ctx, self.name, self.uuid, self.path)
+            return f"{self.saved}."
         conn = ctx.conn
         label = f"{self.name} backup {time.strftime('%Y-%m-%d %H:%M')}"
         ctx.note("taking a snapshot")
@@ -125,20 +154,10 @@ class BackupVm(Action):
 
         ctx.on_undo(f"destroy the snapshot {label!r}", tidy)
         ctx.call("VM.set_is_a_template", snap, False)
-        fetch(ctx, f"xstui: export {self.name}", "/export", {"uuid": uuid}, self.path, (0.1, 0.85))
-        ctx.note("checking the file")
-        try:
-            self.report = check_xva(self.path)
-        except BadXva as exc:
-            self.path.unlink(missing_ok=True)
-            raise InvalidInput([f"the export is not usable: {exc}; the file was removed"]) from None
-        ctx.progress(0.9)
+        self.report = export_checked(ctx, self.name, uuid, self.path, (0.1, 0.9))
         ctx.note("destroying the snapshot")
         ctx.undo_steps.clear()  # the file is good: what remains is tidying
-        saved = (
-            f"{self.name} saved to {self.path} ({size(self.report.size)}, "
-            f"{self.report.disks} disk(s), checked)"
-        )
+        saved = self.saved
         try:
             tidy()
             for sr in self.srs:
@@ -149,6 +168,14 @@ class BackupVm(Action):
                 "with xe vm-uninstall"
             )
         return f"{saved}; the snapshot is gone."
+
+    @property
+    def saved(self) -> str:
+        report = self.report
+        return (
+            f"{self.name} saved to {self.path} ({size(report.size)}, "
+            f"{report.disks} disk(s), checked)"
+        )
 
 
 def _free_space(folder: Path) -> int | None:
@@ -265,12 +292,6 @@ class ImportMetadata(Action):
     calls = ("VM.import", "http/put_import_metadata")
     optional = ("VM.import",)  # the RBAC name: the import is the HTTP handler, on every release
     PATTERN = "*.meta.xva"
-
-    @classmethod
-    def fields(cls) -> list[Field]:
-        folder = backup_folder() / "metadata"
-        check = problem_of(v.folder_to_read, cls.PATTERN)
-        return [Field("folder", f"Folder ({HERE})", str(folder), check)]
 
     @classmethod
     def of_folder(cls, cache: Cache, folder: str) -> ImportMetadata:

@@ -1,5 +1,8 @@
-"""VM power operations with XAPI's state checks (VM_BAD_POWER_STATE etc.)."""
+"""VM.*: power operations with XAPI's state checks (VM_BAD_POWER_STATE
+etc.), placement, memory, HA protection; snapshots (snapshot, checkpoint,
+revert, linked into XAPI's tree of parents), clones, copies, provisioning."""
 
+import re
 import xml.etree.ElementTree as ET
 
 from .. import consoles, guest
@@ -143,6 +146,18 @@ def clean_shutdown(ctx: Ctx, vm):
 
 @message()
 def hard_shutdown(ctx: Ctx, vm):
+    """Off at once; a suspended VM (or checkpoint) loses its memory image
+    (``Xapi_vm.hard_shutdown``: the suspend VDI destroyed, then forgotten)."""
+    rec = ctx.store.get("VM", vm)
+    if rec["power_state"] == "Suspended":
+        if not rec["is_a_snapshot"]:
+            _vm(ctx, vm, "Suspended")
+        image = rec["suspend_VDI"]
+        if ctx.store.exists("VDI", image):
+            vdis.forget(ctx, image)
+        ctx.store.set("VM", vm, suspend_VDI=NULL_REF)
+        set_power(ctx, vm, "Halted")
+        return ""
     _stop(ctx, vm, ("Running", "Paused", "Suspended"))
     return ""
 
@@ -326,14 +341,62 @@ def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
 
 
 @message()
+def checkpoint(ctx: Ctx, vm, new_name):
+    """A snapshot with the memory (``Xapi_vm_snapshot.checkpoint``): a running
+    VM is suspended for a moment, its disks and memory image snapshotted, and
+    it runs on; the checkpoint is a suspended snapshot. (The state checks,
+    running, paused or suspended, are the dispatcher's.)"""
+    rec = _vm(ctx, vm)
+    if rec["power_state"] == "Running":
+        ctx.work(BOOT_SECONDS, progress=0.2)  # the live suspend, then the resume
+    return _copy(ctx, vm, new_name, (), op="checkpoint")
+
+
+@message()
 def clone(ctx: Ctx, vm, new_name):
-    """A halted VM, template or snapshot copied, its disks cloned on their SRs."""
+    """A halted VM, template or snapshot copied, its disks cloned on their
+    SRs (a checkpoint, suspended, too: its clone is suspended)."""
     rec = ctx.store.get("VM", vm)
     if rec["is_control_domain"]:
         raise XapiError("OPERATION_NOT_ALLOWED", "the control domain cannot be cloned")
-    if rec["power_state"] != "Halted":
+    if rec["power_state"] not in (("Halted", "Suspended") if rec["is_a_snapshot"] else ("Halted",)):
         raise XapiError("VM_BAD_POWER_STATE", vm, "halted", rec["power_state"].lower())
     return _copy(ctx, vm, new_name, (), op="clone")
+
+
+def _suspend_sr(ctx: Ctx, vm: str) -> str:
+    """Where a memory image goes (``Xapi_xenops.suspend``): the VM's suspend
+    SR, the pool's, the pool's default SR, else the SR of its first disk."""
+    st = ctx.store
+    rec = st.get("VM", vm)
+    pool = st.get("pool", ctx.sim.pool)
+    for sr in (rec["suspend_SR"], pool["suspend_image_SR"], pool["default_SR"]):
+        if st.exists("SR", sr):
+            return sr
+    for vbd in rec["VBDs"]:
+        if st.exists("VBD", vbd) and st.exists("VDI", st.get("VBD", vbd)["VDI"]):
+            return st.get("VDI", st.get("VBD", vbd)["VDI"])["SR"]
+    raise XapiError("VM_NO_SUSPEND_SR", vm)
+
+
+def _memory_image(ctx: Ctx, vm: str, op: str) -> str:
+    """The suspend VDI of a checkpoint, clone or copy (NULL for none): a
+    running VM's memory written to a new image; a suspended VM's image
+    snapshotted or cloned with it (``Xapi_vm_clone.clone``)."""
+    st = ctx.store
+    rec = st.get("VM", vm)
+    if op == "checkpoint" and rec["power_state"] == "Running":
+        size = rec["memory_static_max"]
+        image = vdis.new_vdi(
+            ctx,
+            _suspend_sr(ctx, vm),
+            {"name_label": "Suspend image", "type": "suspend", "virtual_size": size},
+        )
+        st.set("VDI", image, physical_utilisation=size)
+        return image
+    if op == "snapshot" or not st.exists("VDI", rec["suspend_VDI"]):
+        return NULL_REF
+    return vdis.snapshot_or_clone(ctx, rec["suspend_VDI"], snapshot=op == "checkpoint")
 
 
 def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_REF) -> str:
@@ -346,7 +409,7 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
     if not str(new_name).strip():
         raise XapiError("INVALID_VALUE", "new_name", str(new_name))
     ctx.work(0.5, progress=0.3)
-    snapshot = op == "snapshot"
+    snapshot = op in ("snapshot", "checkpoint")
     disks: list[tuple[str, str, bool]] = []  # (VBD, its new VDI, made here)
     try:
         for vbd in rec["VBDs"]:
@@ -362,12 +425,18 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
                 disks.append((vbd, vdis.copy(ctx, b["VDI"], target), True))
             else:
                 disks.append((vbd, vdis.snapshot_or_clone(ctx, b["VDI"], snapshot=snapshot), True))
+        image = _memory_image(ctx, vm, op)
     except XapiError:
         for _vbd, disk, made in disks:
             if made and st.exists("VDI", disk):
                 vdis.forget(ctx, disk)
         raise
-    state = "Suspended" if op != "snapshot" and rec["power_state"] == "Suspended" else "Halted"
+    # XAPI: a checkpoint of a running or suspended VM, a clone or copy of a
+    # suspended one, is suspended; anything else is halted
+    suspended = rec["power_state"] == "Suspended" or (
+        op == "checkpoint" and rec["power_state"] == "Running"
+    )
+    state = "Suspended" if suspended and op != "snapshot" else "Halted"
     other_config = {
         k: v
         for k, v in rec["other_config"].items()
@@ -378,7 +447,19 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
     if rec["is_a_template"]:
         other_config.setdefault("base_template_name", rec["name_label"])
     stamp = now_xdate()
-    links = {"snapshot_of": vm, "snapshot_time": stamp} if snapshot else {}
+    # a snapshot's parent is the VM's (the last snapshot it came from); the
+    # VM's becomes the snapshot, so that the snapshots make a tree (XAPI's
+    # children are the other end of parent). A clone or copy starts a tree.
+    links = (
+        {
+            "snapshot_of": vm,
+            "snapshot_time": stamp,
+            "parent": rec["parent"] if st.exists("VM", rec["parent"]) else NULL_REF,
+            "snapshot_metadata": snapshot_metadata(rec),
+        }
+        if snapshot
+        else {}
+    )
     new = st.create(
         "VM",
         {
@@ -391,6 +472,7 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
             "is_a_snapshot": snapshot,
             **links,
             "power_state": state,
+            "suspend_VDI": image,
             "resident_on": NULL_REF,
             "domid": -1,
             "ha_always_run": False,
@@ -398,6 +480,8 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
             "start_delay": 0,
         },
     )
+    if snapshot:
+        st.set("VM", vm, parent=new)
     for vbd, disk, made in disks:
         b = st.get("VBD", vbd)
         owner = {"owner": ""} if made and b["type"] == "Disk" else {}  # CA-58405
@@ -430,6 +514,25 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
     return new
 
 
+def snapshot_metadata(rec: dict) -> str:
+    """What XAPI keeps of the VM in its snapshot (``snapshot_metadata``): the
+    VM's record as a list of (field, value) pairs, its scalar fields here;
+    what a revert reads when the VM itself is gone."""
+    pairs = [
+        (k, str(v).lower() if isinstance(v, bool) else str(v))
+        for k, v in rec.items()
+        if isinstance(v, (str, int, float)) and k not in _PER_INSTANCE - {"uuid"}
+    ]
+    quoted = ((k, v.replace("\\", "\\\\").replace("'", "\\'")) for k, v in pairs)
+    return "(" + "".join(f"('{k}' '{v}')" for k, v in quoted) + ")"
+
+
+def metadata_value(text: str, key: str) -> str:
+    """A field of a snapshot's ``snapshot_metadata`` ('' when absent)."""
+    match = re.search(r"\('" + re.escape(key) + r"' '((?:[^'\\]|\\.)*)'\)", text)
+    return re.sub(r"\\(.)", r"\1", match.group(1)) if match else ""
+
+
 # fields a copy does not take over: identity, back-references, runtime links
 _PER_INSTANCE = {
     "uuid",
@@ -443,6 +546,10 @@ _PER_INSTANCE = {
     "allowed_operations",
     "children",
     "parent",
+    "suspend_VDI",
+    "snapshot_metadata",
+    "snapshot_of",  # a snapshot's are its own (below); a clone of one is no snapshot
+    "snapshot_time",
 }
 
 
@@ -558,9 +665,166 @@ def destroy(ctx: Ctx, self):
         raise XapiError("OPERATION_NOT_ALLOWED", "the control domain cannot be destroyed")
     if rec["power_state"] != "Halted":
         raise XapiError("VM_BAD_POWER_STATE", self, "halted", rec["power_state"].lower())
+    for child in list(rec["children"]):  # rebased onto its parent (Xapi_vm.destroy)
+        if st.exists("VM", child):
+            st.set("VM", child, parent=rec["parent"])
     for vbd in list(rec["VBDs"]):
         st.destroy("VBD", vbd)
     for vif in list(rec["VIFs"]):
         st.destroy("VIF", vif)
     st.destroy("VM", self)
     return ""
+
+
+# revert ----------------------------------------------------------------------------
+# what a revert does not take from the snapshot (Xapi_vm_snapshot's
+# extended_do_not_copy: identity, links, devices, runtime state)
+_NOT_REVERTED = _PER_INSTANCE | {
+    "name_label",
+    "is_a_snapshot",
+    "is_a_template",
+    "is_default_template",
+    "snapshot_info",
+    "transportable_snapshot_id",
+    "power_state",
+    "resident_on",
+    "domid",
+    "scheduled_to_be_resident_on",
+    "protection_policy",
+    "snapshot_schedule",
+    "tags",
+    "affinity",
+    "groups",
+    "attached_PCIs",
+    "VGPUs",
+    "VUSBs",
+    "VTPMs",
+    "blocked_operations",
+    "ha_always_run",
+}
+
+
+@message()
+def revert(ctx: Ctx, snapshot):
+    """The VM back to its snapshot (``Xapi_vm_snapshot.revert``): a VM not
+    halted is forced off; its fields become the snapshot's; its disks that
+    the snapshot has are destroyed and the snapshot's cloned in their place
+    (other disks are detached, kept); its VIFs become the snapshot's, MACs
+    kept; it comes back halted, or suspended from a checkpoint; the snapshot
+    becomes its parent. A VM that is gone is made again from the snapshot.
+    Not cancellable; a failure leaves the VM halted (VM_REVERT_FAILED)."""
+    st = ctx.store
+    snap = st.get("VM", snapshot)
+    vm = snap["snapshot_of"] if st.exists("VM", snap["snapshot_of"]) else None
+    if vm is None:
+        vm = _vm_from_snapshot(ctx, snapshot)
+    ctx.work(BOOT_SECONDS, progress=0.1)
+    with ctx.running(Mark("VM", vm, "reverting")):
+        if st.get("VM", vm)["power_state"] != "Halted":
+            hard_shutdown(ctx, vm)
+        try:
+            _revert(ctx, snapshot, vm)
+        except XapiError as err:
+            set_power(ctx, vm, "Halted")
+            if err.code in ("SR_BACKEND_FAILURE_44", "SR_BACKEND_FAILURE_109"):
+                raise  # no room for the new disks; the chain too long
+            raise XapiError("VM_REVERT_FAILED", snapshot, vm) from None
+    return ""
+
+
+def _revert(ctx: Ctx, snapshot: str, vm: str) -> None:
+    st = ctx.store
+    snap, rec = st.get("VM", snapshot), st.get("VM", vm)
+    fields = {k: v for k, v in snap.items() if k not in _NOT_REVERTED}
+    st.set("VM", vm, **fields)
+    snap_disks = {}  # the snapshot's VBD -> its VDI
+    for vbd in snap["VBDs"]:
+        b = st.get("VBD", vbd)
+        if b["type"] == "Disk" and st.exists("VDI", b["VDI"]):
+            snap_disks[vbd] = b["VDI"]
+    covered = {st.get("VDI", d)["snapshot_of"] for d in snap_disks.values()}
+    # the VM's disks the snapshot has copies of go (room for the clones); the
+    # others are only detached; its CD drives and VIFs are the snapshot's again
+    for vbd in list(rec["VBDs"]):
+        b = st.get("VBD", vbd)
+        st.destroy("VBD", vbd)
+        if b["type"] == "Disk" and b["VDI"] in covered and st.exists("VDI", b["VDI"]):
+            vdis.forget(ctx, b["VDI"])
+    if st.exists("VDI", rec["suspend_VDI"]):
+        vdis.forget(ctx, rec["suspend_VDI"])
+    for vif in list(rec["VIFs"]):
+        st.destroy("VIF", vif)
+    made = []
+    try:
+        for vbd, disk in snap_disks.items():
+            clone = vdis.snapshot_or_clone(ctx, disk, snapshot=False)
+            made.append(clone)
+            old = st.get("VDI", disk)["snapshot_of"]
+            for other in list(st.table("VDI")):  # the disk's other snapshots follow it
+                if st.get("VDI", other)["snapshot_of"] == old and old != NULL_REF:
+                    st.set("VDI", other, snapshot_of=clone)
+            _copy_vbd(st, vbd, vm, clone)
+        image = NULL_REF
+        if st.exists("VDI", snap["suspend_VDI"]):
+            image = vdis.snapshot_or_clone(ctx, snap["suspend_VDI"], snapshot=False)
+            made.append(image)
+    except XapiError:
+        for disk in made:
+            if st.exists("VDI", disk):
+                vdis.forget(ctx, disk)
+        raise
+    for vbd in snap["VBDs"]:
+        if vbd not in snap_disks and st.exists("VBD", vbd):  # CD drives: their ISO again
+            _copy_vbd(st, vbd, vm, st.get("VBD", vbd)["VDI"])
+    for vif in snap["VIFs"]:
+        v = st.get("VIF", vif)
+        st.create(
+            "VIF",
+            {
+                **{k: val for k, val in v.items() if k not in _PER_INSTANCE},
+                "VM": vm,
+                "currently_attached": False,
+            },
+        )
+    st.set("VM", vm, suspend_VDI=image, parent=snapshot)
+    set_power(ctx, vm, snap["power_state"])
+
+
+def _copy_vbd(st, vbd: str, vm: str, vdi: str) -> str:
+    b = st.get("VBD", vbd)
+    return st.create(
+        "VBD",
+        {
+            **{k: v for k, v in b.items() if k not in _PER_INSTANCE},
+            "VM": vm,
+            "VDI": vdi,
+            "empty": b["empty"] or vdi == NULL_REF,
+            "currently_attached": False,
+        },
+    )
+
+
+def _vm_from_snapshot(ctx: Ctx, snapshot: str) -> str:
+    """``create_vm_from_snapshot``: the VM a snapshot was taken of, gone,
+    made again (halted, its uuid from the snapshot's metadata); the VM's
+    other snapshots are its snapshots again."""
+    st = ctx.store
+    snap = st.get("VM", snapshot)
+    old, uuid = snap["snapshot_of"], metadata_value(snap["snapshot_metadata"], "uuid")
+    if not uuid or uuid in st.by_uuid["VM"]:
+        raise XapiError("VM_REVERT_FAILED", snapshot, old)
+    fields = {k: v for k, v in snap.items() if k not in _NOT_REVERTED}
+    vm = st.create(
+        "VM",
+        {
+            **fields,
+            "uuid": uuid,
+            "name_label": metadata_value(snap["snapshot_metadata"], "name_label")
+            or snap["name_label"],
+            "power_state": "Halted",
+        },
+    )
+    for other in list(st.table("VM")):
+        if st.get("VM", other)["snapshot_of"] == old and old != NULL_REF:
+            st.set("VM", other, snapshot_of=vm)
+    return vm
