@@ -166,13 +166,15 @@ class AreaScreen(Screen):
         why = conn.access.refusal(act.calls) if act.calls else ""
         if why:
             return why
-        if act.builds:  # the release: one of its ways is enough
-            reasons = [a.unavailable(conn) for a in act.builds]
-            if all(reasons):
-                return reasons[0]
+        # what the screen knows first (it says why in this pool's own terms),
+        # then the release: one of its ways is enough
         why = act.refuse(self) if act.refuse is not None else ""
         if why:
             return why
+        if act.builds:
+            reasons = [a.unavailable(conn) for a in act.builds]
+            if all(reasons):
+                return reasons[0]
         if act.operation is None:
             return ""
         cls, op = act.operation

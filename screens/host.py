@@ -29,7 +29,7 @@ from xstui.services.host.local import (
     SetKeymap,
     StatusReport,
 )
-from xstui.services.pool import DesignateMaster, EjectHost, JoinPool, check_join
+from xstui.services.pool import DesignateMaster, EjectHost, JoinPool, check_join, join_refusal
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, connected, perform, read
@@ -488,6 +488,7 @@ class HostScreen(AreaScreen):
             show=False,
             help="This host joins a pool, compared with its master first",
             builds=(JoinPool,),
+            refuse=lambda s: join_refusal(s.conn.cache, s.conn.this_host),
             steps=_join,
         ),
         Act(

@@ -90,7 +90,7 @@ class LogsScreen(AreaScreen):
             "p",
             "profile",
             "Rotation",
-            "Rotate daily, keep 7, compressed (the diff is the plan)",
+            "Rotate daily or past 20M, keep 7, compressed (the diff is the plan)",
             show=False,
             build=lambda t: logs.ApplyLogProfile(LocalSystem()),
         ),

@@ -270,8 +270,8 @@ class SecurityScreen(AreaScreen):
         super().__init__(area)
         self.guide: sec.Guide | None = None
         self.crls: list[str] = []
-        # before 8.2 (no Certificate records): each host's certificate as it
-        # serves it, None until read
+        # hosts without a Certificate record (every host before 8.2): the
+        # certificate each serves, None until read
         self.served: dict[str, sec.Served] | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -306,8 +306,9 @@ class SecurityScreen(AreaScreen):
 
     @work(thread=True, exit_on_error=False, group="served", description="certificates")
     def read_served(self) -> None:
-        """A release that keeps no certificate records: each host is asked
-        for the certificate it serves (again after a new one is made)."""
+        """Each host without a certificate record (every host, where the
+        release keeps none) is asked for the certificate it serves (again
+        after a new one is made)."""
         conn = self.conn
         if conn is None or conn.state != "connected":
             return
@@ -374,10 +375,13 @@ class SecurityScreen(AreaScreen):
             text.append("This release keeps no certificate records: each host is asked.\n")
         for row in sec.host_certificates(conn.cache, served=self.served):
             mark = ">" if row.host == self.host else " "
-            if not records and not row.not_after:
-                said = (
-                    "reading the one it serves..." if self.served is None else "not read: no answer"
-                )
+            if not row.not_after:  # no record (or none with a date): the host is asked
+                if self.served is None:
+                    said = "reading the one it serves..."
+                elif conn.has_method(sec.SERVED_CALL):
+                    said = "no record, and the host did not say (not live?)"
+                else:
+                    said = "no record, and this release cannot ask the host"
                 text.append(f"{mark} {row.name:<12} {said}\n")
                 continue
             days = "?" if row.days_left is None else f"{row.days_left} days"

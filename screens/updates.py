@@ -39,6 +39,16 @@ MAX_ROWS = 9  # host rows shown at once (more scroll)
 STILL_READING = "Still reading what this pool's API offers."
 
 
+def _no_such_step(step: str):
+    """The key's refusal where this pool's way of taking hotfixes has no
+    such step (known once the generation is read)."""
+
+    def refuse(screen) -> str:
+        return screen.generation.refusal(step) if screen.generation is not None else ""
+
+    return refuse
+
+
 def _lacks(names) -> str:
     if not names:
         return "-"
@@ -183,6 +193,7 @@ class UpdatesScreen(AreaScreen):
             "Upload",
             help="Upload an update file to the pool",
             builds=(upd.UploadUpdate,),
+            refuse=_no_such_step("upload"),
             subject=_view,
             missing=STILL_READING,
             read=_upload_fields,
@@ -221,6 +232,7 @@ class UpdatesScreen(AreaScreen):
             show=False,
             help="Apply an update on every host",
             builds=(upd.ApplyToPool,),
+            refuse=_no_such_step("pool_apply"),
             subject=_view,
             missing=STILL_READING,
             title="Apply which update to the pool?",
@@ -236,6 +248,7 @@ class UpdatesScreen(AreaScreen):
             show=False,
             help="Remove an update's files from the pool",
             builds=(upd.CleanUpdate,),
+            refuse=_no_such_step("clean"),
             subject=_view,
             missing=STILL_READING,
             title="Remove the files of which update?",
@@ -251,6 +264,7 @@ class UpdatesScreen(AreaScreen):
             show=False,
             help="Synchronise the pool's update repositories (XenServer 8)",
             builds=(upd.SyncUpdates,),
+            refuse=_no_such_step("sync"),
             subject=_view,
             missing=STILL_READING,
             build=lambda t: upd.SyncUpdates(t.cache, t.subject),
@@ -341,6 +355,7 @@ class UpdatesScreen(AreaScreen):
             self.generation, self.document = generation, document
         self.read_problem = problem
         self.refresh_view()
+        self.refresh_bindings()  # the keys follow the pool's way of taking hotfixes
 
     # drawing -------------------------------------------------------------------------
     def view(self) -> UpdatesView | None:

@@ -22,6 +22,7 @@ from .services.status.cli import STATUS_COMMAND
 from .services.storage import health as storage_health
 from .services.updates.cli import ROLLING_COMMAND
 from .services.updates.health import health as updates_health
+from .services.updates.health import missing_probe as updates_missing_probe
 from .xapi.records import slim
 
 ALL = None  # every field of the class
@@ -117,6 +118,7 @@ AREAS: tuple[Area, ...] = (
             "message": ALL,
         },
         health=status_health.RULES,
+        probes=(status_health.certificate_probe,),
         commands=(STATUS_COMMAND,),
     ),
     Area(
@@ -181,6 +183,7 @@ AREAS: tuple[Area, ...] = (
             "pbd": ("host", "SR"),
         },
         health=(updates_health,),
+        probes=(updates_missing_probe,),
         commands=(ROLLING_COMMAND,),
     ),
     Area(

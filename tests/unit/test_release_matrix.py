@@ -23,6 +23,7 @@ class Release:
     name: str
     absent: frozenset[str]
     kind: str = "https"  # a remote console; "local": in dom0, where dom0's ways are at hand
+    platform_version: str = ""
 
     def lacks(self, calls) -> list[str]:
         named = (c.removeprefix("Async.") for c in calls if "/" not in c)
@@ -50,9 +51,13 @@ def matrix() -> dict[tuple[str, str], dict[str, str]]:
                 continue
             row = {}
             for name, profile in PROFILES.items():
-                conn = Release(f"{profile.brand} {profile.version}", absent_in(profile.api))
+                conn = Release(
+                    f"{profile.brand} {profile.version}",
+                    absent_in(profile.api),
+                    platform_version=profile.platform_version,
+                )
                 reasons = [a.unavailable(conn) for a in act.builds]
-                local = Release(conn.name, conn.absent, "local")
+                local = Release(conn.name, conn.absent, "local", conn.platform_version)
                 if not all(reasons):  # one way is enough (AreaScreen.refusal)
                     way = act.builds[reasons.index("")]
                     row[name] = "fallback" if conn.lacks(way.calls) else "works"

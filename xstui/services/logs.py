@@ -31,6 +31,10 @@ PROFILE = {
     "compress": "compress",
     "maxsize": "maxsize 20M",
 }
+# logrotate before 3.8.1 (XenServer 6.x's dom0) has no maxsize: there the
+# profile rotates by size alone (``size``, which ignores any interval)
+MAXSIZE_SINCE = (3, 8, 1)
+SIZE_ONLY = {"rotate": "rotate 7", "compress": "compress", "size": "size 20M"}
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 PROFILE_MARK = "# xstui log-rotation profile"
 
@@ -85,10 +89,12 @@ def usage(system: LocalSystem, top: int = 8) -> Usage:
     return Usage(sum(s for _, s in files), files[:top], free)
 
 
-def with_profile(text: str) -> str:
+def with_profile(text: str, maxsize: bool = True) -> str:
     """logrotate.conf with the profile's global directives (before the first
     block or include): frequency, rotate, compress, maxsize replaced or added
-    (a global ``size``, which would override the frequency, is dropped)."""
+    (a global ``size``, which would override the frequency, is dropped).
+    Without ``maxsize`` (logrotate before 3.8.1): rotate, compress and
+    ``size``, no frequency (size ignores it)."""
     lines = text.splitlines()
     top = next(
         (i for i, line in enumerate(lines) if "{" in line or line.strip().startswith("include")),
@@ -104,7 +110,7 @@ def with_profile(text: str) -> str:
             or line.strip() in ("compress", "nocompress", PROFILE_MARK)
         )
     ]
-    profile = [PROFILE_MARK, *PROFILE.values()]
+    profile = [PROFILE_MARK, *(PROFILE if maxsize else SIZE_ONLY).values()]
     return "\n".join([*profile, *kept, *rest]) + "\n"
 
 
@@ -117,7 +123,9 @@ class ApplyLogProfile(Action):
             self.old = self.path.read_text()
         except OSError as exc:
             raise InvalidInput([f"cannot read {self.path}: {exc.strerror or exc}"]) from None
-        self.new = with_profile(self.old)
+        self.version = system.logrotate_version()
+        self.maxsize = self.version is not None and self.version >= MAXSIZE_SINCE
+        self.new = with_profile(self.old, self.maxsize)
         if self.new == self.old:
             raise InvalidInput(["logrotate.conf has the profile already"])
         self.backup = self.path.with_name(self.path.name + time.strftime(".%Y%m%d-%H%M%S"))
@@ -131,14 +139,29 @@ class ApplyLogProfile(Action):
         ]
 
     def plan(self) -> Plan:
+        if self.maxsize:
+            title = "Log rotation: daily, 7 kept, compressed, at most 20M"
+            impact = [
+                "logs rotate daily, or sooner once over 20M; 7 compressed generations are kept"
+            ]
+        else:
+            why = (
+                f"this logrotate ({'.'.join(map(str, self.version))}) has no maxsize "
+                "(3.8.1 added it)"
+                if self.version
+                else "logrotate did not say its version: size, which every version has"
+            )
+            title = "Log rotation: past 20M, 7 kept, compressed"
+            impact = [
+                f"{why}: logs rotate when the daily run finds them over 20M, not every day; "
+                "7 compressed generations are kept"
+            ]
         return Plan(
-            title="Log rotation: daily, 7 kept, compressed, at most 20M",
+            title=title,
             summary=f"{self.path} gets the profile's global directives; the old file is kept "
             f"as {self.backup.name}. The diff:",
             xe=[f"cp -p /{LOGROTATE} /{LOGROTATE}{self.backup.suffix}", *self.diff()],
-            impact=[
-                "logs rotate daily, or sooner once over 20M; 7 compressed generations are kept"
-            ],
+            impact=impact,
         )
 
     def run(self, ctx: RunContext) -> str:

@@ -1,7 +1,8 @@
 """A fake dom0: a folder laid out like a host's root filesystem, with small
-shell scripts standing in for the tools xstui drives there (chronyc, df,
-localectl, lsblk, xe-reset-networking, xe-toolstack-restart, xen-bugtool,
-and the metadata backup scripts) and the files it reads.
+shell scripts standing in for the tools xstui drives there (chronyc or ntpq,
+df, localectl or loadkeys, logrotate, lsblk, xe-reset-networking,
+xe-toolstack-restart, xen-bugtool, and the metadata backup scripts) and the
+files it reads, as the release's dom0 has them (``init``, ``ntp``).
 Tests and ``xstui demo --dom0`` point :class:`LocalSystem` at it, so nothing
 ever runs against the machine's own system."""
 
@@ -108,6 +109,20 @@ case "$1" in
 esac
 """
 
+# before systemd (XenServer 6.5): the keymap is KEYTABLE in /etc/sysconfig/keyboard,
+# loaded by loadkeys, which finds it among the kbd keymaps
+_LOADKEYS = """#!/bin/sh
+ROOT={root}
+ls "$ROOT"/lib/kbd/keymaps/i386/*/"$1".map.gz >/dev/null 2>&1 || {{ echo "cannot open file $1" >&2; exit 1; }}
+mkdir -p "$ROOT/run"
+echo "$1" > "$ROOT/run/fake-loadkeys"
+"""
+# logrotate names its version first (CentOS 5's 3.7.4 in XenServer 6.5, 3.8.6 after)
+_LOGROTATE_TOOL = """#!/bin/sh
+echo "logrotate {version} - Copyright (C) 1995-2001 Red Hat, Inc." >&2
+echo "This may be freely redistributed under the terms of the GNU Public License" >&2
+"""
+
 _LSBLK = """#!/bin/sh
 echo 'NAME="sda" SIZE="479559942144" MODEL="PERC H730P Mini" TYPE="disk"'
 echo 'NAME="sdb" SIZE="1919850381312" MODEL="SSDSC2KG019T8R " TYPE="disk"'
@@ -125,12 +140,19 @@ case "$last" in
   *) echo "{root}" ;;
 esac
 """
-# the host's SSH key (not a real key: only its fingerprint is shown)
-SSH_KEY = (
-    "ssh-ed25519 "
-    + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes(range(32))).decode()
-    + " root@xcp-a\n"
-)
+
+
+def _ssh_key(kind: str, size: int) -> str:
+    """A host's public SSH key of ``kind`` (not a real key: only its fingerprint is shown)."""
+    name = kind.encode()
+    body = bytes(i % 256 for i in range(size))
+    blob = len(name).to_bytes(4, "big") + name + size.to_bytes(4, "big") + body
+    return f"{kind} {base64.b64encode(blob).decode()} root@xcp-a\n"
+
+
+SSH_KEY = _ssh_key("ssh-ed25519", 32)
+# OpenSSH 4.3 of XenServer 6.5's dom0 (CentOS 5) has RSA and DSA host keys, no Ed25519
+OLD_SSH_KEYS = {"rsa": _ssh_key("ssh-rsa", 257), "dsa": _ssh_key("ssh-dss", 129)}
 
 _RESET = """#!/bin/sh
 ROOT={root}
@@ -235,7 +257,8 @@ def make_dom0(
 ) -> Path:
     """Lay out a fake dom0 under ``root``; ``master`` set makes it a member's.
     ``init`` and ``ntp`` follow the release (see sim.profiles): ``systemd``
-    or ``sysv`` (XenServer 6.5), ``chronyd`` or ``ntpd`` (before XenServer 8)."""
+    or ``sysv`` (XenServer 6.5: CentOS 5, with no localectl, RSA and DSA
+    host keys, logrotate 3.7.4), ``chronyd`` or ``ntpd`` (before XenServer 8)."""
     root = Path(root)
     keymaps = " ".join(KEYMAPS)
     here = shlex.quote(str(root.resolve()))
@@ -269,7 +292,25 @@ def make_dom0(
         for folder in ("run/fake-units", "etc/fake-enabled"):
             (root / folder).mkdir(parents=True, exist_ok=True)
             (root / folder / unit).write_text("active\n")
-    _script(root / "usr/bin/localectl", _LOCALECTL.format(root=here, keymaps=keymaps))
+    if init == "systemd":
+        _script(root / "usr/bin/localectl", _LOCALECTL.format(root=here, keymaps=keymaps))
+        (root / "etc/vconsole.conf").write_text(f'KEYMAP="{keymap}"\n')
+        (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
+        (root / "etc/ssh/ssh_host_ed25519_key.pub").write_text(SSH_KEY)
+        logrotate = "3.8.6"
+    else:
+        _script(root / "bin/loadkeys", _LOADKEYS.format(root=here))
+        (root / "etc/sysconfig/keyboard").write_text(f'KEYTABLE="{keymap}"\nMODEL="pc105"\n')
+        for name in KEYMAPS:  # where loadkeys finds them (only their names are read)
+            layout = "qwertz" if name.startswith("de") else "qwerty"
+            folder = root / "lib/kbd/keymaps/i386" / layout
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.map.gz").write_bytes(b"")
+        (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
+        for kind, key in OLD_SSH_KEYS.items():
+            (root / f"etc/ssh/ssh_host_{kind}_key.pub").write_text(key)
+        logrotate = "3.7.4"
+    _script(root / "usr/sbin/logrotate", _LOGROTATE_TOOL.format(version=logrotate))
     _script(root / "usr/bin/lsblk", _LSBLK)
     _script(
         root / "usr/bin/df",
@@ -295,8 +336,6 @@ def make_dom0(
         ("etc/logrotate.conf", _LOGROTATE),
         ("etc/xensource/xapi-ssl.pem", _OLD_PEM),
         ("var/lib/chrony/fake-state", "synced" if synchronised else "unsynced"),
-        ("etc/vconsole.conf", f'KEYMAP="{keymap}"\n'),
-        ("etc/ssh/ssh_host_ed25519_key.pub", SSH_KEY),
         ("proc/loadavg", "0.42 0.37 0.30 2/311 4242\n"),
         ("etc/xensource/pool.conf", f"slave:{master}" if master else "master"),
         ("etc/firstboot.d/data/management.conf", "LABEL='eth0'\nMODE='static'\n"),

@@ -163,7 +163,7 @@ class Connection:
             actual = server_fingerprint(target.host, target.port, timeout=15)
         except (OSError, ssl.SSLError) as exc:
             raise ConnectError(
-                f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
+                f"cannot reach {target.url}: {network_reason(exc)}", "network", target=target
             ) from None
         if (
             vouched
@@ -217,7 +217,7 @@ class Connection:
                 ) from None
             except NETWORK_ERRORS as exc:
                 raise ConnectError(
-                    f"cannot reach {target.url}: {_reason(exc)}", "network", target=target
+                    f"cannot reach {target.url}: {network_reason(exc)}", "network", target=target
                 ) from None
             except BAD_REPLIES as exc:
                 raise ConnectError(
@@ -341,6 +341,13 @@ class Connection:
         named = f"{version.get('product_brand', '')} {version.get('product_version', '')}".strip()
         return named or "this release"
 
+    @property
+    def platform_version(self) -> str:
+        """The pool's platform version ("3.2.1"), as its host says: what its
+        dom0 runs follows it (chronyd from platform 3, XenServer 8 and XCP-ng 8)."""
+        host = self.cache.get("host", self.this_host)
+        return host.software_version.get("platform_version", "") if host is not None else ""
+
     def _list_methods(self) -> frozenset[str]:
         try:
             return frozenset(self.call("system.listMethods"))
@@ -367,7 +374,7 @@ class Connection:
                     if attempt + 1 < attempts:
                         continue
                     raise ConnectionLost(
-                        f"lost the connection to {self.target.url}: {_reason(exc)}"
+                        f"lost the connection to {self.target.url}: {network_reason(exc)}"
                     ) from None
                 except BAD_REPLIES as exc:
                     log.warning("reply to %s not understood", method, exc_info=exc)
@@ -409,7 +416,7 @@ class Connection:
             result = self._event_from(self._channel, "", 0.0)
         except NETWORK_ERRORS as exc:
             raise ConnectionLost(
-                f"lost the connection to {self.target.url}: {_reason(exc)}"
+                f"lost the connection to {self.target.url}: {network_reason(exc)}"
             ) from None
         finally:
             self._close_channel()
@@ -492,7 +499,7 @@ class Connection:
                     return
                 except Exception as exc:  # never let the event thread die silently
                     log.error("event thread error", exc_info=exc)
-                    self._set_state("reconnecting", f"unexpected error: {_reason(exc)}")
+                    self._set_state("reconnecting", f"unexpected error: {network_reason(exc)}")
                     self._stop.wait(backoff)
                     backoff = min(backoff * 2, 10)
         finally:
@@ -532,7 +539,7 @@ class Connection:
             except (*NETWORK_ERRORS, ConnectionLost) as exc:
                 if self._stop.is_set():
                     return
-                why = str(exc) if isinstance(exc, ConnectionLost) else _reason(exc)
+                why = str(exc) if isinstance(exc, ConnectionLost) else network_reason(exc)
                 self._set_state("reconnecting", f"lost the connection: {why}")
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
@@ -648,7 +655,8 @@ class Connection:
         self._set_state("closed")
 
 
-def _reason(exc: BaseException) -> str:
+def network_reason(exc: BaseException) -> str:
+    """Why a host could not be reached, in a few words."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is XAPI running there?)"
     if isinstance(exc, DeadlinePassed):

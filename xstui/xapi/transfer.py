@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from ..files import atomic_open
+from . import views
 from .connection import Connection
 from .errors import describe
 from .transport import http_connection
@@ -48,11 +49,11 @@ def _http(conn: Connection, host: str = ""):
             )
         with conn.cache.lock:
             rec = conn.cache.get("host", host)
-            certs = [c for c in conn.cache.table("certificate").values() if c.host == host]
+            cert = views.host_certificate_records(conn.cache).get(host)
         if rec is None:
             raise TransferFailed("the host is no longer in the pool")
         target = target.with_host(rec.address)
-        pin = next((c.fingerprint_sha256 for c in certs if c.type == "host"), None)
+        pin = views.certificate_fingerprint(cert) if cert is not None else None
     return http_connection(target, pin, TIMEOUT)
 
 

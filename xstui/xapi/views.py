@@ -82,6 +82,41 @@ def running_vms(cache: Cache) -> dict[str, int]:
     return out
 
 
+def control_domain(cache: Cache, host):
+    """A host record's dom0 (a VM record), or None: ``host.control_domain``
+    where the release sends it (XenServer 7.1 and later), else the control
+    domain resident on the host (6.5)."""
+    if cache.reports("host", "control_domain"):
+        return cache.get("vm", host.control_domain)
+    return next(
+        (
+            vm
+            for vm in cache.table("vm").values()
+            if vm.is_control_domain and vm.resident_on == host.ref
+        ),
+        None,
+    )
+
+
+def host_certificate_records(cache: Cache) -> dict:
+    """Each host's own certificate record, by host ref: those of type host;
+    a release before XAPI 1.294 (XCP-ng 8.2) sends no type and keeps host
+    certificates only. A host missing here has no record (a release before
+    8.2 keeps none): ask the host (security.certificates.read_served)."""
+    typed = cache.reports("certificate", "type")
+    return {
+        c.host: c
+        for c in cache.table("certificate").values()
+        if (c.type == "host" if typed else c.host in cache.table("host"))
+    }
+
+
+def certificate_fingerprint(cert) -> str:
+    """A Certificate record's SHA-256 fingerprint (``fingerprint`` before
+    XAPI 24.20, which added ``fingerprint_sha256``)."""
+    return cert.fingerprint_sha256 or cert.fingerprint
+
+
 def management_pif(cache: Cache, host: str):
     return next((p for p in cache.table("pif").values() if p.host == host and p.management), None)
 

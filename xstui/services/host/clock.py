@@ -108,12 +108,31 @@ def ntp_servers(text: str) -> list[str]:
     return servers
 
 
+def dom0_ntp_daemon(conn: Connection) -> str:
+    """The NTP daemon of the pool's dom0, as its release has it: chronyd from
+    XenServer 8 and XCP-ng 8 (platform 3), ntpd before; '' when the host
+    does not say its platform version."""
+    major = conn.platform_version.split(".")[0]
+    if not major.isdigit():
+        return ""
+    return "chronyd" if int(major) >= 3 else "ntpd"
+
+
 class SetNtp(Action):
     calls = ("host.set_ntp_custom_servers", "host.set_ntp_mode")
-    older = (
-        "this release sets NTP in dom0 (ntpd before XenServer 8, chronyd after): "
-        "run xstui local on the host"
-    )
+    older = "this release sets NTP in dom0: run xstui local on the host"
+
+    @classmethod
+    def unavailable(cls, conn) -> str:
+        """``older``, naming the release's own daemon (chronyd on XCP-ng 8.2,
+        ntpd on XenServer 7.1)."""
+        missing = conn.lacks(cls.calls)
+        if not missing:
+            return ""
+        daemon = dom0_ntp_daemon(conn)
+        return f"{conn.release} has no {missing[0]}: " + (
+            f"it sets NTP in dom0 ({daemon}): run xstui local on the host" if daemon else cls.older
+        )
 
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:

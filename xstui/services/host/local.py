@@ -35,6 +35,8 @@ COMMANDS = {
     "timedatectl": "usr/bin/timedatectl",
     "df": "usr/bin/df",
     "localectl": "usr/bin/localectl",
+    "loadkeys": "bin/loadkeys",
+    "logrotate": "usr/sbin/logrotate",
     "lsblk": "usr/bin/lsblk",
     "xe-reset-networking": "opt/xensource/bin/xe-reset-networking",
     "xe-toolstack-restart": "opt/xensource/bin/xe-toolstack-restart",
@@ -45,7 +47,9 @@ COMMANDS = {
 POOL_CONF = "etc/xensource/pool.conf"  # "master" or "slave:<master address>"
 MANAGEMENT_CONF = "etc/firstboot.d/data/management.conf"  # LABEL='eth0' ...
 VCONSOLE = "etc/vconsole.conf"  # KEYMAP="us"
-KBD_KEYMAPS = "usr/lib/kbd/keymaps"  # the console keymaps (.map.gz), as localectl lists them
+KEYBOARD = "etc/sysconfig/keyboard"  # KEYTABLE="us" (before systemd: XenServer 6.x)
+# the console keymaps (.map.gz), as localectl lists them; /lib/kbd before XenServer 7
+KBD_KEYMAPS = ("usr/lib/kbd/keymaps", "lib/kbd/keymaps")
 ZONEINFO = "usr/share/zoneinfo"  # the time zone database (TZif files)
 LOCALTIME = "etc/localtime"  # a link into ZONEINFO (a copy before XenServer 7)
 SYSCONFIG_CLOCK = "etc/sysconfig/clock"  # ZONE="Europe/Paris" (before XenServer 7)
@@ -70,6 +74,18 @@ def child_environment() -> dict[str, str]:
 
 class LocalError(Exception):
     """A dom0 tool that is missing or failed; the message says which and why."""
+
+
+# ntpq -p's tally codes, as its manual names them (the space is said by _ntpd)
+NTPQ_TALLY = {
+    "*": "system peer",
+    "o": "system peer (PPS)",
+    "+": "candidate",
+    "#": "backup",
+    "-": "outlier",
+    "x": "falseticker",
+    ".": "excess",
+}
 
 
 @dataclass(frozen=True)
@@ -280,18 +296,24 @@ class LocalSystem:
         )
 
     def _ntpd(self) -> NtpState:
-        """ntpq -pn: a tally code, the peer, ..., the offset (ms) second to last."""
-        states = {"*": "synced", "+": "combined", "-": "not combined", "x": "may be wrong"}
-        sources, offset = {}, ""
+        """ntpq -pn: a tally code and the peer, then refid, st, t, when,
+        poll, reach, delay, offset (ms), jitter. The tally codes in ntpq's
+        own words (a space: rejected, or unreachable when never reached)."""
+        sources, offset, synced = {}, "", False
         for line in self.run("ntpq", "-pn").splitlines()[2:]:
             m = re.match(r"^(.)(\S+)\s", line)
             if not m:
                 continue
             code, peer = m.groups()
-            sources[peer] = states.get(code, "unreachable" if " 0 " in line else "candidate")
-            if code == "*":
-                offset = f"{line.split()[-2]} ms"
-        return NtpState("ntpd", "synced" in sources.values(), sources, offset)
+            fields = line.split()
+            if code == " ":
+                reach = fields[-4] if len(fields) >= 4 else ""
+                sources[peer] = "unreachable" if reach == "0" else "rejected"
+            else:
+                sources[peer] = NTPQ_TALLY.get(code, f"tally code {code}")
+            if code in ("*", "o"):
+                synced, offset = True, f"{fields[-2]} ms"
+        return NtpState("ntpd", synced, sources, offset)
 
     # services: systemd from XenServer 7, SysV init before --------------------------
     def service_running(self, unit: str) -> bool:
@@ -362,24 +384,62 @@ class LocalSystem:
             return 0.0, 0.0, 0.0
         return one, five, fifteen
 
+    # the console keymap: localectl (systemd), or KEYTABLE and loadkeys before ------
     def keymap(self) -> str:
-        m = re.search(r"^KEYMAP=['\"]?([\w.-]+)", self.read(VCONSOLE), re.M)
+        m = re.search(r"^KEYMAP=['\"]?([\w.-]+)", self.read(VCONSOLE), re.M) or re.search(
+            r"^KEYTABLE=['\"]?([\w.-]+)", self.read(KEYBOARD), re.M
+        )
         return m.group(1) if m else "us"
 
     def keymaps(self) -> list[str]:
         """The console keymaps dom0 has: localectl's list, or without
-        localectl the files under /usr/lib/kbd/keymaps it would list."""
+        localectl the files of the kbd keymaps folder it would list."""
         try:
             listed = self.run("localectl", "list-keymaps").splitlines()
         except LocalError as exc:
             listed = [
                 name.split("/")[-1].removesuffix(".gz").removesuffix(".map")
-                for name, _size in self.files(KBD_KEYMAPS)
+                for folder in KBD_KEYMAPS
+                for name, _size in self.files(folder)
                 if re.search(r"\.map(\.gz)?$", name) and "/include/" not in f"/{name}"
             ]
             if not listed:
-                raise LocalError(f"{exc}, and {self.path(KBD_KEYMAPS)} holds no keymaps") from None
+                where = " nor ".join(str(self.path(f)) for f in KBD_KEYMAPS)
+                raise LocalError(f"{exc}, and neither {where} holds keymaps") from None
         return sorted({k.strip() for k in listed if k.strip()})
+
+    def keymap_commands(self, keymap: str) -> list[str]:
+        """What setting ``keymap`` does here, as an admin would type it."""
+        if self.has("localectl"):
+            return [f"localectl set-keymap {shlex.quote(keymap)}"]
+        return [
+            f"sed -i 's|^KEYTABLE=.*|KEYTABLE=\"{keymap}\"|' /{KEYBOARD}",
+            f"loadkeys {shlex.quote(keymap)}",
+        ]
+
+    def set_keymap(self, keymap: str) -> None:
+        """The console keymap, now and at boot."""
+        if self.has("localectl"):
+            self.run("localectl", "set-keymap", keymap)
+            return
+        old = self.read(KEYBOARD)
+        rest = re.sub(r"^KEYTABLE=.*\n?", "", old, flags=re.M)
+        self.write(KEYBOARD, f'KEYTABLE="{keymap}"\n{rest}')
+        try:
+            self.run("loadkeys", keymap)
+        except LocalError:
+            self.write(KEYBOARD, old)  # as it was: nothing half done
+            raise
+
+    def logrotate_version(self) -> tuple[int, ...] | None:
+        """logrotate's version (3.7.4 in XenServer 6.x's dom0), None when it
+        does not say."""
+        try:
+            _code, said = self.status("logrotate", "--version", timeout=15)
+        except LocalError:
+            return None
+        m = re.search(r"logrotate\s+(\d+(?:\.\d+)*)", said)
+        return tuple(int(n) for n in m.group(1).split(".")) if m else None
 
     def timezones(self) -> list[str]:
         """The zones of dom0's time zone database (Region/City, UTC...), read
@@ -424,27 +484,22 @@ class SetKeymap(Action):
 
     def __init__(self, system: LocalSystem, keymap: str, keymaps: list[str]):
         if keymap not in keymaps:
-            raise InvalidInput(
-                [f"{keymap!r} is not a keyboard layout of this host (localectl list-keymaps)"]
-            )
+            raise InvalidInput([f"{keymap!r} is not a keyboard layout of this host"])
         self.system, self.keymap, self.old = system, keymap, system.keymap()
 
     def plan(self) -> Plan:
         return Plan(
             "Keyboard layout",
             f"The console keyboard layout becomes {self.keymap} (it was {self.old}).",
-            [f"localectl set-keymap {shlex.quote(self.keymap)}"],
+            self.system.keymap_commands(self.keymap),
             impact=[
                 "The layout of the host's own console changes now; SSH sessions are not affected."
             ],
         )
 
     def run(self, ctx: RunContext) -> str:
-        self.system.run("localectl", "set-keymap", self.keymap)
-        ctx.on_undo(
-            "restore the keyboard layout",
-            lambda: self.system.run("localectl", "set-keymap", self.old),
-        )
+        self.system.set_keymap(self.keymap)
+        ctx.on_undo("restore the keyboard layout", lambda: self.system.set_keymap(self.old))
         return f"Keyboard layout: {self.keymap}."
 
 

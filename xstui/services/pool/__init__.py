@@ -2,7 +2,7 @@
 maintenance of the master, HA recovery), and its membership (eject)."""
 
 from .master import DesignateMaster
-from .membership import EjectHost, JoinCheck, JoinPool, check_join
+from .membership import EjectHost, JoinCheck, JoinPool, check_join, join_refusal
 from .recovery import (
     Diagnosis,
     EmergencyHaOff,
@@ -23,6 +23,7 @@ __all__ = [
     "PointAtMaster",
     "TakeOverAsMaster",
     "check_join",
+    "join_refusal",
     "diagnose",
     "trust_for_session",
     "trustable",

@@ -12,7 +12,7 @@ import XenAPI
 
 from ...xapi import views
 from ...xapi.cache import Cache
-from ...xapi.connection import Connection, XapiFailure
+from ...xapi.connection import Connection, XapiFailure, network_reason
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
@@ -97,6 +97,33 @@ class JoinCheck:
     notes: list[str] = field(default_factory=list)
 
 
+def join_refusal(cache: Cache, this_host: str) -> str:
+    """Why this host cannot join a pool now ('' when it is on its own): a
+    host in a pool joins another only once it is on its own again."""
+    with cache.lock:
+        others = len(cache.table("host")) - 1
+        master = views.master_ref(cache)
+        name = cache.label("host", this_host, "this host")
+    if others <= 0:
+        return ""
+    if this_host == master:
+        return f"{name}, this console's host, is the master of {others} other host(s): eject them first"
+    return f"{name}, this console's host, is a pool member: eject it before it joins another pool"
+
+
+def _login_refused(address: str, details: list[str]) -> Exception:
+    """The master's refusal of the login, in words (the form keeps what was typed)."""
+    code = details[0] if details else ""
+    if code == "SESSION_AUTHENTICATION_FAILED":
+        why = f"the pool master at {address} did not accept this root password"
+    elif code == "HOST_IS_SLAVE":
+        master = details[1] if len(details) > 1 else "its master"
+        why = f"{address} is a member of its pool: give its master's address ({master})"
+    else:
+        return XapiFailure(details)
+    return InvalidInput([why])
+
+
 def check_join(conn: Connection, address: str, password: str) -> JoinCheck:
     """Read the pool's master (a session with the pool's root password) and
     compare: a read, nothing changes. Raises XapiFailure/ConnectError for a
@@ -105,17 +132,15 @@ def check_join(conn: Connection, address: str, password: str) -> JoinCheck:
     found = JoinCheck()
     cache = conn.cache
     with cache.lock:
-        hosts = list(cache.table("host").values())
         me = cache.get("host", conn.this_host)
         shared = [sr.name_label for sr in cache.table("sr").values() if sr.shared]
         running = [vm.name_label for vm in views.user_vms(cache) if vm.power_state != "Halted"]
         my_devices = sorted(
             p.device for p in cache.table("pif").values() if p.host == me.ref and p.physical
         )
-    if len(hosts) > 1:
-        found.refusals.append(
-            f"this host is the master of {len(hosts) - 1} other host(s): eject them first"
-        )
+    alone = join_refusal(cache, conn.this_host)
+    if alone:
+        found.refusals.append(alone)
     if running:
         found.refusals.append(f"VMs run or are suspended here: {listing(running)}")
     if shared:
@@ -123,9 +148,11 @@ def check_join(conn: Connection, address: str, password: str) -> JoinCheck:
     try:
         session = conn.session_on(address, password=password)
     except XenAPI.Failure as exc:  # a wrong password, a member's address: in words
-        raise XapiFailure([str(d) for d in exc.details]) from None
+        raise _login_refused(address, [str(d) for d in exc.details]) from None
     except OSError as exc:
-        raise InvalidInput([f"cannot reach the pool master at {address} ({exc})"]) from None
+        raise InvalidInput(
+            [f"cannot reach the pool master at {address}: {network_reason(exc)}"]
+        ) from None
     try:
         x = session.xenapi
         master_ref = x.session.get_this_host(session._session)

@@ -89,10 +89,10 @@ def recorded_certificates(cache: Cache) -> dict[str, tuple[str, ...]] | None:
     pool was not read)."""
     found: dict[str, tuple[str, ...]] = {}
     with cache.lock:
-        for cert in cache.table("certificate").values():
-            host = cache.get("host", cert.host)
-            if cert.type == "host" and host is not None:
-                fingerprint = (cert.fingerprint_sha256 or cert.fingerprint).upper()
+        for ref, cert in views.host_certificate_records(cache).items():
+            host = cache.get("host", ref)
+            if host is not None:
+                fingerprint = views.certificate_fingerprint(cert).upper()
                 found[host.address] = (*found.get(host.address, ()), fingerprint)
     return found or None
 

@@ -5,6 +5,7 @@ the users and groups who may log in, and their roles."""
 from .certificates import (
     DAYS_DEFAULT,
     KEY_TYPES,
+    SERVED_CALL,
     CertRow,
     CsrRequest,
     InstallCertificate,
@@ -48,6 +49,7 @@ __all__ = [
     "subject_rows",
     "DAYS_DEFAULT",
     "KEY_TYPES",
+    "SERVED_CALL",
     "CertRow",
     "ChangeRootPassword",
     "CsrRequest",

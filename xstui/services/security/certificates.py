@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ... import clock
 from ...files import write_atomic
+from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.config import safe_stem
 from ...xapi.targets import Target
@@ -55,16 +56,17 @@ def host_certificates(
     cache: Cache, now: float | None = None, served: dict[str, Served] | None = None
 ) -> list[CertRow]:
     """Each host's certificate: its ``Certificate`` record, else (a release
-    before 8.2 keeps none) what it serves, as read by read_served."""
+    before 8.2 keeps none; a host may lack one) what it serves, as read by
+    read_served."""
     now = clock.now() if now is None else now
     served = served or {}
     with cache.lock:
-        certs = {c.host: c for c in cache.table("certificate").values() if c.type == "host"}
+        certs = views.host_certificate_records(cache)
         rows = []
         for h in sorted(cache.table("host").values(), key=lambda h: h.name_label):
             cert = certs.get(h.ref)
             if cert is not None:
-                end, fingerprint = cert.not_after, cert.fingerprint_sha256 or cert.fingerprint
+                end, fingerprint = cert.not_after, views.certificate_fingerprint(cert)
             elif h.ref in served:
                 end, fingerprint = served[h.ref].not_after, served[h.ref].fingerprint
             else:
@@ -91,21 +93,29 @@ def keeps_records(conn) -> bool:
 
 
 def read_served(conn) -> dict[str, Served] | None:
-    """Where the release keeps no certificate records: each live host's
-    certificate as it serves it (``host.get_server_certificate``), its end
-    and SHA-256 fingerprint read here. None where records are kept, or the
-    release cannot say; a host that does not answer is left out."""
+    """Each live host without a certificate record (every host, where the
+    release keeps none): the certificate it serves
+    (``host.get_server_certificate``), its end and SHA-256 fingerprint read
+    here. None when no host lacks a record, or the release cannot say; a
+    host that does not answer is left out."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from ...xapi import views
     from ...xapi.connection import XapiFailure
     from ...xapi.tls import format_fingerprint
 
-    if keeps_records(conn) or not conn.has_method(SERVED_CALL):
+    if not conn.has_method(SERVED_CALL):
         return None
-    with conn.cache.lock:
-        hosts = [h.ref for h in conn.cache.table("host").values() if views.is_live(conn.cache, h)]
+    cache = conn.cache
+    with cache.lock:
+        recorded = views.host_certificate_records(cache)
+        hosts = [
+            h.ref
+            for h in cache.table("host").values()
+            if h.ref not in recorded and views.is_live(cache, h)
+        ]
+        if len(recorded) == len(cache.table("host")):
+            return None
     out = {}
     for ref in hosts:
         try:
@@ -121,7 +131,7 @@ def read_served(conn) -> dict[str, Served] | None:
 def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
     """The CA certificates the pool trusts (``Certificate`` records of type ca)."""
     now = clock.now() if now is None else now
-    with cache.lock:
+    with cache.lock:  # (a release that sends no type keeps host certificates only)
         cas = [c for c in cache.table("certificate").values() if c.type == "ca"]
     return [
         CertRow(

@@ -15,6 +15,7 @@ from ...xapi.access import ROLE_NAMES
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
+from ..host.clock import UNREPORTED
 from ..validate import domain_name
 
 NETBIOS_MAX = 15  # AD computer names beyond this are cut: hosts may collide
@@ -69,6 +70,7 @@ def prerequisites(cache: Cache) -> list[Check]:
     NTP), listed where it does not (ports, the controller's time)."""
     checks = []
     with cache.lock:
+        ntp_reported = cache.reports("host", "ntp_mode")  # XAPI 26.0 and later
         hosts = sorted(cache.table("host").values(), key=lambda h: h.name_label)
         names = [h.hostname.lower() for h in hosts]
         for h in hosts:
@@ -92,13 +94,24 @@ def prerequisites(cache: Cache) -> list[Check]:
             pif = views.management_pif(cache, h.ref)
             if pif is None or not views.dns_servers(pif):
                 checks.append(Check(False, f"{h.name_label}: no DNS server on the management NIC"))
-            if h.ntp_mode == "Disabled" or (h.ntp_mode == "Custom" and not h.ntp_custom_servers):
+            if ntp_reported and (
+                h.ntp_mode == "Disabled" or (h.ntp_mode == "Custom" and not h.ntp_custom_servers)
+            ):
                 checks.append(
                     Check(False, f"{h.name_label}: NTP is off (Kerberos needs <5 min skew)")
                 )
         dns = sorted({d for h in hosts for d in _dns(cache, h.ref)})
     if not [c for c in checks if c.ok is False]:
-        checks.append(Check(True, "host names unique and AD-valid; every host has DNS and NTP"))
+        has = "DNS and NTP" if ntp_reported else "DNS"
+        checks.append(Check(True, f"host names unique and AD-valid; every host has {has}"))
+    if not ntp_reported:
+        checks.append(
+            Check(
+                None,
+                f"NTP of the hosts: {UNREPORTED}; check each host's NTP daemon "
+                "(xstui local on the host: Host, t): Kerberos needs <5 min skew",
+            )
+        )
     checks.append(
         Check(None, f"the DNS servers ({', '.join(dns) or 'none'}) must answer for the domain")
     )

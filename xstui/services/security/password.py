@@ -151,13 +151,15 @@ class Guide:
 
 def recovery_guide(cache: Cache, host: str) -> Guide:
     """The steps for this host's bootloader and firmware, as far as the API
-    tells (6.x: extlinux; 7.x and later: GRUB2; secure boot: UEFI)."""
+    tells (6.x: extlinux, BIOS; 7.x and later: GRUB2; secure boot: UEFI)."""
     rec = cache.get("host", host)
     version = rec.software_version.get("product_version", "") if rec else ""
     brand = rec.software_version.get("product_brand", "XenServer") if rec else "XenServer"
     name = rec.name_label if rec else "the host"
     major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 8
-    if rec is not None and (rec.secure_boot or rec.uefi_certificates):
+    if major < 7:  # extlinux: XenServer 6.x boots the host by BIOS only
+        firmware = "BIOS"
+    elif rec is not None and (rec.secure_boot or rec.uefi_certificates):
         firmware = "UEFI"
     else:
         firmware = "UEFI or BIOS"

@@ -4,11 +4,13 @@ add their own rules (see ``xstui.areas``: updates come from Patching's, HA's fro
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime, timezone
 
 from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
+from ...xapi.connection import ConnectionLost, XapiFailure
 from .. import claims
 from ..health import HealthFlag, alert_severity
 from .model import storage
@@ -36,26 +38,82 @@ def hosts(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
+def certificate_flag(owner: str, days: int) -> HealthFlag | None:
+    """The flag for a host certificate ending in ``days`` (None: not yet near)."""
+    if days < 0:
+        return HealthFlag(
+            "critical", "certificates", f"Certificate of {owner} expired {-days} days ago"
+        )
+    if days <= CERT_WARN_DAYS:
+        return HealthFlag(
+            "warning", "certificates", f"Certificate of {owner} expires in {days} days"
+        )
+    return None
+
+
 def certificates(cache: Cache, now: float) -> list[HealthFlag]:
+    """Hosts whose certificate record says it ends soon (the hosts without
+    a record are asked by CertificateProbe)."""
     flags = []
-    for cert in cache.table("certificate").values():
-        if cert.type != "host" or cert.not_after is None:
+    for host, cert in views.host_certificate_records(cache).items():
+        if cert.not_after is None:
             continue
-        days = clock.days_left(cert.not_after, now)
-        owner = cache.label("host", cert.host)
-        if days < 0:
-            flags.append(
-                HealthFlag(
-                    "critical", "certificates", f"Certificate of {owner} expired {-days} days ago"
-                )
-            )
-        elif days <= CERT_WARN_DAYS:
-            flags.append(
-                HealthFlag(
-                    "warning", "certificates", f"Certificate of {owner} expires in {days} days"
-                )
-            )
+        flag = certificate_flag(cache.label("host", host), clock.days_left(cert.not_after, now))
+        if flag is not None:
+            flags.append(flag)
     return flags
+
+
+class CertificateProbe:
+    """Health for the hosts without a certificate record (every host before
+    XenServer 8.2): each live one is asked the certificate it serves
+    (``host.get_server_certificate``), at most every ``every`` seconds per
+    connection (a certificate's end moves only when it is replaced); one
+    that does not answer is said to be unknown, not left out silently."""
+
+    every = 15 * 60
+
+    def __init__(self) -> None:
+        # per connection: (when read, what was read)
+        self.read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, conn) -> list[HealthFlag]:
+        from ..security.certificates import host_certificates, read_served
+
+        at, served = self.read.get(conn, (None, None))
+        if at is None or clock.now() - at > self.every:
+            try:
+                served = read_served(conn)
+            except (XapiFailure, ConnectionLost):
+                return []  # asked again next round
+            self.read[conn] = (clock.now(), served)
+        if served is None:  # every host has a record, or the release cannot say
+            return []
+        cache, flags = conn.cache, []
+        with cache.lock:
+            recorded = views.host_certificate_records(cache)
+            live = {h.ref for h in cache.table("host").values() if views.is_live(cache, h)}
+            rows = host_certificates(cache, served=served)
+        for row in rows:
+            if row.host in recorded:
+                continue
+            if row.days_left is not None:
+                flag = certificate_flag(row.name, row.days_left)
+                if flag is not None:
+                    flags.append(flag)
+            elif row.host in live:
+                flags.append(
+                    HealthFlag(
+                        "info",
+                        "certificates",
+                        f"Certificate of {row.name}: not known (no record, and the host did not "
+                        "say which it serves)",
+                    )
+                )
+        return flags
+
+
+certificate_probe = CertificateProbe()
 
 
 def srs(cache: Cache, now: float) -> list[HealthFlag]:

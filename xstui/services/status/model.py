@@ -147,16 +147,9 @@ def build_status(
         pool_status = _pool_status(cache, running, vms_total)
         srs = storage(cache)
         if not fingerprint:
-            cert = next(
-                (
-                    c
-                    for c in cache.table("certificate").values()
-                    if c.host == this_host and c.type == "host"
-                ),
-                None,
-            )
+            cert = views.host_certificate_records(cache).get(this_host)
             if cert is not None:
-                fingerprint = cert.fingerprint_sha256 or cert.fingerprint
+                fingerprint = views.certificate_fingerprint(cert)
                 fingerprint_source = "host certificate record"
         health = collect(cache, rules, now)
     extra = (dom0_health(dom0) if dom0 else []) + list(probed or [])
@@ -196,7 +189,7 @@ def host_status(cache: Cache, ref: str, running: dict[str, int], now: float) -> 
     metrics = cache.get("host_metrics", h.metrics)
     sw, cpu = h.software_version, h.cpu_info
     boot = h.other_config.get("boot_time")
-    dom0 = cache.get("vm", h.control_domain)
+    dom0 = views.control_domain(cache, h)
     dom0_metrics = cache.get("vm_metrics", dom0.metrics) if dom0 is not None else None
     dom0_mem = 0
     if dom0 is not None:

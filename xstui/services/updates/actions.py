@@ -108,10 +108,9 @@ class UploadUpdate(Action):
         return out
 
     def __init__(self, cache: Cache, view: UpdatesView, path: str, sr: str = ""):
-        if not view.generation.uploads:
-            raise InvalidInput(
-                ["this pool takes updates from its repositories: sync them instead of uploading"]
-            )
+        why = view.generation.refusal("upload")
+        if why:
+            raise InvalidInput([why])
         self.generation = view.generation
         self.file = update_file(path)
         self.sr = self.sr_name = self.sr_uuid = ""
@@ -389,8 +388,9 @@ class ApplyToPool(Action):
     optional = calls
 
     def __init__(self, view: UpdatesView, name: str):
-        if not view.generation.uploads:
-            raise InvalidInput(["this pool takes updates from its repositories: apply per host"])
+        why = view.generation.refusal("pool_apply")
+        if why:
+            raise InvalidInput([why])
         self.view, self.update = view, _known(view, name)
         self.todo = [h for h in view.hosts if name not in h.applied]
         problems = []
@@ -436,8 +436,9 @@ class CleanUpdate(Action):
     optional = calls
 
     def __init__(self, view: UpdatesView, name: str):
-        if not view.generation.uploads:
-            raise InvalidInput(["repository updates leave no uploaded files to clean"])
+        why = view.generation.refusal("clean")
+        if why:
+            raise InvalidInput([why])
         self.view, self.update = view, _known(view, name)
         if not self.update.uploaded:
             raise InvalidInput([f"the files of {name} are gone already"])
@@ -445,7 +446,12 @@ class CleanUpdate(Action):
 
     def plan(self) -> Plan:
         verb = self.view.generation.noun
-        impact = ["Hosts that have it keep it; the space its file took on the SR is freed."]
+        where = (
+            "its files in the hosts' dom0 (/var/patch) are removed"
+            if self.view.generation is PATCHES
+            else "the space its file took on the SR is freed"
+        )
+        impact = [f"Hosts that have it keep it; {where}."]
         if self.lacking:
             impact.append(
                 f"Not applied on {listing(self.lacking)}: they cannot get it "
@@ -470,11 +476,15 @@ class SyncUpdates(Action):
     """XenServer 8: fetch the repositories' metadata (``pool.sync_updates``)."""
 
     calls = ("pool.sync_updates",)
-    older = "before XenServer 8 updates are files uploaded to the pool (u), not repositories"
+    older = (
+        "update repositories came with XenServer 8: before, XenServer takes uploaded "
+        "files (u) and XCP-ng installs yum packages host by host (a)"
+    )
 
     def __init__(self, cache: Cache, view: UpdatesView):
-        if view.generation is not REPOSITORIES:
-            raise InvalidInput(["this pool takes uploaded update files, not repositories"])
+        why = view.generation.refusal("sync")
+        if why:
+            raise InvalidInput([why])
         with cache.lock:
             pool = views.pool(cache)
             self.pool, self.pool_uuid = pool.ref, pool.uuid

@@ -53,6 +53,12 @@ class Generation:
             "yum": "host.call_plugin",
         }.get(self.id, "")
 
+    def refusal(self, step: str) -> str:
+        """Why this pool's way of taking hotfixes has no such step ('' when
+        it has): ``upload``, ``pool_apply``, ``clean`` or ``sync``. The one
+        wording, for the dimmed key and for the Action refusing its input."""
+        return _REFUSALS.get(self.id, {}).get(step, "")
+
     @property
     def lists_missing(self) -> bool:
         """Only what each host lacks is known (XenServer 8, XCP-ng): a host
@@ -82,6 +88,29 @@ YUM = Generation(
 )
 NONE = Generation("none", "No hotfix API", "This API offers no way to apply hotfixes.")
 
+_YUM_WAY = "XCP-ng installs its updates with yum on each host (updater.py)"
+_NO_FILES = "leave no uploaded files to clean"
+_UPLOADED = "this pool takes update files uploaded to it (u), not repositories: nothing to sync"
+_REFUSALS = {
+    "yum": {
+        "upload": f"{_YUM_WAY}: there is no file to upload",
+        "pool_apply": f"{_YUM_WAY}: apply on each host (a), or all of them by the rolling update (R)",
+        "clean": f"yum updates {_NO_FILES}",
+        "sync": f"{_YUM_WAY}: there are no repositories to sync from here",
+    },
+    "repositories": {
+        "upload": "this pool takes updates from its repositories: sync them (s) instead of uploading",
+        "pool_apply": "repository updates are applied host by host (a), or by the rolling update (R)",
+        "clean": f"repository updates {_NO_FILES}",
+    },
+    "patches": {"sync": _UPLOADED},
+    "updates": {"sync": _UPLOADED},
+    "none": {
+        step: "this pool's API offers no way to apply hotfixes"
+        for step in ("upload", "pool_apply", "clean", "sync")
+    },
+}
+
 
 def detect(conn) -> Generation:
     """The generation of the pool behind ``conn`` (its cache loaded). May
@@ -105,8 +134,8 @@ def _has_updater(conn, pool) -> bool:
     or a role that may not call plugins, says no)."""
     from ...xapi.connection import XapiFailure
 
-    if pool is None:
-        return False
+    if pool is None or not conn.access.may("host.call_plugin"):
+        return False  # (not asked: a refused call is still a refusal in the audit)
     try:
         conn.call("host.call_plugin", pool.master, "updater.py", "check_update", {})
     except XapiFailure:
