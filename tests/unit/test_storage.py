@@ -133,7 +133,7 @@ def test_an_iso_library_is_forgotten_never_destroyed(live, running_sim):
     assert "forget it instead (f)" in sto.DestroySr.refusal_on(conn.cache, iso.ref)
     assert not sto.DestroySr.refusal_on(conn.cache, row(conn, "NFS VM store").ref)
     detach = sto.DetachSr(conn.cache, iso.ref)
-    assert detach.refusal(conn) == ""  # the session's own check (RBAC), as the console asks it
+    assert detach.why_not(conn) == ""  # the session's own check (RBAC), as the console asks it
     assert "(its ISO files stay)" in detach.execute(RunContext(conn))
     wait_for(lambda: not row(conn, "ISO library").attached, what="the ISO library detached")
     forget = sto.ForgetSr(conn.cache, iso.ref)
