@@ -237,7 +237,7 @@ def _on_sr(key: str, name: str, label: str, action, **kw) -> Act:
         subject=_sr,
         missing="Choose an SR in the list.",
         build=lambda t: action(t.cache, t.subject),
-        refuse=lambda s: action.refusal(s.conn.cache, s.selected()) if s.selected() else "",
+        refuse=lambda s: action.refused_on(s.conn.cache, s.selected()) if s.selected() else "",
         **kw,
     )
 

@@ -112,8 +112,8 @@ def test_default_sr_set_and_refused_for_a_local_one_or_an_iso_library(live, runn
     iso = row(conn, "ISO library")
     with pytest.raises(InvalidInput, match="ISO library is an ISO library: the default SR holds"):
         sto.SetDefaultSr(conn.cache, iso.ref)
-    assert sto.SetDefaultSr.refusal(conn.cache, iso.ref).startswith("ISO library is an ISO")
-    assert not sto.SetDefaultSr.refusal(conn.cache, nfs.ref)
+    assert sto.SetDefaultSr.refused_on(conn.cache, iso.ref).startswith("ISO library is an ISO")
+    assert not sto.SetDefaultSr.refused_on(conn.cache, nfs.ref)
     st, ref = running_sim.sim.store, running_sim.sim.pool
     st.set("pool", ref, default_SR="OpaqueRef:NULL", crash_dump_SR="OpaqueRef:NULL")
     wait_for(lambda: not row(conn, "NFS VM store").default, what="no default SR in the cache")
@@ -130,8 +130,8 @@ def test_an_iso_library_is_forgotten_never_destroyed(live, running_sim):
     iso = row(conn, "ISO library")
     with pytest.raises(InvalidInput, match="delete nothing on the share; forget it instead"):
         sto.DestroySr(conn.cache, iso.ref)
-    assert "forget it instead (f)" in sto.DestroySr.refusal(conn.cache, iso.ref)
-    assert not sto.DestroySr.refusal(conn.cache, row(conn, "NFS VM store").ref)
+    assert "forget it instead (f)" in sto.DestroySr.refused_on(conn.cache, iso.ref)
+    assert not sto.DestroySr.refused_on(conn.cache, row(conn, "NFS VM store").ref)
     detach = sto.DetachSr(conn.cache, iso.ref)
     assert "(its ISO files stay)" in detach.execute(RunContext(conn))
     wait_for(lambda: not row(conn, "ISO library").attached, what="the ISO library detached")

@@ -23,7 +23,7 @@ def _iso_library(cache: Cache, sr: str) -> str:
 
 class _OneSr(Action):
     @staticmethod
-    def refusal(cache: Cache, sr: str) -> str:
+    def refused_on(cache: Cache, sr: str) -> str:
         """Why not on this SR, whatever its state ('' when it may be): what
         the key is dimmed with, and what building it refuses."""
         return ""
@@ -32,7 +32,7 @@ class _OneSr(Action):
         row = next((r for r in sr_rows(cache) if r.ref == sr), None)
         if row is None:
             raise InvalidInput(["choose an SR in the list"])
-        why = self.refusal(cache, sr)
+        why = self.refused_on(cache, sr)
         if why:
             raise InvalidInput([why])
         self.sr, self.row = sr, row
@@ -173,7 +173,7 @@ class DestroySr(_OneSr):
     calls = ("PBD.plug", "VDI.destroy", "PBD.unplug", "SR.destroy")
 
     @staticmethod
-    def refusal(cache: Cache, sr: str) -> str:
+    def refused_on(cache: Cache, sr: str) -> str:
         name = _iso_library(cache, sr)
         if not name:
             return ""
@@ -242,7 +242,7 @@ class SetDefaultSr(_OneSr):
     calls = ("pool.set_default_SR", "pool.set_suspend_image_SR", "pool.set_crash_dump_SR")
 
     @staticmethod
-    def refusal(cache: Cache, sr: str) -> str:
+    def refused_on(cache: Cache, sr: str) -> str:
         name = _iso_library(cache, sr)
         if not name:
             return ""
