@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from xstui.services import backup as bk
@@ -19,7 +19,7 @@ from xstui.services.actions import InvalidInput, RunContext
 from xstui.services.fields import Field
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size, vms_named
-from xstui.widgets.modal import Dialog
+from xstui.widgets.modal import Dialog, ResultModal, buttons
 from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.wizard import Wizard
@@ -50,13 +50,13 @@ class RestoreCheckModal(Dialog):
             yield Static("Restore dry run", classes="dialog-title")
             with VerticalScroll(id="check-body"):
                 yield Static(self.text)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Back", id="close", compact=True)
-                if self.passed:
-                    yield Button("Restore...", id="restore", variant="error", compact=True)
+            restore = Button("Restore...", id="restore", variant="error", compact=True)
+            yield buttons(
+                Button("Back", id="close", compact=True), *([restore] if self.passed else [])
+            )
 
     def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
+        self.query(Button).last().focus()  # the way on: the restore's own plan asks again
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -96,7 +96,19 @@ def _dom0(turn) -> LocalSystem | None:
 
 
 async def _restore_steps(turn) -> None:
-    turn.app.notify("To restore it later: " + " ".join(bk.HOST_RESTORE_STEPS), timeout=20)
+    """Where the backup went and how it is restored: kept on screen until
+    closed (at 80x24 a notice that long covered the next dialog, then went)."""
+    backup = turn.action
+    steps = "\n".join(
+        f"{i}. {step.replace('<uuid>', backup.uuid).replace('<file>', str(backup.path))}"
+        for i, step in enumerate(bk.HOST_RESTORE_STEPS, 1)
+    )
+    await turn.app.push_screen_wait(
+        ResultModal(
+            f"The backup of {backup.name} is saved",
+            f"{backup.path}\n\nTo restore it later:\n{steps}",
+        )
+    )
 
 
 async def _redraw(turn) -> None:

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import Footer, TabbedContent, TabPane, Tabs
+from textual.worker import Worker
 
 from xstui.areas import BAR_CLASSES, Area
 from xstui.widgets.flow import ask, connected, perform, read
@@ -211,6 +212,28 @@ class AreaScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
 
+    def show_first_tab(self) -> None:
+        """The area's own key again: its first tab, and the keys back on its
+        lists (not on the tab bar, where arrows change tabs)."""
+        try:
+            tabs = self.query_one(TabbedContent)
+        except NoMatches:
+            return
+        first = next(iter(tabs.query(TabPane)), None)
+        if first is None or first.id is None:
+            return
+        if hasattr(self, "action_show_tab"):  # the screen's own (it focuses the tab's list)
+            self.action_show_tab(first.id)
+        else:
+            tabs.active = first.id
+        self.call_after_refresh(self._focus_off_tabs)
+
+    def _focus_off_tabs(self) -> None:
+        if self.focused is None or isinstance(self.focused, Tabs):
+            target = next((w for w in self.focus_chain if not isinstance(w, Tabs)), None)
+            if target is not None:
+                target.focus()
+
     def offers(self, act: Act) -> bool:
         """The act is offered here and now (otherwise hidden and inactive)."""
         if act.dom0 and not self.app.in_dom0:
@@ -273,6 +296,11 @@ class AreaScreen(Screen):
             await act.steps(turn)
         elif await run_form(turn, act) and act.after is not None:
             await act.after(turn)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker of this screen (an action's) failed: said as the app's are,
+        not lost (the message does not bubble to the app)."""
+        self.app.on_worker_state_changed(event)
 
     def refresh_bar(self) -> None:
         conn = self.conn

@@ -125,7 +125,7 @@ class HaScreen(AreaScreen):
             after=_unmark,
         ),
         Act("A", "mark_all", "Select all", show=False, view=lambda s: s.mark_all()),
-        Act("r", "read_plan", "Read plan", show=False, view=lambda s: s.read_plan()),
+        Act("r", "read_plan", "Read plan", show=False, view=lambda s: s.read_plan(said=True)),
         Act("o", "sort", "Sort", show=False, view=lambda s: s.next_sort()),
     )
     DEFAULT_CSS = """
@@ -237,12 +237,22 @@ class HaScreen(AreaScreen):
             self._draw_panel()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ha-plan", description="HA plan")
-    def read_plan(self) -> None:
+    def read_plan(self, said: bool = False) -> None:
+        """``said``: the key pressed, which says it read, or why not."""
         conn = self.conn
-        if conn is None or conn.state != "connected" or not conn.access.may(ha.PLAN_CALL):
+        why = (
+            "not connected"
+            if conn is None or conn.state != "connected"
+            else conn.access.refusal((ha.PLAN_CALL,))
+        )
+        if why:
+            if said:
+                self.app.notify(f"Read plan: {why}.", severity="warning", timeout=6)
             return
         computed, srs = ha.read_plan(conn, ha.ha_status(conn.cache).statefiles)
         self.app.call_from_thread(self._got_plan, computed, srs)
+        if said:
+            self.app.notify("HA plan read again.", timeout=4)
 
     def _got_plan(self, computed: int, srs: list[str]) -> None:
         if (computed, srs) != self.plan_read:

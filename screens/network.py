@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.services import network as net
@@ -22,7 +21,7 @@ from xstui.services.network.nettest import run_tests, targets
 from xstui.widgets.countdown import CountdownModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.form import FormModal
-from xstui.widgets.modal import Dialog
+from xstui.widgets.modal import ResultModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
@@ -31,19 +30,13 @@ from .act import Act
 from .base import AreaScreen
 
 
-class NetworkTestModal(Dialog):
-    BINDINGS = [Binding("escape", "dismiss", "Close", id="nettest.close")]
+class NetworkTestModal(ResultModal):
+    """The pings' answers, line by line as they come."""
 
     def __init__(self, items: list[tuple[str, str]]):
-        super().__init__()
+        super().__init__("Test network (from dom0)", "Pinging...")
         self.items = items
         self.lines: list[str] = []
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Test network (from dom0)", classes="dialog-title")
-            yield Static("Pinging...", id="nettest-results")
-            yield Static("Escape to close", classes="dialog-text")
 
     def on_mount(self) -> None:
         self._run()
@@ -53,13 +46,9 @@ class NetworkTestModal(Dialog):
         for result in run_tests(self.items):
             mark = "ok  " if result.ok else "FAIL"
             self.lines.append(f"{mark} {result.label:<8} {result.address:<16} {result.detail}")
-            self.app.call_from_thread(
-                self.query_one("#nettest-results", Static).update, Text("\n".join(self.lines))
-            )
+            self.app.call_from_thread(self.show, Text("\n".join(self.lines)))
         self.lines.append("done.")
-        self.app.call_from_thread(
-            self.query_one("#nettest-results", Static).update, Text("\n".join(self.lines))
-        )
+        self.app.call_from_thread(self.show, Text("\n".join(self.lines)))
 
 
 def _row(turn):
@@ -136,7 +125,7 @@ async def _test_network(turn) -> None:
         return
     items = await turn.app.push_screen_wait(
         FormModal(
-            "Test network from dom0: the gateway and DNS servers, and",
+            "Test network from dom0: ping the gateway and the DNS servers",
             [nettest.CUSTOM],
             lambda values: targets(mgmt.gateway, list(mgmt.dns), values["custom"]),
         )

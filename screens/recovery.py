@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from xstui.services.actions import InvalidInput
@@ -33,7 +33,7 @@ from xstui.services.pool.recovery import RISK_TAKEOVER, WHEN_TAKEOVER
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import perform
 from xstui.widgets.form import FormModal
-from xstui.widgets.modal import Dialog
+from xstui.widgets.modal import ButtonRow, Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.xapi.tls import spaced
 
@@ -72,15 +72,16 @@ class RecoveryModal(Dialog):
             yield Static("Pool recovery", classes="dialog-title")
             with VerticalScroll(id="recovery-body"):
                 yield Static("Asking every host who its master is...", id="recovery-state")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Take over", id="takeover", compact=True)
-                yield Button("Point member", id="point", compact=True)
-                yield Button("HA off", id="haoff", compact=True)
-                trust = Button("Trust", id="trust", compact=True)
-                trust.display = False  # while a host's certificate may be trusted
-                yield trust
-                yield Button("Ask again", id="ask", compact=True)
-                yield Button("Close", id="close", compact=True)
+            trust = Button("Trust", id="trust", compact=True)
+            trust.display = False  # while a host's certificate may be trusted
+            yield buttons(
+                Button("Close", id="close", compact=True),
+                Button("Take over", id="takeover", compact=True),
+                Button("Point member", id="point", compact=True),
+                Button("HA off", id="haoff", compact=True),
+                trust,
+                Button("Ask again", id="ask", variant="primary", compact=True),
+            )
 
     def on_mount(self) -> None:
         if self.diagnosis is None:
@@ -160,6 +161,7 @@ class RecoveryModal(Dialog):
         body.add_row(Text(verdict))
         self.query_one("#recovery-state", Static).update(body)
         self.query_one("#trust", Button).display = bool(trustable(d))
+        self.call_after_refresh(self.query_one(ButtonRow).fit)
 
     @on(Button.Pressed, "#ask")
     def _ask_again(self) -> None:

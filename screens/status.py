@@ -95,7 +95,7 @@ class StatusScreen(AreaScreen):
             id="status.fingerprint",
             show=False,
             help="Read the host's TLS certificate fingerprint again",
-            view=lambda s: s.read_fingerprint(),
+            view=lambda s: s.read_fingerprint(said=True),
         ),
     )
 
@@ -223,14 +223,30 @@ class StatusScreen(AreaScreen):
         group="fingerprint",
         description="TLS fingerprint",
     )
-    def read_fingerprint(self) -> None:
+    def read_fingerprint(self, said: bool = False) -> None:
+        """``said``: the key pressed, which says what it read, or why nothing."""
         pem = LocalSystem().path(XAPI_PEM)  # read in dom0 only (a local target)
         fingerprint, source = live_fingerprint(self.conn.target, str(pem))
-        self.app.call_from_thread(self._got_fingerprint, fingerprint, source)
+        self.app.call_from_thread(self._got_fingerprint, fingerprint, source, said)
 
-    def _got_fingerprint(self, fingerprint: str, source: str) -> None:
+    def _got_fingerprint(self, fingerprint: str, source: str, said: bool = False) -> None:
         self.fingerprint, self.fingerprint_source = fingerprint, source
         self.refresh_view()
+        if not said:
+            return
+        target = self.conn.target
+        if fingerprint:
+            self.app.notify(f"TLS fingerprint read again ({source}).", timeout=4)
+        elif target.kind == "remote" and target.scheme != "https":
+            self.app.notify(
+                "Fingerprint: nothing to read over plain HTTP (no TLS handshake); the host's "
+                "certificate record is shown when it has one.",
+                severity="warning",
+                timeout=8,
+            )
+        else:
+            where = "in dom0's certificate file" if target.kind == "local" else "from the host"
+            self.app.notify(f"Fingerprint: none could be read {where}.", severity="warning")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dom0", description="dom0 usage")
     def sample_dom0(self) -> None:

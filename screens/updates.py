@@ -301,7 +301,7 @@ class UpdatesScreen(AreaScreen):
             "Refresh",
             show=False,
             help="Read the pool's updates again",
-            view=lambda s: s.read_model(),
+            view=lambda s: s.read_model(said=True),
         ),
     )
     DEFAULT_CSS = """
@@ -335,11 +335,14 @@ class UpdatesScreen(AreaScreen):
         self.read_model()
 
     @work(thread=True, exit_on_error=False, group="updates-read", description="updates")
-    def read_model(self) -> None:
+    def read_model(self, said: bool = False) -> None:
         """The generation (system.listMethods, once) and, on XenServer 8, the
-        list of what each host lacks: calls, so in a thread."""
+        list of what each host lacks: calls, so in a thread. ``said``: the
+        key pressed, which says it read, or why not."""
         conn = self.conn
         if conn is None or conn.state != "connected":
+            if said:
+                self.app.notify("Refresh: not connected.", severity="warning", timeout=6)
             return
         generation = document = None
         problem = ""
@@ -349,6 +352,12 @@ class UpdatesScreen(AreaScreen):
         except Exception as exc:  # no repository, not synced, connection gone: said on screen
             problem = str(exc)
         self.app.call_from_thread(self._got_model, generation, document, problem)
+        if said:
+            self.app.notify(
+                f"Not read: {problem}" if problem else "Updates read again.",
+                severity="warning" if problem else "information",
+                timeout=8 if problem else 4,
+            )
 
     def _got_model(self, generation, document, problem: str) -> None:
         if generation is not None or self.generation is None:

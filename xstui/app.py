@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ from .services.actions import Plan
 from .services.host.local import child_environment
 from .terminal.driver import minimal_output_driver, raw_output_wanted
 from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
-from .widgets.console import ConsolePalette, adapt_textual, is_linux_console
+from .widgets.console import GO_TO, AreasFirst, ConsolePalette, adapt_textual, is_linux_console
 from .widgets.notice import notify_error
 from .widgets.plan import PlanModal
 from .widgets.progress import TaskProgressModal
@@ -86,13 +87,11 @@ class XstuiApp(App):
     TITLE = "xstui"
     CSS_PATH = str(files("xstui.assets").joinpath("xstui.tcss"))
     MODES = {a.id: _screen_factory(a) for a in AREAS}
+    COMMANDS = {AreasFirst}  # the palette, opened, lists the areas and their keys first
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         # area keys stay out of the footer (it has 80 columns for the screen's own keys)
-        *(
-            Binding(a.key, f"switch_mode('{a.id}')", a.title, id=f"app.{a.id}", show=False)
-            for a in AREAS
-        ),
+        *(Binding(a.key, f"area('{a.id}')", a.title, id=f"app.{a.id}", show=False) for a in AREAS),
         # priority: it works in every dialog too (the progress box included)
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
@@ -250,9 +249,20 @@ class XstuiApp(App):
                 print(f"xstui: cannot run {shell}: {exc}", flush=True)
         self._last_key = time.monotonic()
 
+    async def action_area(self, area: str) -> None:
+        """An area's key: the area, without the notices of the one left (they
+        said what happened there); pressed in its own area, its first tab."""
+        if self.current_mode == area:
+            show_first_tab = getattr(self.screen, "show_first_tab", None)
+            if show_first_tab is not None:
+                show_first_tab()
+            return
+        self.clear_notifications()
+        await self.switch_mode(area)
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # the areas need a connection: hide their keys until there is one
-        if action == "switch_mode" and self.connection is None:
+        if action in ("switch_mode", "area") and self.connection is None:
             return False
         return True
 
@@ -397,7 +407,8 @@ class XstuiApp(App):
     def key_shown(self, binding: Binding) -> str:
         """The key of ``binding`` as the user presses it: the config's keymap
         (Textual's, normalised) may have moved it."""
-        return self.get_key_display(replace(binding, key=self.keys_of(binding)[0]))
+        shown = self.get_key_display(replace(binding, key=self.keys_of(binding)[0]))
+        return shown.upper() if re.fullmatch(r"f\d+", shown) else shown  # F8, as on the key
 
     def action_command_palette(self) -> None:
         """Textual's palette; on the Linux console, in PC console glyphs."""
@@ -418,10 +429,14 @@ class XstuiApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if self.connection is not None:
+        if self.connection is not None:  # the areas first, in the order of their keys
             for a in AREAS:
+                binding = next(b for b in self.BINDINGS if b.id == f"app.{a.id}")
+                key = self.key_shown(binding)
                 yield SystemCommand(
-                    f"Go to {a.title}", a.description, lambda m=a.id: self.switch_mode(m)
+                    f"{GO_TO}{a.title}",
+                    f"Key: {key} - {a.description}",
+                    partial(self.action_area, a.id),
                 )
         yield SystemCommand(
             "Auto-logout", "Quit by itself after minutes without a key", self.action_idle_logout
@@ -461,7 +476,7 @@ class XstuiApp(App):
     async def _press(self, area: str, action: str) -> None:
         """An area's key from the palette: the area shown, then the key."""
         if getattr(getattr(self.screen, "area", None), "id", "") != area:
-            await self.switch_mode(area)
+            await self.action_area(area)
         if action in self.screen.acts:
             self.screen.press(action)
         else:  # a tab of the area

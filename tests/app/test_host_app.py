@@ -176,7 +176,7 @@ async def test_maintenance_of_the_master_offers_a_designation_first(running_sim,
         await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
         await pilot.press("enter")  # Designate first
         await fill_form(pilot, host="xcp-b")
-        await confirm_plan(pilot)
+        await confirm_plan(pilot, "xcp-b")  # every client is cut off: the name is typed
         await until(pilot, lambda: st.get("pool", running_sim.sim.pool)["master"] == b)
         await until(
             pilot,
@@ -510,10 +510,15 @@ async def test_a_password_no_longer_accepted_is_asked_for_not_retried(running_si
         )
         assert connection.state == "refused" and connection.password_refused
         assert "no longer accepts the password of root" in app.screen.title_text
+        first = app.screen
         await fill_form(pilot, password="wrong")
-        await until(
+        await until(  # in the form asking again
             pilot,
-            lambda: any("not accepted" in n.message for n in app._notifications),
+            lambda: (
+                form_mounted(app)
+                and app.screen is not first
+                and "not accepted" in str(app.screen.query_one("#problem-form").render())
+            ),
             what="the wrong password said",
         )
         await fill_form(pilot, password="Changed-Pass1")

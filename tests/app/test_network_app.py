@@ -270,9 +270,11 @@ async def test_the_bond_name_follows_the_nics_ticked(running_sim, connection):
         name = form.query_one("#field-name", Input)
         assert app.focused is nics and nics.get_option_at_index(0).value == "eth0"
         await pilot.press("space", "down", "space")  # eth0, eth1
-        await until(pilot, lambda: name.placeholder == "Bond eth0+eth1", what="the name following")
+        await until(
+            pilot, lambda: name.placeholder == "(Bond eth0+eth1)", what="the name following"
+        )
         await pilot.press("space")  # eth1 unticked
-        await until(pilot, lambda: name.placeholder == "Bond eth0", what="eth1 gone")
+        await until(pilot, lambda: name.placeholder == "(Bond eth0)", what="eth1 gone")
         await pilot.press("space")
         form.query_one("#ok").press()
         problem = form.query_one("#problem-form")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 
-from textual.command import CommandPalette, SearchIcon
+from textual.command import CommandPalette, DiscoveryHit, Hits, SearchIcon
+from textual.system_commands import SystemCommandsProvider
 
 # What a PC console font shows: CP437's printable range and the glyphs of its
 # control positions (smileys, arrows, bullets), which Linux console fonts carry.
@@ -45,3 +46,20 @@ class ConsolePalette(CommandPalette):
 
     def on_mount(self) -> None:
         self.query_one(SearchIcon).icon = ">"
+
+
+GO_TO = "Go to "  # the palette's commands that show an area
+
+
+class AreasFirst(SystemCommandsProvider):
+    """The palette's commands (the app's system commands). Opened with
+    nothing typed, it lists the areas first, in the order of their keys
+    (F1 to F10, as the keymap has them): the map of the areas; then the
+    rest by name, as Textual does."""
+
+    async def discover(self) -> Hits:
+        commands = [c for c in self.app.get_system_commands(self.screen) if c.discover]
+        areas = [c for c in commands if c.title.startswith(GO_TO)]
+        rest = sorted((c for c in commands if not c.title.startswith(GO_TO)), key=lambda c: c.title)
+        for command in areas + rest:
+            yield DiscoveryHit(command.title, command.callback, help=command.help)

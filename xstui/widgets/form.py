@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from rich.segment import Segment
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -18,15 +18,26 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.input import Selection
 
 from ..services.actions import InvalidInput
 from ..services.fields import Field
 from .modal import Dialog, buttons
 
 
+class Submitted(Message):
+    """Enter on a form's list (a pick list or a tick list): the form's way on."""
+
+
 class Ticks(SelectionList):
     """A several-of list that reads without colour: ``X`` ticked, blank not
-    (Textual draws an X in both, told apart by colour alone)."""
+    (Textual draws an X in both, told apart by colour alone). Space ticks
+    and Enter is the form's way on, as in every other field."""
+
+    BINDINGS = [Binding("enter", "submit", "OK", show=False)]
+
+    def action_submit(self) -> None:
+        self.post_message(Submitted())
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
@@ -40,6 +51,22 @@ class Ticks(SelectionList):
         return strip
 
 
+class Entry(Input):
+    """A form's text field: focused, all of it is selected (typing replaces
+    it) and its start is in view: a long path shows where it starts, not
+    its tail cut at 80 columns (End goes to its end)."""
+
+    def on_mount(self) -> None:
+        self.cursor_position = 0
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self.select_on_focus and not event.from_app_focus:  # after Input's own, which selects
+            self.call_later(self._select_from_the_end)
+
+    def _select_from_the_end(self) -> None:
+        self.selection = Selection(len(self.value), 0)  # the cursor, and the view, at the start
+
+
 class Choice(Select, inherit_bindings=False):
     """A form's pick list: Space (or an arrow) opens it, and Enter is the
     form's way on, as in every other field (docs/DIALOGS.md)."""
@@ -49,16 +76,24 @@ class Choice(Select, inherit_bindings=False):
         Binding("enter", "submit", "OK", show=False),
     ]
 
-    class Submitted(Message):
-        """Enter on the closed list."""
-
     def action_submit(self) -> None:
-        self.post_message(self.Submitted())
+        self.post_message(Submitted())
+
+
+def not_possible(problem: str) -> str:
+    """A problem as a form shows it, a field's or the whole form's."""
+    return "Not possible: " + problem.rstrip(".") + "."
 
 
 def refused(exc: InvalidInput) -> str:
     """A refusal as a form shows it."""
-    return "Not possible: " + "; ".join(exc.problems) + "."
+    return not_possible("; ".join(exc.problems))
+
+
+def hint(placeholder: str) -> str:
+    """What an empty field shows: in brackets, so that it never looks typed
+    (a grey "corp.example" reads as a value where grey is not seen)."""
+    return f"({placeholder})" if placeholder else ""
 
 
 class Back:
@@ -99,6 +134,7 @@ class FormModal(Dialog):
         self.title_text, self.fields, self.build = title, fields, build
         self.problem, self.back = problem, back
         self.typed: dict = {}
+        self.said_with: dict | None = None  # the values the form's own problem was said with
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -131,14 +167,13 @@ class FormModal(Dialog):
                 compact=True,
                 allow_blank=value is Select.NULL,
             )
-        return Input(
-            str(f.value), id=wid, password=f.password, placeholder=f.placeholder, compact=True
+        return Entry(
+            str(f.value), id=wid, password=f.password, placeholder=hint(f.placeholder), compact=True
         )
 
     def on_mount(self) -> None:
         self.query_one(f"#field-{self.fields[0].name}").focus()
-        if self.problem:
-            self._show_problem("form", self.problem)
+        self._show_problem("form", self.problem)
 
     def values(self) -> dict:
         out = {}
@@ -153,39 +188,47 @@ class FormModal(Dialog):
         return out
 
     def problems(self) -> dict[str, str]:
+        """Each field's problem with what it holds now, as the form says it."""
         values = self.values()
         out = {}
         for f in self.fields:
             value = values[f.name]
             problem = f.check(value if isinstance(value, str) else ",".join(value))
             if problem:
-                out[f.name] = problem
+                out[f.name] = not_possible(problem)
         return out
 
     @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        field = next((f for f in self.fields if f.name == name), None)
-        if field:
-            self._show_problem(name, field.check(event.value) or "")
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _changed(self, event: Message) -> None:
+        """A field changed: its own problem is said anew (gone once it is
+        fixed), and the form-wide one, about the values it was said with, goes."""
+        name = (getattr(event.control, "id", None) or "").removeprefix("field-")
+        if any(f.name == name for f in self.fields):
+            self._show_problem(name, self.problems().get(name, ""))
+        if self.values() != self.said_with:
+            self._show_problem("form", "")
         self._follow()
 
-    @on(SelectionList.SelectedChanged)
-    @on(Select.Changed)
     def _follow(self) -> None:
         """Placeholders that follow the other fields (a default name from the NICs ticked)."""
         values = self.values()
         for f in self.fields:
             if f.placeholder_of is not None:
-                self.query_one(f"#field-{f.name}", Input).placeholder = f.placeholder_of(values)
+                self.query_one(f"#field-{f.name}", Input).placeholder = hint(
+                    f.placeholder_of(values)
+                )
 
     def _show_problem(self, name: str, text: str) -> None:
         label = self.query_one(f"#problem-{name}", Static)
         label.update(text)
         label.disabled = not text
+        if name == "form":
+            self.said_with = self.values()
 
     @on(Input.Submitted)
-    @on(Choice.Submitted)
+    @on(Submitted)
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
         problems = self.problems()

@@ -26,11 +26,7 @@ class PlanModal(Dialog):
     PlanModal #confirm-row { height: 1; }
     PlanModal #confirm-row Input { width: 1fr; }
     """
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="plan.cancel"),
-        Binding("pagedown", "page(1)", "More", id="plan.more", show=False),
-        Binding("pageup", "page(-1)", "Back up", id="plan.back", show=False),
-    ]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="plan.cancel")]
 
     def __init__(self, plan: Plan):
         super().__init__(classes=f"-{plan.risk}")
@@ -72,23 +68,8 @@ class PlanModal(Dialog):
             )
 
     def on_mount(self) -> None:
+        # a plan longer than the box pages with PgDn and says so (widgets.modal.Dialog)
         self.query_one("#confirm-word" if self.plan.risk == "high" else "#apply").focus()
-        self.hint = str(self.query_one(".dialog-hint", Static).content)
-        body = self.query_one("#plan-body", VerticalScroll)
-        self.watch(body, "scroll_y", self._more_below, init=False)
-        self.call_after_refresh(self._more_below)
-
-    def action_page(self, direction: int) -> None:
-        body = self.query_one("#plan-body", VerticalScroll)
-        (body.scroll_page_down if direction > 0 else body.scroll_page_up)()
-
-    def _more_below(self, *_) -> None:
-        """A plan longer than the box says so beside the buttons."""
-        body = self.query_one("#plan-body", VerticalScroll)
-        more = body.max_scroll_y > round(body.scroll_y)
-        self.query_one(".dialog-hint", Static).update(
-            f"{self.hint}  PgDn more below" if more else self.hint
-        )
 
     @on(Input.Changed, "#confirm-word")
     def _typed(self, event: Input.Changed) -> None:

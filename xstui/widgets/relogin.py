@@ -11,7 +11,7 @@ from ..services.actions import InvalidInput
 from ..services.fields import Field
 from ..xapi.connection import ConnectError
 from .form import FormModal
-from .notice import notify_error
+from .notice import error_text
 
 
 def _given(values: dict) -> str:
@@ -23,7 +23,7 @@ def _given(values: dict) -> str:
 async def log_in_again(app) -> None:
     """Ask for the password until the pool accepts it or the admin cancels
     (any action's key asks again). Call from a worker."""
-    conn = app.connection
+    conn, refused = app.connection, ""
     while conn is not None and conn.password_refused and app.connection is conn:
         password = await app.push_screen_wait(
             FormModal(
@@ -31,6 +31,7 @@ async def log_in_again(app) -> None:
                 "this host joined a pool and took the pool's root password. Log in again with:",
                 [Field("password", f"Password of {conn.user}", "", password=True)],
                 _given,
+                refused,  # the last one's refusal, in the form asking again
             )
         )
         if password is None:
@@ -44,7 +45,7 @@ async def log_in_again(app) -> None:
         try:
             await asyncio.to_thread(conn.log_in_again, password)
         except ConnectError as exc:
-            notify_error(app, exc)
+            refused = error_text(exc)
             continue
         app.notify(f"Logged in again as {conn.user}.", timeout=5)
         return

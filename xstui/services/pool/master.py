@@ -66,7 +66,9 @@ class DesignateMaster(Action):
                 "VMs keep running. Do it with the pool healthy: every member must reach "
                 "the new master.",
             ],
-            risk="medium",
+            # every client of the pool is cut off: the new master's name is typed
+            risk="high",
+            confirm_word=self.name,
         )
 
     def run(self, ctx: RunContext) -> str:

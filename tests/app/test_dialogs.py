@@ -1,0 +1,423 @@
+"""The dialog grammar of docs/DIALOGS.md, dialog by dialog, at 80x24 on the
+Linux console (issue 27, the admin's trial of the dialogs): notices never
+cover a dialog and do not outlive their area; results to keep stay in a
+dialog; Enter goes on and Escape goes back, said in every button row, which
+is never cut; a problem shown in a form goes once the input changes; an
+empty field's hint never looks typed; the areas' keys are listed, and an
+area's key again shows its first tab; keys that read say what they did."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+from textual.widgets import Button, Input, TabbedContent, Tabs
+from xstui.screens.backup import BackupScreen, RestoreCheckModal
+from xstui.screens.host import HostScreen
+from xstui.screens.network import NetworkScreen, NetworkTestModal
+from xstui.screens.recovery import RecoveryModal
+
+from tests.app.test_backup_app import open_backup
+from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_ha_app import open_ha
+from tests.app.test_host_app import open_host
+from tests.app.test_network_app import (  # noqa: F401 (a fixture)
+    action_over,
+    confirm_plan,
+    fill_form,
+    local_connection,
+    open_network,
+)
+from tests.app.test_security_app import open_security
+from tests.app.test_updates_app import open_patching
+from tests.waiting import form_mounted, until
+from xstui.app import XstuiApp
+from xstui.services import backup as bk
+from xstui.services.actions import RunContext
+from xstui.widgets.choice import ChoiceModal
+from xstui.widgets.form import FormModal
+from xstui.widgets.modal import ResultModal
+from xstui.widgets.plan import PlanModal
+
+
+def notes(app) -> str:
+    return " ".join(n.message for n in app._notifications)
+
+
+def on_a_line(app, text: str) -> bool:
+    """``text`` on one line of the screen, as it is (its runs of spaces too)."""
+    return any(text in line for line in screen_text(app).splitlines())
+
+
+def shows(app, *texts: str) -> bool:
+    """Each of ``texts`` on screen (wrapping and runs of spaces aside)."""
+    text = flat(screen_text(app))
+    return all(flat(t) in text for t in texts)
+
+
+async def form_showing(pilot, *texts: str) -> FormModal:
+    app = pilot.app
+    await until(pilot, lambda: form_mounted(app) and shows(app, *texts), what=f"a form {texts}")
+    return app.screen
+
+
+# notices ------------------------------------------------------------------------------
+async def test_a_host_backup_keeps_its_restore_steps_in_a_dialog_and_no_notice_covers_the_next(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    """Item 20: the restore steps were a 16-line notice that covered the
+    next dialog's buttons, then went."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        await pilot.press("h")
+        await fill_form(pilot, path=str(tmp_path / "xcp-a.xbk"))
+        await confirm_plan(pilot)
+        result = await until(
+            pilot,
+            lambda: isinstance(app.screen, ResultModal) and app.screen,
+            what="the backup's result",
+        )
+        await until(pilot, lambda: shows(app, "To restore it later", "Enter, Esc Close"))
+        assert str(result.text).startswith(str(tmp_path / "xcp-a.xbk"))  # where it went
+        assert "Restore from backup" in str(result.text)
+        await pilot.pause()
+        assert not app._notifications  # "Saved ... to ..." is in the dialog, not over it
+        await pilot.press("enter")  # Enter closes a result, as Escape does
+        await until(pilot, lambda: isinstance(app.screen, BackupScreen), what="the result closed")
+        await action_over(pilot)
+        await pilot.press("e")
+        await form_showing(pilot, "Back up", "to an XVA file", "Enter OK  Esc Cancel")
+        assert not app._notifications
+
+
+async def test_a_notice_before_a_dialog_is_gone_once_it_opens(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 36: the precheck's notice sat on the next dialog's title."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_patching(pilot)
+        await pilot.press("p")
+        await form_showing(pilot, "Precheck which update?")
+        app.screen.query_one("#ok", Button).press()
+        await until(pilot, lambda: "Precheck:" in notes(app), what="the precheck's notice")
+        await action_over(pilot)
+        app.notify("Another notice of the area, long-lived.", timeout=120)
+        await until(pilot, lambda: shows(app, "long-lived"), what="the notices shown")
+        await pilot.press("p")
+        form = await form_showing(pilot, "Enter OK  Esc Cancel")
+        await pilot.pause()
+        assert not app._notifications
+        await until(pilot, lambda: shows(app, form.title_text) and not shows(app, "long-lived"))
+
+
+async def test_a_notice_that_comes_while_a_dialog_is_up_never_covers_its_buttons(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_ha(pilot)
+        await pilot.press("f")
+        await form_showing(pilot, "Host failures HA must tolerate", "Enter OK  Esc Cancel")
+        app.notify(" ".join(["A long notice that says a great deal."] * 20), timeout=120)
+        await until(pilot, lambda: shows(app, "A long notice"), what="the notice shown")
+        row = next(line for line in screen_text(app).splitlines() if "Enter OK" in line)
+        assert row.count("Cancel") == 2 and row.count("OK") == 2, row  # the buttons in view
+
+
+async def test_the_notices_of_an_area_do_not_follow_to_the_next(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 37: a notice of Backup stayed over Security for seconds."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        app.notify("Something Backup said.", timeout=120)
+        await until(pilot, lambda: shows(app, "Something Backup said."), what="the notice")
+        await open_security(pilot)
+        assert not app._notifications
+        await pilot.pause()
+        assert not shows(app, "Something Backup said.")
+
+
+# the areas' keys ----------------------------------------------------------------------
+async def test_the_palette_lists_the_areas_first_with_their_keys(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 21: "Go to VMs" said nothing of F8; opened, the palette is the
+    map of the areas."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Go to VMs"].startswith("Key: F8 - ")
+        assert commands["Go to Logs"].startswith("Key: F10 - ")
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        text = await until(
+            pilot,
+            lambda: (t := flat(screen_text(app))) and "Go to Networking" in t and t,
+            what="the areas listed",
+        )
+        assert text.index("Go to Status") < text.index("Go to Networking")
+        assert "Key: F1" in text and "Key: F2" in text
+        await pilot.press("escape")
+
+
+async def test_the_area_key_again_shows_its_first_tab(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 22: from Time (F7 t) or the pool check (F2 c) there was no key
+    back; after the tab bar, arrows no longer moved the list."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        network = await open_network(pilot)
+        host = await open_host(pilot, "xcp-a")
+        tabs = host.query_one(TabbedContent)
+        await pilot.press("t")
+        await until(pilot, lambda: tabs.active == "time", what="the Time tab")
+        await pilot.press("f7")
+        await until(pilot, lambda: tabs.active == "details", what="Details again")
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen is network, what="Networking")
+        tabs = network.query_one(TabbedContent)
+        await pilot.press("c")
+        await until(pilot, lambda: tabs.active == "check", what="the pool check")
+        await pilot.press("shift+tab")  # onto the tab bar
+        await until(pilot, lambda: isinstance(app.focused, Tabs), what="the tab bar focused")
+        await pilot.press("f2")
+        await until(pilot, lambda: tabs.active == "interfaces", what="Interfaces again")
+        await until(pilot, lambda: not isinstance(app.focused, Tabs), what="the list focused")
+        before = network.selected()
+        await pilot.press("down")
+        await until(pilot, lambda: network.selected() != before, what="Down moving the cursor")
+
+
+# Enter goes on, Escape goes back ------------------------------------------------------
+async def test_enter_in_a_tick_list_goes_on(console, running_sim, connection):  # noqa: F811
+    """Item 24: Enter un-ticked a NIC instead of going on."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_network(pilot)
+        await pilot.press("b")
+        form = await form_showing(pilot, "Create a bond")
+        ticks = form.query_one("#field-devices")
+        await until(pilot, lambda: app.focused is ticks, what="the NICs focused")
+        await pilot.press("down", "space", "down", "space")
+        chosen = list(ticks.selected)
+        assert len(chosen) == 2
+        await pilot.press("enter")
+        plan = await until(
+            pilot, lambda: isinstance(app.screen, PlanModal) and app.screen, what="the plan"
+        )
+        assert all(device in plan.plan.summary for device in chosen)
+
+
+async def test_the_dry_run_and_pool_recovery_say_enter_and_escape(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    """Item 24: their buttons had no Enter/Esc row; recovery's way back came last."""
+    dump = tmp_path / "pool.db"
+    bk.DumpDatabase(connection.cache, str(dump)).execute(RunContext(connection))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        await pilot.press("r")
+        await fill_form(pilot, path=str(dump))
+        check = await until(
+            pilot,
+            lambda: isinstance(app.screen, RestoreCheckModal) and app.screen,
+            what="the dry run",
+        )
+        await until(pilot, lambda: shows(app, "Enter Restore...  Esc Back"))
+        labels = [str(b.label) for b in check.query(Button)]
+        assert labels == ["Back", "Restore..."] and app.focused is check.query_one("#restore")
+        await pilot.press("escape")  # back to the file's form, as typed
+        form = await form_showing(pilot, "Restore the pool database")
+        assert form.query_one("#field-path", Input).value == str(dump)
+        await pilot.press("escape")
+        await action_over(pilot)
+        await pilot.press("ctrl+r")
+        recovery = await until(
+            pilot, lambda: isinstance(app.screen, RecoveryModal) and app.screen, what="recovery"
+        )
+        await until(pilot, lambda: shows(app, "The master answers", "Enter Ask again  Esc Close"))
+        labels = [str(b.label) for b in recovery.query(Button) if b.display]
+        assert labels[0] == "Close" and labels[-1] == "Ask again"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, RecoveryModal), what="closed")
+
+
+async def test_the_network_test_closes_with_enter(console, local_connection):  # noqa: F811
+    """Items 23 and 24: its form's title was cut mid-sentence, and Enter did
+    nothing on its results ("Escape to close")."""
+    _running, conn = local_connection
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_network(pilot)
+        await pilot.press("t")
+        await form_showing(pilot, "ping the gateway and the DNS servers", "Also ping")
+        app.screen.query_one("#ok", Button).press()
+        await until(pilot, lambda: isinstance(app.screen, NetworkTestModal), what="the test")
+        await until(pilot, lambda: shows(app, "done.", "Enter, Esc Close"), what="its results")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, NetworkScreen), what="closed by Enter")
+
+
+# forms --------------------------------------------------------------------------------
+async def test_a_problem_goes_once_the_input_changes(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 25: "nothing to change" stayed after the interface changed; "''
+    is not a number" stayed after 1 was typed."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_network(pilot)
+        await pilot.press("m")
+        form = await form_showing(pilot, "Management interface of")
+        form.query_one("#ok", Button).press()
+        problem = form.query_one("#problem-form")
+        await until(pilot, lambda: "nothing to change" in str(problem.render()), what="refused")
+        form.query_one("#field-device").value = "eth1"
+        await until(pilot, lambda: problem.disabled, what="the form's problem gone")
+        assert not shows(app, "nothing to change")
+        await pilot.press("escape")
+        await action_over(pilot)
+        await open_ha(pilot)
+        await pilot.press("f")
+        form = await form_showing(pilot, "Host failures HA must tolerate")
+        field = form.query_one("#field-tolerate", Input)
+        field.value = ""
+        await pilot.press("enter")
+        await until(pilot, lambda: shows(app, "is not a number"), what="refused in the form")
+        await pilot.press("1")
+        await until(pilot, lambda: not shows(app, "is not a number"), what="the problem gone")
+        assert field.value == "1"
+
+
+async def test_an_empty_field_never_looks_typed_and_its_problem_says_not_possible(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 26: the grey "corp.example" read as a value; its refusal lacked
+    the "Not possible:" of every other."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_security(pilot)
+        await pilot.press("u")
+        await pilot.press("a")
+        form = await form_showing(pilot, "Join the pool to an Active Directory domain")
+        assert form.query_one("#field-domain", Input).placeholder == "(corp.example)"
+        assert shows(app, "AD domain (corp.example)")
+        await pilot.press("enter")
+        problem = form.query_one("#problem-domain")
+        await until(pilot, lambda: not problem.disabled, what="the refusal")
+        assert str(problem.render()).startswith("Not possible: an empty name is not a DNS domain")
+
+
+async def test_a_long_path_shows_where_it_starts(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+    monkeypatch,
+):
+    """Item 23: path fields showed their tail ("t/xstui-backups/Demo_Pool-...db")."""
+    folder = tmp_path / "a-folder-with-a-rather-long-name" / "xstui-backups"
+    monkeypatch.setenv("XSTUI_BACKUP_DIR", str(folder))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        await pilot.press("d")
+        form = await form_showing(pilot, "Dump the pool database")
+        path = form.query_one("#field-path", Input)
+        assert len(path.value) > path.content_size.width  # too long to show whole
+        start = path.value[: path.content_size.width - 1]
+        await until(pilot, lambda: shows(app, start), what="the path's start in view")
+        await pilot.press("x")  # the whole path was chosen: typing replaces it
+        assert path.value == "x"
+
+
+async def test_the_button_row_says_enter_and_esc_whole_at_80_columns(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 23: "Enter Designate first  Esc     Cancel" (Esc's action cut)."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_host(pilot, "xcp-a")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the question")
+        await until(
+            pilot,
+            lambda: on_a_line(app, "Enter Designate first  Esc Cancel") and shows(app, "Go on"),
+            what="the whole row",
+        )
+        await pilot.press("escape")
+
+
+# what keys say ------------------------------------------------------------------------
+async def test_keys_that_read_say_what_they_did(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 29: F1 f, F3 r and F4 r gave no feedback at all."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "status", None), what="Status")
+        await pilot.press("f")
+        await until(pilot, lambda: "nothing to read over plain HTTP" in notes(app), what="why")
+        await open_ha(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: "HA plan read again." in notes(app), what="the HA plan read")
+        await open_patching(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: "Updates read again." in notes(app), what="the updates read")
+
+
+# risk ---------------------------------------------------------------------------------
+async def test_designating_a_new_master_asks_for_its_name(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Item 35: it cuts every client off, and took a single Enter."""
+    st = running_sim.sim.store
+    master = st.get("pool", running_sim.sim.pool)["master"]
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_host(pilot, "xcp-a")
+        await pilot.press("D")
+        await fill_form(pilot, host="xcp-b")
+        plan = await until(
+            pilot, lambda: isinstance(app.screen, PlanModal) and app.screen, what="the plan"
+        )
+        assert plan.plan.risk == "high" and plan.plan.confirm_word == "xcp-b"
+        await until(pilot, lambda: shows(app, "Type xcp-b to confirm:"), what="the word asked")
+        assert plan.query_one("#apply", Button).disabled
+        await pilot.press("enter")  # nothing typed: nothing done
+        assert app.screen is plan
+        await pilot.press("escape")
+        await action_over(pilot)
+        assert isinstance(app.screen, HostScreen)
+    assert st.get("pool", running_sim.sim.pool)["master"] == master
