@@ -34,7 +34,7 @@ from .services.host.local import child_environment
 from .terminal.driver import minimal_output_driver, raw_output_wanted
 from .widgets.ascii import ascii_driver, ascii_terminal, monochrome
 from .widgets.console import GO_TO, AreasFirst, ConsolePalette, adapt_textual, is_linux_console
-from .widgets.notice import notify_error
+from .widgets.notice import clear_notices, notify_error
 from .widgets.plan import PlanModal
 from .widgets.progress import TaskProgressModal
 from .xapi.config import Config
@@ -257,7 +257,7 @@ class XstuiApp(App):
             if show_first_tab is not None:
                 show_first_tab()
             return
-        self.clear_notifications()
+        clear_notices(self)
         await self.switch_mode(area)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

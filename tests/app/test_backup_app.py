@@ -93,7 +93,9 @@ async def test_a_dump_is_refused_in_the_form_where_it_cannot_be_written(
         plan = await confirm_plan(pilot)
         assert str(tmp_path / "pool.db") in plan.plan.summary
         await action_over(pilot)
-        assert f"to {tmp_path / 'pool.db'}." in notes(app)  # the result names the file
+        # the result names the file (a notice is a message: it may still be on its way)
+        said = f"to {tmp_path / 'pool.db'}."
+        await until(pilot, lambda: said in notes(app), what="the result's notice")
     assert (tmp_path / "pool.db").read_bytes().startswith(b"<database>")
 
 
@@ -156,7 +158,7 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
         await confirm_plan(pilot)
         await action_over(pilot)
         (written,) = tmp_path.glob("*.meta.xva")
-        assert f"saved to {written}." in notes(app)
+        await until(pilot, lambda: f"saved to {written}." in notes(app), what="the result")
         # the import form checks its folder the same way
         form = await open_form(pilot, "i", "Import: which XVA file, metadata file or folder?")
         await refused(pilot, form, "path", str(ro), "no .meta.xva file in")

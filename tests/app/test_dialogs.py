@@ -421,3 +421,30 @@ async def test_designating_a_new_master_asks_for_its_name(
         await action_over(pilot)
         assert isinstance(app.screen, HostScreen)
     assert st.get("pool", running_sim.sim.pool)["master"] == master
+
+
+async def test_a_dialog_clears_the_notices_before_it_never_those_after(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Opening a dialog takes the notices raised before it, those still on
+    their way as messages included; an outcome raised once it is up stays."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_backup(pilot)
+        app.notify("Raised before the dialog.", timeout=120)  # still a message, not yet shown
+        app.push_screen(ResultModal("A result", "its words"))
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ResultModal)
+                and getattr(app.screen.focused, "id", "") == "close"
+            ),
+            what="the dialog up",
+        )
+        app.notify("Raised while it is up.", timeout=120)
+        await until(pilot, lambda: "Raised while it is up." in notes(app), what="the new notice")
+        await pilot.pause()
+        assert "Raised before the dialog." not in notes(app)
+        assert "Raised while it is up." in notes(app)

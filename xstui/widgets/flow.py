@@ -7,7 +7,7 @@ import asyncio
 
 from ..services.actions import Action, InvalidInput
 from .form import FormModal
-from .notice import notify_error
+from .notice import clear_notices, notify_error
 from .plan import PlanModal
 from .progress import TaskProgressModal
 
@@ -74,8 +74,8 @@ async def attempt_read(app, fn, *args, note: str = "") -> tuple[object, Exceptio
         value, failed = None, exc
     else:
         failed = None
-    if note:  # a notice is a message: clearing is queued after it, or it would outlive this
-        app.call_later(app.clear_notifications)
+    if note:
+        clear_notices(app)
     return value, failed
 
 

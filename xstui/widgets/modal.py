@@ -15,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker
 
+from .notice import clear_notices
+
 MORE_BELOW = "PgDn more below"
 
 
@@ -102,8 +104,7 @@ class Dialog(ModalScreen):
     ]
 
     def on_mount(self) -> None:
-        # a notice is a message: the clearing is queued after those sent before the dialog
-        self.app.call_later(self.app.clear_notifications)
+        clear_notices(self.app)
         body = self._body()
         if body is not None:
             self.watch(body, "scroll_y", self._more_below, init=False)
