@@ -256,7 +256,11 @@ async def test_over_https_the_recorded_certificates_are_trusted_on_the_recovery_
             assert "matches what the pool recorded" in shown and "Not every host" in shown
             assert not modal.diagnosis.master_dead and modal.query_one("#trust").display
             modal.query_one("#trust").press()
-            await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, ChoiceModal) and app.screen.query("#answer-trust"),
+                what="the question with its answers",
+            )
             assert "xcp-b (127.10.0.12)" in app.screen.text and "xcp-c" in app.screen.text
             app.screen.query_one("#answer-trust").press()
             await until(
