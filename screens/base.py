@@ -36,10 +36,14 @@ async def run_form(turn: Turn, act: Act) -> bool:
         turn.values = values
         return act.build(turn)
 
+    # an act that needs no live connection (pool recovery) acts on its dialog's own
+    own = None if act.connection else turn.conn
     fields = act.fields(turn) if act.fields is not None else ()
     if not fields:
-        turn.action = await ask(turn.app, act.title_of(turn), (), build, precheck=act.precheck)
-        return turn.action is not None and await perform(turn.app, turn.action)
+        turn.action = await ask(
+            turn.app, act.title_of(turn), (), build, precheck=act.precheck, connection=own
+        )
+        return turn.action is not None and await perform(turn.app, turn.action, own)
 
     async def form(w: Wizard) -> None:
         turn.action = await w.form(act.title_of(turn), fields, build)
@@ -47,7 +51,29 @@ async def run_form(turn: Turn, act: Act) -> bool:
             await w.read(turn.action.precheck, turn.conn)
         await w.perform(turn.action)
 
-    return await Wizard(turn.app).run([form])
+    return await Wizard(turn.app, own).run([form])
+
+
+async def run_act(turn: Turn) -> None:
+    """The one path of every action key (see screens.act), whoever offers it:
+    an area's screen, or a dialog that declares acts (pool recovery)."""
+    act, app = turn.act, turn.app
+    if act.connection and not connected(app):
+        return
+    if act.subject is not None:
+        turn.subject = act.subject(turn)
+        if turn.subject is None:
+            if act.missing:
+                app.notify(act.missing, severity="warning", timeout=6)
+            return
+    if act.read is not None:
+        turn.data = await read(app, act.read, turn, note=act.reading)
+        if turn.data is None:
+            return
+    if act.steps is not None:
+        await act.steps(turn)
+    elif await run_form(turn, act) and act.after is not None:
+        await act.after(turn)
 
 
 def _key_method(act: Act):
@@ -278,24 +304,8 @@ class AreaScreen(Screen):
 
     @work(exit_on_error=False, group="action", description="action")
     async def perform_act(self, act: Act) -> None:
-        """The one worker behind every action key (see screens.act)."""
-        turn = Turn(self, act)
-        if act.connection and not connected(self.app):
-            return
-        if act.subject is not None:
-            turn.subject = act.subject(turn)
-            if turn.subject is None:
-                if act.missing:
-                    self.app.notify(act.missing, severity="warning", timeout=6)
-                return
-        if act.read is not None:
-            turn.data = await read(self.app, act.read, turn, note=act.reading)
-            if turn.data is None:
-                return
-        if act.steps is not None:
-            await act.steps(turn)
-        elif await run_form(turn, act) and act.after is not None:
-            await act.after(turn)
+        """The one worker behind every action key."""
+        await run_act(Turn(self, act))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker of this screen (an action's) failed: said as the app's are,

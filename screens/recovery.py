@@ -17,6 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
+from xstui.screens.act import Act, Turn
+from xstui.screens.base import run_act
 
 from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field
@@ -31,8 +33,6 @@ from xstui.services.pool import (
 )
 from xstui.services.pool.recovery import RISK_TAKEOVER, WHEN_TAKEOVER
 from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.flow import perform
-from xstui.widgets.form import FormModal
 from xstui.widgets.modal import ButtonRow, Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.xapi.tls import spaced
@@ -164,7 +164,7 @@ class RecoveryModal(Dialog):
         self.call_after_refresh(self.query_one(ButtonRow).fit)
 
     @on(Button.Pressed, "#ask")
-    def _ask_again(self) -> None:
+    def ask_again(self) -> None:
         self.query_one("#recovery-state", Static).update("Asking every host who its master is...")
         self.ask()
 
@@ -172,137 +172,173 @@ class RecoveryModal(Dialog):
     def _close(self) -> None:
         self.dismiss()
 
-    @on(Button.Pressed, "#takeover")
-    def _takeover(self) -> None:
-        self._run_takeover()
+    @on(Button.Pressed, "#takeover, #point, #haoff, #trust")
+    def _act(self, event: Button.Pressed) -> None:
+        self.perform_act(next(a for a in ACTS if a.name == event.button.id))
 
-    @on(Button.Pressed, "#point")
-    def _point(self) -> None:
-        self._run_point()
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="recovery")
+    async def perform_act(self, act: Act) -> None:
+        """The areas' one path (screens.base.run_act), on this dialog's connection."""
+        await run_act(Turn(self, act))
 
-    @on(Button.Pressed, "#haoff")
-    def _ha_off(self) -> None:
-        self._run_ha_off()
 
-    @on(Button.Pressed, "#trust")
-    def _trust(self) -> None:
-        self._run_trust()
+# the emergency paths, declared as the areas declare theirs (screens.act) ---------------------
+def _followers(d: Diagnosis) -> list[str]:
+    """The members that answer and follow a master."""
+    return [m.name for m in d.members if m.follows]
 
-    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="trust")
-    async def _run_trust(self) -> None:
-        """One confirmation for every certificate that may be trusted."""
-        hosts = trustable(self.diagnosis) if self.diagnosis else ()
-        if not hosts:
-            return
-        lines = []
-        for h in hosts:
-            lines.append(f"{h.name} ({h.address})  SHA-256 {spaced(h.untrusted)}")
-            if h.record == "matched":
-                lines.append("  the certificate the pool recorded for it while its master answered")
-            else:
-                lines.append(
-                    "  the pool's records are not known here: compare it on that host's "
-                    "console (xsconsole, or xstui local's Status) first"
-                )
-        refused = [h.name for h in self.diagnosis.untrusted if h not in hosts]
-        if refused:
-            lines.append(
-                f"Not trusted, whatever the answer: {', '.join(refused)} (not the certificate "
-                "the pool recorded, or this console pinned)."
-            )
-        answer = await self.app.push_screen_wait(
-            ChoiceModal(
-                "Trust these certificates?",
-                "Trusted until the console disconnects, for asking these hosts and acting on "
-                "them; nothing is saved.\n\n" + "\n".join(lines),
-                [("trust", "Trust"), ("cancel", "Cancel")],
-            )
-        )
-        if answer == "trust":
-            trust_for_session(self.conn, hosts)
-            self._ask_again()
 
-    def _password_fields(self) -> list[Field]:
-        """In dom0 the socket took the console's login without a password;
-        another host's own login over HTTPS needs root's."""
-        if self.conn.target.kind != "local":
-            return []
-        return [Field("password", "Root password", "", password=True)]
+def _astray(d: Diagnosis) -> list[str]:
+    """The members that answer and follow another master than the one that answers."""
+    return [m.name for m in d.members if m.follows and m.follows != d.new_master]
 
-    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="HA off")
-    async def _run_ha_off(self) -> None:
-        d = self.diagnosis
-        if d is None:
-            return
-        try:
-            EmergencyHaOff(d)
-        except InvalidInput as exc:
-            notify_error(self.app, exc)
-            return
-        if self._password_fields():
-            action = await self.app.push_screen_wait(
-                FormModal(
-                    "Switch HA off",
-                    self._password_fields(),
-                    lambda values: EmergencyHaOff(d, values["password"] or None),
-                )
-            )
+
+def _with_followers(turn) -> Diagnosis | None:
+    d = turn.screen.diagnosis
+    return d if d is not None and _followers(d) else None
+
+
+def _with_astray(turn) -> Diagnosis | None:
+    d = turn.screen.diagnosis
+    return d if d is not None and _astray(d) else None
+
+
+def _password_fields(turn) -> list[Field]:
+    """In dom0 the socket took the console's login without a password;
+    another host's own login over HTTPS needs root's."""
+    if turn.conn.target.kind != "local":
+        return []
+    return [Field("password", "Root password", "", password=True)]
+
+
+def _password(turn) -> str | None:
+    return turn.values.get("password") or None
+
+
+def _ha_off_hosts(turn) -> Diagnosis | None:
+    """The answers, when a host answers to switch HA off on (said otherwise)."""
+    d = turn.screen.diagnosis
+    if d is None:
+        return None
+    try:
+        EmergencyHaOff(d)
+    except InvalidInput as exc:
+        notify_error(turn.app, exc)
+        return None
+    return d
+
+
+def _trustable(turn) -> tuple | None:
+    """The certificates that may be trusted (None: none, or no answers yet)."""
+    d = turn.screen.diagnosis
+    hosts = tuple(trustable(d)) if d is not None else ()
+    return hosts or None
+
+
+async def _trust(turn) -> None:
+    """One confirmation for every certificate that may be trusted."""
+    hosts, d = turn.subject, turn.screen.diagnosis
+    lines = []
+    for h in hosts:
+        lines.append(f"{h.name} ({h.address})  SHA-256 {spaced(h.untrusted)}")
+        if h.record == "matched":
+            lines.append("  the certificate the pool recorded for it while its master answered")
         else:
-            action = EmergencyHaOff(d)
-        if action is not None and await perform(self.app, action, self.conn):
-            self.ask()
-
-    def _members(self) -> list[str]:
-        return [m.name for m in self.diagnosis.members if m.follows] if self.diagnosis else []
-
-    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="take over")
-    async def _run_takeover(self) -> None:
-        d = self.diagnosis
-        members = self._members()
-        if d is None or not members:
-            self.app.notify("No member answers: nothing can take over.", severity="warning")
-            return
-        action = await self.app.push_screen_wait(
-            FormModal(
-                "Which member becomes the master?",
-                [
-                    Field("member", "New master", members[0], choices=members),
-                    *self._password_fields(),
-                ],
-                lambda values: TakeOverAsMaster(
-                    d, values["member"], values.get("password") or None
-                ),
+            lines.append(
+                "  the pool's records are not known here: compare it on that host's "
+                "console (xsconsole, or xstui local's Status) first"
             )
+    refused = [h.name for h in d.untrusted if h not in hosts]
+    if refused:
+        lines.append(
+            f"Not trusted, whatever the answer: {', '.join(refused)} (not the certificate "
+            "the pool recorded, or this console pinned)."
         )
-        if action is not None and await perform(self.app, action, self.conn):
-            if self.connection is not None:  # at connect: connect to the new master now
-                self.dismiss(True)
-            else:
-                self.ask()
-
-    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="point member")
-    async def _run_point(self) -> None:
-        d = self.diagnosis
-        master = d.new_master if d else ""
-        members = [m.name for m in (d.members if d else ()) if m.follows and m.follows != master]
-        if not members:
-            self.app.notify(
-                "Every member that answers already follows the master that answers.",
-                severity="information",
-            )
-            return
-        action = await self.app.push_screen_wait(
-            FormModal(
-                "Point a member at the master",
-                [
-                    Field("member", "Member", members[0], choices=members),
-                    Field("master", "Master address", master, placeholder="the new master's IP"),
-                    *self._password_fields(),
-                ],
-                lambda values: PointAtMaster(
-                    d, values["member"], values["master"].strip(), values.get("password") or None
-                ),
-            )
+    answer = await turn.app.push_screen_wait(
+        ChoiceModal(
+            "Trust these certificates?",
+            "Trusted until the console disconnects, for asking these hosts and acting on "
+            "them; nothing is saved.\n\n" + "\n".join(lines),
+            [("trust", "Trust"), ("cancel", "Cancel")],
         )
-        if action is not None and await perform(self.app, action, self.conn):
-            self.ask()
+    )
+    if answer == "trust":
+        trust_for_session(turn.conn, hosts)
+        turn.screen.ask_again()
+
+
+async def _ask_again(turn) -> None:
+    turn.screen.ask_again()
+
+
+async def _taken_over(turn) -> None:
+    """At connect, the console goes on to the new master; later, the hosts are asked again."""
+    if turn.screen.connection is not None:
+        turn.screen.dismiss(True)
+    else:
+        turn.screen.ask_again()
+
+
+ACTS = (
+    Act(
+        "t",
+        "takeover",
+        "Take over",
+        help="A member becomes the master (the master is dead and HA is off)",
+        builds=(TakeOverAsMaster,),
+        subject=_with_followers,
+        missing="No member answers: nothing can take over.",
+        title="Which member becomes the master?",
+        fields=lambda t: [
+            Field("member", "New master", (m := _followers(t.subject))[0], choices=m),
+            *_password_fields(t),
+        ],
+        build=lambda t: TakeOverAsMaster(t.subject, t.values["member"], _password(t)),
+        after=_taken_over,
+        connection=False,
+    ),
+    Act(
+        "p",
+        "point",
+        "Point member",
+        help="Point a member that follows a dead master at the master that answers",
+        builds=(PointAtMaster,),
+        subject=_with_astray,
+        missing="Every member that answers already follows the master that answers.",
+        title="Point a member at the master",
+        fields=lambda t: [
+            Field("member", "Member", (m := _astray(t.subject))[0], choices=m),
+            Field(
+                "master", "Master address", t.subject.new_master, placeholder="the new master's IP"
+            ),
+            *_password_fields(t),
+        ],
+        build=lambda t: PointAtMaster(
+            t.subject, t.values["member"], t.values["master"].strip(), _password(t)
+        ),
+        after=_ask_again,
+        connection=False,
+    ),
+    Act(
+        "h",
+        "haoff",
+        "HA off",
+        help="Switch HA off on every host that answers (HA on but broken)",
+        builds=(EmergencyHaOff,),
+        subject=_ha_off_hosts,
+        title="Switch HA off",
+        fields=_password_fields,
+        build=lambda t: EmergencyHaOff(t.subject, _password(t)),
+        after=_ask_again,
+        connection=False,
+    ),
+    Act(
+        "u",
+        "trust",
+        "Trust",
+        help="Trust the members' certificates that match what the pool recorded",
+        subject=_trustable,
+        steps=_trust,
+        connection=False,
+    ),
+)

@@ -224,6 +224,47 @@ async def test_a_dead_master_is_noticed_and_a_member_takes_over(running_sim, con
         assert running_sim.sim.master_of(st.find_one("host", name_label="xcp-c")) == b
 
 
+async def test_recovery_points_a_member_and_switches_ha_off_where_hosts_answer(
+    running_sim, connection
+):
+    """Point member and HA off, the recovery dialog's acts: a form that asks
+    which member, and HA off on the hosts that answer, planned and done with
+    the master gone."""
+    from xstui.screens.recovery import RecoveryModal
+
+    st = running_sim.sim.store
+    app = XstuiApp(connection)
+    app.MASTER_CHECK_SECONDS = 0.5
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_host(pilot, "xcp-a")
+        with st.lock:  # HA on, and broken with its master
+            st.set("pool", running_sim.sim.pool, ha_enabled=True)
+        running_sim.sim.kill_host(running_sim.sim.master)
+        await until(pilot, lambda: connection.state != "connected", what="the master gone")
+        await pilot.press("ctrl+r")  # with HA on it is not offered by itself: HA may elect
+        await until(pilot, lambda: isinstance(app.screen, RecoveryModal))
+        modal = app.screen
+        await until(pilot, lambda: modal.diagnosis is not None, what="the hosts' answers")
+        modal.query_one("#point").press()  # the members follow the dead master: which one?
+        await until(pilot, lambda: isinstance(app.screen, FormModal), what="the form")
+        assert app.screen.title_text == "Point a member at the master"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is modal, what="back in the recovery dialog")
+        modal.query_one("#haoff").press()
+        plan = await confirm_plan(pilot, "ha off")
+        assert "xcp-b" in plan.plan.summary and "xcp-a" not in plan.plan.summary
+        await until(
+            pilot,
+            lambda: (
+                app.screen is modal
+                and not any(w.is_running for w in modal.workers if w.group == "recovery-action")
+            ),
+            what="HA off done",
+        )
+        with st.lock:
+            assert not st.get("pool", running_sim.sim.pool)["ha_enabled"]
+
+
 async def test_over_https_the_recorded_certificates_are_trusted_on_the_recovery_screen():
     from xstui.screens.recovery import RecoveryModal
 

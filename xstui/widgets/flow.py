@@ -28,12 +28,15 @@ def connected(app) -> bool:
     return False
 
 
-async def ask(app, title: str, fields, build, *, precheck: bool = False) -> Action | None:
+async def ask(
+    app, title: str, fields, build, *, precheck: bool = False, connection=None
+) -> Action | None:
     """The action a form builds (refusals shown in the form), or built at once
     when it asks nothing; with ``precheck``, its reads (XAPI's own checks) run
     in a thread before the plan. None when the admin stops or it was refused
-    (said in words). Call from a worker."""
-    if not connected(app):
+    (said in words). Call from a worker. ``connection``: as :func:`attempt`'s,
+    not required to be live (pool recovery)."""
+    if connection is None and not connected(app):
         return None
     if fields:
         action = await app.push_screen_wait(FormModal(title, fields, build))
@@ -45,7 +48,7 @@ async def ask(app, title: str, fields, build, *, precheck: bool = False) -> Acti
             return None
     if action is not None and precheck:
         try:
-            await asyncio.to_thread(action.precheck, app.connection)
+            await asyncio.to_thread(action.precheck, connection or app.connection)
         except Exception as exc:  # refusals and lost connections, in words
             notify_error(app, exc)
             return None

@@ -47,8 +47,10 @@ class _Again(Exception):
 
 
 class Wizard:
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, connection=None):
+        """``connection``: the one its actions are for when not the app's
+        (pool recovery, its master gone); it need not be live to start."""
+        self.app, self.connection = app, connection
         self.steps: list[Step] = []
         self.at = 0  # the step running
         self.problem = ""  # shown in the next form
@@ -96,7 +98,7 @@ class Wizard:
     async def perform(self, action: Action) -> None:
         """The plan and the task: a failure shows in the step's form, as
         typed; a cancelled plan ends the wizard."""
-        outcome, message = await attempt(self.app, action)
+        outcome, message = await attempt(self.app, action, self.connection)
         if outcome == "failed":
             raise _Again(message)
         if outcome != "done":
@@ -106,7 +108,7 @@ class Wizard:
     # the run ------------------------------------------------------------------------
     async def run(self, steps: Sequence[Step]) -> bool:
         """Every step in turn: True once the last one ended."""
-        if not connected(self.app):
+        if self.connection is None and not connected(self.app):
             return False
         self.steps, i = list(steps), 0
         while 0 <= i < len(self.steps):
