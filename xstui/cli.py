@@ -49,7 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
     s.add_argument(
-        "--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)"
+        "--scenario",
+        default="demo",
+        help="built-in scenario name or YAML file (default: demo); fleet:POOLS,HOSTS,VMS "
+        "serves that many pools, each on addresses of its own",
+    )
+    s.add_argument(
+        "--write-fleet",
+        metavar="FILE",
+        help="with fleet:P,H,V, write the fleet file of the pools served (for check --fleet)",
     )
     s.add_argument(
         "--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)"
@@ -194,6 +202,10 @@ def run_sim(args) -> int:
     from .sim.runner import start_simulator
     from .sim.scenario import ScenarioError
 
+    if args.scenario.startswith("fleet:"):
+        return run_sim_fleet(args)
+    if args.write_fleet:
+        return fail("--write-fleet goes with --scenario fleet:POOLS,HOSTS,VMS")
     if not 0 <= args.port <= 65535:
         return fail(f"port {args.port} is out of range 0-65535")
     if args.latency < 0:
@@ -255,6 +267,47 @@ def run_sim(args) -> int:
     except KeyboardInterrupt:
         pass
     running.close()
+    return 0
+
+
+def run_sim_fleet(args) -> int:
+    """Serve several pools (xstui.sim.fleet) until Ctrl-C."""
+    from .services.fleet.targets import write_fleet
+    from .sim.fleet import start_fleet
+    from .sim.scenario import ScenarioError
+
+    alone = ("dump", "address", "unix_socket", "release")
+    given = [f"--{a.replace('_', '-')}" for a in alone if getattr(args, a)] + (
+        ["--port"] if args.port else []
+    )
+    if given:
+        return fail(f"a fleet chooses its own addresses and ports: no {', '.join(given)}")
+    try:
+        fleet = start_fleet(args.scenario, password=args.password, tls=args.tls)
+    except ScenarioError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot listen: {exc.strerror or exc}")
+    if args.write_fleet:
+        try:
+            write_fleet(args.write_fleet, fleet.fleet())
+        except OSError as exc:
+            fleet.close()
+            return fail(f"{args.write_fleet}: cannot be written ({exc.strerror or exc})")
+    say(f"xstui simulator: a fleet of {len(fleet.pools)} pools")
+    for pool in fleet.pools:
+        say(f"  {pool.name:<10} {pool.url:<28} {pool.kind}")
+    if args.write_fleet:
+        say(f"  fleet file {args.write_fleet}")
+    say(f"  login    root / {fleet.password}  (every pool)")
+    say("Ctrl-C to stop.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    fleet.close()
     return 0
 
 
