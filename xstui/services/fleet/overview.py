@@ -152,6 +152,7 @@ def next_problem(rows: list[PoolRow], after: str | None) -> PoolRow | None:
 
 
 SHORT = {"critical": "CRIT", "warning": "warn", "info": "info"}
+SHORT_AREA = {"certificates": "certs"}  # the Health cell has 12 columns
 
 
 def health_text(row: PoolRow) -> str:
@@ -159,7 +160,7 @@ def health_text(row: PoolRow) -> str:
     severity and area (the finding itself is in the detail below the list)."""
     if row.state != "connected" or row.worst is None:
         return row.state if row.state != "connected" else "ok"
-    return f"{SHORT[row.worst.severity]} {row.worst.area}"
+    return f"{SHORT[row.worst.severity]} {SHORT_AREA.get(row.worst.area, row.worst.area)}"
 
 
 def cells(row: PoolRow) -> list[str]:
@@ -191,14 +192,14 @@ def detail(row: PoolRow) -> str:
     return f"{where}: {row.state}" + (", nothing to report" if row.state == "connected" else "")
 
 
-# (title, width) of each cell, as RowList takes them: 78 columns in all
+# (title, width) of each cell, as RowList takes them: 79 columns in all
 COLUMNS = (
     ("Pool", 10),
-    ("Health", 14),
+    ("Health", 12),
     ("Up", 5),
-    ("Master", 9),
-    ("HA", 9),
+    ("Master", 12),
+    ("HA", 10),
     ("C/W/I", 6),
-    ("Cert", 5),
+    ("Cert", 4),
     ("Role", 10),
 )

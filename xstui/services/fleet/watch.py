@@ -31,7 +31,7 @@ class FleetWatch:
         fingerprints: dict[str, str] | None = None,
         *,
         concurrency: int = 8,
-        timeout: float = 30,
+        timeout: float = 10,
         on_change: Callable[[str], None] = lambda name: None,
     ):
         self.pools = {p.name: p for p in pools}
