@@ -20,16 +20,22 @@ from xstui.services.fleet.passwords import NoPassword, Passwords
 from xstui.services.fleet.targets import saved_fleet
 from xstui.services.fleet.watch import FleetWatch
 from xstui.widgets.rowlist import RowList
+from xstui.xapi.targets import parse_target
 
 from .act import Act
 from .connect import ConnectScreen
 
 
 def start_fleet_watch(app) -> FleetWatch | None:
-    """Light connections to every saved pool (None when none is saved)."""
-    pools = saved_fleet(app.config)
+    """Light connections to every pool of the fleet file the console was
+    started with, else to every saved pool (None when none is saved)."""
+    pools = app.fleet_pools or saved_fleet(app.config)
     if not pools:
         return None
+    for pool in pools:  # a fleet file's pins, for the connect screen too (not over the config's)
+        if pool.fingerprint:
+            key = parse_target(pool.url).trust_key
+            app.config.fingerprints.setdefault(key, pool.fingerprint)
     watch = FleetWatch(pools, Passwords(interactive=False), app.config.fingerprints)
     watch.start()
     return watch
@@ -73,7 +79,7 @@ class FleetScreen(Screen):
             "n",
             "next_problem",
             "Next problem",
-            "open the next pool with a problem (worst first)",
+            "open the next pool with a finding, worst first (one that does not answer: Enter)",
             view=_next_problem,
             connection=False,
         ),

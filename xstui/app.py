@@ -123,6 +123,7 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
         demo_release: str = "",
+        fleet: list | None = None,
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -137,6 +138,7 @@ class XstuiApp(App):
         self.demo, self.demo_release = demo, demo_release
         self._shown_state = "connected"
         self.fleet = None  # the overview's light connections (screens.fleet), once shown
+        self.fleet_pools = fleet  # a fleet file's pools (xstui fleet FILE); else the saved ones
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notices quote names from XAPI: they are text, never markup."""
@@ -203,7 +205,7 @@ class XstuiApp(App):
             self.attach(self._initial_connection)
         else:
             self.push_screen(ConnectScreen(self._target, self._user))
-            if not self._target and fleet_module().wants_fleet(self.config):
+            if self.fleet_pools or (not self._target and fleet_module().wants_fleet(self.config)):
                 self.action_show_fleet()
         self._last_key = time.monotonic()
         self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)

@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
     c.add_argument("--user", default="root", help="user name (default root)")
     sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
+    f = sub.add_parser(
+        "fleet", help="open the console on the overview of several pools (F12 in the console)"
+    )
+    f.add_argument(
+        "fleet", metavar="FILE|GROUP", help="a fleet file (YAML) or a group of saved targets"
+    )
 
     for command in area_commands():
         command.arguments(sub.add_parser(command.name, help=command.help))
@@ -174,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args.target, args.user)
     if args.command == "local":
         return run_app("local")
+    if args.command == "fleet":
+        return run_fleet_app(args.fleet)
     from .xapi.targets import in_dom0
 
     return run_app("local" if in_dom0() else "")
@@ -334,6 +342,21 @@ def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
     from .app import XstuiApp
 
     XstuiApp(target=target, user=user, demo_release=demo_release).run()
+    return 0
+
+
+def run_fleet_app(text: str) -> int:
+    from .services.fleet.cli import refuse
+    from .services.fleet.targets import FleetError, resolve_fleet
+    from .xapi.config import Config
+
+    try:
+        pools = resolve_fleet(text, Config.load())
+    except FleetError as exc:
+        return refuse(exc)
+    from .app import XstuiApp
+
+    XstuiApp(fleet=pools).run()
     return 0
 
 

@@ -75,7 +75,7 @@ async def test_the_fleet_first_worst_first_and_the_next_problem(console, saved_f
         text = flat(screen_text(app))  # (the detail wraps)
         assert "Fleet: 5 pools, 3 with a problem" in text
         assert "connection refused" in text and "tried again in" in text  # the dead pool's why
-        # n: the next pool with a problem after the one under the cursor
+        # n: the next pool with a finding after the one under the cursor (dead-01: passed over)
         await pilot.press("n")
         await until(pilot, lambda: in_console(app, "fleet-02"), what="fleet-02 in the console")
         first = app.connection

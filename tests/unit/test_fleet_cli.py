@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from tests.waiting import wait_for
@@ -249,3 +250,19 @@ def test_sim_serves_a_fleet_and_writes_its_file(tmp_path):
         proc.wait(timeout=60)
     bad = xstui("sim", "--scenario", "fleet:2,1", "--write-fleet", str(path))
     assert bad.returncode == 2 and "fleet:POOLS,HOSTS,VMS" in bad.stderr
+
+
+def test_a_group_of_saved_targets_is_a_fleet(fleet, tmp_path):
+    config = tmp_path / "xdg" / "xstui" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    pools = fleet.fleet()
+    targets = [{"url": p.url, "name": p.name, "group": "lyon"} for p in pools[:2]]
+    targets.append({"url": pools[2].url, "name": pools[2].name, "group": "paris"})
+    config.write_text(yaml.safe_dump({"targets": targets}))
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    out = xstui("check", "--fleet", "lyon", "--json", env=env)
+    assert [p["name"] for p in json.loads(out.stdout)["pools"]] == ["fleet-01", "fleet-02"]
+    unknown = xstui("check", "--fleet", "rome", env=env)
+    assert unknown.returncode == 2 and "groups: lyon, paris" in unknown.stderr
+    tui = xstui("fleet", "rome", env=env)
+    assert tui.returncode == 2 and "neither a fleet file nor a group" in tui.stderr

@@ -52,9 +52,14 @@ def fleet_of(args) -> list[FleetTarget]:
     try:
         return resolve_fleet(args.fleet, Config.load())
     except FleetError as exc:
-        for line in str(exc).splitlines():
-            say(f"xstui: {line}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from None
+        raise SystemExit(refuse(exc)) from None
+
+
+def refuse(exc: FleetError) -> int:
+    """Each problem of a fleet on a line of its own; exit 2."""
+    for line in str(exc).splitlines():
+        say(f"xstui: {line}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def over_fleet(args, work) -> FleetRun:

@@ -141,12 +141,13 @@ def worst_first(rows: list[PoolRow]) -> list[PoolRow]:
 
 
 def next_problem(rows: list[PoolRow], after: str | None) -> PoolRow | None:
-    """The next pool with a problem after the one named ``after`` (in the
-    order shown, going round), or the first one."""
+    """The next pool with a finding (critical or warning) after the one
+    named ``after``, in the order shown, going round; a pool that does not
+    answer cannot be opened, so it is passed over (Enter still tries it)."""
     names = [r.name for r in rows]
     start = names.index(after) + 1 if after in names else 0
     for row in rows[start:] + rows[:start]:
-        if row.problem and row.name != after:
+        if row.rank in (1, 2) and row.name != after:
             return row
     return None
 
