@@ -79,11 +79,8 @@ def _screen_factory(area: Area):
     return lambda: screen_class(area)(area)
 
 
-def _fleet_screen() -> Screen:
-    return import_module("xstui.screens.fleet").FleetScreen()
-
-
 def fleet_module():
+    """The fleet's screens, imported when first shown."""
     return import_module("xstui.screens.fleet")
 
 
@@ -97,8 +94,8 @@ class XstuiApp(App):
     # the fleet overview, and the connect screen it opens pools through
     MODES = {
         **{a.id: _screen_factory(a) for a in AREAS},
-        "fleet": _fleet_screen,
-        "connect": lambda: import_module("xstui.screens.fleet").FleetConnectScreen(),
+        "fleet": lambda: fleet_module().FleetScreen(),
+        "connect": lambda: fleet_module().FleetConnectScreen(),
     }
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
