@@ -74,8 +74,12 @@ class RunningFleet:
     pools: list[FleetPool] = field(default_factory=list)
 
     def close(self) -> None:
-        for pool in self.pools:
-            pool.close()
+        # each pool's server waits up to a poll interval to stop: all at once
+        closers = [threading.Thread(target=pool.close) for pool in self.pools]
+        for t in closers:
+            t.start()
+        for t in closers:
+            t.join()
 
     def fleet(self, group: str = "sim"):
         """The fleet file's pools for what is served."""
