@@ -110,6 +110,15 @@ class ConnectScreen(Screen):
     def _submit(self) -> None:
         self.connect()
 
+    def open_target(self, url: str, user: str, password: str) -> None:
+        """Connect to ``url`` as if typed (the fleet's Enter); without a
+        password, it is asked for here."""
+        self.query_one("#target", Input).value = url
+        self.query_one("#user", Input).value = user
+        self.query_one("#password", Input).value = password
+        self.show_error("")
+        self.connect()
+
     def show_error(self, text: str) -> None:
         self.query_one("#connect-error", Static).update(text)
 

@@ -8,6 +8,7 @@ import concurrent.futures
 import os
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -79,6 +80,11 @@ def _screen_factory(area: Area):
     return lambda: screen_class(area)(area)
 
 
+def fleet_module():
+    """The fleet's screens, imported when first shown."""
+    return import_module("xstui.screens.fleet")
+
+
 IDLE_CHECK_SECONDS = 15
 LEFTOVERS_WAIT = 60  # seconds for the pool to be read before looking for leftovers
 
@@ -86,7 +92,12 @@ LEFTOVERS_WAIT = 60  # seconds for the pool to be read before looking for leftov
 class XstuiApp(App):
     TITLE = "xstui"
     CSS_PATH = str(files("xstui.assets").joinpath("xstui.tcss"))
-    MODES = {a.id: _screen_factory(a) for a in AREAS}
+    # the fleet overview, and the connect screen it opens pools through
+    MODES = {
+        **{a.id: _screen_factory(a) for a in AREAS},
+        "fleet": lambda: fleet_module().FleetScreen(),
+        "connect": lambda: fleet_module().FleetConnectScreen(),
+    }
     COMMANDS = {AreasFirst}  # the palette, opened, lists the areas and their keys first
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
@@ -95,6 +106,7 @@ class XstuiApp(App):
         # priority: it works in every dialog too (the progress box included)
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
+        Binding("f12", "show_fleet", "Fleet", id="app.fleet", show=False),
     ]
     MASTER_CHECK_SECONDS = 8  # reconnecting this long: ask the members about the master
 
@@ -107,6 +119,7 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
         demo_release: str = "",
+        fleet: list | None = None,
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -120,6 +133,8 @@ class XstuiApp(App):
         self._initial_connection, self._target, self._user = connection, target, user
         self.demo, self.demo_release = demo, demo_release
         self._shown_state = "connected"
+        self.fleet = None  # the overview's light connections (screens.fleet), once shown
+        self.fleet_pools = fleet  # a fleet file's pools (xstui fleet FILE); else the saved ones
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notices quote names from XAPI: they are text, never markup."""
@@ -186,6 +201,8 @@ class XstuiApp(App):
             self.attach(self._initial_connection)
         else:
             self.push_screen(ConnectScreen(self._target, self._user))
+            if self.fleet_pools or (not self._target and fleet_module().wants_fleet(self.config)):
+                self.action_show_fleet()
         self._last_key = time.monotonic()
         self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
 
@@ -275,6 +292,8 @@ class XstuiApp(App):
 
     def attach(self, connection: Connection) -> None:
         """Use a logged-in connection: start its event stream, show Status."""
+        if self.connection is not None and self.connection is not connection:
+            self._leave_pool()
         self.connection = connection
         connection.on_change = lambda classes: self.post_message(CacheChanged(frozenset(classes)))
         connection.on_state = lambda state, detail: self.post_message(
@@ -286,6 +305,37 @@ class XstuiApp(App):
         # the Status mode mounts raced with TabbedContent's first activation.
         self.switch_mode(AREAS[0].id)
         self._offer_leftovers()
+
+    # the fleet (several pools) ------------------------------------------------
+    def action_show_fleet(self) -> None:
+        """The fleet overview, from anywhere (F12)."""
+        if self.fleet is None:
+            self.fleet = fleet_module().start_fleet_watch(self)
+        if self.fleet is None:
+            self.notify("No saved pools: the fleet is the targets you connected to.", timeout=6)
+            return
+        self.switch_mode("fleet")
+
+    def show_pool(self) -> None:
+        """Back from the fleet to the pool in the console."""
+        self.switch_mode(AREAS[0].id)
+
+    @work(exclusive=True, group="open-pool")
+    async def open_pool(self, url: str, user: str, password: str) -> None:
+        """Open another pool as the connect screen does (its trust questions
+        and all): it asks for the password when none is given."""
+        await self.switch_mode("connect")
+        self.screen.open_target(url, user, password)
+
+    def _leave_pool(self) -> None:
+        """Another pool comes into focus: this one's connection ends and the
+        areas start afresh (their screens hold this pool's rows)."""
+        # its logout may take a moment: not on the screen's time
+        threading.Thread(target=self.connection.close, name="xstui-leave", daemon=True).start()
+        for area in AREAS:
+            if area.id != self.current_mode:
+                self.remove_mode(area.id)
+                self.add_mode(area.id, _screen_factory(area))
 
     @work(exclusive=True, exit_on_error=False, group="leftovers")
     async def _offer_leftovers(self) -> None:
@@ -397,6 +447,8 @@ class XstuiApp(App):
             self._shut_down()
 
     def _shut_down(self) -> None:
+        if self.fleet is not None:
+            self.fleet.close()
         if self.connection is not None:
             self.connection.close()
         if self.demo is not None:

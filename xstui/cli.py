@@ -43,13 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
     c.add_argument("--user", default="root", help="user name (default root)")
     sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
+    f = sub.add_parser(
+        "fleet", help="open the console on the overview of several pools (F12 in the console)"
+    )
+    f.add_argument(
+        "fleet", metavar="FILE|GROUP", help="a fleet file (YAML) or a group of saved targets"
+    )
 
     for command in area_commands():
         command.arguments(sub.add_parser(command.name, help=command.help))
 
     s = sub.add_parser("sim", help="run the XAPI simulator until Ctrl-C")
     s.add_argument(
-        "--scenario", default="demo", help="built-in scenario name or YAML file (default: demo)"
+        "--scenario",
+        default="demo",
+        help="built-in scenario name or YAML file (default: demo); fleet:POOLS,HOSTS,VMS "
+        "serves that many pools, each on addresses of its own",
+    )
+    s.add_argument(
+        "--write-fleet",
+        metavar="FILE",
+        help="with fleet:P,H,V, write the fleet file of the pools served (for check --fleet)",
     )
     s.add_argument(
         "--dump", metavar="FILE", help="serve a real pool database dump (xe pool-dump-database)"
@@ -166,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args.target, args.user)
     if args.command == "local":
         return run_app("local")
+    if args.command == "fleet":
+        return run_fleet_app(args.fleet)
     from .xapi.targets import in_dom0
 
     return run_app("local" if in_dom0() else "")
@@ -194,6 +210,10 @@ def run_sim(args) -> int:
     from .sim.runner import start_simulator
     from .sim.scenario import ScenarioError
 
+    if args.scenario.startswith("fleet:"):
+        return run_sim_fleet(args)
+    if args.write_fleet:
+        return fail("--write-fleet goes with --scenario fleet:POOLS,HOSTS,VMS")
     if not 0 <= args.port <= 65535:
         return fail(f"port {args.port} is out of range 0-65535")
     if args.latency < 0:
@@ -258,6 +278,47 @@ def run_sim(args) -> int:
     return 0
 
 
+def run_sim_fleet(args) -> int:
+    """Serve several pools (xstui.sim.fleet) until Ctrl-C."""
+    from .services.fleet.targets import write_fleet
+    from .sim.fleet import start_fleet
+    from .sim.scenario import ScenarioError
+
+    alone = ("dump", "address", "unix_socket", "release")
+    given = [f"--{a.replace('_', '-')}" for a in alone if getattr(args, a)] + (
+        ["--port"] if args.port else []
+    )
+    if given:
+        return fail(f"a fleet chooses its own addresses and ports: no {', '.join(given)}")
+    try:
+        fleet = start_fleet(args.scenario, password=args.password, tls=args.tls)
+    except ScenarioError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot listen: {exc.strerror or exc}")
+    if args.write_fleet:
+        try:
+            write_fleet(args.write_fleet, fleet.fleet())
+        except OSError as exc:
+            fleet.close()
+            return fail(f"{args.write_fleet}: cannot be written ({exc.strerror or exc})")
+    say(f"xstui simulator: a fleet of {len(fleet.pools)} pools")
+    for pool in fleet.pools:
+        say(f"  {pool.name:<10} {pool.url:<28} {pool.kind}")
+    if args.write_fleet:
+        say(f"  fleet file {args.write_fleet}")
+    say(f"  login    root / {fleet.password}  (every pool)")
+    say("Ctrl-C to stop.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    fleet.close()
+    return 0
+
+
 def release_names():
     from .sim.profiles import PROFILES
 
@@ -281,6 +342,21 @@ def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
     from .app import XstuiApp
 
     XstuiApp(target=target, user=user, demo_release=demo_release).run()
+    return 0
+
+
+def run_fleet_app(text: str) -> int:
+    from .services.fleet.cli import refuse
+    from .services.fleet.targets import FleetError, resolve_fleet
+    from .xapi.config import Config
+
+    try:
+        pools = resolve_fleet(text, Config.load())
+    except FleetError as exc:
+        return refuse(exc)
+    from .app import XstuiApp
+
+    XstuiApp(fleet=pools).run()
     return 0
 
 

@@ -27,9 +27,15 @@ class CliCommand:
     arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
 
 
-def target_arguments(parser: argparse.ArgumentParser) -> None:
-    """TARGET, --json, --user, --fingerprint: what every one-shot command takes."""
-    parser.add_argument("target", help="https://HOST, local or demo")
+def target_arguments(parser: argparse.ArgumentParser, fleet: bool = False) -> None:
+    """TARGET, --json, --user, --fingerprint: what every one-shot command takes
+    (``fleet``: TARGET may be left out for --fleet)."""
+    parser.add_argument(
+        "target",
+        nargs="?" if fleet else None,
+        default="",
+        help="https://HOST, local or demo" + (" (or --fleet)" if fleet else ""),
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--user", default="root", help="user name (default root)")
     parser.add_argument("--fingerprint", help="trust this SHA-256 certificate fingerprint (saved)")
@@ -38,7 +44,8 @@ def target_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=60,
         metavar="SECONDS",
-        help="give up on a call after this long (default 60)",
+        help="give up on a call after this long (default 60)"
+        + ("; with --fleet, on a pool" if fleet else ""),
     )
 
 

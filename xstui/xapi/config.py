@@ -32,18 +32,21 @@ def state_dir() -> Path:
 
 # key: (expected type, what it must be, in words)
 SHAPE = {
-    "targets": (list, "a list of target URLs"),
+    "targets": (list, "a list of target URLs (or of {url, name, user, group})"),
     "fingerprints": (dict, "a mapping of host:port to SHA-256 fingerprint"),
     "theme": (str, "a theme name"),
     "keymap": (dict, "a mapping of binding id to key, e.g. network.bond: B"),
     "idle_logout_minutes": (int, "whole minutes (0: never)"),
 }
+SAVED_TARGET_KEYS = ("url", "name", "user", "group")  # never a password
 IDLE_CHOICES = (0, 5, 10, 15, 30, 60)  # minutes before the console quits by itself
 
 
 @dataclass
 class Config:
     targets: list[str] = field(default_factory=list)
+    # url -> what is saved beside it (name, user, group: the fleet's), never a password
+    saved: dict[str, dict[str, str]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)  # host:port -> SHA-256
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
@@ -78,7 +81,7 @@ class Config:
                 problems.append(f"{key} must be {what}")
                 continue
             if key == "targets":
-                config.targets = [str(t) for t in value]
+                problems += config._read_targets(value)
             elif key == "fingerprints":
                 for where, pin in value.items():
                     try:
@@ -103,7 +106,10 @@ class Config:
         if self.problem:
             return False
         path = self.path or config_dir() / "config.yaml"
-        data = {"targets": self.targets, "fingerprints": self.fingerprints, "theme": self.theme}
+        targets = [
+            {"url": url, **self.saved[url]} if self.saved.get(url) else url for url in self.targets
+        ]
+        data = {"targets": targets, "fingerprints": self.fingerprints, "theme": self.theme}
         if self.keymap:
             data["keymap"] = self.keymap
         if self.idle_logout_minutes:
@@ -114,6 +120,25 @@ class Config:
             self.problem = f"{path}: cannot be written ({_why(exc)})"
             return False
         return True
+
+    def _read_targets(self, value: list) -> list[str]:
+        problems = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.targets.append(str(item))
+                continue
+            unknown = sorted(str(k) for k in item if k not in SAVED_TARGET_KEYS)
+            if unknown or not isinstance(item.get("url"), str):
+                problems.append(
+                    f"targets[{i}] must be a URL or {{url, name, user, group}}"
+                    + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+                )
+                continue
+            self.targets.append(item["url"])
+            extra = {k: str(v) for k, v in item.items() if k != "url" and v is not None}
+            if extra:
+                self.saved[item["url"]] = extra
+        return problems
 
     def remember_target(self, url: str) -> None:
         if url not in self.targets and url not in ("demo",):

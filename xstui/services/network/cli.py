@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ... import clock
-from ...script import CliCommand, say, target_arguments, with_pool
+from ...script import CliCommand, fail, say, target_arguments, with_pool
 from .consistency import Finding, check_pool
 
 
@@ -33,8 +33,16 @@ def run_check(args) -> int:
         from ..updates.cli import run_baseline
 
         return run_baseline(args)
+    if args.fleet:
+        from ..fleet.cli import run_check_fleet
+
+        return run_check_fleet(args)
+    if not args.target:
+        return fail("give a TARGET (or --fleet FILE|GROUP)")
+    if args.format == "openmetrics":
+        return fail("--format openmetrics goes with --fleet (a fleet of one pool will do)")
     findings = with_pool(args, validate)
-    if args.json:
+    if args.json or args.format == "json":
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
         for f in findings:
@@ -44,7 +52,17 @@ def run_check(args) -> int:
 
 
 def check_arguments(parser) -> None:
-    target_arguments(parser)
+    from ..fleet.cli import fleet_arguments
+
+    target_arguments(parser, fleet=True)
+    fleet_arguments(parser)
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "openmetrics"),
+        default="text",
+        help="text (default), json (as --json), or openmetrics (with --fleet: "
+        "Prometheus text for a scrape or node_exporter's textfile collector)",
+    )
     parser.add_argument(
         "--baseline",
         metavar="FILE",

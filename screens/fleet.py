@@ -1,0 +1,180 @@
+"""The fleet overview: every saved pool on one screen, worst first (F12 from
+anywhere). Enter opens a pool in the console as the connect screen does; n
+opens the next pool with a problem; r tries a pool that does not answer
+again now. Its keys are declared as data (ACTS); the rows come from
+:mod:`xstui.services.fleet` (light connections, no Textual there)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from xstui.services.fleet.overview import COLUMNS, cells, detail, next_problem
+from xstui.services.fleet.passwords import NoPassword, Passwords
+from xstui.services.fleet.targets import saved_fleet
+from xstui.services.fleet.watch import FleetWatch
+from xstui.widgets.rowlist import RowList
+from xstui.xapi.targets import parse_target
+
+from .act import Act
+from .connect import ConnectScreen
+
+
+def start_fleet_watch(app) -> FleetWatch | None:
+    """Light connections to every pool of the fleet file the console was
+    started with, else to every saved pool (None when none is saved)."""
+    pools = app.fleet_pools or saved_fleet(app.config)
+    if not pools:
+        return None
+    for pool in pools:  # a fleet file's pins, for the connect screen too (not over the config's)
+        if pool.fingerprint:
+            key = parse_target(pool.url).trust_key
+            app.config.fingerprints.setdefault(key, pool.fingerprint)
+    watch = FleetWatch(pools, Passwords(interactive=False), app.config.fingerprints)
+    watch.start()
+    return watch
+
+
+def wants_fleet(config) -> bool:
+    """The overview comes first when more than one pool is saved."""
+    return len(saved_fleet(config)) > 1
+
+
+@dataclass
+class FleetChanged(Message):
+    """Some pool's row changed (from a connection's thread); a burst is one."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FleetChanged)
+
+
+def _open(screen: FleetScreen) -> None:
+    screen.open(screen.query_one(RowList).cursor_key)
+
+
+def _next_problem(screen: FleetScreen) -> None:
+    row = next_problem(screen.rows, screen.in_focus() or screen.query_one(RowList).cursor_key)
+    if row is None:
+        screen.app.notify("No pool has a problem.", timeout=4)
+        return
+    screen.open(row.name)
+
+
+def _retry(screen: FleetScreen) -> None:
+    name = screen.query_one(RowList).cursor_key
+    if name:
+        screen.app.fleet.retry(name)
+
+
+class FleetScreen(Screen):
+    ACTS = (
+        Act("enter", "open", "Open", "this pool in the console", view=_open, connection=False),
+        Act(
+            "n",
+            "next_problem",
+            "Next problem",
+            "open the next pool with a finding, worst first (one that does not answer: Enter)",
+            view=_next_problem,
+            connection=False,
+        ),
+        Act(
+            "r",
+            "retry",
+            "Retry",
+            "try a pool that does not answer now",
+            view=_retry,
+            connection=False,
+        ),
+    )
+    BINDINGS = [
+        Binding(a.key, f"act('{a.name}')", a.label, id=f"fleet.{a.name}", show=a.show) for a in ACTS
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+        self.cursor_moved = False  # by the admin: until then it stays on the worst pool
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="fleet-title", markup=False)
+        yield RowList(COLUMNS, markable=False, id="fleet-pools")
+        yield Static("", id="fleet-detail", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        watch = self.app.fleet
+        watch.on_change = lambda name: self.post_message(FleetChanged())
+        self.redraw()
+        self.query_one(RowList).focus()
+
+    def on_fleet_changed(self, message: FleetChanged) -> None:
+        self.redraw()
+
+    def on_screen_resume(self) -> None:
+        self.redraw()  # the pool in the console may have changed meanwhile
+
+    def on_row_list_moved(self, message: RowList.Moved) -> None:
+        self.cursor_moved = True
+        self.show_detail()
+
+    def action_act(self, name: str) -> None:
+        next(a for a in self.ACTS if a.name == name).view(self)
+
+    def redraw(self) -> None:
+        self.rows = self.app.fleet.worst_first()
+        problems = sum(r.problem for r in self.rows)
+        title = f"Fleet: {len(self.rows)} pools, " + (
+            f"{problems} with a problem" if problems else "none with a problem"
+        )
+        focus = self.in_focus()
+        if focus:
+            title += f"; in the console: {focus}"
+        self.query_one("#fleet-title", Static).update(Text(title))
+        rowlist = self.query_one(RowList)
+        rowlist.set_rows([(r.name, cells(r)) for r in self.rows])
+        if not self.cursor_moved:
+            rowlist.cursor = 0  # (no Moved message: the admin did not move it)
+            rowlist.refresh()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        key = self.query_one(RowList).cursor_key
+        row = next((r for r in self.rows if r.name == key), None)
+        self.query_one("#fleet-detail", Static).update(Text(detail(row) if row else ""))
+
+    def in_focus(self) -> str:
+        """The pool the console shows (its name in the fleet), or ''."""
+        conn = self.app.connection
+        if conn is None:
+            return ""
+        pools = self.app.fleet.pools.values()
+        return next((p.name for p in pools if p.url == conn.target.url), "")
+
+    def open(self, name: str | None) -> None:
+        if not name:
+            return
+        if name == self.in_focus():
+            self.app.show_pool()
+            return
+        watch = self.app.fleet
+        pool = watch.pools[name]
+        password = watch.password.get(name, "")
+        if not password:
+            try:
+                password = watch.passwords.for_pool(pool)
+            except NoPassword:
+                password = ""  # the connect screen asks for it
+        self.app.open_pool(pool.url, pool.user, password)
+
+
+class FleetConnectScreen(ConnectScreen):
+    """The connect screen the fleet opens pools through: Esc goes back to the
+    fleet instead of quitting."""
+
+    BINDINGS = [Binding("escape", "app.show_fleet", "Fleet", id="connect.fleet")]

@@ -1,0 +1,206 @@
+"""The fleet overview's model: one row per pool, computed from a light cache
+(the classes below, not the VMs and disks a pool in focus needs), sorted
+worst first. No Textual, no XAPI calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ... import clock
+from ...xapi import views
+from ...xapi.cache import Cache
+from ...xapi.records import slim
+from ..ha.model import health as ha_health
+from ..health import SEVERITIES, HealthFlag, alert_severity, collect
+from ..status import health as status_health
+from ..status.health import ALERT_WINDOW
+from ..updates.health import health as updates_health
+from .targets import FleetTarget
+
+# what a pool not in focus is watched for: hosts and their liveness, HA,
+# certificates, alerts, updates (its event.from stays idle otherwise)
+LIGHT_CLASSES = (
+    "pool",
+    "host",
+    "host_metrics",
+    "certificate",
+    "message",
+    "pool_update",
+    "pool_patch",
+    "host_patch",
+)
+# the health rules that read only those classes
+LIGHT_RULES = (
+    status_health.hosts,
+    status_health.certificates,
+    status_health.alerts,
+    ha_health,
+    updates_health,
+)
+# connection states, worst first after the findings' own
+NO_ANSWER = ("refused", "no password", "unreachable", "login failed", "reconnecting")
+
+
+def light_types() -> dict[str, type]:
+    return {cls: slim(cls, None) for cls in LIGHT_CLASSES}
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    name: str
+    url: str
+    group: str
+    state: str  # connecting, connected, reconnecting, or one of NO_ANSWER
+    detail: str = ""  # why it does not answer, in words
+    hosts_up: int = 0
+    hosts_total: int = 0
+    master: str = ""
+    ha: str = ""  # off, on, broken, overcommitted ("" before the pool is known)
+    tolerate: int = 0
+    worst: HealthFlag | None = None
+    alerts: dict[str, int] = field(default_factory=dict)  # severity -> count
+    cert_days: int | None = None  # the nearest host certificate's end
+    role: str = ""
+
+    @property
+    def rank(self) -> int:
+        """0 the worst: no answer, then critical, warning, info, nothing, still connecting."""
+        if self.state in NO_ANSWER:
+            return 0
+        if self.worst is not None:
+            return 1 + SEVERITIES.index(self.worst.severity)
+        return 5 if self.state == "connecting" else 4
+
+    @property
+    def problem(self) -> bool:
+        return self.rank <= 2  # no answer, critical or warning
+
+    @property
+    def ha_text(self) -> str:
+        if self.ha in ("on", "overcommitted", "broken"):
+            return f"{self.ha} ({self.tolerate})"
+        return self.ha
+
+
+def waiting_row(pool: FleetTarget, state: str = "connecting", detail: str = "") -> PoolRow:
+    return PoolRow(pool.name, pool.url, pool.group, state, detail)
+
+
+def pool_row(
+    pool: FleetTarget, cache: Cache, *, state: str = "connected", role: str = "", now=None
+) -> PoolRow:
+    """The row of a pool whose light cache is loaded."""
+    now = clock.now() if now is None else now
+    flags = collect(cache, LIGHT_RULES, now)
+    with cache.lock:
+        hosts = list(cache.table("host").values())
+        record = views.pool(cache)
+        cert_days = [
+            clock.days_left(c.not_after, now)
+            for c in views.host_certificate_records(cache).values()
+            if c.not_after is not None
+        ]
+        alerts: dict[str, int] = {}
+        for msg in cache.table("message").values():
+            if msg.timestamp is None or now - msg.timestamp.timestamp() > ALERT_WINDOW:
+                continue  # as Health counts them: the last week's
+            sev = alert_severity(msg.priority)
+            alerts[sev] = alerts.get(sev, 0) + 1
+        master = cache.label("host", record.master, "?") if record is not None else ""
+        up = sum(views.is_live(cache, h) for h in hosts)
+    ha, tolerate = "", 0
+    if record is not None:
+        tolerate = record.ha_host_failures_to_tolerate
+        if not record.ha_enabled:
+            ha = "off"
+        elif any(f.area == "ha" and "Heartbeat" in f.text for f in flags):
+            ha = "broken"
+        elif views.ha_overcommitted(record):
+            ha = "overcommitted"
+        else:
+            ha = "on"
+    return PoolRow(
+        pool.name,
+        pool.url,
+        pool.group,
+        state,
+        hosts_up=up,
+        hosts_total=len(hosts),
+        master=master,
+        ha=ha,
+        tolerate=tolerate,
+        worst=flags[0] if flags else None,
+        alerts=alerts,
+        cert_days=min(cert_days) if cert_days else None,
+        role=role,
+    )
+
+
+def worst_first(rows: list[PoolRow]) -> list[PoolRow]:
+    return sorted(rows, key=lambda r: (r.rank, r.name.lower()))
+
+
+def next_problem(rows: list[PoolRow], after: str | None) -> PoolRow | None:
+    """The next pool with a finding (critical or warning) after the one
+    named ``after``, in the order shown, going round; a pool that does not
+    answer cannot be opened, so it is passed over (Enter still tries it)."""
+    names = [r.name for r in rows]
+    start = names.index(after) + 1 if after in names else 0
+    for row in rows[start:] + rows[:start]:
+        if row.rank in (1, 2) and row.name != after:
+            return row
+    return None
+
+
+SHORT = {"critical": "CRIT", "warning": "warn", "info": "info"}
+SHORT_AREA = {"certificates": "certs"}  # the Health cell has 12 columns
+
+
+def health_text(row: PoolRow) -> str:
+    """The Health cell: why it does not answer, or its worst finding's
+    severity and area (the finding itself is in the detail below the list)."""
+    if row.state != "connected" or row.worst is None:
+        return row.state if row.state != "connected" else "ok"
+    return f"{SHORT[row.worst.severity]} {SHORT_AREA.get(row.worst.area, row.worst.area)}"
+
+
+def cells(row: PoolRow) -> list[str]:
+    """The row's cells as the overview draws them (COLUMNS)."""
+    if row.hosts_total == 0:  # nothing known (yet)
+        return [row.name, health_text(row), "", "", "", "", "", ""]
+    alerts = "/".join(str(row.alerts.get(s, 0)) for s in SEVERITIES)
+    certs = "" if row.cert_days is None else f"{row.cert_days}d"
+    return [
+        row.name,
+        health_text(row),
+        f"{row.hosts_up}/{row.hosts_total}",
+        row.master,
+        row.ha_text,
+        alerts,
+        certs,
+        row.role,
+    ]
+
+
+def detail(row: PoolRow) -> str:
+    """What the list has no room for: the worst finding in full, or why the
+    pool does not answer."""
+    where = f"{row.name}" + (f" ({row.group})" if row.group else "")
+    if row.detail:
+        return f"{where}: {row.state}: {row.detail}"
+    if row.worst is not None:
+        return f"{where}: {row.worst.severity}: {row.worst.text}"
+    return f"{where}: {row.state}" + (", nothing to report" if row.state == "connected" else "")
+
+
+# (title, width) of each cell, as RowList takes them: 79 columns in all
+COLUMNS = (
+    ("Pool", 10),
+    ("Health", 12),
+    ("Up", 5),
+    ("Master", 12),
+    ("HA", 10),
+    ("C/W/I", 6),
+    ("Cert", 4),
+    ("Role", 10),
+)
