@@ -237,9 +237,9 @@ async def test_recovery_points_a_member_and_switches_ha_off_where_hosts_answer(
     app.MASTER_CHECK_SECONDS = 0.5
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await open_host(pilot, "xcp-a")
-        with st.lock:  # HA on, and broken with its master
-            st.set("pool", running_sim.sim.pool, ha_enabled=True)
         running_sim.sim.kill_host(running_sim.sim.master)
+        with st.lock:  # HA on, broken: it elects no master (on before the kill, it would)
+            st.set("pool", running_sim.sim.pool, ha_enabled=True)
         await until(pilot, lambda: connection.state != "connected", what="the master gone")
         await pilot.press("ctrl+r")  # with HA on it is not offered by itself: HA may elect
         await until(pilot, lambda: isinstance(app.screen, RecoveryModal))

@@ -2,18 +2,18 @@
 dom0 (``xstui demo --dom0``), the simulated dom0's disks, load and SSH key,
 never this machine's."""
 
-import argparse
 import base64
 import hashlib
 import json
 
+from xstui.cli import build_parser
 from xstui.demo import dom0_rehearsal
 from xstui.services.status.cli import run_status
 from xstui.sim.dom0 import LOG_FS, ROOT_FS, SSH_KEY
 
 
 def test_status_in_the_rehearsed_dom0_shows_the_simulated_one(capsys):
-    args = argparse.Namespace(target="local", json=True, user="root", fingerprint=None, timeout=60)
+    args = build_parser().parse_args(["status", "local", "--json"])  # as typed: every option
     with dom0_rehearsal():
         assert run_status(args) == 0
     dom0 = json.loads(capsys.readouterr().out)["dom0"]
