@@ -21,10 +21,13 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture
-def running_sim():
+def running_sim(request):
+    """The demo pool over HTTP; a test module's ``SIM_RELEASE`` plays that
+    release profile instead of the demo's own."""
     from xstui.sim.runner import start_simulator
 
-    running = start_simulator("demo", task_delay=0.01)
+    release = getattr(request.module, "SIM_RELEASE", "")
+    running = start_simulator("demo", task_delay=0.01, release=release)
     running.sim.time_scale = 0.05
     yield running
     running.close()

@@ -31,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--release",
         default="",
         metavar="NAME",
-        help="play this product release (xenserver-6.5, xenserver-7.1, xcp-ng-8.2, xcp-ng-8.3, "
-        "xenserver-8, latest; default: the demo's own, latest)",
+        help="play this product release (xenserver-6.5, xenserver-7.1, citrix-hypervisor-8.2, "
+        "xcp-ng-8.2, xcp-ng-8.3, xenserver-8, latest; default: the demo's own, latest)",
     )
     d.add_argument(
         "--dom0",

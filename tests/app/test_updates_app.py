@@ -13,6 +13,10 @@ from xstui.sim.messages._updates import write_update_file
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
 
+# hotfixes as ISOs to upload (pool_update), as Citrix Hypervisor 8.2 plays
+# the demo's; the XCP-ng and XenServer 8 ways: tests/unit/test_release_updates.py
+SIM_RELEASE = "citrix-hypervisor-8.2"
+
 
 async def open_patching(pilot) -> UpdatesScreen:
     app = pilot.app

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from tests.reliability.test_rolling_update import demo_pool, lacking, rolling
+from tests.reliability.test_rolling_update import ISO_RELEASE, demo_pool, lacking, rolling
 from tests.waiting import wait_for
 from xstui.services import claims
 from xstui.services.updates.cli import Ticker
@@ -100,6 +100,7 @@ def test_a_read_only_session_is_refused_before_anything(tmp_path):
     """Item 10: no journal written, nothing asked, nothing done."""
     sc = load_scenario("demo")
     sc.pop("standalone", None)
+    sc["release"] = ISO_RELEASE
     sc["directory"] = {
         **sc["directory"],
         "enabled": True,

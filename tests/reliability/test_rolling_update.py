@@ -20,10 +20,15 @@ from tests.waiting import wait_for
 from xstui.sim.runner import start_simulator
 from xstui.sim.scenario import load_scenario
 
+ISO_RELEASE = "citrix-hypervisor-8.2"
+
 
 def demo_pool():
+    """The demo pool, its hotfixes as ISOs to upload (pool_update, as
+    Citrix Hypervisor 8.2 plays them): the pool keeps what each host has."""
     sc = load_scenario("demo")
     sc.pop("standalone", None)
+    sc["release"] = ISO_RELEASE
     running = start_simulator(sc, task_delay=0.01)
     running.sim.time_scale = 0.2  # a reboot takes 1.2 s, a toolstack restart 0.6 s
     return running

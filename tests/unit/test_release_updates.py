@@ -24,10 +24,11 @@ RAW = ("MESSAGE_", "Traceback", "OpaqueRef")
 WAY = {
     "xenserver-6.5": ("patches", "xe patch-apply"),
     "xenserver-7.1": ("updates", "xe update-apply"),
+    "citrix-hypervisor-8.2": ("updates", "xe update-apply"),
     "xcp-ng-8.2": ("yum", "plugin=updater.py fn=update"),
     "xcp-ng-8.3": ("yum", "plugin=updater.py fn=update"),
     "xenserver-8": ("repositories", "xe host-apply-updates"),
-    "latest": ("updates", "xe update-apply"),
+    "latest": ("yum", "plugin=updater.py fn=update"),
 }
 
 
@@ -70,7 +71,8 @@ def applied(running) -> set[tuple[str, str]]:
 
 def test_each_release_names_its_hotfixes_its_own_way():
     assert [hotfix_name(PROFILES[r], "XS82ECU1033", 2) for r in sorted(PROFILES)] == [
-        "XS82ECU1033",  # latest: as the scenario wrote it
+        "XS82ECU1033",  # citrix-hypervisor-8.2
+        "kernel",  # latest: XCP-ng 8.3, updated
         "kernel",
         "kernel",
         "XS65ESP1033",

@@ -40,13 +40,18 @@ REPOSITORY = {
 
 
 def scenario(api: str = "", **extra) -> dict:
+    """The demo pool, its hotfixes as ISOs to upload (pool_update): as
+    Citrix Hypervisor 8.2 plays them, or as written for an ``api`` named;
+    with ``extra`` (a product's own hotfixes, yum or a repository), those only."""
     sc = copy.deepcopy(load_scenario("demo"))
     sc.pop("standalone", None)
     if api:
         sc["api"] = api
-    if api or extra:
-        sc["updates"] = [u for u in sc["updates"]]
-    sc.update(extra)
+    if extra:
+        sc.pop("updates")
+        sc.update(extra)
+    else:
+        sc["release"] = "citrix-hypervisor-8.2"
     return sc
 
 

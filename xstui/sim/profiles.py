@@ -6,14 +6,15 @@ one: the simulator then lacks what that release lacked and says it is that
 product, so the console can be rehearsed against each.
 
 The figures are those of each product as released (XenServer 6.5.0, 7.1
-CU2, XCP-ng 8.2.1 and 8.3.0, XenServer 8.4 at the end of 2024); ``latest``
-is XCP-ng 8.3 kept updated to the newest XAPI the datamodel knows.
+CU2, Citrix Hypervisor 8.2 CU1, XCP-ng 8.2.1 and 8.3.0, XenServer 8.4 at the
+end of 2024); ``latest`` is XCP-ng 8.3 kept updated to the newest XAPI the
+datamodel knows.
 
-Each plays its hotfixes its own way: a scenario played as another release
-than its own has its ``updates:`` turned into that release's (XenServer 6.5's
-XS65ESP1xxx patches, 7.1's XS71ECU1xxx updates, XCP-ng's yum packages
-through ``updater.py``, XenServer 8's repository); ``latest`` plays them as
-written (``pool_update`` objects, to rehearse uploads)."""
+Each plays its hotfixes its own way: a scenario's ``updates:`` become that
+release's (XenServer 6.5's XS65ESP1xxx patches, 7.1's XS71ECU1xxx and
+Citrix Hypervisor 8.2's XS82ECU1xxx updates as ``pool_update`` ISOs to
+upload, XCP-ng's yum packages through ``updater.py``, XenServer 8's
+repository), so that each product claims only what it really does."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ class Profile:
     xen: str
     linux: str
     # how its hotfixes reach it: a name pattern for the number a scenario's
-    # update ends with ("XS71ECU1{:03d}"), "yum", "repository", or "" (as written)
-    hotfixes: str = ""
+    # update ends with ("XS71ECU1{:03d}"), "yum" or "repository"
+    hotfixes: str
     # what its dom0 runs: systemd (from 7.0) or SysV init; chronyd (from 8.0) or ntpd
     init: str = "systemd"
     ntp: str = "chronyd"
@@ -97,6 +98,19 @@ PROFILES: dict[str, Profile] = {
             ntp="ntpd",
         ),
         Profile(
+            "citrix-hypervisor-8.2",
+            "stockholm",
+            "Citrix Hypervisor",
+            "8.2.1",
+            "release/yangtze/master/58",
+            "1.249.32",
+            (2, 16),
+            "3.2.1",
+            "4.13.5",
+            "4.19.0+1",
+            "XS82ECU1{:03d}",
+        ),
+        Profile(
             "xcp-ng-8.2",
             "stockholm",
             "XCP-ng",
@@ -146,6 +160,7 @@ PROFILES: dict[str, Profile] = {
             "3.4.0",
             "4.17.5",
             "4.19.0+1",
+            "yum",
         ),
     )
 }
@@ -159,12 +174,12 @@ def unknown(name: str) -> str:
 def with_release(scenario: dict, name: str) -> dict:
     """The scenario playing release ``name``: its API code and product (the
     scenario's own product keys that are not the release's, such as the
-    network backend, are kept); played as another release than its own, its
-    hotfixes become that release's."""
+    network backend, are kept); its hotfixes, written as a scenario writes
+    them (``updates:``), become that release's."""
     profile = PROFILES[name]
     product = {**scenario.get("product", {}), **profile.product()}
     out = {**scenario, "api": profile.api, "product": product, "release": name}
-    if scenario.get("release") != name and scenario.get("updates"):
+    if scenario.get("updates"):
         out = {k: v for k, v in out.items() if k != "updates"} | _hotfixes(
             profile, scenario["updates"]
         )
@@ -174,11 +189,8 @@ def with_release(scenario: dict, name: str) -> dict:
 def hotfix_name(profile: Profile, name: str, index: int = 0) -> str:
     """What the release calls a scenario's hotfix ``name`` (the ``index``-th):
     its number (the last three digits of the name, else index + 1) in the
-    release's pattern; a yum package for XCP-ng; the name itself for
-    ``latest``."""
+    release's pattern; a yum package for XCP-ng."""
     style = profile.hotfixes
-    if not style:
-        return name
     if style == "yum":
         if index < len(YUM_PACKAGES):
             return YUM_PACKAGES[index][0]
