@@ -68,6 +68,17 @@ def test_the_control_endpoint_refuses_a_wrong_password(running_sim):
     assert all(r["live"] for r in host_rows(running_sim.sim))
 
 
+def test_the_control_endpoint_counts_the_calls_it_answered(running_sim, connection):
+    before = json.loads(sim_ctl(running_sim, "calls").stdout)
+    connection.call("pool.get_all")
+    connection.call("pool.get_all")
+    out = sim_ctl(running_sim, "calls")
+    assert out.returncode == 0, out.stderr
+    after = json.loads(out.stdout)
+    assert after["pool.get_all"] - before.get("pool.get_all", 0) == 2
+    assert after["session.login_with_password"] >= 1  # the connection's login
+
+
 def test_master_killed_a_member_takes_over_and_the_others_follow(running_sim, live):
     out = sim_ctl(running_sim, "kill-host", "xcp-a")
     assert out.returncode == 0, out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 
 from .. import clock
 from ..datamodel import least_role
@@ -59,6 +60,9 @@ class Simulator:
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
         self.denied: list[str] = []  # calls refused by RBAC, for tests to see
+        # calls answered, by method (xstui sim-ctl URL calls): what a client costs
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
         # the API release this pool runs (the newest unless a scenario says
         # ``api:``), and messages hidden on top ("host.reset_server_certificate"):
         # unknown to dispatch and to system.listMethods
@@ -364,6 +368,8 @@ class Simulator:
     def call(self, method: str, params: list, caller: Caller | None = None):
         """Run one API call; the value, or XapiError (or DropConnection when a
         drop was injected)."""
+        with self._calls_lock:
+            self.calls[method] += 1
         when = self.take_drop(method)
         if when == "before":
             raise DropConnection(method)
@@ -374,6 +380,11 @@ class Simulator:
                 pass
             raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
+
+    def call_counts(self) -> dict[str, int]:
+        """The API calls answered so far, by method."""
+        with self._calls_lock:
+            return dict(self.calls)
 
     def take_drop(self, name: str) -> str:
         """The drop injected for this call of ``name`` (a method, or an HTTP
