@@ -4,6 +4,7 @@ must be trusted knowingly."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from xstui.areas import watched_types
+from xstui.areas import load_order, watched_types
 from xstui.xapi.connection import ConnectError, Connection
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
@@ -135,8 +136,14 @@ class ConnectScreen(Screen):
             self.query_one("#password", Input).focus()
             return
         connection = Connection(
-            target, user, password, fingerprints=dict(config.fingerprints), watch=watched_types()
+            target,
+            user,
+            password,
+            fingerprints=dict(config.fingerprints),
+            watch=watched_types(),
+            load_order=load_order(),  # Status before the VMs
         )
+        connection.first_drawn = threading.Event()  # set by Status once drawn
         while True:
             try:
                 await self._in_thread(connection.login)

@@ -55,6 +55,9 @@ DISK_SRS = (
 CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
 # what the pool says an object can do now, and what runs on it (xapi/operations.py)
 OPERATIONS = ("allowed_operations", "current_operations")
+# The classes whose objects grow with the VMs (a 4000-VM pool has about
+# 4000 of each): read after the rest of what the first screen draws from
+POOL_SIZED = frozenset({"vm", "vm_metrics", "vm_guest_metrics", "vbd", "vdi", "vif"})
 # What the connection bar draws; every screen redraws for these (tasks are
 # watched for actions to wait on, not for drawing)
 BAR_CLASSES = frozenset({"pool", "host"})
@@ -306,6 +309,17 @@ def watched_fields(areas: tuple[Area, ...] = AREAS) -> dict[str, tuple[str, ...]
             else:
                 out[cls] = set(out.get(cls) or ()) | set(fields)
     return {cls: (tuple(sorted(f)) if f is not ALL else ALL) for cls, f in out.items()}
+
+
+def load_order(areas: tuple[Area, ...] = AREAS) -> tuple[tuple[str, ...], ...]:
+    """How the console reads the pool (Connection.load_parts): what the first
+    area's screen draws from but the classes that grow with the VMs, then
+    those of them it reads, then the rest. Its first frame waits for no VM."""
+    first = watched_fields(areas[:1])
+    return (
+        tuple(c for c in first if c not in POOL_SIZED),
+        tuple(c for c in first if c in POOL_SIZED),
+    )
 
 
 def watched_types(areas: tuple[Area, ...] = AREAS) -> dict[str, type]:

@@ -137,8 +137,8 @@ def run_sim_ctl(args) -> int:
             return fail(str(err))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return fail(f"no simulator control endpoint at {args.url}: {exc}", 3)
-    if "calls" in result:  # for scripts and benchmarks: JSON, method -> calls
-        say(json.dumps(result["calls"], sort_keys=True))
+    if "calls" in result:  # for scripts and benchmarks: JSON, see Simulator.call_counts
+        say(json.dumps(result))
     elif "hosts" in result:
         for h in result["hosts"]:
             state = ("master" if h["master"] else "member") + ("" if h["live"] else ", DEAD")

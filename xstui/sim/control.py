@@ -43,7 +43,7 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
     if action == "hosts":
         return {"hosts": host_rows(sim)}
     if action == "calls":
-        return {"calls": sim.call_counts()}
+        return sim.call_counts()
     if action == "lose-statefile":
         sim.lose_statefile()
         return {"done": "every host lost the HA statefile: HA is on but broken"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 
 from .. import clock
 from ..datamodel import least_role
@@ -60,8 +61,10 @@ class Simulator:
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
         self.denied: list[str] = []  # calls refused by RBAC, for tests to see
-        # calls answered, by method (xstui sim-ctl URL calls): what a client costs
+        # calls answered, by method, and the last ones with when (monotonic
+        # seconds): what a client costs (xstui sim-ctl URL calls)
         self.calls: Counter[str] = Counter()
+        self.call_log: deque[tuple[float, str]] = deque(maxlen=10000)
         self._calls_lock = threading.Lock()
         # the API release this pool runs (the newest unless a scenario says
         # ``api:``), and messages hidden on top ("host.reset_server_certificate"):
@@ -370,6 +373,7 @@ class Simulator:
         drop was injected)."""
         with self._calls_lock:
             self.calls[method] += 1
+            self.call_log.append((time.monotonic(), method))
         when = self.take_drop(method)
         if when == "before":
             raise DropConnection(method)
@@ -381,10 +385,12 @@ class Simulator:
             raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
 
-    def call_counts(self) -> dict[str, int]:
-        """The API calls answered so far, by method."""
+    def call_counts(self) -> dict:
+        """The API calls answered so far, by method, and the last ones as
+        [monotonic seconds, method] (the clock every process of the machine
+        shares: a benchmark tells which came before what it saw)."""
         with self._calls_lock:
-            return dict(self.calls)
+            return {"calls": dict(self.calls), "log": [list(c) for c in self.call_log]}
 
     def take_drop(self, name: str) -> str:
         """The drop injected for this call of ``name`` (a method, or an HTTP
