@@ -4,6 +4,7 @@ when they read several records that must agree."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -63,7 +64,8 @@ class Cache:
         snapshot = obj.get("snapshot")
         if isinstance(snapshot, dict) and "class" in obj and "ref" in obj:
             cls = str(obj["class"]).lower()
-            obj["record"] = self._record(cls, obj["ref"], snapshot)
+            obj["ref"] = ref = sys.intern(str(obj["ref"]))  # one string with the refs to it
+            obj["record"] = self._record(cls, ref, snapshot)
             del obj["snapshot"]
         return obj
 
@@ -71,7 +73,8 @@ class Cache:
         """An event's record, built here unless the parser built it already."""
         record = ev.get("record")
         if record is None:
-            record = self._record(ev["class"].lower(), ev["ref"], ev["snapshot"])
+            ev["ref"] = ref = sys.intern(str(ev["ref"]))
+            record = self._record(ev["class"].lower(), ref, ev["snapshot"])
         return record
 
     def table(self, cls: str) -> dict[str, tuple]:
