@@ -12,7 +12,8 @@ Rows, each the median of ``--repeat`` runs (min beside it):
   and to the first Status frame with this host's card filled;
 - the console's peak RSS (VmHWM of the process, read from outside) by then;
 - the XAPI calls the console made to the first Status frame, from it to the
-  complete one, and over ``--idle`` seconds after that (scaled to a
+  complete one, from that until nothing is written for QUIET seconds (the
+  rest of the pool), and over ``--idle`` seconds after that (scaled to a
   minute), as the simulator logged them (``xstui sim-ctl URL calls``: each
   with its time on the clock every process shares).
 Goals (issue #24): complete Status < 1 s and <= 2x the floor at 64/4000
@@ -157,6 +158,7 @@ def console(url: str, control: str, idle: float) -> dict:
     run = Pty([sys.executable, "-m", "xstui", "connect", url], env)
     try:
         shown = settle(run, started, "Memory")
+        quiet = time.monotonic()  # nothing written for QUIET seconds: the load is over
         rss = peak_rss_mb(run.pid)
         if idle:
             run.read(idle)
@@ -169,8 +171,9 @@ def console(url: str, control: str, idle: float) -> dict:
         "peak_rss_mb": rss,
         "calls_to_first": between(log, started, shown["first"]),
         "calls_first_to_complete": between(log, shown["first"], shown["complete"]),
-        # the first minute after the complete frame (read until a minute after the quiet)
-        "idle_calls": between(log, shown["complete"], shown["complete"] + idle) if idle else {},
+        "calls_complete_to_quiet": between(log, shown["complete"], quiet),
+        # the first minute once the screen is quiet
+        "idle_calls": between(log, quiet, quiet + idle) if idle else {},
         "screen": shown["screen"],
     }
 
@@ -222,6 +225,7 @@ def main() -> None:
             "calls_to_first_status": sum(runs[0]["calls_to_first"].values()),
             "calls_to_first_status_by_method": runs[0]["calls_to_first"],
             "calls_first_to_complete_by_method": runs[0]["calls_first_to_complete"],
+            "calls_complete_to_quiet_by_method": runs[0]["calls_complete_to_quiet"],
             "idle_calls_per_minute": round(sum(idle.values()) * 60 / args.idle, 1)
             if args.idle
             else None,
