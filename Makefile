@@ -32,7 +32,9 @@ lint: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.output
+	$(BIN)/python -m tests.bench.start
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.sim_calls
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.rolling
 	$(BIN)/python -m tests.bench.suite

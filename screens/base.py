@@ -353,9 +353,10 @@ class AreaScreen(Screen):
         self.refresh_view()
 
     def drawable(self, classes: frozenset[str] | None) -> bool:
-        """The pool is loaded and something this screen draws changed."""
+        """What this screen watches is loaded (a first load comes in parts)
+        and something it draws changed."""
         conn = self.conn
-        if conn is None or not conn.cache.table("host"):
+        if conn is None or not conn.cache.table("host") or not conn.cache.ready(self.watches):
             return False
         return classes is None or self.DRAWN_FROM is None or bool(classes & self.DRAWN_FROM)
 

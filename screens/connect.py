@@ -4,6 +4,8 @@ must be trusted knowingly."""
 from __future__ import annotations
 
 import os
+import threading
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,18 +16,18 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from xstui.areas import watched_types
-from xstui.services.actions import Plan
-from xstui.widgets.choice import ChoiceModal
-from xstui.widgets.plan import PlanModal
+from xstui.areas import load_order, watched_types
 from xstui.xapi.connection import ConnectError, Connection
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
-from .recovery import RecoveryModal
+if TYPE_CHECKING:
+    from xstui.services.actions import Plan
 
 
 def trust_plan(err: ConnectError) -> Plan:
     """The question asked before pinning a certificate."""
+    from xstui.services.actions import Plan
+
     host = err.target.host if err.target else "the host"
     check = [
         f"ssh root@{host} openssl x509 -in /etc/xensource/xapi-ssl.pem -noout -fingerprint -sha256"
@@ -143,8 +145,14 @@ class ConnectScreen(Screen):
             self.query_one("#password", Input).focus()
             return
         connection = Connection(
-            target, user, password, fingerprints=dict(config.fingerprints), watch=watched_types()
+            target,
+            user,
+            password,
+            fingerprints=dict(config.fingerprints),
+            watch=watched_types(),
+            load_order=load_order(),  # Status before the VMs
         )
+        connection.first_drawn = threading.Event()  # set by Status once drawn
         while True:
             try:
                 await self._in_thread(connection.login)
@@ -152,6 +160,8 @@ class ConnectScreen(Screen):
             except ConnectError as err:
                 if await self._master_gone(connection, target, err):
                     continue  # a member took over: log in again, to it
+                from xstui.widgets.plan import PlanModal
+
                 if err.kind != "trust" or not await self.app.push_screen_wait(
                     PlanModal(trust_plan(err))
                 ):
@@ -173,6 +183,10 @@ class ConnectScreen(Screen):
     async def _master_gone(self, connection, target, err) -> bool:
         """The host answered as a member and its master does not answer: offer
         the pool recovery on this member. True when a member took over."""
+        from xstui.widgets.choice import ChoiceModal
+
+        from .recovery import RecoveryModal
+
         if err.kind != "network" or err.target is None or err.target.host == target.host:
             return False
         self.show_error(str(err))

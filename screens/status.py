@@ -164,9 +164,15 @@ class StatusScreen(AreaScreen):
     )
     def probe_health(self) -> None:
         conn = self.conn
-        if conn is None or conn.state != "connected":
+        if conn is None:
             return
-        flags = [flag for probe in health_probes() for flag in probe(conn)]
+        try:
+            if conn.state != "connected":
+                return
+            flags = [flag for probe in health_probes() for flag in probe(conn)]
+        finally:
+            if conn.first_drawn is not None:
+                conn.first_drawn.set()  # the first screen is complete: read the rest
         self.app.call_from_thread(self._got_probes, flags)
 
     def _got_probes(self, flags) -> None:
@@ -192,10 +198,13 @@ class StatusScreen(AreaScreen):
             probed=self.probed,
         )
         self._draw_health_label(self.status)
+        self._draw_tab(self.query_one(TabbedContent).active or "host")
         if not self.probe_started:
             self.probe_started = True
-            self.probe_health()
-        self._draw_tab(self.query_one(TabbedContent).active or "host")
+            # the probes' calls once this is on the screen (after the refresh
+            # that lays it out, and the one that paints it); the rest of the
+            # pool once their flags are known (see probe_health)
+            self.call_after_refresh(self.call_after_refresh, self.probe_health)
 
     def _draw_tab(self, tab: str) -> None:
         """Only the visible tab is drawn; the others when they are shown."""
@@ -298,6 +307,7 @@ class StatusScreen(AreaScreen):
             else Text("No management interface is configured on this host.")
         )
         used = h.memory_total - h.memory_free
+        reading = "reading the VMs..."
         self.query_one("#card-capacity", Static).update(
             kv_table(
                 [
@@ -307,11 +317,13 @@ class StatusScreen(AreaScreen):
                     ),
                     ("Free", size(h.memory_free)),
                     ("Xen overhead", size(h.memory_overhead)),
-                    ("dom0", size(h.dom0_memory)),
+                    ("dom0", size(h.dom0_memory) if st.vms_loaded else reading),
                     ("CPUs", f"{h.cpu_count} x {h.cpu_model}" if h.cpu_model else str(h.cpu_count)),
                     (
                         "VMs running",
-                        f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool",
+                        f"{h.vms_running} here, {st.pool.vms_running} of {st.pool.vms_total} in the pool"
+                        if st.vms_loaded
+                        else reading,
                     ),
                 ]
             )
@@ -368,7 +380,8 @@ class StatusScreen(AreaScreen):
         for h in p.hosts:
             used = percent(h.memory_total - h.memory_free, h.memory_total)
             memory = f"{used:.0f}% of {size(h.memory_total)}"
-            rows.append((h.ref, (h.name, h.role, h.state, h.address, memory, str(h.vms_running))))
+            vms = str(h.vms_running) if st.vms_loaded else "..."
+            rows.append((h.ref, (h.name, h.role, h.state, h.address, memory, vms)))
         self.query_one("#pool-hosts", RowList).set_rows(rows)
 
     def _draw_storage(self, st: Status) -> None:

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from .script import CliCommand
-from .services.ha import health as ha_health
-from .services.health import HealthFlag, HealthRule
-from .services.host.clock import time_probe
-from .services.network import consistency
-from .services.network.cli import CHECK_COMMAND
-from .services.status import health as status_health
-from .services.status.cli import STATUS_COMMAND
-from .services.storage import health as storage_health
-from .services.updates.cli import ROLLING_COMMAND
-from .services.updates.health import health as updates_health
-from .services.updates.health import missing_probe as updates_missing_probe
-from .xapi.records import slim
+if TYPE_CHECKING:
+    from .script import CliCommand
+    from .services.health import HealthFlag, HealthRule
 
 ALL = None  # every field of the class
 # what tells a user VM from the rest and where it runs
@@ -62,6 +55,9 @@ DISK_SRS = (
 CORE_WATCHES: Mapping[str, tuple[str, ...] | None] = {"task": ALL, "pool": ALL, "host": ALL}
 # what the pool says an object can do now, and what runs on it (xapi/operations.py)
 OPERATIONS = ("allowed_operations", "current_operations")
+# The classes whose objects grow with the VMs (a 4000-VM pool has about
+# 4000 of each): read after the rest of what the first screen draws from
+POOL_SIZED = frozenset({"vm", "vm_metrics", "vm_guest_metrics", "vbd", "vdi", "vif"})
 # What the connection bar draws; every screen redraws for these (tasks are
 # watched for actions to wait on, not for drawing)
 BAR_CLASSES = frozenset({"pool", "host"})
@@ -75,15 +71,18 @@ class Area:
     description: str
     screen: str  # "module:Class", imported when the area is first shown
     watches: Mapping[str, tuple[str, ...] | None]  # wire class -> fields read (ALL: every one)
-    health: tuple[HealthRule, ...] = ()
-    commands: tuple[CliCommand, ...] = ()
-    # health that needs calls (not in the cache): run by Status while it is
-    # shown, at most every PROBE_SECONDS
-    probes: tuple[HealthProbe, ...] = ()
+    # The rest, like the screen, as "module:name", imported when first used
+    # (parsing the command line or drawing Status imports no more than it needs):
+    # its health rules (HealthRule each), its one-shot commands (CliCommand),
+    health: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    # and health that needs calls (not in the cache, HealthProbe each): run by
+    # Status while it is shown, at most every PROBE_SECONDS
+    probes: tuple[str, ...] = ()
 
 
 # probe(connection) -> flags; makes XAPI calls, so it runs in a worker
-HealthProbe = Callable[[object], list[HealthFlag]]
+HealthProbe = Callable[[object], list["HealthFlag"]]
 
 
 AREAS: tuple[Area, ...] = (
@@ -117,9 +116,12 @@ AREAS: tuple[Area, ...] = (
             "host_patch": ALL,
             "message": ALL,
         },
-        health=status_health.RULES,
-        probes=(status_health.certificate_probe,),
-        commands=(STATUS_COMMAND,),
+        health=tuple(
+            f"xstui.services.status.health:{rule}"
+            for rule in ("hosts", "certificates", "srs", "alerts", "procedures")
+        ),
+        probes=("xstui.services.status.health:certificate_probe",),
+        commands=("xstui.services.status.cli:STATUS_COMMAND",),
     ),
     Area(
         id="network",
@@ -135,8 +137,8 @@ AREAS: tuple[Area, ...] = (
             "vlan": ALL,
             "vm": ("name_label", "VIFs", "resident_on", "power_state", "is_control_domain"),
         },
-        health=(consistency.health,),
-        commands=(CHECK_COMMAND,),
+        health=("xstui.services.network.consistency:health",),
+        commands=("xstui.services.network.cli:CHECK_COMMAND",),
     ),
     Area(
         id="ha",
@@ -157,7 +159,7 @@ AREAS: tuple[Area, ...] = (
                 "affinity",
             ),
         },
-        health=(ha_health,),
+        health=("xstui.services.ha.model:health",),
     ),
     Area(
         id="updates",
@@ -182,9 +184,9 @@ AREAS: tuple[Area, ...] = (
             ),
             "pbd": ("host", "SR"),
         },
-        health=(updates_health,),
-        probes=(updates_missing_probe,),
-        commands=(ROLLING_COMMAND,),
+        health=("xstui.services.updates.health:health",),
+        probes=("xstui.services.updates.health:missing_probe",),
+        commands=("xstui.services.updates.cli:ROLLING_COMMAND",),
     ),
     Area(
         id="backup",
@@ -229,7 +231,7 @@ AREAS: tuple[Area, ...] = (
             "vm": VM_PLACE,
             "host": ALL,
         },
-        health=(storage_health,),
+        health=("xstui.services.storage.srs:health",),
     ),
     Area(
         id="logs",
@@ -263,7 +265,7 @@ AREAS: tuple[Area, ...] = (
             "vdi": ("SR",),
             "vbd": ("VM", "VDI"),
         },
-        probes=(time_probe,),
+        probes=("xstui.services.host.clock:time_probe",),
     ),
     Area(
         id="vms",
@@ -309,18 +311,41 @@ def watched_fields(areas: tuple[Area, ...] = AREAS) -> dict[str, tuple[str, ...]
     return {cls: (tuple(sorted(f)) if f is not ALL else ALL) for cls, f in out.items()}
 
 
+def load_order(areas: tuple[Area, ...] = AREAS) -> tuple[tuple[str, ...], ...]:
+    """How the console reads the pool (Connection.load_parts): what the first
+    area's screen draws from but the classes that grow with the VMs, then
+    those of them it reads, then the rest. Its first frame waits for no VM."""
+    first = watched_fields(areas[:1])
+    return (
+        tuple(c for c in first if c not in POOL_SIZED),
+        tuple(c for c in first if c in POOL_SIZED),
+    )
+
+
 def watched_types(areas: tuple[Area, ...] = AREAS) -> dict[str, type]:
     """The record type of every watched class, for the connection's cache."""
+    from .xapi.records import slim
+
     return {cls: slim(cls, fields) for cls, fields in watched_fields(areas).items()}
 
 
+@cache
+def _imported(names: tuple[str, ...]) -> tuple:
+    """What each "module:name" names, its module imported once."""
+    out = []
+    for name in names:
+        module, attribute = name.split(":")
+        out.append(getattr(import_module(module), attribute))
+    return tuple(out)
+
+
 def health_rules(areas: tuple[Area, ...] = AREAS) -> tuple[HealthRule, ...]:
-    return tuple(rule for a in areas for rule in a.health)
+    return _imported(tuple(rule for a in areas for rule in a.health))
 
 
 def health_probes(areas: tuple[Area, ...] = AREAS) -> tuple[HealthProbe, ...]:
-    return tuple(p for a in areas for p in a.probes)
+    return _imported(tuple(p for a in areas for p in a.probes))
 
 
 def commands(areas: tuple[Area, ...] = AREAS) -> tuple[CliCommand, ...]:
-    return tuple(c for a in areas for c in a.commands)
+    return _imported(tuple(c for a in areas for c in a.commands))

@@ -114,11 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of disk data exported per byte a VDI uses (default 1/1024; 1: real sizes)",
     )
     k = sub.add_parser(
-        "sim-ctl", help="inject a fault into a running simulator (kill or revive a host)"
+        "sim-ctl",
+        help="inject a fault into a running simulator (kill or revive a host), count its calls",
     )
     k.add_argument("url", help="the control URL that xstui sim printed")
     k.add_argument(
-        "action", choices=("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile")
+        "action",
+        choices=("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile", "calls"),
     )
     k.add_argument("host", nargs="?", default="", help="host name (all but hosts, lose-statefile)")
     k.add_argument("--password", help="the simulator's password (default: $XSTUI_PASSWORD)")
@@ -133,7 +135,7 @@ def run_sim_ctl(args) -> int:
     password = args.password or os.environ.get("XSTUI_PASSWORD", "")
     if not password:
         return fail("give the simulator's password (--password or XSTUI_PASSWORD)")
-    if args.action not in ("hosts", "lose-statefile") and not args.host:
+    if args.action not in ("hosts", "lose-statefile", "calls") and not args.host:
         return fail(f"{args.action} needs a host name")
     body = json.dumps({"password": password, "action": args.action, "host": args.host}).encode()
     request = urllib.request.Request(
@@ -149,7 +151,9 @@ def run_sim_ctl(args) -> int:
             return fail(str(err))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return fail(f"no simulator control endpoint at {args.url}: {exc}", 3)
-    if "hosts" in result:
+    if "calls" in result:  # for scripts and benchmarks: JSON, see Simulator.call_counts
+        say(json.dumps(result))
+    elif "hosts" in result:
         for h in result["hosts"]:
             state = ("master" if h["master"] else "member") + ("" if h["live"] else ", DEAD")
             say(f"{h['name']:<12} {h['address']:<15} {state:<14} follows {h['believes_master']}")

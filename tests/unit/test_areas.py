@@ -3,7 +3,11 @@ and the CLI are built from."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib import import_module
+
+import pytest
 
 from xstui.areas import ALL, AREAS, commands, health_rules, watched_fields, watched_types
 from xstui.datamodel import class_spec
@@ -33,3 +37,44 @@ def test_watched_fields_are_the_union_and_all_wins():
 def test_health_rules_and_commands_come_from_every_area():
     assert len(health_rules()) == sum(len(a.health) for a in AREAS)
     assert {c.name for c in commands()} == {"status", "check", "rolling-update"}
+
+
+def imported_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_parsing_the_command_line_imports_no_area_and_no_textual():
+    loaded = imported_after(
+        "from xstui.cli import build_parser\nbuild_parser().parse_args(['status', 'demo'])"
+    )
+    assert not {m for m in loaded if m.split(".")[0] in ("textual", "XenAPI", "yaml")}
+    services = {m for m in loaded if m.startswith("xstui.services.")}
+    # the commands' own modules (and their packages), nothing they run
+    assert services <= {
+        "xstui.services.values",
+        *(
+            f"xstui.services.{a}{cli}"
+            for a in ("status", "network", "updates")
+            for cli in ("", ".cli")
+        ),
+    }, services
+
+
+def test_a_package_imports_a_module_when_one_of_its_names_is_used():
+    loaded = imported_after("import xstui.services.host")
+    assert "xstui.services.host.maintenance" not in loaded
+    loaded = imported_after("from xstui.services.host import EnterMaintenance")
+    assert "xstui.services.host.maintenance" in loaded
+    assert "xstui.services.host.power" not in loaded
+    import xstui.services.host as host
+
+    assert "EnterMaintenance" in dir(host) and "EnterMaintenance" in host.__all__
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        host.Nothing  # noqa: B018

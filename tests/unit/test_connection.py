@@ -11,7 +11,7 @@ import pytest
 import XenAPI
 
 from tests.waiting import TIMEOUT, wait_for
-from xstui.areas import watched_types
+from xstui.areas import load_order, watched_types
 from xstui.services.actions import Cancelled, TaskFailed, run_task
 from xstui.xapi.connection import EVENT_TIMEOUT, ConnectError, Connection, XapiFailure
 from xstui.xapi.targets import parse_target
@@ -23,12 +23,15 @@ def connect(running, **kw) -> Connection:
     return conn
 
 
-def test_login_reads_this_host_and_the_release_in_two_calls(running_sim):
+def test_login_reads_this_host_in_one_call_and_the_release_when_asked(running_sim):
     conn = connect(running_sim)
     assert conn.this_host == running_sim.sim.master
-    assert conn.calls == 2  # session.get_record, system.listMethods (what the release can do)
+    assert conn.calls == 1  # session.get_record
     conn.load_once()
-    assert conn.calls == 3
+    assert conn.calls == 2
+    assert conn.has_method("VM.start") and not conn.has_method("VM.fly")
+    assert conn.calls == 3  # system.listMethods, once
+    assert conn.has_method("host.reboot") and conn.calls == 3
     assert len(conn.cache.table("host")) == 3
     conn.close()
 
@@ -108,8 +111,8 @@ def test_event_stream_is_woken_by_a_change(running_sim):
     conn.on_change = changes.append
     ask = conn._event_from
 
-    def event_from(channel, token, timeout):
-        result = ask(channel, token, timeout)
+    def event_from(channel, token, timeout, *classes):
+        result = ask(channel, token, timeout, *classes)
         answers.append(result["events"])
         return result
 
@@ -128,6 +131,39 @@ def test_event_stream_is_woken_by_a_change(running_sim):
     assert time.monotonic() - started < EVENT_TIMEOUT / 2
     assert host in [ev["ref"] for ev in answers[loaded]]  # the first answer after the load
     assert any("host" in c for c in changes)
+    conn.close()
+
+
+def test_a_first_load_in_parts_brings_what_status_draws_before_the_vms(running_sim):
+    conn = connect(running_sim, watch=watched_types(), load_order=load_order())
+    assert "host" in conn.load_parts[0] and "vm" not in conn.load_parts[0]
+    assert conn.load_parts[1] == ["vm", "vm_metrics"] and "vbd" in conn.load_parts[2]
+    seen = []  # at each change: the classes, VMs there, the load complete
+    conn.on_change = lambda classes: seen.append(
+        (set(classes), bool(conn.cache.table("vm")), conn.cache.loads)
+    )
+    ask, master = conn._event_from, running_sim.sim.master
+
+    def event_from(channel, token, timeout, classes=None):
+        result = ask(channel, token, timeout, classes)
+        if classes == conn.load_parts[1]:  # a change to the first part meanwhile
+            running_sim.sim.store.set("host", master, name_label="renamed meanwhile")
+        return result
+
+    conn._event_from = event_from
+    started = time.monotonic()
+    conn.start_events()
+    wait_for(lambda: conn.cache.loads, what="the whole pool")
+    first, vms, last = seen[0], seen[1], seen[2]
+    assert "host" in first[0] and "vm" not in first[0] and first[1:] == (False, 0)
+    assert vms[0] == {"vm", "vm_metrics"} and vms[1:] == (True, 0)
+    assert {"host", "vm", "vbd"} <= last[0] and last[2] == 1  # every screen draws whole
+    assert conn.cache.ready(set(conn.cache.types))
+    # what changed while the other parts were read is not lost (the first part's token)
+    wait_for(lambda: conn.cache.get("host", master).name_label == "renamed meanwhile")
+    log = [m for t, m in running_sim.sim.call_counts()["log"] if t >= started]
+    # what the release can do is read once the first screen can draw
+    assert log[:4] == ["event.from", "system.listMethods", "event.from", "event.from"]
     conn.close()
 
 

@@ -10,6 +10,7 @@ import json
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -66,6 +67,19 @@ def test_the_control_endpoint_refuses_a_wrong_password(running_sim):
         urllib.request.urlopen(urllib.request.Request(running_sim.control_url, data=body))
     assert refused.value.code == 403
     assert all(r["live"] for r in host_rows(running_sim.sim))
+
+
+def test_the_control_endpoint_counts_the_calls_it_answered(running_sim, connection):
+    before = json.loads(sim_ctl(running_sim, "calls").stdout)["calls"]
+    started = time.monotonic()
+    connection.call("pool.get_all")
+    connection.call("pool.get_all")
+    out = sim_ctl(running_sim, "calls")
+    assert out.returncode == 0, out.stderr
+    after = json.loads(out.stdout)
+    assert after["calls"]["pool.get_all"] - before.get("pool.get_all", 0) == 2
+    assert after["calls"]["session.login_with_password"] >= 1  # the connection's login
+    assert [m for t, m in after["log"] if t >= started] == ["pool.get_all", "pool.get_all"]
 
 
 def test_master_killed_a_member_takes_over_and_the_others_follow(running_sim, live):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from xstui.areas import health_rules, watched_types
+from xstui.areas import health_rules, load_order, watched_types
 from xstui.services.status import build_status
 from xstui.xapi.connection import Connection
 from xstui.xapi.targets import parse_target
@@ -146,3 +146,23 @@ def test_a_live_fingerprint_other_than_the_pin_is_flagged(loaded):
     assert flag.severity == "critical"
     same = build_status(conn.cache, conn.this_host, fingerprint=pinned, pinned=pinned)
     assert not any("pinned" in f.text for f in same.health)
+
+
+def test_status_drawn_before_the_vms_arrive_says_they_are_not_known(running_sim):
+    conn = Connection(
+        parse_target(running_sim.url),
+        "root",
+        running_sim.password,
+        watch=watched_types(),
+        load_order=load_order(),
+    )
+    conn.login()
+    first = conn.load_parts[0]
+    part = conn._event_from(conn._event_channel(), "", 0.0, first)
+    conn.cache.replace_part(part["events"], first, last=False)
+    st = build_status(conn.cache, conn.this_host, rules=health_rules())
+    assert not st.vms_loaded and st.host.name and st.pool.host_count == 3
+    conn.load_once()
+    st = build_status(conn.cache, conn.this_host, rules=health_rules())
+    assert st.vms_loaded and st.pool.vms_total > 0
+    conn.close()

@@ -15,8 +15,6 @@ import socket
 import time
 from dataclasses import asdict, dataclass, replace
 
-import psutil
-
 from ..xapi import views
 from ..xapi.cache import Cache
 from ..xapi.connection import ConnectionLost, XapiFailure
@@ -49,6 +47,8 @@ class Claim:
     @property
     def abandoned(self) -> bool:
         """Left by a console of this machine that is no longer running."""
+        import psutil  # here: the first Status frame does not wait for it
+
         return self.machine == socket.gethostname() and not psutil.pid_exists(self.pid)
 
     @property

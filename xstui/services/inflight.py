@@ -15,8 +15,6 @@ import uuid as uuids
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import psutil
-
 from ..files import write_atomic
 from ..xapi.config import state_dir
 
@@ -31,6 +29,8 @@ def folder() -> Path:
 def _started(pid: int) -> float:
     """When process ``pid`` started (0 when there is none): with the pid, what
     tells a live console from a new process that took a dead one's pid."""
+    import psutil  # here: the first Status frame does not wait for it
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.Error, OSError):

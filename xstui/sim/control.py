@@ -1,6 +1,6 @@
 """Fault injection outside the XAPI namespace, for tests and for an admin
 rehearsing a recovery: kill a host, bring it back, list the hosts as the
-simulator sees them. Served on its own loopback-only listener (``xstui sim``
+simulator sees them, count the calls it answered. Served on its own loopback-only listener (``xstui sim``
 prints its URL), driven by ``xstui sim-ctl URL ACTION [HOST]``; every
 request carries the simulator's password."""
 
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 
 from .simulator import Simulator
 
-ACTIONS = ("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile")
+ACTIONS = ("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile", "calls")
 MAX_BODY = 4096
 
 
@@ -42,6 +42,8 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
         return {"error": f"unknown action {action!r} (one of {', '.join(ACTIONS)})"}
     if action == "hosts":
         return {"hosts": host_rows(sim)}
+    if action == "calls":
+        return sim.call_counts()
     if action == "lose-statefile":
         sim.lose_statefile()
         return {"done": "every host lost the HA statefile: HA is on but broken"}

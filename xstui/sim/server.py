@@ -38,6 +38,7 @@ from .wire import (
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # far above any API call; a bigger body is refused
 TLS_HANDSHAKE_SECONDS = 10
+SMALL_REPLY = 1 << 20  # bytes: a reply this small goes out with its headers
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -69,6 +70,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        if len(body) <= SMALL_REPLY:  # with its headers, in one write: one packet, not two
+            self._headers_buffer.extend((b"\r\n", body))
+            self.flush_headers()
+            return
         self.end_headers()
         self.wfile.write(body)
 

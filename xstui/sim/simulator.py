@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
+from collections import Counter, deque
 
 from .. import clock
 from ..datamodel import least_role
@@ -59,6 +61,11 @@ class Simulator:
         self.ha_failover_seconds = 5.0
         self._permissions: dict[str, frozenset | None] = {}  # session -> its RBAC permissions
         self.denied: list[str] = []  # calls refused by RBAC, for tests to see
+        # calls answered, by method, and the last ones with when (monotonic
+        # seconds): what a client costs (xstui sim-ctl URL calls)
+        self.calls: Counter[str] = Counter()
+        self.call_log: deque[tuple[float, str]] = deque(maxlen=10000)
+        self._calls_lock = threading.Lock()
         # the API release this pool runs (the newest unless a scenario says
         # ``api:``), and messages hidden on top ("host.reset_server_certificate"):
         # unknown to dispatch and to system.listMethods
@@ -364,6 +371,9 @@ class Simulator:
     def call(self, method: str, params: list, caller: Caller | None = None):
         """Run one API call; the value, or XapiError (or DropConnection when a
         drop was injected)."""
+        with self._calls_lock:
+            self.calls[method] += 1
+            self.call_log.append((time.monotonic(), method))
         when = self.take_drop(method)
         if when == "before":
             raise DropConnection(method)
@@ -374,6 +384,13 @@ class Simulator:
                 pass
             raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
+
+    def call_counts(self) -> dict:
+        """The API calls answered so far, by method, and the last ones as
+        [monotonic seconds, method] (the clock every process of the machine
+        shares: a benchmark tells which came before what it saw)."""
+        with self._calls_lock:
+            return {"calls": dict(self.calls), "log": [list(c) for c in self.call_log]}
 
     def take_drop(self, name: str) -> str:
         """The drop injected for this call of ``name`` (a method, or an HTTP

@@ -25,37 +25,52 @@ class WireError(Exception):
 
 def xml_value(value) -> str:
     out: list[str] = []
-    _xml(value, out)
+    _xml(value, out.append)
     return "".join(out)
 
 
-def _xml(v, out: list[str]) -> None:
-    if isinstance(v, bool):
-        out.append(f"<value><boolean>{int(v)}</boolean></value>")
-    elif isinstance(v, XDate):
-        out.append(f"<value><dateTime.iso8601>{v}</dateTime.iso8601></value>")
-    elif isinstance(v, str):
-        out.append(f"<value>{escape(v)}</value>")
-    elif isinstance(v, I4):
-        out.append(f"<value><i4>{v}</i4></value>")
-    elif isinstance(v, int):
-        out.append(f"<value>{v}</value>")
-    elif isinstance(v, float):
-        out.append(f"<value><double>{v!r}</double></value>")
-    elif isinstance(v, dict):
-        out.append("<value><struct>")
+def _text(v: str) -> str:
+    """XML-escaped (most strings need nothing: checked first, it is cheaper)."""
+    return escape(v) if "&" in v or "<" in v or ">" in v else v
+
+
+def _xml(v, put) -> None:
+    """``v`` as XML-RPC, piece by piece to ``put``. The common types are told
+    by their exact type first (a reply is mostly strings, dicts and lists:
+    VM.get_record's ~100 members each time), subclasses after."""
+    t = type(v)
+    if t is str:
+        put(f"<value>{_text(v)}</value>")
+    elif t is dict:
+        put("<value><struct>")
         for k, item in v.items():
-            out.append(f"<member><name>{escape(str(k))}</name>")
-            _xml(item, out)
-            out.append("</member>")
-        out.append("</struct></value>")
-    elif isinstance(v, list | tuple):
-        out.append("<value><array><data>")
+            put(f"<member><name>{_text(k if type(k) is str else str(k))}</name>")
+            _xml(item, put)
+            put("</member>")
+        put("</struct></value>")
+    elif t is list or t is tuple:
+        put("<value><array><data>")
         for item in v:
-            _xml(item, out)
-        out.append("</data></array></value>")
+            _xml(item, put)
+        put("</data></array></value>")
+    elif t is bool:
+        put("<value><boolean>1</boolean></value>" if v else "<value><boolean>0</boolean></value>")
+    elif isinstance(v, XDate):
+        put(f"<value><dateTime.iso8601>{v}</dateTime.iso8601></value>")
+    elif isinstance(v, str):
+        put(f"<value>{_text(v)}</value>")
+    elif isinstance(v, I4):
+        put(f"<value><i4>{v}</i4></value>")
+    elif isinstance(v, int):
+        put(f"<value>{v}</value>")
+    elif isinstance(v, float):
+        put(f"<value><double>{v!r}</double></value>")
+    elif isinstance(v, dict):
+        _xml(dict(v), put)
+    elif isinstance(v, list | tuple):
+        _xml(list(v), put)
     elif v is None:
-        out.append("<value></value>")
+        put("<value></value>")
     else:
         raise TypeError(f"cannot marshal {type(v).__name__}")
 

@@ -4,6 +4,7 @@ when they read several records that must agree."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -36,6 +37,8 @@ class Cache:
         self.types = dict(types or {})  # wire class name -> record type (slim or full)
         self.generation = 0  # bumps on every applied batch (cheap change detection)
         self.loads = 0  # full loads: the first, and every resync after a reconnect
+        # the classes whose objects have all arrived (a full load comes in parts)
+        self.loaded: set[str] = set()
         # wire class -> the fields its records carry: an older release sends
         # fewer, and a field it lacks is "not reported", not an empty value
         self.fields: dict[str, frozenset[str]] = {}
@@ -61,7 +64,8 @@ class Cache:
         snapshot = obj.get("snapshot")
         if isinstance(snapshot, dict) and "class" in obj and "ref" in obj:
             cls = str(obj["class"]).lower()
-            obj["record"] = self._record(cls, obj["ref"], snapshot)
+            obj["ref"] = ref = sys.intern(str(obj["ref"]))  # one string with the refs to it
+            obj["record"] = self._record(cls, ref, snapshot)
             del obj["snapshot"]
         return obj
 
@@ -69,7 +73,8 @@ class Cache:
         """An event's record, built here unless the parser built it already."""
         record = ev.get("record")
         if record is None:
-            record = self._record(ev["class"].lower(), ev["ref"], ev["snapshot"])
+            ev["ref"] = ref = sys.intern(str(ev["ref"]))
+            record = self._record(ev["class"].lower(), ref, ev["snapshot"])
         return record
 
     def table(self, cls: str) -> dict[str, tuple]:
@@ -97,20 +102,46 @@ class Cache:
                     return getattr(rec, "name_label", None)
         return None
 
-    def replace(self, events: list[dict]) -> set[str]:
-        """A full load (token ""): the cache becomes exactly these objects."""
-        fresh: dict[str, dict[str, tuple]] = {}
-        with gc_paused(freeze=True):
+    def _tables(self, events: list[dict], fresh: dict, freeze: bool) -> dict:
+        with gc_paused(freeze=freeze):
             for ev in events:
                 if ev.get("operation") != "del" and ("snapshot" in ev or "record" in ev):
                     fresh.setdefault(ev["class"].lower(), {})[ev["ref"]] = self._of(ev)
+        return fresh
+
+    def replace(self, events: list[dict]) -> set[str]:
+        """A full load (token ""): the cache becomes exactly these objects."""
+        fresh = self._tables(events, {}, freeze=True)
         with self.lock:
             changed = set(fresh) | set(self.records)
             self.records = fresh
+            self.loaded = set(self.types) | set(fresh)
             self.generation += 1
             self.loads += 1
             self.changed.notify_all()
         return changed
+
+    def replace_part(self, events: list[dict], classes: list[str], last: bool) -> set[str]:
+        """A part of a full load: these classes become exactly these objects,
+        the others keep theirs until their part comes. After the ``last``
+        part the load is complete (``loads`` counts it) and every class is
+        said to have changed (a screen waiting for its classes draws whole)."""
+        fresh = self._tables(events, {c: {} for c in classes}, freeze=last)
+        with self.lock:
+            changed = {c for c, table in fresh.items() if table or self.records.get(c)}
+            self.records.update(fresh)
+            self.loaded.update(fresh)
+            if last:
+                self.loads += 1
+                changed = set(self.records)
+            self.generation += 1
+            self.changed.notify_all()
+        return changed
+
+    def ready(self, classes) -> bool:
+        """Whether every one of ``classes`` that is watched has all its
+        objects here (a full load comes in parts: see Connection.load_parts)."""
+        return all(c in self.loaded for c in classes if c in self.types)
 
     def apply(self, events: list[dict]) -> set[str]:
         changed: set[str] = set()

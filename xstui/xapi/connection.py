@@ -9,7 +9,7 @@ import socket
 import ssl
 import threading
 import xmlrpc.client
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from xml.parsers.expat import ExpatError
 
 import XenAPI
@@ -28,6 +28,7 @@ from .transport import DeadlinePassed, TargetTransport
 BASE_WATCH = ("pool", "host", "task")
 log = logging.getLogger("xstui")
 EVENT_TIMEOUT = 30.0
+FIRST_DRAW_WAIT = 1.0  # seconds the rest of the pool waits for the first screen
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
 # what a reply that is not XAPI's raises while it is decoded
 BAD_REPLIES = (
@@ -107,6 +108,7 @@ class Connection:
         fingerprints: dict[str, str] | None = None,
         timeout: float = 120.0,
         watch: dict[str, type] | None = None,
+        load_order: Sequence[Iterable[str]] = (),
     ):
         self.target = target
         self.user, self._password = user, password
@@ -118,6 +120,12 @@ class Connection:
         self.timeout = timeout
         self.cache = Cache(watch or {cls: record_type(cls) for cls in BASE_WATCH})
         self.event_classes = sorted(self.cache.types)
+        self.load_parts = _parts(load_order, self.event_classes)
+        # set by the first screen once it has drawn the first part of the pool
+        # (and made the calls of its own it needs): the rest is read after that
+        # (at most FIRST_DRAW_WAIT later), not while the screen is being drawn
+        # (both would take the GIL in turn, and the calls would wait for it)
+        self.first_drawn: threading.Event | None = None
         self.state = "disconnected"
         self.state_detail = ""
         self.this_host = ""
@@ -240,9 +248,9 @@ class Connection:
                 )
             self.this_host = record["this_host"]
             self.access = Access.of_session(record)
-            # what this release can do, read once now (the master may have
-            # changed, or been updated): screens ask it as they draw
-            self._methods = self._list_methods()
+            # what this release can do: read again (the master may have changed,
+            # or been updated) when first asked, not before the first screen
+            self._methods = None
             self._set_state("connected")
             return
         raise ConnectError(f"{self.target.url}: too many HOST_IS_SLAVE redirections", "network")
@@ -322,10 +330,21 @@ class Connection:
     def has_method(self, method: str) -> bool:
         """Whether the pool's API has ``method`` ("host.reset_server_certificate"),
         from its own list (``system.listMethods``, read once per login): what
-        a host can do is asked of the API, never guessed from its product name."""
-        if self._methods is None:
-            self._methods = self._list_methods()
-        return not self._methods or method in self._methods
+        a host can do is asked of the API, never guessed from its product name.
+        The event thread reads the list after the first part of the pool (see
+        _load); asked before that (the pool not loaded yet) from the screen's
+        thread, which must not wait for a call, it says yes (the screens ask
+        again as the pool arrives)."""
+        methods = self._methods
+        if methods is None:
+            if (
+                self.events_running
+                and not self.cache.loads
+                and threading.current_thread() is threading.main_thread()
+            ):
+                return True
+            methods = self._methods = self._list_methods()
+        return not methods or method in methods
 
     def lacks(self, calls) -> list[str]:
         """Which of these XAPI calls ("host.enable_ssh"; HTTP handlers and
@@ -432,9 +451,13 @@ class Connection:
         proxy.last_login_params = (self.user, self._password, "2.16", "xstui")
         return proxy
 
-    def _event_from(self, channel, token: str, timeout: float) -> dict:
-        """One ``event.from``: {"events": [...], "token": "..."}; a reply of
-        another shape is a host that is not XAPI (ConnectionLost)."""
+    def _event_from(
+        self, channel, token: str, timeout: float, classes: list[str] | None = None
+    ) -> dict:
+        """One ``event.from`` (of ``classes``, by default every watched one):
+        {"events": [...], "token": "..."}; a reply of another shape is a host
+        that is not XAPI (ConnectionLost)."""
+        classes = classes or self.event_classes
         with self._lock:
             self.calls += 1
         try:
@@ -442,7 +465,7 @@ class Connection:
                 try:
                     result = channel.call(
                         "event.from",
-                        [self.session_ref, self.event_classes, token, timeout],
+                        [self.session_ref, classes, token, timeout],
                         object_hook=self.cache.event_hook,
                     )
                 except JsonRpcFailure as f:
@@ -451,12 +474,10 @@ class Connection:
                     self._json_ok = False
                     self._close_channel()
                     self._channel = self._event_channel(channel.timeout)
-                    return self._event_from(self._channel, token, timeout)
+                    return self._event_from(self._channel, token, timeout, classes)
             else:
                 try:
-                    result = channel.xenapi_request(
-                        "event.from", (self.event_classes, token, timeout)
-                    )
+                    result = channel.xenapi_request("event.from", (classes, token, timeout))
                 except XenAPI.Failure as f:
                     raise XapiFailure(f.details) from None
         except BAD_REPLIES as exc:
@@ -517,6 +538,9 @@ class Connection:
         self._channel = self._event_channel()
         while not self._stop.is_set():
             try:
+                if token == "":
+                    token, backoff = self._load(), 0.5
+                    continue
                 result = self._event_from(self._channel, token, EVENT_TIMEOUT)
             except XapiFailure as exc:
                 # the toolstack restarted (SESSION_INVALID), or this host is no longer
@@ -549,16 +573,39 @@ class Connection:
                 except ConnectError as err:
                     self._set_state("reconnecting", str(err))
                 continue
-            changed = (
-                self.cache.replace(result["events"])
-                if token == ""
-                else self.cache.apply(result["events"])
-            )
+            changed = self.cache.apply(result["events"])
             token, backoff = result["token"], 0.5
             if self.state != "connected":
                 self._set_state("connected")
             if changed:
                 self.on_change(changed)
+
+    def _load(self) -> str:
+        """A full load (at the start, and to resync): the pool's objects, part
+        by part (``load_parts``: what the first screen draws from comes
+        first, and is drawn before the rest is read); the token to follow
+        changes from, the first part's (what changed while the other parts
+        were read comes again: applying it twice changes nothing)."""
+        token = ""
+        for i, classes in enumerate(self.load_parts):
+            result = self._event_from(self._channel, "", 0.0, classes)
+            last = i == len(self.load_parts) - 1
+            if last and self._methods is None:  # known once the load is complete
+                self._methods = self._list_methods()
+            if len(self.load_parts) == 1:
+                changed = self.cache.replace(result["events"])
+            else:
+                changed = self.cache.replace_part(result["events"], classes, last)
+            token = token or result["token"]
+            if self.state != "connected":
+                self._set_state("connected")
+            if changed:
+                self.on_change(changed)
+            if i == 0 and not last and self.first_drawn is not None:
+                self.first_drawn.wait(FIRST_DRAW_WAIT)
+            if self._methods is None:  # or as soon as the first screen has drawn
+                self._methods = self._list_methods()
+        return token
 
     def _relogin(self) -> None:
         """Log in again after a loss, log out the session it replaces and open
@@ -653,6 +700,19 @@ class Connection:
                     self._lock.release()
             self._proxy("close")()  # and drop the kept-alive HTTP connection
         self._set_state("closed")
+
+
+def _parts(order: Sequence[Iterable[str]], classes: list[str]) -> list[list[str]]:
+    """The parts of a full load: each of ``order`` (its classes that are
+    watched and not in an earlier part), then every other watched class."""
+    parts, seen = [], set()
+    for wanted in order:
+        part = [c for c in sorted(set(wanted)) if c in classes and c not in seen]
+        if part:
+            parts.append(part)
+            seen.update(part)
+    rest = [c for c in classes if c not in seen]
+    return [*parts, rest] if rest else parts or [classes]
 
 
 def network_reason(exc: BaseException) -> str:

@@ -71,12 +71,20 @@ def _enum_set(value) -> tuple:
     return tuple(sys.intern(str(v)) for v in value) if isinstance(value, list | tuple) else ()
 
 
+def _ref_set(value) -> tuple:
+    """A set of refs (a VM's VIFs): each kept once (see _ref)."""
+    return tuple(sys.intern(str(v)) for v in value) if isinstance(value, list | tuple) else ()
+
+
 def _str(value) -> str:
     return "" if value is None else str(value)
 
 
 def _ref(value) -> str:
-    return str(value) if value else NULL_REF
+    """A ref, kept once however many records name it (each VM's resident_on
+    is one of a few hosts, and the key of a table is the same string as the
+    refs to it): a 4000-VM pool's records hold tens of thousands of refs."""
+    return sys.intern(str(value)) if value else NULL_REF
 
 
 _CONVERT = {
@@ -111,6 +119,8 @@ def record_type(cls: str, fields: tuple[str, ...] | None = None) -> type:
 def _converter(field):
     if field.kind == "set" and field.type.startswith("enum "):
         return _enum_set
+    if field.kind == "set" and field.type.endswith(" ref set"):
+        return _ref_set
     return _CONVERT[field.kind]
 
 

@@ -68,6 +68,8 @@ def read_reply(response: http.client.HTTPResponse, cap: int | None = None) -> by
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > cap:
         raise ReplyTooLarge(f"the reply is {int(length)} bytes, more than {cap}")
+    if length and length.isdigit():
+        return response.read()  # its length known: read into one buffer, not chunks joined
     chunks, size = [], 0
     while chunk := response.read(1024 * 1024):
         size += len(chunk)

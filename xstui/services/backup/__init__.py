@@ -2,64 +2,55 @@
 run that compares, restore), host backups, VMs exported to XVA files without
 downtime and brought back from them, and VM metadata."""
 
-from .hosts import HOST_RESTORE_STEPS, HostBackup
-from .imports import ImportVm, XvaFile, import_source, source_fields
-from .metadata import (
-    FREQUENCIES,
-    REMOTE,
-    BackupMetadata,
-    RestoreMetadata,
-    SetSchedule,
-    SrChoice,
-    metadata_srs,
-    probe_backups,
-    schedule,
-    sr_chosen,
-    sr_field,
-)
-from .pooldb import DbSummary, DumpDatabase, RestoreDatabase, compare, dry_run, summarize
-from .vms import (
-    BackupVm,
-    ExportMetadata,
-    ImportMetadata,
-    MetadataFile,
-    export_metadata,
-    long_chain,
-    read_metadata,
-)
-from .xva import XvaReport, check_xva
+from ...lazy import exports
 
-__all__ = [
-    "FREQUENCIES",
-    "HOST_RESTORE_STEPS",
-    "REMOTE",
-    "BackupMetadata",
-    "RestoreMetadata",
-    "SetSchedule",
-    "SrChoice",
-    "metadata_srs",
-    "probe_backups",
-    "read_metadata",
-    "schedule",
-    "sr_chosen",
-    "sr_field",
-    "BackupVm",
-    "DbSummary",
-    "DumpDatabase",
-    "ExportMetadata",
-    "HostBackup",
-    "ImportMetadata",
-    "ImportVm",
-    "MetadataFile",
-    "RestoreDatabase",
-    "XvaFile",
-    "XvaReport",
-    "check_xva",
-    "compare",
-    "dry_run",
-    "export_metadata",
-    "import_source",
-    "long_chain",
-    "source_fields",
-    "summarize",
-]
+# each imported from its module when first used (see xstui.lazy)
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        ".hosts": (
+            "HOST_RESTORE_STEPS",
+            "HostBackup",
+        ),
+        ".imports": (
+            "ImportVm",
+            "XvaFile",
+            "import_source",
+            "source_fields",
+        ),
+        ".metadata": (
+            "FREQUENCIES",
+            "REMOTE",
+            "BackupMetadata",
+            "RestoreMetadata",
+            "SetSchedule",
+            "SrChoice",
+            "metadata_srs",
+            "probe_backups",
+            "schedule",
+            "sr_chosen",
+            "sr_field",
+        ),
+        ".pooldb": (
+            "DbSummary",
+            "DumpDatabase",
+            "RestoreDatabase",
+            "compare",
+            "dry_run",
+            "summarize",
+        ),
+        ".vms": (
+            "BackupVm",
+            "ExportMetadata",
+            "ImportMetadata",
+            "MetadataFile",
+            "export_metadata",
+            "long_chain",
+            "read_metadata",
+        ),
+        ".xva": (
+            "XvaReport",
+            "check_xva",
+        ),
+    },
+)

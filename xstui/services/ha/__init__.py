@@ -2,19 +2,26 @@
 the failures it tolerates and which VMs it protects. Pool recovery when the
 master is gone lives in services/pool."""
 
-from .actions import DisableHa, EnableHa, SetProtection, SetTolerate, heartbeat_candidates
-from .model import PLAN_CALL, HaStatus, ha_status, health, protection_rows, read_plan
+from ...lazy import exports
 
-__all__ = [
-    "PLAN_CALL",
-    "DisableHa",
-    "EnableHa",
-    "HaStatus",
-    "SetProtection",
-    "SetTolerate",
-    "ha_status",
-    "health",
-    "heartbeat_candidates",
-    "protection_rows",
-    "read_plan",
-]
+# each imported from its module when first used (see xstui.lazy)
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        ".actions": (
+            "DisableHa",
+            "EnableHa",
+            "SetProtection",
+            "SetTolerate",
+            "heartbeat_candidates",
+        ),
+        ".model": (
+            "PLAN_CALL",
+            "HaStatus",
+            "ha_status",
+            "health",
+            "protection_rows",
+            "read_plan",
+        ),
+    },
+)

@@ -2,44 +2,48 @@
 reboot and shutdown, the toolstack, time and NTP, SSH, remote syslog, and the
 host's hardware and software."""
 
-from .access import SetSsh, SetSyslog
-from .clock import UNREPORTED, SetNtp, SetTimezone, TimeState, read_time, time_probe, time_zones
-from .dom0_settings import InDom0, NtpInDom0, SshInDom0, TimezoneInDom0
-from .facts import HostRow, host_facts, host_rows
-from .maintenance import (
-    Blocker,
-    EnterMaintenance,
-    ExitMaintenance,
-    evacuated,
-    evacuation_blockers,
-    in_maintenance,
-)
-from .power import RebootHost, RestartToolstack, ShutdownHost
+from ...lazy import exports
 
-__all__ = [
-    "UNREPORTED",
-    "Blocker",
-    "EnterMaintenance",
-    "ExitMaintenance",
-    "HostRow",
-    "InDom0",
-    "NtpInDom0",
-    "RebootHost",
-    "RestartToolstack",
-    "SetNtp",
-    "SetSsh",
-    "SetSyslog",
-    "SetTimezone",
-    "ShutdownHost",
-    "SshInDom0",
-    "TimeState",
-    "TimezoneInDom0",
-    "evacuated",
-    "evacuation_blockers",
-    "host_facts",
-    "host_rows",
-    "in_maintenance",
-    "read_time",
-    "time_probe",
-    "time_zones",
-]
+# each imported from its module when first used (see xstui.lazy)
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        ".access": (
+            "SetSsh",
+            "SetSyslog",
+        ),
+        ".clock": (
+            "UNREPORTED",
+            "SetNtp",
+            "SetTimezone",
+            "TimeState",
+            "read_time",
+            "time_probe",
+            "time_zones",
+        ),
+        ".dom0_settings": (
+            "InDom0",
+            "NtpInDom0",
+            "SshInDom0",
+            "TimezoneInDom0",
+        ),
+        ".facts": (
+            "HostRow",
+            "host_facts",
+            "host_rows",
+        ),
+        ".maintenance": (
+            "Blocker",
+            "EnterMaintenance",
+            "ExitMaintenance",
+            "evacuated",
+            "evacuation_blockers",
+            "in_maintenance",
+        ),
+        ".power": (
+            "RebootHost",
+            "RestartToolstack",
+            "ShutdownHost",
+        ),
+    },
+)

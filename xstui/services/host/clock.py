@@ -259,18 +259,24 @@ class SetTimezone(Action):
 
 class TimeSyncProbe:
     """Health: hosts whose clock is not synchronised. Status runs it at most
-    once a minute while it is shown; each round asks at most ``per_round``
-    hosts (one read each), in turn, and remembers the verdicts, so a 64-host
-    pool costs 8 calls a minute and every host is asked every 8 minutes."""
+    once a minute while it is shown; the first round asks ``first_round``
+    hosts (one read each), every later one ``per_round``, in turn, and the
+    verdicts are remembered: the calls a minute do not grow with the pool
+    (one; each of 64 hosts is asked every hour: a clock drifts slowly, and
+    the Host area reads its host's whenever shown), and a small pool's
+    clocks are all known from the start."""
 
-    per_round = 8
+    first_round = 8
+    per_round = 1
 
     def __init__(self) -> None:
         # per connection: host ref -> synchronised (None: the host cannot say), next index
         self.state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __call__(self, conn: Connection) -> list[HealthFlag]:
-        verdicts, start = self.state.get(conn, ({}, 0))
+        verdicts, start = self.state.get(conn, (None, 0))
+        size = self.per_round if verdicts is not None else self.first_round
+        verdicts = verdicts or {}
         with conn.cache.lock:
             hosts = sorted(
                 (h.name_label, h.ref)
@@ -279,7 +285,7 @@ class TimeSyncProbe:
             )
         names = {ref: name for name, ref in hosts}
         verdicts = {ref: v for ref, v in verdicts.items() if ref in names}  # gone or down
-        batch = [hosts[(start + i) % len(hosts)] for i in range(min(self.per_round, len(hosts)))]
+        batch = [hosts[(start + i) % len(hosts)] for i in range(min(size, len(hosts)))]
         for _name, ref in batch:
             try:
                 verdicts[ref] = _optional(conn, "host.get_ntp_synchronized", ref)

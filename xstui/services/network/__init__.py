@@ -2,35 +2,36 @@
 interface, bonds and VLANs, NIC replacement, network tests and the pool
 consistency check."""
 
-from .bonds import (
-    BOND_MODES,
-    CreateBond,
-    CreateVlan,
-    DestroyBond,
-    DestroyVlan,
-    bond_name,
-    vms_using,
-)
-from .interfaces import PifRow, pif_rows
-from .management import IpConfig, ReconfigureManagement, RevertManagement, SetDns, SetHostname
-from .nic import ForgetNic, IntroduceNic, pending_replacements
+from ...lazy import exports
 
-__all__ = [
-    "BOND_MODES",
-    "CreateBond",
-    "CreateVlan",
-    "DestroyBond",
-    "DestroyVlan",
-    "ForgetNic",
-    "IntroduceNic",
-    "IpConfig",
-    "PifRow",
-    "ReconfigureManagement",
-    "RevertManagement",
-    "SetDns",
-    "SetHostname",
-    "bond_name",
-    "pending_replacements",
-    "pif_rows",
-    "vms_using",
-]
+# each imported from its module when first used (see xstui.lazy)
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {
+        ".bonds": (
+            "BOND_MODES",
+            "CreateBond",
+            "CreateVlan",
+            "DestroyBond",
+            "DestroyVlan",
+            "bond_name",
+            "vms_using",
+        ),
+        ".interfaces": (
+            "PifRow",
+            "pif_rows",
+        ),
+        ".management": (
+            "IpConfig",
+            "ReconfigureManagement",
+            "RevertManagement",
+            "SetDns",
+            "SetHostname",
+        ),
+        ".nic": (
+            "ForgetNic",
+            "IntroduceNic",
+            "pending_replacements",
+        ),
+    },
+)

@@ -7,17 +7,22 @@ worse)."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from ... import clock
 from ...script import CliCommand, fail, say, target_arguments, with_pool
-from .consistency import Finding, check_pool
+
+if TYPE_CHECKING:
+    from .consistency import Finding
 
 
 def validate(conn) -> list[Finding]:
     """The network findings first (their rule named), then the other areas'
-    flags (their area as the rule), most severe first."""
+    flags (their area as the rule), most severe first (imported as it runs:
+    parsing the command line imports no more than the arguments)."""
+    from ... import clock
     from ...areas import health_probes, health_rules
     from ..health import by_severity, collect
+    from .consistency import Finding, check_pool
     from .consistency import health as network_health
 
     rules = tuple(r for r in health_rules() if r is not network_health)

@@ -1,5 +1,9 @@
 """Status (RECIPES.md section 1): host, pool, capacity, storage and health."""
 
-from .model import Dom0Status, HostStatus, PoolStatus, Status, StorageRepo, build_status
+from ...lazy import exports
 
-__all__ = ["Dom0Status", "HostStatus", "PoolStatus", "Status", "StorageRepo", "build_status"]
+# each imported from its module when first used (see xstui.lazy)
+__getattr__, __dir__, __all__ = exports(
+    __name__,
+    {".model": ("Dom0Status", "HostStatus", "PoolStatus", "Status", "StorageRepo", "build_status")},
+)

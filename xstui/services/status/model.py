@@ -117,6 +117,9 @@ class Status:
     tls_fingerprint_source: str
     pinned_fingerprint: str = ""  # what this console trusts for the host (https only)
     dom0: Dom0Status | None = None
+    # the VMs have arrived (a first load reads them after the rest): until
+    # then the VM counts and dom0's memory are 0, not known
+    vms_loaded: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,7 +167,17 @@ def build_status(
             )
         )
     health = by_severity(health + extra)
-    return Status(host, pool_status, srs, health, fingerprint, fingerprint_source, pinned, dom0)
+    return Status(
+        host,
+        pool_status,
+        srs,
+        health,
+        fingerprint,
+        fingerprint_source,
+        pinned,
+        dom0,
+        vms_loaded=cache.ready(("vm", "vm_metrics")),
+    )
 
 
 def _management(cache: Cache, host_ref: str) -> ManagementInterface | None:

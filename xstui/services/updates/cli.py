@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from ...script import (
     EXIT_CONNECT,
@@ -26,15 +27,19 @@ from ...script import (
     target_arguments,
     with_pool,
 )
-from ...xapi import views
-from ...xapi.transfer import TransferFailed
-from .baseline import BaselineError, drift, load
-from .generation import NONE, detect
-from .model import UpdatesView, build, read_document
+
+if TYPE_CHECKING:
+    from .model import UpdatesView
+
+# What the commands use is imported when they run: parsing the command line
+# imports no more than the arguments (see xstui.areas).
 
 
 def current_view(conn) -> UpdatesView:
     """The per-host picture, reading XenServer 8's list of missing updates."""
+    from .generation import detect
+    from .model import build, read_document
+
     generation = detect(conn)
     return build(conn.cache, generation, read_document(conn, generation))
 
@@ -42,6 +47,8 @@ def current_view(conn) -> UpdatesView:
 def no_hotfix_api(conn, view: UpdatesView) -> str:
     """Why hotfixes cannot be checked or applied on this pool, naming its
     release ('' when they can)."""
+    from .generation import NONE
+
     if view.generation is not NONE:
         return ""
     return (
@@ -51,6 +58,10 @@ def no_hotfix_api(conn, view: UpdatesView) -> str:
 
 
 def run_baseline(args) -> int:
+    from ...xapi import views
+    from ...xapi.transfer import TransferFailed
+    from .baseline import BaselineError, drift, load
+
     try:
         baseline = load(args.baseline)
     except BaselineError as exc:
@@ -111,6 +122,7 @@ def rolling_arguments(parser) -> None:
 
 
 def run_rolling(args) -> int:
+    from ...xapi.transfer import TransferFailed
     from ..actions import ActionFailed, InvalidInput, RunContext
     from .rolling import BLOCKED_CHOICES, RollingUpdate, prepare
 
