@@ -59,6 +59,8 @@ def test_parsing_the_command_line_imports_no_area_and_no_textual():
     # the commands' own modules (and their packages), nothing they run
     assert services <= {
         "xstui.services.values",
+        "xstui.services.fleet",
+        "xstui.services.fleet.arguments",
         *(
             f"xstui.services.{a}{cli}"
             for a in ("status", "network", "updates")

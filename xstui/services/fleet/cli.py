@@ -16,27 +16,6 @@ from .targets import FleetError, FleetTarget, resolve_fleet
 MAX_CONCURRENCY = 64
 
 
-def fleet_arguments(parser) -> None:
-    parser.add_argument(
-        "--fleet",
-        metavar="FILE|GROUP",
-        help="every pool of a fleet file (YAML) or of a group of saved targets, in parallel",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        default=8,
-        metavar="N",
-        help="with --fleet: at most N pools at once (default 8)",
-    )
-    parser.add_argument(
-        "--password-command",
-        metavar="CMD",
-        help="with --fleet: run CMD NAME URL for each pool's password "
-        "(else XSTUI_PASSWORD_<NAME>, XSTUI_PASSWORD or one prompt)",
-    )
-
-
 def fleet_of(args) -> list[FleetTarget]:
     """The fleet the arguments name; exits 2 with the file's problems."""
     from ...xapi.config import Config

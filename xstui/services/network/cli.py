@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ...script import CliCommand, fail, say, target_arguments, with_pool
+from ..fleet.arguments import fleet_arguments
 
 if TYPE_CHECKING:
     from .consistency import Finding
@@ -57,8 +58,6 @@ def run_check(args) -> int:
 
 
 def check_arguments(parser) -> None:
-    from ..fleet.cli import fleet_arguments
-
     target_arguments(parser, fleet=True)
     fleet_arguments(parser)
     parser.add_argument(

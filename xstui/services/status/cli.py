@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ...script import CliCommand, fail, target_arguments, with_pool
+from ..fleet.arguments import fleet_arguments
 
 
 def pool_status(conn):
@@ -43,8 +44,6 @@ def run_status(args) -> int:
 
 
 def status_arguments(parser) -> None:
-    from ..fleet.cli import fleet_arguments
-
     target_arguments(parser, fleet=True)
     fleet_arguments(parser)
 
