@@ -68,6 +68,9 @@ def read_repository(conn) -> dict:
     TransferFailed with XAPI's reason (no repository, not synced)."""
     from ...xapi.transfer import TransferFailed, get_bytes
 
+    refusal = conn.access.refusal(("http/get_updates",))
+    if refusal:  # not asked: a refused call is still a refusal in the audit
+        raise TransferFailed(f"the list of updates {refusal}")
     body = get_bytes(conn, "/updates", {}, limit=16 << 20)
     try:
         doc = json.loads(body)
