@@ -201,6 +201,7 @@ class _Builder:
         for row in sc.get("vms", []):
             self.make_vm(*row)
         self.make_templates()
+        self.make_load(sc.get("load") or {})
         self.make_updates()
         self.make_messages()
         self.make_directory()
@@ -215,6 +216,17 @@ class _Builder:
         for vm in list(st.table("VM")):  # last: earlier objects keep their uuids
             consoles.sync(st, vm, by_ref=True)
         return st
+
+    def make_load(self, load: dict) -> None:
+        """The performance figures' load profile (xstui.sim.rrd), its names checked."""
+        vms = {r["name_label"] for r in self.store.table("VM").values()}
+        for key, known in (("busy", vms), ("noisy", vms), ("memory_tight", set(self.hosts))):
+            for name in load.get(key, []):
+                if name not in known:
+                    raise ScenarioError(
+                        f"load.{key}: no {'host' if known is not vms else 'VM'} named {name!r}"
+                    )
+        self.store.load = {k: list(load.get(k, [])) for k in ("busy", "noisy", "memory_tight")}
 
     # hosts ---------------------------------------------------------------
     ROLE_DESCRIPTIONS = {

@@ -80,6 +80,12 @@ class Simulator:
         # what was done to hosts, for tests to count: ("apply", host name, update),
         # ("reboot", host name, "")
         self.records: list[tuple[str, str, str]] = []
+        # the "now" of the performance data (RRDs): the simulator's clock; a
+        # test pins it for figures that never change
+        self.clock = clock.now
+        # fault injection on a host's metrics endpoints (xstui.sim.rrd.FAULTS):
+        # host -> ("fail" | "garbage" | "slow", seconds for "slow")
+        self.metrics_faults: dict[str, tuple[str, float]] = {}
 
     def record(self, what: str, host: str, detail: str = "") -> None:
         self.records.append((what, self.store.get("host", host)["name_label"], detail))
