@@ -15,6 +15,7 @@ from .script import CliCommand
 from .services.ha import health as ha_health
 from .services.health import HealthFlag, HealthRule
 from .services.host.clock import time_probe
+from .services.metrics.cli import TOP_COMMAND
 from .services.network import consistency
 from .services.network.cli import CHECK_COMMAND
 from .services.status import health as status_health
@@ -293,6 +294,7 @@ AREAS: tuple[Area, ...] = (
             "sr": DISK_SRS,
             "pbd": ("host", "SR", "currently_attached"),
         },
+        commands=(TOP_COMMAND,),
     ),
 )
 
