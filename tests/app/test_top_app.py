@@ -1,0 +1,88 @@
+"""Pilot tests at 80x24 on the Linux console: the VMs area's Top tab (F8,
+T) lists the running VMs busiest first with their host and a sparkline in
+PC console glyphs, sorts by CPU, memory, disk or network (o), applies the VM
+list's filter, reads the RRDs only while shown, and a host whose metrics
+fail says "no data" with the reason while the others keep their figures."""
+
+from __future__ import annotations
+
+from xstui.screens.vms import VmsScreen
+
+from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.waiting import until
+from xstui.app import XstuiApp
+from xstui.sim import rrd
+from xstui.widgets.console import foreign_glyphs
+from xstui.widgets.rowlist import RowList
+
+
+def top_rows(screen) -> list[tuple[str, ...]]:
+    return [tuple(cells) for _key, cells in screen.query_one("#top-list", RowList).rows]
+
+
+async def open_top(pilot) -> VmsScreen:
+    app = pilot.app
+    await until(pilot, lambda: app.connection.cache.table("vm"), what="the pool loaded")
+    await pilot.press("f8")
+    await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+    await pilot.press("T")
+    screen = app.screen
+    await until(pilot, lambda: top_rows(screen) and screen.tab == "top", what="the Top tab")
+    return screen
+
+
+async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connection, monkeypatch):  # noqa: F811
+    asked = []
+    serve = rrd.http_get
+
+    def counted(sim, host, path, query):
+        asked.append(sim.store.get("host", host)["name_label"])
+        return serve(sim, host, path, query)
+
+    monkeypatch.setattr(rrd, "http_get", counted)
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_top(pilot)
+        text = screen_text(app)
+        assert "Busiest by CPU" in text and not foreign_glyphs(text)
+        rows = top_rows(screen)
+        cpus = [int(r[2].rstrip("%")) for r in rows]
+        assert cpus == sorted(cpus, reverse=True)
+        assert {rows[0][0], rows[1][0]} & {"jenkins", "sql-prod-01", "build-agent-1"}
+        assert all(set(r[6]) <= set(" ░▒▓█·") and len(r[6]) == 19 for r in rows)
+        assert "legacy-erp" not in [r[0] for r in rows]  # halted: not running
+        assert sorted(set(asked)) == ["xcp-a", "xcp-b", "xcp-c"] and len(asked) == 3
+        first = rows[0][0]
+        assert f"{first} on " in flat(text)  # the detail line: the row under the cursor
+
+        await pilot.press("o")  # by memory
+        await until(pilot, lambda: "Busiest by memory" in screen_text(app))
+        memory = [r[0] for r in top_rows(screen)]
+        assert memory[0] == "sql-prod-01"  # the demo's biggest running VM (32 GiB)
+
+        # a host whose metrics fail: its VMs say no data, with the reason
+        b = running_sim.sim.store.find_one("host", name_label="xcp-b")
+        running_sim.sim.metrics_faults[b] = ("garbage", 0)
+        await screen.sample_top()
+        rows = {r[0]: r for r in top_rows(screen)}
+        assert rows["jenkins"][6] == "no data" and rows["sql-prod-01"][2] != "-"
+        screen.query_one("#top-list", RowList).go_to(
+            [r[0] for r in top_rows(screen)].index("jenkins")
+        )
+        await until(pilot, lambda: "jenkins on xcp-b: no data" in flat(screen_text(app)))
+        assert "unreadable answer" in flat(screen_text(app))
+
+        # the VM list's filter applies; the RRDs are not read while the tab is hidden
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.tab == "list")
+        await pilot.press("slash", *"xcp-a", "enter")
+        await until(pilot, lambda: all(r.host == "xcp-a" for r in screen.shown))
+        count = len(asked)
+        await screen.sample_top()
+        assert len(asked) == count  # hidden: nothing asked
+        await pilot.press("T")
+        await until(pilot, lambda: len(asked) > count, what="a refresh as the tab shows")
+        await until(
+            pilot, lambda: top_rows(screen) and all(r[1] == "xcp-a" for r in top_rows(screen))
+        )
+        assert "filter: xcp-a" in screen_text(app)
