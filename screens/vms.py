@@ -9,8 +9,6 @@ rrd_updates per host every 5 seconds, only while the tab is shown."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,19 +17,17 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
-from xstui.services.metrics import SORTS, Metrics, http_fetch
+from xstui.services.metrics import SORTS
 from xstui.services.metrics.model import cpu_text
 from xstui.services.values import size
-from xstui.widgets.ascii import ascii_terminal
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.sparkline import glyphs_for, sparkline
+from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
 
 from .act import Act
 from .base import AreaScreen
+from .sampling import SPARK, Sampling
 
-TOP_SECONDS = 5.0  # the RRDs' finest step: refreshing faster shows nothing new
-SPARK = 19  # cells of the 10-minute sparkline
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
 SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
 COLUMNS = (
@@ -368,9 +364,7 @@ class VmsScreen(AreaScreen):
         self.snap_rows: list[vms.SnapshotRow] = []
         self.top_sort = "cpu"
         self.top_rows: dict = {}  # ref -> the Top tab's row (xstui.services.metrics.Row)
-        self.metrics: Metrics | None = None
-        self.metrics_conn = None  # the connection it reads through
-        self.sampling = False
+        self.top = Sampling(self, "top", self.show_top)
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="vm-tabs", initial="list"):
@@ -390,31 +384,25 @@ class VmsScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#vm-list", RowList).focus()
-        # the RRDs are read only while the Top tab is shown
-        self.top_timer = self.set_interval(TOP_SECONDS, self.sample_top, pause=True)
+        self.top.mount()
 
     def on_screen_suspend(self) -> None:
-        self.top_timer.pause()
+        self.top.hidden()
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        if self.tab == "top":
-            self.top_timer.resume()
-            self.call_later(self.sample_top)
+        self.top.shown()
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
     @on(TabbedContent.TabActivated, "#vm-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.top.shown()
         if self.tab == "top":
             self.show_top()
             self.query_one("#top-list", RowList).focus()
-            self.top_timer.resume()
-            self.call_later(self.sample_top)
-            return
-        self.top_timer.pause()
-        if self.tab == "snapshots":  # the VM under the list's cursor
+        elif self.tab == "snapshots":  # the VM under the list's cursor
             self.snap_vm = self.query_one("#vm-list", RowList).cursor_key or ""
             self._show_snapshots()
             self.query_one("#snap-list", RowList).focus()
@@ -422,32 +410,17 @@ class VmsScreen(AreaScreen):
             self.query_one("#vm-list", RowList).focus()
 
     # the Top tab ------------------------------------------------------------------------
-    async def sample_top(self) -> None:
-        """One rrd_updates per host (in a thread), then the tab redrawn."""
-        conn = self.conn
-        if self.sampling or conn is None or conn.state != "connected" or self.tab != "top":
-            return
-        if self.metrics is None or self.metrics_conn is not conn:
-            self.metrics, self.metrics_conn = Metrics(http_fetch(conn)), conn
-        self.sampling = True
-        try:
-            await asyncio.to_thread(self.metrics.refresh, conn.cache)
-        except Exception as exc:  # a bug must not take the screen down: said, in words
-            self.app.notify(f"Top: the figures could not be read ({exc}).", severity="error")
-        finally:
-            self.sampling = False
-        self.show_top()
-
     def show_top(self) -> None:
         listing = self.query_one("#top-list", RowList)
         listing.columns = list(_top_columns(self.top_sort))
         head = Text()
         head.append(f"Busiest by {SORT_NAMES[self.top_sort]}", style="bold")
-        if self.metrics is None:
+        metrics = self.top.metrics
+        if metrics is None:
             head.append(": reading the hosts' performance data...")
             self.query_one("#top-head", Static).update(head)
             return
-        rows = self.metrics.vms(self.conn.cache, self.top_sort)
+        rows = metrics.vms(self.conn.cache, self.top_sort)
         words = self.query_one("#vm-filter", Input).value.strip()
         if words:  # the VM list's filter applies here too
             shown = {r.ref for r in self.shown}
@@ -455,7 +428,7 @@ class VmsScreen(AreaScreen):
             head.append(f" (filter: {words})")
         head.append(f", {len(rows)} running; o sorts")
         self.query_one("#top-head", Static).update(head)
-        glyphs = glyphs_for(self.app.linux_console, ascii_terminal())
+        glyphs = self.top.glyphs
         top = 1.0 if self.top_sort == "cpu" else None
         self.top_rows = {r.ref: r for r in rows}
         cells = []
@@ -487,7 +460,7 @@ class VmsScreen(AreaScreen):
         key = self.query_one("#top-list", RowList).cursor_key
         row = self.top_rows.get(key or "")
         if row is None:
-            words = "No running VM to show." if self.metrics is not None else ""
+            words = "No running VM to show." if self.top.metrics is not None else ""
         elif row.reason:
             words = f"{row.name} on {row.host}: no data, {row.reason}"
         else:

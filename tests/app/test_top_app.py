@@ -63,7 +63,7 @@ async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connec
         # a host whose metrics fail: its VMs say no data, with the reason
         b = running_sim.sim.store.find_one("host", name_label="xcp-b")
         running_sim.sim.metrics_faults[b] = ("garbage", 0)
-        await screen.sample_top()
+        await screen.top.sample()
         rows = {r[0]: r for r in top_rows(screen)}
         assert rows["jenkins"][6] == "no data" and rows["sql-prod-01"][2] != "-"
         screen.query_one("#top-list", RowList).go_to(
@@ -78,7 +78,7 @@ async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connec
         await pilot.press("slash", *"xcp-a", "enter")
         await until(pilot, lambda: all(r.host == "xcp-a" for r in screen.shown))
         count = len(asked)
-        await screen.sample_top()
+        await screen.top.sample()
         assert len(asked) == count  # hidden: nothing asked
         await pilot.press("T")
         await until(pilot, lambda: len(asked) > count, what="a refresh as the tab shows")
@@ -86,3 +86,37 @@ async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connec
             pilot, lambda: top_rows(screen) and all(r[1] == "xcp-a" for r in top_rows(screen))
         )
         assert "filter: xcp-a" in screen_text(app)
+
+
+async def test_status_load_tab_per_host_with_a_failing_host(console, running_sim, connection):  # noqa: F811
+    from xstui.screens.status import StatusScreen
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+        screen = app.screen
+        await pilot.press("l")
+        listing = screen.query_one("#load-hosts", RowList)
+        await until(pilot, lambda: len(listing.rows) == 3, what="the Load tab")
+        text = screen_text(app)
+        assert "3 of 3 hosts report" in text and not foreign_glyphs(text)
+        c = next(cells for _k, cells in listing.rows if cells[0] == "xcp-c")
+        assert int(c[2].split("%")[0]) > 95  # the demo's host near its memory limit
+        assert set(c[5]) <= set(" ░▒▓█·")
+        b = running_sim.sim.store.find_one("host", name_label="xcp-b")
+        running_sim.sim.metrics_faults[b] = ("fail", 0)
+        await screen.sampling.sample()
+        rows = {cells[0]: cells for _k, cells in listing.rows}
+        assert rows["xcp-b"][5] == "no data" and rows["xcp-a"][1] != "-"
+        assert "2 of 3 hosts report" in flat(screen_text(app)) and "no data from xcp-b" in flat(
+            screen_text(app)
+        )
+        listing.go_to([cells[0] for _k, cells in listing.rows].index("xcp-b"))
+        await until(
+            pilot, lambda: "xcp-b: no data, the host answered HTTP 500" in flat(screen_text(app))
+        )
+        await pilot.press("h")  # another tab: no more reading
+        await until(pilot, lambda: screen.tab == "host")
+        del running_sim.sim.metrics_faults[b]
+        await screen.sampling.sample()
+        assert {cells[0]: cells for _k, cells in listing.rows}["xcp-b"][5] == "no data"

@@ -300,6 +300,20 @@ def test_vms_top_80x24(snap_compare, pinned_metrics_connection):
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def test_status_load_80x24(snap_compare, pinned_metrics_connection):
+    """Status, Load tab (l): each host's CPU, memory, network and disk, and its CPU over 10 min."""
+
+    async def run_before(pilot):
+        app = pilot.app
+        await status_loaded(pilot)
+        await pilot.press("l")
+        await until(pilot, lambda: len(app.screen.query_one("#load-hosts", RowList).rows) == 3)
+        await settle(pilot)
+
+    app = XstuiApp(pinned_metrics_connection)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 @pytest.fixture
 def ha_connection(request):
     from xstui.sim.runner import start_simulator
