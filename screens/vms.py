@@ -17,7 +17,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
-from xstui.services.metrics import SORTS
+from xstui.services.metrics import SORTS, perfmon
 from xstui.services.metrics.model import cpu_text
 from xstui.services.values import size
 from xstui.widgets.rowlist import RowList
@@ -161,6 +161,25 @@ def _show_list(screen) -> None:
 def _next_sort(screen) -> None:
     screen.top_sort = SORTS[(SORTS.index(screen.top_sort) + 1) % len(SORTS)]
     screen.show_top()
+
+
+def _top_vm(turn) -> str | None:
+    key = turn.screen.query_one("#top-list", RowList).cursor_key
+    return key if key and turn.cache.get("vm", key) is not None else None
+
+
+def _read_alarms(turn) -> perfmon.Config:
+    """What perfmon watches on the VM now (its other_config, read at once)."""
+    return perfmon.read(turn.conn.call("VM.get_other_config", turn.subject).get(perfmon.KEY, ""))
+
+
+def _alarms_title(turn) -> str:
+    title = f"Performance alarms of {turn.cache.label('vm', turn.subject)}"
+    return (
+        f"{title} (what is set now is unreadable: {turn.data.problem})"
+        if turn.data.problem
+        else title
+    )
 
 
 def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
@@ -339,6 +358,26 @@ class VmsScreen(AreaScreen):
             tab="top",
             help="Order the running VMs by CPU, memory, disk or network in turn",
             view=_next_sort,
+        ),
+        Act(
+            "a",
+            "alarms",
+            "Alarms",
+            tab="top",
+            help="CPU, network and disk alarms of the VM under the cursor (perfmon)",
+            builds=(perfmon.SetVmAlarms,),
+            subject=_top_vm,
+            missing="No running VM under the cursor.",
+            read=_read_alarms,
+            title=_alarms_title,
+            fields=lambda t: perfmon.SetVmAlarms.fields(t.data),
+            build=lambda t: perfmon.SetVmAlarms(
+                t.subject,
+                t.cache.get("vm", t.subject).uuid,
+                t.cache.label("vm", t.subject),
+                t.data,
+                t.values,
+            ),
         ),
         Act(
             "escape",

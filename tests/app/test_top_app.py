@@ -120,3 +120,31 @@ async def test_status_load_tab_per_host_with_a_failing_host(console, running_sim
         del running_sim.sim.metrics_faults[b]
         await screen.sampling.sample()
         assert {cells[0]: cells for _k, cells in listing.rows}["xcp-b"][5] == "no data"
+
+
+async def test_a_cpu_alarm_set_from_top_fires_and_shows_in_logs(console, running_sim, connection):  # noqa: F811
+    from tests.app.test_backup_app import refused
+    from tests.app.test_network_app import action_over, confirm_plan, fill_form
+    from xstui.widgets.form import FormModal
+
+    sim = running_sim.sim
+    sim.perfmon_stop.set()  # the look is made below, when the alarm is set
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_top(pilot)
+        listing = screen.query_one("#top-list", RowList)
+        listing.go_to([r[0] for r in top_rows(screen)].index("sql-prod-01"))
+        await pilot.press("a")
+        form = await until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen)
+        assert "Performance alarms of sql-prod-01" in flat(screen_text(app))
+        await refused(pilot, form, "cpu_usage", "150", "at most 100")
+        await fill_form(pilot, cpu_usage="50", period="1", inhibit="60")
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        vm = sim.store.find_one("VM", name_label="sql-prod-01")
+        assert "cpu_usage" in sim.store.get("VM", vm)["other_config"]["perfmon"]
+        made = rrd.perfmon_round(sim)  # the simulator's perfmon looks: ~70 % is above 50 %
+        assert [sim.store.get("message", m)["name"] for m in made] == ["ALARM"]
+        await pilot.press("f10")
+        await until(pilot, lambda: "ALARM" in screen_text(app), what="the alert in Logs")
+        assert "sql-prod-01" in screen_text(app)

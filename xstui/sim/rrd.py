@@ -28,10 +28,14 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import XapiError
+from .schema import XDate
 
 STEP = 5
 # (PDPs per row, rows): rrdd's timescales
@@ -800,8 +804,6 @@ def http_get(sim, host: str, path: str, query: dict[str, str]) -> tuple[int, byt
     if fault == "garbage":
         return 200, b"<xport><meta><start>12\x00\xff not an rrd", "text/xml"
     if fault == "slow":
-        import time
-
         time.sleep(seconds)
     st = sim.store
     with st.lock:
@@ -843,3 +845,98 @@ def http_get(sim, host: str, path: str, query: dict[str, str]) -> tuple[int, byt
         if found is None:
             return 404, b"vm_rrd: the VM is not running: no RRD\n", "text/plain"
         return 200, full_xml(found).encode(), "text/xml"
+
+
+# perfmon: the alarms of other_config:perfmon, checked against the RRDs ------------------------
+PERFMON_SECONDS = 15.0  # between two looks (XAPI's perfmon: 60 s; shorter keeps rehearsals brisk)
+_LOW = ("memory_free_kib", "memory_internal_free")  # below the level is the alarm
+
+
+def _perfmon_config(text: str) -> list[dict[str, str]]:
+    """perfmon's reading of the XML: each variable's settings; nothing for a
+    malformed document (perfmon logs it and watches nothing)."""
+    if not text or "<!" in text:
+        return []
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return []
+    if root.tag != "config":
+        return []
+    return [{c.tag: c.get("value", "") for c in var} for var in root.findall("variable")]
+
+
+def _variable(rrd: Rrd, kind: str, name: str) -> list[Source]:
+    """The data sources a perfmon variable sums."""
+    names = [s.name for s in rrd.sources]
+    if name == "cpu_usage":
+        wanted = ["cpu_avg"] if kind == "host" else [n for n in names if re.fullmatch(r"cpu\d+", n)]
+    elif name == "network_usage":
+        prefix = ("pif_aggr_",) if kind == "host" else ("vif_",)
+        wanted = [n for n in names if n.startswith(prefix) and n.endswith(("_rx", "_tx"))]
+    elif name == "disk_usage":
+        wanted = [n for n in names if n.startswith("vbd_") and n.endswith(("_read", "_write"))]
+    else:
+        wanted = [name] if name in names else []
+    return [s for s in rrd.sources if s.name in wanted]
+
+
+def perfmon_round(sim) -> list[str]:
+    """One look of perfmon at every running VM and every host: a variable
+    beyond its level on average over its trigger period, and not fired within
+    its inhibit period, raises an ALARM message on the object. The messages made."""
+    st = sim.store
+    made = []
+    with st.lock:
+        now = float(_now(sim))
+        objects = [("host", h, host_rrd) for h in st.table("host")]
+        objects += [
+            ("vm", v, vm_rrd)
+            for v, rec in st.table("VM").items()
+            if not rec["is_control_domain"] and not rec["is_a_template"] and live(sim, v)
+        ]
+        for kind, ref, make in objects:
+            rec = st.get("host" if kind == "host" else "VM", ref)
+            variables = _perfmon_config(rec["other_config"].get("perfmon", ""))
+            if not variables:
+                continue
+            found = make(sim, ref)
+            for var in variables:
+                try:
+                    name = var["name"]
+                    level = float(var["alarm_trigger_level"])
+                    period = max(STEP, int(float(var.get("alarm_trigger_period", "60"))))
+                    inhibit = float(var.get("alarm_auto_inhibit_period", "3600"))
+                except (KeyError, ValueError):
+                    continue  # perfmon skips a variable it cannot read
+                sources = _variable(found, kind, name)
+                if not sources:
+                    continue
+                span = period // STEP * STEP
+                values = [s.sample(now, span)[0] for s in sources]
+                if any(math.isnan(v) for v in values):
+                    continue
+                value = sum(values) / len(values) if name == "cpu_usage" else sum(values)
+                low = var.get("alarm_trigger_sense", "low" if name in _LOW else "high") == "low"
+                if (value >= level) == low and value != level:
+                    continue
+                key = (rec["uuid"], name)
+                last = sim.perfmon_fired.get(key)
+                if last is not None and now - last < inhibit:
+                    continue
+                sim.perfmon_fired[key] = now
+                body = "".join(f'<{t} value="{_esc(v)}"/>' for t, v in var.items())
+                made.append(
+                    st.create(
+                        "message",
+                        {
+                            "name": "ALARM",
+                            "priority": int(float(var.get("alarm_priority", "3") or 3)),
+                            "cls": "Host" if kind == "host" else "VM",
+                            "obj_uuid": rec["uuid"],
+                            "timestamp": XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(now))),
+                            "body": f"value: {value:f}\nconfig:\n<variable>{body}</variable>",
+                        },
+                    )
+                )
+    return made
