@@ -148,3 +148,25 @@ async def test_a_cpu_alarm_set_from_top_fires_and_shows_in_logs(console, running
         await pilot.press("f10")
         await until(pilot, lambda: "ALARM" in screen_text(app), what="the alert in Logs")
         assert "sql-prod-01" in screen_text(app)
+
+
+async def test_enter_shows_the_vms_graphs_over_10_min_2_h_and_a_week(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    from xstui.widgets.choice import ChoiceModal
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_top(pilot)
+        first = top_rows(screen)[0][0]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the graphs")
+        text = screen_text(app)
+        assert f"{first} on " in text and "last 10 minutes, 2 hours and week" in text
+        for line in ("CPU, now", "Memory used, now", "Network, now", "Disk, now", "1 week"):
+            assert line in text
+        assert not foreign_glyphs(text)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)

@@ -175,3 +175,22 @@ def test_a_broken_host_has_no_data_with_the_reason_and_the_others_go_on(pool, fa
     del running.sim.metrics_faults[b]
     metrics.refresh(conn.cache)
     assert not {r.name: r for r in metrics.hosts(conn.cache)}["xcp-b"].reason  # back
+
+
+def test_a_vms_history_over_three_spans_from_its_host(pool):
+    from xstui.services.metrics.model import vm_history
+
+    conn, running = pool
+    vm = running.sim.store.find_one("VM", name_label="jenkins")
+    rec = running.sim.store.get("VM", vm)
+    asked = []
+    spans = vm_history(counting(conn, asked), rec["resident_on"], rec["uuid"])
+    assert [label for label, _ in spans] == ["10 min", "2 h", "1 week"]
+    assert [q["interval"] for _, q in asked] == ["5", "60", "3600"] and {n for n, _ in asked} == {
+        "xcp-b"
+    }
+    ten, two, week = (f.history["cpu"] for _, f in spans)
+    # rows of the span whose time is past its start (one fewer when "now" is mid-row)
+    assert len(ten) == 120 and len(two) in (119, 120) and len(week) in (167, 168)
+    assert math.isnan(week[0]) and not math.isnan(week[-1])  # it started 3 days ago
+    assert spans[0][1].cpu > 0.5  # the demo's busy jenkins

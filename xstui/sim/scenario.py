@@ -218,15 +218,12 @@ class _Builder:
         return st
 
     def make_load(self, load: dict) -> None:
-        """The performance figures' load profile (xstui.sim.rrd), its names checked."""
+        """The performance figures' load profile (xstui.sim.rrd): names of VMs
+        and hosts; one the pool does not have is left out (a scenario made from
+        another may drop VMs)."""
         vms = {r["name_label"] for r in self.store.table("VM").values()}
-        for key, known in (("busy", vms), ("noisy", vms), ("memory_tight", set(self.hosts))):
-            for name in load.get(key, []):
-                if name not in known:
-                    raise ScenarioError(
-                        f"load.{key}: no {'host' if known is not vms else 'VM'} named {name!r}"
-                    )
-        self.store.load = {k: list(load.get(k, [])) for k in ("busy", "noisy", "memory_tight")}
+        known = {"busy": vms, "noisy": vms, "memory_tight": set(self.hosts)}
+        self.store.load = {k: [n for n in load.get(k, []) if n in known[k]] for k in known}
 
     # hosts ---------------------------------------------------------------
     ROLE_DESCRIPTIONS = {

@@ -218,11 +218,11 @@ class Metrics:
         return out
 
 
-def _merge(feed: _Feed, updates: Updates) -> None:
+def _merge(feed: _Feed, updates: Updates, window: int = WINDOW) -> None:
     """Rows into the series: a row seen again replaces itself, a data source
     new in the legend starts there, anything older than the window goes."""
     columns = [column(e) for e in updates.legend]
-    keep_from = updates.end - WINDOW
+    keep_from = updates.end - window
     for t, values in updates.rows:
         if t <= keep_from:
             continue
@@ -321,6 +321,30 @@ def _figures(series, times, cpu, used, total, net, disk) -> Figures:
         now[name], history[name] = _figure(series, times, compute)
     total_now, _ = _figure(series, times[-1:], total)
     return Figures(now["cpu"], now["memory"], total_now, now["net"], now["disk"], history)
+
+
+# a VM's longer history, asked for when wanted --------------------------------------------------
+# (label, seconds, step): the 5-second, 1-minute and 1-hour archives
+SPANS = (("10 min", 600, 5), ("2 h", 7200, 60), ("1 week", 7 * 86400, 3600))
+
+
+def vm_history(fetch: Fetch, host: str, vm_uuid: str) -> list[tuple[str, Figures]]:
+    """The VM's figures over each span, from the host it runs on: one
+    rrd_updates (``vm_uuid=``) per span. Unreadable answers raise Unreadable."""
+    out = []
+    for label, seconds, step in SPANS:
+        query = {
+            "start": str(-(seconds - step)),
+            "cf": "AVERAGE",
+            "interval": str(step),
+            "vm_uuid": vm_uuid,
+            "json": "true",
+        }
+        feed = _Feed()
+        _merge(feed, parse(fetch(host, query)), window=seconds)
+        series = feed.series.get(("vm", vm_uuid))
+        out.append((label, vm_figures(series) if series else Figures()))
+    return out
 
 
 # words ---------------------------------------------------------------------------------------
