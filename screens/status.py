@@ -25,7 +25,7 @@ from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling
+from .sampling import SPARK, Sampling, show_graphs
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -74,6 +74,15 @@ def kv_table(rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
+def _load_host(turn) -> str | None:
+    key = turn.screen.query_one("#load-hosts", RowList).cursor_key
+    return key if key and turn.cache.get("host", key) is not None else None
+
+
+async def _host_graphs(turn) -> None:
+    await show_graphs(turn, turn.cache.label("host", turn.subject), turn.screen.sampling.glyphs)
+
+
 def _this_host(turn):
     """The host this console is logged in to (the one Status shows)."""
     return turn.cache.get("host", turn.conn.this_host)
@@ -89,6 +98,21 @@ class StatusScreen(AreaScreen):
         Binding("l", "show_tab('load')", "Load", id="status.load"),
     ]
     ACTS = (
+        Act(
+            "enter",
+            "host_graphs",
+            "Graphs",
+            show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+            tab="load",
+            help="The host under the cursor over 10 minutes, 2 hours and a week",
+            subject=_load_host,
+            missing="No host under the cursor.",
+            read=lambda t: t.screen.sampling.history(
+                t.subject, "host", t.cache.get("host", t.subject).uuid
+            ),
+            reading="Reading the host's history...",
+            steps=_host_graphs,
+        ),
         Act(
             "n",
             "rename_host",
@@ -392,7 +416,7 @@ class StatusScreen(AreaScreen):
         missing = [r for r in rows if r.reason]
         head.update(
             Text(
-                f"{len(rows) - len(missing)} of {len(rows)} hosts report, every 5 s"
+                f"{len(rows) - len(missing)} of {len(rows)} hosts report, every 5 s; Enter graphs"
                 + (f"; no data from {', '.join(r.name for r in missing)}" if missing else "")
             )
         )

@@ -18,16 +18,15 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from xstui.services import vms
 from xstui.services.fields import Field
 from xstui.services.metrics import SORTS, perfmon
-from xstui.services.metrics.model import cpu_text, http_fetch, vm_history
+from xstui.services.metrics.model import cpu_text
 from xstui.services.values import size
-from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling
+from .sampling import SPARK, Sampling, show_graphs
 
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
 SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
@@ -183,47 +182,16 @@ def _alarms_title(turn) -> str:
     )
 
 
-GRAPH = 48  # cells of a sparkline in a VM's graphs
-
-
 def _read_history(turn) -> list:
     """The VM's figures over 10 min, 2 h and a week, from the host it runs on."""
     vm = turn.cache.get("vm", turn.subject)
-    metrics = turn.screen.top.metrics
-    fetch = metrics.fetch if metrics is not None else http_fetch(turn.conn)
-    return vm_history(fetch, vm.resident_on, vm.uuid)
-
-
-def graphs_text(history: list, glyphs: str) -> str:
-    """Per figure, its value now and a sparkline per span (oldest left)."""
-    lines = []
-    latest = history[0][1] if history else None
-    for key, name, shown in (
-        ("cpu", "CPU", cpu_text),
-        ("memory", "Memory used", lambda v: "-" if v is None else size(v)),
-        ("net", "Network", lambda v: "-" if v is None else f"{size(v)}/s"),
-        ("disk", "Disk", lambda v: "-" if v is None else f"{size(v)}/s"),
-    ):
-        now = getattr(latest, key) if latest is not None else None
-        lines.append(f"{name}, now {shown(now)}")
-        top = 1.0 if key == "cpu" else (latest.memory_total if key == "memory" and latest else None)
-        for label, figures in history:
-            spark = sparkline(figures.history.get(key, []), GRAPH, top=top, glyphs=glyphs)
-            lines.append(f"  {label:<7} {spark}")
-    return "\n".join(lines)
+    return turn.screen.top.history(vm.resident_on, "vm", vm.uuid)
 
 
 async def _show_graphs(turn) -> None:
     vm = turn.cache.get("vm", turn.subject)
-    host = turn.cache.label("host", vm.resident_on, "")
-    await turn.app.push_screen_wait(
-        ChoiceModal(
-            f"{vm.name_label} on {host}: the last 10 minutes, 2 hours and week",
-            graphs_text(turn.data, turn.screen.top.glyphs),
-            [("close", "Close")],
-            warning=False,
-        )
-    )
+    where = f"{vm.name_label} on {turn.cache.label('host', vm.resident_on, '')}"
+    await show_graphs(turn, where, turn.screen.top.glyphs)
 
 
 def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:

@@ -170,3 +170,21 @@ async def test_enter_shows_the_vms_graphs_over_10_min_2_h_and_a_week(
         assert not foreign_glyphs(text)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
+
+
+async def test_enter_on_the_load_tab_shows_the_hosts_graphs(console, running_sim, connection):  # noqa: F811
+    from xstui.screens.status import StatusScreen
+
+    from xstui.widgets.choice import ChoiceModal
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+        screen = app.screen
+        await pilot.press("l")
+        await until(pilot, lambda: len(screen.query_one("#load-hosts", RowList).rows) == 3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the graphs")
+        text = screen_text(app)
+        assert "xcp-a: the last 10 minutes, 2 hours and week" in text and "1 week" in text
+        assert "Memory used, now" in text and not foreign_glyphs(text)

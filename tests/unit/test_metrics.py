@@ -177,14 +177,14 @@ def test_a_broken_host_has_no_data_with_the_reason_and_the_others_go_on(pool, fa
     assert not {r.name: r for r in metrics.hosts(conn.cache)}["xcp-b"].reason  # back
 
 
-def test_a_vms_history_over_three_spans_from_its_host(pool):
-    from xstui.services.metrics.model import vm_history
+def test_a_vms_and_a_hosts_history_over_three_spans(pool):
+    from xstui.services.metrics.model import history
 
     conn, running = pool
     vm = running.sim.store.find_one("VM", name_label="jenkins")
     rec = running.sim.store.get("VM", vm)
     asked = []
-    spans = vm_history(counting(conn, asked), rec["resident_on"], rec["uuid"])
+    spans = history(counting(conn, asked), rec["resident_on"], "vm", rec["uuid"])
     assert [label for label, _ in spans] == ["10 min", "2 h", "1 week"]
     assert [q["interval"] for _, q in asked] == ["5", "60", "3600"] and {n for n, _ in asked} == {
         "xcp-b"
@@ -194,3 +194,11 @@ def test_a_vms_history_over_three_spans_from_its_host(pool):
     assert len(ten) == 120 and len(two) in (119, 120) and len(week) in (167, 168)
     assert math.isnan(week[0]) and not math.isnan(week[-1])  # it started 3 days ago
     assert spans[0][1].cpu > 0.5  # the demo's busy jenkins
+    host = running.sim.store.get("host", rec["resident_on"])
+    spans = history(counting(conn, asked), rec["resident_on"], "host", host["uuid"])
+    assert asked[-1][1]["host"] == "true" and asked[-1][1]["vm_uuid"] == "none"
+    # XAPI prints 5 significant digits (%0.5g): 268435456 KiB comes as 2.6844e+08
+    assert (
+        spans[1][1].memory_total == pytest.approx(256 * 1024**3, rel=1e-4)
+        and len(spans[2][1].history["cpu"]) >= 167
+    )

@@ -328,22 +328,20 @@ def _figures(series, times, cpu, used, total, net, disk) -> Figures:
 SPANS = (("10 min", 600, 5), ("2 h", 7200, 60), ("1 week", 7 * 86400, 3600))
 
 
-def vm_history(fetch: Fetch, host: str, vm_uuid: str) -> list[tuple[str, Figures]]:
-    """The VM's figures over each span, from the host it runs on: one
-    rrd_updates (``vm_uuid=``) per span. Unreadable answers raise Unreadable."""
+def history(fetch: Fetch, host: str, kind: str, uuid: str) -> list[tuple[str, Figures]]:
+    """A host's (``kind`` "host") or a running VM's ("vm") figures over each
+    span, from the host: one rrd_updates per span, for that object alone.
+    Unreadable answers raise Unreadable."""
     out = []
     for label, seconds, step in SPANS:
-        query = {
-            "start": str(-(seconds - step)),
-            "cf": "AVERAGE",
-            "interval": str(step),
-            "vm_uuid": vm_uuid,
-            "json": "true",
-        }
+        query = {"start": str(-(seconds - step)), "cf": "AVERAGE", "interval": str(step)}
+        query.update({"vm_uuid": uuid} if kind == "vm" else {"host": "true", "vm_uuid": "none"})
+        query["json"] = "true"
         feed = _Feed()
         _merge(feed, parse(fetch(host, query)), window=seconds)
-        series = feed.series.get(("vm", vm_uuid))
-        out.append((label, vm_figures(series) if series else Figures()))
+        series = feed.series.get((kind, uuid))
+        figures = vm_figures if kind == "vm" else host_figures
+        out.append((label, figures(series) if series else Figures()))
     return out
 
 
