@@ -204,3 +204,13 @@ def test_float_printing_is_rrds():
         "0.12346",
         "1.5e+09",
     ]
+
+
+def test_sim_ctl_breaks_and_mends_a_hosts_metrics(sim):
+    from xstui.sim.control import perform
+
+    host = sim.sim.store.find_one("host", name_label="xcp-b")
+    assert "done" in perform(sim.sim, "metrics-slow", "xcp-b")
+    assert sim.sim.metrics_faults[host] == ("slow", 10.0)
+    assert "done" in perform(sim.sim, "metrics-ok", "xcp-b") and host not in sim.sim.metrics_faults
+    assert "no host named" in perform(sim.sim, "metrics-fail", "xcp-z")["error"]
