@@ -103,8 +103,8 @@ class StatusScreen(AreaScreen):
             "host_graphs",
             "Graphs",
             show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
-            # on the Load tab only; not tab=, which would make every tab's keys tab-bound
-            offered=lambda screen: screen.tab == "load",
+            # for the Load tab's rows (not tab=, which would make every tab's keys tab-bound)
+            refuse=lambda screen: "" if screen.tab == "load" else "on the Load tab (l)",
             help="The host under the cursor over 10 minutes, 2 hours and a week",
             subject=_load_host,
             missing="No host under the cursor.",
