@@ -37,6 +37,7 @@ bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.sim_calls
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.rolling
+	$(BIN)/python -m tests.bench.metrics
 	$(BIN)/python -m tests.bench.suite
 
 # dom0 (glibc 2.17): a self-contained bundle (its own Python) and an RPM of it, built

@@ -1,4 +1,6 @@
-"""The Status screen: this host, the pool, storage and health at a glance."""
+"""The Status screen: this host, the pool, storage and health at a glance,
+and the hosts' load (CPU, memory, network, disk now and a 10-minute sparkline,
+from XAPI's RRDs, read every 5 s while that tab is shown)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from textual.widgets import Static, TabbedContent, TabPane
 from xstui.areas import health_probes, health_rules
 from xstui.services.host.clock import PROBE_SECONDS
 from xstui.services.host.local import XAPI_PEM, LocalSystem
+from xstui.services.metrics.model import cpu_text
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.sparkline import sparkline
 from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
 from .base import AreaScreen
+from .sampling import SPARK, Sampling, show_graphs
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -44,6 +49,14 @@ SR_COLUMNS = (
     ("Used", 11),
     ("Alloc.", 8),
 )
+LOAD_COLUMNS = (
+    ("Host", 15),
+    ("CPU", 4),
+    ("Memory used", 14),
+    ("Net/s", 8),
+    ("Disk/s", 8),
+    ("CPU, 10 min", SPARK),
+)
 FULL = 90  # percent used from which an SR is marked "!"
 
 
@@ -61,6 +74,15 @@ def kv_table(rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
+def _load_host(turn) -> str | None:
+    key = turn.screen.query_one("#load-hosts", RowList).cursor_key
+    return key if key and turn.cache.get("host", key) is not None else None
+
+
+async def _host_graphs(turn) -> None:
+    await show_graphs(turn, turn.cache.label("host", turn.subject), turn.screen.sampling.glyphs)
+
+
 def _this_host(turn):
     """The host this console is logged in to (the one Status shows)."""
     return turn.cache.get("host", turn.conn.this_host)
@@ -73,8 +95,25 @@ class StatusScreen(AreaScreen):
         Binding("p", "show_tab('pool')", "Pool", id="status.pool"),
         Binding("s", "show_tab('storage')", "Storage", id="status.storage"),
         Binding("a", "show_tab('health')", "Health", id="status.health"),
+        Binding("l", "show_tab('load')", "Load", id="status.load"),
     ]
     ACTS = (
+        Act(
+            "enter",
+            "host_graphs",
+            "Graphs",
+            show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+            # for the Load tab's rows (not tab=, which would make every tab's keys tab-bound)
+            refuse=lambda screen: "" if screen.tab == "load" else "on the Load tab (l)",
+            help="The host under the cursor over 10 minutes, 2 hours and a week",
+            subject=_load_host,
+            missing="No host under the cursor.",
+            read=lambda t: t.screen.sampling.history(
+                t.subject, "host", t.cache.get("host", t.subject).uuid
+            ),
+            reading="Reading the host's history...",
+            steps=_host_graphs,
+        ),
         Act(
             "n",
             "rename_host",
@@ -106,6 +145,8 @@ class StatusScreen(AreaScreen):
         self.dom0 = None
         self.probed: list | None = None  # flags the areas' health probes found last
         self.probe_started = False
+        self.load_rows: dict = {}  # host ref -> its Load row (xstui.services.metrics.Row)
+        self.sampling = Sampling(self, "load", self.draw_load)
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="status-tabs", initial="host"):
@@ -124,6 +165,10 @@ class StatusScreen(AreaScreen):
             with TabPane("Health", id="health"):
                 with VerticalScroll():
                     yield Static(id="health-list")
+            with TabPane("Load", id="load"):
+                yield Static(id="load-head")
+                yield RowList(LOAD_COLUMNS, markable=False, id="load-hosts")
+                yield Static(id="load-detail")
 
     def on_mount(self) -> None:
         for card, title in (
@@ -143,17 +188,20 @@ class StatusScreen(AreaScreen):
         # health that needs calls: at most once a minute, only while shown (the
         # first round as soon as the pool is loaded: see refresh_view)
         self.probe_timer = self.set_interval(PROBE_SECONDS, self.probe_health)
+        self.sampling.mount()
 
     def on_screen_suspend(self) -> None:
         if hasattr(self, "dom0_timer"):
             self.dom0_timer.pause()
         self.probe_timer.pause()
+        self.sampling.hidden()
 
     def on_screen_resume(self) -> None:
         if hasattr(self, "dom0_timer"):
             self.dom0_timer.resume()
         self.probe_timer.resume()
         super().on_screen_resume()
+        self.sampling.shown()
 
     @work(
         thread=True,
@@ -214,11 +262,13 @@ class StatusScreen(AreaScreen):
                 "pool": self._draw_pool,
                 "storage": self._draw_storage,
                 "health": self._draw_health,
+                "load": lambda _status: self.draw_load(),
             }[tab](self.status)
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         self._draw_tab(event.pane.id or "host")
+        self.sampling.shown()
         # the tab's content takes the keys (Down, PageDown, End scroll it): the
         # widget focused before was on the tab now hidden, and focus went with it
         content = next((w for w in event.pane.query("*") if w.focusable), None)
@@ -383,6 +433,68 @@ class StatusScreen(AreaScreen):
             vms = str(h.vms_running) if st.vms_loaded else "..."
             rows.append((h.ref, (h.name, h.role, h.state, h.address, memory, vms)))
         self.query_one("#pool-hosts", RowList).set_rows(rows)
+
+    def draw_load(self) -> None:
+        """Each host's figures now and its CPU over 10 minutes; a host with
+        no data says why."""
+        metrics = self.sampling.metrics
+        head = self.query_one("#load-head", Static)
+        if metrics is None:
+            head.update("Reading the hosts' performance data...")
+            return
+        rows = metrics.hosts(self.conn.cache)
+        missing = [r for r in rows if r.reason]
+        head.update(
+            Text(
+                f"{len(rows) - len(missing)} of {len(rows)} hosts report, every 5 s; Enter graphs"
+                + (f"; no data from {', '.join(r.name for r in missing)}" if missing else "")
+            )
+        )
+        self.load_rows = {r.ref: r for r in rows}
+        cells = []
+        for r in rows:
+            f = r.figures
+            if r.reason:
+                cells.append((r.ref, (r.name, "-", "-", "-", "-", "no data")))
+                continue
+            memory = (
+                f"{percent(f.memory, f.memory_total):.0f}% of {size(f.memory_total)}"
+                if f.memory is not None and f.memory_total
+                else "-"
+            )
+            cells.append(
+                (
+                    r.ref,
+                    (
+                        r.name,
+                        cpu_text(f.cpu),
+                        memory,
+                        "-" if f.net is None else size(f.net),
+                        "-" if f.disk is None else size(f.disk),
+                        sparkline(
+                            f.history.get("cpu", []), SPARK, top=1.0, glyphs=self.sampling.glyphs
+                        ),
+                    ),
+                )
+            )
+        self.query_one("#load-hosts", RowList).set_rows(cells)
+        self._draw_load_detail()
+
+    @on(RowList.Moved, "#load-hosts")
+    def _draw_load_detail(self) -> None:
+        key = self.query_one("#load-hosts", RowList).cursor_key
+        row = self.load_rows.get(key or "")
+        if row is None:
+            words = ""
+        elif row.reason:
+            words = f"{row.name}: no data, {row.reason}"
+        else:
+            f = row.figures
+            spark = sparkline(
+                f.history.get("memory", []), SPARK, top=f.memory_total, glyphs=self.sampling.glyphs
+            )
+            words = f"{row.name}: memory used over 10 min {spark}"
+        self.query_one("#load-detail", Static).update(Text(words))
 
     def _draw_storage(self, st: Status) -> None:
         rows = []

@@ -2,7 +2,10 @@
 types (name, host, address, power state, HA priority), marked with space for
 bulk power operations and migration; a VM's memory. Snapshots tab: the
 snapshots of the VM under the cursor as a tree, with where it is now; take,
-revert, delete, make a template of one, export one to an XVA file."""
+revert, delete, make a template of one, export one to an XVA file. Top tab
+(T): the running VMs busiest first by CPU, memory, disk or network (o), with
+their host and the last 10 minutes as a sparkline, from XAPI's RRDs: one
+rrd_updates per host every 5 seconds, only while the tab is shown."""
 
 from __future__ import annotations
 
@@ -14,12 +17,18 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
+from xstui.services.metrics import SORTS, perfmon
+from xstui.services.metrics.model import cpu_text
+from xstui.services.values import size
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
 
 from .act import Act
 from .base import AreaScreen
+from .sampling import SPARK, Sampling, show_graphs
 
+SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
 SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
 COLUMNS = (
     ("VM", 18),
@@ -149,10 +158,60 @@ def _show_list(screen) -> None:
     screen.action_show_tab("list")
 
 
+def _next_sort(screen) -> None:
+    screen.top_sort = SORTS[(SORTS.index(screen.top_sort) + 1) % len(SORTS)]
+    screen.show_top()
+
+
+def _top_vm(turn) -> str | None:
+    key = turn.screen.query_one("#top-list", RowList).cursor_key
+    return key if key and turn.cache.get("vm", key) is not None else None
+
+
+def _read_alarms(turn) -> perfmon.Config:
+    """What perfmon watches on the VM now (its other_config, read at once)."""
+    return perfmon.read(turn.conn.call("VM.get_other_config", turn.subject).get(perfmon.KEY, ""))
+
+
+def _alarms_title(turn) -> str:
+    title = f"Performance alarms of {turn.cache.label('vm', turn.subject)}"
+    return (
+        f"{title} (what is set now is unreadable: {turn.data.problem})"
+        if turn.data.problem
+        else title
+    )
+
+
+def _read_history(turn) -> list:
+    """The VM's figures over 10 min, 2 h and a week, from the host it runs on."""
+    vm = turn.cache.get("vm", turn.subject)
+    return turn.screen.top.history(vm.resident_on, "vm", vm.uuid)
+
+
+async def _show_graphs(turn) -> None:
+    vm = turn.cache.get("vm", turn.subject)
+    where = f"{vm.name_label} on {turn.cache.label('host', vm.resident_on, '')}"
+    await show_graphs(turn, where, turn.screen.top.glyphs)
+
+
+def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
+    return (
+        ("VM", 15),
+        ("Host", 7),
+        ("CPU", 4),
+        ("Memory", 8),
+        ("Net/s", 8),
+        ("Disk/s", 8),
+        (f"{SORT_NAMES[sort]}, 10 min", SPARK),
+    )
+
+
 class VmsScreen(AreaScreen):
     AREA = "vms"
     BINDINGS = [
         Binding("n", "show_tab('snapshots')", "Snapshots", id="vms.snapshots"),
+        # out of the footer, which has no room left at 80 columns: the count line says it
+        Binding("T", "show_tab('top')", "Top", id="vms.top", show=False),
     ]
     ACTS = (
         Act(
@@ -304,10 +363,60 @@ class VmsScreen(AreaScreen):
             help="Back to the list of VMs",
             view=_show_list,
         ),
+        Act(
+            "o",
+            "top_sort",
+            "Sort",
+            tab="top",
+            help="Order the running VMs by CPU, memory, disk or network in turn",
+            view=_next_sort,
+        ),
+        Act(
+            "enter",
+            "graphs",
+            "Graphs",
+            show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+            tab="top",
+            help="The VM under the cursor over 10 minutes, 2 hours and a week",
+            subject=_top_vm,
+            missing="No running VM under the cursor.",
+            read=_read_history,
+            reading="Reading the VM's history...",
+            steps=_show_graphs,
+        ),
+        Act(
+            "a",
+            "alarms",
+            "Alarms",
+            tab="top",
+            help="CPU, network and disk alarms of the VM under the cursor (perfmon)",
+            builds=(perfmon.SetVmAlarms,),
+            subject=_top_vm,
+            missing="No running VM under the cursor.",
+            read=_read_alarms,
+            title=_alarms_title,
+            fields=lambda t: perfmon.SetVmAlarms.fields(t.data),
+            build=lambda t: perfmon.SetVmAlarms(
+                t.subject,
+                t.cache.get("vm", t.subject).uuid,
+                t.cache.label("vm", t.subject),
+                t.data,
+                t.values,
+            ),
+        ),
+        Act(
+            "escape",
+            "top_back",
+            "VM list",
+            tab="top",
+            help="Back to the list of VMs",
+            view=_show_list,
+        ),
     )
     DEFAULT_CSS = """
     VmsScreen #vm-filter { height: 1; border: none; padding: 0 1; }
     VmsScreen #vm-count, VmsScreen #snap-head, VmsScreen #snap-detail { height: 1; padding: 0 1; }
+    VmsScreen #top-head, VmsScreen #top-detail { height: 1; padding: 0 1; }
     """
     DRAWN_FROM = frozenset({"vm", "vm_guest_metrics", "host", "vbd", "vdi"})
 
@@ -317,6 +426,9 @@ class VmsScreen(AreaScreen):
         self.shown: list[vms.VmRow] = []
         self.snap_vm = ""  # the VM whose snapshots the Snapshots tab shows
         self.snap_rows: list[vms.SnapshotRow] = []
+        self.top_sort = "cpu"
+        self.top_rows: dict = {}  # ref -> the Top tab's row (xstui.services.metrics.Row)
+        self.top = Sampling(self, "top", self.show_top)
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="vm-tabs", initial="list"):
@@ -328,22 +440,100 @@ class VmsScreen(AreaScreen):
                 yield Static("", id="snap-head")
                 yield RowList(SNAPSHOT_COLUMNS, id="snap-list", markable=False)
                 yield Static("", id="snap-detail")
+            with TabPane("Top", id="top"):
+                yield Static("", id="top-head")
+                yield RowList(_top_columns(self.top_sort), id="top-list", markable=False)
+                yield Static("", id="top-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#vm-list", RowList).focus()
+        self.top.mount()
+
+    def on_screen_suspend(self) -> None:
+        self.top.hidden()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.top.shown()
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
     @on(TabbedContent.TabActivated, "#vm-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if self.tab == "snapshots":  # the VM under the list's cursor
+        self.top.shown()
+        if self.tab == "top":
+            self.show_top()
+            self.query_one("#top-list", RowList).focus()
+        elif self.tab == "snapshots":  # the VM under the list's cursor
             self.snap_vm = self.query_one("#vm-list", RowList).cursor_key or ""
             self._show_snapshots()
             self.query_one("#snap-list", RowList).focus()
         else:
             self.query_one("#vm-list", RowList).focus()
+
+    # the Top tab ------------------------------------------------------------------------
+    def show_top(self) -> None:
+        listing = self.query_one("#top-list", RowList)
+        listing.columns = list(_top_columns(self.top_sort))
+        head = Text()
+        head.append(f"Busiest by {SORT_NAMES[self.top_sort]}", style="bold")
+        metrics = self.top.metrics
+        if metrics is None:
+            head.append(": reading the hosts' performance data...")
+            self.query_one("#top-head", Static).update(head)
+            return
+        rows = metrics.vms(self.conn.cache, self.top_sort)
+        words = self.query_one("#vm-filter", Input).value.strip()
+        if words:  # the VM list's filter applies here too
+            shown = {r.ref for r in self.shown}
+            rows = [r for r in rows if r.ref in shown]
+            head.append(f" (filter: {words})")
+        head.append(f", {len(rows)} running; o sorts, Enter graphs")
+        self.query_one("#top-head", Static).update(head)
+        glyphs = self.top.glyphs
+        top = 1.0 if self.top_sort == "cpu" else None
+        self.top_rows = {r.ref: r for r in rows}
+        cells = []
+        for r in rows:
+            f = r.figures
+            if r.reason:
+                cells.append((r.ref, (r.name, r.host, "-", "-", "-", "-", "no data")))
+                continue
+            history = f.history.get(self.top_sort, [])
+            cells.append(
+                (
+                    r.ref,
+                    (
+                        r.name,
+                        r.host,
+                        cpu_text(f.cpu),
+                        "-" if f.memory is None else size(f.memory),
+                        "-" if f.net is None else size(f.net),
+                        "-" if f.disk is None else size(f.disk),
+                        sparkline(history, SPARK, top=top, glyphs=glyphs),
+                    ),
+                )
+            )
+        listing.set_rows(cells)
+        self._draw_top_detail()
+
+    @on(RowList.Moved, "#top-list")
+    def _draw_top_detail(self) -> None:
+        key = self.query_one("#top-list", RowList).cursor_key
+        row = self.top_rows.get(key or "")
+        if row is None:
+            words = "No running VM to show." if self.top.metrics is not None else ""
+        elif row.reason:
+            words = f"{row.name} on {row.host}: no data, {row.reason}"
+        else:
+            f = row.figures
+            words = (
+                f"{row.name} on {row.host}: CPU {cpu_text(f.cpu)}, memory "
+                f"{size(f.memory or 0)}, net {size(f.net or 0)}/s, disk {size(f.disk or 0)}/s"
+            )
+        self.query_one("#top-detail", Static).update(Text(words))
 
     # data -------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
@@ -403,6 +593,7 @@ class VmsScreen(AreaScreen):
             Text(
                 f"{len(self.shown)} of {len(self.all_rows)} VMs"
                 + (f", {marked} selected (space)" if marked else " - space selects, A all shown")
+                + "; T busiest"
             )
         )
 

@@ -295,6 +295,7 @@ AREAS: tuple[Area, ...] = (
             "sr": DISK_SRS,
             "pbd": ("host", "SR", "currently_attached"),
         },
+        commands=("xstui.services.metrics.cli:TOP_COMMAND",),
     ),
 )
 

@@ -120,7 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("url", help="the control URL that xstui sim printed")
     k.add_argument(
         "action",
-        choices=("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile", "calls"),
+        choices=(
+            "hosts",
+            "kill-host",
+            "revive-host",
+            "cut-heartbeat",
+            "lose-statefile",
+            "calls",
+            "metrics-fail",
+            "metrics-garbage",
+            "metrics-slow",
+            "metrics-ok",
+        ),
     )
     k.add_argument("host", nargs="?", default="", help="host name (all but hosts, lose-statefile)")
     k.add_argument("--password", help="the simulator's password (default: $XSTUI_PASSWORD)")

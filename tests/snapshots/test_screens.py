@@ -263,6 +263,58 @@ def test_vms_filtered_80x24(snap_compare, demo_connection):
 
 
 @pytest.fixture
+def pinned_metrics_connection(request):
+    """The demo with the simulator's performance data at one fixed instant:
+    the same figures and sparklines on every run."""
+    import datetime as dt
+
+    from xstui.sim.runner import start_simulator
+
+    from .conftest import SNAPSHOT_CLOCK
+
+    running = start_simulator("demo", password="snapshot")
+    at = dt.datetime.fromisoformat(SNAPSHOT_CLOCK.replace("Z", "+00:00")).timestamp()
+    running.sim.clock = lambda: at + 2.5
+    try:
+        conn = demo_login(running)
+        yield conn
+    finally:
+        conn.close()
+        running.close()
+
+
+def test_vms_top_80x24(snap_compare, pinned_metrics_connection):
+    """VMs, Top tab (T): the running VMs busiest first, with a CPU sparkline."""
+    from xstui.screens.vms import VmsScreen
+
+    async def run_before(pilot):
+        app = pilot.app
+        await status_loaded(pilot)
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("T")
+        await until(pilot, lambda: app.screen.query_one("#top-list", RowList).rows)
+        await settle(pilot)
+
+    app = XstuiApp(pinned_metrics_connection)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_status_load_80x24(snap_compare, pinned_metrics_connection):
+    """Status, Load tab (l): each host's CPU, memory, network and disk, and its CPU over 10 min."""
+
+    async def run_before(pilot):
+        app = pilot.app
+        await status_loaded(pilot)
+        await pilot.press("l")
+        await until(pilot, lambda: len(app.screen.query_one("#load-hosts", RowList).rows) == 3)
+        await settle(pilot)
+
+    app = XstuiApp(pinned_metrics_connection)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
 def ha_connection(request):
     from xstui.sim.runner import start_simulator
 

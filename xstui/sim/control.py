@@ -13,7 +13,19 @@ from http.server import BaseHTTPRequestHandler
 
 from .simulator import Simulator
 
-ACTIONS = ("hosts", "kill-host", "revive-host", "cut-heartbeat", "lose-statefile", "calls")
+# the host's metrics endpoints (rrd_updates...) fail, answer garbage, are slow
+# (10 s) or work again
+METRICS_ACTIONS = ("metrics-fail", "metrics-garbage", "metrics-slow", "metrics-ok")
+ACTIONS = (
+    "hosts",
+    "kill-host",
+    "revive-host",
+    "cut-heartbeat",
+    "lose-statefile",
+    "calls",
+    *METRICS_ACTIONS,
+)
+SLOW_SECONDS = 10.0
 MAX_BODY = 4096
 
 
@@ -51,6 +63,13 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
     if host is None:
         names = ", ".join(r["name"] for r in host_rows(sim))
         return {"error": f"no host named {host_name!r} (hosts: {names})"}
+    if action in METRICS_ACTIONS:
+        fault = action.removeprefix("metrics-")
+        if fault == "ok":
+            sim.metrics_faults.pop(host, None)
+            return {"done": f"{host_name}'s performance data is served again"}
+        sim.metrics_faults[host] = (fault, SLOW_SECONDS)
+        return {"done": f"{host_name}'s performance data endpoints now: {fault}"}
     if action == "kill-host":
         sim.kill_host(host)
         return {"done": f"{host_name} is dead: its listener stopped, host_metrics.live is false"}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .dump import load_dump
 from .profiles import PROFILES, unknown, with_release
+from .rrd import PERFMON_SECONDS
 from .scenario import ScenarioError, build, generate, load_scenario, standalone_scenario
 from .server import SimServer
 from .simulator import Simulator
@@ -36,6 +37,7 @@ class RunningSim:
     def close(self) -> None:
         for other in self.standalone.values():
             other.close()
+        self.sim.perfmon_stop.set()
         self.server.close()
 
 
@@ -152,6 +154,7 @@ def start_simulator(
         server.listen_unix(unix_socket)
         running.unix_socket = unix_socket
     running.control_url = server.listen_control().url
+    sim.start_perfmon(PERFMON_SECONDS)  # the pool's alarms (other_config:perfmon)
     return running
 
 

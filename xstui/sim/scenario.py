@@ -201,6 +201,7 @@ class _Builder:
         for row in sc.get("vms", []):
             self.make_vm(*row)
         self.make_templates()
+        self.make_load(sc.get("load") or {})
         self.make_updates()
         self.make_messages()
         self.make_directory()
@@ -215,6 +216,14 @@ class _Builder:
         for vm in list(st.table("VM")):  # last: earlier objects keep their uuids
             consoles.sync(st, vm, by_ref=True)
         return st
+
+    def make_load(self, load: dict) -> None:
+        """The performance figures' load profile (xstui.sim.rrd): names of VMs
+        and hosts; one the pool does not have is left out (a scenario made from
+        another may drop VMs)."""
+        vms = {r["name_label"] for r in self.store.table("VM").values()}
+        known = {"busy": vms, "noisy": vms, "memory_tight": set(self.hosts)}
+        self.store.load = {k: [n for n in load.get(k, []) if n in known[k]] for k in known}
 
     # hosts ---------------------------------------------------------------
     ROLE_DESCRIPTIONS = {

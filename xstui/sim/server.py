@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ..datamodel import http_permission
 from ..xapi.tls import self_signed
-from . import transfers
+from . import rrd, transfers
 from .api import Caller
 from .errors import DropConnection, XapiError
 from .simulator import Simulator
@@ -162,6 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             "/export_metadata",
             "/updates",
             "/system-status",
+            "/rrd_updates",
+            "/host_rrd",
+            "/vm_rrd",
         ):
             self._send(404, b"not found\n", "text/plain")
             return
@@ -170,7 +173,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         sim = self.sim
         try:
-            if url.path == "/pool/xmldbdump":
+            if url.path in ("/rrd_updates", "/host_rrd", "/vm_rrd"):  # the host's own rrdd
+                code, body, ctype = rrd.http_get(sim, self.host_ref or sim.master, url.path, query)
+                transfer.done(None if code == 200 else [f"HTTP {code}"])
+                self._send(code, body, ctype)
+            elif url.path == "/pool/xmldbdump":
                 body = transfers.database(sim)
                 transfer.done()
                 self._send(200, body, "application/xml")

@@ -87,6 +87,27 @@ class Simulator:
         # what was done to hosts, for tests to count: ("apply", host name, update),
         # ("reboot", host name, "")
         self.records: list[tuple[str, str, str]] = []
+        # the "now" of the performance data (RRDs): the simulator's clock; a
+        # test pins it for figures that never change
+        self.clock = clock.now
+        # fault injection on a host's metrics endpoints (xstui.sim.rrd.FAULTS):
+        # host -> ("fail" | "garbage" | "slow", seconds for "slow")
+        self.metrics_faults: dict[str, tuple[str, float]] = {}
+        # perfmon (xstui.sim.rrd.perfmon_round): when each (object uuid,
+        # variable) last raised its ALARM; its looks run while ``perfmon`` is set
+        self.perfmon_fired: dict[tuple[str, str], float] = {}
+        self.perfmon_stop = threading.Event()
+
+    def start_perfmon(self, seconds: float) -> None:
+        """perfmon's looks every ``seconds`` (scaled by time_scale) until
+        ``perfmon_stop`` is set (the server closing)."""
+        from . import rrd
+
+        def loop() -> None:
+            while not self.perfmon_stop.wait(seconds * self.time_scale):
+                rrd.perfmon_round(self)
+
+        threading.Thread(target=loop, name="sim-perfmon", daemon=True).start()
 
     def record(self, what: str, host: str, detail: str = "") -> None:
         self.records.append((what, self.store.get("host", host)["name_label"], detail))

@@ -65,6 +65,9 @@ class Store:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.rng = random.Random(seed)
+        self.seed = seed or 0  # the scenario's: the performance figures derive from it
+        # the scenario's ``load:`` (busy and noisy VMs, hosts short of memory)
+        self.load: dict[str, list[str]] = {}
         self.tables: dict[str, dict[str, dict]] = {name: {} for name in classes()}
         self.by_uuid: dict[str, dict[str, str]] = {name: {} for name in classes()}
         self.generation = 0

@@ -16,8 +16,11 @@ from .modal import Dialog, buttons
 class ChoiceModal(Dialog):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="choice.cancel")]
 
-    def __init__(self, title: str, text: str, answers: list[tuple[str, str]]):
-        super().__init__(classes="-warning")
+    def __init__(
+        self, title: str, text: str, answers: list[tuple[str, str]], *, warning: bool = True
+    ):
+        """``warning`` False: something to read (figures), not a question that matters."""
+        super().__init__(classes="-warning" if warning else "")
         self.title_text, self.text, self.answers = title, text, answers
 
     def compose(self) -> ComposeResult:

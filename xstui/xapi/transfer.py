@@ -37,7 +37,7 @@ class TransferUnanswered(TransferFailed):
     host may have acted on it (a restore whose toolstack restarts at once)."""
 
 
-def _http(conn: Connection, host: str = ""):
+def _http(conn: Connection, host: str = "", timeout: float = TIMEOUT):
     """To the pool's connection target, or to one of its hosts (``host``: a
     host ref; its address, and over TLS the fingerprint the pool's own
     Certificate record gives for it)."""
@@ -54,7 +54,7 @@ def _http(conn: Connection, host: str = ""):
             raise TransferFailed("the host is no longer in the pool")
         target = target.with_host(rec.address)
         pin = views.certificate_fingerprint(cert) if cert is not None else None
-    return http_connection(target, pin, TIMEOUT)
+    return http_connection(target, pin, timeout)
 
 
 def _url(conn: Connection, path: str, query: dict[str, str]) -> str:
@@ -107,9 +107,19 @@ def download(
         http.close()
 
 
-def get_bytes(conn: Connection, path: str, query: dict[str, str], *, limit: int) -> bytes:
-    """GET a small document (at most ``limit`` bytes) into memory."""
-    http = _http(conn)
+def get_bytes(
+    conn: Connection,
+    path: str,
+    query: dict[str, str],
+    *,
+    limit: int,
+    host: str = "",
+    timeout: float = TIMEOUT,
+) -> bytes:
+    """GET a small document (at most ``limit`` bytes) into memory; ``host``:
+    from that host of the pool rather than the master; ``timeout``: seconds
+    without a byte before it is given up."""
+    http = _http(conn, host, timeout)
     try:
         http.request("GET", _url(conn, path, query))
         response = http.getresponse()

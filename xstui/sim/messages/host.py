@@ -8,6 +8,7 @@ import hashlib
 import zoneinfo
 
 from ... import clock
+from .. import rrd
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..operations import Mark
@@ -507,3 +508,16 @@ def set_hostname_live(ctx: Ctx, host, hostname):
         raise XapiError("HOST_NAME_INVALID", "hostname contains invalid characters")
     ctx.store.set("host", host, hostname=name)
     return ""
+
+
+# performance data (the host's RRD, xstui.sim.rrd) ---------------------------------
+@message(asyncable=False)
+def query_data_source(ctx: Ctx, host, data_source):
+    ctx.store.get("host", host)
+    return rrd.query(rrd.host_rrd(ctx.sim, host), data_source)
+
+
+@message(asyncable=False)
+def get_data_sources(ctx: Ctx, host):
+    ctx.store.get("host", host)
+    return rrd.data_sources(rrd.host_rrd(ctx.sim, host))

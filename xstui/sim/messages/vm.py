@@ -5,7 +5,7 @@ revert, linked into XAPI's tree of parents), clones, copies, provisioning."""
 import re
 import xml.etree.ElementTree as ET
 
-from .. import consoles, guest
+from .. import consoles, guest, rrd
 from ..api import Ctx, message
 from ..errors import XapiError
 from ..operations import Mark, first_running
@@ -828,3 +828,21 @@ def _vm_from_snapshot(ctx: Ctx, snapshot: str) -> str:
         if st.get("VM", other)["snapshot_of"] == old and old != NULL_REF:
             st.set("VM", other, snapshot_of=vm)
     return vm
+
+
+# performance data (the VM's RRD, on the host it runs on: xstui.sim.rrd) -----------
+@message(asyncable=False)
+def query_data_source(ctx: Ctx, self, data_source):
+    state = ctx.store.get("VM", self)["power_state"]
+    if state not in ("Running", "Paused"):  # assert_initial_power_state_in
+        raise XapiError("VM_BAD_POWER_STATE", self, "running;paused", state.lower())
+    return rrd.query(rrd.vm_rrd(ctx.sim, self), data_source)
+
+
+@message(asyncable=False)
+def get_data_sources(ctx: Ctx, self):
+    ctx.store.get("VM", self)
+    found = rrd.vm_rrd(ctx.sim, self)
+    if found is None:  # rrdd holds no RRD for it: Hashtbl.find fails
+        raise XapiError("INTERNAL_ERROR", "Not_found")
+    return rrd.data_sources(found)

@@ -1,0 +1,106 @@
+"""Performance figures on a screen's tab: XAPI's RRDs read (one
+rrd_updates per host, in a thread) every 5 seconds while that tab is shown,
+never otherwise, and the tab redrawn after each read. A screen makes one
+:class:`Sampling` and tells it when its tabs change (``shown``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from xstui.services.metrics import Metrics, http_fetch
+from xstui.services.metrics.model import cpu_text, history
+from xstui.services.values import size
+from xstui.widgets.ascii import ascii_terminal
+from xstui.widgets.choice import ChoiceModal
+from xstui.widgets.sparkline import glyphs_for, sparkline
+
+SECONDS = 5.0  # the RRDs' finest step: reading faster shows nothing new
+SPARK = 19  # cells of a 10-minute sparkline
+GRAPH = 48  # cells of a sparkline in an object's graphs
+
+
+class Sampling:
+    def __init__(self, screen, tab: str, draw: Callable[[], None]) -> None:
+        self.screen, self.tab, self.draw = screen, tab, draw
+        self.metrics: Metrics | None = None
+        self._conn = None  # the connection it reads through
+        self._busy = False
+        self._timer = None
+
+    def mount(self) -> None:
+        """From the screen's on_mount: the timer, paused until the tab shows."""
+        self._timer = self.screen.set_interval(SECONDS, self.sample, pause=True)
+
+    def shown(self) -> None:
+        """The screen's tab or the screen itself changed: read while the tab shows."""
+        if self._timer is None:
+            return
+        if self.screen.is_current and self.screen.tab == self.tab:
+            self._timer.resume()
+            self.screen.call_later(self.sample)
+        else:
+            self._timer.pause()
+
+    def hidden(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
+
+    def history(self, host: str, kind: str, uuid: str) -> list:
+        """An object's figures over 10 min, 2 h and a week (services.metrics.history),
+        read through this screen's connection; call in a thread."""
+        fetch = self.metrics.fetch if self.metrics is not None else http_fetch(self.screen.conn)
+        return history(fetch, host, kind, uuid)
+
+    @property
+    def glyphs(self) -> str:
+        return glyphs_for(self.screen.app.linux_console, ascii_terminal())
+
+    async def sample(self) -> None:
+        """One read of every host (in a thread), then the tab redrawn."""
+        screen, conn = self.screen, self.screen.conn
+        if self._busy or conn is None or conn.state != "connected" or screen.tab != self.tab:
+            return
+        if self.metrics is None or self._conn is not conn:
+            self.metrics, self._conn = Metrics(http_fetch(conn)), conn
+        self._busy = True
+        try:
+            await asyncio.to_thread(self.metrics.refresh, conn.cache)
+        except Exception as exc:  # a bug must not take the screen down: said, in words
+            screen.app.notify(
+                f"The performance figures could not be read ({exc}).", severity="error"
+            )
+        finally:
+            self._busy = False
+        self.draw()
+
+
+def graphs_text(spans: list, glyphs: str) -> str:
+    """Per figure, its value now and a sparkline per span (oldest left)."""
+    lines = []
+    latest = spans[0][1] if spans else None
+    for key, name, shown in (
+        ("cpu", "CPU", cpu_text),
+        ("memory", "Memory used", lambda v: "-" if v is None else size(v)),
+        ("net", "Network", lambda v: "-" if v is None else f"{size(v)}/s"),
+        ("disk", "Disk", lambda v: "-" if v is None else f"{size(v)}/s"),
+    ):
+        now = getattr(latest, key) if latest is not None else None
+        lines.append(f"{name}, now {shown(now)}")
+        top = 1.0 if key == "cpu" else (latest.memory_total if key == "memory" and latest else None)
+        for label, figures in spans:
+            spark = sparkline(figures.history.get(key, []), GRAPH, top=top, glyphs=glyphs)
+            lines.append(f"  {label:<7} {spark}")
+    return "\n".join(lines)
+
+
+async def show_graphs(turn, where: str, glyphs: str) -> None:
+    """What an Act read (``turn.data``: the spans) in a dialog to read, closed with Enter or Esc."""
+    await turn.app.push_screen_wait(
+        ChoiceModal(
+            f"{where}: the last 10 minutes, 2 hours and week",
+            graphs_text(turn.data, glyphs),
+            [("close", "Close")],
+            warning=False,
+        )
+    )

@@ -1,0 +1,143 @@
+"""Performance alarms (``other_config:perfmon`` as XAPI's perfmon reads it):
+read, malformed said as such, thresholds refused in words before any call,
+written over real HTTP, and the simulator's perfmon raising an ALARM message
+when its load crosses one (once per inhibit period)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xstui import clock
+from xstui.services.actions import InvalidInput, RunContext
+from xstui.services.metrics import perfmon
+from xstui.sim import rrd
+
+CPU_90 = (
+    '<config><variable><name value="cpu_usage"/><alarm_trigger_level value="0.9"/>'
+    '<alarm_trigger_period value="120"/><alarm_auto_inhibit_period value="600"/>'
+    '<alarm_trigger_sense value="high"/></variable>'
+    '<variable><name value="fs_usage"/><alarm_trigger_level value="0.8"/></variable></config>'
+)
+
+
+def test_read_and_write_keep_what_is_not_edited():
+    config = perfmon.read(CPU_90)
+    assert not config.problem
+    cpu, fs = config.alarms
+    assert (cpu.name, cpu.level, cpu.period, cpu.inhibit) == ("cpu_usage", 0.9, 120, 600)
+    assert cpu.extra == {"alarm_trigger_sense": "high"} and (fs.period, fs.inhibit) == (60, 3600)
+    assert perfmon.read(perfmon.to_xml(config.alarms)) == config
+    assert perfmon.read("") == perfmon.Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("<config><variable>", "not XML"),
+        ("<perfmon/>", "<perfmon>, not <config>"),
+        (
+            '<config><variable><name value="cpu_usage"/></variable></config>',
+            "level '' is not a number",
+        ),
+        ('<config><variable><alarm_trigger_level value="1"/></variable></config>', "has no name"),
+        ('<!DOCTYPE x [<!ENTITY a "b">]><config/>', "entities"),
+    ],
+)
+def test_a_malformed_configuration_is_said_as_such(text, words):
+    config = perfmon.read(text)
+    assert config.alarms == () and words in config.problem
+
+
+def values(**typed) -> dict:
+    return {
+        "cpu_usage": "",
+        "network_usage": "",
+        "disk_usage": "",
+        "period": "1",
+        "inhibit": "60",
+        **typed,
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ({"cpu_usage": "120"}, "CPU usage above (%): at most 100"),
+        ({"cpu_usage": "-5"}, "must be above 0"),
+        ({"network_usage": "lots"}, "'lots' is not a number"),
+        ({"disk_usage": "nan"}, "must be above 0"),
+        ({"period": "0"}, "Period: whole minutes from 1"),
+        ({"inhibit": "1.5"}, "Quiet time: whole minutes from 0"),
+        ({"period": "99999"}, "(a week)"),
+    ],
+)
+def test_invalid_thresholds_are_refused_in_words(typed, words):
+    with pytest.raises(InvalidInput) as refused:
+        perfmon.SetVmAlarms("OpaqueRef:vm", "u", "web-01", perfmon.Config(), values(**typed))
+    assert any(words in p for p in refused.value.problems)
+
+
+def test_the_form_starts_from_what_is_set_and_the_plan_says_it():
+    current = perfmon.read(CPU_90)
+    fields = {f.name: f.value for f in perfmon.SetVmAlarms.fields(current)}
+    assert fields == {
+        "cpu_usage": "90",
+        "network_usage": "",
+        "disk_usage": "",
+        "period": "2",
+        "inhibit": "10",
+    }
+    action = perfmon.SetVmAlarms("OpaqueRef:vm", "u", "web-01", current, values(disk_usage="2048"))
+    kept = perfmon.read(action.xml)
+    assert [a.name for a in kept.alarms] == ["fs_usage", "disk_usage"]  # CPU emptied: gone
+    assert kept.alarms[1].level == 2048 * 1024
+    plan = action.plan()
+    assert "Alarm: Disk above 2048 KiB/s for 1 min, then quiet 60 min" in plan.impact
+    broken = perfmon.read("<config>")
+    plan = perfmon.SetVmAlarms("OpaqueRef:vm", "u", "web-01", broken, values(cpu_usage="80")).plan()
+    assert any("could not read" in line for line in plan.impact)
+    cleared = perfmon.SetVmAlarms("OpaqueRef:vm", "u", "web-01", perfmon.Config(), values())
+    assert cleared.xml == "" and "No alarm" in cleared.plan().impact[0]
+
+
+def test_an_alarm_set_over_http_fires_in_the_simulator_once_per_inhibit_period(
+    connection, running_sim, xapi
+):
+    sim = running_sim.sim
+    sim.perfmon_stop.set()  # the looks are made by the test, at a pinned time
+    at = clock.now()
+    sim.clock = lambda: at
+    connection.load_once()
+    x = xapi.xenapi
+    sql = x.VM.get_by_name_label("sql-prod-01")[0]  # busy: ~70 % CPU
+    web = x.VM.get_by_name_label("web-01")[0]  # ~10 %
+    for vm, level in ((sql, "50"), (web, "50")):
+        action = perfmon.SetVmAlarms(
+            vm,
+            x.VM.get_uuid(vm),
+            x.VM.get_name_label(vm),
+            perfmon.Config(),
+            values(cpu_usage=level),
+        )
+        action.execute(RunContext(connection))
+        assert perfmon.read(x.VM.get_other_config(vm)["perfmon"]).alarms[0].level == 0.5
+    made = rrd.perfmon_round(sim)
+    assert len(made) == 1
+    message = sim.store.get("message", made[0])
+    assert (message["name"], message["cls"], message["obj_uuid"]) == (
+        "ALARM",
+        "VM",
+        x.VM.get_uuid(sql),
+    )
+    assert (
+        message["body"].startswith("value: 0.") and '<name value="cpu_usage"/>' in message["body"]
+    )
+    assert rrd.perfmon_round(sim) == []  # within its hour of quiet
+    sim.clock = lambda: at + 3600
+    assert len(rrd.perfmon_round(sim)) == 1
+    x.VM.remove_from_other_config(web, "perfmon")  # a malformed configuration: ignored
+    x.VM.add_to_other_config(web, "perfmon", "<config><variable>")
+    sim.clock = lambda: at + 7200
+    assert [sim.store.get("message", m)["obj_uuid"] for m in rrd.perfmon_round(sim)] == [
+        x.VM.get_uuid(sql)
+    ]
