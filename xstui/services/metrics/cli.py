@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import TYPE_CHECKING
 
 from ...script import EXIT_CONNECT, CliCommand, fail, login_for_script, say, target_arguments
-from .model import SORTS, Metrics, cpu_text, http_fetch, memory_text, rate_text
+from . import SORTS
+
+if TYPE_CHECKING:
+    from .model import Metrics
 
 REFRESH_SECONDS = 5.0
 
@@ -32,6 +36,8 @@ def document(metrics: Metrics, cache, sort: str) -> dict:
 def lines(metrics: Metrics, cache, sort: str) -> list[str]:
     """The hosts, then the VMs busiest first: one line each (XAPI's names
     escaped by :func:`say`)."""
+
+    from .model import cpu_text, memory_text, rate_text
 
     def table(title: str, rows, with_total: bool) -> list[str]:
         out = [
@@ -58,6 +64,7 @@ def lines(metrics: Metrics, cache, sort: str) -> list[str]:
 
 def run_top(args) -> int:
     from ...xapi.connection import ConnectionLost, XapiFailure
+    from .model import Metrics, http_fetch
 
     if not 0 < args.timeout <= 3600:
         return fail("--timeout must be between 0 and 3600 seconds")

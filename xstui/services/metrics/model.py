@@ -24,7 +24,6 @@ from .updates import Unreadable, Updates, column, parse
 
 WINDOW = 600  # seconds of history kept: the 5-second archive's 10 minutes
 TIMEOUT = 4.0  # seconds a host may take to answer before it has "no data"
-SORTS = ("cpu", "memory", "disk", "net")
 MiB = 1 << 20
 
 # (host ref, query) -> the answer's bytes; TransferFailed/OSError when it fails
