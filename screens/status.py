@@ -15,12 +15,15 @@ from textual.widgets import Static, TabbedContent, TabPane
 from xstui.areas import health_probes, health_rules
 from xstui.services.host.clock import PROBE_SECONDS
 from xstui.services.host.local import XAPI_PEM, LocalSystem
+from xstui.services.metrics import perfmon
+from xstui.services.metrics.mail import MailConfig, SetMailAlerts
 from xstui.services.metrics.model import cpu_text
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
+from xstui.xapi import views
 from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
@@ -57,6 +60,7 @@ LOAD_COLUMNS = (
     ("Disk/s", 8),
     ("CPU, 10 min", SPARK),
 )
+HEAD_WIDTH = 78  # the Load tab's head at 80 columns, less its padding
 FULL = 90  # percent used from which an SR is marked "!"
 
 
@@ -83,6 +87,26 @@ async def _host_graphs(turn) -> None:
     await show_graphs(turn, turn.cache.label("host", turn.subject), turn.screen.sampling.glyphs)
 
 
+def _on_load(screen) -> str:
+    """The Load tab's keys act on its rows (not tab=, which would make every
+    tab's keys tab-bound)."""
+    return "" if screen.tab == "load" else "on the Load tab (l)"
+
+
+def _read_host_alarms(turn) -> perfmon.Config:
+    """What perfmon watches on the host now (its other_config, read at once)."""
+    return perfmon.read(turn.conn.call("host.get_other_config", turn.subject).get(perfmon.KEY, ""))
+
+
+def _pool(turn):
+    return views.pool(turn.cache)
+
+
+def _read_mail(turn) -> MailConfig:
+    """The pool's mail alerts now (its other_config, read at once)."""
+    return MailConfig.of(turn.conn.call("pool.get_other_config", turn.subject.ref))
+
+
 def _this_host(turn):
     """The host this console is logged in to (the one Status shows)."""
     return turn.cache.get("host", turn.conn.this_host)
@@ -103,8 +127,7 @@ class StatusScreen(AreaScreen):
             "host_graphs",
             "Graphs",
             show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
-            # for the Load tab's rows (not tab=, which would make every tab's keys tab-bound)
-            refuse=lambda screen: "" if screen.tab == "load" else "on the Load tab (l)",
+            refuse=_on_load,
             help="The host under the cursor over 10 minutes, 2 hours and a week",
             subject=_load_host,
             missing="No host under the cursor.",
@@ -113,6 +136,44 @@ class StatusScreen(AreaScreen):
             ),
             reading="Reading the host's history...",
             steps=_host_graphs,
+        ),
+        Act(
+            "w",
+            "host_alarms",
+            "Alarms",
+            show=False,  # the Load tab's head says it
+            refuse=_on_load,
+            help="CPU, network, free memory and storage I/O alarms of the host (perfmon)",
+            builds=(perfmon.SetHostAlarms,),
+            subject=_load_host,
+            missing="No host under the cursor.",
+            read=_read_host_alarms,
+            title=lambda t: perfmon.form_title(t.cache.label("host", t.subject), t.data),
+            fields=lambda t: perfmon.SetHostAlarms.fields(t.data),
+            build=lambda t: perfmon.SetHostAlarms(
+                t.subject,
+                t.cache.get("host", t.subject).uuid,
+                t.cache.label("host", t.subject),
+                t.data,
+                t.values,
+            ),
+        ),
+        Act(
+            "e",
+            "mail_alerts",
+            "Mail alerts",
+            show=False,  # the Load tab's head says it
+            refuse=_on_load,
+            help="Where the pool mails its alerts: address, mail server, least priority",
+            builds=(SetMailAlerts,),
+            subject=_pool,
+            missing="The pool is not read yet.",
+            read=_read_mail,
+            title=lambda t: (
+                "Mail alerts of the pool" + ("" if t.data.destination else " (none set)")
+            ),
+            fields=lambda t: SetMailAlerts.fields(t.data),
+            build=lambda t: SetMailAlerts(t.subject.ref, t.subject.uuid, t.data, t.values),
         ),
         Act(
             "n",
@@ -444,12 +505,13 @@ class StatusScreen(AreaScreen):
             return
         rows = metrics.hosts(self.conn.cache)
         missing = [r for r in rows if r.reason]
-        head.update(
-            Text(
-                f"{len(rows) - len(missing)} of {len(rows)} hosts report, every 5 s; Enter graphs"
-                + (f"; no data from {', '.join(r.name for r in missing)}" if missing else "")
-            )
+        said = f"{len(rows) - len(missing)} of {len(rows)} hosts report, every 5 s" + (
+            f"; no data from {', '.join(r.name for r in missing)}" if missing else ""
         )
+        keys = "; Enter graphs, w alarms, e mail"
+        # the keys when they fit on the line (the palette has them too): which
+        # hosts are silent comes first
+        head.update(Text(said + keys if len(said + keys) <= HEAD_WIDTH else said))
         self.load_rows = {r.ref: r for r in rows}
         cells = []
         for r in rows:

@@ -173,15 +173,6 @@ def _read_alarms(turn) -> perfmon.Config:
     return perfmon.read(turn.conn.call("VM.get_other_config", turn.subject).get(perfmon.KEY, ""))
 
 
-def _alarms_title(turn) -> str:
-    title = f"Performance alarms of {turn.cache.label('vm', turn.subject)}"
-    return (
-        f"{title} (what is set now is unreadable: {turn.data.problem})"
-        if turn.data.problem
-        else title
-    )
-
-
 def _read_history(turn) -> list:
     """The VM's figures over 10 min, 2 h and a week, from the host it runs on."""
     vm = turn.cache.get("vm", turn.subject)
@@ -394,7 +385,7 @@ class VmsScreen(AreaScreen):
             subject=_top_vm,
             missing="No running VM under the cursor.",
             read=_read_alarms,
-            title=_alarms_title,
+            title=lambda t: perfmon.form_title(t.cache.label("vm", t.subject), t.data),
             fields=lambda t: perfmon.SetVmAlarms.fields(t.data),
             build=lambda t: perfmon.SetVmAlarms(
                 t.subject,

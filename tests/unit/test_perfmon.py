@@ -141,3 +141,75 @@ def test_an_alarm_set_over_http_fires_in_the_simulator_once_per_inhibit_period(
     assert [sim.store.get("message", m)["obj_uuid"] for m in rrd.perfmon_round(sim)] == [
         x.VM.get_uuid(sql)
     ]
+
+
+def host_values(**typed) -> dict:
+    return {
+        "cpu_usage": "",
+        "network_usage": "",
+        "memory_free_kib": "",
+        "sr_io_throughput_total_per_host": "",
+        "period": "1",
+        "inhibit": "60",
+        **typed,
+    }
+
+
+def test_a_hosts_alarms_share_the_vms_checks_and_say_free_memory_below():
+    with pytest.raises(InvalidInput) as refused:
+        perfmon.SetHostAlarms(
+            "OpaqueRef:h", "u", "xcp-a", perfmon.Config(), host_values(memory_free_kib="-1")
+        )
+    assert refused.value.problems == [
+        "Free memory below (MiB): the level must be above 0 (leave it empty for none)"
+    ]
+    action = perfmon.SetHostAlarms(
+        "OpaqueRef:h",
+        "hu",
+        "xcp-a",
+        perfmon.Config(),
+        host_values(memory_free_kib="512", sr_io_throughput_total_per_host="40"),
+    )
+    levels = {a.name: a.level for a in perfmon.read(action.xml).alarms}
+    assert levels == {"memory_free_kib": 512 * 1024, "sr_io_throughput_total_per_host": 40}
+    plan = action.plan()
+    assert "Alarm: Free memory below 512 MiB for 1 min, then quiet 60 min" in plan.impact
+    assert plan.xe[0].startswith("xe host-param-remove uuid=hu param-name=other-config")
+    assert plan.steps[-1] == "host.add_to_other_config('perfmon', <config>)"
+    fields = {f.name: f.value for f in perfmon.SetHostAlarms.fields(perfmon.read(action.xml))}
+    assert fields["memory_free_kib"] == "512" and fields["cpu_usage"] == ""
+
+
+def test_host_alarms_set_over_http_fire_in_the_simulator(connection, running_sim, xapi):
+    sim = running_sim.sim
+    sim.perfmon_stop.set()
+    at = clock.now()
+    sim.clock = lambda: at
+    connection.load_once()
+    x = xapi.xenapi
+    full = x.host.get_by_name_label("xcp-c")[0]  # near its memory limit
+    other = x.host.get_by_name_label("xcp-a")[0]
+    for host, typed in (
+        (full, host_values(memory_free_kib="8192")),  # ~5.6 GiB free: below 8 GiB
+        (other, host_values(cpu_usage="99", sr_io_throughput_total_per_host="100000")),
+    ):
+        action = perfmon.SetHostAlarms(
+            host, x.host.get_uuid(host), x.host.get_name_label(host), perfmon.Config(), typed
+        )
+        action.execute(RunContext(connection))
+    made = [sim.store.get("message", m) for m in rrd.perfmon_round(sim)]
+    assert [(m["cls"], m["obj_uuid"]) for m in made] == [("Host", x.host.get_uuid(full))]
+    assert '<name value="memory_free_kib"/>' in made[0]["body"]
+    # the storage variable sums the host's io_throughput_total_<SR>: a low level fires
+    x.host.remove_from_other_config(other, "perfmon")
+    action = perfmon.SetHostAlarms(
+        other,
+        x.host.get_uuid(other),
+        "xcp-a",
+        perfmon.read(""),
+        host_values(sr_io_throughput_total_per_host="0.000001"),
+    )
+    action.execute(RunContext(connection))
+    made = [sim.store.get("message", m) for m in rrd.perfmon_round(sim)]
+    assert [m["obj_uuid"] for m in made] == [x.host.get_uuid(other)]
+    assert "sr_io_throughput_total_per_host" in made[0]["body"]

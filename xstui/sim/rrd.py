@@ -876,6 +876,8 @@ def _variable(rrd: Rrd, kind: str, name: str) -> list[Source]:
         wanted = [n for n in names if n.startswith(prefix) and n.endswith(("_rx", "_tx"))]
     elif name == "disk_usage":
         wanted = [n for n in names if n.startswith("vbd_") and n.endswith(("_read", "_write"))]
+    elif name == "sr_io_throughput_total_per_host" and kind == "host":
+        wanted = [n for n in names if n.startswith("io_throughput_total_")]
     else:
         wanted = [name] if name in names else []
     return [s for s in rrd.sources if s.name in wanted]

@@ -37,16 +37,29 @@ class Variable:
     unit: str  # what the admin types it in
     scale: float  # the stored value per unit typed (90 % -> 0.9)
     most: float | None = None  # the largest value that makes sense, in typed units
+    below: bool = False  # the alarm is under the level (free memory), not above it
+
+    @property
+    def sense(self) -> str:
+        return "below" if self.below else "above"
 
     @property
     def label(self) -> str:
-        return f"{self.what} above ({self.unit})"
+        return f"{self.what} {self.sense} ({self.unit})"
 
 
 VM_VARIABLES = (
     Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
     Variable("network_usage", "Network", "KiB/s", 1024),
     Variable("disk_usage", "Disk", "KiB/s", 1024),
+)
+# a host's, as perfmon sums them: cpu_avg, pif_aggr_rx/tx, memory_free_kib (KiB),
+# and every SR's io_throughput_total_<SR> (MiB/s)
+HOST_VARIABLES = (
+    Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
+    Variable("network_usage", "Network", "KiB/s", 1024),
+    Variable("memory_free_kib", "Free memory", "MiB", 1024, below=True),
+    Variable("sr_io_throughput_total_per_host", "Storage I/O", "MiB/s", 1),
 )
 
 
@@ -144,6 +157,14 @@ def minutes(text: str, what: str, least: int) -> int:
     return int(value) * MINUTE
 
 
+def form_title(name: str, current: Config) -> str:
+    """The alarm form's title: what is set now said unreadable when it is."""
+    title = f"Performance alarms of {name}"
+    return (
+        f"{title} (what is set now is unreadable: {current.problem})" if current.problem else title
+    )
+
+
 def _typed(alarm: Alarm | None, var: Variable) -> str:
     return "" if alarm is None else f"{alarm.level / var.scale:g}"
 
@@ -157,16 +178,20 @@ def _collect(problems: list[str], check, *args):
         return None
 
 
-class SetVmAlarms(Action):
-    """A VM's CPU, network and disk alarms, written to its
-    ``other_config:perfmon`` (the other variables kept as they were)."""
+class SetAlarms(Action):
+    """An object's alarms, written to its ``other_config:perfmon`` (the
+    variables this console does not edit kept as they were). A subclass
+    names the XAPI class, its xe prefix and the variables it edits."""
 
-    calls = ("VM.remove_from_other_config", "VM.add_to_other_config")
+    wire = ""  # the XAPI class: "VM", "host"
+    xe_class = ""  # xe's prefix: "vm", "host"
+    kind = ""  # in words: "VM", "host"
+    variables: tuple[Variable, ...] = ()
 
-    @staticmethod
-    def fields(current: Config) -> list[Field]:
+    @classmethod
+    def fields(cls, current: Config) -> list[Field]:
         by_name = {a.name: a for a in current.alarms}
-        first = next((by_name[v.name] for v in VM_VARIABLES if v.name in by_name), None)
+        first = next((by_name[v.name] for v in cls.variables if v.name in by_name), None)
         out = [
             Field(
                 v.name,
@@ -175,7 +200,7 @@ class SetVmAlarms(Action):
                 optional(problem_of(level, v)),
                 placeholder="empty: no alarm",
             )
-            for v in VM_VARIABLES
+            for v in cls.variables
         ]
         period = str(first.period // MINUTE) if first else "1"
         inhibit = str(first.inhibit // MINUTE) if first else "60"
@@ -192,16 +217,16 @@ class SetVmAlarms(Action):
         )
         return out
 
-    def __init__(self, vm: str, vm_uuid: str, name: str, current: Config, values: dict):
-        self.vm, self.uuid, self.name = vm, vm_uuid, name
+    def __init__(self, ref: str, uuid: str, name: str, current: Config, values: dict):
+        self.ref, self.uuid, self.name = ref, uuid, name
         problems: list[str] = []
         period = _collect(problems, minutes, values.get("period", ""), "Period", 1)
         inhibit = _collect(problems, minutes, values.get("inhibit", ""), "Quiet time", 0)
-        ours = {v.name for v in VM_VARIABLES}
+        ours = {v.name for v in self.variables}
         kept = [a for a in current.alarms if a.name not in ours]
         by_name = {a.name: a for a in current.alarms}
         self.alarms = list(kept)
-        for v in VM_VARIABLES:
+        for v in self.variables:
             stored = _collect(problems, level, values.get(v.name, ""), v)
             if stored is not None:
                 extra = by_name[v.name].extra if v.name in by_name else {}
@@ -214,9 +239,9 @@ class SetVmAlarms(Action):
     def _said(self) -> list[str]:
         words = []
         for a in self.alarms:
-            var = next((v for v in VM_VARIABLES if v.name == a.name), None)
+            var = next((v for v in self.variables if v.name == a.name), None)
             what = (
-                f"{var.what} above {a.level / var.scale:g} {var.unit}"
+                f"{var.what} {var.sense} {a.level / var.scale:g} {var.unit}"
                 if var
                 else (f"{a.name} beyond {a.level:g}")
             )
@@ -227,12 +252,18 @@ class SetVmAlarms(Action):
 
     def plan(self) -> Plan:
         said = self._said()
-        xe = [f"xe vm-param-remove uuid={self.uuid} param-name=other-config param-key={KEY}"]
+        xe = [
+            f"xe {self.xe_class}-param-remove uuid={self.uuid} param-name=other-config"
+            f" param-key={KEY}"
+        ]
         if self.xml:
             xe.append(
-                f"xe vm-param-set uuid={self.uuid} other-config:{KEY}={shlex.quote(self.xml)}"
+                f"xe {self.xe_class}-param-set uuid={self.uuid}"
+                f" other-config:{KEY}={shlex.quote(self.xml)}"
             )
-        impact = [f"Alarm: {w}" for w in said] or ["No alarm: perfmon watches nothing on this VM."]
+        impact = [f"Alarm: {w}" for w in said] or [
+            f"No alarm: perfmon watches nothing on this {self.kind}."
+        ]
         if self.was.problem:
             impact.append(
                 f"Replaces what was there, which perfmon could not read ({self.was.problem})."
@@ -241,15 +272,29 @@ class SetVmAlarms(Action):
             title=f"Performance alarms of {self.name}",
             summary=f"{len(said)} alarm(s) on {self.name}; an ALARM message when one fires.",
             xe=xe,
-            steps=[f"VM.remove_from_other_config({KEY!r})"]
-            + ([f"VM.add_to_other_config({KEY!r}, <config>)"] if self.xml else []),
+            steps=[f"{self.wire}.remove_from_other_config({KEY!r})"]
+            + ([f"{self.wire}.add_to_other_config({KEY!r}, <config>)"] if self.xml else []),
             impact=impact,
             risk="low",
         )
 
     def run(self, ctx: RunContext) -> str:
-        ctx.call("VM.remove_from_other_config", self.vm, KEY)
+        ctx.call(f"{self.wire}.remove_from_other_config", self.ref, KEY)
         if self.xml:
-            ctx.call("VM.add_to_other_config", self.vm, KEY, self.xml)
+            ctx.call(f"{self.wire}.add_to_other_config", self.ref, KEY, self.xml)
         said = self._said()
         return f"{self.name}: " + ("; ".join(said) if said else "no performance alarm") + "."
+
+
+class SetVmAlarms(SetAlarms):
+    """A VM's CPU, network and disk alarms."""
+
+    calls = ("VM.remove_from_other_config", "VM.add_to_other_config")
+    wire, xe_class, kind, variables = "VM", "vm", "VM", VM_VARIABLES
+
+
+class SetHostAlarms(SetAlarms):
+    """A host's CPU, network, free memory and storage I/O alarms."""
+
+    calls = ("host.remove_from_other_config", "host.add_to_other_config")
+    wire, xe_class, kind, variables = "host", "host", "host", HOST_VARIABLES
