@@ -36,7 +36,12 @@ def start_fleet_watch(app) -> FleetWatch | None:
         if pool.fingerprint:
             key = parse_target(pool.url).trust_key
             app.config.fingerprints.setdefault(key, pool.fingerprint)
-    watch = FleetWatch(pools, Passwords(interactive=False), app.config.fingerprints)
+    watch = FleetWatch(
+        pools,
+        Passwords(interactive=False),
+        app.config.fingerprints,
+        baseline=app.fleet_baseline,
+    )
     watch.start()
     return watch
 

@@ -120,6 +120,7 @@ class XstuiApp(App):
         demo=None,
         demo_release: str = "",
         fleet: list | None = None,
+        fleet_baseline=None,
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -135,6 +136,7 @@ class XstuiApp(App):
         self._shown_state = "connected"
         self.fleet = None  # the overview's light connections (screens.fleet), once shown
         self.fleet_pools = fleet  # a fleet file's pools (xstui fleet FILE); else the saved ones
+        self.fleet_baseline = fleet_baseline  # the overview's Drift (xstui fleet --baseline)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notices quote names from XAPI: they are text, never markup."""
