@@ -9,7 +9,9 @@ from xstui.services.fleet.overview import (
     PoolRow,
     cells,
     detail,
+    light_types,
     next_problem,
+    pool_drift,
     worst_first,
 )
 from xstui.services.fleet.passwords import Passwords
@@ -17,6 +19,7 @@ from xstui.services.fleet.watch import FleetWatch
 from xstui.services.health import HealthFlag
 from xstui.services.updates.baseline import parse
 from xstui.sim.fleet import start_fleet
+from xstui.xapi.cache import Cache
 
 PASSWORD = "Fleet-Pw1"
 
@@ -160,3 +163,30 @@ def test_worst_first_and_the_next_problem():
     assert next_problem(rows, "c").name == "e"  # round again
     assert next_problem(rows, "a").name == "e"
     assert next_problem([row("a"), row("b", severity="info")], "a") is None
+
+
+def light_cache(**tables) -> Cache:
+    cache = Cache(light_types())
+    cache.replace(
+        [
+            {"class": cls, "ref": ref, "operation": "add", "snapshot": rec}
+            for cls, table in tables.items()
+            for ref, rec in table.items()
+        ]
+    )
+    return cache
+
+
+def test_drift_is_not_guessed_where_the_light_cache_cannot_tell():
+    """XenServer 8's repositories and XCP-ng's yum list what a host lacks
+    only when asked: '?' and why, not a count; 7.x's pool_update counts."""
+    baseline = parse("require: [U1]\n", "base.yaml")
+    host = {"h": {"name_label": "h1", "updates": []}}
+    update = {"u": {"name_label": "U1", "hosts": []}}
+    repos = {"p": {"name_label": "P", "master": "h", "repositories": ["OpaqueRef:r"]}}
+    plain = {"p": {"name_label": "P", "master": "h"}}
+    drift, why = pool_drift(baseline, light_cache(pool=repos, host=host, pool_update=update))
+    assert drift is None and "check --baseline" in why
+    drift, why = pool_drift(baseline, light_cache(pool=plain, host=host))  # XCP-ng: yum
+    assert drift is None and "check --baseline" in why
+    assert pool_drift(baseline, light_cache(pool=plain, host=host, pool_update=update)) == (1, "")

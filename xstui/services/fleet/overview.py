@@ -105,14 +105,16 @@ def pool_drift(baseline: Baseline, cache: Cache) -> tuple[int | None, str]:
     (XenServer 8's repositories, XCP-ng's yum: check --baseline asks them)."""
     with cache.lock:
         record = views.pool(cache)
-        if cache.table("pool_update"):
+        if record is not None and record.repositories:
+            generation = None  # XenServer 8: what a host lacks is in GET /updates only
+        elif cache.table("pool_update"):
             generation = UPDATES
         elif cache.table("pool_patch"):
             generation = PATCHES
         else:
             generation = None
     if generation is None:
-        return None, "no pool_update nor pool_patch here: xstui check --baseline tells"
+        return None, "not in the light cache (repositories or yum): xstui check --baseline tells"
     try:
         drifts = baseline_drift(
             baseline, build_updates(cache, generation), record.name_label if record else ""
