@@ -1,6 +1,6 @@
 """The fleet overview: every saved pool on one screen, worst first (F12 from
 anywhere). Enter opens a pool in the console as the connect screen does; n
-opens the next pool with a problem; r tries a pool that does not answer
+opens the next pool with a problem (F11 does from anywhere); r tries a pool that does not answer
 again now. Its keys are declared as data (ACTS); the rows come from
 :mod:`xstui.services.fleet` (light connections, no Textual there)."""
 
@@ -36,7 +36,12 @@ def start_fleet_watch(app) -> FleetWatch | None:
         if pool.fingerprint:
             key = parse_target(pool.url).trust_key
             app.config.fingerprints.setdefault(key, pool.fingerprint)
-    watch = FleetWatch(pools, Passwords(interactive=False), app.config.fingerprints)
+    watch = FleetWatch(
+        pools,
+        Passwords(interactive=False),
+        app.config.fingerprints,
+        baseline=app.fleet_baseline,
+    )
     watch.start()
     return watch
 
@@ -54,12 +59,59 @@ class FleetChanged(Message):
         return isinstance(message, FleetChanged)
 
 
+def in_focus(app) -> str:
+    """The pool the console shows (its name in the fleet), or ''."""
+    conn = app.connection
+    if conn is None or app.fleet is None:
+        return ""
+    return next((p.name for p in app.fleet.pools.values() if p.url == conn.target.url), "")
+
+
+def open_pool(app, name: str | None) -> None:
+    """Open a pool of the fleet in the console (the one there: back to it)."""
+    if not name:
+        return
+    if name == in_focus(app):
+        app.show_pool()
+        return
+    watch = app.fleet
+    pool = watch.pools[name]
+    password = watch.password.get(name, "")
+    if not password:
+        try:
+            password = watch.passwords.for_pool(pool)
+        except NoPassword:
+            password = ""  # the connect screen asks for it
+    app.open_pool(pool.url, pool.user, password)
+
+
+def next_problem_pool(app) -> None:
+    """From anywhere (F11): straight to the next pool with a finding after
+    the one in the console, in the overview's order, said in a notice."""
+    if app.fleet is None:
+        app.fleet = start_fleet_watch(app)
+    if app.fleet is None:
+        app.notify("No saved pools: the fleet is the targets you connected to.", timeout=6)
+        return
+    rows = app.fleet.worst_first()
+    row = next_problem(rows, in_focus(app))
+    if row is None:
+        waiting = sum(r.state == "connecting" for r in rows)
+        app.notify(
+            "No other pool has a problem" + (f" ({waiting} still connecting)." if waiting else "."),
+            timeout=4,
+        )
+        return
+    app.notify(f"Next pool with a problem: {detail(row)}", timeout=8)
+    open_pool(app, row.name)
+
+
 def _open(screen: FleetScreen) -> None:
     screen.open(screen.query_one(RowList).cursor_key)
 
 
 def _next_problem(screen: FleetScreen) -> None:
-    row = next_problem(screen.rows, screen.in_focus() or screen.query_one(RowList).cursor_key)
+    row = next_problem(screen.rows, in_focus(screen.app) or screen.query_one(RowList).cursor_key)
     if row is None:
         screen.app.notify("No pool has a problem.", timeout=4)
         return
@@ -132,7 +184,7 @@ class FleetScreen(Screen):
         title = f"Fleet: {len(self.rows)} pools, " + (
             f"{problems} with a problem" if problems else "none with a problem"
         )
-        focus = self.in_focus()
+        focus = in_focus(self.app)
         if focus:
             title += f"; in the console: {focus}"
         self.query_one("#fleet-title", Static).update(Text(title))
@@ -148,29 +200,8 @@ class FleetScreen(Screen):
         row = next((r for r in self.rows if r.name == key), None)
         self.query_one("#fleet-detail", Static).update(Text(detail(row) if row else ""))
 
-    def in_focus(self) -> str:
-        """The pool the console shows (its name in the fleet), or ''."""
-        conn = self.app.connection
-        if conn is None:
-            return ""
-        pools = self.app.fleet.pools.values()
-        return next((p.name for p in pools if p.url == conn.target.url), "")
-
     def open(self, name: str | None) -> None:
-        if not name:
-            return
-        if name == self.in_focus():
-            self.app.show_pool()
-            return
-        watch = self.app.fleet
-        pool = watch.pools[name]
-        password = watch.password.get(name, "")
-        if not password:
-            try:
-                password = watch.passwords.for_pool(pool)
-            except NoPassword:
-                password = ""  # the connect screen asks for it
-        self.app.open_pool(pool.url, pool.user, password)
+        open_pool(self.app, name)
 
 
 class FleetConnectScreen(ConnectScreen):

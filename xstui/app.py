@@ -107,6 +107,9 @@ class XstuiApp(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
         Binding("f12", "show_fleet", "Fleet", id="app.fleet", show=False),
+        Binding(
+            "f11", "next_problem_pool", "Next pool with a problem", id="app.fleet_next", show=False
+        ),
     ]
     MASTER_CHECK_SECONDS = 8  # reconnecting this long: ask the members about the master
 
@@ -120,6 +123,7 @@ class XstuiApp(App):
         demo=None,
         demo_release: str = "",
         fleet: list | None = None,
+        fleet_baseline=None,
     ):
         self.linux_console = is_linux_console()  # TERM=linux: PC console glyphs only
         if self.linux_console:
@@ -135,6 +139,7 @@ class XstuiApp(App):
         self._shown_state = "connected"
         self.fleet = None  # the overview's light connections (screens.fleet), once shown
         self.fleet_pools = fleet  # a fleet file's pools (xstui fleet FILE); else the saved ones
+        self.fleet_baseline = fleet_baseline  # the overview's Drift (xstui fleet --baseline)
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notices quote names from XAPI: they are text, never markup."""
@@ -315,6 +320,10 @@ class XstuiApp(App):
             self.notify("No saved pools: the fleet is the targets you connected to.", timeout=6)
             return
         self.switch_mode("fleet")
+
+    def action_next_problem_pool(self) -> None:
+        """Straight to the next pool of the fleet with a finding (F11, from anywhere)."""
+        fleet_module().next_problem_pool(self)
 
     def show_pool(self) -> None:
         """Back from the fleet to the pool in the console."""

@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "fleet", metavar="FILE|GROUP", help="a fleet file (YAML) or a group of saved targets"
     )
+    f.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="the overview's Drift: hosts of each pool out of this update baseline "
+        "(the YAML of check --baseline)",
+    )
 
     for command in area_commands():
         command.arguments(sub.add_parser(command.name, help=command.help))
@@ -196,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "local":
         return run_app("local")
     if args.command == "fleet":
-        return run_fleet_app(args.fleet)
+        return run_fleet_app(args.fleet, args.baseline)
     from .xapi.targets import in_dom0
 
     return run_app("local" if in_dom0() else "")
@@ -360,7 +366,7 @@ def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
     return 0
 
 
-def run_fleet_app(text: str) -> int:
+def run_fleet_app(text: str, baseline_file: str | None = None) -> int:
     from .services.fleet.cli import refuse
     from .services.fleet.targets import FleetError, resolve_fleet
     from .xapi.config import Config
@@ -369,9 +375,17 @@ def run_fleet_app(text: str) -> int:
         pools = resolve_fleet(text, Config.load())
     except FleetError as exc:
         return refuse(exc)
+    baseline = None
+    if baseline_file:
+        from .services.updates.baseline import BaselineError, load
+
+        try:
+            baseline = load(baseline_file)
+        except BaselineError as exc:
+            return fail(str(exc), EXIT_USAGE)
     from .app import XstuiApp
 
-    XstuiApp(fleet=pools).run()
+    XstuiApp(fleet=pools, fleet_baseline=baseline).run()
     return 0
 
 

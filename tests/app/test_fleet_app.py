@@ -107,3 +107,40 @@ async def test_one_saved_pool_opens_the_connect_screen(console, tmp_path):  # no
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "Connect to a XenServer" in screen_text(app), what="connect")
         assert app.fleet is None
+
+
+def notices(app) -> str:
+    return " ".join(n.message for n in app._notifications)
+
+
+async def test_f11_goes_to_the_next_pool_with_a_problem_from_anywhere(console, saved_fleet):  # noqa: F811
+    """F11 from the fleet, then from the pool's own screens: the next pool
+    with a finding after the one in the console, in the overview's order
+    (dead-01 passed over, fleet-04's info and the healthy fleet-01 too),
+    going round; a notice says which and why."""
+    app = XstuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, FleetScreen), what="the fleet first")
+        await until(pilot, lambda: settled(app), what="every pool answered or not")
+        await pilot.press("f11")
+        await until(pilot, lambda: in_console(app, "fleet-02"), what="fleet-02 in the console")
+        assert "Next pool with a problem: fleet-02 (sim)" in notices(app)
+        assert "Heartbeat" in notices(app)
+        app.clear_notifications()
+        await pilot.press("f11")  # from Status, not from the fleet
+        await until(pilot, lambda: in_console(app, "fleet-03"), what="fleet-03 in the console")
+        assert "fleet-03 (sim) as pool-admin: warning: Certificate" in notices(app)
+        await pilot.press("f11")  # round again
+        await until(pilot, lambda: in_console(app, "fleet-02"), what="fleet-02 again")
+
+
+async def test_f11_with_no_pool_saved_says_so(console, tmp_path):  # noqa: F811
+    config = tmp_path / "config" / "xstui" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(yaml.safe_dump({"targets": []}))
+    app = XstuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "Connect to a XenServer" in screen_text(app), what="connect")
+        await pilot.press("f11")
+        await until(pilot, lambda: "No saved pools" in notices(app), what="the notice")
+        assert app.fleet is None

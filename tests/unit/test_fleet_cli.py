@@ -192,6 +192,13 @@ def test_a_bad_fleet_file_exits_2(tmp_path, text, said):
     assert out.returncode == 2 and said in out.stderr and out.stdout == ""
 
 
+def test_a_bad_baseline_for_the_overview_exits_2_before_the_console(tmp_path):
+    (tmp_path / "fleet.yaml").write_text("- {name: a, url: 'https://h'}\n")
+    (tmp_path / "base.yaml").write_text("require: [X]\nrequires: [Y]\n")
+    out = xstui("fleet", str(tmp_path / "fleet.yaml"), "--baseline", str(tmp_path / "base.yaml"))
+    assert out.returncode == 2 and "base.yaml line 2" in out.stderr and "requires" in out.stderr
+
+
 def test_ctrl_c_prints_what_came_back(fleet, tmp_path):
     path = fleet_file(tmp_path, fleet.fleet())
     silent, before = fleet.pools[4].silent, fleet.pools[4].silent.reached

@@ -9,13 +9,17 @@ from xstui.services.fleet.overview import (
     PoolRow,
     cells,
     detail,
+    light_types,
     next_problem,
+    pool_drift,
     worst_first,
 )
 from xstui.services.fleet.passwords import Passwords
 from xstui.services.fleet.watch import FleetWatch
 from xstui.services.health import HealthFlag
+from xstui.services.updates.baseline import parse
 from xstui.sim.fleet import start_fleet
+from xstui.xapi.cache import Cache
 
 PASSWORD = "Fleet-Pw1"
 
@@ -62,11 +66,10 @@ def test_one_row_per_pool_worst_first(fleet, monkeypatch):
             "off",
             "0/0/0",
             "999d",
-            "pool-admin",
+            "-",  # no baseline
         ]
-        assert (
-            detail(cert)
-            == "fleet-03 (sim): warning: Certificate of fleet-03-h01 expires in 11 days"
+        assert detail(cert) == (
+            "fleet-03 (sim) as pool-admin: warning: Certificate of fleet-03-h01 expires in 11 days"
         )
         # a pool not in focus is watched for the overview's classes only: no VMs, no disks
         conn = watch.connections["fleet-01"]
@@ -105,6 +108,37 @@ def test_a_refused_password_or_certificate_is_not_retried(fleet, monkeypatch, tm
         watch.close()
 
 
+def test_drift_against_a_baseline_from_the_light_cache(fleet, monkeypatch):
+    """The pool behind on updates drifts from a baseline of what the others
+    applied; a baseline requiring the newer update finds every pool out of it;
+    one naming another pool's hosts cannot be used here, and says why."""
+    monkeypatch.setenv("XSTUI_PASSWORD", PASSWORD)
+    pools = [p for p in fleet.fleet() if p.name in ("fleet-01", "fleet-04")]
+
+    def rows_against(text):
+        baseline = parse(text, "base.yaml")
+        watch = FleetWatch(pools, Passwords(interactive=False), baseline=baseline)
+        watch.start()
+        try:
+            wait_for(lambda: settled(watch), what="both pools answered")
+            return {r.name: r for r in watch.worst_first()}
+        finally:
+            watch.close()
+
+    # fleet-04 knows XS82ECU1002 but applied it nowhere: nothing unexpected applied
+    rows = rows_against("require: [XS82ECU1001]\nallow: []\n")
+    assert (rows["fleet-01"].drift, rows["fleet-04"].drift) == (0, 0)
+    rows = rows_against("require: [XS82ECU1001, XS82ECU1002]\n")
+    behind, healthy = rows["fleet-04"], rows["fleet-01"]
+    assert behind.drift == 1 and cells(behind)[-1] == "1"
+    assert detail(behind).endswith("; 1 host(s) out of the baseline")
+    assert healthy.drift == 1  # it lacks the update too: it has not even been uploaded
+    rows = rows_against("hosts:\n  fleet-04-h01:\n    require: [XS82ECU1002]\n")
+    assert rows["fleet-04"].drift == 1
+    assert rows["fleet-01"].drift is None and cells(rows["fleet-01"])[-1] == "?"
+    assert "no host called 'fleet-04-h01'" in rows["fleet-01"].drift_why
+
+
 def row(name, state="connected", severity=None):
     worst = HealthFlag(severity, "x", "t") if severity else None
     return PoolRow(name, "", "", state, hosts_total=1, worst=worst)
@@ -129,3 +163,30 @@ def test_worst_first_and_the_next_problem():
     assert next_problem(rows, "c").name == "e"  # round again
     assert next_problem(rows, "a").name == "e"
     assert next_problem([row("a"), row("b", severity="info")], "a") is None
+
+
+def light_cache(**tables) -> Cache:
+    cache = Cache(light_types())
+    cache.replace(
+        [
+            {"class": cls, "ref": ref, "operation": "add", "snapshot": rec}
+            for cls, table in tables.items()
+            for ref, rec in table.items()
+        ]
+    )
+    return cache
+
+
+def test_drift_is_not_guessed_where_the_light_cache_cannot_tell():
+    """XenServer 8's repositories and XCP-ng's yum list what a host lacks
+    only when asked: '?' and why, not a count; 7.x's pool_update counts."""
+    baseline = parse("require: [U1]\n", "base.yaml")
+    host = {"h": {"name_label": "h1", "updates": []}}
+    update = {"u": {"name_label": "U1", "hosts": []}}
+    repos = {"p": {"name_label": "P", "master": "h", "repositories": ["OpaqueRef:r"]}}
+    plain = {"p": {"name_label": "P", "master": "h"}}
+    drift, why = pool_drift(baseline, light_cache(pool=repos, host=host, pool_update=update))
+    assert drift is None and "check --baseline" in why
+    drift, why = pool_drift(baseline, light_cache(pool=plain, host=host))  # XCP-ng: yum
+    assert drift is None and "check --baseline" in why
+    assert pool_drift(baseline, light_cache(pool=plain, host=host, pool_update=update)) == (1, "")

@@ -14,7 +14,11 @@ from ..ha.model import health as ha_health
 from ..health import SEVERITIES, HealthFlag, alert_severity, collect
 from ..status import health as status_health
 from ..status.health import ALERT_WINDOW
+from ..updates.baseline import Baseline, BaselineError
+from ..updates.baseline import drift as baseline_drift
+from ..updates.generation import PATCHES, UPDATES
 from ..updates.health import health as updates_health
+from ..updates.model import build as build_updates
 from .targets import FleetTarget
 
 # what a pool not in focus is watched for: hosts and their liveness, HA,
@@ -61,6 +65,14 @@ class PoolRow:
     alerts: dict[str, int] = field(default_factory=dict)  # severity -> count
     cert_days: int | None = None  # the nearest host certificate's end
     role: str = ""
+    drift: int | None = None  # hosts out of the baseline (None: no baseline, or not known)
+    drift_why: str = ""  # with a baseline, why the drift is not known
+
+    @property
+    def drift_text(self) -> str:
+        if self.drift is not None:
+            return str(self.drift)
+        return "?" if self.drift_why else "-"
 
     @property
     def rank(self) -> int:
@@ -86,11 +98,45 @@ def waiting_row(pool: FleetTarget, state: str = "connecting", detail: str = "") 
     return PoolRow(pool.name, pool.url, pool.group, state, detail)
 
 
+def pool_drift(baseline: Baseline, cache: Cache) -> tuple[int | None, str]:
+    """How many hosts of the pool depart from the baseline, from the light
+    cache alone (6.x's pool_patch, 7.x and 8.2's pool_update and
+    host.updates), or None and why it cannot be told without more calls
+    (XenServer 8's repositories, XCP-ng's yum: check --baseline asks them)."""
+    with cache.lock:
+        record = views.pool(cache)
+        if record is not None and record.repositories:
+            generation = None  # XenServer 8: what a host lacks is in GET /updates only
+        elif cache.table("pool_update"):
+            generation = UPDATES
+        elif cache.table("pool_patch"):
+            generation = PATCHES
+        else:
+            generation = None
+    if generation is None:
+        return None, "not in the light cache (repositories or yum): xstui check --baseline tells"
+    try:
+        drifts = baseline_drift(
+            baseline, build_updates(cache, generation), record.name_label if record else ""
+        )
+    except BaselineError as exc:
+        return None, str(exc)
+    return sum(not d.compliant for d in drifts), ""
+
+
 def pool_row(
-    pool: FleetTarget, cache: Cache, *, state: str = "connected", role: str = "", now=None
+    pool: FleetTarget,
+    cache: Cache,
+    *,
+    state: str = "connected",
+    role: str = "",
+    now=None,
+    baseline: Baseline | None = None,
 ) -> PoolRow:
-    """The row of a pool whose light cache is loaded."""
+    """The row of a pool whose light cache is loaded (its update drift
+    against ``baseline`` when one is given)."""
     now = clock.now() if now is None else now
+    drift, drift_why = pool_drift(baseline, cache) if baseline is not None else (None, "")
     flags = collect(cache, LIGHT_RULES, now)
     with cache.lock:
         hosts = list(cache.table("host").values())
@@ -133,6 +179,8 @@ def pool_row(
         alerts=alerts,
         cert_days=min(cert_days) if cert_days else None,
         role=role,
+        drift=drift,
+        drift_why=drift_why,
     )
 
 
@@ -178,29 +226,43 @@ def cells(row: PoolRow) -> list[str]:
         row.ha_text,
         alerts,
         certs,
-        row.role,
+        row.drift_text,
     ]
 
 
 def detail(row: PoolRow) -> str:
     """What the list has no room for: the worst finding in full, or why the
-    pool does not answer."""
+    pool does not answer; the role the pool gave; the update drift."""
     where = f"{row.name}" + (f" ({row.group})" if row.group else "")
+    if row.role:
+        where += f" as {row.role}"
     if row.detail:
         return f"{where}: {row.state}: {row.detail}"
+    if row.drift:
+        drift = f"; {row.drift} host(s) out of the baseline"
+    elif row.drift_why:
+        drift = f"; drift not known: {row.drift_why}"
+    else:
+        drift = ""
     if row.worst is not None:
-        return f"{where}: {row.worst.severity}: {row.worst.text}"
-    return f"{where}: {row.state}" + (", nothing to report" if row.state == "connected" else "")
+        return f"{where}: {row.worst.severity}: {row.worst.text}{drift}"
+    return (
+        f"{where}: {row.state}"
+        + (", nothing to report" if row.state == "connected" else "")
+        + drift
+    )
 
 
-# (title, width) of each cell, as RowList takes them: 79 columns in all
+# (title, width) of each cell, as RowList takes them: 79 columns in all (the
+# role the pool gave is in the detail line: it is the user's, the same on most
+# pools; Drift is "-" with no baseline, "?" when the cache cannot tell)
 COLUMNS = (
     ("Pool", 10),
     ("Health", 12),
     ("Up", 5),
-    ("Master", 12),
+    ("Master", 14),
     ("HA", 10),
     ("C/W/I", 6),
-    ("Cert", 4),
-    ("Role", 10),
+    ("Cert", 5),
+    ("Drift", 7),
 )

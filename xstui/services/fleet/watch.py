@@ -11,12 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ...xapi.connection import ConnectError, Connection
 from ...xapi.targets import parse_target
 from .overview import PoolRow, light_types, pool_row, waiting_row, worst_first
 from .passwords import NoPassword, Passwords
 from .targets import FleetTarget
+
+if TYPE_CHECKING:
+    from ..updates.baseline import Baseline
 
 FIRST_RETRY = 2.0  # seconds; doubled at each failure
 LAST_RETRY = 120.0
@@ -33,10 +37,12 @@ class FleetWatch:
         concurrency: int = 8,
         timeout: float = 10,
         on_change: Callable[[str], None] = lambda name: None,
+        baseline: Baseline | None = None,
     ):
         self.pools = {p.name: p for p in pools}
         self.passwords, self.fingerprints = passwords, dict(fingerprints or {})
         self.timeout, self.on_change = timeout, on_change
+        self.baseline = baseline  # each row's update drift against it (None: "-")
         self.rows: dict[str, PoolRow] = {p.name: waiting_row(p) for p in pools}
         self.connections: dict[str, Connection] = {}
         self.password: dict[str, str] = {}  # what each pool was logged in with
@@ -134,7 +140,9 @@ class FleetWatch:
         if not conn.cache.table("pool"):  # not loaded yet
             row = waiting_row(pool, "connecting" if state == "connected" else state, detail)
         else:
-            row = pool_row(pool, conn.cache, state=state, role=conn.access.role)
+            row = pool_row(
+                pool, conn.cache, state=state, role=conn.access.role, baseline=self.baseline
+            )
             if state != "connected" and detail:
                 row = replace(row, detail=detail)
         self._set(row)
