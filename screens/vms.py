@@ -150,6 +150,25 @@ def _snapshot(turn) -> str | None:
     return key if rec is not None and rec.is_a_snapshot else None
 
 
+def _on_snapshot(key, name, label, action, operation, asks=(), **kw) -> Act:
+    """An act on the snapshot under the Snapshots tab's cursor: the VM
+    operation it needs (dimmed where no snapshot allows it), and its form's
+    values (``asks``, in the order the action takes them) after the snapshot."""
+    return Act(
+        key,
+        name,
+        label,
+        tab="snapshots",
+        builds=(action,),
+        operation=("vm", operation),
+        subject=_snapshot,
+        missing=NO_SNAPSHOT,
+        **({"fields": lambda t: action.fields(t.cache, t.subject)} if asks else {}),
+        build=lambda t: action(t.cache, t.subject, *(t.values[a] for a in asks)),
+        **kw,
+    )
+
+
 def _snapshot_label(turn) -> str:
     return turn.cache.label("vm", turn.subject)
 
@@ -290,61 +309,43 @@ class VmsScreen(AreaScreen):
                 t.cache, t.subject, t.values["name"], t.values.get("keep", "")
             ),
         ),
-        Act(
+        _on_snapshot(
             "r",
             "revert",
             "Revert",
-            tab="snapshots",
+            vms.RevertToSnapshot,
+            "revert",
+            ("first",),
             help="Take the VM back to the snapshot under the cursor (keep its state first?)",
-            builds=(vms.RevertToSnapshot,),
-            operation=("vm", "revert"),
-            subject=_snapshot,
-            missing=NO_SNAPSHOT,
             title=lambda t: f"Revert to {_snapshot_label(t)}",
-            fields=lambda t: vms.RevertToSnapshot.fields(t.cache, t.subject),
-            build=lambda t: vms.RevertToSnapshot(t.cache, t.subject, t.values["first"]),
         ),
-        Act(
+        _on_snapshot(
             "x",
             "delete_snapshot",
             "Delete",
-            tab="snapshots",
+            vms.DeleteSnapshot,
+            "destroy",
             help="Delete the snapshot under the cursor with its disks",
-            builds=(vms.DeleteSnapshot,),
-            operation=("vm", "destroy"),
-            subject=_snapshot,
-            missing=NO_SNAPSHOT,
-            build=lambda t: vms.DeleteSnapshot(t.cache, t.subject),
         ),
-        Act(
+        _on_snapshot(
             "t",
             "to_template",
             "Template",
-            tab="snapshots",
+            vms.SnapshotToTemplate,
+            "clone",
+            ("name", "disks"),
             help="Make a template of the snapshot under the cursor (fast clone or full copy)",
-            builds=(vms.SnapshotToTemplate,),
-            operation=("vm", "clone"),
-            subject=_snapshot,
-            missing=NO_SNAPSHOT,
             title=lambda t: f"A template from {_snapshot_label(t)}",
-            fields=lambda t: vms.SnapshotToTemplate.fields(t.cache, t.subject),
-            build=lambda t: vms.SnapshotToTemplate(
-                t.cache, t.subject, t.values["name"], t.values["disks"]
-            ),
         ),
-        Act(
+        _on_snapshot(
             "e",
             "export_snapshot",
             "Export",
-            tab="snapshots",
+            vms.ExportSnapshot,
+            "export",
+            ("path",),
             help="Export the snapshot under the cursor to an XVA file (it imports as a template)",
-            builds=(vms.ExportSnapshot,),
-            operation=("vm", "export"),
-            subject=_snapshot,
-            missing=NO_SNAPSHOT,
             title=lambda t: f"Export {_snapshot_label(t)} to an XVA file",
-            fields=lambda t: vms.ExportSnapshot.fields(t.cache, t.subject),
-            build=lambda t: vms.ExportSnapshot(t.cache, t.subject, t.values["path"]),
         ),
         Act(
             "escape",

@@ -10,6 +10,7 @@ import threading
 
 from . import __version__
 from .script import EXIT_USAGE, fail, say
+from .sim import CONTROL_ACTIONS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,18 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("url", help="the control URL that xstui sim printed")
     k.add_argument(
         "action",
-        choices=(
-            "hosts",
-            "kill-host",
-            "revive-host",
-            "cut-heartbeat",
-            "lose-statefile",
-            "calls",
-            "metrics-fail",
-            "metrics-garbage",
-            "metrics-slow",
-            "metrics-ok",
-        ),
+        choices=CONTROL_ACTIONS,
     )
     k.add_argument("host", nargs="?", default="", help="host name (all but hosts, lose-statefile)")
     k.add_argument("--password", help="the simulator's password (default: $XSTUI_PASSWORD)")
@@ -288,6 +278,12 @@ def run_sim(args) -> int:
             f"  TLS SHA-256 fingerprint {running.fingerprint} (the master's; each host has its own)"
         )
     say(f"  login    root / {running.password}")
+    _serve_until_stopped(running.close)
+    return 0
+
+
+def _serve_until_stopped(close) -> None:
+    """Until Ctrl-C or SIGTERM, then ``close``."""
     say("Ctrl-C to stop.")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -295,8 +291,7 @@ def run_sim(args) -> int:
         stop.wait()
     except KeyboardInterrupt:
         pass
-    running.close()
-    return 0
+    close()
 
 
 def run_sim_fleet(args) -> int:
@@ -329,14 +324,7 @@ def run_sim_fleet(args) -> int:
     if args.write_fleet:
         say(f"  fleet file {args.write_fleet}")
     say(f"  login    root / {fleet.password}  (every pool)")
-    say("Ctrl-C to stop.")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    fleet.close()
+    _serve_until_stopped(fleet.close)
     return 0
 
 

@@ -10,21 +10,14 @@ import hmac
 import ipaddress
 import json
 from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING
 
-from .simulator import Simulator
+from . import CONTROL_ACTIONS as ACTIONS
+from . import METRICS_ACTIONS
 
-# the host's metrics endpoints (rrd_updates...) fail, answer garbage, are slow
-# (10 s) or work again
-METRICS_ACTIONS = ("metrics-fail", "metrics-garbage", "metrics-slow", "metrics-ok")
-ACTIONS = (
-    "hosts",
-    "kill-host",
-    "revive-host",
-    "cut-heartbeat",
-    "lose-statefile",
-    "calls",
-    *METRICS_ACTIONS,
-)
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
 SLOW_SECONDS = 10.0
 MAX_BODY = 4096
 
