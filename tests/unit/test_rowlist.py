@@ -33,3 +33,31 @@ def test_controls_and_bidi_characters_are_shown_as_question_marks(name):
 
 def test_a_long_name_is_cut_to_its_column():
     assert cell_text("x" * 10_000, 16) == "x" * 16
+
+
+async def test_the_last_row_is_in_view_when_a_wide_table_has_a_horizontal_scroll_bar():
+    """The trial's F8 End: the cursor went to web-03 under the scroll bar,
+    out of sight, and p then acted on a VM the admin could not see."""
+    from textual.app import App
+
+    from tests.waiting import until
+    from xstui.widgets.rowlist import RowList
+
+    class Wide(App):
+        def compose(self):
+            yield RowList([("Name", 30), ("Notes", 80)])
+
+    app = Wide()
+    async with app.run_test(size=(80, 12)) as pilot:
+        rows = app.query_one(RowList)
+        rows.set_rows([(f"vm-{i:02}", [f"vm-{i:02}", "x" * 70]) for i in range(30)])
+        rows.focus()
+        await until(pilot, lambda: rows.scrollable_content_region.height < rows.size.height)
+        await pilot.press("end")
+        await pilot.pause()
+        shown = [rows.render_line(y).text for y in range(rows.scrollable_content_region.height)]
+        assert any("vm-29" in line for line in shown), shown
+        await pilot.press("pageup", "pagedown")
+        await pilot.pause()
+        shown = [rows.render_line(y).text for y in range(rows.scrollable_content_region.height)]
+        assert any("vm-29" in line for line in shown), shown

@@ -101,7 +101,7 @@ class RowList(ScrollView, can_focus=True):
             self.post_message(self.Moved(self))
 
     def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.size.height - 2))
+        self.action_move(direction * max(1, self._rows_shown() - 1))
 
     def action_toggle_mark(self) -> None:
         key = self.cursor_key
@@ -139,9 +139,14 @@ class RowList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Moved(self))
 
+    def _rows_shown(self) -> int:
+        """Rows drawn at once: the lines below the header, less a horizontal
+        scroll bar's (a wide table at 80 columns has one)."""
+        return max(1, self.scrollable_content_region.height - 1)
+
     def _keep_cursor_visible(self) -> None:
         # line 0 is the header; row i is drawn on line i + 1
-        visible = max(1, self.size.height - 1)
+        visible = self._rows_shown()
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
