@@ -313,7 +313,11 @@ class XstuiApp(App):
 
     # the fleet (several pools) ------------------------------------------------
     def action_show_fleet(self) -> None:
-        """The fleet overview, from anywhere (F12)."""
+        """The fleet overview, from anywhere (F12); on it, back to the pool in
+        the console (F12 again)."""
+        if self.current_mode == "fleet" and self.connection is not None:
+            self.show_pool()
+            return
         if self.fleet is None:
             self.fleet = fleet_module().start_fleet_watch(self)
         if self.fleet is None:
@@ -465,6 +469,12 @@ class XstuiApp(App):
         self.exit()
 
     # command palette -------------------------------------------------------
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's, but Enter in words: its ⏎ is not in the PC console's
+        font (an iLO console draws a blank), and the dialogs say Enter."""
+        shown = super().get_key_display(binding)
+        return "Enter" if shown == "⏎" else shown
+
     def key_shown(self, binding: Binding) -> str:
         """The key of ``binding`` as the user presses it: the config's keymap
         (Textual's, normalised) may have moved it."""

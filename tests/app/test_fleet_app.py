@@ -94,6 +94,13 @@ async def test_the_fleet_first_worst_first_and_the_next_problem(console, saved_f
         await pilot.press("enter")
         await until(pilot, lambda: in_console(app, "fleet-03"), what="fleet-03 again")
         assert app.connection is second
+        # F12 again on the fleet: back to the pool in the console, as it was
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, FleetScreen), what="the fleet again")
+        assert "Enter Open" in screen_text(app)  # in words: no ⏎ on a PC console font
+        await pilot.press("f12")
+        await until(pilot, lambda: in_console(app, "fleet-03"), what="F12 back to fleet-03")
+        assert app.connection is second
         # a pool not in focus keeps its light subscription only
         light = app.fleet.connections["fleet-01"]
         assert "vm" not in light.event_classes and "vm" in app.connection.event_classes
