@@ -8,7 +8,7 @@ import asyncio
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -143,8 +143,7 @@ PIF_COLUMNS = (
     ("VLAN", 4),
     ("Bond", 8),
     ("Network", 20),
-    ("MAC", 17),
-)
+)  # 74 columns: the MAC and a long network name in full below the list
 
 
 class NetworkScreen(AreaScreen):
@@ -264,6 +263,7 @@ class NetworkScreen(AreaScreen):
             with TabPane("Interfaces", id="interfaces"):
                 yield Static("", id="network-host")
                 yield RowList(PIF_COLUMNS, markable=False, id="pifs")
+                yield Static("", id="pif-detail", markup=False)
             with TabPane("Pool check", id="check"):
                 with VerticalScroll():
                     yield Static(id="check-list")
@@ -309,13 +309,22 @@ class NetworkScreen(AreaScreen):
                         str(r.vlan) if r.vlan >= 0 else "",
                         r.bond,
                         r.network,
-                        r.mac,
                     ),
                 )
                 for r in self.rows
             ]
         )
+        self._draw_detail()
         self._draw_check()
+
+    @on(RowList.Moved, "#pifs")
+    def _draw_detail(self) -> None:
+        """The interface under the cursor: what its columns cut (its network's
+        whole name) and what they leave out (the MAC)."""
+        r = self.selected()
+        self.query_one("#pif-detail", Static).update(
+            f"{r.device}: {r.network or 'no network'}, MAC {r.mac or '-'}" if r else ""
+        )
 
     def _draw_check(self) -> None:
         findings = check_pool(self.conn.cache)
