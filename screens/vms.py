@@ -482,7 +482,13 @@ class VmsScreen(AreaScreen):
             shown = {r.ref for r in self.shown}
             rows = [r for r in rows if r.ref in shown]
             head.append(f" (filter: {words})")
-        head.append(f", {len(rows)} running; o sorts, Enter graphs")
+        # "running" as every area counts it (views.running_vms): paused ones apart
+        cache = self.conn.cache
+        paused = sum(
+            1 for r in rows if getattr(cache.get("vm", r.ref), "power_state", "") == "Paused"
+        )
+        head.append(f", {len(rows) - paused} running" + (f", {paused} paused" if paused else ""))
+        head.append("; o sorts, Enter graphs")
         self.query_one("#top-head", Static).update(head)
         glyphs = self.top.glyphs
         top = 1.0 if self.top_sort == "cpu" else None
