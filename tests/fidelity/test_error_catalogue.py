@@ -66,3 +66,4 @@ def test_storage_failures_use_the_storage_managers_numbers():
         assert codes.get(int(number)) == text, (number, text)
         words = str(describe([f"SR_BACKEND_FAILURE_{number}", "", text, ""]))
         assert text in words and "storage manager" in words
+        assert ".." not in words  # the manager's own full stop, not a second one

@@ -959,7 +959,9 @@ def _storage_failure(code: str, params: list[str]) -> HumanError:
     it printed (not XML the console shows elsewhere, like an export list)."""
     known = storage_error(code)
     meaning = (
-        f"The storage manager failed: {known[1]}." if known else ("The storage manager failed.")
+        f"The storage manager failed: {known[1].rstrip('.')}."
+        if known
+        else "The storage manager failed."
     )
     said = [p for p in params if p and not p.lstrip().startswith("<")]
     details = "; ".join(p.strip() for p in said if not known or p.strip() != known[1])
