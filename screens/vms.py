@@ -352,7 +352,7 @@ class VmsScreen(AreaScreen):
             "back",
             "VM list",
             tab="snapshots",
-            help="Back to the list of VMs",
+            help="Back to the list of VMs from the snapshots",
             view=_show_list,
         ),
         Act(
@@ -401,7 +401,7 @@ class VmsScreen(AreaScreen):
             "top_back",
             "VM list",
             tab="top",
-            help="Back to the list of VMs",
+            help="Back to the list of VMs from the busiest",
             view=_show_list,
         ),
     )

@@ -323,11 +323,11 @@ class ApplyUpdate(Action):
     def plan(self) -> Plan:
         h = self.host
         if self.generation is REPOSITORIES:
-            what = f"every update {h.name} lacks ({listing(h.missing)})"
+            what = f"every update it lacks ({listing(h.missing)})"
             xe = [f"xe host-apply-updates uuid={h.uuid} hash={self.view.hash}"]
             steps = ["host.apply_updates"]
         elif self.generation is YUM:
-            what = f"every package yum would update on {h.name} ({listing(h.missing)})"
+            what = f"every package yum would update ({listing(h.missing)})"
             xe = [f"xe host-call-plugin host-uuid={h.uuid} plugin=updater.py fn=update"]
             steps = ["host.call_plugin updater.py update (yum update)"]
         else:
