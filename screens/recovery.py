@@ -46,142 +46,6 @@ RECORD_WORDS = {
 }
 
 
-class RecoveryModal(Dialog):
-    BINDINGS = [Binding("escape", "dismiss", "Close", id="recovery.close")]
-    DEFAULT_CSS = "RecoveryModal #recovery-body { height: auto; max-height: 60vh; }"
-
-    def __init__(
-        self,
-        diagnosis: Diagnosis | None = None,
-        *,
-        connection=None,
-        hosts: tuple[tuple[str, str], list[tuple[str, str]]] | None = None,
-    ):
-        """``connection`` and ``hosts`` (master, members as (name, address)):
-        at connect time, before there is a pool to read them from."""
-        super().__init__(classes="-warning")
-        self.diagnosis = diagnosis
-        self.connection, self.hosts = connection, hosts
-
-    @property
-    def conn(self):
-        return self.connection or self.app.connection
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Pool recovery", classes="dialog-title")
-            with VerticalScroll(id="recovery-body"):
-                yield Static("Asking every host who its master is...", id="recovery-state")
-            trust = Button("Trust", id="trust", compact=True)
-            trust.display = False  # while a host's certificate may be trusted
-            yield buttons(
-                Button("Close", id="close", compact=True),
-                Button("Take over", id="takeover", compact=True),
-                Button("Point member", id="point", compact=True),
-                Button("HA off", id="haoff", compact=True),
-                trust,
-                Button("Ask again", id="ask", variant="primary", compact=True),
-            )
-
-    def on_mount(self) -> None:
-        if self.diagnosis is None:
-            self.ask()
-        else:
-            self.show(self.diagnosis)
-        self.query_one("#ask", Button).focus()
-
-    @work(
-        thread=True, exclusive=True, exit_on_error=False, group="recovery", description="diagnose"
-    )
-    def ask(self) -> None:
-        found = diagnose(self.conn, *(self.hosts or ()))
-        self.app.call_from_thread(self.show, found)
-
-    def show(self, d: Diagnosis) -> None:
-        self.diagnosis = d
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column()
-        master_untrusted = d.master_answer is not None and d.master_answer.untrusted
-        state = "NOT ASKED" if master_untrusted else "DOES NOT ANSWER"
-        grid.add_row(
-            Text(f"{d.master} (master)"),
-            Text("answers" if d.master_answers else state, style="bold"),
-        )
-        if master_untrusted:
-            grid.add_row(Text(""), Text(d.master_answer.answer))
-        for m in d.members:
-            grid.add_row(Text(m.name), Text(m.answer))
-        unasked = ", ".join(h.name for h in d.untrusted)
-        presents = "presents" if len(d.untrusted) == 1 else "present"
-        if d.master_dead:
-            verdict = (
-                f"The master {d.master} is dead as far as its members can tell: they still "
-                "point at it. Take over: make a member the master.\n"
-                f"{WHEN_TAKEOVER}\n{RISK_TAKEOVER}"
-            )
-        elif d.master_answers:
-            verdict = (
-                "The master answers: the pool needs no emergency. To move the master role in "
-                "a healthy pool, use Designate a new master (Host, D). A member that answers "
-                "another master than this one can be pointed at it."
-            )
-        elif d.untrusted:
-            verdict = (
-                f"Not every host could be asked: {unasked} {presents} a certificate this console "
-                "does not trust. No conclusion about the master until each is asked (one may be "
-                "the master already). Trust the certificates that match what the pool recorded "
-                "(Trust); check any other on that host's console."
-            )
-        elif d.new_master and all(m.follows == d.new_master for m in d.members if m.follows):
-            verdict = (
-                f"Recovered: {d.new_master} answers as master and every member that answers "
-                f"follows it. Keep {d.master} off the network until "
-                "pool-emergency-reset-master is run on it; start the VMs it ran elsewhere."
-            )
-        else:
-            verdict = (
-                "The master does not answer, but not every member points at it (one may have "
-                "taken over already): point the members that follow a dead master at the one "
-                "that answers as master."
-            )
-        body = Table.grid()
-        body.add_row(grid)
-        if d.untrusted:
-            certs = Table.grid(padding=(0, 1))
-            certs.add_column(no_wrap=True)
-            certs.add_column()
-            for h in d.untrusted:
-                certs.add_row(Text(h.name), Text(f"{h.address}  {RECORD_WORDS[h.record]}"))
-                certs.add_row(Text(""), Text(f"SHA-256 {spaced(h.untrusted)}"))
-            body.add_row(Text(""))
-            body.add_row(Text("Certificates not trusted", style="bold"))
-            body.add_row(certs)
-        body.add_row(Text(""))
-        body.add_row(Text(verdict))
-        self.query_one("#recovery-state", Static).update(body)
-        self.query_one("#trust", Button).display = bool(trustable(d))
-        self.call_after_refresh(self.query_one(ButtonRow).fit)
-
-    @on(Button.Pressed, "#ask")
-    def ask_again(self) -> None:
-        self.query_one("#recovery-state", Static).update("Asking every host who its master is...")
-        self.ask()
-
-    @on(Button.Pressed, "#close")
-    def _close(self) -> None:
-        self.dismiss()
-
-    @on(Button.Pressed, "#takeover, #point, #haoff, #trust")
-    def _act(self, event: Button.Pressed) -> None:
-        self.perform_act(next(a for a in ACTS if a.name == event.button.id))
-
-    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="recovery")
-    async def perform_act(self, act: Act) -> None:
-        """The areas' one path (screens.base.run_act), on this dialog's connection."""
-        await run_act(Turn(self, act))
-
-
 # the emergency paths, declared as the areas declare theirs (screens.act) ---------------------
 def _followers(d: Diagnosis) -> list[str]:
     """The members that answer and follow a master."""
@@ -342,3 +206,148 @@ ACTS = (
         connection=False,
     ),
 )
+
+
+class RecoveryModal(Dialog):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="recovery.close"),
+        # each path's key, as on its button
+        *(Binding(a.key, f"act('{a.name}')", a.label, id=f"recovery.{a.name}") for a in ACTS),
+    ]
+    DEFAULT_CSS = "RecoveryModal #recovery-body { height: auto; max-height: 60vh; }"
+
+    def __init__(
+        self,
+        diagnosis: Diagnosis | None = None,
+        *,
+        connection=None,
+        hosts: tuple[tuple[str, str], list[tuple[str, str]]] | None = None,
+    ):
+        """``connection`` and ``hosts`` (master, members as (name, address)):
+        at connect time, before there is a pool to read them from."""
+        super().__init__(classes="-warning")
+        self.diagnosis = diagnosis
+        self.connection, self.hosts = connection, hosts
+
+    @property
+    def conn(self):
+        return self.connection or self.app.connection
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Pool recovery", classes="dialog-title")
+            with VerticalScroll(id="recovery-body"):
+                yield Static("Asking every host who its master is...", id="recovery-state")
+            trust = Button("Trust (u)", id="trust", compact=True)
+            trust.display = False  # while a host's certificate may be trusted
+            yield buttons(
+                Button("Close", id="close", compact=True),
+                Button("Take over (t)", id="takeover", compact=True),
+                Button("Point member (p)", id="point", compact=True),
+                Button("HA off (h)", id="haoff", compact=True),
+                trust,
+                Button("Ask again", id="ask", variant="primary", compact=True),
+            )
+
+    def on_mount(self) -> None:
+        if self.diagnosis is None:
+            self.ask()
+        else:
+            self.show(self.diagnosis)
+        self.query_one("#ask", Button).focus()
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="recovery", description="diagnose"
+    )
+    def ask(self) -> None:
+        found = diagnose(self.conn, *(self.hosts or ()))
+        self.app.call_from_thread(self.show, found)
+
+    def show(self, d: Diagnosis) -> None:
+        self.diagnosis = d
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        master_untrusted = d.master_answer is not None and d.master_answer.untrusted
+        state = "NOT ASKED" if master_untrusted else "DOES NOT ANSWER"
+        grid.add_row(
+            Text(f"{d.master} (master)"),
+            Text("answers" if d.master_answers else state, style="bold"),
+        )
+        if master_untrusted:
+            grid.add_row(Text(""), Text(d.master_answer.answer))
+        for m in d.members:
+            grid.add_row(Text(m.name), Text(m.answer))
+        unasked = ", ".join(h.name for h in d.untrusted)
+        presents = "presents" if len(d.untrusted) == 1 else "present"
+        if d.master_dead:
+            verdict = (
+                f"The master {d.master} is dead as far as its members can tell: they still "
+                "point at it. Take over: make a member the master.\n"
+                f"{WHEN_TAKEOVER}\n{RISK_TAKEOVER}"
+            )
+        elif d.master_answers:
+            verdict = (
+                "The master answers: the pool needs no emergency. To move the master role in "
+                "a healthy pool, use Designate a new master (Host, D). A member that answers "
+                "another master than this one can be pointed at it."
+            )
+        elif d.untrusted:
+            verdict = (
+                f"Not every host could be asked: {unasked} {presents} a certificate this console "
+                "does not trust. No conclusion about the master until each is asked (one may be "
+                "the master already). Trust the certificates that match what the pool recorded "
+                "(Trust); check any other on that host's console."
+            )
+        elif d.new_master and all(m.follows == d.new_master for m in d.members if m.follows):
+            verdict = (
+                f"Recovered: {d.new_master} answers as master and every member that answers "
+                f"follows it. Keep {d.master} off the network until "
+                "pool-emergency-reset-master is run on it; start the VMs it ran elsewhere."
+            )
+        else:
+            verdict = (
+                "The master does not answer, but not every member points at it (one may have "
+                "taken over already): point the members that follow a dead master at the one "
+                "that answers as master."
+            )
+        body = Table.grid()
+        body.add_row(grid)
+        if d.untrusted:
+            certs = Table.grid(padding=(0, 1))
+            certs.add_column(no_wrap=True)
+            certs.add_column()
+            for h in d.untrusted:
+                certs.add_row(Text(h.name), Text(f"{h.address}  {RECORD_WORDS[h.record]}"))
+                certs.add_row(Text(""), Text(f"SHA-256 {spaced(h.untrusted)}"))
+            body.add_row(Text(""))
+            body.add_row(Text("Certificates not trusted", style="bold"))
+            body.add_row(certs)
+        body.add_row(Text(""))
+        body.add_row(Text(verdict))
+        self.query_one("#recovery-state", Static).update(body)
+        self.query_one("#trust", Button).display = bool(trustable(d))
+        self.call_after_refresh(self.query_one(ButtonRow).fit)
+
+    @on(Button.Pressed, "#ask")
+    def ask_again(self) -> None:
+        self.query_one("#recovery-state", Static).update("Asking every host who its master is...")
+        self.ask()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, "#takeover, #point, #haoff, #trust")
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.action_act(event.button.id)
+
+    def action_act(self, name: str) -> None:
+        act = next(a for a in ACTS if a.name == name)
+        if name != "trust" or self.query_one("#trust", Button).display:
+            self.perform_act(act)
+
+    @work(exclusive=True, exit_on_error=False, group="recovery-action", description="recovery")
+    async def perform_act(self, act: Act) -> None:
+        """The areas' one path (screens.base.run_act), on this dialog's connection."""
+        await run_act(Turn(self, act))
