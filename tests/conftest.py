@@ -99,3 +99,18 @@ def pytest_collection_modifyitems(items):
     """The longest tests first: a worker that starts one late keeps the whole
     run waiting for it (xdist hands tests out in this order)."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+FLEET_PASSWORD = "Fleet-Pw1"
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """Five simulated pools of one host and two VMs each (xstui.sim.fleet),
+    shared by a module's tests: the healthy, HA broken, certificate ending,
+    behind on updates and silent pools."""
+    from xstui.sim.fleet import start_fleet
+
+    running = start_fleet("fleet:5,1,2", password=FLEET_PASSWORD)
+    yield running
+    running.close()

@@ -12,19 +12,11 @@ import pytest
 import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from tests.conftest import FLEET_PASSWORD as PASSWORD
 from tests.waiting import wait_for
 from xstui.services.fleet.targets import FleetTarget, load_fleet, write_fleet
 from xstui.sim.fleet import fleet_sizes, pool_scenario, start_fleet
 from xstui.sim.scenario import ScenarioError
-
-PASSWORD = "Fleet-Pw1"
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    running = start_fleet("fleet:5,1,2", password=PASSWORD)
-    yield running
-    running.close()
 
 
 def xstui(*args, env=None, **kw):

@@ -1,8 +1,7 @@
 """The fleet overview's model: light connections to a real simulated fleet,
 one row per pool, worst first, the next pool with a problem."""
 
-import pytest
-
+from tests.conftest import FLEET_PASSWORD as PASSWORD
 from tests.waiting import wait_for
 from xstui.services.fleet.overview import (
     LIGHT_CLASSES,
@@ -18,17 +17,7 @@ from xstui.services.fleet.passwords import Passwords
 from xstui.services.fleet.watch import FleetWatch
 from xstui.services.health import HealthFlag
 from xstui.services.updates.baseline import parse
-from xstui.sim.fleet import start_fleet
 from xstui.xapi.cache import Cache
-
-PASSWORD = "Fleet-Pw1"
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    running = start_fleet("fleet:5,1,2", password=PASSWORD)
-    yield running
-    running.close()
 
 
 def settled(watch: FleetWatch) -> bool:
