@@ -283,14 +283,13 @@ def run_sim(args) -> int:
 
 
 def _serve_until_stopped(close) -> None:
-    """Until Ctrl-C or SIGTERM, then ``close``."""
+    """Until Ctrl-C (SIGINT, even when started with it ignored, as a script's
+    background job is) or SIGTERM, then ``close``."""
     say("Ctrl-C to stop.")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
     close()
 
 

@@ -7,6 +7,7 @@ not answer is said to, and the rest go on. Ctrl+C keeps what came back."""
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -103,6 +104,10 @@ def run_fleet(
         threading.Thread(target=worker, name="xstui-fleet", daemon=True).start()
     results: dict[int, PoolResult] = {}
     run = FleetRun()
+    # Ctrl+C is this loop's even when started with it ignored (a script's
+    # background job inherits SIG_IGN, and Python then never raises it)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while len(results) < len(pools):
             with lock:
