@@ -52,3 +52,25 @@ def test_every_undo_runs_and_each_problem_is_said_in_words():
     entry = json.loads(lines[-1])
     assert entry["outcome"] == "failed" and entry["action"] == "Three steps"
     assert "the helper died" in entry["detail"] and "No space left" in entry["detail"]
+
+
+class CommittedThenFails(Action):
+    """A step that cannot be taken back, then a failure: nothing to undo, and
+    the report must not say that nothing changed."""
+
+    def plan(self) -> Plan:
+        return Plan(title="Committed", summary="", xe=["xe step"])
+
+    def run(self, ctx: RunContext) -> str:
+        ctx.on_undo("undo the first step", lambda: None)
+        ctx.commit()  # e.g. the backup file is written and kept
+        raise ValueError("tidying failed")
+
+
+def test_a_failure_after_the_point_of_no_return_does_not_say_nothing_changed():
+    conn = SimpleNamespace(target=SimpleNamespace(url="https://pool.example"), user="root")
+    with pytest.raises(ActionFailed) as failed:
+        CommittedThenFails().execute(RunContext(conn=conn))
+    assert failed.value.undone == 0
+    report = failed.value.undo_report()
+    assert "Nothing had been changed" not in report and "cannot be taken back" in report

@@ -59,11 +59,17 @@ class ActionFailed(Exception):
     """A run that failed or was cancelled, with what its undo did."""
 
     def __init__(
-        self, cause: BaseException, undone: int, undo_problems: list[str], read_back: str = ""
+        self,
+        cause: BaseException,
+        undone: int,
+        undo_problems: list[str],
+        read_back: str = "",
+        committed: bool = False,
     ):
         super().__init__(str(cause))
         self.cause, self.undone, self.undo_problems = cause, undone, undo_problems
         self.read_back = read_back  # what the pool said when read back (Action.verify)
+        self.committed = committed  # a step that cannot be taken back was done (commit)
 
     @property
     def cancelled(self) -> bool:
@@ -78,6 +84,8 @@ class ActionFailed(Exception):
             return (
                 f"Undo incomplete: {'; '.join(self.undo_problems)}. Check the pool before retrying."
             )
+        if self.committed:  # whatever was undone since, what came before stays
+            return "What was done before cannot be taken back and stays: check the pool."
         if self.undone:
             return f"The {self.undone} step(s) already done were undone: the pool is as it was."
         return "Nothing had been changed."
@@ -322,7 +330,7 @@ class Action(ABC):
     def _failed(ctx: RunContext, plan: Plan, exc: Exception, read_back: str = "") -> ActionFailed:
         """Undo what was done; the audit line; the ActionFailed to raise."""
         undone, problems = ctx.rollback()
-        failed = ActionFailed(exc, undone, problems, read_back)
+        failed = ActionFailed(exc, undone, problems, read_back, ctx.committed)
         verdict = "cancelled" if failed.cancelled else "failed"
         conn = ctx.conn
         audit(

@@ -156,7 +156,7 @@ class BackupVm(Action):
         ctx.call("VM.set_is_a_template", snap, False)
         self.report = export_checked(ctx, self.name, uuid, self.path, (0.1, 0.9))
         ctx.note("destroying the snapshot")
-        ctx.undo_steps.clear()  # the file is good: what remains is tidying
+        ctx.commit()  # the file is good: what remains is tidying, and Esc stops its waiting
         saved = self.saved
         try:
             tidy()
