@@ -18,6 +18,13 @@ from ..services.actions import Action, RunContext
 from .modal import Dialog
 from .notice import error_text
 
+HINT = "Escape to cancel"
+LOST_HINT = (
+    "Connection lost: waiting for the host to answer again. Escape stops waiting "
+    "(what the host did is then not known: check the pool)"
+)
+COMMITTED_HINT = "Escape stops the waiting (what is done stays)"
+
 
 class TaskProgressModal(Dialog):
     """Dismisses with (succeeded, message)."""
@@ -40,7 +47,7 @@ class TaskProgressModal(Dialog):
             yield ProgressBar(total=1.0, show_eta=False, id="task-bar")
             yield Static("", id="task-board", classes="dialog-text")
             yield Static("", id="task-note", classes="dialog-text", markup=False)
-            yield Static("Escape to cancel", id="task-hint", classes="dialog-text")
+            yield Static(HINT, id="task-hint", classes="dialog-text")
 
     def on_mount(self) -> None:
         # the worker only records progress (it may hold the cache lock while
@@ -53,6 +60,7 @@ class TaskProgressModal(Dialog):
         self._run()
 
     def _draw_progress(self) -> None:
+        self.query_one("#task-hint", Static).update(self._hint())
         latest = self.latest
         if latest != self.shown:
             self.shown = latest
@@ -80,6 +88,16 @@ class TaskProgressModal(Dialog):
         except Exception as exc:  # shown to the admin in words
             result = (False, error_text(exc, self.connection.cache))
         self.app.call_from_thread(self.dismiss, result)
+
+    def _hint(self) -> str:
+        """What Escape does now: while the host cannot be reached, or once a
+        step that cannot be taken back is done, it only stops the waiting."""
+        ctx = getattr(self, "ctx", None)
+        if self.connection.state != "connected":
+            return LOST_HINT
+        if ctx is not None and ctx.committed:
+            return COMMITTED_HINT
+        return HINT
 
     def on_unmount(self) -> None:
         # the console is ending (or the dialog went): the worker stops waiting
