@@ -270,9 +270,7 @@ def run_sim(args) -> int:
         say(f"  alone    {alone.url}  ({name}, a pool of its own: Host, J joins it)")
     if running.unix_socket:
         say(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
-    say(
-        f"  control  {running.control_url}  (xstui sim-ctl URL hosts|kill-host|revive-host|cut-heartbeat NAME|lose-statefile)"
-    )
+    say(f"  control  {running.control_url}  (xstui sim-ctl URL {'|'.join(CONTROL_ACTIONS)} [NAME])")
     if running.fingerprint:
         say(
             f"  TLS SHA-256 fingerprint {running.fingerprint} (the master's; each host has its own)"
