@@ -102,10 +102,9 @@ def snapshot_disks(conn, snap: str) -> list[str]:
     its memory image (a checkpoint's suspend VDI)."""
     out = []
     for vbd in conn.call("VM.get_VBDs", snap):
-        if "owner" in conn.call("VBD.get_other_config", vbd):
-            vdi = conn.call("VBD.get_VDI", vbd)
-            if vdi != NULL_REF:
-                out.append(vdi)
+        rec = conn.call("VBD.get_record", vbd)  # one call for both fields
+        if "owner" in rec["other_config"] and rec["VDI"] != NULL_REF:
+            out.append(rec["VDI"])
     image = conn.call("VM.get_suspend_VDI", snap)
     return out + ([image] if image != NULL_REF else [])
 

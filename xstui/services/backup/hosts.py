@@ -26,8 +26,7 @@ class HostBackup(Action):
 
     @staticmethod
     def fields(cache: Cache, host: str) -> list[Field]:
-        rec = cache.get("host", host)
-        return [save_to(rec.name_label if rec else "host", ".xbk")]
+        return [save_to(cache.label("host", host, "host"), ".xbk")]
 
     def __init__(self, cache: Cache, host: str, path: str):
         with cache.lock:

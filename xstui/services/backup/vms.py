@@ -63,8 +63,7 @@ class BackupVm(Action):
 
     @staticmethod
     def fields(cache: Cache, vm: str) -> list[Field]:
-        rec = cache.get("vm", vm)
-        return [save_to(rec.name_label if rec else "vm", ".xva")]
+        return [save_to(cache.label("vm", vm, "vm"), ".xva")]
 
     def __init__(self, cache: Cache, vm: str, path: str):
         with cache.lock:

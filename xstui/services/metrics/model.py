@@ -96,6 +96,10 @@ class Row:
         }
 
 
+_NO_HOST_FIGURES = "the host sent no figures of its own"
+_NO_VM_FIGURES = "its host sent no figures for it"
+
+
 class Metrics:
     """The figures of a pool, refreshed by :meth:`refresh` (one thread per
     host); readers take them with :meth:`hosts` and :meth:`vms`."""
@@ -172,6 +176,18 @@ class Metrics:
             feed = self.feeds.get(host)
             return "not asked yet" if feed is None else feed.reason
 
+    def _series(self, host: str, kind: str, uuid: str, unasked: str):
+        """``(series, "")`` for one object from ``host``'s feed; ``(None, why)``
+        when the feed has nothing yet (``unasked`` when never asked) and
+        ``(None, "")`` when the feed answered without this object.  Holds
+        ``self.lock``."""
+        feed = self.feeds.get(host)
+        if feed is None:
+            return None, unasked
+        if feed.reason or feed.end is None:
+            return None, feed.reason or "no answer yet"
+        return feed.series.get((kind, uuid)), ""
+
     def hosts(self, cache) -> list[Row]:
         """Every host of the pool, by name."""
         out = []
@@ -179,18 +195,11 @@ class Metrics:
             hosts = [(ref, h.name_label, h.uuid) for ref, h in cache.table("host").items()]
         with self.lock:
             for ref, name, uuid in hosts:
-                feed = self.feeds.get(ref)
-                if feed is None or feed.reason or feed.end is None:
-                    reason = feed.reason if feed else "not asked yet"
-                    out.append(Row(ref, name, name, Figures(), reason or "no answer yet"))
-                    continue
-                series = feed.series.get(("host", uuid))
+                series, why = self._series(ref, "host", uuid, "not asked yet")
                 if series is None:
-                    out.append(
-                        Row(ref, name, name, Figures(), "the host sent no figures of its own")
-                    )
-                    continue
-                out.append(Row(ref, name, name, host_figures(series)))
+                    out.append(Row(ref, name, name, Figures(), why or _NO_HOST_FIGURES))
+                else:
+                    out.append(Row(ref, name, name, host_figures(series)))
         return sorted(out, key=lambda r: r.name.lower())
 
     def vms(self, cache, sort: str = "cpu") -> list[Row]:
@@ -207,18 +216,12 @@ class Metrics:
         out = []
         with self.lock:
             for ref, name, uuid, host, host_name in vms:
-                feed = self.feeds.get(host)
-                if feed is None or feed.reason or feed.end is None:
-                    reason = (feed.reason if feed else "") or "no answer yet"
-                    out.append(Row(ref, name, host_name, Figures(), f"its host: {reason}"))
-                    continue
-                series = feed.series.get(("vm", uuid))
+                series, why = self._series(host, "vm", uuid, "no answer yet")
                 if series is None:
-                    out.append(
-                        Row(ref, name, host_name, Figures(), "its host sent no figures for it")
-                    )
-                    continue
-                out.append(Row(ref, name, host_name, vm_figures(series)))
+                    why = f"its host: {why}" if why else _NO_VM_FIGURES
+                    out.append(Row(ref, name, host_name, Figures(), why))
+                else:
+                    out.append(Row(ref, name, host_name, vm_figures(series)))
         out.sort(key=lambda r: (-r.figures.value(sort), r.name.lower()))
         return out
 

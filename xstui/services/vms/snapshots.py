@@ -121,7 +121,7 @@ class TakeSnapshot(Action):
     @staticmethod
     def fields(cache: Cache, vm: str) -> list[Field]:
         rec = cache.get("vm", vm)
-        name = f"{rec.name_label if rec else 'vm'} {time.strftime('%Y-%m-%d %H:%M')}"
+        name = f"{cache.label('vm', vm, 'vm')} {time.strftime('%Y-%m-%d %H:%M')}"
         fields = [Field("name", "Name", name, problem_of(v.object_name, "snapshot name"))]
         if rec is not None and "checkpoint" in rec.allowed_operations:
             fields.append(Field("keep", "Keep", next(iter(KEEP)), choices=list(KEEP)))
@@ -347,8 +347,7 @@ class SnapshotToTemplate(Action):
 
     @staticmethod
     def fields(cache: Cache, snapshot: str) -> list[Field]:
-        snap = cache.get("vm", snapshot)
-        name = f"{snap.name_label if snap else 'snapshot'} template"
+        name = f"{cache.label('vm', snapshot, 'snapshot')} template"
         disks = [FAST, *(COPY + label for label in disk_srs(cache))]
         return [
             Field("name", "Template name", name, problem_of(v.object_name, "template name")),
@@ -425,8 +424,7 @@ class ExportSnapshot(Action):
 
     @staticmethod
     def fields(cache: Cache, snapshot: str) -> list[Field]:
-        snap = cache.get("vm", snapshot)
-        return [save_to(snap.name_label if snap else "snapshot", ".xva")]
+        return [save_to(cache.label("vm", snapshot, "snapshot"), ".xva")]
 
     def __init__(self, cache: Cache, snapshot: str, path: str):
         with cache.lock:
