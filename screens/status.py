@@ -28,7 +28,7 @@ from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling, show_graphs
+from .sampling import SPARK, Sampling, alarms_act, show_graphs
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -93,11 +93,6 @@ def _on_load(screen) -> str:
     return "" if screen.tab == "load" else "on the Load tab (l)"
 
 
-def _read_host_alarms(turn) -> perfmon.Config:
-    """What perfmon watches on the host now (its other_config, read at once)."""
-    return perfmon.read(turn.conn.call("host.get_other_config", turn.subject).get(perfmon.KEY, ""))
-
-
 def _pool(turn):
     return views.pool(turn.cache)
 
@@ -137,26 +132,16 @@ class StatusScreen(AreaScreen):
             reading="Reading the host's history...",
             steps=_host_graphs,
         ),
-        Act(
+        alarms_act(
             "w",
             "host_alarms",
-            "Alarms",
+            "host",
+            perfmon.SetHostAlarms,
+            _load_host,
+            "No host under the cursor.",
             show=False,  # the Load tab's head says it
             refuse=_on_load,
             help="CPU, network, free memory and storage I/O alarms of the host (perfmon)",
-            builds=(perfmon.SetHostAlarms,),
-            subject=_load_host,
-            missing="No host under the cursor.",
-            read=_read_host_alarms,
-            title=lambda t: perfmon.form_title(t.cache.label("host", t.subject), t.data),
-            fields=lambda t: perfmon.SetHostAlarms.fields(t.data),
-            build=lambda t: perfmon.SetHostAlarms(
-                t.subject,
-                t.cache.get("host", t.subject).uuid,
-                t.cache.label("host", t.subject),
-                t.data,
-                t.values,
-            ),
         ),
         Act(
             "e",

@@ -26,7 +26,7 @@ from xstui.xapi import operations
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling, show_graphs
+from .sampling import SPARK, Sampling, alarms_act, show_graphs
 
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
 SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
@@ -185,11 +185,6 @@ def _next_sort(screen) -> None:
 def _top_vm(turn) -> str | None:
     key = turn.screen.query_one("#top-list", RowList).cursor_key
     return key if key and turn.cache.get("vm", key) is not None else None
-
-
-def _read_alarms(turn) -> perfmon.Config:
-    """What perfmon watches on the VM now (its other_config, read at once)."""
-    return perfmon.read(turn.conn.call("VM.get_other_config", turn.subject).get(perfmon.KEY, ""))
 
 
 def _read_history(turn) -> list:
@@ -376,25 +371,15 @@ class VmsScreen(AreaScreen):
             reading="Reading the VM's history...",
             steps=_show_graphs,
         ),
-        Act(
+        alarms_act(
             "a",
             "alarms",
-            "Alarms",
+            "vm",
+            perfmon.SetVmAlarms,
+            _top_vm,
+            "No running VM under the cursor.",
             tab="top",
             help="CPU, network and disk alarms of the VM under the cursor (perfmon)",
-            builds=(perfmon.SetVmAlarms,),
-            subject=_top_vm,
-            missing="No running VM under the cursor.",
-            read=_read_alarms,
-            title=lambda t: perfmon.form_title(t.cache.label("vm", t.subject), t.data),
-            fields=lambda t: perfmon.SetVmAlarms.fields(t.data),
-            build=lambda t: perfmon.SetVmAlarms(
-                t.subject,
-                t.cache.get("vm", t.subject).uuid,
-                t.cache.label("vm", t.subject),
-                t.data,
-                t.values,
-            ),
         ),
         Act(
             "escape",
