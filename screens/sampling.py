@@ -108,6 +108,34 @@ async def show_graphs(turn, where: str, glyphs: str) -> None:
     )
 
 
+def graphs_act(action: str, kind: str, subject, missing: str, where, sampling, **rest) -> Act:
+    """The Act (Enter) that shows the graphs of the host or VM under the cursor
+    (a Load or Top tab): ``where(turn)`` gives the host whose RRDs hold it and the
+    dialog's title, ``sampling(screen)`` the screen's :class:`Sampling`."""
+    noun = "host" if kind == "host" else "VM"
+
+    def read(turn) -> list:
+        host = where(turn)[0]
+        return sampling(turn.screen).history(host, kind, turn.cache.get(kind, turn.subject).uuid)
+
+    async def steps(turn) -> None:
+        await show_graphs(turn, where(turn)[1], sampling(turn.screen).glyphs)
+
+    return Act(
+        "enter",
+        action,
+        "Graphs",
+        show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+        help=f"The {noun} under the cursor over 10 minutes, 2 hours and a week",
+        subject=subject,
+        missing=missing,
+        read=read,
+        reading=f"Reading the {noun}'s history...",
+        steps=steps,
+        **rest,
+    )
+
+
 def alarms_act(key: str, action: str, kind: str, cls, subject, missing: str, **rest) -> Act:
     """The Act that sets perfmon's alarms of the host or VM under the cursor
     (a Load or Top tab): what it watches now is read from its other_config at once."""
