@@ -57,14 +57,20 @@ def _astray(d: Diagnosis) -> list[str]:
     return [m.name for m in d.members if m.follows and m.follows != d.new_master]
 
 
-def _with_followers(turn) -> Diagnosis | None:
-    d = turn.screen.diagnosis
-    return d if d is not None and _followers(d) else None
+def _with(members):
+    """An Act's subject: the diagnosis, when it has members of that kind."""
+
+    def subject(turn) -> Diagnosis | None:
+        d = turn.screen.diagnosis
+        return d if d is not None and members(d) else None
+
+    return subject
 
 
-def _with_astray(turn) -> Diagnosis | None:
-    d = turn.screen.diagnosis
-    return d if d is not None and _astray(d) else None
+def _member_field(label: str, members, turn) -> Field:
+    """The member to act on, chosen among the diagnosis' members of that kind."""
+    names = members(turn.subject)
+    return Field("member", label, names[0], choices=names)
 
 
 def _password_fields(turn) -> list[Field]:
@@ -150,11 +156,11 @@ ACTS = (
         "Take over",
         help="A member becomes the master (the master is dead and HA is off)",
         builds=(TakeOverAsMaster,),
-        subject=_with_followers,
+        subject=_with(_followers),
         missing="No member answers: nothing can take over.",
         title="Which member becomes the master?",
         fields=lambda t: [
-            Field("member", "New master", (m := _followers(t.subject))[0], choices=m),
+            _member_field("New master", _followers, t),
             *_password_fields(t),
         ],
         build=lambda t: TakeOverAsMaster(t.subject, t.values["member"], _password(t)),
@@ -167,11 +173,11 @@ ACTS = (
         "Point member",
         help="Point a member that follows a dead master at the master that answers",
         builds=(PointAtMaster,),
-        subject=_with_astray,
+        subject=_with(_astray),
         missing="Every member that answers already follows the master that answers.",
         title="Point a member at the master",
         fields=lambda t: [
-            Field("member", "Member", (m := _astray(t.subject))[0], choices=m),
+            _member_field("Member", _astray, t),
             Field(
                 "master", "Master address", t.subject.new_master, placeholder="the new master's IP"
             ),

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from xstui.services.metrics import Metrics, http_fetch
+from xstui.services.metrics import Metrics, http_fetch, perfmon
 from xstui.services.metrics.model import cpu_text, history
 from xstui.services.values import size
 from xstui.widgets.ascii import ascii_terminal
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.sparkline import glyphs_for, sparkline
+
+from .act import Act
 
 SECONDS = 5.0  # the RRDs' finest step: reading faster shows nothing new
 SPARK = 19  # cells of a 10-minute sparkline
@@ -103,4 +105,61 @@ async def show_graphs(turn, where: str, glyphs: str) -> None:
             [("close", "Close")],
             warning=False,
         )
+    )
+
+
+def graphs_act(action: str, kind: str, subject, missing: str, where, sampling, **rest) -> Act:
+    """The Act (Enter) that shows the graphs of the host or VM under the cursor
+    (a Load or Top tab): ``where(turn)`` gives the host whose RRDs hold it and the
+    dialog's title, ``sampling(screen)`` the screen's :class:`Sampling`."""
+    noun = "host" if kind == "host" else "VM"
+
+    def read(turn) -> list:
+        host = where(turn)[0]
+        return sampling(turn.screen).history(host, kind, turn.cache.get(kind, turn.subject).uuid)
+
+    async def steps(turn) -> None:
+        await show_graphs(turn, where(turn)[1], sampling(turn.screen).glyphs)
+
+    return Act(
+        "enter",
+        action,
+        "Graphs",
+        show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+        help=f"The {noun} under the cursor over 10 minutes, 2 hours and a week",
+        subject=subject,
+        missing=missing,
+        read=read,
+        reading=f"Reading the {noun}'s history...",
+        steps=steps,
+        **rest,
+    )
+
+
+def alarms_act(key: str, action: str, kind: str, cls, subject, missing: str, **rest) -> Act:
+    """The Act that sets perfmon's alarms of the host or VM under the cursor
+    (a Load or Top tab): what it watches now is read from its other_config at once."""
+    getter = {"host": "host", "vm": "VM"}[kind] + ".get_other_config"
+
+    def read(turn) -> perfmon.Config:
+        return perfmon.read(turn.conn.call(getter, turn.subject).get(perfmon.KEY, ""))
+
+    return Act(
+        key,
+        action,
+        "Alarms",
+        builds=(cls,),
+        subject=subject,
+        missing=missing,
+        read=read,
+        title=lambda t: perfmon.form_title(t.cache.label(kind, t.subject), t.data),
+        fields=lambda t: cls.fields(t.data),
+        build=lambda t: cls(
+            t.subject,
+            t.cache.get(kind, t.subject).uuid,
+            t.cache.label(kind, t.subject),
+            t.data,
+            t.values,
+        ),
+        **rest,
     )

@@ -28,7 +28,7 @@ from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling, show_graphs
+from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
 SEVERITY_MARK = {"critical": "■ critical", "warning": "! warning", "info": "i info"}
@@ -83,19 +83,10 @@ def _load_host(turn) -> str | None:
     return key if key and turn.cache.get("host", key) is not None else None
 
 
-async def _host_graphs(turn) -> None:
-    await show_graphs(turn, turn.cache.label("host", turn.subject), turn.screen.sampling.glyphs)
-
-
 def _on_load(screen) -> str:
     """The Load tab's keys act on its rows (not tab=, which would make every
     tab's keys tab-bound)."""
     return "" if screen.tab == "load" else "on the Load tab (l)"
-
-
-def _read_host_alarms(turn) -> perfmon.Config:
-    """What perfmon watches on the host now (its other_config, read at once)."""
-    return perfmon.read(turn.conn.call("host.get_other_config", turn.subject).get(perfmon.KEY, ""))
 
 
 def _pool(turn):
@@ -122,41 +113,25 @@ class StatusScreen(AreaScreen):
         Binding("l", "show_tab('load')", "Load", id="status.load"),
     ]
     ACTS = (
-        Act(
-            "enter",
+        graphs_act(
             "host_graphs",
-            "Graphs",
-            show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+            "host",
+            _load_host,
+            "No host under the cursor.",
+            lambda t: (t.subject, t.cache.label("host", t.subject)),
+            lambda screen: screen.sampling,
             refuse=_on_load,
-            help="The host under the cursor over 10 minutes, 2 hours and a week",
-            subject=_load_host,
-            missing="No host under the cursor.",
-            read=lambda t: t.screen.sampling.history(
-                t.subject, "host", t.cache.get("host", t.subject).uuid
-            ),
-            reading="Reading the host's history...",
-            steps=_host_graphs,
         ),
-        Act(
+        alarms_act(
             "w",
             "host_alarms",
-            "Alarms",
+            "host",
+            perfmon.SetHostAlarms,
+            _load_host,
+            "No host under the cursor.",
             show=False,  # the Load tab's head says it
             refuse=_on_load,
             help="CPU, network, free memory and storage I/O alarms of the host (perfmon)",
-            builds=(perfmon.SetHostAlarms,),
-            subject=_load_host,
-            missing="No host under the cursor.",
-            read=_read_host_alarms,
-            title=lambda t: perfmon.form_title(t.cache.label("host", t.subject), t.data),
-            fields=lambda t: perfmon.SetHostAlarms.fields(t.data),
-            build=lambda t: perfmon.SetHostAlarms(
-                t.subject,
-                t.cache.get("host", t.subject).uuid,
-                t.cache.label("host", t.subject),
-                t.data,
-                t.values,
-            ),
         ),
         Act(
             "e",

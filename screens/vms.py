@@ -26,7 +26,7 @@ from xstui.xapi import operations
 
 from .act import Act
 from .base import AreaScreen
-from .sampling import SPARK, Sampling, show_graphs
+from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
 SNAPSHOT_COLUMNS = (("Snapshot", 38), ("Taken", 16), ("Size", 9), ("Kind", 10))
@@ -187,21 +187,10 @@ def _top_vm(turn) -> str | None:
     return key if key and turn.cache.get("vm", key) is not None else None
 
 
-def _read_alarms(turn) -> perfmon.Config:
-    """What perfmon watches on the VM now (its other_config, read at once)."""
-    return perfmon.read(turn.conn.call("VM.get_other_config", turn.subject).get(perfmon.KEY, ""))
-
-
-def _read_history(turn) -> list:
-    """The VM's figures over 10 min, 2 h and a week, from the host it runs on."""
+def _vm_where(turn) -> tuple[str, str]:
+    """The host the VM runs on (its RRDs are there) and the graphs' title."""
     vm = turn.cache.get("vm", turn.subject)
-    return turn.screen.top.history(vm.resident_on, "vm", vm.uuid)
-
-
-async def _show_graphs(turn) -> None:
-    vm = turn.cache.get("vm", turn.subject)
-    where = f"{vm.name_label} on {turn.cache.label('host', vm.resident_on, '')}"
-    await show_graphs(turn, where, turn.screen.top.glyphs)
+    return vm.resident_on, f"{vm.name_label} on {turn.cache.label('host', vm.resident_on, '')}"
 
 
 def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
@@ -363,38 +352,24 @@ class VmsScreen(AreaScreen):
             help="Order the running VMs by CPU, memory, disk or network in turn",
             view=_next_sort,
         ),
-        Act(
-            "enter",
+        graphs_act(
             "graphs",
-            "Graphs",
-            show=False,  # the footer would draw Enter as a glyph the PC console lacks: the head says it
+            "vm",
+            _top_vm,
+            "No running VM under the cursor.",
+            _vm_where,
+            lambda screen: screen.top,
             tab="top",
-            help="The VM under the cursor over 10 minutes, 2 hours and a week",
-            subject=_top_vm,
-            missing="No running VM under the cursor.",
-            read=_read_history,
-            reading="Reading the VM's history...",
-            steps=_show_graphs,
         ),
-        Act(
+        alarms_act(
             "a",
             "alarms",
-            "Alarms",
+            "vm",
+            perfmon.SetVmAlarms,
+            _top_vm,
+            "No running VM under the cursor.",
             tab="top",
             help="CPU, network and disk alarms of the VM under the cursor (perfmon)",
-            builds=(perfmon.SetVmAlarms,),
-            subject=_top_vm,
-            missing="No running VM under the cursor.",
-            read=_read_alarms,
-            title=lambda t: perfmon.form_title(t.cache.label("vm", t.subject), t.data),
-            fields=lambda t: perfmon.SetVmAlarms.fields(t.data),
-            build=lambda t: perfmon.SetVmAlarms(
-                t.subject,
-                t.cache.get("vm", t.subject).uuid,
-                t.cache.label("vm", t.subject),
-                t.data,
-                t.values,
-            ),
         ),
         Act(
             "escape",
