@@ -8,6 +8,8 @@ area's key again shows its first tab; keys that read say what they did."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from textual.command import CommandPalette
 from textual.widgets import Button, Input, TabbedContent, Tabs
 from xstui.screens.backup import BackupScreen, RestoreCheckModal
@@ -59,6 +61,21 @@ async def form_showing(pilot, *texts: str) -> FormModal:
     return app.screen
 
 
+@asynccontextmanager
+async def at_the_console(connection):
+    """The app on ``connection`` at 80x24, its notices shown."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        yield pilot
+
+
+async def notice(pilot, message: str, shown: str) -> None:
+    """Raise a long-lived notice and wait until ``shown`` (a part of it) is on screen."""
+    app = pilot.app
+    app.notify(message, timeout=120)
+    await until(pilot, lambda: shows(app, shown), what="the notice shown")
+
+
 # notices ------------------------------------------------------------------------------
 async def test_a_host_backup_keeps_its_restore_steps_in_a_dialog_and_no_notice_covers_the_next(
     console,  # noqa: F811
@@ -68,8 +85,8 @@ async def test_a_host_backup_keeps_its_restore_steps_in_a_dialog_and_no_notice_c
 ):
     """Item 20: the restore steps were a 16-line notice that covered the
     next dialog's buttons, then went."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
         await pilot.press("h")
         await fill_form(pilot, path=str(tmp_path / "xcp-a.xbk"))
@@ -98,11 +115,10 @@ async def test_a_notice_before_a_dialog_is_gone_once_it_opens(
     connection,
 ):
     """Item 36: a precheck's notice sat on the next dialog's title."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_ha(pilot)
-        app.notify("Precheck: a notice of the area, long-lived.", timeout=120)
-        await until(pilot, lambda: shows(app, "long-lived"), what="the notice shown")
+        await notice(pilot, "Precheck: a notice of the area, long-lived.", "long-lived")
         await pilot.press("f")
         form = await form_showing(pilot, "Host failures HA must tolerate", "Enter OK  Esc Cancel")
         await pilot.pause()
@@ -115,13 +131,14 @@ async def test_a_notice_that_comes_while_a_dialog_is_up_never_covers_its_buttons
     running_sim,
     connection,
 ):
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_ha(pilot)
         await pilot.press("f")
         await form_showing(pilot, "Host failures HA must tolerate", "Enter OK  Esc Cancel")
-        app.notify(" ".join(["A long notice that says a great deal."] * 20), timeout=120)
-        await until(pilot, lambda: shows(app, "A long notice"), what="the notice shown")
+        await notice(
+            pilot, " ".join(["A long notice that says a great deal."] * 20), "A long notice"
+        )
         row = next(line for line in screen_text(app).splitlines() if "Enter OK" in line)
         assert row.count("Cancel") == 2 and row.count("OK") == 2, row  # the buttons in view
 
@@ -132,11 +149,10 @@ async def test_the_notices_of_an_area_do_not_follow_to_the_next(
     connection,
 ):
     """Item 37: a notice of Backup stayed over Security for seconds."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
-        app.notify("Something Backup said.", timeout=120)
-        await until(pilot, lambda: shows(app, "Something Backup said."), what="the notice")
+        await notice(pilot, "Something Backup said.", "Something Backup said.")
         await open_security(pilot)
         assert not app._notifications
         await pilot.pause()
@@ -151,8 +167,8 @@ async def test_the_palette_lists_the_areas_first_with_their_keys(
 ):
     """Item 21: "Go to VMs" said nothing of F8; opened, the palette is the
     map of the areas."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert commands["Go to VMs"].startswith("Key: F8 - ")
@@ -176,8 +192,8 @@ async def test_the_area_key_again_shows_its_first_tab(
 ):
     """Item 22: from Time (F7 t) or the pool check (F2 c) there was no key
     back; after the tab bar, arrows no longer moved the list."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         network = await open_network(pilot)
         host = await open_host(pilot, "xcp-a")
         tabs = host.query_one(TabbedContent)
@@ -203,8 +219,8 @@ async def test_the_area_key_again_shows_its_first_tab(
 # Enter goes on, Escape goes back ------------------------------------------------------
 async def test_enter_in_a_tick_list_goes_on(console, running_sim, connection):  # noqa: F811
     """Item 24: Enter un-ticked a NIC instead of going on."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_network(pilot)
         await pilot.press("b")
         form = await form_showing(pilot, "Create a bond")
@@ -229,8 +245,8 @@ async def test_the_dry_run_and_pool_recovery_say_enter_and_escape(
     """Item 24: their buttons had no Enter/Esc row; recovery's way back came last."""
     dump = tmp_path / "pool.db"
     bk.DumpDatabase(connection.cache, str(dump)).execute(RunContext(connection))
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
         await pilot.press("r")
         await fill_form(pilot, path=str(dump))
@@ -262,8 +278,8 @@ async def test_the_network_test_closes_with_enter(console, local_connection):  #
     """Items 23 and 24: its form's title was cut mid-sentence, and Enter did
     nothing on its results ("Escape to close")."""
     _running, conn = local_connection
-    app = XstuiApp(conn)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(conn) as pilot:
+        app = pilot.app
         await open_network(pilot)
         await pilot.press("t")
         await form_showing(pilot, "ping the gateway and the DNS servers", "Also ping")
@@ -282,8 +298,8 @@ async def test_a_problem_goes_once_the_input_changes(
 ):
     """Item 25: "nothing to change" stayed after the interface changed; "''
     is not a number" stayed after 1 was typed."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_network(pilot)
         await pilot.press("m")
         form = await form_showing(pilot, "Management interface of")
@@ -314,8 +330,8 @@ async def test_an_empty_field_never_looks_typed_and_its_problem_says_not_possibl
 ):
     """Item 26: the grey "corp.example" read as a value; its refusal lacked
     the "Not possible:" of every other."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_security(pilot)
         await pilot.press("u")
         await pilot.press("a")
@@ -338,8 +354,8 @@ async def test_a_long_path_shows_where_it_starts(
     """Item 23: path fields showed their tail ("t/xstui-backups/Demo_Pool-...db")."""
     folder = tmp_path / "a-folder-with-a-rather-long-name" / "xstui-backups"
     monkeypatch.setenv("XSTUI_BACKUP_DIR", str(folder))
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
         await pilot.press("d")
         form = await form_showing(pilot, "Dump the pool database")
@@ -357,8 +373,8 @@ async def test_the_button_row_says_enter_and_esc_whole_at_80_columns(
     connection,
 ):
     """Item 23: "Enter Designate first  Esc     Cancel" (Esc's action cut)."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_host(pilot, "xcp-a")
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the question")
@@ -377,8 +393,8 @@ async def test_keys_that_read_say_what_they_did(
     connection,
 ):
     """Item 29: F1 f, F3 r and F4 r gave no feedback at all."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await until(pilot, lambda: getattr(app.screen, "status", None), what="Status")
         await pilot.press("f")
         await until(pilot, lambda: "nothing to read over plain HTTP" in notes(app), what="why")
@@ -399,8 +415,8 @@ async def test_designating_a_new_master_asks_for_its_name(
     """Item 35: it cuts every client off, and took a single Enter."""
     st = running_sim.sim.store
     master = st.get("pool", running_sim.sim.pool)["master"]
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_host(pilot, "xcp-a")
         await pilot.press("D")
         await fill_form(pilot, host="xcp-b")
@@ -425,8 +441,8 @@ async def test_a_dialog_clears_the_notices_before_it_never_those_after(
 ):
     """Opening a dialog takes the notices raised before it, those still on
     their way as messages included; an outcome raised once it is up stays."""
-    app = XstuiApp(connection)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
         await open_backup(pilot)
         app.notify("Raised before the dialog.", timeout=120)  # still a message, not yet shown
         app.push_screen(ResultModal("A result", "its words"))

@@ -11,23 +11,10 @@ from textual.screen import ModalScreen
 from tests.app.test_network_app import action_over
 from tests.waiting import until
 from xstui.app import XstuiApp, screen_class
-from xstui.areas import AREAS, watched_types
+from xstui.areas import AREAS
 from xstui.sim.profiles import PROFILES
-from xstui.sim.runner import start_simulator
-from xstui.xapi.connection import Connection
-from xstui.xapi.targets import parse_target
 
 RAW = ("MESSAGE_METHOD_UNKNOWN", "MESSAGE_REMOVED", "Traceback", "Unexpected error")
-
-
-@pytest.fixture
-def release_connection(request):
-    running = start_simulator("demo", release=request.param, task_delay=0.01)
-    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
-    conn.login()
-    yield running, conn
-    conn.close()
-    running.close()
 
 
 def said(app) -> list[str]:
@@ -70,9 +57,9 @@ async def try_every_action(pilot) -> dict[str, str]:
     return seen
 
 
-@pytest.mark.parametrize("release_connection", sorted(PROFILES), indirect=True)
-async def test_every_action_opens_or_says_why_on_every_release(release_connection):
-    running, conn = release_connection
+@pytest.mark.parametrize("release_conn", sorted(PROFILES), indirect=True)
+async def test_every_action_opens_or_says_why_on_every_release(release_conn):
+    running, conn = release_conn
     app = XstuiApp(conn)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: conn.cache.table("host"), what="the pool loaded")

@@ -16,6 +16,16 @@ from xstui.widgets.plan import PlanModal
 GiB = 1 << 30
 
 
+async def open_storage(pilot) -> StorageScreen:
+    """The pool read, F9: the Storage screen."""
+    app = pilot.app
+    await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
+    await pilot.press("f9")
+    return await until(
+        pilot, lambda: isinstance(app.screen, StorageScreen) and app.screen, what="Storage"
+    )
+
+
 def forgotten_on_disk(running, host: str, device: str, name: str) -> str:
     """An LVM SR on a host's disk that the pool forgot (or another pool's)."""
     st = running.sim.store
@@ -33,9 +43,7 @@ async def test_a_disk_holding_an_sr_is_marked_and_named(running_sim, connection)
     app = XstuiApp(connection)
     seen: dict[str, str] = {}
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
-        await pilot.press("f9")
-        await until(pilot, lambda: isinstance(app.screen, StorageScreen), what="Storage")
+        await open_storage(pilot)
         await pilot.press("n")
         await fill_form(pilot, kind="local LVM")
         await until(pilot, lambda: app.screen.query("#field-host"), what="the host asked")
@@ -87,9 +95,7 @@ async def test_a_typed_disk_is_probed_before_the_plan(running_sim, connection):
     )
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
-        await pilot.press("f9")
-        await until(pilot, lambda: isinstance(app.screen, StorageScreen), what="Storage")
+        await open_storage(pilot)
         await pilot.press("n")
         await fill_form(pilot, kind="local ext (USB, backups)")
         await until(pilot, lambda: app.screen.query("#field-host"), what="the host asked")
@@ -137,11 +143,7 @@ async def test_the_nfs_wizard_keeps_what_was_typed(running_sim, connection):
     st.nfs_exports["127.10.2.7"] = []  # a server that exports nothing
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
-        await pilot.press("f9")
-        screen = await until(
-            pilot, lambda: isinstance(app.screen, StorageScreen) and app.screen, what="Storage"
-        )
+        screen = await open_storage(pilot)
         await pilot.press("n")
         await fill_form(pilot, kind="NFS")
         # no NFS service there, then no export: the server form again, as typed, saying why
@@ -190,9 +192,7 @@ async def test_the_iscsi_wizard_goes_back_past_a_step_without_a_form(running_sim
     the target's, as typed (the CHAP password too)."""
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
-        await pilot.press("f9")
-        await until(pilot, lambda: isinstance(app.screen, StorageScreen), what="Storage")
+        await open_storage(pilot)
         await pilot.press("n")
         await fill_form(pilot, kind="iSCSI")
         await wizard_form(pilot, "target")
@@ -217,17 +217,8 @@ async def test_an_iso_library_offers_neither_default_nor_destroy(running_sim, co
     why when pressed (Forget is the way); on an SR for disks they are not."""
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.connection.cache.table("host"), what="the pool")
-        await pilot.press("f9")
-        screen = await until(
-            pilot,
-            lambda: (
-                isinstance(app.screen, StorageScreen)
-                and app.screen.query_one("#srs").rows
-                and app.screen
-            ),
-            what="Storage",
-        )
+        screen = await open_storage(pilot)
+        await until(pilot, lambda: screen.query_one("#srs").rows, what="the SRs listed")
         listing = screen.query_one("#srs")
         names = [cells[0] for _key, cells in listing.rows]
         listing.cursor = names.index("ISO library")

@@ -31,6 +31,19 @@ async def open_top(pilot) -> VmsScreen:
     return screen
 
 
+async def open_load_tab(pilot):
+    """Status's Load tab, its three hosts listed: (the screen, its list)."""
+    from xstui.screens.status import StatusScreen
+
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+    screen = app.screen
+    await pilot.press("l")
+    listing = screen.query_one("#load-hosts", RowList)
+    await until(pilot, lambda: len(listing.rows) == 3, what="the Load tab")
+    return screen, listing
+
+
 async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connection, monkeypatch):  # noqa: F811
     asked = []
     serve = rrd.http_get
@@ -89,15 +102,9 @@ async def test_top_finds_the_busiest_vm_in_two_keys(console, running_sim, connec
 
 
 async def test_status_load_tab_per_host_with_a_failing_host(console, running_sim, connection):  # noqa: F811
-    from xstui.screens.status import StatusScreen
-
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
-        screen = app.screen
-        await pilot.press("l")
-        listing = screen.query_one("#load-hosts", RowList)
-        await until(pilot, lambda: len(listing.rows) == 3, what="the Load tab")
+        screen, listing = await open_load_tab(pilot)
         text = screen_text(app)
         assert "3 of 3 hosts report" in text and not foreign_glyphs(text)
         c = next(cells for _k, cells in listing.rows if cells[0] == "xcp-c")
@@ -173,16 +180,11 @@ async def test_enter_shows_the_vms_graphs_over_10_min_2_h_and_a_week(
 
 
 async def test_enter_on_the_load_tab_shows_the_hosts_graphs(console, running_sim, connection):  # noqa: F811
-    from xstui.screens.status import StatusScreen
-
     from xstui.widgets.choice import ChoiceModal
 
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
-        screen = app.screen
-        await pilot.press("l")
-        await until(pilot, lambda: len(screen.query_one("#load-hosts", RowList).rows) == 3)
+        screen, _listing = await open_load_tab(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ChoiceModal), what="the graphs")
         text = screen_text(app)

@@ -21,13 +21,6 @@ from xstui.services import backup as bk
 from xstui.services.actions import ActionFailed, InvalidInput, RunContext
 
 
-@pytest.fixture
-def live(connection):
-    connection.start_events()
-    wait_for(lambda: connection.cache.table("vdi"))
-    return connection
-
-
 def ref_of(cache, name: str) -> str:
     with cache.lock:
         return next(v.ref for v in cache.table("vm").values() if v.name_label == name)

@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.test_vm_import import ref_of
 from tests.waiting import wait_for
 from xstui.services import backup as bk
 from xstui.services import vms
 from xstui.services.actions import ActionFailed, InvalidInput, RunContext
 from xstui.services.disks import disk_srs
 from xstui.services.vms.snapshots import FAST, FIRST, KEEP
-
-
-@pytest.fixture
-def live(connection):
-    connection.start_events()
-    wait_for(lambda: connection.cache.table("vdi"))
-    return connection
-
-
-def ref_of(cache, name: str) -> str:
-    with cache.lock:
-        return next(v.ref for v in cache.table("vm").values() if v.name_label == name)
 
 
 def tree(conn, vm: str) -> list[tuple[str, str]]:
