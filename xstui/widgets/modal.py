@@ -36,8 +36,9 @@ class ButtonRow(Vertical):
     def __init__(self, back: Button, *on: Button, hint: str = "") -> None:
         super().__init__()
         self.back, self.on = back, on
-        self.keys = f"Enter {on[-1].label}  Esc {back.label}" if on else f"Enter, Esc {back.label}"
-        self.said = f"{self.keys}  {hint}" if hint else self.keys
+        keys = f"Enter {on[-1].label}  Esc {back.label}" if on else f"Enter, Esc {back.label}"
+        self.keys = f"{keys}  {hint}" if hint else keys  # what the row always says
+        self.said = self.keys
 
     def compose(self) -> ComposeResult:
         yield Static(self.said, classes="dialog-hint-above", markup=False)
@@ -47,7 +48,8 @@ class ButtonRow(Vertical):
             yield from self.on
 
     def say(self, hint: str = "") -> None:
-        """What the row says beside Enter and Escape (``hint``: more of it)."""
+        """What the row says beside Enter, Escape and its own hint (``hint``:
+        more of it, for now: "PgDn more below")."""
         said = f"{self.keys}  {hint}" if hint else self.keys
         if said != self.said:
             self.said = said
