@@ -244,15 +244,17 @@ class RecoveryModal(Dialog):
             yield Static("Pool recovery", classes="dialog-title")
             with VerticalScroll(id="recovery-body"):
                 yield Static("Asking every host who its master is...", id="recovery-state")
-            trust = Button("Trust (u)", id="trust", compact=True)
+            trust = Button("Trust", id="trust", compact=True)
             trust.display = False  # while a host's certificate may be trusted
             yield buttons(
                 Button("Close", id="close", compact=True),
-                Button("Take over (t)", id="takeover", compact=True),
-                Button("Point member (p)", id="point", compact=True),
-                Button("HA off (h)", id="haoff", compact=True),
+                Button("Take over", id="takeover", compact=True),
+                Button("Point", id="point", compact=True),
+                Button("HA off", id="haoff", compact=True),
                 trust,
                 Button("Ask again", id="ask", variant="primary", compact=True),
+                # the paths' keys in words: on the buttons they did not fit 80 columns
+                hint="t take over, p point a member, h HA off, u trust",
             )
 
     def on_mount(self) -> None:

@@ -245,6 +245,14 @@ async def test_recovery_points_a_member_and_switches_ha_off_where_hosts_answer(
         await until(pilot, lambda: isinstance(app.screen, RecoveryModal))
         modal = app.screen
         await until(pilot, lambda: modal.diagnosis is not None, what="the hosts' answers")
+        # at 80 columns: every button whole, and the paths' keys said beside them
+        await until(pilot, lambda: "t take over" in screen_text(app), what="the keys said")
+        row = next(
+            line
+            for line in screen_text(app).splitlines()
+            if "Take over " in line and "Close" in line
+        )
+        assert "Ask again" in row and "HA off" in row, row
         modal.query_one("#point").press()  # the members follow the dead master: which one?
         await until(pilot, lambda: isinstance(app.screen, FormModal), what="the form")
         assert app.screen.title_text == "Point a member at the master"
