@@ -19,11 +19,9 @@ from .modal import Dialog
 from .notice import error_text
 
 HINT = "Escape to cancel"
-LOST_HINT = (
-    "Connection lost: waiting for the host to answer again. Escape stops waiting "
-    "(what the host did is then not known: check the pool)"
-)
-COMMITTED_HINT = "Escape stops the waiting (what is done stays)"
+# one line each in the box at 80 columns (a taller box pushes its title off screen)
+LOST_HINT = "Connection lost, waiting for the host: Escape to stop waiting"
+COMMITTED_HINT = "Escape to stop waiting (what is done stays)"
 
 
 class TaskProgressModal(Dialog):
