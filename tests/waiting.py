@@ -53,6 +53,9 @@ def form_mounted(app) -> bool:
     that may fail (a Select whose own label is not there yet: NoMatches)."""
     from xstui.widgets.form import FormModal
 
-    return isinstance(app.screen, FormModal) and all(
-        w.is_mounted for w in app.screen.walk_children()
+    screen = app.screen  # its buttons are composed last, after its fields
+    return (
+        isinstance(screen, FormModal)
+        and bool(screen.query("#ok"))
+        and all(w.is_mounted for w in screen.walk_children())
     )

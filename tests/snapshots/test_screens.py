@@ -572,18 +572,14 @@ def test_new_nfs_sr_form_80x24(snap_compare, demo_connection):
         pilot.app.screen.query_one("#ok").press()  # NFS, the first kind
         await until(
             pilot,
-            lambda: (
-                isinstance(pilot.app.screen, FormModal) and pilot.app.screen.query("#field-server")
-            ),
+            lambda: form_mounted(pilot.app) and pilot.app.screen.query("#field-server"),
         )
         form = pilot.app.screen
         form.query_one("#field-server").value = "127.10.2.5"
         form.query_one("#ok").press()
         await until(
             pilot,
-            lambda: (
-                isinstance(pilot.app.screen, FormModal) and pilot.app.screen.query("#field-path")
-            ),
+            lambda: form_mounted(pilot.app) and pilot.app.screen.query("#field-path"),
         )
         await settle(pilot)
 
