@@ -13,8 +13,9 @@ sources have rrdd's names: a host's ``cpu0``…, ``cpu_avg``, ``loadavg``,
 Nothing is stored: every value is a function of the scenario's seed, the
 object's UUID, its load profile and the time of the row, so the same
 simulator clock always gives the same figures (tests pin ``Simulator.clock``).
-The load follows the scenario's ``load:`` (busy VMs, a noisy neighbour, hosts
-near their memory limit) and the pool's state: a VM has an RRD only while
+The load follows the scenario's ``load:`` (busy VMs, a noisy neighbour), a
+host's free memory its ``host_metrics`` (one figure for every screen), and
+the pool's state: a VM has an RRD only while
 running or paused, on the host it is resident on, with no data before it
 started; a host's figures sum those of the VMs it runs.
 
@@ -368,8 +369,6 @@ def host_rrd(sim, host: str) -> Rrd:
     metrics = st.table("host_metrics").get(rec["metrics"], {})
     total = float(metrics.get("memory_total", 0))
     free_now = float(metrics.get("memory_free", 0))
-    load = getattr(st, "load", {}) or {}
-    tight = rec["name_label"] in load.get("memory_tight", [])
     ncpu = len(rec["host_CPUs"]) or int(rec["cpu_info"].get("cpu_count", "0") or 0) or 1
     hkey = _key(st.seed, rec["uuid"])
     vms = [
@@ -418,9 +417,8 @@ def host_rrd(sim, host: str) -> Rrd:
     )
 
     def free(t: float, span: int) -> Sample:
-        base = min(free_now, total * 0.03) if tight else free_now
         wobble = (2 * _unit(_key(hkey, "mem"), int(t // span)) - 1) * 0.004 * total
-        v = max(0.0, base + wobble) / KiB
+        v = max(0.0, free_now + wobble) / KiB
         return (v, v * 0.99, v * 1.01) if span > STEP else (v, v, v)
 
     add(Source("memory_free_kib", "KiB", "Total amount of free memory", free))

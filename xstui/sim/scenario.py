@@ -218,11 +218,11 @@ class _Builder:
         return st
 
     def make_load(self, load: dict) -> None:
-        """The performance figures' load profile (xstui.sim.rrd): names of VMs
-        and hosts; one the pool does not have is left out (a scenario made from
+        """The performance figures' load profile (xstui.sim.rrd): names of
+        VMs; one the pool does not have is left out (a scenario made from
         another may drop VMs)."""
         vms = {r["name_label"] for r in self.store.table("VM").values()}
-        known = {"busy": vms, "noisy": vms, "memory_tight": set(self.hosts)}
+        known = {"busy": vms, "noisy": vms}
         self.store.load = {k: [n for n in load.get(k, []) if n in known[k]] for k in known}
 
     # hosts ---------------------------------------------------------------

@@ -120,7 +120,7 @@ SPEC: dict = {
     ],
     # the performance figures' load: VMs running flat out, a noisy neighbour
     # (saturating in bursts), hosts running close to their memory limit
-    "load": {"busy": [str], "noisy": [str], "memory_tight": [str]},
+    "load": {"busy": [str], "noisy": [str]},
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],
     # NFS servers the pool can reach: address -> exported paths (for SR.probe/create)
