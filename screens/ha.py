@@ -131,7 +131,7 @@ class HaScreen(AreaScreen):
     DEFAULT_CSS = """
     HaScreen #ha-panel { height: auto; padding: 0 1; }
     """
-    DRAWN_FROM = frozenset({"pool", "host", "host_metrics", "vm"})
+    DRAWN_FROM = frozenset({"pool", "host", "host_metrics", "vm", "message"})
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -208,6 +208,8 @@ class HaScreen(AreaScreen):
                 else f"the pool could tolerate {most} host failure(s) now"
             )
             grid.add_row("HA", Text(f"disabled; {could}"))
+        if st.last_alert:  # what Health and Logs list, said here too
+            grid.add_row("Alert", Text(st.last_alert))
         grid.add_row(
             "Hosts",
             Text(

@@ -46,9 +46,13 @@ def _overcommitted_in_health(conn) -> bool:
 
 
 def _alert_says(conn) -> str:
-    """What Health adds to the old HA_POOL_OVERCOMMITTED alert: whether it holds now."""
+    """What Health adds to the old HA_POOL_OVERCOMMITTED alert: whether it
+    holds now; F3 lists the alert too, with the same words."""
     (text,) = [f.text for f in _flags(conn) if f.text.startswith("HA_POOL_OVERCOMMITTED")]
-    return text[text.index(". (") + 2 :]  # after the message's body
+    said = text[text.index(". (") + 2 :]  # after the message's body
+    in_f3 = ha.ha_status(conn.cache).last_alert
+    assert re.fullmatch(r"HA_POOL_OVERCOMMITTED 3h 1\dm ago (.*)", in_f3)[1] == said
+    return said
 
 
 def test_health_says_overcommitted_only_when_the_ha_area_does(connection, running_sim):

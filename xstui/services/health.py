@@ -28,6 +28,19 @@ def alert_severity(priority: int) -> str:
     return PRIORITY_SEVERITY.get(priority, "info")
 
 
+ALERT_WINDOW = 7 * 86400  # the alerts Health, HA and the fleet count: the last week's
+
+
+def recent_alerts(cache: Cache, now: float) -> list:
+    """The messages of the last week, newest first (call with the cache lock held)."""
+    recent = [
+        m
+        for m in cache.table("message").values()
+        if m.timestamp is not None and now - m.timestamp.timestamp() <= ALERT_WINDOW
+    ]
+    return sorted(recent, key=lambda m: m.timestamp, reverse=True)
+
+
 # rule(cache, now) -> flags; called with the cache lock held
 HealthRule = Callable[[Cache, float], list[HealthFlag]]
 

@@ -11,9 +11,8 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.records import slim
 from ..ha.model import health as ha_health
-from ..health import SEVERITIES, HealthFlag, alert_severity, collect
+from ..health import SEVERITIES, HealthFlag, alert_severity, collect, recent_alerts
 from ..status import health as status_health
-from ..status.health import ALERT_WINDOW
 from ..updates.baseline import Baseline, BaselineError
 from ..updates.baseline import drift as baseline_drift
 from ..updates.generation import PATCHES, UPDATES
@@ -147,9 +146,7 @@ def pool_row(
             if c.not_after is not None
         ]
         alerts: dict[str, int] = {}
-        for msg in cache.table("message").values():
-            if msg.timestamp is None or now - msg.timestamp.timestamp() > ALERT_WINDOW:
-                continue  # as Health counts them: the last week's
+        for msg in recent_alerts(cache, now):  # as Health counts them
             sev = alert_severity(msg.priority)
             alerts[sev] = alerts.get(sev, 0) + 1
         master = cache.label("host", record.master, "?") if record is not None else ""

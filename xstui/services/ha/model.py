@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
-from ..health import HealthFlag
-from ..values import size
+from ..health import HealthFlag, recent_alerts
+from ..values import duration, size
 
 PRIORITY_WORDS = {"restart": "restart", "best-effort": "best-effort", "": "unprotected"}
 
@@ -34,6 +35,7 @@ class HaStatus:
     hosts: list[HaHost]
     computed_max: int | None = None  # pool.ha_compute_max_host_failures_to_tolerate
     heartbeat_srs: list[str] = field(default_factory=list)  # names, read on demand
+    last_alert: str = ""  # the week's newest HA alert, with whether it still holds
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,31 @@ class ProtectedVm:
     memory: str
 
 
-def ha_status(cache: Cache) -> HaStatus:
+def plan_now(cache: Cache) -> str:
+    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows."""
+    pool = views.pool(cache)
+    if pool is None or not pool.ha_enabled:
+        return "HA is off now"
+    if views.ha_overcommitted(pool):
+        return "still so now: see HA (F3)"
+    return (
+        f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
+        f"{pool.ha_host_failures_to_tolerate} to tolerate"
+    )
+
+
+def last_alert(cache: Cache, now: float) -> str:
+    """The newest HA alert of the week (what Health and Logs list), as F3
+    says it: its name, how long ago, and whether it holds now."""
+    msg = next((m for m in recent_alerts(cache, now) if m.name.startswith("HA_")), None)
+    if msg is None:
+        return ""
+    said = f"{msg.name} {duration(now - msg.timestamp.timestamp())} ago"
+    return f"{said} ({plan_now(cache)})" if msg.name == "HA_POOL_OVERCOMMITTED" else said
+
+
+def ha_status(cache: Cache, now: float | None = None) -> HaStatus:
+    now = clock.now() if now is None else now
     with cache.lock:
         pool = views.pool(cache)
         hosts = [
@@ -70,6 +96,7 @@ def ha_status(cache: Cache) -> HaStatus:
             views.ha_overcommitted(pool),
             list(pool.ha_statefiles),
             hosts,
+            last_alert=last_alert(cache, now),
         )
 
 

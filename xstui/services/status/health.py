@@ -5,20 +5,19 @@ add their own rules (see ``xstui.areas``: updates come from Patching's, HA's fro
 from __future__ import annotations
 
 import weakref
-from datetime import datetime, timezone
 
 from ... import clock
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import ConnectionLost, XapiFailure
 from .. import claims
-from ..health import HealthFlag, alert_severity
+from ..ha.model import plan_now
+from ..health import HealthFlag, alert_severity, recent_alerts
 from .model import storage
 
 CERT_WARN_DAYS = 30
 SR_WARN_PERCENT = 90
 SR_CRITICAL_PERCENT = 97
-ALERT_WINDOW = 7 * 86400
 
 
 # a host's state (views.host_state, the words F1 and F7 show) that Health flags
@@ -138,35 +137,16 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-def _ha_plan_now(cache: Cache) -> str:
-    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows."""
-    pool = views.pool(cache)
-    if pool is None or not pool.ha_enabled:
-        return "HA is off now"
-    if views.ha_overcommitted(pool):
-        return "still so now: see HA (F3)"
-    return (
-        f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
-        f"{pool.ha_host_failures_to_tolerate} to tolerate"
-    )
-
-
 # alerts about a state the cache holds now: listed as Logs lists them, with
 # whether the state still holds (the area's own rule flags the state itself)
-STATE_ALERTS = {"HA_POOL_OVERCOMMITTED": _ha_plan_now}
-_NEVER = datetime.fromtimestamp(0, timezone.utc)
+STATE_ALERTS = {"HA_POOL_OVERCOMMITTED": plan_now}
 
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     """Critical and warning messages from the last week, newest first, with
     the severity Logs (F10) gives them."""
     flags = []
-    recent = sorted(
-        cache.table("message").values(), key=lambda m: m.timestamp or _NEVER, reverse=True
-    )
-    for msg in recent:
-        if msg.timestamp is None or now - msg.timestamp.timestamp() > ALERT_WINDOW:
-            continue
+    for msg in recent_alerts(cache, now):
         sev = alert_severity(msg.priority)
         if sev == "info":
             continue
