@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -55,6 +55,7 @@ def trust_plan(err: ConnectError) -> Plan:
 
 class ConnectScreen(Screen):
     BINDINGS = [Binding("escape", "app.quit", "Quit", id="connect.quit")]
+    ESCAPE = "Quit"  # what Escape does here, said beside the button
 
     def __init__(self, target: str = "", user: str = "root"):
         super().__init__()
@@ -88,7 +89,9 @@ class ConnectScreen(Screen):
                     compact=True,
                 )
             yield Static("", id="connect-error", markup=False)
-            yield Button("Connect", id="connect", variant="primary", compact=True)
+            with Horizontal(id="connect-row"):  # what Enter and Escape do, as a dialog says
+                yield Static(f"Enter Connect  Esc {self.ESCAPE}", id="connect-hint", markup=False)
+                yield Button("Connect", id="connect", variant="primary", compact=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

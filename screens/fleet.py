@@ -209,3 +209,4 @@ class FleetConnectScreen(ConnectScreen):
     fleet instead of quitting."""
 
     BINDINGS = [Binding("escape", "app.show_fleet", "Fleet", id="connect.fleet")]
+    ESCAPE = "back to the fleet"

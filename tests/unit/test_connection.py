@@ -264,6 +264,26 @@ def test_config_is_written_atomically_and_private(tmp_path):
     assert not again.problem and [p.name for p in path.parent.iterdir()] == ["config.yaml"]
 
 
+def test_saved_targets_keep_the_latest_first_and_every_named_one(tmp_path):
+    """Connecting to simulators and tunnels filled the connect list with
+    dead URLs: the RECENT latest unnamed ones are kept, a fleet's named
+    ones always, the one just used first."""
+    from xstui.xapi.config import RECENT, Config
+
+    config = Config.load(tmp_path / "config.yaml")
+    config.targets.append("https://named")
+    config.saved["https://named"] = {"name": "paris"}
+    for port in range(RECENT + 3):
+        config.remember_target(f"http://127.10.0.11:{4000 + port}")
+    config.remember_target("http://127.10.0.11:4005")  # again: first, once
+    config.remember_target("demo")  # never saved
+    assert config.save()
+    targets = Config.load(tmp_path / "config.yaml").targets
+    assert targets[0] == "http://127.10.0.11:4005" and targets.count(targets[0]) == 1
+    assert "https://named" in targets and len(targets) == RECENT + 1
+    assert "http://127.10.0.11:4000" not in targets and "demo" not in targets
+
+
 def test_fingerprint_given_for_a_member_is_followed_to_its_master():
     from xstui.sim.runner import start_simulator
 

@@ -101,6 +101,9 @@ class Back:
 
 
 BACK = Back()
+# a text field whose value is longer takes the whole line under its label: at
+# 80 columns a path then shows whole (its file name and extension too)
+WIDE = 30
 
 
 class FormModal(Dialog):
@@ -113,6 +116,7 @@ class FormModal(Dialog):
     FormModal .form-title { text-style: bold; margin-bottom: 1; width: 100%; }
     FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: auto; grid-gutter: 0 1; height: auto; }
     FormModal SelectionList { height: auto; max-height: 6; }
+    FormModal Grid > .-wide { column-span: 2; }
     FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
     """
@@ -141,8 +145,10 @@ class FormModal(Dialog):
             yield Static(self.title_text, classes="form-title", markup=False)
             with Grid():
                 for f in self.fields:
-                    yield Label(f.label, markup=False)
-                    yield self._input(f)
+                    # a long value (a path) gets the line under its label, whole at 80 columns
+                    wide = not f.choices and len(str(f.value)) > WIDE
+                    label, field = Label(f"{f.label}:", markup=False), self._input(f)
+                    yield from (w.add_class("-wide") if wide else w for w in (label, field))
             for f in self.fields:
                 yield Static(
                     "", id=f"problem-{f.name}", classes="form-problem", disabled=True, markup=False

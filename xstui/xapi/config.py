@@ -39,6 +39,7 @@ SHAPE = {
     "idle_logout_minutes": (int, "whole minutes (0: never)"),
 }
 SAVED_TARGET_KEYS = ("url", "name", "user", "group")  # never a password
+RECENT = 8  # targets saved without a name, the most recent first
 IDLE_CHOICES = (0, 5, 10, 15, 30, 60)  # minutes before the console quits by itself
 
 
@@ -141,8 +142,17 @@ class Config:
         return problems
 
     def remember_target(self, url: str) -> None:
-        if url not in self.targets and url not in ("demo",):
-            self.targets.append(url)
+        """The target connected to goes first; of those saved without a name
+        (a fleet's have one, and stay), the RECENT latest are kept: a list
+        that would fill with every simulator or tunnel ever reached."""
+        if url == "demo":
+            return
+        if url in self.targets:
+            self.targets.remove(url)
+        self.targets.insert(0, url)
+        unnamed = [u for u in self.targets if not self.saved.get(u)]
+        for old in unnamed[RECENT:]:
+            self.targets.remove(old)
 
 
 def safe_stem(name: str) -> str:
