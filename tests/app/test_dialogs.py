@@ -337,7 +337,7 @@ async def test_an_empty_field_never_looks_typed_and_its_problem_says_not_possibl
         await pilot.press("a")
         form = await form_showing(pilot, "Join the pool to an Active Directory domain")
         assert form.query_one("#field-domain", Input).placeholder == "(corp.example)"
-        assert shows(app, "AD domain (corp.example)")
+        assert shows(app, "AD domain: (corp.example)")
         await pilot.press("enter")
         problem = form.query_one("#problem-domain")
         await until(pilot, lambda: not problem.disabled, what="the refusal")
