@@ -216,11 +216,12 @@ def confirmed(plan, yes: bool, out) -> int | None:
         return None
     if not sys.stdin.isatty():
         return fail("not confirmed: pass --yes to run without a terminal")
+    # the question to the terminal, never to stdout (it may be piped)
     if plan.confirm_word:
-        say(f"Type {plan.confirm_word!r} to go on: ", file=out, end="")
+        say(f"Type {plan.confirm_word!r} to go on: ", file=sys.stderr, end="")
         answer, wanted = sys.stdin.readline().strip(), plan.confirm_word
     else:
-        say("Go on? [y/N] ", file=out, end="")
+        say("Go on? [y/N] ", file=sys.stderr, end="")
         answer, wanted = sys.stdin.readline().strip().lower(), "y"
     if answer != wanted:
         return fail("not confirmed; nothing was done", EXIT_FAILED)

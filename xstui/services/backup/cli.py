@@ -23,6 +23,7 @@ away; 130 Ctrl-C (what was done undone)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -51,6 +52,9 @@ from ..values import printable
 # imports no more than the arguments (see xstui.areas).
 
 BACKUP_KINDS = ("vm", "pool-db")
+# XAPI's refusals of an import's file (cut short, not an XVA, from a newer
+# release...): bad input, exit 2 like the console's own checks
+FILE_REFUSED = "IMPORT_"
 
 
 def backup_arguments(parser) -> None:
@@ -211,7 +215,8 @@ def run_restore(args) -> int:
     with live_pool(args) as conn:
         cache = conn.cache
         try:
-            source = import_source(cache, args.file)
+            # absolute: the plan's xe line and the audit log name the file wherever run
+            source = import_source(cache, os.path.abspath(os.path.expanduser(args.file)))
             if isinstance(source, ImportMetadata):
                 given = [f"--{o}" for o in ("sr", "restore", "force") if getattr(args, o)]
                 if given:
@@ -262,7 +267,14 @@ def perform(conn, action, args, result: Callable[[], dict]) -> int:
     Action.execute (undo and audit line) with its progress on a terminal's
     stderr, then the outcome (``result()``: what --json adds to it)."""
     from ...xapi.connection import ConnectionLost
-    from ..actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, RunContext
+    from ..actions import (
+        ActionFailed,
+        Cancelled,
+        InvalidInput,
+        OutcomeUnknown,
+        RunContext,
+        TaskFailed,
+    )
 
     plan = action.plan()
     refusal = action.unavailable(conn) or action.why_not(conn)
@@ -291,15 +303,16 @@ def perform(conn, action, args, result: Callable[[], dict]) -> int:
         from ...widgets.notice import error_text  # the screen's words (no Textual in it)
 
         cause = exc.cause
-        code = (
-            EXIT_INTERRUPTED
-            if isinstance(cause, Cancelled)
-            else EXIT_USAGE
-            if isinstance(cause, InvalidInput)
-            else EXIT_CONNECT
-            if isinstance(cause, ConnectionLost | OutcomeUnknown)
-            else EXIT_FAILED
-        )
+        if isinstance(cause, Cancelled):
+            code = EXIT_INTERRUPTED
+        elif isinstance(cause, InvalidInput) or (
+            isinstance(cause, TaskFailed) and cause.failure.code.startswith(FILE_REFUSED)
+        ):
+            code = EXIT_USAGE  # the file, refused by the console's check or by the host's
+        elif isinstance(cause, ConnectionLost | OutcomeUnknown):
+            code = EXIT_CONNECT
+        else:
+            code = EXIT_FAILED
         words = error_text(exc, conn.cache)
         if args.json:
             print(json.dumps({"done": False, "error": words}, indent=2))
