@@ -70,7 +70,7 @@ def test_parsing_the_command_line_imports_no_area_and_no_textual():
         "xstui.services.fleet.arguments",
         *(
             f"xstui.services.{a}{cli}"
-            for a in ("status", "network", "updates", "metrics")
+            for a in ("status", "network", "updates", "metrics", "backup")
             for cli in ("", ".cli")
         ),
     }, services

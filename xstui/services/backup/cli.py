@@ -110,15 +110,16 @@ def vm_named(cache, name: str) -> str:
         if len(same) == 1:
             return same[0].ref
         if same:
-            which = [
-                f"{vm.uuid} ({vm.power_state.lower()}"
-                + (
-                    f" on {cache.label('host', vm.resident_on)})"
-                    if vm.power_state == "Running"
-                    else ")"
+
+            def state(vm) -> str:
+                where = (
+                    f" on {cache.label('host', vm.resident_on)}"
+                    if vm.resident_on in cache.table("host")
+                    else ""
                 )
-                for vm in same
-            ]
+                return f"{vm.power_state.lower()}{where}"
+
+            which = [f"{vm.uuid} ({state(vm)})" for vm in same]
             raise InvalidInput(
                 [f"{len(same)} VMs are named {name!r}: {listing(which, 4)}; give the UUID of one"]
             )
@@ -127,12 +128,14 @@ def vm_named(cache, name: str) -> str:
         )
         alike = sorted(vm.name_label for vm in vms if vm.name_label.lower() == name.lower())
     if other is not None:
-        kind = (
-            "a snapshot"
-            if other.is_a_snapshot
-            else "a template"
-            if other.is_a_template
-            else "a control domain"
+        kind = next(
+            what
+            for flag, what in (
+                (other.is_a_snapshot, "a snapshot"),
+                (other.is_a_template, "a template"),
+                (True, "the control domain of a host"),
+            )
+            if flag
         )
         raise InvalidInput([f"{name!r} is {kind}, not a VM: only VMs are backed up"])
     hint = f" (did you mean {listing([repr(a) for a in alike], 3)}?)" if alike else ""
