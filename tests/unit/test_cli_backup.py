@@ -3,18 +3,20 @@ simulator, as a cron job runs them: a VM backed up to a file, destroyed, and
 brought back the same (name, UUID, memory, disks, VIFs); a running VM's copy
 beside it; the pool database; bad inputs each refused in one line with its
 exit code, changing nothing; on a terminal, the question and the progress in
-bytes."""
+bytes; Ctrl-C undoing what was done."""
 
 from __future__ import annotations
 
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
 import threading
 
 from tests.unit.test_vm_import import counts, rewritten
+from tests.waiting import wait_for
 
 
 def cli(running_sim, *args, stdin=subprocess.DEVNULL, timeout=120, **kw):
@@ -272,3 +274,70 @@ def test_on_a_terminal_it_asks_and_shows_the_bytes(running_sim, tmp_path):
     assert out.returncode == 0, (out.stdout, terminal)
     assert "MiB received" in terminal and "taking a snapshot" in terminal, terminal
     assert out.stdout.splitlines()[-1].startswith("web-01 saved to")
+
+
+def test_ctrl_c_undoes_what_was_done(running_sim, xapi, tmp_path):
+    """Ctrl-C while the export streams: the snapshot and the partial file go,
+    one line says so, exit 130."""
+    x = xapi.xenapi
+    running_sim.sim.data_scale = 1 / 16  # a long export: GiBs, stopped in its first MiBs
+    (vm,) = x.VM.get_by_name_label("sql-prod-01")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xstui", "backup", running_sim.url, "vm", "sql-prod-01"]
+        + ["--to", str(folder / "sql.xva"), "--yes"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "XSTUI_PASSWORD": running_sim.password},
+    )
+    try:
+        wait_for(lambda: any(folder.iterdir()), what="the export streaming into its file")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert err.splitlines()[-1] == (
+        "xstui: Back up sql-prod-01 to an XVA: Cancelled. The 1 step(s) already done were "
+        "undone: the pool is as it was."
+    ), err
+    assert not any(folder.iterdir()) and x.VM.get_snapshots(vm) == []
+
+
+def test_vm_metadata_comes_back_the_same_way(running_sim, xapi, live, tmp_path):
+    """A metadata file (the screen's m): the VM record back onto its disks,
+    through XAPI's dry run; what applies to an XVA alone is refused."""
+    from xstui.services import backup as bk
+
+    x, url = xapi.xenapi, running_sim.url
+    (vm,) = x.VM.get_by_name_label("legacy-erp")
+    before = picture(x, vm)
+    (meta,) = bk.export_metadata(live, [vm], tmp_path)
+    out = cli(running_sim, "restore", url, str(meta), "--yes")
+    refused(out, 2, "every VM in these files is in the pool already")
+    x.VM.destroy(vm)  # the record goes, its disks stay on the SR
+    out = cli(running_sim, "restore", url, str(meta), "--sr", "NFS VM store", "--yes")
+    refused(out, 2, "holds VM metadata", "--sr apply to an XVA only")
+    out = cli(running_sim, "restore", url, str(tmp_path), "--yes", "--json")  # the folder
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["vms"] == [{"name": "legacy-erp", "uuid": before["uuid"]}]
+    assert "xe vm-import metadata=true" in out.stderr
+    (back,) = x.VM.get_by_name_label("legacy-erp")
+    # the simulator's /import_metadata brings the VM and its VBDs, not its VIFs
+    assert {**picture(x, back), "vifs": None} == {**before, "vifs": None}
+
+
+def test_a_pool_without_a_default_sr_asks_for_one(running_sim, xapi, tmp_path):
+    x, url = xapi.xenapi, running_sim.url
+    path = tmp_path / "vpn.xva"
+    out = cli(running_sim, "backup", url, "vm", "vpn-gw", "--to", str(path), "--yes")
+    assert out.returncode == 0, out.stderr
+    (pool,) = x.pool.get_all()
+    x.pool.set_default_SR(pool, "OpaqueRef:NULL")
+    before = counts(running_sim.sim.store)
+    out = cli(running_sim, "restore", url, str(path), "--yes")
+    refused(out, 2, "the pool has no default SR", "choose one with --sr", "NFS VM store")
+    assert counts(running_sim.sim.store) == before

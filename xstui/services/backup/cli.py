@@ -333,8 +333,8 @@ class Meter:
     """The run's progress on one line of stderr when it is a terminal: the
     share done and what happens now ("120 of 512 MiB sent, 118 block(s)
     checked"), redrawn at most every REDRAW seconds but at once for a new
-    kind of step; the last state stays when it ends. Silent otherwise: a
-    cron job's mail holds the result alone."""
+    kind of step; cleared when it ends. Silent otherwise: a cron job's mail
+    holds the result alone."""
 
     REDRAW = 0.1
 
@@ -377,9 +377,8 @@ class Meter:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.out is not None and self.drawn:
-            self._draw(new=True)
-            self.out.write("\n")
+        if self.out is not None and self.drawn:  # the outcome says the rest
+            self.out.write("\r\x1b[K")
             self.out.flush()
 
 
