@@ -341,3 +341,19 @@ def test_a_pool_without_a_default_sr_asks_for_one(running_sim, xapi, tmp_path):
     out = cli(running_sim, "restore", url, str(path), "--yes")
     refused(out, 2, "the pool has no default SR", "choose one with --sr", "NFS VM store")
     assert counts(running_sim.sim.store) == before
+
+
+def test_a_role_that_may_not_is_told_before_anything(joined_sim, tmp_path):
+    """alice is read-only: refused with the role it needs, no file, no snapshot."""
+    before = counts(joined_sim.sim.store)
+    out = subprocess.run(
+        [sys.executable, "-m", "xstui", "backup", joined_sim.url, "vm", "web-01"]
+        + ["--to", str(tmp_path / "web.xva"), "--yes", "--user", "alice"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "XSTUI_PASSWORD": "Alice-Demo1"},
+        stdin=subprocess.DEVNULL,
+    )
+    refused(out, 2, "Back up web-01 to an XVA: ", "Nothing was done.")
+    assert counts(joined_sim.sim.store) == before and not (tmp_path / "web.xva").exists()
