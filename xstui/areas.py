@@ -204,6 +204,10 @@ AREAS: tuple[Area, ...] = (
             "vif": ("MAC", "VM"),
             "certificate": ALL,
         },
+        commands=(
+            "xstui.services.backup.cli:BACKUP_COMMAND",
+            "xstui.services.backup.cli:RESTORE_COMMAND",
+        ),
     ),
     Area(
         id="storage",

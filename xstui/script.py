@@ -5,16 +5,20 @@ without a TUI. No Textual here."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .services.values import printable
 
-EXIT_USAGE = 2
-EXIT_CONNECT = 3
+EXIT_FAILED = 1  # it ran and failed (what it had done undone), or was not confirmed
+EXIT_USAGE = 2  # refused before anything changed: arguments, names, files, checks
+EXIT_CONNECT = 3  # the pool could not be reached, refused the login, or went away
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,82 @@ def with_pool(args: argparse.Namespace, compute):
         conn.close()
         if demo:
             demo.close()
+
+
+@contextlib.contextmanager
+def live_pool(args: argparse.Namespace) -> Iterator:
+    """Log in and follow the pool's event stream (actions wait for their
+    tasks through it) until the block ends: the connection. Exits 3 when the
+    pool's objects do not arrive within --timeout."""
+    if not 0 < args.timeout <= 3600:
+        raise SystemExit(fail("--timeout must be between 0 and 3600 seconds"))
+    conn, demo = login_for_script(args.target, args.user, args.fingerprint, args.timeout)
+    try:
+        conn.start_events()
+        if not conn.cache.wait_for(lambda: conn.cache.loads > 0, args.timeout):
+            raise SystemExit(fail("the pool's objects did not arrive", EXIT_CONNECT))
+        yield conn
+    finally:
+        conn.close()
+        if demo:
+            demo.close()
+
+
+def action_arguments(parser: argparse.ArgumentParser) -> None:
+    """--yes and --dry-run: what a command that changes something takes."""
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan and the equivalent xe commands; change nothing",
+    )
+
+
+def dry_run(plan, as_json: bool) -> int:
+    """The plan, its impact and the xe equivalents; nothing is called."""
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "dry_run": True,
+                    "summary": plan.summary,
+                    "impact": list(plan.impact),
+                    "xe": list(plan.xe),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    say(f"{plan.title} (dry run: nothing is changed): {plan.summary}")
+    for line in plan.impact:
+        say(f"  - {line}")
+    say("The same with xe:")
+    for line in plan.xe:
+        say(f"  {line}")
+    return 0
+
+
+def confirmed(plan, yes: bool, out) -> int | None:
+    """The plan said on ``out``, then the admin's go-ahead: None to go on,
+    else the exit code (refused without a terminal unless --yes: a cron job
+    must say so). A high-risk plan asks for its confirm word, others for y."""
+    say(f"{plan.title}: {plan.summary}", file=out)
+    for line in plan.impact:
+        say(f"  - {line}", file=out)
+    say("The same with xe:", file=out)
+    for line in plan.xe:
+        say(f"  {line}", file=out)
+    if yes:
+        return None
+    if not sys.stdin.isatty():
+        return fail("not confirmed: pass --yes to run without a terminal")
+    # the question to the terminal, never to stdout (it may be piped)
+    if plan.confirm_word:
+        say(f"Type {plan.confirm_word!r} to go on: ", file=sys.stderr, end="")
+        answer, wanted = sys.stdin.readline().strip(), plan.confirm_word
+    else:
+        say("Go on? [y/N] ", file=sys.stderr, end="")
+        answer, wanted = sys.stdin.readline().strip().lower(), "y"
+    if answer != wanted:
+        return fail("not confirmed; nothing was done", EXIT_FAILED)
+    return None

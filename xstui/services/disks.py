@@ -73,6 +73,19 @@ def disk_sr(cache: Cache, label: str) -> str | None:
     return stable.get(_FREE.sub("", label))
 
 
+def srs_named(cache: Cache, text: str) -> list[str]:
+    """The labels of ``disk_srs`` that ``text`` names: an SR's UUID, its
+    name, or its label without the free space ("Local storage on xcp-b")."""
+    srs = disk_srs(cache)
+    with cache.lock:
+        out = []
+        for label, ref in srs.items():
+            rec = cache.get("sr", ref)
+            if text in (rec.uuid, rec.name_label, _FREE.sub("", label)):
+                out.append(label)
+        return out
+
+
 def sr_host(cache: Cache, sr: str) -> str:
     """The host that sees a local SR ('' for a shared one, or when unknown):
     where its disks are streamed to."""

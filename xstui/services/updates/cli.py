@@ -21,8 +21,11 @@ from ...script import (
     EXIT_CONNECT,
     EXIT_USAGE,
     CliCommand,
+    action_arguments,
+    confirmed,
+    dry_run,
     fail,
-    login_for_script,
+    live_pool,
     say,
     target_arguments,
     with_pool,
@@ -108,12 +111,7 @@ def run_baseline(args) -> int:
 
 def rolling_arguments(parser) -> None:
     target_arguments(parser)
-    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print the plan and the equivalent xe commands; change nothing",
-    )
+    action_arguments(parser)
     parser.add_argument(
         "--shut-down-blocked",
         action="store_true",
@@ -126,11 +124,7 @@ def run_rolling(args) -> int:
     from ..actions import ActionFailed, InvalidInput, RunContext
     from .rolling import BLOCKED_CHOICES, RollingUpdate, prepare
 
-    conn, demo = login_for_script(args.target, args.user, args.fingerprint, args.timeout)
-    try:
-        conn.start_events()
-        if not conn.cache.wait_for(lambda: conn.cache.loads > 0, args.timeout):
-            return fail("the pool's objects did not arrive", EXIT_CONNECT)
+    with live_pool(args) as conn:
         try:
             view = current_view(conn)
             if no_hotfix_api(conn, view):
@@ -151,21 +145,15 @@ def run_rolling(args) -> int:
             return fail(str(exc), EXIT_CONNECT)
         plan = action.plan()
         if args.dry_run:
-            return _dry_run(plan, args.json)
+            return dry_run(plan, args.json)
         refusal = action.why_not(conn)  # another console's rolling update
         if refusal:
             return fail(f"the rolling update cannot run: {refusal}. Nothing was done.")
         # with --json, the steps go to stderr and the outcome alone to stdout
         out = sys.stderr if args.json else sys.stdout
-        say(f"{plan.title}: {plan.summary}", file=out)
-        for line in plan.impact:
-            say(f"  - {line}", file=out)
-        if not args.yes:
-            if not sys.stdin.isatty():
-                return fail("not confirmed: pass --yes to run without a terminal")
-            say(f"Type {plan.confirm_word!r} to go on: ", file=out, end="")
-            if sys.stdin.readline().strip() != plan.confirm_word:
-                return fail("not confirmed; nothing was done", 1)
+        refused = confirmed(plan, args.yes, out)
+        if refused is not None:
+            return refused
         ticker = Ticker(out)
         ctx = RunContext(conn, note=ticker.say)
 
@@ -190,10 +178,6 @@ def run_rolling(args) -> int:
         finished = outcome.startswith("Rolling update finished")
         say(json.dumps({"finished": finished, "outcome": outcome}) if args.json else outcome)
         return 0 if finished or outcome.startswith("Stopped after") else 1
-    finally:
-        conn.close()
-        if demo:
-            demo.close()
 
 
 class Ticker:
@@ -227,30 +211,6 @@ class Ticker:
                 if self.last and quiet >= self.TICK_SECONDS:
                     say(f"{time.strftime('%H:%M:%S')} still {self.last} ({int(quiet)} s)", self.out)
                     self.at = time.monotonic() - (quiet % self.TICK_SECONDS)
-
-
-def _dry_run(plan, as_json: bool) -> int:
-    """The plan, its impact and the xe equivalents; nothing is called."""
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "dry_run": True,
-                    "summary": plan.summary,
-                    "impact": list(plan.impact),
-                    "xe": list(plan.xe),
-                },
-                indent=2,
-            )
-        )
-        return 0
-    say(f"{plan.title} (dry run: nothing is changed): {plan.summary}")
-    for line in plan.impact:
-        say(f"  - {line}")
-    say("The same with xe:")
-    for line in plan.xe:
-        say(f"  {line}")
-    return 0
 
 
 ROLLING_COMMAND = CliCommand(
