@@ -9,7 +9,9 @@ __getattr__, __dir__, __all__ = exports(
     __name__,
     {
         ".dr": (
+            "START_CHOICES",
             "STORAGE",
+            "AttachExistingSr",
             "DrDatabase",
             "FoundSr",
             "RecoverVms",

@@ -408,8 +408,8 @@ class RecoverVms(Action):
             need = sum(vm.memory for vm in order)
             impact.append(f"starting them takes {size(need)} of the hosts' memory")
         return Plan(
-            title=f"Recover {vms_named(names)} from {db.pool_name}",
-            summary=f"{len(names)} VM(s) from the database of {db.pool_name} on {db.sr_name}"
+            title=f"Recover {len(names)} VM(s) from {db.pool_name}",
+            summary=f"{vms_named(names)}, from the database of {db.pool_name} on {db.sr_name}"
             + (", then started in order." if self.start else ", left halted."),
             xe=xe,
             steps=steps,
