@@ -206,3 +206,19 @@ def test_recovery_needs_a_session_allowed_to_open_the_database(dr_sim, dr_conn):
         assert denied.value.details[:2] == ["RBAC_PERMISSION_DENIED", "VM.recover"]
     finally:
         x.xenapi.session.logout()
+
+
+def test_demo_dr_serves_the_recovery_pool():
+    """xstui demo --dr: the console opens on the recovery pool (scenario dr)."""
+    from xstui.cli import build_parser
+    from xstui.demo import start_demo
+
+    assert build_parser().parse_args(["demo", "--dr"]).dr
+    assert not build_parser().parse_args(["demo"]).dr
+    demo = start_demo("dr")
+    try:
+        st = demo.running.sim.store
+        assert [p["name_label"] for p in st.table("pool").values()] == ["Recovery Pool"]
+        assert len(st.on_storage) == 1 and len(st.databases) == 1
+    finally:
+        demo.close()
