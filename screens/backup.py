@@ -214,6 +214,53 @@ async def _restore_metadata(turn) -> None:
     await Wizard(app).run([sr, which])
 
 
+async def _disaster_recovery(turn) -> None:
+    """XenCenter's Disaster Recovery wizard, over the API: where the other
+    pool's SR is (the storage probed), which SR (introduced and attached on
+    every host: its own plan), then what the database on its metadata VDI
+    holds: the VMs and vApps to recover, started in order (its own plan)."""
+    app, conn, cache, found = turn.app, turn.conn, turn.cache, {}
+
+    async def storage(w: Wizard) -> None:
+        where = await w.form(
+            "Disaster recovery: where is the other pool's SR?", bk.search_fields(), bk.search
+        )
+        srs = await w.read(bk.find_srs, conn, where, note="Probing the storage...")
+        if not srs:
+            w.again("No SR there: check the target, or the LUN's replication.")
+        found["srs"] = srs
+
+    async def attach(w: Wizard) -> None:
+        srs = found["srs"]
+        labels = [f.label for f in srs]
+        chosen = await w.form(
+            "Which SR? (attached on every host of this pool)",
+            [Field("sr", "SR", labels[0], choices=labels)],
+            lambda values: srs[labels.index(values["sr"])],
+        )
+        with cache.lock:
+            here = any(sr.uuid == chosen.uuid for sr in cache.table("sr").values())
+        if not here:
+            name = chosen.name or f"Recovered SR {chosen.uuid[:8]}"
+            await w.perform(bk.attach_found(cache, chosen, name))
+        found["sr"] = chosen
+
+    async def recover(w: Wizard) -> None:
+        db = await w.read(
+            bk.open_metadata, conn, found["sr"].uuid, note="Reading its metadata VDI..."
+        )
+        action = await w.form(
+            f"Recover from {db.pool_name}'s database (space marks)",
+            bk.recover_fields(db),
+            lambda values: bk.RecoverVms(
+                cache, db, values["which"], values["start"] == bk.START_CHOICES[0]
+            ),
+        )
+        await w.perform(action)
+
+    await Wizard(app).run([storage, attach, recover])
+
+
 class BackupScreen(AreaScreen):
     AREA = "backup"
     ACTS = (
@@ -310,6 +357,16 @@ class BackupScreen(AreaScreen):
             steps=_restore_metadata,
         ),
         Act(
+            "R",
+            "disaster_recovery",
+            "Recover SR",
+            id="backup.dr",
+            show=False,
+            help="Disaster recovery: another pool's SR found, attached, its VMs recovered",
+            builds=(bk.AttachExistingSr, bk.RecoverVms),
+            steps=_disaster_recovery,
+        ),
+        Act(
             "t",
             "schedule",
             "Schedule",
@@ -363,6 +420,8 @@ class BackupScreen(AreaScreen):
             head.append(f"b: back up to an SR; g: restore from one; t: schedule ({self.scheduled})")
         else:
             head.append("a dom0 job: b, g and t say how (this console is remote)")
+        head.append("\nDisaster      ", style="bold")
+        head.append("R: recover VMs from another pool's SR (iSCSI, NFS, HBA)")
         self.query_one("#backup-head", Static).update(head)
         with cache.lock:
             used: dict[str, int] = {}

@@ -122,6 +122,7 @@ class XstuiApp(App):
         config: Config | None = None,
         demo=None,
         demo_release: str = "",
+        demo_scenario: str = "demo",
         fleet: list | None = None,
         fleet_baseline=None,
     ):
@@ -136,6 +137,7 @@ class XstuiApp(App):
         )
         self._initial_connection, self._target, self._user = connection, target, user
         self.demo, self.demo_release = demo, demo_release
+        self.demo_scenario = demo_scenario  # xstui demo --dr: the recovery pool ("dr")
         self._shown_state = "connected"
         self.fleet = None  # the overview's light connections (screens.fleet), once shown
         self.fleet_pools = fleet  # a fleet file's pools (xstui fleet FILE); else the saved ones
@@ -292,7 +294,7 @@ class XstuiApp(App):
     def start_demo(self):
         from .demo import start_demo
 
-        self.demo = start_demo(release=self.demo_release)
+        self.demo = start_demo(self.demo_scenario, release=self.demo_release)
         return self.demo
 
     def attach(self, connection: Connection) -> None:

@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="as if in dom0 of the master: the simulator's socket and a fake dom0 in a temp folder",
     )
+    d.add_argument(
+        "--dr",
+        action="store_true",
+        help="the disaster-recovery rehearsal: a recovery pool whose iSCSI LUN holds another "
+        "pool's SR and database (Backup, R recovers its VMs)",
+    )
     c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
     c.add_argument("--user", default="root", help="user name (default root)")
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         with dom0_rehearsal(release=args.release):
             return run_app("local")
     if args.command == "demo":
-        return run_app("demo", demo_release=args.release)
+        return run_app("demo", demo_release=args.release, demo_scenario="dr" if args.dr else "demo")
     if args.command == "connect":
         return run_app(args.target, args.user)
     if args.command == "local":
@@ -337,7 +343,9 @@ def unknown_release(name: str) -> str:
     return unknown(name)
 
 
-def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
+def run_app(
+    target: str, user: str = "root", demo_release: str = "", demo_scenario: str = "demo"
+) -> int:
     from .xapi.targets import TargetError, parse_target
 
     if target:
@@ -347,7 +355,7 @@ def run_app(target: str, user: str = "root", demo_release: str = "") -> int:
             return fail(str(exc))
     from .app import XstuiApp
 
-    XstuiApp(target=target, user=user, demo_release=demo_release).run()
+    XstuiApp(target=target, user=user, demo_release=demo_release, demo_scenario=demo_scenario).run()
     return 0
 
 

@@ -693,3 +693,41 @@ def test_rolling_update_plan_80x24(snap_compare, demo_connection):
         await settle(pilot)
 
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_disaster_recovery_80x24(snap_compare):
+    """Disaster recovery (Backup, R) on the recovery pool of xstui demo --dr:
+    what the production pool's database holds, the vApp and the VMs whose
+    SRs are attached marked, the one on a lost local SR said so."""
+    from tests.app.test_network_app import fill_form
+    from tests.unit.test_dr import WHERE, attached
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("dr", password="snapshot", task_delay=0.01)
+    conn = demo_login(running)
+    conn.start_events()
+    try:
+        attached(conn)
+
+        async def run_before(pilot):
+            await status_loaded(pilot)
+            await pilot.press("f5")
+            await pilot.press("R")
+            await fill_form(
+                pilot, target=WHERE["target"], chapuser="dr", chappassword=WHERE["chappassword"]
+            )
+            await until(
+                pilot, lambda: form_mounted(pilot.app) and pilot.app.screen.query("#field-sr"), 20
+            )
+            await fill_form(pilot)  # attached already: on to what it holds
+            await until(
+                pilot,
+                lambda: form_mounted(pilot.app) and pilot.app.screen.query("#field-which"),
+                20,
+            )
+            await settle(pilot)
+
+        assert snap_compare(XstuiApp(conn), terminal_size=(80, 24), run_before=run_before)
+    finally:
+        conn.close()
+        running.close()

@@ -87,20 +87,24 @@ class Ctx:
     caller: Caller
     session: str | None = None
     task: str | None = None
+    # the database a session opened on a metadata VDI reads (VDI.open_database):
+    # its calls see that pool's records; None, the pool's own
+    db: object = None
 
     @property
     def store(self):
-        return self.sim.store
+        return self.db if self.db is not None else self.sim.store
 
     def work(self, seconds: float, progress: float | None = None) -> None:
         """Simulate work that takes time, letting other calls run meanwhile."""
+        own = self.sim.store  # tasks are the pool's own, whichever database is read
         if progress is not None and self.task:
-            self.store.set("task", self.task, progress=progress)
+            own.set("task", self.task, progress=progress)
         deadline = time.monotonic() + seconds * self.sim.time_scale
-        with self.store.changed:
+        with own.changed:
             while (left := deadline - time.monotonic()) > 0:
-                self.store.changed.wait(left)
-        if self.task and self.store.get("task", self.task)["status"] == "cancelling":
+                own.changed.wait(left)
+        if self.task and own.get("task", self.task)["status"] == "cancelling":
             raise XapiError("TASK_CANCELLED", self.task)
 
     def running(self, *marks: operations.Mark):
@@ -230,7 +234,8 @@ def dispatch(sim: Simulator, method: str, params: list, caller: Caller):
                 raise XapiError("HOST_IS_SLAVE", sim.host_address(sim.master_of(caller.host)))
             sim.check_session(ctx.session)
             sim.check_permission(ctx.session, msg.wire_name)
-        _check_refs(sim, msg, [ctx.session, *args] if msg.needs_session else args)
+            ctx.db = foreign_database(sim, ctx.session, msg)
+        _check_refs(ctx, msg, [ctx.session, *args] if msg.needs_session else args)
         if is_async:
             return start_task(ctx, msg, args)
         with operation(ctx, msg, args):
@@ -245,21 +250,52 @@ def operation(ctx: Ctx, msg: Message, args: list):
     return ctx.running(*todo) if todo else nullcontext()
 
 
-def _check_refs(sim: Simulator, msg: Message, args: list) -> None:
+# what a session on a database opened from a metadata VDI may call besides
+# reads: the recovery messages (they write into session_to's pool) and logout
+FOREIGN_CALLS = frozenset(
+    {
+        "VM.recover",
+        "VM.assert_can_be_recovered",
+        "VM_appliance.recover",
+        "VM_appliance.assert_can_be_recovered",
+        "session.logout",
+    }
+)
+
+
+def foreign_database(sim: Simulator, session: str, msg: Message):
+    """The database ``session`` opened on a metadata VDI (None: the pool's
+    own). The simulator serves it for reading and recovery only: a write
+    through it answers OPERATION_NOT_ALLOWED (XAPI would write into the
+    VDI's copy, which nothing reads again)."""
+    db = sim.foreign_sessions.get(session)
+    if db is None:
+        return None
+    read = msg.name.startswith("get_") or msg.wire_name in FOREIGN_CALLS
+    if not read:
+        raise XapiError(
+            "OPERATION_NOT_ALLOWED",
+            f"{msg.wire_name} on a database opened from a metadata VDI (read only here)",
+        )
+    return db
+
+
+def _check_refs(ctx: Ctx, msg: Message, args: list) -> None:
     """Refs are checked once, here, from the datamodel's parameter types:
-    an unknown object is HANDLE_INVALID before any behaviour runs."""
+    an unknown object is HANDLE_INVALID before any behaviour runs. A session
+    on a foreign database names that database's objects."""
     types = explicit_messages().get((msg.cls, msg.name), ())
     for ptype, value in zip(types, args, strict=False):
         parts = ptype.split()
         if len(parts) == 2 and parts[1] == "ref" and parts[0] not in ("session", "task"):
             spec = class_spec(parts[0])
             ref = str(value)
-            if spec is not None and ref != NULL_REF and not sim.store.exists(spec.name, ref):
+            if spec is not None and ref != NULL_REF and not ctx.store.exists(spec.name, ref):
                 raise XapiError("HANDLE_INVALID", parts[0], str(value))
 
 
 def start_task(ctx: Ctx, msg: Message, args: list) -> str:
-    store = ctx.store
+    store = ctx.sim.store  # the pool's own, whichever database the call reads
     task = store.create(
         "task",
         {

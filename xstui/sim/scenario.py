@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import clock, yamlspec
 from ..datamodel import ROLES
-from . import consoles, directory
+from . import consoles, directory, dr
 from . import guest as guest_agent
 from .profiles import PROFILES, unknown, with_release
 from .release import Release
@@ -213,9 +213,26 @@ class _Builder:
         st.hba_luns = [_lun("hba", lun) for lun in sc.get("hba_luns", [])]
         st.local_disks = list(sc.get("local_disks", []))
         self.finish_srs()
+        for app in sc.get("appliances") or []:
+            self.make_appliance(app)
+        if sc.get("portable_sr"):
+            try:
+                dr.portable_sr(st, sc["portable_sr"], build, load_scenario)
+            except ValueError as exc:
+                raise ScenarioError(f"{sc.get('name', 'scenario')}: {exc}") from None
         for vm in list(st.table("VM")):  # last: earlier objects keep their uuids
             consoles.sync(st, vm, by_ref=True)
         return st
+
+    def make_appliance(self, spec: dict) -> None:
+        """A vApp of the scenario's VMs (named)."""
+        st = self.store
+        app = st.create("VM_appliance", {"name_label": spec["name"]})
+        for name in spec["vms"]:
+            vm = st.find_one("VM", name_label=name)
+            if vm is None:
+                raise ScenarioError(f"appliance {spec['name']}: no VM called {name!r}")
+            st.set("VM", vm, appliance=app)
 
     def make_load(self, load: dict) -> None:
         """The performance figures' load profile (xstui.sim.rrd): names of

@@ -129,6 +129,12 @@ SPEC: dict = {
     "iscsi_targets": dict,
     "hba_luns": [{"id": int, "size_gb": NUM, "vendor": str, "adapter": int}],
     "local_disks": [str],  # free disks on every host, for local LVM / ext SRs
+    # vApps: their VMs (by name) start in their order, each after its start delay
+    "appliances": [{"name": str, "vms": [str]}],
+    # another pool's SR on this pool's storage (disaster recovery, sim/dr.py):
+    # the SR ``sr`` of the scenario ``from``, on the iSCSI target ``target``'s
+    # LUN ``lun``, with a metadata VDI holding that pool's database
+    "portable_sr": {"from": str, "sr": str, "target": str, "lun": int},
     # an Active Directory domain beside the pool (a fake domain controller)
     "directory": {
         "domain": str,

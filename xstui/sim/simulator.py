@@ -55,6 +55,8 @@ class Simulator:
         # (emergency mode) until pool.recover_slaves tells them the new one
         self.lost_master: set[str] = set()
         self.local_sessions: dict[str, str] = {}  # session -> the member it was opened on
+        # sessions VDI.open_database gave: session -> the database they read (sim/dr.py)
+        self.foreign_sessions: dict[str, Store] = {}
         self.killed: set[str] = set()  # hosts killed by fault injection (not coming back)
         # how long HA takes to declare a host dead and act (scaled by time_scale);
         # shorter than a real pool's timeout, so that rehearsals stay brisk

@@ -48,6 +48,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("host_patch", "pool_patch", "pool_patch", "host_patches"),
     ("VM", "snapshot_of", "VM", "snapshots"),
     ("VM", "parent", "VM", "children"),
+    ("VM", "appliance", "VM_appliance", "VMs"),
     ("VDI", "snapshot_of", "VDI", "snapshots"),
     ("task", "subtask_of", "task", "subtasks"),
 )
@@ -114,6 +115,9 @@ class Store:
         self.on_storage: dict[str, tuple[dict, dict, list[dict]]] = {}
         # of those, the local ones: uuid -> (host ref, device) whose disk holds it
         self.on_disk: dict[str, tuple[str, str]] = {}
+        # the databases metadata VDIs on that storage hold (another pool's,
+        # for disaster recovery: sim/dr.py): VDI uuid -> that pool's records
+        self.databases: dict[str, Store] = {}
 
     # identifiers ---------------------------------------------------------
     def new_uuid(self) -> str:

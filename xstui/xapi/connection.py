@@ -403,6 +403,29 @@ class Connection:
                     ) from None
         raise AssertionError("unreachable")
 
+    def call_as(self, session: str, method: str, *args):
+        """A call made with another session of this host: one VDI.open_database
+        gave, whose calls read the database on a metadata VDI. Errors as
+        ``call``; never retried (a session opened so is never renewed)."""
+        if self._proxy is None:
+            raise ConnectionLost("not connected")
+        with self._lock:
+            self.calls += 1
+            try:
+                answer = getattr(self._proxy, method)(session, *args)
+            except NETWORK_ERRORS as exc:
+                raise ConnectionLost(
+                    f"lost the connection to {self.target.url}: {network_reason(exc)}"
+                ) from None
+            except BAD_REPLIES as exc:
+                raise ConnectionLost(
+                    f"{self.target.url}: a reply that is not XAPI's ({exc})"
+                ) from None
+        if isinstance(answer, dict) and answer.get("Status") == "Success":
+            return answer.get("Value", "")
+        details = answer.get("ErrorDescription") if isinstance(answer, dict) else None
+        raise XapiFailure(list(details or ["INTERNAL_ERROR", f"{method}: no status in the reply"]))
+
     def retarget(self, host: str, *, same_certificate: bool = True) -> None:
         """Reconnect at ``host`` from now on: the master's management address
         is about to change (the certificate stays the same, so its pin moves

@@ -8,6 +8,20 @@ from ...lazy import exports
 __getattr__, __dir__, __all__ = exports(
     __name__,
     {
+        ".dr": (
+            "START_CHOICES",
+            "STORAGE",
+            "AttachExistingSr",
+            "DrDatabase",
+            "FoundSr",
+            "RecoverVms",
+            "attach_found",
+            "find_srs",
+            "open_metadata",
+            "recover_fields",
+            "search",
+            "search_fields",
+        ),
         ".hosts": (
             "HOST_RESTORE_STEPS",
             "HostBackup",

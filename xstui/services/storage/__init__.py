@@ -35,6 +35,7 @@ __getattr__, __dir__, __all__ = exports(
         ),
         ".nfs": (
             "AttachExistingNfsSr",
+            "AttachExistingSr",
             "CreateNfsSr",
             "NfsTarget",
             "exports_with_srs",

@@ -148,30 +148,50 @@ def unknown_srs_at(conn: Connection, server: str, path: str) -> list[str]:
     return unknown_srs(conn.cache, srs_at(conn, server, path))
 
 
-class AttachExistingNfsSr(Action):
-    """An SR already on the export, attached again: ``SR.introduce``, a PBD
-    per host (``PBD.create``, ``PBD.plug``), then ``SR.scan`` finds its disks."""
+class AttachExistingSr(Action):
+    """An SR already on the storage (forgotten, or another pool's: a
+    portable SR), attached to this pool: ``SR.introduce``, a PBD per host
+    (``PBD.create``, ``PBD.plug``), then ``SR.scan`` finds its disks. Each
+    write is a task (a dropped connection is looked up, not resent blindly);
+    a failure forgets the SR again: the pool is as it was."""
 
     calls = ("SR.introduce", "PBD.create", "PBD.plug", "SR.scan", "PBD.unplug", "SR.forget")
+    IMPACT = "its VMs' disks are back; VMs whose records were lost need their metadata (F5)"
 
-    def __init__(self, cache: Cache, target: NfsTarget, uuid: str, name: str):
-        self.target, self.uuid, self.name = target, uuid, _name(name)
+    def __init__(
+        self,
+        cache: Cache,
+        kind: str,
+        device_config: dict[str, str],
+        uuid: str,
+        name: str,
+        where: str,
+    ):
+        self.kind, self.device_config, self.where = kind, dict(device_config), where
+        self.uuid, self.name = uuid, _name(name)
         with cache.lock:
             if any(sr.uuid == uuid for sr in cache.table("sr").values()):
                 raise InvalidInput([f"the pool knows the SR {uuid} already"])
             self.hosts = sorted((h.name_label, h.ref) for h in cache.table("host").values())
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind!r}, {self.uuid!r})"  # never the CHAP secret
+
+    def xe_config(self) -> str:
+        return " ".join(
+            f"device-config:{k}={'******' if k == 'chappassword' else v}"
+            for k, v in self.device_config.items()
+        )
+
     def plan(self) -> Plan:
-        t = self.target
         return Plan(
             title=f"Attach the existing SR {self.name}",
-            summary=f"The SR {self.uuid} on {t.server}:{t.path} is introduced to the pool and "
+            summary=f"The SR {self.uuid} on {self.where} is introduced to the pool and "
             f"attached on all {len(self.hosts)} hosts; its disks come back with a scan.",
             xe=[
-                f"xe sr-introduce uuid={self.uuid} type=nfs shared=true content-type=user "
-                f'name-label="{self.name}"',
-                f"xe pbd-create host-uuid=<each host> sr-uuid={self.uuid} "
-                f"device-config:server={t.server} device-config:serverpath={t.path}",
+                f"xe sr-introduce uuid={self.uuid} type={self.kind} shared=true "
+                f'content-type=user name-label="{self.name}"',
+                f"xe pbd-create host-uuid=<each host> sr-uuid={self.uuid} {self.xe_config()}",
                 "xe pbd-plug uuid=<each PBD>",
                 f"xe sr-scan uuid={self.uuid}",
             ],
@@ -180,19 +200,28 @@ class AttachExistingNfsSr(Action):
                 *[f"PBD.create and plug on {n}" for n, _ in self.hosts],
                 "SR.scan",
             ],
-            impact=[
-                "its VMs' disks are back; VMs whose records were lost need their metadata (F5)"
-            ],
+            impact=[self.IMPACT],
         )
 
     def run(self, ctx: RunContext) -> str:
-        sr = ctx.call("SR.introduce", self.uuid, self.name, "", "nfs", "user", True, {})
+        sr = ctx.task("SR.introduce", self.uuid, self.name, "", self.kind, "user", True, {})
         ctx.on_undo(f"forget {self.name} again", lambda: forget_new_sr(ctx, sr))
         for host_name, host in self.hosts:
             ctx.note(f"attaching on {host_name}")
-            pbd = ctx.call(
-                "PBD.create", {"host": host, "SR": sr, "device_config": self.target.device_config}
+            pbd = ctx.task(
+                "PBD.create", {"host": host, "SR": sr, "device_config": self.device_config}
             )
             ctx.task("PBD.plug", pbd)
+        ctx.note(f"scanning {self.name} for its disks")
         ctx.task("SR.scan", sr)
+        self.sr = sr
         return f"{self.name} is attached again, with its disks."
+
+
+class AttachExistingNfsSr(AttachExistingSr):
+    """An SR already on an NFS export (forgotten, or another pool's)."""
+
+    def __init__(self, cache: Cache, target: NfsTarget, uuid: str, name: str):
+        self.target = target
+        where = f"{target.server}:{target.path}"
+        super().__init__(cache, "nfs", target.device_config, uuid, name, where)

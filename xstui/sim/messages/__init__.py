@@ -30,6 +30,7 @@ from . import (
     vif,
     vlan,
     vm,
+    vm_appliance,
 )
 
 MODULES = (
@@ -43,6 +44,7 @@ MODULES = (
     vlan,
     network,
     vm,
+    vm_appliance,
     vbd,
     vif,
     vdi,

@@ -117,7 +117,8 @@ def local_logout(ctx: Ctx):
 @message()
 def logout(ctx: Ctx):
     ctx.sim.registrations.pop(ctx.session, None)
-    ctx.store.destroy("session", ctx.session)
+    ctx.sim.foreign_sessions.pop(ctx.session, None)  # one on a metadata VDI's database
+    ctx.sim.store.destroy("session", ctx.session)
     return ""
 
 

@@ -150,6 +150,11 @@ def probe(ctx: Ctx, host, device_config, type, sm_config):  # noqa: A002 (the AP
     elif type in ("lvmoiscsi", "lvmohba"):
         lun = _block_lun(ctx, type, config)
         found = [sr["uuid"] for sr in _using(ctx, lun["scsi_id"])]
+        found += [  # forgotten, or another pool's (a replicated LUN): still there
+            uuid
+            for uuid, (_sr, cfg, _vdis) in ctx.store.on_storage.items()
+            if cfg.get("SCSIid") == lun["scsi_id"] and uuid not in found
+        ]
     elif type in ("lvm", "ext"):
         return _probe_disk(ctx, host, config, type, dict(sm_config))
     else:
@@ -157,7 +162,17 @@ def probe(ctx: Ctx, host, device_config, type, sm_config):  # noqa: A002 (the AP
             "NOT_IMPLEMENTED",
             f"SR.probe of type {type} (the simulator probes nfs, lvmoiscsi, lvmohba, lvm, ext)",
         )
-    items = "".join(f"<SR><UUID>{u}</UUID></SR>" for u in sorted(found))
+    names = {}  # with sm-config metadata=true, the LVM managers add the SR's name
+    if type in ("lvmoiscsi", "lvmohba") and dict(sm_config).get("metadata") == "true":
+        known = {sr["uuid"]: sr["name_label"] for sr in ctx.store.table("SR").values()}
+        gone = {u: sr["name_label"] for u, (sr, _cfg, _vdis) in ctx.store.on_storage.items()}
+        names = {u: known.get(u, gone.get(u, "")) for u in found}
+    items = "".join(
+        f"<SR><UUID>{u}</UUID>"
+        + (f"<name_label>{escape(names[u])}</name_label>" if names.get(u) else "")
+        + "</SR>"
+        for u in sorted(found)
+    )
     return f'<?xml version="1.0" ?><SRlist>{items}</SRlist>'
 
 

@@ -248,3 +248,37 @@ def copy(ctx: Ctx, vdi, sr, base_vdi=NULL_REF, into_vdi=NULL_REF):
             forget(ctx, made)
         raise
     return dst
+
+
+@message()
+def open_database(ctx: Ctx, self):
+    """A session reading the database on a metadata VDI (another pool's,
+    for disaster recovery: sim/dr.py), with the caller's permissions; its
+    calls see that pool's records, VM.recover brings them into this one."""
+    st = ctx.sim.store
+    rec = st.get("VDI", self)
+    if rec["type"] != "metadata":
+        raise XapiError("VDI_INCOMPATIBLE_TYPE", self, "metadata")
+    assert_plugged(ctx, rec["SR"])
+    db = st.databases.get(rec["uuid"])
+    if db is None:
+        raise XapiError("INTERNAL_ERROR", f"no database found on the VDI {rec['uuid']}")
+    caller = st.get("session", ctx.session)
+    session = st.create(
+        "session",
+        {
+            **{k: caller[k] for k in ("auth_user_name", "is_local_superuser", "rbac_permissions")},
+            "this_host": caller["this_host"],
+            "originator": "VDI.open_database",
+        },
+        ref=f"OpaqueRef:{uuidlib.uuid4()}",
+    )
+    ctx.sim.foreign_sessions[session] = db
+    return session
+
+
+@message()
+def read_database_pool_uuid(ctx: Ctx, self):
+    """The uuid of the pool whose database the VDI holds ("" when none)."""
+    db = ctx.store.databases.get(ctx.store.get("VDI", self)["uuid"])
+    return next(iter(db.table("pool").values()))["uuid"] if db is not None else ""

@@ -846,3 +846,26 @@ def get_data_sources(ctx: Ctx, self):
     if found is None:  # rrdd holds no RRD for it: Hashtbl.find fails
         raise XapiError("INTERNAL_ERROR", "Not_found")
     return rrd.data_sources(found)
+
+
+@message()
+def recover(ctx: Ctx, self, session_to, force):
+    """Called with a session on a metadata VDI's database (VDI.open_database):
+    the VM comes into session_to's pool, halted, onto its disks (sim/dr.py)."""
+    from .. import dr
+
+    dr.assert_session_allows_dr(ctx.sim, session_to, "VM.recover")
+    dr.recover_vms(ctx.sim, ctx.store, [self], bool(force))
+    return ""
+
+
+@message()
+def assert_can_be_recovered(ctx: Ctx, self, session_to):
+    from .. import dr
+
+    dr.assert_session_allows_dr(ctx.sim, session_to, "VM.assert_can_be_recovered")
+    appliance = ctx.store.get("VM", self)["appliance"]
+    if ctx.store.exists("VM_appliance", appliance):
+        raise XapiError("VM_IS_PART_OF_AN_APPLIANCE", self, appliance)
+    dr.assert_can_be_recovered(ctx.sim, ctx.store, self)
+    return ""
