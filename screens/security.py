@@ -26,7 +26,8 @@ from .act import Act
 from .base import AreaScreen
 
 SUBJECT_COLUMNS = [("User or group", 40), ("Kind", 6), ("Role", 16)]
-MARKS = {True: "ok ", False: "!! ", None: "?? "}  # checked fine, a problem, for the admin
+# checked fine, a problem, for the admin to check (the API cannot): said in words
+MARKS = {True: "ok    ", False: "!!    ", None: "check "}
 
 
 def _local(turn) -> LocalSystem | None:

@@ -55,7 +55,9 @@ def test_precheck_names_what_keeps_each_vm_and_changes_nothing(running_sim, live
     )
     with pytest.raises(InvalidInput) as refused:
         hs.EnterMaintenance(live.cache, b, blockers, "refuse")
-    assert "3 VM(s) cannot move" in refused.value.problems[0]
+    said = refused.value.problems[0]
+    assert "3 VM(s) cannot move: build-agent-1, jenkins, log-collector: " in said
+    assert said.count(blockers[0].reason) == 1  # one reason said once for the three
     assert writes(running_sim) == before
 
 
@@ -239,6 +241,12 @@ def test_memory_rule_checked_before_any_call(running_sim, live):
     with pytest.raises(InvalidInput):  # static limits of a running VM
         vms.SetMemory(live.cache, running, {**values, "dynamic_min": "2G"})
     assert writes(running_sim) == before
+    offered = {f.name: f.value for f in vms.SetMemory.fields(live.cache, erp)}
+    assert all(v.endswith((" GiB", " MiB")) for v in offered.values()), (
+        offered
+    )  # as shown elsewhere
+    with pytest.raises(InvalidInput, match="nothing changes"):  # read back as the VM's own
+        vms.SetMemory(live.cache, erp, offered)
     ok = {"static_min": "1G", "dynamic_min": "6G", "dynamic_max": "10G", "static_max": "16G"}
     vms.SetMemory(live.cache, erp, ok).execute(RunContext(live))
     rec = running_sim.sim.store.get("VM", erp)

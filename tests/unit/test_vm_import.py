@@ -269,3 +269,20 @@ def test_the_simulator_answers_as_xapi(running_sim, xapi, tmp_path, live):
     # a copy is made all the same: halted, its refs the task's result
     ok = verdict({"sr_id": nfs})
     assert ok[0] == "success" and "OpaqueRef:" in ok[1]
+
+
+def test_the_import_form_offers_the_newest_backup_never_a_refusal_first(tmp_path, monkeypatch):
+    """A new admin's trial: the form said "no .meta.xva file" before
+    anything was typed (it offered the folder, which holds XVA files)."""
+    import os
+
+    monkeypatch.setenv("XSTUI_BACKUP_DIR", str(tmp_path))
+    (field,) = bk.source_fields()
+    assert field.value == str(tmp_path)  # nothing there yet: the folder
+    older, newer = tmp_path / "web-01-1.xva", tmp_path / "web-01-2.xva"
+    for age, path in ((200, older), (100, newer)):
+        path.write_bytes(b"")
+        os.utime(path, (path.stat().st_atime - age, path.stat().st_mtime - age))
+    (tmp_path / "notes.txt").write_text("not a backup")
+    (field,) = bk.source_fields()
+    assert field.value == str(newer)

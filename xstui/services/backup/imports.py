@@ -45,14 +45,14 @@ class XvaFile:
 
 
 def source_fields() -> list[Field]:
-    return [
-        Field(
-            "path",
-            f"File or folder ({HERE})",
-            str(backup_folder()),
-            problem_of(_source_path),
-        )
-    ]
+    """The newest backup of the backup folder is offered (what a restore
+    most often wants), else the folder: never a refusal before anything is typed."""
+    folder = backup_folder()
+    try:
+        offered = max(folder.glob("*.xva"), key=lambda p: p.stat().st_mtime, default=folder)
+    except OSError:
+        offered = folder
+    return [Field("path", f"File or folder ({HERE})", str(offered), problem_of(_source_path))]
 
 
 def _source_path(text: str) -> Path:

@@ -36,7 +36,11 @@ class Blocker:
 
 
 def blocked_text(blockers: list[Blocker]) -> str:
-    return listing((f"{b.name}: {b.reason}" for b in blockers), 4, "; ")
+    """The VMs by reason: six VMs on one local SR read as one reason, not six."""
+    by_reason: dict[str, list[str]] = {}
+    for b in blockers:
+        by_reason.setdefault(b.reason, []).append(b.name)
+    return listing((f"{listing(names, 4)}: {why}" for why, names in by_reason.items()), 4, "; ")
 
 
 def evacuation_blockers(conn: Connection, host: str) -> list[Blocker]:

@@ -21,10 +21,10 @@ LABELS = ("Static min", "Dynamic min", "Dynamic max", "Static max")
 
 
 def amount(text: str) -> int:
-    """'4G', '512M', '4 GiB', '1.5G' -> bytes; a bare number is GiB."""
+    """'4 GiB', '512 MiB', '4G', '1.5G' -> bytes; a bare number is GiB."""
     m = _AMOUNT.match(str(text))
     if not m:
-        raise InvalidInput([f"{text!r} is not an amount of memory (e.g. 4G, 512M)"])
+        raise InvalidInput([f"{text!r} is not an amount of memory (e.g. 4 GiB, 512 MiB)"])
     number, unit = float(m.group(1)), (m.group(2) or "G")[0].upper()
     value = int(number * (MiB if unit == "M" else GiB))
     if value < 16 * MiB:
@@ -33,7 +33,8 @@ def amount(text: str) -> int:
 
 
 def _text(n: int) -> str:
-    return f"{n / GiB:g}G" if n % (GiB // 4) == 0 else f"{n // MiB}M"
+    """In the units every other screen says (4 GiB, 512 MiB), read back by ``amount``."""
+    return f"{n / GiB:g} GiB" if n % (GiB // 4) == 0 else f"{n // MiB} MiB"
 
 
 def check_order(values: list[int]) -> list[str]:
