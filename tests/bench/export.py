@@ -43,7 +43,8 @@ def simulator(vm_name: str = VM, export_bytes: int = EXPORT_BYTES) -> Iterator:
     so that ``vm_name``'s disks export ``export_bytes``: a connection to it,
     logged in and watching events, and the process. The console's audit
     lines go to a temporary folder, not the user's."""
-    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="xstui-bench-")
+    state = tempfile.TemporaryDirectory(prefix="xstui-bench-")
+    os.environ["XDG_STATE_HOME"] = state.name
     scale = export_bytes / used_bytes(vm_name)
     proc = subprocess.Popen(
         [
@@ -78,6 +79,7 @@ def simulator(vm_name: str = VM, export_bytes: int = EXPORT_BYTES) -> Iterator:
     finally:
         proc.terminate()
         proc.wait(10)
+        state.cleanup()
 
 
 def backup(conn, vm_name: str, path: Path, note: Callable[[str], None] = lambda text: None):
