@@ -36,6 +36,7 @@ bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.run
 	$(BIN)/python -m tests.bench.sim_calls
 	$(BIN)/python -m tests.bench.export
+	$(BIN)/python -m tests.bench.restore
 	$(BIN)/python -m tests.bench.rolling
 	$(BIN)/python -m tests.bench.metrics
 	$(BIN)/python -m tests.bench.suite

@@ -424,31 +424,50 @@ _NOT_IMPORTED = {
 CHECKSUM_BYTES = 128  # a .checksum member: 40 hex digits (SHA-1), or 16 (xxhash)
 
 
-class _Body(io.RawIOBase):
-    """The request's body, ``length`` bytes at most: what the tar reader
-    reads, as it comes (nothing held). ``received`` counts what came."""
+class _TarStream:
+    """The request's body (``length`` bytes at most) read as a tar as it
+    comes, as XAPI's own reader does: each header parsed by tarfile's
+    parser, each member's data read straight from the body, nothing held
+    (tarfile's stream mode copies every byte several times over: it held
+    an import to ~200 MB/s)."""
 
     def __init__(self, raw, length: int):
-        self.raw, self.left, self.received = raw, length, 0
+        self.raw, self.left = raw, length
+        self.data = self.pad = 0  # of the current member: its data still unread, its padding
 
-    def readable(self) -> bool:
-        return True
+    def next(self) -> tarfile.TarInfo | None:
+        """The next member (the rest of the one before skipped); None at the
+        archive's end. EOFError when the body ends first; tarfile's
+        HeaderError when it is not a tar header."""
+        self._skip(self.data + self.pad)
+        header = self._exact(tarfile.BLOCKSIZE)
+        if not any(header):
+            return None
+        info = tarfile.TarInfo.frombuf(header, "utf-8", "surrogateescape")
+        self.data, self.pad = info.size, -info.size % tarfile.BLOCKSIZE
+        return info
 
-    def readinto(self, buffer) -> int:
-        want = min(len(buffer), self.left)
-        if want <= 0:
-            return 0
-        data = self.raw.read(want)
-        n = len(data)
-        buffer[:n] = data
-        self.left -= n
-        self.received += n
-        return n
+    def read(self, n: int) -> bytes:
+        """At most ``n`` bytes of the current member's data; b"" at its end."""
+        data = self._exact(min(n, self.data))
+        self.data -= len(data)
+        return data
+
+    def _exact(self, n: int) -> bytes:
+        data = self.raw.read(min(n, self.left)) if n > 0 else b""
+        self.left -= len(data)
+        if len(data) < n:
+            raise EOFError("the body ends too soon")
+        return data
+
+    def _skip(self, n: int) -> None:
+        while n > 0:
+            n -= len(self._exact(min(CHUNK, n)))
 
     def drain(self) -> None:
         """What is left of the body (the tar's last padding), read and dropped."""
-        while self.left > 0 and self.read(min(CHUNK, self.left)):
-            pass
+        while self.left > 0 and (data := self.raw.read(min(CHUNK, self.left))):
+            self.left -= len(data)
 
 
 def import_vm(sim: Simulator, transfer: Transfer, raw, length: int) -> list[str]:
@@ -468,15 +487,14 @@ def import_vm(sim: Simulator, transfer: Transfer, raw, length: int) -> list[str]
         sr = _import_sr(sim, query)
         if rolling_upgrade(st):
             raise XapiError("NOT_SUPPORTED_DURING_UPGRADE")
-    body = _Body(raw, length)
+    tar = _TarStream(raw, length)
     try:
-        tar = tarfile.open(fileobj=body, mode="r|")
         first = tar.next()
         if first is None or first.name != "ova.xml":
             raise XapiError("IMPORT_ERROR_UNEXPECTED_FILE", "ova.xml", first.name if first else "")
         if first.size > 64 * CHUNK:
             raise XapiError("IMPORT_ERROR", "ova.xml is larger than VM metadata can be")
-        header = _header(tar.extractfile(first).read())
+        header = _header(tar.read(first.size))
     except (tarfile.TarError, EOFError) as exc:
         raise _tar_error(exc) from None
     _assert_compatible(sim, header.get("version") or {})
@@ -490,7 +508,7 @@ def import_vm(sim: Simulator, transfer: Transfer, raw, length: int) -> list[str]
             raise
     try:
         _receive(tar, disks, force, transfer)
-        body.drain()
+        tar.drain()
     except (tarfile.TarError, EOFError, OSError) as exc:
         if not force:
             with st.lock:
@@ -770,9 +788,7 @@ def _create(sim, objects, sr, restore, force, made, task):
     return vms, disks
 
 
-def _receive(
-    tar: tarfile.TarFile, disks: dict[str, tuple[str, int]], force: bool, transfer
-) -> None:
+def _receive(tar: _TarStream, disks: dict[str, tuple[str, int]], force: bool, transfer) -> None:
     """Each disk's blocks as they come (``Stream_vdi.recv_all``): ``Ref:N/
     %08d`` in increasing order (skipped numbers are blocks of zeros), each
     followed by its ``.checksum``, checked at once; the stream ends too soon
@@ -784,13 +800,12 @@ def _receive(
     order = list(disks)
     current = 0  # the disk being received (index in order)
     while (member := tar.next()) is not None:
-        tar.members.clear()  # what was read is not kept: memory stays flat
         name = member.name
         if name.endswith(".checksum"):
             if pending is None or name != pending[0] + ".checksum":
                 expected = pending[0] + ".checksum" if pending else "a block"
                 raise XapiError("IMPORT_ERROR_UNEXPECTED_FILE", expected, name)
-            written = tar.extractfile(member).read(CHECKSUM_BYTES).decode(errors="replace").strip()
+            written = tar.read(CHECKSUM_BYTES).decode(errors="replace").strip()
             if written != pending[1] and not force:
                 raise XapiError(
                     "IMPORT_ERROR",
@@ -817,8 +832,7 @@ def _receive(
         skipped = (index - last.get(prefix, -1) - 1) * CHUNK  # blocks of zeros left out
         last[prefix] = index
         digest = hashlib.sha1()
-        data = tar.extractfile(member)
-        while block := data.read(CHUNK):
+        while block := tar.read(CHUNK):
             digest.update(block)
         got[prefix] += skipped + member.size
         pending = (name, digest.hexdigest())
