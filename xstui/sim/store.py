@@ -48,6 +48,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("host_patch", "pool_patch", "pool_patch", "host_patches"),
     ("VM", "snapshot_of", "VM", "snapshots"),
     ("VM", "parent", "VM", "children"),
+    ("VM", "snapshot_schedule", "VMSS", "VMs"),
     ("VDI", "snapshot_of", "VDI", "snapshots"),
     ("task", "subtask_of", "task", "subtasks"),
 )

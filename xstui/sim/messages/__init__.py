@@ -30,6 +30,7 @@ from . import (
     vif,
     vlan,
     vm,
+    vmss,
 )
 
 MODULES = (
@@ -55,6 +56,7 @@ MODULES = (
     auth,
     subject,
     role,
+    vmss,
 )
 
 
