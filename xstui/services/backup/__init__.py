@@ -39,6 +39,16 @@ __getattr__, __dir__, __all__ = exports(
             "dry_run",
             "summarize",
         ),
+        ".schedules": (
+            "CreateSchedule",
+            "DeleteSchedule",
+            "EditSchedule",
+            "RunScheduleNow",
+            "ScheduleRow",
+            "ToggleSchedule",
+            "schedule_fields",
+            "schedule_rows",
+        ),
         ".vms": (
             "BackupVm",
             "ExportMetadata",
