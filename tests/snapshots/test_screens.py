@@ -15,7 +15,6 @@ from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.demo import demo_target
 from xstui.widgets.countdown import CountdownModal
-from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
@@ -493,6 +492,28 @@ def test_backup_80x24(snap_compare, demo_connection):
             lambda: (
                 isinstance(pilot.app.screen, BackupScreen)
                 and pilot.app.screen.query_one("#backup-vms").rows
+            ),
+        )
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_backup_schedules_80x24(snap_compare, demo_connection):
+    """Backup, Snapshot schedules tab: the demo's nightly schedule, its
+    times, retention, VMs, last run, and the keys of the tab."""
+    from xstui.screens.backup import BackupScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(pilot.app.screen, BackupScreen))
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: (
+                pilot.app.screen.tab == "schedules"
+                and pilot.app.screen.query_one("#schedule-list").rows
             ),
         )
         await settle(pilot)

@@ -47,7 +47,7 @@ class ScheduleRow:
     kept: int
     vms: tuple[str, ...]  # their names
     last_run: str  # "never", or the date and time (UTC)
-    status: str  # "ok", "failed", "" (not run yet)
+    status: str  # "ok", "failed", "" (not run yet, or its message is gone)
     enabled: bool
 
 
@@ -93,7 +93,7 @@ def schedule_rows(cache: Cache) -> list[ScheduleRow]:
                     s.retained_snapshots,
                     tuple(sorted(cache.label("vm", vm) for vm in s.VMs)),
                     "never" if never else ran.strftime("%Y-%m-%d %H:%M"),
-                    "" if never else runs.get(s.uuid, (None, "ok"))[1],
+                    "" if never else runs.get(s.uuid, (None, ""))[1],
                     s.enabled,
                 )
             )
