@@ -106,7 +106,25 @@ def _schedule_name(turn) -> str:
     return turn.cache.label("vmss", turn.subject)
 
 
-def _on_schedule(key: str, name: str, label: str, action, help: str, **kw) -> Act:
+def _cron(screen) -> str:
+    """Before 7.2 the schedules are cron entries in dom0: elsewhere, why not."""
+    why = bk.CreateSchedule.unavailable(screen.conn)
+    return why if why and not screen.app.in_dom0 else ""
+
+
+def _new_schedule(turn):
+    if turn.way is bk.CreateSchedule:
+        return bk.CreateSchedule(turn.cache, turn.values)
+    return bk.CronSchedule(LocalSystem(), turn.cache, turn.values)
+
+
+def _delete_schedule(turn):
+    if turn.subject.startswith("cron:"):
+        return bk.RemoveCronSchedule(LocalSystem(), turn.subject.removeprefix("cron:"))
+    return bk.DeleteSchedule(turn.cache, turn.subject)
+
+
+def _on_schedule(key: str, name: str, label: str, actions, help: str, **kw) -> Act:
     """An act on the schedule under the Schedules tab's cursor."""
     return Act(
         key,
@@ -114,7 +132,7 @@ def _on_schedule(key: str, name: str, label: str, action, help: str, **kw) -> Ac
         label,
         tab="schedules",
         help=help,
-        builds=(action,),
+        builds=actions if isinstance(actions, tuple) else (actions,),
         subject=_schedule,
         missing="No schedule under the cursor (n makes one).",
         **kw,
@@ -371,10 +389,20 @@ class BackupScreen(AreaScreen):
             "New",
             tab="schedules",
             help="A snapshot schedule: which VMs, how often, how many snapshots kept",
-            builds=(bk.CreateSchedule,),
-            title="New snapshot schedule",
-            fields=lambda t: bk.schedule_fields(t.cache),
-            build=lambda t: bk.CreateSchedule(t.cache, t.values),
+            builds=(bk.CreateSchedule, bk.CronSchedule),  # XAPI's; before 7.2, cron in dom0
+            refuse=_cron,
+            title=lambda t: (
+                "New snapshot schedule"
+                if t.way is bk.CreateSchedule
+                else "New snapshot schedule (cron in dom0)"
+            ),
+            fields=lambda t: (
+                bk.schedule_fields(t.cache)
+                if t.way is bk.CreateSchedule
+                else bk.CronSchedule.fields(t.cache)
+            ),
+            build=_new_schedule,
+            after=_redraw,
         ),
         _on_schedule(
             "e",
@@ -406,9 +434,11 @@ class BackupScreen(AreaScreen):
             "x",
             "delete_schedule",
             "Delete",
-            bk.DeleteSchedule,
+            (bk.DeleteSchedule, bk.RemoveCronSchedule),
             "Delete the schedule under the cursor (its VMs leave it; their snapshots stay)",
-            build=lambda t: bk.DeleteSchedule(t.cache, t.subject),
+            refuse=_cron,
+            build=_delete_schedule,
+            after=_redraw,
         ),
     )
     BINDINGS = [
@@ -496,12 +526,20 @@ class BackupScreen(AreaScreen):
         conn = self.conn
         why = bk.CreateSchedule.unavailable(conn)
         head = Text()
-        self.schedule_rows = {} if why else {r.ref: r for r in bk.schedule_rows(conn.cache)}
-        if why:
-            head.append(why[0].upper() + why[1:] + ".")
-        else:
+        if not why:
+            rows = bk.schedule_rows(conn.cache)
             head.append("XAPI snapshots each schedule's VMs at its times (the master's clock, UTC)")
             head.append(" and keeps the newest few.")
+        elif self.app.in_dom0:
+            rows = bk.cron_rows(conn.cache, LocalSystem())
+            head.append(
+                f"{conn.release} has no XAPI schedules (7.2 and later): these are cron entries "
+                "of this host (/etc/cron.d/xstui-snapshots-*), dom0's clock."
+            )
+        else:
+            rows = []
+            head.append(why[0].upper() + why[1:] + ".")
+        self.schedule_rows = {r.ref: r for r in rows}
         self.query_one("#schedules-head", Static).update(head)
         rows = self.schedule_rows
         self.query_one("#schedule-list", RowList).set_rows(

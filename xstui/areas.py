@@ -207,6 +207,7 @@ AREAS: tuple[Area, ...] = (
             "vmss": ALL,
             "message": ("name", "obj_uuid", "timestamp"),
         },
+        commands=("xstui.services.backup.cli:ROTATE_COMMAND",),
     ),
     Area(
         id="storage",

@@ -5,6 +5,8 @@ the form, in words; on XenServer 7.1 the tab says why there are none."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from tests.app.test_backup_app import open_backup, open_form, refused
@@ -12,8 +14,12 @@ from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a f
 from tests.app.test_network_app import action_over, confirm_plan, fill_form
 from tests.waiting import until
 from xstui.app import XstuiApp
+from xstui.areas import watched_types
+from xstui.sim.runner import start_simulator
 from xstui.widgets.plan import PlanModal
 from xstui.widgets.rowlist import RowList
+from xstui.xapi.connection import Connection
+from xstui.xapi.targets import parse_target
 
 
 async def open_schedules(pilot):
@@ -79,10 +85,58 @@ async def test_no_schedules_on_7_1_says_why(console, release_conn):  # noqa: F81
             what="the reason",
         )
         assert "snapshot schedules (VMSS) came with XenServer 7.2" in text
-        assert "cron entry in dom0" in text
+        assert "they are cron entries in dom0, made with xstui local on the master" in text
         await pilot.press("n")
         await until(
             pilot,
-            lambda: any("has no VMSS.create" in n.message for n in app._notifications),
+            lambda: any(
+                "has no VMSS.create" in n.message and "xstui local" in n.message
+                for n in app._notifications
+            ),
             what="n refused in words",
         )
+
+
+@pytest.fixture
+def dom0_71(tmp_path, monkeypatch):
+    """The console in dom0 of a XenServer 7.1 master (no VMSS)."""
+    path = f"/tmp/xstui-local-{secrets.token_hex(4)}.sock"
+    running = start_simulator(
+        "demo", unix_socket=path, members=False, task_delay=0.01, release="xenserver-7.1"
+    )
+    root = tmp_path / "dom0"
+    (root / "etc" / "cron.d").mkdir(parents=True)
+    monkeypatch.setenv("XSTUI_XAPI_SOCKET", path)
+    monkeypatch.setenv("XSTUI_DOM0_ROOT", str(root))
+    conn = Connection(parse_target("local"), "root", "", watch=watched_types())
+    conn.login()
+    yield conn, root
+    conn.close()
+    running.close()
+
+
+async def test_in_dom0_on_7_1_a_schedule_is_a_cron_entry(console, dom0_71):  # noqa: F811
+    conn, root = dom0_71
+    app = XstuiApp(conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_schedules(pilot)
+        await until(pilot, lambda: "these are cron entries" in flat(screen_text(app)))
+        await open_form(pilot, "n", "New snapshot schedule (cron in dom0)")
+        await fill_form(pilot, name="nightly-web", kept="3", vms="web-01")
+        plan = await until(pilot, lambda: isinstance(app.screen, PlanModal) and app.screen)
+        assert plan.plan.xe[0].endswith("> /etc/cron.d/xstui-snapshots-nightly-web")
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        listing = screen.query_one("#schedule-list", RowList)
+        await until(
+            pilot,
+            lambda: [c[:4] for _k, c in listing.rows] == [("nightly-web", "daily 02:00", "3", "1")],
+            what="the cron schedule listed",
+        )
+        line = (root / "etc/cron.d/xstui-snapshots-nightly-web").read_text().splitlines()[-1]
+        assert line.startswith("0 2 * * * root ") and "--keep 3" in line
+        await pilot.press("x")
+        await confirm_plan(pilot)
+        await action_over(pilot)
+        await until(pilot, lambda: not listing.rows, what="removed")
+        assert not (root / "etc/cron.d/xstui-snapshots-nightly-web").exists()

@@ -36,7 +36,13 @@ def test_watched_fields_are_the_union_and_all_wins():
 
 def test_health_rules_and_commands_come_from_every_area():
     assert len(health_rules()) == sum(len(a.health) for a in AREAS)
-    assert {c.name for c in commands()} == {"status", "check", "rolling-update", "top"}
+    assert {c.name for c in commands()} == {
+        "status",
+        "check",
+        "rolling-update",
+        "top",
+        "snapshot-rotate",
+    }
 
 
 def imported_after(code: str) -> set[str]:
@@ -63,7 +69,7 @@ def test_parsing_the_command_line_imports_no_area_and_no_textual():
         "xstui.services.fleet.arguments",
         *(
             f"xstui.services.{a}{cli}"
-            for a in ("status", "network", "updates", "metrics")
+            for a in ("status", "network", "updates", "metrics", "backup")
             for cli in ("", ".cli")
         ),
     }, services

@@ -155,4 +155,4 @@ class Old:
 def test_unavailable_before_7_2_says_why():
     why = bk.CreateSchedule.unavailable(Old())
     assert why.startswith("XenServer 7.1.2 has no VMSS.create: snapshot schedules (VMSS) came")
-    assert "cron entry in dom0" in why
+    assert "cron entries in dom0, made with xstui local" in why

@@ -8,6 +8,13 @@ from ...lazy import exports
 __getattr__, __dir__, __all__ = exports(
     __name__,
     {
+        ".cron": (
+            "CronEntry",
+            "CronSchedule",
+            "RemoveCronSchedule",
+            "cron_entries",
+            "cron_rows",
+        ),
         ".hosts": (
             "HOST_RESTORE_STEPS",
             "HostBackup",

@@ -20,6 +20,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, problem_of
+from .cli import MAX_KEPT
 
 TYPES = {
     "snapshot": "snapshot",
@@ -30,10 +31,9 @@ TYPE_WORDS = {value: label.split(" (")[0] for label, value in TYPES.items()}
 FREQUENCIES = ("hourly", "daily", "weekly")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MINUTES = (0, 15, 30, 45)  # XAPI takes these only
-MAX_KEPT = 10  # Xapi_vmss.assert_retained_snapshots
 OLDER = (
-    "snapshot schedules (VMSS) came with XenServer 7.2: on this release, a cron entry in "
-    "dom0 that runs xe vm-snapshot (and deletes the oldest) does it"
+    "snapshot schedules (VMSS) came with XenServer 7.2: on this release they are cron "
+    "entries in dom0, made with xstui local on the master"
 )
 
 
@@ -212,8 +212,9 @@ def vm_choices(cache: Cache) -> dict[str, str]:
         }
 
 
-def schedule_fields(cache: Cache, ref: str = "") -> list[Field]:
-    """The form of a new schedule (daily at 02:00, 7 kept), or of ``ref`` as it is."""
+def schedule_fields(cache: Cache, ref: str = "", *, quiesce: bool = True) -> list[Field]:
+    """The form of a new schedule (daily at 02:00, 7 kept), or of ``ref`` as
+    it is; ``quiesce``: offer quiesced snapshots (XAPI's schedules only)."""
     s = cache.get("vmss", ref) if ref else None
     choices = vm_choices(cache)
     if s is None:
@@ -227,7 +228,12 @@ def schedule_fields(cache: Cache, ref: str = "") -> list[Field]:
     type_label = next((label for label, value in TYPES.items() if value == kind), "snapshot")
     return [
         Field("name", "Name", name, problem_of(v.object_name, "schedule name")),
-        Field("type", "Type", type_label, choices=list(TYPES)),
+        Field(
+            "type",
+            "Type",
+            type_label,
+            choices=[t for t, kind in TYPES.items() if quiesce or kind != "snapshot_with_quiesce"],
+        ),
         Field("frequency", "How often", frequency, choices=list(FREQUENCIES)),
         Field(
             "time", "At (UTC)", at, lambda t: _problem(at_time, t, "hourly"), placeholder="HH:MM"
