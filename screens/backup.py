@@ -106,12 +106,6 @@ def _schedule_name(turn) -> str:
     return turn.cache.label("vmss", turn.subject)
 
 
-def _cron(screen) -> str:
-    """Before 7.2 the schedules are cron entries in dom0: elsewhere, why not."""
-    why = bk.CreateSchedule.unavailable(screen.conn)
-    return why if why and not screen.app.in_dom0 else ""
-
-
 def _new_schedule(turn):
     if turn.way is bk.CreateSchedule:
         return bk.CreateSchedule(turn.cache, turn.values)
@@ -390,7 +384,6 @@ class BackupScreen(AreaScreen):
             tab="schedules",
             help="A snapshot schedule: which VMs, how often, how many snapshots kept",
             builds=(bk.CreateSchedule, bk.CronSchedule),  # XAPI's; before 7.2, cron in dom0
-            refuse=_cron,
             title=lambda t: (
                 "New snapshot schedule"
                 if t.way is bk.CreateSchedule
@@ -436,7 +429,6 @@ class BackupScreen(AreaScreen):
             "Delete",
             (bk.DeleteSchedule, bk.RemoveCronSchedule),
             "Delete the schedule under the cursor (its VMs leave it; their snapshots stay)",
-            refuse=_cron,
             build=_delete_schedule,
             after=_redraw,
         ),

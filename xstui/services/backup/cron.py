@@ -119,11 +119,19 @@ def _program() -> list[str]:
 
 
 # made and removed in dom0 ------------------------------------------------------------
-class CronSchedule(Action):
-    """A cron entry in dom0 that snapshots VMs at the schedule's times."""
-
-    # no call at creation: the entry runs as root in dom0 (VM.snapshot...)
+class _InDom0(Action):
+    # no call to make: the entry runs as root in dom0 (RotateSnapshots)
     calls = ()
+
+    @classmethod
+    def unavailable(cls, conn) -> str:
+        if conn.target.kind == "local":
+            return ""
+        return f"{conn.release}'s cron schedules are entries in dom0: run xstui local on the master"
+
+
+class CronSchedule(_InDom0):
+    """A cron entry in dom0 that snapshots VMs at the schedule's times."""
 
     @staticmethod
     def fields(cache: Cache) -> list:
@@ -172,9 +180,7 @@ class CronSchedule(Action):
         return f"Cron schedule {self.s.name!r} written to /{CRON_DIR}/{PREFIX}{self.s.name}."
 
 
-class RemoveCronSchedule(Action):
-    calls = ()
-
+class RemoveCronSchedule(_InDom0):
     def __init__(self, system: LocalSystem | None, name: str):
         if system is None:
             raise InvalidInput(["a cron entry is removed in dom0: run xstui local on the master"])
