@@ -22,13 +22,12 @@ from ..actions import Action, InvalidInput, Plan, RunContext
 from ..host.local import LocalSystem
 from ..leftovers import destroy_snapshot, snapshot_disks
 from .cli import rotate_parser
-from .schedules import ScheduleRow, Settings, schedule_fields, when_words
+from .schedules import DAYS, ScheduleRow, Settings, schedule_fields, when_words
 
 CRON_DIR = "etc/cron.d"
 PREFIX = "xstui-snapshots-"
 TAG = "xstui_schedule"  # other_config key of the snapshots a cron schedule takes
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 # the cron entries --------------------------------------------------------------------
@@ -50,7 +49,7 @@ def cron_line(s: Settings, uuids: list[str], program: list[str]) -> str:
     hour = s.schedule.get("hour", "*") if s.frequency != "hourly" else "*"
     days = "*"
     if s.frequency == "weekly":
-        days = ",".join(str((WEEKDAYS.index(d) + 1) % 7) for d in s.schedule["days"].split(","))
+        days = ",".join(str((DAYS.index(d) + 1) % 7) for d in s.schedule["days"].split(","))
     args = [*program, "snapshot-rotate", "local", "--name", s.name, "--keep", str(s.kept)]
     args += ["--checkpoint"] if s.kind == "checkpoint" else []
     for uuid in uuids:
@@ -67,7 +66,7 @@ def _parse(name: str, text: str) -> CronEntry | None:
         words = shlex.split(command)
         args, _ = rotate_parser().parse_known_args(words[words.index("snapshot-rotate") + 1 :])
         if dow != "*":
-            days = ",".join(WEEKDAYS[(int(d) - 1) % 7] for d in dow.split(","))
+            days = ",".join(DAYS[(int(d) - 1) % 7] for d in dow.split(","))
             schedule, frequency = {"hour": hour, "min": minute, "days": days}, "weekly"
         elif hour == "*":
             schedule, frequency = {"min": minute}, "hourly"
