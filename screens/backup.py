@@ -1,7 +1,9 @@
-"""The Backup screen: the pool database (dump; restore only after XAPI's dry
-run, shown beside what would change), a host's backup, and the VMs, each
-exported to an XVA without downtime (or just their metadata) and imported
-back from one (or from metadata)."""
+"""The Backup screen. Backup tab: the pool database (dump; restore only
+after XAPI's dry run, shown beside what would change), a host's backup, and
+the VMs, each exported to an XVA without downtime (or just their metadata)
+and imported back from one (or from metadata). Schedules tab: the pool's
+snapshot schedules (VMSS, from XenServer 7.2), made, changed, switched on
+and off, run now and deleted."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, Static
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
@@ -29,6 +31,15 @@ from .act import Act
 from .base import AreaScreen
 
 COLUMNS = [("VM", 26), ("Power", 9), ("Host", 10), ("Disks use", 10), ("Snaps", 5)]
+SCHEDULE_COLUMNS = [
+    ("Schedule", 16),
+    ("When (UTC)", 18),
+    ("Keep", 4),
+    ("VMs", 3),
+    ("Last run", 16),
+    ("Status", 6),
+    ("On", 3),
+]
 
 
 class RestoreCheckModal(Dialog):
@@ -80,11 +91,46 @@ def comparison(path: Path, summary: bk.DbSummary, now: bk.DbSummary, verdict: st
 
 
 def _vm(turn) -> str | None:
-    return turn.screen.query_one(RowList).cursor_key
+    return turn.screen.query_one("#backup-vms", RowList).cursor_key
 
 
 def _chosen(turn) -> list[str] | None:
-    return turn.screen.query_one(RowList).chosen() or None
+    return turn.screen.query_one("#backup-vms", RowList).chosen() or None
+
+
+def _schedule(turn) -> str | None:
+    return turn.screen.query_one("#schedule-list", RowList).cursor_key
+
+
+def _schedule_name(turn) -> str:
+    return turn.cache.label("vmss", turn.subject)
+
+
+def _new_schedule(turn):
+    if turn.way is bk.CreateSchedule:
+        return bk.CreateSchedule(turn.cache, turn.values)
+    return bk.CronSchedule(LocalSystem(), turn.cache, turn.values)
+
+
+def _delete_schedule(turn):
+    if turn.subject.startswith("cron:"):
+        return bk.RemoveCronSchedule(LocalSystem(), turn.subject.removeprefix("cron:"))
+    return bk.DeleteSchedule(turn.cache, turn.subject)
+
+
+def _on_schedule(key: str, name: str, label: str, actions, help: str, **kw) -> Act:
+    """An act on the schedule under the Schedules tab's cursor."""
+    return Act(
+        key,
+        name,
+        label,
+        tab="schedules",
+        help=help,
+        builds=actions if isinstance(actions, tuple) else (actions,),
+        subject=_schedule,
+        missing="No schedule under the cursor (n makes one).",
+        **kw,
+    )
 
 
 def _dom0(turn) -> LocalSystem | None:
@@ -268,6 +314,7 @@ class BackupScreen(AreaScreen):
             "d",
             "dump",
             "Dump DB",
+            tab="backup",
             help="Save the pool database to a file on this machine",
             builds=(bk.DumpDatabase,),
             title="Dump the pool database",
@@ -278,6 +325,7 @@ class BackupScreen(AreaScreen):
             "r",
             "restore",
             "Restore DB",
+            tab="backup",
             show=False,
             help="Restore the pool database from a file, after XAPI's dry run",
             builds=(bk.RestoreDatabase,),
@@ -287,6 +335,8 @@ class BackupScreen(AreaScreen):
             "h",
             "host_backup",
             "Host backup",
+            tab="backup",
+            show=False,  # the head line says h (the footer has no room left at 80 columns)
             id="backup.host",
             help="Save a host's control domain to a file on this machine",
             builds=(bk.HostBackup,),
@@ -301,6 +351,7 @@ class BackupScreen(AreaScreen):
             "e",
             "export",
             "Back up VM",
+            tab="backup",
             help="Back up the VM under the cursor to an XVA file, without downtime",
             builds=(bk.BackupVm,),
             subject=_vm,
@@ -313,6 +364,7 @@ class BackupScreen(AreaScreen):
             "m",
             "metadata",
             "Metadata",
+            tab="backup",
             show=False,
             help="Save the metadata of the marked VMs (space marks) in a folder",
             builds=(bk.ExportMetadata,),
@@ -328,6 +380,7 @@ class BackupScreen(AreaScreen):
             "i",
             "import",
             "Import",
+            tab="backup",
             id="backup.import",
             help="Bring a VM back from an XVA file (xe vm-import), or VMs from metadata files",
             builds=(bk.ImportVm, bk.ImportMetadata),
@@ -381,16 +434,90 @@ class BackupScreen(AreaScreen):
             build=lambda t: bk.SetSchedule(t.subject, t.values["frequency"]),
             after=_redraw,
         ),
+        Act(
+            "n",
+            "new_schedule",
+            "New",
+            tab="schedules",
+            help="A snapshot schedule: which VMs, how often, how many snapshots kept",
+            builds=(bk.CreateSchedule, bk.CronSchedule),  # XAPI's; before 7.2, cron in dom0
+            title=lambda t: (
+                "New snapshot schedule"
+                if t.way is bk.CreateSchedule
+                else "New snapshot schedule (cron in dom0)"
+            ),
+            fields=lambda t: (
+                bk.schedule_fields(t.cache)
+                if t.way is bk.CreateSchedule
+                else bk.CronSchedule.fields(t.cache)
+            ),
+            build=_new_schedule,
+            after=_redraw,
+        ),
+        _on_schedule(
+            "e",
+            "edit_schedule",
+            "Edit",
+            bk.EditSchedule,
+            "Change the schedule under the cursor: its times, retention, type and VMs",
+            title=lambda t: f"Change the snapshot schedule {_schedule_name(t)}",
+            fields=lambda t: bk.schedule_fields(t.cache, t.subject),
+            build=lambda t: bk.EditSchedule(t.cache, t.subject, t.values),
+        ),
+        _on_schedule(
+            "o",
+            "toggle_schedule",
+            "On/off",
+            bk.ToggleSchedule,
+            "Switch the schedule under the cursor off (it stops running) or on again",
+            build=lambda t: bk.ToggleSchedule(t.cache, t.subject),
+        ),
+        _on_schedule(
+            "r",
+            "run_schedule",
+            "Run now",
+            bk.RunScheduleNow,
+            "Snapshot the schedule's VMs now, as at its times (the oldest beyond retention go)",
+            build=lambda t: bk.RunScheduleNow(t.cache, t.subject),
+        ),
+        _on_schedule(
+            "x",
+            "delete_schedule",
+            "Delete",
+            (bk.DeleteSchedule, bk.RemoveCronSchedule),
+            "Delete the schedule under the cursor (its VMs leave it; their snapshots stay)",
+            build=_delete_schedule,
+            after=_redraw,
+        ),
     )
-    DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host"})
+    BINDINGS = [
+        Binding("s", "show_tab('schedules')", "Schedules", id="backup.schedules"),
+        Binding("v", "show_tab('backup')", "Backup", id="backup.backup"),
+    ]
+    DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host", "vmss", "message"})
+    schedule_rows: dict[str, bk.ScheduleRow] = {}  # the Schedules tab's, by ref
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="backup-head")
-        yield RowList(COLUMNS, id="backup-vms")
+        with TabbedContent(id="backup-tabs", initial="backup"):
+            with TabPane("Backup", id="backup"):
+                yield Static("", id="backup-head")
+                yield RowList(COLUMNS, id="backup-vms")
+            with TabPane("Snapshot schedules", id="schedules"):
+                yield Static("", id="schedules-head")
+                yield RowList(SCHEDULE_COLUMNS, id="schedule-list", markable=False)
+                yield Static("", id="schedule-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(RowList).focus()
+        self.query_one("#backup-vms", RowList).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one("#schedule-list" if tab == "schedules" else "#backup-vms", RowList).focus()
+
+    @on(RowList.Moved, "#schedule-list")
+    def _schedule_moved(self) -> None:
+        self.show_schedule()
 
     @property
     def local(self) -> bool:
@@ -403,6 +530,7 @@ class BackupScreen(AreaScreen):
     def refresh_view(self, classes=None) -> None:
         if not self.drawable(classes):
             return
+        self.show_schedules()
         cache = self.conn.cache
         host = cache.label("host", self.shown_host())
         head = Text()
@@ -442,7 +570,61 @@ class BackupScreen(AreaScreen):
                 )
                 for vm in sorted(views.user_vms(cache), key=lambda v: v.name_label.lower())
             ]
-        self.query_one(RowList).set_rows(rows)
+        self.query_one("#backup-vms", RowList).set_rows(rows)
+
+    # snapshot schedules -------------------------------------------------------------
+    def show_schedules(self) -> None:
+        conn = self.conn
+        why = bk.CreateSchedule.unavailable(conn)
+        head = Text()
+        if not why:
+            rows = bk.schedule_rows(conn.cache)
+            head.append("XAPI snapshots each schedule's VMs at its times (the master's clock, UTC)")
+            head.append(" and keeps the newest few.")
+        elif self.app.in_dom0:
+            rows = bk.cron_rows(conn.cache, LocalSystem())
+            head.append(
+                f"{conn.release} has no XAPI schedules (7.2 and later): these are cron entries "
+                "of this host (/etc/cron.d/xstui-snapshots-*), dom0's clock."
+            )
+        else:
+            rows = []
+            head.append(why[0].upper() + why[1:] + ".")
+        self.schedule_rows = {r.ref: r for r in rows}
+        self.query_one("#schedules-head", Static).update(head)
+        rows = self.schedule_rows
+        self.query_one("#schedule-list", RowList).set_rows(
+            [
+                (
+                    r.ref,
+                    (
+                        r.name,
+                        r.when,
+                        str(r.kept),
+                        str(len(r.vms)),
+                        r.last_run,
+                        r.status,
+                        "on" if r.enabled else "off",
+                    ),
+                )
+                for r in rows.values()
+            ]
+        )
+        self.set_tab_label(
+            "schedules", f"Snapshot schedules ({len(rows)})" if rows else "Snapshot schedules"
+        )
+        self.show_schedule()
+
+    def show_schedule(self) -> None:
+        """The schedule under the cursor: its type and VMs in full."""
+        ref = self.query_one("#schedule-list", RowList).cursor_key
+        r = self.schedule_rows.get(ref) if ref else None
+        text = Text()
+        if r is not None:
+            text.append(f"{r.name}: ", style="bold")
+            text.append(f"a {r.kind} of ")
+            text.append(", ".join(r.vms) if r.vms else "no VM yet (e to add some)")
+        self.query_one("#schedule-detail", Static).update(text)
 
 
 def _dry_run(conn, path: Path) -> tuple[bk.DbSummary | None, str, bool]:

@@ -192,10 +192,10 @@ AREAS: tuple[Area, ...] = (
         id="backup",
         title="Backup",
         key="f5",
-        description="Pool database dump and restore, host backups, VMs to XVA and back",
+        description="Pool database dump and restore, host backups, VMs to XVA and back, snapshot schedules",
         screen="xstui.screens.backup:BackupScreen",
         watches={
-            "vm": (*VM_PLACE, "snapshots", "suspend_VDI"),
+            "vm": (*VM_PLACE, "snapshots", "suspend_VDI", "snapshot_schedule"),
             "vbd": ("VM", "VDI", "type"),
             "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
             "sr": DISK_SRS,
@@ -203,10 +203,14 @@ AREAS: tuple[Area, ...] = (
             # a restore keeps the MACs of the file: none may be in use
             "vif": ("MAC", "VM"),
             "certificate": ALL,
+            # snapshot schedules (from 7.2), and how their last runs went
+            "vmss": ALL,
+            "message": ("name", "obj_uuid", "timestamp"),
         },
         commands=(
             "xstui.services.backup.cli:BACKUP_COMMAND",
             "xstui.services.backup.cli:RESTORE_COMMAND",
+            "xstui.services.backup.cli:ROTATE_COMMAND",
         ),
     ),
     Area(

@@ -126,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="bytes of disk data exported per byte a VDI uses (default 1/1024; 1: real sizes)",
     )
+    s.add_argument(
+        "--schedule-speed",
+        type=float,
+        default=0,
+        metavar="X",
+        help="run the snapshot schedules when due, on a clock X times as fast "
+        "(60: a minute a second, as xstui demo; default 0: only when run now)",
+    )
     k = sub.add_parser(
         "sim-ctl",
         help="inject a fault into a running simulator (kill or revive a host), count its calls",
@@ -239,6 +247,8 @@ def run_sim(args) -> int:
         return fail("reboot and toolstack seconds are 0 to 3600")
     if not 0 < args.data_scale <= 1:
         return fail("data scale is above 0 and at most 1")
+    if not 0 <= args.schedule_speed <= 86400:
+        return fail("schedule speed is 0 to 86400 (a day a second)")
     if args.release and args.release not in release_names():
         return fail(unknown_release(args.release))
     if args.release and args.dump:
@@ -255,6 +265,7 @@ def run_sim(args) -> int:
             password=args.password,
             latency_ms=args.latency,
             release=args.release,
+            schedule_speed=args.schedule_speed,
         )
     except ScenarioError as exc:
         return fail(str(exc))

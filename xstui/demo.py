@@ -56,11 +56,18 @@ def update_files(release: str = "") -> tuple[tuple[str, dict], ...]:
     )
 
 
+# the demo's snapshot schedules run on a clock this many times as fast: a
+# minute a second (an hourly schedule runs each minute, a daily one each 24)
+DEMO_SCHEDULE_SPEED = 60
+
+
 def start_demo(scenario: str = "demo", latency_ms: float = 0, release: str = "") -> Demo:
     from .sim.messages._updates import write_update_file
     from .sim.runner import start_simulator
 
-    running = start_simulator(scenario, latency_ms=latency_ms, release=release)
+    running = start_simulator(
+        scenario, latency_ms=latency_ms, release=release, schedule_speed=DEMO_SCHEDULE_SPEED
+    )
     folder = ""
     files = update_files(release)
     if files and not os.environ.get("XSTUI_UPDATE_DIR"):

@@ -28,7 +28,7 @@ async def open_backup(pilot) -> BackupScreen:
         pilot,
         lambda: (
             isinstance(app.screen, BackupScreen)
-            and app.screen.query_one(RowList).rows
+            and app.screen.query_one("#backup-vms", RowList).rows
             and app.screen
         ),
         what="the Backup screen",
@@ -146,7 +146,7 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_backup(pilot)
-        listing = screen.query_one(RowList)
+        listing = screen.query_one("#backup-vms", RowList)
         web = next(i for i, (_k, cells) in enumerate(listing.rows) if cells[0] == "web-01")
         listing.cursor = web
         form = await open_form(pilot, "m", "Export the metadata of web-01")

@@ -499,6 +499,28 @@ def test_backup_80x24(snap_compare, demo_connection):
     assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
 
 
+def test_backup_schedules_80x24(snap_compare, demo_connection):
+    """Backup, Snapshot schedules tab: the demo's nightly schedule, its
+    times, retention, VMs, last run, and the keys of the tab."""
+    from xstui.screens.backup import BackupScreen
+
+    async def run_before(pilot):
+        await status_loaded(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(pilot.app.screen, BackupScreen))
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: (
+                pilot.app.screen.tab == "schedules"
+                and pilot.app.screen.query_one("#schedule-list").rows
+            ),
+        )
+        await settle(pilot)
+
+    assert snap_compare(XstuiApp(demo_connection), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_restore_dry_run_80x24(snap_compare, demo_connection, tmp_path, monkeypatch):
     """The dry run's verdict beside what a restore would change (a VM
     deleted and another renamed since the dump)."""

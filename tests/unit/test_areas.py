@@ -43,6 +43,7 @@ def test_health_rules_and_commands_come_from_every_area():
         "top",
         "backup",
         "restore",
+        "snapshot-rotate",
     }
 
 

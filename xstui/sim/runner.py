@@ -98,6 +98,7 @@ def start_simulator(
     members: bool = True,
     api: str = "",
     release: str = "",
+    schedule_speed: float = 0,
 ) -> RunningSim:
     """Build the pool and listen. ``address`` defaults to the master's own
     management address when that is on loopback, else 127.0.0.1; a real dump's
@@ -106,7 +107,9 @@ def start_simulator(
     ``own_certificates`` (with ``tls``): each host serves a certificate of
     its own, the one the pool records for it (see SimServer.enable_tls).
     ``release``: play that product release (xstui.sim.profiles) instead of
-    the scenario's."""
+    the scenario's. ``schedule_speed``: run the snapshot schedules on a
+    clock that many times as fast (xstui.sim.schedules; 0: they run only
+    when told, VMSS.snapshot_now)."""
     if isinstance(scenario, str) and not dump and not scenario.startswith("generate:"):
         scenario = load_scenario(scenario)  # once: the pool, and the hosts beside it
     if release:
@@ -155,6 +158,10 @@ def start_simulator(
         running.unix_socket = unix_socket
     running.control_url = server.listen_control().url
     sim.start_perfmon(PERFMON_SECONDS)  # the pool's alarms (other_config:perfmon)
+    if schedule_speed > 0:
+        from . import schedules
+
+        schedules.start(sim, schedule_speed)
     return running
 
 

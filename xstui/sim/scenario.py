@@ -201,6 +201,7 @@ class _Builder:
         for row in sc.get("vms", []):
             self.make_vm(*row)
         self.make_templates()
+        self.make_schedules()
         self.make_load(sc.get("load") or {})
         self.make_updates()
         self.make_messages()
@@ -891,6 +892,37 @@ class _Builder:
                     "pool_patch": patch,
                 },
             )
+
+    def make_schedules(self):
+        """Snapshot schedules (VMSS), where the release has them, with their VMs."""
+        st, api = self.store, str(self.sc.get("api", ""))
+        if api and "VMSS" in Release.named(api).classes:
+            return
+        for spec in self.sc.get("schedules", []):
+            frequency = spec["frequency"]
+            schedule = {"min": str(spec.get("min", 0))}
+            if frequency != "hourly":
+                schedule["hour"] = str(spec.get("hour", 0))
+            if frequency == "weekly":
+                schedule["days"] = ",".join(spec.get("days", ["Monday"]))
+            ref = st.create(
+                "VMSS",
+                {
+                    "name_label": spec["name"],
+                    "name_description": spec.get("description", ""),
+                    "enabled": spec.get("enabled", True),
+                    "type": spec.get("type", "snapshot"),
+                    "retained_snapshots": int(spec.get("retained", 7)),
+                    "frequency": frequency,
+                    "schedule": schedule,
+                    "last_run_time": now_xdate(0),
+                },
+            )
+            for name in spec.get("vms", []):
+                vm = st.find_one("VM", name_label=name, is_a_template=False)
+                if vm is None:
+                    raise ScenarioError(f"schedule {spec['name']}: unknown VM {name!r}")
+                st.set("VM", vm, snapshot_schedule=ref)
 
     def make_messages(self):
         st = self.store

@@ -123,6 +123,22 @@ SPEC: dict = {
     "load": {"busy": [str], "noisy": [str]},
     "messages": [{"name": str, "priority": int, "about": str, "body": str, "minutes_ago": NUM}],
     "vms": [list],
+    # snapshot schedules (VMSS, from XenServer 7.2): frequency hourly, daily
+    # or weekly at hour:min (UTC), days for weekly; the VMs in each by name
+    "schedules": [
+        {
+            "name": str,
+            "description": str,
+            "type": str,
+            "frequency": str,
+            "hour": int,
+            "min": int,
+            "days": [str],
+            "retained": int,
+            "enabled": bool,
+            "vms": [str],
+        }
+    ],
     # NFS servers the pool can reach: address -> exported paths (for SR.probe/create)
     "nfs_servers": dict,
     # iSCSI targets: address -> {iqn, chap: {user, password}, luns: [{id, size_gb, vendor}]}

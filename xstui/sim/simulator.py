@@ -92,6 +92,9 @@ class Simulator:
         # the "now" of the performance data (RRDs): the simulator's clock; a
         # test pins it for figures that never change
         self.clock = clock.now
+        # the snapshot schedules' clock (xstui.sim.schedules): the console's,
+        # or a compressed one while the schedules' runner runs
+        self.schedule_clock = clock.now
         # fault injection on a host's metrics endpoints (xstui.sim.rrd.FAULTS):
         # host -> ("fail" | "garbage" | "slow", seconds for "slow")
         self.metrics_faults: dict[str, tuple[str, float]] = {}

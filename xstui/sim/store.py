@@ -49,6 +49,7 @@ RELATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("VM", "snapshot_of", "VM", "snapshots"),
     ("VM", "parent", "VM", "children"),
     ("VM", "appliance", "VM_appliance", "VMs"),
+    ("VM", "snapshot_schedule", "VMSS", "VMs"),
     ("VDI", "snapshot_of", "VDI", "snapshots"),
     ("task", "subtask_of", "task", "subtasks"),
 )

@@ -351,6 +351,11 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "The VM has a snapshot schedule.",
         "Remove it from the schedule first.",
     ),
+    "VMSS_HAS_VM": (
+        (),
+        "VMs are still in this snapshot schedule.",
+        "Take them out of it first (edit the schedule).",
+    ),
     "NOT_SYSTEM_DOMAIN": (("vm",), "The VM is not a registered system domain.", ""),
     "NOT_SUPPORTED_DURING_UPGRADE": (
         (),

@@ -22,6 +22,13 @@ __getattr__, __dir__, __all__ = exports(
             "search",
             "search_fields",
         ),
+        ".cron": (
+            "CronEntry",
+            "CronSchedule",
+            "RemoveCronSchedule",
+            "cron_entries",
+            "cron_rows",
+        ),
         ".hosts": (
             "HOST_RESTORE_STEPS",
             "HostBackup",
@@ -52,6 +59,16 @@ __getattr__, __dir__, __all__ = exports(
             "compare",
             "dry_run",
             "summarize",
+        ),
+        ".schedules": (
+            "CreateSchedule",
+            "DeleteSchedule",
+            "EditSchedule",
+            "RunScheduleNow",
+            "ScheduleRow",
+            "ToggleSchedule",
+            "schedule_fields",
+            "schedule_rows",
         ),
         ".vms": (
             "BackupVm",

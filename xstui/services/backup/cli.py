@@ -8,7 +8,10 @@ its plan and ``xe`` equivalent, its undo and its audit line.
 - ``xstui backup TARGET pool-db [--to FILE]``: the pool database;
 - ``xstui restore TARGET FILE [--sr NAME] [--restore] [--force]``: an XVA
   imported (to the pool's default SR unless --sr), halted; or VM metadata
-  (a ``.meta.xva`` file or a folder of them).
+  (a ``.meta.xva`` file or a folder of them);
+- ``xstui snapshot-rotate TARGET --name N --keep K --vm UUID...``: what a
+  cron snapshot schedule runs in dom0 where the release has no VMSS (see
+  xstui.services.backup.cron).
 
 Each takes --yes (without it, asks on a terminal and refuses without one),
 --dry-run (the plan and its xe equivalent; nothing changes) and --json (the
@@ -22,6 +25,7 @@ away; 130 Ctrl-C (what was done undone)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -45,6 +49,7 @@ from ...script import (
     live_pool,
     say,
     target_arguments,
+    with_pool,
 )
 from ..values import printable
 
@@ -55,6 +60,7 @@ BACKUP_KINDS = ("vm", "pool-db")
 # XAPI's refusals of an import's file (cut short, not an XVA, from a newer
 # release...): bad input, exit 2 like the console's own checks
 FILE_REFUSED = "IMPORT_"
+MAX_KEPT = 10  # snapshots a schedule keeps at most (Xapi_vmss.assert_retained_snapshots)
 
 
 def backup_arguments(parser) -> None:
@@ -382,6 +388,36 @@ class Meter:
             self.out.flush()
 
 
+# snapshot-rotate ------------------------------------------------------------------
+def _rotate_options(parser) -> None:
+    parser.add_argument("--name", required=True, help="the schedule's name (marks its snapshots)")
+    parser.add_argument("--keep", type=int, required=True, help=f"snapshots kept (1-{MAX_KEPT})")
+    parser.add_argument("--checkpoint", action="store_true", help="with the memory")
+    parser.add_argument("--vm", action="append", default=[], metavar="UUID", help="a VM")
+
+
+def rotate_parser() -> argparse.ArgumentParser:
+    """The options alone: how a cron entry's command line is read back."""
+    parser = argparse.ArgumentParser(prog="xstui snapshot-rotate", add_help=False)
+    _rotate_options(parser)
+    return parser
+
+
+def rotate_arguments(parser) -> None:
+    target_arguments(parser)
+    _rotate_options(parser)
+
+
+def run_rotate(args) -> int:
+    if not 1 <= args.keep <= MAX_KEPT:
+        return fail(f"--keep is 1 to {MAX_KEPT}")
+    if not args.vm:
+        return fail("give the VMs, --vm UUID each")
+    from .cron import rotate
+
+    return with_pool(args, lambda conn: rotate(conn, args))
+
+
 BACKUP_COMMAND = CliCommand(
     "backup",
     "back up a VM to an XVA file (checked), or the pool database, as the Backup screen does",
@@ -393,4 +429,10 @@ RESTORE_COMMAND = CliCommand(
     "import a VM from an XVA file (halted), or VMs from metadata, as the Backup screen does",
     run_restore,
     restore_arguments,
+)
+ROTATE_COMMAND = CliCommand(
+    "snapshot-rotate",
+    "what a cron snapshot schedule runs (releases before 7.2): snapshot VMs, keep the newest N",
+    run_rotate,
+    rotate_arguments,
 )

@@ -31,6 +31,7 @@ from . import (
     vlan,
     vm,
     vm_appliance,
+    vmss,
 )
 
 MODULES = (
@@ -57,6 +58,7 @@ MODULES = (
     auth,
     subject,
     role,
+    vmss,
 )
 
 

@@ -328,6 +328,21 @@ def set_start_delay(ctx: Ctx, self, value):
     return ""
 
 
+@message()
+def set_snapshot_schedule(ctx: Ctx, self, value):
+    """Into a snapshot schedule, or out of it (NULL) (``Xapi_vm``): no VM
+    here can be in a quiesced one (no VSS agent)."""
+    st = ctx.store
+    rec = st.get("VM", self)
+    if value != NULL_REF:
+        if rec["is_a_snapshot"] or rec["is_a_template"] or rec["is_control_domain"]:
+            raise XapiError("OPERATION_NOT_ALLOWED", "only a VM can be in a snapshot schedule")
+        if st.get("VMSS", value)["type"] == "snapshot_with_quiesce":
+            raise XapiError("VM_SNAPSHOT_WITH_QUIESCE_NOT_SUPPORTED", self, "")
+    st.set("VM", self, snapshot_schedule=value)
+    return ""
+
+
 # snapshots -----------------------------------------------------------------------
 @message()
 def snapshot(ctx: Ctx, vm, new_name, ignore_vdis=()):
@@ -470,6 +485,10 @@ def _copy(ctx: Ctx, vm: str, new_name, ignore_vdis, *, op: str, sr: str = NULL_R
             "is_a_template": True if snapshot else rec["is_a_template"],
             "is_default_template": False,
             "is_a_snapshot": snapshot,
+            # a snapshot is in no schedule (Xapi_vm_clone); the schedule's
+            # runner marks its own (is_vmss_snapshot)
+            "snapshot_schedule": NULL_REF if snapshot else rec["snapshot_schedule"],
+            "is_vmss_snapshot": False,
             **links,
             "power_state": state,
             "suspend_VDI": image,
