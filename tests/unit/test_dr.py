@@ -41,6 +41,7 @@ def dr_conn(dr_sim):
 
 
 def attached(conn: Connection) -> bk.FoundSr:
+    wait_for(lambda: conn.cache.table("host"), what="the pool's hosts in the cache")
     found = bk.find_srs(conn, bk.search(WHERE))
     bk.attach_found(conn.cache, found[0], found[0].name).execute(RunContext(conn))
     wait_for(lambda: any(sr.uuid == found[0].uuid for sr in conn.cache.table("sr").values()))

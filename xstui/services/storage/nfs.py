@@ -173,6 +173,8 @@ class AttachExistingSr(Action):
             if any(sr.uuid == uuid for sr in cache.table("sr").values()):
                 raise InvalidInput([f"the pool knows the SR {uuid} already"])
             self.hosts = sorted((h.name_label, h.ref) for h in cache.table("host").values())
+        if not self.hosts:  # the pool not read yet: the SR would be introduced and never attached
+            raise InvalidInput(["the pool's hosts are not known yet: try again in a moment"])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.kind!r}, {self.uuid!r})"  # never the CHAP secret
