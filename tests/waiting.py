@@ -6,6 +6,7 @@ per-test timeout (pytest-timeout, pyproject.toml) is the backstop for a hang."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -14,6 +15,7 @@ T = TypeVar("T")
 
 # long enough for a busy 2-core machine running the suite in parallel
 TIMEOUT = 60.0
+_pause = threading.Event()  # never set: its wait is a pause
 
 
 def _looks(condition: Callable[[], T], timeout: float, what: str | None) -> Iterator[T]:
@@ -33,7 +35,7 @@ def wait_for(condition: Callable[[], T], timeout: float = TIMEOUT, what: str | N
     for value in _looks(condition, timeout, what):
         if value:
             return value
-        time.sleep(delay)
+        _pause.wait(delay)  # not time.sleep: libfaketime (tests/snapshots/test_any_day) fails it
         delay = min(delay * 2, 0.05)
     raise AssertionError("unreachable")
 
