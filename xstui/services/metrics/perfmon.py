@@ -48,18 +48,25 @@ class Variable:
         return f"{self.what} {self.sense} ({self.unit})"
 
 
+MiB = 1024 * 1024
+# typed in the console's units (MiB/s, as every screen shows throughput); perfmon
+# reads bytes/s for network and disk, KiB for free memory, MiB/s for SR I/O
 VM_VARIABLES = (
     Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
-    Variable("network_usage", "Network", "KiB/s", 1024),
-    Variable("disk_usage", "Disk", "KiB/s", 1024),
+    Variable("network_usage", "Network", "MiB/s", MiB),
+    Variable("disk_usage", "Disk", "MiB/s", MiB),
 )
-# a host's, as perfmon sums them: cpu_avg, pif_aggr_rx/tx, memory_free_kib (KiB),
-# and every SR's io_throughput_total_<SR> (MiB/s)
+# a host's, as perfmon sums them: its cpuN averaged, pif_ethN_rx/tx, memory_free_kib
 HOST_VARIABLES = (
     Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
-    Variable("network_usage", "Network", "KiB/s", 1024),
+    Variable("network_usage", "Network", "MiB/s", MiB),
     Variable("memory_free_kib", "Free memory", "MiB", 1024, below=True),
-    Variable("sr_io_throughput_total_per_host", "Storage I/O", "MiB/s", 1),
+)
+# an SR's: its physical_utilisation over its size, and (perfmon's special case, set on
+# the SR but watched by each host with a PBD of it) the host's io_throughput_total_<SR>
+SR_VARIABLES = (
+    Variable("physical_utilisation", "Space used", "%", 0.01, 100),
+    Variable("sr_io_throughput_total_per_host", "I/O on each host", "MiB/s", 1),
 )
 
 
@@ -183,9 +190,9 @@ class SetAlarms(Action):
     variables this console does not edit kept as they were). A subclass
     names the XAPI class, its xe prefix and the variables it edits."""
 
-    wire = ""  # the XAPI class: "VM", "host"
-    xe_class = ""  # xe's prefix: "vm", "host"
-    kind = ""  # in words: "VM", "host"
+    wire = ""  # the XAPI class: "VM", "host", "SR"
+    xe_class = ""  # xe's prefix: "vm", "host", "sr"
+    kind = ""  # in words: "VM", "host", "SR"
     variables: tuple[Variable, ...] = ()
 
     @classmethod
@@ -294,7 +301,14 @@ class SetVmAlarms(SetAlarms):
 
 
 class SetHostAlarms(SetAlarms):
-    """A host's CPU, network, free memory and storage I/O alarms."""
+    """A host's CPU, network and free memory alarms (its I/O on an SR is set on the SR)."""
 
     calls = ("host.remove_from_other_config", "host.add_to_other_config")
     wire, xe_class, kind, variables = "host", "host", "host", HOST_VARIABLES
+
+
+class SetSrAlarms(SetAlarms):
+    """An SR's space alarm, and the I/O alarm each host with the SR attached watches."""
+
+    calls = ("SR.remove_from_other_config", "SR.add_to_other_config")
+    wire, xe_class, kind, variables = "SR", "sr", "SR", SR_VARIABLES
