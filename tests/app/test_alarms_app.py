@@ -146,3 +146,37 @@ async def test_an_srs_alarms_read_malformed_then_set_from_storage_fire_and_show_
         await pilot.press("f10")
         await until(pilot, lambda: "ALARM" in screen_text(app), what="the alert in Logs")
         assert "NFS VM store" in screen_text(app)
+
+
+async def test_logs_says_where_alerts_are_mailed_and_the_keys_that_change_it(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    xapi,
+):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
+        await pilot.press("f10")
+        said = "Mail: No mail alerts (F1 Status, l Load, e sets them)."
+        await until(pilot, lambda: said in screen_text(app), what="the mail line")
+        # set by another client (xe), with what would be markup: shown as typed, live
+        pool = xapi.xenapi.pool.get_all()[0]
+        xapi.xenapi.pool.add_to_other_config(pool, "mail-destination", "[b]ops@example.com")
+        xapi.xenapi.pool.add_to_other_config(pool, "ssmtp-mailhub", "smtp.example.com")
+        await until(
+            pilot,
+            lambda: (
+                "Mail: Alerts mailed to [b]ops@example.com through smtp.example.com, "
+                "priority 3 or more important (F1 Status, l Load, e changes them)."
+                in flat(screen_text(app))
+            ),
+            what="the mail line, redrawn",
+        )
+        text = screen_text(app)
+        assert "HOST_CLOCK_SKEW_DETECTED" in text and not foreign_glyphs(text)
+        for key in ("f1", "l", "e"):  # the keys it names
+            await pilot.press(key)
+        form = await until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen)
+        await until(pilot, lambda: form.query("#field-mailhub"), what="the form, mounted")
+        assert "smtp.example.com" in screen_text(app)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..files import write_atomic
+from ..xapi import views
 from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
 from .health import alert_severity
@@ -209,6 +210,17 @@ def alerts(cache: Cache) -> list[Alert]:
             )
         ]
     return rows
+
+
+def mail_words(cache: Cache) -> tuple[str, bool]:
+    """Where the pool mails its alerts (its other_config, as XAPI's mail-alarm
+    reads it), in words, and whether any go."""
+    from .metrics.mail import MailConfig
+
+    with cache.lock:
+        pool = views.pool(cache)
+        config = MailConfig.of(dict(pool.other_config) if pool is not None else {})
+    return config.words, bool(config.destination)
 
 
 class DismissAlert(Action):
