@@ -170,7 +170,8 @@ def _level(p: Profile, key: int, t: float, span: int, amp: float) -> Sample:
 
 
 def _clamp(sample: Sample, lo: float, hi: float) -> Sample:
-    return tuple(min(hi, max(lo, v)) for v in sample)  # type: ignore[return-value]
+    a, b, c = sample
+    return (min(hi, max(lo, a)), min(hi, max(lo, b)), min(hi, max(lo, c)))
 
 
 def _scaled(sample: Sample, factor: float) -> Sample:
@@ -220,8 +221,15 @@ def _vm_parts(sim, vm: str):
 
     def io(base: float, salt: str) -> Callable[[float, int], Sample]:
         key = _key(p.key, salt)
+        seen: dict[tuple[float, int], Sample] = {}  # the VM's and its host's RRDs share a row
 
         def fn(t: float, span: int) -> Sample:
+            got = seen.get((t, span))
+            if got is None:
+                got = seen[(t, span)] = made(t, span)
+            return got
+
+        def made(t: float, span: int) -> Sample:
             if paused:
                 return (0.0, 0.0, 0.0)
             level = cpu(t, span)[0]
@@ -446,7 +454,15 @@ def host_rrd(sim, host: str) -> Rrd:
             srs.setdefault(sr, []).append((io(p.disk, f"{dev}r"), io(p.disk, f"{dev}w"), 0.5))
 
     def summed(items, which: int) -> Callable[[float, int], Sample]:
+        seen: dict[tuple[float, int], Sample] = {}  # read, write and total share a row
+
         def fn(t: float, span: int) -> Sample:
+            got = seen.get((t, span))
+            if got is None:
+                got = seen[(t, span)] = made(t, span)
+            return got
+
+        def made(t: float, span: int) -> Sample:
             out = [0.0, 0.0, 0.0]
             for item in items:
                 s = item[which](t, span)
@@ -591,9 +607,13 @@ def _best(rrd: Rrd, pdp_interval: int, cf: str | None, start: int) -> list[tuple
     return [a for a in rras if contains(newstart, a)]
 
 
-def updates(rrds: list[Rrd], start: int, interval: int, cf: str | None) -> dict:
+def updates(
+    rrds: list[Rrd], start: int, interval: int, cf: str | None, kept: dict | None = None
+) -> dict:
     """Rrd_updates.create_multi: {start, step, end, legend, rows [(t, values)]},
-    rows newest first."""
+    rows newest first. ``kept``: the rows of an earlier answer of the same
+    shape (its legend and step), reused as rrdd's archives would (what is
+    recorded stays); the newest row is always made afresh."""
     if not rrds:
         raise NoRRA
     last = rrds[0].last_updated
@@ -614,13 +634,27 @@ def updates(rrds: list[Rrd], start: int, interval: int, cf: str | None) -> dict:
                 columns.append((src, CFS.index(cf_)))
     last_cdp = last // step * step
     first_cdp = start // step * step + step
+    recorded: dict[int, list[float]] = {}
+    if kept is not None:
+        shape = (tuple(legend), step)
+        if kept.get("shape") != shape:
+            kept.clear()
+            kept.update(shape=shape, rows={})
+        recorded = kept["rows"]
+        for t in [t for t in recorded if t <= last_cdp - row_cnt * step]:
+            del recorded[t]  # out of the archive
     rows = []
     i = 0
     while i < row_cnt:
         t = last_cdp - i * step
         if t < start:
             break
-        rows.append((t, [src.sample(t, step)[which] for src, which in columns]))
+        values = recorded.get(t) if t != last_cdp else None
+        if values is None:
+            values = [src.sample(t, step)[which] for src, which in columns]
+            if kept is not None:
+                recorded[t] = values
+        rows.append((t, values))
         i += 1
     return {"start": first_cdp, "step": step, "end": last_cdp, "legend": legend, "rows": rows}
 
@@ -824,8 +858,11 @@ def http_get(sim, host: str, path: str, query: dict[str, str]) -> tuple[int, byt
                 with_host=query.get("host", "none") == "true",
                 vm_uuid=query.get("vm_uuid", "all"),
             )
+            # rows already answered to a like query (a refresh, a retry) are reused
+            shape = (host, query.get("host"), query.get("vm_uuid"), interval, cf)
+            kept = sim.rrd_rows.setdefault(shape, {})
             try:
-                u = updates(rrds, start, interval, cf)
+                u = updates(rrds, start, interval, cf, kept)
             except NoRRA:
                 return 500, b"No_RRA_Available\n", "text/plain"
             if "json" in query:
