@@ -77,33 +77,36 @@ def cpu_seconds(pid: int) -> float:
 
 
 def wire(control: str) -> dict[str, int]:
+    """The bytes the simulator's listeners received and sent, and its rrd_updates answered."""
     out = subprocess.run(
         [sys.executable, "-m", "xstui", "sim-ctl", control, "calls", "--password", "bench"],
         capture_output=True,
         text=True,
         check=True,
     )
-    return json.loads(out.stdout).get("wire", {})
+    counts = json.loads(out.stdout)
+    return {**counts.get("wire", {}), "answers": counts["calls"].get("GET /rrd_updates", 0)}
 
 
 def measured(run: Pty, seconds: float, control: str | None) -> dict:
     """``seconds`` of the program on its pty: its CPU share, bytes to the
-    terminal and (with a simulator) on the wire, per refresh."""
+    terminal and (with a simulator) on the wire, per refresh (with a
+    simulator: the refreshes made, its rrd_updates answered over the hosts)."""
     refreshes = seconds / REFRESH_SECONDS
     before = wire(control) if control else {}
     cpu, written, started = cpu_seconds(run.pid), len(run.data), time.monotonic()
     run.read(seconds)
     elapsed = time.monotonic() - started
-    out = {
-        "cpu_share": round((cpu_seconds(run.pid) - cpu) / elapsed, 4),
-        "terminal_bytes_per_refresh": round((len(run.data) - written) / refreshes),
-    }
+    out = {"cpu_share": round((cpu_seconds(run.pid) - cpu) / elapsed, 4)}
     if control:
         after = wire(control)
+        refreshes = (after["answers"] - before["answers"]) / HOSTS
+        out["refreshes"] = round(refreshes, 1)
         out["wire_bytes_per_refresh"] = {
             way: round((after.get(way, 0) - before.get(way, 0)) / refreshes)
             for way in ("received", "sent")
         }
+    out["terminal_bytes_per_refresh"] = round((len(run.data) - written) / refreshes)
     return out
 
 
@@ -200,6 +203,10 @@ def main() -> None:
     screen = top.pop("screen")
     wire_total = sum(top["wire_bytes_per_refresh"].values())
     print(f"{HOSTS} hosts, {VMS} VMs ({service['running_vms']} running); Top tab, 80x24 TERM=linux")
+    print(
+        f"{args.seconds:g} s measured: {top['refreshes']} refreshes of every host "
+        f"(of {args.seconds / REFRESH_SECONDS:g} at one every {REFRESH_SECONDS} s)"
+    )
     print(f"{'per refresh (every 5 s)':34}{'console':>12}{'floor':>12}{'ratio':>8}")
     rows = [
         ("CPU, share of one core", top["cpu_share"], base["cpu_share"]),

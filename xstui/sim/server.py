@@ -201,6 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.sim
         try:
             if url.path in ("/rrd_updates", "/host_rrd", "/vm_rrd"):  # the host's own rrdd
+                sim.count_get(url.path)
                 code, body, ctype = rrd.http_get(sim, self.host_ref or sim.master, url.path, query)
                 transfer.done(None if code == 200 else [f"HTTP {code}"])
                 self._send(code, body, ctype)

@@ -413,6 +413,11 @@ class Simulator:
         with self._calls_lock:
             self.wire[way] += n
 
+    def count_get(self, path: str) -> None:
+        """An HTTP GET answered (``calls["GET /rrd_updates"]``), beside the API calls."""
+        with self._calls_lock:
+            self.calls[f"GET {path}"] += 1
+
     def call_counts(self) -> dict:
         """The API calls answered so far, by method, and the last ones as
         [monotonic seconds, method] (the clock every process of the machine
