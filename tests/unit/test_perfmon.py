@@ -322,3 +322,53 @@ def test_sr_alarms_set_over_http_fire_on_the_sr_and_on_each_of_its_hosts(
     x.SR.add_to_other_config(nfs, "perfmon", "<config><variable>")
     sim.clock = lambda: at + 7200
     assert rrd.perfmon_round(sim) == []
+
+
+@pytest.mark.parametrize(
+    ("cls", "body", "words"),
+    [
+        (
+            "VM",
+            'value: 0.968699\nconfig:\n<variable>\n <name value="cpu_usage"/>\n'
+            ' <alarm_trigger_level value="0.9"/>\n</variable>\n',
+            "CPU usage 96.9 % above the alarm's 90 %",
+        ),
+        (
+            "VM",
+            'value: 3000000\nconfig:\n<variable><name value="network_usage"/>'
+            '<alarm_trigger_level value="2097152"/></variable>',
+            "Network 2.86 MiB/s above the alarm's 2 MiB/s",
+        ),
+        (
+            "Host",
+            'value: 400000\nconfig:\n<variable><name value="memory_free_kib"/>'
+            '<alarm_trigger_level value="524288"/></variable>',
+            "Free memory 391 MiB below the alarm's 512 MiB",
+        ),
+        (
+            "Host",
+            'value: 3.5\nconfig:\n<variable><name value="sr_io_throughput_total_2812859a"/>'
+            '<alarm_trigger_level value="1"/><configured_on class="SR" uuid="u"/></variable>',
+            "I/O on each host 3.5 MiB/s above the alarm's 1 MiB/s",
+        ),
+        (
+            "VM",
+            'value: 0.95\nconfig:\n<variable><name value="fs_usage"/>'
+            '<alarm_trigger_level value="0.9"/></variable>',
+            "fs_usage at 0.95, beyond the alarm's 0.9",
+        ),
+        ("VM", "value: lots\nconfig:\n<variable/>", ""),
+        ("VM", 'value: 1\nconfig:\n<!DOCTYPE x><variable name="a"/>', ""),
+        ("VM", "The VM's disk is full", ""),
+    ],
+)
+def test_an_alarm_message_is_said_in_the_consoles_units(cls, body, words):
+    assert perfmon.alarm_words(cls, body) == words
+
+
+def test_a_level_typed_is_stored_as_typed_not_as_a_float_product():
+    action = perfmon.SetVmAlarms(
+        "OpaqueRef:vm", "u", "web-01", perfmon.Config(), values(cpu_usage="70", disk_usage="0.1")
+    )
+    assert '<alarm_trigger_level value="0.7" />' in action.xml  # 70 * 0.01 is 0.7000000000000001
+    assert '<alarm_trigger_level value="104857.6" />' in action.xml

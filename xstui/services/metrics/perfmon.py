@@ -70,6 +70,41 @@ SR_VARIABLES = (
 )
 
 
+# an ALARM message's class -> the variables this console knows on such an object
+_KNOWN = {"VM": VM_VARIABLES, "Host": HOST_VARIABLES, "SR": SR_VARIABLES}
+
+
+def alarm_words(cls: str, body: str) -> str:
+    """What an ALARM message of perfmon says (``value: V\nconfig:\n<variable>...``),
+    in the console's units: "CPU usage 97 % above the alarm's 90 %"; "" when
+    the body is not perfmon's."""
+    first, _, rest = body.partition("\n")
+    if not first.startswith("value: "):
+        return ""
+    try:
+        value = float(first.removeprefix("value: "))
+        xml = rest[rest.index("<variable") : rest.rindex("</variable>") + len("</variable>")]
+        if "<!" in xml:
+            return ""
+        var = ET.fromstring(xml)
+        values = {child.tag: child.get("value", "") for child in var}
+        name, level = values["name"], float(values["alarm_trigger_level"])
+    except (ValueError, KeyError, ET.ParseError):
+        return ""
+    known = next((v for v in _KNOWN.get(cls, ()) if v.name == name), None)
+    if name.startswith("sr_io_throughput_total_") and cls == "Host":
+        known = SR_VARIABLES[1]  # the per-host variable, renamed for the SR it watches
+    if known is None:
+        return f"{name} at {value:g}, beyond the alarm's {level:g}"
+    sense = values.get("alarm_trigger_sense", "low" if known.below else "high")
+    words = "below" if sense == "low" else "above"
+    unit = known.unit
+    return (
+        f"{known.what} {value / known.scale:.3g} {unit} {words} the alarm's"
+        f" {level / known.scale:g} {unit}"
+    )
+
+
 @dataclass
 class Alarm:
     name: str
@@ -153,7 +188,7 @@ def level(text: str, var: Variable) -> float | None:
         raise InvalidInput([f"{var.label}: the level must be above 0 (leave it empty for none)"])
     if var.most is not None and typed > var.most:
         raise InvalidInput([f"{var.label}: at most {var.most:g}"])
-    return typed * var.scale
+    return float(f"{typed * var.scale:.12g}")  # 70 % is 0.7, not 0.7000000000000001
 
 
 def minutes(text: str, what: str, least: int) -> int:
