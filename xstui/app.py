@@ -299,7 +299,7 @@ class XstuiApp(App):
         """Use a logged-in connection: start its event stream, show Status."""
         if self.connection is not None and self.connection is not connection:
             self._leave_pool()
-        from .services.logs import AlarmWatch  # (not on the path to the first frame)
+        from .services.logs import AlarmWatch  # (kept off the app module's imports)
 
         self.connection = connection
         self.alarms = AlarmWatch()  # the pool's ALARM messages told as they come
