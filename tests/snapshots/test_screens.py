@@ -15,7 +15,6 @@ from xstui.app import XstuiApp
 from xstui.areas import watched_types
 from xstui.demo import demo_target
 from xstui.widgets.countdown import CountdownModal
-from xstui.widgets.form import FormModal
 from xstui.widgets.plan import PlanModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.connection import Connection
