@@ -25,6 +25,7 @@ from .base import AreaScreen
 ALERT_COLUMNS = [("When", 11), ("Severity", 8), ("Alert", 28), ("About", 26)]
 LOG_COLUMNS = [("", 76)]
 FOLLOW_SECONDS = 1.0
+MAIL_KEYS = "F1 Status, l Load, e"  # where the pool's mail alerts are set (screens/status.py)
 REMOTE = (
     "The host's logs are files in its dom0: run xstui local there to read them. From here, "
     "Host > l sends them to a remote syslog server."
@@ -95,7 +96,7 @@ class LogsScreen(AreaScreen):
             build=lambda t: logs.ApplyLogProfile(LocalSystem()),
         ),
     )
-    DRAWN_FROM = frozenset({"message"})
+    DRAWN_FROM = frozenset({"message", "pool"})
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -108,6 +109,7 @@ class LogsScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(initial="alerts"):
             with TabPane("Alerts", id="alerts"):
+                yield Static("", id="alert-mail")
                 yield RowList(ALERT_COLUMNS, id="alert-list", markable=False)
                 yield Static("", id="alert-body")
             with TabPane("Logs (dom0)", id="files"):
@@ -140,7 +142,17 @@ class LogsScreen(AreaScreen):
         self.query_one("#alert-list", RowList).set_rows(
             [(a.ref, (a.when, a.severity, a.name, a.about)) for a in rows]
         )
+        self._draw_mail()
         self._draw_alert()
+
+    def _draw_mail(self) -> None:
+        """Where alerts go, read-only, with the keys that change it."""
+        words, mailed = logs.mail_words(self.conn.cache)
+        text = Text()
+        text.append("Mail: ", style="bold")
+        text.append(words[0].upper() + words[1:])  # the pool's strings: data, never markup
+        text.append(f" ({MAIL_KEYS} {'changes' if mailed else 'sets'} them).")
+        self.query_one("#alert-mail", Static).update(text)
 
     @on(RowList.Moved, "#alert-list")
     def _draw_alert(self) -> None:

@@ -137,9 +137,10 @@ def graphs_act(action: str, kind: str, subject, missing: str, where, sampling, *
 
 
 def alarms_act(key: str, action: str, kind: str, cls, subject, missing: str, **rest) -> Act:
-    """The Act that sets perfmon's alarms of the host or VM under the cursor
-    (a Load or Top tab): what it watches now is read from its other_config at once."""
-    getter = {"host": "host", "vm": "VM"}[kind] + ".get_other_config"
+    """The Act that sets perfmon's alarms of the host, VM or SR under the cursor
+    (a Load or Top tab, the SR list): what it watches now is read from its
+    other_config at once."""
+    getter = {"host": "host", "vm": "VM", "sr": "SR"}[kind] + ".get_other_config"
 
     def read(turn) -> perfmon.Config:
         return perfmon.read(turn.conn.call(getter, turn.subject).get(perfmon.KEY, ""))

@@ -131,7 +131,7 @@ class StatusScreen(AreaScreen):
             "No host under the cursor.",
             show=False,  # the Load tab's head says it
             refuse=_on_load,
-            help="CPU, network, free memory and storage I/O alarms of the host (perfmon)",
+            help="CPU, network and free memory alarms of the host (perfmon; its SR I/O: Storage, w)",
         ),
         Act(
             "e",

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from xstui.services import storage as sto
 from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field, problem_of
+from xstui.services.metrics import perfmon
 from xstui.services.validate import host_or_ip
 from xstui.services.values import size
 from xstui.widgets.choice import ChoiceModal
@@ -20,6 +21,7 @@ from xstui.widgets.wizard import Wizard
 
 from .act import Act
 from .base import AreaScreen
+from .sampling import alarms_act
 
 COLUMNS = [("SR", 20), ("Type", 9), ("Where", 10), ("Used", 34)]
 
@@ -317,6 +319,16 @@ class StorageScreen(AreaScreen):
             help="Rescan the SR for disks made or deleted outside this pool",
             operation=("sr", "scan"),
         ),
+        alarms_act(
+            "w",
+            "sr_alarms",
+            "sr",
+            perfmon.SetSrAlarms,
+            _sr,
+            "Choose an SR in the list.",
+            show=False,  # the details' key line says it
+            help="Space used and per-host I/O alarms of the SR (perfmon)",
+        ),
         Act(
             "v",
             "disks",
@@ -390,7 +402,8 @@ class StorageScreen(AreaScreen):
         text.append("\nMultipathing: ", style="bold")
         text.append(f"on for {', '.join(on)}" if on else "off on every host (M turns it on)")
         text.append(
-            "\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy; s: rescan; v: disks"
+            "\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy; s: rescan;"
+            " v: disks; w: alarms"
         )
         self.query_one("#sr-detail", Static).update(text)
 

@@ -9,6 +9,8 @@ rrd_updates per host every 5 seconds, only while the tab is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -203,6 +205,29 @@ def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
         ("Disk/s", 8),
         (f"{SORT_NAMES[sort]}, 10 min", SPARK),
     )
+
+
+class _SparkCells(Sequence):
+    """A Top row's cells, its sparkline last, made when the row is first drawn:
+    a screen shows twenty of thousands of rows, and a sparkline reads the VM's
+    ten minutes."""
+
+    def __init__(self, cells: tuple[str, ...], spark: Callable[[], str]) -> None:
+        self._cells, self._spark, self._made = cells, spark, None
+
+    def __len__(self) -> int:
+        return len(self._cells) + 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        if isinstance(i, int) and i < 0:
+            i += len(self)
+        if i == len(self._cells):
+            if self._made is None:
+                self._made = self._spark()
+            return self._made
+        return self._cells[i]
 
 
 class VmsScreen(AreaScreen):
@@ -474,18 +499,21 @@ class VmsScreen(AreaScreen):
             if r.reason:
                 cells.append((r.ref, (r.name, r.host, "-", "-", "-", "-", "no data")))
                 continue
-            history = f.history.get(self.top_sort, [])
             cells.append(
                 (
                     r.ref,
-                    (
-                        r.name,
-                        r.host,
-                        cpu_text(f.cpu),
-                        "-" if f.memory is None else size(f.memory),
-                        "-" if f.net is None else size(f.net),
-                        "-" if f.disk is None else size(f.disk),
-                        sparkline(history, SPARK, top=top, glyphs=glyphs),
+                    _SparkCells(
+                        (
+                            r.name,
+                            r.host,
+                            cpu_text(f.cpu),
+                            "-" if f.memory is None else size(f.memory),
+                            "-" if f.net is None else size(f.net),
+                            "-" if f.disk is None else size(f.disk),
+                        ),
+                        lambda f=f: sparkline(
+                            f.history.get(self.top_sort, []), SPARK, top=top, glyphs=glyphs
+                        ),
                     ),
                 )
             )

@@ -301,7 +301,12 @@ class XstuiApp(App):
         """Use a logged-in connection: start its event stream, show Status."""
         if self.connection is not None and self.connection is not connection:
             self._leave_pool()
+        from .services.logs import AlarmWatch  # (kept off the app module's imports)
+
         self.connection = connection
+        self.alarms = AlarmWatch()  # the pool's ALARM messages told as they come
+        if connection.events_running:  # read already: what is there now is known
+            self.alarms.arrived(connection.cache)
         connection.on_change = lambda classes: self.post_message(CacheChanged(frozenset(classes)))
         connection.on_state = lambda state, detail: self.post_message(
             ConnectionStateChanged(state, detail)
@@ -380,6 +385,10 @@ class XstuiApp(App):
         screen = self._area_screen()
         if screen is not None:
             screen.cache_changed(message.classes)
+        alarms = getattr(self, "alarms", None)  # (set once a pool is attached)
+        if "message" in message.classes and alarms is not None and self.connection is not None:
+            for words in alarms.arrived(self.connection.cache):  # perfmon's, said at once
+                self.notify(f"ALARM: {words} (F10 Logs).", severity="warning", timeout=15)
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()

@@ -152,9 +152,20 @@ async def test_a_cpu_alarm_set_from_top_fires_and_shows_in_logs(console, running
         assert "cpu_usage" in sim.store.get("VM", vm)["other_config"]["perfmon"]
         made = rrd.perfmon_round(sim)  # the simulator's perfmon looks: ~70 % is above 50 %
         assert [sim.store.get("message", m)["name"] for m in made] == ["ALARM"]
+        from tests.app.test_backup_app import notes
+
+        await until(  # told at once, wherever the admin is
+            pilot,
+            lambda: (
+                "ALARM: VM sql-prod-01: CPU usage " in notes(app)
+                and "% above the alarm's 50 % (F10 Logs)." in notes(app)
+            ),
+            what="the alarm told",
+        )
         await pilot.press("f10")
         await until(pilot, lambda: "ALARM" in screen_text(app), what="the alert in Logs")
-        assert "sql-prod-01" in screen_text(app)
+        text = flat(screen_text(app))
+        assert "sql-prod-01" in text and "above the alarm's 50 %." in text
 
 
 async def test_enter_shows_the_vms_graphs_over_10_min_2_h_and_a_week(

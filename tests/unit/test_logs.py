@@ -71,3 +71,40 @@ def test_alerts_newest_first_and_dismissed(connection, running_sim):
         what="the alert gone",
     )
     assert rows[0].ref not in running_sim.sim.store.table("message")
+
+
+def test_only_alarms_that_arrive_are_told_and_said_in_words(connection, running_sim, xapi):
+    """AlarmWatch: perfmon's ALARMs of the first read are known already; one
+    raised later is told once, in the console's units; other messages are not."""
+    from xstui import clock
+    from xstui.services.metrics import perfmon
+    from xstui.sim import rrd
+
+    sim = running_sim.sim
+    sim.perfmon_stop.set()
+    at = clock.now()
+    sim.clock = lambda: at
+    x = xapi.xenapi
+    sql = x.VM.get_by_name_label("sql-prod-01")[0]  # ~70 % CPU
+    old = '<config><variable><name value="cpu_usage"/><alarm_trigger_level value="0.5"/>'
+    x.VM.add_to_other_config(sql, "perfmon", old + "</variable></config>")
+    assert len(rrd.perfmon_round(sim)) == 1  # before the console looks
+    connection.start_events()
+    wait_for(lambda: any(m.name == "ALARM" for m in connection.cache.table("message").values()))
+    watch = logs.AlarmWatch()
+    assert watch.arrived(connection.cache) == []  # the first read: known already
+    web = x.VM.get_by_name_label("web-01")[0]  # ~10 %
+    action = perfmon.SetVmAlarms(
+        web,
+        x.VM.get_uuid(web),
+        "web-01",
+        perfmon.Config(),
+        {"cpu_usage": "2", "network_usage": "", "disk_usage": "", "period": "1", "inhibit": "60"},
+    )
+    action.execute(RunContext(connection))
+    assert len(rrd.perfmon_round(sim)) == 1  # sql-prod-01 is within its hour of quiet
+    wait_for(lambda: len(logs.alerts(connection.cache)) == len(sim.store.table("message")))
+    told = watch.arrived(connection.cache)
+    assert len(told) == 1 and told[0].startswith("VM web-01: CPU usage ")
+    assert told[0].endswith("% above the alarm's 2 %")
+    assert watch.arrived(connection.cache) == []  # told once

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..files import write_atomic
+from ..xapi import views
 from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
 from .health import alert_severity
@@ -188,6 +189,16 @@ class Alert:
     body: str
 
 
+def _said(message) -> str:
+    """A message's body; perfmon's ALARM said in words first."""
+    if message.name != "ALARM":
+        return message.body
+    from .metrics.perfmon import alarm_words
+
+    words = alarm_words(message.cls, message.body)
+    return f"{words}.\n{message.body}" if words else message.body
+
+
 def alerts(cache: Cache) -> list[Alert]:
     """The pool's messages, newest first, with the object they are about."""
     with cache.lock:
@@ -202,13 +213,45 @@ def alerts(cache: Cache) -> list[Alert]:
                 alert_severity(m.priority),
                 m.name,
                 f"{m.cls} {by_uuid.get(m.obj_uuid, m.obj_uuid[:8])}",
-                m.body,
+                _said(m),
             )
             for m in sorted(
                 cache.table("message").values(), key=lambda m: m.timestamp or NEVER, reverse=True
             )
         ]
     return rows
+
+
+def mail_words(cache: Cache) -> tuple[str, bool]:
+    """Where the pool mails its alerts (its other_config, as XAPI's mail-alarm
+    reads it), in words, and whether any go."""
+    from .metrics.mail import MailConfig
+
+    with cache.lock:
+        pool = views.pool(cache)
+        config = MailConfig.of(dict(pool.other_config) if pool is not None else {})
+    return config.words, bool(config.destination)
+
+
+class AlarmWatch:
+    """perfmon's ALARM messages that arrive while the console runs (those of
+    its first read of the pool are known already): what to tell the admin."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] | None = None
+
+    def arrived(self, cache: Cache) -> list[str]:
+        """Each new ALARM in words: "VM web-01: CPU usage 97 % above the alarm's 90 %"."""
+        from .metrics.perfmon import alarm_words
+
+        with cache.lock:
+            now = {ref for ref, m in cache.table("message").items() if m.name == "ALARM"}
+        new, self.seen = (set() if self.seen is None else now - self.seen), now
+        return [
+            f"{a.about}: {alarm_words(m.cls, m.body) or 'ALARM'}"
+            for a in alerts(cache)
+            if a.ref in new and (m := cache.get("message", a.ref)) is not None
+        ]
 
 
 class DismissAlert(Action):

@@ -171,7 +171,8 @@ def _level(p: Profile, key: int, t: float, span: int, amp: float) -> Sample:
 
 
 def _clamp(sample: Sample, lo: float, hi: float) -> Sample:
-    return tuple(min(hi, max(lo, v)) for v in sample)  # type: ignore[return-value]
+    a, b, c = sample
+    return (min(hi, max(lo, a)), min(hi, max(lo, b)), min(hi, max(lo, c)))
 
 
 def _scaled(sample: Sample, factor: float) -> Sample:
@@ -221,8 +222,15 @@ def _vm_parts(sim, vm: str):
 
     def io(base: float, salt: str) -> Callable[[float, int], Sample]:
         key = _key(p.key, salt)
+        seen: dict[tuple[float, int], Sample] = {}  # the VM's and its host's RRDs share a row
 
         def fn(t: float, span: int) -> Sample:
+            got = seen.get((t, span))
+            if got is None:
+                got = seen[(t, span)] = made(t, span)
+            return got
+
+        def made(t: float, span: int) -> Sample:
             if paused:
                 return (0.0, 0.0, 0.0)
             level = cpu(t, span)[0]
@@ -444,7 +452,15 @@ def host_rrd(sim, host: str) -> Rrd:
             srs.setdefault(sr, []).append((io(p.disk, f"{dev}r"), io(p.disk, f"{dev}w"), 0.5))
 
     def summed(items, which: int) -> Callable[[float, int], Sample]:
+        seen: dict[tuple[float, int], Sample] = {}  # read, write and total share a row
+
         def fn(t: float, span: int) -> Sample:
+            got = seen.get((t, span))
+            if got is None:
+                got = seen[(t, span)] = made(t, span)
+            return got
+
+        def made(t: float, span: int) -> Sample:
             out = [0.0, 0.0, 0.0]
             for item in items:
                 s = item[which](t, span)
@@ -589,9 +605,13 @@ def _best(rrd: Rrd, pdp_interval: int, cf: str | None, start: int) -> list[tuple
     return [a for a in rras if contains(newstart, a)]
 
 
-def updates(rrds: list[Rrd], start: int, interval: int, cf: str | None) -> dict:
+def updates(
+    rrds: list[Rrd], start: int, interval: int, cf: str | None, kept: dict | None = None
+) -> dict:
     """Rrd_updates.create_multi: {start, step, end, legend, rows [(t, values)]},
-    rows newest first."""
+    rows newest first. ``kept``: the rows of an earlier answer of the same
+    shape (its legend and step), reused as rrdd's archives would (what is
+    recorded stays); the newest row is always made afresh."""
     if not rrds:
         raise NoRRA
     last = rrds[0].last_updated
@@ -612,13 +632,27 @@ def updates(rrds: list[Rrd], start: int, interval: int, cf: str | None) -> dict:
                 columns.append((src, CFS.index(cf_)))
     last_cdp = last // step * step
     first_cdp = start // step * step + step
+    recorded: dict[int, list[float]] = {}
+    if kept is not None:
+        shape = (tuple(legend), step)
+        if kept.get("shape") != shape:
+            kept.clear()
+            kept.update(shape=shape, rows={})
+        recorded = kept["rows"]
+        for t in [t for t in recorded if t <= last_cdp - row_cnt * step]:
+            del recorded[t]  # out of the archive
     rows = []
     i = 0
     while i < row_cnt:
         t = last_cdp - i * step
         if t < start:
             break
-        rows.append((t, [src.sample(t, step)[which] for src, which in columns]))
+        values = recorded.get(t) if t != last_cdp else None
+        if values is None:
+            values = [src.sample(t, step)[which] for src, which in columns]
+            if kept is not None:
+                recorded[t] = values
+        rows.append((t, values))
         i += 1
     return {"start": first_cdp, "step": step, "end": last_cdp, "legend": legend, "rows": rows}
 
@@ -822,8 +856,11 @@ def http_get(sim, host: str, path: str, query: dict[str, str]) -> tuple[int, byt
                 with_host=query.get("host", "none") == "true",
                 vm_uuid=query.get("vm_uuid", "all"),
             )
+            # rows already answered to a like query (a refresh, a retry) are reused
+            shape = (host, query.get("host"), query.get("vm_uuid"), interval, cf)
+            kept = sim.rrd_rows.setdefault(shape, {})
             try:
-                u = updates(rrds, start, interval, cf)
+                u = updates(rrds, start, interval, cf, kept)
             except NoRRA:
                 return 500, b"No_RRA_Available\n", "text/plain"
             if "json" in query:
@@ -864,31 +901,134 @@ def _perfmon_config(text: str) -> list[dict[str, str]]:
     return [{c.tag: c.get("value", "") for c in var} for var in root.findall("variable")]
 
 
+_SR_IO = re.compile(r"sr_io_throughput_total_[0-9a-f]{8}")
+PER_HOST = "sr_io_throughput_total_per_host"  # set on an SR, watched by each of its hosts
+
+
 def _variable(rrd: Rrd, kind: str, name: str) -> list[Source]:
-    """The data sources a perfmon variable sums."""
+    """The data sources a perfmon variable sums (perfmon's default rrd_regex)."""
     names = [s.name for s in rrd.sources]
     if name == "cpu_usage":
         wanted = ["cpu_avg"] if kind == "host" else [n for n in names if re.fullmatch(r"cpu\d+", n)]
     elif name == "network_usage":
-        prefix = ("pif_aggr_",) if kind == "host" else ("vif_",)
-        wanted = [n for n in names if n.startswith(prefix) and n.endswith(("_rx", "_tx"))]
-    elif name == "disk_usage":
-        wanted = [n for n in names if n.startswith("vbd_") and n.endswith(("_read", "_write"))]
-    elif name == "sr_io_throughput_total_per_host" and kind == "host":
-        wanted = [n for n in names if n.startswith("io_throughput_total_")]
+        pattern = r"pif_eth\d+_[rt]x" if kind == "host" else r"vif_\d+_[rt]x"
+        wanted = [n for n in names if re.fullmatch(pattern, n)]
+    elif name == "disk_usage" and kind == "vm":
+        wanted = [n for n in names if re.fullmatch(r"vbd_(xvd|hd)[a-z]+_(read|write)", n)]
+    elif kind == "host" and _SR_IO.fullmatch(name):
+        wanted = [name[3:]]  # io_throughput_total_<SR uuid[:8]>
+    elif name in ("memory_free_kib", "memory_internal_free"):
+        wanted = [name]
     else:
-        wanted = [name] if name in names else []
+        wanted = []  # perfmon has no default for it: a configuration error, nothing watched
     return [s for s in rrd.sources if s.name in wanted]
 
 
+def _settings(var: dict[str, str]) -> tuple[str, float, int, float] | None:
+    """(name, level, trigger period, inhibit period); None when perfmon cannot read them."""
+    try:
+        name = var["name"]
+        level = float(var["alarm_trigger_level"])
+        period = max(STEP, int(float(var.get("alarm_trigger_period", "60"))))
+        inhibit = float(var.get("alarm_auto_inhibit_period", "3600"))
+    except (KeyError, ValueError):
+        return None
+    return name, level, period, inhibit
+
+
+def _summed(sources: list[Source], name: str, now: float, period: int) -> float | None:
+    """The variable's value over its trigger period (cpu averaged, the rest summed)."""
+    if not sources:
+        return None
+    values = [s.sample(now, period // STEP * STEP)[0] for s in sources]
+    if any(math.isnan(v) for v in values):
+        return None
+    return sum(values) / len(values) if name == "cpu_usage" else sum(values)
+
+
+def _alarm(
+    sim, now: float, cls: str, uuid: str, var: dict[str, str], value: float, more: str = ""
+) -> str | None:
+    """The ALARM message perfmon makes for ``var`` at ``value`` on the object
+    (``more``: XML added to the variable in its body), unless the value is on
+    the good side of the level or the variable fired within its inhibit period."""
+    name, level, _period, inhibit = _settings(var)  # type: ignore[misc]
+    low = var.get("alarm_trigger_sense", "low" if name in _LOW else "high") == "low"
+    if not (value < level if low else value > level):
+        return None
+    key = (uuid, name)
+    last = sim.perfmon_fired.get(key)
+    if last is not None and now - last < inhibit:
+        return None
+    sim.perfmon_fired[key] = now
+    body = "".join(f'<{t} value="{_esc(v)}"/>' for t, v in var.items()) + more
+    return sim.store.create(
+        "message",
+        {
+            "name": "ALARM",
+            "priority": int(float(var.get("alarm_priority", "3") or 3)),
+            "cls": cls,
+            "obj_uuid": uuid,
+            "timestamp": XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(now))),
+            "body": f"value: {value:f}\nconfig:\n<variable>{body}</variable>",
+        },
+    )
+
+
+def _sr_looks(sim, now: float, rrds: dict[str, Rrd]) -> list[str]:
+    """perfmon's looks at the SRs' configurations: physical_utilisation (its
+    used space over its size) raises an ALARM on the SR; the per-host I/O
+    variable becomes, on each host with a PBD of the SR, a variable over that
+    host's io_throughput_total_<SR> (unless the host sets its own), whose ALARM
+    is the host's and names the SR it was configured on."""
+    st, made = sim.store, []
+    for rec in st.table("SR").values():
+        for var in _perfmon_config(rec["other_config"].get("perfmon", "")):
+            read = _settings(var)
+            if read is None or "rrd_regex" in var:
+                continue
+            name, _level, period, _inhibit = read
+            if name == "physical_utilisation":
+                size = float(rec["physical_size"] or 0)
+                if size > 0:
+                    used = float(rec["physical_utilisation"] or 0) / size
+                    made.append(_alarm(sim, now, "SR", rec["uuid"], var, used))
+                continue
+            if name != PER_HOST:
+                continue
+            short = rec["uuid"][:8]
+            for pbd in rec["PBDs"]:
+                if not st.exists("PBD", pbd):
+                    continue
+                host = st.get("PBD", pbd)["host"]
+                hrec = st.get("host", host)
+                own = _perfmon_config(hrec["other_config"].get("perfmon", ""))
+                if any(v.get("name") == f"sr_io_throughput_total_{short}" for v in own):
+                    continue  # the host's own setting takes priority
+                if host not in rrds:
+                    rrds[host] = host_rrd(sim, host)
+                sources = [
+                    s for s in rrds[host].sources if s.name == f"io_throughput_total_{short}"
+                ]
+                value = _summed(sources, name, now, period)
+                if value is None:
+                    continue
+                moved = {**var, "name": f"sr_io_throughput_total_{short}"}
+                where = f'<configured_on class="SR" uuid="{_esc(rec["uuid"])}"/>'
+                made.append(_alarm(sim, now, "Host", hrec["uuid"], moved, value, where))
+    return [m for m in made if m]
+
+
 def perfmon_round(sim) -> list[str]:
-    """One look of perfmon at every running VM and every host: a variable
-    beyond its level on average over its trigger period, and not fired within
-    its inhibit period, raises an ALARM message on the object. The messages made."""
+    """One look of perfmon at every running VM, every host and every SR: a
+    variable beyond its level on average over its trigger period, and not
+    fired within its inhibit period, raises an ALARM message on the object.
+    The messages made."""
     st = sim.store
-    made = []
+    made: list[str | None] = []
     with st.lock:
         now = float(_now(sim))
+        rrds: dict[str, Rrd] = {}
         objects = [("host", h, host_rrd) for h in st.table("host")]
         objects += [
             ("vm", v, vm_rrd)
@@ -901,42 +1041,16 @@ def perfmon_round(sim) -> list[str]:
             if not variables:
                 continue
             found = make(sim, ref)
+            if kind == "host":
+                rrds[ref] = found
             for var in variables:
-                try:
-                    name = var["name"]
-                    level = float(var["alarm_trigger_level"])
-                    period = max(STEP, int(float(var.get("alarm_trigger_period", "60"))))
-                    inhibit = float(var.get("alarm_auto_inhibit_period", "3600"))
-                except (KeyError, ValueError):
+                read = _settings(var)
+                if read is None:
                     continue  # perfmon skips a variable it cannot read
-                sources = _variable(found, kind, name)
-                if not sources:
-                    continue
-                span = period // STEP * STEP
-                values = [s.sample(now, span)[0] for s in sources]
-                if any(math.isnan(v) for v in values):
-                    continue
-                value = sum(values) / len(values) if name == "cpu_usage" else sum(values)
-                low = var.get("alarm_trigger_sense", "low" if name in _LOW else "high") == "low"
-                if (value >= level) == low and value != level:
-                    continue
-                key = (rec["uuid"], name)
-                last = sim.perfmon_fired.get(key)
-                if last is not None and now - last < inhibit:
-                    continue
-                sim.perfmon_fired[key] = now
-                body = "".join(f'<{t} value="{_esc(v)}"/>' for t, v in var.items())
-                made.append(
-                    st.create(
-                        "message",
-                        {
-                            "name": "ALARM",
-                            "priority": int(float(var.get("alarm_priority", "3") or 3)),
-                            "cls": "Host" if kind == "host" else "VM",
-                            "obj_uuid": rec["uuid"],
-                            "timestamp": XDate(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(now))),
-                            "body": f"value: {value:f}\nconfig:\n<variable>{body}</variable>",
-                        },
-                    )
-                )
-    return made
+                name, _level, period, _inhibit = read
+                value = _summed(_variable(found, kind, name), name, now, period)
+                if value is not None:
+                    cls = "Host" if kind == "host" else "VM"
+                    made.append(_alarm(sim, now, cls, rec["uuid"], var, value))
+        made += _sr_looks(sim, now, rrds)
+    return [m for m in made if m]

@@ -41,6 +41,31 @@ TLS_HANDSHAKE_SECONDS = 10
 SMALL_REPLY = 1 << 20  # bytes: a reply this small goes out with its headers
 
 
+class _Counted:
+    """A connection's file, its bytes counted in the simulator's ``wire``
+    ("received" or "sent"): what a client costs on the wire, headers included."""
+
+    def __init__(self, file, sim: Simulator, way: str) -> None:
+        self._file, self._sim, self._way = file, sim, way
+
+    def _counted(self, data):
+        self._sim.count_wire(self._way, len(data))
+        return data
+
+    def read(self, *args):
+        return self._counted(self._file.read(*args))
+
+    def readline(self, *args):
+        return self._counted(self._file.readline(*args))
+
+    def write(self, data):
+        self._sim.count_wire(self._way, len(data))
+        return self._file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "xapi"
@@ -57,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
             # a reply goes out at once instead of waiting ~40 ms for the
             # client's delayed ACK on a kept-alive connection
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile = _Counted(self.rfile, self.sim, "received")
+        self.wfile = _Counted(self.wfile, self.sim, "sent")
         self.server.open_connections.add(self.connection)
 
     def finish(self):
@@ -174,6 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.sim
         try:
             if url.path in ("/rrd_updates", "/host_rrd", "/vm_rrd"):  # the host's own rrdd
+                sim.count_get(url.path)
                 code, body, ctype = rrd.http_get(sim, self.host_ref or sim.master, url.path, query)
                 transfer.done(None if code == 200 else [f"HTTP {code}"])
                 self._send(code, body, ctype)

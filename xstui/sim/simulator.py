@@ -67,6 +67,7 @@ class Simulator:
         # seconds): what a client costs (xstui sim-ctl URL calls)
         self.calls: Counter[str] = Counter()
         self.call_log: deque[tuple[float, str]] = deque(maxlen=10000)
+        self.wire: Counter[str] = Counter()  # bytes "received" and "sent", HTTP headers included
         self._calls_lock = threading.Lock()
         # the API release this pool runs (the newest unless a scenario says
         # ``api:``), and messages hidden on top ("host.reset_server_certificate"):
@@ -101,6 +102,8 @@ class Simulator:
         # perfmon (xstui.sim.rrd.perfmon_round): when each (object uuid,
         # variable) last raised its ALARM; its looks run while ``perfmon`` is set
         self.perfmon_fired: dict[tuple[str, str], float] = {}
+        # rrd_updates' rows answered, per host and query shape (xstui.sim.rrd.updates)
+        self.rrd_rows: dict[tuple, dict] = {}
         self.perfmon_stop = threading.Event()
 
     def start_perfmon(self, seconds: float) -> None:
@@ -411,12 +414,26 @@ class Simulator:
             raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
 
+    def count_wire(self, way: str, n: int) -> None:
+        with self._calls_lock:
+            self.wire[way] += n
+
+    def count_get(self, path: str) -> None:
+        """An HTTP GET answered (``calls["GET /rrd_updates"]``), beside the API calls."""
+        with self._calls_lock:
+            self.calls[f"GET {path}"] += 1
+
     def call_counts(self) -> dict:
         """The API calls answered so far, by method, and the last ones as
         [monotonic seconds, method] (the clock every process of the machine
-        shares: a benchmark tells which came before what it saw)."""
+        shares: a benchmark tells which came before what it saw); the bytes
+        its listeners received and sent (every call and HTTP GET, as on the wire)."""
         with self._calls_lock:
-            return {"calls": dict(self.calls), "log": [list(c) for c in self.call_log]}
+            return {
+                "calls": dict(self.calls),
+                "log": [list(c) for c in self.call_log],
+                "wire": dict(self.wire),
+            }
 
     def take_drop(self, name: str) -> str:
         """The drop injected for this call of ``name`` (a method, or an HTTP

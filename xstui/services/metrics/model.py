@@ -50,6 +50,7 @@ class _Feed:
     reason: str = ""  # why there is no data ("" when there is)
     # (kind, uuid) -> data source -> {t: value}
     series: dict[tuple[str, str], dict[str, dict[int, float]]] = field(default_factory=dict)
+    times: list[int] = field(default_factory=list)  # the rows' times, oldest first
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class Metrics:
             for ref, live in hosts.items():
                 feed = self.feeds.setdefault(ref, _Feed())
                 if not live:
-                    feed.reason, feed.series = "the host is not live (its metrics say so)", {}
+                    feed.reason = "the host is not live (its metrics say so)"
+                    feed.series, feed.times = {}, []
         todo = [ref for ref, live in hosts.items() if live]
         if not todo:
             return
@@ -161,14 +163,14 @@ class Metrics:
             self.bytes_read += len(body)
             feed = self.feeds.setdefault(host, _Feed())
             if fresh:
-                feed.series = {}
+                feed.series, feed.times = {}, []
             _merge(feed, updates)
             feed.end, feed.fetched, feed.reason = updates.end, self.clock(), ""
 
     def _failed(self, host: str, reason: str) -> None:
         with self.lock:
             feed = self.feeds.setdefault(host, _Feed())
-            feed.reason, feed.series, feed.end = reason, {}, None
+            feed.reason, feed.series, feed.times, feed.end = reason, {}, [], None
 
     # reading --------------------------------------------------------------------------
     def reason(self, host: str) -> str:
@@ -177,16 +179,16 @@ class Metrics:
             return "not asked yet" if feed is None else feed.reason
 
     def _series(self, host: str, kind: str, uuid: str, unasked: str):
-        """``(series, "")`` for one object from ``host``'s feed; ``(None, why)``
-        when the feed has nothing yet (``unasked`` when never asked) and
-        ``(None, "")`` when the feed answered without this object.  Holds
-        ``self.lock``."""
+        """``(series, "", times)`` for one object from ``host``'s feed (the
+        feed's row times); ``(None, why, [])`` when the feed has nothing yet
+        (``unasked`` when never asked) and ``(None, "", [])`` when the feed
+        answered without this object.  Holds ``self.lock``."""
         feed = self.feeds.get(host)
         if feed is None:
-            return None, unasked
+            return None, unasked, []
         if feed.reason or feed.end is None:
-            return None, feed.reason or "no answer yet"
-        return feed.series.get((kind, uuid)), ""
+            return None, feed.reason or "no answer yet", []
+        return feed.series.get((kind, uuid)), "", feed.times
 
     def hosts(self, cache) -> list[Row]:
         """Every host of the pool, by name."""
@@ -195,11 +197,11 @@ class Metrics:
             hosts = [(ref, h.name_label, h.uuid) for ref, h in cache.table("host").items()]
         with self.lock:
             for ref, name, uuid in hosts:
-                series, why = self._series(ref, "host", uuid, "not asked yet")
+                series, why, times = self._series(ref, "host", uuid, "not asked yet")
                 if series is None:
                     out.append(Row(ref, name, name, Figures(), why or _NO_HOST_FIGURES))
                 else:
-                    out.append(Row(ref, name, name, host_figures(series)))
+                    out.append(Row(ref, name, name, host_figures(series, times)))
         return sorted(out, key=lambda r: r.name.lower())
 
     def vms(self, cache, sort: str = "cpu") -> list[Row]:
@@ -216,12 +218,12 @@ class Metrics:
         out = []
         with self.lock:
             for ref, name, uuid, host, host_name in vms:
-                series, why = self._series(host, "vm", uuid, "no answer yet")
+                series, why, times = self._series(host, "vm", uuid, "no answer yet")
                 if series is None:
                     why = f"its host: {why}" if why else _NO_VM_FIGURES
                     out.append(Row(ref, name, host_name, Figures(), why))
                 else:
-                    out.append(Row(ref, name, host_name, vm_figures(series)))
+                    out.append(Row(ref, name, host_name, vm_figures(series, times)))
         out.sort(key=lambda r: (-r.figures.value(sort), r.name.lower()))
         return out
 
@@ -243,6 +245,9 @@ def _merge(feed: _Feed, updates: Updates, window: int = WINDOW) -> None:
         for points in by_ds.values():
             for t in [t for t in points if t <= keep_from]:
                 del points[t]
+    feed.times = sorted(
+        {t for t in feed.times if t > keep_from} | {t for t, _ in updates.rows if t > keep_from}
+    )
 
 
 def _times(series: dict[str, dict[int, float]]) -> list[int]:
@@ -276,8 +281,9 @@ def _cpus(at: dict[str, float]) -> list[float]:
     return [v for k, v in at.items() if k.startswith("cpu") and k[3:].isdigit()]
 
 
-def host_figures(series: dict[str, dict[int, float]]) -> Figures:
-    times = _times(series)
+def host_figures(series: dict[str, dict[int, float]], times: list[int] | None = None) -> Figures:
+    """``times``: the rows' times when known (a feed's), else read from the series."""
+    times = _times(series) if times is None else times
 
     def cpu(at):
         avg = at.get("cpu_avg", math.nan)
@@ -300,8 +306,9 @@ def host_figures(series: dict[str, dict[int, float]]) -> Figures:
     )
 
 
-def vm_figures(series: dict[str, dict[int, float]]) -> Figures:
-    times = _times(series)
+def vm_figures(series: dict[str, dict[int, float]], times: list[int] | None = None) -> Figures:
+    """``times``: the rows' times when known (a feed's), else read from the series."""
+    times = _times(series) if times is None else times
 
     def used(at):
         memory, free = at.get("memory", math.nan), at.get("memory_internal_free", math.nan)

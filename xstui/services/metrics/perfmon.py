@@ -48,19 +48,61 @@ class Variable:
         return f"{self.what} {self.sense} ({self.unit})"
 
 
+MiB = 1024 * 1024
+# typed in the console's units (MiB/s, as every screen shows throughput); perfmon
+# reads bytes/s for network and disk, KiB for free memory, MiB/s for SR I/O
 VM_VARIABLES = (
     Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
-    Variable("network_usage", "Network", "KiB/s", 1024),
-    Variable("disk_usage", "Disk", "KiB/s", 1024),
+    Variable("network_usage", "Network", "MiB/s", MiB),
+    Variable("disk_usage", "Disk", "MiB/s", MiB),
 )
-# a host's, as perfmon sums them: cpu_avg, pif_aggr_rx/tx, memory_free_kib (KiB),
-# and every SR's io_throughput_total_<SR> (MiB/s)
+# a host's, as perfmon sums them: its cpuN averaged, pif_ethN_rx/tx, memory_free_kib
 HOST_VARIABLES = (
     Variable("cpu_usage", "CPU usage", "%", 0.01, 100),
-    Variable("network_usage", "Network", "KiB/s", 1024),
+    Variable("network_usage", "Network", "MiB/s", MiB),
     Variable("memory_free_kib", "Free memory", "MiB", 1024, below=True),
-    Variable("sr_io_throughput_total_per_host", "Storage I/O", "MiB/s", 1),
 )
+# an SR's: its physical_utilisation over its size, and (perfmon's special case, set on
+# the SR but watched by each host with a PBD of it) the host's io_throughput_total_<SR>
+SR_VARIABLES = (
+    Variable("physical_utilisation", "Space used", "%", 0.01, 100),
+    Variable("sr_io_throughput_total_per_host", "I/O on each host", "MiB/s", 1),
+)
+
+
+# an ALARM message's class -> the variables this console knows on such an object
+_KNOWN = {"VM": VM_VARIABLES, "Host": HOST_VARIABLES, "SR": SR_VARIABLES}
+
+
+def alarm_words(cls: str, body: str) -> str:
+    """What an ALARM message of perfmon says (``value: V\nconfig:\n<variable>...``),
+    in the console's units: "CPU usage 97 % above the alarm's 90 %"; "" when
+    the body is not perfmon's."""
+    first, _, rest = body.partition("\n")
+    if not first.startswith("value: "):
+        return ""
+    try:
+        value = float(first.removeprefix("value: "))
+        xml = rest[rest.index("<variable") : rest.rindex("</variable>") + len("</variable>")]
+        if "<!" in xml:
+            return ""
+        var = ET.fromstring(xml)
+        values = {child.tag: child.get("value", "") for child in var}
+        name, level = values["name"], float(values["alarm_trigger_level"])
+    except (ValueError, KeyError, ET.ParseError):
+        return ""
+    known = next((v for v in _KNOWN.get(cls, ()) if v.name == name), None)
+    if name.startswith("sr_io_throughput_total_") and cls == "Host":
+        known = SR_VARIABLES[1]  # the per-host variable, renamed for the SR it watches
+    if known is None:
+        return f"{name} at {value:g}, beyond the alarm's {level:g}"
+    sense = values.get("alarm_trigger_sense", "low" if known.below else "high")
+    words = "below" if sense == "low" else "above"
+    unit = known.unit
+    return (
+        f"{known.what} {value / known.scale:.3g} {unit} {words} the alarm's"
+        f" {level / known.scale:g} {unit}"
+    )
 
 
 @dataclass
@@ -146,7 +188,7 @@ def level(text: str, var: Variable) -> float | None:
         raise InvalidInput([f"{var.label}: the level must be above 0 (leave it empty for none)"])
     if var.most is not None and typed > var.most:
         raise InvalidInput([f"{var.label}: at most {var.most:g}"])
-    return typed * var.scale
+    return float(f"{typed * var.scale:.12g}")  # 70 % is 0.7, not 0.7000000000000001
 
 
 def minutes(text: str, what: str, least: int) -> int:
@@ -183,9 +225,9 @@ class SetAlarms(Action):
     variables this console does not edit kept as they were). A subclass
     names the XAPI class, its xe prefix and the variables it edits."""
 
-    wire = ""  # the XAPI class: "VM", "host"
-    xe_class = ""  # xe's prefix: "vm", "host"
-    kind = ""  # in words: "VM", "host"
+    wire = ""  # the XAPI class: "VM", "host", "SR"
+    xe_class = ""  # xe's prefix: "vm", "host", "sr"
+    kind = ""  # in words: "VM", "host", "SR"
     variables: tuple[Variable, ...] = ()
 
     @classmethod
@@ -294,7 +336,14 @@ class SetVmAlarms(SetAlarms):
 
 
 class SetHostAlarms(SetAlarms):
-    """A host's CPU, network, free memory and storage I/O alarms."""
+    """A host's CPU, network and free memory alarms (its I/O on an SR is set on the SR)."""
 
     calls = ("host.remove_from_other_config", "host.add_to_other_config")
     wire, xe_class, kind, variables = "host", "host", "host", HOST_VARIABLES
+
+
+class SetSrAlarms(SetAlarms):
+    """An SR's space alarm, and the I/O alarm each host with the SR attached watches."""
+
+    calls = ("SR.remove_from_other_config", "SR.add_to_other_config")
+    wire, xe_class, kind, variables = "SR", "sr", "SR", SR_VARIABLES
