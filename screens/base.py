@@ -277,16 +277,35 @@ class AreaScreen(Screen):
         return None if self.refusal(action) else True  # None: shown disabled
 
     def on_key(self, event: events.Key) -> None:
-        """A disabled action's key says why instead of doing nothing."""
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and event.key in self.app.keys_of(binding):
-                reason = self.refusal(binding.action)
-                if reason and self.check_action(binding.action, ()) is None:
-                    event.stop()
-                    self.app.notify(
-                        f"{binding.description}: {reason}.", severity="warning", timeout=6
-                    )
-                    return
+        """A disabled action's key says why instead of doing nothing; the key
+        of an action of another tab says which tab, and the key that shows it."""
+        mine = [
+            b for b in self.BINDINGS if isinstance(b, Binding) and event.key in self.app.keys_of(b)
+        ]
+        for binding in mine:
+            reason = self.refusal(binding.action)
+            if reason and self.check_action(binding.action, ()) is None:
+                event.stop()
+                self.app.notify(f"{binding.description}: {reason}.", severity="warning", timeout=6)
+                return
+        acts = [self.acts.get(b.action) for b in mine]
+        if not mine or not all(a is not None and not self.offers(a) for a in acts):
+            return
+        act = acts[0]
+        event.stop()
+        if act.tab and self.TAB_ACTIONS and act.tab != self.tab:
+            shows = next(
+                (b for b in self.BINDINGS if getattr(b, "action", "") == f"show_tab('{act.tab}')"),
+                None,
+            )
+            label = self.query_one(TabbedContent).get_tab(act.tab).label_text
+            key = f" ({self.app.key_shown(shows)} shows it)" if shows is not None else ""
+            said = f"on the {label} tab{key}"
+        elif act.dom0 and not self.app.in_dom0:
+            said = "only in the host's dom0 (xstui local there)"
+        else:
+            said = "not for what is shown now"
+        self.app.notify(f"{act.label}: {said}.", timeout=6)
 
     def press(self, name: str) -> None:
         """Run an act as its key would (from the palette): on its tab, or
