@@ -166,6 +166,13 @@ def test_runner_on_a_compressed_clock_snapshots_and_prunes():
         wait_for(lambda: runs() >= 5, what="five runs of the schedule", timeout=30)
         assert len(kept()) == 3
         assert st.get("VMSS", ref)["last_run_time"] > "19700101T00:00:00Z"
+        # hours ran by in a second, yet no stamp is ahead of the hosts' clock
+        # (a trial saw "Last run 13:03" at 09:06, and later snapshots as its children)
+        from xstui.sim.store import now_xdate
+
+        now = str(now_xdate())
+        assert str(st.get("VMSS", ref)["last_run_time"]) <= now
+        assert all(str(st.get("VM", s)["snapshot_time"]) <= now for s in kept())
     finally:
         running.close()
 

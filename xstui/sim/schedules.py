@@ -5,9 +5,9 @@ and now; a schedule made meanwhile waits for its next instant.
 
 The runner keeps a clock of its own, compressed (``speed`` schedule seconds
 per real second, e.g. 3600: an hour a second), so that a daily schedule
-with its retention can be watched running and pruning in a demo; the
-schedules' ``last_run_time`` and their snapshots' ``snapshot_time`` are on
-that clock."""
+with its retention can be watched running and pruning in a demo. That
+clock only finds the runs due: a run's ``last_run_time``, its snapshots'
+``snapshot_time`` and names are the pool's clock, never ahead of the hosts'."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def run_due(sim: Simulator, after: float, until: float) -> int:
                 continue
             due = list(instants(rec["frequency"], rec["schedule"], after, until))
             if due and sim.store.exists("VMSS", ref):
-                vmss.run(ctx, ref, due[-1])
+                vmss.run(ctx, ref)
                 ran += 1
     return ran
 

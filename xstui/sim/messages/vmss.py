@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 
+from ... import clock
 from ..api import Ctx, explicit, message, operation
 from ..errors import XapiError
 from ..store import now_xdate
@@ -192,16 +193,18 @@ def set_last_run_time(ctx: Ctx, self, value):
 
 @message()
 def snapshot_now(ctx: Ctx, vmss):
-    return run(ctx, vmss, ctx.sim.schedule_clock())
+    return run(ctx, vmss)
 
 
 # the plugin's run ------------------------------------------------------------------
-def run(ctx: Ctx, vmss: str, at: float) -> str:
-    """One run of the schedule at ``at`` (the schedule's clock): each VM
-    snapshotted, the oldest beyond retention deleted, the outcome said in a
-    message; returns what the plugin returns (the outcome in words)."""
+def run(ctx: Ctx, vmss: str) -> str:
+    """One run of the schedule, now (the pool's clock, whatever clock found
+    it due: its stamps are never ahead of the hosts'): each VM snapshotted,
+    the oldest beyond retention deleted, the outcome said in a message;
+    returns what the plugin returns (the outcome in words)."""
     st = ctx.store
     rec = st.get("VMSS", vmss)
+    at = clock.now()
     stamp = now_xdate(at)
     op = "checkpoint" if rec["type"] == "checkpoint" else "snapshot"
     failed: list[str] = []
