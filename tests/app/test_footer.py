@@ -99,3 +99,28 @@ async def test_remote_logs_offer_no_dom0_keys(running_sim, connection):
         await until(pilot, lambda: footer_ready(app), what="the keys")
         assert {k.description for k in footer_keys(app)} == {"Alerts", "Quit", "palette"}
         assert "run xstui local" in screen_text(app)
+
+
+async def test_on_the_linux_console_a_key_that_cannot_work_is_not_drawn_and_says_why(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """A trial: dimmed keys were a shade of white on the console, and the
+    console has no bright backgrounds, so no colour reads as "off" there:
+    such a key is left out of the footer, and pressed, it says why."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.switch_mode("updates")
+        await until(pilot, lambda: any(k.has_class("-disabled") for k in footer_keys(app)))
+        off = [k for k in footer_keys(app) if k.has_class("-disabled")]
+        assert "Upload" in {k.description for k in off}
+        await until(pilot, lambda: "Precheck" in screen_text(app).splitlines()[-1])
+        footer = screen_text(app).splitlines()[-1]
+        assert "Upload" not in footer and "Precheck" in footer
+        await pilot.press("u")
+        await until(
+            pilot,
+            lambda: any(n.message.startswith("Upload: ") for n in app._notifications),
+            what="Upload saying why",
+        )
