@@ -71,16 +71,16 @@ class ConnectScreen(Screen):
             options += [Option(Text(url), id=f"saved:{url}") for url in config.targets]
             yield OptionList(*options, id="targets")
             with Grid(id="connect-fields"):
-                yield Label("Target")
+                yield Label("Target:")
                 yield Input(
                     self.initial_target,
                     id="target",
                     placeholder="https://pool-master, local or demo",
                     compact=True,
                 )
-                yield Label("User")
+                yield Label("User:")
                 yield Input(self.initial_user, id="user", placeholder="root", compact=True)
-                yield Label("Password")
+                yield Label("Password:")
                 yield Input(
                     os.environ.get("XSTUI_PASSWORD", ""),
                     id="password",

@@ -179,3 +179,16 @@ def test_drift_is_not_guessed_where_the_light_cache_cannot_tell():
     drift, why = pool_drift(baseline, light_cache(pool=plain, host=host))  # XCP-ng: yum
     assert drift is None and "check --baseline" in why
     assert pool_drift(baseline, light_cache(pool=plain, host=host, pool_update=update)) == (1, "")
+
+
+def test_a_pools_state_is_said_once_in_its_detail():
+    """A trial: "127.0.0.1: no password: no password: set XSTUI_PASSWORD...";
+    a detail that begins with the state says it once."""
+    from xstui.services.fleet.overview import detail, waiting_row
+    from xstui.services.fleet.targets import FleetTarget
+
+    pool = FleetTarget("lab", "https://127.0.0.1")
+    why = "no password: set XSTUI_PASSWORD_LAB or XSTUI_PASSWORD, or give a password command"
+    assert detail(waiting_row(pool, "no password", why)) == f"lab: {why}"
+    refused = waiting_row(pool, "refused", "connection refused")
+    assert detail(refused) == "lab: refused: connection refused"

@@ -73,6 +73,18 @@ def test_alerts_newest_first_and_dismissed(connection, running_sim):
     assert rows[0].ref not in running_sim.sim.store.table("message")
 
 
+def test_a_schedules_alert_names_the_schedule(connection, xapi):
+    """A trial: "About VMSS 0c3ce284", a UUID where the schedule has a name."""
+    connection.start_events()
+    (schedule,) = xapi.xenapi.VMSS.get_by_name_label("nightly-sql")
+    xapi.xenapi.VMSS.snapshot_now(schedule)
+    ran = wait_for(
+        lambda: [a for a in logs.alerts(connection.cache) if a.name.startswith("VMSS_")],
+        what="the run's alert",
+    )
+    assert ran[0].about == "VMSS nightly-sql"
+
+
 def test_only_alarms_that_arrive_are_told_and_said_in_words(connection, running_sim, xapi):
     """AlarmWatch: perfmon's ALARMs of the first read are known already; one
     raised later is told once, in the console's units; other messages are not."""

@@ -203,7 +203,7 @@ def alerts(cache: Cache) -> list[Alert]:
     """The pool's messages, newest first, with the object they are about."""
     with cache.lock:
         by_uuid = {}
-        for cls in ("host", "sr", "vm", "pool"):
+        for cls in ("host", "sr", "vm", "pool", "vmss"):  # what the pool's alerts are about
             for rec in cache.table(cls).values():
                 by_uuid[rec.uuid] = getattr(rec, "name_label", "") or cls
         rows = [

@@ -233,8 +233,9 @@ def detail(row: PoolRow) -> str:
     where = f"{row.name}" + (f" ({row.group})" if row.group else "")
     if row.role:
         where += f" as {row.role}"
-    if row.detail:
-        return f"{where}: {row.state}: {row.detail}"
+    if row.detail:  # the state once: a detail may begin with it ("no password: set ...")
+        said = row.detail if row.detail.startswith(row.state) else f"{row.state}: {row.detail}"
+        return f"{where}: {said}"
     if row.drift:
         drift = f"; {row.drift} host(s) out of the baseline"
     elif row.drift_why:
