@@ -279,6 +279,8 @@ class AreaScreen(Screen):
     def on_key(self, event: events.Key) -> None:
         """A disabled action's key says why instead of doing nothing; the key
         of an action of another tab says which tab, and the key that shows it."""
+        if self._taken_by_focus(event.key):
+            return  # the focused field's own (Enter in the filter submits it)
         mine = [
             b for b in self.BINDINGS if isinstance(b, Binding) and event.key in self.app.keys_of(b)
         ]
@@ -306,6 +308,15 @@ class AreaScreen(Screen):
         else:
             said = "not for what is shown now"
         self.app.notify(f"{act.label}: {said}.", timeout=6)
+
+    def _taken_by_focus(self, key: str) -> bool:
+        """The focused widget, or one around it below the screen, binds ``key``."""
+        node = self.focused
+        while node is not None and node is not self:
+            if key in node._bindings.key_to_bindings:
+                return True
+            node = node.parent
+        return False
 
     def press(self, name: str) -> None:
         """Run an act as its key would (from the palette): on its tab, or

@@ -406,6 +406,29 @@ async def test_keys_that_read_say_what_they_did(
         await until(pilot, lambda: "Updates read again." in notes(app), what="the updates read")
 
 
+async def test_a_key_of_another_tab_says_where_it_is(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """A trial: F8's s (Snapshot) and Enter (Graphs) did nothing on the VM
+    list, F7's x (Exit maint.) nothing on a host not in maintenance."""
+    from xstui.screens.vms import VmsScreen
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        app.switch_mode("vms")
+        await until(pilot, lambda: isinstance(app.screen, VmsScreen) and app.screen.all_rows)
+        await pilot.press("s")
+        await until(pilot, lambda: "Snapshot: on the Snapshots tab (n shows it)." in notes(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: "Graphs: on the Top tab" in notes(app), what="Enter's place")
+        assert app.screen.tab == "list"  # nothing else happened
+        await open_host(pilot, "xcp-b")
+        await pilot.press("x")
+        await until(pilot, lambda: "Exit maint.: not for what is shown now." in notes(app))
+
+
 # risk ---------------------------------------------------------------------------------
 async def test_designating_a_new_master_asks_for_its_name(
     console,  # noqa: F811
