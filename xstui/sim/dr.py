@@ -13,8 +13,9 @@ naming the action). Snapshots are not brought back here."""
 from __future__ import annotations
 
 from .errors import XapiError
-from .schema import NULL_REF, class_spec
+from .schema import NULL_REF
 from .store import Store
+from .transfers import NOT_IMPORTED, known_fields
 
 METADATA_VDI_NAME = "Metadata for DR"
 METADATA_VDI_BYTES = 256 << 20
@@ -61,41 +62,9 @@ def assert_can_be_recovered(sim, db: Store, vm: str) -> None:
             raise XapiError("VM_REQUIRES_SR", vm, vdi["SR"])
 
 
-def _known(cls: str, record: dict, drop: set[str]) -> dict:
-    fields = class_spec(cls).fields
-    return {k: v for k, v in record.items() if k in fields and k not in drop}
-
-
-# what a recovered VM does not take from the database: links to the old pool
-_VM_LINKS = {
-    "VBDs",
-    "VIFs",
-    "snapshots",
-    "snapshot_of",
-    "parent",
-    "children",
-    "metrics",
-    "guest_metrics",
-    "current_operations",
-    "allowed_operations",
-    "affinity",
-    "suspend_VDI",
-    "suspend_SR",
-    "appliance",
-    "resident_on",
-    "scheduled_to_be_resident_on",
-    "protection_policy",
-    "snapshot_schedule",
-    "VGPUs",
-    "VUSBs",
-    "PCIs",
-    "crash_dumps",
-    "VTPMs",
-    "attached_PCIs",
-    "consoles",
-    "groups",
-    "version",
-}
+# what a recovered VM does not take from the database: what an import does
+# not take from its file (links to the old pool), nor where it ran there
+_VM_LINKS = NOT_IMPORTED | {"resident_on", "scheduled_to_be_resident_on", "version"}
 _DEVICE_LINKS = {"uuid", "VM", "VDI", "network", "metrics", "current_operations"}
 _DEVICE_LINKS |= {"allowed_operations", "currently_attached"}
 
@@ -126,7 +95,7 @@ def recover_vms(sim, db: Store, vms: list[str], force: bool, appliance: str = NU
                 for r in list(old[dev]):
                     own.destroy(dev[:-1], r)
             own.destroy("VM", action)
-        fields = _known("VM", rec, _VM_LINKS)
+        fields = known_fields("VM", rec, _VM_LINKS)
         fields.update(
             power_state="Halted",
             resident_on=NULL_REF,
@@ -142,7 +111,7 @@ def recover_vms(sim, db: Store, vms: list[str], force: bool, appliance: str = NU
             own.create(
                 "VBD",
                 {
-                    **_known("VBD", b, _DEVICE_LINKS),
+                    **known_fields("VBD", b, _DEVICE_LINKS),
                     "VM": new,
                     "VDI": vdi,
                     "empty": vdi == NULL_REF,
@@ -154,7 +123,7 @@ def recover_vms(sim, db: Store, vms: list[str], force: bool, appliance: str = NU
             network = _network(own, db, v["network"])
             own.create(
                 "VIF",
-                {**_known("VIF", v, _DEVICE_LINKS), "VM": new, "network": network},
+                {**known_fields("VIF", v, _DEVICE_LINKS), "VM": new, "network": network},
             )
     return made
 
@@ -169,7 +138,7 @@ def _network(own: Store, db: Store, net: str) -> str:
     ]
     if found:
         return found[0]
-    return own.create("network", _known("network", rec, {"uuid", "VIFs", "PIFs"}))
+    return own.create("network", known_fields("network", rec, {"uuid", "VIFs", "PIFs"}))
 
 
 def recover_appliance(sim, db: Store, appliance: str, force: bool) -> None:

@@ -370,7 +370,7 @@ def import_metadata(sim: Simulator, body: io.IOBase, length: int, dry_run: bool)
         if dry_run:
             return []
         known = class_spec("VM").fields
-        fields = {k: v for k, v in vm.items() if k in known and k not in _NOT_IMPORTED}
+        fields = {k: v for k, v in vm.items() if k in known and k not in NOT_IMPORTED}
         fields.update(power_state="Halted", resident_on=NULL_REF, domid=-1)
         new = st.create("VM", fields)
         for o in objects:
@@ -392,7 +392,7 @@ def import_metadata(sim: Simulator, body: io.IOBase, length: int, dry_run: bool)
 
 
 # what an import does not take from the file: links to objects of the old pool
-_NOT_IMPORTED = {
+NOT_IMPORTED = {
     "VBDs",
     "VIFs",
     "snapshots",
@@ -610,7 +610,7 @@ class _Made:
         self.items.clear()
 
 
-def _known(cls: str, record: dict, drop=frozenset()) -> dict:
+def known_fields(cls: str, record: dict, drop=frozenset()) -> dict:
     fields = class_spec(cls).fields
     return {k: v for k, v in record.items() if k in fields and k not in drop}
 
@@ -700,7 +700,7 @@ def _create(sim, objects, sr, restore, force, made, task):
         if not force:
             other_config.pop("default_template", None)
         fields = {
-            **_known("VM", rec, _NOT_IMPORTED | {"uuid", "version"}),
+            **known_fields("VM", rec, NOT_IMPORTED | {"uuid", "version"}),
             "other_config": other_config,
             "is_a_snapshot": False,
             "is_default_template": False if not force else bool(rec.get("is_default_template")),
@@ -725,7 +725,7 @@ def _create(sim, objects, sr, restore, force, made, task):
         if found:
             table[str(o.get("id"))] = found[0]
         else:
-            made_net = st.create("network", _known("network", net, {"uuid", "VIFs", "PIFs"}))
+            made_net = st.create("network", known_fields("network", net, {"uuid", "VIFs", "PIFs"}))
             table[str(o.get("id"))] = made.add("network", made_net)
     for o in by_class.get("VBD", []):
         b = o.get("snapshot") or {}
@@ -741,7 +741,7 @@ def _create(sim, objects, sr, restore, force, made, task):
                     ctx,
                     sr,
                     {
-                        **_known("VDI", source, _VDI_LINKS),
+                        **known_fields("VDI", source, _VDI_LINKS),
                         "virtual_size": int(source.get("virtual_size", 0) or 0),
                     },
                 )
@@ -758,7 +758,7 @@ def _create(sim, objects, sr, restore, force, made, task):
         st.create(
             "VBD",
             {
-                **_known("VBD", b, _DEVICE_LINKS),
+                **known_fields("VBD", b, _DEVICE_LINKS),
                 "VM": vm,
                 "VDI": vdi,
                 "empty": vdi == NULL_REF,
@@ -777,7 +777,7 @@ def _create(sim, objects, sr, restore, force, made, task):
         st.create(
             "VIF",
             {
-                **_known("VIF", v, _DEVICE_LINKS),
+                **known_fields("VIF", v, _DEVICE_LINKS),
                 "VM": vm,
                 "network": network,
                 "MAC": mac or vifs.gen_mac(int(device) if device.isdigit() else 0, seed),
