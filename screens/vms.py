@@ -114,7 +114,7 @@ async def _unmark(turn) -> None:
     turn.screen.query_one("#vm-list", RowList).unmark()
 
 
-def _memory_subject(turn) -> str | None:
+def _cursor_vm(turn) -> str | None:
     return turn.screen.query_one("#vm-list", RowList).cursor_key
 
 
@@ -285,10 +285,23 @@ class VmsScreen(AreaScreen):
             tab="list",
             help="The memory of the VM under the cursor",
             builds=(vms.SetMemory,),
-            subject=_memory_subject,
+            subject=_cursor_vm,
             title=lambda t: f"Memory of {t.cache.label('vm', t.subject)}",
             fields=lambda t: vms.SetMemory.fields(t.cache, t.subject),
             build=lambda t: vms.SetMemory(t.cache, t.subject, t.values),
+        ),
+        Act(
+            "X",
+            "delete_vm",
+            "Delete VM",
+            show=False,  # a rare, final act: in the palette, its key in the README
+            tab="list",
+            help="Delete the halted VM under the cursor with the disks only it uses",
+            builds=(vms.DeleteVm,),
+            operation=("vm", "destroy"),
+            subject=_cursor_vm,
+            missing="No VM under the cursor.",
+            build=lambda t: vms.DeleteVm(t.cache, t.subject),
         ),
         Act(
             "A",

@@ -297,9 +297,10 @@ AREAS: tuple[Area, ...] = (
             ),
             "vm_guest_metrics": ("networks", "PV_drivers_detected"),
             "host_metrics": ALL,
-            # a VM's snapshots: their tree, dates and what their disks hold
+            # a VM's snapshots: their tree, dates and what their disks hold; a
+            # deleted VM's disks (read-only ones stay, as xe vm-uninstall leaves them)
             "vbd": ("VM", "VDI", "type"),
-            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label"),
+            "vdi": ("SR", "physical_utilisation", "virtual_size", "name_label", "read_only"),
             "sr": DISK_SRS,
             "pbd": ("host", "SR", "currently_attached"),
         },

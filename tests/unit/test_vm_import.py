@@ -18,6 +18,7 @@ import pytest
 
 from tests.waiting import wait_for
 from xstui.services import backup as bk
+from xstui.services import vms
 from xstui.services.actions import ActionFailed, InvalidInput, RunContext
 
 
@@ -88,11 +89,17 @@ def test_a_vm_exported_destroyed_and_restored_comes_back_the_same(live, running_
     assert bk.import_source(conn.cache, str(path)).header.vm_uuid == before["uuid"]
     with pytest.raises(InvalidInput, match="a VM with its UUID is in the pool already"):
         importer(conn, path, restore=True)
-    # the VM goes, with its disks
+    # the VM goes, with its disks, as the console deletes one (F8, X: xe vm-uninstall)
     vdis = [st.get("VBD", b)["VDI"] for b in before["VBDs"]]
-    conn.call("VM.destroy", vm)
-    for vdi in vdis:
-        conn.call("VDI.destroy", vdi)
+    with pytest.raises(InvalidInput, match="dc-01 is running: shut it down first"):
+        vms.DeleteVm(conn.cache, ref_of(conn.cache, "dc-01"))
+    delete = vms.DeleteVm(conn.cache, vm)
+    said = delete.plan()
+    assert said.xe == [f"xe vm-uninstall uuid={before['uuid']} force=true"]
+    assert (said.risk, said.confirm_word) == ("high", "test-ubuntu-24")
+    assert f"its {len(vdis)} disk(s) are destroyed" in " ".join(said.impact)
+    assert delete.execute(RunContext(conn)) == f"test-ubuntu-24 deleted with {len(vdis)} disk(s)."
+    assert not any(st.exists("VDI", vdi) for vdi in vdis)
     wait_for(lambda: conn.cache.get("vm", vm) is None, what="the VM gone")
     assert offered(conn, path) == "kept (a restore)"  # nothing of it in the pool now
     notes = []

@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = exports(
             "TakeSnapshot",
             "snapshot_rows",
         ),
+        ".uninstall": ("DeleteVm",),
         ".table": (
             "VmRow",
             "filtered",
