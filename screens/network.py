@@ -220,6 +220,7 @@ class NetworkScreen(AreaScreen):
             "destroy",
             "Destroy",
             help="Destroy the bond or VLAN under the cursor, on every host",
+            tab="interfaces",  # the row under the cursor: not from the Pool check
             builds=(net.DestroyBond, net.DestroyVlan),
             subject=_row,
             build=_destroy,
@@ -250,6 +251,14 @@ class NetworkScreen(AreaScreen):
             id="network.check",
             show=False,
             view=lambda s: setattr(s.query_one(TabbedContent), "active", "check"),
+        ),
+        Act(
+            "i",
+            "show_interfaces",
+            "Interfaces",
+            id="network.interfaces",
+            show=False,
+            view=lambda s: setattr(s.query_one(TabbedContent), "active", "interfaces"),
         ),
     )
 

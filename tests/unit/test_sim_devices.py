@@ -607,3 +607,15 @@ def test_vm_provision_refusals_leave_the_vm_as_it_was(xapi):
     )
     assert fails(x.VM.provision, new)[0] == "SR_BACKEND_FAILURE_44"
     assert x.VM.get_VBDs(new) == [] and set(x.VDI.get_all()) == vdis
+
+
+def test_every_mac_of_the_demo_is_six_pairs():
+    """An import's plan showed "its MACs (aa:00:000017)": the scenario's VIF
+    MACs were not MACs at all."""
+    import re
+
+    from xstui.sim.scenario import build, load_scenario
+
+    store = build(load_scenario("demo"))
+    macs = [r["MAC"] for cls in ("VIF", "PIF") for r in store.table(cls).values()]
+    assert macs and all(re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", m) for m in macs), macs

@@ -27,6 +27,12 @@ GiB = 1024**3
 DAY = 86400
 
 
+def vif_mac(n: int) -> str:
+    """The ``n``-th VM interface's MAC, as XAPI writes one: six pairs (a
+    locally administered unicast address)."""
+    return "aa:00:00:" + ":".join(f"{(n >> shift) & 0xFF:02x}" for shift in (16, 8, 0))
+
+
 class ScenarioError(ValueError):
     """A scenario file that cannot be built; the message says what is wrong."""
 
@@ -766,7 +772,7 @@ class _Builder:
                 "VM": vm,
                 "network": net,
                 "device": "0",
-                "MAC": f"aa:00:{len(st.table('VIF')):06x}"[:17],
+                "MAC": vif_mac(len(st.table("VIF"))),
                 "currently_attached": live,
                 "MTU": 1500,
             },
