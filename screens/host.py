@@ -300,6 +300,10 @@ async def _show_time(turn) -> None:
     turn.screen.show_time()
 
 
+# the Time tab's hint: the keys that change the clock's settings
+TIME_KEYS = (("n", "ntp", "NTP servers"), ("z", "timezone", "time zone"))
+
+
 class HostScreen(AreaScreen):
     AREA = "host"
     ACTS = (
@@ -718,5 +722,6 @@ class HostScreen(AreaScreen):
             )
             for server, status in sorted(c.sources.items()):
                 grid.add_row("  source", Text(f"{server}: {status}"))
-        grid.add_row("", Text("n: NTP servers - z: time zone - t: read again"))
+        keys = [f"{k}: {what}" for k, name, what in TIME_KEYS if not self.refusal(name)]
+        grid.add_row("", Text(" - ".join([*keys, "t: read again"])))  # only keys that work here
         self.query_one("#host-time", Static).update(grid)

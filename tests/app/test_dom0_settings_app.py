@@ -123,6 +123,13 @@ async def test_a_remote_console_says_where_ssh_is_set(release):
             await pilot.press("s")
             await until(pilot, lambda: "run xstui local" in said(app), what="the reason")
             assert not form_mounted(app)
+            # the Time tab's hint offers only what works here (a trial: "n: NTP servers")
+            assert screen.refusal("ntp") and screen.refusal("timezone")
+            await pilot.press("t")
+            hint = await until(
+                pilot, lambda: "t: read again" in (t := shown(screen, "#host-time")) and t
+            )
+            assert "n: NTP" not in hint and "z: time zone" not in hint
     finally:
         conn.close()
         running.close()

@@ -541,8 +541,9 @@ class DeleteSchedule(_ScheduleAction):
         xe = [f"xe vm-param-set uuid={rec.uuid} snapshot-schedule=" for _, rec in self.vms if rec]
         xe.append(f"xe vmss-destroy uuid={self.uuid}")
         names = [rec.name_label for _, rec in self.vms if rec]
-        impact = [f"{', '.join(names)} leave(s) it first" if names else "no VM is in it"]
-        impact.append("the snapshots it took stay: delete them from each VM's snapshots (n)")
+        leave = "leaves" if len(names) == 1 else "leave"
+        impact = [f"{', '.join(names)} {leave} it first" if names else "no VM is in it"]
+        impact.append("the snapshots it took stay: delete them from each VM's snapshots (F8, n)")
         return Plan(
             title=f"Delete the snapshot schedule {self.name}",
             summary=f"The schedule {self.name} goes; no more snapshots are taken by it.",
