@@ -7,6 +7,8 @@ what was typed. In a wizard (xstui.widgets.wizard) the way back is "Back"."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from itertools import groupby
 
 from rich.segment import Segment
 from rich.text import Text
@@ -106,6 +108,10 @@ BACK = Back()
 WIDE = 30
 
 
+def _wide(f: Field) -> bool:
+    return not f.choices and len(str(f.value)) > WIDE
+
+
 class FormModal(Dialog):
     """Dismisses with what ``build`` makes of the values (an action), or None
     on cancel (BACK with ``back``); a refusal from ``build`` is shown in the
@@ -116,7 +122,6 @@ class FormModal(Dialog):
     FormModal .form-title { text-style: bold; margin-bottom: 1; width: 100%; }
     FormModal Grid { grid-size: 2; grid-columns: auto 1fr; grid-rows: auto; grid-gutter: 0 1; height: auto; }
     FormModal SelectionList { height: auto; max-height: 6; }
-    FormModal Grid > .-wide { column-span: 2; }
     FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
     """
@@ -143,12 +148,13 @@ class FormModal(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, classes="form-title", markup=False)
-            with Grid():
-                for f in self.fields:
-                    # a long value (a path) gets the line under its label, whole at 80 columns
-                    wide = not f.choices and len(str(f.value)) > WIDE
-                    label, field = Label(f"{f.label}:", markup=False), self._input(f)
-                    yield from (w.add_class("-wide") if wide else w for w in (label, field))
+            # a long value (a path) gets the line under its label, whole at 80
+            # columns; the fields between such ones share a grid, labels aligned
+            for wide, group in groupby(self.fields, _wide):
+                with nullcontext() if wide else Grid():
+                    for f in group:
+                        yield Label(f"{f.label}:", markup=False)
+                        yield self._input(f)
             for f in self.fields:
                 yield Static(
                     "", id=f"problem-{f.name}", classes="form-problem", disabled=True, markup=False
