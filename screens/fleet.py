@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from xstui.services.fleet.overview import COLUMNS, cells, detail, next_problem
+from xstui.services.fleet.overview import COLUMNS, cells, detail, next_problem, no_next_problem
 from xstui.services.fleet.passwords import NoPassword, Passwords
 from xstui.services.fleet.targets import saved_fleet
 from xstui.services.fleet.watch import FleetWatch
@@ -96,11 +96,7 @@ def next_problem_pool(app) -> None:
     rows = app.fleet.worst_first()
     row = next_problem(rows, in_focus(app))
     if row is None:
-        waiting = sum(r.state == "connecting" for r in rows)
-        app.notify(
-            "No other pool has a problem" + (f" ({waiting} still connecting)." if waiting else "."),
-            timeout=4,
-        )
+        app.notify(no_next_problem(rows), timeout=6)
         return
     app.notify(f"Next pool with a problem: {detail(row)}", timeout=8)
     open_pool(app, row.name)

@@ -192,3 +192,23 @@ def test_a_pools_state_is_said_once_in_its_detail():
     assert detail(waiting_row(pool, "no password", why)) == f"lab: {why}"
     refused = waiting_row(pool, "refused", "connection refused")
     assert detail(refused) == "lab: refused: connection refused"
+
+
+def test_f11_with_no_other_finding_counts_the_pools_that_do_not_answer():
+    """A trial: F11 said "No other pool has a problem" while the overview's
+    title said "3 with a problem" (pools that do not answer)."""
+    from xstui.services.fleet.overview import no_next_problem, waiting_row
+    from xstui.services.fleet.targets import FleetTarget
+
+    rows = [
+        waiting_row(FleetTarget(n, f"https://127.0.0.{i}"), state)
+        for i, (n, state) in enumerate(
+            [("a", "unreachable"), ("b", "no password"), ("c", "connecting")], 1
+        )
+    ]
+    assert sum(r.problem for r in rows) == 2  # as the overview's title counts them
+    assert no_next_problem(rows) == (
+        "No other pool has a finding; 2 do not answer (F12 lists them, Enter tries one); "
+        "1 still connecting."
+    )
+    assert no_next_problem(rows[2:]) == "No other pool has a finding; 1 still connecting."

@@ -197,6 +197,18 @@ def next_problem(rows: list[PoolRow], after: str | None) -> PoolRow | None:
     return None
 
 
+def no_next_problem(rows: list[PoolRow]) -> str:
+    """What F11 says when no other pool has a finding, in the overview's
+    terms (where a pool that does not answer counts as a problem)."""
+    said = "No other pool has a finding"
+    silent = sum(r.rank == 0 for r in rows)
+    if silent:
+        verb = "does" if silent == 1 else "do"
+        said += f"; {silent} {verb} not answer (F12 lists them, Enter tries one)"
+    waiting = sum(r.state == "connecting" for r in rows)
+    return said + (f"; {waiting} still connecting." if waiting else ".")
+
+
 SHORT = {"critical": "CRIT", "warning": "warn", "info": "info"}
 SHORT_AREA = {"certificates": "certs"}  # the Health cell has 12 columns
 
