@@ -40,6 +40,7 @@ bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.rolling
 	$(BIN)/python -m tests.bench.metrics
 	$(BIN)/python -m tests.bench.suite
+	$(BIN)/python -m tests.bench.fleet
 
 # dom0 (glibc 2.17): a self-contained bundle (its own Python) and an RPM of it, built
 # from what tools/bundle/*.lock pin with hashes; bundle-lock rewrites those (as root)

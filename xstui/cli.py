@@ -334,7 +334,8 @@ def run_sim_fleet(args) -> int:
             return fail(f"{args.write_fleet}: cannot be written ({exc.strerror or exc})")
     say(f"xstui simulator: a fleet of {len(fleet.pools)} pools")
     for pool in fleet.pools:
-        say(f"  {pool.name:<10} {pool.url:<28} {pool.kind}")
+        control = f"  control {pool.running.control_url}" if pool.running else ""
+        say(f"  {pool.name:<10} {pool.url:<28} {pool.kind:<17}{control}".rstrip())
     if args.write_fleet:
         say(f"  fleet file {args.write_fleet}")
     say(f"  login    root / {fleet.password}  (every pool)")

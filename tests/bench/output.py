@@ -48,13 +48,15 @@ Hello().run()
 class Pty:
     """A program on a pty of COLS x ROWS; every byte it writes is counted."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cols: int = COLS, rows: int = ROWS
+    ) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child
             os.execvpe(argv[0], argv, env)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.data = bytearray()
-        self.screen = pyte.Screen(COLS, ROWS)  # what a terminal would show
+        self.screen = pyte.Screen(cols, rows)  # what a terminal would show
         self.stream = pyte.ByteStream(self.screen)
         self.connect_seen = False
         self.connect_gone = None  # where the first chunk without the connect screen began

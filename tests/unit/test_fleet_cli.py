@@ -244,6 +244,11 @@ def test_sim_serves_a_fleet_and_writes_its_file(tmp_path):
         assert password not in path.read_text()
         out = xstui("check", "--fleet", str(path), "--json", env={"XSTUI_PASSWORD": password})
         assert [p["state"] for p in json.loads(out.stdout)["pools"]] == ["answered"] * 2
+        # each pool's control endpoint is printed on its line: its calls, that check's among them
+        first = next(line for line in lines if line.split()[:1] == ["fleet-01"]).split()
+        control = first[first.index("control") + 1]
+        calls = xstui("sim-ctl", control, "calls", "--password", password)
+        assert json.loads(calls.stdout)["calls"]["session.login_with_password"] >= 1
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
