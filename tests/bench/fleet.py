@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import select
 import subprocess
 import sys
 import tempfile
@@ -99,13 +98,10 @@ def overview(path: str, pools: dict[str, dict], limit: float) -> tuple[Pty, dict
     deadline = started + limit
     changed = time.monotonic()
     while time.monotonic() < deadline:
-        if select.select([run.fd], [], [], 0.05)[0]:
-            try:
-                chunk = os.read(run.fd, 65536)
-            except OSError:
-                break
-            run.data += chunk
-            run.stream.feed(chunk)
+        got = run.pump(0.05)
+        if got is None:
+            break
+        if got:
             rows = rows_of(run.screen.display)
             if not timeline or rows != timeline[-1][1]:
                 timeline.append((time.monotonic(), rows))

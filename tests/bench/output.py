@@ -61,24 +61,34 @@ class Pty:
         self.connect_seen = False
         self.connect_gone = None  # where the first chunk without the connect screen began
 
+    def pump(self, seconds: float) -> bool | None:
+        """One chunk of output if it comes within ``seconds``: True when it
+        came (counted in ``data``, drawn on ``screen``), False when nothing
+        did, None once the program has closed its terminal."""
+        if not select.select([self.fd], [], [], seconds)[0]:
+            return False
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            return None
+        self.data += chunk
+        self.stream.feed(chunk)
+        return True
+
     def read(self, seconds: float) -> int:
         """Read for ``seconds``; the bytes read."""
         start, end = len(self.data), time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            if select.select([self.fd], [], [], min(left, 0.05))[0]:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    break
-                before = len(self.data)
-                self.data += chunk
-                self.stream.feed(chunk)
-                if self.connect_gone is None:
-                    shown = "Connect to" in "\n".join(self.screen.display)
-                    if shown:
-                        self.connect_seen = True
-                    elif self.connect_seen:
-                        self.connect_gone = before
+            before = len(self.data)
+            got = self.pump(min(left, 0.05))
+            if got is None:
+                break
+            if got and self.connect_gone is None:
+                shown = "Connect to" in "\n".join(self.screen.display)
+                if shown:
+                    self.connect_seen = True
+                elif self.connect_seen:
+                    self.connect_gone = before
         return len(self.data) - start
 
     def until_quiet(self, limit: float = 60.0, seen: str = "") -> int:

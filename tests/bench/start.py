@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -97,13 +96,10 @@ def settle(run: Pty, started: float, seen: str, limit: float = 120.0) -> dict:
     deadline = time.monotonic() + limit
     quiet_since = time.monotonic()
     while time.monotonic() < deadline:
-        if select.select([run.fd], [], [], 0.02)[0]:
-            try:
-                chunk = os.read(run.fd, 65536)
-            except OSError:
-                break
-            run.data += chunk
-            run.stream.feed(chunk)
+        got = run.pump(0.02)
+        if got is None:
+            break
+        if got:
             timeline.append((time.monotonic(), "\n".join(run.screen.display)))
             quiet_since = time.monotonic()
         elif timeline and seen in timeline[-1][1] and time.monotonic() - quiet_since >= QUIET:
