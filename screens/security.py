@@ -236,6 +236,7 @@ class SecurityScreen(AreaScreen):
             tab="users",
             help="Let a directory user or group log in, with a role",
             builds=(sec.AddSubject,),
+            refuse=lambda s: "" if sec.directory_state(s.conn.cache).enabled else sec.NOT_JOINED,
             title="Let a directory user or group log in",
             fields=lambda t: sec.AddSubject.fields(),
             build=lambda t: sec.AddSubject(t.cache, t.values["name"], t.values["role"]),

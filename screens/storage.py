@@ -373,6 +373,7 @@ class StorageScreen(AreaScreen):
     @on(RowList.Moved)
     def _moved(self) -> None:
         self.draw_detail()
+        self.refresh_bindings()  # the keys follow the SR under the cursor (attached, ISO)
 
     def draw_detail(self) -> None:
         sr = self.query_one(RowList).cursor_key

@@ -178,3 +178,24 @@ async def test_a_release_without_certificate_records_shows_what_each_host_serves
     finally:
         conn.close()
         running.close()
+
+
+async def test_add_user_is_dimmed_until_the_pool_joins_a_domain(running_sim, connection):
+    """A trial: F6, u showed "n Add user" lit beside "Active Directory: not
+    joined"; it opened the form and refused only after OK."""
+    from xstui.services import security as sec
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_security(pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: screen.tab == "users", what="the Users tab")
+        assert screen.refusal("add_subject") == sec.NOT_JOINED
+        assert screen.check_action("add_subject", ()) is None  # shown dimmed
+        await pilot.press("n")
+        await until(
+            pilot,
+            lambda: any(sec.NOT_JOINED in n.message for n in app._notifications),
+            what="why",
+        )
+        assert not form_mounted(app)

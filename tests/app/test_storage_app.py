@@ -235,3 +235,29 @@ async def test_an_iso_library_offers_neither_default_nor_destroy(running_sim, co
         listing.cursor = names.index("NFS VM store *")
         await pilot.pause()
         assert screen.check_action("destroy", ()) is True
+
+
+async def test_attach_is_dimmed_on_an_sr_attached_everywhere_and_says_why(running_sim, connection):
+    """A trial: F9's a (Attach) was lit on an attached SR and answered only
+    once pressed; the key now follows the SR under the cursor."""
+    st = running_sim.sim.store
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_storage(pilot)
+        await until(pilot, lambda: screen.selected(), what="an SR under the cursor")
+        for _ in range(len(screen.query_one("RowList").rows)):  # to an SR attached everywhere
+            sr = screen.selected()
+            pbds = [st.get("PBD", p) for p in st.get("SR", sr)["PBDs"]]
+            if pbds and all(p["currently_attached"] for p in pbds):
+                break
+            await pilot.press("down")
+        name = st.get("SR", sr)["name_label"]
+        assert screen.refusal("attach") == f"{name} is attached on every host already"
+        assert screen.check_action("attach", ()) is None  # shown dimmed
+        await pilot.press("a")
+        await until(
+            pilot,
+            lambda: any("attached on every host already" in n.message for n in app._notifications),
+            what="why",
+        )
+        assert not isinstance(app.screen, PlanModal)

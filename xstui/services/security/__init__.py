@@ -36,6 +36,7 @@ __getattr__, __dir__, __all__ = exports(
             "EnableDirectory",
             "RemoveSubject",
             "SetSubjectRole",
+            "NOT_JOINED",
             "directory_state",
             "prerequisites",
             "role_rows",

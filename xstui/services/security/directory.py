@@ -44,6 +44,9 @@ class Directory:
     mixed: bool  # hosts disagree: some joined, some not (a half-finished change)
 
 
+NOT_JOINED = "the pool has not joined a domain: join one first (a)"
+
+
 def directory_state(cache: Cache) -> Directory:
     with cache.lock:
         hosts = list(cache.table("host").values())
@@ -343,7 +346,7 @@ class AddSubject(Action):
 
     def __init__(self, cache: Cache, name: str, role: str):
         if not directory_state(cache).enabled:
-            raise InvalidInput(["the pool has not joined a domain: enable AD first"])
+            raise InvalidInput([NOT_JOINED])
         self.name = name.strip()
         if not self.name:
             raise InvalidInput(["give a user or group name"])

@@ -25,8 +25,8 @@ def _iso_library(cache: Cache, sr: str) -> str:
 class _OneSr(Action):
     @staticmethod
     def refusal_on(cache: Cache, sr: str) -> str:
-        """Why not on this SR, whatever its state ('' when it may be): what
-        the key is dimmed with, and what building it refuses."""
+        """Why not on this SR as it is ('' when it may be): what the key is
+        dimmed with, and what building it refuses."""
         return ""
 
     def __init__(self, cache: Cache, sr: str):
@@ -67,13 +67,19 @@ class _OneSr(Action):
 class AttachSr(_OneSr):
     calls = ("PBD.plug", "PBD.unplug")
 
+    @staticmethod
+    def refusal_on(cache: Cache, sr: str) -> str:
+        with cache.lock:
+            pbds = [p for p in cache.table("pbd").values() if p.SR == sr]
+            if pbds and all(p.currently_attached for p in pbds):
+                return f"{cache.label('sr', sr)} is attached on every host already"
+        return ""
+
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
         self.pbds = [(ref, host) for ref, host, plugged, _ in self.detail.pbds if not plugged]
         if not self.detail.pbds:
             raise InvalidInput([f"{self.row.name} has no PBD: the pool does not know where it is"])
-        if not self.pbds:
-            raise InvalidInput([f"{self.row.name} is attached on every host already"])
 
     def plan(self) -> Plan:
         return Plan(
