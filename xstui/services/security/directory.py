@@ -105,7 +105,11 @@ def prerequisites(cache: Cache) -> list[Check]:
                 )
         dns = sorted({d for h in hosts for d in _dns(cache, h.ref)})
     if not [c for c in checks if c.ok is False]:
-        has = "DNS and NTP" if ntp_reported else "DNS"
+        has = (
+            "DNS and NTP servers set (whether they synchronise: Host, t)"
+            if ntp_reported
+            else "DNS servers set"
+        )
         checks.append(Check(True, f"host names unique and AD-valid; every host has {has}"))
     if not ntp_reported:
         checks.append(
