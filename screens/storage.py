@@ -392,7 +392,7 @@ class StorageScreen(AreaScreen):
                 or "none"
             )
             if self.show_disks:
-                text.append("\nDisks on it (v hides them): ", style="bold")
+                text.append("\nDisks on it, virtual size (v hides them): ", style="bold")
                 text.append(
                     ", ".join(f"{n} {size(vs)}" for n, vs, _ in detail.vdis[:10])
                     + (f" and {len(detail.vdis) - 10} more" if len(detail.vdis) > 10 else "")

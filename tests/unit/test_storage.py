@@ -279,6 +279,28 @@ def test_rescan_and_the_disks_of_an_sr(live):
         sto.RescanSr(conn.cache, row(conn, "Spare").ref)
 
 
+def test_a_snapshots_disk_is_said_to_be_one(live):
+    """A trial: F9 listed "app-02 disk 0 80 GiB" three times (two were its
+    snapshots' disks, named as XAPI names them, after the VM's)."""
+    from xstui.services import vms
+
+    conn = live
+    app = next(v.ref for v in conn.cache.table("vm").values() if v.name_label == "app-02")
+    vms.TakeSnapshot(conn.cache, app, "before the upgrade").execute(RunContext(conn))
+    (disk,) = [
+        d.name_label
+        for d in conn.cache.table("vdi").values()
+        if any(b.VDI == d.ref and b.VM == app for b in conn.cache.table("vbd").values())
+    ]
+
+    def listed() -> list[str]:
+        sr = next(d.SR for d in conn.cache.table("vdi").values() if d.name_label == disk)
+        return [name for name, _, _ in sto.sr_detail(conn.cache, sr).vdis if disk in name]
+
+    wait_for(lambda: len(listed()) == 2, what="the snapshot's disk on the SR")
+    assert sorted(listed()) == [disk, f"{disk} (snapshot)"]
+
+
 def test_a_disk_that_holds_an_sr_says_which(live):
     """Issue 27, item 9: a local SR's disk list marks a disk that holds an SR
     and names it (name, type, known to the pool or not, attached); the pool's

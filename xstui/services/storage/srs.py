@@ -109,16 +109,23 @@ def sr_detail(cache: Cache, sr: str) -> SrDetail:
         )
         on_sr = [v for v in cache.table("vdi").values() if v.SR == sr]
         vdis = {v.ref for v in on_sr}
-        listing = sorted(
-            ((v.name_label, v.virtual_size, v.physical_utilisation) for v in on_sr),
-            key=lambda row: -row[1],
-        )
-        vms = {}
+        vms, users = {}, {}
         for vbd in cache.table("vbd").values():
             if vbd.VDI in vdis:
                 vm = cache.get("vm", vbd.VM)
+                users.setdefault(vbd.VDI, []).append(vm)
                 if vm is not None and not vm.is_a_snapshot and not vm.is_a_template:
                     vms[vm.ref] = (vm.name_label, vm.power_state)
+
+        def named(v) -> str:  # a snapshot's disk bears its VM's disk's name: said so
+            used_by = users.get(v.ref, [])
+            only_snapshots = used_by and all(u is not None and u.is_a_snapshot for u in used_by)
+            return f"{v.name_label} (snapshot)" if only_snapshots else v.name_label
+
+        listing = sorted(
+            ((named(v), v.virtual_size, v.physical_utilisation) for v in on_sr),
+            key=lambda row: -row[1],
+        )
     return SrDetail(pbds, sorted(vms.values()), len(vdis), listing)
 
 
