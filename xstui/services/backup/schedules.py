@@ -271,6 +271,12 @@ def _schedule(cache: Cache, ref: str):
 class _ScheduleAction(Action):
     older = OLDER
 
+    def _schedule(self, cache: Cache, ref: str):
+        """The schedule acted on (hold the cache's lock): its ref, UUID and name kept."""
+        s = _schedule(cache, ref)
+        self.ref, self.uuid, self.name = ref, s.uuid, s.name_label
+        return s
+
 
 # create ----------------------------------------------------------------------------
 class CreateSchedule(_ScheduleAction):
@@ -471,8 +477,7 @@ class ToggleSchedule(_ScheduleAction):
 
     def __init__(self, cache: Cache, ref: str):
         with cache.lock:
-            s = _schedule(cache, ref)
-            self.ref, self.uuid, self.name, self.on = ref, s.uuid, s.name_label, not s.enabled
+            self.on = not self._schedule(cache, ref).enabled
 
     def plan(self) -> Plan:
         verb = "Switch on" if self.on else "Switch off"
@@ -499,13 +504,8 @@ class RunScheduleNow(_ScheduleAction):
 
     def __init__(self, cache: Cache, ref: str):
         with cache.lock:
-            s = _schedule(cache, ref)
-            self.ref, self.uuid, self.name, self.kept = (
-                ref,
-                s.uuid,
-                s.name_label,
-                s.retained_snapshots,
-            )
+            s = self._schedule(cache, ref)
+            self.kept = s.retained_snapshots
             self.vms = sorted(cache.label("vm", vm) for vm in s.VMs)
             self.kind = TYPE_WORDS.get(s.type, s.type)
         if not self.vms:
@@ -533,8 +533,7 @@ class DeleteSchedule(_ScheduleAction):
 
     def __init__(self, cache: Cache, ref: str):
         with cache.lock:
-            s = _schedule(cache, ref)
-            self.ref, self.uuid, self.name = ref, s.uuid, s.name_label
+            s = self._schedule(cache, ref)
             self.vms = [(vm, cache.get("vm", vm)) for vm in s.VMs]
 
     def plan(self) -> Plan:
