@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -244,23 +245,13 @@ class NetworkScreen(AreaScreen):
             help="Ping the gateway, DNS servers and a host from dom0",
             steps=_test_network,
         ),
-        Act(
-            "c",
-            "show_check",
-            "Pool check",
-            id="network.check",
-            show=False,
-            view=lambda s: setattr(s.query_one(TabbedContent), "active", "check"),
-        ),
-        Act(
-            "i",
-            "show_interfaces",
-            "Interfaces",
-            id="network.interfaces",
-            show=False,
-            view=lambda s: setattr(s.query_one(TabbedContent), "active", "interfaces"),
-        ),
     )
+
+    # the tabs, as every tabbed area shows them (AreaScreen: show_tab)
+    BINDINGS = [
+        Binding("c", "show_tab('check')", "Pool check", id="network.check", show=False),
+        Binding("i", "show_tab('interfaces')", "Interfaces", id="network.interfaces", show=False),
+    ]
 
     def __init__(self, area) -> None:
         super().__init__(area)
@@ -280,6 +271,11 @@ class NetworkScreen(AreaScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#pifs", RowList).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "interfaces":
+            self.query_one("#pifs", RowList).focus()
 
     # data -------------------------------------------------------------------
     # what the interface table and the pool check are drawn from (VMs are
