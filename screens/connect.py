@@ -4,7 +4,6 @@ must be trusted knowingly."""
 from __future__ import annotations
 
 import os
-import threading
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from xstui.areas import load_order, watched_types
-from xstui.xapi.connection import ConnectError, Connection
+from xstui.login import console_connection
+from xstui.xapi.connection import ConnectError
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
 if TYPE_CHECKING:
@@ -139,7 +138,6 @@ class ConnectScreen(Screen):
             return
         self.show_error("Connecting...")
         config = self.app.config
-        demo = None
         if target.kind == "demo":
             demo = await self._in_thread(self.app.start_demo)
             target, password = demo.target, demo.password
@@ -147,20 +145,18 @@ class ConnectScreen(Screen):
             self.show_error("Enter the password (it is never stored).")
             self.query_one("#password", Input).focus()
             return
-        connection = Connection(
-            target,
-            user,
-            password,
-            fingerprints=dict(config.fingerprints),
-            watch=watched_types(),
-            load_order=load_order(),  # Status before the VMs
-        )
-        connection.first_drawn = threading.Event()  # set by Status once drawn
+        head_start, self.app.head_start = self.app.head_start, None  # used once
+        if head_start is not None and head_start.fits(text, user, password):
+            connection, login = head_start.connection, head_start.wait  # begun at start
+        else:
+            connection = console_connection(target, user, password, config)
+            login = connection.login
         while True:
             try:
-                await self._in_thread(connection.login)
+                await self._in_thread(login)
                 break
             except ConnectError as err:
+                login = connection.login  # from now on (a head start's is over)
                 if await self._master_gone(connection, target, err):
                     continue  # a member took over: log in again, to it
                 from xstui.widgets.plan import PlanModal
@@ -178,10 +174,7 @@ class ConnectScreen(Screen):
                         severity="warning",
                         timeout=12,
                     )
-        if target.kind == "remote" and not demo:
-            config.remember_target(target.url)
-            config.save()
-        self.app.attach(connection)
+        self.app.opened(connection, text)
 
     async def _master_gone(self, connection, target, err) -> bool:
         """The host answered as a member and its master does not answer: offer

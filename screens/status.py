@@ -250,18 +250,21 @@ class StatusScreen(AreaScreen):
         conn = self.conn
         if conn is None:
             return
+        flags = None
         try:
-            if conn.state != "connected":
-                return
-            flags = [flag for probe in health_probes() for flag in probe(conn)]
+            if conn.state == "connected":
+                flags = [flag for probe in health_probes() for flag in probe(conn)]
         finally:
-            if conn.first_drawn is not None:
-                conn.first_drawn.set()  # the first screen is complete: read the rest
-        self.app.call_from_thread(self._got_probes, flags)
+            self.app.call_from_thread(self._got_probes, flags)
 
     def _got_probes(self, flags) -> None:
-        self.probed = flags
-        self.refresh_view()
+        """The probes' flags (None: not asked, or they failed) drawn; the
+        first screen, so completed and painted, lets the rest be read."""
+        if flags is not None:
+            self.probed = flags
+            self.refresh_view()
+        if self.conn is not None and self.conn.first_drawn is not None:
+            self.call_after_refresh(self.conn.first_drawn.set)
 
     # data ------------------------------------------------------------------
     def refresh_view(self, classes=None) -> None:
@@ -285,9 +288,9 @@ class StatusScreen(AreaScreen):
         self._draw_tab(self.query_one(TabbedContent).active or "host")
         if not self.probe_started:
             self.probe_started = True
-            # the probes' calls once this is on the screen (after the refresh
-            # that lays it out, and the one that paints it); the rest of the
-            # pool once their flags are known (see probe_health)
+            # the probes' calls once this is painted (the first frame waits
+            # for no call but the pool's first part; their answers complete
+            # it); the rest of the pool once their flags are known
             self.call_after_refresh(self.call_after_refresh, self.probe_health)
 
     def _draw_tab(self, tab: str) -> None:

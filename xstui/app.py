@@ -40,6 +40,7 @@ from .widgets.plan import PlanModal
 from .widgets.progress import TaskProgressModal
 from .xapi.config import Config
 from .xapi.connection import Connection
+from .xapi.targets import parse_target
 
 
 class AppEnded(RuntimeError):
@@ -123,6 +124,7 @@ class XstuiApp(App):
         demo=None,
         demo_release: str = "",
         demo_scenario: str = "demo",
+        head_start=None,
         fleet: list | None = None,
         fleet_baseline=None,
     ):
@@ -132,6 +134,7 @@ class XstuiApp(App):
         super().__init__()
         self.connection: Connection | None = None
         self.config = config or Config.load()
+        self.head_start = head_start  # the login begun before this (xstui.login), used once
         self.theme = (
             self.config.theme if self.config.theme in self.available_themes else "textual-dark"
         )
@@ -206,6 +209,8 @@ class XstuiApp(App):
             )
         if self._initial_connection is not None:
             self.attach(self._initial_connection)
+        elif self.head_start is not None:
+            self._take_head_start()
         else:
             self.push_screen(ConnectScreen(self._target, self._user))
             if self.fleet_pools or (not self._target and fleet_module().wants_fleet(self.config)):
@@ -296,6 +301,26 @@ class XstuiApp(App):
 
         self.demo = start_demo(self.demo_scenario, release=self.demo_release)
         return self.demo
+
+    @work(exclusive=True, group="head-start")
+    async def _take_head_start(self) -> None:
+        """The login begun before the app (xstui.login.HeadStart): its pool
+        shown at once; a refusal goes to the connect screen, which takes it
+        as its own (a certificate to trust, a master gone, a wrong password)."""
+        head_start = self.head_start
+        if await asyncio.to_thread(head_start.succeeded):
+            self.head_start = None
+            self.opened(head_start.connection, self._target)
+        else:
+            self.push_screen(ConnectScreen(self._target, self._user))
+
+    def opened(self, connection: Connection, typed: str) -> None:
+        """A login made to what the admin ``typed``: a remote target
+        remembered (Connect offers it next time), the pool shown."""
+        if connection.target.kind == "remote" and self.demo is None:
+            self.config.remember_target(parse_target(typed).url)
+            self.config.save()
+        self.attach(connection)
 
     def attach(self, connection: Connection) -> None:
         """Use a logged-in connection: start its event stream, show Status."""

@@ -365,9 +365,21 @@ def run_app(
             parse_target(target)
         except TargetError as exc:
             return fail(str(exc))
+    from .login import HeadStart
+    from .xapi.config import Config
+
+    config = Config.load()
+    head_start = HeadStart.wanted(target, user, config)  # while Textual is imported
     from .app import XstuiApp
 
-    XstuiApp(target=target, user=user, demo_release=demo_release, demo_scenario=demo_scenario).run()
+    XstuiApp(
+        target=target,
+        user=user,
+        config=config,
+        demo_release=demo_release,
+        demo_scenario=demo_scenario,
+        head_start=head_start,
+    ).run()
     return 0
 
 

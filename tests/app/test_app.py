@@ -186,6 +186,68 @@ async def test_connect_screen_reports_bad_password(running_sim):
         assert app.connection is None
 
 
+def head_started(url: str, password: str, monkeypatch) -> XstuiApp:
+    """The app as `XSTUI_PASSWORD=... xstui connect URL` starts it: the login
+    begun before the app (xstui.login.HeadStart)."""
+    from xstui.login import HeadStart
+    from xstui.xapi.config import Config
+
+    monkeypatch.setenv("XSTUI_PASSWORD", password)
+    config = Config.load()
+    head_start = HeadStart.wanted(url, "root", config)
+    assert head_start is not None
+    return XstuiApp(target=url, config=config, head_start=head_start)
+
+
+async def test_a_head_start_shows_the_pool_without_the_connect_screen(running_sim, monkeypatch):
+    from xstui.screens.connect import ConnectScreen
+
+    app = head_started(running_sim.url, running_sim.password, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection is not None and loaded(app), what="Status")
+        assert not any(isinstance(s, ConnectScreen) for s in app.screen_stack)
+        assert app.head_start is None  # used
+    assert running_sim.url.rstrip("/") in [t.rstrip("/") for t in app.config.targets]
+
+
+async def test_a_head_start_refused_goes_to_the_connect_screen_with_the_reason(
+    running_sim, monkeypatch
+):
+    app = head_started(running_sim.url, "wrong", monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.query("#connect-error"), what="the connect screen")
+        error = lambda: text_of(app.screen.query_one("#connect-error"))  # noqa: E731
+        await until(
+            pilot,
+            lambda: "password" in error().lower() and "Connecting" not in error(),
+            what="the refused password said",
+        )
+        assert app.connection is None
+        app.screen.query_one("#password", Input).value = running_sim.password
+        await pilot.press("enter")  # typed again: a login of its own, not the head start's
+        await until(pilot, lambda: app.connection is not None and loaded(app), what="Status")
+
+
+async def test_a_head_start_to_a_new_certificate_asks_to_trust_it(monkeypatch):
+    from xstui.sim.runner import start_simulator
+
+    running = start_simulator("demo", tls=True, members=False)
+    try:
+        app = head_started(running.url, running.password, monkeypatch)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, PlanModal) and bool(app.screen.query("#apply")),
+                what="the plan to trust the certificate",
+            )
+            app.screen.query_one("#apply").press()
+            await until(
+                pilot, lambda: app.connection is not None and loaded(app), what="Status loaded"
+            )
+    finally:
+        running.close()
+
+
 async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -98,14 +98,6 @@ def read_served(conn) -> dict[str, Served] | None:
     (``host.get_server_certificate``), its end and SHA-256 fingerprint read
     here. None when no host lacks a record, or the release cannot say; a
     host that does not answer is left out."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from ...xapi.connection import XapiFailure
-    from ...xapi.tls import format_fingerprint
-
-    if not conn.has_method(SERVED_CALL):
-        return None
     cache = conn.cache
     with cache.lock:
         recorded = views.host_certificate_records(cache)
@@ -116,6 +108,16 @@ def read_served(conn) -> dict[str, Served] | None:
         ]
         if len(recorded) == len(cache.table("host")):
             return None
+    if not conn.has_method(SERVED_CALL):
+        return None
+    # (imported only here: cryptography's x509 is a tenth of a second to import,
+    # and on 8.2 and later every host has its record)
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ...xapi.connection import XapiFailure
+    from ...xapi.tls import format_fingerprint
+
     out = {}
     for ref in hosts:
         try:
