@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane, Tabs
+from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker
 
 from xstui.areas import BAR_CLASSES, Area
 from xstui.widgets.flow import ask, connected, perform, read
+from xstui.widgets.footer import KeysFooter
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.wizard import Wizard
@@ -139,7 +140,7 @@ class AreaScreen(Screen):
     def compose(self) -> ComposeResult:
         yield ConnectionBar()
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

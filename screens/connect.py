@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from xstui.login import console_connection
+from xstui.widgets.footer import KeysFooter
 from xstui.xapi.connection import ConnectError
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
@@ -91,7 +92,7 @@ class ConnectScreen(Screen):
             with Horizontal(id="connect-row"):  # what Enter and Escape do, as a dialog says
                 yield Static(f"Enter Connect  Esc {self.ESCAPE}", id="connect-hint", markup=False)
                 yield Button("Connect", id="connect", variant="primary", compact=True)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#target" if not self.initial_target else "#password", Input).focus()

@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from xstui.services.fleet.overview import COLUMNS, cells, detail, next_problem, no_next_problem
 from xstui.services.fleet.passwords import NoPassword, Passwords
 from xstui.services.fleet.targets import saved_fleet
 from xstui.services.fleet.watch import FleetWatch
+from xstui.widgets.footer import KeysFooter
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.targets import parse_target
 
@@ -153,7 +154,7 @@ class FleetScreen(Screen):
         yield Static("", id="fleet-title", markup=False)
         yield RowList(COLUMNS, markable=False, id="fleet-pools")
         yield Static("", id="fleet-detail", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         watch = self.app.fleet

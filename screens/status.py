@@ -181,6 +181,7 @@ class StatusScreen(AreaScreen):
         self.dom0 = None
         self.probed: list | None = None  # flags the areas' health probes found last
         self.probe_started = False
+        self.drawn: dict[str, Status] = {}  # tab -> the Status it shows
         self.load_rows: dict = {}  # host ref -> its Load row (xstui.services.metrics.Row)
         self.sampling = Sampling(self, "load", self.draw_load)
 
@@ -294,15 +295,23 @@ class StatusScreen(AreaScreen):
             self.call_after_refresh(self.call_after_refresh, self.probe_health)
 
     def _draw_tab(self, tab: str) -> None:
-        """Only the visible tab is drawn; the others when they are shown."""
-        if self.status is not None:
-            {
-                "host": self._draw_host,
-                "pool": self._draw_pool,
-                "storage": self._draw_storage,
-                "health": self._draw_health,
-                "load": lambda _status: self.draw_load(),
-            }[tab](self.status)
+        """Only the visible tab is drawn, the others when they are shown; and
+        only when what it shows changed: a tab shown again, or a change to
+        what it does not show (another client renaming VMs), draws nothing."""
+        if self.status is None:
+            return
+        if tab == "load":  # live figures, drawn from their own sampling
+            self.draw_load()
+            return
+        if self.drawn.get(tab) == self.status:
+            return
+        self.drawn[tab] = self.status
+        {
+            "host": self._draw_host,
+            "pool": self._draw_pool,
+            "storage": self._draw_storage,
+            "health": self._draw_health,
+        }[tab](self.status)
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
