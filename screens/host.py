@@ -552,6 +552,8 @@ class HostScreen(AreaScreen):
             with TabPane("Time", id="time"):
                 with VerticalScroll():
                     yield Static("Press t to read the clocks.", id="host-time")
+                # the line above the footer, which notices leave free (xstui.tcss)
+                yield Static("", id="time-hint", classes="screen-hint", markup=False)
 
     def on_mount(self) -> None:
         if self.conn is not None and self.conn.target.kind == "local":
@@ -723,5 +725,6 @@ class HostScreen(AreaScreen):
             for server, status in sorted(c.sources.items()):
                 grid.add_row("  source", Text(f"{server}: {status}"))
         keys = [f"{k}: {what}" for k, name, what in TIME_KEYS if not self.refusal(name)]
-        grid.add_row("", Text(" - ".join([*keys, "t: read again"])))  # only keys that work here
         self.query_one("#host-time", Static).update(grid)
+        hint = self.query_one("#time-hint", Static)
+        hint.update(" - ".join([*keys, "t: read again"]))  # only keys that work here
