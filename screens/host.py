@@ -694,9 +694,7 @@ class HostScreen(AreaScreen):
             grid.add_row(
                 "This machine", Text(time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now)))
             )
-            # the host reports whole seconds: below that, there is no difference to show
-            skew = "none measurable (< 1.5 s)" if abs(st.skew) < 1.5 else f"{st.skew:+.0f} s"
-            grid.add_row("Difference", Text(skew))
+            grid.add_row("Difference", Text(hs.skew_words(st.skew)))
         grid.add_row("Time zone", Text(st.timezone or "-"))
         from_dom0 = isinstance(self.ntpd, NtpState)  # says more than an older API can
         if not (from_dom0 and st.mode == hs.UNREPORTED):
