@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from xstui.screens.connect import ConnectScreen
 
-from .areas import AREAS, Area
+from .areas import AREAS, Area, see
 from .logfile import setup_logging
 from .services.actions import Plan
 from .services.host.local import child_environment
@@ -395,7 +395,7 @@ class XstuiApp(App):
         alarms = getattr(self, "alarms", None)  # (set once a pool is attached)
         if "message" in message.classes and alarms is not None and self.connection is not None:
             for words in alarms.arrived(self.connection.cache):  # perfmon's, said at once
-                self.notify(f"ALARM: {words} (F10 Logs).", severity="warning", timeout=15)
+                self.notify(f"ALARM: {words}; see {see('logs')}.", severity="warning", timeout=15)
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()

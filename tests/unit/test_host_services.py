@@ -130,7 +130,7 @@ def test_ntp_validated_set_and_probed(running_sim, live):
 
     flags = every_host_asked()
     assert [f.text for f in flags] == [
-        "The clock of xcp-c is not synchronised by NTP (see Host, Time)"
+        "The clock of xcp-c is not synchronised by NTP: see Host, Time tab (F7, t)"
     ]
     before = writes(running_sim)
     for bad in ("bad host!", "127.0.0.300", "a.b, a.b"):

@@ -83,7 +83,7 @@ def skew_now(cache: Cache, msg) -> str:
     is none (never a "not so now" that nothing measured)."""
     host = next((h.ref for h in cache.table("host").values() if h.uuid == msg.obj_uuid), None)
     measured = last_skew(cache, host) if host else None
-    where = see("host", "t", "Time")
+    where = see("host", "t", tab="Time")
     if measured is None:
         return f"not measured yet: see {where}"
     skew, at = measured
@@ -348,7 +348,7 @@ class TimeSyncProbe:
             HealthFlag(
                 "warning",
                 "time",
-                f"The clock of {names[ref]} is not synchronised by NTP: see {see('host', 't', 'Time')}",
+                f"The clock of {names[ref]} is not synchronised by NTP: see {see('host', 't', tab='Time')}",
             )
             for ref, synced in sorted(verdicts.items(), key=lambda item: names[item[0]])
             if synced is False
