@@ -637,7 +637,7 @@ async def test_health_says_whether_an_old_clock_skew_holds_as_the_time_tab_reads
             what="the probe's verdict",
         )
         screen = await open_host(pilot, "xcp-c")
-        running_sim.sim.clock_skew[screen.host] = 6.0
+        running_sim.sim.clock_skew[screen.host] = 6.5  # said in whole seconds: +6
         await pilot.press("t")
         await until(pilot, lambda: "Difference +6 s" in flat(screen_text(app)), what="Time tab")
         await pilot.press("f1")

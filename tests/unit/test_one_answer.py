@@ -151,7 +151,7 @@ def test_health_says_whether_an_old_clock_skew_holds_from_the_last_measure(conne
         "(not so now: difference from this machine none measurable (< 1.5 s))"
     )
     # the clock moves away; the health probe's round measures it again
-    running_sim.sim.clock_skew[c] = 6.0
+    running_sim.sim.clock_skew[c] = 6.5  # the host says whole seconds: 5.5 to 6.5 s
     host.time_probe(connection)
     assert _skew_alert_says(connection) == (
         f"(still so now: difference from this machine +6 s, {where})"
