@@ -552,6 +552,8 @@ class HostScreen(AreaScreen):
             with TabPane("Time", id="time"):
                 with VerticalScroll():
                     yield Static("Press t to read the clocks.", id="host-time")
+                # the line above the footer, which notices leave free (xstui.tcss)
+                yield Static("", id="time-hint", classes="screen-hint", markup=False)
 
     def on_mount(self) -> None:
         if self.conn is not None and self.conn.target.kind == "local":
@@ -692,9 +694,7 @@ class HostScreen(AreaScreen):
             grid.add_row(
                 "This machine", Text(time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now)))
             )
-            # the host reports whole seconds: below that, there is no difference to show
-            skew = "none measurable (< 1.5 s)" if abs(st.skew) < 1.5 else f"{st.skew:+.0f} s"
-            grid.add_row("Difference", Text(skew))
+            grid.add_row("Difference", Text(hs.skew_words(st.skew)))
         grid.add_row("Time zone", Text(st.timezone or "-"))
         from_dom0 = isinstance(self.ntpd, NtpState)  # says more than an older API can
         if not (from_dom0 and st.mode == hs.UNREPORTED):
@@ -723,5 +723,6 @@ class HostScreen(AreaScreen):
             for server, status in sorted(c.sources.items()):
                 grid.add_row("  source", Text(f"{server}: {status}"))
         keys = [f"{k}: {what}" for k, name, what in TIME_KEYS if not self.refusal(name)]
-        grid.add_row("", Text(" - ".join([*keys, "t: read again"])))  # only keys that work here
         self.query_one("#host-time", Static).update(grid)
+        hint = self.query_one("#time-hint", Static)
+        hint.update(" - ".join([*keys, "t: read again"]))  # only keys that work here

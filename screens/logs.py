@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from xstui.areas import see
 from xstui.services import logs
 from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
@@ -25,10 +26,10 @@ from .base import AreaScreen
 ALERT_COLUMNS = [("When", 11), ("Severity", 8), ("Alert", 28), ("About", 26)]
 LOG_COLUMNS = [("", 76)]
 FOLLOW_SECONDS = 1.0
-MAIL_KEYS = "F1 Status, l Load, e"  # where the pool's mail alerts are set (screens/status.py)
+MAIL_KEYS = see("status", "l", "e", tab="Load")  # where the pool's mail alerts are set
 REMOTE = (
     "The host's logs are files in its dom0: run xstui local there to read them. From here, "
-    "Host > l sends them to a remote syslog server."
+    f"{see('host', 'l')} sends them to a remote syslog server."
 )
 
 
@@ -151,7 +152,7 @@ class LogsScreen(AreaScreen):
         text = Text()
         text.append("Mail: ", style="bold")
         text.append(words[0].upper() + words[1:])  # the pool's strings: data, never markup
-        text.append(f" ({MAIL_KEYS} {'changes' if mailed else 'sets'} them).")
+        text.append(f". {'Changed' if mailed else 'Set'} in {MAIL_KEYS}.")
         self.query_one("#alert-mail", Static).update(text)
 
     @on(RowList.Moved, "#alert-list")

@@ -20,6 +20,7 @@ from textual.widgets import Button, Static
 from xstui.screens.act import Act, Turn
 from xstui.screens.base import run_act
 
+from xstui.areas import see
 from xstui.services.actions import InvalidInput
 from xstui.services.fields import Field
 from xstui.services.pool import (
@@ -297,7 +298,8 @@ class RecoveryModal(Dialog):
         elif d.master_answers:
             verdict = (
                 "The master answers: the pool needs no emergency. To move the master role in "
-                "a healthy pool, use Designate a new master (Host, D). A member that answers "
+                f"a healthy pool, use Designate a new master in {see('host', 'D')}. A member that "
+                "answers "
                 "another master than this one can be pointed at it."
             )
         elif d.untrusted:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from xstui.areas import see
 from xstui.files import write_atomic
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
@@ -63,7 +64,8 @@ async def _trust_new_certificate(turn) -> None:
             f"{action.name} now presents a new certificate.\n"
             f"Old SHA-256: {spaced(action.old_fingerprint)}\n"
             f"New SHA-256: {spaced(action.new_fingerprint)}\n"
-            "Check the new one on the host's console (Status, Security) if in doubt.",
+            "If in doubt, check the new one on the host's own console: xstui local there, "
+            f"{see('status', tab='Host')}.",
             [("trust", "Trust the new one"), ("no", "Do not")],
         )
     )

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from xstui.areas import health_probes, health_rules
+from xstui.areas import health_probes, health_rules, see
 from xstui.services.host.clock import PROBE_SECONDS
 from xstui.services.host.local import XAPI_PEM, LocalSystem
 from xstui.services.metrics import perfmon
@@ -131,7 +131,7 @@ class StatusScreen(AreaScreen):
             "No host under the cursor.",
             show=False,  # the Load tab's head says it
             refuse=_on_load,
-            help="CPU, network and free memory alarms of the host (perfmon; its SR I/O: Storage, w)",
+            help=f"Host CPU, network and free memory alarms (perfmon); SR I/O: {see('storage', 'w')}",
         ),
         Act(
             "e",

@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from xstui.screens.connect import ConnectScreen
 
-from .areas import AREAS, Area
+from .areas import AREAS, Area, see
 from .logfile import setup_logging
 from .services.actions import Plan
 from .services.host.local import child_environment
@@ -110,6 +110,11 @@ class XstuiApp(App):
         Binding("f12", "show_fleet", "Fleet", id="app.fleet", show=False),
         Binding(
             "f11", "next_problem_pool", "Next pool with a problem", id="app.fleet_next", show=False
+        ),
+        # Textual's keys panel (palette: Keys) closes with Escape as a dialog
+        # does; while it is not shown, Escape is the screen's (check_action)
+        Binding(
+            "escape", "hide_help_panel", "Close", id="app.keys_close", show=False, priority=True
         ),
     ]
     MASTER_CHECK_SECONDS = 8  # reconnecting this long: ask the members about the master
@@ -293,6 +298,8 @@ class XstuiApp(App):
         # the areas need a connection: hide their keys until there is one
         if action in ("switch_mode", "area") and self.connection is None:
             return False
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
         return True
 
     # connection ------------------------------------------------------------
@@ -413,7 +420,7 @@ class XstuiApp(App):
         alarms = getattr(self, "alarms", None)  # (set once a pool is attached)
         if "message" in message.classes and alarms is not None and self.connection is not None:
             for words in alarms.arrived(self.connection.cache):  # perfmon's, said at once
-                self.notify(f"ALARM: {words} (F10 Logs).", severity="warning", timeout=15)
+                self.notify(f"ALARM: {words}; see {see('logs')}.", severity="warning", timeout=15)
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()
@@ -516,6 +523,15 @@ class XstuiApp(App):
         (Textual's, normalised) may have moved it."""
         shown = self.get_key_display(replace(binding, key=self.keys_of(binding)[0]))
         return shown.upper() if re.fullmatch(r"f\d+", shown) else shown  # F8, as on the key
+
+    def action_show_help_panel(self) -> None:
+        """Textual's keys panel, beside the screen and under its footer (the
+        footer is drawn after it: it keeps its width and its keys apart)."""
+        from textual.widgets import Footer, HelpPanel
+
+        if not self.screen.query(HelpPanel):
+            footers = self.screen.query_children(Footer)
+            self.screen.mount(HelpPanel(), before=footers.first() if footers else None)
 
     def action_command_palette(self) -> None:
         """Textual's palette; on the Linux console, in PC console glyphs."""

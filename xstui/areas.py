@@ -359,3 +359,15 @@ def health_probes(areas: tuple[Area, ...] = AREAS) -> tuple[HealthProbe, ...]:
 
 def commands(areas: tuple[Area, ...] = AREAS) -> tuple[CliCommand, ...]:
     return _imported(tuple(c for a in areas for c in a.commands))
+
+
+def see(area: str, *keys: str, tab: str = "") -> str:
+    """Where to go for something, in the one style of every cross-reference
+    (docs/DIALOGS.md): the area's title, the tab's if one is named, then the
+    keys to press, the area's first: "Host, Time tab (F7, t)", "Security
+    (F6, w)", "HA (F3)". The title and the function key come from the list
+    above, so that a reference cannot name an area otherwise than the
+    console does (tests/unit/test_cross_references.py checks the keys)."""
+    (a,) = (a for a in AREAS if a.id == area)
+    where = f"{a.title}, {tab} tab" if tab else a.title
+    return f"{where} ({', '.join((a.key.upper(), *keys))})"

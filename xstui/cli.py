@@ -9,6 +9,7 @@ import sys
 import threading
 
 from . import __version__
+from .areas import see
 from .script import EXIT_USAGE, fail, say
 from .sim import CONTROL_ACTIONS
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dr",
         action="store_true",
         help="the disaster-recovery rehearsal: a recovery pool whose iSCSI LUN holds another "
-        "pool's SR and database (Backup, R recovers its VMs)",
+        f"pool's SR and database: {see('backup', 'R')} recovers its VMs",
     )
     c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
@@ -284,7 +285,7 @@ def run_sim(args) -> int:
     for name, url in running.member_urls.items():
         say(f"  member   {url}  ({name})")
     for name, alone in running.standalone.items():
-        say(f"  alone    {alone.url}  ({name}, a pool of its own: Host, J joins it)")
+        say(f"  alone    {alone.url}  {name}, a pool of its own: {see('host', 'J')} joins it")
     if running.unix_socket:
         say(f"  socket   {running.unix_socket}  (trusted, like dom0's /var/lib/xcp/xapi)")
     say(f"  control  {running.control_url}  (xstui sim-ctl URL {'|'.join(CONTROL_ACTIONS)} [NAME])")

@@ -158,7 +158,7 @@ async def test_logs_says_where_alerts_are_mailed_and_the_keys_that_change_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.status)
         await pilot.press("f10")
-        said = "Mail: No mail alerts (F1 Status, l Load, e sets them)."
+        said = "Mail: No mail alerts. Set in Status, Load tab (F1, l, e)."
         await until(pilot, lambda: said in screen_text(app), what="the mail line")
         # set by another client (xe), with what would be markup: shown as typed, live
         pool = xapi.xenapi.pool.get_all()[0]
@@ -168,7 +168,7 @@ async def test_logs_says_where_alerts_are_mailed_and_the_keys_that_change_it(
             pilot,
             lambda: (
                 "Mail: Alerts mailed to [b]ops@example.com through smtp.example.com, "
-                "priority 3 or more important (F1 Status, l Load, e changes them)."
+                "priority 3 or more important. Changed in Status, Load tab (F1, l, e)."
                 in flat(screen_text(app))
             ),
             what="the mail line, redrawn",

@@ -143,6 +143,28 @@ async def test_a_notice_that_comes_while_a_dialog_is_up_never_covers_its_buttons
         assert row.count("Cancel") == 2 and row.count("OK") == 2, row  # the buttons in view
 
 
+async def test_a_notice_never_covers_a_screens_hint_line(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """A trial: at 80x24 a notice covered the Time tab's keys (F7, t).
+    Notices stay above the footer and the hint line above it (xstui.tcss)."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        screen = await open_host(pilot, "xcp-a")
+        await pilot.press("t")
+        await until(pilot, lambda: shows(app, "t: read again"), what="the Time tab's keys")
+        await notice(
+            pilot, " ".join(["A long notice that says a great deal."] * 4), "A long notice"
+        )
+        hint = screen.query_one("#time-hint").region
+        assert hint.y == 22  # the line above the footer
+        lines = screen_text(app).splitlines()
+        assert "great deal" in "".join(lines[15:22])  # the notice, above it
+        assert lines[22].rstrip() == " n: NTP servers - z: time zone - t: read again", lines[22]
+
+
 async def test_the_notices_of_an_area_do_not_follow_to_the_next(
     console,  # noqa: F811
     running_sim,

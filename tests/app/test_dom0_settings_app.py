@@ -127,7 +127,7 @@ async def test_a_remote_console_says_where_ssh_is_set(release):
             assert screen.refusal("ntp") and screen.refusal("timezone")
             await pilot.press("t")
             hint = await until(
-                pilot, lambda: "t: read again" in (t := shown(screen, "#host-time")) and t
+                pilot, lambda: "t: read again" in (t := shown(screen, "#time-hint")) and t
             )
             assert "n: NTP" not in hint and "z: time zone" not in hint
     finally:

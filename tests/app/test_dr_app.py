@@ -71,3 +71,32 @@ async def open_backup_empty(pilot) -> None:
     await until(pilot, lambda: app.connection.cache.table("host"), what="the pool loaded")
     await pilot.press("f5")
     await until(pilot, lambda: isinstance(app.screen, BackupScreen), what="the Backup screen")
+
+
+async def test_the_search_form_shows_only_the_chosen_storage_kinds_fields(
+    console,  # noqa: F811
+    dr_sim,  # noqa: F811
+    dr_conn,  # noqa: F811
+):
+    """A trial: the form showed CHAP user and password with NFS chosen. Only
+    the fields of the kind chosen are shown (``Field.shown_if``); what was
+    typed in a hidden one is not given (NFS refused CHAP typed for iSCSI)."""
+    from xstui.widgets.form import FormModal
+
+    app = XstuiApp(dr_conn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backup_empty(pilot)
+        await pilot.press("R")
+        await shows(pilot, "Disaster recovery: where is the other pool's SR?", "CHAP user:")
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#field-chapuser").value = "dr"
+        form.query_one("#field-storage").value = "NFS"
+        await until(pilot, lambda: "CHAP" not in flat(screen_text(app)), what="CHAP hidden")
+        assert "Target/server:" in flat(screen_text(app))
+        assert form.values()["chapuser"] == ""
+        form.query_one("#field-storage").value = "HBA / Fibre Channel"
+        await until(pilot, lambda: "Target" not in flat(screen_text(app)), what="target hidden")
+        form.query_one("#field-storage").value = "iSCSI"
+        await shows(pilot, "Target/server:", "CHAP user:", "CHAP password:")
+        assert form.values()["chapuser"] == "dr"  # kept while hidden

@@ -124,3 +124,37 @@ async def test_on_the_linux_console_a_key_that_cannot_work_is_not_drawn_and_says
             lambda: any(n.message.startswith("Upload: ") for n in app._notifications),
             what="Upload saying why",
         )
+
+
+async def test_the_keys_panel_keeps_the_footer_whole_and_closes_with_escape(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """A trial: Textual's keys panel (palette: Keys) split the screen, the
+    footer had 2/3 of it and its keys ran together, and Escape did not close
+    it. Escape closes it, and only it: shown or not, Escape keeps its meaning."""
+    from textual.widgets import HelpPanel
+    from xstui.screens.host import HostScreen
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.switch_mode("host")
+        await until(pilot, lambda: isinstance(app.screen, HostScreen), what="Host")
+        await until(pilot, lambda: footer_ready(app), what="Host keys")
+        await palette_text(pilot, "Keys", "Keys")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.query(HelpPanel), what="the keys panel")
+        await until(pilot, lambda: footer_ready(app), what="the footer under it")
+        assert app.screen.query_one(Footer).region.width == 80
+        last = screen_text(app).splitlines()[-1]
+        assert "Quit" in last and last.rstrip().endswith("^p palette"), last
+        keys = sorted(footer_keys(app), key=lambda k: k.region.x)
+        assert all(a.region.right < b.region.x for a, b in zip(keys, keys[1:], strict=False)), last
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.screen.query(HelpPanel), what="the panel closed")
+        # not shown: Escape is the screen's and dialogs' again (a form cancels)
+        await pilot.press("n")  # NTP servers: a form
+        await until(pilot, lambda: app.screen.query("#ok"), what="the NTP form")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HostScreen), what="the form cancelled")

@@ -8,9 +8,10 @@ network reset, joining a pool with another root password."""
 import pytest
 from textual.widgets import Select, Static
 from xstui.screens.host import HostScreen, PrecheckModal
+from xstui.screens.status import StatusScreen
 from xstui.screens.vms import VmsScreen
 
-from tests.app.test_console import screen_text
+from tests.app.test_console import flat, screen_text
 from tests.app.test_network_app import (  # noqa: F401 (a fixture)
     action_over,
     confirm_plan,
@@ -610,4 +611,41 @@ async def test_the_host_shown_stays_under_the_cursor_while_the_pool_changes(
         assert listing.cursor == 1 and screen.host == a
         await until(
             pilot, lambda: "Name          xcp-a" in screen_text(app), what="xcp-a's details"
+        )
+
+
+async def test_health_says_whether_an_old_clock_skew_holds_as_the_time_tab_reads_it(
+    running_sim, connection
+):
+    """Issue 27: the demo's old HOST_CLOCK_SKEW_DETECTED (xcp-c, 4 s) was
+    listed by Health beside F7's "none measurable". Health says whether it
+    holds now, from the host's last measure (the health probe's, then the
+    Time tab's) in the Time tab's words, at 80x24."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StatusScreen) and app.screen.probed)
+        await pilot.press("a")
+        await until(
+            pilot,
+            lambda: (
+                (
+                    "HOST_CLOCK_SKEW_DETECTED: The clock on xcp-c differs from the master by 4 "
+                    "seconds. (not so now: difference from this machine none measurable (< 1.5 s))"
+                )
+                in flat(screen_text(app))
+            ),
+            what="the probe's verdict",
+        )
+        screen = await open_host(pilot, "xcp-c")
+        running_sim.sim.clock_skew[screen.host] = 6.5  # said in whole seconds: +6
+        await pilot.press("t")
+        await until(pilot, lambda: "Difference +6 s" in flat(screen_text(app)), what="Time tab")
+        await pilot.press("f1")
+        await until(
+            pilot,
+            lambda: (
+                "(still so now: difference from this machine +6 s, see Host, Time tab (F7, t))"
+                in flat(screen_text(app))
+            ),
+            what="the Time tab's measure in Health",
         )

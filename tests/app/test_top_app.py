@@ -158,7 +158,7 @@ async def test_a_cpu_alarm_set_from_top_fires_and_shows_in_logs(console, running
             pilot,
             lambda: (
                 "ALARM: VM sql-prod-01: CPU usage " in notes(app)
-                and "% above the alarm's 50 % (F10 Logs)." in notes(app)
+                and "% above the alarm's 50 %; see Logs (F10)." in notes(app)
             ),
             what="the alarm told",
         )

@@ -127,3 +127,35 @@ def test_a_hosts_state_and_running_vms_read_the_same_in_status_and_host(connecti
     assert _status_hosts(connection)["xcp-c"] == _host_rows(connection)["xcp-c"]
     assert _host_rows(connection)["xcp-c"][0] == "offline"
     assert "Host xcp-c is offline" in [f.text for f in _flags(connection)]
+
+
+def _skew_alert_says(conn) -> str:
+    """What Health adds to the demo's old HOST_CLOCK_SKEW_DETECTED alert (xcp-c, 4 s)."""
+    (text,) = [f.text for f in _flags(conn) if f.text.startswith("HOST_CLOCK_SKEW_DETECTED")]
+    return text[text.index(". (") + 2 :]
+
+
+def test_health_says_whether_an_old_clock_skew_holds_from_the_last_measure(connection, running_sim):
+    """Issue 27: Health listed a 4 s skew while F7's Time tab said none
+    measurable. Health now says what the host's last measure says, the Time
+    tab's or the health probe's, in the Time tab's words; nothing measured:
+    no verdict either way."""
+    connection.load_once()
+    where = "see Host, Time tab (F7, t)"
+    assert _skew_alert_says(connection) == f"(not measured yet: {where})"
+    (c,) = [h.ref for h in connection.cache.table("host").values() if h.name_label == "xcp-c"]
+    # the Time tab's reading
+    state = host.read_time(connection, c)
+    assert host.skew_words(state.skew) == "none measurable (< 1.5 s)"
+    assert _skew_alert_says(connection) == (
+        "(not so now: difference from this machine none measurable (< 1.5 s))"
+    )
+    # the clock moves away; the health probe's round measures it again
+    running_sim.sim.clock_skew[c] = 6.5  # the host says whole seconds: 5.5 to 6.5 s
+    host.time_probe(connection)
+    assert _skew_alert_says(connection) == (
+        f"(still so now: difference from this machine +6 s, {where})"
+    )
+    # Logs lists the message as it is (the log), with no verdict of its own
+    (logged,) = [a for a in logs.alerts(connection.cache) if a.name == "HOST_CLOCK_SKEW_DETECTED"]
+    assert logged.body == "The clock on xcp-c differs from the master by 4 seconds."

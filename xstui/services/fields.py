@@ -41,6 +41,9 @@ class Field:
     # the placeholder made anew from the form's values as they change (a default that follows them)
     placeholder_of: Callable[[dict], str] | None = None
     password: bool = False
+    # shown only while the form's values make it apply (a storage kind's own
+    # fields); hidden, it is empty in what the form gives
+    shown_if: Callable[[dict], bool] | None = None
 
 
 def host_list(name: str, label: str, value: str, choices: Sequence[str], what: str) -> Field:

@@ -48,6 +48,7 @@ class Simulator:
         self.down: set[str] = set()  # hosts whose listeners are stopped
         self.stay_disabled: set[str] = set()  # host.disable(auto_enable=false)
         self.dhcp_ntp_servers: list[str] = []  # what DHCP hands out (NTP mode DHCP)
+        self.clock_skew: dict[str, float] = {}  # host -> seconds its clock is ahead
         # the master each member believes in (its pool.conf): a member whose
         # master died keeps pointing at it until told otherwise
         self.believed_master: dict[str, str] = {}

@@ -153,7 +153,7 @@ class FormModal(Dialog):
             for wide, group in groupby(self.fields, _wide):
                 with nullcontext() if wide else Grid():
                     for f in group:
-                        yield Label(f"{f.label}:", markup=False)
+                        yield Label(f"{f.label}:", id=f"label-{f.name}", markup=False)
                         yield self._input(f)
             for f in self.fields:
                 yield Static(
@@ -184,14 +184,19 @@ class FormModal(Dialog):
         )
 
     def on_mount(self) -> None:
+        self._follow()
         self.query_one(f"#field-{self.fields[0].name}").focus()
         self._show_problem("form", self.problem)
 
     def values(self) -> dict:
+        """What the fields hold; a hidden field (one that does not apply to
+        the others' values) is empty."""
         out = {}
         for f in self.fields:
             widget = self.query_one(f"#field-{f.name}")
-            if isinstance(widget, SelectionList):
+            if not widget.display:
+                out[f.name] = [] if isinstance(widget, SelectionList) else ""
+            elif isinstance(widget, SelectionList):
                 out[f.name] = list(widget.selected)
             elif isinstance(widget, Select):
                 out[f.name] = "" if widget.value is Select.NULL else str(widget.value)
@@ -205,6 +210,8 @@ class FormModal(Dialog):
         out = {}
         for f in self.fields:
             value = values[f.name]
+            if not self.query_one(f"#field-{f.name}").display:
+                continue  # hidden: it does not apply
             problem = f.check(value if isinstance(value, str) else ",".join(value))
             if problem:
                 out[f.name] = not_possible(problem)
@@ -224,7 +231,18 @@ class FormModal(Dialog):
         self._follow()
 
     def _follow(self) -> None:
-        """Placeholders that follow the other fields (a default name from the NICs ticked)."""
+        """Fields and placeholders that follow the other fields (a storage
+        kind's own fields; a default name from the NICs ticked)."""
+        for f in self.fields:
+            if f.shown_if is not None:
+                shown = bool(f.shown_if(self.values()))
+                for part in ("label", "field", "problem"):
+                    widget = self.query_one(f"#{part}-{f.name}")
+                    if part == "problem" and shown:  # shown when it has something to say
+                        widget.styles.clear_rule("display")
+                        widget.refresh(layout=True)
+                    else:
+                        widget.display = shown
         values = self.values()
         for f in self.fields:
             if f.placeholder_of is not None:

@@ -61,9 +61,11 @@ class ConnectError(Exception):
         target: Target | None = None,
         fingerprint: str = "",
         pinned: str | None = None,
+        timed_out: bool = False,
     ):
         super().__init__(message)
         self.kind, self.target, self.fingerprint, self.pinned = kind, target, fingerprint, pinned
+        self.timed_out = timed_out  # no answer within the time given (kind "network")
 
 
 class XapiFailure(Exception):
@@ -171,7 +173,10 @@ class Connection:
             actual = server_fingerprint(target.host, target.port, timeout=15)
         except (OSError, ssl.SSLError) as exc:
             raise ConnectError(
-                f"cannot reach {target.url}: {network_reason(exc)}", "network", target=target
+                f"cannot reach {target.url}: {network_reason(exc)}",
+                "network",
+                target=target,
+                timed_out=timed_out(exc),
             ) from None
         if (
             vouched
@@ -225,7 +230,10 @@ class Connection:
                 ) from None
             except NETWORK_ERRORS as exc:
                 raise ConnectError(
-                    f"cannot reach {target.url}: {network_reason(exc)}", "network", target=target
+                    f"cannot reach {target.url}: {network_reason(exc)}",
+                    "network",
+                    target=target,
+                    timed_out=timed_out(exc),
                 ) from None
             except BAD_REPLIES as exc:
                 raise ConnectError(
@@ -736,6 +744,11 @@ def _parts(order: Sequence[Iterable[str]], classes: list[str]) -> list[list[str]
             seen.update(part)
     rest = [c for c in classes if c not in seen]
     return [*parts, rest] if rest else parts or [classes]
+
+
+def timed_out(exc: BaseException) -> bool:
+    """The host did not answer within the time given (network_reason says "timed out")."""
+    return isinstance(exc, DeadlinePassed | socket.timeout | TimeoutError)
 
 
 def network_reason(exc: BaseException) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..areas import see
+
 # code: (parameter names, meaning, remedy or "")
 CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
     # host, pool and network operations (xapi_host_helpers.ml, xapi_pool_helpers.ml, xapi_network.ml)
@@ -373,13 +375,13 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
     "SESSION_AUTHORIZATION_FAILED": (
         ("username", "msg"),
         "The password is right, but this user may not log in to the pool.",
-        "A Pool Admin adds the user (or one of their groups) as a subject with a role "
-        "(Security, Users).",
+        "A Pool Admin adds the user (or one of their groups) as a subject with a role, "
+        f"in {see('security', 'u', 'n', tab='Users')}.",
     ),
     "AUTH_IS_DISABLED": (
         (),
         "The pool has not joined a directory, so it cannot look users up.",
-        "Enable Active Directory first (Security, Users).",
+        f"Enable Active Directory first, in {see('security', 'u', 'a', tab='Users')}.",
     ),
     "AUTH_UNKNOWN_TYPE": (("type",), "The pool knows no such kind of external authentication.", ""),
     "POOL_AUTH_ALREADY_ENABLED": (
@@ -410,7 +412,8 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
     "POOL_AUTH_ENABLE_FAILED_DOMAIN_LOOKUP_FAILED": (
         ("host", "message"),
         "A host could not find the domain's controllers.",
-        "Give every host the domain controller's DNS servers (Networking, DNS) and check the domain name.",
+        "Give every host the domain controller's DNS servers, in "
+        f"{see('network', 'd')}, and check the domain name.",
     ),
     "POOL_AUTH_ENABLE_FAILED_WRONG_CREDENTIALS": (
         ("host", "message"),
@@ -435,7 +438,7 @@ CATALOGUE: dict[str, tuple[tuple[str, ...], str, str]] = {
     "POOL_AUTH_ENABLE_FAILED_DUPLICATE_HOSTNAME": (
         ("host", "message"),
         "Two hosts of the pool have the same host name: AD needs unique names.",
-        "Rename one of them (Networking, Hostname), then try again.",
+        f"Rename one of them, in {see('network', 'o')}, then try again.",
     ),
     "POOL_AUTH_ENABLE_FAILED_UNAVAILABLE": (
         ("host", "message"),

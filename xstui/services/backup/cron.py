@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from ...areas import see
 from ...files import write_atomic
 from ...script import say
 from ...xapi.cache import Cache
@@ -173,7 +174,8 @@ class CronSchedule(_InDom0):
         )
 
     def run(self, ctx: RunContext) -> str:
-        text = f"# xstui snapshot schedule {self.s.name}: remove with xstui local (F5, s)\n"
+        where = see("backup", "s", tab="Snapshot schedules")
+        text = f"# xstui snapshot schedule {self.s.name}: remove with xstui local, {where}\n"
         write_atomic(self.path, text + self.line + "\n", 0o644, exclusive=True)
         ctx.on_undo("remove the cron entry", lambda: self.path.unlink(missing_ok=True))
         return f"Cron schedule {self.s.name!r} written to /{CRON_DIR}/{PREFIX}{self.s.name}."

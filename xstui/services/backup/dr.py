@@ -57,10 +57,20 @@ class Search:
 def search_fields() -> list[Field]:
     return [
         Field("storage", "Storage", "iSCSI", choices=list(STORAGE)),
-        Field("target", "Target/server", "", placeholder="iSCSI target, NFS server; HBA: empty"),
-        Field("chapuser", "CHAP user", "", placeholder="empty: no CHAP"),
-        Field("chappassword", "CHAP password", "", password=True),
+        Field(
+            "target",
+            "Target/server",
+            "",
+            placeholder="iSCSI target or NFS server",
+            shown_if=lambda values: values.get("storage") != "HBA / Fibre Channel",
+        ),
+        Field("chapuser", "CHAP user", "", placeholder="empty: no CHAP", shown_if=_iscsi),
+        Field("chappassword", "CHAP password", "", password=True, shown_if=_iscsi),
     ]
+
+
+def _iscsi(values: dict) -> bool:
+    return values.get("storage") == "iSCSI"
 
 
 def search(values: dict) -> Search:

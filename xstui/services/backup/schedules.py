@@ -14,6 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from ...areas import see
 from ...datamodel import NULL_REF
 from ...xapi import views
 from ...xapi.cache import Cache
@@ -542,7 +543,9 @@ class DeleteSchedule(_ScheduleAction):
         names = [rec.name_label for _, rec in self.vms if rec]
         leave = "leaves" if len(names) == 1 else "leave"
         impact = [f"{', '.join(names)} {leave} it first" if names else "no VM is in it"]
-        impact.append("the snapshots it took stay: delete them from each VM's snapshots (F8, n)")
+        impact.append(
+            f"the snapshots it took stay: delete them from each VM's in {see('vms', 'n', tab='Snapshots')}"
+        )
         return Plan(
             title=f"Delete the snapshot schedule {self.name}",
             summary=f"The schedule {self.name} goes; no more snapshots are taken by it.",

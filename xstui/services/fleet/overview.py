@@ -18,6 +18,7 @@ from ..updates.baseline import drift as baseline_drift
 from ..updates.generation import PATCHES, UPDATES
 from ..updates.health import health as updates_health
 from ..updates.model import build as build_updates
+from .answer import LOGIN_FAILED, NO_PASSWORD, REFUSED, TIMEOUT, UNREACHABLE
 from .targets import FleetTarget
 
 # what a pool not in focus is watched for: hosts and their liveness, HA,
@@ -41,7 +42,7 @@ LIGHT_RULES = (
     updates_health,
 )
 # connection states, worst first after the findings' own
-NO_ANSWER = ("refused", "no password", "unreachable", "login failed", "reconnecting")
+NO_ANSWER = (REFUSED, NO_PASSWORD, TIMEOUT, UNREACHABLE, LOGIN_FAILED, "reconnecting")
 
 
 def light_types() -> dict[str, type]:
@@ -246,7 +247,8 @@ def detail(row: PoolRow) -> str:
     if row.role:
         where += f" as {row.role}"
     if row.detail:  # the state once: a detail may begin with it ("no password: set ...")
-        said = row.detail if row.detail.startswith(row.state) else f"{row.state}: {row.detail}"
+        state = row.state.replace("-", " ")  # "no-password": "no password: set ..."
+        said = row.detail if row.detail.startswith(state) else f"{row.state}: {row.detail}"
         return f"{where}: {said}"
     if row.drift:
         drift = f"; {row.drift} host(s) out of the baseline"

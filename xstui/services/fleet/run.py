@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ...xapi.connection import ConnectError, Connection, ConnectionLost, XapiFailure
 from ...xapi.targets import parse_target
+from .answer import LOGIN_FAILED, NO_PASSWORD, REFUSED, TIMEOUT, UNREACHABLE, no_answer
 from .passwords import NoPassword, Passwords
 from .targets import FleetTarget
 
@@ -25,12 +26,12 @@ EXIT_INTERRUPTED = 130
 ANSWERED = "answered"
 STATES = (
     ANSWERED,
-    "refused",
-    "login-failed",
-    "no-password",
+    REFUSED,
+    LOGIN_FAILED,
+    NO_PASSWORD,
     "error",
-    "unreachable",
-    "timeout",
+    UNREACHABLE,
+    TIMEOUT,
     "interrupted",
 )
 
@@ -117,7 +118,7 @@ def run_fleet(
                 if now - t >= timeout:
                     results[i] = PoolResult(
                         pools[i],
-                        "timeout",
+                        TIMEOUT,
                         f"no answer within {timeout:g} s",
                         exit=EXIT_CONNECT,
                         seconds=now - t,
@@ -160,21 +161,20 @@ def one_pool(
     try:
         password = passwords.for_pool(pool)
     except NoPassword as exc:
-        return result("no-password", str(exc))
+        return result(NO_PASSWORD, str(exc))
     conn = Connection(target, pool.user, password, fingerprints=pins, watch=watch, timeout=timeout)
     try:
         conn.login()
     except ConnectError as err:
         first = str(err).splitlines()[0]
-        if err.kind == "trust":
-            hint = "" if err.pinned else " (give its fingerprint in the fleet file to trust it)"
-            return result("refused", first + hint)
-        return result("login-failed" if err.kind in ("auth", "xapi") else "unreachable", first)
+        trust = " (give its fingerprint in the fleet file to trust it)"
+        hint = trust if err.kind == "trust" and not err.pinned else ""
+        return result(no_answer(err), first + hint)
     try:
         conn.load_once()
         value, code = work(conn)
         return result(ANSWERED, "", value, code)
     except (XapiFailure, ConnectionLost) as exc:
-        return result("unreachable", str(exc))
+        return result(UNREACHABLE, str(exc))
     finally:
         conn.close()

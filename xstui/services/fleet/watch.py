@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...xapi.connection import ConnectError, Connection
 from ...xapi.targets import parse_target
+from .answer import NO_PASSWORD, TIMEOUT, UNREACHABLE, no_answer
 from .overview import PoolRow, light_types, pool_row, waiting_row, worst_first
 from .passwords import NoPassword, Passwords
 from .targets import FleetTarget
@@ -96,7 +97,7 @@ class FleetWatch:
         try:
             password = self.passwords.for_pool(pool)
         except NoPassword as exc:
-            self._set(waiting_row(pool, "no password", str(exc)))
+            self._set(waiting_row(pool, NO_PASSWORD, str(exc)))
             return False
         target = parse_target(pool.url)
         pins = dict(self.fingerprints)
@@ -114,13 +115,11 @@ class FleetWatch:
             conn.login()
         except ConnectError as err:
             first = str(err).splitlines()[0]
-            if err.kind == "trust":
-                self._set(waiting_row(pool, "refused", first))
+            state = no_answer(err)
+            if state not in (TIMEOUT, UNREACHABLE):  # refused, login failed: when asked
+                self._set(waiting_row(pool, state, first))
                 return False
-            if err.kind in ("auth", "xapi"):
-                self._set(waiting_row(pool, "login failed", first))
-                return False
-            self._set(waiting_row(pool, "unreachable", f"{first} (tried again in {delay:g} s)"))
+            self._set(waiting_row(pool, state, f"{first} (tried again in {delay:g} s)"))
             return True
         if self._stop.is_set():
             conn.close()

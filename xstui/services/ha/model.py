@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ... import clock
+from ...areas import see
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection
@@ -56,7 +57,7 @@ def plan_now(cache: Cache) -> str:
     if pool is None or not pool.ha_enabled:
         return "HA is off now"
     if views.ha_overcommitted(pool):
-        return "still so now: see HA (F3)"
+        return f"still so now: see {see('ha')}"
     return (
         f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
         f"{pool.ha_host_failures_to_tolerate} to tolerate"

@@ -18,6 +18,8 @@ __getattr__, __dir__, __all__ = exports(
             "SetTimezone",
             "TimeState",
             "read_time",
+            "skew_now",
+            "skew_words",
             "time_probe",
             "time_zones",
         ),

@@ -9,6 +9,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from ... import clock as console_clock
+from ...areas import see
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection, ConnectionLost, XapiFailure
@@ -38,6 +39,60 @@ class TimeState:
 
 
 UNREPORTED = "not reported by this release"
+# the host reports whole seconds: below this, there is no difference to show
+MEASURABLE = 1.5
+
+# The last difference measured between each host's clock and this machine's,
+# per connection's cache: host ref -> (seconds, when measured). The one place
+# of that figure: the Time tab's reading and the health probe record it,
+# Health's verdict on an old HOST_CLOCK_SKEW_DETECTED alert reads it.
+_measured: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def skew_words(skew: float) -> str:
+    """A clock difference in words, as the Time tab and Health say it."""
+    if abs(skew) < MEASURABLE:
+        return f"none measurable (< {MEASURABLE} s)"
+    return f"{skew:+.0f} s"
+
+
+def measure_skew(conn: Connection, host: str) -> float | None:
+    """The host's clock minus this machine's, in seconds (``host.get_servertime``),
+    remembered as the host's last measure; None when the host's answer is no time."""
+    before = console_clock.now()
+    server_time = conn.call("host.get_servertime", host)
+    after = console_clock.now()
+    clock = to_datetime(server_time)
+    if clock is None:
+        return None
+    skew = clock.timestamp() - (before + after) / 2
+    with conn.cache.lock:
+        _measured.setdefault(conn.cache, {})[host] = (skew, after)
+    return skew
+
+
+def last_skew(cache: Cache, host: str) -> tuple[float, float] | None:
+    """(seconds, when measured) of the host's last measure, None before one."""
+    with cache.lock:
+        return _measured.get(cache, {}).get(host)
+
+
+def skew_now(cache: Cache, msg) -> str:
+    """Whether an old HOST_CLOCK_SKEW_DETECTED alert still holds, from the
+    host's last measure if it was taken after the alert; said so when there
+    is none (never a "not so now" that nothing measured)."""
+    host = next((h.ref for h in cache.table("host").values() if h.uuid == msg.obj_uuid), None)
+    measured = last_skew(cache, host) if host else None
+    where = see("host", "t", tab="Time")
+    if measured is None:
+        return f"not measured yet: see {where}"
+    skew, at = measured
+    if msg.timestamp is not None and at < msg.timestamp.timestamp():
+        return f"not measured since: see {where}"
+    said = f"difference from this machine {skew_words(skew)}"
+    if abs(skew) < MEASURABLE:
+        return f"not so now: {said}"
+    return f"still so now: {said}, see {where}"
 
 
 def _optional(conn: Connection, method: str, *args):
@@ -61,12 +116,7 @@ def read_time(conn: Connection, host: str) -> TimeState:
             list(rec.ntp_custom_servers),
             rec.timezone if cache.reports("host", "timezone") else UNREPORTED,
         )
-    before = console_clock.now()
-    server_time = conn.call("host.get_servertime", host)
-    after = console_clock.now()
-    clock = to_datetime(server_time)
-    if clock is not None:
-        state.skew = clock.timestamp() - (before + after) / 2
+    state.skew = measure_skew(conn, host)
     state.synchronised = _optional(conn, "host.get_ntp_synchronized", host)
     if state.synchronised is None:
         state.unsupported = (
@@ -260,9 +310,10 @@ class SetTimezone(Action):
 class TimeSyncProbe:
     """Health: hosts whose clock is not synchronised. Status runs it at most
     once a minute while it is shown; the first round asks ``first_round``
-    hosts (one read each), every later one ``per_round``, in turn, and the
-    verdicts are remembered: the calls a minute do not grow with the pool
-    (one; each of 64 hosts is asked every hour: a clock drifts slowly, and
+    hosts (two reads each: synchronised, and its clock, measured for
+    skew_now), every later one ``per_round``, in turn, and the verdicts are
+    remembered: the calls a minute do not grow with the pool (two; each of
+    64 hosts is asked every hour: a clock drifts slowly, and
     the Host area reads its host's whenever shown), and a small pool's
     clocks are all known from the start."""
 
@@ -289,6 +340,7 @@ class TimeSyncProbe:
         for _name, ref in batch:
             try:
                 verdicts[ref] = _optional(conn, "host.get_ntp_synchronized", ref)
+                measure_skew(conn, ref)  # for Health's word on an old clock-skew alert
             except (XapiFailure, ConnectionLost):
                 continue  # asked again next time round
         self.state[conn] = (verdicts, (start + len(batch)) % max(len(hosts), 1))
@@ -296,7 +348,7 @@ class TimeSyncProbe:
             HealthFlag(
                 "warning",
                 "time",
-                f"The clock of {names[ref]} is not synchronised by NTP (see Host, Time)",
+                f"The clock of {names[ref]} is not synchronised by NTP: see {see('host', 't', tab='Time')}",
             )
             for ref, synced in sorted(verdicts.items(), key=lambda item: names[item[0]])
             if synced is False

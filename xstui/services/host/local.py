@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...areas import see
 from ...files import write_atomic
 from ...xapi import views
 from ...xapi.cache import Cache
@@ -641,7 +642,8 @@ class ResetNetworking(Action):
         if self.role == "member":
             impact.append(
                 f"After the reboot it contacts the master at {self.master} and takes the pool's "
-                "networks again; check its NICs against the others (Networking, pool check)."
+                "networks again; check its NICs against the others in "
+                f"{see('network', 'c', tab='Pool check')}."
             )
         else:
             impact.append(

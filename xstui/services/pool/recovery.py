@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import XenAPI
 
+from ...areas import see
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import ConnectError, Connection, ConnectionLost, XapiFailure
@@ -247,8 +248,8 @@ class TakeOverAsMaster(Action):
         if diagnosis.master_answers:
             raise InvalidInput(
                 [
-                    f"the master {diagnosis.master} answers: use Designate a new master "
-                    "(Host, D) in a healthy pool, not the emergency transition"
+                    f"the master {diagnosis.master} answers: use Designate a new master in "
+                    f"{see('host', 'D')} in a healthy pool, not the emergency transition"
                 ]
             )
         if not chosen.follows:
@@ -386,7 +387,8 @@ class EmergencyHaOff(Action):
             [f"# on {name}: xe host-emergency-ha-disable --force" for name, _ in self.hosts],
             impact=[
                 "When: HA is on but broken: the heartbeat SR is lost for good, or HA cannot be "
-                "disabled normally (pool-ha-disable fails). With HA healthy, use Disable (HA, d).",
+                "disabled normally (pool-ha-disable fails). With HA healthy, use Disable in "
+                f"{see('ha', 'd')}.",
                 "Risk: nothing restarts protected VMs until HA is enabled again; enable it "
                 "(with a working heartbeat SR) as soon as the pool is stable.",
             ],

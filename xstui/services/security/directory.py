@@ -9,6 +9,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from ...areas import see
 from ...datamodel import ROLES, permissions
 from ...xapi import views
 from ...xapi.access import ROLE_NAMES
@@ -106,7 +107,7 @@ def prerequisites(cache: Cache) -> list[Check]:
         dns = sorted({d for h in hosts for d in _dns(cache, h.ref)})
     if not [c for c in checks if c.ok is False]:
         has = (
-            "DNS and NTP servers set (whether they synchronise: Host, t)"
+            f"DNS and NTP servers set; whether they synchronise: {see('host', 't', tab='Time')}"
             if ntp_reported
             else "DNS servers set"
         )
@@ -116,7 +117,8 @@ def prerequisites(cache: Cache) -> list[Check]:
             Check(
                 None,
                 f"NTP of the hosts: {UNREPORTED}; check each host's NTP daemon "
-                "(xstui local on the host: Host, t): Kerberos needs <5 min skew",
+                f"in {see('host', 't', tab='Time')} of xstui local on the host: Kerberos needs "
+                "<5 min skew",
             )
         )
     checks.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
+from ...areas import see
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
@@ -165,8 +166,8 @@ def recovery_guide(cache: Cache, host: str) -> Guide:
         firmware = "UEFI or BIOS"
     first = [
         "If a pool-admin session is still open anywhere (this console, XenCenter, Xen "
-        "Orchestra, an SSH session as root): change the password from there instead "
-        "(Security, w): nothing below is needed.",
+        "Orchestra, an SSH session as root): change the password from there instead, "
+        f"in {see('security', 'w')}: nothing below is needed.",
         f"Open the iLO/DRAC virtual console of {name}; evacuate or shut down its VMs if you "
         "still can (the host reboots twice).",
         "Reboot the host (the BMC's power-cycle if nothing else answers) and watch the console.",
@@ -201,7 +202,8 @@ def recovery_guide(cache: Cache, host: str) -> Guide:
         "Do not reinstall or 'upgrade' from the installer to get a new password: it can "
         "overwrite the local storage.",
         "On a pool member this changes that host only; change it pool-wide afterwards "
-        "(Security, w, from the master) so that every host has the same password.",
+        f"from the master, in {see('security', 'w')}, so that every host has the same "
+        "password.",
     ]
     return Guide(
         f"Lost root password: {name} ({brand} {version}, {bootloader}, {firmware})",

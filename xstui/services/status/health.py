@@ -13,6 +13,7 @@ from ...xapi.connection import ConnectionLost, XapiFailure
 from .. import claims
 from ..ha.model import plan_now
 from ..health import HealthFlag, alert_severity, recent_alerts
+from ..host.clock import skew_now
 from .model import storage
 
 CERT_WARN_DAYS = 30
@@ -137,9 +138,13 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
     return flags
 
 
-# alerts about a state the cache holds now: listed as Logs lists them, with
-# whether the state still holds (the area's own rule flags the state itself)
-STATE_ALERTS = {"HA_POOL_OVERCOMMITTED": plan_now}
+# alerts about a state that can be read now: listed as Logs lists them, with
+# whether the state still holds (verdict(cache, message) -> words; the area's
+# own rule flags the state itself)
+STATE_ALERTS = {
+    "HA_POOL_OVERCOMMITTED": lambda cache, msg: plan_now(cache),
+    "HOST_CLOCK_SKEW_DETECTED": skew_now,
+}
 
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
@@ -152,7 +157,7 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
             continue
         text = f"{msg.name}: {msg.body}".strip()
         if msg.name in STATE_ALERTS:
-            text += f" ({STATE_ALERTS[msg.name](cache)})"
+            text += f" ({STATE_ALERTS[msg.name](cache, msg)})"
         flags.append(HealthFlag(sev, "alerts", text))
     return flags
 

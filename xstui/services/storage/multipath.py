@@ -4,6 +4,7 @@ it again. With VMs running there it is refused: maintenance mode first."""
 
 from __future__ import annotations
 
+from ...areas import see
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field
@@ -50,7 +51,9 @@ class EnableMultipath(Action):
             raise InvalidInput([f"multipathing is on already on {self.name}"])
         if running:
             raise InvalidInput(
-                [f"VMs run on {self.name}: {listing(running)}; maintenance mode first (F7, m)"]
+                [
+                    f"VMs run on {self.name}: {listing(running)}; maintenance mode first: {see('host', 'm')}"
+                ]
             )
 
     def plan(self) -> Plan:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...areas import see
 from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection, XapiFailure
@@ -156,7 +157,7 @@ class AttachExistingSr(Action):
     a failure forgets the SR again: the pool is as it was."""
 
     calls = ("SR.introduce", "PBD.create", "PBD.plug", "SR.scan", "PBD.unplug", "SR.forget")
-    IMPACT = "its VMs' disks are back; VMs whose records were lost need their metadata (F5)"
+    IMPACT = f"its VMs' disks are back; VMs whose records were lost need their metadata: {see('backup', 'g')}"
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ import shlex
 import time
 from dataclasses import dataclass
 
+from ...areas import see
 from ...datamodel import NULL_REF
 from ...xapi import operations
 from ...xapi.cache import Cache
@@ -441,7 +442,7 @@ class ExportSnapshot(Action):
             steps=["GET /export (streamed to a temporary file, checked, then renamed)"],
             impact=[
                 f"up to {size(self.held)} is written (what its disks hold)",
-                "the file imports as a template (Backup > i), from which VMs are made",
+                f"the file imports as a template with {see('backup', 'i')}, from which VMs are made",
             ],
             risk="low",
         )

@@ -5,6 +5,7 @@ taken back: the plan says so, names the disks, and asks for the VM's name."""
 
 from __future__ import annotations
 
+from ...areas import see
 from ...xapi.cache import Cache
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..disks import vm_disks
@@ -23,7 +24,9 @@ class DeleteVm(Action):
             self.vm, self.name, self.uuid = vm, rec.name_label, rec.uuid
             if rec.power_state != "Halted":
                 raise InvalidInput(
-                    [f"{self.name} is {rec.power_state.lower()}: shut it down first (F8, p)"]
+                    [
+                        f"{self.name} is {rec.power_state.lower()}: shut it down first in {see('vms', 'p')}"
+                    ]
                 )
             if rec.allowed_operations and "destroy" not in rec.allowed_operations:
                 raise InvalidInput([f"XAPI does not allow deleting {self.name} now"])
@@ -42,7 +45,7 @@ class DeleteVm(Action):
     def plan(self) -> Plan:
         disks = [f"{name} ({size(n)})" for _, name, n in self.disks]
         impact = [
-            "there is no undo: back it up first (F5, e) if it may be needed again",
+            f"there is no undo: back it up first in {see('backup', 'e')} if it may be needed again",
             f"its {len(disks)} disk(s) are destroyed: {listing(disks, 4)}"
             if disks
             else "it has no disk of its own",

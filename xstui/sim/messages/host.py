@@ -158,13 +158,13 @@ def bugreport_upload(ctx: Ctx, host, url, options):
 @message(asyncable=False)
 def get_servertime(ctx: Ctx, host):
     ctx.store.get("host", host)
-    return now_xdate()
+    return now_xdate(clock.now() + ctx.sim.clock_skew.get(host, 0.0))
 
 
 @message(asyncable=False)
 def get_server_localtime(ctx: Ctx, host):
     ctx.store.get("host", host)
-    return now_xdate()
+    return now_xdate(clock.now() + ctx.sim.clock_skew.get(host, 0.0))
 
 
 @message(asyncable=False)
