@@ -77,6 +77,22 @@ def last_skew(cache: Cache, host: str) -> tuple[float, float] | None:
         return _measured.get(cache, {}).get(host)
 
 
+def alerted_skews(cache: Cache, now: float) -> list[str]:
+    """The live hosts with a clock-skew alert of the last week (those Health
+    lists with skew_now's verdict)."""
+    from ..health import recent_alerts
+
+    with cache.lock:
+        alerted = {
+            m.obj_uuid for m in recent_alerts(cache, now) if m.name == "HOST_CLOCK_SKEW_DETECTED"
+        }
+        return sorted(
+            h.ref
+            for h in cache.table("host").values()
+            if h.uuid in alerted and views.is_live(cache, h)
+        )
+
+
 def skew_now(cache: Cache, msg) -> str:
     """Whether an old HOST_CLOCK_SKEW_DETECTED alert still holds, from the
     host's last measure if it was taken after the alert; said so when there
@@ -310,12 +326,12 @@ class SetTimezone(Action):
 class TimeSyncProbe:
     """Health: hosts whose clock is not synchronised. Status runs it at most
     once a minute while it is shown; the first round asks ``first_round``
-    hosts (two reads each: synchronised, and its clock, measured for
-    skew_now), every later one ``per_round``, in turn, and the verdicts are
-    remembered: the calls a minute do not grow with the pool (two; each of
-    64 hosts is asked every hour: a clock drifts slowly, and
-    the Host area reads its host's whenever shown), and a small pool's
-    clocks are all known from the start."""
+    hosts, every later one ``per_round``, in turn, and the verdicts are
+    remembered: the calls a minute do not grow with the pool (one; each of
+    64 hosts is asked every hour: a clock drifts slowly, and the Host area
+    reads its host's whenever shown), and a small pool's clocks are all
+    known from the start. A host with a clock-skew alert of the last week
+    has its clock measured each round too (skew_now's verdict on it)."""
 
     first_round = 8
     per_round = 1
@@ -340,9 +356,13 @@ class TimeSyncProbe:
         for _name, ref in batch:
             try:
                 verdicts[ref] = _optional(conn, "host.get_ntp_synchronized", ref)
-                measure_skew(conn, ref)  # for Health's word on an old clock-skew alert
             except (XapiFailure, ConnectionLost):
                 continue  # asked again next time round
+        for ref in alerted_skews(conn.cache, console_clock.now())[: self.first_round]:
+            try:
+                measure_skew(conn, ref)  # for Health's word on the alert
+            except (XapiFailure, ConnectionLost):
+                continue
         self.state[conn] = (verdicts, (start + len(batch)) % max(len(hosts), 1))
         return [
             HealthFlag(
