@@ -135,6 +135,33 @@ def test_a_corrupt_or_cut_xva_is_detected(live, tmp_path):
         bk.check_xva(cut)
 
 
+def test_a_garbled_export_stops_at_the_bad_block_and_keeps_nothing(live, running_sim, tmp_path):
+    """The checksums are checked as the export streams: a garbled block stops
+    it there (not after the whole file), no file and no snapshot are left."""
+    conn = live
+    st = running_sim.sim.store
+    running_sim.sim.garbled_block = 2
+    try:
+        path = tmp_path / "web.xva"
+        action = bk.BackupVm(conn.cache, vm_named(conn.cache, "web-01"), str(path))
+        notes: list[str] = []
+        with pytest.raises(ActionFailed, match="not usable: .*checksum.*the file was removed"):
+            action.execute(RunContext(conn, note=notes.append))
+    finally:
+        running_sim.sim.garbled_block = None
+    received = [float(n.split()[0]) for n in notes if n.endswith("MiB received")]
+    vdi = next(
+        st.get("VDI", v)
+        for v in st.table("VDI")
+        if st.get("VDI", v)["name_label"] == "web-01 disk 0"
+    )
+    blocks = int(vdi["physical_utilisation"] * running_sim.sim.data_scale) // (1 << 20)
+    # stopped at block 2 (1 MiB each), not at the disk's end
+    assert received and received[-1] <= 4 < blocks
+    assert not list(tmp_path.glob("*.xva")) and not list(tmp_path.glob(".*"))
+    assert st.get("VM", vm_named(conn.cache, "web-01"))["snapshots"] == []
+
+
 def test_a_broken_export_leaves_no_file_and_no_snapshot(live, running_sim, tmp_path):
     conn = live
     sim = running_sim.sim

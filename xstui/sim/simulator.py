@@ -84,6 +84,7 @@ class Simulator:
         # host backups (1/1024: a 30 GiB disk exports as 30 MiB; 1 for benchmarks)
         self.data_scale = 1 / 1024
         self.chunk_delay = 0.0  # seconds per 1 MiB block an export sends: a slow link
+        self.garbled_block: int | None = None  # that block of each export sent garbled
         # the pools of this process by their master's address (pool.join finds
         # the pool it joins there), and the server's hook for a member that joined
         self.peers: dict[str, Simulator] = {}

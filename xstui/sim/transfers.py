@@ -306,8 +306,11 @@ def export_vm(sim: Simulator, transfer: Transfer, uuid: str, out) -> None:
                 base[:8] = index.to_bytes(8, "little")
                 block = bytes(base)
                 name = f"{xva_id}/{index:08d}"
+                checksum = hashlib.sha1(block).hexdigest().encode()
+                if index == sim.garbled_block:  # a fault on the way: the data is not its sum
+                    block = bytes(b ^ 0xFF for b in block[:64]) + block[64:]
                 _add(tar, name, block)
-                _add(tar, name + ".checksum", hashlib.sha1(block).hexdigest().encode())
+                _add(tar, name + ".checksum", checksum)
                 sent += CHUNK
                 if index % 16 == 0:
                     transfer.progress(sent / total)

@@ -76,10 +76,12 @@ def download(
     *,
     progress: Callable[[int], None] = lambda done: None,
     cancel: threading.Event | None = None,
+    tap: Callable[[bytes], object] = lambda block: None,
     host: str = "",
 ) -> int:
     """GET ``path`` into ``dest`` (written atomically: nothing is left of a
-    broken transfer); the bytes written.
+    broken transfer); the bytes written. ``tap`` sees each block as it comes
+    (a checksum); what it raises stops the download, and nothing is kept.
     ``host``: ask that host of the pool rather than the master."""
     http = _http(conn, host)
     done = 0
@@ -94,6 +96,7 @@ def download(
                 if cancel is not None and cancel.is_set():
                     raise TransferCancelled(f"cancelled after {_mb(done)}; nothing was kept")
                 out.write(block)
+                tap(block)
                 done += len(block)
                 progress(done)
         return done

@@ -137,10 +137,12 @@ def fetch(
     dest: Path,
     span=(0.0, 1.0),
     host: str = "",
+    tap: Callable[[bytes], object] = lambda block: None,
 ):
     """Download with a task (from ``host`` rather than the master if given):
     the bar follows XAPI's progress for the task (the size of what comes is
-    not known before it ends); the bytes written."""
+    not known before it ends); ``tap`` sees each block as it comes (see
+    download); the bytes written."""
     writable(dest)
     low, high = span
 
@@ -158,6 +160,7 @@ def fetch(
             dest,
             progress=progress,
             cancel=ctx.cancel,
+            tap=tap,
             host=host,
         )
 

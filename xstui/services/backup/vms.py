@@ -24,7 +24,7 @@ from ..fields import HERE, Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
 from ..values import listing, size, vms_named
 from .transfers import backup_folder, fetch, new_file, save_to, to_make, with_task, writable
-from .xva import BadXva, XvaReport, check_xva, metadata_xml, vm_name
+from .xva import BadXva, XvaCheck, XvaReport, metadata_xml, vm_name
 
 CHAIN_WARNING = 25  # VHD chains stop at ~28-30: a snapshot adds one
 
@@ -36,19 +36,17 @@ def long_chain(cache: Cache, vm: str) -> int:
 
 
 def export_checked(ctx: RunContext, name: str, uuid: str, path: Path, span=(0.0, 1.0)) -> XvaReport:
-    """``GET /export`` of the VM (or snapshot) of that uuid to ``path``, then
-    the file read back and checked; a file that is not a whole, intact XVA
-    is removed (InvalidInput says why)."""
-    low, high = span
-    fetch(ctx, f"xstui: export {name}", "/export", {"uuid": uuid}, path, (low, high - 0.05))
-    ctx.note("checking the file")
+    """``GET /export`` of the VM (or snapshot) of that uuid to ``path``, each
+    block's checksum checked as it comes (no second pass over the file); an
+    export that is not a whole, intact XVA stops at the first fault and is
+    not kept (InvalidInput says why)."""
+    check = XvaCheck()
     try:
-        report = check_xva(path)
+        fetch(ctx, f"xstui: export {name}", "/export", {"uuid": uuid}, path, span, tap=check.feed)
+        return check.finish()
     except BadXva as exc:
         path.unlink(missing_ok=True)
         raise InvalidInput([f"the export is not usable: {exc}; the file was removed"]) from None
-    ctx.progress(high)
-    return report
 
 
 class BackupVm(Action):
