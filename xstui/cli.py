@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("connect", help="open the console on a pool master (https://HOST)")
     c.add_argument("target", help="https://HOST[:PORT], http://HOST:PORT (labs), local or demo")
     c.add_argument("--user", default="root", help="user name (default root)")
-    sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
+    local = sub.add_parser("local", help="open the console on this host through dom0's XAPI socket")
     f = sub.add_parser(
         "fleet", help="open the console on the overview of several pools (F12 in the console)"
     )
@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the overview's Drift: hosts of each pool out of this update baseline "
         "(the YAML of check --baseline)",
     )
+    for console in (d, c, local, f):
+        console.add_argument(
+            "--slow-link",
+            action="store_true",
+            help="a slow terminal link: the screen is written at most every 2 s, a key's answer "
+            "at once (a serial console at 115200 baud or slower is one without it; "
+            "XSTUI_SLOW_LINK=0 or 1 decides too)",
+        )
 
     for command in area_commands():
         command.arguments(sub.add_parser(command.name, help=command.help))
@@ -186,6 +194,8 @@ def run_sim_ctl(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "slow_link", False):
+        os.environ["XSTUI_SLOW_LINK"] = "1"  # read by the terminal driver (terminal.pace)
     if args.command == "sim":
         return run_sim(args)
     if args.command == "sim-ctl":

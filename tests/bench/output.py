@@ -9,7 +9,9 @@ Status frames alone (from the first write that takes the connect screen
 away); one area switch
 (F2); one Down arrow in the VM list (F8); bytes per second while another
 client changes 20 objects a second that the Status screen does not show
-(VM and host descriptions). Goals (issue #24): 4 KB, 2 KB, 0.6 KB, 50 B/s.
+(VM and host descriptions); bytes per second on a busy pool (5 changes a
+second to the hosts' free memory, the console's own host among them: xstui
+sim-ctl memory-step). Goals (issue #24): 4 KB, 2 KB, 0.6 KB, 50 B/s, 200 B/s.
 Also prints the output layer's CPU time per frame on the Status screen."""
 
 from __future__ import annotations
@@ -142,16 +144,21 @@ def console(raw: bool) -> dict[str, int]:
     }
 
 
-def start_sim() -> tuple[subprocess.Popen, str]:
+def start_sim() -> tuple[subprocess.Popen, str, str]:
+    """The demo pool in another process: it, its master's URL and its control URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "xstui", "sim", "--scenario", "demo", "--password", "bench"]
         + ["--address", "127.0.0.1"],
         stdout=subprocess.PIPE,
         text=True,
     )
+    master = ""
     for line in proc.stdout:
-        if line.strip().startswith("master"):
-            return proc, line.split()[1]
+        words = line.split()
+        if words[:1] == ["master"]:
+            master = words[1]
+        if words[:1] == ["control"]:
+            return proc, master, words[1]
     raise RuntimeError("the simulator did not start")
 
 
@@ -170,16 +177,39 @@ def churn(url: str, stop: threading.Event, per_second: int = 20) -> None:
         i += 1
 
 
-def idle_with_changes(raw: bool, seconds: float) -> float:
-    """Bytes per second on the Status screen while objects it does not show change."""
-    sim, url = start_sim()
+def busy_hosts(control: str, stop: threading.Event, per_second: int = 5) -> None:
+    """A busy pool: the hosts' free memory moving (their guests balloon),
+    ``per_second`` changes a second, the hosts in turn (the console's own
+    among them: its Memory line changes)."""
+    import urllib.request
+
+    hosts = ["xcp-a", "xcp-b", "xcp-c"]
+    i = 0
+    while not stop.wait(1 / per_second):
+        body = json.dumps({"password": "bench", "action": "memory-step", "host": hosts[i % 3]})
+        request = urllib.request.Request(control, data=body.encode())
+        urllib.request.urlopen(request, timeout=10).read()
+        i += 1
+
+
+def with_changes(raw: bool, seconds: float, busy: bool = False, slow: bool = False) -> float:
+    """Bytes per second on the Status screen while objects it does not show
+    change (VM and host descriptions), or, ``busy``, while the hosts' free
+    memory moves; ``slow``: on a slow link (--slow-link)."""
+    sim, url, control = start_sim()
     env = environment(raw)
     env["XSTUI_PASSWORD"] = "bench"
+    if slow:
+        env["XSTUI_SLOW_LINK"] = "1"
     run = Pty([sys.executable, "-m", "xstui", "connect", url], env)
     stop = threading.Event()
     try:
         run.until_quiet(seen="Memory")
-        worker = threading.Thread(target=churn, args=(url, stop), daemon=True)
+        worker = threading.Thread(
+            target=busy_hosts if busy else churn,
+            args=(control if busy else url, stop),
+            daemon=True,
+        )
         worker.start()
         run.read(2.0)  # the first changes arrive
         rate = run.read(seconds) / seconds
@@ -236,14 +266,17 @@ def main() -> None:
     args = parser.parse_args()
     floor = hello_world()
     raw, layered = console(raw=True), console(raw=False)
-    raw["idle_changes_per_s"] = idle_with_changes(True, args.idle)
-    layered["idle_changes_per_s"] = idle_with_changes(False, args.idle)
+    for key, busy in (("idle_changes_per_s", False), ("busy_pool_per_s", True)):
+        raw[key] = with_changes(True, args.idle, busy)
+        layered[key] = with_changes(False, args.idle, busy)
+    slow = with_changes(False, args.idle, busy=True, slow=True)
     goals = {
         "first_status": None,  # the connect screen's frames too
         "status_frames": 4096,
         "area_switch": 2048,
         "down_arrow": 614,
         "idle_changes_per_s": 50,
+        "busy_pool_per_s": 200,
     }
     print(f"bytes on a {COLS}x{ROWS} TERM=linux pty; floor: a Textual hello-world's first frame")
     print(
@@ -256,12 +289,17 @@ def main() -> None:
             f"{row:22}{floor if first else '':>8}{raw[row]:>10}{layered[row]:>8}{goal or '':>7}"
             f"{ratio:>11}{f'{layered[row] / floor:.2f}' if first else '':>13}"
         )
+    print(f"busy pool on a slow link (--slow-link: one update every 2 s at most): {slow} B/s")
     cpu = frame_cpu()
     print(
         f"layer CPU per frame ({cpu['frames']} frames: Status, F2, VMs, Down arrows): "
         f"median {cpu['median_ms']} ms, max {cpu['max_ms']} ms"
     )
-    print(json.dumps({"hello_world": floor, "raw": raw, "layer": layered, "cpu": cpu}))
+    print(
+        json.dumps(
+            {"hello_world": floor, "raw": raw, "layer": layered, "slow_link": slow, "cpu": cpu}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -96,6 +96,35 @@ def test_writes_cut_anywhere_show_the_same(sample, data):
     replay([*pieces, FLUSH], width, height, FULL)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams(), st.data())
+def test_held_frames_show_the_same_once_one_goes(sample, data):
+    """On a slow link frames are held (see terminal.pace): the first frame
+    that goes shows what the held ones changed too."""
+    width, height, stream = sample
+    held: list = []
+    for item in stream:
+        if item is FLUSH:  # the frame just written: held or not
+            held += [item, ("hold", data.draw(st.booleans()))]
+        else:
+            held.append(item)
+    held = [("hold", data.draw(st.booleans())), *held, ("hold", False), FLUSH]
+    replay(held, width, height, FULL)
+
+
+def test_held_frames_write_nothing_then_what_they_changed():
+    rows = [f"line {i} " + "x" * 30 for i in range(24)]
+    layer = MinimalOutput(80, 24, FULL)
+    layer.feed("\x1b[?7l\x1b[?25l\x1b[0m") + layer.feed(frame(80, 24, rows)) + layer.flush()
+    layer.held = True
+    for i in range(5):  # five updates of one figure, held
+        rows[3] = rows[3][:10] + str(i) + rows[3][11:]
+        assert layer.feed(frame(80, 24, rows)) + layer.flush() == ""
+    layer.held = False
+    out = layer.flush()  # released: the last figure alone
+    assert out.endswith("4\x1b[24;80H") and len(out) <= 16, repr(out)
+
+
 PENS = st.builds(
     pen,
     st.integers(0, (1 << 13) - 1),

@@ -10,6 +10,7 @@ CONTROL_ACTIONS = (
     "revive-host",
     "cut-heartbeat",
     "lose-statefile",
+    "memory-step",
     "calls",
     *METRICS_ACTIONS,
 )

@@ -66,6 +66,8 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
     if action == "kill-host":
         sim.kill_host(host)
         return {"done": f"{host_name} is dead: its listener stopped, host_metrics.live is false"}
+    if action == "memory-step":
+        return {"done": f"{host_name} has {sim.memory_step(host) >> 20} MiB free"}
     if action == "cut-heartbeat":
         sim.cut_heartbeat(host)
         return {"done": f"{host_name} lost its network heartbeat (with HA on it fences itself)"}

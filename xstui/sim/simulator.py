@@ -259,6 +259,18 @@ class Simulator:
         if self.on_host_up:
             self.on_host_up(host)
 
+    def memory_step(self, host: str) -> int:
+        """A busy host's free memory moves (a guest starts or balloons), 1 GiB down
+        then up again, as ``host_metrics`` reports it; the new figure."""
+        st = self.store
+        with st.lock:
+            metrics = st.get("host", host)["metrics"]
+            free = st.get("host_metrics", metrics)["memory_free"]
+            step = 1 << 30
+            free = free - step if free // step % 2 else free + step
+            st.set("host_metrics", metrics, memory_free=free)
+            return free
+
     def kill_host(self, host: str) -> None:
         """Fault injection: the host dies (power cut). Its listeners stop at once
         and it stays dead until revived; its VMs are gone with it. The pool only

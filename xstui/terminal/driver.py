@@ -12,6 +12,7 @@ import threading
 
 from . import terminfo
 from .layer import Capabilities, MinimalOutput
+from .pace import Pace, slow_link
 
 log = logging.getLogger("xstui.terminal")
 
@@ -54,6 +55,8 @@ def minimal_output_driver(base: type) -> type:
             self._output_lock = threading.Lock()
             self._output: MinimalOutput | None = None
             self._size_seen: tuple[int, int] | None = None
+            self._pace = Pace(False)  # see start_application_mode
+            self._release_timer: threading.Timer | None = None
 
         def start_application_mode(self) -> None:
             try:
@@ -63,7 +66,17 @@ def minimal_output_driver(base: type) -> type:
             caps = terminal_capabilities(os.environ.get("TERM", ""), fd)
             with self._output_lock:
                 self._output = MinimalOutput(0, 0, caps)  # a pipe until the size is known
+                self._pace = Pace(slow_link(fd))
             super().start_application_mode()
+
+        def stop_application_mode(self) -> None:
+            timer = self._release_timer
+            if timer is not None:
+                timer.cancel()
+            with self._output_lock:
+                if self._output is not None and self._output.held:
+                    self._output.held = False  # the last frame is written as it is
+            super().stop_application_mode()
 
         def _get_terminal_size(self) -> tuple[int, int]:
             # may run in a signal handler: only note the size, the next write applies it
@@ -74,6 +87,8 @@ def minimal_output_driver(base: type) -> type:
         def process_message(self, message) -> None:
             if isinstance(message, events.Resize):  # in-band resize reports
                 self._size_seen = (message.size.width, message.size.height)
+            elif isinstance(message, events.Key):  # its answer is written at once
+                self._pace.key()
             super().process_message(message)
 
         def write(self, data: str) -> None:
@@ -84,6 +99,7 @@ def minimal_output_driver(base: type) -> type:
                         size = self._size_seen
                         if size is not None and size != output.size:
                             output.resize(*size)
+                        output.held = self._pace.due() > 0
                         data = output.feed(data)
                     except Exception:
                         data = self._output_failed(output) + data
@@ -92,13 +108,42 @@ def minimal_output_driver(base: type) -> type:
 
         def flush(self) -> None:
             with self._output_lock:
-                if self._output is not None:
+                output = self._output
+                if output is not None:
                     try:
-                        data = self._output.flush()
+                        data = output.flush()
                     except Exception:
-                        data = self._output_failed(self._output)
+                        data = self._output_failed(output)
                     if data:
                         super().write(data)
+                    if output.held:  # a slow link: written with the next update
+                        self._release_later(self._pace.due())
+                    else:
+                        self._pace.sent()
+            super().flush()
+
+        def _release_later(self, wait: float) -> None:
+            if self._release_timer is None:
+                timer = threading.Timer(wait, self._release)
+                timer.daemon = True
+                self._release_timer = timer
+                timer.start()
+
+        def _release(self) -> None:
+            """The held frames' changes written, INTERVAL after the last update."""
+            with self._output_lock:
+                self._release_timer = None
+                output = self._output
+                if output is None or not output.held:
+                    return  # a key's answer wrote them already
+                output.held = False
+                try:
+                    data = output.flush()
+                except Exception:
+                    data = self._output_failed(output)
+                self._pace.sent()
+                if data:
+                    super().write(data)
             super().flush()
 
         def _output_failed(self, output: MinimalOutput) -> str:

@@ -84,7 +84,9 @@ class MinimalOutput(ScreenWriter):
     the terminal at once (sequences that do not wait for the frame's end);
     ``flush()`` ends a frame and returns the rest. ``resize`` tells a new
     size (the terminal's content is then unknown). A size of 0 in either
-    direction turns the layer into a plain pipe."""
+    direction turns the layer into a plain pipe. While ``held`` (a slow
+    link: see ``pace``), frames change what the program wants and write
+    nothing; the first frame that ends unheld writes what they all changed."""
 
     def __init__(self, width: int = 0, height: int = 0, caps: Capabilities | None = None):
         self.caps = caps or Capabilities()
@@ -97,6 +99,7 @@ class MinimalOutput(ScreenWriter):
         self.visible: bool | None = None  # what the program wants
         self.tvisible: bool | None = None  # what the terminal does
         self.pen: Pen | None = None
+        self.held = False
         self.w = self.h = 0
         self._grids(width, height)
 
@@ -729,7 +732,7 @@ class MinimalOutput(ScreenWriter):
     # -- the frame -----------------------------------------------------------
 
     def _finish(self) -> None:
-        if self.raw:
+        if self.raw or self.held:
             return
         mark = len(self.out)
         self._diff()
