@@ -5,6 +5,7 @@ import json
 import os
 import time
 
+import pytest
 import XenAPI
 from rich.console import Console
 from textual.widgets import Input, Static, TabbedContent
@@ -246,6 +247,27 @@ async def test_a_head_start_to_a_new_certificate_asks_to_trust_it(monkeypatch):
             )
     finally:
         running.close()
+
+
+@pytest.mark.parametrize("size", [(1, 1), (5, 3), (20, 5)])
+async def test_a_terminal_of_a_few_cells_shows_every_area_without_failing(connection, size):
+    """A console window being resized, or a terminal reporting a tiny size:
+    cut off by the terminal, never failed (Textual's lists fail at no width)."""
+    from xstui.screens.connect import ConnectScreen
+
+    app = XstuiApp()  # the connect screen, its list of targets
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), what="Connect")
+        await pilot.press("down", "tab")
+        await pilot.pause()
+        assert app.is_running
+    app = XstuiApp(connection)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, StatusScreen), what="Status")
+        for key in ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f1", "ctrl+p"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.is_running
 
 
 async def test_connection_loss_shows_reconnecting_then_recovers(running_sim, connection):
