@@ -8,6 +8,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Sequence
 from xml.parsers.expat import ExpatError
@@ -28,6 +29,7 @@ from .transport import DeadlinePassed, TargetTransport
 BASE_WATCH = ("pool", "host", "task")
 log = logging.getLogger("xstui")
 EVENT_TIMEOUT = 30.0
+EVENT_BATCH = 0.1  # seconds: at most one event.from this often while changes keep coming
 FIRST_DRAW_WAIT = 1.0  # seconds the rest of the pool waits for the first screen
 NETWORK_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError, ssl.SSLError)
 # what a reply that is not XAPI's raises while it is decoded
@@ -572,6 +574,7 @@ class Connection:
                 if token == "":
                     token, backoff = self._load(), 0.5
                     continue
+                asked = time.monotonic()
                 result = self._event_from(self._channel, token, EVENT_TIMEOUT)
             except XapiFailure as exc:
                 # the toolstack restarted (SESSION_INVALID), or this host is no longer
@@ -610,6 +613,9 @@ class Connection:
                 self._set_state("connected")
             if changed:
                 self.on_change(changed)
+            # a busy pool (hundreds of changes a second): what changes meanwhile
+            # is read in the next call, not in hundreds of small ones
+            self._stop.wait(EVENT_BATCH - (time.monotonic() - asked))
 
     def _load(self) -> str:
         """A full load (at the start, and to resync): the pool's objects, part
