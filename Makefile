@@ -33,7 +33,7 @@ lint: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python -m tests.bench.output
 	$(BIN)/python -m tests.bench.start
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.keys
 	$(BIN)/python -m tests.bench.sim_calls
 	$(BIN)/python -m tests.bench.export
 	$(BIN)/python -m tests.bench.restore
