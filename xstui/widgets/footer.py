@@ -35,6 +35,8 @@ class KeysFooter(Footer):
 
     async def _recompose_if_changed(self) -> None:
         self._asked = False
+        if not self.is_attached:  # its screen went meanwhile (another pool opened)
+            return
         shown = self.shown()
         if shown != self._composed:
             self._composed = shown
