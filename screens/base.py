@@ -398,6 +398,8 @@ class AreaScreen(Screen):
         """Retitle a tab (e.g. with a count); tabs appear a moment after the
         screen mounts, and the next refresh catches up."""
         try:
-            self.query_one(TabbedContent).get_tab(pane).label = label
+            tab = self.query_one(TabbedContent).get_tab(pane)
         except ValueError:
-            pass
+            return
+        if tab.label_text != label:  # (a new label lays the tabs out again)
+            tab.label = label

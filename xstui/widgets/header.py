@@ -37,6 +37,8 @@ class ConnectionBar(Vertical):
     }
     """
 
+    said: tuple | None = None  # the line and the reason shown
+
     def compose(self) -> ComposeResult:
         yield Static(id="bar-line")
         yield Static(id="bar-detail")
@@ -64,9 +66,13 @@ class ConnectionBar(Vertical):
             ("" if encrypted else " │ unencrypted", "bold"),
             f" │ {url}",
         )
+        said = (line, detail if state != "connected" else "")
+        if said == self.said:  # the same again: nothing to lay out or draw
+            return
+        self.said = said
         self.query_one("#bar-line", Static).update(line)
         reason = self.query_one("#bar-detail", Static)
-        reason.update(Text(detail) if detail and state != "connected" else "")
-        reason.display = bool(detail and state != "connected")
+        reason.update(Text(said[1]) if said[1] else "")
+        reason.display = bool(said[1])
         for s in STATE_STYLE:
             self.set_class(s == state, f"-{s}")

@@ -213,7 +213,9 @@ def host_status(cache: Cache, ref: str, running: dict[str, int], now: float) -> 
     except ValueError:
         cpu_count = 0
     try:
-        uptime = int(now - float(boot)) if boot else None
+        # to the minute, the finest it is shown in: a Status built again
+        # within the minute is the same, and draws nothing (screens.status)
+        uptime = int(now - float(boot)) // 60 * 60 if boot else None
     except ValueError:
         uptime = None
     return HostStatus(
