@@ -36,7 +36,7 @@ from xstui.services import backup as bk
 from xstui.services.actions import RunContext
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.form import FormModal
-from xstui.widgets.modal import ResultModal
+from xstui.widgets.modal import MORE_BELOW, ResultModal
 from xstui.widgets.plan import PlanModal
 
 
@@ -504,3 +504,40 @@ async def test_a_dialog_clears_the_notices_before_it_never_those_after(
         await pilot.pause()
         assert "Raised before the dialog." not in notes(app)
         assert "Raised while it is up." in notes(app)
+
+
+# bodies that scroll -------------------------------------------------------------------
+async def test_a_long_plan_scrolls_to_its_last_line_at_80x24(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 1: the master's new address plan stopped at "until they
+    follow. xstui then" (PgDn, Down and End went no further) with two empty
+    rows under the buttons; "PgDn more below" went before the end."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_network(pilot, "eth0")
+        await pilot.press("m")
+        await fill_form(pilot, ip="127.10.0.99")
+        plan = await until(
+            pilot, lambda: isinstance(app.screen, PlanModal) and app.screen, what="the plan"
+        )
+        last = plan.plan.impact[-1].split()[-1]
+        await until(pilot, lambda: shows(app, MORE_BELOW), what="more below")
+        for key in ("pagedown", "down", "end"):
+            for _ in range(12):
+                if shows(app, last):
+                    break
+                assert shows(app, MORE_BELOW)  # said until the end is seen
+                await pilot.press(key)
+                await pilot.pause()
+            await until(pilot, lambda: shows(app, last), what=f"the last line by {key}")
+            await until(pilot, lambda: not shows(app, MORE_BELOW), what="no more below")
+            plan.query_one("#plan-body").scroll_home(animate=False)
+            await until(pilot, lambda: shows(app, MORE_BELOW), what="more below again")
+        rows = screen_text(app).splitlines()
+        buttons = next(i for i, row in enumerate(rows) if "Apply" in row and "Cancel" in row)
+        assert chr(0x2584) in rows[buttons + 1], rows[
+            buttons:
+        ]  # the box's bottom edge, no empty rows
