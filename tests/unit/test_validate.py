@@ -170,22 +170,43 @@ def test_a_file_to_save(tmp_path, monkeypatch):
     assert v.file_to_save("old.db") == tmp_path / "old.db"  # overwriting was said
     for text, refusal in (
         ("", "give a file name"),
-        ("nowhere/pool.db", f"there is no directory {tmp_path / 'nowhere'}"),
+        (
+            "nowhere/pool.db",
+            f"pool.db cannot be saved: there is no directory {tmp_path / 'nowhere'}",
+        ),
         (str(tmp_path), "is a directory"),
     ):
         with pytest.raises(InvalidInput, match=refusal):
             v.file_to_save(text)
     with pytest.raises(InvalidInput, match="exists already: choose another name"):
         v.file_to_save("old.db", overwrite=False)
-    with pytest.raises(InvalidInput, match="may not be written to"):
+    with pytest.raises(InvalidInput, match="/proc/1/pool.db is on the kernel's proc file system"):
         v.file_to_save("/proc/1/pool.db")  # not even root may make a file there
+
+
+@pytest.mark.parametrize("mounts", [True, False])
+def test_the_kernels_file_systems_are_no_place_for_files(tmp_path, monkeypatch, mounts):
+    """Trial s12 item 2: /proc/x (or the folder /proc) passed every save form
+    (root may "write" there); the refusal names the path given."""
+    if not mounts:  # no mount table (not Linux): /proc, /sys and /dev as Linux has them
+        monkeypatch.setattr(v, "MOUNTS", tmp_path / "no-mounts")
+    for check, text in (
+        (v.file_to_save, "/proc/x"),
+        (v.file_to_save, "/sys/kernel/x.db"),
+        (v.folder_to_write, "/proc"),
+        (v.file_to_read, "/proc/version"),
+        (v.folder_to_read, "/sys"),
+    ):
+        with pytest.raises(InvalidInput, match=f"^{text} is on the kernel's (proc|sysfs) file"):
+            check(text)
+    assert v.special_fs(tmp_path) == "" and v.file_to_save(str(tmp_path / "x")) == tmp_path / "x"
 
 
 def test_a_folder_to_write_and_one_to_read(tmp_path):
     assert v.folder_to_write(str(tmp_path)) == tmp_path
     with pytest.raises(InvalidInput, match="there is no folder"):
         v.folder_to_write(str(tmp_path / "no"))
-    with pytest.raises(InvalidInput, match="may not be written to"):
+    with pytest.raises(InvalidInput, match="kernel's proc file system"):
         v.folder_to_write("/proc/1")
     (tmp_path / "a.meta.xva").write_text("x")
     (tmp_path / "b.txt").write_text("x")

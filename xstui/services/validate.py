@@ -177,6 +177,45 @@ def missing_folders(folder: Path) -> list[Path]:
     return missing[::-1]
 
 
+# the kernel's own file systems: their "files" are its settings and counters,
+# never a place to save or read a file (a root console may write /proc and /sys)
+SPECIAL_FS = frozenset(
+    "proc sysfs devtmpfs devpts cgroup cgroup2 debugfs tracefs securityfs configfs pstore "
+    "bpf efivarfs fusectl mqueue hugetlbfs binfmt_misc autofs rpc_pipefs nsfs".split()
+)
+MOUNTS = Path("/proc/self/mounts")
+
+
+def special_fs(path: Path) -> str:
+    """The kernel file system ``path`` is on (``proc``, ``sysfs``...), or ''
+    for a disk's (or a tmpfs). The mount table says; without one (not Linux),
+    /proc, /sys and /dev are taken for what they are on Linux."""
+    real = os.path.realpath(path)
+    try:
+        lines = MOUNTS.read_text().splitlines()
+    except OSError:
+        lines = ["proc /proc proc", "sysfs /sys sysfs", "devtmpfs /dev devtmpfs"]
+    best, kind = "", ""
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind if kind in SPECIAL_FS else ""
+
+
+def _not_special(path: Path, given: Path) -> None:
+    """Refuse ``given`` when ``path`` (it, or its folder) is on a kernel file system."""
+    kind = special_fs(path)
+    if kind:
+        raise InvalidInput(
+            [f"{given} is on the kernel's {kind} file system, not a disk: choose another place"]
+        )
+
+
 def _writable(folder: Path, what: str = "directory", made_in: Path | None = None) -> None:
     """``folder`` may be written in. With ``made_in`` (the console's own
     folder for such files), a folder there that is missing is fine: it is made
@@ -204,7 +243,11 @@ def file_to_save(
     ``overwrite``) not there yet (``instead``: what the admin may do then).
     Its full path."""
     path = _named(text).absolute()
-    _writable(path.parent, made_in=made_in)
+    _not_special(path.parent, path)
+    try:
+        _writable(path.parent, made_in=made_in)
+    except InvalidInput as exc:  # the path given, then why
+        raise InvalidInput([f"{path} cannot be saved: {p}" for p in exc.problems]) from None
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
     if path.exists() and not overwrite:
@@ -216,6 +259,7 @@ def folder_to_write(text: str, made_in: Path | None = None) -> Path:
     """A folder the console may write files in: there (or to be made in
     ``made_in``), and writable. Its full path."""
     folder = _named(text, "folder").absolute()
+    _not_special(folder, folder)
     _writable(folder, "folder", made_in)
     return folder
 
@@ -251,6 +295,9 @@ def file_to_read(text: str, kind: str = "") -> Path:
         raise InvalidInput([f"there is no file {path}"])
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
+    _not_special(path, path)
+    if not path.is_file():
+        raise InvalidInput([f"{path} is not a regular file (a device, a pipe or a socket)"])
     try:
         with open(path, "rb") as f:
             head = f.read(HEAD if kind else 1)
@@ -268,6 +315,7 @@ def folder_to_read(text: str, pattern: str = "*") -> list[Path]:
     folder = _named(text, "folder")
     if not folder.is_dir():
         raise InvalidInput([f"there is no folder {folder}"])
+    _not_special(folder, folder)
     if not os.access(folder, os.R_OK | os.X_OK):
         raise InvalidInput([f"the folder {folder} may not be read"])
     files = sorted(p for p in folder.glob(pattern) if p.is_file())
