@@ -276,3 +276,16 @@ def test_a_folder_in_the_consoles_own_is_checked_without_being_made(tmp_path):
         v.folder_to_write(str(tmp_path / "elsewhere"), own)
     with pytest.raises(InvalidInput, match="there is no directory"):
         v.file_to_save(str(tmp_path / "elsewhere" / "pool.db"), made_in=own)
+
+
+def test_a_notice_folds_a_long_path_at_its_slashes():
+    """Trial s12 item 8: Textual wraps at spaces only, and cut a path mid-word."""
+    from xstui.widgets.notice import fold_paths, notice_width
+
+    path = "/root/.local/state/xstui/root-password-recovery-xcp-b.txt"
+    width = notice_width(80)
+    folded = fold_paths(f"Saved to {path} now", width)
+    assert folded.replace("\n", "") == f"Saved to {path} now"
+    assert folded.split("\n")[1].startswith("root-password-recovery-xcp-b.txt")
+    assert all(len(part) <= width for part in folded.split() if "/" in part)
+    assert fold_paths("short /a/b and words", width) == "short /a/b and words"

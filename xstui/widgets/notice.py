@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from dataclasses import replace
+
+from textual.widgets import _toast
+from textual.widgets._toast import Toast
 
 from ..logfile import log_path
 from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, TaskFailed
@@ -20,6 +25,51 @@ def _sentence(text: str) -> str:
     read "Broken pipe Nothing had been changed." before the undo report)."""
     text = text.strip()
     return text[:1].upper() + text[1:] + ("" if text[-1:] in ".!?)]" else ".")
+
+
+def notice_width(screen_width: int) -> int:
+    """The columns of a notice's text: Textual's toast is 60 wide, at most
+    half the screen, less its padding and its left border."""
+    return max(10, min(60, screen_width // 2) - 3)
+
+
+def fold_paths(message: str, width: int) -> str:
+    """``message`` with each word longer than ``width`` (a path) folded after
+    its slashes onto lines that fit: Textual wraps at spaces only and cut
+    "/root/.local/state/xstui/root-passwo" / "rd-recovery-xcp-b.txt"."""
+    out = []
+    for word in re.split(r"(\s+)", message):
+        if len(word) <= width or "/" not in word:
+            out.append(word)
+            continue
+        lines, line = [], ""
+        for part in re.findall(r"[^/]*/|[^/]+$", word):
+            if line and len(line) + len(part) > width:
+                lines.append(line)
+                line = ""
+            line += part
+        out.append("\n".join([*lines, line]))
+    return "".join(out)
+
+
+class FoldingToast(Toast):
+    """Textual's notice, its long paths folded at their slashes
+    (:func:`fold_paths`); the notification's message stays as it was said."""
+
+    def render(self):
+        said = self._notification
+        folded = fold_paths(said.message, notice_width(self.app.size.width))
+        if folded == said.message:
+            return super().render()
+        self._notification = replace(said, message=folded)
+        try:
+            return super().render()
+        finally:
+            self._notification = said
+
+
+# the rack of every screen makes its notices by this name
+_toast.Toast = FoldingToast
 
 
 def clear_notices(app) -> None:
