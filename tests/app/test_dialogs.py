@@ -541,3 +541,29 @@ async def test_a_long_plan_scrolls_to_its_last_line_at_80x24(
         assert chr(0x2584) in rows[buttons + 1], rows[
             buttons:
         ]  # the box's bottom edge, no empty rows
+
+
+async def test_an_action_that_would_change_nothing_is_refused_in_its_form(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 7: F7 s with nothing changed planned "Enable SSH" though
+    SSH was on; an emptied timeout was taken for "never" without a word."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_host(pilot, "xcp-a")
+        await pilot.press("s")
+        form = await form_showing(pilot, "SSH:")
+        state = form.query_one("#field-ssh").value
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: shows(app, f"Not possible: nothing to change: SSH is already {state}"),
+            what="nothing to change",
+        )
+        assert app.screen is form
+        await fill_form(pilot, timeout="")
+        await until(pilot, lambda: shows(app, "give the minutes after which SSH turns itself off"))
+        await pilot.press("enter")
+        assert app.screen is form

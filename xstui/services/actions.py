@@ -34,6 +34,12 @@ class Plan:
     confirm_word: str = ""  # what a high-risk action asks the admin to type
 
 
+def no_xe(call: str) -> str:
+    """A plan's equivalent where xe has no command for the call: said so, in
+    one style in every plan ("(no xe command: XenAPI VMSS.snapshot_now)")."""
+    return f"(no xe command: XenAPI {call})"
+
+
 class InvalidInput(ValueError):
     """Input refused before any XAPI call; ``problems`` lists what and why."""
 
