@@ -206,4 +206,4 @@ class FleetConnectScreen(ConnectScreen):
     fleet instead of quitting."""
 
     BINDINGS = [Binding("escape", "app.show_fleet", "Fleet", id="connect.fleet")]
-    ESCAPE = "back to the fleet"
+    BACK, BACK_ACTION = "Cancel", "app.show_fleet"

@@ -567,3 +567,29 @@ async def test_an_action_that_would_change_nothing_is_refused_in_its_form(
         await until(pilot, lambda: shows(app, "give the minutes after which SSH turns itself off"))
         await pilot.press("enter")
         assert app.screen is form
+
+
+async def test_the_fleets_connect_dialog_has_a_way_back_said_as_every_dialog(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    monkeypatch,
+):
+    """Trial s12 item 13: F12's connect dialog had only Connect, its hint
+    "Esc back to the fleet" rather than "Esc Cancel"."""
+    from xstui.screens.fleet import FleetConnectScreen
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        asked = []
+        monkeypatch.setattr(app, "action_show_fleet", lambda: asked.append("fleet"))
+        app.open_pool(running_sim.url, "root", "")  # no password: the dialog asks
+        screen = await until(
+            pilot,
+            lambda: isinstance(app.screen, FleetConnectScreen) and app.screen,
+            what="the connect dialog",
+        )
+        await until(pilot, lambda: on_a_line(app, "Enter Connect  Esc Cancel"), what="the hint")
+        assert [str(b.label) for b in screen.query(Button)] == ["Cancel", "Connect"]
+        screen.query_one("#back", Button).press()
+        await until(pilot, lambda: asked == ["fleet"], what="back to the fleet")

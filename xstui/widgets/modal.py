@@ -29,6 +29,9 @@ class ButtonRow(Vertical):
 
     DEFAULT_CSS = """
     ButtonRow { height: auto; margin-top: 1; }
+    ButtonRow .dialog-buttons { height: auto; align-horizontal: right; }
+    ButtonRow .dialog-buttons Button { margin-left: 1; min-width: 10; }
+    ButtonRow .dialog-hint { width: 1fr; height: 1; color: $text-muted; }
     ButtonRow > .dialog-hint-above { width: 100%; height: auto; display: none; color: $text-muted; }
     ButtonRow.-stacked > .dialog-hint-above { display: block; }
     ButtonRow.-stacked .dialog-hint { display: none; }
@@ -94,9 +97,6 @@ class Dialog(ModalScreen):
     Dialog.-high > Vertical { border: thick $error; }
     Dialog .dialog-title { text-style: bold; width: 100%; }
     Dialog .dialog-text { width: 100%; height: auto; }
-    Dialog .dialog-buttons { height: auto; align-horizontal: right; }
-    Dialog .dialog-buttons Button { margin-left: 1; min-width: 10; }
-    Dialog .dialog-hint { width: 1fr; height: 1; color: $text-muted; }
     /* notices go to the top while a dialog is up, and never reach down to its
        buttons (a box centred on the screen has them in its lower half) */
     Dialog ToastRack { dock: top; align: right top; margin-bottom: 0; max-height: 50%; }
