@@ -593,3 +593,34 @@ async def test_the_fleets_connect_dialog_has_a_way_back_said_as_every_dialog(
         assert [str(b.label) for b in screen.query(Button)] == ["Cancel", "Connect"]
         screen.query_one("#back", Button).press()
         await until(pilot, lambda: asked == ["fleet"], what="back to the fleet")
+
+
+async def test_an_open_pick_list_stays_inside_its_dialog(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 23: an open pick list went past the dialog's bottom edge
+    and covered "Enter OK  Esc Cancel" and the buttons."""
+    from textual.containers import Vertical
+    from textual.widgets._select import SelectOverlay
+
+    from xstui.widgets.form import Choice
+    from xstui.widgets.modal import ButtonRow
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_network(pilot, "eth0")
+        await pilot.press("m")
+        form = await form_showing(pilot, "Management interface of")
+        choice = form.query_one("#field-device", Choice)
+        await until(pilot, lambda: app.focused is choice, what="the pick list focused")
+        await pilot.press("space")
+        await until(pilot, lambda: choice.expanded, what="the list open")
+        await pilot.pause()
+        box = form.query_one(Vertical).region
+        listing = choice.query_one(SelectOverlay).region
+        row = form.query_one(ButtonRow).region
+        assert box.contains_region(listing), (box, listing)
+        assert not listing.overlaps(row), (listing, row)
+        assert on_a_line(app, "Enter OK  Esc Cancel")

@@ -124,6 +124,9 @@ class FormModal(Dialog):
     FormModal SelectionList { height: auto; max-height: 6; }
     FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
+    /* an open pick list takes room in the form (the box grows to hold it)
+       rather than lying over the screen past the box and its buttons */
+    FormModal Choice > SelectOverlay { overlay: none; constrain: none; max-height: 8; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
