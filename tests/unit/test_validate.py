@@ -289,3 +289,37 @@ def test_a_notice_folds_a_long_path_at_its_slashes():
     assert folded.split("\n")[1].startswith("root-password-recovery-xcp-b.txt")
     assert all(len(part) <= width for part in folded.split() if "/" in part)
     assert fold_paths("short /a/b and words", width) == "short /a/b and words"
+
+
+def test_an_update_file_is_told_from_its_start(tmp_path):
+    """Trial s12 item 16: the F4 u file is checked as F5 i's is."""
+    from xstui.services.updates.actions import ISO_AT, update_file
+    from xstui.services.updates.generation import PATCHES, UPDATES
+    from xstui.sim.messages._updates import write_update_file
+
+    update = tmp_path / "XS82E001.iso"
+    write_update_file(update, "XS82E001", 1 << 10)
+    iso = tmp_path / "real.iso"
+    iso.write_bytes(bytes(ISO_AT) + b"CD001" + bytes(100))
+    signed = tmp_path / "XS65E001.xsupdate"
+    signed.write_bytes(b"\xa3\x01" + bytes(100))  # OpenPGP: a compressed data packet
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0::/root:/bin/bash\n")
+    empty = tmp_path / "empty.iso"
+    empty.write_bytes(b"")
+    for path, generation in (
+        (update, UPDATES),
+        (iso, UPDATES),
+        (update, PATCHES),
+        (signed, PATCHES),
+    ):
+        assert update_file(str(path), generation).path == path
+    for path, generation, refusal in (
+        (text, UPDATES, "is not an update"),
+        (text, PATCHES, "is not a patch"),
+        (signed, UPDATES, "is not an update"),
+        (empty, UPDATES, "is empty"),
+        ("/proc/version", PATCHES, "kernel's proc file system"),
+    ):
+        with pytest.raises(InvalidInput, match=refusal):
+            update_file(str(path), generation)
