@@ -281,6 +281,13 @@ class SecurityScreen(AreaScreen):
             with TabPane("Certificates & password", id="certs"):
                 with VerticalScroll():
                     yield Static("", id="security-guide")
+                # the keys, above the footer: notices never cover them (xstui.tcss)
+                yield Static(
+                    "H: another host - x: save the guide as a text file to print",
+                    id="guide-hint",
+                    classes="screen-hint",
+                    markup=False,
+                )
             with TabPane("Users", id="users"):
                 yield Static("", id="directory")
                 yield RowList(SUBJECT_COLUMNS, id="subjects", markable=False)
@@ -399,7 +406,7 @@ class SecurityScreen(AreaScreen):
             text.append(f"  CRL {name}\n")
         text.append("\nRoot password: w changes it pool-wide (typed twice, never shown).\n\n")
         text.append(self.guide.title + "\n", style="bold")
-        text.append("(H: another host - x: save this as a text file to print)\n\n")
+        text.append("\n")
         for i, step in enumerate(self.guide.steps, 1):
             text.append(f"{i}. ", style="bold")
             text.append(step + "\n")

@@ -19,6 +19,7 @@ from xstui.screens.recovery import RecoveryModal
 
 from tests.app.test_backup_app import open_backup
 from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_fleet_app import saved_fleet  # noqa: F401 (a fixture)
 from tests.app.test_ha_app import open_ha
 from tests.app.test_host_app import open_host
 from tests.app.test_network_app import (  # noqa: F401 (a fixture)
@@ -163,6 +164,52 @@ async def test_a_notice_never_covers_a_screens_hint_line(
         lines = screen_text(app).splitlines()
         assert "great deal" in "".join(lines[15:22])  # the notice, above it
         assert lines[22].rstrip() == " n: NTP servers - z: time zone - t: read again", lines[22]
+
+
+def clear_of(app, region) -> bool:
+    """A notice is shown, and the rows of ``region`` show none of it (its edge)."""
+    from textual.widgets._toast import Toast
+
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return bool(app.screen.query(Toast)) and not any(chr(0x258C) in r for r in rows)
+
+
+async def test_a_notice_stays_above_a_hint_that_wraps(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 9: F9's keys wrap onto two lines and a notice covered
+    them (it stayed above one line only)."""
+    from xstui.screens.storage import SR_HINT, StorageScreen
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await until(pilot, lambda: app.connection.cache.table("sr"), what="the SRs")
+        await pilot.press("f9")
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, StorageScreen) and app.screen, what="F9"
+        )
+        hint = screen.query_one("#sr-hint")
+        await until(pilot, lambda: hint.region.height == 2, what="the keys on two lines")
+        assert SR_HINT.split()[-1] in screen_text(app).splitlines()[22]  # whole, above the footer
+        await notice(pilot, " ".join(["A long notice that says a great deal."] * 4), "long")
+        await until(pilot, lambda: clear_of(app, hint.region), what="the notice above the keys")
+
+
+async def test_a_notice_stays_above_the_fleets_detail(console, saved_fleet):  # noqa: F811
+    """Trial s12 item 9: F12 n's notice covered the separator and the row's detail."""
+    from xstui.screens.fleet import FleetScreen
+
+    app = XstuiApp()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        fleet = await until(
+            pilot, lambda: isinstance(app.screen, FleetScreen) and app.screen, what="the fleet"
+        )
+        await notice(pilot, " ".join(["A notice that says a great deal."] * 4), "great")
+        detail = fleet.query_one("#fleet-detail")
+        await until(pilot, lambda: detail.region.height, what="the detail")
+        await until(pilot, lambda: clear_of(app, detail.region), what="the notice above it")
 
 
 async def test_the_notices_of_an_area_do_not_follow_to_the_next(

@@ -7,8 +7,9 @@ import re
 import time
 from dataclasses import replace
 
+from textual.screen import ModalScreen
 from textual.widgets import _toast
-from textual.widgets._toast import Toast
+from textual.widgets._toast import Toast, ToastRack
 
 from ..logfile import log_path
 from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, TaskFailed
@@ -52,9 +53,38 @@ def fold_paths(message: str, width: int) -> str:
     return "".join(out)
 
 
+# what a notice on a screen never covers: the footer, the screen's hint lines
+# (a tab's keys, however many lines they wrap onto) and what a screen marks
+# so (the fleet's row detail); docs/DIALOGS.md, Notices
+KEEP_CLEAR = "Footer, .screen-hint, .notice-floor"
+
+
+def keep_notices_clear(screen) -> None:
+    """The screen's notices stand above what they must never cover
+    (KEEP_CLEAR), as high as those are now. A dialog puts them at its top
+    (widgets/modal.Dialog): nothing to do there."""
+    if isinstance(screen, ModalScreen):
+        return
+    rack = screen.query(ToastRack).first(None)
+    if rack is None or not screen.size.height:
+        return
+    tops = [w.region.y for w in screen.query(KEEP_CLEAR) if w.display and w.region.height]
+    if not tops:
+        return
+    below = min(screen.size.height - min(tops), max(screen.size.height - 3, 0))
+    if rack.styles.margin.bottom != below:
+        rack.styles.margin = (0, 0, below, 0)
+        screen.refresh(layout=True)  # the rack is placed by the screen's layout
+
+
 class FoldingToast(Toast):
     """Textual's notice, its long paths folded at their slashes
-    (:func:`fold_paths`); the notification's message stays as it was said."""
+    (:func:`fold_paths`); the notification's message stays as it was said.
+    Shown on a screen, it stands above the screen's hint lines and footer
+    (:func:`keep_notices_clear`)."""
+
+    def on_mount(self) -> None:
+        keep_notices_clear(self.screen)
 
     def render(self):
         said = self._notification
