@@ -386,9 +386,9 @@ async def test_a_problem_goes_once_the_input_changes(
         field = form.query_one("#field-tolerate", Input)
         field.value = ""
         await pilot.press("enter")
-        await until(pilot, lambda: shows(app, "is not a number"), what="refused in the form")
+        await until(pilot, lambda: shows(app, "give failures to tolerate"), what="refused")
         await pilot.press("1")
-        await until(pilot, lambda: not shows(app, "is not a number"), what="the problem gone")
+        await until(pilot, lambda: not shows(app, "give failures"), what="the problem gone")
         assert field.value == "1"
 
 
@@ -410,7 +410,7 @@ async def test_an_empty_field_never_looks_typed_and_its_problem_says_not_possibl
         await pilot.press("enter")
         problem = form.query_one("#problem-domain")
         await until(pilot, lambda: not problem.disabled, what="the refusal")
-        assert str(problem.render()).startswith("Not possible: an empty name is not a DNS domain")
+        assert str(problem.render()).startswith("Not possible: give a DNS domain")
 
 
 async def test_a_long_path_shows_where_it_starts(
@@ -671,3 +671,28 @@ async def test_an_open_pick_list_stays_inside_its_dialog(
         assert box.contains_region(listing), (box, listing)
         assert not listing.overlaps(row), (listing, row)
         assert on_a_line(app, "Enter OK  Esc Cancel")
+
+
+async def test_a_form_says_every_fields_problem_at_once_in_one_style(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 15: F3 p with order -3 and delay "x" said only the
+    order's problem; the refusals of the forms are said one way: "Not
+    possible: " then a lower-case start, the value quoted."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_ha(pilot)
+        await pilot.press("space", "p")
+        form = await form_showing(pilot, "Start order")
+        await fill_form(pilot, order="-3", delay="x")
+        await pilot.press("enter")
+        said = {
+            "order": "Not possible: the order must be between 0 and 9999.",
+            "delay": "Not possible: the start delay 'x' is not a number.",
+        }
+        for field, words in said.items():
+            problem = form.query_one(f"#problem-{field}")
+            await until(pilot, lambda p=problem, w=words: str(p.render()) == w, what=words)
+        assert app.screen is form

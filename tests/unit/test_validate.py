@@ -323,3 +323,28 @@ def test_an_update_file_is_told_from_its_start(tmp_path):
     ):
         with pytest.raises(InvalidInput, match=refusal):
             update_file(str(path), generation)
+
+
+def test_refusals_start_lower_case_quote_the_value_and_say_what_to_give():
+    """Trial s12 item 15: "VLAN tag '' is not a number", "hostname cannot be
+    empty" for a common name, "x is not a DNS domain" unquoted, "The host
+    name..." capitalised after "Not possible:"."""
+    from xstui.services.actions import not_possible
+    from xstui.services.status.identity import check_label
+    from xstui.widgets.notice import error_text
+
+    for check, args, words in (
+        (v.vlan_tag, ("",), "give a VLAN tag (0 to 4094)"),
+        (v.int_in_range, (" ", "the order", 0, 9), "give the order (0 to 9)"),
+        (v.hostname, ("", "common name"), "give a common name"),
+        (v.hostname, ("a_b",), "the hostname 'a_b' may contain only"),
+        (v.domain_name, ("x",), "'x' is not a DNS domain"),
+        (check_label, ("", "the host name"), "the host name cannot be empty"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            check(*args)
+        assert refused.value.problems[0].startswith(words), refused.value.problems
+        said = not_possible(refused.value.problems[0])
+        assert said.startswith("Not possible: ") and said[14].islower() or said[14] in "'"
+    # a refusal after the form (before anything ran) is said the same way in a notice
+    assert error_text(InvalidInput(["nothing there"])) == "Not possible: nothing there."

@@ -70,20 +70,23 @@ def dns_servers(text: str) -> list[str]:
     return servers
 
 
-def hostname(text: str) -> str:
+def hostname(text: str, what: str = "hostname") -> str:
     """RECIPES: letters, digits, '.' and '-'; for Active Directory at most 63
-    characters and not all digits."""
+    characters and not all digits. ``what``: the field's name in a refusal."""
     value = (text or "").strip()
     problems = []
     if not value:
-        problems.append("hostname cannot be empty")
+        problems.append(f"give a {what}")
     elif len(value) > 63:
-        problems.append("hostname is longer than 63 characters (Active Directory limit)")
+        problems.append(
+            f"the {what} {value!r} is longer than 63 characters (Active Directory limit)"
+        )
     elif value.replace(".", "").isdigit():
-        problems.append("hostname cannot be all digits")
+        problems.append(f"the {what} {value!r} cannot be all digits")
     elif not all(LABEL_RE.match(part) for part in value.split(".")):
         problems.append(
-            "hostname may contain only letters, digits, '.' and '-' (not at the start or end of a part)"
+            f"the {what} {value!r} may contain only letters, digits, '.' and '-' (not at the "
+            "start or end of a part)"
         )
     if problems:
         raise InvalidInput(problems)
@@ -96,7 +99,9 @@ def domain_name(text: str) -> str:
     parts = value.split(".")
     if len(parts) < 2 or len(value) > 253 or not all(LABEL_RE.match(p) for p in parts):
         raise InvalidInput(
-            [f"{text.strip() or 'an empty name'} is not a DNS domain (e.g. corp.example)"]
+            [f"{text.strip()!r} is not a DNS domain (e.g. corp.example)"]
+            if text.strip()
+            else ["give a DNS domain (e.g. corp.example)"]
         )
     return value
 
@@ -114,6 +119,8 @@ def host_or_ip(text: str, what: str = "address") -> str:
 
 
 def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
+    if not str(text).strip():
+        raise InvalidInput([f"give {what_a(what)} ({low} to {high}{hint})"])
     try:
         value = int(str(text).strip())
     except ValueError:
@@ -121,6 +128,14 @@ def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = ""
     if not low <= value <= high:
         raise InvalidInput([f"{what} must be between {low} and {high}{hint}"])
     return value
+
+
+def what_a(what: str) -> str:
+    """``what`` as the object of "give": "the order" stays, "VLAN tag" gets its article."""
+    first = what.split()[0].lower()
+    if first in ("the", "a", "an") or first.endswith("s"):
+        return what
+    return f"an {what}" if what[:1].lower() in "aeiou" else f"a {what}"
 
 
 def mtu(text: str | int) -> int:

@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.input import Selection
 
-from ..services.actions import InvalidInput
+from ..services.actions import InvalidInput, not_possible
 from ..services.fields import Field
 from .modal import Dialog, buttons
 
@@ -80,11 +80,6 @@ class Choice(Select, inherit_bindings=False):
 
     def action_submit(self) -> None:
         self.post_message(Submitted())
-
-
-def not_possible(problem: str) -> str:
-    """A problem as a form shows it, a field's or the whole form's."""
-    return "Not possible: " + problem.rstrip(".") + "."
 
 
 def refused(exc: InvalidInput) -> str:

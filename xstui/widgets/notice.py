@@ -12,7 +12,14 @@ from textual.widgets import _toast
 from textual.widgets._toast import Toast, ToastRack
 
 from ..logfile import log_path
-from ..services.actions import ActionFailed, Cancelled, InvalidInput, OutcomeUnknown, TaskFailed
+from ..services.actions import (
+    ActionFailed,
+    Cancelled,
+    InvalidInput,
+    OutcomeUnknown,
+    TaskFailed,
+    not_possible,
+)
 from ..xapi.cache import Cache
 from ..xapi.connection import ConnectError, ConnectionLost, XapiFailure
 from ..xapi.errors import describe
@@ -128,7 +135,7 @@ def error_text(exc: BaseException, cache: Cache | None = None) -> str:
     if isinstance(exc, OutcomeUnknown):
         return f"Outcome unknown: {exc}."
     if isinstance(exc, InvalidInput):
-        return "Not done: " + "; ".join(exc.problems) + "."
+        return not_possible("; ".join(exc.problems))
     if isinstance(exc, TaskFailed):
         return f"Failed: {_named(exc.failure, cache)} [{exc.failure.code}]"
     if isinstance(exc, XapiFailure):
