@@ -78,7 +78,8 @@ def keep_notices_clear(screen) -> None:
     tops = [w.region.y for w in screen.query(KEEP_CLEAR) if w.display and w.region.height]
     if not tops:
         return
-    below = min(screen.size.height - min(tops), max(screen.size.height - 3, 0))
+    # at least the footer and the line above it (xstui.tcss), whatever is marked
+    below = max(2, min(screen.size.height - min(tops), max(screen.size.height - 3, 0)))
     if rack.styles.margin.bottom != below:
         rack.styles.margin = (0, 0, below, 0)
         screen.refresh(layout=True)  # the rack is placed by the screen's layout
