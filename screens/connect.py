@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from xstui.login import console_connection
 from xstui.widgets.footer import KeysFooter
+from xstui.widgets.modal import buttons
 from xstui.xapi.connection import ConnectError
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
@@ -55,7 +56,8 @@ def trust_plan(err: ConnectError) -> Plan:
 
 class ConnectScreen(Screen):
     BINDINGS = [Binding("escape", "app.quit", "Quit", id="connect.quit")]
-    ESCAPE = "Quit"  # what Escape does here, said beside the button
+    BACK = "Quit"  # the way back's button, as Escape: its label and its action
+    BACK_ACTION = "app.quit"
 
     def __init__(self, target: str = "", user: str = "root"):
         super().__init__()
@@ -89,9 +91,11 @@ class ConnectScreen(Screen):
                     compact=True,
                 )
             yield Static("", id="connect-error", markup=False)
-            with Horizontal(id="connect-row"):  # what Enter and Escape do, as a dialog says
-                yield Static(f"Enter Connect  Esc {self.ESCAPE}", id="connect-hint", markup=False)
-                yield Button("Connect", id="connect", variant="primary", compact=True)
+            # the way back and the way on, and what Enter and Escape do, as a dialog's
+            yield buttons(
+                Button(self.BACK, id="back", compact=True),
+                Button("Connect", id="connect", variant="primary", compact=True),
+            )
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -109,6 +113,10 @@ class ConnectScreen(Screen):
             self.connect()
         else:
             self.query_one("#password", Input).focus()
+
+    @on(Button.Pressed, "#back")
+    async def _back(self) -> None:
+        await self.run_action(self.BACK_ACTION)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#connect")

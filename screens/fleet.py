@@ -153,7 +153,8 @@ class FleetScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="fleet-title", markup=False)
         yield RowList(COLUMNS, markable=False, id="fleet-pools")
-        yield Static("", id="fleet-detail", markup=False)
+        # the row's detail, which notices never cover (widgets/notice.KEEP_CLEAR)
+        yield Static("", id="fleet-detail", classes="notice-floor", markup=False)
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -206,4 +207,4 @@ class FleetConnectScreen(ConnectScreen):
     fleet instead of quitting."""
 
     BINDINGS = [Binding("escape", "app.show_fleet", "Fleet", id="connect.fleet")]
-    ESCAPE = "back to the fleet"
+    BACK, BACK_ACTION = "Cancel", "app.show_fleet"

@@ -14,13 +14,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from xstui.areas import see
-from xstui.files import write_atomic
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
 from xstui.xapi.access import ROLE_NAMES
-from xstui.xapi.config import safe_stem, state_dir
+from xstui.xapi.config import state_dir
 from xstui.xapi.tls import spaced
 
 from .act import Act
@@ -36,18 +35,9 @@ def _local(turn) -> LocalSystem | None:
     return LocalSystem() if turn.app.in_dom0 else None
 
 
-def _save_guide(screen) -> None:
-    """The recovery guide of the host shown, as a text file to print."""
-    if screen.guide is None:
-        return
-    name = screen.conn.cache.label("host", screen.host, "host")
-    path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
-    try:
-        write_atomic(path, sec.guide_text(screen.guide))
-    except OSError as exc:
-        screen.app.notify(f"Not saved to {path}: {exc.strerror or exc}", severity="error")
-        return
-    screen.app.notify(f"Saved to {path}", timeout=10)
+def _guide_host(turn) -> str:
+    """The host whose recovery guide is shown."""
+    return turn.cache.label("host", turn.screen.host, "host")
 
 
 async def _trust_new_certificate(turn) -> None:
@@ -142,7 +132,15 @@ class SecurityScreen(AreaScreen):
             "Save the guide",
             tab="certs",
             help="Save the root password recovery guide as a text file to print",
-            view=_save_guide,
+            builds=(sec.SaveGuide,),
+            connection=False,
+            subject=lambda t: t.screen.guide,
+            missing="No host shown: no guide to save.",
+            title=lambda t: f"Save the recovery guide of {_guide_host(t)}",
+            fields=lambda t: sec.SaveGuide.fields(_guide_host(t)),
+            build=lambda t: sec.SaveGuide(
+                t.subject, _guide_host(t), t.values["path"], t.values["overwrite"]
+            ),
         ),
         Act(
             "c",
@@ -283,6 +281,13 @@ class SecurityScreen(AreaScreen):
             with TabPane("Certificates & password", id="certs"):
                 with VerticalScroll():
                     yield Static("", id="security-guide")
+                # the keys, above the footer: notices never cover them (xstui.tcss)
+                yield Static(
+                    "H: another host - x: save the guide as a text file to print",
+                    id="guide-hint",
+                    classes="screen-hint",
+                    markup=False,
+                )
             with TabPane("Users", id="users"):
                 yield Static("", id="directory")
                 yield RowList(SUBJECT_COLUMNS, id="subjects", markable=False)
@@ -401,7 +406,7 @@ class SecurityScreen(AreaScreen):
             text.append(f"  CRL {name}\n")
         text.append("\nRoot password: w changes it pool-wide (typed twice, never shown).\n\n")
         text.append(self.guide.title + "\n", style="bold")
-        text.append("(H: another host - x: save this as a text file to print)\n\n")
+        text.append("\n")
         for i, step in enumerate(self.guide.steps, 1):
             text.append(f"{i}. ", style="bold")
             text.append(step + "\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from xstui.services import storage as sto
@@ -249,6 +250,12 @@ def _toggle_disks(screen) -> None:
     screen.draw_detail()
 
 
+SR_HINT = (
+    "* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy; s: rescan;"
+    " v: disks; w: alarms"
+)
+
+
 class StorageScreen(AreaScreen):
     AREA = "storage"
     ACTS = (
@@ -343,8 +350,11 @@ class StorageScreen(AreaScreen):
     show_disks = False  # v: the selected SR's disks in the details
 
     def compose_body(self) -> ComposeResult:
-        yield RowList(COLUMNS, id="srs", markable=False)
-        yield Static("", id="sr-detail")
+        with Vertical():  # the keys docked at its bottom: above the footer
+            yield RowList(COLUMNS, id="srs", markable=False)
+            yield Static("", id="sr-detail")
+            # the keys, which notices never cover (xstui.tcss)
+            yield Static(SR_HINT, id="sr-hint", classes="screen-hint", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -402,10 +412,6 @@ class StorageScreen(AreaScreen):
         on = [n for n, yes in sorted(state.items()) if yes]
         text.append("\nMultipathing: ", style="bold")
         text.append(f"on for {', '.join(on)}" if on else "off on every host (M turns it on)")
-        text.append(
-            "\n* the default SR. n: new SR; a/d: attach/detach; f: forget; X: destroy; s: rescan;"
-            " v: disks; w: alarms"
-        )
         self.query_one("#sr-detail", Static).update(text)
 
     def selected(self) -> str:

@@ -109,5 +109,6 @@ async def test_enter_goes_on_from_a_pick_list_as_from_any_field(running_sim, con
         await pilot.press("escape")
         await until(pilot, lambda: not choice.expanded, what="the list closed")
         assert isinstance(app.screen, FormModal)  # Escape closed the list, not the form
+        choice.value = "off" if choice.value == "on" else "on"  # unchanged is refused
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PlanModal), what="the plan")

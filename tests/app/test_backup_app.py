@@ -82,7 +82,7 @@ async def test_a_dump_is_refused_in_the_form_where_it_cannot_be_written(
         # the default folder is made once a plan is confirmed, not as it is offered
         assert Path(default).parent == backup_folder() and not backup_folder().exists()
         ro = unwritable(tmp_path)
-        await refused(pilot, form, "path", f"{ro}/pool.db", f"the directory {ro} may not be")
+        await refused(pilot, form, "path", f"{ro}/pool.db", f"{ro}/pool.db ")  # the path given
         missing = tmp_path / "nowhere"
         await refused(pilot, form, "path", f"{missing}/pool.db", f"there is no directory {missing}")
         (tmp_path / "old.db").write_text("<database/>")
@@ -137,6 +137,28 @@ async def test_a_restore_from_a_file_that_is_not_a_pool_database_stays_in_the_fo
         assert isinstance(app.screen, BackupScreen)
 
 
+async def test_every_save_field_refuses_the_kernels_file_systems_in_the_form(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 2: /proc/x (or the folder /proc) passed the forms of
+    Dump DB, Host backup, Back up VM and Metadata; the refusal names the path."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backup(pilot)
+        for key, title, field, typed in (
+            ("d", "Dump the pool database", "path", "/proc/x"),
+            ("h", "Back up the host", "path", "/proc/x"),
+            ("e", "to an XVA file", "path", "/sys/x.xva"),
+            ("m", "Export the metadata", "folder", "/proc"),
+        ):
+            form = await open_form(pilot, key, title)
+            await refused(pilot, form, field, typed, f"{typed} is on the kernel's")
+            await pilot.press("escape")
+            await until(pilot, lambda: not form_mounted(app), what="the form closed")
+
+
 async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
     console,  # noqa: F811
     running_sim,
@@ -152,7 +174,7 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
         form = await open_form(pilot, "m", "Export the metadata of web-01")
         assert "Save in folder (this machine)" in flat(screen_text(app))
         ro = unwritable(tmp_path)
-        await refused(pilot, form, "folder", str(ro), f"the folder {ro} may not be written to")
+        await refused(pilot, form, "folder", str(ro), f"{ro} ")
         await refused(pilot, form, "folder", str(tmp_path / "no"), "there is no folder")
         await fill_form(pilot, folder=str(tmp_path))
         await confirm_plan(pilot)
@@ -161,7 +183,7 @@ async def test_vm_metadata_goes_to_a_folder_checked_in_the_form(
         await until(pilot, lambda: f"saved to {written}." in notes(app), what="the result")
         # the import form checks its folder the same way
         form = await open_form(pilot, "i", "Import: which XVA file, metadata file or folder?")
-        await refused(pilot, form, "path", str(ro), "no .meta.xva file in")
+        await refused(pilot, form, "path", str(ro), str(ro))  # no metadata there, or /proc
         await refused(pilot, form, "path", str(tmp_path / "no"), "there is no file or folder")
         await fill_form(pilot, path=str(tmp_path))
         await until(pilot, lambda: "is in the pool already" in flat(screen_text(app)))

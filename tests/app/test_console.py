@@ -197,5 +197,7 @@ async def test_a_read_before_a_dialog_says_its_failure(connection):
         assert await read(app, refuses, note="Looking...") is None
         notes = lambda: [n.message for n in app._notifications]  # noqa: E731
         # the note's clearing is queued before the failure's notice
-        await until(pilot, lambda: "Not done: nothing there." in notes(), what="the failure said")
-        assert notes() == ["Not done: nothing there."], notes()
+        await until(
+            pilot, lambda: "Not possible: nothing there." in notes(), what="the failure said"
+        )
+        assert notes() == ["Not possible: nothing there."], notes()

@@ -19,6 +19,7 @@ from xstui.screens.recovery import RecoveryModal
 
 from tests.app.test_backup_app import open_backup
 from tests.app.test_console import console, flat, screen_text  # noqa: F401 (a fixture)
+from tests.app.test_fleet_app import saved_fleet  # noqa: F401 (a fixture)
 from tests.app.test_ha_app import open_ha
 from tests.app.test_host_app import open_host
 from tests.app.test_network_app import (  # noqa: F401 (a fixture)
@@ -36,7 +37,7 @@ from xstui.services import backup as bk
 from xstui.services.actions import RunContext
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.form import FormModal
-from xstui.widgets.modal import ResultModal
+from xstui.widgets.modal import MORE_BELOW, ResultModal
 from xstui.widgets.plan import PlanModal
 
 
@@ -163,6 +164,52 @@ async def test_a_notice_never_covers_a_screens_hint_line(
         lines = screen_text(app).splitlines()
         assert "great deal" in "".join(lines[15:22])  # the notice, above it
         assert lines[22].rstrip() == " n: NTP servers - z: time zone - t: read again", lines[22]
+
+
+def clear_of(app, region) -> bool:
+    """A notice is shown, and the rows of ``region`` show none of it (its edge)."""
+    from textual.widgets._toast import Toast
+
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return bool(app.screen.query(Toast)) and not any(chr(0x258C) in r for r in rows)
+
+
+async def test_a_notice_stays_above_a_hint_that_wraps(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 9: F9's keys wrap onto two lines and a notice covered
+    them (it stayed above one line only)."""
+    from xstui.screens.storage import SR_HINT, StorageScreen
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await until(pilot, lambda: app.connection.cache.table("sr"), what="the SRs")
+        await pilot.press("f9")
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, StorageScreen) and app.screen, what="F9"
+        )
+        hint = screen.query_one("#sr-hint")
+        await until(pilot, lambda: hint.region.height == 2, what="the keys on two lines")
+        assert SR_HINT.split()[-1] in screen_text(app).splitlines()[22]  # whole, above the footer
+        await notice(pilot, " ".join(["A long notice that says a great deal."] * 4), "long")
+        await until(pilot, lambda: clear_of(app, hint.region), what="the notice above the keys")
+
+
+async def test_a_notice_stays_above_the_fleets_detail(console, saved_fleet):  # noqa: F811
+    """Trial s12 item 9: F12 n's notice covered the separator and the row's detail."""
+    from xstui.screens.fleet import FleetScreen
+
+    app = XstuiApp()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        fleet = await until(
+            pilot, lambda: isinstance(app.screen, FleetScreen) and app.screen, what="the fleet"
+        )
+        await notice(pilot, " ".join(["A notice that says a great deal."] * 4), "great")
+        detail = fleet.query_one("#fleet-detail")
+        await until(pilot, lambda: detail.region.height, what="the detail")
+        await until(pilot, lambda: clear_of(app, detail.region), what="the notice above it")
 
 
 async def test_the_notices_of_an_area_do_not_follow_to_the_next(
@@ -339,9 +386,9 @@ async def test_a_problem_goes_once_the_input_changes(
         field = form.query_one("#field-tolerate", Input)
         field.value = ""
         await pilot.press("enter")
-        await until(pilot, lambda: shows(app, "is not a number"), what="refused in the form")
+        await until(pilot, lambda: shows(app, "give failures to tolerate"), what="refused")
         await pilot.press("1")
-        await until(pilot, lambda: not shows(app, "is not a number"), what="the problem gone")
+        await until(pilot, lambda: not shows(app, "give failures"), what="the problem gone")
         assert field.value == "1"
 
 
@@ -363,7 +410,7 @@ async def test_an_empty_field_never_looks_typed_and_its_problem_says_not_possibl
         await pilot.press("enter")
         problem = form.query_one("#problem-domain")
         await until(pilot, lambda: not problem.disabled, what="the refusal")
-        assert str(problem.render()).startswith("Not possible: an empty name is not a DNS domain")
+        assert str(problem.render()).startswith("Not possible: give a DNS domain")
 
 
 async def test_a_long_path_shows_where_it_starts(
@@ -504,3 +551,148 @@ async def test_a_dialog_clears_the_notices_before_it_never_those_after(
         await pilot.pause()
         assert "Raised before the dialog." not in notes(app)
         assert "Raised while it is up." in notes(app)
+
+
+# bodies that scroll -------------------------------------------------------------------
+async def test_a_long_plan_scrolls_to_its_last_line_at_80x24(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 1: the master's new address plan stopped at "until they
+    follow. xstui then" (PgDn, Down and End went no further) with two empty
+    rows under the buttons; "PgDn more below" went before the end."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_network(pilot, "eth0")
+        await pilot.press("m")
+        await fill_form(pilot, ip="127.10.0.99")
+        plan = await until(
+            pilot, lambda: isinstance(app.screen, PlanModal) and app.screen, what="the plan"
+        )
+        last = plan.plan.impact[-1].split()[-1]
+        await until(pilot, lambda: shows(app, MORE_BELOW), what="more below")
+        for key in ("pagedown", "down", "end"):
+            for _ in range(12):
+                if shows(app, last):
+                    break
+                assert shows(app, MORE_BELOW)  # said until the end is seen
+                await pilot.press(key)
+                await pilot.pause()
+            await until(pilot, lambda: shows(app, last), what=f"the last line by {key}")
+            await until(pilot, lambda: not shows(app, MORE_BELOW), what="no more below")
+            plan.query_one("#plan-body").scroll_home(animate=False)
+            await until(pilot, lambda: shows(app, MORE_BELOW), what="more below again")
+        rows = screen_text(app).splitlines()
+        buttons = next(i for i, row in enumerate(rows) if "Apply" in row and "Cancel" in row)
+        assert chr(0x2584) in rows[buttons + 1], rows[
+            buttons:
+        ]  # the box's bottom edge, no empty rows
+
+
+async def test_an_action_that_would_change_nothing_is_refused_in_its_form(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 7: F7 s with nothing changed planned "Enable SSH" though
+    SSH was on; an emptied timeout was taken for "never" without a word."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_host(pilot, "xcp-a")
+        await pilot.press("s")
+        form = await form_showing(pilot, "SSH:")
+        state = form.query_one("#field-ssh").value
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: shows(app, f"Not possible: nothing to change: SSH is already {state}"),
+            what="nothing to change",
+        )
+        assert app.screen is form
+        await fill_form(pilot, timeout="")
+        await until(pilot, lambda: shows(app, "give the minutes after which SSH turns itself off"))
+        await pilot.press("enter")
+        assert app.screen is form
+
+
+async def test_the_fleets_connect_dialog_has_a_way_back_said_as_every_dialog(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    monkeypatch,
+):
+    """Trial s12 item 13: F12's connect dialog had only Connect, its hint
+    "Esc back to the fleet" rather than "Esc Cancel"."""
+    from xstui.screens.fleet import FleetConnectScreen
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        asked = []
+        monkeypatch.setattr(app, "action_show_fleet", lambda: asked.append("fleet"))
+        app.open_pool(running_sim.url, "root", "")  # no password: the dialog asks
+        screen = await until(
+            pilot,
+            lambda: isinstance(app.screen, FleetConnectScreen) and app.screen,
+            what="the connect dialog",
+        )
+        await until(pilot, lambda: on_a_line(app, "Enter Connect  Esc Cancel"), what="the hint")
+        assert [str(b.label) for b in screen.query(Button)] == ["Cancel", "Connect"]
+        screen.query_one("#back", Button).press()
+        await until(pilot, lambda: asked == ["fleet"], what="back to the fleet")
+
+
+async def test_an_open_pick_list_stays_inside_its_dialog(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 23: an open pick list went past the dialog's bottom edge
+    and covered "Enter OK  Esc Cancel" and the buttons."""
+    from textual.containers import Vertical
+    from textual.widgets._select import SelectOverlay
+
+    from xstui.widgets.form import Choice
+    from xstui.widgets.modal import ButtonRow
+
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_network(pilot, "eth0")
+        await pilot.press("m")
+        form = await form_showing(pilot, "Management interface of")
+        choice = form.query_one("#field-device", Choice)
+        await until(pilot, lambda: app.focused is choice, what="the pick list focused")
+        await pilot.press("space")
+        await until(pilot, lambda: choice.expanded, what="the list open")
+        await pilot.pause()
+        box = form.query_one(Vertical).region
+        listing = choice.query_one(SelectOverlay).region
+        row = form.query_one(ButtonRow).region
+        assert box.contains_region(listing), (box, listing)
+        assert not listing.overlaps(row), (listing, row)
+        assert on_a_line(app, "Enter OK  Esc Cancel")
+
+
+async def test_a_form_says_every_fields_problem_at_once_in_one_style(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 item 15: F3 p with order -3 and delay "x" said only the
+    order's problem; the refusals of the forms are said one way: "Not
+    possible: " then a lower-case start, the value quoted."""
+    async with at_the_console(connection) as pilot:
+        app = pilot.app
+        await open_ha(pilot)
+        await pilot.press("space", "p")
+        form = await form_showing(pilot, "Start order")
+        await fill_form(pilot, order="-3", delay="x")
+        await pilot.press("enter")
+        said = {
+            "order": "Not possible: the order must be between 0 and 9999.",
+            "delay": "Not possible: the start delay 'x' is not a number.",
+        }
+        for field, words in said.items():
+            problem = form.query_one(f"#problem-{field}")
+            await until(pilot, lambda p=problem, w=words: str(p.render()) == w, what=words)
+        assert app.screen is form

@@ -199,3 +199,35 @@ async def test_add_user_is_dimmed_until_the_pool_joins_a_domain(running_sim, con
             what="why",
         )
         assert not form_mounted(app)
+
+
+async def test_the_recovery_guide_is_saved_where_the_form_says(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+    tmp_path,
+):
+    """Trial s12 item 8: x wrote at once, with no path asked and no plan; the
+    notice broke the path mid-word ("root-passwo" / "rd-recovery-xcp-b.txt")."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_security(pilot)
+        form = await open_form(pilot, "x", "Save the recovery guide of xcp-a")
+        default = state_dir() / "root-password-recovery-xcp-a.txt"
+        assert form.query_one("#field-path").value == str(default) and not default.exists()
+        await fill_form(pilot, path="/proc/guide.txt")
+        await refused_in_form(pilot, form, "path", "/proc/guide.txt is on the kernel's proc")
+        (tmp_path / "old.txt").write_text("x")
+        await fill_form(pilot, path=str(tmp_path / "old.txt"))
+        await pilot.press("enter")
+        await refused_in_form(pilot, form, "form", "exists already")
+        await fill_form(pilot, path=str(default))
+        plan = await confirm_plan(pilot)
+        assert str(default) in plan.plan.summary
+        await action_over(pilot)
+        await until(pilot, lambda: default.exists(), what="the guide written")
+        assert "Lost root password: xcp-a" in default.read_text()
+        # the notice folds the path at its slashes: each of its parts whole on a line
+        lines = screen_text(app).splitlines()
+        for part in ("state/xstui/", "root-password-recovery-xcp-a.txt"):
+            assert any(part in line for line in lines), part

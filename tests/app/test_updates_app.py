@@ -147,3 +147,32 @@ async def test_escape_stops_after_the_current_host(running_sim, connection):
 def _uuid(running, name: str) -> str:
     st = running.sim.store
     return st.get("host", st.find_one("host", name_label=name))["uuid"]
+
+
+async def test_the_update_file_is_checked_in_the_form(
+    running_sim, connection, tmp_path, monkeypatch
+):
+    """Trial s12 item 16: /proc/version was refused as "empty", /etc/passwd
+    passed the form and the plan, refused only by XAPI (INVALID_PATCH)."""
+    from xstui.widgets.form import FormModal
+
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    monkeypatch.setenv("XSTUI_UPDATE_DIR", str(tmp_path))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_patching(pilot)
+        await pilot.press("u")
+        form = await until(pilot, lambda: isinstance(app.screen, FormModal) and app.screen)
+        for typed, words in (
+            ("/proc/version", "/proc/version is on the kernel's proc file system"),
+            (str(text), f"{text} is not an update: expected an ISO"),
+        ):
+            await fill_form(pilot, path=typed)
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda w=words: w in str(form.query_one("#problem-path").render()),
+                what=words,
+            )
+            assert app.screen is form  # no plan

@@ -271,6 +271,8 @@ def test_a_file_that_cannot_be_made_is_said_before_anything_is_asked(live, monke
     )
     action = bk.DumpDatabase.__new__(bk.DumpDatabase)  # past the form's check
     action.path, action.pool = Path("/sys/pool.db"), "Demo Pool"
-    with pytest.raises(ActionFailed, match="/sys cannot be written .*nothing was transferred"):
+    with pytest.raises(
+        ActionFailed, match="/sys/pool.db cannot be written .*nothing was transferred"
+    ):
         action.execute(RunContext(conn))
     assert "task.create" not in calls  # no task, no request

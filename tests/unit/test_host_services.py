@@ -185,6 +185,36 @@ def test_timezone_refuses_unknown_zones(running_sim, live):
     assert {h["timezone"] for h in st.table("host").values()} == {"America/New_York"}
 
 
+def test_what_would_change_nothing_is_refused_and_plans_show_xe(running_sim, live):
+    """Trial s12 item 7: SSH on, unchanged, planned "Enable SSH"; NTP with the
+    same servers planned "Set NTP"; the equivalents were "# XenAPI ..." lines;
+    an emptied SSH timeout was taken for "never"."""
+    a = host_ref(running_sim, "xcp-a")
+    rec = live.cache.get("host", a)
+    before = writes(running_sim)
+    state = "on" if rec.ssh_enabled else "off"
+    with pytest.raises(InvalidInput, match=f"^nothing to change: SSH is already {state}"):
+        hs.SetSsh(live.cache, a, state, str(rec.ssh_enabled_timeout // 60))
+    with pytest.raises(InvalidInput, match="give the minutes after which SSH turns itself off"):
+        hs.SetSsh(live.cache, a, "on", "")
+    with pytest.raises(InvalidInput, match="^the SSH timeout 'x' is not a whole number"):
+        hs.SetSsh(live.cache, a, "on", "x")
+    servers = ", ".join(rec.ntp_custom_servers)
+    with pytest.raises(InvalidInput, match="^nothing to change: NTP is already"):
+        hs.SetNtp(live.cache, a, rec.ntp_mode, servers, "this host")
+    zones = live.call("host.list_timezones", a)
+    with pytest.raises(InvalidInput, match="^nothing to change: the time zone is already"):
+        hs.SetTimezone(live.cache, a, rec.timezone, zones, "this host")
+    assert writes(running_sim) == before
+    other = "off" if rec.ssh_enabled else "on"
+    assert hs.SetSsh(live.cache, a, other, "0").plan().xe == [
+        f"xe host-{'enable' if other == 'on' else 'disable'}-ssh uuid={rec.uuid}"
+    ]
+    ntp = hs.SetNtp(live.cache, a, "Custom", "127.10.0.200", "this host").plan().xe
+    assert f"xe host-param-set uuid={rec.uuid} ntp-custom-servers=127.10.0.200" in ntp
+    assert not any("XenAPI" in line for line in ntp)
+
+
 def test_ssh_and_syslog(running_sim, live):
     c = host_ref(running_sim, "xcp-c")
     with pytest.raises(InvalidInput):

@@ -170,22 +170,43 @@ def test_a_file_to_save(tmp_path, monkeypatch):
     assert v.file_to_save("old.db") == tmp_path / "old.db"  # overwriting was said
     for text, refusal in (
         ("", "give a file name"),
-        ("nowhere/pool.db", f"there is no directory {tmp_path / 'nowhere'}"),
+        (
+            "nowhere/pool.db",
+            f"pool.db cannot be saved: there is no directory {tmp_path / 'nowhere'}",
+        ),
         (str(tmp_path), "is a directory"),
     ):
         with pytest.raises(InvalidInput, match=refusal):
             v.file_to_save(text)
     with pytest.raises(InvalidInput, match="exists already: choose another name"):
         v.file_to_save("old.db", overwrite=False)
-    with pytest.raises(InvalidInput, match="may not be written to"):
+    with pytest.raises(InvalidInput, match="/proc/1/pool.db is on the kernel's proc file system"):
         v.file_to_save("/proc/1/pool.db")  # not even root may make a file there
+
+
+@pytest.mark.parametrize("mounts", [True, False])
+def test_the_kernels_file_systems_are_no_place_for_files(tmp_path, monkeypatch, mounts):
+    """Trial s12 item 2: /proc/x (or the folder /proc) passed every save form
+    (root may "write" there); the refusal names the path given."""
+    if not mounts:  # no mount table (not Linux): /proc, /sys and /dev as Linux has them
+        monkeypatch.setattr(v, "MOUNTS", tmp_path / "no-mounts")
+    for check, text in (
+        (v.file_to_save, "/proc/x"),
+        (v.file_to_save, "/sys/kernel/x.db"),
+        (v.folder_to_write, "/proc"),
+        (v.file_to_read, "/proc/version"),
+        (v.folder_to_read, "/sys"),
+    ):
+        with pytest.raises(InvalidInput, match=f"^{text} is on the kernel's (proc|sysfs) file"):
+            check(text)
+    assert v.special_fs(tmp_path) == "" and v.file_to_save(str(tmp_path / "x")) == tmp_path / "x"
 
 
 def test_a_folder_to_write_and_one_to_read(tmp_path):
     assert v.folder_to_write(str(tmp_path)) == tmp_path
     with pytest.raises(InvalidInput, match="there is no folder"):
         v.folder_to_write(str(tmp_path / "no"))
-    with pytest.raises(InvalidInput, match="may not be written to"):
+    with pytest.raises(InvalidInput, match="kernel's proc file system"):
         v.folder_to_write("/proc/1")
     (tmp_path / "a.meta.xva").write_text("x")
     (tmp_path / "b.txt").write_text("x")
@@ -255,3 +276,75 @@ def test_a_folder_in_the_consoles_own_is_checked_without_being_made(tmp_path):
         v.folder_to_write(str(tmp_path / "elsewhere"), own)
     with pytest.raises(InvalidInput, match="there is no directory"):
         v.file_to_save(str(tmp_path / "elsewhere" / "pool.db"), made_in=own)
+
+
+def test_a_notice_folds_a_long_path_at_its_slashes():
+    """Trial s12 item 8: Textual wraps at spaces only, and cut a path mid-word."""
+    from xstui.widgets.notice import fold_paths, notice_width
+
+    path = "/root/.local/state/xstui/root-password-recovery-xcp-b.txt"
+    width = notice_width(80)
+    folded = fold_paths(f"Saved to {path} now", width)
+    assert folded.replace("\n", "") == f"Saved to {path} now"
+    assert folded.split("\n")[1].startswith("root-password-recovery-xcp-b.txt")
+    assert all(len(part) <= width for part in folded.split() if "/" in part)
+    assert fold_paths("short /a/b and words", width) == "short /a/b and words"
+
+
+def test_an_update_file_is_told_from_its_start(tmp_path):
+    """Trial s12 item 16: the F4 u file is checked as F5 i's is."""
+    from xstui.services.updates.actions import ISO_AT, update_file
+    from xstui.services.updates.generation import PATCHES, UPDATES
+    from xstui.sim.messages._updates import write_update_file
+
+    update = tmp_path / "XS82E001.iso"
+    write_update_file(update, "XS82E001", 1 << 10)
+    iso = tmp_path / "real.iso"
+    iso.write_bytes(bytes(ISO_AT) + b"CD001" + bytes(100))
+    signed = tmp_path / "XS65E001.xsupdate"
+    signed.write_bytes(b"\xa3\x01" + bytes(100))  # OpenPGP: a compressed data packet
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0::/root:/bin/bash\n")
+    empty = tmp_path / "empty.iso"
+    empty.write_bytes(b"")
+    for path, generation in (
+        (update, UPDATES),
+        (iso, UPDATES),
+        (update, PATCHES),
+        (signed, PATCHES),
+    ):
+        assert update_file(str(path), generation).path == path
+    for path, generation, refusal in (
+        (text, UPDATES, "is not an update"),
+        (text, PATCHES, "is not a patch"),
+        (signed, UPDATES, "is not an update"),
+        (empty, UPDATES, "is empty"),
+        ("/proc/version", PATCHES, "kernel's proc file system"),
+    ):
+        with pytest.raises(InvalidInput, match=refusal):
+            update_file(str(path), generation)
+
+
+def test_refusals_start_lower_case_quote_the_value_and_say_what_to_give():
+    """Trial s12 item 15: "VLAN tag '' is not a number", "hostname cannot be
+    empty" for a common name, "x is not a DNS domain" unquoted, "The host
+    name..." capitalised after "Not possible:"."""
+    from xstui.services.actions import not_possible
+    from xstui.services.status.identity import check_label
+    from xstui.widgets.notice import error_text
+
+    for check, args, words in (
+        (v.vlan_tag, ("",), "give a VLAN tag (0 to 4094)"),
+        (v.int_in_range, (" ", "the order", 0, 9), "give the order (0 to 9)"),
+        (v.hostname, ("", "common name"), "give a common name"),
+        (v.hostname, ("a_b",), "the hostname 'a_b' may contain only"),
+        (v.domain_name, ("x",), "'x' is not a DNS domain"),
+        (check_label, ("", "the host name"), "the host name cannot be empty"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            check(*args)
+        assert refused.value.problems[0].startswith(words), refused.value.problems
+        said = not_possible(refused.value.problems[0])
+        assert said.startswith("Not possible: ") and said[14].islower() or said[14] in "'"
+    # a refusal after the form (before anything ran) is said the same way in a notice
+    assert error_text(InvalidInput(["nothing there"])) == "Not possible: nothing there."

@@ -57,9 +57,14 @@ def test_take_revert_and_delete_make_the_tree_xapi_keeps(live, running_sim):
     assert rows[1].size == "24 GiB"  # and the 4 GiB memory image of the checkpoint
     assert st.get("VM", b)["power_state"] == "Suspended" and st.get("VM", vm)["parent"] == b
     # back to a, the current state kept first: the VM is forced off, comes back halted
+    # its memory is lost (trial s12 item 22: this was medium, Enter only): typed
     action = vms.RevertToSnapshot(conn.cache, a, "take a snapshot first")
     plan = action.plan()
-    assert plan.risk == "medium" and "xe snapshot-revert" in plan.xe[-1]
+    assert plan.risk == "high" and plan.confirm_word == "web-01"
+    assert "xe snapshot-revert" in plan.xe[-1]
+    # a checkpoint first keeps the memory too: nothing is lost, Enter on Apply
+    kept = vms.RevertToSnapshot(conn.cache, a, "take a checkpoint first (memory too)").plan()
+    assert kept.risk == "medium" and not kept.confirm_word
     assert "xe vm-snapshot" in plan.xe[0] and any("forced off" in i for i in plan.impact)
     outcome = action.execute(RunContext(conn))
     assert "reverted to 'before upgrade' (halted)" in outcome

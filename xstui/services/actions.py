@@ -34,6 +34,20 @@ class Plan:
     confirm_word: str = ""  # what a high-risk action asks the admin to type
 
 
+def not_possible(problem: str) -> str:
+    """A refusal before anything ran, as a form (a field's, the whole form's)
+    and a notice say it: one prefix, then the problem as the validators word
+    it (lower case first, the value quoted). What failed once it had begun is
+    said "Failed: ..." (widgets/notice.error_text)."""
+    return "Not possible: " + problem.rstrip(".") + "."
+
+
+def no_xe(call: str) -> str:
+    """A plan's equivalent where xe has no command for the call: said so, in
+    one style in every plan ("(no xe command: XenAPI VMSS.snapshot_now)")."""
+    return f"(no xe command: XenAPI {call})"
+
+
 class InvalidInput(ValueError):
     """Input refused before any XAPI call; ``problems`` lists what and why."""
 

@@ -70,20 +70,23 @@ def dns_servers(text: str) -> list[str]:
     return servers
 
 
-def hostname(text: str) -> str:
+def hostname(text: str, what: str = "hostname") -> str:
     """RECIPES: letters, digits, '.' and '-'; for Active Directory at most 63
-    characters and not all digits."""
+    characters and not all digits. ``what``: the field's name in a refusal."""
     value = (text or "").strip()
     problems = []
     if not value:
-        problems.append("hostname cannot be empty")
+        problems.append(f"give a {what}")
     elif len(value) > 63:
-        problems.append("hostname is longer than 63 characters (Active Directory limit)")
+        problems.append(
+            f"the {what} {value!r} is longer than 63 characters (Active Directory limit)"
+        )
     elif value.replace(".", "").isdigit():
-        problems.append("hostname cannot be all digits")
+        problems.append(f"the {what} {value!r} cannot be all digits")
     elif not all(LABEL_RE.match(part) for part in value.split(".")):
         problems.append(
-            "hostname may contain only letters, digits, '.' and '-' (not at the start or end of a part)"
+            f"the {what} {value!r} may contain only letters, digits, '.' and '-' (not at the "
+            "start or end of a part)"
         )
     if problems:
         raise InvalidInput(problems)
@@ -96,7 +99,9 @@ def domain_name(text: str) -> str:
     parts = value.split(".")
     if len(parts) < 2 or len(value) > 253 or not all(LABEL_RE.match(p) for p in parts):
         raise InvalidInput(
-            [f"{text.strip() or 'an empty name'} is not a DNS domain (e.g. corp.example)"]
+            [f"{text.strip()!r} is not a DNS domain (e.g. corp.example)"]
+            if text.strip()
+            else ["give a DNS domain (e.g. corp.example)"]
         )
     return value
 
@@ -114,6 +119,8 @@ def host_or_ip(text: str, what: str = "address") -> str:
 
 
 def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = "") -> int:
+    if not str(text).strip():
+        raise InvalidInput([f"give {what_a(what)} ({low} to {high}{hint})"])
     try:
         value = int(str(text).strip())
     except ValueError:
@@ -121,6 +128,14 @@ def int_in_range(text: str | int, what: str, low: int, high: int, hint: str = ""
     if not low <= value <= high:
         raise InvalidInput([f"{what} must be between {low} and {high}{hint}"])
     return value
+
+
+def what_a(what: str) -> str:
+    """``what`` as the object of "give": "the order" stays, "VLAN tag" gets its article."""
+    first = what.split()[0].lower()
+    if first in ("the", "a", "an") or first.endswith("s"):
+        return what
+    return f"an {what}" if what[:1].lower() in "aeiou" else f"a {what}"
 
 
 def mtu(text: str | int) -> int:
@@ -177,6 +192,45 @@ def missing_folders(folder: Path) -> list[Path]:
     return missing[::-1]
 
 
+# the kernel's own file systems: their "files" are its settings and counters,
+# never a place to save or read a file (a root console may write /proc and /sys)
+SPECIAL_FS = frozenset(
+    "proc sysfs devtmpfs devpts cgroup cgroup2 debugfs tracefs securityfs configfs pstore "
+    "bpf efivarfs fusectl mqueue hugetlbfs binfmt_misc autofs rpc_pipefs nsfs".split()
+)
+MOUNTS = Path("/proc/self/mounts")
+
+
+def special_fs(path: Path) -> str:
+    """The kernel file system ``path`` is on (``proc``, ``sysfs``...), or ''
+    for a disk's (or a tmpfs). The mount table says; without one (not Linux),
+    /proc, /sys and /dev are taken for what they are on Linux."""
+    real = os.path.realpath(path)
+    try:
+        lines = MOUNTS.read_text().splitlines()
+    except OSError:
+        lines = ["proc /proc proc", "sysfs /sys sysfs", "devtmpfs /dev devtmpfs"]
+    best, kind = "", ""
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind if kind in SPECIAL_FS else ""
+
+
+def _not_special(path: Path, given: Path) -> None:
+    """Refuse ``given`` when ``path`` (it, or its folder) is on a kernel file system."""
+    kind = special_fs(path)
+    if kind:
+        raise InvalidInput(
+            [f"{given} is on the kernel's {kind} file system, not a disk: choose another place"]
+        )
+
+
 def _writable(folder: Path, what: str = "directory", made_in: Path | None = None) -> None:
     """``folder`` may be written in. With ``made_in`` (the console's own
     folder for such files), a folder there that is missing is fine: it is made
@@ -204,7 +258,11 @@ def file_to_save(
     ``overwrite``) not there yet (``instead``: what the admin may do then).
     Its full path."""
     path = _named(text).absolute()
-    _writable(path.parent, made_in=made_in)
+    _not_special(path.parent, path)
+    try:
+        _writable(path.parent, made_in=made_in)
+    except InvalidInput as exc:  # the path given, then why
+        raise InvalidInput([f"{path} cannot be saved: {p}" for p in exc.problems]) from None
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
     if path.exists() and not overwrite:
@@ -216,6 +274,7 @@ def folder_to_write(text: str, made_in: Path | None = None) -> Path:
     """A folder the console may write files in: there (or to be made in
     ``made_in``), and writable. Its full path."""
     folder = _named(text, "folder").absolute()
+    _not_special(folder, folder)
     _writable(folder, "folder", made_in)
     return folder
 
@@ -251,6 +310,9 @@ def file_to_read(text: str, kind: str = "") -> Path:
         raise InvalidInput([f"there is no file {path}"])
     if path.is_dir():
         raise InvalidInput([f"{path} is a directory: give a file name"])
+    _not_special(path, path)
+    if not path.is_file():
+        raise InvalidInput([f"{path} is not a regular file (a device, a pipe or a socket)"])
     try:
         with open(path, "rb") as f:
             head = f.read(HEAD if kind else 1)
@@ -268,6 +330,7 @@ def folder_to_read(text: str, pattern: str = "*") -> list[Path]:
     folder = _named(text, "folder")
     if not folder.is_dir():
         raise InvalidInput([f"there is no folder {folder}"])
+    _not_special(folder, folder)
     if not os.access(folder, os.R_OK | os.X_OK):
         raise InvalidInput([f"the folder {folder} may not be read"])
     files = sorted(p for p in folder.glob(pattern) if p.is_file())

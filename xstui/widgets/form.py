@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.input import Selection
 
-from ..services.actions import InvalidInput
+from ..services.actions import InvalidInput, not_possible
 from ..services.fields import Field
 from .modal import Dialog, buttons
 
@@ -82,11 +82,6 @@ class Choice(Select, inherit_bindings=False):
         self.post_message(Submitted())
 
 
-def not_possible(problem: str) -> str:
-    """A problem as a form shows it, a field's or the whole form's."""
-    return "Not possible: " + problem.rstrip(".") + "."
-
-
 def refused(exc: InvalidInput) -> str:
     """A refusal as a form shows it."""
     return not_possible("; ".join(exc.problems))
@@ -124,6 +119,9 @@ class FormModal(Dialog):
     FormModal SelectionList { height: auto; max-height: 6; }
     FormModal .form-problem { color: $error; height: auto; width: 100%; }
     FormModal .form-problem:disabled { display: none; }
+    /* an open pick list takes room in the form (the box grows to hold it)
+       rather than lying over the screen past the box and its buttons */
+    FormModal Choice > SelectOverlay { overlay: none; constrain: none; max-height: 8; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 

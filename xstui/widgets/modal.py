@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
+from textual.css.scalar import Unit
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker
@@ -28,6 +29,9 @@ class ButtonRow(Vertical):
 
     DEFAULT_CSS = """
     ButtonRow { height: auto; margin-top: 1; }
+    ButtonRow .dialog-buttons { height: auto; align-horizontal: right; }
+    ButtonRow .dialog-buttons Button { margin-left: 1; min-width: 10; }
+    ButtonRow .dialog-hint { width: 1fr; height: 1; color: $text-muted; }
     ButtonRow > .dialog-hint-above { width: 100%; height: auto; display: none; color: $text-muted; }
     ButtonRow.-stacked > .dialog-hint-above { display: block; }
     ButtonRow.-stacked .dialog-hint { display: none; }
@@ -93,9 +97,6 @@ class Dialog(ModalScreen):
     Dialog.-high > Vertical { border: thick $error; }
     Dialog .dialog-title { text-style: bold; width: 100%; }
     Dialog .dialog-text { width: 100%; height: auto; }
-    Dialog .dialog-buttons { height: auto; align-horizontal: right; }
-    Dialog .dialog-buttons Button { margin-left: 1; min-width: 10; }
-    Dialog .dialog-hint { width: 1fr; height: 1; color: $text-muted; }
     /* notices go to the top while a dialog is up, and never reach down to its
        buttons (a box centred on the screen has them in its lower half) */
     Dialog ToastRack { dock: top; align: right top; margin-bottom: 0; max-height: 50%; }
@@ -103,12 +104,19 @@ class Dialog(ModalScreen):
     BINDINGS = [
         Binding("pagedown", "page(1)", "More", id="dialog.more", show=False),
         Binding("pageup", "page(-1)", "Back up", id="dialog.back", show=False),
+        # the body scrolls from wherever the focus is, unless the focused
+        # widget uses the key itself (a form's field, a list)
+        Binding("down", "line(1)", "Down", id="dialog.down", show=False),
+        Binding("up", "line(-1)", "Up", id="dialog.up", show=False),
+        Binding("end", "end(1)", "End", id="dialog.end", show=False),
+        Binding("home", "end(-1)", "Home", id="dialog.home", show=False),
     ]
 
     def on_mount(self) -> None:
         clear_notices(self.app)
         body = self._body()
         if body is not None:
+            self._fit_body()
             self.watch(body, "scroll_y", self._more_below, init=False)
             self.watch(body, "virtual_size", self._more_below, init=False)
             self.call_after_refresh(self._more_below)
@@ -124,10 +132,39 @@ class Dialog(ModalScreen):
         except NoMatches:
             return None
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_body()
+
+    def _fit_body(self) -> None:
+        """The body's max-height in lines of this screen. Given as a share of
+        the screen (``vh``), Textual counted it larger when it sized the box
+        than when it drew the body: at 80x24 a plan's box had two empty rows
+        under its buttons and its last line could not be scrolled to."""
+        body = self._body()
+        if body is None:
+            return
+        if self._body_share is None:
+            limit = body.styles.max_height
+            self._body_share = limit.value if limit and limit.unit is Unit.VIEW_HEIGHT else 0
+        if self._body_share:
+            body.styles.max_height = max(3, int(self.app.size.height * self._body_share / 100))
+
+    _body_share: float | None = None  # the body's max-height as a share of the screen, once read
+
     def action_page(self, direction: int) -> None:
         body = self._body()
         if body is not None:
-            (body.scroll_page_down if direction > 0 else body.scroll_page_up)()
+            (body.scroll_page_down if direction > 0 else body.scroll_page_up)(animate=False)
+
+    def action_line(self, direction: int) -> None:
+        body = self._body()
+        if body is not None:
+            (body.scroll_down if direction > 0 else body.scroll_up)(animate=False)
+
+    def action_end(self, direction: int) -> None:
+        body = self._body()
+        if body is not None:
+            (body.scroll_end if direction > 0 else body.scroll_home)(animate=False)
 
     def _more_below(self, *_) -> None:
         """A body longer than the box says so beside the buttons."""
@@ -137,7 +174,7 @@ class Dialog(ModalScreen):
         except NoMatches:
             return
         if body is not None:
-            row.say(MORE_BELOW if body.max_scroll_y > round(body.scroll_y) else "")
+            row.say(MORE_BELOW if body.max_scroll_y > body.scroll_offset.y else "")
 
 
 class ResultModal(Dialog):

@@ -26,7 +26,13 @@ class PlanModal(Dialog):
     PlanModal #confirm-row { height: 1; }
     PlanModal #confirm-row Input { width: 1fr; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="plan.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="plan.cancel"),
+        # End and Home scroll the plan, from its confirmation field too (a
+        # word to type needs no cursor jumps; Ctrl+E and Ctrl+A still do it)
+        Binding("end", "end(1)", "End", id="plan.end", show=False, priority=True),
+        Binding("home", "end(-1)", "Home", id="plan.home", show=False, priority=True),
+    ]
 
     def __init__(self, plan: Plan):
         super().__init__(classes=f"-{plan.risk}")

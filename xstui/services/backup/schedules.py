@@ -19,7 +19,7 @@ from ...datamodel import NULL_REF
 from ...xapi import views
 from ...xapi.cache import Cache
 from .. import validate as v
-from ..actions import Action, InvalidInput, Plan, RunContext
+from ..actions import Action, InvalidInput, Plan, RunContext, no_xe
 from ..fields import Field, problem_of
 from .cli import MAX_KEPT
 
@@ -516,7 +516,7 @@ class RunScheduleNow(_ScheduleAction):
         return Plan(
             title=f"Run the snapshot schedule {self.name} now",
             summary=f"A {self.kind} of {len(self.vms)} VM(s) now, as at its times.",
-            xe=[f"# XenAPI VMSS.snapshot_now  vmss {self.uuid}"],
+            xe=[no_xe("VMSS.snapshot_now")],
             impact=[
                 f"each VM keeps the newest {self.kept} of the schedule's snapshots: the oldest "
                 "beyond that is deleted with its disks"

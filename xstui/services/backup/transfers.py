@@ -60,7 +60,7 @@ def writable(dest: Path) -> None:
             pass
     except OSError as exc:
         raise InvalidInput(
-            [f"{dest.parent} cannot be written ({exc.strerror or exc}): nothing was transferred"]
+            [f"{dest} cannot be written ({exc.strerror or exc}): nothing was transferred"]
         ) from None
 
 

@@ -14,7 +14,7 @@ from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field
+from ..fields import Field, optional, problem_of
 from ..values import listing
 
 STATEFILE_TYPES = ("nfs", "lvmoiscsi", "lvmohba", "gfs2", "smb", "ext")
@@ -242,8 +242,20 @@ class SetProtection(Action):
     def fields() -> list[Field]:
         return [
             Field("priority", "Restart priority", "restart", choices=PRIORITIES),
-            Field("order", "Start order (0 first)", "", placeholder="empty: keep each VM's"),
-            Field("delay", "Start delay (s)", "", placeholder="empty: keep each VM's"),
+            Field(
+                "order",
+                "Start order (0 first)",
+                "",
+                optional(problem_of(v.int_in_range, "the order", 0, 9999)),
+                placeholder="empty: keep each VM's",
+            ),
+            Field(
+                "delay",
+                "Start delay (s)",
+                "",
+                optional(problem_of(v.int_in_range, "the start delay", 0, 86400)),
+                placeholder="empty: keep each VM's",
+            ),
         ]
 
     def __init__(self, cache: Cache, vms: list[str], priority: str, order: str, delay: str):

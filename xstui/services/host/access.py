@@ -20,10 +20,14 @@ SYSLOG_KEY = "syslog_destination"
 
 def ssh_timeout(text: str | int) -> int:
     """Minutes (0: never) -> seconds."""
+    if not str(text).strip():  # an emptied field is not "never": say it
+        raise InvalidInput(["give the minutes after which SSH turns itself off (0: never)"])
     try:
-        minutes = int(str(text).strip() or "0")
+        minutes = int(str(text).strip())
     except ValueError:
-        raise InvalidInput(["the SSH timeout is a whole number of minutes (0: never)"]) from None
+        raise InvalidInput(
+            [f"the SSH timeout {str(text).strip()!r} is not a whole number of minutes (0: never)"]
+        ) from None
     if not 0 <= minutes * 60 <= SSH_TIMEOUT_MAX:
         raise InvalidInput([f"the SSH timeout is 0 to {SSH_TIMEOUT_MAX // 60} minutes (two days)"])
     return minutes * 60
@@ -88,6 +92,9 @@ class SetSsh(Action):
             self.host, self.uuid, self.name = host, rec.uuid, rec.name_label
             self.was_on, self.old_timeout = rec.ssh_enabled, rec.ssh_enabled_timeout
         self.on = on == "on"
+        if self.on == self.was_on and (not self.on or self.timeout == self.old_timeout):
+            same = ", with this timeout" if self.on else ""
+            raise InvalidInput([f"nothing to change: SSH is already {on}{same}"])
 
     def plan(self) -> Plan:
         verb = "enable" if self.on else "disable"
@@ -102,9 +109,9 @@ class SetSsh(Action):
             f"{verb.capitalize()} SSH on {self.name}"
             + (f", off again after {self.timeout // 60} min" if self.on and self.timeout else "")
             + ".",
-            [f"# XenAPI host.{verb}_ssh  host {self.uuid}"]
+            [f"xe host-{verb}-ssh uuid={self.uuid}"]
             + (
-                [f"# XenAPI host.set_ssh_enabled_timeout  host {self.uuid}: {self.timeout}"]
+                [f"xe host-param-set uuid={self.uuid} ssh-enabled-timeout={self.timeout}"]
                 if self.on and self.timeout != self.old_timeout
                 else []
             ),

@@ -239,6 +239,12 @@ class SetNtp(Action):
                 for h in scope_hosts(cache, host, scope)
             ]
         self.mode, self.servers = mode, servers
+        if all(
+            old_mode == mode and (mode != "Custom" or old_servers == servers)
+            for _ref, _uuid, _name, old_mode, old_servers in self.hosts
+        ):
+            what = f"{mode} ({', '.join(servers)})" if mode == "Custom" else mode
+            raise InvalidInput([f"nothing to change: NTP is already {what}"])
 
     def plan(self) -> Plan:
         names = ", ".join(h[2] for h in self.hosts)
@@ -247,10 +253,10 @@ class SetNtp(Action):
         for _ref, uuid, _name, old_mode, _old_servers in self.hosts:
             if self.mode == "Custom":
                 calls.append(
-                    f"# XenAPI host.set_ntp_custom_servers  host {uuid}: {','.join(self.servers)}"
+                    f"xe host-param-set uuid={uuid} ntp-custom-servers={','.join(self.servers)}"
                 )
             if old_mode != self.mode:
-                calls.append(f"# XenAPI host.set_ntp_mode  host {uuid}: {self.mode}")
+                calls.append(f"xe host-param-set uuid={uuid} ntp-mode={self.mode}")
         impact = ["chronyd restarts with the new sources; the clock is slewed, not stepped."]
         if self.mode == "Disabled":
             impact.append(
@@ -307,12 +313,14 @@ class SetTimezone(Action):
                 (h.ref, h.uuid, h.name_label, h.timezone) for h in scope_hosts(cache, host, scope)
             ]
         self.zone = zone
+        if all(h[3] == zone for h in self.hosts):
+            raise InvalidInput([f"nothing to change: the time zone is already {zone}"])
 
     def plan(self) -> Plan:
         return Plan(
             "Set time zone",
             f"Time zone of {', '.join(h[2] for h in self.hosts)}: {self.zone}.",
-            [f"# XenAPI host.set_timezone  host {h[1]}: {self.zone}" for h in self.hosts],
+            [f"xe host-param-set uuid={h[1]} timezone={self.zone}" for h in self.hosts],
             impact=["Log timestamps of dom0 change zone; the clock itself (UTC) does not move."],
         )
 

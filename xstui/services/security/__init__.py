@@ -45,6 +45,7 @@ __getattr__, __dir__, __all__ = exports(
         ".password": (
             "ChangeRootPassword",
             "Guide",
+            "SaveGuide",
             "guide_text",
             "recovery_guide",
             "strength_hints",

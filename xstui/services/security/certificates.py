@@ -404,7 +404,7 @@ def csr_fields(cache: Cache, host: str) -> list[Field]:
     hostname = (rec.hostname or rec.name_label) if rec else ""
     return [
         Field("key", "Key (what XAPI installs)", KEY_TYPES[0], choices=KEY_TYPES),
-        Field("cn", "Common name", hostname, problem_of(v.hostname)),
+        Field("cn", "Common name", hostname, problem_of(v.hostname, "common name")),
         Field(
             "sans",
             "Alternative names",
@@ -442,7 +442,7 @@ class CsrRequest:
             )
         problems, values = [], []
         for check, args in (
-            (v.hostname, (cn,)),
+            (v.hostname, (cn, "common name")),
             (_names, (sans,)),
             (_subject_part, (o, "organisation")),
             (_subject_part, (ou, "unit")),

@@ -17,9 +17,12 @@ import string
 from dataclasses import dataclass
 
 from ...areas import see
+from ...files import write_atomic
 from ...xapi.cache import Cache
+from ...xapi.config import safe_stem, state_dir
+from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
-from ..fields import Field
+from ..fields import HERE, Field, problem_of
 from ..host.local import LocalSystem
 
 NOT_RIGHT = "the current password is not right: nothing was changed"
@@ -221,3 +224,63 @@ def guide_text(guide: Guide) -> str:
     lines += ["", "Do not:"]
     lines += [f"- {d}" for d in guide.donts]
     return "\n".join(lines) + "\n"
+
+
+class SaveGuide(Action):
+    """The recovery guide as a text file to print, on this machine: nothing
+    is asked of the pool. The path is asked, a file there kept unless the
+    admin says to overwrite it."""
+
+    calls = ()
+    needs_connection = False
+    OVERWRITE = ("keep it", "overwrite")
+
+    @staticmethod
+    def fields(name: str) -> list[Field]:
+        path = state_dir() / f"root-password-recovery-{safe_stem(name)}.txt"
+        return [
+            Field(
+                "path",
+                f"Save to ({HERE})",
+                str(path),
+                problem_of(lambda text: v.file_to_save(text, made_in=state_dir())),
+            ),
+            Field(
+                "overwrite",
+                "If the file exists",
+                SaveGuide.OVERWRITE[0],
+                choices=SaveGuide.OVERWRITE,
+            ),
+        ]
+
+    def __init__(self, guide: Guide, name: str, path: str, overwrite: str = OVERWRITE[0]):
+        self.guide, self.name = guide, name
+        self.path = v.file_to_save(
+            path,
+            overwrite == self.OVERWRITE[1],
+            instead="choose another name, or overwrite it (If the file exists)",
+            made_in=state_dir(),
+        )
+        self.replaces = self.path.exists()
+
+    def __repr__(self) -> str:
+        return f"SaveGuide({self.name})"
+
+    def plan(self) -> Plan:
+        missing = v.missing_folders(self.path.parent)
+        return Plan(
+            "Save the recovery guide",
+            f"The root password recovery guide of {self.name} ({self.guide.bootloader}, "
+            f"{self.guide.firmware}) is written to {self.path} on {HERE}"
+            + (", replacing the file there." if self.replaces else "."),
+            [],
+            steps=[f"make the folder {missing[-1]} (yours only, 0700)"] if missing else [],
+            impact=["nothing changes on the pool"],
+        )
+
+    def run(self, ctx: RunContext) -> str:
+        try:
+            write_atomic(self.path, guide_text(self.guide))
+        except OSError as exc:
+            raise InvalidInput([f"{self.path} cannot be written: {exc.strerror or exc}"]) from None
+        return f"Recovery guide of {self.name} saved to {self.path}"

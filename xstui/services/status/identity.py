@@ -32,11 +32,11 @@ class RenameHost(Action):
 
     @staticmethod
     def fields(old: str) -> list[Field]:
-        return [Field("name", "New name label", old, problem_of(check_label, "The host name"))]
+        return [Field("name", "New name label", old, problem_of(check_label, "the host name"))]
 
     def __init__(self, host_ref: str, host_uuid: str, old: str, new: str):
         self.host_ref, self.host_uuid, self.old = host_ref, host_uuid, old
-        self.new = check_label(new, "The host name")
+        self.new = check_label(new, "the host name")
         if self.new == old:
             raise InvalidInput([f"The host is already called {old!r}"])
 

@@ -6,6 +6,7 @@ Each apply says afterwards what its guidance asks (reboot, toolstack...)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from ...xapi.connection import XapiFailure
 from ...xapi.errors import describe
 from ...xapi.records import NULL_REF
 from ...xapi.transfer import upload
+from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext, task_result
 from ..backup.transfers import with_task
-from ..fields import Field
+from ..fields import HERE, Field
 from ..values import listing, size
 from .generation import PATCHES, REPOSITORIES, UPDATES, YUM
 from .guidance import explain, needs_reboot
@@ -33,22 +35,52 @@ class UpdateFile:
     size: int
 
 
-def update_file(text: str) -> UpdateFile:
-    """The file to upload: there, readable, not empty."""
+# what an update or patch file starts with: the ``<update .../>`` element of
+# its update.xml (as the simulator's files, and the metadata a 7.x update
+# carries), an ISO 9660 image (a 7.x update: "CD001" at byte 32769) or, for a
+# 6.x patch (.xsupdate), an OpenPGP signed message (binary, or armored)
+UPDATE_ELEMENT = re.compile(rb"<update\s")
+ISO_MAGIC, ISO_AT = b"CD001", 32769
+PGP_ARMOR = b"-----BEGIN PGP "
+PGP_PACKETS = {2, 4, 8, 11}  # signature, one-pass signature, compressed, literal data
+
+
+def _pgp(head: bytes) -> bool:
+    """An OpenPGP message's first packet: armored, or a binary packet tag."""
+    if head.startswith(PGP_ARMOR):
+        return True
+    if not head or not head[0] & 0x80:
+        return False
+    tag = head[0] & 0x3F if head[0] & 0x40 else (head[0] >> 2) & 0x0F
+    return tag in PGP_PACKETS
+
+
+def update_file(text: str, generation=None) -> UpdateFile:
+    """The file to upload: a readable regular file (checked as every file to
+    read is), not empty, whose start looks like an update (an ISO or its
+    update.xml) or, on 6.x (``generation`` PATCHES), a signed patch."""
     if not text.strip():
         raise InvalidInput(["give the update file's path (an .iso or .xsupdate)"])
-    path = Path(text.strip()).expanduser()
+    path = v.file_to_read(text)
     try:
-        st = path.stat()
+        size_ = path.stat().st_size
         with open(path, "rb") as f:
-            f.read(1)
+            head = f.read(ISO_AT + len(ISO_MAGIC))
     except OSError as exc:
-        raise InvalidInput([f"{path}: {exc.strerror or exc}"]) from None
-    if not path.is_file():
-        raise InvalidInput([f"{path} is not a file"])
-    if st.st_size == 0:
+        raise InvalidInput([f"{path} cannot be read: {exc.strerror or exc}"]) from None
+    if size_ == 0:
         raise InvalidInput([f"{path} is empty"])
-    return UpdateFile(path, st.st_size)
+    looks = UPDATE_ELEMENT.search(head[: v.HEAD]) or head[ISO_AT:].startswith(ISO_MAGIC)
+    if generation is PATCHES:
+        if not (looks or _pgp(head)):
+            raise InvalidInput(
+                [f"{path} is not a patch: expected a signed .xsupdate (OpenPGP) or an update.xml"]
+            )
+    elif not looks:
+        raise InvalidInput(
+            [f"{path} is not an update: expected an ISO (an .iso) or an update.xml's <update>"]
+        )
+    return UpdateFile(path, size_)
 
 
 def candidate_files(folders: list[Path]) -> list[str]:
@@ -100,7 +132,13 @@ class UploadUpdate(Action):
     @staticmethod
     def fields(cache: Cache, files: list[str], generation) -> list[Field]:
         out = [
-            Field("path", "Update file", files[0] if files else "", placeholder="/path/file.iso")
+            Field(
+                "path",
+                f"Update file ({HERE})",
+                files[0] if files else "",
+                lambda text: v.problem(update_file, text, generation),
+                placeholder="/path/file.iso",
+            )
         ]
         if generation is UPDATES:
             srs = upload_srs(cache)
@@ -112,7 +150,7 @@ class UploadUpdate(Action):
         if why:
             raise InvalidInput([why])
         self.generation = view.generation
-        self.file = update_file(path)
+        self.file = update_file(path, self.generation)
         self.sr = self.sr_name = self.sr_uuid = ""
         if self.generation is UPDATES:
             with cache.lock:

@@ -256,9 +256,17 @@ class RevertToSnapshot(Action):
             summary=f"{self.vm_name} goes back to {self.snap_name!r}, taken {self.taken}.",
             xe=xe,
             impact=impact,
-            risk="medium" if self.first else "high",
-            confirm_word="" if self.first else self.vm_name,
+            risk="high" if self.loses_data else "medium",
+            confirm_word=self.vm_name if self.loses_data else "",
         )
+
+    @property
+    def loses_data(self) -> bool:
+        """What the VM holds is lost: its disks (nothing kept first), or its
+        memory (running or paused, forced off, no checkpoint first): typed
+        confirmation, as every action that loses data."""
+        running = self.power in ("Running", "Paused")
+        return not self.first or (running and self.first != "checkpoint")
 
     def run(self, ctx: RunContext) -> str:
         conn, safety = ctx.conn, None
