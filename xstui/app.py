@@ -550,17 +550,36 @@ class XstuiApp(App):
         """The console runs in the host's dom0 (xstui local)."""
         return self.connection is not None and self.connection.target.kind == "local"
 
+    def _areas_by_key(self) -> list[tuple[Area, str]]:
+        """The areas and their keys as shown, F1 to F10 (as the keymap has
+        them; a key that is not a function key after those)."""
+
+        def order(pair: tuple[Area, str]) -> tuple[int, str]:
+            number = re.fullmatch(r"F(\d+)", pair[1])
+            return (int(number.group(1)) if number else 99, pair[1])
+
+        shown = [
+            (a, self.key_shown(next(b for b in self.BINDINGS if b.id == f"app.{a.id}")))
+            for a in AREAS
+        ]
+        return sorted(shown, key=order)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.connection is not None:  # the areas first, in the order of their keys
-            for a in AREAS:
-                binding = next(b for b in self.BINDINGS if b.id == f"app.{a.id}")
-                key = self.key_shown(binding)
+            for a, key in self._areas_by_key():
                 yield SystemCommand(
                     f"{GO_TO}{a.title}",
                     f"Key: {key} - {a.description}",
                     partial(self.action_area, a.id),
                 )
+        # the fleet's keys, from anywhere (a fleet of one pool is the saved targets)
+        for id_, callback in (
+            ("app.fleet", self.action_show_fleet),
+            ("app.fleet_next", self.action_next_problem_pool),
+        ):
+            binding = next(b for b in self.BINDINGS if b.id == id_)
+            yield SystemCommand(binding.description, f"Key: {self.key_shown(binding)}", callback)
         yield SystemCommand(
             "Auto-logout", "Quit by itself after minutes without a key", self.action_idle_logout
         )
