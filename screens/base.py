@@ -61,6 +61,8 @@ async def run_act(turn: Turn) -> None:
     act, app = turn.act, turn.app
     if act.connection and not connected(app):
         return
+    if act.ready is not None:
+        await act.ready(turn)
     if act.subject is not None:
         turn.subject = act.subject(turn)
         if turn.subject is None:
