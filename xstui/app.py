@@ -109,7 +109,7 @@ class XstuiApp(App):
         Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
         Binding("f12", "show_fleet", "Fleet", id="app.fleet", show=False),
         Binding(
-            "f11", "next_problem_pool", "Next pool with a problem", id="app.fleet_next", show=False
+            "f11", "next_problem_pool", "Next pool with a finding", id="app.fleet_next", show=False
         ),
         # Textual's keys panel (palette: Keys) closes with Escape as a dialog
         # does; while it is not shown, Escape is the screen's (check_action)
@@ -514,9 +514,9 @@ class XstuiApp(App):
     # command palette -------------------------------------------------------
     def get_key_display(self, binding: Binding) -> str:
         """Textual's, but Enter in words: its ⏎ is not in the PC console's
-        font (an iLO console draws a blank), and the dialogs say Enter."""
+        font (an iLO console draws a blank), and the dialogs say Enter (and Esc)."""
         shown = super().get_key_display(binding)
-        return "Enter" if shown == "⏎" else shown
+        return {"⏎": "Enter", "esc": "Esc"}.get(shown, shown)
 
     def key_shown(self, binding: Binding) -> str:
         """The key of ``binding`` as the user presses it: the config's keymap

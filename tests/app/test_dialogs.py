@@ -203,7 +203,7 @@ async def test_the_palette_lists_the_areas_first_with_their_keys(
         ]
         assert keys == [f"Key: F{n}" for n in range(1, 11)]
         assert commands["Fleet"] == "Key: F12"
-        assert commands["Next pool with a problem"] == "Key: F11"
+        assert commands["Next pool with a finding"] == "Key: F11"
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
         text = await until(
