@@ -610,9 +610,7 @@ class BackupScreen(AreaScreen):
                 for r in rows.values()
             ]
         )
-        self.set_tab_label(
-            "schedules", f"Snapshot schedules ({len(rows)})" if rows else "Snapshot schedules"
-        )
+        self.set_tab_count("schedules", "Snapshot schedules", len(rows))
         self.show_schedule()
 
     def show_schedule(self) -> None:

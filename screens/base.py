@@ -396,6 +396,11 @@ class AreaScreen(Screen):
     def refresh_view(self, classes: frozenset[str] | None) -> None:
         """Redraw from the cache: ``classes`` changed (None: draw everything)."""
 
+    def set_tab_count(self, pane: str, title: str, rows: int) -> None:
+        """A tab's title with the number of rows it lists, "(n)" meaning that
+        in every area (docs/DIALOGS.md); none listed, no number."""
+        self.set_tab_label(pane, f"{title} ({rows})" if rows else title)
+
     def set_tab_label(self, pane: str, label: str) -> None:
         """Retitle a tab (e.g. with a count); tabs appear a moment after the
         screen mounts, and the next refresh catches up."""

@@ -188,7 +188,7 @@ class HaScreen(AreaScreen):
             grid.add_row(
                 "HA",
                 Text(
-                    f"enabled, timeout {st.timeout} s, heartbeat on "
+                    f"{views.ha_word(True)}, timeout {st.timeout} s, heartbeat on "
                     f"{', '.join(st.heartbeat_srs) or '(reading)'}"
                 ),
             )
@@ -207,7 +207,7 @@ class HaScreen(AreaScreen):
                 if why
                 else f"the pool could tolerate {most} host failure(s) now"
             )
-            grid.add_row("HA", Text(f"disabled; {could}"))
+            grid.add_row("HA", Text(f"{views.ha_word(False)}; {could}"))
         if st.last_alert:  # what Health and Logs list, said here too
             grid.add_row("Alert", Text(st.last_alert))
         grid.add_row(

@@ -342,7 +342,7 @@ class NetworkScreen(AreaScreen):
         self.query_one("#check-list", Static).update(
             grid if findings else Text("The pool is consistent.")
         )
-        self.set_tab_label("check", f"Pool check ({len(findings)})" if findings else "Pool check")
+        self.set_tab_count("check", "Pool check", len(findings))
 
     def selected(self) -> net.PifRow | None:
         key = self.query_one("#pifs", RowList).cursor_key

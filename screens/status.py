@@ -458,11 +458,12 @@ class StatusScreen(AreaScreen):
         p = st.pool
         ha = (
             (
-                f"on, tolerates {p.ha_failures_to_tolerate} failure(s), plan for {p.ha_plan_exists_for}"
+                f"{views.ha_word(True)}, tolerates {p.ha_failures_to_tolerate} failure(s), "
+                f"plan for {p.ha_plan_exists_for}"
                 + (", overcommitted" if p.ha_overcommitted else "")
             )
             if p.ha_enabled
-            else "off"
+            else views.ha_word(False)
         )
         self.query_one("#pool-summary", Static).update(
             kv_table(
@@ -579,8 +580,7 @@ class StatusScreen(AreaScreen):
         )
 
     def _draw_health_label(self, st: Status) -> None:
-        counts = sum(1 for f in st.health if f.severity != "info")
-        self.set_tab_label("health", f"Health ({counts})" if counts else "Health")
+        self.set_tab_count("health", "Health", len(st.health))
 
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

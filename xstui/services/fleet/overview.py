@@ -162,13 +162,13 @@ def pool_row(
     if record is not None:
         tolerate = record.ha_host_failures_to_tolerate
         if not record.ha_enabled:
-            ha = "off"
+            ha = views.ha_word(False)
         elif any(f.area == "ha" and "Heartbeat" in f.text for f in flags):
             ha = "broken"
         elif views.ha_overcommitted(record):
             ha = "overcommitted"
         else:
-            ha = "on"
+            ha = views.ha_word(True)
     return PoolRow(
         pool.name,
         pool.url,

@@ -11,7 +11,7 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
-from ..health import HealthFlag, recent_alerts
+from ..health import HealthFlag, Verdict, recent_alerts
 from ..values import duration, size
 
 PRIORITY_WORDS = {"restart": "restart", "best-effort": "best-effort", "": "unprotected"}
@@ -51,16 +51,18 @@ class ProtectedVm:
     memory: str
 
 
-def plan_now(cache: Cache) -> str:
-    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows."""
+def plan_now(cache: Cache) -> Verdict:
+    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows
+    (HA off: nothing is overcommitted)."""
     pool = views.pool(cache)
     if pool is None or not pool.ha_enabled:
-        return "HA is off now"
+        return Verdict(False, f"not so now: HA is {views.ha_word(False)}")
     if views.ha_overcommitted(pool):
-        return f"still so now: see {see('ha')}"
-    return (
+        return Verdict(True, f"still so now: see {see('ha')}")
+    return Verdict(
+        False,
         f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
-        f"{pool.ha_host_failures_to_tolerate} to tolerate"
+        f"{pool.ha_host_failures_to_tolerate} to tolerate",
     )
 
 

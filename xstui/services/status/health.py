@@ -139,8 +139,9 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
 
 
 # alerts about a state that can be read now: listed as Logs lists them, with
-# whether the state still holds (verdict(cache, message) -> words; the area's
-# own rule flags the state itself)
+# whether the state still holds (verdict(cache, message) -> Verdict; the area's
+# own rule flags the state itself): one that no longer holds is historic, listed
+# as information, not counted as a problem
 STATE_ALERTS = {
     "HA_POOL_OVERCOMMITTED": lambda cache, msg: plan_now(cache),
     "HOST_CLOCK_SKEW_DETECTED": skew_now,
@@ -149,7 +150,8 @@ STATE_ALERTS = {
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     """Critical and warning messages from the last week, newest first, with
-    the severity Logs (F10) gives them."""
+    the severity Logs (F10) gives them; information once the state it
+    reported no longer holds (said after it)."""
     flags = []
     for msg in recent_alerts(cache, now):
         sev = alert_severity(msg.priority)
@@ -157,7 +159,10 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
             continue
         text = f"{msg.name}: {msg.body}".strip()
         if msg.name in STATE_ALERTS:
-            text += f" ({STATE_ALERTS[msg.name](cache, msg)})"
+            verdict = STATE_ALERTS[msg.name](cache, msg)
+            text += f" ({verdict.words})"
+            if verdict.holds is False:
+                sev = "info"
         flags.append(HealthFlag(sev, "alerts", text))
     return flags
 
