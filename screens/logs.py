@@ -23,7 +23,7 @@ from xstui.widgets.rowlist import RowList
 from .act import Act
 from .base import AreaScreen
 
-ALERT_COLUMNS = [("When", 11), ("Severity", 8), ("Alert", 28), ("About", 26)]
+ALERT_COLUMNS = [("When", 16), ("Severity", 8), ("Alert", 28), ("About", 21)]
 LOG_COLUMNS = [("", 76)]
 FOLLOW_SECONDS = 1.0
 MAIL_KEYS = see("status", "l", "e", tab="Load")  # where the pool's mail alerts are set

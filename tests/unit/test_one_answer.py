@@ -19,12 +19,12 @@ def _flags(conn, now=None):
 def test_an_alert_has_one_severity_in_health_and_logs(connection):
     connection.load_once()
     in_logs = {a.name: a.severity for a in logs.alerts(connection.cache)}
-    in_health = {f.text.split(":")[0]: f.severity for f in _flags(connection) if f.area == "alerts"}
+    in_health = {f.text.split(",")[0]: f.severity for f in _flags(connection) if f.area == "alerts"}
     # HA_POOL_OVERCOMMITTED too: Logs lists it, so Health does, as severe (issue 27)
     expected = {"HOST_CLOCK_SKEW_DETECTED", "SR_LARGE_FREE_SPACE_LOW", "HA_POOL_OVERCOMMITTED"}
     assert expected <= in_health.keys()
     for name, severity in in_health.items():
-        text = next(f.text for f in _flags(connection) if f.text.startswith(f"{name}:"))
+        text = next(f.text for f in _flags(connection) if f.text.startswith(f"{name},"))
         if "(not so now" in text:  # historic: listed as information (trial s12 item 6)
             assert severity == "info", name
         else:
@@ -55,7 +55,11 @@ def _alert_says(conn) -> str:
     (text,) = [f.text for f in _flags(conn) if f.text.startswith("HA_POOL_OVERCOMMITTED")]
     said = text[text.index(". (") + 2 :]  # after the message's body
     in_f3 = ha.ha_status(conn.cache).last_alert
-    assert re.fullmatch(r"HA_POOL_OVERCOMMITTED 3h 1\dm ago (.*)", in_f3)[1] == said
+    # trial s12 item 18: one style for an alert's time in F3, F10 and Health
+    (stamp,) = [a.when for a in logs.alerts(conn.cache) if a.name == "HA_POOL_OVERCOMMITTED"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", stamp)
+    assert text.startswith(f"HA_POOL_OVERCOMMITTED, {stamp}: ")
+    assert re.fullmatch(rf"HA_POOL_OVERCOMMITTED, {stamp} (.*)", in_f3)[1] == said
     return said
 
 
@@ -173,3 +177,15 @@ def test_health_says_whether_an_old_clock_skew_holds_from_the_last_measure(conne
     # Logs lists the message as it is (the log), with no verdict of its own
     (logged,) = [a for a in logs.alerts(connection.cache) if a.name == "HOST_CLOCK_SKEW_DETECTED"]
     assert logged.body == "The clock on xcp-c differs from the master by 4 seconds."
+
+
+def test_a_network_finding_has_one_category_in_health_and_the_pool_check(connection):
+    """Trial s12 item 18: the MTU mismatch was "network" in F1 Health and
+    "mtu" in F2's pool check."""
+    from xstui.services.network.consistency import check_pool
+
+    connection.load_once()
+    checked = {f.text: f.rule for f in check_pool(connection.cache)}
+    in_health = {f.text: f.area for f in _flags(connection) if f.text in checked}
+    assert any(t.startswith("MTU mismatch") for t in in_health)
+    assert in_health == checked

@@ -12,7 +12,7 @@ from ...xapi.cache import Cache
 from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
 from ..health import HealthFlag, Verdict, recent_alerts
-from ..values import duration, size
+from ..values import moment, size
 
 PRIORITY_WORDS = {"restart": "restart", "best-effort": "best-effort", "": "unprotected"}
 
@@ -68,11 +68,11 @@ def plan_now(cache: Cache) -> Verdict:
 
 def last_alert(cache: Cache, now: float) -> str:
     """The newest HA alert of the week (what Health and Logs list), as F3
-    says it: its name, how long ago, and whether it holds now."""
+    says it: its name, when (as Logs and Health say it), and whether it holds now."""
     msg = next((m for m in recent_alerts(cache, now) if m.name.startswith("HA_")), None)
     if msg is None:
         return ""
-    said = f"{msg.name} {duration(now - msg.timestamp.timestamp())} ago"
+    said = f"{msg.name}, {moment(msg.timestamp)}"
     return f"{said} ({plan_now(cache)})" if msg.name == "HA_POOL_OVERCOMMITTED" else said
 
 

@@ -14,6 +14,7 @@ from .. import claims
 from ..ha.model import plan_now
 from ..health import HealthFlag, alert_severity, recent_alerts
 from ..host.clock import skew_now
+from ..values import moment
 from .model import storage
 
 CERT_WARN_DAYS = 30
@@ -157,7 +158,7 @@ def alerts(cache: Cache, now: float) -> list[HealthFlag]:
         sev = alert_severity(msg.priority)
         if sev == "info":
             continue
-        text = f"{msg.name}: {msg.body}".strip()
+        text = f"{msg.name}, {moment(msg.timestamp)}: {msg.body}".strip()
         if msg.name in STATE_ALERTS:
             verdict = STATE_ALERTS[msg.name](cache, msg)
             text += f" ({verdict.words})"
