@@ -143,8 +143,8 @@ PIF_COLUMNS = (
     ("MTU", 5),
     ("VLAN", 4),
     ("Bond", 8),
-    ("Network", 20),
-)  # 74 columns: the MAC and a long network name in full below the list
+    ("Network", 25),
+)  # 79 columns: the MAC and a long network name in full below the list (cut ones end in ~)
 
 
 class NetworkScreen(AreaScreen):
