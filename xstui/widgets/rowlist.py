@@ -18,7 +18,6 @@ from textual.strip import Strip
 
 from ..services.values import CONTROL
 
-
 CUT = "~"  # ends a cell cut to its column (as Midnight Commander cuts names; in every font)
 
 
