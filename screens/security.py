@@ -1,4 +1,4 @@
-"""The Security screen. Certificates tab: each host's certificate (regenerate
+"""The Security screen. Certificates tab: each host's certificate (a new one,
 it, or make a key and CSR for a CA), the pool's root password, and the way
 back when it is lost, for the selected host's own bootloader (printable).
 Users tab: Active Directory, the users and groups who may log in, and the
@@ -110,6 +110,12 @@ def _user(turn):
 NO_USER = "No user or group under the cursor."
 
 
+def _no_install(screen) -> str:
+    """A key and CSR are for Install signed: not offered where it cannot be."""
+    why = sec.InstallCertificate.unavailable(screen.conn)
+    return f"they are for Install signed (i), and {why}" if why else ""
+
+
 class SecurityScreen(AreaScreen):
     AREA = "security"
     BINDINGS = [
@@ -147,13 +153,13 @@ class SecurityScreen(AreaScreen):
         Act(
             "c",
             "regenerate",
-            "New certificate",
+            sec.NEW_CERTIFICATE,
             tab="certs",
             help="A new self-signed certificate for the host shown",
             builds=(sec.RegenerateCertificate,),
             subject=lambda t: t.screen.host or None,
             read=lambda t: sec.regenerate_mode(t.conn.has_method, t.app.in_dom0),
-            title=lambda t: f"New self-signed certificate for {t.cache.label('host', t.subject)}",
+            title=lambda t: f"{sec.NEW_CERTIFICATE} for {t.cache.label('host', t.subject)}",
             fields=lambda t: sec.RegenerateCertificate.fields(t.data),
             build=lambda t: sec.RegenerateCertificate(
                 t.cache,
@@ -173,6 +179,7 @@ class SecurityScreen(AreaScreen):
             tab="certs",
             help="Make a private key and a signing request for a CA, on this machine",
             builds=(sec.MakeCsr,),
+            refuse=_no_install,
             subject=lambda t: t.screen.host or None,
             title=lambda t: f"Key and CSR for {t.cache.label('host', t.subject)}",
             fields=lambda t: sec.csr_fields(t.cache, t.subject),
@@ -366,14 +373,24 @@ class SecurityScreen(AreaScreen):
             roles.append(f"{role.may}\n")
         self.query_one("#roles", Static).update(roles)
 
+    def certificate_keys(self) -> str:
+        """The certificate keys that can act here, as the footer names them
+        (a key the release, the role or the place refuses is not offered,
+        as it is dimmed in the footer; pressed, it says why)."""
+        said = []
+        for name in ("next_host", "regenerate", "csr", "install"):
+            binding = next(b for b in self.BINDINGS if getattr(b, "action", "") == name)
+            if not self.refusal(name):
+                label = "host" if name == "next_host" else self.acts[name].label
+                said.append(f"{self.app.key_shown(binding)}: {label}")
+        return "; ".join(said)
+
     def draw_certificates(self) -> None:
         conn = self.conn
         self.shown_host()
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
-        text.append(
-            "Certificates (H: host; c: regenerate; k: key + CSR; i: install signed)\n", style="bold"
-        )
+        text.append(f"Certificates ({self.certificate_keys()})\n", style="bold")
         records = sec.keeps_records(conn)
         if not records:
             text.append("This release keeps no certificate records: each host is asked.\n")

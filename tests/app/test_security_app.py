@@ -175,6 +175,10 @@ async def test_a_release_without_certificate_records_shows_what_each_host_serves
             assert "This release keeps no certificate records: each host is asked." in text
             assert "until ?" not in text and "no record" not in text
             assert "xcp-b        until " in text and "days)" in text
+            # trial s12 item 19: the heading offered c, k and i, which 6.5 cannot do here
+            assert "Certificates (H: host)" in text
+            assert screen.check_action("regenerate", ()) is None  # dimmed
+            assert screen.refusal("csr").startswith("they are for Install signed (i), and")
     finally:
         conn.close()
         running.close()
@@ -199,3 +203,21 @@ async def test_add_user_is_dimmed_until_the_pool_joins_a_domain(running_sim, con
             what="why",
         )
         assert not form_mounted(app)
+
+
+async def test_the_certificate_action_has_one_name(running_sim, connection):
+    """Trial s12 item 19: heading "c: regenerate", footer "c New certificate",
+    plan "Regenerate the host certificate"."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_security(pilot)
+        text = screen_text(app)
+        assert "Certificates (H: host; c: New certificate; k: Key + CSR; i: Install signed)" in text
+        assert "c New certificate" in text  # the footer
+        await pilot.press("c")
+        await until(
+            pilot,
+            lambda: "New certificate for xcp-a" in flat(screen_text(app)),
+            what="the form or plan titled so",
+        )
+        await pilot.press("escape")

@@ -175,6 +175,9 @@ def regenerate_mode(has_method, local: bool) -> str:
     return DOM0 if local else ""
 
 
+NEW_CERTIFICATE = "New certificate"  # the action's one name: its key, its form, its plan
+
+
 class RegenerateCertificate(Action):
     """A new self-signed certificate for a host: made by the host itself, or
     made here and installed, or (before XenServer 8.2) written to its PEM
@@ -282,7 +285,7 @@ class RegenerateCertificate(Action):
                 "The toolstack restarts: XenCenter and this console reconnect; VMs keep running."
             )
         return Plan(
-            "Regenerate the host certificate",
+            f"{NEW_CERTIFICATE} for {self.name}",
             f"Replace the TLS certificate of {self.name} with a new self-signed one.",
             xe,
             steps=steps,
