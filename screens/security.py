@@ -1,5 +1,5 @@
-"""The Security screen. Certificates tab: each host's certificate (a new one,
-it, or make a key and CSR for a CA), the pool's root password, and the way
+"""The Security screen. Certificates tab: each host's certificate (a new self-signed
+one, or make a key and CSR for a CA), the pool's root password, and the way
 back when it is lost, for the selected host's own bootloader (printable).
 Users tab: Active Directory, the users and groups who may log in, and the
 roles."""
