@@ -334,6 +334,12 @@ class StatusScreen(AreaScreen):
         """``said``: the key pressed, which says what it read, or why nothing."""
         pem = LocalSystem().path(XAPI_PEM)  # read in dom0 only (a local target)
         fingerprint, source = live_fingerprint(self.conn.target, str(pem))
+        if not fingerprint:  # no handshake (plain HTTP): what the host serves, as F6 shows it
+            from xstui.services.security.certificates import served_fingerprint
+
+            conn = self.conn
+            conn.cache.wait_for(lambda: conn.cache.ready(("host", "certificate")), 30)
+            fingerprint, source = served_fingerprint(conn, conn.this_host)
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source, said)
 
     def _got_fingerprint(self, fingerprint: str, source: str, said: bool = False) -> None:

@@ -221,3 +221,34 @@ async def test_the_certificate_action_has_one_name(running_sim, connection):
             what="the form or plan titled so",
         )
         await pilot.press("escape")
+
+
+async def test_status_shows_the_fingerprint_security_shows_on_a_release_without_records(
+    console,  # noqa: F811
+):
+    """Trial s12 item 10: on 6.5 over HTTP, F1 said "TLS SHA-256 unknown /
+    Source -" while F6 showed each host's fingerprint: F1 now asks the host
+    as F6 does."""
+    from xstui.areas import watched_types
+    from xstui.services.security.certificates import SERVED_SOURCE, read_served
+    from xstui.sim.runner import start_simulator
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    running = start_simulator("demo", release="xenserver-6.5", members=False, task_delay=0.01)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    conn.login()
+    app = XstuiApp(conn)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await until(
+                pilot, lambda: getattr(app.screen, "status", None) and app.screen, what="Status"
+            )
+            await until(pilot, lambda: screen.fingerprint, what="the fingerprint read")
+            assert conn.target.scheme == "http"
+            served = read_served(conn)[conn.this_host].fingerprint
+            assert (screen.fingerprint, screen.fingerprint_source) == (served, SERVED_SOURCE)
+            assert screen.status.tls_fingerprint == served
+    finally:
+        conn.close()
+        running.close()

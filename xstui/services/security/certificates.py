@@ -130,6 +130,23 @@ def read_served(conn) -> dict[str, Served] | None:
     return out
 
 
+SERVED_SOURCE = f"the host ({SERVED_CALL})"
+
+
+def served_fingerprint(conn, host: str) -> tuple[str, str]:
+    """(fingerprint, where from) of the certificate ``host`` serves, as
+    Security (F6) shows it where there is no record (a release before 8.2):
+    what Status shows when no TLS handshake tells it (plain HTTP); ("", "")
+    when the host has a record, the release cannot say or the host does not."""
+    from ...xapi.connection import ConnectionLost, XapiFailure
+
+    try:
+        served = read_served(conn) or {}
+    except (XapiFailure, ConnectionLost):
+        return "", ""
+    return (served[host].fingerprint, SERVED_SOURCE) if host in served else ("", "")
+
+
 def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
     """The CA certificates the pool trusts (``Certificate`` records of type ca)."""
     now = clock.now() if now is None else now
