@@ -25,6 +25,18 @@ from xstui.xapi.access import ROLE_NAMES
 from .act import Act, Turn
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
+# every area's tab keys: one group in its footer, in the tabs' order ("h p s a l Tabs")
+TABS = Binding.Group("Tabs")
+
+
+def tab_keys(area: str, *tabs: tuple[str, str, str]) -> list[Binding]:
+    """The keys that show an area's tabs, from (key, pane id, title) in the
+    tabs' order: every tab has one, all shown in the footer as one group
+    (docs/DIALOGS.md), each named with its tab in the palette and the README."""
+    return [
+        Binding(key, f"show_tab('{pane}')", title, id=f"{area}.{pane}", group=TABS)
+        for key, pane, title in tabs
+    ]
 
 
 async def run_form(turn: Turn, act: Act) -> bool:
@@ -272,8 +284,8 @@ class AreaScreen(Screen):
         return act.offered is None or act.offered(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_tab" and self.TAB_ACTIONS:
-            return parameters[0] != self.tab if parameters else True
+        if action == "show_tab":  # every tab's key, the one shown too (the group stays whole)
+            return True
         act = self.acts.get(action)
         if act is not None and not self.offers(act):
             return False

@@ -10,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -28,7 +27,7 @@ from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
 
 class NetworkTestModal(ResultModal):
@@ -249,8 +248,7 @@ class NetworkScreen(AreaScreen):
 
     # the tabs, as every tabbed area shows them (AreaScreen: show_tab)
     BINDINGS = [
-        Binding("c", "show_tab('check')", "Pool check", id="network.check", show=False),
-        Binding("i", "show_tab('interfaces')", "Interfaces", id="network.interfaces", show=False),
+        *tab_keys("network", ("i", "interfaces", "Interfaces"), ("c", "check", "Pool check")),
     ]
 
     def __init__(self, area) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -24,7 +23,7 @@ from xstui.xapi.config import safe_stem, state_dir
 from xstui.xapi.tls import spaced
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
 SUBJECT_COLUMNS = [("User or group", 40), ("Kind", 6), ("Role", 16)]
 # checked fine, a problem, for the admin to check (the API cannot): said in words
@@ -119,8 +118,7 @@ def _no_install(screen) -> str:
 class SecurityScreen(AreaScreen):
     AREA = "security"
     BINDINGS = [
-        Binding("u", "show_tab('users')", "Users", id="security.users"),
-        Binding("g", "show_tab('certs')", "Certificates", id="security.certs"),
+        *tab_keys("security", ("g", "certs", "Certificates"), ("u", "users", "Users")),
     ]
     ACTS = (
         Act(

@@ -8,7 +8,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -27,7 +26,7 @@ from xstui.xapi import views
 from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
@@ -106,11 +105,14 @@ def _this_host(turn):
 class StatusScreen(AreaScreen):
     AREA = "status"
     BINDINGS = [
-        Binding("h", "show_tab('host')", "Host", id="status.host"),
-        Binding("p", "show_tab('pool')", "Pool", id="status.pool"),
-        Binding("s", "show_tab('storage')", "Storage", id="status.storage"),
-        Binding("a", "show_tab('health')", "Health", id="status.health"),
-        Binding("l", "show_tab('load')", "Load", id="status.load"),
+        *tab_keys(
+            "status",
+            ("h", "host", "Host"),
+            ("p", "pool", "Pool"),
+            ("s", "storage", "Storage"),
+            ("a", "health", "Health"),
+            ("l", "load", "Load"),
+        ),
     ]
     ACTS = (
         graphs_act(

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
@@ -27,7 +26,7 @@ from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
@@ -233,9 +232,9 @@ class _SparkCells(Sequence):
 class VmsScreen(AreaScreen):
     AREA = "vms"
     BINDINGS = [
-        Binding("n", "show_tab('snapshots')", "Snapshots", id="vms.snapshots"),
-        # out of the footer, which has no room left at 80 columns: the count line says it
-        Binding("T", "show_tab('top')", "Top", id="vms.top", show=False),
+        *tab_keys(
+            "vms", ("v", "list", "VMs"), ("n", "snapshots", "Snapshots"), ("T", "top", "Top")
+        ),
     ]
     ACTS = (
         Act(
@@ -378,6 +377,7 @@ class VmsScreen(AreaScreen):
             "escape",
             "back",
             "VM list",
+            show=False,  # v, with the other tabs' keys, in the footer
             tab="snapshots",
             help="Back to the list of VMs from the snapshots",
             view=_show_list,
@@ -413,6 +413,7 @@ class VmsScreen(AreaScreen):
             "escape",
             "top_back",
             "VM list",
+            show=False,  # v, with the other tabs' keys, in the footer
             tab="top",
             help="Back to the list of VMs from the busiest",
             view=_show_list,
