@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from xstui.services import ha
 from xstui.services.ha.model import SORTS
-from xstui.services.values import vms_named
+from xstui.services.values import MEM_MAX, vms_named
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.rowlist import RowList
@@ -28,7 +28,7 @@ COLUMNS = (
     ("Delay", 5),
     ("Host", 8),
     ("Power", 9),
-    ("Memory", 8),
+    (MEM_MAX, 8),
 )
 
 

@@ -20,7 +20,7 @@ from xstui.services import vms
 from xstui.services.fields import Field
 from xstui.services.metrics import SORTS, perfmon
 from xstui.services.metrics.model import cpu_text
-from xstui.services.values import size
+from xstui.services.values import MEM_MAX, MEM_USED, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
@@ -35,7 +35,7 @@ COLUMNS = (
     ("VM", 18),
     ("Power", 9),
     ("Host", 8),
-    ("Memory", 8),
+    (MEM_MAX, 8),
     ("vCPU", 4),
     ("IP", 12),
     ("HA", 11),
@@ -199,7 +199,7 @@ def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
         ("VM", 15),
         ("Host", 7),
         ("CPU", 4),
-        ("Memory", 8),
+        (MEM_USED, 8),
         ("Net/s", 8),
         ("Disk/s", 8),
         (f"{SORT_NAMES[sort]}, 10 min", SPARK),

@@ -189,3 +189,16 @@ def test_a_network_finding_has_one_category_in_health_and_the_pool_check(connect
     in_health = {f.text: f.area for f in _flags(connection) if f.text in checked}
     assert any(t.startswith("MTU mismatch") for t in in_health)
     assert in_health == checked
+
+
+def test_each_memory_column_says_which_memory():
+    """Trial s12 item 14: F8's VMs tab "Memory" showed app-01's 8.0 GiB (its
+    static maximum), the Top tab's "Memory" 2.9 GiB (in use)."""
+    from xstui.screens.ha import COLUMNS as HA_COLUMNS
+    from xstui.screens.vms import COLUMNS, _top_columns
+    from xstui.services.values import MEM_MAX, MEM_USED
+
+    titles = [t for cols in (COLUMNS, _top_columns("cpu"), HA_COLUMNS) for t, _ in cols]
+    assert "Memory" not in titles
+    assert dict(COLUMNS)[MEM_MAX] == dict(HA_COLUMNS)[MEM_MAX]  # the same figure, the same name
+    assert MEM_USED in dict(_top_columns("cpu"))
