@@ -196,6 +196,7 @@ def test_each_memory_column_says_which_memory():
     static maximum), the Top tab's "Memory" 2.9 GiB (in use)."""
     from xstui.screens.ha import COLUMNS as HA_COLUMNS
     from xstui.screens.vms import COLUMNS, _top_columns
+
     from xstui.services.values import MEM_MAX, MEM_USED
 
     titles = [t for cols in (COLUMNS, _top_columns("cpu"), HA_COLUMNS) for t, _ in cols]
