@@ -83,6 +83,9 @@ class Act:
     operation: tuple[str, str] | None = None
     # why not for what the screen has chosen ('' when it can): dimmed, and said when pressed
     refuse: Callable[[Any], str] | None = None
+    # awaited first: what the screen is still reading and its subject comes from
+    # (an area just shown from the palette), so that the first press is not lost
+    ready: Callable[[Turn], Awaitable[None]] | None = None
     # what it acts on (the row under the cursor, the host shown): None -> ``missing`` is said
     subject: Callable[[Turn], Any] | None = None
     missing: str = ""

@@ -28,7 +28,7 @@ from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
 COLUMNS = [("VM", 26), ("Power", 9), ("Host", 10), ("Disks use", 10), ("Snaps", 5)]
 SCHEDULE_COLUMNS = [
@@ -491,8 +491,7 @@ class BackupScreen(AreaScreen):
         ),
     )
     BINDINGS = [
-        Binding("s", "show_tab('schedules')", "Schedules", id="backup.schedules"),
-        Binding("v", "show_tab('backup')", "Backup", id="backup.backup"),
+        *tab_keys("backup", ("v", "backup", "Backup"), ("s", "schedules", "Schedules")),
     ]
     DRAWN_FROM = frozenset({"vm", "vbd", "vdi", "host", "vmss", "message"})
     schedule_rows: dict[str, bk.ScheduleRow] = {}  # the Schedules tab's, by ref
@@ -610,9 +609,7 @@ class BackupScreen(AreaScreen):
                 for r in rows.values()
             ]
         )
-        self.set_tab_label(
-            "schedules", f"Snapshot schedules ({len(rows)})" if rows else "Snapshot schedules"
-        )
+        self.set_tab_count("schedules", "Snapshot schedules", len(rows))
         self.show_schedule()
 
     def show_schedule(self) -> None:

@@ -25,6 +25,18 @@ from xstui.xapi.access import ROLE_NAMES
 from .act import Act, Turn
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
+# every area's tab keys: one group in its footer, in the tabs' order ("h p s a l Tabs")
+TABS = Binding.Group("Tabs")
+
+
+def tab_keys(area: str, *tabs: tuple[str, str, str]) -> list[Binding]:
+    """The keys that show an area's tabs, from (key, pane id, title) in the
+    tabs' order: every tab has one, all shown in the footer as one group
+    (docs/DIALOGS.md), each named with its tab in the palette and the README."""
+    return [
+        Binding(key, f"show_tab('{pane}')", title, id=f"{area}.{pane}", group=TABS)
+        for key, pane, title in tabs
+    ]
 
 
 async def run_form(turn: Turn, act: Act) -> bool:
@@ -61,6 +73,8 @@ async def run_act(turn: Turn) -> None:
     act, app = turn.act, turn.app
     if act.connection and not connected(app):
         return
+    if act.ready is not None:
+        await act.ready(turn)
     if act.subject is not None:
         turn.subject = act.subject(turn)
         if turn.subject is None:
@@ -270,8 +284,8 @@ class AreaScreen(Screen):
         return act.offered is None or act.offered(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_tab" and self.TAB_ACTIONS:
-            return parameters[0] != self.tab if parameters else True
+        if action == "show_tab":  # every tab's key, the one shown too (the group stays whole)
+            return True
         act = self.acts.get(action)
         if act is not None and not self.offers(act):
             return False
@@ -393,6 +407,11 @@ class AreaScreen(Screen):
 
     def refresh_view(self, classes: frozenset[str] | None) -> None:
         """Redraw from the cache: ``classes`` changed (None: draw everything)."""
+
+    def set_tab_count(self, pane: str, title: str, rows: int) -> None:
+        """A tab's title with the number of rows it lists, "(n)" meaning that
+        in every area (docs/DIALOGS.md); none listed, no number."""
+        self.set_tab_label(pane, f"{title} ({rows})" if rows else title)
 
     def set_tab_label(self, pane: str, label: str) -> None:
         """Retitle a tab (e.g. with a count); tabs appear a moment after the

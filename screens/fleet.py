@@ -1,7 +1,7 @@
 """The fleet overview: every saved pool on one screen, worst first (F12 from
 anywhere). Enter opens a pool in the console as the connect screen does; n
-opens the next pool with a problem (F11 does from anywhere); r tries a pool that does not answer
-again now. Its keys are declared as data (ACTS); the rows come from
+opens the next pool with a finding (F11 does from anywhere); r asks a pool not asked (no answer, no
+password, refused) again now; Esc (or F12) goes back to the pool in the console. Its keys are declared as data (ACTS); the rows come from
 :mod:`xstui.services.fleet` (light connections, no Textual there)."""
 
 from __future__ import annotations
@@ -9,13 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
-from xstui.services.fleet.overview import COLUMNS, cells, detail, next_problem, no_next_problem
+from xstui.services.fleet.overview import (
+    COLUMNS,
+    cells,
+    detail,
+    next_problem,
+    no_next_problem,
+    summary,
+)
 from xstui.services.fleet.passwords import NoPassword, Passwords
 from xstui.services.fleet.targets import saved_fleet
 from xstui.services.fleet.watch import FleetWatch
@@ -99,7 +107,7 @@ def next_problem_pool(app) -> None:
     if row is None:
         app.notify(no_next_problem(rows), timeout=6)
         return
-    app.notify(f"Next pool with a problem: {detail(row)}", timeout=8)
+    app.notify(f"Next pool with a finding: {detail(row)}", timeout=8)
     open_pool(app, row.name)
 
 
@@ -110,15 +118,31 @@ def _open(screen: FleetScreen) -> None:
 def _next_problem(screen: FleetScreen) -> None:
     row = next_problem(screen.rows, in_focus(screen.app) or screen.query_one(RowList).cursor_key)
     if row is None:
-        screen.app.notify("No pool has a problem.", timeout=4)
+        screen.app.notify(no_next_problem(screen.rows), timeout=6)
         return
     screen.open(row.name)
 
 
+def _row(screen: FleetScreen):
+    key = screen.query_one(RowList).cursor_key
+    return next((r for r in screen.rows if r.name == key), None)
+
+
+def _retry_refusal(screen: FleetScreen) -> str:
+    row = _row(screen)
+    if row is None:
+        return "no pool under the cursor"
+    return "" if row.not_asked else f"{row.name} answers (r is for a pool not asked)"
+
+
 def _retry(screen: FleetScreen) -> None:
-    name = screen.query_one(RowList).cursor_key
-    if name:
-        screen.app.fleet.retry(name)
+    row = _row(screen)
+    screen.app.notify(f"Asking {row.name} again ({row.state} until now)...", timeout=4)
+    screen.app.fleet.retry(row.name)
+
+
+def _back_refusal(screen: FleetScreen) -> str:
+    return "" if screen.app.connection is not None else "no pool is open yet: Enter opens one"
 
 
 class FleetScreen(Screen):
@@ -127,7 +151,7 @@ class FleetScreen(Screen):
         Act(
             "n",
             "next_problem",
-            "Next problem",
+            "Next finding",
             "open the next pool with a finding, worst first (one that does not answer: Enter)",
             view=_next_problem,
             connection=False,
@@ -136,11 +160,22 @@ class FleetScreen(Screen):
             "r",
             "retry",
             "Retry",
-            "try a pool that does not answer now",
+            "ask a pool not asked (no answer, no password, refused) again now",
             view=_retry,
+            refuse=_retry_refusal,
+            connection=False,
+        ),
+        Act(
+            "escape",
+            "back",
+            "Back",
+            "to the pool in the console (F12 too)",
+            view=lambda screen: screen.app.show_pool(),
+            refuse=_back_refusal,
             connection=False,
         ),
     )
+    acts = {a.name: a for a in ACTS}
     BINDINGS = [
         Binding(a.key, f"act('{a.name}')", a.label, id=f"fleet.{a.name}", show=a.show) for a in ACTS
     ]
@@ -172,16 +207,33 @@ class FleetScreen(Screen):
     def on_row_list_moved(self, message: RowList.Moved) -> None:
         self.cursor_moved = True
         self.show_detail()
+        self.refresh_bindings()  # r follows the pool under the cursor
+
+    def refusal(self, name: str) -> str:
+        act = self.acts[name]
+        return act.refuse(self) if act.refuse is not None else ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and parameters and self.refusal(str(parameters[0])):
+            return None  # shown dimmed; its key says why (on_key)
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed key says why instead of doing nothing."""
+        for act in self.ACTS:
+            binding = next(b for b in self.BINDINGS if b.id == f"fleet.{act.name}")
+            reason = self.refusal(act.name) if event.key in self.app.keys_of(binding) else ""
+            if reason:
+                event.stop()
+                self.app.notify(f"{act.label}: {reason}.", severity="warning", timeout=6)
+                return
 
     def action_act(self, name: str) -> None:
-        next(a for a in self.ACTS if a.name == name).view(self)
+        self.acts[name].view(self)
 
     def redraw(self) -> None:
         self.rows = self.app.fleet.worst_first()
-        problems = sum(r.problem for r in self.rows)
-        title = f"Fleet: {len(self.rows)} pools, " + (
-            f"{problems} with a problem" if problems else "none with a problem"
-        )
+        title = f"Fleet: {len(self.rows)} pools, {summary(self.rows)}"
         focus = in_focus(self.app)
         if focus:
             title += f"; in the console: {focus}"
@@ -192,6 +244,7 @@ class FleetScreen(Screen):
             rowlist.cursor = 0  # (no Moved message: the admin did not move it)
             rowlist.refresh()
         self.show_detail()
+        self.refresh_bindings()
 
     def show_detail(self) -> None:
         key = self.query_one(RowList).cursor_key

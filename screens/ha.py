@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from xstui.services import ha
 from xstui.services.ha.model import SORTS
-from xstui.services.values import vms_named
+from xstui.services.values import MEM_MAX, vms_named
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.flow import ask, perform
 from xstui.widgets.rowlist import RowList
@@ -28,7 +28,7 @@ COLUMNS = (
     ("Delay", 5),
     ("Host", 8),
     ("Power", 9),
-    ("Memory", 8),
+    (MEM_MAX, 8),
 )
 
 
@@ -188,7 +188,7 @@ class HaScreen(AreaScreen):
             grid.add_row(
                 "HA",
                 Text(
-                    f"enabled, timeout {st.timeout} s, heartbeat on "
+                    f"{views.ha_word(True)}, timeout {st.timeout} s, heartbeat on "
                     f"{', '.join(st.heartbeat_srs) or '(reading)'}"
                 ),
             )
@@ -207,7 +207,7 @@ class HaScreen(AreaScreen):
                 if why
                 else f"the pool could tolerate {most} host failure(s) now"
             )
-            grid.add_row("HA", Text(f"disabled; {could}"))
+            grid.add_row("HA", Text(f"{views.ha_word(False)}; {could}"))
         if st.last_alert:  # what Health and Logs list, said here too
             grid.add_row("Alert", Text(st.last_alert))
         grid.add_row(

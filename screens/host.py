@@ -40,7 +40,7 @@ from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
 from .act import Act
-from .base import AreaScreen, run_form
+from .base import AreaScreen, run_form, tab_keys
 
 
 class PrecheckModal(Dialog):
@@ -306,6 +306,8 @@ TIME_KEYS = (("n", "ntp", "NTP servers"), ("z", "timezone", "time zone"))
 
 class HostScreen(AreaScreen):
     AREA = "host"
+    # the tabs; t on Time reads its clocks again
+    BINDINGS = tab_keys("host", ("d", "details", "Details"), ("t", "time", "Time"))
     ACTS = (
         Act(
             "m",
@@ -454,15 +456,6 @@ class HostScreen(AreaScreen):
             title="Emergency network reset of this host",
             fields=lambda t: ResetNetworking.fields(t.cache, t.subject, t.conn.this_host),
             build=lambda t: ResetNetworking(t.cache, t.subject, t.conn.this_host, t.values),
-        ),
-        Act(
-            "t",
-            "show_time",
-            "Time",
-            id="host.time",
-            show=False,
-            help="The host's clock, time zone and NTP state",
-            view=lambda s: s.show_time(),
         ),
         Act(
             "D",
@@ -657,6 +650,12 @@ class HostScreen(AreaScreen):
             return True
         rec = self.conn.cache.get("host", self.host)
         return rec is None or not rec.enabled or hs.in_maintenance(self.conn.cache, self.host)
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab == "time":
+            self.show_time()  # (its clocks read again)
+        else:
+            self.query_one(TabbedContent).active = tab
 
     # time -------------------------------------------------------------------
     def show_time(self) -> None:

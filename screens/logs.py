@@ -10,7 +10,6 @@ import asyncio
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.areas import see
@@ -21,9 +20,9 @@ from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
-ALERT_COLUMNS = [("When", 11), ("Severity", 8), ("Alert", 28), ("About", 26)]
+ALERT_COLUMNS = [("When", 16), ("Severity", 8), ("Alert", 28), ("About", 21)]
 LOG_COLUMNS = [("", 76)]
 FOLLOW_SECONDS = 1.0
 MAIL_KEYS = see("status", "l", "e", tab="Load")  # where the pool's mail alerts are set
@@ -46,8 +45,7 @@ def _log_key(key: str, name: str, label: str, help: str = "", **kw) -> Act:
 class LogsScreen(AreaScreen):
     AREA = "logs"
     BINDINGS = [
-        Binding("a", "show_tab('alerts')", "Alerts", id="logs.alerts"),
-        Binding("g", "show_tab('files')", "Logs", id="logs.files"),
+        *tab_keys("logs", ("a", "alerts", "Alerts"), ("g", "files", "Logs")),
     ]
     ACTS = (
         Act(

@@ -10,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -28,7 +27,7 @@ from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
 
 class NetworkTestModal(ResultModal):
@@ -143,8 +142,8 @@ PIF_COLUMNS = (
     ("MTU", 5),
     ("VLAN", 4),
     ("Bond", 8),
-    ("Network", 20),
-)  # 74 columns: the MAC and a long network name in full below the list
+    ("Network", 25),
+)  # 79 columns: the MAC and a long network name in full below the list (cut ones end in ~)
 
 
 class NetworkScreen(AreaScreen):
@@ -249,8 +248,7 @@ class NetworkScreen(AreaScreen):
 
     # the tabs, as every tabbed area shows them (AreaScreen: show_tab)
     BINDINGS = [
-        Binding("c", "show_tab('check')", "Pool check", id="network.check", show=False),
-        Binding("i", "show_tab('interfaces')", "Interfaces", id="network.interfaces", show=False),
+        *tab_keys("network", ("i", "interfaces", "Interfaces"), ("c", "check", "Pool check")),
     ]
 
     def __init__(self, area) -> None:
@@ -342,7 +340,7 @@ class NetworkScreen(AreaScreen):
         self.query_one("#check-list", Static).update(
             grid if findings else Text("The pool is consistent.")
         )
-        self.set_tab_label("check", f"Pool check ({len(findings)})" if findings else "Pool check")
+        self.set_tab_count("check", "Pool check", len(findings))
 
     def selected(self) -> net.PifRow | None:
         key = self.query_one("#pifs", RowList).cursor_key

@@ -6,6 +6,7 @@ never otherwise, and the tab redrawn after each read. A screen makes one
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 
 from xstui.services.metrics import Metrics, http_fetch, perfmon
@@ -19,7 +20,8 @@ from .act import Act
 
 SECONDS = 5.0  # the RRDs' finest step: reading faster shows nothing new
 SPARK = 19  # cells of a 10-minute sparkline
-GRAPH = 48  # cells of a sparkline in an object's graphs
+RANGE = "each line its own lowest-highest"
+GRAPH = 44  # cells of a sparkline in an object's graphs (its scale after it)
 
 
 class Sampling:
@@ -77,22 +79,55 @@ class Sampling:
         self.draw()
 
 
+def rate_range(low: float, high: float) -> str:
+    """A line's scale, from its lowest to its highest rate, in the unit of
+    the highest: "40-47 MiB/s", "1.2-1.4 KiB/s", "3 MiB/s steady"."""
+    unit, factor = "B", 1.0
+    for name in ("KiB", "MiB", "GiB", "TiB"):
+        if high < factor * 1024:
+            break
+        unit, factor = name, factor * 1024
+
+    def number(v: float) -> str:
+        v /= factor
+        return f"{v:.1f}" if v < 10 and unit != "B" else f"{v:.0f}"
+
+    if number(low) == number(high):
+        return f"{number(high)} {unit}/s steady"
+    return f"{number(low)}-{number(high)} {unit}/s"
+
+
 def graphs_text(spans: list, glyphs: str) -> str:
-    """Per figure, its value now and a sparkline per span (oldest left)."""
+    """Per figure, its value now and a sparkline per span (oldest left).
+    CPU and memory are drawn from nothing to all there is; network and disk,
+    which have no such top, each line from its own lowest to its highest,
+    said after it (from nothing, steady traffic was a solid block)."""
     lines = []
     latest = spans[0][1] if spans else None
-    for key, name, shown in (
-        ("cpu", "CPU", cpu_text),
-        ("memory", "Memory used", lambda v: "-" if v is None else size(v)),
-        ("net", "Network", lambda v: "-" if v is None else f"{size(v)}/s"),
-        ("disk", "Disk", lambda v: "-" if v is None else f"{size(v)}/s"),
+    for key, name, shown, scale in (
+        ("cpu", "CPU", cpu_text, "0-100%"),
+        (
+            "memory",
+            "Memory used",
+            lambda v: "-" if v is None else size(v),
+            f"0-{size(latest.memory_total)}" if latest and latest.memory_total else "0-all",
+        ),
+        ("net", "Network", lambda v: "-" if v is None else f"{size(v)}/s", RANGE),
+        ("disk", "Disk", lambda v: "-" if v is None else f"{size(v)}/s", RANGE),
     ):
         now = getattr(latest, key) if latest is not None else None
-        lines.append(f"{name}, now {shown(now)}")
+        lines.append(f"{name}, now {shown(now)} ({scale})")
         top = 1.0 if key == "cpu" else (latest.memory_total if key == "memory" and latest else None)
         for label, figures in spans:
-            spark = sparkline(figures.history.get(key, []), GRAPH, top=top, glyphs=glyphs)
-            lines.append(f"  {label:<7} {spark}")
+            series = figures.history.get(key, [])
+            known = [v for v in series if not math.isnan(v)]
+            if scale == RANGE and known:
+                low, high = min(known), max(known)
+                spark = sparkline(series, GRAPH, top=high, bottom=low, glyphs=glyphs)
+                lines.append(f"  {label:<7} {spark} {rate_range(low, high)}")
+            else:
+                spark = sparkline(series, GRAPH, top=top, glyphs=glyphs)
+                lines.append(f"  {label:<7} {spark}")
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
-"""The Security screen. Certificates tab: each host's certificate (regenerate
-it, or make a key and CSR for a CA), the pool's root password, and the way
+"""The Security screen. Certificates tab: each host's certificate (a new self-signed
+one, or make a key and CSR for a CA), the pool's root password, and the way
 back when it is lost, for the selected host's own bootloader (printable).
 Users tab: Active Directory, the users and groups who may log in, and the
 roles."""
@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -23,7 +22,7 @@ from xstui.xapi.config import state_dir
 from xstui.xapi.tls import spaced
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 
 SUBJECT_COLUMNS = [("User or group", 40), ("Kind", 6), ("Role", 16)]
 # checked fine, a problem, for the admin to check (the API cannot): said in words
@@ -100,11 +99,16 @@ def _user(turn):
 NO_USER = "No user or group under the cursor."
 
 
+def _no_install(screen) -> str:
+    """A key and CSR are for Install signed: not offered where it cannot be."""
+    why = sec.InstallCertificate.unavailable(screen.conn)
+    return f"they are for Install signed (i), and {why}" if why else ""
+
+
 class SecurityScreen(AreaScreen):
     AREA = "security"
     BINDINGS = [
-        Binding("u", "show_tab('users')", "Users", id="security.users"),
-        Binding("g", "show_tab('certs')", "Certificates", id="security.certs"),
+        *tab_keys("security", ("g", "certs", "Certificates"), ("u", "users", "Users")),
     ]
     ACTS = (
         Act(
@@ -145,13 +149,13 @@ class SecurityScreen(AreaScreen):
         Act(
             "c",
             "regenerate",
-            "New certificate",
+            sec.NEW_CERTIFICATE,
             tab="certs",
             help="A new self-signed certificate for the host shown",
             builds=(sec.RegenerateCertificate,),
             subject=lambda t: t.screen.host or None,
             read=lambda t: sec.regenerate_mode(t.conn.has_method, t.app.in_dom0),
-            title=lambda t: f"New self-signed certificate for {t.cache.label('host', t.subject)}",
+            title=lambda t: f"{sec.NEW_CERTIFICATE} for {t.cache.label('host', t.subject)}",
             fields=lambda t: sec.RegenerateCertificate.fields(t.data),
             build=lambda t: sec.RegenerateCertificate(
                 t.cache,
@@ -171,6 +175,7 @@ class SecurityScreen(AreaScreen):
             tab="certs",
             help="Make a private key and a signing request for a CA, on this machine",
             builds=(sec.MakeCsr,),
+            refuse=_no_install,
             subject=lambda t: t.screen.host or None,
             title=lambda t: f"Key and CSR for {t.cache.label('host', t.subject)}",
             fields=lambda t: sec.csr_fields(t.cache, t.subject),
@@ -371,14 +376,24 @@ class SecurityScreen(AreaScreen):
             roles.append(f"{role.may}\n")
         self.query_one("#roles", Static).update(roles)
 
+    def certificate_keys(self) -> str:
+        """The certificate keys that can act here, as the footer names them
+        (a key the release, the role or the place refuses is not offered,
+        as it is dimmed in the footer; pressed, it says why)."""
+        said = []
+        for name in ("next_host", "regenerate", "csr", "install"):
+            binding = next(b for b in self.BINDINGS if getattr(b, "action", "") == name)
+            if not self.refusal(name):
+                label = "host" if name == "next_host" else self.acts[name].label
+                said.append(f"{self.app.key_shown(binding)}: {label}")
+        return "; ".join(said)
+
     def draw_certificates(self) -> None:
         conn = self.conn
         self.shown_host()
         self.guide = sec.recovery_guide(conn.cache, self.host)
         text = Text()
-        text.append(
-            "Certificates (H: host; c: regenerate; k: key + CSR; i: install signed)\n", style="bold"
-        )
+        text.append(f"Certificates ({self.certificate_keys()})\n", style="bold")
         records = sec.keeps_records(conn)
         if not records:
             text.append("This release keeps no certificate records: each host is asked.\n")

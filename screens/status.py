@@ -8,7 +8,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -27,7 +26,7 @@ from xstui.xapi import views
 from xstui.xapi.tls import live_fingerprint, spaced
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 # Symbols as well as words: legible without colour (BMC consoles, TERM=linux).
@@ -106,11 +105,14 @@ def _this_host(turn):
 class StatusScreen(AreaScreen):
     AREA = "status"
     BINDINGS = [
-        Binding("h", "show_tab('host')", "Host", id="status.host"),
-        Binding("p", "show_tab('pool')", "Pool", id="status.pool"),
-        Binding("s", "show_tab('storage')", "Storage", id="status.storage"),
-        Binding("a", "show_tab('health')", "Health", id="status.health"),
-        Binding("l", "show_tab('load')", "Load", id="status.load"),
+        *tab_keys(
+            "status",
+            ("h", "host", "Host"),
+            ("p", "pool", "Pool"),
+            ("s", "storage", "Storage"),
+            ("a", "health", "Health"),
+            ("l", "load", "Load"),
+        ),
     ]
     ACTS = (
         graphs_act(
@@ -334,6 +336,12 @@ class StatusScreen(AreaScreen):
         """``said``: the key pressed, which says what it read, or why nothing."""
         pem = LocalSystem().path(XAPI_PEM)  # read in dom0 only (a local target)
         fingerprint, source = live_fingerprint(self.conn.target, str(pem))
+        if not fingerprint:  # no handshake (plain HTTP): what the host serves, as F6 shows it
+            from xstui.services.security.certificates import served_fingerprint
+
+            conn = self.conn
+            conn.cache.wait_for(lambda: conn.cache.ready(("host", "certificate")), 30)
+            fingerprint, source = served_fingerprint(conn, conn.this_host)
         self.app.call_from_thread(self._got_fingerprint, fingerprint, source, said)
 
     def _got_fingerprint(self, fingerprint: str, source: str, said: bool = False) -> None:
@@ -458,11 +466,12 @@ class StatusScreen(AreaScreen):
         p = st.pool
         ha = (
             (
-                f"on, tolerates {p.ha_failures_to_tolerate} failure(s), plan for {p.ha_plan_exists_for}"
+                f"{views.ha_word(True)}, tolerates {p.ha_failures_to_tolerate} failure(s), "
+                f"plan for {p.ha_plan_exists_for}"
                 + (", overcommitted" if p.ha_overcommitted else "")
             )
             if p.ha_enabled
-            else "off"
+            else views.ha_word(False)
         )
         self.query_one("#pool-summary", Static).update(
             kv_table(
@@ -579,8 +588,7 @@ class StatusScreen(AreaScreen):
         )
 
     def _draw_health_label(self, st: Status) -> None:
-        counts = sum(1 for f in st.health if f.severity != "info")
-        self.set_tab_label("health", f"Health ({counts})" if counts else "Health")
+        self.set_tab_count("health", "Health", len(st.health))
 
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

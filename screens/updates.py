@@ -7,6 +7,7 @@ pool, clean up, sync (XenServer 8), and the resumable rolling pool update."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from rich.text import Text
@@ -37,6 +38,8 @@ from .base import AreaScreen
 COLUMNS = [("Host", 14), ("Has", 4), ("Lacks", 20), ("Guidance pending", 20), ("State", 9)]
 MAX_ROWS = 9  # host rows shown at once (more scroll)
 STILL_READING = "Still reading what this pool's API offers."
+READING = "Reading what this pool's API offers..."
+MODEL_WAIT = 30  # seconds an action waits for the first read of the pool's API
 
 
 def _no_such_step(step: str):
@@ -56,6 +59,14 @@ def _lacks(names) -> str:
 
 
 # what the acts act on -------------------------------------------------------------------
+async def _model_read(turn) -> None:
+    """An action pressed while the pool's API is first read (the area just
+    shown, from the palette) waits for the read instead of being lost."""
+    screen = turn.screen
+    if not screen.model_read.is_set():
+        await read(turn.app, screen.model_read.wait, MODEL_WAIT, note=READING)
+
+
 def _view(turn) -> UpdatesView | None:
     """The pool's updates as read (None until the API's generation is known)."""
     return turn.screen.view()
@@ -194,6 +205,7 @@ class UpdatesScreen(AreaScreen):
             help="Upload an update file to the pool",
             builds=(upd.UploadUpdate,),
             refuse=_no_such_step("upload"),
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             read=_upload_fields,
@@ -208,6 +220,7 @@ class UpdatesScreen(AreaScreen):
             "precheck",
             "Precheck",
             help="XAPI's own checks of an update on the hosts that lack it",
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             steps=_precheck,
@@ -218,6 +231,7 @@ class UpdatesScreen(AreaScreen):
             "Apply",
             help="Apply an update on the host under the cursor",
             builds=(upd.ApplyUpdate,),
+            ready=_model_read,
             subject=_host_view,
             missing=STILL_READING,
             title=lambda t: f"Apply which update on {t.subject[1].name}?",
@@ -233,6 +247,7 @@ class UpdatesScreen(AreaScreen):
             help="Apply an update on every host",
             builds=(upd.ApplyToPool,),
             refuse=_no_such_step("pool_apply"),
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             title="Apply which update to the pool?",
@@ -249,6 +264,7 @@ class UpdatesScreen(AreaScreen):
             help="Remove an update's files from the pool",
             builds=(upd.CleanUpdate,),
             refuse=_no_such_step("clean"),
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             title="Remove the files of which update?",
@@ -265,6 +281,7 @@ class UpdatesScreen(AreaScreen):
             help="Synchronise the pool's update repositories (XenServer 8)",
             builds=(upd.SyncUpdates,),
             refuse=_no_such_step("sync"),
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             build=lambda t: upd.SyncUpdates(t.cache, t.subject),
@@ -276,6 +293,7 @@ class UpdatesScreen(AreaScreen):
             "Rolling update",
             help="Update host by host, the master first; resumable",
             builds=(RollingUpdate,),
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             read=lambda t: prepare(t.conn, t.subject),
@@ -291,6 +309,7 @@ class UpdatesScreen(AreaScreen):
             "Baseline",
             help="Load a compliance baseline (YAML) to compare the hosts with",
             connection=False,
+            ready=_model_read,
             subject=_view,
             missing=STILL_READING,
             steps=_baseline,
@@ -322,6 +341,7 @@ class UpdatesScreen(AreaScreen):
         self.baseline = None
         self.baseline_problem = ""
         self.read_problem = ""  # why the pool's way or its list could not be read
+        self.model_read = threading.Event()  # set once the first read is drawn (or failed)
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="updates-head")
@@ -363,6 +383,7 @@ class UpdatesScreen(AreaScreen):
         if generation is not None or self.generation is None:
             self.generation, self.document = generation, document
         self.read_problem = problem
+        self.model_read.set()
         self.refresh_view()
         self.refresh_bindings()  # the keys follow the pool's way of taking hotfixes
 
@@ -381,7 +402,7 @@ class UpdatesScreen(AreaScreen):
             if self.read_problem:
                 head.update(Text(f"!! {self.read_problem} (r reads again)", style="bold"))
             else:
-                head.update("Reading what this pool's API offers...")
+                head.update(READING)
             return
         text = Text()
         text.append(view.generation.title, style="bold")

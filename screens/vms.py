@@ -14,20 +14,19 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
 from xstui.services.metrics import SORTS, perfmon
 from xstui.services.metrics.model import cpu_text
-from xstui.services.values import size
+from xstui.services.values import MEM_MAX, MEM_USED, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
 from xstui.xapi import operations
 
 from .act import Act
-from .base import AreaScreen
+from .base import AreaScreen, tab_keys
 from .sampling import SPARK, Sampling, alarms_act, graphs_act
 
 SORT_NAMES = {"cpu": "CPU", "memory": "memory", "disk": "disk", "net": "network"}
@@ -36,7 +35,7 @@ COLUMNS = (
     ("VM", 18),
     ("Power", 9),
     ("Host", 8),
-    ("Memory", 8),
+    (MEM_MAX, 8),
     ("vCPU", 4),
     ("IP", 12),
     ("HA", 11),
@@ -200,7 +199,7 @@ def _top_columns(sort: str) -> tuple[tuple[str, int], ...]:
         ("VM", 15),
         ("Host", 7),
         ("CPU", 4),
-        ("Memory", 8),
+        (MEM_USED, 8),
         ("Net/s", 8),
         ("Disk/s", 8),
         (f"{SORT_NAMES[sort]}, 10 min", SPARK),
@@ -233,9 +232,9 @@ class _SparkCells(Sequence):
 class VmsScreen(AreaScreen):
     AREA = "vms"
     BINDINGS = [
-        Binding("n", "show_tab('snapshots')", "Snapshots", id="vms.snapshots"),
-        # out of the footer, which has no room left at 80 columns: the count line says it
-        Binding("T", "show_tab('top')", "Top", id="vms.top", show=False),
+        *tab_keys(
+            "vms", ("v", "list", "VMs"), ("n", "snapshots", "Snapshots"), ("T", "top", "Top")
+        ),
     ]
     ACTS = (
         Act(
@@ -378,6 +377,7 @@ class VmsScreen(AreaScreen):
             "escape",
             "back",
             "VM list",
+            show=False,  # v, with the other tabs' keys, in the footer
             tab="snapshots",
             help="Back to the list of VMs from the snapshots",
             view=_show_list,
@@ -413,6 +413,7 @@ class VmsScreen(AreaScreen):
             "escape",
             "top_back",
             "VM list",
+            show=False,  # v, with the other tabs' keys, in the footer
             tab="top",
             help="Back to the list of VMs from the busiest",
             view=_show_list,

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# times are shown in the machine's zone: every test (and what it starts) in one
+# zone, so snapshots and expected words read the same on any machine
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -109,7 +109,7 @@ class XstuiApp(App):
         Binding("ctrl+r", "pool_recovery", "Pool recovery", id="app.recovery", show=False),
         Binding("f12", "show_fleet", "Fleet", id="app.fleet", show=False),
         Binding(
-            "f11", "next_problem_pool", "Next pool with a problem", id="app.fleet_next", show=False
+            "f11", "next_problem_pool", "Next pool with a finding", id="app.fleet_next", show=False
         ),
         # Textual's keys panel (palette: Keys) closes with Escape as a dialog
         # does; while it is not shown, Escape is the screen's (check_action)
@@ -514,9 +514,9 @@ class XstuiApp(App):
     # command palette -------------------------------------------------------
     def get_key_display(self, binding: Binding) -> str:
         """Textual's, but Enter in words: its ⏎ is not in the PC console's
-        font (an iLO console draws a blank), and the dialogs say Enter."""
+        font (an iLO console draws a blank), and the dialogs say Enter (and Esc)."""
         shown = super().get_key_display(binding)
-        return "Enter" if shown == "⏎" else shown
+        return {"⏎": "Enter", "esc": "Esc"}.get(shown, shown)
 
     def key_shown(self, binding: Binding) -> str:
         """The key of ``binding`` as the user presses it: the config's keymap
@@ -550,17 +550,36 @@ class XstuiApp(App):
         """The console runs in the host's dom0 (xstui local)."""
         return self.connection is not None and self.connection.target.kind == "local"
 
+    def _areas_by_key(self) -> list[tuple[Area, str]]:
+        """The areas and their keys as shown, F1 to F10 (as the keymap has
+        them; a key that is not a function key after those)."""
+
+        def order(pair: tuple[Area, str]) -> tuple[int, str]:
+            number = re.fullmatch(r"F(\d+)", pair[1])
+            return (int(number.group(1)) if number else 99, pair[1])
+
+        shown = [
+            (a, self.key_shown(next(b for b in self.BINDINGS if b.id == f"app.{a.id}")))
+            for a in AREAS
+        ]
+        return sorted(shown, key=order)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.connection is not None:  # the areas first, in the order of their keys
-            for a in AREAS:
-                binding = next(b for b in self.BINDINGS if b.id == f"app.{a.id}")
-                key = self.key_shown(binding)
+            for a, key in self._areas_by_key():
                 yield SystemCommand(
                     f"{GO_TO}{a.title}",
                     f"Key: {key} - {a.description}",
                     partial(self.action_area, a.id),
                 )
+        # the fleet's keys, from anywhere (a fleet of one pool is the saved targets)
+        for id_, callback in (
+            ("app.fleet", self.action_show_fleet),
+            ("app.fleet_next", self.action_next_problem_pool),
+        ):
+            binding = next(b for b in self.BINDINGS if b.id == id_)
+            yield SystemCommand(binding.description, f"Key: {self.key_shown(binding)}", callback)
         yield SystemCommand(
             "Auto-logout", "Quit by itself after minutes without a key", self.action_idle_logout
         )

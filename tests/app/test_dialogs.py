@@ -242,6 +242,15 @@ async def test_the_palette_lists_the_areas_first_with_their_keys(
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert commands["Go to VMs"].startswith("Key: F8 - ")
         assert commands["Go to Logs"].startswith("Key: F10 - ")
+        # trial s12 item 12: F1 to F10 in order (F6 came after F10); item 5: the fleet's keys
+        keys = [
+            c.help.split(" - ")[0]
+            for c in app.get_system_commands(app.screen)
+            if c.title.startswith("Go to ")
+        ]
+        assert keys == [f"Key: F{n}" for n in range(1, 11)]
+        assert commands["Fleet"] == "Key: F12"
+        assert commands["Next pool with a finding"] == "Key: F11"
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
         text = await until(

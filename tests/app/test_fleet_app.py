@@ -1,6 +1,6 @@
 """Pilot tests of the fleet overview at 80x24 on the Linux console, over a
 real simulated fleet: the first screen when several pools are saved, worst
-first; n opens the next pool with a problem, F12 comes back, Enter opens a
+first; n opens the next pool with a finding, F12 comes back, Enter opens a
 pool; a pool that does not answer says why."""
 
 import socket
@@ -73,7 +73,7 @@ async def test_the_fleet_first_worst_first_and_the_next_problem(console, saved_f
             what="worst first",
         )
         text = flat(screen_text(app))  # (the detail wraps)
-        assert "Fleet: 5 pools, 3 with a problem" in text
+        assert "Fleet: 5 pools, 2 with a finding, 1 not asked" in text
         assert "connection refused" in text and "tried again in" in text  # the dead pool's why
         # n: the next pool with a finding after the one under the cursor (dead-01: passed over)
         await pilot.press("n")
@@ -131,7 +131,7 @@ async def test_f11_goes_to_the_next_pool_with_a_problem_from_anywhere(console, s
         await until(pilot, lambda: settled(app), what="every pool answered or not")
         await pilot.press("f11")
         await until(pilot, lambda: in_console(app, "fleet-02"), what="fleet-02 in the console")
-        assert "Next pool with a problem: fleet-02 (sim)" in notices(app)
+        assert "Next pool with a finding: fleet-02 (sim)" in notices(app)
         assert "Heartbeat" in notices(app)
         app.clear_notifications()
         await pilot.press("f11")  # from Status, not from the fleet
@@ -151,3 +151,33 @@ async def test_f11_with_no_pool_saved_says_so(console, tmp_path):  # noqa: F811
         await pilot.press("f11")
         await until(pilot, lambda: "No saved pools" in notices(app), what="the notice")
         assert app.fleet is None
+
+
+async def test_retry_and_back_work_or_say_why(console, saved_fleet):  # noqa: F811
+    """Trial s12 item 5: r and Esc did nothing and said nothing, and the
+    footer showed no way back."""
+    app = XstuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, FleetScreen), what="the fleet first")
+        await until(pilot, lambda: settled(app), what="every pool answered or not")
+        screen = app.screen
+        rowlist = screen.query_one(RowList)
+        await until(pilot, lambda: rowlist.cursor_key == "dead-01", what="the worst first")
+        assert "r Retry" in screen_text(app)
+        assert "Esc Back" not in screen_text(app)  # no pool open yet: dimmed (not drawn here)
+        await pilot.press("escape")
+        await until(pilot, lambda: "Back: no pool is open yet" in notices(app), what="why not")
+        await pilot.press("r")
+        await until(pilot, lambda: "Asking dead-01 again" in notices(app), what="r said")
+        await pilot.press("down")
+        await until(pilot, lambda: rowlist.cursor_key == "fleet-02", what="a pool that answers")
+        assert screen.check_action("act", ("retry",)) is None  # dimmed
+        await pilot.press("r")
+        await until(pilot, lambda: "Retry: fleet-02 answers" in notices(app), what="why not")
+        await pilot.press("enter")
+        await until(pilot, lambda: in_console(app, "fleet-02"), what="fleet-02 in the console")
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, FleetScreen), what="the fleet again")
+        await until(pilot, lambda: "Esc Back" in screen_text(app), what="the way back shown")
+        await pilot.press("escape")
+        await until(pilot, lambda: in_console(app, "fleet-02"), what="Esc back to fleet-02")

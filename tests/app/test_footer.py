@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.command import CommandPalette
 from textual.widgets import Footer, TabbedContent, TabPane
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel
 
 from tests.app.test_console import console, screen_text  # noqa: F401 (a fixture)
 from tests.app.test_network_app import open_network
@@ -21,13 +21,23 @@ def footer_keys(app) -> list[FooterKey]:
     return [key for footer in app.screen.query(Footer) for key in footer.query(FooterKey)]
 
 
+def footer_labels(app) -> list[FooterLabel]:
+    """The labels of the footer's groups (the tabs' keys: "h p s a l Tabs")."""
+    return [label for footer in app.screen.query(Footer) for label in footer.query(FooterLabel)]
+
+
 def footer_ready(app) -> bool:
     """The footer shows the screen's keys as they are now (it redraws later)."""
     keys = footer_keys(app)
     if not keys:
         return False  # the screen is still mounting
-    shown = {b.description for _, b, *_ in app.screen.active_bindings.values() if b.show}
-    described = {k.description for k in keys if not k.has_class("-command-palette")}
+    shown = {
+        b.group.description if b.group else b.description
+        for _, b, *_ in app.screen.active_bindings.values()
+        if b.show
+    }
+    described = {k.description for k in keys if not k.has_class("-command-palette")} - {""}
+    described |= {str(label.render()) for label in footer_labels(app)}
     return shown == described and all(k.size.width for k in keys)
 
 
@@ -49,6 +59,7 @@ async def test_every_footer_fits_80_columns(running_sim, connection):
                 keys = footer_keys(app)
                 palette = [k.region.x for k in keys if k.has_class("-command-palette")]
                 ends = [k.region.right for k in keys if not k.has_class("-command-palette")]
+                ends += [label.region.right for label in footer_labels(app)]
                 width = max(ends, default=0) + 80 - min(palette, default=80)
                 shown = [f"{k.key_display} {k.description}" for k in keys]
                 if width > 80:
@@ -97,7 +108,8 @@ async def test_remote_logs_offer_no_dom0_keys(running_sim, connection):
         await pilot.press("g")
         await until(pilot, lambda: app.screen.tab == "files", what="the Logs tab")
         await until(pilot, lambda: footer_ready(app), what="the keys")
-        assert {k.description for k in footer_keys(app)} == {"Alerts", "Quit", "palette"}
+        assert {k.description for k in footer_keys(app)} - {""} == {"Quit", "palette"}
+        assert [k.key_display for k in footer_keys(app) if k.has_class("-grouped")] == ["a", "g"]
         assert "run xstui local" in screen_text(app)
 
 
@@ -158,3 +170,37 @@ async def test_the_keys_panel_keeps_the_footer_whole_and_closes_with_escape(
         await until(pilot, lambda: app.screen.query("#ok"), what="the NTP form")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, HostScreen), what="the form cancelled")
+
+
+async def test_every_tab_has_its_key_in_the_footer(running_sim, connection):
+    """Trial s12 item 11: tab keys were in some footers (F1, F5, F6, F10), not
+    in others (F2's i and c); F7's Details tab had none, and d on its Time
+    tab did nothing. Every tab's key is in the footer, one group in the
+    tabs' order, on every tab of every area."""
+    from xstui.screens.base import TABS
+
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for area in AREAS:
+            app.switch_mode(area.id)
+            name = area.screen.split(":")[1]
+            await until(pilot, lambda n=name: type(app.screen).__name__ == n, what=area.title)
+            await until(pilot, lambda: footer_ready(app), what=f"{area.title} keys")
+            panes = [p.id for p in app.screen.query(TabPane)]
+            if not panes:
+                continue
+            keys = {
+                b.action[len("show_tab('") : -2]: b.key
+                for b in app.screen.BINDINGS
+                if getattr(b, "action", "").startswith("show_tab(")
+            }
+            assert list(keys) == panes, area.title  # every tab has a key, in order
+            assert all(
+                b.group is TABS for b in app.screen.BINDINGS if b.action.startswith("show_tab")
+            )
+            for pane in panes:
+                await pilot.press(keys[pane])
+                await until(pilot, lambda p=pane: app.screen.tab == p, what=f"{area.title} {pane}")
+                await until(pilot, lambda: footer_ready(app), what=f"{area.title} {pane} keys")
+                grouped = [k.key_display for k in footer_keys(app) if k.has_class("-grouped")]
+                assert grouped == [keys[p] for p in panes], (area.title, pane, grouped)

@@ -175,6 +175,10 @@ async def test_a_release_without_certificate_records_shows_what_each_host_serves
             assert "This release keeps no certificate records: each host is asked." in text
             assert "until ?" not in text and "no record" not in text
             assert "xcp-b        until " in text and "days)" in text
+            # trial s12 item 19: the heading offered c, k and i, which 6.5 cannot do here
+            assert "Certificates (H: host)" in text
+            assert screen.check_action("regenerate", ()) is None  # dimmed
+            assert screen.refusal("csr").startswith("they are for Install signed (i), and")
     finally:
         conn.close()
         running.close()
@@ -231,3 +235,52 @@ async def test_the_recovery_guide_is_saved_where_the_form_says(
         lines = screen_text(app).splitlines()
         for part in ("state/xstui/", "root-password-recovery-xcp-a.txt"):
             assert any(part in line for line in lines), part
+
+
+async def test_the_certificate_action_has_one_name(running_sim, connection):
+    """Trial s12 item 19: heading "c: regenerate", footer "c New certificate",
+    plan "Regenerate the host certificate"."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_security(pilot)
+        text = screen_text(app)
+        assert "Certificates (H: host; c: New certificate; k: Key + CSR; i: Install signed)" in text
+        assert "c New certificate" in text  # the footer
+        await pilot.press("c")
+        await until(
+            pilot,
+            lambda: "New certificate for xcp-a" in flat(screen_text(app)),
+            what="the form or plan titled so",
+        )
+        await pilot.press("escape")
+
+
+async def test_status_shows_the_fingerprint_security_shows_on_a_release_without_records(
+    console,  # noqa: F811
+):
+    """Trial s12 item 10: on 6.5 over HTTP, F1 said "TLS SHA-256 unknown /
+    Source -" while F6 showed each host's fingerprint: F1 now asks the host
+    as F6 does."""
+    from xstui.areas import watched_types
+    from xstui.services.security.certificates import SERVED_SOURCE, read_served
+    from xstui.sim.runner import start_simulator
+    from xstui.xapi.connection import Connection
+    from xstui.xapi.targets import parse_target
+
+    running = start_simulator("demo", release="xenserver-6.5", members=False, task_delay=0.01)
+    conn = Connection(parse_target(running.url), "root", running.password, watch=watched_types())
+    conn.login()
+    app = XstuiApp(conn)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await until(
+                pilot, lambda: getattr(app.screen, "status", None) and app.screen, what="Status"
+            )
+            await until(pilot, lambda: screen.fingerprint, what="the fingerprint read")
+            assert conn.target.scheme == "http"
+            served = read_served(conn)[conn.this_host].fingerprint
+            assert (screen.fingerprint, screen.fingerprint_source) == (served, SERVED_SOURCE)
+            assert screen.status.tls_fingerprint == served
+    finally:
+        conn.close()
+        running.close()

@@ -61,3 +61,29 @@ async def test_the_pool_list_keeps_its_cursor_while_the_pool_changes(
         xapi.xenapi.host.set_name_label(c, "aaa-c")
         await until(pilot, lambda: hosts.rows[1][0] == c, what="xcp-c renamed, before xcp-b")
         assert hosts.cursor == 2 and hosts.cursor_key == b
+
+
+async def test_health_counts_what_it_lists_and_an_old_ha_alert_is_historic(
+    console,  # noqa: F811
+    running_sim,
+    connection,
+):
+    """Trial s12 items 6 and 17: "Health (7)" over a list of 10, one of the
+    7 the HA_POOL_OVERCOMMITTED alert of a pool whose HA is off (F3: "the
+    pool could tolerate 1 host failure(s) now"). (n) is the rows listed; the
+    alert is listed as information, saying it no longer holds."""
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(app.screen, "status", None) is not None, what="Status")
+        screen = app.screen
+        await pilot.press("a")
+        await until(pilot, lambda: screen.tab == "health", what="the Health tab")
+        tabs = screen.query_one("TabbedContent")
+        await until(
+            pilot,
+            lambda: tabs.get_tab("health").label_text == f"Health ({len(screen.status.health)})",
+            what="the count of the rows listed",
+        )
+        assert any(f.severity == "info" for f in screen.status.health)
+        (ha,) = [f for f in screen.status.health if f.text.startswith("HA_POOL_OVERCOMMITTED")]
+        assert ha.severity == "info" and ha.text.endswith("(not so now: HA is off)")

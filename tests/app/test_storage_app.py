@@ -235,6 +235,13 @@ async def test_an_iso_library_offers_neither_default_nor_destroy(running_sim, co
         listing.cursor = names.index("NFS VM store *")
         await pilot.pause()
         assert screen.check_action("destroy", ()) is True
+        # trial s12 item 20: D was lit on the SR that is the default already
+        assert screen.check_action("default", ()) is None
+        app.clear_notifications()
+        await pilot.press("D")
+        await until(pilot, lambda: said(), what="why in words")
+        assert said() == ["Default SR: NFS VM store is the default SR already."]
+        assert app.screen is screen
 
 
 async def test_attach_is_dimmed_on_an_sr_attached_everywhere_and_says_why(running_sim, connection):

@@ -10,6 +10,7 @@ from tests.app.test_network_app import action_over, confirm_plan, fill_form
 from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.sim.messages._updates import write_update_file
+from xstui.widgets.form import FormModal
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
 
@@ -176,3 +177,42 @@ async def test_the_update_file_is_checked_in_the_form(
                 what=words,
             )
             assert app.screen is form  # no plan
+
+
+async def test_the_first_palette_action_waits_for_the_api_read(
+    running_sim, connection, monkeypatch
+):
+    """Trial s12 item 3: from F1, the palette's "Rolling update" showed
+    Patching and "Still reading what this pool's API offers.", and no
+    dialog; the action now waits for the read, then asks."""
+    import threading
+
+    from xstui.screens import updates
+
+    release = threading.Event()
+
+    def slow_detect(conn):
+        release.wait(30)
+        return detect(conn)
+
+    detect = updates.detect
+    monkeypatch.setattr(updates, "detect", slow_detect)
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.cache.table("host"))
+        await app._press("updates", "rolling")
+        await until(pilot, lambda: isinstance(app.screen, UpdatesScreen), what="Patching")
+        await until(
+            pilot,
+            lambda: any("Reading what" in n.message for n in app._notifications),
+            what="the wait said",
+        )
+        release.set()
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, FormModal) and "Esc" in screen_text(app),
+            what="its form",
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, UpdatesScreen), what="the form gone")
+        assert not any(updates.STILL_READING in n.message for n in app._notifications)

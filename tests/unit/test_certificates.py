@@ -47,6 +47,7 @@ def test_regenerate_then_trust_the_new_certificate(tls_pool):
     conn.on_state = lambda state, detail: states.append((state, detail))
     action = sec.RegenerateCertificate(conn.cache, host, conn.target)
     assert action.plan().xe[0].startswith("xe host-reset-server-certificate")
+    assert action.plan().title == f"{sec.NEW_CERTIFICATE} for xcp-a"  # trial s12 item 19
     action.execute(RunContext(conn))
     assert action.new_fingerprint and action.new_fingerprint != action.old_fingerprint
     assert server_fingerprint(conn.target.host, conn.target.port) == action.new_fingerprint

@@ -1,5 +1,5 @@
 """The fleet overview's model: light connections to a real simulated fleet,
-one row per pool, worst first, the next pool with a problem."""
+one row per pool, worst first, the next pool with a finding."""
 
 from tests.conftest import FLEET_PASSWORD as PASSWORD
 from tests.waiting import wait_for
@@ -198,7 +198,7 @@ def test_a_pools_state_is_said_once_in_its_detail():
 def test_f11_with_no_other_finding_counts_the_pools_that_do_not_answer():
     """A trial: F11 said "No other pool has a problem" while the overview's
     title said "3 with a problem" (pools that do not answer)."""
-    from xstui.services.fleet.overview import no_next_problem, waiting_row
+    from xstui.services.fleet.overview import no_next_problem, summary, waiting_row
     from xstui.services.fleet.targets import FleetTarget
 
     rows = [
@@ -207,9 +207,14 @@ def test_f11_with_no_other_finding_counts_the_pools_that_do_not_answer():
             [("a", "unreachable"), ("b", "no-password"), ("c", "connecting")], 1
         )
     ]
-    assert sum(r.problem for r in rows) == 2  # as the overview's title counts them
+    # trial s12 item 5: the title said "2 with a problem", n "No pool has a problem", F11
+    # "2 do not answer" of pools the table said no-password: one count, said once
+    assert summary(rows) == ("none with a finding, 2 not asked, 1 still connecting")
     assert no_next_problem(rows) == (
-        "No other pool has a finding; 2 do not answer (F12 lists them, Enter tries one); "
-        "1 still connecting."
+        f"No other pool has a finding ({summary(rows)}); not asked: no answer, no password or "
+        "refused (F12 says which, r asks again)."
     )
-    assert no_next_problem(rows[2:]) == "No other pool has a finding; 1 still connecting."
+    assert (
+        no_next_problem(rows[2:])
+        == "No other pool has a finding (none with a finding, 1 still connecting)."
+    )

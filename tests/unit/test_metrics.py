@@ -202,3 +202,23 @@ def test_a_vms_and_a_hosts_history_over_three_spans(pool):
         spans[1][1].memory_total == pytest.approx(256 * 1024**3, rel=1e-4)
         and len(spans[2][1].history["cpu"]) >= 167
     )
+
+
+def test_steady_traffic_graphs_show_how_it_moves_and_say_their_scale():
+    """Trial s12 item 21: F1 Load, Enter: Network and Disk were solid blocks
+    over 10 min, 2 h and a week (steady traffic scaled from nothing)."""
+    from xstui.screens.sampling import graphs_text
+
+    from xstui.services.metrics.model import Figures
+    from xstui.widgets.sparkline import CONSOLE
+
+    mib = 1 << 20
+    steady = [40 * mib + (i % 7) * mib for i in range(120)]
+    figures = Figures(0.3, 8 << 30, 16 << 30, steady[-1], steady[-1], lambda: {"net": steady})
+    text = graphs_text([("10 min", figures)], CONSOLE)
+    (line,) = [x for x in text.splitlines() if "MiB/s" in x and "10 min" in x]
+    marks = line.split()[2]
+    assert len(set(marks)) > 2, line  # not one glyph all along
+    assert line.endswith("40-46 MiB/s")
+    assert "Network, now 40 MiB/s (each line its own lowest-highest)" in text
+    assert "Memory used, now 8.0 GiB (0-16 GiB)" in text

@@ -31,8 +31,13 @@ def test_controls_and_bidi_characters_are_shown_as_question_marks(name):
     assert cell_len(shown) == len(shown) == 12  # each is one cell: the columns stay aligned
 
 
-def test_a_long_name_is_cut_to_its_column():
-    assert cell_text("x" * 10_000, 16) == "x" * 16
+def test_a_long_name_is_cut_to_its_column_and_says_so():
+    """Trial s12 item 4: F2's Network column showed "Pool-wide network as",
+    a cut name that read as a whole one."""
+    assert cell_text("x" * 10_000, 16) == "x" * 15 + "~"
+    assert cell_text("Pool-wide network associated with eth0", 20) == "Pool-wide network a~"
+    assert cell_text("x" * 16, 16) == "x" * 16  # it fits: not cut
+    assert cell_len(cell_text("名前" * 10, 7)) == 7  # wide characters too
 
 
 async def test_the_last_row_is_in_view_when_a_wide_table_has_a_horizontal_scroll_bar():

@@ -18,6 +18,19 @@ class HealthFlag:
     text: str
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the state an old alert reported holds now (None: not known),
+    in words ("still so now: ...", "not so now: ..."): Health lists an alert
+    that no longer holds as information (historic), not as a problem."""
+
+    holds: bool | None
+    words: str
+
+    def __str__(self) -> str:
+        return self.words
+
+
 # XAPI message priority (1 data loss imminent .. 5 informational) -> severity,
 # the one mapping for Health's alerts and the Logs area's list
 PRIORITY_SEVERITY = {1: "critical", 2: "critical", 3: "warning", 4: "info", 5: "info"}

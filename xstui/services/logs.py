@@ -19,6 +19,7 @@ from ..xapi.cache import Cache
 from .actions import Action, InvalidInput, Plan, RunContext
 from .health import alert_severity
 from .host.local import LOG_DIR, LocalError, LocalSystem
+from .values import moment
 
 LOGS = ("xensource.log", "SMlog", "xha.log", "audit.log", "daemon.log", "messages")
 ERROR_RE = re.compile(r"\b(error|errors|fail(ed|ure)?|exception|fatal|critical)\b", re.I)
@@ -209,7 +210,7 @@ def alerts(cache: Cache) -> list[Alert]:
         rows = [
             Alert(
                 m.ref,
-                m.timestamp.strftime("%m-%d %H:%M") if m.timestamp else "",
+                moment(m.timestamp),
                 alert_severity(m.priority),
                 m.name,
                 f"{m.cls} {by_uuid.get(m.obj_uuid, m.obj_uuid[:8])}",

@@ -37,6 +37,18 @@ def duration(seconds: float) -> str:
     return f"{minutes}m"
 
 
+# what a table's memory column shows, in the same words in every area
+MEM_MAX = "Mem max"  # a VM's memory_static_max: the most it may be given
+MEM_USED = "Mem used"  # what is in use now (the guest's or the host's metrics)
+
+
+def moment(when) -> str:
+    """A date and time (a datetime) in the one style of the console: local
+    time, with the year, to the minute: "2026-12-05 08:27" ('' for none).
+    Alerts (F3, F10, Health), snapshots and schedules say their times so."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when is not None else ""
+
+
 def percent(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole else 0.0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
@@ -18,9 +18,17 @@ from textual.strip import Strip
 
 from ..services.values import CONTROL
 
+CUT = "~"  # ends a cell cut to its column (as Midnight Commander cuts names; in every font)
+
 
 def cell_text(value: str, width: int) -> str:
-    return set_cell_size(CONTROL.sub("?", value), width)
+    """The cell at its column's width: padded, or cut with CUT as its last
+    character, so that a cut name never reads as a whole one (the row's
+    detail line says it in full)."""
+    value = CONTROL.sub("?", value)
+    if cell_len(value) > width > 1:
+        return set_cell_size(value, width - 1) + CUT
+    return set_cell_size(value, width)
 
 
 class RowList(ScrollView, can_focus=True):

@@ -17,11 +17,18 @@ def glyphs_for(linux_console: bool, ascii_only: bool) -> str:
 
 
 def sparkline(
-    values: list[float], width: int, *, top: float | None = None, glyphs: str = UNICODE
+    values: list[float],
+    width: int,
+    *,
+    top: float | None = None,
+    bottom: float | None = None,
+    glyphs: str = UNICODE,
 ) -> str:
     """``values`` (oldest first) in ``width`` cells, the newest at the right:
     averaged into buckets when there are more values than cells, padded with
-    spaces on the left when fewer. Scaled to ``top`` (default: the largest)."""
+    spaces on the left when fewer. Scaled from nothing to ``top`` (default:
+    the largest); with ``bottom``, from ``bottom`` (the lowest mark) to
+    ``top`` (a full cell): a steady figure then shows how it moves."""
     if width <= 0:
         return ""
     values = list(values)
@@ -39,6 +46,10 @@ def sparkline(
     for v in values:
         if math.isnan(v):
             out.append(GAP)
+        elif bottom is not None:  # the lowest mark at bottom, a full cell at top
+            span = scale - bottom
+            step = 0 if span <= 0 else round((v - bottom) / span * (levels - 1))
+            out.append(glyphs[1 + max(0, min(levels - 1, step))])
         elif scale <= 0 or v <= 0:
             out.append(glyphs[0])
         else:

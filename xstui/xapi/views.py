@@ -31,6 +31,11 @@ def ha_enabled(cache: Cache) -> bool:
     return bool(p and p.ha_enabled)
 
 
+def ha_word(enabled: bool) -> str:
+    """HA's state in the one word every area says it in: "on" or "off"."""
+    return "on" if enabled else "off"
+
+
 def ha_overcommitted(pool) -> bool:
     """XAPI's definition (xapi_ha_vm_failover.ml): overcommitted when the plan
     covers fewer host failures than the pool must tolerate. Computed from the

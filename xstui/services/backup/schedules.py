@@ -21,6 +21,7 @@ from ...xapi.cache import Cache
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext, no_xe
 from ..fields import Field, problem_of
+from ..values import moment
 from .cli import MAX_KEPT
 
 TYPES = {
@@ -93,7 +94,7 @@ def schedule_rows(cache: Cache) -> list[ScheduleRow]:
                     when_words(s.frequency, s.schedule),
                     s.retained_snapshots,
                     tuple(sorted(cache.label("vm", vm) for vm in s.VMs)),
-                    "never" if never else ran.strftime("%Y-%m-%d %H:%M"),
+                    "never" if never else moment(ran),
                     "" if never else runs.get(s.uuid, (None, ""))[1],
                     s.enabled,
                 )

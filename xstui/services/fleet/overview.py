@@ -84,8 +84,14 @@ class PoolRow:
         return 5 if self.state == "connecting" else 4
 
     @property
-    def problem(self) -> bool:
-        return self.rank <= 2  # no answer, critical or warning
+    def finding(self) -> bool:
+        """A critical or warning finding (what n and F11 open)."""
+        return self.rank in (1, 2)
+
+    @property
+    def not_asked(self) -> bool:
+        """Not asked: no answer, no password, refused (its state says which)."""
+        return self.rank == 0
 
     @property
     def ha_text(self) -> str:
@@ -156,13 +162,13 @@ def pool_row(
     if record is not None:
         tolerate = record.ha_host_failures_to_tolerate
         if not record.ha_enabled:
-            ha = "off"
+            ha = views.ha_word(False)
         elif any(f.area == "ha" and "Heartbeat" in f.text for f in flags):
             ha = "broken"
         elif views.ha_overcommitted(record):
             ha = "overcommitted"
         else:
-            ha = "on"
+            ha = views.ha_word(True)
     return PoolRow(
         pool.name,
         pool.url,
@@ -193,21 +199,32 @@ def next_problem(rows: list[PoolRow], after: str | None) -> PoolRow | None:
     names = [r.name for r in rows]
     start = names.index(after) + 1 if after in names else 0
     for row in rows[start:] + rows[:start]:
-        if row.rank in (1, 2) and row.name != after:
+        if row.finding and row.name != after:
             return row
     return None
 
 
-def no_next_problem(rows: list[PoolRow]) -> str:
-    """What F11 says when no other pool has a finding, in the overview's
-    terms (where a pool that does not answer counts as a problem)."""
-    said = "No other pool has a finding"
-    silent = sum(r.rank == 0 for r in rows)
+def summary(rows: list[PoolRow]) -> str:
+    """The fleet counted once, in the words of the overview's title, of n
+    and of F11: pools with a finding (critical or warning), pools that could
+    not be asked (no answer, no password, refused: the states the table
+    shows, one word each, as xstui check --fleet), pools still connecting."""
+    found = sum(r.finding for r in rows)
+    said = f"{found} with a finding" if found else "none with a finding"
+    silent = sum(r.not_asked for r in rows)
     if silent:
-        verb = "does" if silent == 1 else "do"
-        said += f"; {silent} {verb} not answer (F12 lists them, Enter tries one)"
+        said += f", {silent} not asked"
     waiting = sum(r.state == "connecting" for r in rows)
-    return said + (f"; {waiting} still connecting." if waiting else ".")
+    return said + (f", {waiting} still connecting" if waiting else "")
+
+
+def no_next_problem(rows: list[PoolRow]) -> str:
+    """What n and F11 say when no other pool has a finding: the fleet in
+    the overview's words, and how to try a pool that could not be asked."""
+    said = f"No other pool has a finding ({summary(rows)})"
+    if any(r.not_asked for r in rows):
+        said += "; not asked: no answer, no password or refused (F12 says which, r asks again)"
+    return said + "."
 
 
 SHORT = {"critical": "CRIT", "warning": "warn", "info": "info"}

@@ -11,8 +11,8 @@ from ...xapi import views
 from ...xapi.cache import Cache
 from ...xapi.connection import Connection
 from ...xapi.records import NULL_REF
-from ..health import HealthFlag, recent_alerts
-from ..values import duration, size
+from ..health import HealthFlag, Verdict, recent_alerts
+from ..values import moment, size
 
 PRIORITY_WORDS = {"restart": "restart", "best-effort": "best-effort", "": "unprotected"}
 
@@ -51,26 +51,28 @@ class ProtectedVm:
     memory: str
 
 
-def plan_now(cache: Cache) -> str:
-    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows."""
+def plan_now(cache: Cache) -> Verdict:
+    """Whether HA_POOL_OVERCOMMITTED still holds, from the figures F3 shows
+    (HA off: nothing is overcommitted)."""
     pool = views.pool(cache)
     if pool is None or not pool.ha_enabled:
-        return "HA is off now"
+        return Verdict(False, f"not so now: HA is {views.ha_word(False)}")
     if views.ha_overcommitted(pool):
-        return f"still so now: see {see('ha')}"
-    return (
+        return Verdict(True, f"still so now: see {see('ha')}")
+    return Verdict(
+        False,
         f"not so now: HA's plan covers {pool.ha_plan_exists_for} host failure(s), "
-        f"{pool.ha_host_failures_to_tolerate} to tolerate"
+        f"{pool.ha_host_failures_to_tolerate} to tolerate",
     )
 
 
 def last_alert(cache: Cache, now: float) -> str:
     """The newest HA alert of the week (what Health and Logs list), as F3
-    says it: its name, how long ago, and whether it holds now."""
+    says it: its name, when (as Logs and Health say it), and whether it holds now."""
     msg = next((m for m in recent_alerts(cache, now) if m.name.startswith("HA_")), None)
     if msg is None:
         return ""
-    said = f"{msg.name} {duration(now - msg.timestamp.timestamp())} ago"
+    said = f"{msg.name}, {moment(msg.timestamp)}"
     return f"{said} ({plan_now(cache)})" if msg.name == "HA_POOL_OVERCOMMITTED" else said
 
 

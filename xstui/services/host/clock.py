@@ -17,7 +17,7 @@ from ...xapi.records import to_datetime
 from .. import validate as v
 from ..actions import Action, InvalidInput, Plan, RunContext
 from ..fields import Field, host_list
-from ..health import HealthFlag
+from ..health import HealthFlag, Verdict
 from .hosts import SCOPES, default_scope, scope_hosts
 
 NTP_MODES = ("Custom", "DHCP", "Factory", "Disabled")
@@ -93,7 +93,7 @@ def alerted_skews(cache: Cache, now: float) -> list[str]:
         )
 
 
-def skew_now(cache: Cache, msg) -> str:
+def skew_now(cache: Cache, msg) -> Verdict:
     """Whether an old HOST_CLOCK_SKEW_DETECTED alert still holds, from the
     host's last measure if it was taken after the alert; said so when there
     is none (never a "not so now" that nothing measured)."""
@@ -101,14 +101,14 @@ def skew_now(cache: Cache, msg) -> str:
     measured = last_skew(cache, host) if host else None
     where = see("host", "t", tab="Time")
     if measured is None:
-        return f"not measured yet: see {where}"
+        return Verdict(None, f"not measured yet: see {where}")
     skew, at = measured
     if msg.timestamp is not None and at < msg.timestamp.timestamp():
-        return f"not measured since: see {where}"
+        return Verdict(None, f"not measured since: see {where}")
     said = f"difference from this machine {skew_words(skew)}"
     if abs(skew) < MEASURABLE:
-        return f"not so now: {said}"
-    return f"still so now: {said}, see {where}"
+        return Verdict(False, f"not so now: {said}")
+    return Verdict(True, f"still so now: {said}, see {where}")
 
 
 def _optional(conn: Connection, method: str, *args):

@@ -128,5 +128,6 @@ def check_pool(cache: Cache) -> list[Finding]:
 
 
 def health(cache: Cache, now: float) -> list[HealthFlag]:
-    """The Networking area's contribution to Status's Health tab."""
-    return [HealthFlag(f.severity, "network", f.text) for f in check_pool(cache)]
+    """The Networking area's contribution to Status's Health tab, each
+    finding under the name the pool check (F2) gives it ("mtu")."""
+    return [HealthFlag(f.severity, f.rule, f.text) for f in check_pool(cache)]

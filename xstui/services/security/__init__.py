@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = exports(
             "CsrRequest",
             "InstallCertificate",
             "MakeCsr",
+            "NEW_CERTIFICATE",
             "RegenerateCertificate",
             "Served",
             "check_certificate",

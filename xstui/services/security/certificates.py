@@ -130,6 +130,23 @@ def read_served(conn) -> dict[str, Served] | None:
     return out
 
 
+SERVED_SOURCE = f"the host ({SERVED_CALL})"
+
+
+def served_fingerprint(conn, host: str) -> tuple[str, str]:
+    """(fingerprint, where from) of the certificate ``host`` serves, as
+    Security (F6) shows it where there is no record (a release before 8.2):
+    what Status shows when no TLS handshake tells it (plain HTTP); ("", "")
+    when the host has a record, the release cannot say or the host does not."""
+    from ...xapi.connection import ConnectionLost, XapiFailure
+
+    try:
+        served = read_served(conn) or {}
+    except (XapiFailure, ConnectionLost):
+        return "", ""
+    return (served[host].fingerprint, SERVED_SOURCE) if host in served else ("", "")
+
+
 def trusted_cas(cache: Cache, now: float | None = None) -> list[CertRow]:
     """The CA certificates the pool trusts (``Certificate`` records of type ca)."""
     now = clock.now() if now is None else now
@@ -173,6 +190,9 @@ def regenerate_mode(has_method, local: bool) -> str:
     if has_method("host.install_server_certificate"):
         return INSTALL
     return DOM0 if local else ""
+
+
+NEW_CERTIFICATE = "New certificate"  # the action's one name: its key, its form, its plan
 
 
 class RegenerateCertificate(Action):
@@ -282,7 +302,7 @@ class RegenerateCertificate(Action):
                 "The toolstack restarts: XenCenter and this console reconnect; VMs keep running."
             )
         return Plan(
-            "Regenerate the host certificate",
+            f"{NEW_CERTIFICATE} for {self.name}",
             f"Replace the TLS certificate of {self.name} with a new self-signed one.",
             xe,
             steps=steps,

@@ -14,6 +14,7 @@ from .. import claims
 from ..ha.model import plan_now
 from ..health import HealthFlag, alert_severity, recent_alerts
 from ..host.clock import skew_now
+from ..values import moment
 from .model import storage
 
 CERT_WARN_DAYS = 30
@@ -139,8 +140,9 @@ def srs(cache: Cache, now: float) -> list[HealthFlag]:
 
 
 # alerts about a state that can be read now: listed as Logs lists them, with
-# whether the state still holds (verdict(cache, message) -> words; the area's
-# own rule flags the state itself)
+# whether the state still holds (verdict(cache, message) -> Verdict; the area's
+# own rule flags the state itself): one that no longer holds is historic, listed
+# as information, not counted as a problem
 STATE_ALERTS = {
     "HA_POOL_OVERCOMMITTED": lambda cache, msg: plan_now(cache),
     "HOST_CLOCK_SKEW_DETECTED": skew_now,
@@ -149,15 +151,19 @@ STATE_ALERTS = {
 
 def alerts(cache: Cache, now: float) -> list[HealthFlag]:
     """Critical and warning messages from the last week, newest first, with
-    the severity Logs (F10) gives them."""
+    the severity Logs (F10) gives them; information once the state it
+    reported no longer holds (said after it)."""
     flags = []
     for msg in recent_alerts(cache, now):
         sev = alert_severity(msg.priority)
         if sev == "info":
             continue
-        text = f"{msg.name}: {msg.body}".strip()
+        text = f"{msg.name}, {moment(msg.timestamp)}: {msg.body}".strip()
         if msg.name in STATE_ALERTS:
-            text += f" ({STATE_ALERTS[msg.name](cache, msg)})"
+            verdict = STATE_ALERTS[msg.name](cache, msg)
+            text += f" ({verdict.words})"
+            if verdict.holds is False:
+                sev = "info"
         flags.append(HealthFlag(sev, "alerts", text))
     return flags
 

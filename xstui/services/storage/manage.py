@@ -255,12 +255,16 @@ class SetDefaultSr(_OneSr):
     @staticmethod
     def refusal_on(cache: Cache, sr: str) -> str:
         name = _iso_library(cache, sr)
-        if not name:
-            return ""
-        return (
-            f"{name} is an ISO library: the default SR holds VM disks, suspend images "
-            "and crash dumps"
-        )
+        if name:
+            return (
+                f"{name} is an ISO library: the default SR holds VM disks, suspend images "
+                "and crash dumps"
+            )
+        with cache.lock:
+            pool = views.pool(cache)
+            if pool is not None and all(getattr(pool, field) == sr for field in ROLES):
+                return f"{cache.label('sr', sr)} is the default SR already"
+        return ""
 
     def __init__(self, cache: Cache, sr: str):
         super().__init__(cache, sr)
@@ -270,8 +274,6 @@ class SetDefaultSr(_OneSr):
             pool = views.pool(cache)
             self.pool, self.pool_uuid = pool.ref, pool.uuid
             self.before = {field: getattr(pool, field) for field in ROLES}
-        if all(ref == sr for ref in self.before.values()):
-            raise InvalidInput([f"{self.row.name} is the default SR already"])
 
     def plan(self) -> Plan:
         return Plan(

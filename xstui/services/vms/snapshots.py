@@ -24,7 +24,7 @@ from ..backup.vms import CHAIN_WARNING, export_checked
 from ..disks import disk_sr, disk_srs, used, vm_disks
 from ..fields import Field, problem_of
 from ..leftovers import destroy_snapshot, snapshot_disks
-from ..values import size
+from ..values import moment, size
 
 # what a snapshot is, by its power state: a checkpoint keeps the memory too
 KINDS = {"Halted": "snapshot", "Suspended": "checkpoint"}
@@ -42,8 +42,7 @@ class SnapshotRow:
 
 
 def taken(rec) -> str:
-    when = rec.snapshot_time
-    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when is not None else ""
+    return moment(rec.snapshot_time)
 
 
 def snapshot_rows(cache: Cache, vm: str) -> list[SnapshotRow]:
