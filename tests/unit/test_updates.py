@@ -296,8 +296,12 @@ def test_patches_generation_upload_and_apply(pool_of, tmp_path):
 
 def test_invalid_file_is_refused_in_words(pool_of, tmp_path):
     _, conn = pool_of()
+    # an ISO (so the form takes it: services.updates.actions.update_file)
+    # holding no update.xml: XAPI refuses it
     junk = tmp_path / "junk.iso"
-    junk.write_bytes(b"not an update" * 1000)
+    data = bytearray(b"not an update" * 4000)
+    data[upd.ISO_AT : upd.ISO_AT + 5] = upd.ISO_MAGIC
+    junk.write_bytes(bytes(data))
     from xstui.services.actions import ActionFailed
 
     disks = len(conn.cache.table("vdi"))
