@@ -102,6 +102,9 @@ def _this_host(turn):
     return turn.cache.get("host", turn.conn.this_host)
 
 
+FIRST_FRAME_OUT = 0.05  # seconds the first frame is given to reach the terminal
+
+
 class StatusScreen(AreaScreen):
     AREA = "status"
     BINDINGS = [
@@ -291,10 +294,11 @@ class StatusScreen(AreaScreen):
         self._draw_tab(self.query_one(TabbedContent).active or "host")
         if not self.probe_started:
             self.probe_started = True
-            # the probes' calls once this is painted (the first frame waits
-            # for no call but the pool's first part; their answers complete
-            # it); the rest of the pool once their flags are known
-            self.call_after_refresh(self.call_after_refresh, self.probe_health)
+            # the probes' calls once this is painted and written (the first
+            # frame waits for no call but the pool's first part; Textual's
+            # writer thread sends it a moment after the refresh); their
+            # answers complete it; the rest of the pool once their flags are known
+            self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self.probe_health)
 
     def _draw_tab(self, tab: str) -> None:
         """Only the visible tab is drawn, the others when they are shown; and
