@@ -77,6 +77,17 @@ def between(log: list[tuple[float, str]], start: float, end: float) -> dict[str,
     return out
 
 
+def first_idle_call(log: list[tuple[float, str]], since: float) -> float:
+    """When the console went idle: the first call from ``since`` after which
+    none follows for QUIET seconds (the event wait once the pool is read: on
+    a big pool the rest of it is still being read when the screen is quiet)."""
+    times = [t for t, _ in log if t >= since]
+    for t, later in zip(times, [*times[1:], float("inf")], strict=True):
+        if later - t > QUIET:
+            return t
+    return since
+
+
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident set (VmHWM), read from outside."""
     try:
@@ -162,17 +173,7 @@ def console(url: str, control: str, idle: float) -> dict:
         log = call_log(control)
     finally:
         run.close()
-    # the idle minute: from the first call after which none follows for QUIET
-    # seconds (the event wait once the pool is read: on a big pool, the rest
-    # of it is still being read when the screen is already quiet)
-    idle_from = next(
-        (
-            t
-            for (t, _), (later, _) in zip(log, [*log[1:], (float("inf"), "")], strict=True)
-            if t >= quiet and later - t > QUIET
-        ),
-        quiet,
-    )
+    idle_from = first_idle_call(log, quiet)
     return {
         "first_status_s": round(shown["first"] - started, 3),
         "complete_status_s": round(shown["complete"] - started, 3),
