@@ -9,6 +9,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker
@@ -131,6 +132,10 @@ class AreaScreen(Screen):
         super().__init_subclass__(**kwargs)
 
     acts: dict[str, Act] = {}
+    # Focus moves with every tab key (to the tab's content). The widgets that
+    # gain and lose it repaint themselves; Textual's default also repaints the
+    # whole screen, a full frame per key for nothing.
+    focused: Reactive = Reactive(None, repaint=False)
 
     @classmethod
     def binding_of(cls, act: Act) -> Binding:

@@ -82,7 +82,7 @@ def first_idle_call(log: list[tuple[float, str]], since: float) -> float:
     none follows for QUIET seconds (the event wait once the pool is read: on
     a big pool the rest of it is still being read when the screen is quiet)."""
     times = [t for t, _ in log if t >= since]
-    for t, later in zip(times, [*times[1:], float("inf")], strict=True):
+    for t, later in zip(times, [*times[1:], float("inf")], strict=False):
         if later - t > QUIET:
             return t
     return since

@@ -181,9 +181,10 @@ class MinimalOutput(ScreenWriter):
                 continue
             pos = m.end()
             kind = m.lastgroup
-            if kind == "text":
+            if kind == "text":  # most of a frame: text and SGR, which never break the layer
                 self._text(m.group(kind))
-            elif kind == "csi":
+                continue
+            if kind == "csi":
                 self._csi(m.group(kind))
             elif kind == "ctl":
                 self._ctl(m.group(kind))
@@ -191,7 +192,7 @@ class MinimalOutput(ScreenWriter):
                 self._esc(m.group(kind))
             else:
                 self._emit(m.group(kind))  # OSC, DCS, APC...: nothing on the screen
-            if not self.enabled:  # a mode the layer cannot follow: a pipe from here
+            if self.broken:  # a mode the layer cannot follow: a pipe from here
                 self._tail = ""
                 return self._take() + data[pos:]
         return self._take()
