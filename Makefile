@@ -20,7 +20,13 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@ $(VENV)/.demo
 
+# The console's modules compiled, as the bundle and the RPM ship them: an
+# editable checkout is otherwise compiled again at every start wherever
+# nothing may write bytecode (PYTHONDONTWRITEBYTECODE)
+COMPILE := $(BIN)/python -m compileall -q xstui screens >/dev/null
+
 demo: $(VENV)/.demo
+	$(COMPILE)
 	$(BIN)/xstui demo
 
 test: $(VENV)/.test

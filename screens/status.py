@@ -102,7 +102,38 @@ def _this_host(turn):
     return turn.cache.get("host", turn.conn.this_host)
 
 
-FIRST_FRAME_OUT = 0.05  # seconds the first frame is given to reach the terminal
+FIRST_FRAME_OUT = 1.0  # seconds the probes wait at most for the first frame to reach the tty
+
+
+class HostCard(Static):
+    """The Host tab's first card. Once the screen has the pool
+    (``with_pool``), the first frame that paints it and goes to the
+    terminal calls ``painted`` after it. A pass that paints it renders its
+    lines and hands the frame to the driver in the same call (the next call
+    on this card's queue sees the driver's count grown); a pass whose frame
+    Textual drops (a batch of updates in progress) leaves it waiting."""
+
+    def __init__(self, painted, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._painted = painted
+        self._waiting = False
+        self.with_pool = False
+
+    def _queued(self) -> int | None:
+        return getattr(self.app._driver, "queued", None)  # xstui.terminal.driver
+
+    def render_lines(self, crop):
+        lines = super().render_lines(crop)
+        if self.with_pool and self._painted is not None and not self._waiting:
+            self._waiting = True
+            self.call_later(self._sent, self._queued())
+        return lines
+
+    def _sent(self, before: int | None) -> None:
+        self._waiting = False
+        if self._painted is not None and (before is None or self._queued() != before):
+            painted, self._painted = self._painted, None
+            painted()
 
 
 class StatusScreen(AreaScreen):
@@ -195,7 +226,7 @@ class StatusScreen(AreaScreen):
             with TabPane("Host", id="host"):
                 with VerticalScroll():
                     with Grid(id="host-grid"):
-                        yield Static(id="card-identity", classes="card")
+                        yield HostCard(self._first_frame, id="card-identity", classes="card")
                         yield Static(id="card-management", classes="card")
                         yield Static(id="card-capacity", classes="card")
                         yield Static(id="card-security", classes="card")
@@ -245,6 +276,10 @@ class StatusScreen(AreaScreen):
         super().on_screen_resume()
         self.sampling.shown()
 
+    def _first_frame(self) -> None:
+        """The first frame with the pool, painted: the probes, after it is on the tty."""
+        self.probe_health(True)
+
     @work(
         thread=True,
         exclusive=True,
@@ -252,10 +287,13 @@ class StatusScreen(AreaScreen):
         group="probes",
         description="health probes",
     )
-    def probe_health(self) -> None:
+    def probe_health(self, first: bool = False) -> None:
         conn = self.conn
         if conn is None:
             return
+        written = getattr(self.app._driver, "wait_written", None)  # xstui.terminal.driver
+        if first and written is not None:
+            written(FIRST_FRAME_OUT)
         flags = None
         try:
             if conn.state == "connected":
@@ -294,11 +332,10 @@ class StatusScreen(AreaScreen):
         self._draw_tab(self.query_one(TabbedContent).active or "host")
         if not self.probe_started:
             self.probe_started = True
-            # the probes' calls once this is painted and written (the first
-            # frame waits for no call but the pool's first part; Textual's
-            # writer thread sends it a moment after the refresh); their
+            # the probes' calls once this is painted and on the tty (the first
+            # frame waits for no call but the pool's first part); their
             # answers complete it; the rest of the pool once their flags are known
-            self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self.probe_health)
+            self.query_one(HostCard).with_pool = True
 
     def _draw_tab(self, tab: str) -> None:
         """Only the visible tab is drawn, the others when they are shown; and

@@ -21,7 +21,7 @@ import fcntl
 import json
 import os
 import pty
-import select
+import queue
 import signal
 import struct
 import subprocess
@@ -62,16 +62,39 @@ class Pty:
         self.stream = pyte.ByteStream(self.screen)
         self.connect_seen = False
         self.connect_gone = None  # where the first chunk without the connect screen began
+        # A thread reads the pty as the bytes come, each chunk with its time:
+        # when the terminal had it, however long pyte then takes to draw the last one
+        self.read_at = 0.0
+        self._chunks: queue.Queue[tuple[float, bytes]] = queue.Queue()
+        self._closed = False
+        # the reader takes the GIL within a millisecond of its bytes, not
+        # after Python's 5 ms switch interval while pyte draws the last chunk
+        sys.setswitchinterval(0.001)
+        threading.Thread(target=self._read_tty, daemon=True).start()
+
+    def _read_tty(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # the program ended (EIO), or the pty was closed
+                chunk = b""
+            self._chunks.put((time.monotonic(), chunk))
+            if not chunk:
+                return
 
     def pump(self, seconds: float) -> bool | None:
         """One chunk of output if it comes within ``seconds``: True when it
-        came (counted in ``data``, drawn on ``screen``), False when nothing
-        did, None once the program has closed its terminal."""
-        if not select.select([self.fd], [], [], seconds)[0]:
-            return False
+        came (counted in ``data``, drawn on ``screen``; ``read_at`` its
+        arrival), False when nothing did, None once the program has closed
+        its terminal."""
+        if self._closed:
+            return None
         try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:
+            self.read_at, chunk = self._chunks.get(timeout=seconds)
+        except queue.Empty:
+            return False
+        if not chunk:
+            self._closed = True
             return None
         self.data += chunk
         self.stream.feed(chunk)

@@ -43,6 +43,30 @@ def terminal_capabilities(term: str, fd: int | None = None, env=None) -> Capabil
     )
 
 
+class WrittenCount:
+    """The terminal's file as Textual's writer thread writes to it: counts
+    the characters it has handed to the tty (at each flush)."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+        self._pending = 0
+        self.written = 0
+        self.changed = threading.Condition()
+
+    def write(self, text: str):
+        self._pending += len(text)
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        self._file.flush()
+        with self.changed:
+            self.written = self._pending
+            self.changed.notify_all()
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+
 @functools.cache
 def minimal_output_driver(base: type) -> type:
     """``base`` (Textual's Linux driver) writing through the output layer."""
@@ -57,6 +81,29 @@ def minimal_output_driver(base: type) -> type:
             self._size_seen: tuple[int, int] | None = None
             self._pace = Pace(False)  # see start_application_mode
             self._release_timer: threading.Timer | None = None
+            if getattr(self, "_file", None) is not None:  # a tty's (not a headless driver)
+                self._file = WrittenCount(self._file)  # before the writer thread takes it
+            self._queued = 0  # characters given to the writer thread
+
+        @property
+        def queued(self) -> int:
+            """Characters handed to the writer thread so far."""
+            return self._queued
+
+        def wait_written(self, timeout: float) -> bool:
+            """Wait (in a thread, never the app's loop) until what the app has
+            drawn so far is on the tty. False after ``timeout``."""
+            with self._output_lock:
+                mark = self._queued
+            out = getattr(self, "_file", None)
+            if not isinstance(out, WrittenCount):
+                return True  # nothing counts what is written: nothing to wait for
+            with out.changed:
+                return out.changed.wait_for(lambda: out.written >= mark, timeout)
+
+        def _queue(self, data: str) -> None:
+            self._queued += len(data)
+            super().write(data)
 
         def start_application_mode(self) -> None:
             try:
@@ -104,7 +151,7 @@ def minimal_output_driver(base: type) -> type:
                     except Exception:
                         data = self._output_failed(output) + data
                 if data:
-                    super().write(data)
+                    self._queue(data)
 
         def flush(self) -> None:
             with self._output_lock:
@@ -115,7 +162,7 @@ def minimal_output_driver(base: type) -> type:
                     except Exception:
                         data = self._output_failed(output)
                     if data:
-                        super().write(data)
+                        self._queue(data)
                     if output.held:  # a slow link: written with the next update
                         self._release_later(self._pace.due())
                     else:
@@ -143,7 +190,7 @@ def minimal_output_driver(base: type) -> type:
                     data = self._output_failed(output)
                 self._pace.sent()
                 if data:
-                    super().write(data)
+                    self._queue(data)
             super().flush()
 
         def _output_failed(self, output: MinimalOutput) -> str:
