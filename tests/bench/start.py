@@ -37,6 +37,7 @@ from tests.bench.output import HELLO, Pty, environment
 
 QUIET = 2.0  # seconds without output that end a measure
 LOAD_TAIL = 15.0  # seconds the rest of a big pool may take to read once Status is quiet
+IDLE_GAP = 10.0  # seconds without a call that say the console waits (an event wait is 30 s)
 
 
 def sim(scenario: str) -> tuple[subprocess.Popen, str, str]:
@@ -80,11 +81,12 @@ def between(log: list[tuple[float, str]], start: float, end: float) -> dict[str,
 
 def first_idle_call(log: list[tuple[float, str]], since: float) -> float:
     """When the console went idle: the first call from ``since`` after which
-    none follows for QUIET seconds (the event wait once the pool is read: on
-    a big pool the rest of it is still being read when the screen is quiet)."""
+    none follows for IDLE_GAP seconds (the event wait once the pool is read:
+    on a big pool the rest of it is still being read when the screen is
+    quiet, and the console may take seconds to file it before it waits)."""
     times = [t for t, _ in log if t >= since]
     for t, later in zip(times, [*times[1:], float("inf")], strict=False):
-        if later - t > QUIET:
+        if later - t > IDLE_GAP:
             return t
     return since
 
