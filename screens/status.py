@@ -102,7 +102,7 @@ def _this_host(turn):
     return turn.cache.get("host", turn.conn.this_host)
 
 
-FIRST_FRAME_OUT = 1.0  # seconds the probes wait at most for the first frame to reach the tty
+FIRST_FRAME_WAIT = 1.0  # seconds the probes wait at most for the first frame to reach the tty
 
 
 class HostCard(Static):
@@ -293,7 +293,7 @@ class StatusScreen(AreaScreen):
             return
         written = getattr(self.app._driver, "wait_written", None)  # xstui.terminal.driver
         if first and written is not None:
-            written(FIRST_FRAME_OUT)
+            written(FIRST_FRAME_WAIT)
         flags = None
         try:
             if conn.state == "connected":
@@ -335,7 +335,10 @@ class StatusScreen(AreaScreen):
             # the probes' calls once this is painted and on the tty (the first
             # frame waits for no call but the pool's first part); their
             # answers complete it; the rest of the pool once their flags are known
-            self.query_one(HostCard).with_pool = True
+            if self.query_one(TabbedContent).active in ("", "host"):
+                self.query_one(HostCard).with_pool = True
+            else:  # another tab already: no card to wait for
+                self.probe_health()
 
     def _draw_tab(self, tab: str) -> None:
         """Only the visible tab is drawn, the others when they are shown; and

@@ -114,14 +114,12 @@ class ScreenWriter:
                 kept_total += w
                 blanks = row_c.count(" ")
                 kept_blanks += blanks
-                if blanks and row_p.count(row_p[0]) == w:
+                if blanks and row_p.count(row_p[0]) == w:  # one pen for the whole row
                     kept[row_p[0]] = kept.get(row_p[0], 0) + blanks
-                    continue
-                if not blanks:
-                    continue
-                for c, p in zip(row_c, row_p, strict=True):
-                    if c == " ":
-                        kept[p] = kept.get(p, 0) + 1
+                elif blanks:
+                    for c, p in zip(row_c, row_p, strict=True):
+                        if c == " ":
+                            kept[p] = kept.get(p, 0) + 1
                 continue
             for c, p, hc_, hp_ in zip(row_c, row_p, have_c, have_p, strict=True):
                 if c == hc_ and p is hp_:
