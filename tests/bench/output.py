@@ -70,7 +70,8 @@ class Pty:
         # the reader takes the GIL within a millisecond of its bytes, not
         # after Python's 5 ms switch interval while pyte draws the last chunk
         sys.setswitchinterval(0.001)
-        threading.Thread(target=self._read_tty, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_tty, daemon=True)
+        self._reader.start()
 
     def _read_tty(self) -> None:
         while True:
@@ -136,6 +137,7 @@ class Pty:
         except ProcessLookupError:
             pass
         os.waitpid(self.pid, 0)
+        self._reader.join(5)  # it ends at the EIO of a pty nobody holds: then its fd may go
         os.close(self.fd)
 
 
