@@ -20,6 +20,7 @@ from xstui.services.metrics.model import cpu_text
 from xstui.services.status import Status, build_status
 from xstui.services.status.identity import RenameHost
 from xstui.services.values import duration, percent, size
+from xstui.terminal.driver import output_queued, wait_output_written
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
 from xstui.xapi import views
@@ -116,22 +117,16 @@ class HostCard(Static):
     def __init__(self, painted, **kwargs) -> None:
         super().__init__(**kwargs)
         self._painted = painted
-        self._waiting = False
         self.with_pool = False
-
-    def _queued(self) -> int | None:
-        return getattr(self.app._driver, "queued", None)  # xstui.terminal.driver
 
     def render_lines(self, crop):
         lines = super().render_lines(crop)
-        if self.with_pool and self._painted is not None and not self._waiting:
-            self._waiting = True
-            self.call_later(self._sent, self._queued())
+        if self.with_pool and self._painted is not None:
+            self.call_later(self._sent, output_queued(self.app))
         return lines
 
     def _sent(self, before: int | None) -> None:
-        self._waiting = False
-        if self._painted is not None and (before is None or self._queued() != before):
+        if self._painted is not None and (before is None or output_queued(self.app) != before):
             painted, self._painted = self._painted, None
             painted()
 
@@ -291,9 +286,8 @@ class StatusScreen(AreaScreen):
         conn = self.conn
         if conn is None:
             return
-        written = getattr(self.app._driver, "wait_written", None)  # xstui.terminal.driver
-        if first and written is not None:
-            written(FIRST_FRAME_WAIT)
+        if first:
+            wait_output_written(self.app, FIRST_FRAME_WAIT)
         flags = None
         try:
             if conn.state == "connected":
@@ -329,13 +323,14 @@ class StatusScreen(AreaScreen):
             probed=self.probed,
         )
         self._draw_health_label(self.status)
-        self._draw_tab(self.query_one(TabbedContent).active or "host")
+        tab = self.query_one(TabbedContent).active or "host"
+        self._draw_tab(tab)
         if not self.probe_started:
             self.probe_started = True
             # the probes' calls once this is painted and on the tty (the first
             # frame waits for no call but the pool's first part); their
             # answers complete it; the rest of the pool once their flags are known
-            if self.query_one(TabbedContent).active in ("", "host"):
+            if tab == "host":
                 self.query_one(HostCard).with_pool = True
             else:  # another tab already: no card to wait for
                 self.probe_health()

@@ -67,6 +67,19 @@ class WrittenCount:
         return getattr(self._file, name)
 
 
+def output_queued(app) -> int | None:
+    """Characters ``app``'s driver has given its writer thread so far; None
+    where the driver is not this module's (headless, raw output)."""
+    return getattr(app._driver, "queued", None)
+
+
+def wait_output_written(app, timeout: float) -> bool:
+    """In a thread: wait until what ``app`` has drawn so far is on the tty
+    (at once where the driver is not this module's). False after ``timeout``."""
+    wait = getattr(app._driver, "wait_written", None)
+    return True if wait is None else wait(timeout)
+
+
 @functools.cache
 def minimal_output_driver(base: type) -> type:
     """``base`` (Textual's Linux driver) writing through the output layer."""

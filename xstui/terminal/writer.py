@@ -100,12 +100,13 @@ class ScreenWriter:
         wc, wp, hc, hp = self.wc, self.wp, self.hc, self.hp
         changed: dict[Pen, int] = {}
         kept: dict[Pen, int] = {}
-        kept_total = kept_blanks = changed_blanks = 0
+        kept_total = 0
         w = self.w
         for y in range(self.h):
             # no pen can gain enough any more: every kept cell but a blank
             # costs a rewrite after the erase, and at best every cell left gains
-            if changed_blanks + (self.h - y) * w - (kept_total - kept_blanks) <= ED_MIN_GAIN:
+            kept_others = kept_total - sum(kept.values())
+            if sum(changed.values()) + (self.h - y) * w - kept_others <= ED_MIN_GAIN:
                 return False
             row_c, row_p, have_c, have_p = wc[y], wp[y], hc[y], hp[y]
             if None in row_c:
@@ -113,7 +114,6 @@ class ScreenWriter:
             if row_c == have_c and row_p == have_p:  # a row kept whole: counted at C speed
                 kept_total += w
                 blanks = row_c.count(" ")
-                kept_blanks += blanks
                 if blanks and row_p.count(row_p[0]) == w:  # one pen for the whole row
                     kept[row_p[0]] = kept.get(row_p[0], 0) + blanks
                 elif blanks:
@@ -126,10 +126,8 @@ class ScreenWriter:
                     kept_total += 1
                     if c == " ":
                         kept[p] = kept.get(p, 0) + 1
-                        kept_blanks += 1
                 elif c == " ":
                     changed[p] = changed.get(p, 0) + 1
-                    changed_blanks += 1
         best, gain = None, ED_MIN_GAIN
         for p, count in changed.items():
             if self._erasable(p):
