@@ -101,8 +101,13 @@ def floor_app() -> Pty:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(FLOOR)
     run = Pty([sys.executable, f.name], environment(raw=True))
-    run.until_quiet(seen="Host line 0")
-    os.unlink(f.name)  # read by then
+    try:
+        run.until_quiet(seen="Host line 0")
+    except BaseException:
+        run.close()
+        raise
+    finally:
+        os.unlink(f.name)  # read by then, or never to be
     return run
 
 
@@ -129,8 +134,8 @@ ROUND = 10  # keys in a turn, the floor's then the console's
 def console(url: str, presses: int) -> dict:
     env = environment(raw=False)
     env["XSTUI_PASSWORD"] = "bench"
-    run = Pty([sys.executable, "-m", "xstui", "connect", url], env)
     floor = floor_app()
+    run = Pty([sys.executable, "-m", "xstui", "connect", url], env)
     try:
         run.until_quiet(seen="Memory")
         samples: dict[str, list[float]] = {"floor": [], "idle": [], "busy": []}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import itertools
 import json
 import os
 import shutil
@@ -85,7 +86,7 @@ def first_idle_call(log: list[tuple[float, str]], since: float) -> float:
     on a big pool the rest of it is still being read when the screen is
     quiet, and the console may take seconds to file it before it waits)."""
     times = [t for t, _ in log if t >= since]
-    for t, later in zip(times, [*times[1:], float("inf")], strict=False):
+    for t, later in itertools.pairwise([*times, float("inf")]):
         if later - t > IDLE_GAP:
             return t
     return since
@@ -206,7 +207,6 @@ def compiled() -> None:
 
 
 def main() -> None:
-    compiled()
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--pool", action="append", help="HOSTS,VMS (default: 64,4000 and 256,16000)"
@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=60, help="seconds of idle to count calls")
     parser.add_argument("--show", action="store_true", help="print the complete Status screen")
     args = parser.parse_args()
+    compiled()
     pools = args.pool or ["64,4000", "256,16000"]
     results: dict = {"floor_hello_world_s": [], "xsconsole_s": [], "help_s": []}
     for _ in range(args.repeat):
