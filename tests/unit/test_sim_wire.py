@@ -3,6 +3,13 @@
 import json
 import re
 import urllib.request
+import xmlrpc.client
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xstui.sim.wire import WireError, _plain_call, parse_xml_call
 
 
 def post(url: str, path: str, body: bytes, ctype: str = "text/xml") -> tuple[int, bytes]:
@@ -123,3 +130,35 @@ def test_pool_dump_over_http(running_sim):
         raise AssertionError("expected 403")
     except urllib.error.HTTPError as err:
         assert err.code == 403
+
+
+# the plain-call reader (strings only) against the XML parser ------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.from_regex(r"[A-Za-z_][\w.]{0,30}", fullmatch=True),
+    params=st.lists(
+        st.one_of(st.text(), st.integers(-(2**31), 2**31 - 1), st.booleans(), st.dictionaries(st.text(), st.text())),
+        max_size=4,
+    ),
+)
+def test_any_call_reads_as_the_xml_parser_reads_it(method, params):
+    """Plain string calls take the fast reader; the rest the XML parser:
+    the same outcome either way, including a refusal."""
+    body = xmlrpc.client.dumps(tuple(params), method, allow_none=True).encode()
+    try:
+        expected = xmlrpc.client.loads(body, use_builtin_types=True)
+    except Exception:  # what XML cannot carry (control characters)
+        with pytest.raises(WireError):
+            parse_xml_call(body)
+        return
+    got_method, got_params = parse_xml_call(body)
+    assert (got_method, got_params) == (expected[1], list(expected[0]))
+
+
+def test_plain_calls_take_the_fast_reader():
+    body = xmlrpc.client.dumps(("OpaqueRef:s", "b c", "é>"), "VM.get_record").encode()
+    assert _plain_call(body) is None  # ">" goes to the parser
+    body = xmlrpc.client.dumps(("OpaqueRef:s", "x y"), "VM.get_record").encode()
+    assert _plain_call(body) == ("VM.get_record", ["OpaqueRef:s", "x y"])
+    bare = b"<methodCall><methodName>m</methodName><params><param><value>a</value></param></params></methodCall>"
+    assert _plain_call(bare) == ("m", ["a"])

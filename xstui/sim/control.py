@@ -9,11 +9,11 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
 from . import CONTROL_ACTIONS as ACTIONS
 from . import METRICS_ACTIONS
+from .request import LeanRequest
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -76,7 +76,7 @@ def perform(sim: Simulator, action: str, host_name: str = "") -> dict:
 
 
 def handler_for(sim: Simulator):
-    class Control(BaseHTTPRequestHandler):
+    class Control(LeanRequest):
         server_version = "xstui-sim-control"
 
         def log_message(self, *args):

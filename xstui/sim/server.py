@@ -6,7 +6,9 @@ answers logins with ``HOST_IS_SLAVE [master address]`` as XAPI does.
 
 from __future__ import annotations
 
+import email.utils
 import errno
+import functools
 import ipaddress
 import os
 import socket
@@ -17,7 +19,8 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from ..datamodel import http_permission
@@ -25,6 +28,7 @@ from ..xapi.tls import self_signed
 from . import rrd, transfers
 from .api import Caller
 from .errors import DropConnection, XapiError
+from .request import LeanRequest
 from .simulator import Simulator
 from .wire import (
     WireError,
@@ -66,7 +70,12 @@ class _Counted:
         return getattr(self._file, name)
 
 
-class _Handler(BaseHTTPRequestHandler):
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
+class _Handler(LeanRequest):
     protocol_version = "HTTP/1.1"
     server_version = "xapi"
     sim: Simulator
@@ -94,15 +103,18 @@ class _Handler(BaseHTTPRequestHandler):
         return Caller(host=self.host_ref, trusted=self.trusted)
 
     def _send(self, code: int, body: bytes, ctype: str) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        """The reply, written as send_response and send_header would (the
+        head made by one format: a tenth of an API call's time otherwise)."""
+        head = (
+            f"{self.protocol_version} {code} {HTTPStatus(code).phrase}\r\n"
+            f"Server: {self.server_version}\r\nDate: {_http_date(int(time.time()))}\r\n"
+            f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode("latin-1")
         if len(body) <= SMALL_REPLY:  # with its headers, in one write: one packet, not two
-            self._headers_buffer.extend((b"\r\n", body))
-            self.flush_headers()
-            return
-        self.end_headers()
-        self.wfile.write(body)
+            self.wfile.write(head + body)
+        else:
+            self.wfile.write(head)
+            self.wfile.write(body)
 
     def _outcome(self, method: str, params: list) -> dict:
         if self.sim.latency:

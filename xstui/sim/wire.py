@@ -8,6 +8,7 @@ strings are bare ``<value>text</value>``, datetimes as ``dateTime.iso8601``.
 from __future__ import annotations
 
 import json
+import re
 import xmlrpc.client
 from xml.sax.saxutils import escape
 
@@ -34,6 +35,9 @@ def _text(v: str) -> str:
     return escape(v) if "&" in v or "<" in v or ">" in v else v
 
 
+_BOOLEAN = {True: "<value><boolean>1</boolean></value>", False: "<value><boolean>0</boolean></value>"}
+
+
 def _xml(v, put) -> None:
     """``v`` as XML-RPC, piece by piece to ``put``. The common types are told
     by their exact type first (a reply is mostly strings, dicts and lists:
@@ -44,17 +48,29 @@ def _xml(v, put) -> None:
     elif t is dict:
         put("<value><struct>")
         for k, item in v.items():
-            put(f"<member><name>{_text(k if type(k) is str else str(k))}</name>")
-            _xml(item, put)
-            put("</member>")
+            name = _text(k if type(k) is str else str(k))
+            leaf = type(item)  # most members are strings, bools and ints: written here
+            if leaf is str:
+                put(f"<member><name>{name}</name><value>{_text(item)}</value></member>")
+            elif leaf is bool:
+                put(f"<member><name>{name}</name>{_BOOLEAN[item]}</member>")
+            elif leaf is int:
+                put(f"<member><name>{name}</name><value>{item}</value></member>")
+            else:
+                put(f"<member><name>{name}</name>")
+                _xml(item, put)
+                put("</member>")
         put("</struct></value>")
     elif t is list or t is tuple:
         put("<value><array><data>")
         for item in v:
-            _xml(item, put)
+            if type(item) is str:
+                put(f"<value>{_text(item)}</value>")
+            else:
+                _xml(item, put)
         put("</data></array></value>")
     elif t is bool:
-        put("<value><boolean>1</boolean></value>" if v else "<value><boolean>0</boolean></value>")
+        put(_BOOLEAN[v])
     elif isinstance(v, XDate):
         put(f"<value><dateTime.iso8601>{v}</dateTime.iso8601></value>")
     elif isinstance(v, str):
@@ -91,7 +107,32 @@ def failure(description: list[str]) -> dict:
     return {"Status": "Failure", "ErrorDescription": description}
 
 
+_TEXT = r"[^<>&\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*"  # the same to any XML parser
+_PLAIN_VALUE = rf"<value>(?:<string>({_TEXT})</string>|({_TEXT}))</value>"
+_PLAIN_CALL = re.compile(
+    rf"(?:<\?xml version=['\"]1\.0['\"]\?>)?\s*<methodCall>\s*"
+    rf"<methodName>([\w.]+)</methodName>\s*<params>"
+    rf"((?:\s*<param>\s*{_PLAIN_VALUE}\s*</param>)*)\s*</params>\s*</methodCall>\s*"
+)
+_PLAIN_PARAMS = re.compile(_PLAIN_VALUE)
+
+
+def _plain_call(body: bytes) -> tuple[str, list] | None:
+    """A call whose parameters are all plain strings (most: a session and a
+    ref), read by two regular expressions instead of an XML parser; None
+    for anything else."""
+    try:
+        match = _PLAIN_CALL.fullmatch(body.decode())
+    except UnicodeDecodeError:
+        return None
+    if match is None:
+        return None
+    return match[1], [a or b for a, b in _PLAIN_PARAMS.findall(match[2])]
+
+
 def parse_xml_call(body: bytes) -> tuple[str, list]:
+    if plain := _plain_call(body):
+        return plain
     try:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
     except Exception as exc:  # malformed XML, unknown tags
