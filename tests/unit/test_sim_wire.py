@@ -137,7 +137,12 @@ def test_pool_dump_over_http(running_sim):
 @given(
     method=st.from_regex(r"[A-Za-z_][\w.]{0,30}", fullmatch=True),
     params=st.lists(
-        st.one_of(st.text(), st.integers(-(2**31), 2**31 - 1), st.booleans(), st.dictionaries(st.text(), st.text())),
+        st.one_of(
+            st.text(),
+            st.integers(-(2**31), 2**31 - 1),
+            st.booleans(),
+            st.dictionaries(st.text(), st.text()),
+        ),
         max_size=4,
     ),
 )

@@ -35,7 +35,10 @@ def _text(v: str) -> str:
     return escape(v) if "&" in v or "<" in v or ">" in v else v
 
 
-_BOOLEAN = {True: "<value><boolean>1</boolean></value>", False: "<value><boolean>0</boolean></value>"}
+_BOOLEAN = {
+    True: "<value><boolean>1</boolean></value>",
+    False: "<value><boolean>0</boolean></value>",
+}
 
 
 def _xml(v, put) -> None:
