@@ -168,15 +168,28 @@ class AreaScreen(Screen):
     def conn(self):
         return self.app.connection
 
+    # Textual calls every class's own on_mount (on_screen_resume...) down the
+    # MRO, so a subclass's that calls super() to draw at its chosen moment has
+    # this one called twice; and it posts two ScreenResume events for a screen
+    # that opens a mode. ``shown``: drawn since the screen last came into view,
+    # so a second call draws nothing.
+    shown = False
+
     def on_mount(self) -> None:
+        if self.ready:
+            return
         self.refresh_bar()
         self.refresh_view(None)
-        self.ready = True
+        self.ready = self.shown = True
 
     def on_screen_resume(self) -> None:
-        if self.ready:
+        if self.ready and not self.shown:
+            self.shown = True
             self.refresh_bar()
             self.refresh_view(None)
+
+    def on_screen_suspend(self) -> None:
+        self.shown = False
 
     def cache_changed(self, classes: frozenset[str]) -> None:
         """Note what changed; draw it at most every REDRAW_INTERVAL."""

@@ -329,6 +329,13 @@ class XstuiApp(App):
             self.config.save()
         self.attach(connection)
 
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Textual holds output back for ``delay`` on a mode switch, to mask
+        the change; over the start's blank screen there is nothing to mask,
+        and the first Status frame would wait for it."""
+        if self.screen.id != "_default":
+            super().delay_update(delay)
+
     def attach(self, connection: Connection) -> None:
         """Use a logged-in connection: start its event stream, show Status."""
         if self.connection is not None and self.connection is not connection:
