@@ -171,25 +171,39 @@ class AreaScreen(Screen):
     # Textual calls every class's own on_mount (on_screen_resume...) down the
     # MRO, so a subclass's that calls super() to draw at its chosen moment has
     # this one called twice; and it posts two ScreenResume events for a screen
-    # that opens a mode. ``shown``: drawn since the screen last came into view,
-    # so a second call draws nothing.
-    shown = False
+    # that opens a mode, each restyling and repainting the whole screen.
+    # ``_area_drawn``: drawn since the screen last came into view;
+    # ``_area_resumed``: a ScreenResume seen since then. A second of either
+    # does nothing.
+    _area_drawn = False
+    _area_resumed = False
 
     def on_mount(self) -> None:
         if self.ready:
             return
         self.refresh_bar()
         self.refresh_view(None)
-        self.ready = self.shown = True
+        self.ready = self._area_drawn = True
 
-    def on_screen_resume(self) -> None:
-        if self.ready and not self.shown:
-            self.shown = True
+    def on_screen_resume(self, event: events.ScreenResume | None = None) -> None:
+        if event is not None:  # Textual's dispatch (a subclass's super() call passes none)
+            if self._area_resumed:
+                event.prevent_default()  # Screen's restyle and repaint, the same again
+                return
+            self._area_resumed = True
+        if self.ready and not self._area_drawn:
+            self._area_drawn = True
             self.refresh_bar()
             self.refresh_view(None)
 
     def on_screen_suspend(self) -> None:
-        self.shown = False
+        self._area_drawn = self._area_resumed = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Textual's screen posts itself a Resize of the size it has just laid
+        # out (its first layout, from 0x0): a second layout and frame, the same
+        if event.size == self.size:
+            event.prevent_default()
 
     def cache_changed(self, classes: frozenset[str]) -> None:
         """Note what changed; draw it at most every REDRAW_INTERVAL."""

@@ -104,6 +104,7 @@ def _this_host(turn):
 
 
 FIRST_FRAME_WAIT = 1.0  # seconds the probes wait at most for the first frame to reach the tty
+WIDE = 110  # columns from which the host cards sit two abreast
 
 
 class HostCard(Static):
@@ -238,7 +239,15 @@ class StatusScreen(AreaScreen):
                 yield RowList(LOAD_COLUMNS, markable=False, id="load-hosts")
                 yield Static(id="load-detail")
 
+    def on_resize(self, event) -> None:
+        self._fit_cards(event.size.width)
+
+    def _fit_cards(self, width: int) -> None:
+        """The host cards two abreast on a wide terminal."""
+        self.query_one("#host-grid").styles.grid_size_columns = 2 if width >= WIDE else 1
+
     def on_mount(self) -> None:
+        self._fit_cards(self.app.size.width)
         for card, title in (
             ("identity", "Host"),
             ("management", "Management interface"),
@@ -248,7 +257,8 @@ class StatusScreen(AreaScreen):
             self.query_one(f"#card-{card}").border_title = title
         super().on_mount()
         # focus the content, not the tab bar: arrows and Page keys scroll it
-        self.query_one("#host VerticalScroll").focus()
+        # at once (focus() waits for the app's queue): its styles are in the first frame
+        self.set_focus(self.query_one("#host VerticalScroll"), scroll_visible=False)
         self.read_fingerprint()
         if self.conn and self.conn.target.kind == "local":
             self.sample_dom0()

@@ -100,7 +100,6 @@ class XstuiApp(App):
         "connect": lambda: fleet_module().FleetConnectScreen(),
     }
     COMMANDS = {AreasFirst}  # the palette, opened, lists the areas and their keys first
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         # area keys stay out of the footer (it has 80 columns for the screen's own keys)
         *(Binding(a.key, f"area('{a.id}')", a.title, id=f"app.{a.id}", show=False) for a in AREAS),

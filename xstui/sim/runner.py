@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .api import list_methods
 from .dump import load_dump
 from .profiles import PROFILES, unknown, with_release
 from .rrd import PERFMON_SECONDS
@@ -158,6 +159,7 @@ def start_simulator(
         running.unix_socket = unix_socket
     running.control_url = server.listen_control().url
     sim.start_perfmon(PERFMON_SECONDS)  # the pool's alarms (other_config:perfmon)
+    list_methods()  # made before the first system.listMethods, as XAPI has its list
     if schedule_speed > 0:
         from . import schedules
 

@@ -14,6 +14,13 @@ class KeysFooter(Footer):
         super().__init__(*args, **kwargs)
         self._composed: tuple | None = None  # what was shown when last composed
         self._asked = False  # a recompose is waiting for the next refresh
+        # the keys in the screen's first frame (Textual's footer composes
+        # empty, then again once told of the bindings)
+        self.set_reactive(Footer._bindings_ready, True)
+
+    def compose(self):
+        self._composed = self.shown()
+        yield from super().compose()
 
     def shown(self) -> tuple:
         """What ``compose`` draws from: each shown binding, its key as the

@@ -1,0 +1,87 @@
+"""An area screen's life as Textual leads it: drawn once when it mounts or
+comes back into view, whatever Textual sends twice (it calls each class's
+on_mount down the MRO, and posts two ScreenResume for a new mode); its
+footer's keys there from the first frame; the Status cards' columns
+following the terminal's width."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets._footer import FooterKey
+from xstui.screens.base import AreaScreen
+
+from tests.app.test_app import loaded
+from tests.waiting import until
+from xstui.app import XstuiApp
+from xstui.areas import AREAS
+
+
+class Counting(AreaScreen):
+    """Draws counted; its handlers call super() to draw when they choose, as
+    the areas' screens do."""
+
+    BINDINGS = [("x", "nothing", "Nothing")]
+
+    def __init__(self) -> None:
+        super().__init__(AREAS[0])
+        self.draws = 0
+
+    def refresh_view(self, classes=None) -> None:
+        self.draws += 1
+
+    def on_mount(self) -> None:
+        super().on_mount()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+
+    def action_nothing(self) -> None:
+        pass
+
+
+class Host(App):
+    MODES = {"counting": Counting}
+    connection = None  # AreaScreen's bar draws nothing without one
+
+
+async def test_drawn_once_when_mounted_and_once_each_time_shown_again():
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("counting")  # a new mode: Textual posts ScreenResume twice
+        screen = app.screen
+        await until(pilot, lambda: screen._area_resumed, what="the screen resumed")
+        await pilot.pause()
+        assert screen.draws == 1
+        assert screen.stack_updates == 1  # Screen's own resume (restyle, repaint) ran once
+        await app.push_screen(Screen())
+        app.pop_screen()
+        await until(pilot, lambda: app.screen is screen and screen._area_drawn, what="shown again")
+        await pilot.pause()
+        assert screen.draws == 2
+
+
+async def test_footer_keys_composed_with_the_screen():
+    """Textual's footer composes empty and again once told of the bindings:
+    a frame later. Here its keys are there as soon as the screen is mounted."""
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("counting")
+        keys = [key.description for key in app.screen.query(FooterKey)]
+        assert "Nothing" in keys
+        await pilot.pause()
+
+
+async def test_status_cards_two_abreast_on_a_wide_terminal(connection):
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: loaded(app), what="Status loaded")
+        grid = app.screen.query_one("#host-grid", Grid)
+        assert grid.styles.grid_size_columns == 1
+        await pilot.resize_terminal(120, 40)
+        await until(pilot, lambda: grid.styles.grid_size_columns == 2, what="two columns")
+        cards = [card.region for card in grid.children]
+        assert cards[0].y == cards[1].y and cards[0].x < cards[1].x
+        await pilot.resize_terminal(100, 30)
+        await until(pilot, lambda: grid.styles.grid_size_columns == 1, what="one column")
