@@ -191,6 +191,8 @@ class AreaScreen(Screen):
                 event.prevent_default()  # Screen's restyle and repaint, the same again
                 return
             self._area_resumed = True
+            if self._area_drawn:  # just mounted, its styles are fresh: not again
+                event.refresh_styles = False
         if self.ready and not self._area_drawn:
             self._area_drawn = True
             self.refresh_bar()
