@@ -5,6 +5,8 @@ keyboard."""
 
 from __future__ import annotations
 
+import time
+
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +28,9 @@ from xstui.xapi.access import ROLE_NAMES
 from .act import Act, Turn
 
 REDRAW_INTERVAL = 0.25  # seconds: changes arriving faster are drawn together
+# seconds: changes only to what a screen summarises (SUMMARISED: counts of a
+# pool's thousands of VMs) are drawn together over this longer time
+SUMMARY_INTERVAL = 1.0
 # every area's tab keys: one group in its footer, in the tabs' order ("h p s a l Tabs")
 TABS = Binding.Group("Tabs")
 
@@ -148,6 +153,8 @@ class AreaScreen(Screen):
     # the classes refresh_view draws from (None: all it watches); the others are
     # watched for actions' checks only
     DRAWN_FROM: frozenset[str] | None = None
+    # the classes it shows only as a summary (a count), drawn less often
+    SUMMARISED: frozenset[str] = frozenset()
 
     def __init__(self, area: Area) -> None:
         super().__init__()
@@ -155,6 +162,7 @@ class AreaScreen(Screen):
         self.watches = frozenset(area.watches) | BAR_CLASSES
         self._dirty: set[str] = set()
         self._redraw_timer = None
+        self._redraw_due = 0.0  # when the pending redraw is due (time.monotonic)
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar()
@@ -208,17 +216,24 @@ class AreaScreen(Screen):
             event.prevent_default()
 
     def cache_changed(self, classes: frozenset[str]) -> None:
-        """Note what changed; draw it at most every REDRAW_INTERVAL."""
+        """Note what changed; draw it at most every REDRAW_INTERVAL (every
+        SUMMARY_INTERVAL while all that changed is SUMMARISED)."""
         relevant = classes & self.watches
         if not relevant:
             return
         self._dirty |= relevant
-        if self._redraw_timer is None:
-            self._redraw_timer = self.set_timer(REDRAW_INTERVAL, self._redraw)
+        delay = SUMMARY_INTERVAL if self._dirty <= self.SUMMARISED else REDRAW_INTERVAL
+        due = time.monotonic() + delay
+        if self._redraw_timer is not None:
+            if self._redraw_due <= due:
+                return
+            self._redraw_timer.stop()  # something drawn sooner came
+        self._redraw_due = due
+        self._redraw_timer = self.set_timer(delay, self._redraw)
 
     @property
     def redraw_pending(self) -> bool:
-        """Changes noted and not drawn yet (drawn within REDRAW_INTERVAL)."""
+        """Changes noted and not drawn yet (drawn within SUMMARY_INTERVAL)."""
         return self._redraw_timer is not None
 
     def _redraw(self) -> None:

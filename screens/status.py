@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from xstui.areas import health_probes, health_rules, see
+from xstui.areas import POOL_SIZED, health_probes, health_rules, see
 from xstui.services.host.clock import PROBE_SECONDS
 from xstui.services.host.local import XAPI_PEM, LocalSystem
 from xstui.services.metrics import perfmon
@@ -134,6 +134,7 @@ class HostCard(Static):
 
 class StatusScreen(AreaScreen):
     AREA = "status"
+    SUMMARISED = POOL_SIZED  # the VMs: counts, and dom0's memory
     BINDINGS = [
         *tab_keys(
             "status",

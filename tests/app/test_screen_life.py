@@ -6,11 +6,13 @@ following the terminal's width."""
 
 from __future__ import annotations
 
+import time
+
 from textual.app import App
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets._footer import FooterKey
-from xstui.screens.base import AreaScreen
+from xstui.screens.base import REDRAW_INTERVAL, AreaScreen
 
 from tests.app.test_app import loaded
 from tests.waiting import until
@@ -85,3 +87,25 @@ async def test_status_cards_two_abreast_on_a_wide_terminal(connection):
         assert cards[0].y == cards[1].y and cards[0].x < cards[1].x
         await pilot.resize_terminal(100, 30)
         await until(pilot, lambda: grid.styles.grid_size_columns == 1, what="one column")
+
+
+class Summarising(Counting):
+    SUMMARISED = frozenset({"vm"})
+
+
+async def test_changes_only_to_what_is_summarised_are_drawn_less_often():
+    """A pool's thousands of VMs, counted on Status: their changes are drawn
+    together over SUMMARY_INTERVAL; a change to anything else, at the usual
+    pace, the VMs' pending ones with it."""
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = Summarising()
+        await app.push_screen(screen)
+        await until(pilot, lambda: screen.ready, what="mounted")
+        drawn = screen.draws
+        screen.cache_changed(frozenset({"vm"}))
+        assert screen._redraw_due > time.monotonic() + REDRAW_INTERVAL
+        screen.cache_changed(frozenset({"host"}))
+        assert screen._redraw_due <= time.monotonic() + REDRAW_INTERVAL
+        await until(pilot, lambda: not screen.redraw_pending, what="drawn")
+        assert screen.draws == drawn + 1
