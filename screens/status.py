@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -240,7 +240,7 @@ class StatusScreen(AreaScreen):
                 yield RowList(LOAD_COLUMNS, markable=False, id="load-hosts")
                 yield Static(id="load-detail")
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._fit_cards(event.size.width)
 
     def _fit_cards(self, width: int) -> None:
