@@ -231,10 +231,17 @@ async def test_the_recovery_guide_is_saved_where_the_form_says(
         await action_over(pilot)
         await until(pilot, lambda: default.exists(), what="the guide written")
         assert "Lost root password: xcp-a" in default.read_text()
-        # the notice folds the path at its slashes: each of its parts whole on a line
-        lines = screen_text(app).splitlines()
-        for part in ("state/xstui/", "root-password-recovery-xcp-a.txt"):
-            assert any(part in line for line in lines), part
+
+        # the notice (shown a moment after the file is written) folds the path
+        # at its slashes: each of its parts whole on a line
+        def parts_whole() -> bool:
+            lines = screen_text(app).splitlines()
+            return all(
+                any(part in line for line in lines)
+                for part in ("state/xstui/", "root-password-recovery-xcp-a.txt")
+            )
+
+        await until(pilot, parts_whole, what="the notice, the path's parts each whole")
 
 
 async def test_the_certificate_action_has_one_name(running_sim, connection):
