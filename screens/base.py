@@ -209,12 +209,6 @@ class AreaScreen(Screen):
     def on_screen_suspend(self) -> None:
         self._area_drawn = self._area_resumed = False
 
-    def on_resize(self, event: events.Resize) -> None:
-        # Textual's screen posts itself a Resize of the size it has just laid
-        # out (its first layout, from 0x0): a second layout and frame, the same
-        if event.size == self.size:
-            event.prevent_default()
-
     def cache_changed(self, classes: frozenset[str]) -> None:
         """Note what changed; draw it at most every REDRAW_INTERVAL (every
         SUMMARY_INTERVAL while all that changed is SUMMARISED)."""

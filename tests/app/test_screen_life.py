@@ -83,6 +83,7 @@ async def test_status_cards_two_abreast_on_a_wide_terminal(connection):
         assert grid.styles.grid_size_columns == 1
         await pilot.resize_terminal(120, 40)
         await until(pilot, lambda: grid.styles.grid_size_columns == 2, what="two columns")
+        await until(pilot, lambda: grid.children[0].region.width > 50, what="cards widened")
         cards = [card.region for card in grid.children]
         assert cards[0].y == cards[1].y and cards[0].x < cards[1].x
         await pilot.resize_terminal(100, 30)
