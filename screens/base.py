@@ -209,6 +209,13 @@ class AreaScreen(Screen):
     def on_screen_suspend(self) -> None:
         self._area_drawn = self._area_resumed = False
 
+    def on_resize(self, event: events.Resize) -> None:
+        # After a layout that changed its size (its first, from 0x0), Textual's
+        # screen posts itself a Resize of it: a second layout and frame, the
+        # same. A terminal's resize comes from the app and is laid out.
+        if event._sender is self:
+            event.prevent_default()
+
     def cache_changed(self, classes: frozenset[str]) -> None:
         """Note what changed; draw it at most every REDRAW_INTERVAL (every
         SUMMARY_INTERVAL while all that changed is SUMMARISED)."""
