@@ -10,7 +10,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import import_module
@@ -18,6 +18,7 @@ from importlib.resources import files
 
 from textual import events, work
 from textual._callback import invoke
+from textual._context import active_app
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -77,8 +78,24 @@ def screen_class(area: Area) -> type[Screen]:
     return getattr(import_module(module), name)
 
 
+def styled_as_now(make: Callable[[], Screen]) -> Callable[[], Screen]:
+    """A mode's screen factory whose screens count as styled by the CSS as
+    it is: Textual counts a new screen's styles as out of date, and so
+    reparsed every stylesheet twice and restyled the shown screen twice
+    when a mode was first shown (8 ms each parse, at start and on each
+    area's first key). A new screen is styled as it mounts; a change of
+    theme still restyles every screen (App.refresh_css)."""
+
+    def made() -> Screen:
+        screen = make()
+        screen._css_update_count = active_app.get()._css_update_count
+        return screen
+
+    return made
+
+
 def _screen_factory(area: Area):
-    return lambda: screen_class(area)(area)
+    return styled_as_now(lambda: screen_class(area)(area))
 
 
 def fleet_module():
@@ -96,8 +113,8 @@ class XstuiApp(App):
     # the fleet overview, and the connect screen it opens pools through
     MODES = {
         **{a.id: _screen_factory(a) for a in AREAS},
-        "fleet": lambda: fleet_module().FleetScreen(),
-        "connect": lambda: fleet_module().FleetConnectScreen(),
+        "fleet": styled_as_now(lambda: fleet_module().FleetScreen()),
+        "connect": styled_as_now(lambda: fleet_module().FleetConnectScreen()),
     }
     COMMANDS = {AreasFirst}  # the palette, opened, lists the areas and their keys first
     BINDINGS = [

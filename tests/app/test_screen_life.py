@@ -2,7 +2,7 @@
 comes back into view, whatever Textual sends twice (it calls each class's
 on_mount down the MRO, and posts two ScreenResume for a new mode); its
 footer's keys there from the first frame; the Status cards' columns
-following the terminal's width."""
+following the terminal's width; a new area styled without reparsing the CSS."""
 
 from __future__ import annotations
 
@@ -110,3 +110,26 @@ async def test_changes_only_to_what_is_summarised_are_drawn_less_often():
         assert screen._redraw_due <= time.monotonic() + REDRAW_INTERVAL
         await until(pilot, lambda: not screen.redraw_pending, what="drawn")
         assert screen.draws == drawn + 1
+
+
+async def test_an_area_first_shown_is_styled_without_reparsing_the_css(connection, monkeypatch):
+    """Textual counts a new mode's screen as styled by out-of-date CSS and
+    reparsed every stylesheet twice to show it (at start, and at each area's
+    first key); a change of theme still reaches the screens not shown."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparsed = []
+    reparse = Stylesheet.reparse
+    monkeypatch.setattr(Stylesheet, "reparse", lambda sheet: reparsed.append(1) or reparse(sheet))
+    app = XstuiApp(connection)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: loaded(app), what="Status loaded")
+        await app.switch_mode("network")
+        await until(pilot, lambda: app.screen.ready, what="Network shown")
+        assert reparsed == []
+        network = app.screen
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await until(pilot, lambda: reparsed, what="the theme's CSS parsed")
+        await app.switch_mode("status")  # not shown when the theme changed: restyled now
+        await until(pilot, lambda: app.screen is not network, what="Status shown")
+        assert app.screen._css_update_count == app._css_update_count
