@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, Static, TabbedContent, TabPane
+from textual.widgets import Button, Static, TabPane
 
 from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
@@ -24,6 +24,7 @@ from xstui.services.values import size, vms_named
 from xstui.widgets.modal import Dialog, ResultModal, buttons
 from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
@@ -497,7 +498,7 @@ class BackupScreen(AreaScreen):
     schedule_rows: dict[str, bk.ScheduleRow] = {}  # the Schedules tab's, by ref
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="backup-tabs", initial="backup"):
+        with TabbedPanes(id="backup-tabs", initial="backup"):
             with TabPane("Backup", id="backup"):
                 yield Static("", id="backup-head")
                 yield RowList(COLUMNS, id="backup-vms")
@@ -511,7 +512,7 @@ class BackupScreen(AreaScreen):
         self.query_one("#backup-vms", RowList).focus()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab
         self.query_one("#schedule-list" if tab == "schedules" else "#backup-vms", RowList).focus()
 
     @on(RowList.Moved, "#schedule-list")

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import TabbedContent, TabPane, Tabs
+from textual.widgets import TabPane
 from textual.worker import Worker
 
 from xstui.areas import BAR_CLASSES, Area
@@ -21,6 +21,7 @@ from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.footer import KeysFooter
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabBar, TabbedPanes
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import operations, views
 from xstui.xapi.access import ROLE_NAMES
@@ -295,19 +296,22 @@ class AreaScreen(Screen):
 
     @property
     def tab(self) -> str:
+        """The tab shown; none until the panes are mounted (the keys asked
+        about before then look for widgets on them)."""
         try:
-            return self.query_one(TabbedContent).active
+            tabs = self.query_one(TabbedPanes)
         except NoMatches:
             return ""
+        return tabs.active if tabs.is_mounted else ""
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
         self.refresh_bindings()
 
     def show_first_tab(self) -> None:
         """The area's own key again: its first tab, and the keys back on its
         lists (not on the tab bar, where arrows change tabs)."""
         try:
-            tabs = self.query_one(TabbedContent)
+            tabs = self.query_one(TabbedPanes)
         except NoMatches:
             return
         first = next(iter(tabs.query(TabPane)), None)
@@ -320,8 +324,8 @@ class AreaScreen(Screen):
         self.call_after_refresh(self._focus_off_tabs)
 
     def _focus_off_tabs(self) -> None:
-        if self.focused is None or isinstance(self.focused, Tabs):
-            target = next((w for w in self.focus_chain if not isinstance(w, Tabs)), None)
+        if self.focused is None or isinstance(self.focused, TabBar):
+            target = next((w for w in self.focus_chain if not isinstance(w, TabBar)), None)
             if target is not None:
                 target.focus()
 
@@ -365,7 +369,7 @@ class AreaScreen(Screen):
                 (b for b in self.BINDINGS if getattr(b, "action", "") == f"show_tab('{act.tab}')"),
                 None,
             )
-            label = self.query_one(TabbedContent).get_tab(act.tab).label_text
+            label = self.query_one(TabbedPanes).title(act.tab)
             key = f" ({self.app.key_shown(shows)} shows it)" if shows is not None else ""
             said = f"on the {label} tab{key}"
         elif act.dom0 and not self.app.in_dom0:
@@ -388,7 +392,7 @@ class AreaScreen(Screen):
         say why it cannot run."""
         act = self.acts[name]
         if act.tab and self.TAB_ACTIONS and self.tab != act.tab:
-            self.query_one(TabbedContent).active = act.tab
+            self.query_one(TabbedPanes).active = act.tab
         reason = self.refusal(name)
         if reason:
             self.app.notify(f"{act.label}: {reason}.", severity="warning", timeout=6)
@@ -464,11 +468,5 @@ class AreaScreen(Screen):
         self.set_tab_label(pane, f"{title} ({rows})" if rows else title)
 
     def set_tab_label(self, pane: str, label: str) -> None:
-        """Retitle a tab (e.g. with a count); tabs appear a moment after the
-        screen mounts, and the next refresh catches up."""
-        try:
-            tab = self.query_one(TabbedContent).get_tab(pane)
-        except ValueError:
-            return
-        if tab.label_text != label:  # (a new label lays the tabs out again)
-            tab.label = label
+        """Retitle a tab (e.g. with a count)."""
+        self.query_one(TabbedPanes).retitle(pane, label)

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Button, Static, TabbedContent, TabPane
+from textual.widgets import Button, Static, TabPane
 
 from xstui import clock
 from xstui.services import host as hs
@@ -36,6 +36,7 @@ from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.modal import Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 
@@ -538,7 +539,7 @@ class HostScreen(AreaScreen):
 
     def compose_body(self) -> ComposeResult:
         yield RowList(HOST_COLUMNS, markable=False, id="hosts")
-        with TabbedContent(id="host-tabs", initial="details"):
+        with TabbedPanes(id="host-tabs", initial="details"):
             with TabPane("Details", id="details"):
                 with VerticalScroll():
                     yield Static(id="host-details")
@@ -633,11 +634,11 @@ class HostScreen(AreaScreen):
         self.time_state = None
         if self.ready:
             self.refresh_bindings()  # the keys follow what this host can do
-            if self.query_one(TabbedContent).active == "time":
+            if self.query_one(TabbedPanes).active == "time":
                 self.show_time()
 
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+    @on(TabbedPanes.TabActivated)
+    def _tab_shown(self, event: TabbedPanes.TabActivated) -> None:
         if event.pane.id == "time":
             self.show_time()
 
@@ -655,11 +656,11 @@ class HostScreen(AreaScreen):
         if tab == "time":
             self.show_time()  # (its clocks read again)
         else:
-            self.query_one(TabbedContent).active = tab
+            self.query_one(TabbedPanes).active = tab
 
     # time -------------------------------------------------------------------
     def show_time(self) -> None:
-        self.query_one(TabbedContent).active = "time"
+        self.query_one(TabbedPanes).active = "time"
         if connected(self.app):
             self._read_time(self.host)
 

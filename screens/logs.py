@@ -10,7 +10,7 @@ import asyncio
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabPane
 
 from xstui.areas import see
 from xstui.services import logs
@@ -18,6 +18,7 @@ from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 
 from .act import Act
 from .base import AreaScreen, tab_keys
@@ -106,7 +107,7 @@ class LogsScreen(AreaScreen):
         self._log_bytes = -1
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(initial="alerts"):
+        with TabbedPanes(initial="alerts"):
             with TabPane("Alerts", id="alerts"):
                 yield Static("", id="alert-mail")
                 yield RowList(ALERT_COLUMNS, id="alert-list", markable=False)
@@ -128,7 +129,7 @@ class LogsScreen(AreaScreen):
         return self.conn is not None and self.conn.target.kind == "local"
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab
         self.query_one("#log-lines" if tab == "files" else "#alert-list", RowList).focus()
         if tab == "files" and not self.log_name:
             self.next_log()  # from elsewhere than dom0, the tab says where the logs are

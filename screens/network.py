@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, TabPane
 
 from xstui.services import network as net
 from xstui.services.actions import InvalidInput
@@ -25,6 +25,7 @@ from xstui.widgets.modal import ResultModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 
 from .act import Act
 from .base import AreaScreen, tab_keys
@@ -257,7 +258,7 @@ class NetworkScreen(AreaScreen):
         self.confirm_seconds = 60  # apply-then-confirm window for local management changes
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="network-tabs", initial="interfaces"):
+        with TabbedPanes(id="network-tabs", initial="interfaces"):
             with TabPane("Interfaces", id="interfaces"):
                 yield Static("", id="network-host")
                 yield RowList(PIF_COLUMNS, markable=False, id="pifs")
@@ -271,7 +272,7 @@ class NetworkScreen(AreaScreen):
         self.query_one("#pifs", RowList).focus()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab
         if tab == "interfaces":
             self.query_one("#pifs", RowList).focus()
 

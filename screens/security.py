@@ -10,13 +10,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, TabPane
 
 from xstui.areas import see
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.xapi.access import ROLE_NAMES
 from xstui.xapi.config import state_dir
 from xstui.xapi.tls import spaced
@@ -282,7 +283,7 @@ class SecurityScreen(AreaScreen):
         self.served: dict[str, sec.Served] | None = None
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(initial="certs"):
+        with TabbedPanes(initial="certs"):
             with TabPane("Certificates & password", id="certs"):
                 with VerticalScroll():
                     yield Static("", id="security-guide")
@@ -334,7 +335,7 @@ class SecurityScreen(AreaScreen):
         self.refresh_view()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab
         (self.query_one(RowList) if tab == "users" else self.query_one(VerticalScroll)).focus()
 
     def refresh_view(self, classes=None) -> None:

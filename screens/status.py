@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, TabPane
 
 from xstui.areas import POOL_SIZED, health_probes, health_rules, see
 from xstui.services.host.clock import PROBE_SECONDS
@@ -23,6 +23,7 @@ from xstui.services.values import duration, percent, size
 from xstui.terminal.driver import output_queued, wait_output_written
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.xapi import views
 from xstui.xapi.tls import live_fingerprint, spaced
 
@@ -219,7 +220,7 @@ class StatusScreen(AreaScreen):
         self.sampling = Sampling(self, "load", self.draw_load)
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="status-tabs", initial="host"):
+        with TabbedPanes(id="status-tabs", initial="host"):
             with TabPane("Host", id="host"):
                 with VerticalScroll():
                     with Grid(id="host-grid"):
@@ -334,7 +335,7 @@ class StatusScreen(AreaScreen):
             probed=self.probed,
         )
         self._draw_health_label(self.status)
-        tab = self.query_one(TabbedContent).active or "host"
+        tab = self.query_one(TabbedPanes).active or "host"
         self._draw_tab(tab)
         if not self.probe_started:
             self.probe_started = True
@@ -365,8 +366,8 @@ class StatusScreen(AreaScreen):
             "health": self._draw_health,
         }[tab](self.status)
 
-    @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+    @on(TabbedPanes.TabActivated)
+    def _tab_shown(self, event: TabbedPanes.TabActivated) -> None:
         self._draw_tab(event.pane.id or "host")
         self.sampling.shown()
         # the tab's content takes the keys (Down, PageDown, End scroll it): the
@@ -642,4 +643,4 @@ class StatusScreen(AreaScreen):
 
     # actions ---------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabPane
 
 from xstui.services import vms
 from xstui.services.fields import Field
@@ -23,6 +23,7 @@ from xstui.services.metrics.model import cpu_text
 from xstui.services.values import MEM_MAX, MEM_USED, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.xapi import operations
 
 from .act import Act
@@ -437,7 +438,7 @@ class VmsScreen(AreaScreen):
         self.top = Sampling(self, "top", self.show_top)
 
     def compose_body(self) -> ComposeResult:
-        with TabbedContent(id="vm-tabs", initial="list"):
+        with TabbedPanes(id="vm-tabs", initial="list"):
             with TabPane("VMs", id="list"):
                 yield Input(placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter")
                 yield Static("", id="vm-count")
@@ -464,10 +465,10 @@ class VmsScreen(AreaScreen):
         self.top.shown()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(TabbedPanes).active = tab
 
-    @on(TabbedContent.TabActivated, "#vm-tabs")
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+    @on(TabbedPanes.TabActivated, "#vm-tabs")
+    def _tab_shown(self, event: TabbedPanes.TabActivated) -> None:
         self.top.shown()
         if self.tab == "top":
             self.show_top()

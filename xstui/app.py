@@ -369,7 +369,7 @@ class XstuiApp(App):
         if not connection.events_running:
             connection.start_events()
         # The connect screen stays behind in the default mode: popping it while
-        # the Status mode mounts raced with TabbedContent's first activation.
+        # the Status mode mounts raced with its tabs' first activation.
         self.switch_mode(AREAS[0].id)
         self._offer_leftovers()
 

@@ -8,13 +8,14 @@ import time
 import pytest
 import XenAPI
 from rich.console import Console
-from textual.widgets import Input, Static, TabbedContent
+from textual.widgets import Input, Static
 from xstui.screens.status import StatusScreen
 
 from tests.waiting import form_mounted, until
 from xstui.app import XstuiApp
 from xstui.widgets.plan import PlanModal
 from xstui.widgets.rowlist import RowList
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.xapi.connection import EVENT_TIMEOUT
 from xstui.xapi.tls import spaced
 
@@ -44,7 +45,7 @@ async def test_status_navigation(connection):
         await until(pilot, lambda: loaded(app), what="Status loaded")
         assert "xcp-a" in card_text(app, "identity") and "master" in card_text(app, "identity")
         await pilot.press("p")
-        assert app.screen.query_one(TabbedContent).active == "pool"
+        assert app.screen.query_one(TabbedPanes).active == "pool"
         await until(
             pilot,
             lambda: len(app.screen.query_one("#pool-hosts", RowList).rows) == 3,
@@ -57,7 +58,7 @@ async def test_status_navigation(connection):
             what="the five SRs",
         )
         await pilot.press("a")
-        assert app.screen.query_one(TabbedContent).active == "health"
+        assert app.screen.query_one(TabbedPanes).active == "health"
         await until(
             pilot,
             lambda: "MTU mismatch" in text_of(app.screen.query_one("#health-list", Static)),

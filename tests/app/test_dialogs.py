@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from textual.command import CommandPalette
-from textual.widgets import Button, Input, TabbedContent, Tabs
+from textual.widgets import Button, Input
 from xstui.screens.backup import BackupScreen, RestoreCheckModal
 from xstui.screens.host import HostScreen
 from xstui.screens.network import NetworkScreen, NetworkTestModal
@@ -39,6 +39,7 @@ from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.form import FormModal
 from xstui.widgets.modal import MORE_BELOW, ResultModal
 from xstui.widgets.plan import PlanModal
+from xstui.widgets.tabbed import TabBar, TabbedPanes
 
 
 def notes(app) -> str:
@@ -274,21 +275,21 @@ async def test_the_area_key_again_shows_its_first_tab(
         app = pilot.app
         network = await open_network(pilot)
         host = await open_host(pilot, "xcp-a")
-        tabs = host.query_one(TabbedContent)
+        tabs = host.query_one(TabbedPanes)
         await pilot.press("t")
         await until(pilot, lambda: tabs.active == "time", what="the Time tab")
         await pilot.press("f7")
         await until(pilot, lambda: tabs.active == "details", what="Details again")
         await pilot.press("f2")
         await until(pilot, lambda: app.screen is network, what="Networking")
-        tabs = network.query_one(TabbedContent)
+        tabs = network.query_one(TabbedPanes)
         await pilot.press("c")
         await until(pilot, lambda: tabs.active == "check", what="the pool check")
         await pilot.press("shift+tab")  # onto the tab bar
-        await until(pilot, lambda: isinstance(app.focused, Tabs), what="the tab bar focused")
+        await until(pilot, lambda: isinstance(app.focused, TabBar), what="the tab bar focused")
         await pilot.press("f2")
         await until(pilot, lambda: tabs.active == "interfaces", what="Interfaces again")
-        await until(pilot, lambda: not isinstance(app.focused, Tabs), what="the list focused")
+        await until(pilot, lambda: not isinstance(app.focused, TabBar), what="the list focused")
         before = network.selected()
         await pilot.press("down")
         await until(pilot, lambda: network.selected() != before, what="Down moving the cursor")

@@ -4,7 +4,7 @@ keymap moved them, and keys that cannot act in this mode are not offered."""
 from __future__ import annotations
 
 from textual.command import CommandPalette
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, TabPane
 from textual.widgets._footer import FooterKey, FooterLabel
 
 from tests.app.test_console import console, screen_text  # noqa: F401 (a fixture)
@@ -13,6 +13,7 @@ from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import AREAS
 from xstui.widgets.console import foreign_glyphs
+from xstui.widgets.tabbed import TabbedPanes
 from xstui.xapi.config import Config
 
 
@@ -52,7 +53,7 @@ async def test_every_footer_fits_80_columns(running_sim, connection):
             tabs = [p.id for p in app.screen.query(TabPane)] or [None]
             for tab in tabs:
                 if tab is not None:
-                    app.screen.query_one(TabbedContent).active = tab
+                    app.screen.query_one(TabbedPanes).active = tab
                     await until(pilot, lambda t=tab: app.screen.tab == t, what=f"tab {tab}")
                 await until(pilot, lambda: footer_ready(app), what=f"{area.title} {tab} keys")
                 # the palette's key is docked right: the others end before it

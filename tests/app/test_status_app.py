@@ -78,10 +78,10 @@ async def test_health_counts_what_it_lists_and_an_old_ha_alert_is_historic(
         screen = app.screen
         await pilot.press("a")
         await until(pilot, lambda: screen.tab == "health", what="the Health tab")
-        tabs = screen.query_one("TabbedContent")
+        tabs = screen.query_one("TabbedPanes")
         await until(
             pilot,
-            lambda: tabs.get_tab("health").label_text == f"Health ({len(screen.status.health)})",
+            lambda: tabs.title("health") == f"Health ({len(screen.status.health)})",
             what="the count of the rows listed",
         )
         assert any(f.severity == "info" for f in screen.status.health)
