@@ -69,7 +69,9 @@ async def test_keys_and_clicks_choose_a_tab_and_each_change_is_told():
         await until(pilot, lambda: tabs.active == "host", what="Left twice")
         await pilot.press("left")  # from the first, round to the last
         await until(pilot, lambda: tabs.active == "health", what="round to the last")
-        await pilot.click(TabBar, offset=(8, 0))  # " Host  Pool ": column 8 is Pool's
+        await pilot.hover(TabBar, offset=(8, 0))  # " Host  Pool ": column 8 is Pool's
+        await until(pilot, lambda: app.query_one(TabBar).hovered == "pool", what="hovered")
+        await pilot.click(TabBar, offset=(8, 0))
         await until(pilot, lambda: tabs.active == "pool", what="the clicked tab")
         await pilot.click(TabBar, offset=(70, 0))  # past the titles: nothing
         await pilot.pause()

@@ -3,10 +3,9 @@
 Textual's TabbedContent draws its bar with ten widgets (a Tab each, an
 underline, three containers around them), each styled, laid out and
 composited at every switch, and moves the underline a frame after the pane
-is shown. Here the bar is one widget drawn in the pane's frame: a tab key
-costs a third less (``tests/bench/keys.py``: a Textual app of five tabs
-switches in 12 ms this way, 18 ms with TabbedContent), and the first frame
-of a screen is its complete one. Panes are Textual's ``TabPane``."""
+is shown. Here the bar is one widget, drawn in the pane's own frame: a tab
+key costs less (``tests/bench/keys.py``), and a screen's first frame has
+its bar complete. Panes are Textual's ``TabPane``."""
 
 from __future__ import annotations
 
@@ -34,6 +33,7 @@ class TabBar(Widget, can_focus=True):
         width: 1fr;
         height: 2;
         & > .tab-bar--tab { color: $foreground 50%; }
+        & > .tab-bar--hover { color: $foreground; }
         & > .tab-bar--active { color: $foreground; }
         & > .tab-bar--underline {
             color: $block-cursor-background;
@@ -57,7 +57,7 @@ class TabBar(Widget, can_focus=True):
         }
     }
     """
-    COMPONENT_CLASSES = {"tab-bar--tab", "tab-bar--active", "tab-bar--underline"}
+    COMPONENT_CLASSES = {"tab-bar--tab", "tab-bar--hover", "tab-bar--active", "tab-bar--underline"}
     BINDINGS = [
         Binding("left", "step(-1)", "Previous tab", show=False),
         Binding("right", "step(1)", "Next tab", show=False),
@@ -65,6 +65,7 @@ class TabBar(Widget, can_focus=True):
     ALLOW_SELECT = False
 
     active: reactive[str] = reactive("")
+    hovered: reactive[str | None] = reactive(None)  # the tab under the mouse
 
     class Chosen(Message):
         """The admin chose a tab here (a click, an arrow)."""
@@ -102,15 +103,19 @@ class TabBar(Widget, can_focus=True):
         return max(0, end - self.size.width)
 
     def render(self) -> Group:
-        tab = self.get_component_rich_style("tab-bar--tab")
-        active = self.get_component_rich_style("tab-bar--active")
+        styles = {
+            "tab": self.get_component_rich_style("tab-bar--tab"),
+            "hover": self.get_component_rich_style("tab-bar--hover"),
+            "active": self.get_component_rich_style("tab-bar--active"),
+        }
         titles = Text(no_wrap=True, overflow="crop", end="")
         pad = " " * PADDING
         for name, title in self.titles.items():
-            titles.append(f"{pad}{title}{pad}", style=active if name == self.active else tab)
+            look = "active" if name == self.active else "hover" if name == self.hovered else "tab"
+            titles.append(f"{pad}{title}{pad}", style=styles[look])
         spans = self.spans()
         offset = self._offset(spans)
-        start, end = spans.get(self.active, (PADDING, PADDING))  # under the title alone
+        start, end = spans.get(self.active, (0, 2 * PADDING))  # under the title alone
         bar = self.get_component_rich_style("tab-bar--underline")
         return Group(
             titles[offset:],
@@ -126,6 +131,12 @@ class TabBar(Widget, can_focus=True):
         spans = self.spans()
         x += self._offset(spans)
         return next((tab for tab, (a, b) in spans.items() if a <= x < b), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self.hovered = self.at(event.x)
+
+    def on_leave(self) -> None:
+        self.hovered = None
 
     def on_click(self, event: events.Click) -> None:
         tab = self.at(event.x)
