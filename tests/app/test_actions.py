@@ -99,7 +99,12 @@ async def test_enter_goes_on_from_a_pick_list_as_from_any_field(running_sim, con
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: getattr(app.screen, "ready", False), what="Status")
         await pilot.press("f7")
-        await until(pilot, lambda: isinstance(app.screen, HostScreen) and app.screen.ready)
+        # the pool read (Status is ready before it is): a host chosen for the key to act on
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, HostScreen) and app.screen.ready and app.screen.host,
+            what="Host, with its host chosen",
+        )
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, FormModal), what="the SSH form")
         choice = app.screen.query_one("#field-ssh", Choice)
