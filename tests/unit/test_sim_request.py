@@ -65,3 +65,19 @@ def test_kept_alive_until_the_client_says_close(running_sim):
     )
     assert answer.count(b"HTTP/1.1 200") == 2
     assert answer.count(b"SESSION_INVALID") == 2
+
+
+def test_the_wire_counted_by_the_time_the_client_has_the_reply(running_sim):
+    """Every byte each way, headers included, in the simulator's ``wire``
+    (what the metrics bench reads) before the reply reaches the client."""
+    call = (
+        b"<?xml version='1.0'?><methodCall><methodName>session.logout</methodName>"
+        b"<params><param><value>OpaqueRef:none</value></param></params></methodCall>"
+    )
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\ncontent-length: %d\r\n\r\n"
+    request = request % len(call) + call
+    wire = running_sim.sim.wire
+    before = dict(wire)
+    answer = exchange(running_sim.url, request)
+    assert wire["received"] - before.get("received", 0) == len(request)
+    assert wire["sent"] - before.get("sent", 0) == len(answer)

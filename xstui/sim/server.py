@@ -45,25 +45,42 @@ TLS_HANDSHAKE_SECONDS = 10
 SMALL_REPLY = 1 << 20  # bytes: a reply this small goes out with its headers
 
 
-class _Counted:
-    """A connection's file, its bytes counted in the simulator's ``wire``
-    ("received" or "sent"): what a client costs on the wire, headers included."""
+class _Received:
+    """A connection's incoming file, its bytes tallied (one thread reads it:
+    no lock) until the reply takes them (``_Sent``)."""
 
-    def __init__(self, file, sim: Simulator, way: str) -> None:
-        self._file, self._sim, self._way = file, sim, way
-
-    def _counted(self, data):
-        self._sim.count_wire(self._way, len(data))
-        return data
+    def __init__(self, file) -> None:
+        self._file = file
+        self.tally = 0
 
     def read(self, *args):
-        return self._counted(self._file.read(*args))
+        data = self._file.read(*args)
+        self.tally += len(data)
+        return data
 
     def readline(self, *args):
-        return self._counted(self._file.readline(*args))
+        line = self._file.readline(*args)
+        self.tally += len(line)
+        return line
+
+    def take(self) -> int:
+        n, self.tally = self.tally, 0
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+class _Sent:
+    """A connection's outgoing file: each write adds itself, and what was
+    received since the last, to the simulator's ``wire`` (headers included),
+    in one locked addition, before the client can read the reply."""
+
+    def __init__(self, file, received: _Received, sim: Simulator) -> None:
+        self._file, self._received, self._sim = file, received, sim
 
     def write(self, data):
-        self._sim.count_wire(self._way, len(data))
+        self._sim.count_wire(self._received.take(), len(data))
         return self._file.write(data)
 
     def __getattr__(self, name):
@@ -91,8 +108,8 @@ class _Handler(LeanRequest):
             # a reply goes out at once instead of waiting ~40 ms for the
             # client's delayed ACK on a kept-alive connection
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rfile = _Counted(self.rfile, self.sim, "received")
-        self.wfile = _Counted(self.wfile, self.sim, "sent")
+        self.rfile = _Received(self.rfile)
+        self.wfile = _Sent(self.wfile, self.rfile, self.sim)
         self.server.open_connections.add(self.connection)
 
     def finish(self):

@@ -428,9 +428,10 @@ class Simulator:
             raise DropConnection(method)  # it ran; the reply is lost
         return self._call(method, params, caller)
 
-    def count_wire(self, way: str, n: int) -> None:
+    def count_wire(self, received: int, sent: int) -> None:
         with self._calls_lock:
-            self.wire[way] += n
+            self.wire["received"] += received
+            self.wire["sent"] += sent
 
     def count_get(self, path: str) -> None:
         """An HTTP GET answered (``calls["GET /rrd_updates"]``), beside the API calls."""
