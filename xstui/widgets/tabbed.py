@@ -200,16 +200,16 @@ class TabbedPanes(Widget):
             self.post_message(self.TabActivated(self, self.pane(self.active)))
 
     def pane(self, tab: str) -> TabPane:
-        return self.query_one(ContentSwitcher).get_child_by_id(tab, TabPane)
+        return self.get_child_by_type(ContentSwitcher).get_child_by_id(tab, TabPane)
 
     def validate_active(self, tab: str) -> str:
-        if tab not in self.query_one(TabBar).titles:
+        if tab not in self.get_child_by_type(TabBar).titles:
             raise ValueError(f"no tab {tab!r} here")
         return tab
 
     def watch_active(self, tab: str) -> None:
-        self.query_one(ContentSwitcher).current = tab
-        self.query_one(TabBar).active = tab
+        self.get_child_by_type(ContentSwitcher).current = tab
+        self.get_child_by_type(TabBar).active = tab
         self.post_message(self.TabActivated(self, self.pane(tab)))
 
     def on_tab_bar_chosen(self, event: TabBar.Chosen) -> None:
@@ -217,8 +217,8 @@ class TabbedPanes(Widget):
         self.active = event.tab
 
     def title(self, tab: str) -> str:
-        return self.query_one(TabBar).titles[tab]
+        return self.get_child_by_type(TabBar).titles[tab]
 
     def retitle(self, tab: str, title: str) -> None:
         """A tab's new title (e.g. with a count)."""
-        self.query_one(TabBar).retitle(tab, title)
+        self.get_child_by_type(TabBar).retitle(tab, title)
