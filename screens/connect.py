@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from xstui.login import console_connection
 from xstui.widgets.footer import KeysFooter
 from xstui.widgets.modal import buttons
+from xstui.widgets.textfield import TextField
 from xstui.xapi.connection import ConnectError
 from xstui.xapi.targets import TargetError, in_dom0, parse_target
 
@@ -74,16 +75,16 @@ class ConnectScreen(Screen):
             yield OptionList(*options, id="targets")
             with Grid(id="connect-fields"):
                 yield Label("Target:")
-                yield Input(
+                yield TextField(
                     self.initial_target,
                     id="target",
                     placeholder="https://pool-master, local or demo",
                     compact=True,
                 )
                 yield Label("User:")
-                yield Input(self.initial_user, id="user", placeholder="root", compact=True)
+                yield TextField(self.initial_user, id="user", placeholder="root", compact=True)
                 yield Label("Password:")
-                yield Input(
+                yield TextField(
                     os.environ.get("XSTUI_PASSWORD", ""),
                     id="password",
                     password=True,

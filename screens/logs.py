@@ -19,6 +19,7 @@ from xstui.services.values import size
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.textfield import TextField
 
 from .act import Act
 from .base import AreaScreen, tab_keys
@@ -115,7 +116,7 @@ class LogsScreen(AreaScreen):
             with TabPane("Logs (dom0)", id="files"):
                 yield Static("", id="log-head")
                 yield RowList(LOG_COLUMNS, id="log-lines", markable=False)
-                yield Input(placeholder="search, Enter", id="log-search", compact=True)
+                yield TextField(placeholder="search, Enter", id="log-search", compact=True)
                 yield Static("", id="log-line")
 
     def on_mount(self) -> None:

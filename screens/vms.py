@@ -24,6 +24,7 @@ from xstui.services.values import MEM_MAX, MEM_USED, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
 from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.textfield import TextField
 from xstui.xapi import operations
 
 from .act import Act
@@ -440,7 +441,9 @@ class VmsScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedPanes(id="vm-tabs", initial="list"):
             with TabPane("VMs", id="list"):
-                yield Input(placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter")
+                yield TextField(
+                    placeholder="/ to filter: name, host, IP, state, HA", id="vm-filter"
+                )
                 yield Static("", id="vm-count")
                 yield RowList(COLUMNS, id="vm-list")
             with TabPane("Snapshots", id="snapshots"):

@@ -25,6 +25,7 @@ from textual.widgets.input import Selection
 from ..services.actions import InvalidInput, not_possible
 from ..services.fields import Field
 from .modal import Dialog, buttons
+from .textfield import TextField
 
 
 class Submitted(Message):
@@ -53,7 +54,7 @@ class Ticks(SelectionList):
         return strip
 
 
-class Entry(Input):
+class Entry(TextField):
     """A form's text field: focused, all of it is selected (typing replaces
     it) and its start is in view: a long path shows where it starts, not
     its tail cut at 80 columns (End goes to its end)."""

@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..services.actions import Plan
 from .modal import Dialog, buttons
+from .textfield import TextField
 
 
 class PlanModal(Dialog):
@@ -61,7 +62,7 @@ class PlanModal(Dialog):
                 word = p.confirm_word or "yes"
                 with Horizontal(id="confirm-row"):
                     yield Label(f"Type {word} to confirm: ", markup=False)
-                    yield Input(id="confirm-word", compact=True)
+                    yield TextField(id="confirm-word", compact=True)
             yield buttons(
                 Button("Cancel", id="cancel", compact=True),
                 Button(
