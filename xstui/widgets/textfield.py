@@ -13,8 +13,9 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input
 
-# the field's own keys that move its cursor or change its text; Enter (and
-# Tab, Escape: not the field's) go the usual way, to the form around it
+# the field's own keys that move its cursor or change its text (Input's, not
+# the scroll keys it inherits, which belong to the form around it); Enter
+# (and Tab, Escape: not the field's) go the usual way, to the form
 EDITING_KEYS = frozenset(
     key.strip() for b in Input.BINDINGS for key in b.key.split(",") if key.strip() != "enter"
 )
