@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, Static, TabPane
+from textual.widgets import Button, Static
 
 from xstui.services import backup as bk
 from xstui.services.actions import InvalidInput, RunContext
@@ -24,7 +24,7 @@ from xstui.services.values import size, vms_named
 from xstui.widgets.modal import Dialog, ResultModal, buttons
 from xstui.widgets.notice import error_text
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import TabPane
 from textual.worker import Worker
 
 from xstui.areas import BAR_CLASSES, Area
@@ -21,7 +20,7 @@ from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.footer import KeysFooter
 from xstui.widgets.header import ConnectionBar
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabBar, TabbedPanes
+from xstui.widgets.tabbed import TabBar, TabbedPanes, TabPane
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import operations, views
 from xstui.xapi.access import ROLE_NAMES

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Button, Static, TabPane
+from textual.widgets import Button, Static
 
 from xstui import clock
 from xstui.services import host as hs
@@ -36,7 +36,7 @@ from xstui.widgets.flow import ask, connected, perform, read
 from xstui.widgets.modal import Dialog, buttons
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.widgets.wizard import Wizard
 from xstui.xapi import views
 

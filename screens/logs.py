@@ -10,7 +10,7 @@ import asyncio
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Input, Static, TabPane
+from textual.widgets import Input, Static
 
 from xstui.areas import see
 from xstui.services import logs
@@ -18,7 +18,7 @@ from xstui.services.host.local import LocalSystem
 from xstui.services.values import size
 from xstui.widgets.notice import notify_error
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.widgets.textfield import TextField
 
 from .act import Act

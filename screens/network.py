@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static, TabPane
+from textual.widgets import Static
 
 from xstui.services import network as net
 from xstui.services.actions import InvalidInput
@@ -25,7 +25,7 @@ from xstui.widgets.modal import ResultModal
 from xstui.widgets.notice import notify_error
 from xstui.widgets.progress import TaskProgressModal
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 
 from .act import Act
 from .base import AreaScreen, tab_keys

@@ -10,14 +10,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static, TabPane
+from textual.widgets import Static
 
 from xstui.areas import see
 from xstui.services import security as sec
 from xstui.services.host.local import LocalSystem
 from xstui.widgets.choice import ChoiceModal
 from xstui.widgets.rowlist import RowList
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.xapi.access import ROLE_NAMES
 from xstui.xapi.config import state_dir
 from xstui.xapi.tls import spaced

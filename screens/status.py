@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, VerticalScroll
-from textual.widgets import Static, TabPane
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from xstui.areas import POOL_SIZED, health_probes, health_rules, see
 from xstui.services.host.clock import PROBE_SECONDS
@@ -23,7 +23,7 @@ from xstui.services.values import duration, percent, size
 from xstui.terminal.driver import output_queued, wait_output_written
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.xapi import views
 from xstui.xapi.tls import live_fingerprint, spaced
 
@@ -222,12 +222,11 @@ class StatusScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedPanes(id="status-tabs", initial="host"):
             with TabPane("Host", id="host"):
-                with VerticalScroll():
-                    with Grid(id="host-grid"):
-                        yield HostCard(self._first_frame, id="card-identity", classes="card")
-                        yield Static(id="card-management", classes="card")
-                        yield Static(id="card-capacity", classes="card")
-                        yield Static(id="card-security", classes="card")
+                with VerticalScroll(id="host-grid"):  # the cards, in a grid that scrolls
+                    yield HostCard(self._first_frame, id="card-identity", classes="card")
+                    yield Static(id="card-management", classes="card")
+                    yield Static(id="card-capacity", classes="card")
+                    yield Static(id="card-security", classes="card")
             with TabPane("Pool", id="pool"):
                 yield Static(id="pool-summary")
                 yield RowList(POOL_HOST_COLUMNS, markable=False, id="pool-hosts")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Static, TabPane
+from textual.widgets import Input, Static
 
 from xstui.services import vms
 from xstui.services.fields import Field
@@ -23,7 +23,7 @@ from xstui.services.metrics.model import cpu_text
 from xstui.services.values import MEM_MAX, MEM_USED, size
 from xstui.widgets.rowlist import RowList
 from xstui.widgets.sparkline import sparkline
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.widgets.textfield import TextField
 from xstui.xapi import operations
 

@@ -4,7 +4,7 @@ keymap moved them, and keys that cannot act in this mode are not offered."""
 from __future__ import annotations
 
 from textual.command import CommandPalette
-from textual.widgets import Footer, TabPane
+from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
 
 from tests.app.test_console import console, screen_text  # noqa: F401 (a fixture)
@@ -13,7 +13,7 @@ from tests.waiting import until
 from xstui.app import XstuiApp
 from xstui.areas import AREAS
 from xstui.widgets.console import foreign_glyphs
-from xstui.widgets.tabbed import TabbedPanes
+from xstui.widgets.tabbed import TabbedPanes, TabPane
 from xstui.xapi.config import Config
 
 

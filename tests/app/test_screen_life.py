@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 from textual.app import App
-from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets._footer import FooterKey
 from xstui.screens.base import REDRAW_INTERVAL, AreaScreen
@@ -79,7 +78,7 @@ async def test_status_cards_two_abreast_on_a_wide_terminal(connection):
     app = XstuiApp(connection)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: loaded(app), what="Status loaded")
-        grid = app.screen.query_one("#host-grid", Grid)
+        grid = app.screen.query_one("#host-grid")
         assert grid.styles.grid_size_columns == 1
         await pilot.resize_terminal(120, 40)
         await until(pilot, lambda: grid.styles.grid_size_columns == 2, what="two columns")

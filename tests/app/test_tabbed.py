@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App
-from textual.widgets import Static, TabPane
+from textual.widgets import Static
 
 from tests.waiting import until
-from xstui.widgets.tabbed import TabBar, TabbedPanes
+from xstui.widgets.tabbed import TabBar, TabbedPanes, TabPane
 
 TITLES = {"host": "Host", "pool": "Pool", "storage": "Storage", "health": "Health (10)"}
 

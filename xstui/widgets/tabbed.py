@@ -5,7 +5,9 @@ underline, three containers around them), each styled, laid out and
 composited at every switch, and moves the underline a frame after the pane
 is shown. Here the bar is one widget, drawn in the pane's own frame: a tab
 key costs less (``tests/bench/keys.py``), and a screen's first frame has
-its bar complete. Panes are Textual's ``TabPane``."""
+its bar complete. The panes are children of ``TabbedPanes`` itself, one
+shown at a time (Textual's ContentSwitcher was one more container drawn,
+line by line, under the pane at every switch)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.renderables.bar import Bar
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, TabPane
 
 PADDING = 1  # cells each side of a title
 
@@ -150,6 +151,16 @@ class TabBar(Widget, can_focus=True):
             self.post_message(self.Chosen(self, tabs[(tabs.index(self.active) + step) % len(tabs)]))
 
 
+class TabPane(Widget):
+    """A pane of ``TabbedPanes``: its title and what it holds."""
+
+    DEFAULT_CSS = "TabPane { height: auto; }"
+
+    def __init__(self, title: str, *children: Widget, id: str, classes: str | None = None):
+        super().__init__(*children, id=id, classes=classes)
+        self.title = title
+
+
 class TabbedPanes(Widget):
     """``with TabbedPanes(initial="host"): with TabPane("Host", id="host"): ...``;
     ``active`` is the shown pane's id. Every change of it, and the first
@@ -190,25 +201,26 @@ class TabbedPanes(Widget):
     def compose(self) -> ComposeResult:
         first = self._initial or (self._panes[0].id if self._panes else "")
         self.set_reactive(TabbedPanes.active, first)
-        titles = {pane.id: pane._title.plain for pane in self._panes}
-        yield TabBar(titles, first)
-        with ContentSwitcher(initial=first or None):
-            yield from self._panes
+        yield TabBar({pane.id: pane.title for pane in self._panes}, first)
+        for pane in self._panes:
+            pane.display = pane.id == first
+            yield pane
 
     def on_mount(self) -> None:
         if self.active:
             self.post_message(self.TabActivated(self, self.pane(self.active)))
 
     def pane(self, tab: str) -> TabPane:
-        return self.get_child_by_type(ContentSwitcher).get_child_by_id(tab, TabPane)
+        return self.get_child_by_id(tab, TabPane)
 
     def validate_active(self, tab: str) -> str:
         if tab not in self.get_child_by_type(TabBar).titles:
             raise ValueError(f"no tab {tab!r} here")
         return tab
 
-    def watch_active(self, tab: str) -> None:
-        self.get_child_by_type(ContentSwitcher).current = tab
+    def watch_active(self, old: str, tab: str) -> None:
+        self.pane(old).display = False
+        self.pane(tab).display = True
         self.get_child_by_type(TabBar).active = tab
         self.post_message(self.TabActivated(self, self.pane(tab)))
 
