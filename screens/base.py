@@ -222,6 +222,10 @@ class AreaScreen(Screen):
         relevant = classes & self.watches
         if not relevant:
             return
+        if relevant & BAR_CLASSES:
+            # the pool's and host's names: at once (drawn only if they
+            # changed), not REDRAW_INTERVAL after the pool's first part
+            self.refresh_bar()
         self._dirty |= relevant
         delay = SUMMARY_INTERVAL if self._dirty <= self.SUMMARISED else REDRAW_INTERVAL
         due = time.monotonic() + delay
@@ -241,8 +245,6 @@ class AreaScreen(Screen):
         self._redraw_timer = None
         classes, self._dirty = frozenset(self._dirty), set()
         try:
-            if classes & BAR_CLASSES:
-                self.refresh_bar()
             self.refresh_view(classes)
             self.refresh_bindings()  # what the objects allow may have changed
         except NoMatches:

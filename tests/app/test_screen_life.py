@@ -111,6 +111,34 @@ async def test_changes_only_to_what_is_summarised_are_drawn_less_often():
         assert screen.draws == drawn + 1
 
 
+class Barred(Counting):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bars = 0  # the connection bar drawn
+
+    def refresh_bar(self) -> None:
+        self.bars += 1
+
+
+async def test_the_pool_and_host_names_are_drawn_as_they_come():
+    """Trial of the start: the bar's pool and host names came REDRAW_INTERVAL
+    after the pool's first part (the first Status screen's last change). The
+    bar is drawn at once (only if what it says changed); the view still
+    draws its changes together."""
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = Barred()
+        await app.push_screen(screen)
+        await until(pilot, lambda: screen.ready, what="mounted")
+        bars, drawn = screen.bars, screen.draws
+        screen.cache_changed(frozenset({"vm"}))
+        assert screen.bars == bars
+        screen.cache_changed(frozenset({"pool", "host"}))
+        assert (screen.bars, screen.draws, screen.redraw_pending) == (bars + 1, drawn, True)
+        await until(pilot, lambda: not screen.redraw_pending, what="drawn")
+        assert (screen.bars, screen.draws) == (bars + 1, drawn + 1)
+
+
 async def test_an_area_first_shown_is_styled_without_reparsing_the_css(connection, monkeypatch):
     """Textual counts a new mode's screen as styled by out-of-date CSS and
     reparsed every stylesheet twice to show it (at start, and at each area's
