@@ -130,16 +130,19 @@ def settle(run: Pty, started: float, seen: str, limit: float = 120.0) -> dict:
             break
         complete = when
     first = next(when for when, shown in timeline if seen in shown)
-    return {"first": first, "complete": complete, "screen": final}
+    return {"bytes": timeline[0][0], "first": first, "complete": complete, "screen": final}
 
 
-def hello_world() -> float:
+def hello_world() -> tuple[float, float]:
+    """Its first byte on the tty (Textual imported and running) and its first
+    frame, in seconds from its start."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(HELLO)
     started = time.monotonic()
     run = Pty([sys.executable, f.name], environment(raw=True))
     try:
-        return settle(run, started, "Hello")["first"] - started
+        shown = settle(run, started, "Hello")
+        return shown["bytes"] - started, shown["first"] - started
     finally:
         run.close()
         os.unlink(f.name)
@@ -179,7 +182,25 @@ def console(url: str, control: str, idle: float) -> dict:
     finally:
         run.close()
     idle_from = first_idle_call(log, quiet)
+
+    def call(method: str, since: float = started) -> float | None:
+        """Seconds from the start to the first ``method`` call since ``since``."""
+        return next((round(t - started, 3) for t, m in log if m == method and t >= since), None)
+
     return {
+        # where the start's time goes, each from the process's start: the
+        # login (Python and the console's own imports before it), the first
+        # byte on the tty (Textual imported and running; the pool's first
+        # part is read meanwhile), the pool's first part asked, the first
+        # Status frame, the probes' first call after it, the complete frame
+        "milestones_s": {
+            "login_call": call("session.login_with_password"),
+            "first_byte": round(shown["bytes"] - started, 3),
+            "first_event_from": call("event.from"),
+            "first_status": round(shown["first"] - started, 3),
+            "probes_first_call": call("system.listMethods", shown["first"]),
+            "complete_status": round(shown["complete"] - started, 3),
+        },
         "first_status_s": round(shown["first"] - started, 3),
         "complete_status_s": round(shown["complete"] - started, 3),
         "peak_rss_mb": rss,
@@ -229,10 +250,12 @@ def main() -> None:
     print(f"xstui --help: {median(results['help_s'])} s (min {min(results['help_s']):.3f})")
     for pool in pools:
         proc, url, control = sim(f"generate:{pool}")
-        runs, floors = [], []
+        runs, floors, floor_bytes = [], [], []
         try:
             for i in range(args.repeat):  # in turns: a slow spell of the machine falls on both
-                floors.append(hello_world())
+                first_byte, first_frame = hello_world()
+                floor_bytes.append(first_byte)
+                floors.append(first_frame)
                 runs.append(console(url, control, args.idle if i == 0 else 0))
         finally:
             proc.terminate()
@@ -250,6 +273,15 @@ def main() -> None:
             "first_status_s": median(first),
             "floor_hello_world_s": floor,
             "ratio_to_floor": round(median(complete) / floor, 2),
+            # medians of each milestone, beside the floor's first byte
+            "milestones_s": {
+                key: median(seen)
+                if (seen := [r["milestones_s"][key] for r in runs])
+                and all(v is not None for v in seen)
+                else None
+                for key in runs[0]["milestones_s"]
+            },
+            "floor_first_byte_s": median(floor_bytes),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "calls_to_first_status": sum(runs[0]["calls_to_first"].values()),
             "calls_to_first_status_by_method": runs[0]["calls_to_first"],
