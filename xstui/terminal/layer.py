@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 from .cells import char_width
 from .sgr import Pen, apply_sgr, blank_pen, erase_pen, transition
@@ -51,11 +52,18 @@ class Capabilities:
 
 TOKEN = re.compile(
     r"(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
+    # the commonest sequences, matched apart to skip _csi's parsing: SGR and
+    # cursor positions without a prefix or intermediates (the rest are csi)
+    r"|\x1b\[(?P<sgr>[0-9;]*)m"
+    r"|\x1b\[(?P<cup>[0-9;]*)H"
     r"|\x1b\[(?P<csi>[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e])"
     r"|(?P<string>\x1b[\]P_^X][^\x07\x1b]*(?:\x07|\x1b\\))"
     r"|\x1b(?P<esc>[\x20-\x2f]*[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"
     r"|(?P<ctl>[\x00-\x1a\x1c-\x1f\x7f-\x9f])",
     re.S,
+)
+TEXT, SGR, CUP, CSI, STRING, ESC, CTL = (
+    TOKEN.groupindex[name] for name in ("text", "sgr", "cup", "csi", "string", "esc", "ctl")
 )
 # the start of a sequence cut at the end of a write: kept for the next one
 INCOMPLETE = re.compile(
@@ -75,6 +83,39 @@ ALT_SCREEN = {47, 1047, 1049}
 UNMODELLED_MODES = {6, 69}
 
 INTERMEDIATES = " !\"#$%&'()*+,-./"
+
+
+_LAYOUTS: dict[tuple[str, Pen, int], tuple[str | list[str], list[Pen], int, int]] = {}
+
+
+def _layout(text: str, pen: Pen, room: int) -> tuple[str | list[str], list[Pen], int, int]:
+    """The cells ``text`` (no controls) written with ``pen`` takes where
+    ``room`` cells are left in the row: their characters ("" for the right
+    half of a wide one) and pens, how many characters of ``text`` they hold
+    (up to the first of no width, or the row's end) and how many cells."""
+    blank = blank_pen(pen)
+    # one cell a character, as all of ASCII here?
+    widths = None if text.isascii() else list(map(char_width, text))
+    if widths is None or 2 not in widths:
+        n = widths.index(0) if widths is not None and 0 in widths else len(text)
+        n = min(n, room)
+        chars = text if n == len(text) else text[:n]  # a str: one cell a character
+        if blank is not pen and " " in chars:
+            return chars, list(map({" ": blank}.get, chars, repeat(pen, n))), n, n
+        return chars, [pen] * n, n, n
+    chars_, pens = [], []
+    n = cells = 0
+    for char, width in zip(text, widths, strict=True):
+        if width == 0 or cells + width > room:
+            break
+        chars_.append(char)
+        pens.append(blank if char == " " else pen)
+        if width == 2:
+            chars_.append("")
+            pens.append(pen)
+        cells += width
+        n += 1
+    return chars_, pens, n, cells
 
 
 class MinimalOutput(ScreenWriter):
@@ -119,6 +160,8 @@ class MinimalOutput(ScreenWriter):
         self.hc = [[None] * w for _ in range(h)]
         self.hp = [[None] * w for _ in range(h)]
         self.dirty: set[int] = set()
+        # a cursor position's parameters -> the cell it goes to, at this size
+        self._places: dict[str, tuple[int, int]] = {}
         # the program's cursor: cx == w after writing the last column (a wrap
         # may be pending); cx None with cy known: somewhere at or right of cx_min
         self.cx: int | None = None
@@ -168,33 +211,53 @@ class MinimalOutput(ScreenWriter):
         if self._tail:
             data, self._tail = self._tail + data, ""
         pos, end = 0, len(data)
-        match = TOKEN.match
+        places = self._places
         while pos < end:
-            m = match(data, pos)
-            if m is None:
+            for m in TOKEN.finditer(data, pos):
+                if m.start() != pos:
+                    break  # no token at pos: below
+                pos = m.end()
+                kind = m.lastindex
+                token = m[kind]
+                # most of a frame: text, SGR and cursor positions, which never break the layer
+                if kind == TEXT:
+                    self._text(token)
+                    continue
+                if kind == SGR:
+                    new = None if self.raw else apply_sgr(self.pen, token)
+                    if new is None:
+                        self._sgr("\x1b[" + token + "m", token)
+                    else:
+                        self.pen = new
+                    continue
+                if kind == CUP:  # where it goes depends on the size only, but in raw mode
+                    place = None if self.raw else places.get(token)
+                    if place is not None:
+                        self.cx, self.cy = place
+                        continue
+                    raw = self.raw
+                    self._cursor_csi("\x1b[" + token + "H", "H", token)
+                    if not raw and len(places) < 4096:
+                        places[token] = self.cx, self.cy
+                    continue
+                if kind == CSI:
+                    self._csi(token)
+                elif kind == CTL:
+                    self._ctl(token)
+                elif kind == ESC:
+                    self._esc(token)
+                else:
+                    self._emit(token)  # OSC, DCS, APC...: nothing on the screen
+                if self.broken:  # a mode the layer cannot follow: a pipe from here
+                    self._tail = ""
+                    return self._take() + data[pos:]
+            if pos < end:  # an escape that starts no token
                 rest = data[pos:]
                 if len(rest) < MAX_INCOMPLETE and INCOMPLETE.match(rest):
                     self._tail = rest
                     break
                 self._passthrough("\x1b", cells=True, cursor=True, pen=True)  # malformed
                 pos += 1
-                continue
-            pos = m.end()
-            kind = m.lastgroup
-            if kind == "text":  # most of a frame: text and SGR, which never break the layer
-                self._text(m.group(kind))
-                continue
-            if kind == "csi":
-                self._csi(m.group(kind))
-            elif kind == "ctl":
-                self._ctl(m.group(kind))
-            elif kind == "esc":
-                self._esc(m.group(kind))
-            else:
-                self._emit(m.group(kind))  # OSC, DCS, APC...: nothing on the screen
-            if self.broken:  # a mode the layer cannot follow: a pipe from here
-                self._tail = ""
-                return self._take() + data[pos:]
         return self._take()
 
     def flush(self) -> str:
@@ -311,31 +374,13 @@ class MinimalOutput(ScreenWriter):
             self._text_raw(text)
             return
         pen = self.pen
-        if text.isascii():
-            n = min(len(text), w - x)
-            part = text if n == len(text) else text[:n]
-            chars = list(part)
-            if " " in part and blank_pen(pen) is not pen:
-                blank = blank_pen(pen)
-                pens = [blank if c == " " else pen for c in part]
-            else:
-                pens = [pen] * n
-            cells = n
-        else:
-            chars, pens = [], []
-            blank = blank_pen(pen)
-            n = cells = 0
-            for char in text:
-                width = char_width(char)
-                if width == 0 or x + cells + width > w:
-                    break
-                chars.append(char)
-                pens.append(blank if char == " " else pen)
-                if width == 2:
-                    chars.append("")
-                    pens.append(pen)
-                cells += width
-                n += 1
+        key = (text, pen, w - x)
+        try:
+            chars, pens, n, cells = _LAYOUTS[key]
+        except KeyError:
+            chars, pens, n, cells = layout = _layout(text, pen, w - x)
+            if len(_LAYOUTS) < 4096:
+                _LAYOUTS[key] = layout
         row_c, row_p = self.wc[y], self.wp[y]
         end = x + cells
         if cells and (row_c[x] == "" or end < w and row_c[end] == ""):

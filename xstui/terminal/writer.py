@@ -212,9 +212,14 @@ class ScreenWriter:
         cheaper to write than to move over; return where it stopped."""
         wc, wp, hc, hp = self.wc[y], self.wp[y], self.hc[y], self.hp[y]
         w, out = self.w, self.out
-        ech = self.caps.ech
+        ech, off = self.caps.ech, self.caps.sgr_off
         self._move(x, y)
         until = x + 1
+        # the terminal's pen (self.tpen too) and the blanks it draws, kept at
+        # hand: most cells need no change of pen
+        tpen = self.tpen
+        tblank = None if tpen is None else blank_pen(tpen)
+        run_blank = None if tpen is None or ech and self._erasable(tblank) else tblank
         while True:
             if x >= until:
                 if x >= lim:
@@ -230,22 +235,51 @@ class ScreenWriter:
                         return n
                     until = n + 1
             c, p = wc[x], wp[x]
-            if ech and c == " " and self._erasable(p):
-                r = x + 1
-                while r < lim and wc[r] == " " and wp[r] is p:
+            if tpen is not None and (p is tpen and c != " " or c == " " and p is run_blank):
+                # a run of cells the pen set draws as they are, none of them a wide
+                # character nor a blank an erase may take: written in one piece
+                r = x
+                while r < lim:  # until <= lim
+                    cr, pr = wc[r], wp[r]
+                    if not cr or r + 1 < w and wc[r + 1] == "":
+                        break
+                    if not (pr is tpen and cr != " " or cr == " " and pr is run_blank):
+                        break
+                    if r >= until and pr is hp[r] and cr == hc[r]:
+                        break  # not to be written without weighing the gap
                     r += 1
-                if r - x >= ECH_MIN:
-                    self._erase_pen_to(p)
-                    out.append(f"\x1b[{r - x}X")
-                    hc[x:r] = [" "] * (r - x)
-                    hp[x:r] = [p] * (r - x)
+                if r > x:
+                    out.append("".join(wc[x:r]))
+                    hc[x:r] = wc[x:r]
+                    hp[x:r] = wp[x:r]
                     if r < w and hc[r] == "":
-                        hc[r] = None  # the right half of a wide character erased
-                    return r
+                        hc[r] = None  # cut the wide character that was at r - 1
+                    until = max(until, r)
+                    self.tx = x = r
+                    continue
             if c == " ":
-                self._blank_pen_to(p, wc, wp, x)
-            else:
-                self._pen_to(p)
+                if ech and self._erasable(p):
+                    r = x + 1
+                    while r < lim and wc[r] == " " and wp[r] is p:
+                        r += 1
+                    if r - x >= ECH_MIN:
+                        self._erase_pen_to(p)
+                        out.append(f"\x1b[{r - x}X")
+                        hc[x:r] = [" "] * (r - x)
+                        hp[x:r] = [p] * (r - x)
+                        if r < w and hc[r] == "":
+                            hc[r] = None  # the right half of a wide character erased
+                        return r
+                if tblank is not p:
+                    self._blank_pen_to(p, wc, wp, x)
+                    tpen = self.tpen
+                    tblank = blank_pen(tpen)
+                    run_blank = None if ech and self._erasable(tblank) else tblank
+            elif p is not tpen:
+                out.append(transition(tpen, p, off))
+                self.tpen = tpen = p
+                tblank = blank_pen(p)
+                run_blank = None if ech and self._erasable(tblank) else tblank
             out.append(c)
             if x + 1 < w and wc[x + 1] == "":
                 if x + 2 < w and hc[x + 2] == "" and hc[x + 1] != "":
