@@ -85,7 +85,10 @@ UNMODELLED_MODES = {6, 69}
 INTERMEDIATES = " !\"#$%&'()*+,-./"
 
 
+# the cells of texts written before (a tab shown again draws the same runs):
+# at most LAYOUTS_KEPT, a few frames' worth, about a kilobyte each
 _LAYOUTS: dict[tuple[str, Pen, int], tuple[str | list[str], list[Pen], int, int]] = {}
+LAYOUTS_KEPT = 1024
 
 
 def _layout(text: str, pen: Pen, room: int) -> tuple[str | list[str], list[Pen], int, int]:
@@ -379,7 +382,7 @@ class MinimalOutput(ScreenWriter):
             chars, pens, n, cells = _LAYOUTS[key]
         except KeyError:
             chars, pens, n, cells = layout = _layout(text, pen, w - x)
-            if len(_LAYOUTS) < 4096:
+            if len(_LAYOUTS) < LAYOUTS_KEPT:
                 _LAYOUTS[key] = layout
         row_c, row_p = self.wc[y], self.wp[y]
         end = x + cells
