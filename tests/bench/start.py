@@ -218,6 +218,15 @@ def median(values: list[float]) -> float:
     return round(values[len(values) // 2], 3)
 
 
+def milestone_medians(runs: list[dict]) -> dict[str, float | None]:
+    """Each milestone's median over the runs that saw it."""
+    out = {}
+    for key in runs[0]["milestones_s"]:
+        seen = [r["milestones_s"][key] for r in runs if r["milestones_s"][key] is not None]
+        out[key] = median(seen) if seen else None
+    return out
+
+
 def compiled() -> None:
     """The console's modules compiled, as where it is installed (the bundle
     and the RPM ship compiled bytecode; pip compiles what it installs), not
@@ -274,13 +283,7 @@ def main() -> None:
             "floor_hello_world_s": floor,
             "ratio_to_floor": round(median(complete) / floor, 2),
             # medians of each milestone, beside the floor's first byte
-            "milestones_s": {
-                key: median(seen)
-                if (seen := [r["milestones_s"][key] for r in runs])
-                and all(v is not None for v in seen)
-                else None
-                for key in runs[0]["milestones_s"]
-            },
+            "milestones_s": milestone_medians(runs),
             "floor_first_byte_s": median(floor_bytes),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "calls_to_first_status": sum(runs[0]["calls_to_first"].values()),
