@@ -222,10 +222,13 @@ class AreaScreen(Screen):
         relevant = classes & self.watches
         if not relevant:
             return
-        if relevant & BAR_CLASSES:
+        if relevant & BAR_CLASSES and self.ready:  # (before, on_mount draws it)
             # the pool's and host's names: at once (drawn only if they
             # changed), not REDRAW_INTERVAL after the pool's first part
-            self.refresh_bar()
+            try:
+                self.refresh_bar()
+            except NoMatches:
+                pass  # the screen is being taken down (the app is quitting)
         self._dirty |= relevant
         delay = SUMMARY_INTERVAL if self._dirty <= self.SUMMARISED else REDRAW_INTERVAL
         due = time.monotonic() + delay
