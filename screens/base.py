@@ -222,7 +222,7 @@ class AreaScreen(Screen):
         relevant = classes & self.watches
         if not relevant:
             return
-        if relevant & BAR_CLASSES and self.ready:  # (before, on_mount draws it)
+        if relevant & BAR_CLASSES:
             # the pool's and host's names: at once (drawn only if they
             # changed), not REDRAW_INTERVAL after the pool's first part
             try:
