@@ -225,10 +225,7 @@ class AreaScreen(Screen):
         if relevant & BAR_CLASSES:
             # the pool's and host's names: at once (drawn only if they
             # changed), not REDRAW_INTERVAL after the pool's first part
-            try:
-                self.refresh_bar()
-            except NoMatches:
-                pass  # the screen is being taken down (the app is quitting)
+            self.refresh_bar()
         self._dirty |= relevant
         delay = SUMMARY_INTERVAL if self._dirty <= self.SUMMARISED else REDRAW_INTERVAL
         due = time.monotonic() + delay
@@ -419,6 +416,10 @@ class AreaScreen(Screen):
         conn = self.conn
         if conn is None:
             return
+        try:
+            bar = self.query_one(ConnectionBar)
+        except NoMatches:
+            return  # the screen is being taken down (the app is quitting)
         cache = conn.cache
         with cache.lock:
             pool = views.pool(cache)
@@ -426,7 +427,7 @@ class AreaScreen(Screen):
             role = views.host_role(cache, conn.this_host) if host is not None else ""
         # while reconnecting, the last known state stays on screen, dimmed
         self.set_class(conn.state != "connected", "-stale")
-        self.query_one(ConnectionBar).show(
+        bar.show(
             pool=pool.name_label if pool else "",
             host=host.name_label if host else "",
             role=role,

@@ -22,7 +22,6 @@ from textual._context import active_app
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -448,10 +447,7 @@ class XstuiApp(App):
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
         screen = self._area_screen()
         if screen is not None:
-            try:
-                screen.refresh_bar()
-            except NoMatches:
-                pass  # the screen is being taken down (the app is quitting)
+            screen.refresh_bar()
         # one notice per change of state, not one per retry
         previous, self._shown_state = self._shown_state, message.state
         if message.state == previous:
