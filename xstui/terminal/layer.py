@@ -89,6 +89,7 @@ INTERMEDIATES = " !\"#$%&'()*+,-./"
 # at most LAYOUTS_KEPT, a few frames' worth, about a kilobyte each
 _LAYOUTS: dict[tuple[str, Pen, int], tuple[str | list[str], list[Pen], int, int]] = {}
 LAYOUTS_KEPT = 1024
+PLACES_KEPT = 4096  # cursor positions remembered (80x24 has 1920 cells)
 
 
 def _layout(text: str, pen: Pen, room: int) -> tuple[str | list[str], list[Pen], int, int]:
@@ -240,7 +241,7 @@ class MinimalOutput(ScreenWriter):
                         continue
                     raw = self.raw
                     self._cursor_csi("\x1b[" + token + "H", "H", token)
-                    if not raw and len(places) < 4096:
+                    if not raw and len(places) < PLACES_KEPT:
                         places[token] = self.cx, self.cy
                     continue
                 if kind == CSI:

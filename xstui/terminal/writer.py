@@ -207,6 +207,14 @@ class ScreenWriter:
                 return False
         return cost + len(transition(pen, wp[n], off)) <= jump
 
+    def _blanks(self, pen: Pen | None) -> tuple[Pen | None, Pen | None]:
+        """The blank ``pen`` draws, and that blank again where a run of cells
+        may write it as it is (None where an erase may take it instead)."""
+        if pen is None:
+            return None, None
+        blank = blank_pen(pen)
+        return blank, None if self.caps.ech and self._erasable(blank) else blank
+
     def _write_from(self, y: int, x: int, lim: int) -> int:
         """Write row y from x (a cell to write) while cells differ or are
         cheaper to write than to move over; return where it stopped."""
@@ -218,8 +226,7 @@ class ScreenWriter:
         # the terminal's pen (self.tpen too) and the blanks it draws, kept at
         # hand: most cells need no change of pen
         tpen = self.tpen
-        tblank = None if tpen is None else blank_pen(tpen)
-        run_blank = None if tpen is None or ech and self._erasable(tblank) else tblank
+        tblank, run_blank = self._blanks(tpen)
         while True:
             if x >= until:
                 if x >= lim:
@@ -273,13 +280,11 @@ class ScreenWriter:
                 if tblank is not p:
                     self._blank_pen_to(p, wc, wp, x)
                     tpen = self.tpen
-                    tblank = blank_pen(tpen)
-                    run_blank = None if ech and self._erasable(tblank) else tblank
+                    tblank, run_blank = self._blanks(tpen)
             elif p is not tpen:
                 out.append(transition(tpen, p, off))
                 self.tpen = tpen = p
-                tblank = blank_pen(p)
-                run_blank = None if ech and self._erasable(tblank) else tblank
+                tblank, run_blank = self._blanks(p)
             out.append(c)
             if x + 1 < w and wc[x + 1] == "":
                 if x + 2 < w and hc[x + 2] == "" and hc[x + 1] != "":
